@@ -1,0 +1,3 @@
+import { runPost } from './action/main.js'
+
+await runPost()
