@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import type { Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface RegistryProcess {
+  pid: number
+  stop(): Promise<void>
+}
+
+// Distribution starts in ~20 ms here; the margin covers a loaded CI machine.
+const READY_TIMEOUT_MS = 10_000
+const STOP_TIMEOUT_MS = 3_000
+
+/**
+ * Runs `docker-registry serve CONFIG` with its output in `logFile` and resolves once GET /v2/
+ * answers the Bearer challenge. A failed start kills the process and throws with the log's tail.
+ * A watchdog shell kills the registry if this process dies without calling stop() (a crashed jest
+ * worker), so no registry outlives its test run.
+ */
+export async function startRegistryProcess(
+  configFile: string,
+  logFile: string,
+  url: string,
+): Promise<RegistryProcess> {
+  const log = openSync(logFile, 'a')
+  const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', log, log] })
+  closeSync(log)
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'))
+    child.once('error', (error) => resolve(error.message))
+  })
+  const watchdog = startWatchdog(child)
+
+  const stop = async (): Promise<void> => {
+    watchdog.kill('SIGKILL')
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+      await exited
+      clearTimeout(timer)
+    }
+  }
+
+  const ready = await Promise.race([waitForChallenge(url), exited.then((status) => `exited (${status})`)])
+  if (ready !== true) {
+    await stop()
+    const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n')
+    throw new Error(`docker-registry did not start at ${url}: ${ready}\n--- ${logFile} (tail) ---\n${tail}`)
+  }
+  return { pid: child.pid ?? 0, stop }
+}
+
+/** True once GET /v2/ answers 401 with a Bearer challenge; a string saying why it never did. */
+async function waitForChallenge(url: string): Promise<true | string> {
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  let last = 'no answer'
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/v2/`)
+      await res.arrayBuffer()
+      const challenge = res.headers.get('www-authenticate') ?? ''
+      if (res.status === 401 && challenge.startsWith('Bearer ')) return true
+      last = `GET /v2/ answered ${res.status} ${challenge}`
+    } catch (error) {
+      last = `GET /v2/ failed: ${(error as Error).cause ?? error}`
+    }
+    await sleep(10)
+  }
+  return `not ready after ${READY_TIMEOUT_MS} ms (${last})`
+}
+
+/**
+ * A shell that blocks reading a pipe from us and kills the registry when the pipe closes, which
+ * the kernel does when this process dies however it dies. Unreferenced, so it never keeps a test
+ * run alive.
+ */
+function startWatchdog(child: ChildProcess): ChildProcess {
+  const watchdog = spawn('sh', ['-c', 'read -r _; kill "$0" 2>/dev/null', String(child.pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  })
+  watchdog.unref()
+  // A child's stdin pipe is a net.Socket at runtime, though typed as a plain Writable.
+  ;(watchdog.stdin as Socket | null)?.unref()
+  watchdog.stdin?.on('error', () => {})
+  return watchdog
+}

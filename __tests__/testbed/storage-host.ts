@@ -1,0 +1,100 @@
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { createServer, type ServerResponse } from 'node:http'
+import { join, normalize } from 'node:path'
+import { close, listen } from './listen.js'
+
+/** One request to the storage host: tests assert that clients never carried credentials here. */
+export interface StorageRequest {
+  method: string
+  path: string
+  authorization: boolean
+  status: number
+}
+
+export interface StorageHost {
+  /** `http://127.0.0.2:PORT`: the registry's redirect middleware base URL. */
+  url: string
+  requests: StorageRequest[]
+  stop(): Promise<void>
+}
+
+// The redirect middleware of Distribution 2.8 puts the storage driver's own path after the base
+// URL (any path in the base URL is dropped), and blob data lives under this prefix.
+const BLOB_PREFIX = '/docker/registry/v2/blobs/'
+
+/**
+ * Stands in for ghcr.io's blob storage (pkg-containers.githubusercontent.com): another origin,
+ * reached by a 307 from the registry, that serves blob bytes and refuses any request that carries
+ * an Authorization header, as signed-URL storage does. A client that forwards the registry token
+ * across origins fails here.
+ */
+export async function startStorageHost(root: string, host: string): Promise<StorageHost> {
+  const requests: StorageRequest[] = []
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://storage').pathname
+    const record: StorageRequest = {
+      method: req.method ?? '',
+      path,
+      authorization: !!req.headers.authorization,
+      status: 0,
+    }
+    requests.push(record)
+    const reply = (status: number, message: string): void => {
+      record.status = status
+      res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(message) })
+      res.end(req.method === 'HEAD' ? undefined : message)
+    }
+
+    if (record.authorization) return reply(403, 'credentials are not accepted by the storage host\n')
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'GET or HEAD only\n')
+    const relative = normalize(decodeURIComponent(path))
+    if (!relative.startsWith(BLOB_PREFIX) || relative.includes('..')) return reply(404, 'not a blob\n')
+
+    const file = join(root, relative)
+    stat(file).then(
+      (s) => {
+        const range = parseRange(req.headers.range, s.size)
+        if (range === 'invalid') {
+          record.status = 416
+          res.writeHead(416, { 'content-range': `bytes */${s.size}` })
+          return res.end()
+        }
+        const { start, end } = range ?? { start: 0, end: s.size - 1 }
+        record.status = range ? 206 : 200
+        res.writeHead(record.status, {
+          'content-type': 'application/octet-stream',
+          'content-length': Math.max(0, end - start + 1),
+          'accept-ranges': 'bytes',
+          ...(range ? { 'content-range': `bytes ${start}-${end}/${s.size}` } : {}),
+        })
+        if (req.method === 'HEAD' || end < start) return res.end()
+        sendFile(res, file, start, end)
+      },
+      () => reply(404, 'no such blob\n'),
+    )
+  })
+
+  const port = await listen(server, host)
+  return { url: `http://${host}:${port}`, requests, stop: () => close(server) }
+}
+
+function sendFile(res: ServerResponse, file: string, start: number, end: number): void {
+  const stream = createReadStream(file, { start, end })
+  stream.on('error', () => res.destroy())
+  stream.pipe(res)
+}
+
+/** A single `bytes=a-b` or `bytes=a-` range, which is what resuming downloaders send. */
+function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'invalid' | undefined {
+  if (!header) return undefined
+  const match = /^bytes=(\d+)-(\d*)$/.exec(header.trim())
+  if (!match) return 'invalid'
+  const start = Number(match[1])
+  const end = match[2] ? Math.min(Number(match[2]), size - 1) : size - 1
+  return start < size && start <= end ? { start, end } : 'invalid'
+}
