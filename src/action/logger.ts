@@ -1,0 +1,9 @@
+import * as core from '@actions/core'
+import type { Logger } from '../oci/logger.js'
+
+/** The library's Logger, spoken through the runner: debug lines show only with RUNNER_DEBUG. */
+export const actionsLogger: Logger = {
+  debug: (message) => core.debug(message),
+  info: (message) => core.info(message),
+  warning: (message) => core.warning(message),
+}

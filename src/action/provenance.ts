@@ -1,0 +1,51 @@
+import { execFileSync } from 'node:child_process'
+
+// Standard OCI annotation keys (image-spec annotations.md). ghcr.io links a package to the
+// repository named in `source`.
+export const SOURCE = 'org.opencontainers.image.source'
+export const REVISION = 'org.opencontainers.image.revision'
+export const CREATED = 'org.opencontainers.image.created'
+
+/**
+ * The manifest annotations that say where an artifact came from. Nothing wall-clock goes in:
+ * `created` is SOURCE_DATE_EPOCH or the commit's time, so pushing the same content from the same
+ * commit twice gives the same manifest digest. The user's annotations win over ours.
+ */
+export function provenanceAnnotations(
+  env: NodeJS.ProcessEnv,
+  user: Record<string, string>,
+  commitTime: (cwd: string) => string | undefined = gitCommitTime,
+): Record<string, string> {
+  const annotations: Record<string, string> = {}
+  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
+    annotations[SOURCE] = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`
+  }
+  if (env.GITHUB_SHA) annotations[REVISION] = env.GITHUB_SHA
+  const created = sourceDate(env) ?? commitTime(env.GITHUB_WORKSPACE || process.cwd())
+  if (created) annotations[CREATED] = created
+  return { ...annotations, ...user }
+}
+
+/** The fixed timestamp for reproducible output: SOURCE_DATE_EPOCH when set (reproducible-builds.org). */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv): Date | undefined {
+  const value = env.SOURCE_DATE_EPOCH?.trim()
+  if (!value || !/^\d+$/.test(value)) return undefined
+  return new Date(Number(value) * 1000)
+}
+
+function sourceDate(env: NodeJS.ProcessEnv): string | undefined {
+  return sourceDateEpoch(env)?.toISOString().replace('.000Z', 'Z')
+}
+
+function gitCommitTime(cwd: string): string | undefined {
+  try {
+    const iso = execFileSync('git', ['show', '-s', '--format=%cI', 'HEAD'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim()
+    return iso ? new Date(iso).toISOString().replace('.000Z', 'Z') : undefined
+  } catch {
+    return undefined
+  }
+}
