@@ -1,0 +1,21 @@
+import type { Readable } from 'node:stream'
+
+import type { Descriptor } from './descriptor-shape.js'
+
+// The few Repository methods (src/oci/repository.ts) the layout code calls, named as capabilities
+// so the unit tests can hand in a small in-memory registry and Repository fits without adapters.
+
+export interface LayoutPushTarget {
+  blobExists(digest: string): Promise<boolean>
+  pushBlob(
+    desc: Descriptor,
+    open: () => Readable,
+    o?: { onProgress?: (bytes: number) => void },
+  ): Promise<void>
+  putManifest(bytes: Buffer, mediaType: string, tagOrDigest: string): Promise<string>
+}
+
+export interface LayoutPullSource {
+  getManifest(tagOrDigest: string): Promise<{ bytes: Buffer; mediaType: string; digest: string }>
+  fetchBlob(desc: Descriptor, o?: { onProgress?: (bytes: number) => void }): Promise<Readable>
+}
