@@ -1,20 +1,53 @@
 import * as core from '@actions/core'
+import { restoreCacheStep, saveCacheStep } from './cache.js'
+import { describeError } from './errors.js'
+import { getInputs, type Inputs } from './inputs.js'
+import { pullDirectory } from './pull.js'
+import { pushDirectory } from './push.js'
+import { pullSummary, pushSummary, writeSummary } from './summary.js'
 
 /** The main step: reads inputs, runs the mode, turns any error into one failed-step line. */
 export async function run(): Promise<void> {
   try {
-    const mode = core.getInput('mode') || 'push'
-    core.info(`oci-artifact-action: mode ${mode}`)
+    const inputs = getInputs()
+    switch (inputs.mode) {
+      case 'push':
+        return await runPush(inputs)
+      case 'pull':
+        return await runPull(inputs)
+      case 'cache':
+        return await restoreCacheStep(inputs)
+    }
   } catch (error) {
-    core.setFailed(error instanceof Error ? error.message : String(error))
+    core.setFailed(describeError(error))
   }
 }
 
-/** The post step: only cache mode has work here (saving the cache). */
+/** The post step: only cache mode has work here (saving the cache); it never fails the job. */
 export async function runPost(): Promise<void> {
   try {
-    // filled in by cache mode
+    await saveCacheStep()
   } catch (error) {
-    core.warning(error instanceof Error ? error.message : String(error))
+    core.warning(describeError(error))
   }
+}
+
+async function runPush(inputs: Inputs): Promise<void> {
+  const result = await pushDirectory(inputs)
+  core.setOutput('digest', result.digest)
+  core.setOutput('ref', result.ref)
+  core.setOutput('tags', result.tags.join(','))
+  core.setOutput('size', String(result.size))
+  if (result.url) core.setOutput('url', result.url)
+  core.info(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`)
+  await writeSummary(pushSummary(result, inputs))
+}
+
+async function runPull(inputs: Inputs): Promise<void> {
+  const reference = `${inputs.registry}/${inputs.repository}${inputs.tags[0]?.startsWith('sha256:') ? '@' : ':'}${inputs.tags[0]}`
+  const result = await pullDirectory(inputs)
+  core.setOutput('digest', result.digest)
+  core.setOutput('path', result.path)
+  core.info(`Pulled ${reference} (${result.digest}) into ${result.path}`)
+  await writeSummary(pullSummary(result, reference))
 }
