@@ -8,6 +8,15 @@ export {
   type Testbed,
   type TestbedOptions,
 } from './testbed.js'
+export {
+  startFaultProxy,
+  type Fault,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type ProxiedRequest,
+} from './fault-proxy.js'
+export { skopeo, type SkopeoOptions } from './skopeo.js'
+export { writeOciLayout, type LayoutBlob, type LayoutOptions, type WrittenLayout } from './oci-layout.js'
 export type { TokenRequest } from './token-service.js'
 export type { StorageRequest } from './storage-host.js'
 export type { Access } from './signing-key.js'

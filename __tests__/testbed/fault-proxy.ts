@@ -1,0 +1,133 @@
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
+import { close, listen } from './listen.js'
+
+export type Fault = '503' | '429' | 'reset'
+
+export interface FaultProxyOptions {
+  /** What to front: `127.0.0.1:PORT` or `http://127.0.0.1:PORT`. */
+  target: string
+  /** The share of eligible requests that get a fault, 0 to 1. */
+  failRate: number
+  /** Faults drawn from, uniformly. */
+  faults: Fault[]
+  /** Same seed, same order of requests: same faults. Default 1. */
+  seed?: number
+  /** No more faults than this in a row, so a client with a few retries always gets through. Default 2. */
+  maxConsecutive?: number
+  /** No more faults than this in total. Default unlimited. */
+  maxFaults?: number
+  /** Only requests this accepts may get a fault (say, only blob uploads). Default: all. */
+  eligible?: (request: { method: string; path: string }) => boolean
+}
+
+export interface ProxiedRequest {
+  method: string
+  path: string
+  fault?: Fault
+  /** The status the client saw; undefined for a reset or an upstream failure. */
+  status?: number
+}
+
+export interface FaultProxy {
+  /** `127.0.0.1:PORT`, to use as the registry of a reference. */
+  registry: string
+  url: string
+  requests: ProxiedRequest[]
+  /** How many faults were injected so far. */
+  readonly faultCount: number
+  stop(): Promise<void>
+}
+
+/**
+ * An HTTP proxy in front of the registry that fails a share of requests, as a flaky network or an
+ * overloaded ghcr.io does: a 503 or 429 answer, or a connection destroyed before any answer. The
+ * Host header passes through untouched, so the registry's upload Locations point back here.
+ */
+export async function startFaultProxy(o: FaultProxyOptions): Promise<FaultProxy> {
+  const target = new URL(o.target.includes('://') ? o.target : `http://${o.target}`)
+  const random = mulberry32(o.seed ?? 1)
+  const maxConsecutive = o.maxConsecutive ?? 2
+  const maxFaults = o.maxFaults ?? Infinity
+  const requests: ProxiedRequest[] = []
+  let faultCount = 0
+  let consecutive = 0
+
+  const pickFault = (method: string, path: string): Fault | undefined => {
+    if (o.faults.length === 0 || (o.eligible && !o.eligible({ method, path }))) return undefined
+    // Draw even when capped, so the caps do not shift which later requests fail.
+    const roll = random()
+    const which = o.faults[Math.floor(random() * o.faults.length)]
+    if (roll >= o.failRate || consecutive >= maxConsecutive || faultCount >= maxFaults) {
+      consecutive = 0
+      return undefined
+    }
+    consecutive++
+    faultCount++
+    return which
+  }
+
+  const server = createServer((req, res) => {
+    const record: ProxiedRequest = { method: req.method ?? '', path: req.url ?? '/' }
+    requests.push(record)
+    record.fault = pickFault(record.method, record.path)
+    if (record.fault === 'reset') return req.socket.destroy()
+    if (record.fault) return answerFault(req, res, record)
+    forward(req, res, target, record)
+  })
+
+  const port = await listen(server, '127.0.0.1')
+  return {
+    registry: `127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    get faultCount() {
+      return faultCount
+    },
+    stop: () => close(server),
+  }
+}
+
+function answerFault(req: IncomingMessage, res: ServerResponse, record: ProxiedRequest): void {
+  req.resume()
+  record.status = Number(record.fault)
+  const body = Buffer.from(
+    JSON.stringify({
+      errors: [
+        { code: record.status === 429 ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: 'injected fault' },
+      ],
+    }),
+  )
+  res.writeHead(record.status, {
+    'content-type': 'application/json',
+    'content-length': body.length,
+    // ghcr.io names a wait on 429; one second keeps a retrying test quick.
+    ...(record.status === 429 ? { 'retry-after': '1' } : {}),
+  })
+  res.end(body)
+}
+
+function forward(req: IncomingMessage, res: ServerResponse, target: URL, record: ProxiedRequest): void {
+  const upstream = request(
+    { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+    (answer) => {
+      record.status = answer.statusCode
+      res.writeHead(answer.statusCode ?? 502, answer.rawHeaders)
+      answer.pipe(res)
+    },
+  )
+  upstream.on('error', () => res.destroy())
+  req.on('error', () => upstream.destroy())
+  req.pipe(upstream)
+}
+
+/** A small seeded PRNG (Tommy Ettinger's mulberry32): same seed, same sequence in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
