@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Testbed } from '../__tests__/testbed/index.js'
+import { runAction, type ActionRun, type StepOptions } from './action-process.js'
+import { runMeasured } from './measured-process.js'
+import type { RegistryTarget } from './registry-token.js'
+
+export type OursPart = 'action' | 'cache'
+
+/** What every part of a benchmark run shares: the registry, where data goes, how to run ours. */
+export class BenchContext {
+  /** Why a part of ours is not timed, once known: `action` (push and pull) or `cache`. */
+  readonly skipped = new Map<OursPart, string>()
+
+  constructor(
+    readonly root: string,
+    readonly bed: Testbed,
+    readonly workDir: string,
+    baselineOnly: boolean,
+    /** Leave cache save and restore out, baseline and ours. */
+    readonly skipCache: boolean,
+  ) {
+    const entry = join(root, 'dist', 'index.js')
+    const reason = baselineOnly
+      ? '--baseline-only'
+      : existsSync(entry)
+        ? undefined
+        : 'dist/index.js is missing'
+    if (reason) for (const part of ['action', 'cache'] as const) this.skipped.set(part, reason)
+  }
+
+  get user(): string {
+    return 'alice'
+  }
+
+  target(repository: string): RegistryTarget {
+    return {
+      registry: this.bed.registry,
+      repository: `${this.user}/${repository}`,
+      username: this.user,
+      password: this.bed.users[this.user]!,
+    }
+  }
+
+  /** A fresh, empty folder under the work dir. */
+  async scratch(name: string): Promise<string> {
+    const dir = join(this.workDir, name)
+    await rm(dir, { recursive: true, force: true })
+    await mkdir(dir, { recursive: true })
+    return dir
+  }
+
+  /** The post step's entry: cache mode saves there. */
+  get postEntry(): string {
+    return join(this.root, 'dist', 'post', 'index.js')
+  }
+
+  /** Our action, run by the Node 24 this benchmark runs on (scripts/bench.sh picks it). */
+  runOurs(inputs: Record<string, string>, step: StepOptions = {}): Promise<ActionRun> {
+    const o = { node: process.execPath, entry: join(this.root, 'dist', 'index.js'), scratch: this.workDir }
+    return runAction(o, { username: this.user, token: this.bed.users[this.user]!, ...inputs }, step)
+  }
+
+  /** The layer sizes of a pushed manifest, read with skopeo (an independent client). */
+  async layerBytes(repository: string, tag: string): Promise<number> {
+    const t = this.target(repository)
+    const { stdout } = await runMeasured('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      '--creds',
+      `${t.username}:${t.password}`,
+      `docker://${t.registry}/${t.repository}:${tag}`,
+    ])
+    const manifest = JSON.parse(stdout) as { layers?: { size: number }[] }
+    return (manifest.layers ?? []).reduce((sum, layer) => sum + layer.size, 0)
+  }
+
+  log(line: string): void {
+    console.log(line)
+  }
+
+  /**
+   * Runs one of our steps; the first failure marks ours as skipped with its reason, so the
+   * baselines still get measured and the report says plainly why ours is missing.
+   */
+  async tryOurs<T>(part: OursPart, what: string, step: () => Promise<T>): Promise<T | undefined> {
+    if (this.skipped.has(part)) return undefined
+    try {
+      return await step()
+    } catch (error) {
+      const reason = `${what} failed: ${firstLines((error as Error).message)}`
+      this.skipped.set(part, reason)
+      this.log(`  ours (${part}): skipped from here on: ${reason}`)
+      return undefined
+    }
+  }
+}
+
+function firstLines(text: string): string {
+  return text.split('\n').filter(Boolean).slice(0, 6).join(' / ').slice(0, 400)
+}

@@ -1,0 +1,257 @@
+import { cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import {
+  baselineCacheRestore,
+  baselineCacheSave,
+  baselinePull,
+  baselinePush,
+  type BaselineTiming,
+} from './baseline.js'
+import type { BenchContext } from './bench-context.js'
+import { formatSize, type GeneratedTree } from './generate-tree.js'
+import { comparisonTable, formatBytes, formatMs, type ComparisonRow } from './report.js'
+import { Samples } from './samples.js'
+import { treeDigest } from './tree-digest.js'
+
+const TAG = 'v1'
+
+/**
+ * The issue's side-by-side run on one tree: push, push again unchanged, pull, compressed size and
+ * peak RSS, then cache save and restore; each baseline right before ours, repeated `repeat` times
+ * into fresh repositories so no repeat finds the blobs of the one before. Returns the markdown.
+ */
+export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repeat: number): Promise<string> {
+  ctx.log(`source tree: ${tree.dir} (${formatBytes(tree.bytes)}, ${tree.files} files)`)
+  // Hashing the tree also reads it into the page cache, so the first timed step is not the only cold one.
+  const sourceDigest = await treeDigest(tree.dir)
+  const samples = new Samples()
+  const checkPulled = async (who: string, dir: string, verify: boolean) => {
+    if (verify && (await treeDigest(dir)) !== sourceDigest)
+      throw new Error(`${who}: pulled tree differs from the source`)
+  }
+
+  for (let i = 1; i <= repeat; i++) {
+    const verify = i === 1
+    ctx.log(`run ${i}/${repeat}`)
+    const baseRepo = `baseline-${i}`
+    const oursRepo = `ours-${i}`
+
+    const basePush = await baselinePush(
+      tree.dir,
+      await ctx.scratch('baseline-push'),
+      ctx.target(baseRepo),
+      TAG,
+    )
+    recordBaseline(samples, 'push', basePush)
+    samples.add('size:baseline', basePush.layerSize)
+    ctx.log(`  baseline push       ${formatMs(basePush.wallMs)}  ${phasesText(basePush)}`)
+    const oursPush = await ctx.tryOurs('action', 'push', () =>
+      ctx.runOurs({
+        mode: 'push',
+        path: tree.dir,
+        repository: `${ctx.bed.registry}/alice/${oursRepo}`,
+        tag: TAG,
+      }),
+    )
+    if (oursPush) {
+      recordOurs(samples, 'push', oursPush)
+      samples.add('size:ours', await ctx.layerBytes(oursRepo, TAG))
+      ctx.log(`  ours push           ${formatMs(oursPush.wallMs)}  rss ${rss(oursPush.peakRssBytes)}`)
+    }
+
+    const baseRepush = await baselinePush(
+      tree.dir,
+      await ctx.scratch('baseline-push'),
+      ctx.target(baseRepo),
+      TAG,
+    )
+    recordBaseline(samples, 'repush', baseRepush)
+    ctx.log(`  baseline re-push    ${formatMs(baseRepush.wallMs)}  ${phasesText(baseRepush)}`)
+    const oursRepush = await ctx.tryOurs('action', 'second push', () =>
+      ctx.runOurs({
+        mode: 'push',
+        path: tree.dir,
+        repository: `${ctx.bed.registry}/alice/${oursRepo}`,
+        tag: TAG,
+      }),
+    )
+    if (oursRepush) {
+      recordOurs(samples, 'repush', oursRepush)
+      ctx.log(`  ours re-push        ${formatMs(oursRepush.wallMs)}  rss ${rss(oursRepush.peakRssBytes)}`)
+    }
+
+    const baseDest = join(ctx.workDir, 'pulled-baseline')
+    const basePull = await baselinePull(
+      ctx.target(baseRepo),
+      TAG,
+      await ctx.scratch('baseline-pull'),
+      baseDest,
+    )
+    recordBaseline(samples, 'pull', basePull)
+    ctx.log(`  baseline pull       ${formatMs(basePull.wallMs)}  ${phasesText(basePull)}`)
+    await checkPulled('baseline pull', baseDest, verify)
+    const oursDest = await ctx.scratch('pulled-ours')
+    const oursPull = await ctx.tryOurs('action', 'pull', async () => {
+      const run = await ctx.runOurs({
+        mode: 'pull',
+        path: oursDest,
+        repository: `${ctx.bed.registry}/alice/${oursRepo}`,
+        tag: TAG,
+      })
+      await checkPulled('our pull', oursDest, verify)
+      return run
+    })
+    if (oursPull) {
+      recordOurs(samples, 'pull', oursPull)
+      ctx.log(`  ours pull           ${formatMs(oursPull.wallMs)}  rss ${rss(oursPull.peakRssBytes)}`)
+    }
+
+    if (!ctx.skipCache) await compareCache(ctx, tree, samples, i, checkPulled)
+  }
+  return section(ctx, tree, repeat, samples)
+}
+
+type CheckPulled = (who: string, dir: string, verify: boolean) => Promise<void>
+
+/**
+ * Cache save and restore against the actions/cache pipeline. Ours: the main step restores (a miss,
+ * under a key never used before), the post step saves (the time counted as save), then a main step
+ * in an empty folder restores it (an exact hit, the time counted as restore).
+ */
+async function compareCache(
+  ctx: BenchContext,
+  tree: GeneratedTree,
+  samples: Samples,
+  i: number,
+  check: CheckPulled,
+) {
+  const verify = i === 1
+  const baseSave = await baselineCacheSave(
+    tree.dir,
+    await ctx.scratch('baseline-cache'),
+    ctx.target(`cache-baseline-${i}`),
+  )
+  recordBaseline(samples, 'cache-save', baseSave)
+  ctx.log(`  baseline cache save ${formatMs(baseSave.wallMs)}  ${phasesText(baseSave)}`)
+  const repository = `${ctx.bed.registry}/alice/cache-ours-${i}`
+  const key = `bench-${tree.name}-${i}`
+  const oursSave = await ctx.tryOurs('cache', 'cache save', async () => {
+    const main = await ctx.runOurs({ mode: 'cache', path: tree.dir, key, repository })
+    if (main.outputs['cache-hit'] === 'true') throw new Error(`a fresh key hit: ${key}`)
+    return ctx.runOurs(
+      { mode: 'cache', path: tree.dir, key, repository },
+      { entry: ctx.postEntry, state: main.state },
+    )
+  })
+  if (oursSave) {
+    recordOurs(samples, 'cache-save', oursSave)
+    ctx.log(`  ours cache save     ${formatMs(oursSave.wallMs)}  rss ${rss(oursSave.peakRssBytes)}`)
+  }
+
+  const baseDest = join(ctx.workDir, 'restored-baseline')
+  const baseRestore = await baselineCacheRestore(
+    ctx.target(`cache-baseline-${i}`),
+    baseSave.digest,
+    await ctx.scratch('baseline-cache-restore'),
+    baseDest,
+  )
+  recordBaseline(samples, 'cache-restore', baseRestore)
+  ctx.log(`  baseline restore    ${formatMs(baseRestore.wallMs)}  ${phasesText(baseRestore)}`)
+  await check('baseline cache restore', baseDest, verify)
+  const oursDest = await ctx.scratch('restored-ours')
+  const oursRestore = await ctx.tryOurs('cache', 'cache restore', async () => {
+    const run = await ctx.runOurs({ mode: 'cache', path: oursDest, key, repository })
+    // A save that only warned leaves nothing to restore: that is a failure here, not a fast restore.
+    if (run.outputs['cache-hit'] !== 'true')
+      throw new Error(`no exact hit after save:\n${run.stdout.slice(-1500)}`)
+    await check('our cache restore', oursDest, verify)
+    return run
+  })
+  if (oursRestore) {
+    recordOurs(samples, 'cache-restore', oursRestore)
+    ctx.log(`  ours cache restore  ${formatMs(oursRestore.wallMs)}  rss ${rss(oursRestore.peakRssBytes)}`)
+  }
+}
+
+function recordBaseline(samples: Samples, step: string, timing: BaselineTiming): void {
+  samples.add(`time:baseline:${step}`, timing.wallMs)
+  samples.add(`rss:baseline:${step}`, timing.peakRssBytes)
+  for (const [phase, ms] of Object.entries(timing.phases)) samples.add(`phase:${step}:${phase}`, ms)
+}
+
+function recordOurs(samples: Samples, step: string, run: { wallMs: number; peakRssBytes?: number }): void {
+  samples.add(`time:ours:${step}`, run.wallMs)
+  samples.add(`rss:ours:${step}`, run.peakRssBytes)
+}
+
+function section(ctx: BenchContext, tree: GeneratedTree, repeat: number, s: Samples): string {
+  const time = (step: string, what: string, target: number, note = ''): ComparisonRow => ({
+    what,
+    baseline: s.median(`time:baseline:${step}`),
+    ours: s.median(`time:ours:${step}`),
+    unit: 'ms',
+    target,
+    note,
+  })
+  const memory = (step: string, what: string, note: string): ComparisonRow => ({
+    what,
+    baseline: s.max(`rss:baseline:${step}`),
+    ours: s.max(`rss:ours:${step}`),
+    unit: 'bytes',
+    note,
+  })
+  const rows: ComparisonRow[] = [
+    time('push', 'push', 0.5, 'baseline: `tar | gzip -6` into an OCI layout, `skopeo copy`'),
+    time('repush', 'push again, tree unchanged', 0.1, 'baseline packs again; skopeo then skips the blob'),
+    time('pull', 'pull', 0.8, 'baseline: `skopeo copy` to a layout, `tar -xzf`'),
+    {
+      what: 'compressed size (level 6)',
+      baseline: s.median('size:baseline'),
+      ours: s.median('size:ours'),
+      unit: 'bytes',
+      target: 1.03,
+      note: 'baseline: `gzip -6`',
+    },
+    memory('push', 'peak RSS, push', 'baseline: the largest of tar, gzip, skopeo'),
+    memory('pull', 'peak RSS, pull', 'baseline: the largest of skopeo, tar'),
+  ]
+  if (!ctx.skipCache) {
+    rows.push(
+      time('cache-save', 'cache save', 1.0, 'baseline: `tar | zstd -T0` to a file, one blob PUT with curl'),
+      time('cache-restore', 'cache restore', 1.0, 'baseline: curl download to a file, `zstd -d | tar -x`'),
+    )
+  }
+  const cpu = cpus()
+  const lines = [
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu.length} cores ` +
+      `(${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${formatBytes(totalmem())} RAM, Node ${process.version}. ` +
+      `Tree: ${formatSize(tree.bytes)} (${tree.files} files: a quarter small text files, a quarter logs, ` +
+      `half incompressible). ${repeat === 1 ? 'One run' : `Median of ${repeat} runs`}. Registry: the test bed ` +
+      '(CNCF Distribution 2.8 in token mode, blob reads redirected to a second origin), on loopback.',
+    '',
+    comparisonTable(rows),
+    '',
+    'Peak RSS target for ours: <= 200 MB for a push or a pull of a 1 GiB tree (see the scaling run).',
+    `Where the baseline's time went: ${phaseBreakdown(s)}.`,
+  ]
+  for (const [part, reason] of ctx.skipped) lines.push('', `Ours (${part}) not measured: ${reason}.`)
+  return lines.join('\n')
+}
+
+function phaseBreakdown(s: Samples): string {
+  const steps = new Map<string, string[]>()
+  for (const name of s.names('phase:')) {
+    const [, step, phase] = name.split(':') as [string, string, string]
+    steps.set(step, [...(steps.get(step) ?? []), `${phase} ${formatMs(s.median(name)!)}`])
+  }
+  return [...steps].map(([step, phases]) => `${step}: ${phases.join(' + ')}`).join('; ')
+}
+
+function phasesText(timing: BaselineTiming): string {
+  const phases = Object.entries(timing.phases).map(([name, ms]) => `${name} ${formatMs(ms)}`)
+  return `(${phases.join(', ')}) rss ${rss(timing.peakRssBytes)}`
+}
+
+function rss(bytes: number | undefined): string {
+  return bytes === undefined ? '?' : formatBytes(bytes)
+}

@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util'
+import { parseSize } from './generate-tree.js'
+
+export interface BenchOptions {
+  /** The mixed tree's size for the comparison run. */
+  size: number
+  /** Timings are repeated this many times and the median reported (1-3). */
+  repeat: number
+  /** Run the scaling series (our push and pull at several sizes) instead of the comparison. */
+  scaling: boolean
+  scalingSizes: number[]
+  smallFiles: number
+  /** Skip the action and time the baselines alone. */
+  baselineOnly: boolean
+  /** Skip cache save and restore. */
+  noCache: boolean
+  /** Print only; leave BENCHMARKS.md alone (for trial runs at toy sizes). */
+  noWrite: boolean
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+  --size SIZE          tree size for the comparison (64M, 256M, 1G; default 256M)
+  --repeat N           repeat each timing N times (1-3) and report the median (default 1)
+  --scaling            our push and pull at 64M, 256M, 1G and 20,000 small files
+  --scaling-sizes LIST sizes for --scaling, comma-separated (default 64M,256M,1G)
+  --small-files N      file count of the small-files tree in --scaling (default 20000; 0 skips it)
+  --baseline-only      time the baselines alone (until the action's push and pull exist)
+  --no-cache           skip cache save and restore
+  --no-write           print the tables but do not update BENCHMARKS.md`
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      size: { type: 'string', default: '256M' },
+      repeat: { type: 'string', default: '1' },
+      scaling: { type: 'boolean', default: false },
+      'scaling-sizes': { type: 'string', default: '64M,256M,1G' },
+      'small-files': { type: 'string', default: '20000' },
+      'baseline-only': { type: 'boolean', default: false },
+      'no-cache': { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  })
+  if (values.help) {
+    console.log(USAGE)
+    process.exit(0)
+  }
+  const repeat = Number(values.repeat)
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 3) throw new Error(`--repeat must be 1, 2 or 3`)
+  const smallFiles = Number(values['small-files'])
+  if (!Number.isInteger(smallFiles) || smallFiles < 0) throw new Error(`--small-files must be a count`)
+  return {
+    size: parseSize(values.size),
+    repeat,
+    scaling: values.scaling,
+    scalingSizes: values['scaling-sizes'].split(',').map(parseSize),
+    smallFiles,
+    baselineOnly: values['baseline-only'],
+    noCache: values['no-cache'],
+    noWrite: values['no-write'],
+  }
+}

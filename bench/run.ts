@@ -1,0 +1,69 @@
+import { existsSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { startTestbed, type Testbed } from '../__tests__/testbed/index.js'
+import { BenchContext } from './bench-context.js'
+import { runComparison } from './comparison.js'
+import { ensureTree, type TreeSpec } from './generate-tree.js'
+import { canMeasureRss } from './measured-process.js'
+import { parseOptions, USAGE } from './options.js'
+import { writeSection } from './report.js'
+import { runScaling } from './scaling.js'
+
+/**
+ * `npm run bench`: the action against the plain alternatives on the same data, in one run.
+ * Run from the repository root (scripts/bench.sh does), by the Node 24 the action runs on.
+ */
+async function main(): Promise<void> {
+  const options = (() => {
+    try {
+      return parseOptions(process.argv.slice(2))
+    } catch (error) {
+      console.error(`${(error as Error).message}\n${USAGE}`)
+      process.exit(2)
+    }
+  })()
+  const root = process.cwd()
+  if (!existsSync(join(root, 'action.yml'))) throw new Error(`run from the repository root, not ${root}`)
+  const dataDir = join(root, 'bench', '.data')
+  const workDir = join(dataDir, 'work')
+  // The test bed keeps the registry's storage in a temp dir: keep it with the rest of the data.
+  process.env.TMPDIR = join(dataDir, 'tmp')
+  await mkdir(process.env.TMPDIR, { recursive: true })
+  if (!canMeasureRss) console.log('GNU time not found (/usr/bin/time): peak RSS will not be measured')
+
+  let bed: Testbed | undefined
+  const cleanUp = async () => {
+    await bed?.stop()
+    bed = undefined
+    await rm(workDir, { recursive: true, force: true })
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanUp().finally(() => process.exit(130)))
+  }
+
+  try {
+    // A 1 GiB push takes longer than the bed's default token lifetime on a loaded machine.
+    bed = await startTestbed({ tokenTtlSeconds: 3600 })
+    const ctx = new BenchContext(root, bed, workDir, options.baselineOnly, options.noCache)
+    for (const [part, reason] of ctx.skipped) console.log(`ours (${part}): not measured (${reason})`)
+    const benchmarks = join(root, 'BENCHMARKS.md')
+    if (options.scaling) {
+      const specs: TreeSpec[] = options.scalingSizes.map((bytes) => ({ variant: 'mixed', bytes }))
+      if (options.smallFiles > 0) specs.push({ variant: 'small-files', files: options.smallFiles })
+      const markdown = await runScaling(ctx, dataDir, specs, options.repeat)
+      console.log(`\n${markdown}\n`)
+      if (!options.noWrite) await writeSection(benchmarks, 'scaling', markdown)
+    } else {
+      const tree = await ensureTree(dataDir, { variant: 'mixed', bytes: options.size })
+      const markdown = await runComparison(ctx, tree, options.repeat)
+      console.log(`\n${markdown}\n`)
+      if (!options.noWrite) await writeSection(benchmarks, 'comparison', markdown)
+    }
+    if (!options.noWrite) console.log('BENCHMARKS.md updated')
+  } finally {
+    await cleanUp()
+  }
+}
+
+await main()

@@ -1,0 +1,85 @@
+import { cpus } from 'node:os'
+import type { BenchContext } from './bench-context.js'
+import { ensureTree, formatSize, type TreeSpec } from './generate-tree.js'
+import { formatBytes, formatMs, simpleTable } from './report.js'
+import { Samples } from './samples.js'
+import { treeDigest } from './tree-digest.js'
+
+/**
+ * Our push and pull at growing sizes and at many small files: time should grow with the bytes
+ * (steady MiB/s) and peak RSS should not (streaming, no whole-layer buffers). Returns the markdown.
+ */
+export async function runScaling(
+  ctx: BenchContext,
+  dataDir: string,
+  specs: TreeSpec[],
+  repeat: number,
+): Promise<string> {
+  const rows: string[][] = []
+  for (const spec of specs) {
+    const tree = await ensureTree(dataDir, spec)
+    ctx.log(`scaling: ${tree.name} (${formatBytes(tree.bytes)}, ${tree.files} files)`)
+    const sourceDigest = await treeDigest(tree.dir)
+    const samples = new Samples()
+    for (let i = 1; i <= repeat; i++) {
+      const repository = `${ctx.bed.registry}/alice/scale-${tree.name}-${i}`.toLowerCase()
+      const push = await ctx.tryOurs('action', `push of ${tree.name}`, () =>
+        ctx.runOurs({ mode: 'push', path: tree.dir, repository, tag: 'v1' }),
+      )
+      if (!push) break
+      const dest = await ctx.scratch('scaling-pull')
+      const pull = await ctx.tryOurs('action', `pull of ${tree.name}`, async () => {
+        const run = await ctx.runOurs({ mode: 'pull', path: dest, repository, tag: 'v1' })
+        if (i === 1 && (await treeDigest(dest)) !== sourceDigest)
+          throw new Error('pulled tree differs from the source')
+        return run
+      })
+      if (!pull) break
+      await ctx.scratch('scaling-pull')
+      for (const [step, run] of [
+        ['push', push],
+        ['pull', pull],
+      ] as const) {
+        samples.add(`time:${step}`, run.wallMs)
+        samples.add(`rss:${step}`, run.peakRssBytes)
+      }
+      ctx.log(
+        `  push ${formatMs(push.wallMs)} rss ${formatBytes(push.peakRssBytes ?? 0)}; ` +
+          `pull ${formatMs(pull.wallMs)} rss ${formatBytes(pull.peakRssBytes ?? 0)}`,
+      )
+    }
+    if (samples.median('time:pull') === undefined) break
+    const cells = (step: string) => {
+      const ms = samples.median(`time:${step}`)!
+      const peak = samples.max(`rss:${step}`)
+      return [
+        formatMs(ms),
+        `${(tree.bytes / 1024 ** 2 / (ms / 1000)).toFixed(0)}`,
+        peak ? formatBytes(peak) : '?',
+      ]
+    }
+    const label = spec.variant === 'mixed' ? `${formatSize(tree.bytes)} mixed` : `${tree.files} small files`
+    rows.push([label, String(tree.files), formatBytes(tree.bytes), ...cells('push'), ...cells('pull')])
+  }
+
+  const header = [
+    'Tree',
+    'Files',
+    'Bytes',
+    'Push',
+    'Push MiB/s',
+    'Push peak RSS',
+    'Pull',
+    'Pull MiB/s',
+    'Pull peak RSS',
+  ]
+  const lines = [
+    `Our push and pull alone, ${cpus().length} cores, ${repeat === 1 ? 'one run' : `median of ${repeat} runs`} ` +
+      "per size. Peak RSS is the action process's (GNU time, %M).",
+    '',
+    rows.length ? simpleTable(header, rows) : '(no sizes measured)',
+  ]
+  const skipped = ctx.skipped.get('action')
+  if (skipped) lines.push('', `Not measured: ${skipped}.`)
+  return lines.join('\n')
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The benchmark (npm run bench -- --help): the action's push, pull and cache against the plain
+# alternatives on the same data. Not part of npm test: a full run takes minutes and both cores.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh
+# GNU time gives each process's peak RSS; Debian ships it as `time`.
+if [ ! -x /usr/bin/time ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing time (apt-get)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq time >/dev/null
+fi
+npm run --silent bundle
+# bench/tsconfig.json compiles the bench and the test bed it imports into .build/.
+npx tsc -p bench/tsconfig.json
+exec "$(bash scripts/node24.sh)" .build/bench/run.js "$@"
