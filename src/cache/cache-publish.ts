@@ -1,0 +1,111 @@
+import { RegistryError } from '../oci/errors.js'
+import type { Logger } from '../oci/logger.js'
+import { buildCacheIndex, containsEntries, mergeEntries, type CacheEntry } from './cache-index.js'
+import { readIndex } from './cache-lookup.js'
+import { buildCacheManifest, type CacheManifestFields } from './cache-manifest.js'
+import type { CacheRegistry } from './cache-registry.js'
+import { cacheTag, indexTag } from './cache-tag.js'
+
+export interface PublishedCache {
+  tag: string
+  digest: string
+  /** False when the index could not be updated: exact lookups find the cache, prefix lookups not. */
+  indexed: boolean
+}
+
+// HEADs in flight when an index must be checked against the repository entry by entry.
+const CHECK_CONCURRENCY = 8
+
+/**
+ * Tags the cache manifest (its blobs must be in the repository already), then lists it in the
+ * scope's index. The tag alone makes the save good: an index that cannot be updated costs only
+ * prefix lookups, so that failure is a warning, not a failed save.
+ */
+export async function publishCache(
+  registry: CacheRegistry,
+  fields: CacheManifestFields,
+  logger: Logger,
+): Promise<PublishedCache> {
+  const manifest = buildCacheManifest(fields)
+  const tag = cacheTag(fields.scope, fields.key)
+  await registry.putManifest(manifest.bytes, manifest.mediaType, tag)
+  const entry: CacheEntry = {
+    key: fields.key,
+    created: fields.created,
+    manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
+  }
+  try {
+    await addToIndex(registry, fields.scope, entry, logger)
+    return { tag, digest: manifest.digest, indexed: true }
+  } catch (error) {
+    logger.warning(
+      `Saved the cache as ${tag}, but could not list it in the index of ${fields.scope}, so restore-keys ` +
+        `will not find it (the exact key will): ${(error as Error).message}`,
+    )
+    return { tag, digest: manifest.digest, indexed: false }
+  }
+}
+
+/**
+ * Read, merge, write. The distribution API has no conditional PUT, so a save that read the index
+ * before ours was written and writes it after drops our entry: re-read once, and if ours is gone,
+ * merge what is there with what we wrote and put that. Two saves racing a third can still lose
+ * an entry; that costs a prefix match, never a cache (its tag stays).
+ */
+export async function addToIndex(
+  registry: CacheRegistry,
+  scope: string,
+  entry: CacheEntry,
+  logger: Logger,
+): Promise<void> {
+  const before = await readIndex(registry, scope, logger)
+  const wanted = mergeEntries([before.entries, [entry]])
+  const written = await putIndex(registry, scope, wanted, logger)
+
+  const after = await readIndex(registry, scope, logger)
+  if (after.digest === written.digest || containsEntries(after.entries, [entry])) return
+  logger.info(`The cache index of ${scope} changed while saving: merging`)
+  await putIndex(registry, scope, mergeEntries([after.entries, written.entries]), logger)
+}
+
+async function putIndex(
+  registry: CacheRegistry,
+  scope: string,
+  entries: CacheEntry[],
+  logger: Logger,
+): Promise<{ digest: string; entries: CacheEntry[] }> {
+  const tag = indexTag(scope)
+  const built = buildCacheIndex(scope, entries)
+  try {
+    await registry.putManifest(built.bytes, built.mediaType, tag)
+    return { digest: built.digest, entries }
+  } catch (error) {
+    if (!mayListDeletedManifests(error)) throw error
+    // An index may only list manifests the repository holds: someone deleted caches by hand.
+    const kept = await keepExisting(registry, entries)
+    if (kept.length === entries.length) throw error
+    logger.info(`Dropping ${entries.length - kept.length} deleted cache(s) from the index of ${scope}`)
+    const rebuilt = buildCacheIndex(scope, kept)
+    await registry.putManifest(rebuilt.bytes, rebuilt.mediaType, tag)
+    return { digest: rebuilt.digest, entries: kept }
+  }
+}
+
+// Distribution refuses an index naming an unknown manifest with 400 MANIFEST_BLOB_UNKNOWN; other
+// registries word it differently, so any refusal of the content (not of the credentials) is checked.
+function mayListDeletedManifests(error: unknown): boolean {
+  if (!(error instanceof RegistryError)) return false
+  return error.status >= 400 && error.status < 500 && ![401, 403, 429].includes(error.status)
+}
+
+async function keepExisting(registry: CacheRegistry, entries: CacheEntry[]): Promise<CacheEntry[]> {
+  const exists = new Array<boolean>(entries.length).fill(true)
+  let next = 0
+  const worker = async () => {
+    for (let i = next++; i < entries.length; i = next++) {
+      exists[i] = (await registry.headManifest((entries[i] as CacheEntry).manifest.digest)) !== undefined
+    }
+  }
+  await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker))
+  return entries.filter((_, i) => exists[i])
+}
