@@ -7,6 +7,7 @@ import {
   baselinePush,
   type BaselineTiming,
 } from './baseline.js'
+import type { ActionRun } from './action-process.js'
 import type { BenchContext } from './bench-context.js'
 import { formatSize, type GeneratedTree } from './generate-tree.js'
 import { comparisonTable, formatBytes, formatMs, type ComparisonRow } from './report.js'
@@ -45,17 +46,13 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
     recordBaseline(samples, 'push', basePush)
     samples.add('size:baseline', basePush.layerSize)
     ctx.log(`  baseline push       ${formatMs(basePush.wallMs)}  ${phasesText(basePush)}`)
-    const oursPush = await ctx.tryOurs('action', 'push', () =>
-      ctx.runOurs({
-        mode: 'push',
-        path: tree.dir,
-        repository: `${ctx.bed.registry}/alice/${oursRepo}`,
-        tag: TAG,
-      }),
-    )
+    const oursPush = await ctx.tryOurs('action', 'push', async () => {
+      const run = withOutput(await ctx.runOurs(pushInputs(ctx, tree, oursRepo)), 'digest')
+      return { ...run, layerBytes: await ctx.layerBytes(oursRepo, TAG) }
+    })
     if (oursPush) {
       recordOurs(samples, 'push', oursPush)
-      samples.add('size:ours', await ctx.layerBytes(oursRepo, TAG))
+      samples.add('size:ours', oursPush.layerBytes)
       ctx.log(`  ours push           ${formatMs(oursPush.wallMs)}  rss ${rss(oursPush.peakRssBytes)}`)
     }
 
@@ -67,13 +64,8 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
     )
     recordBaseline(samples, 'repush', baseRepush)
     ctx.log(`  baseline re-push    ${formatMs(baseRepush.wallMs)}  ${phasesText(baseRepush)}`)
-    const oursRepush = await ctx.tryOurs('action', 'second push', () =>
-      ctx.runOurs({
-        mode: 'push',
-        path: tree.dir,
-        repository: `${ctx.bed.registry}/alice/${oursRepo}`,
-        tag: TAG,
-      }),
+    const oursRepush = await ctx.tryOurs('action', 'second push', async () =>
+      withOutput(await ctx.runOurs(pushInputs(ctx, tree, oursRepo)), 'digest'),
     )
     if (oursRepush) {
       recordOurs(samples, 'repush', oursRepush)
@@ -92,12 +84,15 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
     await checkPulled('baseline pull', baseDest, verify)
     const oursDest = await ctx.scratch('pulled-ours')
     const oursPull = await ctx.tryOurs('action', 'pull', async () => {
-      const run = await ctx.runOurs({
-        mode: 'pull',
-        path: oursDest,
-        repository: `${ctx.bed.registry}/alice/${oursRepo}`,
-        tag: TAG,
-      })
+      const run = withOutput(
+        await ctx.runOurs({
+          mode: 'pull',
+          path: oursDest,
+          repository: `${ctx.bed.registry}/alice/${oursRepo}`,
+          tag: TAG,
+        }),
+        'digest',
+      )
       await checkPulled('our pull', oursDest, verify)
       return run
     })
@@ -109,6 +104,16 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
     if (!ctx.skipCache) await compareCache(ctx, tree, samples, i, checkPulled)
   }
   return section(ctx, tree, repeat, samples)
+}
+
+function pushInputs(ctx: BenchContext, tree: GeneratedTree, repository: string): Record<string, string> {
+  return { mode: 'push', path: tree.dir, repository: `${ctx.bed.registry}/alice/${repository}`, tag: TAG }
+}
+
+/** A step that succeeded without its output did not do the work (a mode not built yet, say). */
+function withOutput<T extends ActionRun>(run: T, name: string): T {
+  if (!run.outputs[name]) throw new Error(`no '${name}' output; the step logged:\n${run.stdout.slice(-1500)}`)
+  return run
 }
 
 type CheckPulled = (who: string, dir: string, verify: boolean) => Promise<void>
@@ -143,10 +148,9 @@ async function compareCache(
       { entry: ctx.postEntry, state: main.state },
     )
   })
-  if (oursSave) {
-    recordOurs(samples, 'cache-save', oursSave)
+  // Recorded only once the restore finds it: a save that merely warned is not a fast save.
+  if (oursSave)
     ctx.log(`  ours cache save     ${formatMs(oursSave.wallMs)}  rss ${rss(oursSave.peakRssBytes)}`)
-  }
 
   const baseDest = join(ctx.workDir, 'restored-baseline')
   const baseRestore = await baselineCacheRestore(
@@ -161,13 +165,14 @@ async function compareCache(
   const oursDest = await ctx.scratch('restored-ours')
   const oursRestore = await ctx.tryOurs('cache', 'cache restore', async () => {
     const run = await ctx.runOurs({ mode: 'cache', path: oursDest, key, repository })
-    // A save that only warned leaves nothing to restore: that is a failure here, not a fast restore.
+    // A save that only warned leaves nothing to restore.
     if (run.outputs['cache-hit'] !== 'true')
       throw new Error(`no exact hit after save:\n${run.stdout.slice(-1500)}`)
     await check('our cache restore', oursDest, verify)
     return run
   })
-  if (oursRestore) {
+  if (oursSave && oursRestore) {
+    recordOurs(samples, 'cache-save', oursSave)
     recordOurs(samples, 'cache-restore', oursRestore)
     ctx.log(`  ours cache restore  ${formatMs(oursRestore.wallMs)}  rss ${rss(oursRestore.peakRssBytes)}`)
   }
