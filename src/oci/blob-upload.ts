@@ -1,0 +1,140 @@
+import { Readable } from 'node:stream'
+import type { Descriptor } from './descriptor.js'
+import { checkResponse } from './errors.js'
+import type { Logger } from './logger.js'
+import { redactUrl } from './redact.js'
+import { discardBody } from './response-body.js'
+import type { RetryPolicy } from './transport/retry.js'
+import { backoffDelay, describe, isRetryableFailure } from './transport/retry.js'
+import type { Send } from './transport/send.js'
+
+// The source could not give the blob's bytes: no retry will fix that.
+export class BlobSourceError extends Error {
+  readonly retryable = false
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'BlobSourceError'
+  }
+}
+
+export interface UploadOptions {
+  send: Send
+  policy: RetryPolicy
+  logger: Logger
+  // https://host/v2/<name>/blobs/uploads/
+  uploadsUrl: string
+  onProgress?: (bytes: number) => void
+}
+
+// POST for an upload session, then one monolithic PUT ?digest= streaming the source with a
+// Content-Length (ghcr.io refuses PATCH chunks over 4 MiB, and one PUT is fastest anyway). A failed
+// upload is retried whole, from a fresh session and the source's first byte; the requests inside say
+// `retry: false` so the transport does not retry them too.
+export async function uploadBlob(desc: Descriptor, open: () => Readable, o: UploadOptions): Promise<void> {
+  // progress counts each byte once, however many attempts send it
+  let reported = 0
+  const progress = (sent: number): void => {
+    if (sent > reported) {
+      o.onProgress?.(sent - reported)
+      reported = sent
+    }
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await uploadOnce(desc, open, o, progress)
+      return
+    } catch (error) {
+      if (attempt >= o.policy.attempts || !isRetryableFailure(error)) throw error
+      const delay = backoffDelay(o.policy, attempt)
+      o.logger.info(`upload of ${desc.digest} failed (${describe(error)}); starting over in ${delay} ms`)
+      await o.policy.sleep(delay)
+    }
+  }
+}
+
+async function uploadOnce(
+  desc: Descriptor,
+  open: () => Readable,
+  o: UploadOptions,
+  progress: (sent: number) => void,
+): Promise<void> {
+  const started = await checkResponse(
+    await o.send({ method: 'POST', url: o.uploadsUrl, headers: { 'content-length': '0' }, retry: false }),
+    202,
+  )
+  await discardBody(started)
+  const location = started.headers.get('location')
+  if (!location) throw new Error(`POST ${redactUrl(o.uploadsUrl)}: 202 without a Location for the upload`)
+  const target = new URL(location, o.uploadsUrl)
+  target.searchParams.set('digest', desc.digest)
+  let sourceError: BlobSourceError | undefined
+  const res = await o
+    .send({
+      method: 'PUT',
+      url: target.toString(),
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
+      body: () =>
+        Readable.from(
+          counted(desc, open, progress, (e) => (sourceError = e)),
+          { objectMode: false },
+        ),
+      retry: false,
+    })
+    .catch((error: unknown) => {
+      // fetch reports a failing body as "fetch failed" (and may not keep it as the cause): the
+      // source's own error says what went wrong
+      throw sourceError ?? error
+    })
+  await checkResponse(res, 201, 204)
+  await discardBody(res)
+}
+
+// Counts what the source gives, and turns its failures (and a size that is not the descriptor's)
+// into BlobSourceError, so they are told apart from the network's.
+async function* counted(
+  desc: Descriptor,
+  open: () => Readable,
+  progress: (sent: number) => void,
+  failed: (error: BlobSourceError) => void,
+) {
+  try {
+    yield* read(desc, open, progress)
+  } catch (error) {
+    if (error instanceof BlobSourceError) failed(error)
+    throw error
+  }
+}
+
+async function* read(desc: Descriptor, open: () => Readable, progress: (sent: number) => void) {
+  let sent = 0
+  let source: Readable
+  try {
+    source = open()
+  } catch (error) {
+    throw new BlobSourceError(`cannot open the source of ${desc.digest}`, { cause: error })
+  }
+  const iterator = source[Symbol.asyncIterator]()
+  try {
+    for (;;) {
+      let next: IteratorResult<unknown>
+      try {
+        next = await iterator.next()
+      } catch (error) {
+        throw new BlobSourceError(`reading the source of ${desc.digest} failed`, { cause: error })
+      }
+      if (next.done) break
+      const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer)
+      sent += chunk.length
+      if (sent > desc.size)
+        throw new BlobSourceError(`the source of ${desc.digest} is longer than ${desc.size} bytes`)
+      progress(sent)
+      yield chunk
+    }
+  } finally {
+    // an aborted request stops pulling from us: close the file it was reading
+    source.destroy()
+  }
+  if (sent !== desc.size) {
+    throw new BlobSourceError(`the source of ${desc.digest} gave ${sent} bytes, not ${desc.size}`)
+  }
+}

@@ -1,0 +1,148 @@
+import { redactUrl } from './redact.js'
+import { readBody } from './response-body.js'
+import { requestOf } from './transport/send.js'
+
+export interface RegistryErrorCode {
+  code: string
+  message: string
+  detail?: unknown
+}
+
+// An error body is for people and logs: 64 KiB holds any registry's error JSON.
+const ERROR_BODY_LIMIT = 64 * 1024
+
+export class RegistryError extends Error {
+  readonly method: string
+  readonly url: string
+  readonly status: number
+  readonly codes: RegistryErrorCode[]
+  readonly hint?: string
+
+  constructor(o: {
+    method: string
+    url: string
+    status: number
+    statusText?: string
+    codes?: RegistryErrorCode[]
+    body?: string
+    hint?: string
+    cause?: unknown
+  }) {
+    const url = redactUrl(o.url)
+    const codes = o.codes ?? []
+    const hint = o.hint ?? hintFor(o.method, url, o.status, codes)
+    let detail = codes.map((c) => (c.message ? `${c.code}: ${c.message}` : c.code)).join('; ')
+    if (!detail && o.body) detail = o.body.length > 200 ? `${o.body.slice(0, 200)}...` : o.body
+    const status = `${o.status}${o.statusText ? ` ${o.statusText}` : ''}`
+    super(`${o.method} ${url}: ${status}${detail ? `: ${detail}` : ''}${hint ? `. ${hint}` : ''}`, {
+      cause: o.cause,
+    })
+    this.name = 'RegistryError'
+    this.method = o.method
+    this.url = url
+    this.status = o.status
+    this.codes = codes
+    if (hint) this.hint = hint
+  }
+
+  hasCode(code: string): boolean {
+    return this.codes.some((c) => c.code === code)
+  }
+}
+
+export class DigestMismatchError extends Error {
+  readonly expected: string
+  readonly actual: string
+  constructor(expected: string, actual: string, what = 'content') {
+    super(`${what} does not match its digest: expected ${expected}, got ${actual}`)
+    this.name = 'DigestMismatchError'
+    this.expected = expected
+    this.actual = actual
+  }
+}
+
+// Like go-containerregistry's CheckError: any status not listed becomes one RegistryError, built
+// from a capped read of the body so the registry's error codes reach the user.
+export async function checkResponse(res: Response, ...okStatuses: number[]): Promise<Response> {
+  if (okStatuses.includes(res.status)) return res
+  throw await responseError(res)
+}
+
+export async function responseError(res: Response, o: { hint?: string } = {}): Promise<RegistryError> {
+  const sent = requestOf(res)
+  let text = ''
+  try {
+    text = (await readBody(res, ERROR_BODY_LIMIT, { truncate: true })).toString('utf8').trim()
+  } catch {
+    // a body that breaks mid-read still leaves the status to report
+  }
+  const codes = parseErrorCodes(text)
+  return new RegistryError({
+    method: sent?.method ?? 'GET',
+    url: sent?.url ?? res.url,
+    status: res.status,
+    statusText: res.statusText,
+    codes,
+    body: codes.length === 0 && !text.startsWith('<') ? text : undefined,
+    hint: o.hint,
+  })
+}
+
+// The distribution spec's error body: {"errors":[{"code","message","detail"}]}
+export function parseErrorCodes(text: string): RegistryErrorCode[] {
+  if (!text.startsWith('{')) return []
+  try {
+    const value = JSON.parse(text) as { errors?: unknown }
+    if (!Array.isArray(value.errors)) return []
+    return value.errors
+      .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
+      .map((e) => {
+        const code: RegistryErrorCode = {
+          code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
+          message: typeof e.message === 'string' ? e.message : '',
+        }
+        if (e.detail !== undefined) code.detail = e.detail
+        return code
+      })
+  } catch {
+    return []
+  }
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+// What a user can do about the most common refusals; ghcr.io's causes are specific enough to name.
+export function hintFor(
+  method: string,
+  url: string,
+  status: number,
+  codes: RegistryErrorCode[],
+): string | undefined {
+  const denied =
+    status === 401 || status === 403 || codes.some((c) => c.code === 'DENIED' || c.code === 'UNAUTHORIZED')
+  let host = ''
+  try {
+    host = new URL(url).hostname
+  } catch {
+    // hints are best effort
+  }
+  const ghcr = host === 'ghcr.io'
+  if (denied && WRITE_METHODS.has(method)) return pushDeniedHint(ghcr)
+  if (denied && ghcr) {
+    return (
+      'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
+      'under "Manage Actions access", grant this repository access'
+    )
+  }
+  if (denied) return 'Check the credentials: the registry refused them or needs some'
+  if (status === 429) return 'The registry is rate limiting: retry later'
+  return undefined
+}
+
+export function pushDeniedHint(ghcr: boolean): string {
+  if (!ghcr) return 'Check that the credentials may push to this repository'
+  return (
+    'To push with GITHUB_TOKEN, give the job `permissions: packages: write`; if the package already ' +
+    'exists, also add this repository with the Write role in the package settings under "Manage Actions access"'
+  )
+}

@@ -1,0 +1,155 @@
+import type { Readable } from 'node:stream'
+import { verifiedBlobStream } from './blob-reader.js'
+import { uploadBlob } from './blob-upload.js'
+import type { Descriptor } from './descriptor.js'
+import { checkResponse } from './errors.js'
+import type { Logger } from './logger.js'
+import { silentLogger } from './logger.js'
+import { getManifest, headManifest, putManifest } from './manifest-requests.js'
+import { isValidDigest, registryBaseUrl } from './reference.js'
+import { discardBody } from './response-body.js'
+import { listTags } from './tag-list.js'
+import type { Credentials } from './transport/auth.js'
+import { createTransport } from './transport/client.js'
+import type { RetryOptions, RetryPolicy } from './transport/retry.js'
+import { retryPolicy } from './transport/retry.js'
+import type { Send } from './transport/send.js'
+
+export type { Credentials } from './transport/auth.js'
+export type { RetryOptions } from './transport/retry.js'
+
+export interface RepositoryOptions {
+  registry: string
+  repository: string
+  credentials?: Credentials
+  // what the operation will do, so that one token exchange covers all its requests
+  actions: ('pull' | 'push')[]
+  logger?: Logger
+  retry?: RetryOptions
+  fetch?: typeof fetch
+  userAgent?: string
+}
+
+export interface TransferOptions {
+  // called with the number of new bytes moved; bytes resent after a retry are not counted twice
+  onProgress?: (bytes: number) => void
+}
+
+// One repository on one registry: blobs and manifests by digest, tags by name.
+export class Repository {
+  readonly registry: string
+  readonly repository: string
+  private readonly send: Send
+  private readonly logger: Logger
+  private readonly policy: RetryPolicy
+  private readonly base: string
+
+  constructor(o: RepositoryOptions) {
+    this.registry = o.registry
+    this.repository = o.repository
+    this.logger = o.logger ?? silentLogger
+    this.policy = retryPolicy(o.retry)
+    this.base = `${registryBaseUrl(o.registry)}/v2/${o.repository}`
+    const actions = [...new Set(o.actions)].sort()
+    this.send = createTransport({
+      registry: o.registry,
+      credentials: o.credentials,
+      scopes: actions.length > 0 ? [`repository:${o.repository}:${actions.join(',')}`] : [],
+      logger: this.logger,
+      retry: o.retry,
+      fetch: o.fetch,
+      userAgent: o.userAgent,
+    })
+  }
+
+  async blobExists(digest: string): Promise<boolean> {
+    checkDigest(digest)
+    const res = await this.send({ method: 'HEAD', url: `${this.base}/blobs/${digest}`, headers: {} })
+    await discardBody(res)
+    if (res.status === 404) return false
+    await checkResponse(res, 200)
+    return true
+  }
+
+  // Streams `open()` in one monolithic upload; a failed upload starts over with a fresh `open()`.
+  async pushBlob(desc: Descriptor, open: () => Readable, o: TransferOptions = {}): Promise<void> {
+    checkDigest(desc.digest)
+    await uploadBlob(desc, open, {
+      send: this.send,
+      policy: this.policy,
+      logger: this.logger,
+      uploadsUrl: `${this.base}/blobs/uploads/`,
+      onProgress: o.onProgress,
+    })
+  }
+
+  // Asks the registry to link a blob it holds in another repository: true if it did, false if the
+  // blob must be uploaded (the registry could not or would not mount it).
+  async mountBlob(desc: Descriptor, fromRepository: string): Promise<boolean> {
+    checkDigest(desc.digest)
+    const url = new URL(`${this.base}/blobs/uploads/`)
+    url.searchParams.set('mount', desc.digest)
+    url.searchParams.set('from', fromRepository)
+    const res = await this.send({
+      method: 'POST',
+      url: url.toString(),
+      headers: { 'content-length': '0' },
+      scopes: [`repository:${fromRepository}:pull`],
+    })
+    await checkResponse(res, 201, 202)
+    await discardBody(res)
+    if (res.status === 201) return true
+    // 202: the registry opened an ordinary upload instead; do not leave it dangling
+    const location = res.headers.get('location')
+    if (location) {
+      const cancel = await this.send({
+        method: 'DELETE',
+        url: new URL(location, url).toString(),
+        headers: {},
+      }).catch(() => undefined)
+      if (cancel) await discardBody(cancel)
+    }
+    return false
+  }
+
+  // The blob as a stream whose digest and size are checked as it is read (see blob-reader.ts).
+  async fetchBlob(desc: Descriptor, o: TransferOptions = {}): Promise<Readable> {
+    checkDigest(desc.digest)
+    const url = `${this.base}/blobs/${desc.digest}`
+    // identity: a storage host that compresses on the fly would otherwise hand us other bytes
+    const headers = { 'accept-encoding': 'identity' }
+    const first = await checkResponse(await this.send({ method: 'GET', url, headers }), 200)
+    return verifiedBlobStream(desc, first, {
+      policy: this.policy,
+      logger: this.logger,
+      onProgress: o.onProgress,
+      reopen: (offset) =>
+        this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` }, retry: false }),
+    })
+  }
+
+  // Returns the digest of exactly the bytes sent.
+  async putManifest(bytes: Buffer, mediaType: string, tagOrDigest: string): Promise<string> {
+    return putManifest(this.manifestContext(), bytes, mediaType, tagOrDigest)
+  }
+
+  async getManifest(tagOrDigest: string): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
+    return getManifest(this.manifestContext(), tagOrDigest)
+  }
+
+  async headManifest(tagOrDigest: string): Promise<Descriptor | undefined> {
+    return headManifest(this.manifestContext(), tagOrDigest)
+  }
+
+  async listTags(o: { pageSize?: number } = {}): Promise<string[]> {
+    return listTags(this.send, `${this.base}/tags/list`, o.pageSize)
+  }
+
+  private manifestContext() {
+    return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger }
+  }
+}
+
+function checkDigest(digest: string): void {
+  if (!isValidDigest(digest)) throw new Error(`"${digest}" is not a valid digest`)
+}

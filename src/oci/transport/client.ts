@@ -1,0 +1,36 @@
+import type { Logger } from '../logger.js'
+import type { Credentials } from './auth.js'
+import { withAuth } from './auth.js'
+import { withRequestLog } from './log.js'
+import { withRedirects } from './redirect.js'
+import type { RetryOptions } from './retry.js'
+import { withRetry } from './retry.js'
+import type { Send } from './send.js'
+import { fetchSend } from './send.js'
+import { withUserAgent } from './user-agent.js'
+
+export interface TransportOptions {
+  registry: string
+  credentials?: Credentials
+  scopes: string[]
+  logger: Logger
+  retry?: RetryOptions
+  fetch?: typeof fetch
+  userAgent?: string
+}
+
+// Outside in: auth (sees the final answer of a redirect chain, so a 401 is the registry's),
+// redirects (strip credentials per hop), retry (per hop, so a flaky storage host is retried
+// without asking the registry again), one log line per exchange, the user agent on everything,
+// token requests included.
+export function createTransport(o: TransportOptions): Send {
+  const exchange = withUserAgent(fetchSend(o.fetch), o.userAgent)
+  const retried = withRetry(withRequestLog(exchange, o.logger), { ...o.retry, logger: o.logger })
+  const redirected = withRedirects(retried, { logger: o.logger })
+  return withAuth(redirected, {
+    registry: o.registry,
+    credentials: o.credentials,
+    scopes: o.scopes,
+    logger: o.logger,
+  })
+}

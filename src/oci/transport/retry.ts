@@ -1,0 +1,147 @@
+import { RegistryError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { redactUrl } from '../redact.js'
+import { discardBody } from '../response-body.js'
+import type { Send } from './send.js'
+
+export interface RetryOptions {
+  // tries in all, the first included
+  attempts?: number
+  baseDelayMs?: number
+  maxDelayMs?: number
+  // injectable so tests do not wait
+  sleep?: (ms: number) => Promise<void>
+  random?: () => number
+}
+
+export interface RetryPolicy {
+  attempts: number
+  baseDelayMs: number
+  maxDelayMs: number
+  sleep: (ms: number) => Promise<void>
+  random: () => number
+}
+
+// Five tries over roughly 0.5 + 1 + 2 + 4 s rides out a registry restart or a flaky proxy without
+// hiding a real outage for long; Retry-After is honoured up to a minute.
+const DEFAULTS = { attempts: 5, baseDelayMs: 500, maxDelayMs: 8000 }
+const MAX_RETRY_AFTER_MS = 60_000
+
+export function retryPolicy(o: RetryOptions = {}): RetryPolicy {
+  return {
+    attempts: Math.max(1, o.attempts ?? DEFAULTS.attempts),
+    baseDelayMs: o.baseDelayMs ?? DEFAULTS.baseDelayMs,
+    maxDelayMs: o.maxDelayMs ?? DEFAULTS.maxDelayMs,
+    sleep: o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    random: o.random ?? Math.random,
+  }
+}
+
+// Exponential, with jitter over the upper half so that parallel clients spread out but a retry
+// never comes back at once. `retry` counts from 1.
+export function backoffDelay(policy: RetryPolicy, retry: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, MAX_RETRY_AFTER_MS)
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1))
+  return Math.round(ceiling * (0.5 + policy.random() / 2))
+}
+
+// 408 and 429 are the server asking us to come back; 5xx is the server failing, except the two
+// that say it never will (501 Not Implemented, 505 HTTP Version Not Supported).
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)
+}
+
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+])
+
+// Network failures (fetch's "fetch failed" TypeError around a socket error) are worth another try;
+// an error anywhere in the chain that says `retryable: false` (a source file that cannot be read,
+// a digest mismatch) is not.
+export function isRetryableError(error: unknown): boolean {
+  let transient = false
+  for (let e: unknown = error, depth = 0; e && depth < 8; depth++) {
+    if (typeof e !== 'object') break
+    const { code, retryable, cause, name } = e as {
+      code?: unknown
+      retryable?: unknown
+      cause?: unknown
+      name?: unknown
+    }
+    if (retryable === false || name === 'AbortError') return false
+    if (typeof code === 'string' && TRANSIENT_CODES.has(code)) transient = true
+    if (e instanceof TypeError && e.message === 'fetch failed') transient = true
+    e = cause
+  }
+  return transient
+}
+
+// For loops that retry a larger unit (a whole upload, a resumed download): a refused request
+// counts as transient by its status, anything else by the network error test above.
+export function isRetryableFailure(error: unknown): boolean {
+  return error instanceof RegistryError ? isRetryableStatus(error.status) : isRetryableError(error)
+}
+
+export function retryAfterMs(res: Response, now = Date.now()): number | undefined {
+  const value = res.headers.get('retry-after')
+  if (!value) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
+// Per-request retries. A request marked `retry: false` passes straight through: its caller retries
+// a larger unit (a whole blob upload) and retrying here too would multiply the attempts.
+export function withRetry(inner: Send, o: RetryOptions & { logger: Logger }): Send {
+  const policy = retryPolicy(o)
+  return async (req) => {
+    if (req.retry === false) return inner(req)
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt >= policy.attempts
+      let res: Response
+      try {
+        res = await inner(req)
+      } catch (error) {
+        if (last || !isRetryableError(error)) throw error
+        const delay = backoffDelay(policy, attempt)
+        o.logger.debug(
+          `${req.method} ${redactUrl(req.url)} failed (${describe(error)}); retry ${attempt} in ${delay} ms`,
+        )
+        await policy.sleep(delay)
+        continue
+      }
+      if (last || !isRetryableStatus(res.status)) return res
+      const delay = backoffDelay(
+        policy,
+        attempt,
+        res.status === 429 || res.status === 503 ? retryAfterMs(res) : undefined,
+      )
+      o.logger.debug(
+        `${req.method} ${redactUrl(req.url)} answered ${res.status}; retry ${attempt} in ${delay} ms`,
+      )
+      await discardBody(res)
+      await policy.sleep(delay)
+    }
+  }
+}
+
+export function describe(error: unknown): string {
+  const parts: string[] = []
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code
+    parts.push(typeof code === 'string' ? `${e.message} [${code}]` : e.message)
+    e = e.cause
+  }
+  return parts.join(': ') || String(error)
+}
