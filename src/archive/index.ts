@@ -1,0 +1,5 @@
+// The archive room's public surface: directory <-> tar layer, no GitHub, no HTTP.
+export { packDirectory, packDirectoryToFile, normalizedMode } from './pack.js'
+export { extractToDirectory } from './extract.js'
+export { ArchiveEntryError, ArchiveFormatError } from './errors.js'
+export type { Compression, ExtractOptions, ExtractResult, PackOptions, PackResult } from './types.js'

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import type { Writable } from 'node:stream'
+import { createCompressor } from './compressor.js'
+import { OutputSink } from './output-sink.js'
+import { GZIP_CHUNK_SIZE } from './parallel-gzip.js'
+import { TarWriter } from './tar-writer.js'
+import { listTree, type TreeEntry } from './walk.js'
+import type { PackOptions, PackResult } from './types.js'
+
+export type { Compression, PackOptions, PackResult } from './types.js'
+
+const EPOCH = new Date(0)
+
+// Modes as git records them, so umask and the packing user never change the digest: a file is 0755
+// when its owner may execute it, else 0644; directories and symlinks 0755 (a symlink's own mode is
+// never used). setuid, setgid, sticky and group/other write bits never travel.
+export function normalizedMode({ stat }: TreeEntry): number {
+  if (stat.isDirectory() || stat.isSymbolicLink()) return 0o755
+  return stat.mode & 0o100 ? 0o755 : 0o644
+}
+
+// Packs `dir` into a reproducible tar (sorted entries, fixed mtime, uid/gid 0 without names,
+// normalised modes, PAX for long or non-ASCII names, symlinks and in-tree hard links as links),
+// compresses it and writes it to `out`, which it ends. Digests and sizes come from the same pass.
+export async function packDirectory(dir: string, out: Writable, o: PackOptions): Promise<PackResult> {
+  const sink = new OutputSink(out)
+  try {
+    const tree = listTree(dir, o.includeGit ?? false)
+    const compressor = createCompressor(o.compression, o.level, sink)
+    const uncompressed = createHash('sha256')
+    let uncompressedSize = 0
+    const writer = new TarWriter({
+      prefix: o.prefix,
+      mtime: o.mtime ?? EPOCH,
+      mode: normalizedMode,
+      chunkSize: GZIP_CHUNK_SIZE,
+      emit: (chunk) => {
+        uncompressed.update(chunk)
+        uncompressedSize += chunk.length
+        return compressor.write(chunk)
+      },
+    })
+    await writer.writePrefixDirectory()
+    for (const entry of tree) await writer.write(entry)
+    await writer.end()
+    await compressor.end()
+    const { digest, size } = await sink.end()
+    return {
+      digest,
+      size,
+      uncompressedDigest: `sha256:${uncompressed.digest('hex')}`,
+      uncompressedSize,
+      files: tree.filter((e) => !e.stat.isDirectory()).length,
+    }
+  } catch (error) {
+    out.destroy(error as Error)
+    throw error
+  }
+}
+
+export async function packDirectoryToFile(dir: string, file: string, o: PackOptions): Promise<PackResult> {
+  return packDirectory(dir, createWriteStream(file), o)
+}

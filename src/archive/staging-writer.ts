@@ -1,0 +1,138 @@
+import {
+  closeSync,
+  constants,
+  linkSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
+import path from 'node:path'
+import { ancestorsOf, safeRelativePath } from './entry-path.js'
+import { ArchiveEntryError } from './errors.js'
+import type { TarEntry, TarEntryHandler } from './tar-reader.js'
+
+type Kind = 'directory' | 'file' | 'symlink'
+
+// O_EXCL and O_NOFOLLOW: a file is only ever created, never opened through whatever sits there
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0)
+
+// Writes the entries of one archive into a fresh staging folder that only we write to, checking
+// each entry against what the archive itself has put there so far: the map below is the truth
+// about the staging tree, so no check depends on the filesystem's answer to a race.
+// Synchronous writes, as GNU tar does: a thread-pool round trip per open/write/close costs more
+// than the syscall, and gunzip keeps running on the pool meanwhile.
+// Files get the extraction time as mtime: the archive's is a fixed value chosen for
+// reproducibility, and build tools comparing mtimes must see restored files as new.
+export class StagingWriter implements TarEntryHandler {
+  readonly #root: string
+  readonly #stripPrefix: string | undefined
+  readonly #kinds = new Map<string, Kind>()
+  // directories whose archive mode lacks owner rwx: applied once everything is in place
+  readonly directoryModes = new Map<string, number>()
+  #fd: number | undefined
+  #current = ''
+  files = 0
+
+  constructor(root: string, stripPrefix: string | undefined) {
+    this.#root = root
+    this.#stripPrefix = stripPrefix
+  }
+
+  entry(entry: TarEntry): void {
+    const relative = safeRelativePath(entry.path, this.#stripPrefix)
+    if (relative === undefined) {
+      if (entry.kind !== 'directory')
+        throw new ArchiveEntryError(entry.path, 'only a directory may stand for the root')
+      return
+    }
+    this.#current = entry.path
+    this.#makeParents(entry.path, relative)
+    const target = path.join(this.#root, relative)
+    const mode = entry.mode & 0o777
+    if (entry.kind === 'directory') {
+      if (this.#kinds.get(relative) === 'directory') return this.#rememberMode(relative, mode)
+      this.#clear(entry.path, relative, target)
+      mkdirSync(target, { mode: mode | 0o700 })
+      this.#kinds.set(relative, 'directory')
+      return this.#rememberMode(relative, mode)
+    }
+    this.#clear(entry.path, relative, target)
+    this.files++
+    switch (entry.kind) {
+      case 'file':
+        this.#fd = openSync(target, CREATE_FLAGS, mode)
+        this.#kinds.set(relative, 'file')
+        return
+      case 'symlink':
+        // a symlink may point anywhere: it is never followed while extracting or merging
+        symlinkSync(entry.linkpath as string, target)
+        this.#kinds.set(relative, 'symlink')
+        return
+      case 'hardlink': {
+        const linked = safeRelativePath(entry.linkpath as string, this.#stripPrefix)
+        if (linked === undefined || this.#kinds.get(linked) !== 'file') {
+          throw new ArchiveEntryError(
+            entry.path,
+            `a hard link must point to an earlier file of the archive, not "${entry.linkpath}"`,
+          )
+        }
+        linkSync(path.join(this.#root, linked), target)
+        this.#kinds.set(relative, 'file')
+        return
+      }
+    }
+  }
+
+  data(chunk: Buffer): void {
+    if (this.#fd === undefined) return
+    let at = 0
+    while (at < chunk.length) at += writeSync(this.#fd, chunk, at, chunk.length - at)
+  }
+
+  endEntry(): void {
+    if (this.#fd === undefined) return
+    const fd = this.#fd
+    this.#fd = undefined
+    closeSync(fd)
+  }
+
+  // after an error: the staging folder is about to be removed, but not with a file still open
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd)
+    this.#fd = undefined
+  }
+
+  #makeParents(raw: string, relative: string): void {
+    for (const ancestor of ancestorsOf(relative)) {
+      const kind = this.#kinds.get(ancestor)
+      if (kind === 'directory') continue
+      if (kind === 'symlink')
+        throw new ArchiveEntryError(raw, `it would be written through the symlink "${ancestor}"`)
+      if (kind === 'file') throw new ArchiveEntryError(raw, `its parent "${ancestor}" is a file`)
+      mkdirSync(path.join(this.#root, ancestor), { mode: 0o755 })
+      this.#kinds.set(ancestor, 'directory')
+    }
+  }
+
+  // A later entry of the same path replaces an earlier one (as with GNU tar), except that a
+  // directory is never replaced: its contents were earlier entries of this archive.
+  #clear(raw: string, relative: string, target: string): void {
+    const kind = this.#kinds.get(relative)
+    if (kind === undefined) return
+    if (kind === 'directory')
+      throw new ArchiveEntryError(raw, 'it would replace a directory of the same archive')
+    unlinkSync(target)
+    this.#kinds.delete(relative)
+  }
+
+  #rememberMode(relative: string, mode: number): void {
+    if ((mode & 0o700) !== 0o700) this.directoryModes.set(relative, mode)
+    else this.directoryModes.delete(relative)
+  }
+
+  get current(): string {
+    return this.#current
+  }
+}

@@ -1,0 +1,35 @@
+export type Compression = 'gzip' | 'zstd' | 'none'
+
+export interface PackOptions {
+  compression: Compression
+  // gzip 1-9 (default 6, what `gzip` itself defaults to), zstd 1-22 (default 3, zstd's default)
+  level?: number
+  // ORAS's org.opencontainers.image.title: every entry sits under `<prefix>/`
+  prefix?: string
+  // `.git` holds the job's token after actions/checkout, so it stays out unless asked for
+  includeGit?: boolean
+  // every entry's mtime; the caller passes SOURCE_DATE_EPOCH when set, else the Unix epoch is used
+  mtime?: Date
+}
+
+export interface PackResult {
+  digest: string
+  size: number
+  uncompressedDigest: string
+  uncompressedSize: number
+  // non-directory entries: regular files, hard links and symlinks
+  files: number
+}
+
+export interface ExtractOptions {
+  compression: Compression
+  // ORAS layers keep every entry under `<title>/`: strip it so the contents land in dest
+  stripPrefix?: string
+  expectedUncompressedDigest?: string
+}
+
+export interface ExtractResult {
+  // non-directory entries: regular files, hard links and symlinks
+  files: number
+  uncompressedSize: number
+}
