@@ -1,0 +1,35 @@
+import type { Send, SendRequest } from '../../../src/oci/transport/send.js'
+
+// A Send that answers from a script, in order, and records what it was asked: HTTP without a server.
+export type Step = Response | Error | ((req: SendRequest) => Response | Promise<Response>)
+
+export interface ScriptedSend {
+  send: Send
+  requests: SendRequest[]
+  // the bodies each request's factory produced, read to text
+  bodies: string[]
+}
+
+export function scriptedSend(steps: Step[]): ScriptedSend {
+  const requests: SendRequest[] = []
+  const bodies: string[] = []
+  const send: Send = async (req) => {
+    requests.push(req)
+    const made = req.body?.()
+    if (made)
+      bodies.push(Buffer.isBuffer(made) ? made.toString() : Buffer.concat(await made.toArray()).toString())
+    const step = steps.shift()
+    if (!step) throw new Error(`unscripted request ${req.method} ${req.url}`)
+    if (step instanceof Error) throw step
+    return typeof step === 'function' ? step(req) : step
+  }
+  return { send, requests, bodies }
+}
+
+export function answer(status: number, headers: Record<string, string> = {}, body?: string): Response {
+  return new Response(status === 204 || status === 304 ? null : (body ?? ''), { status, headers })
+}
+
+export function networkError(code = 'ECONNRESET'): Error {
+  return new TypeError('fetch failed', { cause: Object.assign(new Error(`socket ${code}`), { code }) })
+}

@@ -1,0 +1,140 @@
+import { describe, expect, test } from '@jest/globals'
+import { silentLogger } from '../../../../src/oci/logger.js'
+import {
+  backoffDelay,
+  isRetryableError,
+  isRetryableStatus,
+  retryAfterMs,
+  retryPolicy,
+  withRetry,
+} from '../../../../src/oci/transport/retry.js'
+import { answer, networkError, scriptedSend } from '../scripted-send.js'
+
+function retrying(steps: Parameters<typeof scriptedSend>[0], attempts = 4) {
+  const slept: number[] = []
+  const script = scriptedSend(steps)
+  const send = withRetry(script.send, {
+    attempts,
+    baseDelayMs: 100,
+    maxDelayMs: 1000,
+    random: () => 0.5,
+    sleep: async (ms) => {
+      slept.push(ms)
+    },
+    logger: silentLogger,
+  })
+  return { ...script, send, slept }
+}
+
+const get = { method: 'GET', url: 'https://r.example/v2/', headers: {} }
+
+describe('withRetry', () => {
+  test.each([408, 429, 500, 502, 503, 504])(
+    'retries a %i and returns the answer that follows',
+    async (status) => {
+      const { send, requests } = retrying([answer(status), answer(200, {}, 'ok')])
+      const res = await send(get)
+      expect(res.status).toBe(200)
+      expect(requests).toHaveLength(2)
+    },
+  )
+
+  test.each([400, 401, 403, 404, 501, 505])('does not retry a %i', async (status) => {
+    const { send, requests } = retrying([answer(status), answer(200)])
+    expect((await send(get)).status).toBe(status)
+    expect(requests).toHaveLength(1)
+  })
+
+  test('retries network errors, with exponential backoff', async () => {
+    const { send, requests, slept } = retrying([
+      networkError(),
+      networkError('ETIMEDOUT'),
+      answer(503),
+      answer(200),
+    ])
+    expect((await send(get)).status).toBe(200)
+    expect(requests).toHaveLength(4)
+    // random 0.5 puts each delay at three quarters of 100, 200, 400
+    expect(slept).toEqual([75, 150, 300])
+  })
+
+  test('gives up after the attempts it was given: the last answer is returned', async () => {
+    const { send, requests } = retrying([answer(503), answer(503), answer(502)], 3)
+    expect((await send(get)).status).toBe(502)
+    expect(requests).toHaveLength(3)
+  })
+
+  test('gives up after the attempts it was given: the last error is thrown', async () => {
+    const last = networkError('EPIPE')
+    const { send, requests } = retrying([networkError(), last], 2)
+    await expect(send(get)).rejects.toBe(last)
+    expect(requests).toHaveLength(2)
+  })
+
+  test('honours Retry-After on a 429', async () => {
+    const { send, slept } = retrying([answer(429, { 'retry-after': '3' }), answer(200)])
+    await send(get)
+    expect(slept).toEqual([3000])
+  })
+
+  test('does not retry an error that says it is not retryable, nor other errors', async () => {
+    const refused = Object.assign(new Error('source gone'), { retryable: false })
+    const wrapped = new TypeError('fetch failed', { cause: refused })
+    for (const error of [
+      wrapped,
+      new Error('a bug'),
+      Object.assign(new Error('aborted'), { name: 'AbortError' }),
+    ]) {
+      const { send, requests } = retrying([error, answer(200)])
+      await expect(send(get)).rejects.toBe(error)
+      expect(requests).toHaveLength(1)
+    }
+  })
+
+  test('stands down for a request marked retry: false, whose caller retries a larger unit', async () => {
+    const { send, requests } = retrying([answer(503), answer(200)])
+    expect((await send({ ...get, retry: false })).status).toBe(503)
+    expect(requests).toHaveLength(1)
+  })
+
+  test('replays the body from its factory on every attempt', async () => {
+    const { send, bodies } = retrying([answer(500), networkError(), answer(201)])
+    await send({ method: 'PUT', url: get.url, headers: {}, body: () => Buffer.from('payload') })
+    expect(bodies).toEqual(['payload', 'payload', 'payload'])
+  })
+})
+
+describe('the policy', () => {
+  test('backoff grows, is capped and jittered over the upper half', () => {
+    const low = retryPolicy({ baseDelayMs: 100, maxDelayMs: 1000, random: () => 0 })
+    const high = retryPolicy({ baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.999999 })
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(low, n))).toEqual([50, 100, 200, 400, 500, 500])
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(high, n))).toEqual([100, 200, 400, 800, 1000, 1000])
+  })
+
+  test('a Retry-After wait is capped at a minute', () => {
+    expect(backoffDelay(retryPolicy(), 1, 3_600_000)).toBe(60_000)
+  })
+
+  test('Retry-After as seconds or as a date', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z')
+    expect(retryAfterMs(answer(429, { 'retry-after': '2' }), now)).toBe(2000)
+    expect(retryAfterMs(answer(429, { 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }), now)).toBe(5000)
+    expect(retryAfterMs(answer(429, { 'retry-after': 'soon' }), now)).toBeUndefined()
+    expect(retryAfterMs(answer(429), now)).toBeUndefined()
+  })
+
+  test('what counts as transient', () => {
+    expect(isRetryableStatus(503)).toBe(true)
+    expect(isRetryableStatus(501)).toBe(false)
+    expect(isRetryableError(networkError('UND_ERR_SOCKET'))).toBe(true)
+    expect(isRetryableError(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(true)
+    expect(isRetryableError(Object.assign(new Error('x'), { code: 'ENOENT' }))).toBe(false)
+    expect(isRetryableError('a string')).toBe(false)
+  })
+
+  test('at least one attempt, five by default', () => {
+    expect(retryPolicy({ attempts: 0 }).attempts).toBe(1)
+    expect(retryPolicy().attempts).toBe(5)
+  })
+})
