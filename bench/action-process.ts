@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { parseFileCommands, parseInputDefaults } from '../__tests__/helpers/run-action.js'
 import { runMeasured, type Measured } from './measured-process.js'
 
 export interface ActionRun extends Measured {
@@ -8,40 +9,43 @@ export interface ActionRun extends Measured {
   state: Record<string, string>
 }
 
-export interface StepOptions {
-  /** Default the main entry; `dist/post/index.js` for the post step. */
-  entry?: string
-  /** The main step's saved state, for its post step. */
-  state?: Record<string, string>
-}
-
 export interface ActionProcessOptions {
+  /** The repository root: action.yml and dist/ are read from here. */
+  root: string
   /** The Node 24 binary: the runner runs `node24` actions with it. */
   node: string
-  /** `dist/index.js` */
-  entry: string
   /** Scratch space for the runner's files (GITHUB_OUTPUT, summary, temp). */
   scratch: string
 }
 
-// Fixed provenance: two pushes of the same tree must produce the same manifest, as in one workflow run.
+export interface StepOptions {
+  /** Run the post step (dist/post/index.js) instead of the main one. */
+  post?: boolean
+  /** The main step's saved state, for its post step. */
+  state?: Record<string, string>
+}
+
+// Fixed provenance: two pushes of the same tree must give the same manifest, as in one workflow run.
 const RUNNER_ENV = {
+  CI: 'true',
   GITHUB_ACTIONS: 'true',
   GITHUB_REPOSITORY: 'alice/bench',
   GITHUB_SERVER_URL: 'https://github.com',
   GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
   GITHUB_RUN_ID: '7',
   GITHUB_ACTOR: 'alice',
+  // Nothing may reach GitHub: an API call by mistake fails at once on the discard port.
+  GITHUB_API_URL: 'http://127.0.0.1:9',
   SOURCE_DATE_EPOCH: '1767225600',
   RUNNER_OS: 'Linux',
   RUNNER_ARCH: 'X64',
 }
 
 /**
- * Runs the action's `dist/index.js` as the runner does (inputs as INPUT_<NAME> with hyphens kept,
- * outputs read back from GITHUB_OUTPUT), under GNU time for its peak RSS. The runner passes every
- * input, defaults included; the action treats an empty input as its default, so only the inputs a
- * benchmark sets are passed here. Rejects when the step fails, with its log's tail.
+ * Runs the bundled action as the runner does (every input as INPUT_<NAME> with action.yml's
+ * defaults, outputs and state read back from the file commands), like the e2e tests'
+ * runAction, whose parsers this reuses, but under GNU time for the step's peak RSS. Rejects when
+ * the step fails, with its log's tail.
  */
 export async function runAction(
   o: ActionProcessOptions,
@@ -67,34 +71,22 @@ export async function runAction(
     RUNNER_TEMP: join(dir, 'temp'),
     GITHUB_WORKSPACE: dir,
   }
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
+  const defaults = parseInputDefaults(await readFile(join(o.root, 'action.yml'), 'utf8'))
+  const unknown = Object.keys(inputs).filter((name) => !(name in defaults))
+  if (unknown.length > 0) throw new Error(`action.yml declares no input ${unknown.join(', ')}`)
+  for (const [name, fallback] of Object.entries(defaults)) {
+    // `${{ github.token }}` and the like: the benchmark passes token and username itself.
+    env[`INPUT_${name.toUpperCase()}`] = inputs[name] ?? fallback.replace(/\$\{\{[^}]*\}\}/g, '')
+  }
   for (const [name, value] of Object.entries(step.state ?? {})) env[`STATE_${name}`] = value
+  const entry = join(o.root, 'dist', step.post ? 'post/index.js' : 'index.js')
   try {
-    const run = await runMeasured(o.node, [step.entry ?? o.entry], { env, cwd: dir })
-    const outputs = parseOutputFile(await readFile(files.GITHUB_OUTPUT, 'utf8'))
-    const state = parseOutputFile(await readFile(files.GITHUB_STATE, 'utf8'))
+    const run = await runMeasured(o.node, [entry], { env, cwd: dir })
+    const outputs = parseFileCommands(await readFile(files.GITHUB_OUTPUT, 'utf8'))
+    const state = parseFileCommands(await readFile(files.GITHUB_STATE, 'utf8'))
     if (/^::error::/m.test(run.stdout)) throw new Error(`the action failed:\n${run.stdout.slice(-2000)}`)
     return { ...run, outputs, state }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
-}
-
-/** The runner's file command format (GITHUB_OUTPUT, GITHUB_STATE): `name<<DELIMITER`, value lines, `DELIMITER`. */
-export function parseOutputFile(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const heredoc = /^([^<=]+)<<(.+)$/.exec(lines[i]!)
-    if (heredoc) {
-      const end = lines.indexOf(heredoc[2]!, i + 1)
-      if (end < 0) throw new Error(`GITHUB_OUTPUT: no end for ${heredoc[1]}`)
-      outputs[heredoc[1]!] = lines.slice(i + 1, end).join('\n')
-      i = end
-    } else if (lines[i]!.includes('=')) {
-      const eq = lines[i]!.indexOf('=')
-      outputs[lines[i]!.slice(0, eq)] = lines[i]!.slice(eq + 1)
-    }
-  }
-  return outputs
 }

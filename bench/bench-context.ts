@@ -51,14 +51,9 @@ export class BenchContext {
     return dir
   }
 
-  /** The post step's entry: cache mode saves there. */
-  get postEntry(): string {
-    return join(this.root, 'dist', 'post', 'index.js')
-  }
-
   /** Our action, run by the Node 24 this benchmark runs on (scripts/bench.sh picks it). */
   runOurs(inputs: Record<string, string>, step: StepOptions = {}): Promise<ActionRun> {
-    const o = { node: process.execPath, entry: join(this.root, 'dist', 'index.js'), scratch: this.workDir }
+    const o = { root: this.root, node: process.execPath, scratch: this.workDir }
     return runAction(o, { username: this.user, token: this.bed.users[this.user]!, ...inputs }, step)
   }
 

@@ -143,10 +143,7 @@ async function compareCache(
   const oursSave = await ctx.tryOurs('cache', 'cache save', async () => {
     const main = await ctx.runOurs({ mode: 'cache', path: tree.dir, key, repository })
     if (main.outputs['cache-hit'] === 'true') throw new Error(`a fresh key hit: ${key}`)
-    return ctx.runOurs(
-      { mode: 'cache', path: tree.dir, key, repository },
-      { entry: ctx.postEntry, state: main.state },
-    )
+    return ctx.runOurs({ mode: 'cache', path: tree.dir, key, repository }, { post: true, state: main.state })
   })
   // Recorded only once the restore finds it: a save that merely warned is not a fast save.
   if (oursSave)
