@@ -1,0 +1,113 @@
+import * as core from '@actions/core'
+import { UNCOMPRESSED_DIGEST_ANNOTATION } from '../cache/cache-annotations.js'
+import { findCache, loadCacheLayer, type CacheMatch } from '../cache/cache-lookup.js'
+import { extractToDirectory } from '../archive/extract.js'
+import type { Repository } from '../oci/repository.js'
+import { githubCacheAvailable, restoreFromGitHubCache } from './cache-fallback.js'
+import { describeError } from './errors.js'
+import { formatBytes } from './format.js'
+import type { Inputs } from './inputs.js'
+import { actionsLogger } from './logger.js'
+import { startProgress } from './progress.js'
+import { openForPull } from './pull.js'
+
+export interface RestoreOutcome {
+  /** The key restored (or, with lookup-only, found); '' when nothing matched */
+  matchedKey: string
+  source: '' | 'registry' | 'github'
+  /** The registry could not be asked at all (unreachable, or the token may not read) */
+  registryFailed: boolean
+}
+
+/**
+ * The registry first. GitHub's cache service is asked when the registry has no exact match (it
+ * holds what jobs whose token could not push saved there) and an exact match there beats a
+ * partial one in the registry; when the registry has nothing, any match there will do.
+ * Every failure is a warning: a cache that cannot be restored is a miss, not a failed job.
+ */
+export async function restoreCache(inputs: Inputs, scopes: string[]): Promise<RestoreOutcome> {
+  const where = `${inputs.registry}/${inputs.repository}`
+  const repo = openForPull(inputs)
+  let match: CacheMatch | undefined
+  let registryFailed = false
+  try {
+    match = await core.group(`Look up the cache in ${where}`, () =>
+      findCache(repo, { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys }, actionsLogger),
+    )
+  } catch (error) {
+    registryFailed = true
+    core.warning(`Could not look up the cache in ${where}: ${describeError(error)}`)
+  }
+
+  if (match?.exact && (await restoreFromRegistry(repo, match, inputs))) {
+    return { matchedKey: match.key, source: 'registry', registryFailed }
+  }
+  const fromGitHub = await restoreFromFallback(inputs, match ? 'exact' : 'any')
+  if (fromGitHub) return { matchedKey: fromGitHub, source: 'github', registryFailed }
+  if (match && !match.exact && (await restoreFromRegistry(repo, match, inputs))) {
+    return { matchedKey: match.key, source: 'registry', registryFailed }
+  }
+  return { matchedKey: '', source: '', registryFailed }
+}
+
+async function restoreFromRegistry(repo: Repository, match: CacheMatch, inputs: Inputs): Promise<boolean> {
+  const how = match.exact ? 'key' : 'restore key'
+  const scope = match.scope
+  if (inputs.lookupOnly) {
+    core.info(`Cache found for ${how} ${match.key} (${scope}); lookup-only: not downloading`)
+    return true
+  }
+  try {
+    return await core.group(`Restore ${match.key}`, async () => {
+      const started = Date.now()
+      const layer = await loadCacheLayer(repo, match)
+      const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size)
+      const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) })
+      const result = await extractToDirectory(source, inputs.path, {
+        compression: 'zstd',
+        expectedUncompressedDigest: layer.annotations?.[UNCOMPRESSED_DIGEST_ANNOTATION],
+      })
+      progress.done()
+      core.info(
+        `Cache restored from ${how} ${match.key} (${scope}): ${result.files} files, ` +
+          `${formatBytes(result.uncompressedSize)} into ${inputs.path} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      )
+      return true
+    })
+  } catch (error) {
+    core.warning(`Could not restore the cache ${match.key} from the registry: ${describeError(error)}`)
+    return false
+  }
+}
+
+/**
+ * `exact`: only the primary key itself (the service matches keys as prefixes, so a lookup comes
+ * first and anything else is left to the registry's match). `any`: the key and restore keys.
+ */
+async function restoreFromFallback(inputs: Inputs, wanted: 'exact' | 'any'): Promise<string | undefined> {
+  if (!githubCacheAvailable()) return undefined
+  try {
+    return await core.group("Look up the cache in GitHub's cache service (fallback)", async () => {
+      if (wanted === 'any') {
+        const key = await restoreFromGitHubCache(
+          inputs.path,
+          inputs.key,
+          inputs.restoreKeys,
+          inputs.lookupOnly,
+        )
+        if (key)
+          core.info(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`)
+        return key
+      }
+      const found = await restoreFromGitHubCache(inputs.path, inputs.key, [], true)
+      if (found !== inputs.key) return undefined
+      const key = inputs.lookupOnly ? found : await restoreFromGitHubCache(inputs.path, inputs.key, [], false)
+      if (key)
+        core.info(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`)
+      return key
+    })
+  } catch (error) {
+    core.warning(`Could not use GitHub's cache service: ${describeError(error)}`)
+    return undefined
+  }
+}

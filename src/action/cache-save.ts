@@ -1,0 +1,131 @@
+import * as core from '@actions/core'
+import { createReadStream, statSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { packDirectoryToFile } from '../archive/pack.js'
+import type { PackResult } from '../archive/types.js'
+import { UNCOMPRESSED_DIGEST_ANNOTATION } from '../cache/cache-annotations.js'
+import { publishCache } from '../cache/cache-publish.js'
+import { cacheTag } from '../cache/cache-tag.js'
+import type { Descriptor } from '../oci/descriptor.js'
+import { EMPTY_CONFIG } from '../oci/manifest.js'
+import { MediaType } from '../oci/media-types.js'
+import type { Repository } from '../oci/repository.js'
+import { githubCacheAvailable, saveToGitHubCache } from './cache-fallback.js'
+import type { CacheState } from './cache-state.js'
+import { describeError } from './errors.js'
+import { formatBytes } from './format.js'
+import type { Inputs } from './inputs.js'
+import { actionsLogger } from './logger.js'
+import { openForPush, pushBlobIfMissing } from './push.js'
+
+/**
+ * The post step's save: pack `state.path` as one tar+zstd layer, upload it unless the registry
+ * has it, tag the manifest and list it in the scope's index. A registry that refuses the push or
+ * cannot be reached sends the save to GitHub's cache service instead. Never throws for a cache
+ * problem: at worst the next job misses.
+ */
+export async function saveCache(
+  inputs: Inputs,
+  state: CacheState,
+  now: () => Date = () => new Date(),
+): Promise<void> {
+  if (state.hit && !state.update) {
+    core.info(`Cache hit occurred on the primary key ${state.key}, not saving cache.`)
+    return
+  }
+  if (!isDirectory(state.path)) {
+    core.warning(`Path ${state.path} is not a directory: not saving the cache.`)
+    return
+  }
+  if (state.registryFailed) {
+    await saveToFallback(state, 'the registry could not be used when restoring')
+    return
+  }
+
+  const where = `${inputs.registry}/${inputs.repository}`
+  const repo = openForPush(inputs)
+  const tag = cacheTag(state.scope, state.key)
+  try {
+    // Keys are immutable, as in actions/cache: another job may have saved this one since we looked.
+    if (!state.update && (await repo.headManifest(tag))) {
+      core.info(`Cache ${state.key} was saved by another job meanwhile: not saving it again.`)
+      return
+    }
+  } catch (error) {
+    await saveToFallback(state, `${where}: ${describeError(error)}`)
+    return
+  }
+
+  const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'oci-cache-'))
+  try {
+    const started = Date.now()
+    const file = path.join(temp, 'cache.tar.zst')
+    const packed = await core.group(`Pack ${state.path}`, () => pack(state.path, file, inputs.includeGit))
+    const layer: Descriptor = {
+      mediaType: MediaType.LayerTarZstd,
+      digest: packed.digest,
+      size: packed.size,
+      annotations: { [UNCOMPRESSED_DIGEST_ANNOTATION]: packed.uncompressedDigest },
+    }
+    try {
+      const sent = await core.group(`Upload to ${where}`, () => upload(repo, layer, file))
+      const saved = await publishCache(
+        repo,
+        { scope: state.scope, key: state.key, created: now().toISOString(), layer },
+        actionsLogger,
+      )
+      core.info(
+        `Cache saved with key ${state.key} as ${where}:${saved.tag} (${formatBytes(layer.size)}, ` +
+          `${formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      )
+    } catch (error) {
+      await saveToFallback(state, `${where}: ${describeError(error)}`)
+    }
+  } catch (error) {
+    core.warning(`Cache not saved: ${describeError(error)}`)
+  } finally {
+    await rm(temp, { recursive: true, force: true })
+  }
+}
+
+// zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.
+async function pack(dir: string, file: string, includeGit: boolean): Promise<PackResult> {
+  const started = Date.now()
+  const packed = await packDirectoryToFile(dir, file, { compression: 'zstd', includeGit })
+  core.info(
+    `Packed ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ${formatBytes(packed.size)} ` +
+      `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  )
+  return packed
+}
+
+async function upload(repo: Repository, layer: Descriptor, file: string): Promise<number> {
+  const config = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
+  return config + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)))
+}
+
+async function saveToFallback(state: CacheState, reason: string): Promise<void> {
+  if (!githubCacheAvailable()) {
+    core.warning(`Cache not saved: ${reason}`)
+    return
+  }
+  core.notice(`Saving the cache to GitHub's cache service instead of the registry: ${reason}`)
+  try {
+    if (await saveToGitHubCache(state.path, state.key)) {
+      core.info(`Cache saved with key ${state.key} to GitHub's cache service`)
+    }
+  } catch (error) {
+    core.warning(`Cache not saved to GitHub's cache service either: ${describeError(error)}`)
+  }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory()
+  } catch {
+    return false
+  }
+}
