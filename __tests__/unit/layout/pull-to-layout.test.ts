@@ -137,6 +137,18 @@ describe('pullToLayout', () => {
     expect(registry.calls).toEqual([])
   })
 
+  test('an index.json that is not part of a layout is left alone', async () => {
+    const { registry } = await registryWith(async (b) => [
+      { descriptor: await b.image(['layer']), name: 'x' },
+    ])
+    const dir = await tempDir()
+    await writeFile(path.join(dir, 'index.json'), '{"my": "web app"}')
+    const error = await pullToLayout(registry, 'x', dir).catch((e: unknown) => e)
+    expect((error as LayoutError).message).toMatch(/oci-layout does not/)
+    expect(await readFile(path.join(dir, 'index.json'), 'utf8')).toBe('{"my": "web app"}')
+    expect(registry.calls).toEqual([])
+  })
+
   test('a pulled layout pushes back with the same digest', async () => {
     let image!: Descriptor
     const { registry } = await registryWith(async (b) => {

@@ -48,11 +48,15 @@ export interface PulledLayout {
 }
 
 async function existingIndex(dir: string): Promise<LayoutIndex | undefined> {
-  if ((await fileSizeOf(path.join(dir, 'oci-layout'))) === undefined) return undefined
-  await readLayoutMarker(dir)
   const file = path.join(dir, 'index.json')
-  if ((await fileSizeOf(file)) === undefined) return undefined
-  return parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file)
+  const hasIndex = (await fileSizeOf(file)) !== undefined
+  if ((await fileSizeOf(path.join(dir, 'oci-layout'))) === undefined) {
+    // An index.json with no oci-layout beside it is someone else's file: not ours to overwrite.
+    if (hasIndex) throw new LayoutError(file, 'exists but oci-layout does not: not an OCI image layout')
+    return undefined
+  }
+  await readLayoutMarker(dir)
+  return hasIndex ? parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) : undefined
 }
 
 async function hasBlob(file: string, descriptor: Descriptor): Promise<boolean> {
