@@ -12,7 +12,3 @@ export async function digestFile(file: string): Promise<{ digest: string; size: 
   }
   return { digest: `sha256:${hash.digest('hex')}`, size }
 }
-
-export function digestBytes(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
-}

@@ -1,5 +1,5 @@
 // OCI image layouts (image-spec "image-layout.md"): publish one as it is, or pull into one.
-export type { Descriptor } from './descriptor-shape.js'
+export type { Descriptor } from '../descriptor.js'
 export { LayoutError } from './layout-error.js'
 export { isLayout, readLayout, REF_NAME_ANNOTATION, type Layout, type LayoutIndex } from './read-layout.js'
 export { selectManifests, type SelectedManifest } from './select-manifests.js'

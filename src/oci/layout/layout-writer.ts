@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
 
-import type { Descriptor } from './descriptor-shape.js'
+import type { Descriptor } from '../descriptor.js'
 import { LayoutError } from './layout-error.js'
 
 function tempNameFor(file: string): string {

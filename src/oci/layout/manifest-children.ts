@@ -1,20 +1,10 @@
-import type { Descriptor } from './descriptor-shape.js'
+import type { Descriptor } from '../descriptor.js'
+import { isIndexMediaType, MediaType } from '../media-types.js'
 import { LayoutError } from './layout-error.js'
 import { parseDescriptor, parseJsonObject } from './parse-descriptor.js'
 
 // The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
-export const IMAGE_MANIFEST_TYPES = new Set([
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-])
-export const INDEX_TYPES = new Set([
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-])
-
-export function isManifestMediaType(mediaType: string): boolean {
-  return IMAGE_MANIFEST_TYPES.has(mediaType) || INDEX_TYPES.has(mediaType)
-}
+const IMAGE_MANIFEST_TYPES = new Set<string>([MediaType.OciManifest, MediaType.DockerManifest])
 
 // Distribution refuses manifests above 4 MiB, so a larger one could never be pushed; the cap also
 // bounds memory, since a manifest is parsed whole.
@@ -43,7 +33,7 @@ export function manifestChildren(bytes: Buffer, mediaType: string, file: string)
   }
   const subject = json.subject === undefined ? undefined : parseDescriptor(json.subject, file, 'subject')
 
-  if (INDEX_TYPES.has(mediaType)) {
+  if (isIndexMediaType(mediaType)) {
     if (!Array.isArray(json.manifests)) throw new LayoutError(file, 'is an index without a manifests array')
     const manifests = json.manifests.map((m, i) => parseDescriptor(m, file, `manifests[${i}]`))
     return { manifests, blobs: [], subject }

@@ -1,5 +1,5 @@
+import type { Descriptor } from '../descriptor.js'
 import { isSha256Digest } from './blob-path.js'
-import type { Descriptor } from './descriptor-shape.js'
 import { LayoutError } from './layout-error.js'
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -2,10 +2,11 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 
+import { sha256Digest, type Descriptor } from '../descriptor.js'
 import { silentLogger, type Logger } from '../logger.js'
+import { MediaType } from '../media-types.js'
 import { blobPath, isSha256Digest } from './blob-path.js'
-import type { Descriptor } from './descriptor-shape.js'
-import { digestBytes, digestFile } from './file-digest.js'
+import { digestFile } from './file-digest.js'
 import { forEachLimited } from './for-each-limited.js'
 import { LayoutError } from './layout-error.js'
 import { writeBlobVerified, writeFileAtomic } from './layout-writer.js'
@@ -21,7 +22,6 @@ import {
 } from './read-layout.js'
 import type { LayoutPullSource } from './registry-ports.js'
 
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
 // Large enough for any index.json a layout tool writes, small enough to stay a bounded read.
 const MAX_INDEX_BYTES = 4 * 1024 * 1024
 // Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
@@ -79,7 +79,11 @@ export async function pullToLayout(
   const logger = o.logger ?? silentLogger
   const refName = o.refName ?? (isSha256Digest(tagOrDigest) ? undefined : tagOrDigest)
   // A broken layout already at dir is reported before anything is downloaded.
-  const index = (await existingIndex(dir)) ?? { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] }
+  const index = (await existingIndex(dir)) ?? {
+    schemaVersion: 2,
+    mediaType: MediaType.OciIndex,
+    manifests: [],
+  }
   await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true })
 
   const root = await repo.getManifest(tagOrDigest)
@@ -98,7 +102,7 @@ export async function pullToLayout(
 
   const storeManifest = async (descriptor: Descriptor, bytes: Buffer): Promise<void> => {
     const file = blobPath(dir, descriptor.digest, `manifest ${descriptor.digest}`)
-    const actual = digestBytes(bytes)
+    const actual = sha256Digest(bytes)
     if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
       throw new LayoutError(
         file,

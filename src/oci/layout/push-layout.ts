@@ -2,17 +2,15 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 
+import { sha256Digest } from '../descriptor.js'
 import { silentLogger, type Logger } from '../logger.js'
-import { digestBytes } from './file-digest.js'
+import { isValidTag } from '../reference.js'
 import { forEachLimited } from './for-each-limited.js'
 import { LayoutError } from './layout-error.js'
 import type { Layout } from './read-layout.js'
 import type { LayoutPushTarget } from './registry-ports.js'
 import type { SelectedManifest } from './select-manifests.js'
 import { verifyLayout } from './verify-layout.js'
-
-// Same rule as the distribution spec's tag grammar; a ref name that is not a tag cannot be pushed as one.
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/
 
 // Blob uploads at once: enough to hide per-request latency, few enough not to trip registry rate limits.
 const UPLOAD_CONCURRENCY = 4
@@ -46,7 +44,7 @@ function tagsFor(layout: Layout, roots: readonly SelectedManifest[], tags: reado
   return roots.map(({ name }) => {
     const chosen = tags.length > 0 ? [...tags] : name !== undefined ? [name] : []
     for (const tag of chosen) {
-      if (!TAG.test(tag)) {
+      if (!isValidTag(tag)) {
         throw new LayoutError(
           path.join(layout.dir, 'index.json'),
           `${JSON.stringify(tag)} is not a valid tag`,
@@ -103,7 +101,7 @@ export async function pushLayout(
     // Read again rather than kept from verification, so memory holds one manifest at a time; checked
     // again because the file could have changed since.
     const bytes = await readFile(file)
-    if (digestBytes(bytes) !== descriptor.digest) {
+    if (sha256Digest(bytes) !== descriptor.digest) {
       throw new LayoutError(file, `changed while being pushed: no longer matches ${descriptor.digest}`)
     }
     const references = tagsByRoot.get(descriptor.digest)

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 
-import type { Descriptor } from './descriptor-shape.js'
+import type { Descriptor } from '../descriptor.js'
 import { LayoutError } from './layout-error.js'
 import { parseDescriptor, parseJsonObject } from './parse-descriptor.js'
 

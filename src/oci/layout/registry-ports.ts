@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 
-import type { Descriptor } from './descriptor-shape.js'
+import type { Descriptor } from '../descriptor.js'
 
 // The few Repository methods (src/oci/repository.ts) the layout code calls, named as capabilities
 // so the unit tests can hand in a small in-memory registry and Repository fits without adapters.

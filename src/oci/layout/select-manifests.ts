@@ -1,6 +1,6 @@
 import path from 'node:path'
 
-import type { Descriptor } from './descriptor-shape.js'
+import type { Descriptor } from '../descriptor.js'
 import { LayoutError } from './layout-error.js'
 import { REF_NAME_ANNOTATION, type Layout } from './read-layout.js'
 

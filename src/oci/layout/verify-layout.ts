@@ -1,8 +1,8 @@
 import path from 'node:path'
 
+import { sha256Digest, type Descriptor } from '../descriptor.js'
 import { blobPath } from './blob-path.js'
-import type { Descriptor } from './descriptor-shape.js'
-import { digestBytes, digestFile } from './file-digest.js'
+import { digestFile } from './file-digest.js'
 import { forEachLimited } from './for-each-limited.js'
 import { LayoutError } from './layout-error.js'
 import { manifestChildren, MAX_MANIFEST_BYTES } from './manifest-children.js'
@@ -82,7 +82,7 @@ export async function verifyLayout(
     }
     const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES)
     checkSize(file, descriptor, bytes.length)
-    checkDigest(file, descriptor, digestBytes(bytes))
+    checkDigest(file, descriptor, sha256Digest(bytes))
     const children = manifestChildren(bytes, descriptor.mediaType, file)
     for (const blob of children.blobs) await visit(blob, file, false)
     for (const manifest of children.manifests) await visit(manifest, file, true)
