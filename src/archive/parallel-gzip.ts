@@ -1,5 +1,6 @@
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
+import { looksIncompressible } from './incompressible.js'
 
 const deflateRaw = promisify(zlib.deflateRaw) as (buf: Buffer, o: zlib.ZlibOptions) => Promise<Buffer>
 
@@ -19,6 +20,26 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]
 // last 32 KiB and ended with a sync flush, then written in order as ONE gzip member whose CRC is
 // computed over the whole stream. The cut points depend only on the bytes, never on timing, so
 // the output is byte-for-byte reproducible; and one member is what every gzip reader expects.
+// Deflate's stored blocks (RFC 1951 3.2.4), written by hand for chunks not worth compressing: the
+// previous chunk ended with a sync flush, so we are byte-aligned; each block is a 0x00 byte (not
+// final, stored), LEN and its complement, then up to 65,535 bytes as they are.
+const STORED_MAX = 65535
+
+export function storedBlocks(chunk: Buffer): Buffer {
+  const blocks = Math.ceil(chunk.length / STORED_MAX)
+  const out = Buffer.allocUnsafe(chunk.length + 5 * blocks)
+  let at = 0
+  for (let offset = 0; offset < chunk.length; offset += STORED_MAX) {
+    const length = Math.min(STORED_MAX, chunk.length - offset)
+    out[at] = 0
+    out.writeUInt16LE(length, at + 1)
+    out.writeUInt16LE(~length & 0xffff, at + 3)
+    chunk.copy(out, at + 5, offset, offset + length)
+    at += 5 + length
+  }
+  return out
+}
+
 export class ParallelGzip {
   readonly #level: number
   readonly #emit: (chunk: Buffer) => Promise<void>
@@ -64,6 +85,18 @@ export class ParallelGzip {
     await this.#emit(trailer)
   }
 
+  #deflate(chunk: Buffer, last: boolean): Promise<Buffer> {
+    const options: zlib.ZlibOptions = {
+      level: this.#level,
+      // compressible chunks come out in one or two buffers: at zlib's default 16 KiB each chunk
+      // would cost dozens of hand-offs between the pool and the main thread
+      chunkSize: 512 * 1024,
+      finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+    }
+    if (this.#previous) options.dictionary = this.#previous.subarray(this.#previous.length - DEFLATE_WINDOW)
+    return deflateRaw(chunk, options)
+  }
+
   async #submit(chunk: Buffer, last: boolean): Promise<void> {
     if (!this.#started) {
       this.#started = true
@@ -71,16 +104,8 @@ export class ParallelGzip {
     }
     this.#crc = zlib.crc32(chunk, this.#crc)
     this.#size += chunk.length
-    const options: zlib.ZlibOptions = {
-      level: this.#level,
-      // one output buffer for the whole chunk: at zlib's default 16 KiB, each chunk would cost ~64
-      // hand-offs between the pool and the main thread (deflate's worst case adds 5 bytes per
-      // 16 KiB stored block, far below the 64 KiB margin)
-      chunkSize: GZIP_CHUNK_SIZE + 64 * 1024,
-      finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-    }
-    if (this.#previous) options.dictionary = this.#previous.subarray(this.#previous.length - DEFLATE_WINDOW)
-    const compressed = deflateRaw(chunk, options)
+    const compressed =
+      !last && looksIncompressible(chunk) ? Promise.resolve(storedBlocks(chunk)) : this.#deflate(chunk, last)
     // a rejection is awaited below in order; until then keep it from counting as unhandled
     compressed.catch(() => {})
     this.#inFlight.push(compressed)
