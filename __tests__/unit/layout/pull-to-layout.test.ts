@@ -93,6 +93,22 @@ describe('pullToLayout', () => {
     expect(registry.calls.filter((c) => c.startsWith('GET blob'))).toHaveLength(3) // the config v1 and v2 share, and each one's layer, once
   })
 
+  test('a pull by digest records no ref name, and pulling it again does not add a second entry', async () => {
+    const { registry } = await registryWith(async (b) => [
+      { descriptor: await b.image(['layer']), name: 'x' },
+    ])
+    const digest = registry.tags.get('x') as string
+    const dir = await tempDir()
+    await pullToLayout(registry, 'x', dir)
+    const pulled = await pullToLayout(registry, digest, dir)
+    await pullToLayout(registry, digest, dir)
+    expect(pulled.refName).toBeUndefined()
+    expect(await refNames(dir)).toEqual([
+      ['x', digest],
+      [undefined, digest],
+    ])
+  })
+
   test('a blob that does not match its digest never lands under it, and index.json is not touched', async () => {
     let image!: Descriptor
     const { registry } = await registryWith(async (b) => {
