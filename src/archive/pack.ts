@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import { createCompressor } from './compressor.js'
 import { OutputSink } from './output-sink.js'
@@ -54,11 +55,20 @@ export async function packDirectory(dir: string, out: Writable, o: PackOptions):
       files: tree.filter((e) => !e.stat.isDirectory()).length,
     }
   } catch (error) {
+    // the rejection reports the error; `out` is destroyed with it, as pipeline() would, without
+    // an unhandled 'error' event when its owner is only listening to this promise
+    if (out.listenerCount('error') === 0) out.once('error', () => {})
     out.destroy(error as Error)
     throw error
   }
 }
 
+// The caller uploads from the file (and may re-read it for a retry); a failed pack leaves no file.
 export async function packDirectoryToFile(dir: string, file: string, o: PackOptions): Promise<PackResult> {
-  return packDirectory(dir, createWriteStream(file), o)
+  try {
+    return await packDirectory(dir, createWriteStream(file), o)
+  } catch (error) {
+    await rm(file, { force: true })
+    throw error
+  }
 }
