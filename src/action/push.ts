@@ -1,0 +1,147 @@
+import * as core from '@actions/core'
+import { createReadStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { packDirectoryToFile } from '../archive/pack.js'
+import type { PackResult } from '../archive/types.js'
+import { buildManifest, EMPTY_CONFIG } from '../oci/manifest.js'
+import { MediaType } from '../oci/media-types.js'
+import type { Descriptor } from '../oci/descriptor.js'
+import { Repository } from '../oci/repository.js'
+import type { Inputs } from './inputs.js'
+import { actionsLogger } from './logger.js'
+import { startProgress } from './progress.js'
+import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
+import { packageUrl } from './package-url.js'
+
+// ORAS's layer annotations: with them `oras pull` unpacks our layer into a directory.
+export const ORAS_TITLE = 'org.opencontainers.image.title'
+export const ORAS_UNPACK = 'io.deis.oras.content.unpack'
+export const ORAS_DIGEST = 'io.deis.oras.content.digest'
+
+export interface PushResult {
+  digest: string
+  ref: string
+  tags: string[]
+  /** Bytes of every blob and the manifest, uploaded or found already in the registry. */
+  size: number
+  /** Bytes actually sent (0 when the registry had every blob). */
+  uploaded: number
+  url?: string
+  /** The directory layer's digest, for a plain download of it. */
+  layerDigest?: string
+  files?: number
+  uncompressedSize?: number
+  seconds: number
+}
+
+/** Packs `inputs.path` as one tar+gzip layer and publishes it under every tag. */
+export async function pushDirectory(inputs: Inputs, env: NodeJS.ProcessEnv = process.env): Promise<PushResult> {
+  const started = Date.now()
+  const temp = await mkdtemp(path.join(env.RUNNER_TEMP || os.tmpdir(), 'oci-artifact-'))
+  try {
+    const layerFile = path.join(temp, 'layer.tar.gz')
+    // The layer's title is the directory's name, as `oras push DIR` names it.
+    const title = path.basename(inputs.path) || 'artifact'
+    const packed = await core.group('Pack', async () => {
+      const result = await packDirectoryToFile(inputs.path, layerFile, {
+        compression: 'gzip',
+        level: inputs.compressionLevel,
+        prefix: title,
+        includeGit: inputs.includeGit,
+        mtime: sourceDateEpoch(env),
+      })
+      core.info(describePack(result, (Date.now() - started) / 1000))
+      return result
+    })
+
+    const layer: Descriptor = {
+      mediaType: MediaType.LayerTarGzip,
+      digest: packed.digest,
+      size: packed.size,
+      annotations: {
+        [ORAS_DIGEST]: packed.uncompressedDigest,
+        [ORAS_UNPACK]: 'true',
+        [ORAS_TITLE]: title,
+      },
+    }
+    const manifest = buildManifest({
+      artifactType: inputs.artifactType,
+      config: EMPTY_CONFIG,
+      layers: [layer],
+      annotations: provenanceAnnotations(env, inputs.annotations),
+    })
+
+    const repo = openForPush(inputs)
+    const uploaded = await core.group('Upload', async () => {
+      let sent = 0
+      sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
+      sent += await pushBlobIfMissing(repo, layer, () => createReadStream(layerFile))
+      return sent
+    })
+    const digest = await core.group('Tag', () => putManifestTags(repo, manifest, inputs.tags))
+    return {
+      digest,
+      ref: `${inputs.registry}/${inputs.repository}@${digest}`,
+      tags: inputs.tags,
+      size: EMPTY_CONFIG.size + layer.size + manifest.bytes.length,
+      uploaded,
+      url: packageUrl(inputs.registry, inputs.repository),
+      layerDigest: layer.digest,
+      files: packed.files,
+      uncompressedSize: packed.uncompressedSize,
+      seconds: (Date.now() - started) / 1000,
+    }
+  } finally {
+    await rm(temp, { recursive: true, force: true })
+  }
+}
+
+export function openForPush(inputs: Inputs): Repository {
+  return new Repository({
+    registry: inputs.registry,
+    repository: inputs.repository,
+    credentials: inputs.credentials,
+    actions: ['pull', 'push'],
+    logger: actionsLogger,
+  })
+}
+
+/** Uploads a blob unless the registry has it; returns the bytes sent. */
+export async function pushBlobIfMissing(
+  repo: Repository,
+  blob: Descriptor,
+  open: () => Readable,
+): Promise<number> {
+  if (await repo.blobExists(blob.digest)) {
+    core.info(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`)
+    return 0
+  }
+  const progress = startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size)
+  await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) })
+  progress.done()
+  return blob.size
+}
+
+/** Puts the manifest under every tag; the registry's digest is that of the exact bytes sent. */
+export async function putManifestTags(
+  repo: Repository,
+  manifest: { bytes: Buffer; mediaType: string; digest: string },
+  tags: string[],
+): Promise<string> {
+  for (const tag of tags) {
+    await repo.putManifest(manifest.bytes, manifest.mediaType, tag)
+    core.info(`Tagged ${tag} -> ${manifest.digest}`)
+  }
+  return manifest.digest
+}
+
+function describePack(result: PackResult, seconds: number): string {
+  const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1'
+  return (
+    `Packed ${result.files} entries, ${result.uncompressedSize} bytes -> ${result.size} bytes ` +
+    `(ratio ${ratio}) in ${seconds.toFixed(1)} s: layer ${result.digest}`
+  )
+}

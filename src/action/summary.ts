@@ -1,0 +1,79 @@
+import * as core from '@actions/core'
+import { formatBytes } from './format.js'
+import type { PullResult } from './pull.js'
+import type { PushResult } from './push.js'
+
+/** The `uses:` line that calls this very action, as the runner told us where it came from. */
+function usesLine(env: NodeJS.ProcessEnv): string {
+  const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action'
+  const ref = env.GITHUB_ACTION_REF || 'v1'
+  return `${repo}@${ref}`
+}
+
+function rate(bytes: number, seconds: number): string {
+  return `${formatBytes(bytes / Math.max(seconds, 0.001))}/s`
+}
+
+/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
+export function pushSummary(
+  result: PushResult,
+  target: { registry: string; repository: string },
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const rows: [string, string][] = [
+    ['Reference', `\`${result.ref}\``],
+    ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
+    ['Digest', `\`${result.digest}\``],
+  ]
+  if (result.files !== undefined) rows.push(['Files', String(result.files)])
+  if (result.uncompressedSize) {
+    rows.push(['Size', `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`])
+  } else {
+    rows.push(['Size', formatBytes(result.size)])
+  }
+  rows.push(['Uploaded', result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded)])
+  rows.push(['Time', `${result.seconds.toFixed(1)} s (${rate(result.uploaded || result.size, result.seconds)})`])
+  if (result.url) rows.push(['Package', result.url])
+
+  const image = `${target.registry}/${target.repository}`
+  const tag = result.tags[0] ?? result.digest
+  let text = `## Pushed ${image}\n\n${table(rows)}\n### Use it\n\nIn a later job:\n\n`
+  text += '```yaml\n'
+  text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n    path: out\n`
+  text += '```\n\nWith ORAS:\n\n```sh\n'
+  text += `oras pull ${image}:${tag}\n`
+  text += '```\n'
+  if (target.registry === 'ghcr.io' && result.layerDigest) {
+    text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n'
+    text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`
+    text += `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${target.repository}/blobs/${result.layerDigest} | tar -xz\n`
+    text += '```\n'
+  }
+  return text
+}
+
+export function pullSummary(result: PullResult, reference: string): string {
+  const rows: [string, string][] = [
+    ['Reference', `\`${reference}\``],
+    ['Digest', `\`${result.digest}\``],
+    ['Path', `\`${result.path}\``],
+    ['Files', String(result.files)],
+    ['Downloaded', formatBytes(result.size)],
+    ['Time', `${result.seconds.toFixed(1)} s (${rate(result.size, result.seconds)})`],
+  ]
+  return `## Pulled ${reference}\n\n${table(rows)}`
+}
+
+function table(rows: [string, string][]): string {
+  return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`
+}
+
+/** Best effort: a summary that cannot be written warns and never fails the step. */
+export async function writeSummary(markdown: string): Promise<void> {
+  try {
+    if (!process.env.GITHUB_STEP_SUMMARY) return
+    await core.summary.addRaw(markdown, true).write()
+  } catch (error) {
+    core.warning(`Could not write the job summary: ${(error as Error).message}`)
+  }
+}
