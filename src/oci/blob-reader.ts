@@ -6,7 +6,7 @@ import { DigestMismatchError, checkResponse } from './errors.js'
 import type { Logger } from './logger.js'
 import { discardBody } from './response-body.js'
 import type { RetryPolicy } from './transport/retry.js'
-import { backoffDelay, describe, isRetryableFailure } from './transport/retry.js'
+import { backoffDelay, describe, isRetryableError } from './transport/retry.js'
 
 export interface BlobReaderOptions {
   policy: RetryPolicy
@@ -32,7 +32,10 @@ async function* chunks(desc: Descriptor, first: Response, o: BlobReaderOptions):
   try {
     for (;;) {
       try {
-        res ??= await reopenAt(o, received)
+        // the transport already retried the request itself: its failure ends the download
+        res ??= await reopenAt(o, received).catch((error: unknown) => {
+          throw new FinalError(error)
+        })
         let skip = res.status === 206 ? 0 : received
         for await (const value of res.body ?? []) {
           let chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
@@ -53,8 +56,9 @@ async function* chunks(desc: Descriptor, first: Response, o: BlobReaderOptions):
         }
         break
       } catch (error) {
+        if (error instanceof FinalError) throw error.cause
         failures++
-        if (failures >= o.policy.attempts || !isRetryableFailure(error)) throw error
+        if (failures >= o.policy.attempts || !isRetryableError(error)) throw error
         const delay = backoffDelay(o.policy, failures)
         o.logger.info(
           `download of ${desc.digest} broke at byte ${received} (${describe(error)}); resuming in ${delay} ms`,
@@ -72,6 +76,12 @@ async function* chunks(desc: Descriptor, first: Response, o: BlobReaderOptions):
   } finally {
     // the consumer may stop early (destroy): let the connection go
     if (res) await discardBody(res)
+  }
+}
+
+class FinalError extends Error {
+  constructor(cause: unknown) {
+    super('final', { cause })
   }
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from './logger.js'
 import { redactUrl } from './redact.js'
 import { discardBody } from './response-body.js'
 import type { RetryPolicy } from './transport/retry.js'
-import { backoffDelay, describe, isRetryableFailure } from './transport/retry.js'
+import { delayAfter, describe, isRetryableFailure } from './transport/retry.js'
 import type { Send } from './transport/send.js'
 
 // The source could not give the blob's bytes: no retry will fix that.
@@ -14,6 +14,13 @@ export class BlobSourceError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'BlobSourceError'
+  }
+}
+
+// Marks a failure of the PUT, the one request this loop (not the transport) retries.
+class UploadPutError extends Error {
+  constructor(cause: unknown) {
+    super('the upload PUT failed', { cause })
   }
 }
 
@@ -27,9 +34,10 @@ export interface UploadOptions {
 }
 
 // POST for an upload session, then one monolithic PUT ?digest= streaming the source with a
-// Content-Length (ghcr.io refuses PATCH chunks over 4 MiB, and one PUT is fastest anyway). A failed
-// upload is retried whole, from a fresh session and the source's first byte; the requests inside say
-// `retry: false` so the transport does not retry them too.
+// Content-Length (ghcr.io refuses PATCH chunks over 4 MiB, and one PUT is fastest anyway). Each
+// failure is retried by one layer only: the POST (no body, nothing lost by asking again) by the
+// transport; a failed PUT leaves its session unusable, so it says `retry: false` and this loop
+// starts the upload over, with a fresh session and the source's first byte.
 export async function uploadBlob(desc: Descriptor, open: () => Readable, o: UploadOptions): Promise<void> {
   // progress counts each byte once, however many attempts send it
   let reported = 0
@@ -44,9 +52,11 @@ export async function uploadBlob(desc: Descriptor, open: () => Readable, o: Uplo
       await uploadOnce(desc, open, o, progress)
       return
     } catch (error) {
-      if (attempt >= o.policy.attempts || !isRetryableFailure(error)) throw error
-      const delay = backoffDelay(o.policy, attempt)
-      o.logger.info(`upload of ${desc.digest} failed (${describe(error)}); starting over in ${delay} ms`)
+      if (!(error instanceof UploadPutError)) throw error
+      const cause = error.cause
+      if (attempt >= o.policy.attempts || !isRetryableFailure(cause)) throw cause
+      const delay = delayAfter(o.policy, attempt, cause)
+      o.logger.info(`upload of ${desc.digest} failed (${describe(cause)}); starting over in ${delay} ms`)
       await o.policy.sleep(delay)
     }
   }
@@ -59,7 +69,7 @@ async function uploadOnce(
   progress: (sent: number) => void,
 ): Promise<void> {
   const started = await checkResponse(
-    await o.send({ method: 'POST', url: o.uploadsUrl, headers: { 'content-length': '0' }, retry: false }),
+    await o.send({ method: 'POST', url: o.uploadsUrl, headers: { 'content-length': '0' } }),
     202,
   )
   await discardBody(started)
@@ -83,9 +93,11 @@ async function uploadOnce(
     .catch((error: unknown) => {
       // fetch reports a failing body as "fetch failed" (and may not keep it as the cause): the
       // source's own error says what went wrong
-      throw sourceError ?? error
+      throw new UploadPutError(sourceError ?? error)
     })
-  await checkResponse(res, 201, 204)
+  await checkResponse(res, 201, 204).catch((error: unknown) => {
+    throw new UploadPutError(error)
+  })
   await discardBody(res)
 }
 

@@ -17,6 +17,8 @@ export class RegistryError extends Error {
   readonly status: number
   readonly codes: RegistryErrorCode[]
   readonly hint?: string
+  // how long the registry asked us to wait (Retry-After), for loops that retry a larger unit
+  readonly retryAfterMs?: number
 
   constructor(o: {
     method: string
@@ -26,6 +28,7 @@ export class RegistryError extends Error {
     codes?: RegistryErrorCode[]
     body?: string
     hint?: string
+    retryAfterMs?: number
     cause?: unknown
   }) {
     const url = redactUrl(o.url)
@@ -43,6 +46,7 @@ export class RegistryError extends Error {
     this.status = o.status
     this.codes = codes
     if (hint) this.hint = hint
+    if (o.retryAfterMs !== undefined) this.retryAfterMs = o.retryAfterMs
   }
 
   hasCode(code: string): boolean {
@@ -85,7 +89,16 @@ export async function responseError(res: Response, o: { hint?: string } = {}): P
     codes,
     body: codes.length === 0 && !text.startsWith('<') ? text : undefined,
     hint: o.hint,
+    retryAfterMs: retryAfter(res.headers.get('retry-after')),
   })
+}
+
+// Retry-After is seconds or an HTTP date.
+export function retryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
 
 // The distribution spec's error body: {"errors":[{"code","message","detail"}]}

@@ -108,19 +108,35 @@ describe('verifiedBlobStream', () => {
     await expect(buffer(stream)).rejects.toThrow(/asked for bytes from 30000/)
   })
 
-  test('gives up after the policy attempts; a refused resume is the error', async () => {
+  test('a resume the transport could not get through ends the download with its error', async () => {
     let reopened = 0
     const stream = verifiedBlobStream(desc, breakingBody(data.subarray(0, 10)), {
       policy,
       logger: silentLogger,
       reopen: async () => {
         reopened++
-        return reopened === 1 ? answer(503) : answer(404)
+        return answer(503)
       },
     })
     const error = await buffer(stream).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RegistryError)
-    expect((error as RegistryError).status).toBe(404)
-    expect(reopened).toBe(2)
+    expect((error as RegistryError).status).toBe(503)
+    expect(reopened).toBe(1)
+  })
+
+  test('gives up after as many broken bodies as the policy has attempts', async () => {
+    const offsets: number[] = []
+    const stream = verifiedBlobStream(desc, breakingBody(data.subarray(0, 10)), {
+      policy,
+      logger: silentLogger,
+      reopen: async (offset) => {
+        offsets.push(offset)
+        const part = data.subarray(offset, offset + 10)
+        return breakingBody(part)
+      },
+    })
+    await expect(buffer(stream)).rejects.toThrow(/socket UND_ERR_SOCKET/)
+    // three attempts: the first body and two resumes
+    expect(offsets).toHaveLength(2)
   })
 })

@@ -1,4 +1,4 @@
-import { RegistryError } from '../errors.js'
+import { RegistryError, retryAfter } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { redactUrl } from '../redact.js'
 import { discardBody } from '../response-body.js'
@@ -94,11 +94,7 @@ export function isRetryableFailure(error: unknown): boolean {
 }
 
 export function retryAfterMs(res: Response, now = Date.now()): number | undefined {
-  const value = res.headers.get('retry-after')
-  if (!value) return undefined
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000
-  const at = Date.parse(value)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+  return retryAfter(res.headers.get('retry-after'), now)
 }
 
 // Per-request retries. A request marked `retry: false` passes straight through: its caller retries
@@ -136,12 +132,21 @@ export function withRetry(inner: Send, o: RetryOptions & { logger: Logger }): Se
   }
 }
 
+// An error and its causes on one line: "fetch failed: other side closed [UND_ERR_SOCKET]". Duck
+// typed, since fetch's errors may come from another realm than our Error.
 export function describe(error: unknown): string {
   const parts: string[] = []
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code
-    parts.push(typeof code === 'string' ? `${e.message} [${code}]` : e.message)
-    e = e.cause
+  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth++) {
+    const { message, code, cause } = e as { message?: unknown; code?: unknown; cause?: unknown }
+    if (typeof message === 'string') parts.push(typeof code === 'string' ? `${message} [${code}]` : message)
+    e = cause
   }
   return parts.join(': ') || String(error)
+}
+
+// The wait before retrying a larger unit after `error`: the registry's Retry-After if it gave one.
+export function delayAfter(policy: RetryPolicy, retry: number, error: unknown): number {
+  const asked =
+    error instanceof RegistryError && isRetryableStatus(error.status) ? error.retryAfterMs : undefined
+  return backoffDelay(policy, retry, asked)
 }
