@@ -71,7 +71,7 @@ export class StagingWriter implements TarEntryHandler {
         this.#kinds.set(relative, 'symlink')
         return
       case 'hardlink': {
-        const linked = safeRelativePath(entry.linkpath as string, this.#stripPrefix)
+        const linked = this.#linkTarget(entry.path, entry.linkpath as string)
         if (linked === undefined || this.#kinds.get(linked) !== 'file') {
           throw new ArchiveEntryError(
             entry.path,
@@ -102,6 +102,16 @@ export class StagingWriter implements TarEntryHandler {
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd)
     this.#fd = undefined
+  }
+
+  // a hard link's target is an archive path too, with the same rules; the error names the link
+  #linkTarget(raw: string, linkpath: string): string | undefined {
+    try {
+      return safeRelativePath(linkpath, this.#stripPrefix)
+    } catch (error) {
+      const reason = error instanceof ArchiveEntryError ? error.message : String(error)
+      throw new ArchiveEntryError(raw, `hard link target refused: ${reason}`, { cause: error })
+    }
   }
 
   #makeParents(raw: string, relative: string): void {
