@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import type { Testbed } from '../__tests__/testbed/index.js'
 import { runAction, type ActionRun, type StepOptions } from './action-process.js'
@@ -12,6 +13,8 @@ export type OursPart = 'action' | 'cache'
 export class BenchContext {
   /** Why a part of ours is not timed, once known: `action` (push and pull) or `cache`. */
   readonly skipped = new Map<OursPart, string>()
+  /** Other work on the machine skews every number: the report states how busy it was. */
+  readonly loadAtStart = loadavg()[0]!
 
   constructor(
     readonly root: string,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
+import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { startTestbed, type Testbed } from '../__tests__/testbed/index.js'
 import { BenchContext } from './bench-context.js'
@@ -47,6 +48,11 @@ async function main(): Promise<void> {
     bed = await startTestbed({ tokenTtlSeconds: 3600 })
     const ctx = new BenchContext(root, bed, workDir, options.baselineOnly, options.noCache)
     for (const [part, reason] of ctx.skipped) console.log(`ours (${part}): not measured (${reason})`)
+    if (ctx.loadAtStart > cpus().length) {
+      console.log(
+        `load average ${ctx.loadAtStart.toFixed(1)} on ${cpus().length} cores: other work will skew the timings`,
+      )
+    }
     const benchmarks = join(root, 'BENCHMARKS.md')
     if (options.scaling) {
       const specs: TreeSpec[] = options.scalingSizes.map((bytes) => ({ variant: 'mixed', bytes }))

@@ -74,7 +74,8 @@ export async function runScaling(
     'Pull peak RSS',
   ]
   const lines = [
-    `Our push and pull alone, ${cpus().length} cores, ${repeat === 1 ? 'one run' : `median of ${repeat} runs`} ` +
+    `Our push and pull alone, ${cpus().length} cores (load average ${ctx.loadAtStart.toFixed(1)} at the start), ` +
+      `${repeat === 1 ? 'one run' : `median of ${repeat} runs`} ` +
       "per size. Peak RSS is the action process's (GNU time, %M).",
     '',
     rows.length ? simpleTable(header, rows) : '(no sizes measured)',
