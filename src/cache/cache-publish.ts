@@ -25,6 +25,7 @@ export async function publishCache(
   registry: CacheRegistry,
   fields: CacheManifestFields,
   logger: Logger,
+  o: PublishOptions = {},
 ): Promise<PublishedCache> {
   const manifest = buildCacheManifest(fields)
   const tag = cacheTag(fields.scope, fields.key)
@@ -35,7 +36,7 @@ export async function publishCache(
     manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
   }
   try {
-    await addToIndex(registry, fields.scope, entry, logger)
+    await addToIndex(registry, fields.scope, entry, logger, o)
     return { tag, digest: manifest.digest, indexed: true }
   } catch (error) {
     logger.warning(
@@ -46,26 +47,46 @@ export async function publishCache(
   }
 }
 
+export interface PublishOptions {
+  /** How the wait before checking the index is spent; tests pass a no-op. */
+  sleep?: (ms: number) => Promise<void>
+}
+
+// Rounds of write-then-check before the index update is given up (the save itself stands).
+const INDEX_ATTEMPTS = 5
+// The longest wait for other writers to land, whatever the registry's latency.
+const MAX_SETTLE_MS = 2000
+
 /**
- * Read, merge, write. The distribution API has no conditional PUT, so a save that read the index
- * before ours was written and writes it after drops our entry: re-read once, and if ours is gone,
- * merge what is there with what we wrote and put that. Two saves racing a third can still lose
- * an entry; that costs a prefix match, never a cache (its tag stays).
+ * Read, merge, write, check. The distribution API has no conditional PUT: a job that read the
+ * index before our write and writes after it drops our entry. So after each write we wait about
+ * as long as a write takes (plus jitter, so racing jobs spread out), re-read, and if our entry is
+ * gone merge what is there with what we wrote and write again. Matrix jobs that finish together
+ * converge on the union; an entry can still be lost to a write that lands after every check of
+ * it, which costs a restore-keys match, never the cache (its tag stays).
  */
 export async function addToIndex(
   registry: CacheRegistry,
   scope: string,
   entry: CacheEntry,
   logger: Logger,
+  o: PublishOptions = {},
 ): Promise<void> {
-  const before = await readIndex(registry, scope, logger)
-  const wanted = mergeEntries([before.entries, [entry]])
-  const written = await putIndex(registry, scope, wanted, logger)
-
-  const after = await readIndex(registry, scope, logger)
-  if (after.digest === written.digest || containsEntries(after.entries, [entry])) return
-  logger.info(`The cache index of ${scope} changed while saving: merging`)
-  await putIndex(registry, scope, mergeEntries([after.entries, written.entries]), logger)
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+  let known = (await readIndex(registry, scope, logger)).entries
+  for (let attempt = 1; ; attempt++) {
+    const started = Date.now()
+    const written = await putIndex(registry, scope, mergeEntries([known, [entry]]), logger)
+    const took = Date.now() - started
+    await sleep(Math.min(MAX_SETTLE_MS, 2 * took + Math.random() * (took + 20 * attempt)))
+    const after = await readIndex(registry, scope, logger)
+    if (containsEntries(after.entries, [entry])) return
+    if (attempt >= INDEX_ATTEMPTS)
+      throw new Error(`other saves kept replacing the index (${attempt} attempts)`)
+    logger.info(`The cache index of ${scope} was replaced by another save: merging and writing it again`)
+    // what we wrote holds entries the other writer may have dropped in the same way: keep them too
+    known = mergeEntries([after.entries, written.entries])
+  }
 }
 
 async function putIndex(

@@ -22,7 +22,9 @@ function nextTime(): string {
 }
 
 async function save(registry: MemoryRegistry, scope: string, key: string, n = 1) {
-  return publishCache(registry, { scope, key, created: nextTime(), layer: layer(n) }, silentLogger)
+  return publishCache(registry, { scope, key, created: nextTime(), layer: layer(n) }, silentLogger, {
+    sleep: async () => {},
+  })
 }
 
 function recordingLogger(): Logger & { warnings: string[] } {

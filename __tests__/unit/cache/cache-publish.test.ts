@@ -9,6 +9,7 @@ import { MediaType } from '../../../src/oci/media-types.js'
 import { MemoryRegistry } from './memory-registry.js'
 
 const MAIN = 'refs/heads/main'
+const noWait = { sleep: async () => {} }
 const layer = { mediaType: MediaType.LayerTarZstd, digest: `sha256:${'a'.repeat(64)}`, size: 10 }
 
 async function keysIn(registry: MemoryRegistry, scope = MAIN): Promise<string[]> {
@@ -22,18 +23,18 @@ function fields(key: string, minute: number) {
 describe('publishCache', () => {
   it('tags the manifest under the key’s tag and lists it in the scope’s index', async () => {
     const registry = new MemoryRegistry()
-    const saved = await publishCache(registry, fields('npm-1', 1), silentLogger)
+    const saved = await publishCache(registry, fields('npm-1', 1), silentLogger, noWait)
     expect(saved).toMatchObject({ tag: cacheTag(MAIN, 'npm-1'), indexed: true })
     expect(registry.tags.get(cacheTag(MAIN, 'npm-1'))).toBe(saved.digest)
-    await publishCache(registry, fields('npm-2', 2), silentLogger)
+    await publishCache(registry, fields('npm-2', 2), silentLogger, noWait)
     expect(await keysIn(registry)).toEqual(['npm-1', 'npm-2'])
   })
 
   it('saving a key again replaces its entry rather than listing it twice', async () => {
     const registry = new MemoryRegistry()
-    await publishCache(registry, fields('npm-1', 1), silentLogger)
-    await publishCache(registry, fields('npm-2', 2), silentLogger)
-    const again = await publishCache(registry, fields('npm-1', 3), silentLogger)
+    await publishCache(registry, fields('npm-1', 1), silentLogger, noWait)
+    await publishCache(registry, fields('npm-2', 2), silentLogger, noWait)
+    const again = await publishCache(registry, fields('npm-1', 3), silentLogger, noWait)
     const { entries } = await readIndex(registry, MAIN, silentLogger)
     expect(entries.map((e) => e.key)).toEqual(['npm-2', 'npm-1'])
     expect(entries[1]?.manifest.digest).toBe(again.digest)
@@ -41,7 +42,7 @@ describe('publishCache', () => {
 
   it('when another save overwrites the index right after ours, the re-read merges both entries back', async () => {
     const registry = new MemoryRegistry()
-    await publishCache(registry, fields('base', 0), silentLogger)
+    await publishCache(registry, fields('base', 0), silentLogger, noWait)
     // The other job's cache manifest is in the repository; its index write was built from the
     // index as it was before ours, and lands just after ours.
     const theirs = buildCacheManifest(fields('theirs', 1))
@@ -63,17 +64,41 @@ describe('publishCache', () => {
       }
       return digest
     }
-    await publishCache(registry, fields('ours', 2), silentLogger)
+    await publishCache(registry, fields('ours', 2), silentLogger, noWait)
     expect(raced).toBe(true)
     expect(await keysIn(registry)).toEqual(['base', 'theirs', 'ours'])
   })
 
+  it('gives up on the index after a few rounds when other saves keep replacing it, but keeps the save', async () => {
+    const registry = new MemoryRegistry()
+    await publishCache(registry, fields('base', 0), silentLogger, noWait)
+    const put = registry.putManifest.bind(registry)
+    let rounds = 0
+    registry.putManifest = async (bytes, mediaType, ref) => {
+      const digest = await put(bytes, mediaType, ref)
+      if (ref === indexTag(MAIN)) {
+        rounds++
+        const others = parseCacheIndex(bytes).filter((e) => e.key !== 'ours')
+        const overwrite = buildCacheIndex(MAIN, others)
+        await put(overwrite.bytes, overwrite.mediaType, ref)
+      }
+      return digest
+    }
+    const warnings: string[] = []
+    const logger: Logger = { debug: () => {}, info: () => {}, warning: (m) => warnings.push(m) }
+    const saved = await publishCache(registry, fields('ours', 1), logger, noWait)
+    expect(saved.indexed).toBe(false)
+    expect(rounds).toBe(5)
+    expect(registry.tags.has(cacheTag(MAIN, 'ours'))).toBe(true)
+    expect(warnings.join('\n')).toMatch(/other saves kept replacing the index/)
+  })
+
   it('drops caches deleted from the repository when the registry refuses an index that names them', async () => {
     const registry = new MemoryRegistry()
-    const gone = await publishCache(registry, fields('gone', 1), silentLogger)
-    await publishCache(registry, fields('kept', 2), silentLogger)
+    const gone = await publishCache(registry, fields('gone', 1), silentLogger, noWait)
+    await publishCache(registry, fields('kept', 2), silentLogger, noWait)
     registry.delete(gone.digest)
-    await publishCache(registry, fields('new', 3), silentLogger)
+    await publishCache(registry, fields('new', 3), silentLogger, noWait)
     expect(await keysIn(registry)).toEqual(['kept', 'new'])
   })
 
@@ -86,7 +111,7 @@ describe('publishCache', () => {
     }
     const warnings: string[] = []
     const logger: Logger = { debug: () => {}, info: () => {}, warning: (m) => warnings.push(m) }
-    const saved = await publishCache(registry, fields('npm-1', 1), logger)
+    const saved = await publishCache(registry, fields('npm-1', 1), logger, noWait)
     expect(saved.indexed).toBe(false)
     expect(registry.tags.has(cacheTag(MAIN, 'npm-1'))).toBe(true)
     expect(warnings.join('\n')).toMatch(/restore-keys will not find it.*index write refused/)
@@ -97,6 +122,6 @@ describe('publishCache', () => {
     registry.putManifest = async () => {
       throw new Error('denied')
     }
-    await expect(publishCache(registry, fields('npm-1', 1), silentLogger)).rejects.toThrow('denied')
+    await expect(publishCache(registry, fields('npm-1', 1), silentLogger, noWait)).rejects.toThrow('denied')
   })
 })
