@@ -23,7 +23,8 @@ describe('pushLayout', () => {
     const { builder, image, layout } = await seedLikeLayout()
     const registry = new MemoryRegistry()
     let progressed = 0
-    let plan: { uploadBytes: number; uploadBlobs: number; skippedBlobs: number } | undefined
+    let plan:
+      { uploadBytes: number; uploadBlobs: number; skippedBlobs: number; totalBytes: number } | undefined
 
     const pushed = await pushLayout(layout, registry, selectManifests(layout), [], {
       onStart: (p) => (plan = p),
@@ -43,7 +44,7 @@ describe('pushLayout', () => {
       )
     }
     const blobBytes = manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0)
-    expect(plan).toEqual({ uploadBytes: blobBytes, uploadBlobs: 2, skippedBlobs: 0 })
+    expect(plan).toEqual({ uploadBytes: blobBytes, uploadBlobs: 2, skippedBlobs: 0, totalBytes: blobBytes })
     expect(progressed).toBe(blobBytes)
   })
 
@@ -56,8 +57,10 @@ describe('pushLayout', () => {
     const layer = manifest.layers[0] as Descriptor
     registry.blobs.set(layer.digest, await readFile(builder.blobFile(layer.digest)))
 
-    await pushLayout(layout, registry, selectManifests(layout), ['v1'])
+    let plan: { uploadBytes: number; totalBytes: number; skippedBlobs: number } | undefined
+    await pushLayout(layout, registry, selectManifests(layout), ['v1'], { onStart: (p) => (plan = p) })
 
+    expect(plan).toMatchObject({ totalBytes: plan!.uploadBytes + layer.size, skippedBlobs: 1 })
     expect(registry.calls).toContain(`HEAD ${layer.digest}`)
     expect(registry.calls).not.toContain(`PUT blob ${layer.digest}`)
     expect(registry.calls.filter((c) => c.startsWith('PUT blob'))).toHaveLength(1)

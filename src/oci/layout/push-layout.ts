@@ -17,7 +17,13 @@ const UPLOAD_CONCURRENCY = 4
 
 export interface PushLayoutOptions {
   /** Called once the layout is verified and the registry asked what it has: what is left to upload. */
-  onStart?: (plan: { uploadBytes: number; uploadBlobs: number; skippedBlobs: number }) => void
+  onStart?: (plan: {
+    uploadBytes: number
+    uploadBlobs: number
+    skippedBlobs: number
+    /** Bytes of every plain blob the roots reference, uploaded or not. */
+    totalBytes: number
+  }) => void
   /** Bytes uploaded since the last call. */
   onProgress?: (bytes: number) => void
   logger?: Logger
@@ -84,6 +90,7 @@ export async function pushLayout(
     uploadBytes: missing.reduce((sum, b) => sum + b.descriptor.size, 0),
     uploadBlobs: missing.length,
     skippedBlobs: present.size,
+    totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
   })
   if (present.size > 0) logger.debug(`${present.size} blob(s) already in the registry, not uploaded`)
 
