@@ -52,11 +52,7 @@ export async function runScaling(
     const cells = (step: string) => {
       const ms = samples.median(`time:${step}`)!
       const peak = samples.max(`rss:${step}`)
-      return [
-        formatMs(ms),
-        `${(tree.bytes / 1024 ** 2 / (ms / 1000)).toFixed(0)}`,
-        peak ? formatBytes(peak) : '?',
-      ]
+      return [formatMs(ms), throughput(tree.bytes, ms), peak ? formatBytes(peak) : '?']
     }
     const label = spec.variant === 'mixed' ? `${formatSize(tree.bytes)} mixed` : `${tree.files} small files`
     rows.push([label, String(tree.files), formatBytes(tree.bytes), ...cells('push'), ...cells('pull')])
@@ -83,4 +79,9 @@ export async function runScaling(
   const skipped = ctx.skipped.get('action')
   if (skipped) lines.push('', `Not measured: ${skipped}.`)
   return lines.join('\n')
+}
+
+function throughput(bytes: number, ms: number): string {
+  const mibPerSecond = bytes / 1024 ** 2 / (ms / 1000)
+  return mibPerSecond.toFixed(mibPerSecond < 10 ? 1 : 0)
 }
