@@ -136,9 +136,12 @@ describe('pullToLayout', () => {
     await pullToLayout(registry, 'x', dir)
     const layerFile = path.join(dir, 'blobs', 'sha256', sha256('layer').slice(7))
     await writeFile(layerFile, 'LAYER')
-    const again = await pullToLayout(registry, 'x', dir)
+    let plan: { downloadBytes: number; downloadBlobs: number; reusedBlobs: number } | undefined
+    const again = await pullToLayout(registry, 'x', dir, { onStart: (p) => (plan = p) })
     expect(await readFile(layerFile, 'utf8')).toBe('layer')
     expect(again.reusedBlobs).toBe(again.blobs - 1)
+    expect(plan).toMatchObject({ downloadBytes: 5, downloadBlobs: 1, reusedBlobs: 1 }) // the layer; the config kept
+    expect(again.downloadedBytes).toBe(5)
   })
 
   test('a broken layout already at the destination is reported before anything is fetched', async () => {

@@ -30,6 +30,13 @@ const DOWNLOAD_CONCURRENCY = 4
 export interface PullToLayoutOptions {
   /** The ref name to record in index.json; defaults to the tag pulled (none for a digest). */
   refName?: string
+  /** Called once the manifests are in and the blobs on disk checked: what is left to download. */
+  onStart?: (plan: {
+    downloadBytes: number
+    downloadBlobs: number
+    reusedBlobs: number
+    totalBytes: number
+  }) => void
   /** Bytes downloaded since the last call. */
   onProgress?: (bytes: number) => void
   logger?: Logger
@@ -129,16 +136,24 @@ export async function pullToLayout(
   seen.add(root.digest)
   await storeManifest(rootDescriptor, root.bytes)
 
-  let downloadedBytes = 0
-  await forEachLimited(plain, o.concurrency ?? DOWNLOAD_CONCURRENCY, async ({ descriptor, file }) => {
-    if (await hasBlob(file, descriptor)) {
-      reusedBlobs++
-      logger.debug(`${descriptor.digest} already in ${dir}, kept`)
-      return
-    }
+  const concurrency = o.concurrency ?? DOWNLOAD_CONCURRENCY
+  const onDisk = new Set<string>()
+  await forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
+    if (await hasBlob(file, descriptor)) onDisk.add(descriptor.digest)
+  })
+  const missing = plain.filter((b) => !onDisk.has(b.descriptor.digest))
+  reusedBlobs += onDisk.size
+  if (onDisk.size > 0) logger.debug(`${onDisk.size} blob(s) already in ${dir}, kept`)
+  const downloadedBytes = missing.reduce((sum, b) => sum + b.descriptor.size, 0)
+  o.onStart?.({
+    downloadBytes: downloadedBytes,
+    downloadBlobs: missing.length,
+    reusedBlobs: onDisk.size,
+    totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
+  })
+  await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
     const source = await repo.fetchBlob(descriptor, { onProgress: o.onProgress })
     await writeBlobVerified(file, descriptor, source)
-    downloadedBytes += descriptor.size
   })
 
   const entry: Descriptor = { ...rootDescriptor }
