@@ -217,7 +217,7 @@ describe('broken archives fail whole and leave nothing behind', () => {
       { path: 'a.txt', body: 'a' },
       { path: 'b.txt', body: 'b' },
     ])
-    tar[1024 + 10] ^= 0xff
+    tar.writeUInt8(tar.readUInt8(1024 + 10) ^ 0xff, 1024 + 10)
     const error = await extractToDirectory(Readable.from([tar]), dest, { compression: 'none' }).catch(
       (e: unknown) => e,
     )
