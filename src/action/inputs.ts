@@ -16,6 +16,8 @@ export interface Inputs {
   repository: string
   /** push: every tag to set. pull: one element, a tag or a sha256: digest. cache: unused. */
   tags: string[]
+  /** Whether `tags` came from the tag input (false: the run-id default). */
+  tagGiven: boolean
   format: Format
   credentials?: Credentials
   annotations: Record<string, string>
@@ -58,7 +60,11 @@ export const DEFAULT_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.direct
 export function getInputs(): Inputs {
   const token = core.getInput('token')
   if (token) core.setSecret(token)
-  return parseInputs((name) => core.getInput(name), process.env, (message) => core.notice(message))
+  return parseInputs(
+    (name) => core.getInput(name),
+    process.env,
+    (message) => core.notice(message),
+  )
 }
 
 /**
@@ -88,19 +94,27 @@ export function parseInputs(
   const annotations = readAnnotations(read('annotations'))
   const artifactType = read('artifact-type').trim() || DEFAULT_ARTIFACT_TYPE
   if (!MEDIA_TYPE.test(artifactType)) {
-    throw new InputError('artifact-type', `'${artifactType}' is not a media type like 'application/vnd.example+type'`)
+    throw new InputError(
+      'artifact-type',
+      `'${artifactType}' is not a media type like 'application/vnd.example+type'`,
+    )
   }
 
   const key = read('key').trim()
   if (mode === 'cache') {
     if (!key) throw new InputError('key', 'is required in cache mode')
-    if (key.length > MAX_KEY_LENGTH) throw new InputError('key', `is longer than ${MAX_KEY_LENGTH} characters`)
-    if (key.includes(',')) throw new InputError('key', `'${key}' contains a comma, which actions/cache refuses too`)
+    if (key.length > MAX_KEY_LENGTH)
+      throw new InputError('key', `is longer than ${MAX_KEY_LENGTH} characters`)
+    if (key.includes(','))
+      throw new InputError('key', `'${key}' contains a comma, which actions/cache refuses too`)
   }
   const restoreKeys = lines(read('restore-keys'))
   for (const prefix of restoreKeys) {
     if (prefix.length > MAX_KEY_LENGTH) {
-      throw new InputError('restore-keys', `'${prefix.slice(0, 40)}...' is longer than ${MAX_KEY_LENGTH} characters`)
+      throw new InputError(
+        'restore-keys',
+        `'${prefix.slice(0, 40)}...' is longer than ${MAX_KEY_LENGTH} characters`,
+      )
     }
   }
 
@@ -110,6 +124,7 @@ export function parseInputs(
     registry,
     repository,
     tags,
+    tagGiven: read('tag').trim() !== '',
     format,
     credentials: readCredentials(read('username').trim(), read('token'), registry, notice),
     annotations,
@@ -158,13 +173,17 @@ function readTags(value: string, mode: Mode, env: NodeJS.ProcessEnv): string[] {
     if (tags.length > 1) throw new InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`)
     const ref = tags[0] as string
     if (ref.startsWith('sha256:')) {
-      if (!DIGEST.test(ref)) throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`)
+      if (!DIGEST.test(ref))
+        throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`)
       return [ref]
     }
   }
   for (const tag of tags) {
     if (!isValidTag(tag)) {
-      throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`)
+      throw new InputError(
+        'tag',
+        `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`,
+      )
     }
   }
   return [...new Set(tags)]
@@ -172,7 +191,8 @@ function readTags(value: string, mode: Mode, env: NodeJS.ProcessEnv): string[] {
 
 function readCompressionLevel(value: string): number {
   const text = value.trim() || '6'
-  if (!/^[0-9]$/.test(text)) throw new InputError('compression-level', `'${text}' is not a whole number from 0 to 9`)
+  if (!/^[0-9]$/.test(text))
+    throw new InputError('compression-level', `'${text}' is not a whole number from 0 to 9`)
   return Number(text)
 }
 
@@ -207,7 +227,9 @@ function readCredentials(
 ): Credentials | undefined {
   if (!token) return undefined
   if (GITHUB_TOKEN_PREFIX.test(token) && !GITHUB_REGISTRIES.has(registry)) {
-    notice(`Not sending a GitHub token to ${registry}: set the 'token' input to that registry's own credential.`)
+    notice(
+      `Not sending a GitHub token to ${registry}: set the 'token' input to that registry's own credential.`,
+    )
     return undefined
   }
   // ghcr.io ignores the username for GITHUB_TOKEN but Basic auth needs one.

@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { restoreCacheStep, saveCacheStep } from './cache.js'
 import { describeError } from './errors.js'
 import { getInputs, type Inputs } from './inputs.js'
+import { isLayoutPush, pullOciLayout, pushOciLayout } from './layout.js'
 import { pullDirectory } from './pull.js'
 import { pushDirectory } from './push.js'
 import { pullSummary, pushSummary, writeSummary } from './summary.js'
@@ -33,7 +34,7 @@ export async function runPost(): Promise<void> {
 }
 
 async function runPush(inputs: Inputs): Promise<void> {
-  const result = await pushDirectory(inputs)
+  const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs)
   core.setOutput('digest', result.digest)
   core.setOutput('ref', result.ref)
   core.setOutput('tags', result.tags.join(','))
@@ -45,7 +46,7 @@ async function runPush(inputs: Inputs): Promise<void> {
 
 async function runPull(inputs: Inputs): Promise<void> {
   const reference = `${inputs.registry}/${inputs.repository}${inputs.tags[0]?.startsWith('sha256:') ? '@' : ':'}${inputs.tags[0]}`
-  const result = await pullDirectory(inputs)
+  const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs)
   core.setOutput('digest', result.digest)
   core.setOutput('path', result.path)
   core.info(`Pulled ${reference} (${result.digest}) into ${result.path}`)
