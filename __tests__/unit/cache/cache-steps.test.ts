@@ -1,0 +1,308 @@
+import { beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { buildCacheManifest } from '../../../src/cache/cache-manifest.js'
+import { publishCache } from '../../../src/cache/cache-publish.js'
+import { cacheTag } from '../../../src/cache/cache-tag.js'
+import type { Descriptor } from '../../../src/oci/descriptor.js'
+import { RegistryError } from '../../../src/oci/errors.js'
+import { silentLogger } from '../../../src/oci/logger.js'
+import { MediaType } from '../../../src/oci/media-types.js'
+import type { CacheState } from '../../../src/action/cache-state.js'
+import type { Inputs } from '../../../src/action/inputs.js'
+import { MemoryRegistry } from './memory-registry.js'
+
+// The decisions between the registry and GitHub's cache service, with both faked: @actions/cache
+// (the seam), the registry (an in-memory Repository), and the runner's core functions.
+
+class FakeRepository extends MemoryRegistry {
+  readonly blobs = new Set<string>()
+  async blobExists(digest: string) {
+    return this.blobs.has(digest)
+  }
+  async pushBlob(desc: Descriptor) {
+    this.requests.push(`PUSH ${desc.digest}`)
+    this.blobs.add(desc.digest)
+  }
+  async fetchBlob(desc: Descriptor) {
+    this.requests.push(`FETCH ${desc.digest}`)
+    return Readable.from([Buffer.from('layer')])
+  }
+}
+
+const log: { level: string; message: string }[] = []
+const outputs: Record<string, string> = {}
+const state: Record<string, string> = {}
+const core = {
+  info: (message: string) => log.push({ level: 'info', message }),
+  notice: (message: string) => log.push({ level: 'notice', message }),
+  warning: (message: string) => log.push({ level: 'warning', message }),
+  debug: () => {},
+  group: async <T>(_name: string, fn: () => Promise<T>) => fn(),
+  setOutput: (name: string, value: string) => void (outputs[name] = value),
+  saveState: (name: string, value: string) => void (state[name] = value),
+  getState: (name: string) => state[name] ?? '',
+  setSecret: () => {},
+  getInput: () => '',
+}
+const githubCache = {
+  isFeatureAvailable: jest.fn(() => true),
+  restoreCache: jest.fn(async (..._args: unknown[]): Promise<string | undefined> => undefined),
+  saveCache: jest.fn(async (..._args: unknown[]): Promise<number> => 42),
+}
+let registry: FakeRepository
+const extracted: string[] = []
+
+jest.unstable_mockModule('@actions/core', () => core)
+jest.unstable_mockModule('@actions/cache', () => githubCache)
+jest.unstable_mockModule('../../../src/action/pull.js', () => ({ openForPull: () => registry }))
+jest.unstable_mockModule('../../../src/action/push.js', () => ({
+  openForPush: () => registry,
+  pushBlobIfMissing: async (repo: FakeRepository, blob: Descriptor) => {
+    if (await repo.blobExists(blob.digest)) return 0
+    await repo.pushBlob(blob)
+    return blob.size
+  },
+}))
+jest.unstable_mockModule('../../../src/archive/extract.js', () => ({
+  extractToDirectory: async (_source: Readable, dest: string) => {
+    extracted.push(dest)
+    return { files: 1, uncompressedSize: 5 }
+  },
+}))
+
+const { restoreCache } = await import('../../../src/action/cache-restore.js')
+const { saveCache } = await import('../../../src/action/cache-save.js')
+const { restoreCacheStep } = await import('../../../src/action/cache.js')
+const { parseInputs } = await import('../../../src/action/inputs.js')
+
+const MAIN = 'refs/heads/main'
+const layer: Descriptor = { mediaType: MediaType.LayerTarZstd, digest: `sha256:${'b'.repeat(64)}`, size: 5 }
+
+function inputs(o: Partial<Inputs> = {}): Inputs {
+  const values: Record<string, string> = {
+    mode: 'cache',
+    path: mkdtempSync(path.join(os.tmpdir(), 'cache-steps-')),
+    repository: 'ghcr.io/octo/repo/cache',
+    key: 'npm-abc',
+    'restore-keys': 'npm-',
+  }
+  return { ...parseInputs((name) => values[name] ?? '', {}), ...o }
+}
+
+function saved(key: string, minute = 0) {
+  const created = new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString()
+  return publishCache(registry, { scope: MAIN, key, created, layer }, silentLogger, { sleep: async () => {} })
+}
+
+function messages(level: string): string {
+  return log
+    .filter((l) => l.level === level)
+    .map((l) => l.message)
+    .join('\n')
+}
+
+const unreachable = () => {
+  throw new TypeError('fetch failed', {
+    cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+  })
+}
+const denied = () => {
+  throw new RegistryError({
+    method: 'PUT',
+    url: 'https://ghcr.io/v2/octo/repo/cache/manifests/x',
+    status: 403,
+  })
+}
+
+beforeEach(() => {
+  registry = new FakeRepository()
+  log.length = 0
+  extracted.length = 0
+  for (const k of Object.keys(outputs)) delete outputs[k]
+  for (const k of Object.keys(state)) delete state[k]
+  githubCache.isFeatureAvailable.mockReset().mockReturnValue(true)
+  githubCache.restoreCache.mockReset().mockResolvedValue(undefined)
+  githubCache.saveCache.mockReset().mockResolvedValue(42)
+})
+
+describe('restore', () => {
+  it('an exact registry hit is restored from the registry, and GitHub’s cache is not asked', async () => {
+    await saved('npm-abc')
+    const given = inputs()
+    expect(await restoreCache(given, [MAIN])).toEqual({
+      matchedKey: 'npm-abc',
+      source: 'registry',
+      registryFailed: false,
+    })
+    expect(extracted).toEqual([given.path])
+    expect(githubCache.restoreCache).not.toHaveBeenCalled()
+  })
+
+  it('a registry that cannot be reached sends the whole lookup to GitHub’s cache, restore keys included', async () => {
+    registry.getManifest = unreachable
+    githubCache.restoreCache.mockResolvedValue('npm-old')
+    const given = inputs()
+    expect(await restoreCache(given, [MAIN])).toEqual({
+      matchedKey: 'npm-old',
+      source: 'github',
+      registryFailed: true,
+    })
+    expect(githubCache.restoreCache).toHaveBeenCalledWith([given.path], 'npm-abc', ['npm-'], {
+      lookupOnly: false,
+    })
+    expect(messages('warning')).toMatch(
+      /Could not look up the cache in ghcr.io\/octo\/repo\/cache: fetch failed/,
+    )
+  })
+
+  it('with only a partial registry match, an exact key in GitHub’s cache (a fork’s earlier save) wins', async () => {
+    await saved('npm-old')
+    githubCache.restoreCache.mockImplementation(async (_paths, key) => key as string)
+    const given = inputs()
+    expect(await restoreCache(given, [MAIN])).toMatchObject({ matchedKey: 'npm-abc', source: 'github' })
+    // asked for the key alone: first which key the service would pick, then the restore itself
+    expect(githubCache.restoreCache.mock.calls).toEqual([
+      [[given.path], 'npm-abc', [], { lookupOnly: true }],
+      [[given.path], 'npm-abc', [], { lookupOnly: false }],
+    ])
+    expect(extracted).toEqual([])
+  })
+
+  it('with only a partial registry match, a partial match in GitHub’s cache is not taken over the registry’s', async () => {
+    await saved('npm-old')
+    githubCache.restoreCache.mockResolvedValue('npm-abc-something-else')
+    const given = inputs()
+    expect(await restoreCache(given, [MAIN])).toMatchObject({ matchedKey: 'npm-old', source: 'registry' })
+    expect(githubCache.restoreCache).toHaveBeenCalledTimes(1)
+    expect(extracted).toEqual([given.path])
+  })
+
+  it('on runners without GitHub’s cache service, it is never called', async () => {
+    githubCache.isFeatureAvailable.mockReturnValue(false)
+    registry.getManifest = unreachable
+    expect(await restoreCache(inputs(), [MAIN])).toEqual({ matchedKey: '', source: '', registryFailed: true })
+    expect(githubCache.restoreCache).not.toHaveBeenCalled()
+  })
+
+  it('lookup-only downloads from neither store', async () => {
+    await saved('npm-abc')
+    expect(await restoreCache(inputs({ lookupOnly: true }), [MAIN])).toMatchObject({ matchedKey: 'npm-abc' })
+    expect(registry.requests.filter((r) => r.startsWith('FETCH'))).toEqual([])
+    expect(extracted).toEqual([])
+
+    registry.getManifest = unreachable
+    githubCache.restoreCache.mockResolvedValue('npm-abc')
+    const given = inputs({ lookupOnly: true })
+    await restoreCache(given, [MAIN])
+    expect(githubCache.restoreCache).toHaveBeenCalledWith([given.path], 'npm-abc', ['npm-'], {
+      lookupOnly: true,
+    })
+  })
+
+  it('a download that fails is a warning and a miss, not a failed step', async () => {
+    await saved('npm-abc')
+    registry.fetchBlob = async () => {
+      throw new Error('connection reset')
+    }
+    githubCache.isFeatureAvailable.mockReturnValue(false)
+    expect(await restoreCache(inputs({ restoreKeys: [] }), [MAIN])).toMatchObject({ matchedKey: '' })
+    expect(messages('warning')).toMatch(
+      /Could not restore the cache npm-abc from the registry: connection reset/,
+    )
+  })
+
+  it('the main step sets actions/cache’s outputs and leaves the post step the key to save', async () => {
+    await saved('npm-old')
+    githubCache.isFeatureAvailable.mockReturnValue(false)
+    const given = inputs()
+    await restoreCacheStep(given, { GITHUB_REF: 'refs/pull/3/merge', GITHUB_BASE_REF: 'main' })
+    expect(outputs).toEqual({
+      'cache-primary-key': 'npm-abc',
+      'cache-hit': 'false',
+      'cache-matched-key': 'npm-old',
+    })
+    expect(JSON.parse(state['oci-cache'] as string)).toEqual({
+      key: 'npm-abc',
+      path: given.path,
+      scope: 'refs/pull/3/merge',
+      matchedKey: 'npm-old',
+      hit: false,
+      source: 'registry',
+      registryFailed: false,
+      update: false,
+    })
+  })
+})
+
+describe('save', () => {
+  function stateFor(given: Inputs, o: Partial<CacheState> = {}): CacheState {
+    return {
+      key: given.key,
+      path: given.path,
+      scope: MAIN,
+      matchedKey: '',
+      hit: false,
+      source: '',
+      registryFailed: false,
+      update: false,
+      ...o,
+    }
+  }
+
+  it('a push the registry refuses goes to GitHub’s cache service, and the log says so', async () => {
+    registry.putManifest = denied
+    const given = inputs()
+    await saveCache(given, stateFor(given))
+    expect(githubCache.saveCache).toHaveBeenCalledWith([given.path], 'npm-abc')
+    expect(messages('notice')).toMatch(
+      /Saving the cache to GitHub's cache service instead of the registry: .*403/,
+    )
+    expect(messages('warning')).toBe('')
+  })
+
+  it('after a restore that could not reach the registry, the save goes straight to GitHub’s cache', async () => {
+    const given = inputs()
+    await saveCache(given, stateFor(given, { registryFailed: true }))
+    expect(registry.requests).toEqual([])
+    expect(githubCache.saveCache).toHaveBeenCalledWith([given.path], 'npm-abc')
+  })
+
+  it('without GitHub’s cache service, a refused push is a warning', async () => {
+    githubCache.isFeatureAvailable.mockReturnValue(false)
+    registry.putManifest = denied
+    const given = inputs()
+    await saveCache(given, stateFor(given))
+    expect(githubCache.saveCache).not.toHaveBeenCalled()
+    expect(messages('warning')).toMatch(/^Cache not saved: ghcr.io\/octo\/repo\/cache: PUT .*403/)
+  })
+
+  it('a save to the registry uploads the layer, tags the key and does not touch GitHub’s cache', async () => {
+    const given = inputs()
+    await saveCache(given, stateFor(given), () => new Date('2026-02-01T00:00:00Z'))
+    expect(registry.tags.has(cacheTag(MAIN, 'npm-abc'))).toBe(true)
+    expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toHaveLength(2)
+    expect(githubCache.saveCache).not.toHaveBeenCalled()
+  })
+
+  it('an exact hit, or a key another job saved meanwhile, is not saved again', async () => {
+    const given = inputs()
+    await saveCache(given, stateFor(given, { hit: true, matchedKey: 'npm-abc' }))
+    expect(registry.requests).toEqual([])
+    const other = buildCacheManifest({ scope: MAIN, key: 'npm-abc', created: '2026-01-01T00:00:00Z', layer })
+    await registry.putManifest(other.bytes, other.mediaType, cacheTag(MAIN, 'npm-abc'))
+    registry.requests.length = 0
+    await saveCache(given, stateFor(given))
+    expect(registry.requests).toEqual([`HEAD ${cacheTag(MAIN, 'npm-abc')}`])
+    expect(messages('info')).toMatch(/saved by another job meanwhile/)
+  })
+
+  it('a path that is not there is a warning, not a failed post step', async () => {
+    const given = inputs({ path: '/nonexistent/cache-dir' })
+    await saveCache(given, stateFor(given))
+    expect(messages('warning')).toMatch(/not a directory: not saving the cache/)
+    expect(githubCache.saveCache).not.toHaveBeenCalled()
+  })
+})
