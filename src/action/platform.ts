@@ -19,7 +19,9 @@ export function choosePlatform(
   const architecture = ARCH[arch] ?? arch
   const match = manifests.find((m) => m.platform?.os === os && m.platform?.architecture === architecture)
   if (match) return match
-  const offered = manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}` : m.digest))
+  const offered = manifests.map((m) =>
+    m.platform ? `${m.platform.os}/${m.platform.architecture}` : m.digest,
+  )
   throw new Error(
     `the index has ${manifests.length} entries and none for ${os}/${architecture} (offered: ${offered.join(', ')}); ` +
       `set 'tag' to the digest of the one you want`,

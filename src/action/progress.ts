@@ -19,7 +19,9 @@ export function startProgress(label: string, total?: number, now: () => number =
   const line = (t: number) => {
     const seconds = Math.max((t - started) / 1000, 0.001)
     const rate = `${formatBytes(transferred / seconds)}/s`
-    const share = total ? `${Math.floor((100 * transferred) / total)}% of ${formatBytes(total)}` : formatBytes(transferred)
+    const share = total
+      ? `${Math.floor((100 * transferred) / total)}% of ${formatBytes(total)}`
+      : formatBytes(transferred)
     return `${label}: ${share}, ${rate}`
   }
   return {
@@ -34,7 +36,9 @@ export function startProgress(label: string, total?: number, now: () => number =
     done() {
       const t = now()
       const seconds = (t - started) / 1000
-      core.info(`${label}: ${formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatBytes(transferred / Math.max(seconds, 0.001))}/s)`)
+      core.info(
+        `${label}: ${formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatBytes(transferred / Math.max(seconds, 0.001))}/s)`,
+      )
       return seconds
     },
   }

@@ -105,7 +105,9 @@ async function pullLayer(repo: Repository, layer: Descriptor, dest: string): Pro
   }
   if (!title) {
     source.destroy()
-    throw new Error(`layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`)
+    throw new Error(
+      `layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`,
+    )
   }
   await saveFile(source, dest, title)
   progress.done()

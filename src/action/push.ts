@@ -38,7 +38,10 @@ export interface PushResult {
 }
 
 /** Packs `inputs.path` as one tar+gzip layer and publishes it under every tag. */
-export async function pushDirectory(inputs: Inputs, env: NodeJS.ProcessEnv = process.env): Promise<PushResult> {
+export async function pushDirectory(
+  inputs: Inputs,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PushResult> {
   const started = Date.now()
   const temp = await mkdtemp(path.join(env.RUNNER_TEMP || os.tmpdir(), 'oci-artifact-'))
   try {

@@ -27,12 +27,21 @@ export function pushSummary(
   ]
   if (result.files !== undefined) rows.push(['Files', String(result.files)])
   if (result.uncompressedSize) {
-    rows.push(['Size', `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`])
+    rows.push([
+      'Size',
+      `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
+    ])
   } else {
     rows.push(['Size', formatBytes(result.size)])
   }
-  rows.push(['Uploaded', result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded)])
-  rows.push(['Time', `${result.seconds.toFixed(1)} s (${rate(result.uploaded || result.size, result.seconds)})`])
+  rows.push([
+    'Uploaded',
+    result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded),
+  ])
+  rows.push([
+    'Time',
+    `${result.seconds.toFixed(1)} s (${rate(result.uploaded || result.size, result.seconds)})`,
+  ])
   if (result.url) rows.push(['Package', result.url])
 
   const image = `${target.registry}/${target.repository}`
