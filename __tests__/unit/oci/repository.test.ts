@@ -1,0 +1,293 @@
+import { describe, expect, test } from '@jest/globals'
+import { Readable } from 'node:stream'
+import { descriptorOf, sha256Digest } from '../../../src/oci/descriptor.js'
+import { DigestMismatchError, RegistryError } from '../../../src/oci/errors.js'
+import { MediaType } from '../../../src/oci/media-types.js'
+import { Repository } from '../../../src/oci/repository.js'
+import { ResponseTooLargeError } from '../../../src/oci/response-body.js'
+
+interface Seen {
+  method: string
+  url: string
+  headers: Headers
+  body?: Buffer
+}
+
+// A registry in a function: each request goes to `answer`, after its body has been read.
+function registry(answer: (req: Seen, n: number) => Response | Promise<Response>) {
+  const seen: Seen[] = []
+  const fetchImpl: typeof fetch = async (input, init) => {
+    let body: Buffer | undefined
+    if (init?.body) {
+      const b = init.body as unknown
+      body = Buffer.isBuffer(b) ? b : Buffer.concat(await (b as Readable).toArray())
+    }
+    const req = {
+      method: init?.method ?? 'GET',
+      url: String(input),
+      headers: new Headers(init?.headers),
+      body,
+    }
+    seen.push(req)
+    return answer(req, seen.length - 1)
+  }
+  const repo = new Repository({
+    registry: 'registry.example',
+    repository: 'o/n',
+    actions: ['pull', 'push'],
+    fetch: fetchImpl,
+    retry: { sleep: async () => {} },
+  })
+  return { repo, seen }
+}
+
+const manifest = Buffer.from(
+  JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, layers: [] }),
+)
+const digest = sha256Digest(manifest)
+const BASE = 'https://registry.example/v2/o/n'
+
+describe('manifests', () => {
+  test('get sends the Accept of OCI and Docker types and returns the bytes, type and digest', async () => {
+    const { repo, seen } = registry(
+      () =>
+        new Response(new Uint8Array(manifest), {
+          headers: { 'content-type': MediaType.OciManifest, 'docker-content-digest': digest },
+        }),
+    )
+    expect(await repo.getManifest('v1')).toEqual({
+      bytes: manifest,
+      mediaType: MediaType.OciManifest,
+      digest,
+    })
+    expect(seen[0]!.url).toBe(`${BASE}/manifests/v1`)
+    const accept = seen[0]!.headers.get('accept')!.split(', ')
+    expect(accept).toEqual([
+      MediaType.OciManifest,
+      MediaType.OciIndex,
+      MediaType.DockerManifest,
+      MediaType.DockerManifestList,
+    ])
+    expect(seen[0]!.headers.get('user-agent')).toMatch(/^oci-artifact-action/)
+  })
+
+  test('bytes that do not match the Docker-Content-Digest are refused', async () => {
+    const lie = sha256Digest('something else')
+    const { repo } = registry(
+      () => new Response(new Uint8Array(manifest), { headers: { 'docker-content-digest': lie } }),
+    )
+    await expect(repo.getManifest('v1')).rejects.toThrow(DigestMismatchError)
+  })
+
+  test('bytes that do not match the digest asked for are refused', async () => {
+    const { repo } = registry(() => new Response(new Uint8Array(manifest)))
+    const other = sha256Digest('other')
+    const error = (await repo.getManifest(other).catch((e: unknown) => e)) as DigestMismatchError
+    expect(error).toBeInstanceOf(DigestMismatchError)
+    expect(error.expected).toBe(other)
+    expect(error.actual).toBe(digest)
+  })
+
+  test('a manifest over 4 MiB is refused, whether or not its length is declared', async () => {
+    const big = new Uint8Array(4 * 1024 * 1024 + 1)
+    const declared = registry(() => new Response(big, { headers: { 'content-length': String(big.length) } }))
+    await expect(declared.repo.getManifest('v1')).rejects.toThrow(ResponseTooLargeError)
+    const streamed = registry(
+      () => new Response(Readable.toWeb(Readable.from([Buffer.from(big)])) as ReadableStream),
+    )
+    await expect(streamed.repo.getManifest('v1')).rejects.toThrow(ResponseTooLargeError)
+  })
+
+  test('the media type comes from the document when the Content-Type is generic', async () => {
+    const { repo } = registry(
+      () => new Response(new Uint8Array(manifest), { headers: { 'content-type': 'application/json' } }),
+    )
+    expect((await repo.getManifest('v1')).mediaType).toBe(MediaType.OciManifest)
+  })
+
+  test('put sends the exact bytes with the Content-Type and returns their digest', async () => {
+    const { repo, seen } = registry(
+      () => new Response(null, { status: 201, headers: { 'docker-content-digest': digest } }),
+    )
+    expect(await repo.putManifest(manifest, MediaType.OciManifest, 'v1')).toBe(digest)
+    expect(seen[0]).toMatchObject({ method: 'PUT', url: `${BASE}/manifests/v1`, body: manifest })
+    expect(seen[0]!.headers.get('content-type')).toBe(MediaType.OciManifest)
+  })
+
+  test('put under a digest that is not the bytes is refused before any request', async () => {
+    const { repo, seen } = registry(() => new Response(null, { status: 201 }))
+    await expect(repo.putManifest(manifest, MediaType.OciManifest, sha256Digest('x'))).rejects.toThrow(
+      DigestMismatchError,
+    )
+    await expect(repo.putManifest(manifest, MediaType.OciManifest, 'bad tag')).rejects.toThrow(
+      /neither a valid tag/,
+    )
+    expect(seen).toHaveLength(0)
+  })
+
+  test('head gives a descriptor from the headers, undefined for 404, and asks the GET when headers are missing', async () => {
+    const headers = {
+      'content-type': MediaType.OciManifest,
+      'docker-content-digest': digest,
+      'content-length': String(manifest.length),
+    }
+    const full = registry(() => new Response(null, { headers }))
+    expect(await full.repo.headManifest('v1')).toEqual({
+      mediaType: MediaType.OciManifest,
+      digest,
+      size: manifest.length,
+    })
+    expect(full.seen.map((s) => s.method)).toEqual(['HEAD'])
+
+    const missing = registry((_, n) => (n === 0 ? new Response(null, { status: 404 }) : new Response('')))
+    expect(await missing.repo.headManifest('v1')).toBeUndefined()
+
+    const bare = registry((req) =>
+      req.method === 'HEAD'
+        ? new Response(null)
+        : new Response(new Uint8Array(manifest), { headers: { 'content-type': MediaType.OciManifest } }),
+    )
+    expect(await bare.repo.headManifest('v1')).toEqual({
+      mediaType: MediaType.OciManifest,
+      digest,
+      size: manifest.length,
+    })
+    expect(bare.seen.map((s) => s.method)).toEqual(['HEAD', 'GET'])
+  })
+})
+
+describe('blobs', () => {
+  const data = Buffer.from('blob bytes')
+  const desc = descriptorOf(data, MediaType.LayerTarGzip)
+
+  test('push: POST for a session, then one PUT ?digest= with the bytes and their Content-Length', async () => {
+    const { repo, seen } = registry((req) =>
+      req.method === 'POST'
+        ? new Response(null, { status: 202, headers: { location: '/v2/o/n/blobs/uploads/u1?_state=s' } })
+        : new Response(null, { status: 201 }),
+    )
+    await repo.pushBlob(desc, () => Readable.from([data]))
+    expect(seen.map((s) => s.method)).toEqual(['POST', 'PUT'])
+    expect(seen[0]!.url).toBe(`${BASE}/blobs/uploads/`)
+    const put = new URL(seen[1]!.url)
+    expect(put.pathname).toBe('/v2/o/n/blobs/uploads/u1')
+    expect(put.searchParams.get('_state')).toBe('s')
+    expect(put.searchParams.get('digest')).toBe(desc.digest)
+    expect(seen[1]!.headers.get('content-length')).toBe(String(data.length))
+    expect(seen[1]!.body).toEqual(data)
+  })
+
+  test('a failed PUT starts the upload over from a new session and a re-opened source', async () => {
+    let opened = 0
+    let progress = 0
+    const { repo, seen } = registry((req, n) => {
+      if (req.method === 'POST') return new Response(null, { status: 202, headers: { location: `/u/${n}` } })
+      return new Response(null, { status: seen.filter((s) => s.method === 'PUT').length === 1 ? 500 : 201 })
+    })
+    await repo.pushBlob(
+      desc,
+      () => {
+        opened++
+        return Readable.from([data])
+      },
+      { onProgress: (bytes) => (progress += bytes) },
+    )
+    expect(seen.map((s) => `${s.method} ${new URL(s.url).pathname}`)).toEqual([
+      'POST /v2/o/n/blobs/uploads/',
+      'PUT /u/0',
+      'POST /v2/o/n/blobs/uploads/',
+      'PUT /u/2',
+    ])
+    expect(opened).toBe(2)
+    expect(progress).toBe(data.length)
+  })
+
+  test('a refused PUT is not retried', async () => {
+    const { repo, seen } = registry((req) =>
+      req.method === 'POST'
+        ? new Response(null, { status: 202, headers: { location: '/u' } })
+        : new Response(
+            JSON.stringify({ errors: [{ code: 'DIGEST_INVALID', message: 'digest did not match' }] }),
+            {
+              status: 400,
+            },
+          ),
+    )
+    const error = (await repo
+      .pushBlob(desc, () => Readable.from([data]))
+      .catch((e: unknown) => e)) as RegistryError
+    expect(error).toBeInstanceOf(RegistryError)
+    expect(error.codes[0]!.code).toBe('DIGEST_INVALID')
+    expect(seen).toHaveLength(2)
+  })
+
+  test('exists: 200 is true, 404 false, anything else an error', async () => {
+    const statuses = [200, 404, 403]
+    const { repo } = registry((_, n) => new Response(null, { status: statuses[n] }))
+    expect(await repo.blobExists(desc.digest)).toBe(true)
+    expect(await repo.blobExists(desc.digest)).toBe(false)
+    await expect(repo.blobExists(desc.digest)).rejects.toThrow(RegistryError)
+    await expect(repo.blobExists('sha256:nothex')).rejects.toThrow(/not a valid digest/)
+  })
+
+  test('mount: 201 is true; a 202 means no, and the upload it opened is cancelled', async () => {
+    const { repo, seen } = registry((req) =>
+      req.method === 'POST'
+        ? new Response(null, { status: 202, headers: { location: '/v2/o/n/blobs/uploads/u9' } })
+        : new Response(null, { status: 204 }),
+    )
+    expect(await repo.mountBlob(desc, 'o/other')).toBe(false)
+    const post = new URL(seen[0]!.url)
+    expect(post.searchParams.get('mount')).toBe(desc.digest)
+    expect(post.searchParams.get('from')).toBe('o/other')
+    expect(`${seen[1]!.method} ${new URL(seen[1]!.url).pathname}`).toBe('DELETE /v2/o/n/blobs/uploads/u9')
+
+    const yes = registry(() => new Response(null, { status: 201 }))
+    expect(await yes.repo.mountBlob(desc, 'o/other')).toBe(true)
+  })
+
+  test('fetch asks for the bytes as they are stored, not re-encoded', async () => {
+    const { repo, seen } = registry(() => new Response(new Uint8Array(data)))
+    await (await repo.fetchBlob(desc)).toArray()
+    expect(seen[0]!.headers.get('accept-encoding')).toBe('identity')
+  })
+})
+
+describe('tags', () => {
+  test('follows Link pages, relative or absolute, and joins them', async () => {
+    const pages = [
+      { tags: ['a', 'b'], link: '</v2/o/n/tags/list?n=2&last=b>; rel="next"' },
+      { tags: ['c', 'd'], link: `<${BASE}/tags/list?n=2&last=d>; rel="next"` },
+      { tags: ['e'], link: undefined },
+    ]
+    const { repo, seen } = registry((_, n) => {
+      const page = pages[n]!
+      return new Response(JSON.stringify({ name: 'o/n', tags: page.tags }), {
+        headers: page.link ? { link: page.link } : {},
+      })
+    })
+    expect(await repo.listTags({ pageSize: 2 })).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(seen.map((s) => new URL(s.url).search)).toEqual(['?n=2', '?n=2&last=b', '?n=2&last=d'])
+  })
+
+  test('a repository the registry does not know has no tags; null tags are none', async () => {
+    const unknown = registry(
+      () =>
+        new Response(JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: '' }] }), { status: 404 }),
+    )
+    expect(await unknown.repo.listTags()).toEqual([])
+    const none = registry(() => new Response(JSON.stringify({ name: 'o/n', tags: null })))
+    expect(await none.repo.listTags()).toEqual([])
+  })
+
+  test('a Link that points back to a page already read ends the listing', async () => {
+    const { repo, seen } = registry(
+      () =>
+        new Response(JSON.stringify({ tags: ['x'] }), {
+          headers: { link: '</v2/o/n/tags/list>; rel="next"' },
+        }),
+    )
+    expect(await repo.listTags()).toEqual(['x'])
+    expect(seen).toHaveLength(1)
+  })
+})
