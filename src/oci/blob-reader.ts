@@ -28,9 +28,13 @@ async function* chunks(desc: Descriptor, first: Response, o: BlobReaderOptions):
   const hash = createHash(digestAlgorithm(desc.digest))
   let received = 0
   let res: Response | undefined = first
+  // broken bodies in a row without a byte of progress: a download that keeps moving keeps going
   let failures = 0
+  let receivedAtFailure = 0
   try {
     for (;;) {
+      // a body that broke after its last byte has nothing left to resume
+      if (!res && received === desc.size) break
       try {
         // the transport already retried the request itself: its failure ends the download
         res ??= await reopenAt(o, received).catch((error: unknown) => {
@@ -57,7 +61,8 @@ async function* chunks(desc: Descriptor, first: Response, o: BlobReaderOptions):
         break
       } catch (error) {
         if (error instanceof FinalError) throw error.cause
-        failures++
+        failures = received > receivedAtFailure ? 1 : failures + 1
+        receivedAtFailure = received
         if (failures >= o.policy.attempts || !isRetryableError(error)) throw error
         const delay = backoffDelay(o.policy, failures)
         o.logger.info(

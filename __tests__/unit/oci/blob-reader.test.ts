@@ -124,19 +124,50 @@ describe('verifiedBlobStream', () => {
     expect(reopened).toBe(1)
   })
 
-  test('gives up after as many broken bodies as the policy has attempts', async () => {
+  test('gives up after as many broken bodies in a row without progress as the policy has attempts', async () => {
     const offsets: number[] = []
     const stream = verifiedBlobStream(desc, breakingBody(data.subarray(0, 10)), {
       policy,
       logger: silentLogger,
       reopen: async (offset) => {
         offsets.push(offset)
-        const part = data.subarray(offset, offset + 10)
-        return breakingBody(part)
+        return breakingBody(Buffer.alloc(0))
       },
     })
     await expect(buffer(stream)).rejects.toThrow(/socket UND_ERR_SOCKET/)
-    // three attempts: the first body and two resumes
-    expect(offsets).toHaveLength(2)
+    // three attempts: the first body and two resumes that brought nothing
+    expect(offsets).toEqual([10, 10])
+  })
+
+  test('keeps resuming while each body brings more bytes', async () => {
+    const offsets: number[] = []
+    const stream = verifiedBlobStream(desc, breakingBody(data.subarray(0, 10_000)), {
+      policy,
+      logger: silentLogger,
+      reopen: async (offset) => {
+        offsets.push(offset)
+        const rest = data.subarray(offset)
+        const headers = { 'content-range': `bytes ${offset}-${data.length - 1}/${data.length}` }
+        if (rest.length <= 10_000) return ok(rest, 206, headers)
+        const res = breakingBody(rest.subarray(0, 10_000))
+        return new Response(res.body, { status: 206, headers })
+      },
+    })
+    expect((await buffer(stream)).equals(data)).toBe(true)
+    expect(offsets).toHaveLength(9)
+  })
+
+  test('a body that breaks after its last byte is complete', async () => {
+    let reopened = 0
+    const stream = verifiedBlobStream(desc, breakingBody(data), {
+      policy,
+      logger: silentLogger,
+      reopen: async () => {
+        reopened++
+        return answer(416)
+      },
+    })
+    expect((await buffer(stream)).equals(data)).toBe(true)
+    expect(reopened).toBe(0)
   })
 })
