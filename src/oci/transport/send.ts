@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
+import { sendStreamBody } from './stream-upload.js'
 
 export interface SendRequest {
   method: string
@@ -31,6 +32,12 @@ export function requestOf(res: Response): SentRequest | undefined {
 export function fetchSend(fetchImpl: typeof fetch = globalThis.fetch): Send {
   return async (req) => {
     const body = req.body?.()
+    if (body instanceof Readable && fetchImpl === globalThis.fetch) {
+      // fetch buffers a streamed request body far ahead of the socket: see stream-upload.ts
+      const res = await sendStreamBody(req.url, req.method, req.headers, body)
+      sentRequests.set(res, { method: req.method, url: req.url })
+      return res
+    }
     const init: RequestInit & { duplex?: 'half' } = {
       method: req.method,
       headers: req.headers,
