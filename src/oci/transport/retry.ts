@@ -81,7 +81,8 @@ export function isRetryableError(error: unknown): boolean {
     }
     if (retryable === false || name === 'AbortError') return false
     if (typeof code === 'string' && TRANSIENT_CODES.has(code)) transient = true
-    if (e instanceof TypeError && e.message === 'fetch failed') transient = true
+    // by name, not instanceof: fetch's errors may come from another realm (a vm context, jest)
+    if (name === 'TypeError' && (e as { message?: unknown }).message === 'fetch failed') transient = true
     e = cause
   }
   return transient
