@@ -30,10 +30,11 @@ export class RegistryError extends Error {
     hint?: string
     retryAfterMs?: number
     cause?: unknown
+    pushing?: boolean
   }) {
     const url = redactUrl(o.url)
     const codes = o.codes ?? []
-    const hint = o.hint ?? hintFor(o.method, url, o.status, codes)
+    const hint = o.hint ?? hintFor(o.method, url, o.status, codes, o.pushing)
     let detail = codes.map((c) => (c.message ? `${c.code}: ${c.message}` : c.code)).join('; ')
     if (!detail && o.body) detail = o.body.length > 200 ? `${o.body.slice(0, 200)}...` : o.body
     const status = `${o.status}${o.statusText ? ` ${o.statusText}` : ''}`
@@ -90,6 +91,7 @@ export async function responseError(res: Response, o: { hint?: string } = {}): P
     body: codes.length === 0 && !text.startsWith('<') ? text : undefined,
     hint: o.hint,
     retryAfterMs: retryAfter(res.headers.get('retry-after')),
+    pushing: sent?.pushing,
   })
 }
 
@@ -130,6 +132,7 @@ export function hintFor(
   url: string,
   status: number,
   codes: RegistryErrorCode[],
+  pushing = false,
 ): string | undefined {
   const denied =
     status === 401 || status === 403 || codes.some((c) => c.code === 'DENIED' || c.code === 'UNAUTHORIZED')
@@ -140,7 +143,7 @@ export function hintFor(
     // hints are best effort
   }
   const ghcr = host === 'ghcr.io'
-  if (denied && WRITE_METHODS.has(method)) return pushDeniedHint(ghcr)
+  if (denied && (pushing || WRITE_METHODS.has(method))) return pushDeniedHint(ghcr)
   if (denied && ghcr) {
     return (
       'For a private package, give the job `permissions: packages: read` and, in the package settings ' +

@@ -6,7 +6,7 @@ import { withRedirects } from './redirect.js'
 import type { RetryOptions } from './retry.js'
 import { withRetry } from './retry.js'
 import type { Send } from './send.js'
-import { fetchSend } from './send.js'
+import { fetchSend, requestOf } from './send.js'
 import { withUserAgent } from './user-agent.js'
 
 export interface TransportOptions {
@@ -27,10 +27,20 @@ export function createTransport(o: TransportOptions): Send {
   const exchange = withUserAgent(fetchSend(o.fetch), o.userAgent)
   const retried = withRetry(withRequestLog(exchange, o.logger), { ...o.retry, logger: o.logger })
   const redirected = withRedirects(retried, { logger: o.logger })
-  return withAuth(redirected, {
+  const authed = withAuth(redirected, {
     registry: o.registry,
     credentials: o.credentials,
     scopes: o.scopes,
     logger: o.logger,
   })
+  // A push operation's token covers all its requests: when the registry refuses any of them (a
+  // HEAD before the upload included), the fix is the push permission, and errors should say so.
+  const pushing = o.scopes.some((scope) => scope.split(':').pop()?.split(',').includes('push'))
+  if (!pushing) return authed
+  return async (req) => {
+    const res = await authed(req)
+    const sent = requestOf(res)
+    if (sent) sent.pushing = true
+    return res
+  }
 }

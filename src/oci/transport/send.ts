@@ -19,6 +19,8 @@ export type Send = (req: SendRequest) => Promise<Response>
 export interface SentRequest {
   method: string
   url: string
+  // part of an operation that pushes: a refusal of even its reads means the credentials cannot push
+  pushing?: boolean
 }
 
 // Which request produced a response, so an error built from the response alone can name it.
