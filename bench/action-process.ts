@@ -10,8 +10,10 @@ export interface ActionRun extends Measured {
 }
 
 export interface ActionProcessOptions {
-  /** The repository root: action.yml and dist/ are read from here. */
+  /** The repository root: action.yml is read from here. */
   root: string
+  /** The bundle: index.js and post/index.js (the repository's dist/ unless another build is compared). */
+  dist: string
   /** The Node 24 binary: the runner runs `node24` actions with it. */
   node: string
   /** Scratch space for the runner's files (GITHUB_OUTPUT, summary, temp). */
@@ -19,7 +21,7 @@ export interface ActionProcessOptions {
 }
 
 export interface StepOptions {
-  /** Run the post step (dist/post/index.js) instead of the main one. */
+  /** Run the post step (post/index.js) instead of the main one. */
   post?: boolean
   /** The main step's saved state, for its post step. */
   state?: Record<string, string>
@@ -79,7 +81,7 @@ export async function runAction(
     env[`INPUT_${name.toUpperCase()}`] = inputs[name] ?? fallback.replace(/\$\{\{[^}]*\}\}/g, '')
   }
   for (const [name, value] of Object.entries(step.state ?? {})) env[`STATE_${name}`] = value
-  const entry = join(o.root, 'dist', step.post ? 'post/index.js' : 'index.js')
+  const entry = join(o.dist, step.post ? 'post/index.js' : 'index.js')
   try {
     const run = await runMeasured(o.node, [entry], { env, cwd: dir })
     const outputs = parseFileCommands(await readFile(files.GITHUB_OUTPUT, 'utf8'))

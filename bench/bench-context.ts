@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { loadavg } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import type { Testbed } from '../__tests__/testbed/index.js'
 import { runAction, type ActionRun, type StepOptions } from './action-process.js'
 import { runMeasured } from './measured-process.js'
@@ -16,20 +17,34 @@ export class BenchContext {
   /** Other work on the machine skews every number: the report states how busy it was. */
   readonly loadAtStart = loadavg()[0]!
 
-  constructor(
-    readonly root: string,
-    readonly bed: Testbed,
-    readonly workDir: string,
-    baselineOnly: boolean,
-    /** Leave cache save and restore out, baseline and ours. */
-    readonly skipCache: boolean,
-  ) {
-    const entry = join(root, 'dist', 'index.js')
-    const reason = baselineOnly
-      ? '--baseline-only'
-      : existsSync(entry)
-        ? undefined
-        : 'dist/index.js is missing'
+  readonly root: string
+  readonly bed: Testbed
+  readonly workDir: string
+  /** The bundle under test: index.js and post/index.js. */
+  readonly dist: string
+  /** Leave cache save and restore out, baseline and ours. */
+  readonly skipCache: boolean
+  /** Which build the numbers are for, for the report. */
+  readonly bundleLabel: string
+
+  constructor(o: {
+    root: string
+    bed: Testbed
+    workDir: string
+    dist: string
+    baselineOnly: boolean
+    skipCache: boolean
+  }) {
+    ;({
+      root: this.root,
+      bed: this.bed,
+      workDir: this.workDir,
+      dist: this.dist,
+      skipCache: this.skipCache,
+    } = o)
+    this.bundleLabel = describeBundle(o.root, o.dist)
+    const entry = join(o.dist, 'index.js')
+    const reason = o.baselineOnly ? '--baseline-only' : existsSync(entry) ? undefined : `${entry} is missing`
     if (reason) for (const part of ['action', 'cache'] as const) this.skipped.set(part, reason)
   }
 
@@ -56,7 +71,7 @@ export class BenchContext {
 
   /** Our action, run by the Node 24 this benchmark runs on (scripts/bench.sh picks it). */
   runOurs(inputs: Record<string, string>, step: StepOptions = {}): Promise<ActionRun> {
-    const o = { root: this.root, node: process.execPath, scratch: this.workDir }
+    const o = { root: this.root, dist: this.dist, node: process.execPath, scratch: this.workDir }
     return runAction(o, { username: this.user, token: this.bed.users[this.user]!, ...inputs }, step)
   }
 
@@ -98,4 +113,17 @@ export class BenchContext {
 
 function firstLines(text: string): string {
   return text.split('\n').filter(Boolean).slice(0, 6).join(' / ').slice(0, 400)
+}
+
+/** `dist/ at 1a2b3c4 (+ uncommitted changes)`, or the other bundle's path. */
+function describeBundle(root: string, dist: string): string {
+  const where = relative(root, dist) || '.'
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim()
+    const head = git('rev-parse', '--short', 'HEAD')
+    const dirty = git('status', '--porcelain', '--', 'src', 'dist') !== ''
+    return `${where}/ with the sources at ${head}${dirty ? ' plus uncommitted changes' : ''}`
+  } catch {
+    return `${where}/`
+  }
 }

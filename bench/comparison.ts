@@ -229,7 +229,8 @@ function section(ctx: BenchContext, tree: GeneratedTree, repeat: number, s: Samp
       `(${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${formatBytes(totalmem())} RAM, Node ${process.version}, ` +
       `load average ${ctx.loadAtStart.toFixed(1)} at the start. ` +
       `Tree: ${formatSize(tree.bytes)} (${tree.files} files: a quarter small text files, a quarter logs, ` +
-      `half incompressible). ${repeat === 1 ? 'One run' : `Median of ${repeat} runs`}. Registry: the test bed ` +
+      `half incompressible). ${repeat === 1 ? 'One run' : `Median of ${repeat} runs`}. Ours: ${ctx.bundleLabel}. ` +
+      'Registry: the test bed ' +
       '(CNCF Distribution 2.8 in token mode, blob reads redirected to a second origin), on loopback.',
     '',
     comparisonTable(rows),

@@ -14,6 +14,8 @@ export interface BenchOptions {
   baselineOnly: boolean
   /** Skip cache save and restore. */
   noCache: boolean
+  /** Another bundle to time instead of dist/ (say, a build from before a change). */
+  dist?: string
   /** Print only; leave BENCHMARKS.md alone (for trial runs at toy sizes). */
   noWrite: boolean
 }
@@ -26,6 +28,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --small-files N      file count of the small-files tree in --scaling (default 20000; 0 skips it)
   --baseline-only      time the baselines alone (until the action's push and pull exist)
   --no-cache           skip cache save and restore
+  --dist DIR           time the bundle in DIR (index.js, post/index.js) instead of dist/
+  --no-bundle          (scripts/bench.sh) use dist/ as it is instead of rebuilding it
   --no-write           print the tables but do not update BENCHMARKS.md`
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -39,6 +43,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'small-files': { type: 'string', default: '20000' },
       'baseline-only': { type: 'boolean', default: false },
       'no-cache': { type: 'boolean', default: false },
+      dist: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -60,6 +65,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     smallFiles,
     baselineOnly: values['baseline-only'],
     noCache: values['no-cache'],
+    dist: values.dist,
     noWrite: values['no-write'],
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { startTestbed, type Testbed } from '../__tests__/testbed/index.js'
 import { BenchContext } from './bench-context.js'
 import { runComparison } from './comparison.js'
@@ -46,7 +46,14 @@ async function main(): Promise<void> {
   try {
     // A 1 GiB push takes longer than the bed's default token lifetime on a loaded machine.
     bed = await startTestbed({ tokenTtlSeconds: 3600 })
-    const ctx = new BenchContext(root, bed, workDir, options.baselineOnly, options.noCache)
+    const ctx = new BenchContext({
+      root,
+      bed,
+      workDir,
+      dist: resolve(root, options.dist ?? 'dist'),
+      baselineOnly: options.baselineOnly,
+      skipCache: options.noCache,
+    })
     for (const [part, reason] of ctx.skipped) console.log(`ours (${part}): not measured (${reason})`)
     if (ctx.loadAtStart > cpus().length) {
       console.log(

@@ -4,6 +4,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+bundle=1
+args=()
+for arg in "$@"; do
+  if [ "$arg" = "--no-bundle" ]; then bundle=0; else args+=("$arg"); fi
+done
 bash scripts/setup.sh
 # GNU time gives each process's peak RSS; Debian ships it as `time`.
 if [ ! -x /usr/bin/time ]; then
@@ -12,7 +17,8 @@ if [ ! -x /usr/bin/time ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq time >/dev/null
 fi
-npm run --silent bundle
+# The numbers are for what the sources build now, not for a stale dist/.
+if [ "$bundle" = 1 ]; then npm run --silent bundle; fi
 # bench/tsconfig.json compiles the bench and the test bed it imports into .build/.
 npx tsc -p bench/tsconfig.json
-exec "$(bash scripts/node24.sh)" .build/bench/run.js "$@"
+exec "$(bash scripts/node24.sh)" .build/bench/run.js ${args[@]+"${args[@]}"}
