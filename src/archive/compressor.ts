@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import { once } from 'node:events'
 import zlib from 'node:zlib'
 import { ParallelGzip } from './parallel-gzip.js'
+import type { BufferPool } from './buffer-pool.js'
 import type { OutputSink } from './output-sink.js'
 import type { Compression } from './types.js'
 
@@ -12,17 +13,24 @@ export interface Compressor {
 
 export const DEFAULT_LEVEL: Record<Compression, number> = { gzip: 6, zstd: 3, none: 0 }
 
+// `pool` is where the TarWriter's chunks come from: the gzip compressor hands them back for reuse.
 export function createCompressor(
   compression: Compression,
   level: number | undefined,
   sink: OutputSink,
+  pool: BufferPool,
 ): Compressor {
   const cores = availableParallelism()
   switch (compression) {
     case 'gzip':
       // one more chunk in flight than there are cores keeps the pool busy while the main thread
       // reads and hashes the next chunk; the pool's other threads stay free for file reads
-      return new ParallelGzip(level ?? DEFAULT_LEVEL.gzip, cores + 1, (chunk) => sink.write(chunk))
+      return new ParallelGzip(
+        level ?? DEFAULT_LEVEL.gzip,
+        cores + 1,
+        (bytes, onWritten) => sink.write(bytes, onWritten),
+        pool,
+      )
     case 'zstd':
       return zstdCompressor(level ?? DEFAULT_LEVEL.zstd, cores, sink)
     case 'none':

@@ -14,11 +14,12 @@ export class OutputSink {
     this.#out = out
   }
 
-  async write(chunk: Buffer): Promise<void> {
-    if (chunk.length === 0) return
+  // `onWritten` runs once `out` is done with the bytes, so their buffer can be reused
+  async write(chunk: Buffer, onWritten?: () => void): Promise<void> {
+    if (chunk.length === 0) return onWritten?.()
     this.#hash.update(chunk)
     this.#size += chunk.length
-    if (!this.#out.write(chunk)) await drainOrError(this.#out)
+    if (!this.#out.write(chunk, onWritten && (() => onWritten()))) await drainOrError(this.#out)
   }
 
   async end(): Promise<{ digest: string; size: number }> {

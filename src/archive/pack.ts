@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
+import { BufferPool } from './buffer-pool.js'
 import { createCompressor } from './compressor.js'
 import { OutputSink } from './output-sink.js'
 import { GZIP_CHUNK_SIZE } from './parallel-gzip.js'
@@ -28,14 +29,15 @@ export async function packDirectory(dir: string, out: Writable, o: PackOptions):
   const sink = new OutputSink(out)
   try {
     const tree = listTree(dir, o.includeGit ?? false)
-    const compressor = createCompressor(o.compression, o.level, sink)
+    const pool = new BufferPool(GZIP_CHUNK_SIZE)
+    const compressor = createCompressor(o.compression, o.level, sink, pool)
     const uncompressed = createHash('sha256')
     let uncompressedSize = 0
     const writer = new TarWriter({
       prefix: o.prefix,
       mtime: o.mtime ?? EPOCH,
       mode: normalizedMode,
-      chunkSize: GZIP_CHUNK_SIZE,
+      pool,
       emit: (chunk) => {
         uncompressed.update(chunk)
         uncompressedSize += chunk.length

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, readlinkSync } from 'node:fs'
 import { Header, Pax, type HeaderData } from 'tar'
+import type { BufferPool } from './buffer-pool.js'
 import type { TreeEntry } from './walk.js'
 
 const BLOCK = 512
@@ -10,9 +11,9 @@ export interface TarWriterOptions {
   prefix?: string
   mtime: Date
   mode: (entry: TreeEntry) => number
-  // receives the tar in chunks of exactly `chunkSize` bytes (the last may be shorter), and owns them
+  // receives the tar in chunks of exactly the pool's size (the last may be shorter), and owns them
   emit: (chunk: Buffer) => Promise<void>
-  chunkSize: number
+  pool: BufferPool
 }
 
 // Writes the tar stream of an already sorted tree with node-tar's Header and Pax encoders, reading
@@ -28,9 +29,9 @@ export class TarWriter {
   readonly #links = new Map<string, string>()
 
   constructor(o: TarWriterOptions) {
-    if (o.chunkSize % BLOCK !== 0) throw new Error('chunkSize must be a multiple of 512')
+    if (o.pool.size % BLOCK !== 0) throw new Error('the chunk size must be a multiple of 512')
     this.#o = o
-    this.#chunk = Buffer.allocUnsafe(o.chunkSize)
+    this.#chunk = o.pool.get()
   }
 
   // ORAS's layers open with the title directory's own entry
@@ -125,7 +126,7 @@ export class TarWriter {
   async #flushIfFull(): Promise<void> {
     if (this.#fill < this.#chunk.length) return
     const full = this.#chunk
-    this.#chunk = Buffer.allocUnsafe(this.#o.chunkSize)
+    this.#chunk = this.#o.pool.get()
     this.#fill = 0
     await this.#o.emit(full)
   }

@@ -7,8 +7,9 @@ import { inflateRawSync } from 'node:zlib'
 
 async function gzipWith(data: Buffer, pieceSizes: number[], concurrency = 3): Promise<Buffer> {
   const out: Buffer[] = []
-  const gzip = new ParallelGzip(6, concurrency, async (chunk) => {
+  const gzip = new ParallelGzip(6, concurrency, async (chunk, onWritten) => {
     out.push(Buffer.from(chunk))
+    onWritten?.()
   })
   let at = 0
   let i = 0
