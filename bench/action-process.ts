@@ -34,8 +34,17 @@ const RUNNER_ENV = {
   GITHUB_REPOSITORY: 'alice/bench',
   GITHUB_SERVER_URL: 'https://github.com',
   GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+  GITHUB_REPOSITORY_OWNER: 'alice',
   GITHUB_RUN_ID: '7',
+  GITHUB_RUN_NUMBER: '1',
+  GITHUB_RUN_ATTEMPT: '1',
   GITHUB_ACTOR: 'alice',
+  // A push to the default branch: the cache scope whose caches every branch may restore.
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_REF_NAME: 'main',
+  GITHUB_EVENT_NAME: 'push',
+  GITHUB_WORKFLOW: 'bench',
+  GITHUB_JOB: 'bench',
   // Nothing may reach GitHub: an API call by mistake fails at once on the discard port.
   GITHUB_API_URL: 'http://127.0.0.1:9',
   SOURCE_DATE_EPOCH: '1767225600',
@@ -86,9 +95,23 @@ export async function runAction(
     const run = await runMeasured(o.node, [entry], { env, cwd: dir })
     const outputs = parseFileCommands(await readFile(files.GITHUB_OUTPUT, 'utf8'))
     const state = parseFileCommands(await readFile(files.GITHUB_STATE, 'utf8'))
-    if (/^::error::/m.test(run.stdout)) throw new Error(`the action failed:\n${run.stdout.slice(-2000)}`)
+    if (/^::error::/m.test(run.stdout)) throw new Error(`the action failed: ${stepProblems(run.stdout)}`)
     return { ...run, outputs, state }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * What a step complained about, for a report line: its ::error:: and ::warning:: messages, or
+ * else the last lines of its log, never the ::debug:: noise.
+ */
+export function stepProblems(stdout: string): string {
+  const lines = stdout
+    .split('\n')
+    .filter((line) => line && !/^::(debug|add-mask|group|endgroup)::/.test(line))
+  const problems = lines.filter((line) => /^::(error|warning)/.test(line))
+  const chosen = problems.length > 0 ? problems : lines.slice(-3)
+  // @actions/core escapes %, CR and LF in command data.
+  return chosen.map((line) => line.replace(/%0D/g, '').replace(/%0A/g, ' ').replace(/%25/g, '%')).join(' / ')
 }

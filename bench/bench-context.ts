@@ -115,15 +115,16 @@ function firstLines(text: string): string {
   return text.split('\n').filter(Boolean).slice(0, 6).join(' / ').slice(0, 400)
 }
 
-/** `dist/ at 1a2b3c4 (+ uncommitted changes)`, or the other bundle's path. */
+/** `dist/ with the sources at 1a2b3c4 (plus uncommitted changes)`, or the other bundle's path. */
 function describeBundle(root: string, dist: string): string {
   const where = relative(root, dist) || '.'
+  if (where !== 'dist') return `the bundle in ${where}/`
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim()
     const head = git('rev-parse', '--short', 'HEAD')
     const dirty = git('status', '--porcelain', '--', 'src', 'dist') !== ''
-    return `${where}/ with the sources at ${head}${dirty ? ' plus uncommitted changes' : ''}`
+    return `dist/ with the sources at ${head}${dirty ? ' plus uncommitted changes' : ''}`
   } catch {
-    return `${where}/`
+    return 'dist/'
   }
 }

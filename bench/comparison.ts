@@ -7,7 +7,7 @@ import {
   baselinePush,
   type BaselineTiming,
 } from './baseline.js'
-import type { ActionRun } from './action-process.js'
+import { stepProblems, type ActionRun } from './action-process.js'
 import type { BenchContext } from './bench-context.js'
 import { formatSize, type GeneratedTree } from './generate-tree.js'
 import { comparisonTable, formatBytes, formatMs, type ComparisonRow } from './report.js'
@@ -112,7 +112,7 @@ function pushInputs(ctx: BenchContext, tree: GeneratedTree, repository: string):
 
 /** A step that succeeded without its output did not do the work (a mode not built yet, say). */
 function withOutput<T extends ActionRun>(run: T, name: string): T {
-  if (!run.outputs[name]) throw new Error(`no '${name}' output; the step logged:\n${run.stdout.slice(-1500)}`)
+  if (!run.outputs[name]) throw new Error(`no '${name}' output; the step said: ${stepProblems(run.stdout)}`)
   return run
 }
 
@@ -164,7 +164,7 @@ async function compareCache(
     const run = await ctx.runOurs({ mode: 'cache', path: oursDest, key, repository })
     // A save that only warned leaves nothing to restore.
     if (run.outputs['cache-hit'] !== 'true')
-      throw new Error(`no exact hit after save:\n${run.stdout.slice(-1500)}`)
+      throw new Error(`no exact hit after save; the restore said: ${stepProblems(run.stdout)}`)
     await check('our cache restore', oursDest, verify)
     return run
   })
