@@ -147,6 +147,15 @@ describe('auth', () => {
     })
   })
 
+  test('parallel uploads on a fresh client share one token exchange', async () => {
+    const r = repo('alice/parallel')
+    const blobs = Array.from({ length: 4 }, () => randomBytes(50_000))
+    const before = bed.tokenRequests.length
+    await Promise.all(blobs.map((b) => r.pushBlob(layerOf(b), () => Readable.from([b]))))
+    expect(bed.tokenRequests.length - before).toBe(1)
+    for (const b of blobs) expect(await r.blobExists(layerOf(b).digest)).toBe(true)
+  })
+
   test('pulls a public repository anonymously, with an anonymous token', async () => {
     const { layer, manifest } = await pushArtifact(repo('alice/public'), Buffer.from('public bytes'), ['v1'])
     bed.setPublic('alice/public')
