@@ -291,3 +291,60 @@ describe('tags', () => {
     expect(seen).toHaveLength(1)
   })
 })
+
+describe('secrets', () => {
+  test('no token, password or signed-URL query reaches the log, and the storage host gets no credentials', async () => {
+    const data = Buffer.from('blob bytes')
+    const desc = descriptorOf(data, MediaType.LayerTarGzip)
+    const seen: { url: string; authorization: string | null }[] = []
+    const fetchImpl: typeof fetch = async (input, init) => {
+      const url = String(input)
+      const authorization = new Headers(init?.headers).get('authorization')
+      seen.push({ url, authorization })
+      if (url.startsWith('https://auth.example/')) {
+        return new Response(JSON.stringify({ token: 'SECRET-TOKEN', expires_in: 300 }))
+      }
+      if (url.startsWith('https://storage.example/')) return new Response(new Uint8Array(data))
+      if (authorization !== 'Bearer SECRET-TOKEN') {
+        return new Response(null, {
+          status: 401,
+          headers: {
+            'www-authenticate': 'Bearer realm="https://auth.example/token",service="registry.example"',
+          },
+        })
+      }
+      return new Response(null, {
+        status: 307,
+        headers: {
+          location: 'https://storage.example/blob?X-Amz-Signature=SIGNATURE&X-Amz-Credential=KEYID',
+        },
+      })
+    }
+    const lines: string[] = []
+    const log = (m: string) => void lines.push(m)
+    const repo = new Repository({
+      registry: 'registry.example',
+      repository: 'o/n',
+      credentials: { username: 'alice', password: 'PASSWORD' },
+      actions: ['pull'],
+      fetch: fetchImpl,
+      logger: { debug: log, info: log, warning: log },
+    })
+    expect(Buffer.concat(await (await repo.fetchBlob(desc)).toArray()).equals(data)).toBe(true)
+
+    expect(lines.length).toBeGreaterThan(3)
+    const logged = lines.join('\n')
+    for (const secret of [
+      'SECRET-TOKEN',
+      'PASSWORD',
+      Buffer.from('alice:PASSWORD').toString('base64'),
+      'SIGNATURE',
+      'KEYID',
+    ]) {
+      expect(logged).not.toContain(secret)
+    }
+    expect(logged).toContain('https://storage.example/blob?X-Amz-Signature=REDACTED')
+    const storage = seen.filter((s) => s.url.startsWith('https://storage.example/'))
+    expect(storage).toEqual([expect.objectContaining({ authorization: null })])
+  })
+})
