@@ -65,7 +65,9 @@ describe('push and pull through dist/index.js', () => {
   test('round trip with several tags, then pull by tag and by digest', async () => {
     const src = makeTree(path.join(work, 'rt', 'dist'))
     const repository = `${bed.registry}/alice/round-trip`
-    const push = await runAction({ inputs: { path: src, repository, tag: 'v1.0.0, latest\nedge', ...auth() } })
+    const push = await runAction({
+      inputs: { path: src, repository, tag: 'v1.0.0, latest\nedge', ...auth() },
+    })
     expect(push.stderr).toBe('')
     expect(push.code).toBe(0)
     expect(push.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/)
@@ -111,22 +113,65 @@ describe('push and pull through dist/index.js', () => {
     expect(second.summary).toContain('nothing: the registry had every blob')
   })
 
+  test('a re-push under a tag that already holds the same tree reuses its layer without packing', async () => {
+    const repository = `${bed.registry}/alice/repush`
+    const env = { GITHUB_SHA: 'b'.repeat(40), SOURCE_DATE_EPOCH: '1700000000' }
+    const first = await runAction({
+      inputs: { path: makeTree(path.join(work, 'rp-a', 'dist')), repository, tag: 'latest', ...auth() },
+      env,
+    })
+    const again = await runAction({
+      inputs: { path: makeTree(path.join(work, 'rp-b', 'dist')), repository, tag: 'latest', ...auth() },
+      env,
+    })
+    expect(again.code).toBe(0)
+    expect(again.outputs.digest).toBe(first.outputs.digest)
+    expect(again.stdout).toContain('The tree is unchanged since latest')
+    expect(again.stdout).not.toContain('::group::Pack')
+
+    // Changed content under the same tag is packed and pushed anew.
+    const changed = makeTree(path.join(work, 'rp-c', 'dist'), 'v2')
+    const third = await runAction({ inputs: { path: changed, repository, tag: 'latest', ...auth() }, env })
+    expect(third.code).toBe(0)
+    expect(third.outputs.digest).not.toBe(first.outputs.digest)
+    expect(third.stdout).toContain('holds other content')
+    const out = path.join(work, 'rp-out')
+    await runAction({ inputs: { mode: 'pull', path: out, repository, tag: 'latest', ...auth() } })
+    expectSameTree(changed, out)
+  })
+
   test('anonymous pull of a public repository; denied on a private one', async () => {
     const src = makeTree(path.join(work, 'anon', 'dist'))
-    await runAction({ inputs: { path: src, repository: `${bed.registry}/alice/public-tool`, tag: 'v1', ...auth() } })
-    await runAction({ inputs: { path: src, repository: `${bed.registry}/alice/private-tool`, tag: 'v1', ...auth() } })
+    await runAction({
+      inputs: { path: src, repository: `${bed.registry}/alice/public-tool`, tag: 'v1', ...auth() },
+    })
+    await runAction({
+      inputs: { path: src, repository: `${bed.registry}/alice/private-tool`, tag: 'v1', ...auth() },
+    })
     bed.setPublic('alice/public-tool')
 
     const out = path.join(work, 'anon', 'out')
     const pub = await runAction({
-      inputs: { mode: 'pull', path: out, repository: `${bed.registry}/alice/public-tool`, tag: 'v1', token: '' },
+      inputs: {
+        mode: 'pull',
+        path: out,
+        repository: `${bed.registry}/alice/public-tool`,
+        tag: 'v1',
+        token: '',
+      },
     })
     expect(pub.code).toBe(0)
     expectSameTree(src, out)
 
     const denied = path.join(work, 'anon', 'denied')
     const priv = await runAction({
-      inputs: { mode: 'pull', path: denied, repository: `${bed.registry}/alice/private-tool`, tag: 'v1', token: '' },
+      inputs: {
+        mode: 'pull',
+        path: denied,
+        repository: `${bed.registry}/alice/private-tool`,
+        tag: 'v1',
+        token: '',
+      },
     })
     expect(priv.code).not.toBe(0)
     expect(priv.stdout).toMatch(/::error::.*(401|403|denied|unauthorized)/i)
@@ -135,7 +180,9 @@ describe('push and pull through dist/index.js', () => {
 
   test('a denied push says the credentials may not push (on ghcr.io: names packages: write)', async () => {
     const src = makeTree(path.join(work, 'denied-push', 'dist'))
-    const result = await runAction({ inputs: { path: src, repository: `${bed.registry}/bob/not-alices`, ...auth() } })
+    const result = await runAction({
+      inputs: { path: src, repository: `${bed.registry}/bob/not-alices`, ...auth() },
+    })
     expect(result.code).not.toBe(0)
     expect(result.stdout).toMatch(/::error::.*401.*may push to this repository/)
   })
@@ -175,7 +222,8 @@ describe('push and pull through dist/index.js', () => {
     mkdirSync(path.join(layout, 'blobs', 'sha256'), { recursive: true })
     const layerTmp = path.join(seed, 'layer.tar.gz')
     execFileSync('sh', ['-c', `tar -C '${content}' --exclude=.git -cf - . | gzip -6 > '${layerTmp}'`])
-    const sha = (file: string) => execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0] as string
+    const sha = (file: string) =>
+      execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0] as string
     const put = (bytes: Buffer | string) => {
       const file = path.join(seed, 'blob')
       writeFileSync(file, bytes)
@@ -184,7 +232,9 @@ describe('push and pull through dist/index.js', () => {
       return { digest: `sha256:${digest}`, size: Buffer.byteLength(bytes) }
     }
     const layer = put(readFileSync(layerTmp))
-    const config = put(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }))
+    const config = put(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    )
     const manifest = put(
       JSON.stringify({
         schemaVersion: 2,
@@ -208,7 +258,13 @@ describe('push and pull through dist/index.js', () => {
       }),
     )
     const repository = `${bed.registry}/alice/anakin`
-    await skopeo(['copy', '--dest-creds', `alice:${alice}`, `oci:${layout}:1.0.0`, `docker://${repository}:1.0.0`])
+    await skopeo([
+      'copy',
+      '--dest-creds',
+      `alice:${alice}`,
+      `oci:${layout}:1.0.0`,
+      `docker://${repository}:1.0.0`,
+    ])
     const out = path.join(seed, 'out')
     const pull = await runAction({ inputs: { mode: 'pull', path: out, repository, tag: '1.0.0', ...auth() } })
     expect(pull.code).toBe(0)

@@ -3,10 +3,11 @@ import { createReadStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Readable } from 'node:stream'
-import { packDirectoryToFile } from '../archive/pack.js'
-import type { PackResult } from '../archive/types.js'
-import { buildManifest, EMPTY_CONFIG } from '../oci/manifest.js'
+import { Readable, Writable } from 'node:stream'
+import { packDirectory, packDirectoryToFile } from '../archive/pack.js'
+import type { PackOptions, PackResult } from '../archive/types.js'
+import { RegistryError } from '../oci/errors.js'
+import { buildManifest, EMPTY_CONFIG, InvalidManifestError, parseManifest } from '../oci/manifest.js'
 import { MediaType } from '../oci/media-types.js'
 import type { Descriptor } from '../oci/descriptor.js'
 import { Repository } from '../oci/repository.js'
@@ -48,24 +49,32 @@ export async function pushDirectory(
     const layerFile = path.join(temp, 'layer.tar.gz')
     // The layer's title is the directory's name, as `oras push DIR` names it.
     const title = path.basename(inputs.path) || 'artifact'
-    const packed = await core.group('Pack', async () => {
-      const result = await packDirectoryToFile(inputs.path, layerFile, {
-        compression: 'gzip',
-        level: inputs.compressionLevel,
-        prefix: title,
-        includeGit: inputs.includeGit,
-        mtime: sourceDateEpoch(env),
-      })
-      core.info(describePack(result, (Date.now() - started) / 1000))
-      return result
-    })
-
-    const layer: Descriptor = {
+    const packOptions = {
+      level: inputs.compressionLevel,
+      prefix: title,
+      includeGit: inputs.includeGit,
+      mtime: sourceDateEpoch(env),
+    }
+    const repo = openForPush(inputs)
+    const reused = await core.group('Compare with the tag', () =>
+      unchangedLayer(repo, inputs.tags[0] as string, inputs.path, title, packOptions),
+    )
+    const packed = reused
+      ? undefined
+      : await core.group('Pack', async () => {
+          const result = await packDirectoryToFile(inputs.path, layerFile, {
+            compression: 'gzip',
+            ...packOptions,
+          })
+          core.info(describePack(result, (Date.now() - started) / 1000))
+          return result
+        })
+    const layer: Descriptor = reused ?? {
       mediaType: MediaType.LayerTarGzip,
-      digest: packed.digest,
-      size: packed.size,
+      digest: (packed as PackResult).digest,
+      size: (packed as PackResult).size,
       annotations: {
-        [ORAS_DIGEST]: packed.uncompressedDigest,
+        [ORAS_DIGEST]: (packed as PackResult).uncompressedDigest,
         [ORAS_UNPACK]: 'true',
         [ORAS_TITLE]: title,
       },
@@ -77,11 +86,10 @@ export async function pushDirectory(
       annotations: provenanceAnnotations(env, inputs.annotations),
     })
 
-    const repo = openForPush(inputs)
     const uploaded = await core.group('Upload', async () => {
       let sent = 0
       sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
-      sent += await pushBlobIfMissing(repo, layer, () => createReadStream(layerFile))
+      if (!reused) sent += await pushBlobIfMissing(repo, layer, () => createReadStream(layerFile))
       return sent
     })
     const digest = await core.group('Tag', () => putManifestTags(repo, manifest, inputs.tags))
@@ -93,8 +101,8 @@ export async function pushDirectory(
       uploaded,
       url: packageUrl(inputs.registry, inputs.repository),
       layerDigest: layer.digest,
-      files: packed.files,
-      uncompressedSize: packed.uncompressedSize,
+      files: packed?.files,
+      uncompressedSize: packed?.uncompressedSize,
       seconds: (Date.now() - started) / 1000,
     }
   } finally {
@@ -139,6 +147,49 @@ export async function putManifestTags(
     core.info(`Tagged ${tag} -> ${manifest.digest}`)
   }
   return manifest.digest
+}
+
+/**
+ * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
+ * it again. When the first tag already names one of our directory manifests, hash the tree's tar
+ * without compressing it (several times faster) and compare with that layer's uncompressed
+ * digest: equal, and the registry still has the layer, means the layer is reused as it is.
+ */
+async function unchangedLayer(
+  repo: Repository,
+  tag: string,
+  dir: string,
+  title: string,
+  options: Omit<PackOptions, 'compression'>,
+): Promise<Descriptor | undefined> {
+  const previous = await previousLayer(repo, tag)
+  const expected = previous?.annotations?.[ORAS_DIGEST]
+  if (!previous || !expected || previous.annotations?.[ORAS_TITLE] !== title) return undefined
+  const hashed = await packDirectory(dir, new Writable({ write: (_chunk, _encoding, done) => done() }), {
+    compression: 'none',
+    ...options,
+  })
+  if (hashed.uncompressedDigest !== expected) {
+    core.info(`${tag} holds other content (${expected}): packing anew`)
+    return undefined
+  }
+  if (!(await repo.blobExists(previous.digest))) return undefined
+  core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest}`)
+  return previous
+}
+
+async function previousLayer(repo: Repository, tag: string): Promise<Descriptor | undefined> {
+  try {
+    const previous = await repo.getManifest(tag)
+    const manifest = parseManifest(previous.bytes)
+    const layers = manifest.layers ?? []
+    const only = layers[0]
+    return layers.length === 1 && only?.mediaType === MediaType.LayerTarGzip ? only : undefined
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return undefined
+    if (error instanceof InvalidManifestError) return undefined
+    throw error
+  }
 }
 
 function describePack(result: PackResult, seconds: number): string {
