@@ -7,3 +7,8 @@ export const actionsLogger: Logger = {
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
 }
+
+/** Names this action and the ref it runs at in every request, so registry logs can tell it apart. */
+export function userAgent(env: NodeJS.ProcessEnv = process.env): string {
+  return `oci-artifact-action/${env.GITHUB_ACTION_REF || 'dev'} (node ${process.versions.node})`
+}

@@ -9,7 +9,7 @@ import type { Descriptor } from '../oci/descriptor.js'
 import { MediaType } from '../oci/media-types.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
-import { actionsLogger } from './logger.js'
+import { actionsLogger, userAgent } from './logger.js'
 import { choosePlatform } from './platform.js'
 import { startProgress } from './progress.js'
 import { ORAS_DIGEST, ORAS_TITLE, ORAS_UNPACK } from './push.js'
@@ -58,6 +58,7 @@ export function openForPull(inputs: Inputs): Repository {
     credentials: inputs.credentials,
     actions: ['pull'],
     logger: actionsLogger,
+    userAgent: userAgent(),
   })
 }
 

@@ -12,7 +12,7 @@ import { MediaType } from '../oci/media-types.js'
 import type { Descriptor } from '../oci/descriptor.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
-import { actionsLogger } from './logger.js'
+import { actionsLogger, userAgent } from './logger.js'
 import { startProgress } from './progress.js'
 import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
@@ -117,6 +117,7 @@ export function openForPush(inputs: Inputs): Repository {
     credentials: inputs.credentials,
     actions: ['pull', 'push'],
     logger: actionsLogger,
+    userAgent: userAgent(),
   })
 }
 
