@@ -17,9 +17,9 @@ const EPOCH = new Date(0)
 // Modes as git records them, so umask and the packing user never change the digest: a file is 0755
 // when its owner may execute it, else 0644; directories and symlinks 0755 (a symlink's own mode is
 // never used). setuid, setgid, sticky and group/other write bits never travel.
-export function normalizedMode({ stat }: TreeEntry): number {
-  if (stat.isDirectory() || stat.isSymbolicLink()) return 0o755
-  return stat.mode & 0o100 ? 0o755 : 0o644
+export function normalizedMode({ kind, mode }: TreeEntry): number {
+  if (kind !== 'file') return 0o755
+  return mode & 0o100 ? 0o755 : 0o644
 }
 
 // Packs `dir` into a reproducible tar (sorted entries, fixed mtime, uid/gid 0 without names,
@@ -34,6 +34,7 @@ export async function packDirectory(dir: string, out: Writable, o: PackOptions):
     const uncompressed = createHash('sha256')
     let uncompressedSize = 0
     const writer = new TarWriter({
+      root: dir,
       prefix: o.prefix,
       mtime: o.mtime ?? EPOCH,
       mode: normalizedMode,
@@ -54,7 +55,7 @@ export async function packDirectory(dir: string, out: Writable, o: PackOptions):
       size,
       uncompressedDigest: `sha256:${uncompressed.digest('hex')}`,
       uncompressedSize,
-      files: tree.filter((e) => !e.stat.isDirectory()).length,
+      files: tree.filter((e) => e.kind !== 'directory').length,
     }
   } catch (error) {
     // the rejection reports the error; `out` is destroyed with it, as pipeline() would, without

@@ -138,9 +138,10 @@ export class ParallelGzip {
   async #deflate(chunk: Buffer, last: boolean): Promise<Compressed> {
     const options: zlib.ZlibOptions = {
       level: this.#level,
-      // compressible chunks come out in one or two buffers: at zlib's default 16 KiB each chunk
-      // would cost dozens of hand-offs between the pool and the main thread
-      chunkSize: 512 * 1024,
+      // a compressible chunk comes out in a few buffers: at zlib's default 16 KiB each chunk would
+      // cost dozens of hand-offs between the pool and the main thread; larger buffers would mostly
+      // be garbage awaiting collection (each deflate call allocates its own)
+      chunkSize: 256 * 1024,
       finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
     }
     // zlib copies the dictionary when the stream is created, before this returns

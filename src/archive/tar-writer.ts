@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync, readlinkSync } from 'node:fs'
+import path from 'node:path'
 import { Header, Pax, type HeaderData } from 'tar'
 import type { BufferPool } from './buffer-pool.js'
 import type { TreeEntry } from './walk.js'
@@ -8,6 +9,8 @@ const BLOCK = 512
 const OCTAL_SIZE_LIMIT = 8 ** 11
 
 export interface TarWriterOptions {
+  // the packed directory, which TreeEntry paths are relative to
+  root: string
   prefix?: string
   mtime: Date
   mode: (entry: TreeEntry) => number
@@ -42,22 +45,22 @@ export class TarWriter {
 
   async write(entry: TreeEntry): Promise<void> {
     const name = this.#o.prefix ? `${this.#o.prefix}/${entry.relative}` : entry.relative
-    const { stat } = entry
+    const absolute = path.join(this.#o.root, entry.relative)
     const mode = this.#o.mode(entry)
-    if (stat.isDirectory()) return this.#header({ path: `${name}/`, type: 'Directory', mode, size: 0 })
-    if (stat.isSymbolicLink()) {
-      const linkpath = readlinkSync(entry.absolute)
+    if (entry.kind === 'directory')
+      return this.#header({ path: `${name}/`, type: 'Directory', mode, size: 0 })
+    if (entry.kind === 'symlink') {
+      const linkpath = readlinkSync(absolute)
       return this.#header({ path: name, type: 'SymbolicLink', linkpath, mode, size: 0 })
     }
-    if (stat.nlink > 1) {
-      const key = `${stat.dev}:${stat.ino}`
-      const first = this.#links.get(key)
+    if (entry.inode !== undefined) {
+      const first = this.#links.get(entry.inode)
       if (first !== undefined)
         return this.#header({ path: name, type: 'Link', linkpath: first, mode, size: 0 })
-      this.#links.set(key, name)
+      this.#links.set(entry.inode, name)
     }
-    await this.#header({ path: name, type: 'File', mode, size: stat.size })
-    await this.#body(entry.absolute, stat.size)
+    await this.#header({ path: name, type: 'File', mode, size: entry.size })
+    await this.#body(absolute, entry.size)
   }
 
   // two zero blocks end the archive, and nothing after them: Go's archive/tar (ORAS) pads no

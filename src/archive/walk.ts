@@ -1,11 +1,15 @@
-import { lstatSync, readdirSync, type Stats } from 'node:fs'
+import { lstatSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 
+// Only what the tar needs, not the whole Stats: a 20,000-file tree stays a few MB of heap.
 export interface TreeEntry {
   // relative to the packed directory, `/`-separated, no trailing slash
   relative: string
-  absolute: string
-  stat: Stats
+  kind: 'file' | 'directory' | 'symlink'
+  mode: number
+  size: number
+  // `dev:ino` of a file with several links, to store the later ones as hard links
+  inode?: string
 }
 
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
@@ -30,9 +34,18 @@ function visit(dirAbsolute: string, dirRelative: string, includeGit: boolean, ou
   for (const name of names) {
     const absolute = path.join(dirAbsolute, name)
     const stat = lstatSync(absolute)
-    if (!stat.isFile() && !stat.isDirectory() && !stat.isSymbolicLink()) continue
+    const kind = stat.isFile()
+      ? 'file'
+      : stat.isDirectory()
+        ? 'directory'
+        : stat.isSymbolicLink()
+          ? 'symlink'
+          : undefined
+    if (kind === undefined) continue
     const relative = dirRelative === '' ? name : `${dirRelative}/${name}`
-    out.push({ relative, absolute, stat })
-    if (stat.isDirectory()) visit(absolute, relative, includeGit, out)
+    const entry: TreeEntry = { relative, kind, mode: stat.mode, size: kind === 'file' ? stat.size : 0 }
+    if (kind === 'file' && stat.nlink > 1) entry.inode = `${stat.dev}:${stat.ino}`
+    out.push(entry)
+    if (kind === 'directory') visit(absolute, relative, includeGit, out)
   }
 }
