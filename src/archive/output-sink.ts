@@ -9,28 +9,34 @@ export class OutputSink {
   readonly #out: Writable
   readonly #hash: Hash = createHash('sha256')
   #size = 0
+  #error: Error | undefined
 
   constructor(out: Writable) {
     this.#out = out
+    // a write can fail after write() returned (disk full): keep the error for the next call
+    // instead of letting an 'error' event without a listener take the process down
+    out.on('error', (error) => (this.#error ??= error))
   }
 
   // `onWritten` runs once `out` is done with the bytes, so their buffer can be reused
   async write(chunk: Buffer, onWritten?: () => void): Promise<void> {
+    if (this.#error) throw this.#error
     if (chunk.length === 0) return onWritten?.()
     this.#hash.update(chunk)
     this.#size += chunk.length
-    if (!this.#out.write(chunk, onWritten && (() => onWritten()))) await drainOrError(this.#out)
+    if (!this.#out.write(chunk, onWritten && (() => onWritten()))) await this.#drained()
   }
 
   async end(): Promise<{ digest: string; size: number }> {
+    if (this.#error) throw this.#error
     this.#out.end()
     await finished(this.#out)
     return { digest: `sha256:${this.#hash.digest('hex')}`, size: this.#size }
   }
-}
 
-async function drainOrError(stream: Writable): Promise<void> {
-  if (stream.errored) throw stream.errored
-  // `once` rejects on 'error', so a destination that fails while we wait does not hang the pack
-  await once(stream, 'drain')
+  async #drained(): Promise<void> {
+    if (this.#error) throw this.#error
+    // `once` rejects on 'error', so a destination that fails while we wait does not hang the pack
+    await once(this.#out, 'drain')
+  }
 }

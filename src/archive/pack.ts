@@ -58,9 +58,8 @@ export async function packDirectory(dir: string, out: Writable, o: PackOptions):
       files: tree.filter((e) => e.kind !== 'directory').length,
     }
   } catch (error) {
-    // the rejection reports the error; `out` is destroyed with it, as pipeline() would, without
-    // an unhandled 'error' event when its owner is only listening to this promise
-    if (out.listenerCount('error') === 0) out.once('error', () => {})
+    // the rejection reports the error; `out` is destroyed with it, as pipeline() would (the sink
+    // listens for its 'error', so this cannot become an unhandled event)
     out.destroy(error as Error)
     throw error
   }

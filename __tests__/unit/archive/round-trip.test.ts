@@ -10,8 +10,10 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
 import { extractToDirectory } from '../../../src/archive/extract.js'
-import { packDirectoryToFile } from '../../../src/archive/pack.js'
+import { packDirectory, packDirectoryToFile } from '../../../src/archive/pack.js'
 import type { Compression } from '../../../src/archive/types.js'
 import { addHardLink, buildTree, snapshot, tempDir, treeSpec } from './tree.js'
 
@@ -182,5 +184,25 @@ describe('reproducibility', () => {
     expect(names.indexOf('.config/')).toBeLessThan(names.indexOf('.config/settings.json'))
     expect(names.indexOf('README.md')).toBeLessThan(names.indexOf('a/'))
     expect(treeSpec().length).toBeGreaterThan(10)
+  })
+})
+
+describe('pack failures', () => {
+  it('rejects, without an unhandled error event, when the destination fails mid-way', async () => {
+    const source = buildTree(path.join(tempDir(), 'src'))
+    writeFileSync(path.join(source, 'big.bin'), randomBytes(3 * 1024 * 1024))
+    let written = 0
+    // a roomy buffer, so write() keeps returning true and the failure arrives while the pack is
+    // busy elsewhere, not while it waits for 'drain'
+    const out = new Writable({
+      highWaterMark: 64 * 1024 * 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        written += chunk.length
+        const error = written > 1024 * 1024 ? new Error('ENOSPC: no space left on device') : null
+        setImmediate(() => callback(error))
+      },
+    })
+    await expect(packDirectory(source, out, { compression: 'gzip' })).rejects.toThrow(/ENOSPC/)
+    expect(out.destroyed).toBe(true)
   })
 })
