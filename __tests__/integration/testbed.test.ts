@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { skopeo, startFaultProxy, startTestbed, writeOciLayout, type Testbed } from '../testbed/index.js'
+import { registryConfig } from '../testbed/registry-config.js'
+import { startRegistryProcess } from '../testbed/registry-process.js'
 
 let bed: Testbed
 let work: string
@@ -203,6 +207,22 @@ describe('an artifact pushed by skopeo', () => {
       expect.objectContaining({ authorization: false, status: 200 }),
     ])
   })
+
+  test('fails the next downloads from the storage host as queued: 503, reset, then a body cut short', async () => {
+    const location = (await registryGet(`/v2/alice/x/blobs/${layerDigest}`, pullToken)).headers.get(
+      'location',
+    )!
+    bed.failStorage('503', 'reset', 'truncate')
+    expect((await fetch(location)).status).toBe(503)
+    await expect(fetch(location)).rejects.toThrow()
+    const cut = await fetch(location)
+    expect(cut.status).toBe(200)
+    expect(Number(cut.headers.get('content-length'))).toBe(layerData.length)
+    await expect(cut.arrayBuffer()).rejects.toThrow()
+    // The queue is used up: the next download is whole again.
+    expect(Buffer.from(await (await fetch(location)).arrayBuffer())).toEqual(layerData)
+    expect(bed.storageRequests.slice(-4).map((r) => r.fault)).toEqual(['503', 'reset', 'truncate', undefined])
+  })
 })
 
 describe('fault proxy', () => {
@@ -279,6 +299,25 @@ describe('fault proxy', () => {
     }
   })
 
+  test('truncate forwards the request and cuts the body of the answer halfway', async () => {
+    const proxy = await startFaultProxy({
+      target: bed.registry,
+      failRate: 1,
+      faults: ['truncate'],
+      maxConsecutive: 1,
+    })
+    try {
+      const cut = await fetch(`${proxy.url}/v2/`)
+      expect(cut.status).toBe(401)
+      await expect(cut.text()).rejects.toThrow()
+      const whole = await fetch(`${proxy.url}/v2/`)
+      expect(await whole.text()).toContain('UNAUTHORIZED')
+      expect(proxy.requests.map((r) => r.fault)).toEqual(['truncate', undefined])
+    } finally {
+      await proxy.stop()
+    }
+  })
+
   test('keeps the Host header, so upload Locations lead back through the proxy', async () => {
     const proxy = await startFaultProxy({ target: bed.registry, failRate: 0, faults: [] })
     try {
@@ -297,6 +336,40 @@ describe('fault proxy', () => {
       ])
     } finally {
       await proxy.stop()
+    }
+  })
+})
+
+describe('a registry that cannot start', () => {
+  test('is killed, and the error carries the tail of its log', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'testbed-fail-'))
+    // Holds the port and never answers, as a foreign process would.
+    const held: Socket[] = []
+    const taken = createServer((socket) => void held.push(socket))
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    try {
+      const address = `127.0.0.1:${(taken.address() as AddressInfo).port}`
+      const configFile = join(dir, 'registry.json')
+      const config = registryConfig({
+        storageDir: join(dir, 'storage'),
+        address,
+        realm: 'http://127.0.0.1:9/token',
+        service: 's',
+        issuer: 'i',
+        rootCertBundle: '/dev/null',
+        storageBaseUrl: 'http://127.0.0.2:9',
+        secret: 'x',
+      })
+      await writeFile(configFile, config)
+      await expect(
+        startRegistryProcess(configFile, join(dir, 'registry.log'), `http://${address}`),
+      ).rejects.toThrow(/did not start[\s\S]*registry\.log \(tail\)/)
+      // pgrep exits 1 when no process matches: nothing left running on that config.
+      expect(() => execFileSync('pgrep', ['-f', configFile])).toThrow()
+    } finally {
+      held.forEach((socket) => socket.destroy())
+      taken.close()
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })

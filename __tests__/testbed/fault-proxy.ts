@@ -1,7 +1,12 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
 import { close, listen } from './listen.js'
 
-export type Fault = '503' | '429' | 'reset'
+/**
+ * 503 and 429 are answered by the proxy; `reset` destroys the connection before any answer;
+ * `truncate` forwards the request and cuts the answer's body halfway (or right after the headers
+ * when it has no length), as a dropped connection does mid-download.
+ */
+export type Fault = '503' | '429' | 'reset' | 'truncate'
 
 export interface FaultProxyOptions {
   /** What to front: `127.0.0.1:PORT` or `http://127.0.0.1:PORT`. */
@@ -71,7 +76,7 @@ export async function startFaultProxy(o: FaultProxyOptions): Promise<FaultProxy>
     requests.push(record)
     record.fault = pickFault(record.method, record.path)
     if (record.fault === 'reset') return req.socket.destroy()
-    if (record.fault) return answerFault(req, res, record)
+    if (record.fault === '503' || record.fault === '429') return answerFault(req, res, record)
     forward(req, res, target, record)
   })
 
@@ -112,7 +117,20 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, record:
     (answer) => {
       record.status = answer.statusCode
       res.writeHead(answer.statusCode ?? 502, answer.rawHeaders)
-      answer.pipe(res)
+      if (record.fault !== 'truncate') return void answer.pipe(res)
+      let budget = Math.floor(Number(answer.headers['content-length'] ?? 0) / 2)
+      res.flushHeaders()
+      // Ending the socket (not destroying it) first flushes what was written: exactly half arrives.
+      if (budget === 0) return void res.socket?.end()
+      answer.on('data', (chunk: Buffer) => {
+        if (budget <= 0) return
+        res.write(chunk.subarray(0, budget))
+        budget -= chunk.length
+        if (budget <= 0) {
+          answer.destroy()
+          res.socket?.end()
+        }
+      })
     },
   )
   upstream.on('error', () => res.destroy())

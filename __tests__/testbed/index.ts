@@ -18,5 +18,5 @@ export {
 export { skopeo, type SkopeoOptions } from './skopeo.js'
 export { writeOciLayout, type LayoutBlob, type LayoutOptions, type WrittenLayout } from './oci-layout.js'
 export type { TokenRequest } from './token-service.js'
-export type { StorageRequest } from './storage-host.js'
+export type { StorageFault, StorageRequest } from './storage-host.js'
 export type { Access } from './signing-key.js'

@@ -12,6 +12,7 @@ export interface RegistryProcess {
 // Distribution starts in ~20 ms here; the margin covers a loaded CI machine.
 const READY_TIMEOUT_MS = 10_000
 const STOP_TIMEOUT_MS = 3_000
+const PROBE_TIMEOUT_MS = 1_000
 
 /**
  * Runs `docker-registry serve CONFIG` with its output in `logFile` and resolves once GET /v2/
@@ -23,6 +24,8 @@ export async function startRegistryProcess(
   configFile: string,
   logFile: string,
   url: string,
+  /** Removed by the watchdog too, so a crashed run leaves no temp dir behind either. */
+  orphanDir?: string,
 ): Promise<RegistryProcess> {
   const log = openSync(logFile, 'a')
   const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', log, log] })
@@ -31,7 +34,7 @@ export async function startRegistryProcess(
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'))
     child.once('error', (error) => resolve(error.message))
   })
-  const watchdog = startWatchdog(child)
+  const watchdog = startWatchdog(child, orphanDir)
 
   const stop = async (): Promise<void> => {
     watchdog.kill('SIGKILL')
@@ -43,7 +46,12 @@ export async function startRegistryProcess(
     }
   }
 
-  const ready = await Promise.race([waitForChallenge(url), exited.then((status) => `exited (${status})`)])
+  // Aborted once the race is decided: a probe must not outlive it (a hung one keeps jest alive).
+  const probing = new AbortController()
+  const ready = await Promise.race([
+    waitForChallenge(url, probing.signal),
+    exited.then((status) => `exited (${status})`),
+  ]).finally(() => probing.abort())
   if (ready !== true) {
     await stop()
     const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n')
@@ -53,12 +61,15 @@ export async function startRegistryProcess(
 }
 
 /** True once GET /v2/ answers 401 with a Bearer challenge; a string saying why it never did. */
-async function waitForChallenge(url: string): Promise<true | string> {
+async function waitForChallenge(url: string, signal: AbortSignal): Promise<true | string> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   let last = 'no answer'
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal.aborted) {
     try {
-      const res = await fetch(`${url}/v2/`)
+      // Something else may hold the port and never answer: each probe gets a short deadline.
+      const res = await fetch(`${url}/v2/`, {
+        signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
+      })
       await res.arrayBuffer()
       const challenge = res.headers.get('www-authenticate') ?? ''
       if (res.status === 401 && challenge.startsWith('Bearer ')) return true
@@ -68,16 +79,17 @@ async function waitForChallenge(url: string): Promise<true | string> {
     }
     await sleep(10)
   }
-  return `not ready after ${READY_TIMEOUT_MS} ms (${last})`
+  return signal.aborted ? 'gave up' : `not ready after ${READY_TIMEOUT_MS} ms (${last})`
 }
 
 /**
- * A shell that blocks reading a pipe from us and kills the registry when the pipe closes, which
- * the kernel does when this process dies however it dies. Unreferenced, so it never keeps a test
+ * A shell that blocks reading a pipe from us and, when the pipe closes (the kernel closes it when
+ * this process dies, however it dies), kills the registry and removes the bed's temp dir. Unreferenced, so it never keeps a test
  * run alive.
  */
-function startWatchdog(child: ChildProcess): ChildProcess {
-  const watchdog = spawn('sh', ['-c', 'read -r _; kill "$0" 2>/dev/null', String(child.pid)], {
+function startWatchdog(child: ChildProcess, orphanDir = ''): ChildProcess {
+  const script = 'read -r _; kill "$0" 2>/dev/null; sleep 0.2; [ -z "$1" ] || rm -rf "$1"'
+  const watchdog = spawn('sh', ['-c', script, String(child.pid), orphanDir], {
     stdio: ['pipe', 'ignore', 'ignore'],
   })
   watchdog.unref()

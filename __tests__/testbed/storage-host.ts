@@ -9,13 +9,23 @@ export interface StorageRequest {
   method: string
   path: string
   authorization: boolean
+  /** 0 when the connection was reset before an answer. */
   status: number
+  fault?: StorageFault
 }
+
+/**
+ * How a blob download can go wrong at the storage host: a 503, a connection reset before any
+ * answer, or a 200 with the full Content-Length whose body stops halfway.
+ */
+export type StorageFault = '503' | 'reset' | 'truncate'
 
 export interface StorageHost {
   /** `http://127.0.0.2:PORT`: the registry's redirect middleware base URL. */
   url: string
   requests: StorageRequest[]
+  /** Queues faults: each of the next GETs of a blob takes one, in order. */
+  failNext(...faults: StorageFault[]): void
   stop(): Promise<void>
 }
 
@@ -31,6 +41,7 @@ const BLOB_PREFIX = '/docker/registry/v2/blobs/'
  */
 export async function startStorageHost(root: string, host: string): Promise<StorageHost> {
   const requests: StorageRequest[] = []
+  const faults: StorageFault[] = []
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://storage').pathname
@@ -53,6 +64,10 @@ export async function startStorageHost(root: string, host: string): Promise<Stor
     if (!relative.startsWith(BLOB_PREFIX) || relative.includes('..')) return reply(404, 'not a blob\n')
 
     const file = join(root, relative)
+    const fault = req.method === 'GET' ? faults.shift() : undefined
+    if (fault) record.fault = fault
+    if (fault === 'reset') return req.socket.destroy()
+    if (fault === '503') return reply(503, 'injected fault\n')
     stat(file).then(
       (s) => {
         const range = parseRange(req.headers.range, s.size)
@@ -70,6 +85,8 @@ export async function startStorageHost(root: string, host: string): Promise<Stor
           ...(range ? { 'content-range': `bytes ${start}-${end}/${s.size}` } : {}),
         })
         if (req.method === 'HEAD' || end < start) return res.end()
+        if (fault === 'truncate')
+          return sendFile(res, file, start, start + Math.floor((end - start) / 2), true)
         sendFile(res, file, start, end)
       },
       () => reply(404, 'no such blob\n'),
@@ -77,13 +94,22 @@ export async function startStorageHost(root: string, host: string): Promise<Stor
   })
 
   const port = await listen(server, host)
-  return { url: `http://${host}:${port}`, requests, stop: () => close(server) }
+  return {
+    url: `http://${host}:${port}`,
+    requests,
+    failNext: (...next) => faults.push(...next),
+    stop: () => close(server),
+  }
 }
 
-function sendFile(res: ServerResponse, file: string, start: number, end: number): void {
+/** Streams bytes start..end; `cut` then drops the connection, short of the promised length. */
+function sendFile(res: ServerResponse, file: string, start: number, end: number, cut = false): void {
   const stream = createReadStream(file, { start, end })
   stream.on('error', () => res.destroy())
-  stream.pipe(res)
+  if (!cut) return void stream.pipe(res)
+  stream.pipe(res, { end: false })
+  // Ending the socket, not destroying it, flushes the bytes written so far before it closes.
+  stream.on('end', () => res.socket?.end())
 }
 
 /** A single `bytes=a-b` or `bytes=a-` range, which is what resuming downloaders send. */

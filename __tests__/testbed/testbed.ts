@@ -6,7 +6,7 @@ import { freePort } from './listen.js'
 import { registryConfig } from './registry-config.js'
 import { startRegistryProcess, type RegistryProcess } from './registry-process.js'
 import { createSigningKey } from './signing-key.js'
-import { startStorageHost, type StorageRequest } from './storage-host.js'
+import { startStorageHost, type StorageFault, type StorageRequest } from './storage-host.js'
 import { startTokenService, type TokenRequest, type TokenService } from './token-service.js'
 
 export interface TestbedOptions {
@@ -32,6 +32,8 @@ export interface Testbed {
   setPublic(repository: string, isPublic?: boolean): void
   tokenRequests: TokenRequest[]
   storageRequests: StorageRequest[]
+  /** Makes the next blob downloads from the storage host fail, one fault per GET, in order. */
+  failStorage(...faults: StorageFault[]): void
   /** The registry's filesystem storage root, to corrupt or remove blobs in tests. */
   storageDir: string
   /** Where the registry keeps a blob's bytes. */
@@ -100,6 +102,7 @@ export async function startTestbed(o: TestbedOptions = {}): Promise<Testbed> {
       setPublic: tokens.setPublic,
       tokenRequests: tokens.requests,
       storageRequests: storage.requests,
+      failStorage: storage.failNext,
       storageDir,
       blobPath: (digest) => blobPath(storageDir, digest),
       logFile,
@@ -135,7 +138,7 @@ async function startRegistry(
     await writeFile(configFile, config)
     try {
       const url = `http://${address}`
-      return { registry: await startRegistryProcess(configFile, logFile, url), url }
+      return { registry: await startRegistryProcess(configFile, logFile, url, dir), url }
     } catch (error) {
       if (attempt >= START_ATTEMPTS) throw error
     }
