@@ -1,12 +1,17 @@
-import * as cache from '@actions/cache'
-
 // The seam to GitHub's own cache service, used when the registry cannot take or give the cache
 // (a fork's read-only token, a registry out of reach). Deliberately thin: every decision about
-// when to come here lives in cache.ts, where it is tested; this file only translates.
+// when to come here lives in cache-restore.ts and cache-save.ts, where it is tested; this file
+// only translates.
+//
+// @actions/cache is loaded on first use: it brings the Azure storage SDK, which costs every step
+// of every mode a few hundred milliseconds of start-up when it is part of the main bundle.
+const load = () => import('@actions/cache')
 
-/** True on runners that offer GitHub's cache service (ACTIONS_CACHE_URL or ACTIONS_RESULTS_URL). */
-export function githubCacheAvailable(): boolean {
-  return cache.isFeatureAvailable()
+/** True on runners that offer GitHub's cache service. */
+export async function githubCacheAvailable(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  // Without either service URL the answer is no, and known without loading the library.
+  if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL) return false
+  return (await load()).isFeatureAvailable()
 }
 
 /**
@@ -19,10 +24,10 @@ export async function restoreFromGitHubCache(
   restoreKeys: string[],
   lookupOnly: boolean,
 ): Promise<string | undefined> {
-  return cache.restoreCache([dir], key, restoreKeys, { lookupOnly })
+  return (await load()).restoreCache([dir], key, restoreKeys, { lookupOnly })
 }
 
 /** Saves `dir` under `key`; false when the service declined (it logs why, e.g. the key exists). */
 export async function saveToGitHubCache(dir: string, key: string): Promise<boolean> {
-  return (await cache.saveCache([dir], key)) !== -1
+  return (await (await load()).saveCache([dir], key)) !== -1
 }

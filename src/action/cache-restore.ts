@@ -83,7 +83,7 @@ async function restoreFromRegistry(repo: Repository, match: CacheMatch, inputs: 
  * first and anything else is left to the registry's match). `any`: the key and restore keys.
  */
 async function restoreFromFallback(inputs: Inputs, wanted: 'exact' | 'any'): Promise<string | undefined> {
-  if (!githubCacheAvailable()) return undefined
+  if (!(await githubCacheAvailable())) return undefined
   try {
     return await core.group("Look up the cache in GitHub's cache service (fallback)", async () => {
       if (wanted === 'any') {

@@ -108,7 +108,7 @@ async function upload(repo: Repository, layer: Descriptor, file: string): Promis
 }
 
 async function saveToFallback(state: CacheState, reason: string): Promise<void> {
-  if (!githubCacheAvailable()) {
+  if (!(await githubCacheAvailable())) {
     core.warning(`Cache not saved: ${reason}`)
     return
   }

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { afterAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -79,6 +79,11 @@ const { restoreCacheStep } = await import('../../../src/action/cache.js')
 const { parseInputs } = await import('../../../src/action/inputs.js')
 
 const MAIN = 'refs/heads/main'
+const cacheUrl = process.env.ACTIONS_CACHE_URL
+afterAll(() => {
+  if (cacheUrl === undefined) delete process.env.ACTIONS_CACHE_URL
+  else process.env.ACTIONS_CACHE_URL = cacheUrl
+})
 const layer: Descriptor = { mediaType: MediaType.LayerTarZstd, digest: `sha256:${'b'.repeat(64)}`, size: 5 }
 
 function inputs(o: Partial<Inputs> = {}): Inputs {
@@ -118,6 +123,8 @@ const denied = () => {
 }
 
 beforeEach(() => {
+  // what a runner with GitHub's cache service sets; the seam skips the library without it
+  process.env.ACTIONS_CACHE_URL = 'http://127.0.0.1:9/'
   registry = new FakeRepository()
   log.length = 0
   extracted.length = 0
@@ -184,6 +191,14 @@ describe('restore', () => {
     githubCache.isFeatureAvailable.mockReturnValue(false)
     registry.getManifest = unreachable
     expect(await restoreCache(inputs(), [MAIN])).toEqual({ matchedKey: '', source: '', registryFailed: true })
+    expect(githubCache.restoreCache).not.toHaveBeenCalled()
+  })
+
+  it('without the service’s URLs in the environment, the library is not even asked', async () => {
+    delete process.env.ACTIONS_CACHE_URL
+    registry.getManifest = unreachable
+    expect(await restoreCache(inputs(), [MAIN])).toMatchObject({ matchedKey: '', registryFailed: true })
+    expect(githubCache.isFeatureAvailable).not.toHaveBeenCalled()
     expect(githubCache.restoreCache).not.toHaveBeenCalled()
   })
 
