@@ -20,7 +20,8 @@ const TWO_SIDED = new Set(['copy', 'sync'])
 /**
  * Runs skopeo 1.9 against the bed: TLS verification off (so it speaks http to loopback), no
  * signature policy, and an empty auth file of its own so the machine's docker or podman logins
- * never leak in. Resolves with stdout; rejects with stderr in the message.
+ * never leak in. Resolves with stdout; rejects with stderr in the message. Asynchronous on purpose:
+ * the token service runs in this process, so a synchronous skopeo would wait forever for a token.
  */
 export async function skopeo(args: string[], o: SkopeoOptions = {}): Promise<string> {
   const [command, ...rest] = args
