@@ -111,6 +111,26 @@ describe('token service', () => {
     expect(claims((await token(['repository:alice/open:pull'])).body.token).access).toEqual([])
   })
 
+  test('grants no delete, as ghcr.io grants none through the registry API, unless a bed opts in', async () => {
+    const own = basic('alice', bed.users.alice!)
+    expect(claims((await token(['repository:alice/x:pull,delete'], own)).body.token).access).toEqual([
+      { type: 'repository', name: 'alice/x', actions: ['pull'] },
+    ])
+    const other = await startTestbed({ users: { carol: 'carol-secret' }, allowDelete: true })
+    try {
+      const res = await fetch(`${other.realm}?service=${other.service}&scope=repository:carol/x:delete`, {
+        headers: { authorization: basic('carol', 'carol-secret') },
+      })
+      const body = (await res.json()) as { token: string }
+      expect(claims(body.token).access).toEqual([
+        { type: 'repository', name: 'carol/x', actions: ['delete'] },
+      ])
+      expect(other.registry).not.toBe(bed.registry)
+    } finally {
+      await other.stop()
+    }
+  })
+
   test('records every request with its scopes and the user, for assertions', async () => {
     const before = bed.tokenRequests.length
     await token(['repository:alice/a:pull', 'repository:alice/b:push'], basic('alice', bed.users.alice!))

@@ -61,15 +61,18 @@ export async function startTestbed(o: TestbedOptions = {}): Promise<Testbed> {
   const storageDir = join(dir, 'storage')
   const logFile = join(dir, 'registry.log')
   const stoppers: (() => Promise<void>)[] = []
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stoppers.reverse()) await stop().catch(() => {})
-    await rm(dir, { recursive: true, force: true })
-  }
+  let stopping: Promise<void> | undefined
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const stop of stoppers.reverse()) await stop().catch(() => {})
+      await rm(dir, { recursive: true, force: true })
+    })())
 
   try {
     await mkdir(storageDir)
     const key = await createSigningKey(dir)
-    const [tokens, storage] = await Promise.all([
+    // Settled, not Promise.all: when one fails to start, the other must still be stopped.
+    const [tokensStarted, storageStarted] = await Promise.allSettled([
       startTokenService({
         host: '127.0.0.1',
         service: SERVICE,
@@ -81,7 +84,12 @@ export async function startTestbed(o: TestbedOptions = {}): Promise<Testbed> {
       }),
       startStorageHost(storageDir, '127.0.0.2'),
     ])
-    stoppers.push(tokens.stop, storage.stop)
+    if (tokensStarted.status === 'fulfilled') stoppers.push(tokensStarted.value.stop)
+    if (storageStarted.status === 'fulfilled') stoppers.push(storageStarted.value.stop)
+    if (tokensStarted.status === 'rejected') throw tokensStarted.reason
+    if (storageStarted.status === 'rejected') throw storageStarted.reason
+    const tokens = tokensStarted.value
+    const storage = storageStarted.value
 
     const { registry, url } = await startRegistry(
       dir,
