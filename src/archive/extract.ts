@@ -38,14 +38,17 @@ export async function extractToDirectory(
   o: ExtractOptions,
 ): Promise<ExtractResult> {
   const target = resolveDestination(dest)
+  const expected = o.expectedUncompressedDigest ? parseDigest(o.expectedUncompressedDigest) : undefined
   const parent = path.dirname(target)
   // a missing parent is created for the staging folder, and removed again if we fail
   const createdParent = mkdirSync(parent, { recursive: true })
-  const staging = makeStagingDirectory(target)
-  const writer = new StagingWriter(staging, o.stripPrefix)
-  const reader = new TarReader(writer)
-  const hash = o.expectedUncompressedDigest ? createHash('sha256') : undefined
+  let staging: string | undefined
+  let writer: StagingWriter | undefined
   try {
+    staging = makeStagingDirectory(target)
+    writer = new StagingWriter(staging, o.stripPrefix)
+    const reader = new TarReader(writer)
+    const hash = expected ? createHash(expected.algorithm) : undefined
     const consume = async (stream: AsyncIterable<Buffer>) => {
       for await (const chunk of stream) {
         hash?.update(chunk)
@@ -56,29 +59,41 @@ export async function extractToDirectory(
     if (inflate) await pipeline(source, inflate, consume)
     else await pipeline(source, consume)
     reader.end()
-    if (hash && o.expectedUncompressedDigest) {
-      const actual = `sha256:${hash.digest('hex')}`
+    if (hash && expected) {
+      const actual = `${expected.algorithm}:${hash.digest('hex')}`
       if (actual !== o.expectedUncompressedDigest) {
         throw new ArchiveFormatError(
           `uncompressed layer digest mismatch: expected ${o.expectedUncompressedDigest}, got ${actual}`,
         )
       }
     }
+    if (lstatOrUndefined(target) === undefined) {
+      renameSync(staging, target)
+    } else {
+      // an I/O error from here on leaves dest partly merged: nothing else can undo a rename
+      mergeInto(staging, target)
+      rmSync(staging, { recursive: true, force: true })
+    }
+    restoreDirectoryModes(target, writer.directoryModes)
+    return { files: writer.files, uncompressedSize: reader.bytes }
   } catch (error) {
-    writer.close()
+    writer?.close()
     source.destroy()
-    rmSync(createdParent ?? staging, { recursive: true, force: true })
+    const leftover = createdParent ?? staging
+    if (leftover) rmSync(leftover, { recursive: true, force: true })
     throw error
   }
+}
 
-  if (lstatOrUndefined(target) === undefined) {
-    renameSync(staging, target)
-  } else {
-    mergeInto(staging, target)
-    rmSync(staging, { recursive: true, force: true })
+const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 }
+
+// the OCI digest grammar's registered algorithms; anything else cannot be checked, so is refused
+function parseDigest(digest: string): { algorithm: string } {
+  const [algorithm = '', hex = ''] = digest.split(':')
+  if (DIGEST_HEX_LENGTH[algorithm] !== hex.length || !/^[0-9a-f]+$/.test(hex)) {
+    throw new ArchiveFormatError(`cannot verify the uncompressed digest ${JSON.stringify(digest)}`)
   }
-  restoreDirectoryModes(target, writer.directoryModes)
-  return { files: writer.files, uncompressedSize: reader.bytes }
+  return { algorithm }
 }
 
 // Not mkdtemp: its 0700 would become dest's mode when the staging folder is renamed into place;

@@ -11,7 +11,8 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import { gzipSync } from 'node:zlib'
+import { createHash } from 'node:crypto'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import { extractToDirectory } from '../../../src/archive/extract.js'
 import { packDirectoryToFile } from '../../../src/archive/pack.js'
 import { rawTar } from './hostile-tar.js'
@@ -79,6 +80,23 @@ describe('a failed extraction leaves the destination as it was', () => {
       }),
     ).rejects.toThrow(/uncompressed layer digest mismatch/)
     expect(readdirSync(work)).toEqual([])
+  })
+
+  it('checks a sha512 uncompressed digest too, and refuses one it cannot check before writing', async () => {
+    const { bytes } = await layerOf(buildTree(path.join(tempDir(), 'src')))
+    const sha512 = `sha512:${createHash('sha512').update(gunzipSync(bytes)).digest('hex')}`
+    const work = tempDir()
+    await extractToDirectory(Readable.from([bytes]), path.join(work, 'ok'), {
+      compression: 'gzip',
+      expectedUncompressedDigest: sha512,
+    })
+    await expect(
+      extractToDirectory(Readable.from([bytes]), path.join(work, 'md5'), {
+        compression: 'gzip',
+        expectedUncompressedDigest: 'md5:d41d8cd98f00b204e9800998ecf8427e',
+      }),
+    ).rejects.toThrow(/cannot verify/)
+    expect(readdirSync(work)).toEqual(['ok'])
   })
 
   it('refuses a destination that is a file, creating nothing', async () => {
