@@ -30,7 +30,7 @@ describe('runAction', () => {
     fakeDist = join(work, 'dist')
     await mkdir(join(fakeDist, 'post'), { recursive: true })
     const report = `
-      import { appendFileSync } from 'node:fs'
+      import { appendFileSync, readFileSync } from 'node:fs'
       const e = process.env
       const out = (name, value) => appendFileSync(e.GITHUB_OUTPUT, name + '<<EOF_1\\n' + value + '\\nEOF_1\\n')
       out('inputs', JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => k.startsWith('INPUT_')))))
@@ -43,6 +43,7 @@ describe('runAction', () => {
       appendFileSync(e.GITHUB_STEP_SUMMARY, '| a | b |\\n')
       appendFileSync(e.GITHUB_ENV, 'EXPORTED=yes\\n')
       for (const k of ['RUNNER_TEMP', 'GITHUB_WORKSPACE', 'GITHUB_REPOSITORY', 'GITHUB_RUN_ID', 'GITHUB_SHA']) out(k, e[k] ?? '')
+      out('event', readFileSync(e.GITHUB_EVENT_PATH, 'utf8'))
       console.log('::warning::careful%0Anext line')
       process.exitCode = Number(e.INPUT_MODE === 'fail')
     `
@@ -76,7 +77,14 @@ describe('runAction', () => {
 
   test('runs Node 24 without jest NODE_OPTIONS, in the workspace, with runner variables', async () => {
     const workspace = join(work, 'ws')
-    const result = await runAction({ distDir: fakeDist, inputs: {}, workspace, env: { GITHUB_RUN_ID: '99' } })
+    const result = await runAction({
+      distDir: fakeDist,
+      inputs: {},
+      workspace,
+      env: { GITHUB_RUN_ID: '99' },
+      event: { pull_request: { number: 5 } },
+    })
+    expect(JSON.parse(result.outputs.event ?? '')).toEqual({ pull_request: { number: 5 } })
     expect(result.outputs.node).toMatch(/^v24\./)
     expect(result.outputs['node-options']).toBe('')
     expect(result.outputs.cwd).toBe(workspace)
@@ -99,10 +107,13 @@ describe('runAction', () => {
     expect(result.annotations).toEqual([{ level: 'warning', message: 'careful\nnext line' }])
   })
 
-  test('hands the main step state to the post step as STATE_<name>', async () => {
-    const main = await runAction({ distDir: fakeDist, inputs: {} })
-    const post = await runAction({ distDir: fakeDist, inputs: {}, post: true, state: main.state })
+  test('hands the main step state to the post step as STATE_<name>, and the same RUNNER_TEMP when given', async () => {
+    const env = { RUNNER_TEMP: join(work, 'runner-temp') }
+    const main = await runAction({ distDir: fakeDist, inputs: {}, env })
+    const post = await runAction({ distDir: fakeDist, inputs: {}, post: true, state: main.state, env })
     expect(JSON.parse(post.outputs.state ?? '{}')).toEqual({ STATE_saved: 'from main' })
+    expect(post.outputs.RUNNER_TEMP).toBe(env.RUNNER_TEMP)
+    expect(main.outputs.RUNNER_TEMP).toBe(env.RUNNER_TEMP)
   })
 
   test('refuses an input action.yml does not declare, so a typo fails the test instead of the action', async () => {

@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url'
 export interface RunActionOptions {
   /** By action.yml name (`compression-level`); missing ones get action.yml's default. */
   inputs: Record<string, string | number | boolean>
-  /** Added to, and overriding, the runner-like environment (GITHUB_TOKEN feeds `${{ github.token }}`). */
+  /**
+   * Added to, and overriding, the runner-like environment (GITHUB_TOKEN feeds `${{ github.token }}`).
+   * A main step and its post step share files only through dirs they both get: pass the same
+   * RUNNER_TEMP (and workspace) to both, as the runner keeps them for the whole job.
+   */
   env?: Record<string, string>
   /** Run the post step (dist/post/index.js) instead of the main one. */
   post?: boolean
@@ -22,6 +26,8 @@ export interface RunActionOptions {
    * removed after the run.
    */
   workspace?: string
+  /** The webhook payload at GITHUB_EVENT_PATH (what @actions/github reads as context.payload). */
+  event?: Record<string, unknown>
   timeoutMs?: number
 }
 
@@ -58,8 +64,10 @@ export async function runAction(o: RunActionOptions): Promise<RunActionResult> {
   const dir = await mkdtemp(join(tmpdir(), 'oci-run-action-'))
   try {
     const workspace = o.workspace ?? o.env?.GITHUB_WORKSPACE ?? join(dir, 'workspace')
-    const runnerTemp = join(dir, 'runner-temp')
-    await Promise.all([mkdir(workspace, { recursive: true }), mkdir(runnerTemp)])
+    const runnerTemp = o.env?.RUNNER_TEMP ?? join(dir, 'runner-temp')
+    await Promise.all([mkdir(workspace, { recursive: true }), mkdir(runnerTemp, { recursive: true })])
+    const eventFile = join(dir, 'event.json')
+    await writeFile(eventFile, JSON.stringify(o.event ?? {}))
     const files = {
       GITHUB_OUTPUT: join(dir, 'output'),
       GITHUB_STATE: join(dir, 'state'),
@@ -76,6 +84,7 @@ export async function runAction(o: RunActionOptions): Promise<RunActionResult> {
       ...files,
       RUNNER_TEMP: runnerTemp,
       GITHUB_WORKSPACE: workspace,
+      GITHUB_EVENT_PATH: eventFile,
       ...o.env,
       ...(await inputEnv(o.inputs, github)),
       ...Object.fromEntries(Object.entries(o.state ?? {}).map(([k, v]) => [`STATE_${k}`, v])),
