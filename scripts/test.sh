@@ -5,4 +5,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
 npm run --silent build
-bash scripts/jest.sh "$@"
+# --forceExit: a handle a test forgot must fail loudly in that test, not hang CI until its time runs out.
+bash scripts/jest.sh --forceExit "$@"
