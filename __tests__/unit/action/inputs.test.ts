@@ -50,7 +50,11 @@ describe('parseInputs', () => {
   })
 
   test('tags split on commas and newlines, duplicates dropped', () => {
-    expect(parse({ path: '.', tag: 'v1.2.3, latest\nedge\nlatest' }).tags).toEqual(['v1.2.3', 'latest', 'edge'])
+    expect(parse({ path: '.', tag: 'v1.2.3, latest\nedge\nlatest' }).tags).toEqual([
+      'v1.2.3',
+      'latest',
+      'edge',
+    ])
   })
 
   test('a host in repository selects another registry', () => {
@@ -82,7 +86,10 @@ describe('parseInputs', () => {
   })
 
   test('annotations are key=value lines', () => {
-    expect(parse({ path: '.', annotations: 'a=1\n b = two=2 \n' }).annotations).toEqual({ a: '1', b: 'two=2' })
+    expect(parse({ path: '.', annotations: 'a=1\n b = two=2 \n' }).annotations).toEqual({
+      a: '1',
+      b: 'two=2',
+    })
   })
 
   test.each([
