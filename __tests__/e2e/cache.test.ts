@@ -13,9 +13,11 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
+import { createServer } from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { runAction, type RunActionResult } from '../helpers/run-action.js'
+import { close, freePort, listen } from '../testbed/listen.js'
 import { startTestbed, type Testbed } from '../testbed/index.js'
 
 let bed: Testbed
@@ -59,6 +61,7 @@ interface Job {
   ref?: string
   baseRef?: string
   extraInputs?: Record<string, string>
+  extraEnv?: Record<string, string>
   token?: string
   username?: string
 }
@@ -81,6 +84,7 @@ function envOf(job: Job): Record<string, string> {
     GITHUB_REF: job.ref ?? 'refs/heads/main',
     GITHUB_BASE_REF: job.baseRef ?? '',
     GITHUB_EVENT_PATH: eventPath,
+    ...job.extraEnv,
   }
 }
 
@@ -165,9 +169,11 @@ describe('cache mode through dist/', () => {
     expect(result.outputs).toMatchObject({ 'cache-hit': 'false', 'cache-matched-key': 'deps-2' })
     expect(readFileSync(path.join(dest, 'marker'), 'utf8')).toBe('deps-2')
 
-    // a partial match is saved under the new key at the end of the job
+    // a partial match is saved under the new key at the end of the job; the files did not
+    // change, so neither did the layer, and it is not uploaded again
     const post = await postStep({ repository, key: 'deps-9', dir: dest }, result)
-    expect(post.stdout).toMatch(/Cache saved with key deps-9/)
+    expect(post.stdout).toMatch(/Cache saved with key deps-9 .*0 B uploaded/)
+    expect(post.stdout).toMatch(/is already in the registry: not uploaded/)
   })
 
   test('lookup-only reports a hit and downloads nothing', async () => {
@@ -247,13 +253,55 @@ describe('cache mode through dist/', () => {
   })
 
   test('a registry that cannot be reached is a warning and a miss, in restore and in save', async () => {
-    const closed = `127.0.0.1:9/alice/cache`
+    // a port nothing listens on: connections are refused, as from a registry that is down
+    const closed = `127.0.0.1:${await freePort()}/alice/cache`
     const dir = makeTree(freshDir('unreachable'), 'v1')
     const { main, post } = await runJob({ repository: closed, key: 'k', dir })
     expect(main.code).toBe(0)
     expect(main.outputs).toMatchObject({ 'cache-hit': 'false', 'cache-matched-key': '' })
-    expect(warnings(main).join('\n')).toMatch(/Could not look up the cache in 127\.0\.0\.1:9\/alice\/cache/)
+    expect(warnings(main).join('\n')).toContain(`Could not look up the cache in ${closed}`)
     expect(post.code).toBe(0)
     expect(warnings(post).join('\n')).toMatch(/Cache not saved: the registry could not be used/)
+  })
+
+  test('with the registry out of reach, both steps turn to GitHub’s cache service, and say so', async () => {
+    // a stand-in for the service on loopback: no cache for any key, and any key already reserved
+    const requests: string[] = []
+    const service = createServer((req, res) => {
+      requests.push(`${req.method} ${decodeURIComponent(req.url ?? '')}`)
+      req.resume()
+      if (req.method === 'GET') res.writeHead(204).end()
+      else res.writeHead(409, { 'content-type': 'application/json' }).end('{"message":"already exists"}')
+    })
+    const port = await listen(service, '127.0.0.1')
+    try {
+      const unreachable = `127.0.0.1:${await freePort()}/alice/cache`
+      const dir = makeTree(freshDir('fallback'), 'v1')
+      const job = {
+        repository: unreachable,
+        key: 'fallback-key',
+        restoreKeys: ['fallback-'],
+        dir,
+        extraEnv: { ACTIONS_CACHE_URL: `http://127.0.0.1:${port}/`, ACTIONS_RUNTIME_TOKEN: 'runtime-token' },
+      }
+      const { main, post } = await runJob(job)
+      expect(main.code).toBe(0)
+      expect(main.outputs['cache-hit']).toBe('false')
+      expect(post.code).toBe(0)
+      expect(post.annotations).toContainEqual({
+        level: 'notice',
+        message:
+          "Saving the cache to GitHub's cache service instead of the registry: the registry could not be used when restoring",
+      })
+      // the restore asked for the key and the restore keys; the save tried to reserve the key
+      expect(requests.some((r) => r.startsWith('GET ') && r.includes('keys=fallback-key,fallback-'))).toBe(
+        true,
+      )
+      expect(requests.some((r) => r.startsWith('POST ') && r.includes('_apis/artifactcache/caches'))).toBe(
+        true,
+      )
+    } finally {
+      await close(service)
+    }
   })
 })
