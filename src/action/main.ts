@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { availableParallelism } from 'node:os'
 import { restoreCacheStep, saveCacheStep } from './cache.js'
 import { describeError } from './errors.js'
 import { getInputs, type Inputs } from './inputs.js'
@@ -9,6 +10,7 @@ import { pullSummary, pushSummary, writeSummary } from './summary.js'
 
 /** The main step: reads inputs, runs the mode, turns any error into one failed-step line. */
 export async function run(): Promise<void> {
+  useEveryCore()
   try {
     const inputs = getInputs()
     switch (inputs.mode) {
@@ -26,6 +28,7 @@ export async function run(): Promise<void> {
 
 /** The post step: only cache mode has work here (saving the cache); it never fails the job. */
 export async function runPost(): Promise<void> {
+  useEveryCore()
   try {
     await saveCacheStep()
   } catch (error) {
@@ -51,4 +54,12 @@ async function runPull(inputs: Inputs): Promise<void> {
   core.setOutput('path', result.path)
   core.info(`Pulled ${reference} (${result.digest}) into ${result.path}`)
   await writeSummary(pullSummary(result, reference))
+}
+
+/**
+ * Compression runs on libuv's thread pool, 4 threads unless told otherwise: on larger runners, use
+ * every core. libuv reads the variable when the pool first starts, which is after this line.
+ */
+function useEveryCore(): void {
+  process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()))
 }
