@@ -5,5 +5,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
 npm run --silent bundle
-npx tsc -p tsconfig.json --noEmit false --outDir .build >/dev/null || npx tsc -p tsconfig.json --noEmit false --outDir .build
+npx tsc -p scripts/tsconfig.json
 exec "$(bash scripts/node24.sh)" .build/scripts/demo.js

@@ -17,6 +17,11 @@ chmodSync(path.join(sample, 'bin', 'hello'), 0o755)
 writeFileSync(path.join(sample, 'docs', 'README.txt'), 'a sample build output\n')
 symlinkSync('bin/hello', path.join(sample, 'hello'))
 
+// The runner hides ::debug:: lines unless debug logging is on; so does the demo.
+function show(log: string): void {
+  process.stdout.write(log.replace(/^::debug::.*\n/gm, ''))
+}
+
 const bed = await startTestbed()
 try {
   const repository = `${bed.registry}/alice/demo`
@@ -26,7 +31,7 @@ try {
   const push = await runAction({
     inputs: { mode: 'push', path: sample, repository, tag: 'v1.0.0,latest', username: 'alice', token },
   })
-  process.stdout.write(push.stdout)
+  show(push.stdout)
   if (push.code !== 0) throw new Error(`push failed:\n${push.stderr}`)
   console.log('\npush outputs:', push.outputs, '\n')
 
@@ -34,7 +39,7 @@ try {
   const pull = await runAction({
     inputs: { mode: 'pull', path: out, repository, tag: push.outputs.digest ?? '', username: 'alice', token },
   })
-  process.stdout.write(pull.stdout)
+  show(pull.stdout)
   if (pull.code !== 0) throw new Error(`pull failed:\n${pull.stderr}`)
   console.log('\npull outputs:', pull.outputs, '\n')
 

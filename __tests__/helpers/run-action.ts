@@ -1,7 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export interface RunActionOptions {
@@ -50,7 +51,16 @@ export interface RunActionResult {
   annotations: Annotation[]
 }
 
-const root = fileURLToPath(new URL('../../', import.meta.url))
+// The repository root: the folder above this file that holds action.yml (this file also runs
+// compiled from .build/, for the demo).
+const root = findRoot(fileURLToPath(new URL('.', import.meta.url)))
+
+function findRoot(dir: string): string {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, 'action.yml'))) return at
+    if (dirname(at) === at) throw new Error(`runAction: no action.yml above ${dir}`)
+  }
+}
 
 // A run that takes longer is stuck: jest's own timeout is 120 s and should report ours first.
 const DEFAULT_TIMEOUT_MS = 100_000
