@@ -15,6 +15,10 @@ import {
 } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { Readable } from 'node:stream'
+import { sha256Digest } from '../../src/oci/descriptor.js'
+import { buildManifest, EMPTY_CONFIG } from '../../src/oci/manifest.js'
+import { Repository } from '../../src/oci/repository.js'
 import { runAction } from '../helpers/run-action.js'
 import { skopeo, startTestbed, type Testbed } from '../testbed/index.js'
 
@@ -336,5 +340,64 @@ describe('bad input is refused before any network work, naming the input', () =>
     expect(result.code).not.toBe(0)
     expect(result.stdout).toMatch(new RegExp(`::error::${message.source}`))
     expect(bed.tokenRequests.length).toBe(before)
+  })
+})
+
+describe('pulls what ORAS publishes', () => {
+  // Shaped as `oras push REF dist/ notes.txt` writes them (ORAS 1.x): a directory as a tar+gzip
+  // layer whose entries sit under `dist/`, with the unpack and digest annotations; a file as a
+  // raw layer carrying only its title.
+  test('a directory layer unpacks into path, a file layer is saved under its title', async () => {
+    const base = path.join(work, 'oras')
+    const src = makeTree(path.join(base, 'dist'))
+    const tarFile = path.join(base, 'dist.tar')
+    execFileSync('tar', ['--sort=name', '--exclude=.git', '-C', base, '-cf', tarFile, 'dist'])
+    const tar = readFileSync(tarFile)
+    const gz = execFileSync('gzip', ['-9', '-n', '-c', tarFile], { maxBuffer: 1 << 26 })
+    const notes = Buffer.from('release notes\n')
+    const repo = new Repository({
+      registry: bed.registry,
+      repository: 'alice/oras-made',
+      credentials: { username: 'alice', password: alice },
+      actions: ['pull', 'push'],
+    })
+    const blob = (bytes: Buffer, mediaType: string, annotations: Record<string, string>) => ({
+      mediaType,
+      digest: sha256Digest(bytes),
+      size: bytes.length,
+      annotations,
+    })
+    const dirLayer = blob(gz, 'application/vnd.oci.image.layer.v1.tar+gzip', {
+      'io.deis.oras.content.digest': sha256Digest(tar),
+      'io.deis.oras.content.unpack': 'true',
+      'org.opencontainers.image.title': 'dist',
+    })
+    const fileLayer = blob(notes, 'application/vnd.oci.image.layer.v1.tar', {
+      'org.opencontainers.image.title': 'notes.txt',
+    })
+    await repo.pushBlob(dirLayer, () => Readable.from([gz]))
+    await repo.pushBlob(fileLayer, () => Readable.from([notes]))
+    await repo.pushBlob(EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
+    const manifest = buildManifest({
+      artifactType: 'application/vnd.unknown.artifact.v1',
+      config: EMPTY_CONFIG,
+      layers: [dirLayer, fileLayer],
+    })
+    await repo.putManifest(manifest.bytes, manifest.mediaType, 'v1')
+
+    const out = path.join(base, 'out')
+    const pull = await runAction({
+      inputs: {
+        mode: 'pull',
+        path: out,
+        repository: `${bed.registry}/alice/oras-made`,
+        tag: 'v1',
+        ...auth(),
+      },
+    })
+    expect(pull.code).toBe(0)
+    expect(readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('release notes\n')
+    execFileSync('rm', [path.join(out, 'notes.txt')])
+    expectSameTree(src, out)
   })
 })
