@@ -72,7 +72,7 @@ export async function runScaling(
   const lines = [
     `Our push and pull alone, ${cpus().length} cores (load average ${ctx.loadAtStart.toFixed(1)} at the start), ` +
       `${repeat === 1 ? 'one run' : `median of ${repeat} runs`} ` +
-      `per size, ${ctx.bundleLabel}. Peak RSS is the action process's (GNU time, %M).`,
+      `per size, ${ctx.bundleLabel}. Peak RSS is the action process's (GNU time, %M); the target is <= 200 MB (190.7 MiB) at 1 GiB.`,
     '',
     rows.length ? simpleTable(header, rows) : '(no sizes measured)',
   ]
