@@ -54,16 +54,20 @@ export interface PublishOptions {
 
 // Rounds of write-then-check before the index update is given up (the save itself stands).
 const INDEX_ATTEMPTS = 5
-// The longest wait for other writers to land, whatever the registry's latency.
-const MAX_SETTLE_MS = 2000
+// Checks, each after a wait, that must all find our entry before the index counts as updated.
+const CONFIRMATIONS = 2
+// The longest wait for other writers to land, whatever the registry's latency: the wait is paid
+// by every save, at the end of the job.
+const MAX_SETTLE_MS = 1000
 
 /**
  * Read, merge, write, check. The distribution API has no conditional PUT: a job that read the
  * index before our write and writes after it drops our entry. So after each write we wait about
- * as long as a write takes (plus jitter, so racing jobs spread out), re-read, and if our entry is
- * gone merge what is there with what we wrote and write again. Matrix jobs that finish together
- * converge on the union; an entry can still be lost to a write that lands after every check of
- * it, which costs a restore-keys match, never the cache (its tag stays).
+ * as long as a write takes (plus jitter, so racing jobs spread out) and re-read, twice: a write
+ * that was under way at the first check has landed by the second. If our entry is gone, we merge
+ * what is there with what we wrote and write again. Matrix jobs that finish together converge on
+ * the union; an entry can still be lost to a write that lands after every check of it, which
+ * costs a restore-keys match, never the cache (its tag stays).
  */
 export async function addToIndex(
   registry: CacheRegistry,
@@ -78,14 +82,22 @@ export async function addToIndex(
     const started = Date.now()
     const written = await putIndex(registry, scope, mergeEntries([known, [entry]]), logger)
     const took = Date.now() - started
-    await sleep(Math.min(MAX_SETTLE_MS, 2 * took + Math.random() * (took + 20 * attempt)))
-    const after = await readIndex(registry, scope, logger)
-    if (containsEntries(after.entries, [entry])) return
+    // a job that read the index just before our write lands its own about one write later
+    const settle = () => sleep(Math.min(MAX_SETTLE_MS, 2 * took + Math.random() * (took + 20 * attempt)))
+    let after: CacheEntry[] = []
+    let seen = 0
+    for (let check = 0; check < CONFIRMATIONS; check++) {
+      await settle()
+      after = (await readIndex(registry, scope, logger)).entries
+      if (!containsEntries(after, [entry])) break
+      seen++
+    }
+    if (seen === CONFIRMATIONS) return
     if (attempt >= INDEX_ATTEMPTS)
       throw new Error(`other saves kept replacing the index (${attempt} attempts)`)
     logger.info(`The cache index of ${scope} was replaced by another save: merging and writing it again`)
     // what we wrote holds entries the other writer may have dropped in the same way: keep them too
-    known = mergeEntries([after.entries, written.entries])
+    known = mergeEntries([after, written.entries])
   }
 }
 
