@@ -314,6 +314,15 @@ describe('save', () => {
     expect(messages('info')).toMatch(/saved by another job meanwhile/)
   })
 
+  it('with update on, an exact hit is saved again and the key moves to the new content', async () => {
+    const first = await saved('npm-abc')
+    const given = inputs()
+    await saveCache(given, stateFor(given, { hit: true, matchedKey: 'npm-abc', update: true }))
+    const moved = registry.tags.get(cacheTag(MAIN, 'npm-abc'))
+    expect(moved).toBeDefined()
+    expect(moved).not.toBe(first.digest)
+  })
+
   it('a path that is not there is a warning, not a failed post step', async () => {
     const given = inputs({ path: '/nonexistent/cache-dir' })
     await saveCache(given, stateFor(given))
