@@ -5,14 +5,9 @@ import { saveCache } from './cache-save.js'
 import { readCacheState, saveCacheState } from './cache-state.js'
 import { getInputs, type Inputs } from './inputs.js'
 
-// Inputs for sharing a scope and updating a key, once action.yml declares them; until then both
-// are off and the defaults hold: ref scopes, immutable keys.
-type CacheOptions = Inputs & { cacheScope?: string; cacheUpdate?: boolean }
-
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
 export async function restoreCacheStep(inputs: Inputs, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const options: CacheOptions = inputs
-  const scopes = cacheScopes(readRefContext(env), options.cacheScope || undefined)
+  const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined)
   core.setOutput('cache-primary-key', inputs.key)
 
   const outcome = await restoreCache(inputs, scopes.restore)
@@ -27,7 +22,7 @@ export async function restoreCacheStep(inputs: Inputs, env: NodeJS.ProcessEnv = 
     hit,
     source: outcome.source,
     registryFailed: outcome.registryFailed,
-    update: options.cacheUpdate ?? false,
+    update: inputs.cacheUpdate,
   })
 
   if (outcome.matchedKey) return

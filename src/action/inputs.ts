@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { statSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { isValidTag, parseRepository } from '../oci/reference.js'
 import type { Credentials } from '../oci/repository.js'
@@ -28,6 +29,9 @@ export interface Inputs {
   restoreKeys: string[]
   lookupOnly: boolean
   failOnCacheMiss: boolean
+  /** cache: a named scope replacing the ref scopes (empty: the ref scopes). */
+  cacheScope: string
+  cacheUpdate: boolean
 }
 
 /** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
@@ -82,7 +86,7 @@ export function parseInputs(
 
   const { registry, repository } = readRepository(read('repository').trim(), mode, env)
   const pathInput = read('path').trim()
-  const dir = path.resolve(workspace, pathInput || (mode === 'pull' ? '.' : ''))
+  const dir = path.resolve(workspace, expandHome(pathInput, env) || (mode === 'pull' ? '.' : ''))
   if (mode !== 'pull' && !pathInput) throw new InputError('path', `is required in ${mode} mode`)
   if (mode === 'push') requireDirectory(dir, pathInput)
   if (mode === 'pull' && existsAsNonDirectory(dir)) {
@@ -135,7 +139,22 @@ export function parseInputs(
     restoreKeys,
     lookupOnly: readBoolean('lookup-only', read('lookup-only')),
     failOnCacheMiss: readBoolean('fail-on-cache-miss', read('fail-on-cache-miss')),
+    cacheScope: readCacheScope(read('cache-scope').trim()),
+    cacheUpdate: readBoolean('cache-update', read('cache-update')),
   }
+}
+
+/** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
+function expandHome(value: string, env: NodeJS.ProcessEnv): string {
+  if (value !== '~' && !value.startsWith('~/')) return value
+  return path.join(env.HOME || os.homedir(), value.slice(1))
+}
+
+function readCacheScope(value: string): string {
+  if (value && !/^[A-Za-z0-9._/-]{1,100}$/.test(value)) {
+    throw new InputError('cache-scope', `'${value}' is not up to 100 of [A-Za-z0-9._/-]`)
+  }
+  return value
 }
 
 function oneOf<T extends string>(input: string, value: string, allowed: readonly T[]): T {

@@ -49,6 +49,12 @@ describe('parseInputs', () => {
     expect(parse({ mode: 'cache', path: 'x', key: 'k' }).repository).toBe('octo-org/my-repo/cache')
   })
 
+  test('a leading ~ in path is the home directory, as actions/cache reads it', () => {
+    expect(parse({ mode: 'cache', path: '~/.npm', key: 'k' }, { HOME: '/home/runner' }).path).toBe(
+      '/home/runner/.npm',
+    )
+  })
+
   test('tags split on commas and newlines, duplicates dropped', () => {
     expect(parse({ path: '.', tag: 'v1.2.3, latest\nedge\nlatest' }).tags).toEqual([
       'v1.2.3',
@@ -111,6 +117,7 @@ describe('parseInputs', () => {
     [{ path: '.', format: 'zip' }, 'format', "'zip'"],
     [{ path: '.', 'include-git': 'yes' }, 'include-git', "'yes'"],
     [{ mode: 'cache', path: 'x' }, 'key', 'required'],
+    [{ mode: 'cache', path: 'x', key: 'k', 'cache-scope': 'a b' }, 'cache-scope', "'a b'"],
     [{ mode: 'cache', path: 'x', key: 'k'.repeat(513) }, 'key', '512'],
   ])('refuses %j naming %s', (values, input, quoted) => {
     const error = refusal(values as Record<string, string>)
