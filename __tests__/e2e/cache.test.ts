@@ -129,6 +129,7 @@ describe('cache mode through dist/', () => {
       'cache-primary-key': 'build-linux-abc',
     })
     expect(main.stdout).toContain('Cache not found for input keys: build-linux-abc')
+    expect(main.summary).toContain('## Cache miss')
     expect(post.code).toBe(0)
     expect(warnings(post)).toEqual([])
     expect(post.stdout).toMatch(/Cache saved with key build-linux-abc/)
@@ -137,6 +138,7 @@ describe('cache mode through dist/', () => {
     const hit = await restoreStep({ repository, key: 'build-linux-abc', dir: second })
     expect(hit.code).toBe(0)
     expect(hit.outputs).toMatchObject({ 'cache-hit': 'true', 'cache-matched-key': 'build-linux-abc' })
+    expect(hit.summary).toMatch(/## Cache hit[\s\S]*`build-linux-abc` \(exact\)/)
     execFileSync('diff', ['-r', '--no-dereference', first, second])
     expect(statSync(path.join(second, 'bin', 'tool')).mode & 0o777).toBe(0o755)
     expect(statSync(path.join(second, 'marker')).mode & 0o777).toBe(0o644)

@@ -4,6 +4,7 @@ import { restoreCache } from './cache-restore.js'
 import { saveCache } from './cache-save.js'
 import { readCacheState, saveCacheState } from './cache-state.js'
 import { getInputs, type Inputs } from './inputs.js'
+import { cacheRestoreSummary, writeSummary } from './summary.js'
 
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
 export async function restoreCacheStep(inputs: Inputs, env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -14,6 +15,15 @@ export async function restoreCacheStep(inputs: Inputs, env: NodeJS.ProcessEnv = 
   const hit = outcome.matchedKey === inputs.key
   core.setOutput('cache-hit', String(hit))
   core.setOutput('cache-matched-key', outcome.matchedKey)
+  await writeSummary(
+    cacheRestoreSummary({
+      ...outcome,
+      key: inputs.key,
+      hit,
+      where: `${inputs.registry}/${inputs.repository}`,
+      path: inputs.path,
+    }),
+  )
   saveCacheState({
     key: inputs.key,
     path: inputs.path,

@@ -73,6 +73,30 @@ export function pullSummary(result: PullResult, reference: string): string {
   return `## Pulled ${reference}\n\n${table(rows)}`
 }
 
+/** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
+export function cacheRestoreSummary(o: {
+  key: string
+  matchedKey: string
+  hit: boolean
+  source: string
+  where: string
+  path: string
+}): string {
+  const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-'
+  const rows: [string, string][] = [
+    ['Key', `\`${o.key}\``],
+    [
+      'Matched',
+      o.matchedKey
+        ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
+        : 'nothing: the post step saves',
+    ],
+    ['Store', store],
+    ['Path', `\`${o.path}\``],
+  ]
+  return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${table(rows)}`
+}
+
 function table(rows: [string, string][]): string {
   return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`
 }
