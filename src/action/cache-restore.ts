@@ -64,7 +64,11 @@ async function restoreFromRegistry(repo: Repository, match: CacheMatch, inputs: 
       const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) })
       // fetchBlob checks the layer's digest as it streams; the tar's own digest, from the same
       // manifest, would add no trust and cost a second hash of every restored byte
-      const result = await extractToDirectory(source, inputs.path, { compression: 'zstd' })
+      // a cache keeps the saved mtimes, as actions/cache's tar does: build tools compare them
+      const result = await extractToDirectory(source, inputs.path, {
+        compression: 'zstd',
+        restoreMtimes: true,
+      })
       progress.done()
       core.info(
         `Cache restored from ${how} ${match.key} (${scope}): ${result.files} files, ` +

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { chmodSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
@@ -46,7 +46,7 @@ export async function extractToDirectory(
   let writer: StagingWriter | undefined
   try {
     staging = makeStagingDirectory(target)
-    writer = new StagingWriter(staging, o.stripPrefix)
+    writer = new StagingWriter(staging, { stripPrefix: o.stripPrefix, restoreMtimes: o.restoreMtimes })
     const reader = new TarReader(writer)
     const hash = expected ? createHash(expected.algorithm) : undefined
     const consume = async (stream: AsyncIterable<Buffer>) => {
@@ -74,6 +74,7 @@ export async function extractToDirectory(
       mergeInto(staging, target)
       rmSync(staging, { recursive: true, force: true })
     }
+    restoreDirectoryMtimes(target, writer.directoryMtimes)
     restoreDirectoryModes(target, writer.directoryModes)
     return { files: writer.files, uncompressedSize: reader.bytes }
   } catch (error) {
@@ -129,4 +130,10 @@ function restoreDirectoryModes(root: string, modes: Map<string, number>): void {
     const directory = path.join(root, relative)
     chmodSync(directory, statSync(directory).mode & (modes.get(relative) as number))
   }
+}
+
+// Last, since adding an entry to a directory sets its mtime: the merge's renames into an existing
+// directory of dest included. Order does not matter among them, as none is written to any more.
+function restoreDirectoryMtimes(root: string, mtimes: Map<string, number>): void {
+  for (const [relative, mtime] of mtimes) utimesSync(path.join(root, relative), mtime, mtime)
 }

@@ -1,7 +1,9 @@
 import {
   closeSync,
   constants,
+  futimesSync,
   linkSync,
+  lutimesSync,
   mkdirSync,
   openSync,
   symlinkSync,
@@ -23,21 +25,27 @@ const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL |
 // about the staging tree, so no check depends on the filesystem's answer to a race.
 // Synchronous writes, as GNU tar does: a thread-pool round trip per open/write/close costs more
 // than the syscall, and gunzip keeps running on the pool meanwhile.
-// Files get the extraction time as mtime: the archive's is a fixed value chosen for
-// reproducibility, and build tools comparing mtimes must see restored files as new.
+// Files get the extraction time as mtime unless restoreMtimes: a pushed layer's is a fixed value
+// chosen for reproducibility, and build tools comparing mtimes must see pulled files as new; a
+// cache holds real mtimes, which build tools compare with their own records (as actions/cache).
 export class StagingWriter implements TarEntryHandler {
   readonly #root: string
   readonly #stripPrefix: string | undefined
+  readonly #restoreMtimes: boolean
   readonly #kinds = new Map<string, Kind>()
   // directories whose archive mode lacks owner rwx: applied once everything is in place
   readonly directoryModes = new Map<string, number>()
+  // with restoreMtimes, each directory's archive mtime: applied once nothing more goes into it
+  readonly directoryMtimes = new Map<string, number>()
   #fd: number | undefined
+  #mtime: number | undefined
   #current = ''
   files = 0
 
-  constructor(root: string, stripPrefix: string | undefined) {
+  constructor(root: string, o: { stripPrefix?: string; restoreMtimes?: boolean } = {}) {
     this.#root = root
-    this.#stripPrefix = stripPrefix
+    this.#stripPrefix = o.stripPrefix
+    this.#restoreMtimes = o.restoreMtimes ?? false
   }
 
   entry(entry: TarEntry): void {
@@ -51,11 +59,14 @@ export class StagingWriter implements TarEntryHandler {
     this.#makeParents(entry.path, relative)
     const target = path.join(this.#root, relative)
     const mode = entry.mode & 0o777
+    const mtime = this.#restoreMtimes ? entry.mtime : undefined
     if (entry.kind === 'directory') {
-      if (this.#kinds.get(relative) === 'directory') return this.#rememberMode(relative, mode)
-      this.#clear(entry.path, relative, target)
-      mkdirSync(target, { mode: mode | 0o700 })
-      this.#kinds.set(relative, 'directory')
+      if (this.#kinds.get(relative) !== 'directory') {
+        this.#clear(entry.path, relative, target)
+        mkdirSync(target, { mode: mode | 0o700 })
+        this.#kinds.set(relative, 'directory')
+      }
+      if (mtime !== undefined) this.directoryMtimes.set(relative, mtime)
       return this.#rememberMode(relative, mode)
     }
     this.#clear(entry.path, relative, target)
@@ -63,11 +74,14 @@ export class StagingWriter implements TarEntryHandler {
     switch (entry.kind) {
       case 'file':
         this.#fd = openSync(target, CREATE_FLAGS, mode)
+        this.#mtime = mtime
         this.#kinds.set(relative, 'file')
         return
       case 'symlink':
         // a symlink may point anywhere: it is never followed while extracting or merging
         symlinkSync(entry.linkpath as string, target)
+        // the link's own times (lutimes does not follow it)
+        if (mtime !== undefined) lutimesSync(target, mtime, mtime)
         this.#kinds.set(relative, 'symlink')
         return
       case 'hardlink': {
@@ -95,6 +109,8 @@ export class StagingWriter implements TarEntryHandler {
     if (this.#fd === undefined) return
     const fd = this.#fd
     this.#fd = undefined
+    // after the last write, which would set it to now; a hard link to this file shares it
+    if (this.#mtime !== undefined) futimesSync(fd, this.#mtime, this.#mtime)
     closeSync(fd)
   }
 

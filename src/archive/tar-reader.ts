@@ -13,6 +13,8 @@ export interface TarEntry {
   kind: EntryKind
   mode: number
   size: number
+  // seconds since the epoch, fractional when a PAX record says so; undefined when the header has none
+  mtime?: number
 }
 
 export interface TarEntryHandler {
@@ -129,6 +131,7 @@ export class TarReader {
       kind,
       mode: (header.mode ?? 0o644) & 0o7777,
       size: kind === 'file' ? size : 0,
+      mtime: header.mtime ? header.mtime.getTime() / 1000 : undefined,
     }
     if (kind === 'symlink' || kind === 'hardlink') {
       entry.linkpath = this.#ex?.linkpath ?? header.linkpath

@@ -26,6 +26,10 @@ export interface ExtractOptions {
   // ORAS layers keep every entry under `<title>/`: strip it so the contents land in dest
   stripPrefix?: string
   expectedUncompressedDigest?: string
+  // give files, symlinks and directories the archive's mtimes (cache mode, as actions/cache's tar
+  // does); by default they get the extraction time (pull mode), since a pushed layer holds a fixed
+  // mtime for reproducibility and build tools must see pulled files as new
+  restoreMtimes?: boolean
 }
 
 export interface ExtractResult {

@@ -11,6 +11,7 @@ export interface RawEntry {
   size?: number
   mode?: number
   pax?: Record<string, string>
+  mtime?: Date
 }
 
 export function rawTar(entries: RawEntry[], { end = true }: { end?: boolean } = {}): Buffer {
@@ -29,7 +30,7 @@ export function rawTar(entries: RawEntry[], { end = true }: { end?: boolean } = 
       mode: e.mode ?? (e.type === 'Directory' ? 0o755 : 0o644),
       uid: 0,
       gid: 0,
-      mtime: new Date(0),
+      mtime: e.mtime ?? new Date(0),
     }).encode(block, 0)
     blocks.push(block, body, Buffer.alloc((512 - (body.length % 512)) % 512))
   }

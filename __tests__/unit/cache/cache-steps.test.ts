@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
+import type { ExtractOptions } from '../../../src/archive/types.js'
 import { buildCacheManifest } from '../../../src/cache/cache-manifest.js'
 import { publishCache } from '../../../src/cache/cache-publish.js'
 import { cacheTag } from '../../../src/cache/cache-tag.js'
@@ -54,6 +55,7 @@ const githubCache = {
 }
 let registry: FakeRepository
 const extracted: string[] = []
+const extractOptions: ExtractOptions[] = []
 
 jest.unstable_mockModule('@actions/core', () => core)
 jest.unstable_mockModule('@actions/cache', () => githubCache)
@@ -67,8 +69,9 @@ jest.unstable_mockModule('../../../src/action/push.js', () => ({
   },
 }))
 jest.unstable_mockModule('../../../src/archive/extract.js', () => ({
-  extractToDirectory: async (_source: Readable, dest: string) => {
+  extractToDirectory: async (_source: Readable, dest: string, o: ExtractOptions) => {
     extracted.push(dest)
+    extractOptions.push(o)
     return { files: 1, uncompressedSize: 5 }
   },
 }))
@@ -128,6 +131,7 @@ beforeEach(() => {
   registry = new FakeRepository()
   log.length = 0
   extracted.length = 0
+  extractOptions.length = 0
   for (const k of Object.keys(outputs)) delete outputs[k]
   for (const k of Object.keys(state)) delete state[k]
   githubCache.isFeatureAvailable.mockReset().mockReturnValue(true)
@@ -145,6 +149,8 @@ describe('restore', () => {
       registryFailed: false,
     })
     expect(extracted).toEqual([given.path])
+    // as actions/cache's tar: build tools compare the saved mtimes with their own records
+    expect(extractOptions).toEqual([{ compression: 'zstd', restoreMtimes: true }])
     expect(githubCache.restoreCache).not.toHaveBeenCalled()
   })
 
