@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os'
-import { once } from 'node:events'
-import zlib from 'node:zlib'
 import { ParallelGzip } from './parallel-gzip.js'
+import { ParallelZstd } from './parallel-zstd.js'
 import type { BufferPool } from './buffer-pool.js'
 import type { OutputSink } from './output-sink.js'
 import type { Compression } from './types.js'
@@ -13,7 +12,8 @@ export interface Compressor {
 
 export const DEFAULT_LEVEL: Record<Compression, number> = { gzip: 6, zstd: 3, none: 0 }
 
-// `pool` is where the TarWriter's chunks come from: the gzip compressor hands them back for reuse.
+// `pool` is where the TarWriter's chunks come from: the gzip and zstd compressors hand them back
+// for reuse.
 export function createCompressor(
   compression: Compression,
   level: number | undefined,
@@ -32,32 +32,9 @@ export function createCompressor(
         pool,
       )
     case 'zstd':
-      return zstdCompressor(level ?? DEFAULT_LEVEL.zstd, cores, sink)
+      // independent frames on the pool, as for gzip: see ParallelZstd for why not zstd's threads
+      return new ParallelZstd(level ?? DEFAULT_LEVEL.zstd, cores + 1, (bytes) => sink.write(bytes), pool)
     case 'none':
       return { write: (chunk) => sink.write(chunk), end: async () => {} }
-  }
-}
-
-function zstdCompressor(level: number, cores: number, sink: OutputSink): Compressor {
-  const zstd = zlib.createZstdCompress({
-    params: {
-      [zlib.constants.ZSTD_c_compressionLevel]: level,
-      // zstd's multithreaded output is the same for any worker count >= 1, so it stays
-      // reproducible across runners with different core counts
-      [zlib.constants.ZSTD_c_nbWorkers]: Math.max(1, cores),
-    },
-  })
-  const drained = (async () => {
-    for await (const chunk of zstd) await sink.write(chunk as Buffer)
-  })()
-  drained.catch(() => {})
-  return {
-    async write(chunk) {
-      if (!zstd.write(chunk)) await Promise.race([once(zstd, 'drain'), drained])
-    },
-    async end() {
-      zstd.end()
-      await drained
-    },
   }
 }
