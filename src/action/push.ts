@@ -3,9 +3,9 @@ import { createReadStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Readable, Writable } from 'node:stream'
-import { packDirectory, packDirectoryToFile } from '../archive/pack.js'
-import type { PackOptions, PackResult } from '../archive/types.js'
+import { Readable } from 'node:stream'
+import { digestDirectory, packDirectoryToFile } from '../archive/pack.js'
+import type { DigestOptions, PackResult } from '../archive/types.js'
 import { RegistryError } from '../oci/errors.js'
 import { buildManifest, EMPTY_CONFIG, InvalidManifestError, parseManifest } from '../oci/manifest.js'
 import { MediaType } from '../oci/media-types.js'
@@ -153,7 +153,7 @@ export async function putManifestTags(
 /**
  * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
  * it again. When the first tag already names one of our directory manifests, hash the tree's tar
- * without compressing it (several times faster) and compare with that layer's uncompressed
+ * without writing or compressing it (several times faster) and compare with that layer's uncompressed
  * digest: equal, and the registry still has the layer, means the layer is reused as it is.
  */
 async function unchangedLayer(
@@ -161,15 +161,12 @@ async function unchangedLayer(
   tag: string,
   dir: string,
   title: string,
-  options: Omit<PackOptions, 'compression'>,
+  options: DigestOptions,
 ): Promise<Descriptor | undefined> {
   const previous = await previousLayer(repo, tag)
   const expected = previous?.annotations?.[ORAS_DIGEST]
   if (!previous || !expected || previous.annotations?.[ORAS_TITLE] !== title) return undefined
-  const hashed = await packDirectory(dir, new Writable({ write: (_chunk, _encoding, done) => done() }), {
-    compression: 'none',
-    ...options,
-  })
+  const hashed = await digestDirectory(dir, options)
   if (hashed.uncompressedDigest !== expected) {
     core.info(`${tag} holds other content (${expected}): packing anew`)
     return undefined

@@ -1,5 +1,13 @@
 // The archive room's public surface: directory <-> tar layer, no GitHub, no HTTP.
-export { packDirectory, packDirectoryToFile, normalizedMode } from './pack.js'
+export { digestDirectory, packDirectory, packDirectoryToFile, normalizedMode } from './pack.js'
 export { extractToDirectory } from './extract.js'
 export { ArchiveEntryError, ArchiveFormatError } from './errors.js'
-export type { Compression, ExtractOptions, ExtractResult, PackOptions, PackResult } from './types.js'
+export type {
+  Compression,
+  DigestOptions,
+  TarDigest,
+  ExtractOptions,
+  ExtractResult,
+  PackOptions,
+  PackResult,
+} from './types.js'

@@ -8,9 +8,9 @@ import { OutputSink } from './output-sink.js'
 import { GZIP_CHUNK_SIZE } from './parallel-gzip.js'
 import { TarWriter } from './tar-writer.js'
 import { listTree, type TreeEntry } from './walk.js'
-import type { PackOptions, PackResult } from './types.js'
+import type { DigestOptions, PackOptions, PackResult, TarDigest } from './types.js'
 
-export type { Compression, PackOptions, PackResult } from './types.js'
+export type { Compression, DigestOptions, PackOptions, PackResult, TarDigest } from './types.js'
 
 const EPOCH = new Date(0)
 
@@ -28,40 +28,57 @@ export function normalizedMode({ kind, mode }: TreeEntry): number {
 export async function packDirectory(dir: string, out: Writable, o: PackOptions): Promise<PackResult> {
   const sink = new OutputSink(out)
   try {
-    const tree = listTree(dir, o.includeGit ?? false)
     const pool = new BufferPool(GZIP_CHUNK_SIZE)
     const compressor = createCompressor(o.compression, o.level, sink, pool)
-    const uncompressed = createHash('sha256')
-    let uncompressedSize = 0
-    const writer = new TarWriter({
-      root: dir,
-      prefix: o.prefix,
-      mtime: o.mtime ?? EPOCH,
-      mode: normalizedMode,
-      pool,
-      emit: (chunk) => {
-        uncompressed.update(chunk)
-        uncompressedSize += chunk.length
-        return compressor.write(chunk)
-      },
-    })
-    await writer.writePrefixDirectory()
-    for (const entry of tree) await writer.write(entry)
-    await writer.end()
+    const tar = await writeTar(dir, o, pool, (chunk) => compressor.write(chunk))
     await compressor.end()
     const { digest, size } = await sink.end()
-    return {
-      digest,
-      size,
-      uncompressedDigest: `sha256:${uncompressed.digest('hex')}`,
-      uncompressedSize,
-      files: tree.filter((e) => e.kind !== 'directory').length,
-    }
+    return { digest, size, ...tar }
   } catch (error) {
     // the rejection reports the error; `out` is destroyed with it, as pipeline() would (the sink
     // listens for its 'error', so this cannot become an unhandled event)
     out.destroy(error as Error)
     throw error
+  }
+}
+
+// The digest and size of the tar packDirectory would write for the same options, without writing
+// or compressing it: one sha256 over the bytes as they are produced, through one reused chunk.
+// Cheap enough (a 256 MiB tree in ~0.4 s) to tell whether a tree changed since its last push.
+export async function digestDirectory(dir: string, o: DigestOptions): Promise<TarDigest> {
+  const pool = new BufferPool(GZIP_CHUNK_SIZE, 1)
+  return writeTar(dir, o, pool, async (chunk) => pool.release(chunk))
+}
+
+// Writes the tar of `dir` to `emit` (which owns each chunk, from `pool`), hashing it on the way.
+async function writeTar(
+  dir: string,
+  o: DigestOptions,
+  pool: BufferPool,
+  emit: (chunk: Buffer) => Promise<void>,
+): Promise<TarDigest> {
+  const tree = listTree(dir, o.includeGit ?? false)
+  const uncompressed = createHash('sha256')
+  let uncompressedSize = 0
+  const writer = new TarWriter({
+    root: dir,
+    prefix: o.prefix,
+    mtime: o.mtime ?? EPOCH,
+    mode: normalizedMode,
+    pool,
+    emit: (chunk) => {
+      uncompressed.update(chunk)
+      uncompressedSize += chunk.length
+      return emit(chunk)
+    },
+  })
+  await writer.writePrefixDirectory()
+  for (const entry of tree) await writer.write(entry)
+  await writer.end()
+  return {
+    uncompressedDigest: `sha256:${uncompressed.digest('hex')}`,
+    uncompressedSize,
+    files: tree.filter((e) => e.kind !== 'directory').length,
   }
 }
 

@@ -21,6 +21,11 @@ export interface PackResult {
   files: number
 }
 
+// what digestDirectory needs: the tar's shape, nothing about compression
+export type DigestOptions = Omit<PackOptions, 'compression' | 'level'>
+
+export type TarDigest = Pick<PackResult, 'uncompressedDigest' | 'uncompressedSize' | 'files'>
+
 export interface ExtractOptions {
   compression: Compression
   // ORAS layers keep every entry under `<title>/`: strip it so the contents land in dest

@@ -1,0 +1,47 @@
+import { describe, expect, it } from '@jest/globals'
+import { createHash, randomBytes } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { digestDirectory, packDirectoryToFile } from '../../../src/archive/pack.js'
+import { addHardLink, buildTree, tempDir } from './tree.js'
+
+function sha256(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+}
+
+describe('digestDirectory', () => {
+  it('hashes exactly the tar packDirectory writes, for the same options', async () => {
+    const source = buildTree(path.join(tempDir(), 'src'))
+    // files larger than a chunk, one ending mid-chunk, and a hard link
+    writeFileSync(path.join(source, 'big.bin'), randomBytes(2.5 * 1024 * 1024))
+    writeFileSync(path.join(source, 'medium.bin'), randomBytes(1024 * 1024 + 7))
+    addHardLink(source, 'README.md', 'readme-again')
+    const options = { prefix: 'artifact', mtime: new Date('2026-01-02T03:04:05Z') }
+    const tarFile = path.join(tempDir(), 'layer.tar')
+    const packed = await packDirectoryToFile(source, tarFile, { compression: 'none', ...options })
+    const tar = readFileSync(tarFile)
+
+    const digested = await digestDirectory(source, options)
+
+    expect(digested).toEqual({
+      uncompressedDigest: sha256(tar),
+      uncompressedSize: tar.length,
+      files: packed.files,
+    })
+    expect(digested.uncompressedDigest).toBe(packed.uncompressedDigest)
+  })
+
+  it('tells trees apart by content and by the options that shape the tar', async () => {
+    const source = buildTree(path.join(tempDir(), 'src'))
+    const before = await digestDirectory(source, {})
+    expect(await digestDirectory(source, {})).toEqual(before)
+    expect((await digestDirectory(source, { prefix: 'x' })).uncompressedDigest).not.toBe(
+      before.uncompressedDigest,
+    )
+    expect((await digestDirectory(source, { mtime: new Date(1000) })).uncompressedDigest).not.toBe(
+      before.uncompressedDigest,
+    )
+    writeFileSync(path.join(source, 'README.md'), '# hello!\n')
+    expect((await digestDirectory(source, {})).uncompressedDigest).not.toBe(before.uncompressedDigest)
+  })
+})
