@@ -92,9 +92,11 @@ export async function saveCache(
 }
 
 // zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.
+// Each entry keeps its mtime, as actions/cache's tar does: make, cargo and friends judge what is
+// stale by comparing them with their own records.
 async function pack(dir: string, file: string, includeGit: boolean): Promise<PackResult> {
   const started = Date.now()
-  const packed = await packDirectoryToFile(dir, file, { compression: 'zstd', includeGit })
+  const packed = await packDirectoryToFile(dir, file, { compression: 'zstd', includeGit, mtime: 'preserve' })
   core.info(
     `Packed ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ${formatBytes(packed.size)} ` +
       `in ${((Date.now() - started) / 1000).toFixed(1)} s`,

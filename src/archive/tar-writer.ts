@@ -7,12 +7,14 @@ import type { TreeEntry } from './walk.js'
 const BLOCK = 512
 // largest size the octal header field holds (8 GiB - 1): beyond it the size also goes into PAX
 const OCTAL_SIZE_LIMIT = 8 ** 11
+const EPOCH = new Date(0)
 
 export interface TarWriterOptions {
   // the packed directory, which TreeEntry paths are relative to
   root: string
   prefix?: string
-  mtime: Date
+  // every entry's mtime, or 'preserve' for each entry's own (the prefix directory then gets the epoch)
+  mtime: Date | 'preserve'
   mode: (entry: TreeEntry) => number
   // receives the tar in chunks of exactly the pool's size (the last may be shorter), and owns them
   emit: (chunk: Buffer) => Promise<void>
@@ -40,7 +42,7 @@ export class TarWriter {
   // ORAS's layers open with the title directory's own entry
   async writePrefixDirectory(): Promise<void> {
     if (this.#o.prefix)
-      await this.#header({ path: `${this.#o.prefix}/`, type: 'Directory', mode: 0o755, size: 0 })
+      await this.#header({ path: `${this.#o.prefix}/`, type: 'Directory', mode: 0o755, size: 0 }, undefined)
   }
 
   async write(entry: TreeEntry): Promise<void> {
@@ -48,18 +50,18 @@ export class TarWriter {
     const absolute = path.join(this.#o.root, entry.relative)
     const mode = this.#o.mode(entry)
     if (entry.kind === 'directory')
-      return this.#header({ path: `${name}/`, type: 'Directory', mode, size: 0 })
+      return this.#header({ path: `${name}/`, type: 'Directory', mode, size: 0 }, entry)
     if (entry.kind === 'symlink') {
       const linkpath = readlinkSync(absolute)
-      return this.#header({ path: name, type: 'SymbolicLink', linkpath, mode, size: 0 })
+      return this.#header({ path: name, type: 'SymbolicLink', linkpath, mode, size: 0 }, entry)
     }
     if (entry.inode !== undefined) {
       const first = this.#links.get(entry.inode)
       if (first !== undefined)
-        return this.#header({ path: name, type: 'Link', linkpath: first, mode, size: 0 })
+        return this.#header({ path: name, type: 'Link', linkpath: first, mode, size: 0 }, entry)
       this.#links.set(entry.inode, name)
     }
-    await this.#header({ path: name, type: 'File', mode, size: entry.size })
+    await this.#header({ path: name, type: 'File', mode, size: entry.size }, entry)
     await this.#body(absolute, entry.size)
   }
 
@@ -70,15 +72,21 @@ export class TarWriter {
     if (this.#fill > 0) await this.#o.emit(this.#chunk.subarray(0, this.#fill))
   }
 
-  async #header(data: HeaderData): Promise<void> {
-    const full: HeaderData = { ...data, uid: 0, gid: 0, uname: '', gname: '', mtime: this.#o.mtime }
+  #mtimeOf(entry: TreeEntry | undefined): Date {
+    if (this.#o.mtime !== 'preserve') return this.#o.mtime
+    return entry ? new Date(entry.mtime * 1000) : EPOCH
+  }
+
+  async #header(data: HeaderData, entry: TreeEntry | undefined): Promise<void> {
+    const mtime = this.#mtimeOf(entry)
+    const full: HeaderData = { ...data, uid: 0, gid: 0, uname: '', gname: '', mtime }
     // encode once into a scratch block to learn whether the names need a PAX record first
     const header = new Header(full)
     const block = Buffer.alloc(BLOCK)
     const needPax = header.encode(block, 0)
     if (needPax) {
       const size = (data.size ?? 0) >= OCTAL_SIZE_LIMIT ? data.size : undefined
-      const pax = new Pax({ path: data.path, linkpath: data.linkpath, size, mtime: this.#o.mtime }).encode()
+      const pax = new Pax({ path: data.path, linkpath: data.linkpath, size, mtime }).encode()
       await this.#append(pax)
     }
     await this.#append(block)

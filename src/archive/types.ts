@@ -8,8 +8,11 @@ export interface PackOptions {
   prefix?: string
   // `.git` holds the job's token after actions/checkout, so it stays out unless asked for
   includeGit?: boolean
-  // every entry's mtime; the caller passes SOURCE_DATE_EPOCH when set, else the Unix epoch is used
-  mtime?: Date
+  // every entry's mtime; the caller passes SOURCE_DATE_EPOCH when set, else the Unix epoch is used.
+  // 'preserve' stores each entry's own mtime in whole seconds, as actions/cache's tar does, so
+  // build tools see the saved times after a restore; an unchanged tree restored with them packs to
+  // the same digest again (sub-second parts never travel)
+  mtime?: Date | 'preserve'
 }
 
 export interface PackResult {

@@ -8,6 +8,8 @@ export interface TreeEntry {
   kind: 'file' | 'directory' | 'symlink'
   mode: number
   size: number
+  // whole seconds since the epoch, rounded down as tar stores them
+  mtime: number
   // `dev:ino` of a file with several links, to store the later ones as hard links
   inode?: string
 }
@@ -43,7 +45,13 @@ function visit(dirAbsolute: string, dirRelative: string, includeGit: boolean, ou
           : undefined
     if (kind === undefined) continue
     const relative = dirRelative === '' ? name : `${dirRelative}/${name}`
-    const entry: TreeEntry = { relative, kind, mode: stat.mode, size: kind === 'file' ? stat.size : 0 }
+    const entry: TreeEntry = {
+      relative,
+      kind,
+      mode: stat.mode,
+      size: kind === 'file' ? stat.size : 0,
+      mtime: Math.floor(stat.mtimeMs / 1000),
+    }
     if (kind === 'file' && stat.nlink > 1) entry.inode = `${stat.dev}:${stat.ino}`
     out.push(entry)
     if (kind === 'directory') visit(absolute, relative, includeGit, out)
