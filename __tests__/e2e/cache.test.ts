@@ -4,6 +4,7 @@ import {
   chmodSync,
   existsSync,
   lstatSync,
+  lutimesSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -11,6 +12,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs'
 import { createServer } from 'node:http'
@@ -150,6 +152,27 @@ describe('cache mode through dist/', () => {
     expect(again.code).toBe(0)
     expect(again.stdout).toContain('Cache hit occurred on the primary key build-linux-abc, not saving cache.')
     expect(again.stdout).not.toMatch(/Cache saved/)
+  })
+
+  test('a hit gives files, symlinks and directories their saved mtimes, as actions/cache does', async () => {
+    const repository = cacheRepository()
+    const first = freshDir('mtimes')
+    const saved = new Date('2024-05-06T07:08:09Z')
+    const entries = ['marker', 'bin/tool', 'deps/nested/lib.txt', 'deps/nested', 'deps', 'bin']
+    const { post } = await runJob({ repository, key: 'mtimes-1', dir: first }, () => {
+      makeTree(first, 'mtimes')
+      for (const entry of entries) utimesSync(path.join(first, entry), saved, saved)
+      lutimesSync(path.join(first, 'link-to-tool'), saved, saved)
+    })
+    expect(post.code).toBe(0)
+
+    const second = freshDir('mtimes-restore')
+    const hit = await restoreStep({ repository, key: 'mtimes-1', dir: second })
+    expect(hit.outputs['cache-hit']).toBe('true')
+    for (const entry of entries) {
+      expect([entry, statSync(path.join(second, entry)).mtimeMs]).toEqual([entry, saved.getTime()])
+    }
+    expect(lstatSync(path.join(second, 'link-to-tool')).mtimeMs).toBe(saved.getTime())
   })
 
   test('restore-keys pick the newest of several matching caches', async () => {
