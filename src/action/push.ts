@@ -153,8 +153,11 @@ export async function putManifestTags(
 /**
  * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
  * it again. When the first tag already names one of our directory manifests, hash the tree's tar
- * without writing or compressing it (several times faster) and compare with that layer's uncompressed
- * digest: equal, and the registry still has the layer, means the layer is reused as it is.
+ * without writing or compressing it (several times faster) and compare with that layer's
+ * uncompressed digest: equal, and the registry still has the layer, means the layer is reused as
+ * it is. The hashing starts at once, while the registry answers, and stops if there is nothing to
+ * compare with: the requests cost no time of their own on a re-push, and the hashing next to none
+ * on a first push.
  */
 async function unchangedLayer(
   repo: Repository,
@@ -163,17 +166,27 @@ async function unchangedLayer(
   title: string,
   options: DigestOptions,
 ): Promise<Descriptor | undefined> {
-  const previous = await previousLayer(repo, tag)
-  const expected = previous?.annotations?.[ORAS_DIGEST]
-  if (!previous || !expected || previous.annotations?.[ORAS_TITLE] !== title) return undefined
-  const hashed = await digestDirectory(dir, options)
-  if (hashed.uncompressedDigest !== expected) {
-    core.info(`${tag} holds other content (${expected}): packing anew`)
-    return undefined
+  const stop = new AbortController()
+  const hashing = digestDirectory(dir, { ...options, signal: stop.signal })
+  // settled below on every path; until then a rejection must not count as unhandled
+  hashing.catch(() => {})
+  try {
+    const previous = await previousLayer(repo, tag)
+    const expected = previous?.annotations?.[ORAS_DIGEST]
+    if (!previous || !expected || previous.annotations?.[ORAS_TITLE] !== title) return undefined
+    const [hashed, exists] = await Promise.all([hashing, repo.blobExists(previous.digest)])
+    if (hashed.uncompressedDigest !== expected) {
+      core.info(`${tag} holds other content (${expected}): packing anew`)
+      return undefined
+    }
+    if (!exists) return undefined
+    core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest}`)
+    return previous
+  } finally {
+    // no file stays open and no read competes with the pack that may follow
+    stop.abort()
+    await hashing.catch(() => {})
   }
-  if (!(await repo.blobExists(previous.digest))) return undefined
-  core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest}`)
-  return previous
 }
 
 async function previousLayer(repo: Repository, tag: string): Promise<Descriptor | undefined> {

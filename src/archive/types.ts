@@ -25,7 +25,10 @@ export interface PackResult {
 }
 
 // what digestDirectory needs: the tar's shape, nothing about compression
-export type DigestOptions = Omit<PackOptions, 'compression' | 'level'>
+export interface DigestOptions extends Omit<PackOptions, 'compression' | 'level'> {
+  // stops the digest (which then rejects with the signal's reason)
+  signal?: AbortSignal
+}
 
 export type TarDigest = Pick<PackResult, 'uncompressedDigest' | 'uncompressedSize' | 'files'>
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { digestDirectory, packDirectoryToFile } from '../../../src/archive/pack.js'
 import { addHardLink, buildTree, tempDir } from './tree.js'
@@ -43,5 +43,24 @@ describe('digestDirectory', () => {
     )
     writeFileSync(path.join(source, 'README.md'), '# hello!\n')
     expect((await digestDirectory(source, {})).uncompressedDigest).not.toBe(before.uncompressedDigest)
+  })
+
+  it('lets timers run while it hashes, and stops with the reason once aborted', async () => {
+    const source = path.join(tempDir(), 'src')
+    mkdirSync(source)
+    writeFileSync(path.join(source, 'big.bin'), randomBytes(20 * 1024 * 1024))
+    let ticks = 0
+    const timer = setInterval(() => ticks++, 0)
+    try {
+      await digestDirectory(source, {})
+    } finally {
+      clearInterval(timer)
+    }
+    expect(ticks).toBeGreaterThan(0)
+
+    const stop = new AbortController()
+    const reason = new Error('the tag holds nothing to compare with')
+    setImmediate(() => stop.abort(reason))
+    await expect(digestDirectory(source, { signal: stop.signal })).rejects.toBe(reason)
   })
 })
