@@ -1,8 +1,18 @@
-import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { BufferPool } from './buffer-pool.js'
 
-const zstdCompress = promisify(zlib.zstdCompress) as (buf: Buffer, o: zlib.ZstdOptions) => Promise<Buffer>
+// One frame's compressed bytes, as zstd handed them out: zlib.zstdCompress would join them into
+// one buffer on the main thread, which cost 0.4 s of a 256 MiB pack (Buffer.concat, measured).
+function compressFrame(frame: Buffer, o: zlib.ZstdOptions): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    const zstd = zlib.createZstdCompress(o)
+    zstd.on('data', (part: Buffer) => parts.push(part))
+    zstd.once('end', () => resolve(parts))
+    zstd.once('error', reject)
+    zstd.end(frame)
+  })
+}
 
 // 4 MiB frames: twice zstd's 2 MiB window at level 3, so cutting the stream costs almost nothing:
 // on 24 MB of source text, 1 MiB frames came out 3.9% larger than one stream, 2 MiB 1.6%, 4 MiB
@@ -24,7 +34,7 @@ export class ParallelZstd {
   // where the incoming chunks come from: each goes back once copied into a frame
   readonly #input: BufferPool | undefined
   readonly #frames = new BufferPool(ZSTD_FRAME_SIZE, 8)
-  readonly #inFlight: { frame: Buffer; result: Promise<Buffer> }[] = []
+  readonly #inFlight: { frame: Buffer; result: Promise<Buffer[]> }[] = []
   #frame: Buffer
   #fill = 0
 
@@ -65,7 +75,7 @@ export class ParallelZstd {
   }
 
   async #submit(frame: Buffer): Promise<void> {
-    const result = zstdCompress(frame, {
+    const result = compressFrame(frame, {
       params: { [zlib.constants.ZSTD_c_compressionLevel]: this.#level },
       // records the frame's size in its header, and lets zstd size its tables for the last, short one
       pledgedSrcSize: frame.length,
@@ -79,9 +89,9 @@ export class ParallelZstd {
   }
 
   async #writeOldest(): Promise<void> {
-    const { frame, result } = this.#inFlight.shift() as { frame: Buffer; result: Promise<Buffer> }
-    const bytes = await result
+    const { frame, result } = this.#inFlight.shift() as { frame: Buffer; result: Promise<Buffer[]> }
+    const parts = await result
     this.#frames.release(frame)
-    await this.#emit(bytes)
+    for (const part of parts) await this.#emit(part)
   }
 }
