@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6243:
+/***/ 1582:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29407,20 +29407,26 @@ const CREATE_FLAGS = external_node_fs_.constants.O_WRONLY | external_node_fs_.co
 // about the staging tree, so no check depends on the filesystem's answer to a race.
 // Synchronous writes, as GNU tar does: a thread-pool round trip per open/write/close costs more
 // than the syscall, and gunzip keeps running on the pool meanwhile.
-// Files get the extraction time as mtime: the archive's is a fixed value chosen for
-// reproducibility, and build tools comparing mtimes must see restored files as new.
+// Files get the extraction time as mtime unless restoreMtimes: a pushed layer's is a fixed value
+// chosen for reproducibility, and build tools comparing mtimes must see pulled files as new; a
+// cache holds real mtimes, which build tools compare with their own records (as actions/cache).
 class staging_writer_StagingWriter {
     #root;
     #stripPrefix;
+    #restoreMtimes;
     #kinds = new Map();
     // directories whose archive mode lacks owner rwx: applied once everything is in place
     directoryModes = new Map();
+    // with restoreMtimes, each directory's archive mtime: applied once nothing more goes into it
+    directoryMtimes = new Map();
     #fd;
+    #mtime;
     #current = '';
     files = 0;
-    constructor(root, stripPrefix) {
+    constructor(root, o = {}) {
         this.#root = root;
-        this.#stripPrefix = stripPrefix;
+        this.#stripPrefix = o.stripPrefix;
+        this.#restoreMtimes = o.restoreMtimes ?? false;
     }
     entry(entry) {
         const relative = safeRelativePath(entry.path, this.#stripPrefix);
@@ -29433,12 +29439,15 @@ class staging_writer_StagingWriter {
         this.#makeParents(entry.path, relative);
         const target = path.join(this.#root, relative);
         const mode = entry.mode & 0o777;
+        const mtime = this.#restoreMtimes ? entry.mtime : undefined;
         if (entry.kind === 'directory') {
-            if (this.#kinds.get(relative) === 'directory')
-                return this.#rememberMode(relative, mode);
-            this.#clear(entry.path, relative, target);
-            mkdirSync(target, { mode: mode | 0o700 });
-            this.#kinds.set(relative, 'directory');
+            if (this.#kinds.get(relative) !== 'directory') {
+                this.#clear(entry.path, relative, target);
+                mkdirSync(target, { mode: mode | 0o700 });
+                this.#kinds.set(relative, 'directory');
+            }
+            if (mtime !== undefined)
+                this.directoryMtimes.set(relative, mtime);
             return this.#rememberMode(relative, mode);
         }
         this.#clear(entry.path, relative, target);
@@ -29446,11 +29455,15 @@ class staging_writer_StagingWriter {
         switch (entry.kind) {
             case 'file':
                 this.#fd = openSync(target, CREATE_FLAGS, mode);
+                this.#mtime = mtime;
                 this.#kinds.set(relative, 'file');
                 return;
             case 'symlink':
                 // a symlink may point anywhere: it is never followed while extracting or merging
                 symlinkSync(entry.linkpath, target);
+                // the link's own times (lutimes does not follow it)
+                if (mtime !== undefined)
+                    lutimesSync(target, mtime, mtime);
                 this.#kinds.set(relative, 'symlink');
                 return;
             case 'hardlink': {
@@ -29476,6 +29489,9 @@ class staging_writer_StagingWriter {
             return;
         const fd = this.#fd;
         this.#fd = undefined;
+        // after the last write, which would set it to now; a hard link to this file shares it
+        if (this.#mtime !== undefined)
+            futimesSync(fd, this.#mtime, this.#mtime);
         closeSync(fd);
     }
     // after an error: the staging folder is about to be removed, but not with a file still open
@@ -29670,6 +29686,7 @@ class tar_reader_TarReader {
             kind,
             mode: (header.mode ?? 0o644) & 0o7777,
             size: kind === 'file' ? size : 0,
+            mtime: header.mtime ? header.mtime.getTime() / 1000 : undefined,
         };
         if (kind === 'symlink' || kind === 'hardlink') {
             entry.linkpath = this.#ex?.linkpath ?? header.linkpath;
@@ -29768,7 +29785,7 @@ async function extract_extractToDirectory(source, dest, o) {
     let writer;
     try {
         staging = makeStagingDirectory(target);
-        writer = new StagingWriter(staging, o.stripPrefix);
+        writer = new StagingWriter(staging, { stripPrefix: o.stripPrefix, restoreMtimes: o.restoreMtimes });
         const reader = new TarReader(writer);
         const hash = expected ? createHash(expected.algorithm) : undefined;
         const consume = async (stream) => {
@@ -29797,6 +29814,7 @@ async function extract_extractToDirectory(source, dest, o) {
             mergeInto(staging, target);
             rmSync(staging, { recursive: true, force: true });
         }
+        restoreDirectoryMtimes(target, writer.directoryMtimes);
         restoreDirectoryModes(target, writer.directoryModes);
         return { files: writer.files, uncompressedSize: reader.bytes };
     }
@@ -29853,6 +29871,12 @@ function restoreDirectoryModes(root, modes) {
         const directory = path.join(root, relative);
         chmodSync(directory, statSync(directory).mode & modes.get(relative));
     }
+}
+// Last, since adding an entry to a directory sets its mtime: the merge's renames into an existing
+// directory of dest included. Order does not matter among them, as none is written to any more.
+function restoreDirectoryMtimes(root, mtimes) {
+    for (const [relative, mtime] of mtimes)
+        utimesSync(path.join(root, relative), mtime, mtime);
 }
 
 ;// CONCATENATED MODULE: ./src/action/logger.ts
@@ -30903,7 +30927,7 @@ function platform_choosePlatform(manifests, platform = process.platform, arch = 
 // per chunk made V8 run a full GC every few chunks under external-memory pressure (30 mark-compacts
 // and ~0.5 s of a 256 MiB pack) and let RSS grow with garbage not yet collected; recycling keeps
 // the live set at the handful of chunks in flight.
-class BufferPool {
+class buffer_pool_BufferPool {
     #size;
     #free = [];
     #max;
@@ -30982,7 +31006,7 @@ const deflateRaw = (0,external_node_util_.promisify)((external_node_zlib_default
 // 1 MiB chunks: large enough that priming each one with its predecessor's last 32 KiB costs nothing
 // measurable in size (our layer is 0.8% smaller than `gzip -6` on the benchmark tree), small
 // enough that both cores stay busy on a small tree.
-const GZIP_CHUNK_SIZE = 1 << 20;
+const parallel_gzip_GZIP_CHUNK_SIZE = 1 << 20;
 // deflate's window: a chunk primed with this much of the previous one compresses as if unsplit
 const DEFLATE_WINDOW = 32 * 1024;
 // gzip header (RFC 1952) written by hand so it is the same on every platform: no name, mtime 0,
@@ -31025,26 +31049,26 @@ class ParallelGzip {
     #crc = 0;
     #size = 0;
     #started = false;
-    constructor(level, concurrency, emit, input = new BufferPool(GZIP_CHUNK_SIZE)) {
+    constructor(level, concurrency, emit, input = new buffer_pool_BufferPool(parallel_gzip_GZIP_CHUNK_SIZE)) {
         this.#level = level;
         this.#concurrency = Math.max(1, concurrency);
         this.#emit = emit;
         this.#input = input;
-        this.#stored = new BufferPool(storedSize(GZIP_CHUNK_SIZE));
+        this.#stored = new buffer_pool_BufferPool(storedSize(parallel_gzip_GZIP_CHUNK_SIZE));
         this.#chunk = input.get();
     }
     // Takes ownership of `data` when it is exactly one chunk (what TarWriter hands over, from the
     // same pool), else copies it.
     async write(data) {
-        if (this.#fill === 0 && data.length === GZIP_CHUNK_SIZE)
+        if (this.#fill === 0 && data.length === parallel_gzip_GZIP_CHUNK_SIZE)
             return this.#submit(data, false);
         let offset = 0;
         while (offset < data.length) {
-            const take = Math.min(GZIP_CHUNK_SIZE - this.#fill, data.length - offset);
+            const take = Math.min(parallel_gzip_GZIP_CHUNK_SIZE - this.#fill, data.length - offset);
             data.copy(this.#chunk, this.#fill, offset, offset + take);
             this.#fill += take;
             offset += take;
-            if (this.#fill === GZIP_CHUNK_SIZE) {
+            if (this.#fill === parallel_gzip_GZIP_CHUNK_SIZE) {
                 const full = this.#chunk;
                 this.#chunk = this.#input.get();
                 this.#fill = 0;
@@ -31106,13 +31130,103 @@ class ParallelGzip {
     }
 }
 
+;// CONCATENATED MODULE: ./src/archive/parallel-zstd.ts
+
+
+// One frame's compressed bytes, as zstd handed them out: zlib.zstdCompress would join them into
+// one buffer on the main thread, which cost 0.4 s of a 256 MiB pack (Buffer.concat, measured).
+function compressFrame(frame, o) {
+    return new Promise((resolve, reject) => {
+        const parts = [];
+        const zstd = external_node_zlib_default().createZstdCompress(o);
+        zstd.on('data', (part) => parts.push(part));
+        zstd.once('end', () => resolve(parts));
+        zstd.once('error', reject);
+        zstd.end(frame);
+    });
+}
+// 4 MiB frames: twice zstd's 2 MiB window at level 3, so cutting the stream costs almost nothing:
+// on 24 MB of source text, 1 MiB frames came out 3.9% larger than one stream, 2 MiB 1.6%, 4 MiB
+// 0.1%; on the 256 MiB benchmark tree every size from 1 to 16 MiB was within 0.1% of one stream.
+const ZSTD_FRAME_SIZE = 4 << 20;
+// zstd's own threads (ZSTD_c_nbWorkers >= 1) are not an option: on Node 24.21 they cut the stream
+// short (`zstd -t`: premature end) on a 256 MiB tree in 3 of 4 runs, and on a plain 270 MiB stream
+// of text and random chunks without any of our code (like nodejs/node#59899). Instead, as
+// ParallelGzip does for gzip, the stream is cut into fixed-size pieces, each compressed on the
+// libuv thread pool as an independent zstd frame, and the frames are written in order. The format
+// allows any number of frames one after another (RFC 8878 3.1) and every decoder (`zstd -d`, Node's
+// createZstdDecompress, tar --zstd) reads them as one stream. The cut points depend only on the
+// bytes, so the output is the same for any core count.
+class ParallelZstd {
+    #level;
+    #concurrency;
+    #emit;
+    // where the incoming chunks come from: each goes back once copied into a frame
+    #input;
+    #frames = new buffer_pool_BufferPool(ZSTD_FRAME_SIZE, 8);
+    #inFlight = [];
+    #frame;
+    #fill = 0;
+    constructor(level, concurrency, emit, input) {
+        this.#level = level;
+        this.#concurrency = Math.max(1, concurrency);
+        this.#emit = emit;
+        this.#input = input;
+        this.#frame = this.#frames.get();
+    }
+    // Copies `data`, then hands it back to the input pool: the caller must not read it again.
+    async write(data) {
+        let offset = 0;
+        while (offset < data.length) {
+            const take = Math.min(ZSTD_FRAME_SIZE - this.#fill, data.length - offset);
+            data.copy(this.#frame, this.#fill, offset, offset + take);
+            this.#fill += take;
+            offset += take;
+            if (this.#fill === ZSTD_FRAME_SIZE) {
+                const full = this.#frame;
+                this.#frame = this.#frames.get();
+                this.#fill = 0;
+                await this.#submit(full);
+            }
+        }
+        this.#input?.release(data);
+    }
+    async end() {
+        if (this.#fill > 0)
+            await this.#submit(this.#frame.subarray(0, this.#fill));
+        while (this.#inFlight.length > 0)
+            await this.#writeOldest();
+    }
+    async #submit(frame) {
+        const result = compressFrame(frame, {
+            params: { [(external_node_zlib_default()).constants.ZSTD_c_compressionLevel]: this.#level },
+            // records the frame's size in its header, and lets zstd size its tables for the last, short one
+            pledgedSrcSize: frame.length,
+            // one or two output buffers per frame instead of hundreds at the default 16 KiB
+            chunkSize: 1 << 20,
+        });
+        // a rejection is awaited below in order; until then keep it from counting as unhandled
+        result.catch(() => { });
+        this.#inFlight.push({ frame, result });
+        while (this.#inFlight.length >= this.#concurrency)
+            await this.#writeOldest();
+    }
+    async #writeOldest() {
+        const { frame, result } = this.#inFlight.shift();
+        const parts = await result;
+        this.#frames.release(frame);
+        for (const part of parts)
+            await this.#emit(part);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/compressor.ts
 
 
 
-
 const DEFAULT_LEVEL = { gzip: 6, zstd: 3, none: 0 };
-// `pool` is where the TarWriter's chunks come from: the gzip compressor hands them back for reuse.
+// `pool` is where the TarWriter's chunks come from: the gzip and zstd compressors hand them back
+// for reuse.
 function createCompressor(compression, level, sink, pool) {
     const cores = (0,external_node_os_.availableParallelism)();
     switch (compression) {
@@ -31121,35 +31235,13 @@ function createCompressor(compression, level, sink, pool) {
             // reads and hashes the next chunk; the pool's other threads stay free for file reads
             return new ParallelGzip(level ?? DEFAULT_LEVEL.gzip, cores + 1, (bytes, onWritten) => sink.write(bytes, onWritten), pool);
         case 'zstd':
-            return zstdCompressor(level ?? DEFAULT_LEVEL.zstd, cores, sink);
+            // independent frames on the pool, as for gzip: see ParallelZstd for why not zstd's threads.
+            // One 4 MiB frame per core: a third in flight packed the 256 MiB tree no faster (1.6 s
+            // either way) and peaked 10-25 MB higher.
+            return new ParallelZstd(level ?? DEFAULT_LEVEL.zstd, cores, (bytes) => sink.write(bytes), pool);
         case 'none':
             return { write: (chunk) => sink.write(chunk), end: async () => { } };
     }
-}
-function zstdCompressor(level, cores, sink) {
-    const zstd = external_node_zlib_default().createZstdCompress({
-        params: {
-            [(external_node_zlib_default()).constants.ZSTD_c_compressionLevel]: level,
-            // zstd's multithreaded output is the same for any worker count >= 1, so it stays
-            // reproducible across runners with different core counts
-            [(external_node_zlib_default()).constants.ZSTD_c_nbWorkers]: Math.max(1, cores),
-        },
-    });
-    const drained = (async () => {
-        for await (const chunk of zstd)
-            await sink.write(chunk);
-    })();
-    drained.catch(() => { });
-    return {
-        async write(chunk) {
-            if (!zstd.write(chunk))
-                await Promise.race([(0,external_node_events_.once)(zstd, 'drain'), drained]);
-        },
-        async end() {
-            zstd.end();
-            await drained;
-        },
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/archive/output-sink.ts
@@ -31202,6 +31294,7 @@ class OutputSink {
 const tar_writer_BLOCK = 512;
 // largest size the octal header field holds (8 GiB - 1): beyond it the size also goes into PAX
 const OCTAL_SIZE_LIMIT = 8 ** 11;
+const EPOCH = new Date(0);
 // Writes the tar stream of an already sorted tree with node-tar's Header and Pax encoders, reading
 // file contents with synchronous reads straight into the outgoing chunk. node-tar's own Pack does
 // a thread-pool round trip per open/read/close: on a 2-core runner that made packing a 256 MiB
@@ -31222,25 +31315,25 @@ class TarWriter {
     // ORAS's layers open with the title directory's own entry
     async writePrefixDirectory() {
         if (this.#o.prefix)
-            await this.#header({ path: `${this.#o.prefix}/`, type: 'Directory', mode: 0o755, size: 0 });
+            await this.#header({ path: `${this.#o.prefix}/`, type: 'Directory', mode: 0o755, size: 0 }, undefined);
     }
     async write(entry) {
         const name = this.#o.prefix ? `${this.#o.prefix}/${entry.relative}` : entry.relative;
         const absolute = external_node_path_default().join(this.#o.root, entry.relative);
         const mode = this.#o.mode(entry);
         if (entry.kind === 'directory')
-            return this.#header({ path: `${name}/`, type: 'Directory', mode, size: 0 });
+            return this.#header({ path: `${name}/`, type: 'Directory', mode, size: 0 }, entry);
         if (entry.kind === 'symlink') {
             const linkpath = (0,external_node_fs_.readlinkSync)(absolute);
-            return this.#header({ path: name, type: 'SymbolicLink', linkpath, mode, size: 0 });
+            return this.#header({ path: name, type: 'SymbolicLink', linkpath, mode, size: 0 }, entry);
         }
         if (entry.inode !== undefined) {
             const first = this.#links.get(entry.inode);
             if (first !== undefined)
-                return this.#header({ path: name, type: 'Link', linkpath: first, mode, size: 0 });
+                return this.#header({ path: name, type: 'Link', linkpath: first, mode, size: 0 }, entry);
             this.#links.set(entry.inode, name);
         }
-        await this.#header({ path: name, type: 'File', mode, size: entry.size });
+        await this.#header({ path: name, type: 'File', mode, size: entry.size }, entry);
         await this.#body(absolute, entry.size);
     }
     // two zero blocks end the archive, and nothing after them: Go's archive/tar (ORAS) pads no
@@ -31250,15 +31343,21 @@ class TarWriter {
         if (this.#fill > 0)
             await this.#o.emit(this.#chunk.subarray(0, this.#fill));
     }
-    async #header(data) {
-        const full = { ...data, uid: 0, gid: 0, uname: '', gname: '', mtime: this.#o.mtime };
+    #mtimeOf(entry) {
+        if (this.#o.mtime !== 'preserve')
+            return this.#o.mtime;
+        return entry ? new Date(entry.mtime * 1000) : EPOCH;
+    }
+    async #header(data, entry) {
+        const mtime = this.#mtimeOf(entry);
+        const full = { ...data, uid: 0, gid: 0, uname: '', gname: '', mtime };
         // encode once into a scratch block to learn whether the names need a PAX record first
         const header = new F(full);
         const block = Buffer.alloc(tar_writer_BLOCK);
         const needPax = header.encode(block, 0);
         if (needPax) {
             const size = (data.size ?? 0) >= OCTAL_SIZE_LIMIT ? data.size : undefined;
-            const pax = new ft({ path: data.path, linkpath: data.linkpath, size, mtime: this.#o.mtime }).encode();
+            const pax = new ft({ path: data.path, linkpath: data.linkpath, size, mtime }).encode();
             await this.#append(pax);
         }
         await this.#append(block);
@@ -31349,7 +31448,13 @@ function visit(dirAbsolute, dirRelative, includeGit, out) {
         if (kind === undefined)
             continue;
         const relative = dirRelative === '' ? name : `${dirRelative}/${name}`;
-        const entry = { relative, kind, mode: stat.mode, size: kind === 'file' ? stat.size : 0 };
+        const entry = {
+            relative,
+            kind,
+            mode: stat.mode,
+            size: kind === 'file' ? stat.size : 0,
+            mtime: Math.floor(stat.mtimeMs / 1000),
+        };
         if (kind === 'file' && stat.nlink > 1)
             entry.inode = `${stat.dev}:${stat.ino}`;
         out.push(entry);
@@ -31368,7 +31473,10 @@ function visit(dirAbsolute, dirRelative, includeGit, out) {
 
 
 
-const EPOCH = new Date(0);
+const pack_EPOCH = new Date(0);
+// chunks between two turns of the event loop in digestDirectory: 8 MiB, ~15 ms of reading and
+// hashing, so a response waits no longer than that and 256 MiB costs 32 turns
+const YIELD_EVERY = 8;
 // Modes as git records them, so umask and the packing user never change the digest: a file is 0755
 // when its owner may execute it, else 0644; directories and symlinks 0755 (a symlink's own mode is
 // never used). setuid, setgid, sticky and group/other write bits never travel.
@@ -31380,39 +31488,15 @@ function normalizedMode({ kind, mode }) {
 // Packs `dir` into a reproducible tar (sorted entries, fixed mtime, uid/gid 0 without names,
 // normalised modes, PAX for long or non-ASCII names, symlinks and in-tree hard links as links),
 // compresses it and writes it to `out`, which it ends. Digests and sizes come from the same pass.
-async function pack_packDirectory(dir, out, o) {
+async function packDirectory(dir, out, o) {
     const sink = new OutputSink(out);
     try {
-        const tree = listTree(dir, o.includeGit ?? false);
-        const pool = new BufferPool(GZIP_CHUNK_SIZE);
+        const pool = new buffer_pool_BufferPool(parallel_gzip_GZIP_CHUNK_SIZE);
         const compressor = createCompressor(o.compression, o.level, sink, pool);
-        const uncompressed = (0,external_node_crypto_.createHash)('sha256');
-        let uncompressedSize = 0;
-        const writer = new TarWriter({
-            root: dir,
-            prefix: o.prefix,
-            mtime: o.mtime ?? EPOCH,
-            mode: normalizedMode,
-            pool,
-            emit: (chunk) => {
-                uncompressed.update(chunk);
-                uncompressedSize += chunk.length;
-                return compressor.write(chunk);
-            },
-        });
-        await writer.writePrefixDirectory();
-        for (const entry of tree)
-            await writer.write(entry);
-        await writer.end();
+        const tar = await writeTar(dir, o, pool, (chunk) => compressor.write(chunk));
         await compressor.end();
         const { digest, size } = await sink.end();
-        return {
-            digest,
-            size,
-            uncompressedDigest: `sha256:${uncompressed.digest('hex')}`,
-            uncompressedSize,
-            files: tree.filter((e) => e.kind !== 'directory').length,
-        };
+        return { digest, size, ...tar };
     }
     catch (error) {
         // the rejection reports the error; `out` is destroyed with it, as pipeline() would (the sink
@@ -31421,10 +31505,53 @@ async function pack_packDirectory(dir, out, o) {
         throw error;
     }
 }
+// The digest and size of the tar packDirectory would write for the same options, without writing
+// or compressing it: one sha256 over the bytes as they are produced, through one reused chunk.
+// Cheap enough (a 256 MiB tree in ~0.5 s) to tell whether a tree changed since its last push.
+// It lets the event loop run every few MiB, so the caller's requests progress meanwhile, and stops
+// there with the signal's reason once `o.signal` is aborted.
+async function pack_digestDirectory(dir, o) {
+    const pool = new BufferPool(GZIP_CHUNK_SIZE, 1);
+    let chunks = 0;
+    return writeTar(dir, o, pool, async (chunk) => {
+        pool.release(chunk);
+        if (++chunks % YIELD_EVERY !== 0)
+            return;
+        await new Promise((resolve) => setImmediate(resolve));
+        o.signal?.throwIfAborted();
+    });
+}
+// Writes the tar of `dir` to `emit` (which owns each chunk, from `pool`), hashing it on the way.
+async function writeTar(dir, o, pool, emit) {
+    const tree = listTree(dir, o.includeGit ?? false);
+    const uncompressed = (0,external_node_crypto_.createHash)('sha256');
+    let uncompressedSize = 0;
+    const writer = new TarWriter({
+        root: dir,
+        prefix: o.prefix,
+        mtime: o.mtime ?? pack_EPOCH,
+        mode: normalizedMode,
+        pool,
+        emit: (chunk) => {
+            uncompressed.update(chunk);
+            uncompressedSize += chunk.length;
+            return emit(chunk);
+        },
+    });
+    await writer.writePrefixDirectory();
+    for (const entry of tree)
+        await writer.write(entry);
+    await writer.end();
+    return {
+        uncompressedDigest: `sha256:${uncompressed.digest('hex')}`,
+        uncompressedSize,
+        files: tree.filter((e) => e.kind !== 'directory').length,
+    };
+}
 // The caller uploads from the file (and may re-read it for a retry); a failed pack leaves no file.
 async function pack_packDirectoryToFile(dir, file, o) {
     try {
-        return await pack_packDirectory(dir, (0,external_node_fs_.createWriteStream)(file), o);
+        return await packDirectory(dir, (0,external_node_fs_.createWriteStream)(file), o);
     }
     catch (error) {
         await (0,external_node_fs_promises_namespaceObject.rm)(file, { force: true });
@@ -31601,26 +31728,37 @@ async function putManifestTags(repo, manifest, tags) {
 /**
  * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
  * it again. When the first tag already names one of our directory manifests, hash the tree's tar
- * without compressing it (several times faster) and compare with that layer's uncompressed
- * digest: equal, and the registry still has the layer, means the layer is reused as it is.
+ * without writing or compressing it (several times faster) and compare with that layer's
+ * uncompressed digest: equal, and the registry still has the layer, means the layer is reused as
+ * it is. The hashing starts at once, while the registry answers, and stops if there is nothing to
+ * compare with: the requests cost no time of their own on a re-push, and the hashing next to none
+ * on a first push.
  */
 async function unchangedLayer(repo, tag, dir, title, options) {
-    const previous = await previousLayer(repo, tag);
-    const expected = previous?.annotations?.[push_ORAS_DIGEST];
-    if (!previous || !expected || previous.annotations?.[push_ORAS_TITLE] !== title)
-        return undefined;
-    const hashed = await packDirectory(dir, new Writable({ write: (_chunk, _encoding, done) => done() }), {
-        compression: 'none',
-        ...options,
-    });
-    if (hashed.uncompressedDigest !== expected) {
-        core.info(`${tag} holds other content (${expected}): packing anew`);
-        return undefined;
+    const stop = new AbortController();
+    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
+    // settled below on every path; until then a rejection must not count as unhandled
+    hashing.catch(() => { });
+    try {
+        const previous = await previousLayer(repo, tag);
+        const expected = previous?.annotations?.[push_ORAS_DIGEST];
+        if (!previous || !expected || previous.annotations?.[push_ORAS_TITLE] !== title)
+            return undefined;
+        const [hashed, exists] = await Promise.all([hashing, repo.blobExists(previous.digest)]);
+        if (hashed.uncompressedDigest !== expected) {
+            core.info(`${tag} holds other content (${expected}): packing anew`);
+            return undefined;
+        }
+        if (!exists)
+            return undefined;
+        core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest}`);
+        return previous;
     }
-    if (!(await repo.blobExists(previous.digest)))
-        return undefined;
-    core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest}`);
-    return previous;
+    finally {
+        // no file stays open and no read competes with the pack that may follow
+        stop.abort();
+        await hashing.catch(() => { });
+    }
 }
 async function previousLayer(repo, tag) {
     try {
@@ -31814,7 +31952,11 @@ async function restoreFromRegistry(repo, match, inputs) {
             const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
             // fetchBlob checks the layer's digest as it streams; the tar's own digest, from the same
             // manifest, would add no trust and cost a second hash of every restored byte
-            const result = await extractToDirectory(source, inputs.path, { compression: 'zstd' });
+            // a cache keeps the saved mtimes, as actions/cache's tar does: build tools compare them
+            const result = await extractToDirectory(source, inputs.path, {
+                compression: 'zstd',
+                restoreMtimes: true,
+            });
             progress.done();
             core.info(`Cache restored from ${how} ${match.key} (${scope}): ${result.files} files, ` +
                 `${formatBytes(result.uncompressedSize)} into ${inputs.path} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -32096,9 +32238,11 @@ async function saveCache(inputs, state, now = () => new Date()) {
     }
 }
 // zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.
+// Each entry keeps its mtime, as actions/cache's tar does: make, cargo and friends judge what is
+// stale by comparing them with their own records.
 async function pack(dir, file, includeGit) {
     const started = Date.now();
-    const packed = await pack_packDirectoryToFile(dir, file, { compression: 'zstd', includeGit });
+    const packed = await pack_packDirectoryToFile(dir, file, { compression: 'zstd', includeGit, mtime: 'preserve' });
     lib_core/* info */.pq(`Packed ${packed.files} files, ${format_formatBytes(packed.uncompressedSize)} -> ${format_formatBytes(packed.size)} ` +
         `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
@@ -32150,6 +32294,7 @@ function readCacheState() {
 
 
 
+
 /** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
 class InputError extends Error {
     input;
@@ -32187,7 +32332,7 @@ function parseInputs(read, env, notice = () => { }) {
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
     const { registry, repository } = readRepository(read('repository').trim(), mode, env);
     const pathInput = read('path').trim();
-    const dir = external_node_path_default().resolve(workspace, pathInput || (mode === 'pull' ? '.' : ''));
+    const dir = external_node_path_default().resolve(workspace, expandHome(pathInput, env) || (mode === 'pull' ? '.' : ''));
     if (mode !== 'pull' && !pathInput)
         throw new InputError('path', `is required in ${mode} mode`);
     if (mode === 'push')
@@ -32234,7 +32379,21 @@ function parseInputs(read, env, notice = () => { }) {
         restoreKeys,
         lookupOnly: readBoolean('lookup-only', read('lookup-only')),
         failOnCacheMiss: readBoolean('fail-on-cache-miss', read('fail-on-cache-miss')),
+        cacheScope: readCacheScope(read('cache-scope').trim()),
+        cacheUpdate: readBoolean('cache-update', read('cache-update')),
     };
+}
+/** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
+function expandHome(value, env) {
+    if (value !== '~' && !value.startsWith('~/'))
+        return value;
+    return external_node_path_default().join(env.HOME || external_node_os_default().homedir(), value.slice(1));
+}
+function readCacheScope(value) {
+    if (value && !/^[A-Za-z0-9._/-]{1,100}$/.test(value)) {
+        throw new InputError('cache-scope', `'${value}' is not up to 100 of [A-Za-z0-9._/-]`);
+    }
+    return value;
 }
 function oneOf(input, value, allowed) {
     if (allowed.includes(value))
@@ -32350,7 +32509,106 @@ function lines(value) {
         .filter(Boolean);
 }
 
+;// CONCATENATED MODULE: ./src/action/summary.ts
+
+
+/** The `uses:` line that calls this very action, as the runner told us where it came from. */
+function usesLine(env) {
+    const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action';
+    const ref = env.GITHUB_ACTION_REF || 'v1';
+    return `${repo}@${ref}`;
+}
+function rate(bytes, seconds) {
+    return `${formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
+}
+/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
+function summary_pushSummary(result, target, env = process.env) {
+    const rows = [
+        ['Reference', `\`${result.ref}\``],
+        ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
+        ['Digest', `\`${result.digest}\``],
+    ];
+    if (result.files !== undefined)
+        rows.push(['Files', String(result.files)]);
+    if (result.uncompressedSize) {
+        rows.push([
+            'Size',
+            `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
+        ]);
+    }
+    else {
+        rows.push(['Size', formatBytes(result.size)]);
+    }
+    rows.push([
+        'Uploaded',
+        result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded),
+    ]);
+    rows.push([
+        'Time',
+        `${result.seconds.toFixed(1)} s (${rate(result.uploaded || result.size, result.seconds)})`,
+    ]);
+    if (result.url)
+        rows.push(['Package', result.url]);
+    const image = `${target.registry}/${target.repository}`;
+    const tag = result.tags[0] ?? result.digest;
+    let text = `## Pushed ${image}\n\n${table(rows)}\n### Use it\n\nIn a later job:\n\n`;
+    text += '```yaml\n';
+    text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n    path: out\n`;
+    text += '```\n\nWith ORAS:\n\n```sh\n';
+    text += `oras pull ${image}:${tag}\n`;
+    text += '```\n';
+    if (target.registry === 'ghcr.io' && result.layerDigest) {
+        text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n';
+        text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`;
+        text += `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${target.repository}/blobs/${result.layerDigest} | tar -xz\n`;
+        text += '```\n';
+    }
+    return text;
+}
+function summary_pullSummary(result, reference) {
+    const rows = [
+        ['Reference', `\`${reference}\``],
+        ['Digest', `\`${result.digest}\``],
+        ['Path', `\`${result.path}\``],
+        ['Files', String(result.files)],
+        ['Downloaded', formatBytes(result.size)],
+        ['Time', `${result.seconds.toFixed(1)} s (${rate(result.size, result.seconds)})`],
+    ];
+    return `## Pulled ${reference}\n\n${table(rows)}`;
+}
+/** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
+function summary_cacheRestoreSummary(o) {
+    const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-';
+    const rows = [
+        ['Key', `\`${o.key}\``],
+        [
+            'Matched',
+            o.matchedKey
+                ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
+                : 'nothing: the post step saves',
+        ],
+        ['Store', store],
+        ['Path', `\`${o.path}\``],
+    ];
+    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${table(rows)}`;
+}
+function table(rows) {
+    return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
+}
+/** Best effort: a summary that cannot be written warns and never fails the step. */
+async function summary_writeSummary(markdown) {
+    try {
+        if (!process.env.GITHUB_STEP_SUMMARY)
+            return;
+        await core.summary.addRaw(markdown, true).write();
+    }
+    catch (error) {
+        core.warning(`Could not write the job summary: ${error.message}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/action/cache.ts
+
 
 
 
@@ -32359,13 +32617,19 @@ function lines(value) {
 
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
 async function cache_restoreCacheStep(inputs, env = process.env) {
-    const options = inputs;
-    const scopes = cacheScopes(readRefContext(env), options.cacheScope || undefined);
+    const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined);
     core.setOutput('cache-primary-key', inputs.key);
     const outcome = await restoreCache(inputs, scopes.restore);
     const hit = outcome.matchedKey === inputs.key;
     core.setOutput('cache-hit', String(hit));
     core.setOutput('cache-matched-key', outcome.matchedKey);
+    await writeSummary(cacheRestoreSummary({
+        ...outcome,
+        key: inputs.key,
+        hit,
+        where: `${inputs.registry}/${inputs.repository}`,
+        path: inputs.path,
+    }));
     saveCacheState({
         key: inputs.key,
         path: inputs.path,
@@ -32374,7 +32638,7 @@ async function cache_restoreCacheStep(inputs, env = process.env) {
         hit,
         source: outcome.source,
         registryFailed: outcome.registryFailed,
-        update: options.cacheUpdate ?? false,
+        update: inputs.cacheUpdate,
     });
     if (outcome.matchedKey)
         return;
@@ -33074,88 +33338,6 @@ async function layout_pullOciLayout(inputs) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/action/summary.ts
-
-
-/** The `uses:` line that calls this very action, as the runner told us where it came from. */
-function usesLine(env) {
-    const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action';
-    const ref = env.GITHUB_ACTION_REF || 'v1';
-    return `${repo}@${ref}`;
-}
-function rate(bytes, seconds) {
-    return `${formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
-}
-/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
-function summary_pushSummary(result, target, env = process.env) {
-    const rows = [
-        ['Reference', `\`${result.ref}\``],
-        ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
-        ['Digest', `\`${result.digest}\``],
-    ];
-    if (result.files !== undefined)
-        rows.push(['Files', String(result.files)]);
-    if (result.uncompressedSize) {
-        rows.push([
-            'Size',
-            `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
-        ]);
-    }
-    else {
-        rows.push(['Size', formatBytes(result.size)]);
-    }
-    rows.push([
-        'Uploaded',
-        result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded),
-    ]);
-    rows.push([
-        'Time',
-        `${result.seconds.toFixed(1)} s (${rate(result.uploaded || result.size, result.seconds)})`,
-    ]);
-    if (result.url)
-        rows.push(['Package', result.url]);
-    const image = `${target.registry}/${target.repository}`;
-    const tag = result.tags[0] ?? result.digest;
-    let text = `## Pushed ${image}\n\n${table(rows)}\n### Use it\n\nIn a later job:\n\n`;
-    text += '```yaml\n';
-    text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n    path: out\n`;
-    text += '```\n\nWith ORAS:\n\n```sh\n';
-    text += `oras pull ${image}:${tag}\n`;
-    text += '```\n';
-    if (target.registry === 'ghcr.io' && result.layerDigest) {
-        text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n';
-        text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`;
-        text += `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${target.repository}/blobs/${result.layerDigest} | tar -xz\n`;
-        text += '```\n';
-    }
-    return text;
-}
-function summary_pullSummary(result, reference) {
-    const rows = [
-        ['Reference', `\`${reference}\``],
-        ['Digest', `\`${result.digest}\``],
-        ['Path', `\`${result.path}\``],
-        ['Files', String(result.files)],
-        ['Downloaded', formatBytes(result.size)],
-        ['Time', `${result.seconds.toFixed(1)} s (${rate(result.size, result.seconds)})`],
-    ];
-    return `## Pulled ${reference}\n\n${table(rows)}`;
-}
-function table(rows) {
-    return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
-}
-/** Best effort: a summary that cannot be written warns and never fails the step. */
-async function summary_writeSummary(markdown) {
-    try {
-        if (!process.env.GITHUB_STEP_SUMMARY)
-            return;
-        await core.summary.addRaw(markdown, true).write();
-    }
-    catch (error) {
-        core.warning(`Could not write the job summary: ${error.message}`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/action/main.ts
 
 
@@ -33228,7 +33410,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6243);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1582);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 
