@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4844:
+/***/ 5643:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28779,7 +28779,24 @@ function isIndexMediaType(mediaType) {
     return mediaType === media_types_MediaType.OciIndex || mediaType === media_types_MediaType.DockerManifestList;
 }
 
+;// CONCATENATED MODULE: ./src/oci/annotations.ts
+// Annotation keys that more than one room reads or writes: the image spec's own
+// (image-spec annotations.md) and ORAS's, whose layer convention our pushes follow so `oras pull`
+// unpacks them and our pull unpacks what `oras push DIR` published.
+const Annotation = {
+    Title: 'org.opencontainers.image.title',
+    Created: 'org.opencontainers.image.created',
+    Source: 'org.opencontainers.image.source',
+    Revision: 'org.opencontainers.image.revision',
+    RefName: 'org.opencontainers.image.ref.name',
+    // ORAS: "true" when the titled layer is a directory to unpack rather than a single file
+    OrasUnpack: 'io.deis.oras.content.unpack',
+    // ORAS: sha256 of the uncompressed tar of such a directory layer
+    OrasContentDigest: 'io.deis.oras.content.digest',
+};
+
 ;// CONCATENATED MODULE: ./src/cache/cache-annotations.ts
+
 // What marks a manifest as one of our caches, and where its key travels. The key cannot be read
 // back from the tag (a hash), so the manifest and the index entry carry it in full.
 const cache_annotations_CACHE_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.cache.v1';
@@ -28787,7 +28804,7 @@ const cache_annotations_CACHE_INDEX_ARTIFACT_TYPE = 'application/vnd.oci-artifac
 const cache_annotations_KEY_ANNOTATION = 'io.github.oci-artifact-action.cache.key';
 const cache_annotations_SCOPE_ANNOTATION = 'io.github.oci-artifact-action.cache.scope';
 // The standard annotation (image-spec annotations.md): RFC 3339 time of the save.
-const cache_annotations_CREATED_ANNOTATION = 'org.opencontainers.image.created';
+const cache_annotations_CREATED_ANNOTATION = Annotation.Created;
 // The tar's own digest, checked while extracting: the layer digest only covers the compressed bytes.
 const cache_annotations_UNCOMPRESSED_DIGEST_ANNOTATION = 'io.github.oci-artifact-action.cache.uncompressed-digest';
 
@@ -30968,6 +30985,229 @@ function choosePlatform(manifests, platform = process.platform, arch = process.a
         `set 'tag' to the digest of the one you want`);
 }
 
+;// CONCATENATED MODULE: ./src/action/pull.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`. */
+async function pullDirectory(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.tags[0];
+    const { digest, layers } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference));
+    let files = 0;
+    let size = 0;
+    await lib_core/* group */.Os('Download and extract', async () => {
+        for (const layer of layers) {
+            const result = await pullLayer(repo, layer, inputs.path);
+            files += result.files;
+            size += layer.size;
+        }
+    });
+    return { digest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 };
+}
+function openForPull(inputs) {
+    return new Repository({
+        registry: inputs.registry,
+        repository: inputs.repository,
+        credentials: inputs.credentials,
+        actions: ['pull'],
+        logger: logger_actionsLogger,
+        userAgent: userAgent(),
+    });
+}
+/** The manifest's layers; an index is narrowed to the runner's platform (or its only entry). */
+async function resolveLayers(repo, reference) {
+    const top = await repo.getManifest(reference);
+    let manifest = top;
+    if (isIndexMediaType(top.mediaType)) {
+        const index = JSON.parse(top.bytes.toString('utf8'));
+        const chosen = choosePlatform(index.manifests ?? []);
+        lib_core/* info */.pq(`${reference} is an index: using ${chosen.digest}`);
+        manifest = await repo.getManifest(chosen.digest);
+    }
+    let layers;
+    try {
+        layers = parseManifest(manifest.bytes).layers;
+    }
+    catch (error) {
+        throw new Error(`${reference} (${manifest.digest}) is not an image manifest we can extract`, {
+            cause: error,
+        });
+    }
+    if (layers.length === 0)
+        throw new Error(`${reference} (${manifest.digest}) has no layers to extract`);
+    lib_core/* info */.pq(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
+    return { digest: top.digest, layers };
+}
+/**
+ * One layer into `dest`. A tar layer is extracted (under ORAS's convention its entries sit below
+ * `<title>/`, which is stripped so the contents land in `dest`, as download-artifact does); a layer
+ * with a title but no unpack annotation, or not a tar at all, is one file saved under its title.
+ */
+async function pullLayer(repo, layer, dest) {
+    const title = layer.annotations?.[Annotation.Title];
+    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
+    const compression = tarCompression(layer.mediaType);
+    const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+    const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
+    if (compression && (unpack || !title)) {
+        const result = await extractToDirectory(source, dest, {
+            compression,
+            stripPrefix: unpack ? title : undefined,
+            expectedUncompressedDigest: layer.annotations?.[Annotation.OrasContentDigest],
+        });
+        progress.done();
+        lib_core/* info */.pq(`Extracted ${result.files} entries (${result.uncompressedSize} bytes) into ${dest}`);
+        return { files: result.files };
+    }
+    if (!title) {
+        source.destroy();
+        throw new Error(`layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`);
+    }
+    await saveFile(source, dest, title);
+    progress.done();
+    lib_core/* info */.pq(`Saved ${title} (${layer.size} bytes) into ${dest}`);
+    return { files: 1 };
+}
+/** The compression of a tar layer's media type, or undefined when the layer is not a tar. */
+function tarCompression(mediaType) {
+    if (mediaType === media_types_MediaType.LayerTarGzip || mediaType === media_types_MediaType.DockerLayerTarGzip)
+        return 'gzip';
+    if (mediaType === media_types_MediaType.LayerTarZstd)
+        return 'zstd';
+    if (mediaType === media_types_MediaType.LayerTar)
+        return 'none';
+    return undefined;
+}
+/** Writes a verified single-file layer next to dest first, then renames it into place. */
+async function saveFile(source, dest, title) {
+    if (title !== external_node_path_default().basename(title) || title === '.' || title === '..') {
+        throw new Error(`layer title '${title}' is not a plain file name: refusing to write it`);
+    }
+    const parent = external_node_path_default().dirname(dest);
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(parent, { recursive: true });
+    const partial = external_node_path_default().join(parent, `.${external_node_path_default().basename(dest)}.${title}.partial-${process.pid}`);
+    try {
+        await (0,promises_namespaceObject.pipeline)(source, (0,external_node_fs_.createWriteStream)(partial, { mode: 0o644 }));
+        await (0,external_node_fs_promises_namespaceObject.mkdir)(dest, { recursive: true });
+        await (0,external_node_fs_promises_namespaceObject.rename)(partial, external_node_path_default().join(dest, title));
+    }
+    finally {
+        await (0,external_node_fs_promises_namespaceObject.rm)(partial, { force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/cache-restore.ts
+
+
+
+
+
+
+
+
+
+/**
+ * The registry first. GitHub's cache service is asked when the registry has no exact match (it
+ * holds what jobs whose token could not push saved there) and an exact match there beats a
+ * partial one in the registry; when the registry has nothing, any match there will do.
+ * Every failure is a warning: a cache that cannot be restored is a miss, not a failed job.
+ */
+async function restoreCache(inputs, scopes) {
+    const where = `${inputs.registry}/${inputs.repository}`;
+    const repo = openForPull(inputs);
+    let match;
+    let registryFailed = false;
+    try {
+        match = await lib_core/* group */.Os(`Look up the cache in ${where}`, () => findCache(repo, { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys }, logger_actionsLogger));
+    }
+    catch (error) {
+        registryFailed = true;
+        lib_core/* warning */.$e(`Could not look up the cache in ${where}: ${errors_describeError(error)}`);
+    }
+    if (match?.exact && (await restoreFromRegistry(repo, match, inputs))) {
+        return { matchedKey: match.key, source: 'registry', registryFailed };
+    }
+    const fromGitHub = await restoreFromFallback(inputs, match ? 'exact' : 'any');
+    if (fromGitHub)
+        return { matchedKey: fromGitHub, source: 'github', registryFailed };
+    if (match && !match.exact && (await restoreFromRegistry(repo, match, inputs))) {
+        return { matchedKey: match.key, source: 'registry', registryFailed };
+    }
+    return { matchedKey: '', source: '', registryFailed };
+}
+async function restoreFromRegistry(repo, match, inputs) {
+    const how = match.exact ? 'key' : 'restore key';
+    const scope = match.scope;
+    if (inputs.lookupOnly) {
+        lib_core/* info */.pq(`Cache found for ${how} ${match.key} (${scope}); lookup-only: not downloading`);
+        return true;
+    }
+    try {
+        return await lib_core/* group */.Os(`Restore ${match.key}`, async () => {
+            const started = Date.now();
+            const layer = await loadCacheLayer(repo, match);
+            const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+            const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
+            // fetchBlob checks the layer's digest as it streams; the tar's own digest, from the same
+            // manifest, would add no trust and cost a second hash of every restored byte
+            // a cache keeps the saved mtimes, as actions/cache's tar does: build tools compare them
+            const result = await extractToDirectory(source, inputs.path, {
+                compression: 'zstd',
+                restoreMtimes: true,
+            });
+            progress.done();
+            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${result.files} files, ` +
+                `${format_formatBytes(result.uncompressedSize)} into ${inputs.path} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+            return true;
+        });
+    }
+    catch (error) {
+        lib_core/* warning */.$e(`Could not restore the cache ${match.key} from the registry: ${errors_describeError(error)}`);
+        return false;
+    }
+}
+/**
+ * `exact`: only the primary key itself (the service matches keys as prefixes, so a lookup comes
+ * first and anything else is left to the registry's match). `any`: the key and restore keys.
+ */
+async function restoreFromFallback(inputs, wanted) {
+    if (!(await cache_fallback_githubCacheAvailable()))
+        return undefined;
+    try {
+        return await lib_core/* group */.Os("Look up the cache in GitHub's cache service (fallback)", async () => {
+            if (wanted === 'any') {
+                const key = await restoreFromGitHubCache(inputs.path, inputs.key, inputs.restoreKeys, inputs.lookupOnly);
+                if (key)
+                    lib_core/* info */.pq(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`);
+                return key;
+            }
+            const found = await restoreFromGitHubCache(inputs.path, inputs.key, [], true);
+            if (found !== inputs.key)
+                return undefined;
+            const key = inputs.lookupOnly ? found : await restoreFromGitHubCache(inputs.path, inputs.key, [], false);
+            if (key)
+                lib_core/* info */.pq(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`);
+            return key;
+        });
+    }
+    catch (error) {
+        lib_core/* warning */.$e(`Could not use GitHub's cache service: ${errors_describeError(error)}`);
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/buffer-pool.ts
 // Reuses the 1 MiB chunk buffers that carry the tar through compression. Allocating a fresh one
 // per chunk made V8 run a full GC every few chunks under external-memory pressure (30 mark-compacts
@@ -31605,455 +31845,6 @@ async function pack_packDirectoryToFile(dir, file, o) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/action/provenance.ts
-
-// Standard OCI annotation keys (image-spec annotations.md). ghcr.io links a package to the
-// repository named in `source`.
-const SOURCE = 'org.opencontainers.image.source';
-const REVISION = 'org.opencontainers.image.revision';
-const CREATED = 'org.opencontainers.image.created';
-/**
- * The manifest annotations that say where an artifact came from. Nothing wall-clock goes in:
- * `created` is SOURCE_DATE_EPOCH or the commit's time, so pushing the same content from the same
- * commit twice gives the same manifest digest. The user's annotations win over ours.
- */
-function provenanceAnnotations(env, user, commitTime = gitCommitTime) {
-    const annotations = {};
-    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
-        annotations[SOURCE] = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`;
-    }
-    if (env.GITHUB_SHA)
-        annotations[REVISION] = env.GITHUB_SHA;
-    const created = sourceDate(env) ?? commitTime(env.GITHUB_WORKSPACE || process.cwd());
-    if (created)
-        annotations[CREATED] = created;
-    return { ...annotations, ...user };
-}
-/** The fixed timestamp for reproducible output: SOURCE_DATE_EPOCH when set (reproducible-builds.org). */
-function sourceDateEpoch(env) {
-    const value = env.SOURCE_DATE_EPOCH?.trim();
-    if (!value || !/^\d+$/.test(value))
-        return undefined;
-    return new Date(Number(value) * 1000);
-}
-function sourceDate(env) {
-    return sourceDateEpoch(env)?.toISOString().replace('.000Z', 'Z');
-}
-function gitCommitTime(cwd) {
-    try {
-        const iso = (0,external_node_child_process_namespaceObject.execFileSync)('git', ['show', '-s', '--format=%cI', 'HEAD'], {
-            cwd,
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'ignore'],
-        }).trim();
-        return iso ? new Date(iso).toISOString().replace('.000Z', 'Z') : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/package-url.ts
-/**
- * The package page for a ghcr.io repository: ghcr.io answers a browser's GET of the image name
- * with a redirect to the package on github.com, for users and organisations alike. Other
- * registries have no page we can name.
- */
-function packageUrl(registry, repository) {
-    return registry === 'ghcr.io' ? `https://ghcr.io/${repository}` : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/action/push.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-// ORAS's layer annotations: with them `oras pull` unpacks our layer into a directory.
-const ORAS_TITLE = 'org.opencontainers.image.title';
-const ORAS_UNPACK = 'io.deis.oras.content.unpack';
-const ORAS_DIGEST = 'io.deis.oras.content.digest';
-/** Packs `inputs.path` as one tar+gzip layer and publishes it under every tag. */
-async function pushDirectory(inputs, env = process.env) {
-    const started = Date.now();
-    const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-artifact-'));
-    try {
-        const layerFile = external_node_path_default().join(temp, 'layer.tar.gz');
-        // The layer's title is the directory's name, as `oras push DIR` names it.
-        const title = external_node_path_default().basename(inputs.path) || 'artifact';
-        const packOptions = {
-            level: inputs.compressionLevel,
-            prefix: title,
-            includeGit: inputs.includeGit,
-            mtime: sourceDateEpoch(env),
-        };
-        const repo = push_openForPush(inputs);
-        const reused = await lib_core/* group */.Os('Compare with the tag', () => unchangedLayer(repo, inputs.tags[0], inputs.path, title, packOptions));
-        const packed = reused
-            ? undefined
-            : await lib_core/* group */.Os('Pack', async () => {
-                const result = await pack_packDirectoryToFile(inputs.path, layerFile, {
-                    compression: 'gzip',
-                    ...packOptions,
-                });
-                lib_core/* info */.pq(describePack(result, (Date.now() - started) / 1000));
-                return result;
-            });
-        const layer = reused ?? {
-            mediaType: media_types_MediaType.LayerTarGzip,
-            digest: packed.digest,
-            size: packed.size,
-            annotations: {
-                [ORAS_DIGEST]: packed.uncompressedDigest,
-                [ORAS_UNPACK]: 'true',
-                [ORAS_TITLE]: title,
-            },
-        };
-        const manifest = manifest_buildManifest({
-            artifactType: inputs.artifactType,
-            config: manifest_EMPTY_CONFIG,
-            layers: [layer],
-            annotations: provenanceAnnotations(env, inputs.annotations),
-        });
-        const uploaded = await lib_core/* group */.Os('Upload', async () => {
-            let sent = 0;
-            sent += await push_pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
-            if (!reused)
-                sent += await push_pushBlobIfMissing(repo, layer, () => (0,external_node_fs_.createReadStream)(layerFile));
-            return sent;
-        });
-        const digest = await lib_core/* group */.Os('Tag', () => putManifestTags(repo, manifest, inputs.tags));
-        return {
-            digest,
-            ref: `${inputs.registry}/${inputs.repository}@${digest}`,
-            tags: inputs.tags,
-            size: manifest_EMPTY_CONFIG.size + layer.size + manifest.bytes.length,
-            uploaded,
-            url: packageUrl(inputs.registry, inputs.repository),
-            layerDigest: layer.digest,
-            files: packed?.files,
-            uncompressedSize: packed?.uncompressedSize,
-            seconds: (Date.now() - started) / 1000,
-        };
-    }
-    finally {
-        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
-    }
-}
-function push_openForPush(inputs) {
-    return new Repository({
-        registry: inputs.registry,
-        repository: inputs.repository,
-        credentials: inputs.credentials,
-        actions: ['pull', 'push'],
-        logger: logger_actionsLogger,
-        userAgent: userAgent(),
-    });
-}
-/** Uploads a blob unless the registry has it; returns the bytes sent. */
-async function push_pushBlobIfMissing(repo, blob, open) {
-    if (await repo.blobExists(blob.digest)) {
-        lib_core/* info */.pq(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`);
-        return 0;
-    }
-    const progress = startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
-    await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) });
-    progress.done();
-    return blob.size;
-}
-/** Puts the manifest under every tag; the registry's digest is that of the exact bytes sent. */
-async function putManifestTags(repo, manifest, tags) {
-    for (const tag of tags) {
-        await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
-        lib_core/* info */.pq(`Tagged ${tag} -> ${manifest.digest}`);
-    }
-    return manifest.digest;
-}
-/**
- * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
- * it again. When the first tag already names one of our directory manifests, hash the tree's tar
- * without writing or compressing it (several times faster) and compare with that layer's
- * uncompressed digest: equal, and the registry still has the layer, means the layer is reused as
- * it is. The hashing starts at once, while the registry answers, and stops if there is nothing to
- * compare with: the requests cost no time of their own on a re-push, and the hashing next to none
- * on a first push.
- */
-async function unchangedLayer(repo, tag, dir, title, options) {
-    const stop = new AbortController();
-    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
-    // settled below on every path; until then a rejection must not count as unhandled
-    hashing.catch(() => { });
-    try {
-        const previous = await previousLayer(repo, tag);
-        const expected = previous?.annotations?.[ORAS_DIGEST];
-        if (!previous || !expected || previous.annotations?.[ORAS_TITLE] !== title)
-            return undefined;
-        const [hashed, exists] = await Promise.all([hashing, repo.blobExists(previous.digest)]);
-        if (hashed.uncompressedDigest !== expected) {
-            lib_core/* info */.pq(`${tag} holds other content (${expected}): packing anew`);
-            return undefined;
-        }
-        if (!exists)
-            return undefined;
-        lib_core/* info */.pq(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest}`);
-        return previous;
-    }
-    finally {
-        // no file stays open and no read competes with the pack that may follow
-        stop.abort();
-        await hashing.catch(() => { });
-    }
-}
-async function previousLayer(repo, tag) {
-    try {
-        const previous = await repo.getManifest(tag);
-        const manifest = parseManifest(previous.bytes);
-        const layers = manifest.layers ?? [];
-        const only = layers[0];
-        return layers.length === 1 && only?.mediaType === media_types_MediaType.LayerTarGzip ? only : undefined;
-    }
-    catch (error) {
-        if (error instanceof errors_RegistryError && error.status === 404)
-            return undefined;
-        if (error instanceof InvalidManifestError)
-            return undefined;
-        throw error;
-    }
-}
-function describePack(result, seconds) {
-    const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1';
-    return (`Packed ${result.files} entries, ${result.uncompressedSize} bytes -> ${result.size} bytes ` +
-        `(ratio ${ratio}) in ${seconds.toFixed(1)} s: layer ${result.digest}`);
-}
-
-;// CONCATENATED MODULE: ./src/action/pull.ts
-
-
-
-
-
-
-
-
-
-
-
-
-const INDEX_TYPES = new Set([media_types_MediaType.OciIndex, media_types_MediaType.DockerManifestList]);
-/** Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`. */
-async function pullDirectory(inputs) {
-    const started = Date.now();
-    const repo = openForPull(inputs);
-    const reference = inputs.tags[0];
-    const { digest, layers } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference));
-    let files = 0;
-    let size = 0;
-    await lib_core/* group */.Os('Download and extract', async () => {
-        for (const layer of layers) {
-            const result = await pullLayer(repo, layer, inputs.path);
-            files += result.files;
-            size += layer.size;
-        }
-    });
-    return { digest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 };
-}
-function openForPull(inputs) {
-    return new Repository({
-        registry: inputs.registry,
-        repository: inputs.repository,
-        credentials: inputs.credentials,
-        actions: ['pull'],
-        logger: logger_actionsLogger,
-        userAgent: userAgent(),
-    });
-}
-/** The manifest's layers; an index is narrowed to the runner's platform (or its only entry). */
-async function resolveLayers(repo, reference) {
-    const top = await repo.getManifest(reference);
-    let manifest = top;
-    if (INDEX_TYPES.has(top.mediaType)) {
-        const index = JSON.parse(top.bytes.toString('utf8'));
-        const chosen = choosePlatform(index.manifests ?? []);
-        lib_core/* info */.pq(`${reference} is an index: using ${chosen.digest}`);
-        manifest = await repo.getManifest(chosen.digest);
-    }
-    const parsed = JSON.parse(manifest.bytes.toString('utf8'));
-    const layers = parsed.layers ?? [];
-    if (layers.length === 0)
-        throw new Error(`${reference} (${manifest.digest}) has no layers to extract`);
-    lib_core/* info */.pq(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
-    return { digest: top.digest, layers };
-}
-/**
- * One layer into `dest`. A tar layer is extracted (under ORAS's convention its entries sit below
- * `<title>/`, which is stripped so the contents land in `dest`, as download-artifact does); a layer
- * with a title but no unpack annotation, or not a tar at all, is one file saved under its title.
- */
-async function pullLayer(repo, layer, dest) {
-    const title = layer.annotations?.[ORAS_TITLE];
-    const unpack = layer.annotations?.[ORAS_UNPACK] === 'true';
-    const compression = tarCompression(layer.mediaType);
-    const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
-    const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
-    if (compression && (unpack || !title)) {
-        const result = await extractToDirectory(source, dest, {
-            compression,
-            stripPrefix: unpack ? title : undefined,
-            expectedUncompressedDigest: layer.annotations?.[ORAS_DIGEST],
-        });
-        progress.done();
-        lib_core/* info */.pq(`Extracted ${result.files} entries (${result.uncompressedSize} bytes) into ${dest}`);
-        return { files: result.files };
-    }
-    if (!title) {
-        source.destroy();
-        throw new Error(`layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`);
-    }
-    await saveFile(source, dest, title);
-    progress.done();
-    lib_core/* info */.pq(`Saved ${title} (${layer.size} bytes) into ${dest}`);
-    return { files: 1 };
-}
-/** The compression of a tar layer's media type, or undefined when the layer is not a tar. */
-function tarCompression(mediaType) {
-    if (mediaType === media_types_MediaType.LayerTarGzip || mediaType === media_types_MediaType.DockerLayerTarGzip)
-        return 'gzip';
-    if (mediaType === media_types_MediaType.LayerTarZstd)
-        return 'zstd';
-    if (mediaType === media_types_MediaType.LayerTar)
-        return 'none';
-    return undefined;
-}
-/** Writes a verified single-file layer next to dest first, then renames it into place. */
-async function saveFile(source, dest, title) {
-    if (title !== external_node_path_default().basename(title) || title === '.' || title === '..') {
-        throw new Error(`layer title '${title}' is not a plain file name: refusing to write it`);
-    }
-    const parent = external_node_path_default().dirname(dest);
-    await (0,external_node_fs_promises_namespaceObject.mkdir)(parent, { recursive: true });
-    const partial = external_node_path_default().join(parent, `.${external_node_path_default().basename(dest)}.${title}.partial-${process.pid}`);
-    try {
-        await (0,promises_namespaceObject.pipeline)(source, (0,external_node_fs_.createWriteStream)(partial, { mode: 0o644 }));
-        await (0,external_node_fs_promises_namespaceObject.mkdir)(dest, { recursive: true });
-        await (0,external_node_fs_promises_namespaceObject.rename)(partial, external_node_path_default().join(dest, title));
-    }
-    finally {
-        await (0,external_node_fs_promises_namespaceObject.rm)(partial, { force: true });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/cache-restore.ts
-
-
-
-
-
-
-
-
-
-/**
- * The registry first. GitHub's cache service is asked when the registry has no exact match (it
- * holds what jobs whose token could not push saved there) and an exact match there beats a
- * partial one in the registry; when the registry has nothing, any match there will do.
- * Every failure is a warning: a cache that cannot be restored is a miss, not a failed job.
- */
-async function restoreCache(inputs, scopes) {
-    const where = `${inputs.registry}/${inputs.repository}`;
-    const repo = openForPull(inputs);
-    let match;
-    let registryFailed = false;
-    try {
-        match = await lib_core/* group */.Os(`Look up the cache in ${where}`, () => findCache(repo, { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys }, logger_actionsLogger));
-    }
-    catch (error) {
-        registryFailed = true;
-        lib_core/* warning */.$e(`Could not look up the cache in ${where}: ${errors_describeError(error)}`);
-    }
-    if (match?.exact && (await restoreFromRegistry(repo, match, inputs))) {
-        return { matchedKey: match.key, source: 'registry', registryFailed };
-    }
-    const fromGitHub = await restoreFromFallback(inputs, match ? 'exact' : 'any');
-    if (fromGitHub)
-        return { matchedKey: fromGitHub, source: 'github', registryFailed };
-    if (match && !match.exact && (await restoreFromRegistry(repo, match, inputs))) {
-        return { matchedKey: match.key, source: 'registry', registryFailed };
-    }
-    return { matchedKey: '', source: '', registryFailed };
-}
-async function restoreFromRegistry(repo, match, inputs) {
-    const how = match.exact ? 'key' : 'restore key';
-    const scope = match.scope;
-    if (inputs.lookupOnly) {
-        lib_core/* info */.pq(`Cache found for ${how} ${match.key} (${scope}); lookup-only: not downloading`);
-        return true;
-    }
-    try {
-        return await lib_core/* group */.Os(`Restore ${match.key}`, async () => {
-            const started = Date.now();
-            const layer = await loadCacheLayer(repo, match);
-            const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
-            const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
-            // fetchBlob checks the layer's digest as it streams; the tar's own digest, from the same
-            // manifest, would add no trust and cost a second hash of every restored byte
-            // a cache keeps the saved mtimes, as actions/cache's tar does: build tools compare them
-            const result = await extractToDirectory(source, inputs.path, {
-                compression: 'zstd',
-                restoreMtimes: true,
-            });
-            progress.done();
-            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${result.files} files, ` +
-                `${format_formatBytes(result.uncompressedSize)} into ${inputs.path} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-            return true;
-        });
-    }
-    catch (error) {
-        lib_core/* warning */.$e(`Could not restore the cache ${match.key} from the registry: ${errors_describeError(error)}`);
-        return false;
-    }
-}
-/**
- * `exact`: only the primary key itself (the service matches keys as prefixes, so a lookup comes
- * first and anything else is left to the registry's match). `any`: the key and restore keys.
- */
-async function restoreFromFallback(inputs, wanted) {
-    if (!(await cache_fallback_githubCacheAvailable()))
-        return undefined;
-    try {
-        return await lib_core/* group */.Os("Look up the cache in GitHub's cache service (fallback)", async () => {
-            if (wanted === 'any') {
-                const key = await restoreFromGitHubCache(inputs.path, inputs.key, inputs.restoreKeys, inputs.lookupOnly);
-                if (key)
-                    lib_core/* info */.pq(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`);
-                return key;
-            }
-            const found = await restoreFromGitHubCache(inputs.path, inputs.key, [], true);
-            if (found !== inputs.key)
-                return undefined;
-            const key = inputs.lookupOnly ? found : await restoreFromGitHubCache(inputs.path, inputs.key, [], false);
-            if (key)
-                lib_core/* info */.pq(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`);
-            return key;
-        });
-    }
-    catch (error) {
-        lib_core/* warning */.$e(`Could not use GitHub's cache service: ${errors_describeError(error)}`);
-        return undefined;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/cache/cache-publish.ts
 
 
@@ -32166,6 +31957,233 @@ async function keepExisting(registry, entries) {
     };
     await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker));
     return entries.filter((_, i) => exists[i]);
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/action/provenance.ts
+
+
+/**
+ * The manifest annotations that say where an artifact came from. Nothing wall-clock goes in:
+ * `created` is SOURCE_DATE_EPOCH or the commit's time, so pushing the same content from the same
+ * commit twice gives the same manifest digest. The user's annotations win over ours.
+ */
+function provenanceAnnotations(env, user, commitTime = gitCommitTime) {
+    const annotations = {};
+    // ghcr.io links a package to the repository named in `source`
+    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
+        annotations[Annotation.Source] = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`;
+    }
+    if (env.GITHUB_SHA)
+        annotations[Annotation.Revision] = env.GITHUB_SHA;
+    const created = sourceDate(env) ?? commitTime(env.GITHUB_WORKSPACE || process.cwd());
+    if (created)
+        annotations[Annotation.Created] = created;
+    return { ...annotations, ...user };
+}
+/** The fixed timestamp for reproducible output: SOURCE_DATE_EPOCH when set (reproducible-builds.org). */
+function sourceDateEpoch(env) {
+    const value = env.SOURCE_DATE_EPOCH?.trim();
+    if (!value || !/^\d+$/.test(value))
+        return undefined;
+    return new Date(Number(value) * 1000);
+}
+function sourceDate(env) {
+    return sourceDateEpoch(env)?.toISOString().replace('.000Z', 'Z');
+}
+function gitCommitTime(cwd) {
+    try {
+        const iso = (0,external_node_child_process_namespaceObject.execFileSync)('git', ['show', '-s', '--format=%cI', 'HEAD'], {
+            cwd,
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim();
+        return iso ? new Date(iso).toISOString().replace('.000Z', 'Z') : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/package-url.ts
+/**
+ * The package page for a ghcr.io repository: ghcr.io answers a browser's GET of the image name
+ * with a redirect to the package on github.com, for users and organisations alike. Other
+ * registries have no page we can name.
+ */
+function packageUrl(registry, repository) {
+    return registry === 'ghcr.io' ? `https://ghcr.io/${repository}` : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/action/push.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Packs `inputs.path` as one tar+gzip layer and publishes it under every tag. */
+async function pushDirectory(inputs, env = process.env) {
+    const started = Date.now();
+    const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-artifact-'));
+    try {
+        const layerFile = external_node_path_default().join(temp, 'layer.tar.gz');
+        // The layer's title is the directory's name, as `oras push DIR` names it.
+        const title = external_node_path_default().basename(inputs.path) || 'artifact';
+        const packOptions = {
+            level: inputs.compressionLevel,
+            prefix: title,
+            includeGit: inputs.includeGit,
+            mtime: sourceDateEpoch(env),
+        };
+        const repo = push_openForPush(inputs);
+        const reused = await lib_core/* group */.Os('Compare with the tag', () => unchangedLayer(repo, inputs.tags[0], inputs.path, title, packOptions));
+        const packed = reused
+            ? undefined
+            : await lib_core/* group */.Os('Pack', async () => {
+                const result = await pack_packDirectoryToFile(inputs.path, layerFile, {
+                    compression: 'gzip',
+                    ...packOptions,
+                });
+                lib_core/* info */.pq(describePack(result, (Date.now() - started) / 1000));
+                return result;
+            });
+        const layer = reused ?? {
+            mediaType: media_types_MediaType.LayerTarGzip,
+            digest: packed.digest,
+            size: packed.size,
+            annotations: {
+                [Annotation.OrasContentDigest]: packed.uncompressedDigest,
+                [Annotation.OrasUnpack]: 'true',
+                [Annotation.Title]: title,
+            },
+        };
+        const manifest = manifest_buildManifest({
+            artifactType: inputs.artifactType,
+            config: manifest_EMPTY_CONFIG,
+            layers: [layer],
+            annotations: provenanceAnnotations(env, inputs.annotations),
+        });
+        const uploaded = await lib_core/* group */.Os('Upload', async () => {
+            let sent = 0;
+            sent += await push_pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
+            if (!reused)
+                sent += await push_pushBlobIfMissing(repo, layer, () => (0,external_node_fs_.createReadStream)(layerFile));
+            return sent;
+        });
+        const digest = await lib_core/* group */.Os('Tag', () => putManifestTags(repo, manifest, inputs.tags));
+        return {
+            digest,
+            ref: `${inputs.registry}/${inputs.repository}@${digest}`,
+            tags: inputs.tags,
+            size: manifest_EMPTY_CONFIG.size + layer.size + manifest.bytes.length,
+            uploaded,
+            url: packageUrl(inputs.registry, inputs.repository),
+            layerDigest: layer.digest,
+            files: packed?.files,
+            uncompressedSize: packed?.uncompressedSize,
+            seconds: (Date.now() - started) / 1000,
+        };
+    }
+    finally {
+        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
+    }
+}
+function push_openForPush(inputs) {
+    return new Repository({
+        registry: inputs.registry,
+        repository: inputs.repository,
+        credentials: inputs.credentials,
+        actions: ['pull', 'push'],
+        logger: logger_actionsLogger,
+        userAgent: userAgent(),
+    });
+}
+/** Uploads a blob unless the registry has it; returns the bytes sent. */
+async function push_pushBlobIfMissing(repo, blob, open) {
+    if (await repo.blobExists(blob.digest)) {
+        lib_core/* info */.pq(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`);
+        return 0;
+    }
+    const progress = startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
+    await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) });
+    progress.done();
+    return blob.size;
+}
+/** Puts the manifest under every tag; the registry's digest is that of the exact bytes sent. */
+async function putManifestTags(repo, manifest, tags) {
+    for (const tag of tags) {
+        await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
+        lib_core/* info */.pq(`Tagged ${tag} -> ${manifest.digest}`);
+    }
+    return manifest.digest;
+}
+/**
+ * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
+ * it again. When the first tag already names one of our directory manifests, hash the tree's tar
+ * without writing or compressing it (several times faster) and compare with that layer's
+ * uncompressed digest: equal, and the registry still has the layer, means the layer is reused as
+ * it is. The hashing starts at once, while the registry answers, and stops if there is nothing to
+ * compare with: the requests cost no time of their own on a re-push, and the hashing next to none
+ * on a first push.
+ */
+async function unchangedLayer(repo, tag, dir, title, options) {
+    const stop = new AbortController();
+    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
+    // settled below on every path; until then a rejection must not count as unhandled
+    hashing.catch(() => { });
+    try {
+        const previous = await previousLayer(repo, tag);
+        const expected = previous?.annotations?.[Annotation.OrasContentDigest];
+        if (!previous || !expected || previous.annotations?.[Annotation.Title] !== title)
+            return undefined;
+        const [hashed, exists] = await Promise.all([hashing, repo.blobExists(previous.digest)]);
+        if (hashed.uncompressedDigest !== expected) {
+            lib_core/* info */.pq(`${tag} holds other content (${expected}): packing anew`);
+            return undefined;
+        }
+        if (!exists)
+            return undefined;
+        lib_core/* info */.pq(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest}`);
+        return previous;
+    }
+    finally {
+        // no file stays open and no read competes with the pack that may follow
+        stop.abort();
+        await hashing.catch(() => { });
+    }
+}
+async function previousLayer(repo, tag) {
+    try {
+        const previous = await repo.getManifest(tag);
+        const manifest = parseManifest(previous.bytes);
+        const layers = manifest.layers ?? [];
+        const only = layers[0];
+        return layers.length === 1 && only?.mediaType === media_types_MediaType.LayerTarGzip ? only : undefined;
+    }
+    catch (error) {
+        if (error instanceof errors_RegistryError && error.status === 404)
+            return undefined;
+        if (error instanceof InvalidManifestError)
+            return undefined;
+        throw error;
+    }
+}
+function describePack(result, seconds) {
+    const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1';
+    return (`Packed ${result.files} entries, ${result.uncompressedSize} bytes -> ${result.size} bytes ` +
+        `(ratio ${ratio}) in ${seconds.toFixed(1)} s: layer ${result.digest}`);
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache-save.ts
@@ -32746,9 +32764,10 @@ function parseJsonObject(bytes, file) {
 
 
 
+
 // The only version of the image layout spec there is (image-spec v1.0 and v1.1 both write 1.0.0).
 const IMAGE_LAYOUT_VERSION = '1.0.0';
-const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+const REF_NAME_ANNOTATION = Annotation.RefName;
 // index.json is JSON read whole; this cap (the size limit Distribution puts on a manifest) keeps
 // a hostile or mistaken multi-gigabyte file from being loaded into memory.
 const MAX_INDEX_BYTES = 4 * 1024 * 1024;
@@ -32902,9 +32921,8 @@ async function forEachLimited(items, limit, work) {
 
 // The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
 const IMAGE_MANIFEST_TYPES = new Set([media_types_MediaType.OciManifest, media_types_MediaType.DockerManifest]);
-// Distribution refuses manifests above 4 MiB, so a larger one could never be pushed; the cap also
-// bounds memory, since a manifest is parsed whole.
-const manifest_children_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
+
 /** Parses a manifest or index and lists what it references. `file` is named in every error. */
 function manifestChildren(bytes, mediaType, file) {
     const json = parseJsonObject(bytes, file);
@@ -32978,10 +32996,10 @@ async function verifyLayout(layout, roots) {
             ordered.push({ descriptor, file, isManifest });
             return;
         }
-        if (descriptor.size > manifest_children_MAX_MANIFEST_BYTES) {
-            throw new LayoutError(file, `manifest of ${descriptor.size} bytes is above the ${manifest_children_MAX_MANIFEST_BYTES} allowed`);
+        if (descriptor.size > MAX_MANIFEST_BYTES) {
+            throw new LayoutError(file, `manifest of ${descriptor.size} bytes is above the ${MAX_MANIFEST_BYTES} allowed`);
         }
-        const bytes = await readSmallFile(file, manifest_children_MAX_MANIFEST_BYTES);
+        const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES);
         checkSize(file, descriptor, bytes.length);
         verify_layout_checkDigest(file, descriptor, descriptor_sha256Digest(bytes));
         const children = manifestChildren(bytes, descriptor.mediaType, file);
@@ -33167,8 +33185,6 @@ async function writeBlobVerified(file, descriptor, source) {
 
 
 
-// Large enough for any index.json a layout tool writes, small enough to stay a bounded read.
-const pull_to_layout_MAX_INDEX_BYTES = 4 * 1024 * 1024;
 // Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
 const DOWNLOAD_CONCURRENCY = 4;
 async function existingIndex(dir) {
@@ -33181,7 +33197,7 @@ async function existingIndex(dir) {
         return undefined;
     }
     await readLayoutMarker(dir);
-    return hasIndex ? parseIndex(await readSmallFile(file, pull_to_layout_MAX_INDEX_BYTES), file) : undefined;
+    return hasIndex ? parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) : undefined;
 }
 async function hasBlob(file, descriptor) {
     if ((await fileSizeOf(file)) !== descriptor.size)
@@ -33447,7 +33463,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4844);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5643);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -1,10 +1,6 @@
 import { execFileSync } from 'node:child_process'
 
-// Standard OCI annotation keys (image-spec annotations.md). ghcr.io links a package to the
-// repository named in `source`.
-export const SOURCE = 'org.opencontainers.image.source'
-export const REVISION = 'org.opencontainers.image.revision'
-export const CREATED = 'org.opencontainers.image.created'
+import { Annotation } from '../oci/annotations.js'
 
 /**
  * The manifest annotations that say where an artifact came from. Nothing wall-clock goes in:
@@ -17,12 +13,13 @@ export function provenanceAnnotations(
   commitTime: (cwd: string) => string | undefined = gitCommitTime,
 ): Record<string, string> {
   const annotations: Record<string, string> = {}
+  // ghcr.io links a package to the repository named in `source`
   if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
-    annotations[SOURCE] = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`
+    annotations[Annotation.Source] = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`
   }
-  if (env.GITHUB_SHA) annotations[REVISION] = env.GITHUB_SHA
+  if (env.GITHUB_SHA) annotations[Annotation.Revision] = env.GITHUB_SHA
   const created = sourceDate(env) ?? commitTime(env.GITHUB_WORKSPACE || process.cwd())
-  if (created) annotations[CREATED] = created
+  if (created) annotations[Annotation.Created] = created
   return { ...annotations, ...user }
 }
 

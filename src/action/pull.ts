@@ -5,14 +5,15 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { extractToDirectory } from '../archive/extract.js'
 import type { Compression } from '../archive/types.js'
+import { Annotation } from '../oci/annotations.js'
 import type { Descriptor } from '../oci/descriptor.js'
-import { MediaType } from '../oci/media-types.js'
+import { parseManifest } from '../oci/manifest.js'
+import { isIndexMediaType, MediaType } from '../oci/media-types.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger, userAgent } from './logger.js'
 import { choosePlatform } from './platform.js'
 import { startProgress } from './progress.js'
-import { ORAS_DIGEST, ORAS_TITLE, ORAS_UNPACK } from './push.js'
 
 export interface PullResult {
   digest: string
@@ -21,16 +22,6 @@ export interface PullResult {
   size: number
   seconds: number
 }
-
-interface ImageManifest {
-  mediaType?: string
-  layers?: Descriptor[]
-}
-interface ImageIndex {
-  manifests?: Descriptor[]
-}
-
-const INDEX_TYPES = new Set<string>([MediaType.OciIndex, MediaType.DockerManifestList])
 
 /** Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`. */
 export async function pullDirectory(inputs: Inputs): Promise<PullResult> {
@@ -69,14 +60,20 @@ export async function resolveLayers(
 ): Promise<{ digest: string; layers: Descriptor[] }> {
   const top = await repo.getManifest(reference)
   let manifest = top
-  if (INDEX_TYPES.has(top.mediaType)) {
-    const index = JSON.parse(top.bytes.toString('utf8')) as ImageIndex
+  if (isIndexMediaType(top.mediaType)) {
+    const index = JSON.parse(top.bytes.toString('utf8')) as { manifests?: Descriptor[] }
     const chosen = choosePlatform(index.manifests ?? [])
     core.info(`${reference} is an index: using ${chosen.digest}`)
     manifest = await repo.getManifest(chosen.digest)
   }
-  const parsed = JSON.parse(manifest.bytes.toString('utf8')) as ImageManifest
-  const layers = parsed.layers ?? []
+  let layers: Descriptor[]
+  try {
+    layers = parseManifest(manifest.bytes).layers
+  } catch (error) {
+    throw new Error(`${reference} (${manifest.digest}) is not an image manifest we can extract`, {
+      cause: error,
+    })
+  }
   if (layers.length === 0) throw new Error(`${reference} (${manifest.digest}) has no layers to extract`)
   core.info(`${reference} -> ${top.digest}: ${layers.length} layer(s)`)
   return { digest: top.digest, layers }
@@ -88,8 +85,8 @@ export async function resolveLayers(
  * with a title but no unpack annotation, or not a tar at all, is one file saved under its title.
  */
 async function pullLayer(repo: Repository, layer: Descriptor, dest: string): Promise<{ files: number }> {
-  const title = layer.annotations?.[ORAS_TITLE]
-  const unpack = layer.annotations?.[ORAS_UNPACK] === 'true'
+  const title = layer.annotations?.[Annotation.Title]
+  const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true'
   const compression = tarCompression(layer.mediaType)
   const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size)
   const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) })
@@ -98,7 +95,7 @@ async function pullLayer(repo: Repository, layer: Descriptor, dest: string): Pro
     const result = await extractToDirectory(source, dest, {
       compression,
       stripPrefix: unpack ? title : undefined,
-      expectedUncompressedDigest: layer.annotations?.[ORAS_DIGEST],
+      expectedUncompressedDigest: layer.annotations?.[Annotation.OrasContentDigest],
     })
     progress.done()
     core.info(`Extracted ${result.files} entries (${result.uncompressedSize} bytes) into ${dest}`)

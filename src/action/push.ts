@@ -6,6 +6,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { digestDirectory, packDirectoryToFile } from '../archive/pack.js'
 import type { DigestOptions, PackResult } from '../archive/types.js'
+import { Annotation } from '../oci/annotations.js'
 import { RegistryError } from '../oci/errors.js'
 import { buildManifest, EMPTY_CONFIG, InvalidManifestError, parseManifest } from '../oci/manifest.js'
 import { MediaType } from '../oci/media-types.js'
@@ -16,11 +17,6 @@ import { actionsLogger, userAgent } from './logger.js'
 import { startProgress } from './progress.js'
 import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
-
-// ORAS's layer annotations: with them `oras pull` unpacks our layer into a directory.
-export const ORAS_TITLE = 'org.opencontainers.image.title'
-export const ORAS_UNPACK = 'io.deis.oras.content.unpack'
-export const ORAS_DIGEST = 'io.deis.oras.content.digest'
 
 export interface PushResult {
   digest: string
@@ -74,9 +70,9 @@ export async function pushDirectory(
       digest: (packed as PackResult).digest,
       size: (packed as PackResult).size,
       annotations: {
-        [ORAS_DIGEST]: (packed as PackResult).uncompressedDigest,
-        [ORAS_UNPACK]: 'true',
-        [ORAS_TITLE]: title,
+        [Annotation.OrasContentDigest]: (packed as PackResult).uncompressedDigest,
+        [Annotation.OrasUnpack]: 'true',
+        [Annotation.Title]: title,
       },
     }
     const manifest = buildManifest({
@@ -172,8 +168,8 @@ async function unchangedLayer(
   hashing.catch(() => {})
   try {
     const previous = await previousLayer(repo, tag)
-    const expected = previous?.annotations?.[ORAS_DIGEST]
-    if (!previous || !expected || previous.annotations?.[ORAS_TITLE] !== title) return undefined
+    const expected = previous?.annotations?.[Annotation.OrasContentDigest]
+    if (!previous || !expected || previous.annotations?.[Annotation.Title] !== title) return undefined
     const [hashed, exists] = await Promise.all([hashing, repo.blobExists(previous.digest)])
     if (hashed.uncompressedDigest !== expected) {
       core.info(`${tag} holds other content (${expected}): packing anew`)

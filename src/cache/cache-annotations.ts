@@ -1,3 +1,5 @@
+import { Annotation } from '../oci/annotations.js'
+
 // What marks a manifest as one of our caches, and where its key travels. The key cannot be read
 // back from the tag (a hash), so the manifest and the index entry carry it in full.
 export const CACHE_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.cache.v1'
@@ -6,6 +8,6 @@ export const CACHE_INDEX_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.ca
 export const KEY_ANNOTATION = 'io.github.oci-artifact-action.cache.key'
 export const SCOPE_ANNOTATION = 'io.github.oci-artifact-action.cache.scope'
 // The standard annotation (image-spec annotations.md): RFC 3339 time of the save.
-export const CREATED_ANNOTATION = 'org.opencontainers.image.created'
+export const CREATED_ANNOTATION = Annotation.Created
 // The tar's own digest, checked while extracting: the layer digest only covers the compressed bytes.
 export const UNCOMPRESSED_DIGEST_ANNOTATION = 'io.github.oci-artifact-action.cache.uncompressed-digest'

@@ -6,9 +6,8 @@ import { parseDescriptor, parseJsonObject } from './parse-descriptor.js'
 // The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
 const IMAGE_MANIFEST_TYPES = new Set<string>([MediaType.OciManifest, MediaType.DockerManifest])
 
-// Distribution refuses manifests above 4 MiB, so a larger one could never be pushed; the cap also
-// bounds memory, since a manifest is parsed whole.
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
+export { MAX_MANIFEST_BYTES } from '../manifest-requests.js'
 
 export interface ManifestChildren {
   /** Manifests or indexes this one lists (an index's manifests[]). */

@@ -14,6 +14,7 @@ import { manifestChildren } from './manifest-children.js'
 import {
   fileSizeOf,
   IMAGE_LAYOUT_VERSION,
+  MAX_INDEX_BYTES,
   parseIndex,
   readLayoutMarker,
   readSmallFile,
@@ -22,8 +23,6 @@ import {
 } from './read-layout.js'
 import type { LayoutPullSource } from './registry-ports.js'
 
-// Large enough for any index.json a layout tool writes, small enough to stay a bounded read.
-const MAX_INDEX_BYTES = 4 * 1024 * 1024
 // Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
 const DOWNLOAD_CONCURRENCY = 4
 

@@ -1,17 +1,18 @@
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 
+import { Annotation } from '../annotations.js'
 import type { Descriptor } from '../descriptor.js'
 import { LayoutError } from './layout-error.js'
 import { parseDescriptor, parseJsonObject } from './parse-descriptor.js'
 
 // The only version of the image layout spec there is (image-spec v1.0 and v1.1 both write 1.0.0).
 export const IMAGE_LAYOUT_VERSION = '1.0.0'
-export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name'
+export const REF_NAME_ANNOTATION = Annotation.RefName
 
 // index.json is JSON read whole; this cap (the size limit Distribution puts on a manifest) keeps
 // a hostile or mistaken multi-gigabyte file from being loaded into memory.
-const MAX_INDEX_BYTES = 4 * 1024 * 1024
+export const MAX_INDEX_BYTES = 4 * 1024 * 1024
 
 /** index.json as read: schemaVersion 2 and its manifests, every other field kept as found. */
 export interface LayoutIndex {
