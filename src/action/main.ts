@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import { availableParallelism } from 'node:os'
 import { restoreCacheStep, saveCacheStep } from './cache.js'
 import { describeError } from './errors.js'
+import { paceGarbageCollection } from './gc-pacer.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { isLayoutPush, pullOciLayout, pushOciLayout } from './layout.js'
 import { pullDirectory } from './pull.js'
@@ -11,6 +12,7 @@ import { pullSummary, pushSummary, writeSummary } from './summary.js'
 /** The main step: reads inputs, runs the mode, turns any error into one failed-step line. */
 export async function run(): Promise<void> {
   useEveryCore()
+  paceGarbageCollection()
   try {
     const inputs = getInputs()
     switch (inputs.mode) {
@@ -29,6 +31,7 @@ export async function run(): Promise<void> {
 /** The post step: only cache mode has work here (saving the cache); it never fails the job. */
 export async function runPost(): Promise<void> {
   useEveryCore()
+  paceGarbageCollection()
   try {
     await saveCacheStep()
   } catch (error) {

@@ -16,13 +16,21 @@ export { ArchiveEntryError } from './errors.js'
 // 256 KiB decompressed pieces instead of zlib's 16 KiB: fewer hand-offs between the pool and the
 // main thread, and fewer write(2) calls for large files
 const INFLATE_CHUNK = 256 * 1024
+// Up to 4 MiB of decompressed output waits for the tar reader: at zlib's default 16 KiB mark the
+// pool stopped after each 256 KiB piece until the main thread had written it, so decompressing and
+// writing took turns instead of overlapping. (readableHighWaterMark is a stream option that zlib
+// passes on; its options type does not list it.)
+const INFLATE_AHEAD = 4 * 1024 * 1024
+const INFLATE_OPTIONS = { chunkSize: INFLATE_CHUNK, readableHighWaterMark: INFLATE_AHEAD } as {
+  chunkSize: number
+}
 
 function decompressor(compression: Compression): Transform | undefined {
   switch (compression) {
     case 'gzip':
-      return zlib.createGunzip({ chunkSize: INFLATE_CHUNK })
+      return zlib.createGunzip(INFLATE_OPTIONS)
     case 'zstd':
-      return zlib.createZstdDecompress({ chunkSize: INFLATE_CHUNK })
+      return zlib.createZstdDecompress(INFLATE_OPTIONS)
     case 'none':
       return undefined
   }
