@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join, relative } from 'node:path'
 import type { Testbed } from '../__tests__/testbed/index.js'
@@ -20,6 +20,8 @@ export class BenchContext {
   readonly root: string
   readonly bed: Testbed
   readonly workDir: string
+  /** Where the pulled trees went, for the report (a tmpfs or the disk). */
+  readonly workDirLabel: string
   /** The bundle under test: index.js and post/index.js. */
   readonly dist: string
   /** Leave cache save and restore out, baseline and ours. */
@@ -31,6 +33,7 @@ export class BenchContext {
     root: string
     bed: Testbed
     workDir: string
+    workDirLabel: string
     dist: string
     baselineOnly: boolean
     skipCache: boolean
@@ -39,6 +42,7 @@ export class BenchContext {
       root: this.root,
       bed: this.bed,
       workDir: this.workDir,
+      workDirLabel: this.workDirLabel,
       dist: this.dist,
       skipCache: this.skipCache,
     } = o)
@@ -61,10 +65,18 @@ export class BenchContext {
     }
   }
 
-  /** A fresh, empty folder under the work dir. */
+  #scratches = 0
+
+  /**
+   * A new, empty folder under the work dir, never one used before: nothing is deleted until the
+   * run ends. On ext4 without a journal (this VM's disk), every file created in the minutes after
+   * a mass delete pays for it: the allocator skips each recently deleted inode, one by one, for
+   * every new one (`recently_deleted()` in the kernel profile). Deleting the last pull's tree
+   * before the next one made the next extraction 1.5 to 3 times slower for whichever side came
+   * after it, baseline or ours; the timings would then measure the order of the steps.
+   */
   async scratch(name: string): Promise<string> {
-    const dir = join(this.workDir, name)
-    await rm(dir, { recursive: true, force: true })
+    const dir = join(this.workDir, `${name}-${++this.#scratches}`)
     await mkdir(dir, { recursive: true })
     return dir
   }

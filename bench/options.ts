@@ -18,6 +18,8 @@ export interface BenchOptions {
   dist?: string
   /** Print only; leave BENCHMARKS.md alone (for trial runs at toy sizes). */
   noWrite: boolean
+  /** Where pulled trees, layouts and cache files go (default: see work-dir.ts). */
+  workDir?: string
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -30,7 +32,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-cache           skip cache save and restore
   --dist DIR           time the bundle in DIR (index.js, post/index.js) instead of dist/
   --no-bundle          (scripts/bench.sh) use dist/ as it is instead of rebuilding it
-  --no-write           print the tables but do not update BENCHMARKS.md`
+  --no-write           print the tables but do not update BENCHMARKS.md
+  --work-dir DIR       where pulled trees and scratch files go (default: a tmpfs when
+                       /dev/shm has room, else bench/.data/work)`
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -45,6 +49,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'no-cache': { type: 'boolean', default: false },
       dist: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
+      'work-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -67,5 +72,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     noCache: values['no-cache'],
     dist: values.dist,
     noWrite: values['no-write'],
+    workDir: values['work-dir'],
   }
 }

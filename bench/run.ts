@@ -9,6 +9,7 @@ import { ensureTree, type TreeSpec } from './generate-tree.js'
 import { canMeasureRss } from './measured-process.js'
 import { parseOptions, USAGE } from './options.js'
 import { writeSection } from './report.js'
+import { chooseWorkDir } from './work-dir.js'
 import { runScaling } from './scaling.js'
 
 /**
@@ -27,7 +28,10 @@ async function main(): Promise<void> {
   const root = process.cwd()
   if (!existsSync(join(root, 'action.yml'))) throw new Error(`run from the repository root, not ${root}`)
   const dataDir = join(root, 'bench', '.data')
-  const workDir = join(dataDir, 'work')
+  const largest = options.scaling ? options.scalingSizes.reduce((sum, bytes) => sum + bytes, 0) : options.size
+  // room for every pulled, restored and packed copy: nothing is deleted until the run ends
+  const work = chooseWorkDir(dataDir, 8 * largest * options.repeat, options.workDir)
+  const workDir = work.path
   // The test bed keeps the registry's storage in a temp dir: keep it with the rest of the data.
   process.env.TMPDIR = join(dataDir, 'tmp')
   await mkdir(process.env.TMPDIR, { recursive: true })
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
       root,
       bed,
       workDir,
+      workDirLabel: work.label,
       dist: resolve(root, options.dist ?? 'dist'),
       baselineOnly: options.baselineOnly,
       skipCache: options.noCache,

@@ -35,7 +35,6 @@ export async function runScaling(
         return run
       })
       if (!pull) break
-      await ctx.scratch('scaling-pull')
       for (const [step, run] of [
         ['push', push],
         ['pull', pull],
@@ -72,7 +71,8 @@ export async function runScaling(
   const lines = [
     `Our push and pull alone, ${cpus().length} cores (load average ${ctx.loadAtStart.toFixed(1)} at the start), ` +
       `${repeat === 1 ? 'one run' : `median of ${repeat} runs`} ` +
-      `per size, ${ctx.bundleLabel}. Peak RSS is the action process's (GNU time, %M); the target is <= 200 MB (190.7 MiB) at 1 GiB.`,
+      `per size, ${ctx.bundleLabel}. Peak RSS is the action process's (GNU time, %M); the target is <= 200 MB (190.7 MiB) at 1 GiB. ` +
+      `Pulled trees ${ctx.workDirLabel}.`,
     '',
     rows.length ? simpleTable(header, rows) : '(no sizes measured)',
   ]
