@@ -25,6 +25,28 @@ const INFLATE_OPTIONS = { chunkSize: INFLATE_CHUNK, readableHighWaterMark: INFLA
   chunkSize: number
 }
 
+// The network hands over 16 to 64 KiB at a time, and zlib sends every piece it is given to the
+// pool on its own: two thread wake-ups per piece, which on a 2-core VM cost more than the
+// decompression (futex wake-ups were 18% of a restore's CPU profile). Pieces are joined to
+// 256 KiB first, a tenth of the hand-offs for one copy of the compressed bytes: a 256 MiB pull
+// went from 1.9 to 1.8 s (1 MiB measured the same, 4 MiB slower).
+const COALESCE = INFLATE_CHUNK
+
+async function* coalesce(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = []
+  let size = 0
+  for await (const chunk of source) {
+    parts.push(chunk)
+    size += chunk.length
+    if (size >= COALESCE) {
+      yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)
+      parts = []
+      size = 0
+    }
+  }
+  if (size > 0) yield Buffer.concat(parts, size)
+}
+
 function decompressor(compression: Compression): Transform | undefined {
   switch (compression) {
     case 'gzip':
@@ -64,7 +86,7 @@ export async function extractToDirectory(
       }
     }
     const inflate = decompressor(o.compression)
-    if (inflate) await pipeline(source, inflate, consume)
+    if (inflate) await pipeline(source, coalesce, inflate, consume)
     else await pipeline(source, consume)
     reader.end()
     if (hash && expected) {
