@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 564:
+/***/ 8222:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30205,6 +30205,72 @@ async function reopenAt(o, offset) {
     return res;
 }
 
+;// CONCATENATED MODULE: ./src/oci/blob-stream-upload.ts
+
+
+
+
+// Bytes waiting for the socket: enough to ride out a slow moment of the registry, and the bound on
+// what a fast producer holds in memory.
+const BUFFERED = 4 * 1024 * 1024;
+/**
+ * An upload whose digest is known only after its last byte: POST for a session, one PATCH that
+ * streams the body as it is produced (chunked transfer encoding, no Content-Range), then a PUT
+ * ?digest= with no body. This is how docker and skopeo push layers, and ghcr.io takes it in one
+ * request; what ghcr.io refuses above 4 MiB is the Content-Range kind of PATCH, which this is not.
+ * It lets a pack and its upload run at the same time instead of one after the other.
+ */
+async function startStreamedUpload(send, uploadsUrl) {
+    const started = await checkResponse(await send({ method: 'POST', url: uploadsUrl, headers: { 'content-length': '0' } }), 202);
+    await discardBody(started);
+    const location = started.headers.get('location');
+    if (!location)
+        throw new Error(`POST ${redactUrl(uploadsUrl)}: 202 without a Location for the upload`);
+    const session = new URL(location, uploadsUrl);
+    const body = new external_node_stream_.PassThrough({ highWaterMark: BUFFERED });
+    let opened = false;
+    const patched = send({
+        method: 'PATCH',
+        url: session.toString(),
+        headers: { 'content-type': 'application/octet-stream' },
+        // the bytes can be sent once: a layer that wants to send them again (an auth replay, a
+        // redirect) gets an error, and the caller falls back to its copy
+        body: () => {
+            if (opened)
+                throw new Error('a streamed upload cannot be sent twice');
+            opened = true;
+            return body;
+        },
+        retry: false,
+    }).then((res) => checkResponse(res, 202));
+    // the PATCH may fail while the producer is still writing: the writes must fail too, not block
+    patched.catch((error) => body.destroy(error));
+    return {
+        body,
+        async finish(desc) {
+            const res = await patched;
+            await discardBody(res);
+            const next = new URL(res.headers.get('location') ?? session.toString(), session);
+            next.searchParams.set('digest', desc.digest);
+            const put = await send({
+                method: 'PUT',
+                url: next.toString(),
+                headers: { 'content-length': '0' },
+                retry: false,
+            });
+            await checkResponse(put, 201, 204);
+            await discardBody(put);
+        },
+        async abort(reason) {
+            body.destroy(reason);
+            await patched.catch(() => undefined);
+            const cancel = await send({ method: 'DELETE', url: session.toString(), headers: {} }).catch(() => undefined);
+            if (cancel)
+                await discardBody(cancel);
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/oci/blob-upload.ts
 
 
@@ -30838,6 +30904,7 @@ function createTransport(o) {
 
 
 
+
 // One repository on one registry: blobs and manifests by digest, tags by name.
 class repository_Repository {
     registry;
@@ -30882,6 +30949,11 @@ class repository_Repository {
             uploadsUrl: `${this.base}/blobs/uploads/`,
             onProgress: o.onProgress,
         });
+    }
+    // An upload for bytes not produced yet, committed once their digest is known (see
+    // blob-stream-upload.ts): for packing and uploading at the same time.
+    async startStreamedUpload() {
+        return startStreamedUpload(this.send, `${this.base}/blobs/uploads/`);
     }
     // Asks the registry to link a blob it holds in another repository: true if it did, false if the
     // blob must be uploaded (the registry could not or would not mount it).
@@ -31823,10 +31895,10 @@ async function writeTar(dir, o, pool, emit) {
 // The caller uploads from the file (and may re-read it for a retry); a failed pack leaves no file.
 async function pack_packDirectoryToFile(dir, file, o) {
     try {
-        return await packDirectory(dir, (0,external_node_fs_.createWriteStream)(file), o);
+        return await packDirectory(dir, createWriteStream(file), o);
     }
     catch (error) {
-        await (0,external_node_fs_promises_namespaceObject.rm)(file, { force: true });
+        await rm(file, { force: true });
         throw error;
     }
 }
@@ -31989,6 +32061,77 @@ function errors_describeError(error) {
         cause = cause.cause;
     }
     return text;
+}
+
+;// CONCATENATED MODULE: ./src/action/file-and-upload.ts
+
+
+/**
+ * Where a cache's packed bytes go: every chunk to `file`, and while it lasts to `upload` too, so
+ * the upload runs alongside the pack. The upload is dropped at its first failure and the pack goes
+ * on: the file holds every byte for a second try. A failure of the file fails the pack.
+ *
+ * A chunk counts as written once both have it (its buffer may then be reused); `upload`'s own
+ * buffer limit is the backpressure that keeps a fast pack from outrunning the network in memory.
+ */
+class FileAndUpload extends external_node_stream_.Writable {
+    #file;
+    #upload;
+    #onUploadFailed;
+    constructor(file, upload, onUploadFailed) {
+        super();
+        this.#file = file;
+        this.#upload = upload;
+        this.#onUploadFailed = onUploadFailed;
+        upload?.on('error', (error) => this.#drop(error));
+        // the write that failed reports it too; this keeps the event from going unhandled
+        file.on('error', (error) => this.destroy(error));
+    }
+    /** Whether every byte so far also went to the upload. */
+    get uploading() {
+        return this.#upload !== undefined;
+    }
+    _write(chunk, _encoding, callback) {
+        let pending = this.#upload ? 2 : 1;
+        let fileError;
+        const settle = () => {
+            if (--pending === 0)
+                callback(fileError);
+        };
+        this.#file.write(chunk, (error) => {
+            fileError = error;
+            settle();
+        });
+        this.#upload?.write(chunk, (error) => {
+            if (error)
+                this.#drop(error);
+            settle();
+        });
+    }
+    _final(callback) {
+        this.#upload?.end();
+        this.#file.end();
+        (0,promises_namespaceObject.finished)(this.#file).then(() => callback(), callback);
+    }
+    // also runs after a normal finish (autoDestroy), when there is nothing to undo
+    _destroy(error, callback) {
+        if (error) {
+            this.#file.destroy(error);
+            // the pack failed: the caller drops the upload session; no upload failure to report
+            const upload = this.#upload;
+            this.#upload = undefined;
+            upload?.destroy(error);
+        }
+        callback(error);
+    }
+    #drop(error) {
+        const upload = this.#upload;
+        if (!upload)
+            return;
+        this.#upload = undefined;
+        upload.destroy();
+        this.#onUploadFailed(error);
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -32226,6 +32369,8 @@ function describePack(result, seconds) {
 
 
 
+
+
 /**
  * The post step's save: pack `state.path` as one tar+zstd layer, upload it unless the registry
  * has it, tag the manifest and list it in the scope's index. A registry that refuses the push or
@@ -32260,10 +32405,34 @@ async function saveCache(inputs, state, now = () => new Date()) {
         return;
     }
     const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-cache-'));
+    let streamed;
+    let committed = false;
     try {
         const started = Date.now();
         const file = external_node_path_default().join(temp, 'cache.tar.zst');
-        const packed = await lib_core/* group */.Os(`Pack ${state.path}`, () => pack(state.path, file, inputs.includeGit));
+        // After a miss the upload runs alongside the pack, taking the bytes as they come (one
+        // streamed PATCH, see blob-stream-upload.ts): the save then takes about as long as the slower
+        // of the two instead of their sum. The file gets every byte too, for a second try when the
+        // streamed upload fails. When a cache was restored (a restore-keys match, or an update), the
+        // tree may be unchanged and pack to a layer the registry has: that is only known from the
+        // digest, so the pack comes first and an existing layer is not uploaded again.
+        if (!state.matchedKey) {
+            let refused;
+            streamed = await repo.startStreamedUpload().catch((error) => {
+                if (error instanceof errors_RegistryError && (error.status === 401 || error.status === 403))
+                    refused = error;
+                else
+                    lib_core/* info */.pq(`Uploading after the pack: the registry did not open an upload (${errors_describeError(error)})`);
+                return undefined;
+            });
+            // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
+            if (refused) {
+                await saveToFallback(state, `${where}: ${errors_describeError(refused)}`);
+                return;
+            }
+        }
+        const out = new FileAndUpload((0,external_node_fs_.createWriteStream)(file), streamed?.body, (error) => lib_core/* info */.pq(`The upload alongside the pack failed (${errors_describeError(error)}): the packed file goes next`));
+        const packed = await lib_core/* group */.Os(`Pack ${state.path}${streamed ? ` and upload to ${where}` : ''}`, () => pack(state.path, out, inputs.includeGit));
         const layer = {
             mediaType: media_types_MediaType.LayerTarZstd,
             digest: packed.digest,
@@ -32271,7 +32440,21 @@ async function saveCache(inputs, state, now = () => new Date()) {
             annotations: { [UNCOMPRESSED_DIGEST_ANNOTATION]: packed.uncompressedDigest },
         };
         try {
-            const sent = await lib_core/* group */.Os(`Upload to ${where}`, () => upload(repo, layer, file));
+            const sent = await lib_core/* group */.Os(`Upload to ${where}`, async () => {
+                const config = await pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
+                if (streamed && out.uploading) {
+                    try {
+                        await streamed.finish(layer);
+                        committed = true;
+                        lib_core/* info */.pq(`Uploaded ${format_formatBytes(layer.size)} while packing`);
+                        return config + layer.size;
+                    }
+                    catch (error) {
+                        lib_core/* info */.pq(`The upload made while packing was not accepted (${errors_describeError(error)}): sending the file`);
+                    }
+                }
+                return config + (await pushBlobIfMissing(repo, layer, () => (0,external_node_fs_.createReadStream)(file)));
+            });
             const saved = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layer }, logger_actionsLogger);
             lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${saved.tag} (${format_formatBytes(layer.size)}, ` +
                 `${format_formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -32284,22 +32467,21 @@ async function saveCache(inputs, state, now = () => new Date()) {
         lib_core/* warning */.$e(`Cache not saved: ${errors_describeError(error)}`);
     }
     finally {
+        // a session that was not committed (the pack failed, or the file went instead) is dropped
+        if (streamed && !committed)
+            await streamed.abort(new Error('not used')).catch(() => undefined);
         await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
     }
 }
 // zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.
 // Each entry keeps its mtime, as actions/cache's tar does: make, cargo and friends judge what is
 // stale by comparing them with their own records.
-async function pack(dir, file, includeGit) {
+async function pack(dir, out, includeGit) {
     const started = Date.now();
-    const packed = await pack_packDirectoryToFile(dir, file, { compression: 'zstd', includeGit, mtime: 'preserve' });
+    const packed = await packDirectory(dir, out, { compression: 'zstd', includeGit, mtime: 'preserve' });
     lib_core/* info */.pq(`Packed ${packed.files} files, ${format_formatBytes(packed.uncompressedSize)} -> ${format_formatBytes(packed.size)} ` +
         `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
-}
-async function upload(repo, layer, file) {
-    const config = await pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
-    return config + (await pushBlobIfMissing(repo, layer, () => (0,external_node_fs_.createReadStream)(file)));
 }
 async function saveToFallback(state, reason) {
     if (!(await cache_fallback_githubCacheAvailable())) {
@@ -33494,7 +33676,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(564);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8222);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

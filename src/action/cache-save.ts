@@ -1,21 +1,23 @@
 import * as core from '@actions/core'
-import { createReadStream, statSync } from 'node:fs'
+import { createReadStream, createWriteStream, statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Readable } from 'node:stream'
-import { packDirectoryToFile } from '../archive/pack.js'
+import { Readable, type Writable } from 'node:stream'
+import { packDirectory } from '../archive/pack.js'
 import type { PackResult } from '../archive/types.js'
 import { UNCOMPRESSED_DIGEST_ANNOTATION } from '../cache/cache-annotations.js'
 import { publishCache } from '../cache/cache-publish.js'
 import { cacheTag } from '../cache/cache-tag.js'
 import type { Descriptor } from '../oci/descriptor.js'
+import { RegistryError } from '../oci/errors.js'
 import { EMPTY_CONFIG } from '../oci/manifest.js'
 import { MediaType } from '../oci/media-types.js'
-import type { Repository } from '../oci/repository.js'
+import type { StreamedUpload } from '../oci/repository.js'
 import { githubCacheAvailable, saveToGitHubCache } from './cache-fallback.js'
 import type { CacheState } from './cache-state.js'
 import { describeError } from './errors.js'
+import { FileAndUpload } from './file-and-upload.js'
 import { formatBytes } from './format.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger } from './logger.js'
@@ -60,10 +62,37 @@ export async function saveCache(
   }
 
   const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'oci-cache-'))
+  let streamed: StreamedUpload | undefined
+  let committed = false
   try {
     const started = Date.now()
     const file = path.join(temp, 'cache.tar.zst')
-    const packed = await core.group(`Pack ${state.path}`, () => pack(state.path, file, inputs.includeGit))
+    // After a miss the upload runs alongside the pack, taking the bytes as they come (one
+    // streamed PATCH, see blob-stream-upload.ts): the save then takes about as long as the slower
+    // of the two instead of their sum. The file gets every byte too, for a second try when the
+    // streamed upload fails. When a cache was restored (a restore-keys match, or an update), the
+    // tree may be unchanged and pack to a layer the registry has: that is only known from the
+    // digest, so the pack comes first and an existing layer is not uploaded again.
+    if (!state.matchedKey) {
+      let refused: unknown
+      streamed = await repo.startStreamedUpload().catch((error: unknown) => {
+        if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) refused = error
+        else
+          core.info(`Uploading after the pack: the registry did not open an upload (${describeError(error)})`)
+        return undefined
+      })
+      // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
+      if (refused) {
+        await saveToFallback(state, `${where}: ${describeError(refused)}`)
+        return
+      }
+    }
+    const out = new FileAndUpload(createWriteStream(file), streamed?.body, (error) =>
+      core.info(`The upload alongside the pack failed (${describeError(error)}): the packed file goes next`),
+    )
+    const packed = await core.group(`Pack ${state.path}${streamed ? ` and upload to ${where}` : ''}`, () =>
+      pack(state.path, out, inputs.includeGit),
+    )
     const layer: Descriptor = {
       mediaType: MediaType.LayerTarZstd,
       digest: packed.digest,
@@ -71,7 +100,22 @@ export async function saveCache(
       annotations: { [UNCOMPRESSED_DIGEST_ANNOTATION]: packed.uncompressedDigest },
     }
     try {
-      const sent = await core.group(`Upload to ${where}`, () => upload(repo, layer, file))
+      const sent = await core.group(`Upload to ${where}`, async () => {
+        const config = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
+        if (streamed && out.uploading) {
+          try {
+            await streamed.finish(layer)
+            committed = true
+            core.info(`Uploaded ${formatBytes(layer.size)} while packing`)
+            return config + layer.size
+          } catch (error) {
+            core.info(
+              `The upload made while packing was not accepted (${describeError(error)}): sending the file`,
+            )
+          }
+        }
+        return config + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)))
+      })
       const saved = await publishCache(
         repo,
         { scope: state.scope, key: state.key, created: now().toISOString(), layer },
@@ -87,6 +131,8 @@ export async function saveCache(
   } catch (error) {
     core.warning(`Cache not saved: ${describeError(error)}`)
   } finally {
+    // a session that was not committed (the pack failed, or the file went instead) is dropped
+    if (streamed && !committed) await streamed.abort(new Error('not used')).catch(() => undefined)
     await rm(temp, { recursive: true, force: true })
   }
 }
@@ -94,19 +140,14 @@ export async function saveCache(
 // zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.
 // Each entry keeps its mtime, as actions/cache's tar does: make, cargo and friends judge what is
 // stale by comparing them with their own records.
-async function pack(dir: string, file: string, includeGit: boolean): Promise<PackResult> {
+async function pack(dir: string, out: Writable, includeGit: boolean): Promise<PackResult> {
   const started = Date.now()
-  const packed = await packDirectoryToFile(dir, file, { compression: 'zstd', includeGit, mtime: 'preserve' })
+  const packed = await packDirectory(dir, out, { compression: 'zstd', includeGit, mtime: 'preserve' })
   core.info(
     `Packed ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ${formatBytes(packed.size)} ` +
       `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   )
   return packed
-}
-
-async function upload(repo: Repository, layer: Descriptor, file: string): Promise<number> {
-  const config = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
-  return config + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)))
 }
 
 async function saveToFallback(state: CacheState, reason: string): Promise<void> {

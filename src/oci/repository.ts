@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import { verifiedBlobStream } from './blob-reader.js'
+import { startStreamedUpload, type StreamedUpload } from './blob-stream-upload.js'
 import { uploadBlob } from './blob-upload.js'
 import type { Descriptor } from './descriptor.js'
 import { checkResponse } from './errors.js'
@@ -17,6 +18,7 @@ import type { Send } from './transport/send.js'
 
 export type { Credentials } from './transport/auth.js'
 export type { RetryOptions } from './transport/retry.js'
+export type { StreamedUpload } from './blob-stream-upload.js'
 
 export interface RepositoryOptions {
   registry: string
@@ -81,6 +83,12 @@ export class Repository {
       uploadsUrl: `${this.base}/blobs/uploads/`,
       onProgress: o.onProgress,
     })
+  }
+
+  // An upload for bytes not produced yet, committed once their digest is known (see
+  // blob-stream-upload.ts): for packing and uploading at the same time.
+  async startStreamedUpload(): Promise<StreamedUpload> {
+    return startStreamedUpload(this.send, `${this.base}/blobs/uploads/`)
   }
 
   // Asks the registry to link a blob it holds in another repository: true if it did, false if the

@@ -101,6 +101,31 @@ describe('push and pull', () => {
     expect(await r.blobExists(layer.digest)).toBe(false)
   })
 
+  test('a streamed upload takes bytes as they come and commits them under the digest given last', async () => {
+    const r = repo('alice/streamed')
+    const data = randomBytes(3 * 1024 * 1024 + 17)
+    const layer = layerOf(data)
+    const upload = await r.startStreamedUpload()
+    // in pieces, as a pack produces them, each waited for as backpressure asks
+    for (let at = 0; at < data.length; at += 256 * 1024) {
+      await new Promise<void>((resolve, reject) =>
+        upload.body.write(data.subarray(at, at + 256 * 1024), (error) => (error ? reject(error) : resolve())),
+      )
+    }
+    upload.body.end()
+    await upload.finish(layer)
+    expect((await buffer(await r.fetchBlob(layer))).equals(data)).toBe(true)
+  })
+
+  test('a streamed upload committed under another digest is refused, and nothing is stored', async () => {
+    const r = repo('alice/streamed-wrong')
+    const upload = await r.startStreamedUpload()
+    upload.body.end(Buffer.from('what was sent'))
+    const claimed = layerOf(Buffer.from('something else'))
+    await expect(upload.finish(claimed)).rejects.toThrow(RegistryError)
+    expect(await r.blobExists(claimed.digest)).toBe(false)
+  })
+
   test('mounts a blob from another repository the same user can read', async () => {
     const source = repo('alice/mount-source')
     const { layer } = await pushArtifact(source, randomBytes(1000), ['v1'])

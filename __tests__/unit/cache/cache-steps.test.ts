@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Readable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import type { ExtractOptions } from '../../../src/archive/types.js'
 import { buildCacheManifest } from '../../../src/cache/cache-manifest.js'
 import { publishCache } from '../../../src/cache/cache-publish.js'
@@ -26,6 +26,18 @@ class FakeRepository extends MemoryRegistry {
   async pushBlob(desc: Descriptor) {
     this.requests.push(`PUSH ${desc.digest}`)
     this.blobs.add(desc.digest)
+  }
+  // the save after a miss streams the layer while packing: the bytes are taken and dropped
+  async startStreamedUpload() {
+    const body = new Writable({ write: (_chunk, _encoding, callback) => callback() })
+    return {
+      body,
+      finish: async (desc: Pick<Descriptor, 'digest'>) => {
+        this.requests.push(`PUSH ${desc.digest}`)
+        this.blobs.add(desc.digest)
+      },
+      abort: async () => {},
+    }
   }
   async fetchBlob(desc: Descriptor) {
     this.requests.push(`FETCH ${desc.digest}`)
@@ -282,6 +294,15 @@ describe('save', () => {
       /Saving the cache to GitHub's cache service instead of the registry: .*403/,
     )
     expect(messages('warning')).toBe('')
+  })
+
+  it('a token that may not push goes to GitHub’s cache service before packing anything', async () => {
+    registry.startStreamedUpload = async () => denied()
+    const given = inputs()
+    await saveCache(given, stateFor(given))
+    expect(githubCache.saveCache).toHaveBeenCalledWith([given.path], 'npm-abc')
+    expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toEqual([])
+    expect(messages('info')).not.toMatch(/Packed/)
   })
 
   it('after a restore that could not reach the registry, the save goes straight to GitHub’s cache', async () => {

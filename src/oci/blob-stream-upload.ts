@@ -1,0 +1,85 @@
+import { PassThrough, type Writable } from 'node:stream'
+import type { Descriptor } from './descriptor.js'
+import { checkResponse } from './errors.js'
+import { redactUrl } from './redact.js'
+import { discardBody } from './response-body.js'
+import type { Send } from './transport/send.js'
+
+export interface StreamedUpload {
+  /** Where the blob's bytes go, in order; end it after the last one. */
+  readonly body: Writable
+  /**
+   * Once `body` has ended: commits what was sent as the blob `desc`. Rejects when the PATCH or
+   * the PUT failed, or the registry found other bytes than `desc` says; nothing is retried, since
+   * the bytes are gone: the caller sends them again another way (from the file it also wrote).
+   */
+  finish(desc: Pick<Descriptor, 'digest' | 'size'>): Promise<void>
+  /** Gives up: stops the PATCH and asks the registry to drop the session. */
+  abort(reason: Error): Promise<void>
+}
+
+// Bytes waiting for the socket: enough to ride out a slow moment of the registry, and the bound on
+// what a fast producer holds in memory.
+const BUFFERED = 4 * 1024 * 1024
+
+/**
+ * An upload whose digest is known only after its last byte: POST for a session, one PATCH that
+ * streams the body as it is produced (chunked transfer encoding, no Content-Range), then a PUT
+ * ?digest= with no body. This is how docker and skopeo push layers, and ghcr.io takes it in one
+ * request; what ghcr.io refuses above 4 MiB is the Content-Range kind of PATCH, which this is not.
+ * It lets a pack and its upload run at the same time instead of one after the other.
+ */
+export async function startStreamedUpload(send: Send, uploadsUrl: string): Promise<StreamedUpload> {
+  const started = await checkResponse(
+    await send({ method: 'POST', url: uploadsUrl, headers: { 'content-length': '0' } }),
+    202,
+  )
+  await discardBody(started)
+  const location = started.headers.get('location')
+  if (!location) throw new Error(`POST ${redactUrl(uploadsUrl)}: 202 without a Location for the upload`)
+  const session = new URL(location, uploadsUrl)
+
+  const body = new PassThrough({ highWaterMark: BUFFERED })
+  let opened = false
+  const patched = send({
+    method: 'PATCH',
+    url: session.toString(),
+    headers: { 'content-type': 'application/octet-stream' },
+    // the bytes can be sent once: a layer that wants to send them again (an auth replay, a
+    // redirect) gets an error, and the caller falls back to its copy
+    body: () => {
+      if (opened) throw new Error('a streamed upload cannot be sent twice')
+      opened = true
+      return body
+    },
+    retry: false,
+  }).then((res) => checkResponse(res, 202))
+  // the PATCH may fail while the producer is still writing: the writes must fail too, not block
+  patched.catch((error: unknown) => body.destroy(error as Error))
+
+  return {
+    body,
+    async finish(desc) {
+      const res = await patched
+      await discardBody(res)
+      const next = new URL(res.headers.get('location') ?? session.toString(), session)
+      next.searchParams.set('digest', desc.digest)
+      const put = await send({
+        method: 'PUT',
+        url: next.toString(),
+        headers: { 'content-length': '0' },
+        retry: false,
+      })
+      await checkResponse(put, 201, 204)
+      await discardBody(put)
+    },
+    async abort(reason) {
+      body.destroy(reason)
+      await patched.catch(() => undefined)
+      const cancel = await send({ method: 'DELETE', url: session.toString(), headers: {} }).catch(
+        () => undefined,
+      )
+      if (cancel) await discardBody(cancel)
+    },
+  }
+}
