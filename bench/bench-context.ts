@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readdir, rm } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join, relative } from 'node:path'
 import type { Testbed } from '../__tests__/testbed/index.js'
@@ -22,6 +22,8 @@ export class BenchContext {
   readonly workDir: string
   /** Where the pulled trees went, for the report (a tmpfs or the disk). */
   readonly workDirLabel: string
+  /** The work dir is in memory: see clearScratch. */
+  readonly workDirTmpfs: boolean
   /** The bundle under test: index.js and post/index.js. */
   readonly dist: string
   /** Leave cache save and restore out, baseline and ours. */
@@ -34,6 +36,7 @@ export class BenchContext {
     bed: Testbed
     workDir: string
     workDirLabel: string
+    workDirTmpfs: boolean
     dist: string
     baselineOnly: boolean
     skipCache: boolean
@@ -43,6 +46,7 @@ export class BenchContext {
       bed: this.bed,
       workDir: this.workDir,
       workDirLabel: this.workDirLabel,
+      workDirTmpfs: this.workDirTmpfs,
       dist: this.dist,
       skipCache: this.skipCache,
     } = o)
@@ -79,6 +83,18 @@ export class BenchContext {
     const dir = join(this.workDir, `${name}-${++this.#scratches}`)
     await mkdir(dir, { recursive: true })
     return dir
+  }
+
+  /**
+   * Between repeats: on a tmpfs the copies of earlier repeats are deleted (cheap there, and
+   * several GB of them crowd the memory both sides allocate from); on disk they stay until the
+   * run ends, for the reason given at scratch().
+   */
+  async clearScratch(): Promise<void> {
+    if (!this.workDirTmpfs) return
+    for (const entry of await readdir(this.workDir).catch(() => [])) {
+      await rm(join(this.workDir, entry), { recursive: true, force: true })
+    }
   }
 
   /** Our action, run by the Node 24 this benchmark runs on (scripts/bench.sh picks it). */

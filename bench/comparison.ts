@@ -33,6 +33,7 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
   for (let i = 1; i <= repeat; i++) {
     const verify = i === 1
     ctx.log(`run ${i}/${repeat}`)
+    await ctx.clearScratch()
     const baseRepo = `baseline-${i}`
     const oursRepo = `ours-${i}`
 

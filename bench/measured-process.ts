@@ -34,6 +34,10 @@ export async function runMeasured(command: string, args: string[], o: RunOptions
     ? [GNU_TIME, ['-f', '%M', '-o', rssFile, command, ...args]]
     : [command, args]
   try {
+    // Written data the kernel has not flushed yet (the registry's blobs from the last push) is
+    // written back some 30 s later by kernel threads, on the same two cores: flushed here, before
+    // the clock starts, so no step pays for an earlier one's writes.
+    await spawnCollect('sync', [], {}, 'sync')
     const started = performance.now()
     const { stdout, stderr } = await spawnCollect(file, argv, o, command)
     const wallMs = performance.now() - started

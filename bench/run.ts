@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       bed,
       workDir,
       workDirLabel: work.label,
+      workDirTmpfs: work.tmpfs,
       dist: resolve(root, options.dist ?? 'dist'),
       baselineOnly: options.baselineOnly,
       skipCache: options.noCache,

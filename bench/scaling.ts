@@ -22,6 +22,7 @@ export async function runScaling(
     const sourceDigest = await treeDigest(tree.dir)
     const samples = new Samples()
     for (let i = 1; i <= repeat; i++) {
+      await ctx.clearScratch()
       const repository = `${ctx.bed.registry}/alice/scale-${tree.name}-${i}`.toLowerCase()
       const push = await ctx.tryOurs('action', `push of ${tree.name}`, () =>
         ctx.runOurs({ mode: 'push', path: tree.dir, repository, tag: 'v1' }),

@@ -7,6 +7,8 @@ export interface WorkDir {
   path: string
   /** For the report: where the trees were written. */
   label: string
+  /** In memory: deleting is cheap there, and keeping every copy would fill the machine's memory. */
+  tmpfs: boolean
 }
 
 /**
@@ -22,17 +24,26 @@ export interface WorkDir {
  * 4.3 s after deletes. GitHub's runners use ext4 with a journal, which has no such penalty.
  */
 export function chooseWorkDir(dataDir: string, bytes: number, requested?: string): WorkDir {
-  if (requested) return { path: requested, label: `written to ${requested}` }
+  if (requested) return { path: requested, label: `written to ${requested}`, tmpfs: isTmpfs(requested) }
   try {
     const fs = statfsSync('/dev/shm')
     if (fs.type === TMPFS_MAGIC && fs.bavail * fs.bsize > bytes) {
       return {
         path: join('/dev/shm', `oci-artifact-bench-${process.pid}`),
         label: 'written to a tmpfs (/dev/shm)',
+        tmpfs: true,
       }
     }
   } catch {
     // no /dev/shm: the disk it is
   }
-  return { path: join(dataDir, 'work'), label: 'written to disk (bench/.data/work)' }
+  return { path: join(dataDir, 'work'), label: 'written to disk (bench/.data/work)', tmpfs: false }
+}
+
+function isTmpfs(dir: string): boolean {
+  try {
+    return statfsSync(dir).type === TMPFS_MAGIC
+  } catch {
+    return false
+  }
 }
