@@ -135,6 +135,8 @@ describe('cache mode through dist/', () => {
     expect(post.code).toBe(0)
     expect(warnings(post)).toEqual([])
     expect(post.stdout).toMatch(/Cache saved with key build-linux-abc/)
+    // after a miss the layer went up while it was packed, in one streamed upload
+    expect(post.stdout).toMatch(/Uploaded .* while packing/)
 
     const second = freshDir('second')
     const hit = await restoreStep({ repository, key: 'build-linux-abc', dir: second })
@@ -275,6 +277,8 @@ describe('cache mode through dist/', () => {
     const warned = warnings(post).join('\n')
     expect(warned).toMatch(/^Cache not saved: .*(401|403)/)
     expect(warned).toContain('Check that the credentials may push to this repository')
+    // the refusal came before any packing: nothing was packed for an upload that could not happen
+    expect(post.stdout).not.toMatch(/Packed \d+ files/)
   })
 
   test('a registry that cannot be reached is a warning and a miss, in restore and in save', async () => {
