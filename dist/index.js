@@ -30275,6 +30275,7 @@ async function startStreamedUpload(send, uploadsUrl) {
     const session = new URL(location, uploadsUrl);
     const body = new external_node_stream_.PassThrough({ highWaterMark: BUFFERED });
     let opened = false;
+    let committed = false;
     const patched = send({
         method: 'PATCH',
         url: session.toString(),
@@ -30306,8 +30307,11 @@ async function startStreamedUpload(send, uploadsUrl) {
             });
             await checkResponse(put, 201, 204);
             await discardBody(put);
+            committed = true;
         },
         async abort(reason) {
+            if (committed)
+                return;
             body.destroy(reason);
             await patched.catch(() => undefined);
             const cancel = await send({ method: 'DELETE', url: session.toString(), headers: {} }).catch(() => undefined);
@@ -32416,7 +32420,6 @@ async function cache_save_saveCache(inputs, state, now = () => new Date()) {
     }
     const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'oci-cache-'));
     let streamed;
-    let committed = false;
     try {
         const started = Date.now();
         const file = path.join(temp, 'cache.tar.zst');
@@ -32450,21 +32453,7 @@ async function cache_save_saveCache(inputs, state, now = () => new Date()) {
             annotations: { [UNCOMPRESSED_DIGEST_ANNOTATION]: packed.uncompressedDigest },
         };
         try {
-            const sent = await core.group(`Upload to ${where}`, async () => {
-                const config = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]));
-                if (streamed && out.uploading) {
-                    try {
-                        await streamed.finish(layer);
-                        committed = true;
-                        core.info(`Uploaded ${formatBytes(layer.size)} while packing`);
-                        return config + layer.size;
-                    }
-                    catch (error) {
-                        core.info(`The upload made while packing was not accepted (${describeError(error)}): sending the file`);
-                    }
-                }
-                return config + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)));
-            });
+            const sent = await core.group(`Upload to ${where}`, () => upload(repo, layer, file, out.uploading ? streamed : undefined));
             const saved = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layer }, actionsLogger);
             core.info(`Cache saved with key ${state.key} as ${where}:${saved.tag} (${formatBytes(layer.size)}, ` +
                 `${formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -32478,8 +32467,7 @@ async function cache_save_saveCache(inputs, state, now = () => new Date()) {
     }
     finally {
         // a session that was not committed (the pack failed, or the file went instead) is dropped
-        if (streamed && !committed)
-            await streamed.abort(new Error('not used')).catch(() => undefined);
+        await streamed?.abort(new Error('not used')).catch(() => undefined);
         await rm(temp, { recursive: true, force: true });
     }
 }
@@ -32492,6 +32480,22 @@ async function pack(dir, out, includeGit) {
     core.info(`Packed ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ${formatBytes(packed.size)} ` +
         `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
+}
+// The layer goes up by the upload made while packing when there is one, else from the file
+// (unless the registry has it). Returns the bytes sent.
+async function upload(repo, layer, file, streamed) {
+    const config = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]));
+    if (streamed) {
+        try {
+            await streamed.finish(layer);
+            core.info(`Uploaded ${formatBytes(layer.size)} while packing`);
+            return config + layer.size;
+        }
+        catch (error) {
+            core.info(`The upload made while packing was not accepted (${describeError(error)}): sending the file`);
+        }
+    }
+    return config + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)));
 }
 async function saveToFallback(state, reason) {
     if (!(await githubCacheAvailable())) {

@@ -30229,6 +30229,7 @@ async function startStreamedUpload(send, uploadsUrl) {
     const session = new URL(location, uploadsUrl);
     const body = new external_node_stream_.PassThrough({ highWaterMark: BUFFERED });
     let opened = false;
+    let committed = false;
     const patched = send({
         method: 'PATCH',
         url: session.toString(),
@@ -30260,8 +30261,11 @@ async function startStreamedUpload(send, uploadsUrl) {
             });
             await checkResponse(put, 201, 204);
             await discardBody(put);
+            committed = true;
         },
         async abort(reason) {
+            if (committed)
+                return;
             body.destroy(reason);
             await patched.catch(() => undefined);
             const cancel = await send({ method: 'DELETE', url: session.toString(), headers: {} }).catch(() => undefined);
@@ -32406,7 +32410,6 @@ async function saveCache(inputs, state, now = () => new Date()) {
     }
     const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-cache-'));
     let streamed;
-    let committed = false;
     try {
         const started = Date.now();
         const file = external_node_path_default().join(temp, 'cache.tar.zst');
@@ -32440,21 +32443,7 @@ async function saveCache(inputs, state, now = () => new Date()) {
             annotations: { [UNCOMPRESSED_DIGEST_ANNOTATION]: packed.uncompressedDigest },
         };
         try {
-            const sent = await lib_core/* group */.Os(`Upload to ${where}`, async () => {
-                const config = await pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
-                if (streamed && out.uploading) {
-                    try {
-                        await streamed.finish(layer);
-                        committed = true;
-                        lib_core/* info */.pq(`Uploaded ${format_formatBytes(layer.size)} while packing`);
-                        return config + layer.size;
-                    }
-                    catch (error) {
-                        lib_core/* info */.pq(`The upload made while packing was not accepted (${errors_describeError(error)}): sending the file`);
-                    }
-                }
-                return config + (await pushBlobIfMissing(repo, layer, () => (0,external_node_fs_.createReadStream)(file)));
-            });
+            const sent = await lib_core/* group */.Os(`Upload to ${where}`, () => upload(repo, layer, file, out.uploading ? streamed : undefined));
             const saved = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layer }, logger_actionsLogger);
             lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${saved.tag} (${format_formatBytes(layer.size)}, ` +
                 `${format_formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -32468,8 +32457,7 @@ async function saveCache(inputs, state, now = () => new Date()) {
     }
     finally {
         // a session that was not committed (the pack failed, or the file went instead) is dropped
-        if (streamed && !committed)
-            await streamed.abort(new Error('not used')).catch(() => undefined);
+        await streamed?.abort(new Error('not used')).catch(() => undefined);
         await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
     }
 }
@@ -32482,6 +32470,22 @@ async function pack(dir, out, includeGit) {
     lib_core/* info */.pq(`Packed ${packed.files} files, ${format_formatBytes(packed.uncompressedSize)} -> ${format_formatBytes(packed.size)} ` +
         `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
+}
+// The layer goes up by the upload made while packing when there is one, else from the file
+// (unless the registry has it). Returns the bytes sent.
+async function upload(repo, layer, file, streamed) {
+    const config = await pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
+    if (streamed) {
+        try {
+            await streamed.finish(layer);
+            lib_core/* info */.pq(`Uploaded ${format_formatBytes(layer.size)} while packing`);
+            return config + layer.size;
+        }
+        catch (error) {
+            lib_core/* info */.pq(`The upload made while packing was not accepted (${errors_describeError(error)}): sending the file`);
+        }
+    }
+    return config + (await pushBlobIfMissing(repo, layer, () => (0,external_node_fs_.createReadStream)(file)));
 }
 async function saveToFallback(state, reason) {
     if (!(await cache_fallback_githubCacheAvailable())) {

@@ -13,7 +13,7 @@ import type { Descriptor } from '../oci/descriptor.js'
 import { RegistryError } from '../oci/errors.js'
 import { EMPTY_CONFIG } from '../oci/manifest.js'
 import { MediaType } from '../oci/media-types.js'
-import type { StreamedUpload } from '../oci/repository.js'
+import type { Repository, StreamedUpload } from '../oci/repository.js'
 import { githubCacheAvailable, saveToGitHubCache } from './cache-fallback.js'
 import type { CacheState } from './cache-state.js'
 import { describeError } from './errors.js'
@@ -63,7 +63,6 @@ export async function saveCache(
 
   const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'oci-cache-'))
   let streamed: StreamedUpload | undefined
-  let committed = false
   try {
     const started = Date.now()
     const file = path.join(temp, 'cache.tar.zst')
@@ -100,22 +99,9 @@ export async function saveCache(
       annotations: { [UNCOMPRESSED_DIGEST_ANNOTATION]: packed.uncompressedDigest },
     }
     try {
-      const sent = await core.group(`Upload to ${where}`, async () => {
-        const config = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
-        if (streamed && out.uploading) {
-          try {
-            await streamed.finish(layer)
-            committed = true
-            core.info(`Uploaded ${formatBytes(layer.size)} while packing`)
-            return config + layer.size
-          } catch (error) {
-            core.info(
-              `The upload made while packing was not accepted (${describeError(error)}): sending the file`,
-            )
-          }
-        }
-        return config + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)))
-      })
+      const sent = await core.group(`Upload to ${where}`, () =>
+        upload(repo, layer, file, out.uploading ? streamed : undefined),
+      )
       const saved = await publishCache(
         repo,
         { scope: state.scope, key: state.key, created: now().toISOString(), layer },
@@ -132,7 +118,7 @@ export async function saveCache(
     core.warning(`Cache not saved: ${describeError(error)}`)
   } finally {
     // a session that was not committed (the pack failed, or the file went instead) is dropped
-    if (streamed && !committed) await streamed.abort(new Error('not used')).catch(() => undefined)
+    await streamed?.abort(new Error('not used')).catch(() => undefined)
     await rm(temp, { recursive: true, force: true })
   }
 }
@@ -148,6 +134,27 @@ async function pack(dir: string, out: Writable, includeGit: boolean): Promise<Pa
       `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   )
   return packed
+}
+
+// The layer goes up by the upload made while packing when there is one, else from the file
+// (unless the registry has it). Returns the bytes sent.
+async function upload(
+  repo: Repository,
+  layer: Descriptor,
+  file: string,
+  streamed: StreamedUpload | undefined,
+): Promise<number> {
+  const config = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
+  if (streamed) {
+    try {
+      await streamed.finish(layer)
+      core.info(`Uploaded ${formatBytes(layer.size)} while packing`)
+      return config + layer.size
+    } catch (error) {
+      core.info(`The upload made while packing was not accepted (${describeError(error)}): sending the file`)
+    }
+  }
+  return config + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)))
 }
 
 async function saveToFallback(state: CacheState, reason: string): Promise<void> {

@@ -14,7 +14,7 @@ export interface StreamedUpload {
    * the bytes are gone: the caller sends them again another way (from the file it also wrote).
    */
   finish(desc: Pick<Descriptor, 'digest' | 'size'>): Promise<void>
-  /** Gives up: stops the PATCH and asks the registry to drop the session. */
+  /** Gives up: stops the PATCH and asks the registry to drop the session; nothing once committed. */
   abort(reason: Error): Promise<void>
 }
 
@@ -41,6 +41,7 @@ export async function startStreamedUpload(send: Send, uploadsUrl: string): Promi
 
   const body = new PassThrough({ highWaterMark: BUFFERED })
   let opened = false
+  let committed = false
   const patched = send({
     method: 'PATCH',
     url: session.toString(),
@@ -72,8 +73,10 @@ export async function startStreamedUpload(send: Send, uploadsUrl: string): Promi
       })
       await checkResponse(put, 201, 204)
       await discardBody(put)
+      committed = true
     },
     async abort(reason) {
+      if (committed) return
       body.destroy(reason)
       await patched.catch(() => undefined)
       const cancel = await send({ method: 'DELETE', url: session.toString(), headers: {} }).catch(
