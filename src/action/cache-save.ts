@@ -6,7 +6,6 @@ import path from 'node:path'
 import { Readable, type Writable } from 'node:stream'
 import { packDirectory } from '../archive/pack.js'
 import type { PackResult } from '../archive/types.js'
-import { UNCOMPRESSED_DIGEST_ANNOTATION } from '../cache/cache-annotations.js'
 import { publishCache } from '../cache/cache-publish.js'
 import { cacheTag } from '../cache/cache-tag.js'
 import type { Descriptor } from '../oci/descriptor.js'
@@ -96,7 +95,6 @@ export async function saveCache(
       mediaType: MediaType.LayerTarZstd,
       digest: packed.digest,
       size: packed.size,
-      annotations: { [UNCOMPRESSED_DIGEST_ANNOTATION]: packed.uncompressedDigest },
     }
     try {
       const sent = await core.group(`Upload to ${where}`, () =>
@@ -125,10 +123,12 @@ export async function saveCache(
 
 // zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.
 // Each entry keeps its mtime, as actions/cache's tar does: make, cargo and friends judge what is
-// stale by comparing them with their own records.
+// stale by comparing them with their own records. No sha256 of the tar: the restore checks the
+// layer's digest as it downloads, and a digest of the same bytes before compression, from the
+// same manifest, would add no trust (it cost 0.15 s of every 256 MiB save).
 async function pack(dir: string, out: Writable, includeGit: boolean): Promise<PackResult> {
   const started = Date.now()
-  const packed = await packDirectory(dir, out, { compression: 'zstd', includeGit, mtime: 'preserve' })
+  const packed = await packDirectory(dir, out, { compression: 'zstd', includeGit, mtime: 'preserve', hashTar: false })
   core.info(
     `Packed ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ${formatBytes(packed.size)} ` +
       `in ${((Date.now() - started) / 1000).toFixed(1)} s`,

@@ -70,7 +70,8 @@ export async function pushDirectory(
       digest: (packed as PackResult).digest,
       size: (packed as PackResult).size,
       annotations: {
-        [Annotation.OrasContentDigest]: (packed as PackResult).uncompressedDigest,
+        // packed with the tar's hash (hashTar defaults to true)
+        [Annotation.OrasContentDigest]: (packed as PackResult).uncompressedDigest as string,
         [Annotation.OrasUnpack]: 'true',
         [Annotation.Title]: title,
       },

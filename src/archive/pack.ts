@@ -33,7 +33,7 @@ export async function packDirectory(dir: string, out: Writable, o: PackOptions):
   try {
     const pool = new BufferPool(GZIP_CHUNK_SIZE)
     const compressor = createCompressor(o.compression, o.level, sink, pool)
-    const tar = await writeTar(dir, o, pool, (chunk) => compressor.write(chunk))
+    const tar = await writeTar(dir, o, pool, (chunk) => compressor.write(chunk), o.hashTar ?? true)
     await compressor.end()
     const { digest, size } = await sink.end()
     return { digest, size, ...tar }
@@ -53,23 +53,32 @@ export async function packDirectory(dir: string, out: Writable, o: PackOptions):
 export async function digestDirectory(dir: string, o: DigestOptions): Promise<TarDigest> {
   const pool = new BufferPool(GZIP_CHUNK_SIZE, 1)
   let chunks = 0
-  return writeTar(dir, o, pool, async (chunk) => {
-    pool.release(chunk)
-    if (++chunks % YIELD_EVERY !== 0) return
-    await new Promise((resolve) => setImmediate(resolve))
-    o.signal?.throwIfAborted()
-  })
+  const tar = await writeTar(
+    dir,
+    o,
+    pool,
+    async (chunk) => {
+      pool.release(chunk)
+      if (++chunks % YIELD_EVERY !== 0) return
+      await new Promise((resolve) => setImmediate(resolve))
+      o.signal?.throwIfAborted()
+    },
+    true,
+  )
+  return { ...tar, uncompressedDigest: tar.uncompressedDigest as string }
 }
 
-// Writes the tar of `dir` to `emit` (which owns each chunk, from `pool`), hashing it on the way.
+// Writes the tar of `dir` to `emit` (which owns each chunk, from `pool`), hashing it on the way
+// unless `hash` is false.
 async function writeTar(
   dir: string,
   o: DigestOptions,
   pool: BufferPool,
   emit: (chunk: Buffer) => Promise<void>,
-): Promise<TarDigest> {
+  hash: boolean,
+): Promise<Omit<TarDigest, 'uncompressedDigest'> & { uncompressedDigest: string | undefined }> {
   const tree = listTree(dir, o.includeGit ?? false)
-  const uncompressed = createHash('sha256')
+  const uncompressed = hash ? createHash('sha256') : undefined
   let uncompressedSize = 0
   const writer = new TarWriter({
     root: dir,
@@ -78,7 +87,7 @@ async function writeTar(
     mode: normalizedMode,
     pool,
     emit: (chunk) => {
-      uncompressed.update(chunk)
+      uncompressed?.update(chunk)
       uncompressedSize += chunk.length
       return emit(chunk)
     },
@@ -87,7 +96,7 @@ async function writeTar(
   for (const entry of tree) await writer.write(entry)
   await writer.end()
   return {
-    uncompressedDigest: `sha256:${uncompressed.digest('hex')}`,
+    uncompressedDigest: uncompressed && `sha256:${uncompressed.digest('hex')}`,
     uncompressedSize,
     files: tree.filter((e) => e.kind !== 'directory').length,
   }

@@ -9,5 +9,3 @@ export const KEY_ANNOTATION = 'io.github.oci-artifact-action.cache.key'
 export const SCOPE_ANNOTATION = 'io.github.oci-artifact-action.cache.scope'
 // The standard annotation (image-spec annotations.md): RFC 3339 time of the save.
 export const CREATED_ANNOTATION = Annotation.Created
-// The tar's own digest, checked while extracting: the layer digest only covers the compressed bytes.
-export const UNCOMPRESSED_DIGEST_ANNOTATION = 'io.github.oci-artifact-action.cache.uncompressed-digest'
