@@ -8,6 +8,8 @@ import type { Compression } from './types.js'
 export interface Compressor {
   write(chunk: Buffer): Promise<void>
   end(): Promise<void>
+  // frees what the compressor holds when the pack fails before end()
+  close?(): void
 }
 
 export const DEFAULT_LEVEL: Record<Compression, number> = { gzip: 6, zstd: 3, none: 0 }

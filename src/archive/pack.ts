@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import { BufferPool } from './buffer-pool.js'
-import { createCompressor } from './compressor.js'
+import { createCompressor, type Compressor } from './compressor.js'
 import { OutputSink } from './output-sink.js'
 import { GZIP_CHUNK_SIZE } from './parallel-gzip.js'
 import { TarWriter } from './tar-writer.js'
@@ -30,17 +30,20 @@ export function normalizedMode({ kind, mode }: TreeEntry): number {
 // compresses it and writes it to `out`, which it ends. Digests and sizes come from the same pass.
 export async function packDirectory(dir: string, out: Writable, o: PackOptions): Promise<PackResult> {
   const sink = new OutputSink(out)
+  let compressor: Compressor | undefined
   try {
     const pool = new BufferPool(GZIP_CHUNK_SIZE)
-    const compressor = createCompressor(o.compression, o.level, sink, pool)
-    const tar = await writeTar(dir, o, pool, (chunk) => compressor.write(chunk), o.hashTar ?? true)
-    await compressor.end()
+    const started = createCompressor(o.compression, o.level, sink, pool)
+    compressor = started
+    const tar = await writeTar(dir, o, pool, (chunk) => started.write(chunk), o.hashTar ?? true)
+    await started.end()
     const { digest, size } = await sink.end()
     return { digest, size, ...tar }
   } catch (error) {
     // the rejection reports the error; `out` is destroyed with it, as pipeline() would (the sink
     // listens for its 'error', so this cannot become an unhandled event)
     out.destroy(error as Error)
+    compressor?.close?.()
     throw error
   }
 }
