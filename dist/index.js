@@ -32531,7 +32531,12 @@ async function cache_save_saveCache(inputs, state, now = () => new Date()) {
 // same manifest, would add no trust (it cost 0.15 s of every 256 MiB save).
 async function pack(dir, out, includeGit) {
     const started = Date.now();
-    const packed = await packDirectory(dir, out, { compression: 'zstd', includeGit, mtime: 'preserve', hashTar: false });
+    const packed = await packDirectory(dir, out, {
+        compression: 'zstd',
+        includeGit,
+        mtime: 'preserve',
+        hashTar: false,
+    });
     core.info(`Packed ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ${formatBytes(packed.size)} ` +
         `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;

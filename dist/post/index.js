@@ -32521,7 +32521,12 @@ async function saveCache(inputs, state, now = () => new Date()) {
 // same manifest, would add no trust (it cost 0.15 s of every 256 MiB save).
 async function pack(dir, out, includeGit) {
     const started = Date.now();
-    const packed = await packDirectory(dir, out, { compression: 'zstd', includeGit, mtime: 'preserve', hashTar: false });
+    const packed = await packDirectory(dir, out, {
+        compression: 'zstd',
+        includeGit,
+        mtime: 'preserve',
+        hashTar: false,
+    });
     lib_core/* info */.pq(`Packed ${packed.files} files, ${format_formatBytes(packed.uncompressedSize)} -> ${format_formatBytes(packed.size)} ` +
         `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;

@@ -128,7 +128,12 @@ export async function saveCache(
 // same manifest, would add no trust (it cost 0.15 s of every 256 MiB save).
 async function pack(dir: string, out: Writable, includeGit: boolean): Promise<PackResult> {
   const started = Date.now()
-  const packed = await packDirectory(dir, out, { compression: 'zstd', includeGit, mtime: 'preserve', hashTar: false })
+  const packed = await packDirectory(dir, out, {
+    compression: 'zstd',
+    includeGit,
+    mtime: 'preserve',
+    hashTar: false,
+  })
   core.info(
     `Packed ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ${formatBytes(packed.size)} ` +
       `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
