@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join, relative } from 'node:path'
-import type { Testbed } from '../__tests__/testbed/index.js'
+import type { BenchTestbed } from './testbed-client.js'
 import { runAction, type ActionRun, type StepOptions } from './action-process.js'
 import { runMeasured } from './measured-process.js'
 import type { RegistryTarget } from './registry-token.js'
@@ -18,7 +18,7 @@ export class BenchContext {
   readonly loadAtStart = loadavg()[0]!
 
   readonly root: string
-  readonly bed: Testbed
+  readonly bed: BenchTestbed
   readonly workDir: string
   /** Where the pulled trees went, for the report (a tmpfs or the disk). */
   readonly workDirLabel: string
@@ -33,7 +33,7 @@ export class BenchContext {
 
   constructor(o: {
     root: string
-    bed: Testbed
+    bed: BenchTestbed
     workDir: string
     workDirLabel: string
     workDirTmpfs: boolean

@@ -4,6 +4,7 @@ import {
   baselineCacheSave,
   baselinePull,
   baselinePush,
+  type BaselineCacheSaveResult,
   type BaselineTiming,
 } from './baseline.js'
 import { stepProblems, type ActionRun } from './action-process.js'
@@ -17,7 +18,7 @@ const TAG = 'v1'
 
 /**
  * The issue's side-by-side run on one tree: push, push again unchanged, pull, compressed size and
- * peak RSS, then cache save and restore; each baseline right before ours, repeated `repeat` times
+ * peak RSS, then cache save and restore; the two sides of each step in turn (see inTurn), repeated `repeat` times
  * into fresh repositories so no repeat finds the blobs of the one before. Returns the markdown.
  */
 export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repeat: number): Promise<string> {
@@ -37,73 +38,112 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
     const baseRepo = `baseline-${i}`
     const oursRepo = `ours-${i}`
 
-    const basePush = await baselinePush(
-      tree.dir,
-      await ctx.scratch('baseline-push'),
-      ctx.target(baseRepo),
-      TAG,
+    await inTurn(
+      i,
+      async () => {
+        const basePush = await baselinePush(
+          tree.dir,
+          await ctx.scratch('baseline-push'),
+          ctx.target(baseRepo),
+          TAG,
+        )
+        recordBaseline(samples, 'push', basePush)
+        samples.add('size:baseline', basePush.layerSize)
+        ctx.log(`  baseline push       ${formatMs(basePush.wallMs)}  ${phasesText(basePush)}`)
+      },
+      async () => {
+        const oursPush = await ctx.tryOurs('action', 'push', async () => {
+          const run = withOutput(await ctx.runOurs(pushInputs(ctx, tree, oursRepo)), 'digest')
+          return { ...run, layerBytes: await ctx.layerBytes(oursRepo, TAG) }
+        })
+        if (oursPush) {
+          recordOurs(samples, 'push', oursPush)
+          samples.add('size:ours', oursPush.layerBytes)
+          ctx.log(`  ours push           ${formatMs(oursPush.wallMs)}  rss ${rss(oursPush.peakRssBytes)}`)
+        }
+      },
     )
-    recordBaseline(samples, 'push', basePush)
-    samples.add('size:baseline', basePush.layerSize)
-    ctx.log(`  baseline push       ${formatMs(basePush.wallMs)}  ${phasesText(basePush)}`)
-    const oursPush = await ctx.tryOurs('action', 'push', async () => {
-      const run = withOutput(await ctx.runOurs(pushInputs(ctx, tree, oursRepo)), 'digest')
-      return { ...run, layerBytes: await ctx.layerBytes(oursRepo, TAG) }
-    })
-    if (oursPush) {
-      recordOurs(samples, 'push', oursPush)
-      samples.add('size:ours', oursPush.layerBytes)
-      ctx.log(`  ours push           ${formatMs(oursPush.wallMs)}  rss ${rss(oursPush.peakRssBytes)}`)
-    }
 
-    const baseRepush = await baselinePush(
-      tree.dir,
-      await ctx.scratch('baseline-push'),
-      ctx.target(baseRepo),
-      TAG,
+    await inTurn(
+      i,
+      async () => {
+        const baseRepush = await baselinePush(
+          tree.dir,
+          await ctx.scratch('baseline-push'),
+          ctx.target(baseRepo),
+          TAG,
+        )
+        recordBaseline(samples, 'repush', baseRepush)
+        ctx.log(`  baseline re-push    ${formatMs(baseRepush.wallMs)}  ${phasesText(baseRepush)}`)
+      },
+      async () => {
+        const oursRepush = await ctx.tryOurs('action', 'second push', async () =>
+          withOutput(await ctx.runOurs(pushInputs(ctx, tree, oursRepo)), 'digest'),
+        )
+        if (oursRepush) {
+          recordOurs(samples, 'repush', oursRepush)
+          ctx.log(`  ours re-push        ${formatMs(oursRepush.wallMs)}  rss ${rss(oursRepush.peakRssBytes)}`)
+        }
+      },
     )
-    recordBaseline(samples, 'repush', baseRepush)
-    ctx.log(`  baseline re-push    ${formatMs(baseRepush.wallMs)}  ${phasesText(baseRepush)}`)
-    const oursRepush = await ctx.tryOurs('action', 'second push', async () =>
-      withOutput(await ctx.runOurs(pushInputs(ctx, tree, oursRepo)), 'digest'),
-    )
-    if (oursRepush) {
-      recordOurs(samples, 'repush', oursRepush)
-      ctx.log(`  ours re-push        ${formatMs(oursRepush.wallMs)}  rss ${rss(oursRepush.peakRssBytes)}`)
-    }
 
-    const baseDest = await ctx.scratch('pulled-baseline')
-    const basePull = await baselinePull(
-      ctx.target(baseRepo),
-      TAG,
-      await ctx.scratch('baseline-pull'),
-      baseDest,
+    await inTurn(
+      i,
+      async () => {
+        const baseDest = await ctx.scratch('pulled-baseline')
+        const basePull = await baselinePull(
+          ctx.target(baseRepo),
+          TAG,
+          await ctx.scratch('baseline-pull'),
+          baseDest,
+        )
+        recordBaseline(samples, 'pull', basePull)
+        ctx.log(`  baseline pull       ${formatMs(basePull.wallMs)}  ${phasesText(basePull)}`)
+        await checkPulled('baseline pull', baseDest, verify)
+      },
+      async () => {
+        const oursDest = await ctx.scratch('pulled-ours')
+        const oursPull = await ctx.tryOurs('action', 'pull', async () => {
+          const run = withOutput(
+            await ctx.runOurs({
+              mode: 'pull',
+              path: oursDest,
+              repository: `${ctx.bed.registry}/alice/${oursRepo}`,
+              tag: TAG,
+            }),
+            'digest',
+          )
+          await checkPulled('our pull', oursDest, verify)
+          return run
+        })
+        if (oursPull) {
+          recordOurs(samples, 'pull', oursPull)
+          ctx.log(`  ours pull           ${formatMs(oursPull.wallMs)}  rss ${rss(oursPull.peakRssBytes)}`)
+        }
+      },
     )
-    recordBaseline(samples, 'pull', basePull)
-    ctx.log(`  baseline pull       ${formatMs(basePull.wallMs)}  ${phasesText(basePull)}`)
-    await checkPulled('baseline pull', baseDest, verify)
-    const oursDest = await ctx.scratch('pulled-ours')
-    const oursPull = await ctx.tryOurs('action', 'pull', async () => {
-      const run = withOutput(
-        await ctx.runOurs({
-          mode: 'pull',
-          path: oursDest,
-          repository: `${ctx.bed.registry}/alice/${oursRepo}`,
-          tag: TAG,
-        }),
-        'digest',
-      )
-      await checkPulled('our pull', oursDest, verify)
-      return run
-    })
-    if (oursPull) {
-      recordOurs(samples, 'pull', oursPull)
-      ctx.log(`  ours pull           ${formatMs(oursPull.wallMs)}  rss ${rss(oursPull.peakRssBytes)}`)
-    }
 
     if (!ctx.skipCache) await compareCache(ctx, tree, samples, i, checkPulled)
   }
   return section(ctx, tree, repeat, samples)
+}
+
+/**
+ * One comparison's two sides: the baseline first in odd repeats, ours first in even ones. The
+ * second of two steps inherits the machine as the first left it. On this VM that mattered: memory
+ * freed a moment earlier (by a process that exited, a tree deleted) is cheap to touch again, while
+ * memory handed back to the host costs ~12 us a page, so whichever side ran after the other
+ * allocated differently (our cache restore: 2.2-2.4 s run right after the baseline's, 1.8-2.0 s
+ * right after 1 GiB was freed). Alternating gives each side both positions across repeats.
+ */
+async function inTurn(i: number, baseline: () => Promise<void>, ours: () => Promise<void>): Promise<void> {
+  if (i % 2 === 1) {
+    await baseline()
+    await ours()
+  } else {
+    await ours()
+    await baseline()
+  }
 }
 
 function pushInputs(ctx: BenchContext, tree: GeneratedTree, repository: string): Record<string, string> {
@@ -131,51 +171,70 @@ async function compareCache(
   check: CheckPulled,
 ) {
   const verify = i === 1
-  const baseSave = await baselineCacheSave(
-    tree.dir,
-    await ctx.scratch('baseline-cache'),
-    ctx.target(`cache-baseline-${i}`),
-  )
-  recordBaseline(samples, 'cache-save', baseSave)
-  ctx.log(`  baseline cache save ${formatMs(baseSave.wallMs)}  ${phasesText(baseSave)}`)
+  let baseSave: BaselineCacheSaveResult | undefined
   const repository = `${ctx.bed.registry}/alice/cache-ours-${i}`
   const key = `bench-${tree.name}-${i}`
   // The save is the post step, as actions/cache's save is its post step; the main step's lookup
   // that missed before it is timed on its own row (the baseline has no lookup to compare it with).
   let oursMiss: ActionRun | undefined
-  const oursSave = await ctx.tryOurs('cache', 'cache save', async () => {
-    oursMiss = await ctx.runOurs({ mode: 'cache', path: tree.dir, key, repository })
-    if (oursMiss.outputs['cache-hit'] === 'true') throw new Error(`a fresh key hit: ${key}`)
-    return ctx.runOurs(
-      { mode: 'cache', path: tree.dir, key, repository },
-      { post: true, state: oursMiss.state },
-    )
-  })
-  // Recorded only once the restore finds it: a save that merely warned is not a fast save.
-  if (oursSave && oursMiss) {
-    ctx.log(`  ours cache miss     ${formatMs(oursMiss.wallMs)}  (the main step's lookup)`)
-    ctx.log(`  ours cache save     ${formatMs(oursSave.wallMs)}  rss ${rss(oursSave.peakRssBytes)}`)
-  }
-
-  const baseDest = await ctx.scratch('restored-baseline')
-  const baseRestore = await baselineCacheRestore(
-    ctx.target(`cache-baseline-${i}`),
-    baseSave.digest,
-    await ctx.scratch('baseline-cache-restore'),
-    baseDest,
+  let oursSave: ActionRun | undefined
+  await inTurn(
+    i,
+    async () => {
+      baseSave = await baselineCacheSave(
+        tree.dir,
+        await ctx.scratch('baseline-cache'),
+        ctx.target(`cache-baseline-${i}`),
+      )
+      recordBaseline(samples, 'cache-save', baseSave)
+      ctx.log(`  baseline cache save ${formatMs(baseSave.wallMs)}  ${phasesText(baseSave)}`)
+    },
+    async () => {
+      oursSave = await ctx.tryOurs('cache', 'cache save', async () => {
+        oursMiss = await ctx.runOurs({ mode: 'cache', path: tree.dir, key, repository })
+        if (oursMiss.outputs['cache-hit'] === 'true') throw new Error(`a fresh key hit: ${key}`)
+        return ctx.runOurs(
+          { mode: 'cache', path: tree.dir, key, repository },
+          { post: true, state: oursMiss.state },
+        )
+      })
+      // Recorded only once the restore finds it: a save that merely warned is not a fast save.
+      if (oursSave && oursMiss) {
+        ctx.log(`  ours cache miss     ${formatMs(oursMiss.wallMs)}  (the main step's lookup)`)
+        ctx.log(`  ours cache save     ${formatMs(oursSave.wallMs)}  rss ${rss(oursSave.peakRssBytes)}`)
+      }
+    },
   )
-  recordBaseline(samples, 'cache-restore', baseRestore)
-  ctx.log(`  baseline restore    ${formatMs(baseRestore.wallMs)}  ${phasesText(baseRestore)}`)
-  await check('baseline cache restore', baseDest, verify)
-  const oursDest = await ctx.scratch('restored-ours')
-  const oursRestore = await ctx.tryOurs('cache', 'cache restore', async () => {
-    const run = await ctx.runOurs({ mode: 'cache', path: oursDest, key, repository })
-    // A save that only warned leaves nothing to restore.
-    if (run.outputs['cache-hit'] !== 'true')
-      throw new Error(`no exact hit after save; the restore said: ${stepProblems(run.stdout)}`)
-    await check('our cache restore', oursDest, verify)
-    return run
-  })
+
+  let oursRestore: ActionRun | undefined
+  await inTurn(
+    i,
+    async () => {
+      const saved = baseSave as BaselineCacheSaveResult
+      const baseDest = await ctx.scratch('restored-baseline')
+      const baseRestore = await baselineCacheRestore(
+        ctx.target(`cache-baseline-${i}`),
+        saved.digest,
+        await ctx.scratch('baseline-cache-restore'),
+        baseDest,
+      )
+      recordBaseline(samples, 'cache-restore', baseRestore)
+      ctx.log(`  baseline restore    ${formatMs(baseRestore.wallMs)}  ${phasesText(baseRestore)}`)
+      await check('baseline cache restore', baseDest, verify)
+    },
+    async () => {
+      if (!oursSave) return
+      const oursDest = await ctx.scratch('restored-ours')
+      oursRestore = await ctx.tryOurs('cache', 'cache restore', async () => {
+        const run = await ctx.runOurs({ mode: 'cache', path: oursDest, key, repository })
+        // A save that only warned leaves nothing to restore.
+        if (run.outputs['cache-hit'] !== 'true')
+          throw new Error(`no exact hit after save; the restore said: ${stepProblems(run.stdout)}`)
+        await check('our cache restore', oursDest, verify)
+        return run
+      })
+    },
+  )
   if (oursSave && oursRestore && oursMiss) {
     recordOurs(samples, 'cache-miss', oursMiss)
     recordOurs(samples, 'cache-save', oursSave)

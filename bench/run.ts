@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { join, resolve } from 'node:path'
-import { startTestbed, type Testbed } from '../__tests__/testbed/index.js'
 import { BenchContext } from './bench-context.js'
+import { startTestbedProcess, type BenchTestbed } from './testbed-client.js'
 import { runComparison } from './comparison.js'
 import { ensureTree, type TreeSpec } from './generate-tree.js'
 import { canMeasureRss } from './measured-process.js'
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await mkdir(process.env.TMPDIR, { recursive: true })
   if (!canMeasureRss) console.log('GNU time not found (/usr/bin/time): peak RSS will not be measured')
 
-  let bed: Testbed | undefined
+  let bed: BenchTestbed | undefined
   const cleanUp = async () => {
     await bed?.stop()
     bed = undefined
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
 
   try {
     // A 1 GiB push takes longer than the bed's default token lifetime on a loaded machine.
-    bed = await startTestbed({ tokenTtlSeconds: 3600 })
+    bed = await startTestbedProcess(3600)
     const ctx = new BenchContext({
       root,
       bed,

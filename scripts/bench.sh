@@ -21,4 +21,5 @@ fi
 if [ "$bundle" = 1 ]; then npm run --silent bundle; fi
 # bench/tsconfig.json compiles the bench and the test bed it imports into .build/.
 npx tsc -p bench/tsconfig.json
-exec "$(bash scripts/node24.sh)" .build/bench/run.js ${args[@]+"${args[@]}"}
+# --expose-gc: the harness collects its own garbage before each timed step (measured-process.ts).
+exec "$(bash scripts/node24.sh)" --expose-gc .build/bench/run.js ${args[@]+"${args[@]}"}
