@@ -18,8 +18,9 @@ const TAG = 'v1'
 
 /**
  * The issue's side-by-side run on one tree: push, push again unchanged, pull, compressed size and
- * peak RSS, then cache save and restore; the two sides of each step in turn (see inTurn), repeated `repeat` times
- * into fresh repositories so no repeat finds the blobs of the one before. Returns the markdown.
+ * peak RSS, then cache save and restore; the two sides of each step in turn (see inTurn), repeated
+ * `repeat` times into fresh repositories so no repeat finds the blobs of the one before. Returns
+ * the markdown.
  */
 export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repeat: number): Promise<string> {
   ctx.log(`source tree: ${tree.dir} (${formatBytes(tree.bytes)}, ${tree.files} files)`)
