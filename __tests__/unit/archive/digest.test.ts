@@ -31,6 +31,19 @@ describe('digestDirectory', () => {
     expect(digested.uncompressedDigest).toBe(packed.uncompressedDigest)
   })
 
+  it('packs the same layer with hashTar: false, only without the tar digest', async () => {
+    const source = buildTree(path.join(tempDir(), 'src'))
+    const hashed = await packDirectoryToFile(source, path.join(tempDir(), 'a.tar.zst'), {
+      compression: 'zstd',
+    })
+    const unhashed = await packDirectoryToFile(source, path.join(tempDir(), 'b.tar.zst'), {
+      compression: 'zstd',
+      hashTar: false,
+    })
+    expect(unhashed.uncompressedDigest).toBeUndefined()
+    expect({ ...unhashed, uncompressedDigest: hashed.uncompressedDigest }).toEqual(hashed)
+  })
+
   it('tells trees apart by content and by the options that shape the tar', async () => {
     const source = buildTree(path.join(tempDir(), 'src'))
     const before = await digestDirectory(source, {})

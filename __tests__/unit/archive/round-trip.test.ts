@@ -188,21 +188,25 @@ describe('reproducibility', () => {
 })
 
 describe('pack failures', () => {
-  it('rejects, without an unhandled error event, when the destination fails mid-way', async () => {
-    const source = buildTree(path.join(tempDir(), 'src'))
-    writeFileSync(path.join(source, 'big.bin'), randomBytes(3 * 1024 * 1024))
-    let written = 0
-    // a roomy buffer, so write() keeps returning true and the failure arrives while the pack is
-    // busy elsewhere, not while it waits for 'drain'
-    const out = new Writable({
-      highWaterMark: 64 * 1024 * 1024,
-      write(chunk: Buffer, _encoding, callback) {
-        written += chunk.length
-        const error = written > 1024 * 1024 ? new Error('ENOSPC: no space left on device') : null
-        setImmediate(() => callback(error))
-      },
-    })
-    await expect(packDirectory(source, out, { compression: 'gzip' })).rejects.toThrow(/ENOSPC/)
-    expect(out.destroyed).toBe(true)
-  })
+  it.each(['gzip', 'zstd'] as const)(
+    'rejects (%s), without an unhandled error event, when the destination fails mid-way',
+    async (compression) => {
+      const source = buildTree(path.join(tempDir(), 'src'))
+      // zstd: more than two 4 MiB frames, so the failure finds frames in flight on both streams
+      writeFileSync(path.join(source, 'big.bin'), randomBytes(compression === 'zstd' ? 10 << 20 : 3 << 20))
+      let written = 0
+      // a roomy buffer, so write() keeps returning true and the failure arrives while the pack is
+      // busy elsewhere, not while it waits for 'drain'
+      const out = new Writable({
+        highWaterMark: 64 * 1024 * 1024,
+        write(chunk: Buffer, _encoding, callback) {
+          written += chunk.length
+          const error = written > 1024 * 1024 ? new Error('ENOSPC: no space left on device') : null
+          setImmediate(() => callback(error))
+        },
+      })
+      await expect(packDirectory(source, out, { compression })).rejects.toThrow(/ENOSPC/)
+      expect(out.destroyed).toBe(true)
+    },
+  )
 })
