@@ -38,19 +38,23 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
     await ctx.clearScratch()
     const baseRepo = `baseline-${i}`
     const oursRepo = `ours-${i}`
+    // the baseline's push and its push again are the same command into the same repository
+    const timeBaselinePush = async (step: 'push' | 'repush', label: string) => {
+      const timing = await baselinePush(
+        tree.dir,
+        await ctx.scratch('baseline-push'),
+        ctx.target(baseRepo),
+        TAG,
+      )
+      recordBaseline(samples, step, timing)
+      ctx.log(`  ${label.padEnd(19)} ${formatMs(timing.wallMs)}  ${phasesText(timing)}`)
+      return timing
+    }
 
     await inTurn(
       i,
       async () => {
-        const basePush = await baselinePush(
-          tree.dir,
-          await ctx.scratch('baseline-push'),
-          ctx.target(baseRepo),
-          TAG,
-        )
-        recordBaseline(samples, 'push', basePush)
-        samples.add('size:baseline', basePush.layerSize)
-        ctx.log(`  baseline push       ${formatMs(basePush.wallMs)}  ${phasesText(basePush)}`)
+        samples.add('size:baseline', (await timeBaselinePush('push', 'baseline push')).layerSize)
       },
       async () => {
         const oursPush = await ctx.tryOurs('action', 'push', async () => {
@@ -68,14 +72,7 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
     await inTurn(
       i,
       async () => {
-        const baseRepush = await baselinePush(
-          tree.dir,
-          await ctx.scratch('baseline-push'),
-          ctx.target(baseRepo),
-          TAG,
-        )
-        recordBaseline(samples, 'repush', baseRepush)
-        ctx.log(`  baseline re-push    ${formatMs(baseRepush.wallMs)}  ${phasesText(baseRepush)}`)
+        await timeBaselinePush('repush', 'baseline re-push')
       },
       async () => {
         const oursRepush = await ctx.tryOurs('action', 'second push', async () =>
@@ -234,13 +231,14 @@ async function compareCache(
         await check('our cache restore', oursDest, verify)
         return run
       })
+      if (oursRestore)
+        ctx.log(`  ours cache restore  ${formatMs(oursRestore.wallMs)}  rss ${rss(oursRestore.peakRssBytes)}`)
     },
   )
   if (oursSave && oursRestore && oursMiss) {
     recordOurs(samples, 'cache-miss', oursMiss)
     recordOurs(samples, 'cache-save', oursSave)
     recordOurs(samples, 'cache-restore', oursRestore)
-    ctx.log(`  ours cache restore  ${formatMs(oursRestore.wallMs)}  rss ${rss(oursRestore.peakRssBytes)}`)
   }
 }
 
