@@ -12,11 +12,10 @@ import type { Descriptor } from '../oci/descriptor.js'
 import { RegistryError } from '../oci/errors.js'
 import { EMPTY_CONFIG } from '../oci/manifest.js'
 import { MediaType } from '../oci/media-types.js'
-import type { Repository, StreamedUpload } from '../oci/repository.js'
+import type { StreamedUpload } from '../oci/repository.js'
 import { githubCacheAvailable, saveToGitHubCache } from './cache-fallback.js'
 import type { CacheState } from './cache-state.js'
 import { describeError } from './errors.js'
-import { FileAndUpload } from './file-and-upload.js'
 import { formatBytes } from './format.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger } from './logger.js'
@@ -65,12 +64,14 @@ export async function saveCache(
   try {
     const started = Date.now()
     const file = path.join(temp, 'cache.tar.zst')
-    // After a miss the upload runs alongside the pack, taking the bytes as they come (one
-    // streamed PATCH, see blob-stream-upload.ts): the save then takes about as long as the slower
-    // of the two instead of their sum. The file gets every byte too, for a second try when the
-    // streamed upload fails. When a cache was restored (a restore-keys match, or an update), the
-    // tree may be unchanged and pack to a layer the registry has: that is only known from the
-    // digest, so the pack comes first and an existing layer is not uploaded again.
+    // After a miss the layer is packed straight into the upload (one streamed PATCH, see
+    // blob-stream-upload.ts): the save takes about as long as the pack instead of pack plus upload.
+    // No copy goes to disk meanwhile: writing one cost 0.35 s of a 256 MiB save on two cores
+    // (measured). Should that upload fail, the tree is packed again, into a file, which goes up
+    // with the usual retries; the pack is reproducible, so an unchanged tree gives the same layer.
+    // When a cache was restored (a restore-keys match, or an update), the tree may be unchanged and
+    // pack to a layer the registry has: that is only known from the digest, so the pack comes first
+    // and an existing layer is not uploaded again.
     if (!state.matchedKey) {
       let refused: unknown
       streamed = await repo.startStreamedUpload().catch((error: unknown) => {
@@ -85,21 +86,21 @@ export async function saveCache(
         return
       }
     }
-    const out = new FileAndUpload(createWriteStream(file), streamed?.body, (error) =>
-      core.info(`The upload alongside the pack failed (${describeError(error)}): the packed file goes next`),
-    )
-    const packed = await core.group(`Pack ${state.path}${streamed ? ` and upload to ${where}` : ''}`, () =>
-      pack(state.path, out, inputs.includeGit),
-    )
-    const layer: Descriptor = {
-      mediaType: MediaType.LayerTarZstd,
-      digest: packed.digest,
-      size: packed.size,
-    }
-    try {
-      const sent = await core.group(`Upload to ${where}`, () =>
-        upload(repo, layer, file, out.uploading ? streamed : undefined),
+    const streamedLayer = streamed && (await packIntoUpload(state, inputs.includeGit, streamed, where))
+    const uploaded = streamed && streamedLayer && (await commit(streamed, streamedLayer))
+    const layer =
+      (uploaded && streamedLayer) ||
+      layerOf(
+        await core.group(`Pack ${state.path}`, () =>
+          pack(state.path, createWriteStream(file), inputs.includeGit),
+        ),
       )
+    try {
+      const sent = await core.group(`Upload to ${where}`, async () => {
+        const config = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
+        if (uploaded) return config + layer.size
+        return config + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)))
+      })
       const saved = await publishCache(
         repo,
         { scope: state.scope, key: state.key, created: now().toISOString(), layer },
@@ -115,7 +116,7 @@ export async function saveCache(
   } catch (error) {
     core.warning(`Cache not saved: ${describeError(error)}`)
   } finally {
-    // a session that was not committed (the pack failed, or the file went instead) is dropped
+    // a session that was not committed (the pack or the upload failed) is dropped
     await streamed?.abort(new Error('not used')).catch(() => undefined)
     await rm(temp, { recursive: true, force: true })
   }
@@ -141,25 +142,43 @@ async function pack(dir: string, out: Writable, includeGit: boolean): Promise<Pa
   return packed
 }
 
-// The layer goes up by the upload made while packing when there is one, else from the file
-// (unless the registry has it). Returns the bytes sent.
-async function upload(
-  repo: Repository,
-  layer: Descriptor,
-  file: string,
-  streamed: StreamedUpload | undefined,
-): Promise<number> {
-  const config = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
-  if (streamed) {
-    try {
-      await streamed.finish(layer)
-      core.info(`Uploaded ${formatBytes(layer.size)} while packing`)
-      return config + layer.size
-    } catch (error) {
-      core.info(`The upload made while packing was not accepted (${describeError(error)}): sending the file`)
-    }
+// The pack, written into the streamed upload as it is made; undefined when that failed, and the
+// tree is to be packed again into a file. A pack that fails for its own reasons fails again there.
+async function packIntoUpload(
+  state: CacheState,
+  includeGit: boolean,
+  streamed: StreamedUpload,
+  where: string,
+): Promise<Descriptor | undefined> {
+  try {
+    return layerOf(
+      await core.group(`Pack ${state.path} and upload to ${where}`, () =>
+        pack(state.path, streamed.body, includeGit),
+      ),
+    )
+  } catch (error) {
+    core.info(`The pack and upload failed (${describeError(error)}): packing again, into a file`)
+    return undefined
   }
-  return config + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)))
+}
+
+function layerOf(packed: PackResult): Descriptor {
+  return { mediaType: MediaType.LayerTarZstd, digest: packed.digest, size: packed.size }
+}
+
+// Commits the upload made while packing; false when the registry does not take it, and the tree
+// is to be packed again into a file.
+async function commit(streamed: StreamedUpload, layer: Descriptor): Promise<boolean> {
+  try {
+    await streamed.finish(layer)
+    core.info(`Uploaded ${formatBytes(layer.size)} while packing`)
+    return true
+  } catch (error) {
+    core.info(
+      `The upload made while packing was not accepted (${describeError(error)}): packing again, into a file`,
+    )
+    return false
+  }
 }
 
 async function saveToFallback(state: CacheState, reason: string): Promise<void> {

@@ -329,6 +329,42 @@ describe('save', () => {
     expect(githubCache.saveCache).not.toHaveBeenCalled()
   })
 
+  it('an upload that fails while packing: the tree is packed again, into a file, which goes up', async () => {
+    registry.startStreamedUpload = async () => ({
+      body: new Writable({ write: (_chunk, _encoding, callback) => callback(new Error('connection reset')) }),
+      finish: async () => {
+        throw new Error('an upload that failed is not committed')
+      },
+      abort: async () => {},
+    })
+    const given = inputs()
+    await saveCache(given, stateFor(given))
+    expect(messages('info')).toMatch(
+      /The pack and upload failed \(connection reset\): packing again, into a file/,
+    )
+    // the failed pack logs nothing of its own; the second one does
+    expect(messages('info').match(/^Packed /gm)).toHaveLength(1)
+    expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toHaveLength(2)
+    expect(registry.tags.has(cacheTag(MAIN, 'npm-abc'))).toBe(true)
+    expect(messages('warning')).toBe('')
+  })
+
+  it('an upload the registry does not take at the end: packed again, into a file, which goes up', async () => {
+    registry.startStreamedUpload = async () => ({
+      body: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
+      finish: async () => {
+        throw new Error('DIGEST_INVALID')
+      },
+      abort: async () => {},
+    })
+    const given = inputs()
+    await saveCache(given, stateFor(given))
+    expect(messages('info')).toMatch(/was not accepted \(DIGEST_INVALID\): packing again, into a file/)
+    expect(messages('info').match(/^Packed /gm)).toHaveLength(2)
+    expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toHaveLength(2)
+    expect(registry.tags.has(cacheTag(MAIN, 'npm-abc'))).toBe(true)
+  })
+
   it('an exact hit, or a key another job saved meanwhile, is not saved again', async () => {
     const given = inputs()
     await saveCache(given, stateFor(given, { hit: true, matchedKey: 'npm-abc' }))
