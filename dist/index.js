@@ -32428,9 +32428,8 @@ async function cache_save_saveCache(inputs, state, now = () => new Date()) {
                 return;
             }
         }
-        const streamedLayer = streamed && (await packIntoUpload(state, inputs.includeGit, streamed, where));
-        const uploaded = streamed && streamedLayer && (await commit(streamed, streamedLayer));
-        const layer = (uploaded && streamedLayer) ||
+        const uploaded = streamed && (await packIntoUpload(state, inputs.includeGit, streamed, where));
+        const layer = uploaded ??
             layerOf(await core.group(`Pack ${state.path}`, () => pack(state.path, createWriteStream(file), inputs.includeGit)));
         try {
             const sent = await core.group(`Upload to ${where}`, async () => {
@@ -32473,32 +32472,30 @@ async function pack(dir, out, includeGit) {
         `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
 }
-// The pack, written into the streamed upload as it is made; undefined when that failed, and the
-// tree is to be packed again into a file. A pack that fails for its own reasons fails again there.
+// The pack, written into the streamed upload as it is made, and the upload committed: the layer,
+// or undefined when either failed and the tree is to be packed again into a file (a pack that
+// fails for its own reasons fails again there).
 async function packIntoUpload(state, includeGit, streamed, where) {
+    let layer;
     try {
-        return layerOf(await core.group(`Pack ${state.path} and upload to ${where}`, () => pack(state.path, streamed.body, includeGit)));
+        layer = layerOf(await core.group(`Pack ${state.path} and upload to ${where}`, () => pack(state.path, streamed.body, includeGit)));
     }
     catch (error) {
         core.info(`The pack and upload failed (${describeError(error)}): packing again, into a file`);
         return undefined;
     }
-}
-function layerOf(packed) {
-    return { mediaType: MediaType.LayerTarZstd, digest: packed.digest, size: packed.size };
-}
-// Commits the upload made while packing; false when the registry does not take it, and the tree
-// is to be packed again into a file.
-async function commit(streamed, layer) {
     try {
         await streamed.finish(layer);
         core.info(`Uploaded ${formatBytes(layer.size)} while packing`);
-        return true;
+        return layer;
     }
     catch (error) {
         core.info(`The upload made while packing was not accepted (${describeError(error)}): packing again, into a file`);
-        return false;
+        return undefined;
     }
+}
+function layerOf(packed) {
+    return { mediaType: MediaType.LayerTarZstd, digest: packed.digest, size: packed.size };
 }
 async function saveToFallback(state, reason) {
     if (!(await githubCacheAvailable())) {

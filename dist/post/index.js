@@ -32418,9 +32418,8 @@ async function saveCache(inputs, state, now = () => new Date()) {
                 return;
             }
         }
-        const streamedLayer = streamed && (await packIntoUpload(state, inputs.includeGit, streamed, where));
-        const uploaded = streamed && streamedLayer && (await commit(streamed, streamedLayer));
-        const layer = (uploaded && streamedLayer) ||
+        const uploaded = streamed && (await packIntoUpload(state, inputs.includeGit, streamed, where));
+        const layer = uploaded ??
             layerOf(await lib_core/* group */.Os(`Pack ${state.path}`, () => pack(state.path, (0,external_node_fs_.createWriteStream)(file), inputs.includeGit)));
         try {
             const sent = await lib_core/* group */.Os(`Upload to ${where}`, async () => {
@@ -32463,32 +32462,30 @@ async function pack(dir, out, includeGit) {
         `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
 }
-// The pack, written into the streamed upload as it is made; undefined when that failed, and the
-// tree is to be packed again into a file. A pack that fails for its own reasons fails again there.
+// The pack, written into the streamed upload as it is made, and the upload committed: the layer,
+// or undefined when either failed and the tree is to be packed again into a file (a pack that
+// fails for its own reasons fails again there).
 async function packIntoUpload(state, includeGit, streamed, where) {
+    let layer;
     try {
-        return layerOf(await lib_core/* group */.Os(`Pack ${state.path} and upload to ${where}`, () => pack(state.path, streamed.body, includeGit)));
+        layer = layerOf(await lib_core/* group */.Os(`Pack ${state.path} and upload to ${where}`, () => pack(state.path, streamed.body, includeGit)));
     }
     catch (error) {
         lib_core/* info */.pq(`The pack and upload failed (${errors_describeError(error)}): packing again, into a file`);
         return undefined;
     }
-}
-function layerOf(packed) {
-    return { mediaType: media_types_MediaType.LayerTarZstd, digest: packed.digest, size: packed.size };
-}
-// Commits the upload made while packing; false when the registry does not take it, and the tree
-// is to be packed again into a file.
-async function commit(streamed, layer) {
     try {
         await streamed.finish(layer);
         lib_core/* info */.pq(`Uploaded ${format_formatBytes(layer.size)} while packing`);
-        return true;
+        return layer;
     }
     catch (error) {
         lib_core/* info */.pq(`The upload made while packing was not accepted (${errors_describeError(error)}): packing again, into a file`);
-        return false;
+        return undefined;
     }
+}
+function layerOf(packed) {
+    return { mediaType: media_types_MediaType.LayerTarZstd, digest: packed.digest, size: packed.size };
 }
 async function saveToFallback(state, reason) {
     if (!(await cache_fallback_githubCacheAvailable())) {

@@ -86,10 +86,9 @@ export async function saveCache(
         return
       }
     }
-    const streamedLayer = streamed && (await packIntoUpload(state, inputs.includeGit, streamed, where))
-    const uploaded = streamed && streamedLayer && (await commit(streamed, streamedLayer))
+    const uploaded = streamed && (await packIntoUpload(state, inputs.includeGit, streamed, where))
     const layer =
-      (uploaded && streamedLayer) ||
+      uploaded ??
       layerOf(
         await core.group(`Pack ${state.path}`, () =>
           pack(state.path, createWriteStream(file), inputs.includeGit),
@@ -142,16 +141,18 @@ async function pack(dir: string, out: Writable, includeGit: boolean): Promise<Pa
   return packed
 }
 
-// The pack, written into the streamed upload as it is made; undefined when that failed, and the
-// tree is to be packed again into a file. A pack that fails for its own reasons fails again there.
+// The pack, written into the streamed upload as it is made, and the upload committed: the layer,
+// or undefined when either failed and the tree is to be packed again into a file (a pack that
+// fails for its own reasons fails again there).
 async function packIntoUpload(
   state: CacheState,
   includeGit: boolean,
   streamed: StreamedUpload,
   where: string,
 ): Promise<Descriptor | undefined> {
+  let layer: Descriptor
   try {
-    return layerOf(
+    layer = layerOf(
       await core.group(`Pack ${state.path} and upload to ${where}`, () =>
         pack(state.path, streamed.body, includeGit),
       ),
@@ -160,25 +161,20 @@ async function packIntoUpload(
     core.info(`The pack and upload failed (${describeError(error)}): packing again, into a file`)
     return undefined
   }
-}
-
-function layerOf(packed: PackResult): Descriptor {
-  return { mediaType: MediaType.LayerTarZstd, digest: packed.digest, size: packed.size }
-}
-
-// Commits the upload made while packing; false when the registry does not take it, and the tree
-// is to be packed again into a file.
-async function commit(streamed: StreamedUpload, layer: Descriptor): Promise<boolean> {
   try {
     await streamed.finish(layer)
     core.info(`Uploaded ${formatBytes(layer.size)} while packing`)
-    return true
+    return layer
   } catch (error) {
     core.info(
       `The upload made while packing was not accepted (${describeError(error)}): packing again, into a file`,
     )
-    return false
+    return undefined
   }
+}
+
+function layerOf(packed: PackResult): Descriptor {
+  return { mediaType: MediaType.LayerTarZstd, digest: packed.digest, size: packed.size }
 }
 
 async function saveToFallback(state: CacheState, reason: string): Promise<void> {
