@@ -8,6 +8,7 @@ import {
   type BaselineTiming,
 } from './baseline.js'
 import { stepProblems, type ActionRun } from './action-process.js'
+import { actionsCacheBundles, actionsCacheRestore, actionsCacheSave } from './actions-cache-code.js'
 import type { BenchContext } from './bench-context.js'
 import { formatSize, type GeneratedTree } from './generate-tree.js'
 import { comparisonTable, formatBytes, formatMs, type ComparisonRow } from './report.js'
@@ -127,21 +128,16 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
 }
 
 /**
- * One comparison's two sides: the baseline first in odd repeats, ours first in even ones. The
- * second of two steps inherits the machine as the first left it. On this VM that mattered: memory
- * freed a moment earlier (by a process that exited, a tree deleted) is cheap to touch again, while
- * memory handed back to the host costs ~12 us a page, so whichever side ran after the other
- * allocated differently (our cache restore: 2.2-2.4 s run right after the baseline's, 1.8-2.0 s
- * right after 1 GiB was freed). Alternating gives each side both positions across repeats.
+ * One comparison's sides in turn: in the given order in the first repeat, rotated by one in each
+ * repeat after it, so every side takes every position. The later of two steps inherits the machine
+ * as the earlier left it. On this VM that mattered: memory freed a moment earlier (by a process
+ * that exited, a tree deleted) is cheap to touch again, while memory handed back to the host costs
+ * ~12 us a page, so whichever side ran after the other allocated differently (our cache restore:
+ * 2.2-2.4 s run right after the baseline's, 1.8-2.0 s right after 1 GiB was freed).
  */
-async function inTurn(i: number, baseline: () => Promise<void>, ours: () => Promise<void>): Promise<void> {
-  if (i % 2 === 1) {
-    await baseline()
-    await ours()
-  } else {
-    await ours()
-    await baseline()
-  }
+async function inTurn(i: number, ...sides: (() => Promise<void>)[]): Promise<void> {
+  const shift = (i - 1) % sides.length
+  for (const side of [...sides.slice(shift), ...sides.slice(0, shift)]) await side()
 }
 
 function pushInputs(ctx: BenchContext, tree: GeneratedTree, repository: string): Record<string, string> {
@@ -157,9 +153,10 @@ function withOutput<T extends ActionRun>(run: T, name: string): T {
 type CheckPulled = (who: string, dir: string, verify: boolean) => Promise<void>
 
 /**
- * Cache save and restore against the actions/cache pipeline. Ours: the main step restores (a miss,
- * under a key never used before), the post step saves (the time counted as save), then a main step
- * in an empty folder restores it (an exact hit, the time counted as restore).
+ * Cache save and restore against the actions/cache pipeline, and against actions/cache's own code
+ * (actions-cache-code.ts). Ours: the main step restores (a miss, under a key never used before),
+ * the post step saves (the time counted as save), then a main step in an empty folder restores it
+ * (an exact hit, the time counted as restore).
  */
 async function compareCache(
   ctx: BenchContext,
@@ -176,6 +173,9 @@ async function compareCache(
   // that missed before it is timed on its own row (the baseline has no lookup to compare it with).
   let oursMiss: ActionRun | undefined
   let oursSave: ActionRun | undefined
+  const actionsCache = actionsCacheBundles(ctx.root)
+  const actionsCacheTarget = ctx.target(`cache-actions-cache-${i}`)
+  let actionsCacheSaved: BaselineCacheSaveResult | undefined
   await inTurn(
     i,
     async () => {
@@ -201,6 +201,16 @@ async function compareCache(
         ctx.log(`  ours cache miss     ${formatMs(oursMiss.wallMs)}  (the main step's lookup)`)
         ctx.log(`  ours cache save     ${formatMs(oursSave.wallMs)}  rss ${rss(oursSave.peakRssBytes)}`)
       }
+    },
+    async () => {
+      actionsCacheSaved = await actionsCacheSave(
+        actionsCache.save,
+        tree.dir,
+        await ctx.scratch('actions-cache'),
+        actionsCacheTarget,
+      )
+      record(samples, 'actions-cache', 'cache-save', actionsCacheSaved)
+      ctx.log(`  actions/cache save  ${formatMs(actionsCacheSaved.wallMs)}`)
     },
   )
 
@@ -234,6 +244,20 @@ async function compareCache(
       if (oursRestore)
         ctx.log(`  ours cache restore  ${formatMs(oursRestore.wallMs)}  rss ${rss(oursRestore.peakRssBytes)}`)
     },
+    async () => {
+      const saved = actionsCacheSaved as BaselineCacheSaveResult
+      const dest = await ctx.scratch('restored-actions-cache')
+      const restore = await actionsCacheRestore(
+        actionsCache.restore,
+        actionsCacheTarget,
+        saved.digest,
+        await ctx.scratch('actions-cache-restore'),
+        dest,
+      )
+      record(samples, 'actions-cache', 'cache-restore', restore)
+      ctx.log(`  actions/cache restore ${formatMs(restore.wallMs)}`)
+      await check('actions/cache restore', dest, verify)
+    },
   )
   if (oursSave && oursRestore && oursMiss) {
     recordOurs(samples, 'cache-miss', oursMiss)
@@ -243,9 +267,13 @@ async function compareCache(
 }
 
 function recordBaseline(samples: Samples, step: string, timing: BaselineTiming): void {
-  samples.add(`time:baseline:${step}`, timing.wallMs)
-  samples.add(`rss:baseline:${step}`, timing.peakRssBytes)
+  record(samples, 'baseline', step, timing)
   for (const [phase, ms] of Object.entries(timing.phases)) samples.add(`phase:${step}:${phase}`, ms)
+}
+
+function record(samples: Samples, side: string, step: string, timing: BaselineTiming): void {
+  samples.add(`time:${side}:${step}`, timing.wallMs)
+  samples.add(`rss:${side}:${step}`, timing.peakRssBytes)
 }
 
 function recordOurs(samples: Samples, step: string, run: { wallMs: number; peakRssBytes?: number }): void {
@@ -298,6 +326,20 @@ function section(ctx: BenchContext, tree: GeneratedTree, repeat: number, s: Samp
         1.0,
         'the main step, exact hit; baseline: curl download to a file, `zstd -d | tar -x`',
       ),
+      {
+        what: 'cache save, against actions/cache',
+        baseline: s.median('time:actions-cache:cache-save'),
+        ours: s.median('time:ours:cache-save'),
+        unit: 'ms',
+        note: "baseline: actions/cache's own code, bundled: its createTar (tar, zstdmt), then the file up with @actions/http-client",
+      },
+      {
+        what: 'cache restore, against actions/cache',
+        baseline: s.median('time:actions-cache:cache-restore'),
+        ours: s.median('time:ours:cache-restore'),
+        unit: 'ms',
+        note: "baseline: actions/cache's own code, bundled: its downloadCache to a file, its extractTar (tar, zstd)",
+      },
       {
         what: 'cache miss, before the save',
         ours: s.median('time:ours:cache-miss'),

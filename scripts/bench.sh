@@ -5,9 +5,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bundle=1
+cache=1
 args=()
 for arg in "$@"; do
   if [ "$arg" = "--no-bundle" ]; then bundle=0; else args+=("$arg"); fi
+  if [ "$arg" = "--no-cache" ]; then cache=0; fi
 done
 bash scripts/setup.sh
 # GNU time gives each process's peak RSS; Debian ships it as `time`.
@@ -21,5 +23,11 @@ fi
 if [ "$bundle" = 1 ]; then npm run --silent bundle; fi
 # bench/tsconfig.json compiles the bench and the test bed it imports into .build/.
 npx tsc -p bench/tsconfig.json
+# actions/cache's own save and restore code (bench/actions-cache/), bundled as that action ships.
+if [ "$cache" = 1 ]; then
+  for step in save restore; do
+    npx ncc build "bench/actions-cache/$step.ts" -o ".build/actions-cache/$step" --target es2022 --quiet
+  done
+fi
 # --expose-gc: the harness collects its own garbage before each timed step (measured-process.ts).
 exec "$(bash scripts/node24.sh)" --expose-gc .build/bench/run.js ${args[@]+"${args[@]}"}
