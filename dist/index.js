@@ -31691,20 +31691,28 @@ function createCompressor(compression, level, sink, pool) {
 
 
 
+
 // The end of the pack pipeline: hashes and counts the bytes as they go to `out`, so the layer's
 // digest and size come from the same pass that writes it, and waits on `out` when it is full.
 class OutputSink {
     #out;
+    // Whether `out` calling a write back means its bytes are gone. A file's callback comes after
+    // write(2). A stream that passes bytes on (the streamed upload's PassThrough) calls back once
+    // its reader has taken them, and that reader (the socket's write queue) may still hold them:
+    // such a buffer is never handed back for reuse (a test saw the upload's bytes change).
+    #callbackMeansWritten;
     #hash = (0,external_node_crypto_.createHash)('sha256');
     #size = 0;
     #error;
     constructor(out) {
         this.#out = out;
+        this.#callbackMeansWritten = out instanceof external_node_fs_.WriteStream;
         // a write can fail after write() returned (disk full): keep the error for the next call
         // instead of letting an 'error' event without a listener take the process down
         out.on('error', (error) => (this.#error ??= error));
     }
-    // `onWritten` runs once `out` is done with the bytes, so their buffer can be reused
+    // `onWritten` runs once `out` is done with the bytes, so their buffer can be reused; never, when
+    // `out` cannot tell (see above)
     async write(chunk, onWritten) {
         if (this.#error)
             throw this.#error;
@@ -31712,7 +31720,8 @@ class OutputSink {
             return onWritten?.();
         this.#hash.update(chunk);
         this.#size += chunk.length;
-        if (!this.#out.write(chunk, onWritten && (() => onWritten())))
+        const written = this.#callbackMeansWritten && onWritten ? () => onWritten() : undefined;
+        if (!this.#out.write(chunk, written))
             await this.#drained();
     }
     async end() {

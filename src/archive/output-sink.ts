@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto'
 import { once } from 'node:events'
+import { WriteStream } from 'node:fs'
 import { finished } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 
@@ -7,24 +8,32 @@ import type { Writable } from 'node:stream'
 // digest and size come from the same pass that writes it, and waits on `out` when it is full.
 export class OutputSink {
   readonly #out: Writable
+  // Whether `out` calling a write back means its bytes are gone. A file's callback comes after
+  // write(2). A stream that passes bytes on (the streamed upload's PassThrough) calls back once
+  // its reader has taken them, and that reader (the socket's write queue) may still hold them:
+  // such a buffer is never handed back for reuse (a test saw the upload's bytes change).
+  readonly #callbackMeansWritten: boolean
   readonly #hash: Hash = createHash('sha256')
   #size = 0
   #error: Error | undefined
 
   constructor(out: Writable) {
     this.#out = out
+    this.#callbackMeansWritten = out instanceof WriteStream
     // a write can fail after write() returned (disk full): keep the error for the next call
     // instead of letting an 'error' event without a listener take the process down
     out.on('error', (error) => (this.#error ??= error))
   }
 
-  // `onWritten` runs once `out` is done with the bytes, so their buffer can be reused
+  // `onWritten` runs once `out` is done with the bytes, so their buffer can be reused; never, when
+  // `out` cannot tell (see above)
   async write(chunk: Buffer, onWritten?: () => void): Promise<void> {
     if (this.#error) throw this.#error
     if (chunk.length === 0) return onWritten?.()
     this.#hash.update(chunk)
     this.#size += chunk.length
-    if (!this.#out.write(chunk, onWritten && (() => onWritten()))) await this.#drained()
+    const written = this.#callbackMeansWritten && onWritten ? () => onWritten() : undefined
+    if (!this.#out.write(chunk, written)) await this.#drained()
   }
 
   async end(): Promise<{ digest: string; size: number }> {
