@@ -1,8 +1,8 @@
-import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BaselineCacheSaveResult, BaselineTiming } from './baseline.js'
 import { runMeasured } from './measured-process.js'
 import type { RegistryTarget } from './registry-token.js'
+import { emptyDirs } from './work-dir.js'
 
 /**
  * actions/cache itself, as the second yardstick of the cache rows: its own save and restore code
@@ -22,8 +22,7 @@ export async function actionsCacheSave(
   work: string,
   target: RegistryTarget,
 ): Promise<BaselineCacheSaveResult> {
-  await rm(work, { recursive: true, force: true })
-  await mkdir(work, { recursive: true })
+  await emptyDirs(work)
   const run = await runMeasured(process.execPath, [bundle], {
     env: stepEnv(target, work, { GITHUB_WORKSPACE: tree, BENCH_WORK: work }),
   })
@@ -41,10 +40,7 @@ export async function actionsCacheRestore(
   work: string,
   dest: string,
 ): Promise<BaselineTiming> {
-  await rm(work, { recursive: true, force: true })
-  await rm(dest, { recursive: true, force: true })
-  await mkdir(work, { recursive: true })
-  await mkdir(dest, { recursive: true })
+  await emptyDirs(work, dest)
   const run = await runMeasured(process.execPath, [bundle], {
     env: stepEnv(target, work, {
       GITHUB_WORKSPACE: dest,

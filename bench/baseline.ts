@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runMeasured, runShell } from './measured-process.js'
 import { authorizationFor, type RegistryTarget } from './registry-token.js'
+import { emptyDirs } from './work-dir.js'
 
 /**
  * The plain alternatives the action must beat, run as child processes exactly as a user would:
@@ -100,10 +101,7 @@ export async function baselinePull(
   dest: string,
 ): Promise<BaselineTiming> {
   const layout = join(work, 'pulled')
-  await rm(work, { recursive: true, force: true })
-  await rm(dest, { recursive: true, force: true })
-  await mkdir(work, { recursive: true })
-  await mkdir(dest, { recursive: true })
+  await emptyDirs(work, dest)
   const clock = new PhaseClock()
 
   const copy = await runMeasured('skopeo', [
@@ -143,8 +141,7 @@ export async function baselineCacheSave(
   work: string,
   target: RegistryTarget,
 ): Promise<BaselineCacheSaveResult> {
-  await rm(work, { recursive: true, force: true })
-  await mkdir(work, { recursive: true })
+  await emptyDirs(work)
   const archive = join(work, 'cache.tzst')
   const clock = new PhaseClock()
 
@@ -191,10 +188,7 @@ export async function baselineCacheRestore(
   work: string,
   dest: string,
 ): Promise<BaselineTiming> {
-  await rm(work, { recursive: true, force: true })
-  await rm(dest, { recursive: true, force: true })
-  await mkdir(work, { recursive: true })
-  await mkdir(dest, { recursive: true })
+  await emptyDirs(work, dest)
   const archive = join(work, 'cache.tzst')
   const clock = new PhaseClock()
 

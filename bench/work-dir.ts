@@ -1,4 +1,5 @@
 import { statfsSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 
 const TMPFS_MAGIC = 0x01021994
@@ -45,5 +46,13 @@ function isTmpfs(dir: string): boolean {
     return statfsSync(dir).type === TMPFS_MAGIC
   } catch {
     return false
+  }
+}
+
+/** Empties the folders a step writes into (each created if missing), so no step finds another's files. */
+export async function emptyDirs(...dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    await rm(dir, { recursive: true, force: true })
+    await mkdir(dir, { recursive: true })
   }
 }
