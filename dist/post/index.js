@@ -32427,15 +32427,20 @@ async function saveCache(inputs, state, now = () => new Date()) {
                 return;
             }
         }
+        // The config blob ({}) goes up while the tree is packed, not after: three requests (HEAD, POST,
+        // PUT) fewer between the layer's upload and the manifest. 40 ms on loopback (measured), three
+        // round trips to a distant registry. Its failure is met where it is awaited.
+        const config = pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
+        config.catch(() => undefined);
         const uploaded = streamed && (await packIntoUpload(state, inputs.includeGit, streamed, where));
         const layer = uploaded ??
             layerOf(await lib_core/* group */.Os(`Pack ${state.path}`, () => pack(state.path, (0,external_node_fs_.createWriteStream)(file), inputs.includeGit)));
         try {
             const sent = await lib_core/* group */.Os(`Upload to ${where}`, async () => {
-                const config = await pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
+                const configSent = await config;
                 if (uploaded)
-                    return config + layer.size;
-                return config + (await pushBlobIfMissing(repo, layer, () => (0,external_node_fs_.createReadStream)(file)));
+                    return configSent + layer.size;
+                return configSent + (await pushBlobIfMissing(repo, layer, () => (0,external_node_fs_.createReadStream)(file)));
             });
             const saved = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layer }, logger_actionsLogger);
             lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${saved.tag} (${format_formatBytes(layer.size)}, ` +
