@@ -63,7 +63,7 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
           return { ...run, layerBytes: await ctx.layerBytes(oursRepo, TAG) }
         })
         if (oursPush) {
-          recordOurs(samples, 'push', oursPush)
+          record(samples, 'ours', 'push', oursPush)
           samples.add('size:ours', oursPush.layerBytes)
           ctx.log(`  ours push           ${formatMs(oursPush.wallMs)}  rss ${rss(oursPush.peakRssBytes)}`)
         }
@@ -80,7 +80,7 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
           withOutput(await ctx.runOurs(pushInputs(ctx, tree, oursRepo)), 'digest'),
         )
         if (oursRepush) {
-          recordOurs(samples, 'repush', oursRepush)
+          record(samples, 'ours', 'repush', oursRepush)
           ctx.log(`  ours re-push        ${formatMs(oursRepush.wallMs)}  rss ${rss(oursRepush.peakRssBytes)}`)
         }
       },
@@ -116,7 +116,7 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
           return run
         })
         if (oursPull) {
-          recordOurs(samples, 'pull', oursPull)
+          record(samples, 'ours', 'pull', oursPull)
           ctx.log(`  ours pull           ${formatMs(oursPull.wallMs)}  rss ${rss(oursPull.peakRssBytes)}`)
         }
       },
@@ -260,9 +260,9 @@ async function compareCache(
     },
   )
   if (oursSave && oursRestore && oursMiss) {
-    recordOurs(samples, 'cache-miss', oursMiss)
-    recordOurs(samples, 'cache-save', oursSave)
-    recordOurs(samples, 'cache-restore', oursRestore)
+    record(samples, 'ours', 'cache-miss', oursMiss)
+    record(samples, 'ours', 'cache-save', oursSave)
+    record(samples, 'ours', 'cache-restore', oursRestore)
   }
 }
 
@@ -271,14 +271,14 @@ function recordBaseline(samples: Samples, step: string, timing: BaselineTiming):
   for (const [phase, ms] of Object.entries(timing.phases)) samples.add(`phase:${step}:${phase}`, ms)
 }
 
-function record(samples: Samples, side: string, step: string, timing: BaselineTiming): void {
-  samples.add(`time:${side}:${step}`, timing.wallMs)
-  samples.add(`rss:${side}:${step}`, timing.peakRssBytes)
-}
-
-function recordOurs(samples: Samples, step: string, run: { wallMs: number; peakRssBytes?: number }): void {
-  samples.add(`time:ours:${step}`, run.wallMs)
-  samples.add(`rss:ours:${step}`, run.peakRssBytes)
+function record(
+  samples: Samples,
+  side: string,
+  step: string,
+  run: { wallMs: number; peakRssBytes?: number },
+): void {
+  samples.add(`time:${side}:${step}`, run.wallMs)
+  samples.add(`rss:${side}:${step}`, run.peakRssBytes)
 }
 
 function section(ctx: BenchContext, tree: GeneratedTree, repeat: number, s: Samples): string {
