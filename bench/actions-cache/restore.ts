@@ -21,6 +21,8 @@ import { benchTarget, required } from './step-environment.js'
 const target = benchTarget()
 const digest = required('BENCH_DIGEST')
 const archive = required('BENCH_ARCHIVE')
+// where @actions/cache's tar works; it reads the variable itself
+required('GITHUB_WORKSPACE')
 
 const authorization = await authorizationFor(target, 'pull')
 const blob = await fetch(`http://${target.registry}/v2/${target.repository}/blobs/${digest}`, {

@@ -25,6 +25,8 @@ import { benchTarget, required } from './step-environment.js'
 
 const target = benchTarget()
 const work = required('BENCH_WORK')
+// where @actions/cache's tar works; it reads the variable itself
+required('GITHUB_WORKSPACE')
 
 const compression = await getCompressionMethod()
 // what actions/cache's saveCache passes for `path: .`: the workspace itself
