@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { exampleRegion, markedSnippets, snippetDrift } from '../../helpers/readme-examples.js'
+
+const root = fileURLToPath(new URL('../../../', import.meta.url))
+const read = (file: string): string | undefined =>
+  existsSync(root + file) ? readFileSync(root + file, 'utf8') : undefined
+
+const example = `jobs:
+  test:
+    steps:
+      # region step
+      - uses: oci-artifact-action/oci-artifact-action@v1
+        with:
+          mode: cache
+      # endregion step
+      - run: npm test
+`
+const readme = (body: string): string =>
+  `Text.\n\n<!-- example: examples/x.yml#step -->\n\`\`\`yaml\n${body}\n\`\`\`\n\nMore text.\n`
+const same = '- uses: oci-artifact-action/oci-artifact-action@v1\n  with:\n    mode: cache'
+
+describe("README's snippets and examples/", () => {
+  it('a region is the lines between its markers, dedented', () => {
+    expect(exampleRegion(example, 'step')).toBe(same)
+  })
+
+  it('a snippet equal to its region passes; an edited, missing or unnamed one is reported', () => {
+    const files = (f: string): string | undefined => (f === 'examples/x.yml' ? example : undefined)
+    expect(snippetDrift(readme(same), files)).toEqual([])
+    expect(snippetDrift(readme(same.replace('cache', 'push')), files)).toEqual([
+      expect.stringMatching(/^README.md:3: the snippet differs from examples\/x.yml#step/),
+    ])
+    expect(snippetDrift(readme(`${same}\n    key: extra`), files)).toHaveLength(1)
+    expect(snippetDrift(readme(same).replace('x.yml', 'y.yml'), files)).toEqual([
+      'README.md:3: examples/y.yml does not exist',
+    ])
+    expect(snippetDrift(readme(same).replace('#step', '#other'), files)).toEqual([
+      expect.stringMatching(/no "# region other"/),
+    ])
+  })
+
+  it('every marked snippet in README.md equals its example', () => {
+    const readmeText = read('README.md') ?? ''
+    expect(markedSnippets(readmeText).length).toBeGreaterThanOrEqual(6)
+    expect(snippetDrift(readmeText, read)).toEqual([])
+  })
+
+  it('README.md links every example', () => {
+    const readmeText = read('README.md') ?? ''
+    const examples = readdirSync(root + 'examples').filter((f) => f.endsWith('.yml'))
+    expect(examples.filter((f) => !readmeText.includes(`](examples/${f})`))).toEqual([])
+  })
+})
