@@ -20,6 +20,8 @@ export interface PathLine {
 }
 
 export interface PathPatterns {
+  /** Every line as written, in order, exclusions included: what a cache's key means */
+  lines: string[]
   includes: PathLine[]
   /** Absolute exclusion patterns (the lines' `!` removed) */
   excludes: string[]
@@ -49,9 +51,11 @@ export function parsePathInput(value: string, context: PathContext): PathPattern
   const p = context.pathApi ?? path
   const includes: PathLine[] = []
   const excludes: string[] = []
+  const lines: string[] = []
   for (const raw of value.split(/\r?\n/)) {
     const line = raw.trim()
     if (!line || line.startsWith('#')) continue
+    lines.push(line)
     if (line.startsWith('!')) {
       const rest = line.slice(1).trim()
       if (!rest) throw new PathInputError(line, 'excludes nothing: write the pattern after the !')
@@ -60,7 +64,7 @@ export function parsePathInput(value: string, context: PathContext): PathPattern
     }
     includes.push(resolveLine(line, context, p))
   }
-  return { includes, excludes }
+  return { lines, includes, excludes }
 }
 
 function resolveLine(line: string, context: PathContext, p: path.PlatformPath): PathLine {
