@@ -54,6 +54,9 @@ export interface ExtractOptions {
   // does); by default they get the extraction time (pull mode), since a pushed layer holds a fixed
   // mtime for reproducibility and build tools must see pulled files as new
   restoreMtimes?: boolean
+  // refuse entries that differ only by case or Unicode normalization (default: on macOS and
+  // Windows, whose file systems take them for one path); tests set it to check those rules anywhere
+  caseInsensitive?: boolean
 }
 
 export interface ExtractResult {
