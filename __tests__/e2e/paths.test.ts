@@ -5,6 +5,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -72,6 +73,14 @@ async function curlBlob(repository: string, digest: string, out: string): Promis
   ])
 }
 
+/** A push to `repository` (tag v1 unless given) from the test's workspace, or a temp one. */
+function push(repository: string, inputs: Record<string, string | boolean>, workspace?: string) {
+  return runAction({
+    workspace,
+    inputs: { repository: `${bed.registry}/${repository}`, tag: 'v1', ...auth(), ...inputs },
+  })
+}
+
 function pull(repository: string, tag: string, out: string) {
   return runAction({
     inputs: { mode: 'pull', path: out, repository: `${bed.registry}/${repository}`, tag, ...auth() },
@@ -89,17 +98,9 @@ describe('push paths through dist/', () => {
     write(path.join(workspace, 'docs/.env'), 'SECRET=1')
     write(path.join(workspace, 'docs/.cache/x'), 'hidden dir')
     const repository = 'alice/globs'
-    const push = await runAction({
-      workspace,
-      inputs: {
-        path: 'dist/*.tar.gz\ndocs/\n!**/*.tmp',
-        repository: `${bed.registry}/${repository}`,
-        tag: 'v1',
-        ...auth(),
-      },
-    })
-    expect(push.stderr).toBe('')
-    expect(push.code).toBe(0)
+    const pushed = await push(repository, { path: 'dist/*.tar.gz\ndocs/\n!**/*.tmp' }, workspace)
+    expect(pushed.stderr).toBe('')
+    expect(pushed.code).toBe(0)
 
     const out = path.join(work, 'globs-out')
     const pulled = await pull(repository, 'v1', out)
@@ -117,16 +118,7 @@ describe('push paths through dist/', () => {
     write(path.join(src, 'index.html'), 'hi')
     write(path.join(src, '.well-known/security.txt'), 'contact')
     const repository = 'alice/hidden'
-    const push = await runAction({
-      inputs: {
-        path: src,
-        repository: `${bed.registry}/${repository}`,
-        tag: 'v1',
-        'include-hidden-files': true,
-        ...auth(),
-      },
-    })
-    expect(push.code).toBe(0)
+    expect((await push(repository, { path: src, 'include-hidden-files': true })).code).toBe(0)
     const out = path.join(work, 'hidden-out')
     expect((await pull(repository, 'v1', out)).code).toBe(0)
     expect(readFileSync(path.join(out, '.well-known/security.txt'), 'utf8')).toBe('contact')
@@ -135,10 +127,7 @@ describe('push paths through dist/', () => {
   test('a single file is its own layer: curl of the blob is the file, and a pull brings it back executable', async () => {
     const tool = write(path.join(work, 'single', 'bin', 'tool'), '#!/bin/sh\necho tool\n', 0o755)
     const repository = 'alice/single-file'
-    const push = await runAction({
-      inputs: { path: tool, repository: `${bed.registry}/${repository}`, tag: 'v1', ...auth() },
-    })
-    expect(push.code).toBe(0)
+    expect((await push(repository, { path: tool })).code).toBe(0)
     const manifest = await manifestOf(repository, 'v1')
     expect(manifest.layers).toHaveLength(1)
     const layer = manifest.layers[0]!
@@ -165,16 +154,8 @@ describe('push paths through dist/', () => {
     write(path.join(release, 'tool-darwin-arm64'), 'mac binary', 0o755)
     write(path.join(release, 'checksums.txt'), 'sums')
     const repository = 'alice/files'
-    const push = await runAction({
-      inputs: {
-        path: `${release}/tool-*\n${release}/checksums.txt`,
-        format: 'files',
-        repository: `${bed.registry}/${repository}`,
-        tag: 'v1',
-        ...auth(),
-      },
-    })
-    expect(push.code).toBe(0)
+    const paths = `${release}/tool-*\n${release}/checksums.txt`
+    expect((await push(repository, { path: paths, format: 'files' })).code).toBe(0)
     const manifest = await manifestOf(repository, 'v1')
     expect(manifest.layers.map((l) => l.annotations?.['org.opencontainers.image.title'])).toEqual([
       'checksums.txt',
@@ -195,16 +176,7 @@ describe('push paths through dist/', () => {
     write(path.join(release, 'a.bin'), 'a'.repeat(1000))
     write(path.join(release, 'b.bin'), 'b'.repeat(1000))
     const repository = 'alice/atomic'
-    const push = await runAction({
-      inputs: {
-        path: release,
-        format: 'files',
-        repository: `${bed.registry}/${repository}`,
-        tag: 'v1',
-        ...auth(),
-      },
-    })
-    expect(push.code).toBe(0)
+    expect((await push(repository, { path: release, format: 'files' })).code).toBe(0)
     const manifest = await manifestOf(repository, 'v1')
     // the second layer's bytes change in storage: its digest check fails mid-pull
     writeFileSync(bed.blobPath(manifest.layers[1]!.digest), 'x'.repeat(1000))
@@ -215,10 +187,7 @@ describe('push paths through dist/', () => {
     expect(pulled.code).not.toBe(0)
     expect(readFileSync(path.join(out, 'kept.txt'), 'utf8')).toBe('already here')
     expect(existsSync(path.join(out, 'a.bin'))).toBe(false)
-    expect(readFileSync(path.join(work, 'atomic-out', 'kept.txt'), 'utf8')).toBe('already here')
-    expect(
-      (await import('node:fs')).readdirSync(work).filter((name) => name.startsWith('atomic-out.partial')),
-    ).toEqual([])
+    expect(readdirSync(work).filter((name) => name.startsWith('atomic-out.partial'))).toEqual([])
   })
 
   test('if-no-files-found: warn by default, error fails the step', async () => {
