@@ -4,6 +4,7 @@ import { extractToDirectory } from '../archive/extract.js'
 import { forEachLimited } from '../oci/layout/for-each-limited.js'
 import type { Repository } from '../oci/repository.js'
 import { pathsVersion, restoreRootOf } from './cache-paths.js'
+import { isWithin } from './path-inputs.js'
 import { githubCacheAvailable, restoreFromGitHubCache } from './cache-fallback.js'
 import { describeError } from './errors.js'
 import { formatBytes } from './format.js'
@@ -74,7 +75,10 @@ async function restoreFromRegistry(repo: Repository, match: CacheMatch, inputs: 
       // Each path is extracted into a staging folder next to it and moved into place when whole:
       // a failure leaves that path as it was, and the paths restored before it restored (the
       // step then reports a miss, and the post step saves every path again).
-      await forEachLimited(layers, RESTORE_CONCURRENCY, async (layer, i) => {
+      // paths inside one another (`~/.cargo` and `~/.cargo/registry`) would merge into each other
+      // at once: those go one at a time, in the order of the lines
+      const nested = roots.some((a, i) => roots.some((b, j) => i !== j && isWithin(a, b)))
+      await forEachLimited(layers, nested ? 1 : RESTORE_CONCURRENCY, async (layer, i) => {
         const root = roots[i] as string
         const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size)
         const source = await repo.fetchBlob(layer, { onProgress: (n) => progress.add(n) })

@@ -68,7 +68,10 @@ export async function pushDirectory(
     const uploaded = await core.group('Upload', async () => {
       let sent = 0
       sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
-      for (const blob of content.blobs) sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open)
+      // a layer reused from the tag was found in the registry already
+      if (!content.reused) {
+        for (const blob of content.blobs) sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open)
+      }
       return sent
     })
     const digest = await core.group('Tag', () => putManifestTags(repo, manifest, inputs.tags))
@@ -94,6 +97,8 @@ interface PushContent {
   blobs: LayerBlob[]
   /** One tar+gzip layer (a directory); otherwise every layer is a file */
   tarLayer: boolean
+  /** The tag's own layer, unchanged: nothing to upload */
+  reused?: boolean
   files?: number
   uncompressedSize?: number
 }
@@ -130,7 +135,8 @@ async function treeLayer(
   const reused = await core.group('Compare with the tag', () =>
     unchangedLayer(repo, inputs.tags[0] as string, source.root, title, packOptions),
   )
-  if (reused) return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true }
+  if (reused)
+    return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, reused: true }
   const packed = await core.group('Pack', async () => {
     const result = await packDirectoryToFile(source.root, layerFile, { compression: 'gzip', ...packOptions })
     core.info(describePack(result, (Date.now() - started) / 1000))
