@@ -68,10 +68,13 @@ interface Job {
   username?: string
 }
 
+// Each job runs in its own workspace (the folder holding job.dir) and names the path relative
+// to it, as workflows do: the path lines are part of what a key means, so they must be the same
+// text in the saving and the restoring job.
 function inputsOf(job: Job): Record<string, string> {
   return {
     mode: 'cache',
-    path: job.dir,
+    path: path.basename(job.dir),
     key: job.key,
     'restore-keys': (job.restoreKeys ?? []).join('\n'),
     repository: job.repository,
@@ -91,11 +94,17 @@ function envOf(job: Job): Record<string, string> {
 }
 
 function restoreStep(job: Job): Promise<RunActionResult> {
-  return runAction({ inputs: inputsOf(job), env: envOf(job) })
+  return runAction({ inputs: inputsOf(job), env: envOf(job), workspace: path.dirname(job.dir) })
 }
 
 function postStep(job: Job, main: RunActionResult): Promise<RunActionResult> {
-  return runAction({ inputs: inputsOf(job), env: envOf(job), post: true, state: main.state })
+  return runAction({
+    inputs: inputsOf(job),
+    env: envOf(job),
+    workspace: path.dirname(job.dir),
+    post: true,
+    state: main.state,
+  })
 }
 
 /** A whole job: restore in main, the work (`build`), save in post. */

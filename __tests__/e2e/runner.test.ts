@@ -13,8 +13,10 @@ afterAll(async () => {
 })
 
 describe('the bundled action', () => {
-  test('fails the step when push is given a path that does not exist, naming that path', async () => {
-    const result = await runAction({ inputs: { mode: 'push', path: 'no-such-dir-3141' } })
+  test('fails the step when push is given a path that does not exist (if-no-files-found: error), naming that path', async () => {
+    const result = await runAction({
+      inputs: { mode: 'push', path: 'no-such-dir-3141', 'if-no-files-found': 'error' },
+    })
     expect(result.code).not.toBe(0)
     expect(result.annotations).toContainEqual({
       level: 'error',

@@ -15,19 +15,20 @@ export async function githubCacheAvailable(env: NodeJS.ProcessEnv = process.env)
 }
 
 /**
- * Restores `dir` from GitHub's cache, or with `lookupOnly` only asks which key would be restored.
- * The service matches `key` as a prefix too, so the key returned may differ from `key`.
+ * Restores `paths` (the input's lines, as actions/cache takes them) from GitHub's cache, or with
+ * `lookupOnly` only asks which key would be restored. The service matches `key` as a prefix too,
+ * so the key returned may differ from `key`.
  */
 export async function restoreFromGitHubCache(
-  dir: string,
+  paths: string[],
   key: string,
   restoreKeys: string[],
   lookupOnly: boolean,
 ): Promise<string | undefined> {
-  return (await load()).restoreCache([dir], key, restoreKeys, { lookupOnly })
+  return (await load()).restoreCache(paths, key, restoreKeys, { lookupOnly })
 }
 
-/** Saves `dir` under `key`; false when the service declined (it logs why, e.g. the key exists). */
-export async function saveToGitHubCache(dir: string, key: string): Promise<boolean> {
-  return (await (await load()).saveCache([dir], key)) !== -1
+/** Saves `paths` under `key`; false when the service declined (it logs why, e.g. the key exists). */
+export async function saveToGitHubCache(paths: string[], key: string): Promise<boolean> {
+  return (await (await load()).saveCache(paths, key)) !== -1
 }

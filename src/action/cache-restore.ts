@@ -1,7 +1,10 @@
 import * as core from '@actions/core'
-import { findCache, loadCacheLayer, type CacheMatch } from '../cache/cache-lookup.js'
+import { findCache, loadCacheLayers, type CacheMatch } from '../cache/cache-lookup.js'
 import { extractToDirectory } from '../archive/extract.js'
+import { forEachLimited } from '../oci/layout/for-each-limited.js'
 import type { Repository } from '../oci/repository.js'
+import { pathsVersion, restoreRootOf } from './cache-paths.js'
+import { isWithin } from './path-inputs.js'
 import { githubCacheAvailable, restoreFromGitHubCache } from './cache-fallback.js'
 import { describeError } from './errors.js'
 import { formatBytes } from './format.js'
@@ -31,7 +34,11 @@ export async function restoreCache(inputs: Inputs, scopes: string[]): Promise<Re
   let registryFailed = false
   try {
     match = await core.group(`Look up the cache in ${where}`, () =>
-      findCache(repo, { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys }, actionsLogger),
+      findCache(
+        repo,
+        { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys, version: pathsVersion(inputs.paths) },
+        actionsLogger,
+      ),
     )
   } catch (error) {
     registryFailed = true
@@ -59,20 +66,33 @@ async function restoreFromRegistry(repo: Repository, match: CacheMatch, inputs: 
   try {
     return await core.group(`Restore ${match.key}`, async () => {
       const started = Date.now()
-      const layer = await loadCacheLayer(repo, match)
-      const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size)
-      const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) })
-      // fetchBlob checks the layer's digest as it streams; the tar's own digest, from the same
-      // manifest, would add no trust and cost a second hash of every restored byte
-      // a cache keeps the saved mtimes, as actions/cache's tar does: build tools compare them
-      const result = await extractToDirectory(source, inputs.path, {
-        compression: 'zstd',
-        restoreMtimes: true,
+      const layers = await loadCacheLayers(repo, match, pathsVersion(inputs.paths))
+      // every layer's place is known before any download: a layer this job's paths do not name
+      // fails the restore before anything is written
+      const roots = layers.map((layer) => restoreRootOf(layer, inputs.paths))
+      let files = 0
+      let bytes = 0
+      // Each path is extracted into a staging folder next to it and moved into place when whole:
+      // a failure leaves that path as it was, and the paths restored before it restored (the
+      // step then reports a miss, and the post step saves every path again).
+      // paths inside one another (`~/.cargo` and `~/.cargo/registry`) would merge into each other
+      // at once: those go one at a time, in the order of the lines
+      const nested = roots.some((a, i) => roots.some((b, j) => i !== j && isWithin(a, b)))
+      await forEachLimited(layers, nested ? 1 : RESTORE_CONCURRENCY, async (layer, i) => {
+        const root = roots[i] as string
+        const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size)
+        const source = await repo.fetchBlob(layer, { onProgress: (n) => progress.add(n) })
+        // fetchBlob checks the layer's digest as it streams; a cache keeps the saved mtimes, as
+        // actions/cache's tar does: build tools compare them
+        const result = await extractToDirectory(source, root, { compression: 'zstd', restoreMtimes: true })
+        progress.done()
+        files += result.files
+        bytes += result.uncompressedSize
+        core.info(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)}`)
       })
-      progress.done()
       core.info(
-        `Cache restored from ${how} ${match.key} (${scope}): ${result.files} files, ` +
-          `${formatBytes(result.uncompressedSize)} into ${inputs.path} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${formatBytes(bytes)} ` +
+          `in ${layers.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       )
       return true
     })
@@ -81,6 +101,9 @@ async function restoreFromRegistry(repo: Repository, match: CacheMatch, inputs: 
     return false
   }
 }
+
+// Paths restored at once: each is a download and a zstd stream on the pool.
+const RESTORE_CONCURRENCY = 4
 
 /**
  * `exact`: only the primary key itself (the service matches keys as prefixes, so a lookup comes
@@ -92,7 +115,7 @@ async function restoreFromFallback(inputs: Inputs, wanted: 'exact' | 'any'): Pro
     return await core.group("Look up the cache in GitHub's cache service (fallback)", async () => {
       if (wanted === 'any') {
         const key = await restoreFromGitHubCache(
-          inputs.path,
+          inputs.paths.lines,
           inputs.key,
           inputs.restoreKeys,
           inputs.lookupOnly,
@@ -101,9 +124,11 @@ async function restoreFromFallback(inputs: Inputs, wanted: 'exact' | 'any'): Pro
           core.info(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`)
         return key
       }
-      const found = await restoreFromGitHubCache(inputs.path, inputs.key, [], true)
+      const found = await restoreFromGitHubCache(inputs.paths.lines, inputs.key, [], true)
       if (found !== inputs.key) return undefined
-      const key = inputs.lookupOnly ? found : await restoreFromGitHubCache(inputs.path, inputs.key, [], false)
+      const key = inputs.lookupOnly
+        ? found
+        : await restoreFromGitHubCache(inputs.paths.lines, inputs.key, [], false)
       if (key)
         core.info(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`)
       return key

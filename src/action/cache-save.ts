@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { createReadStream, createWriteStream, statSync } from 'node:fs'
+import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -14,18 +14,25 @@ import { EMPTY_CONFIG } from '../oci/manifest.js'
 import { MediaType } from '../oci/media-types.js'
 import type { StreamedUpload } from '../oci/repository.js'
 import { githubCacheAvailable, saveToGitHubCache } from './cache-fallback.js'
+import {
+  cacheLayerAnnotations,
+  collectCachePaths,
+  pathsVersion,
+  type CachePathSource,
+} from './cache-paths.js'
 import type { CacheState } from './cache-state.js'
 import { describeError } from './errors.js'
 import { formatBytes } from './format.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger } from './logger.js'
+import { parsePathInput, type PathPatterns } from './path-inputs.js'
 import { openForPush, pushBlobIfMissing } from './push.js'
 
 /**
- * The post step's save: pack `state.path` as one tar+zstd layer, upload it unless the registry
- * has it, tag the manifest and list it in the scope's index. A registry that refuses the push or
- * cannot be reached sends the save to GitHub's cache service instead. Never throws for a cache
- * problem: at worst the next job misses.
+ * The post step's save: pack each `path` line as its own tar+zstd layer, upload those the
+ * registry does not have, tag the manifest and list it in the scope's index. A registry that
+ * refuses the push or cannot be reached sends the save to GitHub's cache service instead. Never
+ * throws for a cache problem: at worst the next job misses.
  */
 export async function saveCache(
   inputs: Inputs,
@@ -36,10 +43,19 @@ export async function saveCache(
     core.info(`Cache hit occurred on the primary key ${state.key}, not saving cache.`)
     return
   }
-  if (!isDirectory(state.path)) {
-    core.warning(`Path ${state.path} is not a directory: not saving the cache.`)
+  const patterns = statePatterns(state)
+  const { sources, missing } = await collectCachePaths(patterns, {
+    workspace: workspaceOf(process.env),
+    includeGit: inputs.includeGit,
+  })
+  if (sources.length === 0) {
+    // actions/cache's wording
+    core.warning(
+      `Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`,
+    )
     return
   }
+  if (missing.length > 0) core.info(`Not in the cache (nothing there): ${missing.join(', ')}`)
   if (state.registryFailed) {
     await saveToFallback(state, 'the registry could not be used when restoring')
     return
@@ -47,7 +63,8 @@ export async function saveCache(
 
   const where = `${inputs.registry}/${inputs.repository}`
   const repo = openForPush(inputs)
-  const tag = cacheTag(state.scope, state.key)
+  const version = pathsVersion(patterns)
+  const tag = cacheTag(state.scope, state.key, version)
   try {
     // Keys are immutable, as in actions/cache: another job may have saved this one since we looked.
     if (!state.update && (await repo.headManifest(tag))) {
@@ -60,70 +77,120 @@ export async function saveCache(
   }
 
   const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'oci-cache-'))
-  let streamed: StreamedUpload | undefined
   try {
     const started = Date.now()
-    const file = path.join(temp, 'cache.tar.zst')
-    // After a miss the layer is packed straight into the upload (one streamed PATCH, see
-    // blob-stream-upload.ts): the save takes about as long as the pack instead of pack plus upload.
-    // No copy goes to disk meanwhile: writing one cost 0.35 s of a 256 MiB save on two cores
-    // (measured). Should that upload fail, the tree is packed again, into a file, which goes up
-    // with the usual retries; the pack is reproducible, so an unchanged tree gives the same layer.
-    // When a cache was restored (a restore-keys match, or an update), the tree may be unchanged and
-    // pack to a layer the registry has: that is only known from the digest, so the pack comes first
-    // and an existing layer is not uploaded again.
-    if (!state.matchedKey) {
-      let refused: unknown
-      streamed = await repo.startStreamedUpload().catch((error: unknown) => {
-        if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) refused = error
-        else
-          core.info(`Uploading after the pack: the registry did not open an upload (${describeError(error)})`)
-        return undefined
-      })
-      // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
-      if (refused) {
-        await saveToFallback(state, `${where}: ${describeError(refused)}`)
-        return
-      }
+    // The config blob ({}) goes up while the first path is packed, not after: three requests
+    // (HEAD, POST, PUT) fewer between the last layer's upload and the manifest. Its failure is
+    // met where it is awaited.
+    // (started once the registry opened the first upload: a token that may not push sends nothing)
+    let config: Promise<number> | undefined
+    const startConfig = () => {
+      config ??= pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
+      config.catch(() => undefined)
     }
-    // The config blob ({}) goes up while the tree is packed, not after: three requests (HEAD, POST,
-    // PUT) fewer between the layer's upload and the manifest. 40 ms on loopback (measured), three
-    // round trips to a distant registry. Its failure is met where it is awaited.
-    const config = pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
-    config.catch(() => undefined)
-    const uploaded = streamed && (await packIntoUpload(state, inputs.includeGit, streamed, where))
-    const layer =
-      uploaded ??
-      layerOf(
-        await core.group(`Pack ${state.path}`, () =>
-          pack(state.path, createWriteStream(file), inputs.includeGit),
-        ),
-      )
+    const layers: Descriptor[] = []
+    let sent = 0
+    for (const [i, source] of sources.entries()) {
+      const file = path.join(temp, `path-${i}.tar.zst`)
+      const saved = await saveLayer(repo, source, state, inputs.includeGit, file, where, startConfig)
+      if (saved === 'refused') return
+      layers.push({ ...saved.layer, annotations: cacheLayerAnnotations(source) })
+      sent += saved.sent
+    }
     try {
-      const sent = await core.group(`Upload to ${where}`, async () => {
-        const configSent = await config
-        if (uploaded) return configSent + layer.size
-        return configSent + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)))
-      })
-      const saved = await publishCache(
+      startConfig()
+      sent += await (config as Promise<number>)
+      const published = await publishCache(
         repo,
-        { scope: state.scope, key: state.key, created: now().toISOString(), layer },
+        { scope: state.scope, key: state.key, created: now().toISOString(), layers, version },
         actionsLogger,
       )
+      const size = layers.reduce((sum, layer) => sum + layer.size, 0)
       core.info(
-        `Cache saved with key ${state.key} as ${where}:${saved.tag} (${formatBytes(layer.size)}, ` +
-          `${formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `Cache saved with key ${state.key} as ${where}:${published.tag} (${layers.length} path(s), ` +
+          `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       )
     } catch (error) {
       await saveToFallback(state, `${where}: ${describeError(error)}`)
     }
   } catch (error) {
-    core.warning(`Cache not saved: ${describeError(error)}`)
+    if (error instanceof UploadError) await saveToFallback(state, `${where}: ${describeError(error.cause)}`)
+    else core.warning(`Cache not saved: ${describeError(error)}`)
   } finally {
-    // a session that was not committed (the pack or the upload failed) is dropped
-    await streamed?.abort(new Error('not used')).catch(() => undefined)
     await rm(temp, { recursive: true, force: true })
   }
+}
+
+/** The registry would not take a layer: the save goes to the fallback, not to a warning. */
+class UploadError extends Error {
+  constructor(cause: unknown) {
+    super('upload failed', { cause })
+  }
+}
+
+/**
+ * One path's layer in the registry. After a miss the content is new, so the layer is packed
+ * straight into the upload (one streamed PATCH, see blob-stream-upload.ts): the save takes about
+ * as long as the pack instead of pack plus upload, and no copy goes to disk (writing one cost
+ * 0.35 s of a 256 MiB save on two cores, measured). Should that upload fail, the path is packed
+ * again, into a file, which goes up with the usual retries; the pack is reproducible, so an
+ * unchanged tree gives the same layer. When a cache was restored (a restore-keys match, or an
+ * update), the path may be unchanged and pack to a layer the registry has: that is only known
+ * from the digest, so the pack comes first and an existing layer is not uploaded again. That is
+ * also what lets a save in which one path changed upload only that path.
+ */
+async function saveLayer(
+  repo: ReturnType<typeof openForPush>,
+  source: CachePathSource,
+  state: CacheState,
+  includeGit: boolean,
+  file: string,
+  where: string,
+  opened: () => void,
+): Promise<{ layer: Descriptor; sent: number } | 'refused'> {
+  if (!state.matchedKey) {
+    let refused: unknown
+    const streamed = await repo.startStreamedUpload().catch((error: unknown) => {
+      if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) refused = error
+      else
+        core.info(`Uploading after the pack: the registry did not open an upload (${describeError(error)})`)
+      return undefined
+    })
+    // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
+    if (refused) {
+      await saveToFallback(state, `${where}: ${describeError(refused)}`)
+      return 'refused'
+    }
+    opened()
+    try {
+      const uploaded = streamed && (await packIntoUpload(source, includeGit, streamed, where))
+      if (uploaded) return { layer: uploaded, sent: uploaded.size }
+    } finally {
+      // a session that was not committed (the pack or the upload failed) is dropped
+      await streamed?.abort(new Error('not used')).catch(() => undefined)
+    }
+  }
+  opened()
+  const layer = layerOf(
+    await core.group(`Pack ${source.root}`, () => pack(source, createWriteStream(file), includeGit)),
+  )
+  try {
+    return { layer, sent: await pushBlobIfMissing(repo, layer, () => createReadStream(file)) }
+  } catch (error) {
+    throw new UploadError(error)
+  }
+}
+
+function statePatterns(state: CacheState): PathPatterns {
+  return parsePathInput(state.paths.join('\n'), {
+    workspace: workspaceOf(process.env),
+    home: process.env.HOME || process.env.USERPROFILE || os.homedir(),
+    pathApi: process.platform === 'win32' ? path.win32 : path.posix,
+  })
+}
+
+function workspaceOf(env: NodeJS.ProcessEnv): string {
+  return env.GITHUB_WORKSPACE || process.cwd()
 }
 
 // zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.
@@ -131,17 +198,18 @@ export async function saveCache(
 // stale by comparing them with their own records. No sha256 of the tar: the restore checks the
 // layer's digest as it downloads, and a digest of the same bytes before compression, from the
 // same manifest, would add no trust (it cost 0.15 s of every 256 MiB save).
-async function pack(dir: string, out: Writable, includeGit: boolean): Promise<PackResult> {
+async function pack(source: CachePathSource, out: Writable, includeGit: boolean): Promise<PackResult> {
   const started = Date.now()
-  const packed = await packDirectory(dir, out, {
+  const packed = await packDirectory(source.root, out, {
     compression: 'zstd',
     includeGit,
+    select: source.select,
     mtime: 'preserve',
     hashTar: false,
   })
   core.info(
-    `Packed ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ${formatBytes(packed.size)} ` +
-      `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `Packed ${source.line.given}: ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ` +
+      `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   )
   return packed
 }
@@ -150,7 +218,7 @@ async function pack(dir: string, out: Writable, includeGit: boolean): Promise<Pa
 // or undefined when either failed and the tree is to be packed again into a file (a pack that
 // fails for its own reasons fails again there).
 async function packIntoUpload(
-  state: CacheState,
+  source: CachePathSource,
   includeGit: boolean,
   streamed: StreamedUpload,
   where: string,
@@ -158,8 +226,8 @@ async function packIntoUpload(
   let layer: Descriptor
   try {
     layer = layerOf(
-      await core.group(`Pack ${state.path} and upload to ${where}`, () =>
-        pack(state.path, streamed.body, includeGit),
+      await core.group(`Pack ${source.root} and upload to ${where}`, () =>
+        pack(source, streamed.body, includeGit),
       ),
     )
   } catch (error) {
@@ -189,18 +257,10 @@ async function saveToFallback(state: CacheState, reason: string): Promise<void> 
   }
   core.notice(`Saving the cache to GitHub's cache service instead of the registry: ${reason}`)
   try {
-    if (await saveToGitHubCache(state.path, state.key)) {
+    if (await saveToGitHubCache(state.paths, state.key)) {
       core.info(`Cache saved with key ${state.key} to GitHub's cache service`)
     }
   } catch (error) {
     core.warning(`Cache not saved to GitHub's cache service either: ${describeError(error)}`)
-  }
-}
-
-function isDirectory(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory()
-  } catch {
-    return false
   }
 }

@@ -3,11 +3,12 @@ import * as core from '@actions/core'
 /**
  * What the main step hands the post step. The key is saved here, not re-read from the inputs,
  * because the runner evaluates `with:` again for the post step, and a key built with hashFiles()
- * would change once the job has written the files it hashes.
+ * would change once the job has written the files it hashes. The paths travel the same way.
  */
 export interface CacheState {
   key: string
-  path: string
+  /** The `path` lines as written (the post step resolves them as the main step did) */
+  paths: string[]
   /** Where a save goes (see src/cache/scope.ts) */
   scope: string
   /** The key restored, '' on a miss */

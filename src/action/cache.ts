@@ -21,12 +21,12 @@ export async function restoreCacheStep(inputs: Inputs, env: NodeJS.ProcessEnv = 
       key: inputs.key,
       hit,
       where: `${inputs.registry}/${inputs.repository}`,
-      path: inputs.path,
+      path: inputs.paths.lines.join(', '),
     }),
   )
   saveCacheState({
     key: inputs.key,
-    path: inputs.path,
+    paths: inputs.paths.lines,
     scope: scopes.save,
     matchedKey: outcome.matchedKey,
     hit,

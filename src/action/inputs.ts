@@ -4,15 +4,26 @@ import os from 'node:os'
 import path from 'node:path'
 import { isValidTag, parseRepository } from '../oci/reference.js'
 import type { Credentials } from '../oci/repository.js'
+import { parsePathInput, PathInputError, type PathPatterns } from './path-inputs.js'
 
 export type Mode = 'push' | 'pull' | 'cache'
-export type Format = 'auto' | 'directory' | 'oci-layout'
+export type Format = 'auto' | 'directory' | 'oci-layout' | 'files'
+export type IfNoFilesFound = 'warn' | 'error' | 'ignore'
 
 /** Everything the action reads from the runner, validated before any network work. */
 export interface Inputs {
   mode: Mode
-  /** Absolute path of the directory to pack, extract into, or cache. */
+  /**
+   * Absolute path: pull's destination; push and cache: the first line of `path` (what a single
+   * directory push packs, and the summary shows).
+   */
   path: string
+  /** push and cache: every line of `path`, resolved (see path-inputs.ts) */
+  paths: PathPatterns
+  /** push: what to do when `path` matches nothing */
+  ifNoFilesFound: IfNoFilesFound
+  /** push: pack names starting with `.` (cache mode always keeps them, as actions/cache) */
+  includeHiddenFiles: boolean
   registry: string
   repository: string
   /** push: every tag to set. pull: one element, a tag or a sha256: digest. cache: unused. */
@@ -48,7 +59,8 @@ export class InputError extends Error {
 export type ReadInput = (name: string) => string
 
 const MODES: readonly Mode[] = ['push', 'pull', 'cache']
-const FORMATS: readonly Format[] = ['auto', 'directory', 'oci-layout']
+const FORMATS: readonly Format[] = ['auto', 'directory', 'oci-layout', 'files']
+const IF_NO_FILES_FOUND: readonly IfNoFilesFound[] = ['warn', 'error', 'ignore']
 // RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/
 const DIGEST = /^sha256:[a-f0-9]{64}$/
@@ -86,11 +98,15 @@ export function parseInputs(
 
   const { registry, repository } = readRepository(read('repository').trim(), mode, env)
   const pathInput = read('path').trim()
-  const dir = path.resolve(workspace, expandHome(pathInput, env) || (mode === 'pull' ? '.' : ''))
-  if (mode !== 'pull' && !pathInput) throw new InputError('path', `is required in ${mode} mode`)
-  if (mode === 'push') requireDirectory(dir, pathInput)
+  const home = env.HOME || env.USERPROFILE || os.homedir()
+  const paths = readPaths(pathInput, mode, { workspace, home })
+  const first = paths.includes[0]?.pattern
+  const dir = first ?? path.resolve(workspace, expandHome(pathInput, home) || '.')
   if (mode === 'pull' && existsAsNonDirectory(dir)) {
     throw new InputError('path', `'${pathInput}' exists and is not a directory`)
+  }
+  if (mode !== 'push' && format === 'files') {
+    throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`)
   }
 
   const tags = readTags(read('tag'), mode, env)
@@ -125,6 +141,9 @@ export function parseInputs(
   return {
     mode,
     path: dir,
+    paths,
+    ifNoFilesFound: oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
+    includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
     registry,
     repository,
     tags,
@@ -145,9 +164,37 @@ export function parseInputs(
 }
 
 /** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
-function expandHome(value: string, env: NodeJS.ProcessEnv): string {
+function expandHome(value: string, home: string): string {
   if (value !== '~' && !value.startsWith('~/')) return value
-  return path.join(env.HOME || os.homedir(), value.slice(1))
+  return path.join(home, value.slice(1))
+}
+
+/**
+ * push and cache take upload-artifact's and actions/cache's lines (globs, `!` exclusions, `~`);
+ * a pull writes to one directory, named literally.
+ */
+function readPaths(value: string, mode: Mode, context: { workspace: string; home: string }): PathPatterns {
+  let paths: PathPatterns
+  try {
+    paths = parsePathInput(mode === 'pull' ? '' : value, {
+      ...context,
+      pathApi: process.platform === 'win32' ? path.win32 : path.posix,
+    })
+  } catch (error) {
+    if (error instanceof PathInputError) throw new InputError('path', error.message)
+    throw error
+  }
+  if (mode === 'pull') {
+    if (value.includes('\n')) throw new InputError('path', `a pull writes to one directory, got '${value}'`)
+    return paths
+  }
+  if (paths.includes.length === 0) {
+    throw new InputError(
+      'path',
+      value ? `'${value}' names nothing but exclusions` : `is required in ${mode} mode`,
+    )
+  }
+  return paths
 }
 
 function readCacheScope(value: string): string {
@@ -253,15 +300,6 @@ function readCredentials(
   }
   // ghcr.io ignores the username for GITHUB_TOKEN but Basic auth needs one.
   return { username: username || 'token', password: token }
-}
-
-function requireDirectory(dir: string, given: string): void {
-  try {
-    if (statSync(dir).isDirectory()) return
-  } catch {
-    throw new InputError('path', `'${given}' does not exist (resolved to ${dir})`)
-  }
-  throw new InputError('path', `'${given}' is not a directory`)
 }
 
 function existsAsNonDirectory(dir: string): boolean {

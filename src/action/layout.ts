@@ -12,7 +12,10 @@ import { openForPush } from './push.js'
 /** `format: auto` publishes a folder that is an OCI image layout as-is; `directory` never does. */
 export async function isLayoutPush(inputs: Inputs): Promise<boolean> {
   if (inputs.format === 'oci-layout') return true
-  if (inputs.format === 'directory') return false
+  if (inputs.format === 'directory' || inputs.format === 'files') return false
+  // only a folder named as it is: globs and exclusions select files to pack
+  const [only, ...more] = inputs.paths.includes
+  if (!only?.literal || more.length > 0 || inputs.paths.excludes.length > 0) return false
   return isLayout(inputs.path)
 }
 

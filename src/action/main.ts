@@ -41,6 +41,8 @@ export async function runPost(): Promise<void> {
 
 async function runPush(inputs: Inputs): Promise<void> {
   const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs)
+  // nothing matched `path` and if-no-files-found let the step go on
+  if (!result) return
   core.setOutput('digest', result.digest)
   core.setOutput('ref', result.ref)
   core.setOutput('tags', result.tags.join(','))

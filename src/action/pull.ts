@@ -4,14 +4,18 @@ import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { extractToDirectory } from '../archive/extract.js'
+import { stageAndCommit } from '../archive/merge.js'
 import type { Compression } from '../archive/types.js'
 import { Annotation } from '../oci/annotations.js'
 import type { Descriptor } from '../oci/descriptor.js'
 import { parseManifest } from '../oci/manifest.js'
 import { isIndexMediaType, MediaType } from '../oci/media-types.js'
+import { forEachLimited } from '../oci/layout/for-each-limited.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger, userAgent } from './logger.js'
+import { fileModeOf, safeFileTitle } from './file-layers.js'
+import { isWithin } from './path-inputs.js'
 import { choosePlatform } from './platform.js'
 import { startProgress } from './progress.js'
 
@@ -23,23 +27,84 @@ export interface PullResult {
   seconds: number
 }
 
-/** Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`. */
+/**
+ * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
+ * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
+ * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
+ * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
+ */
 export async function pullDirectory(inputs: Inputs): Promise<PullResult> {
   const started = Date.now()
   const repo = openForPull(inputs)
   const reference = inputs.tags[0] as string
   const { digest, layers } = await core.group('Resolve', () => resolveLayers(repo, reference))
+  logOutsideWorkspace(inputs.path)
 
   let files = 0
-  let size = 0
+  const size = layers.reduce((sum, layer) => sum + layer.size, 0)
   await core.group('Download and extract', async () => {
-    for (const layer of layers) {
-      const result = await pullLayer(repo, layer, inputs.path)
-      files += result.files
-      size += layer.size
+    if (layers.length === 1) {
+      files = (await pullLayer(repo, layers[0] as Descriptor, inputs.path, 'contents')).files
+      return
     }
+    const places = placesOf(layers)
+    files = await stageAndCommit(inputs.path, async (staging) => {
+      let count = 0
+      // layers extracted into the same folder go in order: a later one overrides an earlier one
+      const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY
+      await forEachLimited(layers, limit, async (layer, i) => {
+        count += (await pullLayer(repo, layer, staging, places[i] as Place)).files
+      })
+      return count
+    })
   })
   return { digest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 }
+}
+
+// Layers downloaded at once in a multi-layer pull: a release's few files go up in parallel,
+// without opening a connection per file of a large set.
+const PULL_CONCURRENCY = 4
+
+/** Where a layer lands: its contents in the destination, or under its title. */
+type Place = 'contents' | 'titled'
+
+// Several layers: a directory layer ORAS unpacks goes under its title, as `oras pull` puts it, a
+// plain tar (no title) is extracted as it is, a file under its title. Two layers that would land
+// on the same name (on this file system's rules) are refused before anything is downloaded.
+function placesOf(layers: Descriptor[]): Place[] {
+  const seen = new Map<string, string>()
+  return layers.map((layer) => {
+    const title = layer.annotations?.[Annotation.Title]
+    if (title === undefined) return 'contents'
+    const name = safeFileTitle(title)
+    const folded = foldName(name)
+    const earlier = seen.get(folded)
+    if (earlier !== undefined) {
+      throw new Error(
+        `layers '${earlier}' and '${name}' would both be written as '${name}': refusing to pull`,
+      )
+    }
+    seen.set(folded, name)
+    return 'titled'
+  })
+}
+
+/** Names as a case-insensitive file system (macOS, Windows) compares them. */
+function foldName(name: string): string {
+  return caseInsensitiveFileSystem() ? name.normalize('NFD').toLowerCase() : name
+}
+
+function caseInsensitiveFileSystem(): boolean {
+  return process.platform === 'darwin' || process.platform === 'win32'
+}
+
+const loggedOutside = new Set<string>()
+
+function logOutsideWorkspace(dest: string): void {
+  const workspace = process.env.GITHUB_WORKSPACE
+  if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest)) return
+  loggedOutside.add(dest)
+  core.info(`path is outside the workspace: pulling into ${dest}`)
 }
 
 export function openForPull(inputs: Inputs): Repository {
@@ -81,33 +146,40 @@ export async function resolveLayers(
 
 /**
  * One layer into `dest`. A tar layer is extracted (under ORAS's convention its entries sit below
- * `<title>/`, which is stripped so the contents land in `dest`, as download-artifact does); a layer
- * with a title but no unpack annotation, or not a tar at all, is one file saved under its title.
+ * `<title>/`, which is stripped: with `contents` they land in `dest`, as download-artifact does,
+ * with `titled` in `dest/<title>`, as `oras pull` does); a layer with a title but no unpack
+ * annotation, or not a tar at all, is one file saved under its title, with the mode our push
+ * recorded.
  */
-async function pullLayer(repo: Repository, layer: Descriptor, dest: string): Promise<{ files: number }> {
+async function pullLayer(
+  repo: Repository,
+  layer: Descriptor,
+  dest: string,
+  place: Place,
+): Promise<{ files: number }> {
   const title = layer.annotations?.[Annotation.Title]
   const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true'
   const compression = tarCompression(layer.mediaType)
+  if (!(compression && (unpack || !title)) && !title) {
+    throw new Error(
+      `layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`,
+    )
+  }
   const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size)
   const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) })
 
   if (compression && (unpack || !title)) {
-    const result = await extractToDirectory(source, dest, {
+    const into = title && place === 'titled' ? path.join(dest, safeFileTitle(title)) : dest
+    const result = await extractToDirectory(source, into, {
       compression,
       stripPrefix: unpack ? title : undefined,
       expectedUncompressedDigest: layer.annotations?.[Annotation.OrasContentDigest],
     })
     progress.done()
-    core.info(`Extracted ${result.files} entries (${result.uncompressedSize} bytes) into ${dest}`)
+    core.info(`Extracted ${result.files} entries (${result.uncompressedSize} bytes) into ${into}`)
     return { files: result.files }
   }
-  if (!title) {
-    source.destroy()
-    throw new Error(
-      `layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`,
-    )
-  }
-  await saveFile(source, dest, title)
+  await saveFile(source, dest, safeFileTitle(title as string), fileModeOf(layer))
   progress.done()
   core.info(`Saved ${title} (${layer.size} bytes) into ${dest}`)
   return { files: 1 }
@@ -121,16 +193,22 @@ export function tarCompression(mediaType: string): Compression | undefined {
   return undefined
 }
 
-/** Writes a verified single-file layer next to dest first, then renames it into place. */
-async function saveFile(source: NodeJS.ReadableStream, dest: string, title: string): Promise<void> {
-  if (title !== path.basename(title) || title === '.' || title === '..') {
-    throw new Error(`layer title '${title}' is not a plain file name: refusing to write it`)
-  }
+/**
+ * Writes a verified single-file layer next to dest first, then renames it into place. The mode
+ * is our push's record of the exec bit (Windows has none to set).
+ */
+async function saveFile(
+  source: NodeJS.ReadableStream,
+  dest: string,
+  title: string,
+  mode: number,
+): Promise<void> {
   const parent = path.dirname(dest)
   await mkdir(parent, { recursive: true })
   const partial = path.join(parent, `.${path.basename(dest)}.${title}.partial-${process.pid}`)
   try {
-    await pipeline(source, createWriteStream(partial, { mode: 0o644 }))
+    // created with the recorded mode, less the umask, as tar extraction creates files
+    await pipeline(source, createWriteStream(partial, { mode }))
     await mkdir(dest, { recursive: true })
     await rename(partial, path.join(dest, title))
   } finally {

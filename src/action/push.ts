@@ -17,6 +17,8 @@ import { actionsLogger, userAgent } from './logger.js'
 import { startProgress } from './progress.js'
 import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
+import { fileLayers, type LayerBlob } from './file-layers.js'
+import { findPushSource, noFilesFound } from './push-source.js'
 
 export interface PushResult {
   digest: string
@@ -29,64 +31,47 @@ export interface PushResult {
   url?: string
   /** The directory layer's digest, for a plain download of it. */
   layerDigest?: string
+  /** Each file layer (a file push), for a plain download of each */
+  fileLayers?: { title: string; digest: string; size: number }[]
   files?: number
   uncompressedSize?: number
   seconds: number
 }
 
-/** Packs `inputs.path` as one tar+gzip layer and publishes it under every tag. */
+/**
+ * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
+ * with `format: files`, each file) as a layer of its own bytes; then publishes under every tag.
+ * Undefined when `path` matched nothing and `if-no-files-found` is not `error`.
+ */
 export async function pushDirectory(
   inputs: Inputs,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<PushResult> {
+): Promise<PushResult | undefined> {
   const started = Date.now()
+  const source = await core.group('Find the files', () => findPushSource(inputs))
+  if (source.kind === 'none') return noFilesFound(inputs)
   const temp = await mkdtemp(path.join(env.RUNNER_TEMP || os.tmpdir(), 'oci-artifact-'))
   try {
-    const layerFile = path.join(temp, 'layer.tar.gz')
-    // The layer's title is the directory's name, as `oras push DIR` names it.
-    const title = path.basename(inputs.path) || 'artifact'
-    const packOptions = {
-      level: inputs.compressionLevel,
-      prefix: title,
-      includeGit: inputs.includeGit,
-      mtime: sourceDateEpoch(env),
-    }
     const repo = openForPush(inputs)
-    const reused = await core.group('Compare with the tag', () =>
-      unchangedLayer(repo, inputs.tags[0] as string, inputs.path, title, packOptions),
-    )
-    const packed = reused
-      ? undefined
-      : await core.group('Pack', async () => {
-          const result = await packDirectoryToFile(inputs.path, layerFile, {
-            compression: 'gzip',
-            ...packOptions,
-          })
-          core.info(describePack(result, (Date.now() - started) / 1000))
-          return result
-        })
-    const layer: Descriptor = reused ?? {
-      mediaType: MediaType.LayerTarGzip,
-      digest: (packed as PackResult).digest,
-      size: (packed as PackResult).size,
-      annotations: {
-        // packed with the tar's hash (hashTar defaults to true)
-        [Annotation.OrasContentDigest]: (packed as PackResult).uncompressedDigest as string,
-        [Annotation.OrasUnpack]: 'true',
-        [Annotation.Title]: title,
-      },
-    }
+    const content =
+      source.kind === 'files'
+        ? await core.group('Hash the files', async () => filesContent(await fileLayers(source.files)))
+        : await treeLayer(repo, inputs, source, path.join(temp, 'layer.tar.gz'), env, started)
+    const layers = content.blobs.map((blob) => blob.descriptor)
     const manifest = buildManifest({
       artifactType: inputs.artifactType,
       config: EMPTY_CONFIG,
-      layers: [layer],
+      layers,
       annotations: provenanceAnnotations(env, inputs.annotations),
     })
 
     const uploaded = await core.group('Upload', async () => {
       let sent = 0
       sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
-      if (!reused) sent += await pushBlobIfMissing(repo, layer, () => createReadStream(layerFile))
+      // a layer reused from the tag was found in the registry already
+      if (!content.reused) {
+        for (const blob of content.blobs) sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open)
+      }
       return sent
     })
     const digest = await core.group('Tag', () => putManifestTags(repo, manifest, inputs.tags))
@@ -94,16 +79,85 @@ export async function pushDirectory(
       digest,
       ref: `${inputs.registry}/${inputs.repository}@${digest}`,
       tags: inputs.tags,
-      size: EMPTY_CONFIG.size + layer.size + manifest.bytes.length,
+      size: EMPTY_CONFIG.size + layers.reduce((sum, l) => sum + l.size, 0) + manifest.bytes.length,
       uploaded,
       url: packageUrl(inputs.registry, inputs.repository),
-      layerDigest: layer.digest,
-      files: packed?.files,
-      uncompressedSize: packed?.uncompressedSize,
+      layerDigest: content.tarLayer ? layers[0]?.digest : undefined,
+      fileLayers: content.tarLayer ? undefined : layers.map(fileLayerSummary),
+      files: content.files,
+      uncompressedSize: content.uncompressedSize,
       seconds: (Date.now() - started) / 1000,
     }
   } finally {
     await rm(temp, { recursive: true, force: true })
+  }
+}
+
+interface PushContent {
+  blobs: LayerBlob[]
+  /** One tar+gzip layer (a directory); otherwise every layer is a file */
+  tarLayer: boolean
+  /** The tag's own layer, unchanged: nothing to upload */
+  reused?: boolean
+  files?: number
+  uncompressedSize?: number
+}
+
+function filesContent(blobs: LayerBlob[]): PushContent {
+  for (const blob of blobs)
+    core.info(`${blob.descriptor.annotations?.[Annotation.Title]}: ${blob.descriptor.digest}`)
+  return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined }
+}
+
+function fileLayerSummary(layer: Descriptor): { title: string; digest: string; size: number } {
+  return { title: layer.annotations?.[Annotation.Title] as string, digest: layer.digest, size: layer.size }
+}
+
+/** The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged. */
+async function treeLayer(
+  repo: Repository,
+  inputs: Inputs,
+  source: { kind: 'directory'; root: string } | { kind: 'selection'; root: string; select: string[] },
+  layerFile: string,
+  env: NodeJS.ProcessEnv,
+  started: number,
+): Promise<PushContent> {
+  // The layer's title is the directory's name, as `oras push DIR` names it.
+  const title = path.basename(source.root) || 'artifact'
+  const packOptions = {
+    level: inputs.compressionLevel,
+    prefix: title,
+    includeGit: inputs.includeGit,
+    includeHidden: inputs.includeHiddenFiles,
+    select: source.kind === 'selection' ? source.select : undefined,
+    mtime: sourceDateEpoch(env),
+  }
+  const reused = await core.group('Compare with the tag', () =>
+    unchangedLayer(repo, inputs.tags[0] as string, source.root, title, packOptions),
+  )
+  if (reused)
+    return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, reused: true }
+  const packed = await core.group('Pack', async () => {
+    const result = await packDirectoryToFile(source.root, layerFile, { compression: 'gzip', ...packOptions })
+    core.info(describePack(result, (Date.now() - started) / 1000))
+    return result
+  })
+  const layer: Descriptor = {
+    mediaType: MediaType.LayerTarGzip,
+    digest: packed.digest,
+    size: packed.size,
+    annotations: {
+      // packed with the tar's hash (hashTar defaults to true)
+      [Annotation.OrasContentDigest]: packed.uncompressedDigest as string,
+      [Annotation.OrasUnpack]: 'true',
+      [Annotation.Title]: title,
+    },
+  }
+  return {
+    blobs: [{ descriptor: layer, open: () => createReadStream(layerFile) }],
+    tarLayer: true,
+    files: packed.files,
+    uncompressedSize: packed.uncompressedSize,
   }
 }
 

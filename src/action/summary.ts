@@ -52,13 +52,25 @@ export function pushSummary(
   text += '```\n\nWith ORAS:\n\n```sh\n'
   text += `oras pull ${image}:${tag}\n`
   text += '```\n'
-  if (target.registry === 'ghcr.io' && result.layerDigest) {
+  if (target.registry === 'ghcr.io' && (result.layerDigest || result.fileLayers?.length)) {
     text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n'
     text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`
-    text += `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${target.repository}/blobs/${result.layerDigest} | tar -xz\n`
+    const blobs = `https://ghcr.io/v2/${target.repository}/blobs`
+    if (result.layerDigest) {
+      text += `curl -sL -H "Authorization: Bearer $token" ${blobs}/${result.layerDigest} | tar -xz\n`
+    }
+    // a file layer is the file's own bytes: one line per file, saved under its name
+    for (const file of result.fileLayers ?? []) {
+      text += `curl -sL -H "Authorization: Bearer $token" ${blobs}/${file.digest} -o ${shellWord(file.title)}\n`
+    }
     text += '```\n'
   }
   return text
+}
+
+/** A file name as one shell word: quoted unless it is plainly safe. */
+function shellWord(name: string): string {
+  return /^[A-Za-z0-9._+-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`
 }
 
 export function pullSummary(result: PullResult, reference: string): string {

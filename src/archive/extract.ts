@@ -80,7 +80,11 @@ export async function extractToDirectory(
   let writer: StagingWriter | undefined
   try {
     staging = makeStagingDirectory(target)
-    writer = new StagingWriter(staging, { stripPrefix: o.stripPrefix, restoreMtimes: o.restoreMtimes })
+    writer = new StagingWriter(staging, {
+      stripPrefix: o.stripPrefix,
+      restoreMtimes: o.restoreMtimes,
+      caseInsensitive: o.caseInsensitive,
+    })
     const reader = new TarReader(writer)
     const hash = expected ? createHash(expected.algorithm) : undefined
     const consume = async (stream: AsyncIterable<Buffer>) => {

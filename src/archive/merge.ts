@@ -1,4 +1,5 @@
-import { lstatSync, readdirSync, renameSync, rmSync, unlinkSync, type Stats } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, type Stats } from 'node:fs'
 import path from 'node:path'
 
 // Moves everything from a verified staging folder into an existing destination. What the artifact
@@ -31,6 +32,29 @@ export function lstatOrUndefined(file: string): Stats | undefined {
     return lstatSync(file)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+// Several layers that must land together: `fill` writes them into a fresh folder next to dest,
+// which then moves into place as one extraction's staging folder does (a rename when dest is
+// absent, else a merge). On any failure the folder is removed and dest is as it was.
+export async function stageAndCommit<T>(dest: string, fill: (staging: string) => Promise<T>): Promise<T> {
+  const target = path.resolve(dest)
+  mkdirSync(path.dirname(target), { recursive: true })
+  const staging = `${target}.partial-${randomBytes(4).toString('hex')}`
+  mkdirSync(staging)
+  try {
+    const result = await fill(staging)
+    if (lstatOrUndefined(target) === undefined) {
+      renameSync(staging, target)
+    } else {
+      mergeInto(staging, target)
+      rmSync(staging, { recursive: true, force: true })
+    }
+    return result
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true })
     throw error
   }
 }

@@ -33,6 +33,8 @@ export class StagingWriter implements TarEntryHandler {
   readonly #stripPrefix: string | undefined
   readonly #restoreMtimes: boolean
   readonly #kinds = new Map<string, Kind>()
+  // on a case-insensitive file system: each path as folded -> the spelling the archive used first
+  readonly #spellings: Map<string, string> | undefined
   // directories whose archive mode lacks owner rwx: applied once everything is in place
   readonly directoryModes = new Map<string, number>()
   // with restoreMtimes, each directory's archive mtime: applied once nothing more goes into it
@@ -42,10 +44,14 @@ export class StagingWriter implements TarEntryHandler {
   #current = ''
   files = 0
 
-  constructor(root: string, o: { stripPrefix?: string; restoreMtimes?: boolean } = {}) {
+  constructor(
+    root: string,
+    o: { stripPrefix?: string; restoreMtimes?: boolean; caseInsensitive?: boolean } = {},
+  ) {
     this.#root = root
     this.#stripPrefix = o.stripPrefix
     this.#restoreMtimes = o.restoreMtimes ?? false
+    this.#spellings = (o.caseInsensitive ?? caseInsensitiveByDefault()) ? new Map() : undefined
   }
 
   entry(entry: TarEntry): void {
@@ -56,6 +62,7 @@ export class StagingWriter implements TarEntryHandler {
       return
     }
     this.#current = entry.path
+    this.#checkSpelling(entry.path, relative)
     this.#makeParents(entry.path, relative)
     const target = path.join(this.#root, relative)
     const mode = entry.mode & 0o777
@@ -79,7 +86,7 @@ export class StagingWriter implements TarEntryHandler {
         return
       case 'symlink':
         // a symlink may point anywhere: it is never followed while extracting or merging
-        symlinkSync(entry.linkpath as string, target)
+        makeSymlink(entry.path, entry.linkpath as string, target)
         // the link's own times (lutimes does not follow it)
         if (mtime !== undefined) lutimesSync(target, mtime, mtime)
         this.#kinds.set(relative, 'symlink')
@@ -132,6 +139,7 @@ export class StagingWriter implements TarEntryHandler {
 
   #makeParents(raw: string, relative: string): void {
     for (const ancestor of ancestorsOf(relative)) {
+      this.#checkSpelling(raw, ancestor)
       const kind = this.#kinds.get(ancestor)
       if (kind === 'directory') continue
       if (kind === 'symlink')
@@ -153,6 +161,23 @@ export class StagingWriter implements TarEntryHandler {
     this.#kinds.delete(relative)
   }
 
+  // macOS and Windows file systems take `A/x` and `a/x` (or a name in NFC and NFD) for one path,
+  // so an archive could plant a symlink `A` and write `a/x` through it while every check here,
+  // keyed by spelling, saw two paths: node-tar's CVE-2021-37712. Such a pair is refused.
+  #checkSpelling(raw: string, relative: string): void {
+    if (!this.#spellings) return
+    const folded = foldPath(relative)
+    const first = this.#spellings.get(folded)
+    if (first === undefined) this.#spellings.set(folded, relative)
+    else if (first !== relative) {
+      throw new ArchiveEntryError(
+        raw,
+        `"${relative}" differs from the earlier entry "${first}" only by case or Unicode normalization, ` +
+          'and this file system takes them for the same path',
+      )
+    }
+  }
+
   #rememberMode(relative: string, mode: number): void {
     if ((mode & 0o700) !== 0o700) this.directoryModes.set(relative, mode)
     else this.directoryModes.delete(relative)
@@ -160,5 +185,29 @@ export class StagingWriter implements TarEntryHandler {
 
   get current(): string {
     return this.#current
+  }
+}
+
+// APFS and NTFS compare names without case (APFS also without Unicode normalization)
+function caseInsensitiveByDefault(): boolean {
+  return process.platform === 'darwin' || process.platform === 'win32'
+}
+
+export function foldPath(relative: string): string {
+  return relative.normalize('NFD').toLowerCase()
+}
+
+// Windows lets a process create symlinks only with Developer Mode on or as an administrator
+// (GitHub's hosted Windows runners allow it); elsewhere the error would read as a bare EPERM.
+function makeSymlink(raw: string, linkpath: string, target: string): void {
+  try {
+    symlinkSync(linkpath, target)
+  } catch (error) {
+    if (process.platform !== 'win32' || (error as NodeJS.ErrnoException).code !== 'EPERM') throw error
+    throw new ArchiveEntryError(
+      raw,
+      'Windows refused to create this symlink: turn on Developer Mode or run as administrator',
+      { cause: error },
+    )
   }
 }

@@ -8,6 +8,11 @@ export interface PackOptions {
   prefix?: string
   // `.git` holds the job's token after actions/checkout, so it stays out unless asked for
   includeGit?: boolean
+  // names starting with `.` (default true: a cache keeps them; a push leaves them out unless asked)
+  includeHidden?: boolean
+  // only these paths below the directory (relative, each descendant listed, as a glob matches them)
+  // and the directories leading to them; includeHidden does not apply, the caller filtered them
+  select?: string[]
   // every entry's mtime; the caller passes SOURCE_DATE_EPOCH when set, else the Unix epoch is used.
   // 'preserve' stores each entry's own mtime in whole seconds, as actions/cache's tar does, so
   // build tools see the saved times after a restore; an unchanged tree restored with them packs to
@@ -49,6 +54,9 @@ export interface ExtractOptions {
   // does); by default they get the extraction time (pull mode), since a pushed layer holds a fixed
   // mtime for reproducibility and build tools must see pulled files as new
   restoreMtimes?: boolean
+  // refuse entries that differ only by case or Unicode normalization (default: on macOS and
+  // Windows, whose file systems take them for one path); tests set it to check those rules anywhere
+  caseInsensitive?: boolean
 }
 
 export interface ExtractResult {

@@ -7,6 +7,7 @@ import {
   CREATED_ANNOTATION,
   KEY_ANNOTATION,
   SCOPE_ANNOTATION,
+  VERSION_ANNOTATION,
 } from './cache-annotations.js'
 
 /** One saved cache as the scope's index lists it. */
@@ -16,6 +17,8 @@ export interface CacheEntry {
   created: string
   /** The cache manifest (digest and size, no annotations). */
   manifest: Descriptor
+  /** cacheVersion() of the paths it was saved for */
+  version?: string
 }
 
 // One GET must stay quick for a prefix lookup: an entry is ~300 bytes for a typical key and
@@ -63,7 +66,11 @@ export function buildCacheIndex(
       artifactType: CACHE_ARTIFACT_TYPE,
       digest: e.manifest.digest,
       size: e.manifest.size,
-      annotations: { [CREATED_ANNOTATION]: e.created, [KEY_ANNOTATION]: e.key },
+      annotations: {
+        [CREATED_ANNOTATION]: e.created,
+        [KEY_ANNOTATION]: e.key,
+        ...(e.version === undefined ? {} : { [VERSION_ANNOTATION]: e.version }),
+      },
     })),
     annotations: { [SCOPE_ANNOTATION]: scope },
   }
@@ -99,11 +106,17 @@ export function containsEntries(have: CacheEntry[], want: CacheEntry[]): boolean
  * actions/cache's restore-keys rule: prefixes are tried in order, and the first that matches
  * any key picks the newest cache among its matches.
  */
-export function findNewestMatch(entries: CacheEntry[], prefixes: string[]): CacheEntry | undefined {
+export function findNewestMatch(
+  entries: CacheEntry[],
+  prefixes: string[],
+  version?: string,
+): CacheEntry | undefined {
+  // a cache saved for other paths is not one of these paths' caches (actions/cache's version)
+  const candidates = version === undefined ? entries : entries.filter((e) => e.version === version)
   for (const prefix of prefixes) {
     let best: CacheEntry | undefined
     // entries are oldest first, so on equal times the later one (saved after) wins
-    for (const entry of entries) {
+    for (const entry of candidates) {
       if (entry.key.startsWith(prefix) && (!best || time(entry) >= time(best))) best = entry
     }
     if (best) return best
@@ -131,10 +144,13 @@ function entryOf(item: unknown): CacheEntry | undefined {
   const notes = (annotations ?? {}) as Record<string, unknown>
   const key = notes[KEY_ANNOTATION]
   const created = notes[CREATED_ANNOTATION]
+  const version = notes[VERSION_ANNOTATION]
   if (typeof key !== 'string' || typeof created !== 'string') return undefined
   if (typeof mediaType !== 'string' || typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
     return undefined
   }
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined
-  return { key, created, manifest: { mediaType, digest, size } }
+  const entry: CacheEntry = { key, created, manifest: { mediaType, digest, size } }
+  if (typeof version === 'string') entry.version = version
+  return entry
 }

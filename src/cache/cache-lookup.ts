@@ -3,7 +3,7 @@ import { RegistryError } from '../oci/errors.js'
 import type { Logger } from '../oci/logger.js'
 import { CacheIndexError, findNewestMatch, parseCacheIndex, type CacheEntry } from './cache-index.js'
 import { InvalidManifestError } from '../oci/manifest.js'
-import { cacheLayerOf, NotACacheError } from './cache-manifest.js'
+import { cacheLayersOf, NotACacheError } from './cache-manifest.js'
 import type { CacheRegistry } from './cache-registry.js'
 import { cacheTag, indexTag } from './cache-tag.js'
 
@@ -13,6 +13,8 @@ export interface CacheQuery {
   key: string
   /** Prefixes tried in order after the key itself */
   restoreKeys: string[]
+  /** cacheVersion() of the paths: only caches saved for the same paths match */
+  version?: string
 }
 
 export interface CacheMatch {
@@ -43,8 +45,8 @@ export async function findCache(
   query: CacheQuery,
   logger: Logger,
 ): Promise<CacheMatch | undefined> {
-  const { scopes, key } = query
-  const exacts = await Promise.all(scopes.map((scope) => exactMatch(registry, scope, key, logger)))
+  const { scopes, key, version } = query
+  const exacts = await Promise.all(scopes.map((scope) => exactMatch(registry, scope, key, version, logger)))
   if (exacts[0]) return exacts[0]
 
   const indexes = await Promise.all(scopes.map((scope) => readIndex(registry, scope, logger)))
@@ -52,16 +54,20 @@ export async function findCache(
   for (const [i, scope] of scopes.entries()) {
     const exact = exacts[i]
     if (exact) return exact
-    const entry = findNewestMatch(indexes[i]?.entries ?? [], prefixes)
+    const entry = findNewestMatch(indexes[i]?.entries ?? [], prefixes, version)
     if (entry) return { key: entry.key, scope, exact: entry.key === key, reference: entry.manifest.digest }
   }
   return undefined
 }
 
-/** The matched cache's tar+zstd layer, checked to be ours and to hold the matched key. */
-export async function loadCacheLayer(registry: CacheRegistry, match: CacheMatch): Promise<Descriptor> {
+/** The matched cache's tar+zstd layers, checked to be ours, of the key and of these paths. */
+export async function loadCacheLayers(
+  registry: CacheRegistry,
+  match: CacheMatch,
+  version?: string,
+): Promise<Descriptor[]> {
   const bytes = match.manifest ?? (await registry.getManifest(match.reference)).bytes
-  return cacheLayerOf(bytes, match.key, match.reference)
+  return cacheLayersOf(bytes, match.key, match.reference, version)
 }
 
 /** A scope's index entries; none when it has no index, or one that cannot be read (it is rebuilt). */
@@ -82,13 +88,14 @@ async function exactMatch(
   registry: CacheRegistry,
   scope: string,
   key: string,
+  version: string | undefined,
   logger: Logger,
 ): Promise<CacheMatch | undefined> {
-  const tag = cacheTag(scope, key)
+  const tag = cacheTag(scope, key, version)
   const found = await getIfExists(registry, tag)
   if (!found) return undefined
   try {
-    cacheLayerOf(found.bytes, key, tag)
+    cacheLayersOf(found.bytes, key, tag, version)
   } catch (error) {
     if (!(error instanceof NotACacheError) && !(error instanceof InvalidManifestError)) throw error
     logger.warning(`Ignoring ${tag}: ${error.message}`)

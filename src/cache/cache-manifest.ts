@@ -5,7 +5,9 @@ import {
   CACHE_ARTIFACT_TYPE,
   CREATED_ANNOTATION,
   KEY_ANNOTATION,
+  PATH_ANNOTATION,
   SCOPE_ANNOTATION,
+  VERSION_ANNOTATION,
 } from './cache-annotations.js'
 
 export interface CacheManifestFields {
@@ -13,8 +15,10 @@ export interface CacheManifestFields {
   key: string
   /** RFC 3339 time of the save */
   created: string
-  /** The tar+zstd layer of the cached directory */
-  layer: Descriptor
+  /** The tar+zstd layers, one per path (each annotated with its path line) */
+  layers: Descriptor[]
+  /** cacheVersion() of the path lines */
+  version?: string
 }
 
 /** The manifest of one saved cache: the empty config, one tar+zstd layer, the key in full. */
@@ -22,8 +26,13 @@ export function buildCacheManifest(o: CacheManifestFields): BuiltManifest {
   return buildManifest({
     artifactType: CACHE_ARTIFACT_TYPE,
     config: EMPTY_CONFIG,
-    layers: [o.layer],
-    annotations: { [KEY_ANNOTATION]: o.key, [SCOPE_ANNOTATION]: o.scope, [CREATED_ANNOTATION]: o.created },
+    layers: o.layers,
+    annotations: {
+      [KEY_ANNOTATION]: o.key,
+      [SCOPE_ANNOTATION]: o.scope,
+      [CREATED_ANNOTATION]: o.created,
+      ...(o.version === undefined ? {} : { [VERSION_ANNOTATION]: o.version }),
+    },
   })
 }
 
@@ -35,19 +44,26 @@ export class NotACacheError extends Error {
 }
 
 /**
- * The layer of a fetched cache manifest, after checking it is ours and holds `key`: a tag is a
- * hash of the key, so the key annotation is what proves a tag (or an index entry) means it.
+ * The layers of a fetched cache manifest, after checking it is ours and holds `key` (and, when
+ * given, the paths' `version`): a tag is a hash of the key, so the key annotation is what proves
+ * a tag (or an index entry) means it. Each layer is tar+zstd and names its path line.
  */
-export function cacheLayerOf(bytes: Buffer, key: string, reference: string): Descriptor {
+export function cacheLayersOf(bytes: Buffer, key: string, reference: string, version?: string): Descriptor[] {
   const manifest = parseManifest(bytes)
   if (manifest.artifactType !== CACHE_ARTIFACT_TYPE) {
     throw new NotACacheError(reference, `artifactType is ${manifest.artifactType ?? 'missing'}`)
   }
   const saved = manifest.annotations?.[KEY_ANNOTATION]
   if (saved !== key) throw new NotACacheError(reference, `it holds key '${saved ?? ''}', not '${key}'`)
-  const [layer] = manifest.layers
-  if (manifest.layers.length !== 1 || !layer || layer.mediaType !== MediaType.LayerTarZstd) {
-    throw new NotACacheError(reference, 'it does not have exactly one tar+zstd layer')
+  const savedVersion = manifest.annotations?.[VERSION_ANNOTATION]
+  if (version !== undefined && savedVersion !== version) {
+    throw new NotACacheError(reference, 'it was saved for other paths')
   }
-  return layer
+  if (manifest.layers.length === 0) throw new NotACacheError(reference, 'it has no layers')
+  for (const layer of manifest.layers) {
+    if (layer.mediaType !== MediaType.LayerTarZstd || !layer.annotations?.[PATH_ANNOTATION]) {
+      throw new NotACacheError(reference, 'a layer is not a tar+zstd layer naming its path')
+    }
+  }
+  return manifest.layers
 }

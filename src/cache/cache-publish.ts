@@ -28,12 +28,13 @@ export async function publishCache(
   o: PublishOptions = {},
 ): Promise<PublishedCache> {
   const manifest = buildCacheManifest(fields)
-  const tag = cacheTag(fields.scope, fields.key)
+  const tag = cacheTag(fields.scope, fields.key, fields.version)
   await registry.putManifest(manifest.bytes, manifest.mediaType, tag)
   const entry: CacheEntry = {
     key: fields.key,
     created: fields.created,
     manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
+    ...(fields.version === undefined ? {} : { version: fields.version }),
   }
   try {
     await addToIndex(registry, fields.scope, entry, logger, o)

@@ -53,7 +53,9 @@ describe('the cache index on Distribution', () => {
       const key = i === 297 ? 'deps-linux-zzz-but-older' : `${family}${String(i).padStart(4, '0')}`
       const created = i === 297 ? at(-1) : at(i)
       // one job after another: nothing races, so the index needs no settling wait
-      await publishCache(repo, { scope: MAIN, key, created, layer }, silentLogger, { sleep: async () => {} })
+      await publishCache(repo, { scope: MAIN, key, created, layers: [layer] }, silentLogger, {
+        sleep: async () => {},
+      })
     }
     const saveMs = Date.now() - started
     const { entries } = await readIndex(repo, MAIN, silentLogger)
@@ -97,7 +99,11 @@ describe('the cache index on Distribution', () => {
     await Promise.all(
       keys.map(async (key, i) => {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 300))
-        await publishCache(repository('racing'), { scope, key, created: at(i), layer }, silentLogger)
+        await publishCache(
+          repository('racing'),
+          { scope, key, created: at(i), layers: [layer] },
+          silentLogger,
+        )
       }),
     )
     const { entries } = await readIndex(repo, scope, silentLogger)
@@ -110,7 +116,11 @@ describe('the cache index on Distribution', () => {
     const keys = Array.from({ length: 16 }, (_, i) => `stampede-${i}`)
     await Promise.all(
       keys.map((key, i) =>
-        publishCache(repository('stampede'), { scope: MAIN, key, created: at(i), layer }, silentLogger),
+        publishCache(
+          repository('stampede'),
+          { scope: MAIN, key, created: at(i), layers: [layer] },
+          silentLogger,
+        ),
       ),
     )
     for (const key of keys) expect(await repo.headManifest(cacheTag(MAIN, key))).toBeDefined()

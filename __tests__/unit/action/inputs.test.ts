@@ -55,6 +55,31 @@ describe('parseInputs', () => {
     )
   })
 
+  test('path takes several lines, globs and exclusions, as upload-artifact and actions/cache read it', () => {
+    const inputs = parse(
+      {
+        path: 'dist/*.tar.gz\n  docs/\n!docs/**/*.tmp\n~/.cache/tool\n/opt/abs\n# a comment',
+        'include-hidden-files': 'true',
+      },
+      { HOME: '/home/runner' },
+    )
+    expect(inputs.path).toBe(path.join(workspace, 'dist/*.tar.gz'))
+    expect(inputs.paths.includes.map((l) => [l.given, l.pattern, l.literal, l.anchor])).toEqual([
+      ['dist/*.tar.gz', path.join(workspace, 'dist/*.tar.gz'), false, 'workspace'],
+      ['docs/', path.join(workspace, 'docs'), true, 'workspace'],
+      ['~/.cache/tool', '/home/runner/.cache/tool', true, 'home'],
+      ['/opt/abs', '/opt/abs', true, 'absolute'],
+    ])
+    expect(inputs.paths.includes[0]?.searchRoot).toBe(path.join(workspace, 'dist'))
+    expect(inputs.paths.excludes).toEqual([path.join(workspace, 'docs/**/*.tmp')])
+    expect(inputs).toMatchObject({ ifNoFilesFound: 'warn', includeHiddenFiles: true })
+  })
+
+  test('a single file, or a path that does not exist yet, is a push input (if-no-files-found decides later)', () => {
+    expect(parse({ path: 'a-file' }).path).toBe(path.join(workspace, 'a-file'))
+    expect(parse({ path: 'missing', 'if-no-files-found': 'error' }).ifNoFilesFound).toBe('error')
+  })
+
   test('tags split on commas and newlines, duplicates dropped', () => {
     expect(parse({ path: '.', tag: 'v1.2.3, latest\nedge\nlatest' }).tags).toEqual([
       'v1.2.3',
@@ -101,8 +126,12 @@ describe('parseInputs', () => {
   test.each([
     [{ mode: 'upload', path: '.' }, 'mode', "'upload'"],
     [{ path: '' }, 'path', 'required'],
-    [{ path: 'missing-dir' }, 'path', "'missing-dir' does not exist"],
-    [{ path: 'a-file' }, 'path', 'not a directory'],
+    [{ path: '!dist/*.map' }, 'path', 'names nothing but exclusions'],
+    [{ path: 'dist\n!' }, 'path', 'excludes nothing'],
+    [{ mode: 'pull', path: 'one\ntwo' }, 'path', 'one directory'],
+    [{ mode: 'pull', format: 'files' }, 'format', 'push format'],
+    [{ path: '.', 'if-no-files-found': 'fail' }, 'if-no-files-found', "'fail'"],
+    [{ path: '.', 'include-hidden-files': 'yes' }, 'include-hidden-files', "'yes'"],
     [{ mode: 'pull', path: 'a-file' }, 'path', 'not a directory'],
     [{ path: '.', repository: 'UPPER/../x' }, 'repository', '../x'],
     [{ path: '.', repository: 'owner//name' }, 'repository', 'owner//name'],

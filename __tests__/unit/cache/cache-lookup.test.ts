@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { findCache, loadCacheLayer } from '../../../src/cache/cache-lookup.js'
+import { findCache, loadCacheLayers } from '../../../src/cache/cache-lookup.js'
+import { PATH_ANNOTATION } from '../../../src/cache/cache-annotations.js'
 import { buildCacheManifest } from '../../../src/cache/cache-manifest.js'
 import { publishCache } from '../../../src/cache/cache-publish.js'
 import { cacheTag, indexTag } from '../../../src/cache/cache-tag.js'
@@ -12,7 +13,13 @@ const MAIN = 'refs/heads/main'
 const PR = 'refs/pull/7/merge'
 
 function layer(n: number): Descriptor {
-  return { mediaType: MediaType.LayerTarZstd, digest: `sha256:${String(n).padStart(64, '0')}`, size: n }
+  const annotations = { [PATH_ANNOTATION]: 'node_modules' }
+  return {
+    mediaType: MediaType.LayerTarZstd,
+    digest: `sha256:${String(n).padStart(64, '0')}`,
+    size: n,
+    annotations,
+  }
 }
 
 let clock = Date.UTC(2026, 0, 1)
@@ -22,7 +29,7 @@ function nextTime(): string {
 }
 
 async function save(registry: MemoryRegistry, scope: string, key: string, n = 1) {
-  return publishCache(registry, { scope, key, created: nextTime(), layer: layer(n) }, silentLogger, {
+  return publishCache(registry, { scope, key, created: nextTime(), layers: [layer(n)] }, silentLogger, {
     sleep: async () => {},
   })
 }
@@ -70,7 +77,7 @@ describe('findCache', () => {
       silentLogger,
     )
     expect(match?.key).toBe('build-linux-2')
-    expect(await loadCacheLayer(registry, match!)).toEqual(layer(2))
+    expect(await loadCacheLayers(registry, match!)).toEqual([layer(2)])
   })
 
   it('matches the key itself as a prefix before the restore keys, as actions/cache does', async () => {
@@ -118,7 +125,7 @@ describe('findCache', () => {
 
   it('ignores a tag that does not hold the key asked for, with a warning', async () => {
     const registry = new MemoryRegistry()
-    const forged = buildCacheManifest({ scope: MAIN, key: 'other', created: nextTime(), layer: layer(1) })
+    const forged = buildCacheManifest({ scope: MAIN, key: 'other', created: nextTime(), layers: [layer(1)] })
     await registry.putManifest(forged.bytes, forged.mediaType, cacheTag(MAIN, 'npm-abc'))
     const logger = recordingLogger()
     expect(

@@ -17,7 +17,12 @@ async function keysIn(registry: MemoryRegistry, scope = MAIN): Promise<string[]>
 }
 
 function fields(key: string, minute: number) {
-  return { scope: MAIN, key, created: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(), layer }
+  return {
+    scope: MAIN,
+    key,
+    created: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
+    layers: [layer],
+  }
 }
 
 describe('publishCache', () => {

@@ -6,7 +6,8 @@ import { Readable, Writable } from 'node:stream'
 import type { ExtractOptions } from '../../../src/archive/types.js'
 import { buildCacheManifest } from '../../../src/cache/cache-manifest.js'
 import { publishCache } from '../../../src/cache/cache-publish.js'
-import { cacheTag } from '../../../src/cache/cache-tag.js'
+import { PATH_ANNOTATION } from '../../../src/cache/cache-annotations.js'
+import { cacheTag, cacheVersion } from '../../../src/cache/cache-tag.js'
 import type { Descriptor } from '../../../src/oci/descriptor.js'
 import { RegistryError } from '../../../src/oci/errors.js'
 import { silentLogger } from '../../../src/oci/logger.js'
@@ -99,12 +100,20 @@ afterAll(() => {
   if (cacheUrl === undefined) delete process.env.ACTIONS_CACHE_URL
   else process.env.ACTIONS_CACHE_URL = cacheUrl
 })
-const layer: Descriptor = { mediaType: MediaType.LayerTarZstd, digest: `sha256:${'b'.repeat(64)}`, size: 5 }
+// every test caches this one directory: a saved layer names its path line, which a restore checks
+const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'cache-steps-'))
+const VERSION = cacheVersion([cacheDir], process.platform === 'win32')
+const layer: Descriptor = {
+  mediaType: MediaType.LayerTarZstd,
+  digest: `sha256:${'b'.repeat(64)}`,
+  size: 5,
+  annotations: { [PATH_ANNOTATION]: cacheDir },
+}
 
-function inputs(o: Partial<Inputs> = {}): Inputs {
+function inputs(o: Partial<Inputs> = {}, pathInput = cacheDir): Inputs {
   const values: Record<string, string> = {
     mode: 'cache',
-    path: mkdtempSync(path.join(os.tmpdir(), 'cache-steps-')),
+    path: pathInput,
     repository: 'ghcr.io/octo/repo/cache',
     key: 'npm-abc',
     'restore-keys': 'npm-',
@@ -114,7 +123,14 @@ function inputs(o: Partial<Inputs> = {}): Inputs {
 
 function saved(key: string, minute = 0) {
   const created = new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString()
-  return publishCache(registry, { scope: MAIN, key, created, layer }, silentLogger, { sleep: async () => {} })
+  return publishCache(
+    registry,
+    { scope: MAIN, key, created, layers: [layer], version: VERSION },
+    silentLogger,
+    {
+      sleep: async () => {},
+    },
+  )
 }
 
 function messages(level: string): string {
@@ -259,7 +275,7 @@ describe('restore', () => {
     })
     expect(JSON.parse(state['oci-cache'] as string)).toEqual({
       key: 'npm-abc',
-      path: given.path,
+      paths: [given.path],
       scope: 'refs/pull/3/merge',
       matchedKey: 'npm-old',
       hit: false,
@@ -274,7 +290,7 @@ describe('save', () => {
   function stateFor(given: Inputs, o: Partial<CacheState> = {}): CacheState {
     return {
       key: given.key,
-      path: given.path,
+      paths: given.paths.lines,
       scope: MAIN,
       matchedKey: '',
       hit: false,
@@ -324,7 +340,7 @@ describe('save', () => {
   it('a save to the registry uploads the layer, tags the key and does not touch GitHub’s cache', async () => {
     const given = inputs()
     await saveCache(given, stateFor(given), () => new Date('2026-02-01T00:00:00Z'))
-    expect(registry.tags.has(cacheTag(MAIN, 'npm-abc'))).toBe(true)
+    expect(registry.tags.has(cacheTag(MAIN, 'npm-abc', VERSION))).toBe(true)
     expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toHaveLength(2)
     expect(githubCache.saveCache).not.toHaveBeenCalled()
   })
@@ -345,7 +361,7 @@ describe('save', () => {
     // the failed pack logs nothing of its own; the second one does
     expect(messages('info').match(/^Packed /gm)).toHaveLength(1)
     expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toHaveLength(2)
-    expect(registry.tags.has(cacheTag(MAIN, 'npm-abc'))).toBe(true)
+    expect(registry.tags.has(cacheTag(MAIN, 'npm-abc', VERSION))).toBe(true)
     expect(messages('warning')).toBe('')
   })
 
@@ -362,18 +378,24 @@ describe('save', () => {
     expect(messages('info')).toMatch(/was not accepted \(DIGEST_INVALID\): packing again, into a file/)
     expect(messages('info').match(/^Packed /gm)).toHaveLength(2)
     expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toHaveLength(2)
-    expect(registry.tags.has(cacheTag(MAIN, 'npm-abc'))).toBe(true)
+    expect(registry.tags.has(cacheTag(MAIN, 'npm-abc', VERSION))).toBe(true)
   })
 
   it('an exact hit, or a key another job saved meanwhile, is not saved again', async () => {
     const given = inputs()
     await saveCache(given, stateFor(given, { hit: true, matchedKey: 'npm-abc' }))
     expect(registry.requests).toEqual([])
-    const other = buildCacheManifest({ scope: MAIN, key: 'npm-abc', created: '2026-01-01T00:00:00Z', layer })
-    await registry.putManifest(other.bytes, other.mediaType, cacheTag(MAIN, 'npm-abc'))
+    const other = buildCacheManifest({
+      scope: MAIN,
+      key: 'npm-abc',
+      created: '2026-01-01T00:00:00Z',
+      layers: [layer],
+      version: VERSION,
+    })
+    await registry.putManifest(other.bytes, other.mediaType, cacheTag(MAIN, 'npm-abc', VERSION))
     registry.requests.length = 0
     await saveCache(given, stateFor(given))
-    expect(registry.requests).toEqual([`HEAD ${cacheTag(MAIN, 'npm-abc')}`])
+    expect(registry.requests).toEqual([`HEAD ${cacheTag(MAIN, 'npm-abc', VERSION)}`])
     expect(messages('info')).toMatch(/saved by another job meanwhile/)
   })
 
@@ -381,15 +403,15 @@ describe('save', () => {
     const first = await saved('npm-abc')
     const given = inputs()
     await saveCache(given, stateFor(given, { hit: true, matchedKey: 'npm-abc', update: true }))
-    const moved = registry.tags.get(cacheTag(MAIN, 'npm-abc'))
+    const moved = registry.tags.get(cacheTag(MAIN, 'npm-abc', VERSION))
     expect(moved).toBeDefined()
     expect(moved).not.toBe(first.digest)
   })
 
   it('a path that is not there is a warning, not a failed post step', async () => {
-    const given = inputs({ path: '/nonexistent/cache-dir' })
+    const given = inputs({}, '/nonexistent/cache-dir')
     await saveCache(given, stateFor(given))
-    expect(messages('warning')).toMatch(/not a directory: not saving the cache/)
+    expect(messages('warning')).toMatch(/Path\(s\) specified in the action for caching do\(es\) not exist/)
     expect(githubCache.saveCache).not.toHaveBeenCalled()
   })
 })

@@ -1,0 +1,126 @@
+import path from 'node:path'
+
+/**
+ * The `path` input as upload-artifact and actions/cache read it: one entry per line, each a
+ * directory, a file or a glob, relative to the workspace unless absolute, `~` for the home
+ * directory, and `!pattern` to leave matches out. Pure: the file system is asked later
+ * (collect-paths.ts), so a bad line is refused before any network work.
+ */
+export interface PathLine {
+  /** The line as the user wrote it (trimmed), which is what a cache's key means */
+  given: string
+  /** Absolute, `~` expanded */
+  pattern: string
+  /** No glob characters: names one directory or file */
+  literal: boolean
+  /** The deepest directory (or the path itself, when literal) every match lies under */
+  searchRoot: string
+  /** How the line was anchored: `~`, the workspace, or an absolute path (a cache restores by it) */
+  anchor: 'home' | 'workspace' | 'absolute'
+}
+
+export interface PathPatterns {
+  /** Every line as written, in order, exclusions included: what a cache's key means */
+  lines: string[]
+  includes: PathLine[]
+  /** Absolute exclusion patterns (the lines' `!` removed) */
+  excludes: string[]
+}
+
+export interface PathContext {
+  workspace: string
+  home: string
+  /** path.win32 on Windows; tests pass either to check both rules on one machine */
+  pathApi?: path.PlatformPath
+}
+
+// What @actions/glob (minimatch) reads as a pattern rather than a name.
+const GLOB_CHARS = /[*?[\]{}]/
+
+export class PathInputError extends Error {
+  constructor(
+    readonly line: string,
+    reason: string,
+  ) {
+    super(`'${line}' ${reason}`)
+    this.name = 'PathInputError'
+  }
+}
+
+export function parsePathInput(value: string, context: PathContext): PathPatterns {
+  const p = context.pathApi ?? path
+  const includes: PathLine[] = []
+  const excludes: string[] = []
+  const lines: string[] = []
+  for (const raw of value.split(/\r?\n/)) {
+    const line = raw.trim()
+    if (!line || line.startsWith('#')) continue
+    lines.push(line)
+    if (line.startsWith('!')) {
+      const rest = line.slice(1).trim()
+      if (!rest) throw new PathInputError(line, 'excludes nothing: write the pattern after the !')
+      excludes.push(resolveLine(rest, context, p).pattern)
+      continue
+    }
+    includes.push(resolveLine(line, context, p))
+  }
+  return { lines, includes, excludes }
+}
+
+function resolveLine(line: string, context: PathContext, p: path.PlatformPath): PathLine {
+  if (line.includes('\0')) throw new PathInputError(line, 'holds a NUL byte')
+  const home = isHomeRelative(line, p)
+  const expanded = home ? p.join(context.home, line.slice(1)) : line
+  const anchor = home ? 'home' : p.isAbsolute(expanded) ? 'absolute' : 'workspace'
+  // a drive-relative `C:dir` on Windows resolves against that drive's current directory, which
+  // a runner never sets: refused rather than guessed
+  if (p === path.win32 && /^[A-Za-z]:(?![\\/])/.test(expanded)) {
+    throw new PathInputError(line, 'names a drive without a root: write C:\\dir, not C:dir')
+  }
+  const pattern = p.resolve(context.workspace, expanded)
+  const literal = !GLOB_CHARS.test(expanded)
+  return { given: line, pattern, literal, searchRoot: literal ? pattern : searchRootOf(pattern, p), anchor }
+}
+
+/** `~`, `~/x`, and on Windows `~\x`; `~user` is not expanded (neither does actions/cache). */
+function isHomeRelative(line: string, p: path.PlatformPath): boolean {
+  return line === '~' || line.startsWith('~/') || (p === path.win32 && line.startsWith('~\\'))
+}
+
+/** The leading segments of an absolute pattern that hold no glob character. */
+export function searchRootOf(pattern: string, p: path.PlatformPath = path): string {
+  const { root } = p.parse(pattern)
+  const segments = pattern.slice(root.length).split(p === path.win32 ? /[\\/]+/ : /\/+/)
+  const kept: string[] = []
+  for (const segment of segments) {
+    if (GLOB_CHARS.test(segment)) break
+    kept.push(segment)
+  }
+  return p.join(root, ...kept)
+}
+
+/** The deepest directory holding every path (all absolute); on Windows compared without case. */
+export function commonAncestor(paths: string[], p: path.PlatformPath = path): string {
+  const split = (x: string) =>
+    p
+      .resolve(x)
+      .split(p.sep)
+      .filter((s, i) => s !== '' || i === 0)
+  const same = (a: string, b: string) => (p === path.win32 ? a.toLowerCase() === b.toLowerCase() : a === b)
+  let common = split(paths[0] as string)
+  for (const other of paths.slice(1)) {
+    const parts = split(other)
+    let n = 0
+    while (n < common.length && n < parts.length && same(common[n] as string, parts[n] as string)) n++
+    common = common.slice(0, n)
+  }
+  const joined = common.join(p.sep)
+  // `/` splits to ['']: the root itself; `C:` needs its separator back
+  return joined === '' || /^[A-Za-z]:$/.test(joined) ? joined + p.sep : joined
+}
+
+/** True when `child` is `parent` or lies below it (both absolute). */
+export function isWithin(child: string, parent: string, p: path.PlatformPath = path): boolean {
+  const relative = p.relative(parent, child)
+  return relative === '' || (!relative.startsWith('..') && !p.isAbsolute(relative))
+}
