@@ -43,6 +43,7 @@ async function runPush(inputs: Inputs): Promise<void> {
   const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs)
   core.setOutput('digest', result.digest)
   core.setOutput('ref', result.ref)
+  if (result.platform) core.setOutput('platform-digest', result.platform.manifest.digest)
   core.setOutput('tags', result.tags.join(','))
   core.setOutput('size', String(result.size))
   if (result.url) core.setOutput('url', result.url)

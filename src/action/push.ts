@@ -17,6 +17,7 @@ import { actionsLogger, userAgent } from './logger.js'
 import { startProgress } from './progress.js'
 import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
+import { comparedTag, platformAnnotations, publishTags, type PlatformPush } from './publish-tags.js'
 
 export interface PushResult {
   digest: string
@@ -27,8 +28,10 @@ export interface PushResult {
   /** Bytes actually sent (0 when the registry had every blob). */
   uploaded: number
   url?: string
-  /** The directory layer's digest, for a plain download of it. */
-  layerDigest?: string
+  /** The manifest's layers, for the summary's download lines. */
+  layers?: Descriptor[]
+  /** A platform push: its own manifest and the index entries; `digest` is then the index's. */
+  platform?: PlatformPush
   files?: number
   uncompressedSize?: number
   seconds: number
@@ -53,7 +56,13 @@ export async function pushDirectory(
     }
     const repo = openForPush(inputs)
     const reused = await core.group('Compare with the tag', () =>
-      unchangedLayer(repo, inputs.tags[0] as string, inputs.path, title, packOptions),
+      unchangedLayer(
+        repo,
+        comparedTag(inputs.tags[0] as string, inputs.platform),
+        inputs.path,
+        title,
+        packOptions,
+      ),
     )
     const packed = reused
       ? undefined
@@ -76,11 +85,12 @@ export async function pushDirectory(
         [Annotation.Title]: title,
       },
     }
+    const annotations = provenanceAnnotations(env, inputs.annotations)
     const manifest = buildManifest({
       artifactType: inputs.artifactType,
       config: EMPTY_CONFIG,
       layers: [layer],
-      annotations: provenanceAnnotations(env, inputs.annotations),
+      annotations: { ...annotations, ...platformAnnotations(inputs.platform) },
     })
 
     const uploaded = await core.group('Upload', async () => {
@@ -89,15 +99,22 @@ export async function pushDirectory(
       if (!reused) sent += await pushBlobIfMissing(repo, layer, () => createReadStream(layerFile))
       return sent
     })
-    const digest = await core.group('Tag', () => putManifestTags(repo, manifest, inputs.tags))
+    const published = await core.group('Tag', () =>
+      publishTags(repo, manifest, inputs.tags, {
+        platform: inputs.platform,
+        overwrite: inputs.overwrite,
+        annotations,
+      }),
+    )
     return {
-      digest,
-      ref: `${inputs.registry}/${inputs.repository}@${digest}`,
+      digest: published.digest,
+      ref: `${inputs.registry}/${inputs.repository}@${published.digest}`,
       tags: inputs.tags,
-      size: EMPTY_CONFIG.size + layer.size + manifest.bytes.length,
+      size: EMPTY_CONFIG.size + layer.size + published.size,
       uploaded,
       url: packageUrl(inputs.registry, inputs.repository),
-      layerDigest: layer.digest,
+      layers: [layer],
+      platform: published.platform,
       files: packed?.files,
       uncompressedSize: packed?.uncompressedSize,
       seconds: (Date.now() - started) / 1000,
@@ -132,19 +149,6 @@ export async function pushBlobIfMissing(
   await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) })
   progress.done()
   return blob.size
-}
-
-/** Puts the manifest under every tag; the registry's digest is that of the exact bytes sent. */
-export async function putManifestTags(
-  repo: Repository,
-  manifest: { bytes: Buffer; mediaType: string; digest: string },
-  tags: string[],
-): Promise<string> {
-  for (const tag of tags) {
-    await repo.putManifest(manifest.bytes, manifest.mediaType, tag)
-    core.info(`Tagged ${tag} -> ${manifest.digest}`)
-  }
-  return manifest.digest
 }
 
 /**
