@@ -95,9 +95,12 @@ export function curlLine(repository: string, layer: Descriptor): string {
   const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${repository}/blobs/${layer.digest}`
   const title = layer.annotations?.[Annotation.Title]
   const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true'
-  if (unpack || layer.mediaType === MediaType.LayerTarGzip) return `${get} | tar -xz`
-  if (layer.mediaType === MediaType.LayerTarZstd) return `${get} | tar --zstd -x`
-  if (!title) return `${get} | tar -x`
+  const ours = layer.mediaType === MediaType.LayerTarGzip || layer.mediaType === MediaType.LayerTarZstd
+  if (unpack || ours || !title) {
+    if (layer.mediaType.endsWith('+gzip')) return `${get} | tar -xz`
+    if (layer.mediaType.endsWith('+zstd')) return `${get} | tar --zstd -x`
+    return `${get} | tar -x`
+  }
   return `${get} -o '${title.replace(/'/g, `'\\''`)}'`
 }
 
