@@ -86,19 +86,20 @@ export async function publishPlatformIndex(
       readPlatformTags(registry, tag, known),
       registry.getManifest(tag),
     ])
-    if (isIndexMediaType(current.mediaType) && sameEntries(platformEntriesOf(current.bytes), after)) {
-      const mine = after.find((e) => e.tag === ownTag)
+    const listed = isIndexMediaType(current.mediaType) ? platformEntriesOf(current.bytes) : []
+    if (listed.length > 0 && sameEntries(listed, after)) {
+      const mine = listed.find((e) => e.tag === ownTag)
       if (mine?.manifest.digest !== manifest.digest) {
         o.logger.warning(
           `${ownTag} now holds ${mine?.manifest.digest ?? 'nothing'}: another push of ${formatPlatform(platform)} ` +
             `to ${tag} ran at the same time and landed after this one`,
         )
       }
-      const listed = after.map((e) => formatPlatform(e.platform)).join(', ')
-      o.logger.info(`Tagged ${tag} -> ${current.digest}: an index of ${after.length} (${listed})`)
+      const names = listed.map((e) => formatPlatform(e.platform)).join(', ')
+      o.logger.info(`Tagged ${tag} -> ${current.digest}: an index of ${listed.length} (${names})`)
       return {
         index: { mediaType: current.mediaType, digest: current.digest, size: current.bytes.length },
-        entries: after,
+        entries: listed,
         rounds: round,
       }
     }
