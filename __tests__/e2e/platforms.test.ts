@@ -7,7 +7,7 @@ import { runAction } from '../helpers/run-action.js'
 import { startFaultProxy, startTestbed, type FaultProxy, type Testbed } from '../testbed/index.js'
 
 // Rounds of three racing pushes; E2E_PLATFORM_ROUNDS raises it for a longer measurement.
-const ROUNDS = Number(process.env.E2E_PLATFORM_ROUNDS ?? 5)
+const ROUNDS = Number(process.env.E2E_PLATFORM_ROUNDS ?? 8)
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'darwin/arm64']
 
 let bed: Testbed
