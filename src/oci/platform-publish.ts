@@ -87,7 +87,8 @@ export async function publishPlatformIndex(
       registry.getManifest(tag),
     ])
     const listed = isIndexMediaType(current.mediaType) ? platformEntriesOf(current.bytes) : []
-    if (listed.length > 0 && sameEntries(listed, after)) {
+    // a tag list that does not show our own tag yet is a stale read (a lagging replica): read again
+    if (after.some((e) => e.tag === ownTag) && sameEntries(listed, after)) {
       const mine = listed.find((e) => e.tag === ownTag)
       if (mine?.manifest.digest !== manifest.digest) {
         o.logger.warning(

@@ -106,6 +106,27 @@ describe('publishPlatformIndex', () => {
     )
   })
 
+  test('a tag list that lags behind the writes does not leave the job out of its own index', async () => {
+    const registry = new SlowRegistry()
+    const real = registry.listTags.bind(registry)
+    let lists = 0
+    // the first two listings come from a replica that has not seen this job's platform tag yet
+    registry.listTags = async () => (++lists <= 2 ? [] : await real()) as string[]
+    await publishPlatformIndex(
+      registry,
+      'v1',
+      parsePlatform('linux/amd64'),
+      platformManifest('linux/amd64'),
+      {
+        logger: silentLogger,
+        sleep: noWait,
+      },
+    )
+    expect(platformEntriesOf((await registry.getManifest('v1')).bytes).map((e) => e.tag)).toEqual([
+      'v1-linux-amd64',
+    ])
+  })
+
   test("a longer tag's platform tags and hand-made tags are not platforms of the tag", async () => {
     const registry = new SlowRegistry()
     const rc = platformManifest('linux/amd64')
