@@ -98,38 +98,42 @@ const entriesOf = (index: {
   )
 
 describe('platform pushes through dist/index.js', () => {
-  test(`three platforms pushed at the same moment to one tag, ${ROUNDS} times: always an index of three`, async () => {
-    let extraWrites = 0
-    let staleWrites = 0
-    for (let round = 0; round < ROUNDS; round++) {
-      const tag = `r${round}`
-      const runs = await Promise.all(
-        PLATFORMS.map((p) => push(slow.registry, 'race', tag, p, `${p} ${round}`)),
-      )
-      for (const run of runs) expect([run.code, run.stderr]).toEqual([0, ''])
-      const index = await indexOf('race', tag)
-      expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json')
-      // every job's own manifest is the entry for its platform: none lost, none stale
-      expect(entriesOf(index)).toEqual(
-        Object.fromEntries(PLATFORMS.map((p, i) => [p, runs[i]?.outputs['platform-digest']])),
-      )
-      // the job that confirmed last saw the final index
-      expect(runs.map((r) => r.outputs.digest)).toContain(index.digest)
-      for (const run of runs) {
-        const m = /index writes before it settled/.test(run.stdout)
-          ? /(\d+) index writes/.exec(run.stdout)
-          : null
-        extraWrites += m ? Number(m[1]) - 1 : 0
+  test(
+    `three platforms pushed at the same moment to one tag, ${ROUNDS} times: always an index of three`,
+    async () => {
+      let extraWrites = 0
+      let staleWrites = 0
+      for (let round = 0; round < ROUNDS; round++) {
+        const tag = `r${round}`
+        const runs = await Promise.all(
+          PLATFORMS.map((p) => push(slow.registry, 'race', tag, p, `${p} ${round}`)),
+        )
+        for (const run of runs) expect([run.code, run.stderr]).toEqual([0, ''])
+        const index = await indexOf('race', tag)
+        expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json')
+        // every job's own manifest is the entry for its platform: none lost, none stale
+        expect(entriesOf(index)).toEqual(
+          Object.fromEntries(PLATFORMS.map((p, i) => [p, runs[i]?.outputs['platform-digest']])),
+        )
+        // the job that confirmed last saw the final index
+        expect(runs.map((r) => r.outputs.digest)).toContain(index.digest)
+        for (const run of runs) {
+          const m = /index writes before it settled/.test(run.stdout)
+            ? /(\d+) index writes/.exec(run.stdout)
+            : null
+          extraWrites += m ? Number(m[1]) - 1 : 0
+        }
+        staleWrites += staleIndexWrites(`/v2/alice/race/manifests/${tag}`)
       }
-      staleWrites += staleIndexWrites(`/v2/alice/race/manifests/${tag}`)
-    }
-    // What the race did, for the record: a stale write is an index with fewer entries landing after
-    // one with more, the lost update a plain read-merge-write would have left in place.
-    console.log(
-      `${ROUNDS} rounds x ${PLATFORMS.length} pushes: ${staleWrites} stale index writes landed and were ` +
-        `repaired (${extraWrites} extra index writes); every final index had all ${PLATFORMS.length}`,
-    )
-  })
+      // What the race did, for the record: a stale write is an index with fewer entries landing after
+      // one with more, the lost update a plain read-merge-write would have left in place.
+      console.log(
+        `${ROUNDS} rounds x ${PLATFORMS.length} pushes: ${staleWrites} stale index writes landed and were ` +
+          `repaired (${extraWrites} extra index writes); every final index had all ${PLATFORMS.length}`,
+      )
+    },
+    ROUNDS * 10_000 + 30_000,
+  )
 
   test('each platform pulls its own tree; re-pushing one changes only its entry; provenance on the index', async () => {
     for (const p of PLATFORMS) expect((await push(bed.registry, 'rel', 'v1', p, `${p} one`)).code).toBe(0)

@@ -4,30 +4,39 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { descriptorOf } from '../../../src/oci/descriptor.js'
-import { platformEntriesOf } from '../../../src/oci/index-merge.js'
-import { buildManifest, EMPTY_CONFIG } from '../../../src/oci/manifest.js'
+import { buildPlatformIndex, platformEntriesOf } from '../../../src/oci/index-merge.js'
+import { buildManifest, EMPTY_CONFIG, type BuiltManifest } from '../../../src/oci/manifest.js'
 import { MediaType } from '../../../src/oci/media-types.js'
-import { parsePlatform, PLATFORM_ANNOTATION } from '../../../src/oci/platform.js'
+import { parsePlatform, PLATFORM_ANNOTATION, platformTag } from '../../../src/oci/platform.js'
 import { publishPlatformIndex } from '../../../src/oci/platform-publish.js'
 import { Repository } from '../../../src/oci/repository.js'
-import { skopeo, startTestbed, type Testbed } from '../../testbed/index.js'
+import { skopeo, startFaultProxy, startTestbed, type FaultProxy, type Testbed } from '../../testbed/index.js'
 
 let bed: Testbed
+let slow: FaultProxy
 let work: string
 beforeAll(async () => {
   bed = await startTestbed()
+  // a distant registry: 20-250 ms on every manifest and tag request
+  slow = await startFaultProxy({
+    target: bed.url,
+    failRate: 0,
+    faults: [],
+    latencyMs: ({ path: p }) => (/\/(manifests|tags)\//.test(p) ? 20 + Math.random() * 230 : 0),
+  })
   work = await mkdtemp(join(tmpdir(), 'oci-platform-index-'))
 })
 afterAll(async () => {
+  await slow?.stop()
   await bed?.stop()
   await rm(work, { recursive: true, force: true })
 })
 
 const creds = () => `alice:${bed.users.alice!}`
 // each job has its own Repository (its own token, its own connections), as matrix jobs do
-const repo = () =>
+const repo = (registry = bed.registry) =>
   new Repository({
-    registry: bed.registry,
+    registry,
     repository: 'alice/platforms',
     credentials: { username: 'alice', password: bed.users.alice! },
     actions: ['pull', 'push'],
@@ -35,8 +44,8 @@ const repo = () =>
   })
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64']
 
-async function pushPlatform(platform: string, tag: string) {
-  const r = repo()
+async function pushPlatform(platform: string, tag: string, registry = bed.registry, naive = false) {
+  const r = repo(registry)
   const data = Buffer.from(`the ${platform} binary`)
   const layer = {
     ...descriptorOf(data, 'application/octet-stream'),
@@ -49,6 +58,7 @@ async function pushPlatform(platform: string, tag: string) {
     layers: [layer],
     annotations: { [PLATFORM_ANNOTATION]: platform },
   })
+  if (naive) return readMergeWrite(r, tag, platform, manifest)
   const published = await publishPlatformIndex(r, tag, parsePlatform(platform), manifest, {
     logger: { debug: () => {}, info: () => {}, warning: () => {} },
     annotations: { 'org.opencontainers.image.revision': 'abc' },
@@ -56,14 +66,40 @@ async function pushPlatform(platform: string, tag: string) {
   return { manifest, layer, data, published }
 }
 
+/** The scheme a registry without conditional writes defeats: read the index, add ours, write it. */
+async function readMergeWrite(r: Repository, tag: string, platform: string, manifest: BuiltManifest) {
+  await r.putManifest(manifest.bytes, manifest.mediaType, manifest.digest)
+  const current = await r.getManifest(tag).catch(() => undefined)
+  const others = current ? platformEntriesOf(current.bytes) : []
+  const entry = {
+    platform: parsePlatform(platform),
+    tag: platformTag(tag, parsePlatform(platform)),
+    manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
+  }
+  const index = buildPlatformIndex([...others.filter((e) => e.tag !== entry.tag), entry])
+  await r.putManifest(index.bytes, index.mediaType, tag)
+}
+
 describe('a platform index on CNCF Distribution', () => {
-  test('four platforms racing to one tag, ten times: the index lists all four', async () => {
-    for (let round = 0; round < 10; round++) {
-      await Promise.all(PLATFORMS.map((p) => pushPlatform(p, `race${round}`)))
-      const index = await repo().getManifest(`race${round}`)
-      expect(platformEntriesOf(index.bytes).length).toBe(4)
+  // Against the plain read-merge-write, same registry, same latency, same rounds: what it loses is
+  // what the scheme must not.
+  test('four platforms racing to one tag through a distant registry: read-merge-write loses entries, ours none', async () => {
+    const rounds = 12
+    const lost = { naive: 0, ours: 0 }
+    for (const scheme of ['naive', 'ours'] as const) {
+      for (let round = 0; round < rounds; round++) {
+        const tag = `${scheme}${round}`
+        await Promise.all(PLATFORMS.map((p) => pushPlatform(p, tag, slow.registry, scheme === 'naive')))
+        lost[scheme] += PLATFORMS.length - platformEntriesOf((await repo().getManifest(tag)).bytes).length
+      }
     }
-  })
+    console.log(
+      `${rounds} rounds x ${PLATFORMS.length} platforms: read-merge-write lost ${lost.naive} of ` +
+        `${rounds * PLATFORMS.length} entries, platform tags + confirm lost ${lost.ours}`,
+    )
+    expect(lost.ours).toBe(0)
+    expect(lost.naive).toBeGreaterThan(0)
+  }, 120_000)
 
   test('skopeo reads the index raw, and copies the platform it is told to', async () => {
     const pushed = new Map<string, Awaited<ReturnType<typeof pushPlatform>>>()
