@@ -23,6 +23,11 @@ export interface FaultProxyOptions {
   maxFaults?: number
   /** Only requests this accepts may get a fault (say, only blob uploads). Default: all. */
   eligible?: (request: { method: string; path: string }) => boolean
+  /**
+   * Milliseconds to hold each request before it goes on, as a distant registry's round trip
+   * does: widens the window in which racing clients interleave. Default none.
+   */
+  latencyMs?: (request: { method: string; path: string }) => number
 }
 
 export interface ProxiedRequest {
@@ -31,6 +36,10 @@ export interface ProxiedRequest {
   fault?: Fault
   /** The status the client saw; undefined for a reset or an upstream failure. */
   status?: number
+  /** The request's Content-Length, when it sent one. */
+  bytes?: number
+  /** Date.now() when the registry's answer came back: the order in which writes landed. */
+  answeredAt?: number
 }
 
 export interface FaultProxy {
@@ -73,11 +82,17 @@ export async function startFaultProxy(o: FaultProxyOptions): Promise<FaultProxy>
 
   const server = createServer((req, res) => {
     const record: ProxiedRequest = { method: req.method ?? '', path: req.url ?? '/' }
+    if (req.headers['content-length']) record.bytes = Number(req.headers['content-length'])
     requests.push(record)
     record.fault = pickFault(record.method, record.path)
-    if (record.fault === 'reset') return req.socket.destroy()
-    if (record.fault === '503' || record.fault === '429') return answerFault(req, res, record)
-    forward(req, res, target, record)
+    const go = () => {
+      if (record.fault === 'reset') return req.socket.destroy()
+      if (record.fault === '503' || record.fault === '429') return answerFault(req, res, record)
+      forward(req, res, target, record)
+    }
+    const wait = o.latencyMs?.(record) ?? 0
+    if (wait > 0) setTimeout(go, wait)
+    else go()
   })
 
   const port = await listen(server, '127.0.0.1')
@@ -116,6 +131,7 @@ function forward(req: IncomingMessage, res: ServerResponse, target: URL, record:
     { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
     (answer) => {
       record.status = answer.statusCode
+      record.answeredAt = Date.now()
       res.writeHead(answer.statusCode ?? 502, answer.rawHeaders)
       if (record.fault !== 'truncate') return void answer.pipe(res)
       let budget = Math.floor(Number(answer.headers['content-length'] ?? 0) / 2)

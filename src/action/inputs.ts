@@ -2,6 +2,8 @@ import * as core from '@actions/core'
 import { statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import type { Platform } from '../oci/descriptor.js'
+import { InvalidPlatformError, parsePlatform, platformTagSuffixLength } from '../oci/platform.js'
 import { isValidTag, parseRepository } from '../oci/reference.js'
 import type { Credentials } from '../oci/repository.js'
 import { parsePathInput, PathInputError, type PathPatterns } from './path-inputs.js'
@@ -43,6 +45,10 @@ export interface Inputs {
   /** cache: a named scope replacing the ref scopes (empty: the ref scopes). */
   cacheScope: string
   cacheUpdate: boolean
+  /** push: publish into each tag's index for this platform. pull: the entry to take (default: the runner's). */
+  platform?: Platform
+  /** push: whether a tag may move to other content (false: only the same manifest again). */
+  overwrite: boolean
 }
 
 /** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
@@ -110,6 +116,7 @@ export function parseInputs(
   }
 
   const tags = readTags(read('tag'), mode, env)
+  const platform = readPlatform(read('platform'), mode, tags, format)
   const compressionLevel = readCompressionLevel(read('compression-level'))
   const annotations = readAnnotations(read('annotations'))
   const artifactType = read('artifact-type').trim() || DEFAULT_ARTIFACT_TYPE
@@ -160,7 +167,42 @@ export function parseInputs(
     failOnCacheMiss: readBoolean('fail-on-cache-miss', read('fail-on-cache-miss')),
     cacheScope: readCacheScope(read('cache-scope').trim()),
     cacheUpdate: readBoolean('cache-update', read('cache-update')),
+    platform,
+    overwrite: read('overwrite').trim() === '' ? true : readBoolean('overwrite', read('overwrite')),
   }
+}
+
+// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
+const MAX_TAG_LENGTH = 128
+
+function readPlatform(value: string, mode: Mode, tags: string[], format: Format): Platform | undefined {
+  const text = value.trim()
+  if (!text) return undefined
+  if (mode === 'cache') throw new InputError('platform', 'is for push and pull, not cache mode')
+  if (format === 'oci-layout') {
+    throw new InputError(
+      'platform',
+      "cannot be combined with format 'oci-layout' (a layout keeps its own index)",
+    )
+  }
+  let platform: Platform
+  try {
+    platform = parsePlatform(text)
+  } catch (error) {
+    if (error instanceof InvalidPlatformError) throw new InputError('platform', error.message)
+    throw error
+  }
+  if (mode === 'push') {
+    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform)
+    const long = tags.find((t) => t.length > room)
+    if (long) {
+      throw new InputError(
+        'tag',
+        `'${long}' is too long for platform tags: at most ${room} characters with '${text}'`,
+      )
+    }
+  }
+  return platform
 }
 
 /** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { isLayout, pullToLayout, pushLayout, readLayout, selectManifests } from '../oci/layout/index.js'
-import type { Inputs } from './inputs.js'
+import { InputError, type Inputs } from './inputs.js'
 import { actionsLogger } from './logger.js'
 import { packageUrl } from './package-url.js'
 import { startProgress } from './progress.js'
@@ -26,6 +26,10 @@ export async function isLayoutPush(inputs: Inputs): Promise<boolean> {
  */
 export async function pushOciLayout(inputs: Inputs): Promise<PushResult> {
   const started = Date.now()
+  // A layout is published byte for byte, its own index included: neither can apply to it.
+  if (inputs.platform)
+    throw new InputError('platform', `${inputs.path} is an OCI image layout, published as it is`)
+  if (!inputs.overwrite) throw new InputError('overwrite', `false is not supported for OCI image layouts yet`)
   const layout = await readLayout(inputs.path)
   const roots = selectManifests(layout, inputs.tagGiven ? inputs.tags[0] : undefined)
   const unnamedAlone = roots.length === 1 && roots[0]?.name === undefined

@@ -45,6 +45,7 @@ async function runPush(inputs: Inputs): Promise<void> {
   if (!result) return
   core.setOutput('digest', result.digest)
   core.setOutput('ref', result.ref)
+  if (result.platform) core.setOutput('platform-digest', result.platform.manifest.digest)
   core.setOutput('tags', result.tags.join(','))
   core.setOutput('size', String(result.size))
   if (result.url) core.setOutput('url', result.url)

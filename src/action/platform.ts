@@ -1,29 +1,34 @@
-import type { Descriptor } from '../oci/descriptor.js'
+import type { Descriptor, Platform } from '../oci/descriptor.js'
+import { formatPlatform, platformMatches } from '../oci/platform.js'
 
 // Node's names for the runner's platform, in the OCI image-spec's words (GOOS/GOARCH).
 const OS: Record<string, string> = { linux: 'linux', darwin: 'darwin', win32: 'windows' }
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' }
 
+/** The runner's platform in OCI words: `process.platform`/`process.arch` mapped to GOOS/GOARCH. */
+export function runnerPlatform(platform: string = process.platform, arch: string = process.arch): Platform {
+  return { os: OS[platform] ?? platform, architecture: ARCH[arch] ?? arch }
+}
+
 /**
- * Picks the entry of an image index for this runner: the only entry when there is one, else the
- * one whose platform matches the runner's OS and architecture. Entries with no platform (ORAS
- * artifacts, attestations) only win when they are alone.
+ * Picks the entry of an image index: the one for `wanted` when the `platform` input names one
+ * (an exact variant first); else the only entry when there is one, else the runner's. Entries
+ * with no platform (ORAS artifacts, attestations) only win when they are alone and none was named.
  */
 export function choosePlatform(
   manifests: Descriptor[],
-  platform: string = process.platform,
-  arch: string = process.arch,
+  wanted: Platform | undefined,
+  runner: Platform = runnerPlatform(),
+  reference = 'the index',
 ): Descriptor {
-  if (manifests.length === 1) return manifests[0] as Descriptor
-  const os = OS[platform] ?? platform
-  const architecture = ARCH[arch] ?? arch
-  const match = manifests.find((m) => m.platform?.os === os && m.platform?.architecture === architecture)
+  if (!wanted && manifests.length === 1) return manifests[0] as Descriptor
+  const want = wanted ?? runner
+  const matches = manifests.filter((m) => platformMatches(m.platform, want))
+  const match = matches.find((m) => m.platform?.variant === want.variant) ?? matches[0]
   if (match) return match
-  const offered = manifests.map((m) =>
-    m.platform ? `${m.platform.os}/${m.platform.architecture}` : m.digest,
-  )
+  const offered = manifests.map((m) => (m.platform ? formatPlatform(m.platform) : m.digest))
   throw new Error(
-    `the index has ${manifests.length} entries and none for ${os}/${architecture} (offered: ${offered.join(', ')}); ` +
-      `set 'tag' to the digest of the one you want`,
+    `${reference} has no entry for ${formatPlatform(want)}${wanted ? '' : " (the runner's platform)"}; ` +
+      `it has ${manifests.length}: ${offered.join(', ')}. Set 'platform' to one of them, or 'tag' to a digest`,
   )
 }

@@ -7,16 +7,18 @@ import { extractToDirectory } from '../archive/extract.js'
 import { stageAndCommit } from '../archive/merge.js'
 import type { Compression } from '../archive/types.js'
 import { Annotation } from '../oci/annotations.js'
-import type { Descriptor } from '../oci/descriptor.js'
+import type { Descriptor, Platform } from '../oci/descriptor.js'
 import { parseManifest } from '../oci/manifest.js'
 import { isIndexMediaType, MediaType } from '../oci/media-types.js'
 import { forEachLimited } from '../oci/layout/for-each-limited.js'
+import { formatPlatform } from '../oci/platform.js'
+import { manifestFacts } from '../oci/platform-publish.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger, userAgent } from './logger.js'
 import { fileModeOf, safeFileTitle } from './file-layers.js'
 import { isWithin } from './path-inputs.js'
-import { choosePlatform } from './platform.js'
+import { choosePlatform, runnerPlatform } from './platform.js'
 import { startProgress } from './progress.js'
 
 export interface PullResult {
@@ -37,7 +39,9 @@ export async function pullDirectory(inputs: Inputs): Promise<PullResult> {
   const started = Date.now()
   const repo = openForPull(inputs)
   const reference = inputs.tags[0] as string
-  const { digest, layers } = await core.group('Resolve', () => resolveLayers(repo, reference))
+  const { digest, layers } = await core.group('Resolve', () =>
+    resolveLayers(repo, reference, inputs.platform),
+  )
   logOutsideWorkspace(inputs.path)
 
   let files = 0
@@ -118,18 +122,28 @@ export function openForPull(inputs: Inputs): Repository {
   })
 }
 
-/** The manifest's layers; an index is narrowed to the runner's platform (or its only entry). */
+/**
+ * The manifest's layers; an index is narrowed to the named platform, else to the runner's (or its
+ * only entry). A plain manifest that says it is for another platform than the named one is refused.
+ */
 export async function resolveLayers(
   repo: Repository,
   reference: string,
+  platform?: Platform,
 ): Promise<{ digest: string; layers: Descriptor[] }> {
   const top = await repo.getManifest(reference)
   let manifest = top
   if (isIndexMediaType(top.mediaType)) {
     const index = JSON.parse(top.bytes.toString('utf8')) as { manifests?: Descriptor[] }
-    const chosen = choosePlatform(index.manifests ?? [])
-    core.info(`${reference} is an index: using ${chosen.digest}`)
+    const chosen = choosePlatform(index.manifests ?? [], platform, runnerPlatform(), reference)
+    const named = chosen.platform ? ` (${formatPlatform(chosen.platform)})` : ''
+    core.info(`${reference} is an index: using ${chosen.digest}${named}`)
     manifest = await repo.getManifest(chosen.digest)
+  } else if (platform) {
+    const own = manifestFacts(top.bytes).platform
+    if (own && formatPlatform(own) !== formatPlatform(platform)) {
+      throw new Error(`${reference} is the ${formatPlatform(own)} artifact, not ${formatPlatform(platform)}`)
+    }
   }
   let layers: Descriptor[]
   try {

@@ -19,6 +19,7 @@ import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
 import { fileLayers, type LayerBlob } from './file-layers.js'
 import { findPushSource, noFilesFound } from './push-source.js'
+import { comparedTag, platformAnnotations, publishTags, type PlatformPush } from './publish-tags.js'
 
 export interface PushResult {
   digest: string
@@ -29,10 +30,10 @@ export interface PushResult {
   /** Bytes actually sent (0 when the registry had every blob). */
   uploaded: number
   url?: string
-  /** The directory layer's digest, for a plain download of it. */
-  layerDigest?: string
-  /** Each file layer (a file push), for a plain download of each */
-  fileLayers?: { title: string; digest: string; size: number }[]
+  /** The manifest's layers, for the summary's download lines. */
+  layers?: Descriptor[]
+  /** A platform push: its own manifest and the index entries; `digest` is then the index's. */
+  platform?: PlatformPush
   files?: number
   uncompressedSize?: number
   seconds: number
@@ -58,11 +59,12 @@ export async function pushDirectory(
         ? await core.group('Hash the files', async () => filesContent(await fileLayers(source.files)))
         : await treeLayer(repo, inputs, source, path.join(temp, 'layer.tar.gz'), env, started)
     const layers = content.blobs.map((blob) => blob.descriptor)
+    const annotations = provenanceAnnotations(env, inputs.annotations)
     const manifest = buildManifest({
       artifactType: inputs.artifactType,
       config: EMPTY_CONFIG,
       layers,
-      annotations: provenanceAnnotations(env, inputs.annotations),
+      annotations: { ...annotations, ...platformAnnotations(inputs.platform) },
     })
 
     const uploaded = await core.group('Upload', async () => {
@@ -74,16 +76,22 @@ export async function pushDirectory(
       }
       return sent
     })
-    const digest = await core.group('Tag', () => putManifestTags(repo, manifest, inputs.tags))
+    const published = await core.group('Tag', () =>
+      publishTags(repo, manifest, inputs.tags, {
+        platform: inputs.platform,
+        overwrite: inputs.overwrite,
+        annotations,
+      }),
+    )
     return {
-      digest,
-      ref: `${inputs.registry}/${inputs.repository}@${digest}`,
+      digest: published.digest,
+      ref: `${inputs.registry}/${inputs.repository}@${published.digest}`,
       tags: inputs.tags,
-      size: EMPTY_CONFIG.size + layers.reduce((sum, l) => sum + l.size, 0) + manifest.bytes.length,
+      size: EMPTY_CONFIG.size + layers.reduce((sum, l) => sum + l.size, 0) + published.size,
       uploaded,
       url: packageUrl(inputs.registry, inputs.repository),
-      layerDigest: content.tarLayer ? layers[0]?.digest : undefined,
-      fileLayers: content.tarLayer ? undefined : layers.map(fileLayerSummary),
+      layers,
+      platform: published.platform,
       files: content.files,
       uncompressedSize: content.uncompressedSize,
       seconds: (Date.now() - started) / 1000,
@@ -109,10 +117,6 @@ function filesContent(blobs: LayerBlob[]): PushContent {
   return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined }
 }
 
-function fileLayerSummary(layer: Descriptor): { title: string; digest: string; size: number } {
-  return { title: layer.annotations?.[Annotation.Title] as string, digest: layer.digest, size: layer.size }
-}
-
 /** The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged. */
 async function treeLayer(
   repo: Repository,
@@ -133,7 +137,7 @@ async function treeLayer(
     mtime: sourceDateEpoch(env),
   }
   const reused = await core.group('Compare with the tag', () =>
-    unchangedLayer(repo, inputs.tags[0] as string, source.root, title, packOptions),
+    unchangedLayer(repo, comparedTag(inputs.tags[0] as string, inputs.platform), source.root, title, packOptions),
   )
   if (reused)
     return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, reused: true }
@@ -186,19 +190,6 @@ export async function pushBlobIfMissing(
   await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) })
   progress.done()
   return blob.size
-}
-
-/** Puts the manifest under every tag; the registry's digest is that of the exact bytes sent. */
-export async function putManifestTags(
-  repo: Repository,
-  manifest: { bytes: Buffer; mediaType: string; digest: string },
-  tags: string[],
-): Promise<string> {
-  for (const tag of tags) {
-    await repo.putManifest(manifest.bytes, manifest.mediaType, tag)
-    core.info(`Tagged ${tag} -> ${manifest.digest}`)
-  }
-  return manifest.digest
 }
 
 /**

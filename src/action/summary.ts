@@ -1,6 +1,11 @@
 import * as core from '@actions/core'
+import { Annotation } from '../oci/annotations.js'
+import type { Descriptor } from '../oci/descriptor.js'
+import { MediaType } from '../oci/media-types.js'
+import { formatPlatform } from '../oci/platform.js'
 import { formatBytes } from './format.js'
 import type { PullResult } from './pull.js'
+import type { PlatformPush } from './publish-tags.js'
 import type { PushResult } from './push.js'
 
 /** The `uses:` line that calls this very action, as the runner told us where it came from. */
@@ -20,11 +25,16 @@ export function pushSummary(
   target: { registry: string; repository: string },
   env: NodeJS.ProcessEnv = process.env,
 ): string {
+  const platform = result.platform ? formatPlatform(result.platform.platform) : undefined
   const rows: [string, string][] = [
     ['Reference', `\`${result.ref}\``],
     ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
-    ['Digest', `\`${result.digest}\``],
+    [platform ? 'Index digest' : 'Digest', `\`${result.digest}\``],
   ]
+  if (result.platform) {
+    rows.push(['Platform', `\`${platform}\`: \`${result.platform.manifest.digest}\``])
+    rows.push(['Platform tags', result.platform.platformTags.map((t) => `\`${t}\``).join(', ')])
+  }
   if (result.files !== undefined) rows.push(['Files', String(result.files)])
   if (result.uncompressedSize) {
     rows.push([
@@ -46,23 +56,19 @@ export function pushSummary(
 
   const image = `${target.registry}/${target.repository}`
   const tag = result.tags[0] ?? result.digest
-  let text = `## Pushed ${image}\n\n${table(rows)}\n### Use it\n\nIn a later job:\n\n`
-  text += '```yaml\n'
-  text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n    path: out\n`
-  text += '```\n\nWith ORAS:\n\n```sh\n'
-  text += `oras pull ${image}:${tag}\n`
+  let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${table(rows)}`
+  if (result.platform) text += indexTable(tag, result.platform)
+  text += '\n### Use it\n\nIn a later job:\n\n```yaml\n'
+  text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n`
+  if (platform) text += `    platform: ${platform}\n`
+  text += '    path: out\n```\n\nWith ORAS:\n\n```sh\n'
+  text += `oras pull ${platform ? `--platform ${platform} ` : ''}${image}:${tag}\n`
   text += '```\n'
-  if (target.registry === 'ghcr.io' && (result.layerDigest || result.fileLayers?.length)) {
+  const layers = result.layers ?? []
+  if (target.registry === 'ghcr.io' && layers.length > 0) {
     text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n'
     text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`
-    const blobs = `https://ghcr.io/v2/${target.repository}/blobs`
-    if (result.layerDigest) {
-      text += `curl -sL -H "Authorization: Bearer $token" ${blobs}/${result.layerDigest} | tar -xz\n`
-    }
-    // a file layer is the file's own bytes: one line per file, saved under its name
-    for (const file of result.fileLayers ?? []) {
-      text += `curl -sL -H "Authorization: Bearer $token" ${blobs}/${file.digest} -o ${shellWord(file.title)}\n`
-    }
+    for (const layer of layers) text += `${curlLine(target.repository, layer)}\n`
     text += '```\n'
   }
   return text
@@ -71,6 +77,36 @@ export function pushSummary(
 /** A file name as one shell word: quoted unless it is plainly safe. */
 function shellWord(name: string): string {
   return /^[A-Za-z0-9._+-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`
+}
+
+/** The index the first tag now names, this push's entry marked. */
+function indexTable(tag: string, pushed: PlatformPush): string {
+  const lines = pushed.entries.map((e) => {
+    const mine = e.manifest.digest === pushed.manifest.digest && e.tag === pushed.platformTags[0]
+    return `| \`${formatPlatform(e.platform)}\`${mine ? ' (this push)' : ''} | \`${e.manifest.digest}\` | \`${e.tag}\` |`
+  })
+  return (
+    `\n### Index \`${tag}\`\n\n| Platform | Manifest | Platform tag |\n|---|---|---|\n` +
+    `${lines.join('\n')}\n`
+  )
+}
+
+/**
+ * One blob download per layer: a directory layer (ORAS's unpack annotation, or a tar we packed) is
+ * piped to tar; any other layer is one file (a binary, as `oras push FILE` stores it), saved under
+ * its title, so the curl of the blob is the file itself.
+ */
+export function curlLine(repository: string, layer: Descriptor): string {
+  const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${repository}/blobs/${layer.digest}`
+  const title = layer.annotations?.[Annotation.Title]
+  const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true'
+  const ours = layer.mediaType === MediaType.LayerTarGzip || layer.mediaType === MediaType.LayerTarZstd
+  if (unpack || ours || !title) {
+    if (layer.mediaType.endsWith('+gzip')) return `${get} | tar -xz`
+    if (layer.mediaType.endsWith('+zstd')) return `${get} | tar --zstd -x`
+    return `${get} | tar -x`
+  }
+  return `${get} -o ${shellWord(title)}`
 }
 
 export function pullSummary(result: PullResult, reference: string): string {

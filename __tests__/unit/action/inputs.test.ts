@@ -154,4 +154,37 @@ describe('parseInputs', () => {
     expect(error.message).toContain(`'${input}'`)
     expect(error.message).toContain(quoted)
   })
+
+  test('platform: os/arch[/variant] for push and pull, refused elsewhere, naming the input', () => {
+    expect(parse({ path: '.', platform: 'linux/arm/v7' }).platform).toEqual({
+      os: 'linux',
+      architecture: 'arm',
+      variant: 'v7',
+    })
+    expect(parse({ mode: 'pull', platform: ' darwin/arm64 ' }).platform).toEqual({
+      os: 'darwin',
+      architecture: 'arm64',
+    })
+    expect(parse({ path: '.' }).platform).toBeUndefined()
+    expect(refusal({ path: '.', platform: 'linux' }).message).toMatch(
+      /^Input 'platform': 'linux' is not a platform/,
+    )
+    expect(refusal({ path: '.', platform: 'Linux/AMD64' }).input).toBe('platform')
+    expect(refusal({ mode: 'cache', path: '.', key: 'k', platform: 'linux/amd64' }).input).toBe('platform')
+    expect(refusal({ path: '.', format: 'oci-layout', platform: 'linux/amd64' }).input).toBe('platform')
+  })
+
+  test('a push tag must leave room for its platform tags', () => {
+    const tag = 'v'.repeat(116)
+    expect(parse({ path: '.', tag, platform: 'linux/amd64' }).tags).toEqual([tag])
+    expect(refusal({ path: '.', tag: `${tag}x`, platform: 'linux/amd64' }).message).toMatch(
+      /'tag': .* too long for platform tags: at most 116 characters/,
+    )
+  })
+
+  test('overwrite defaults to true; false and bad values are read as booleans', () => {
+    expect(parse({ path: '.' }).overwrite).toBe(true)
+    expect(parse({ path: '.', overwrite: 'false' }).overwrite).toBe(false)
+    expect(refusal({ path: '.', overwrite: 'no' }).input).toBe('overwrite')
+  })
 })

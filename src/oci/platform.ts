@@ -1,0 +1,58 @@
+import type { Platform } from './descriptor.js'
+
+// The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
+const WORD = /^[a-z0-9_]{1,32}$/
+
+// The annotation by which a platform push's manifest says which platform it is for. An image
+// manifest has no platform field (only an index's descriptor does), and the index is rebuilt from
+// the platform tags, so each tagged manifest must carry its own.
+export const PLATFORM_ANNOTATION = 'io.github.oci-artifact-action.platform'
+
+export class InvalidPlatformError extends Error {
+  constructor(readonly input: string) {
+    super(`'${input}' is not a platform like linux/amd64, darwin/arm64 or linux/arm/v7 (os/arch[/variant])`)
+    this.name = 'InvalidPlatformError'
+  }
+}
+
+/** `os/arch[/variant]` as in `docker --platform` and `oras --platform`, lowercase OCI words. */
+export function parsePlatform(input: string): Platform {
+  const parts = input.trim().split('/')
+  if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p))) {
+    throw new InvalidPlatformError(input)
+  }
+  const [os, architecture, variant] = parts as [string, string, string | undefined]
+  return variant ? { os, architecture, variant } : { os, architecture }
+}
+
+export function formatPlatform(p: Platform): string {
+  return [p.os, p.architecture, p.variant].filter(Boolean).join('/')
+}
+
+/**
+ * The tag that holds one platform's manifest of `tag`: `v1.4.0-linux-amd64`, `v1.4.0-linux-arm-v7`.
+ * These tags are what the index is rebuilt from, and each is written by its own platform's job
+ * only, so concurrent jobs never overwrite each other's. They also serve clients that do not read
+ * indexes (a plain curl of the manifest).
+ */
+export function platformTag(tag: string, p: Platform): string {
+  return `${tag}-${formatPlatform(p).replaceAll('/', '-')}`
+}
+
+/** The longest suffix platformTag adds, so a tag input can be checked before any network work. */
+export function platformTagSuffixLength(p: Platform): number {
+  return platformTag('', p).length
+}
+
+/** Same os and architecture; the variant must match only when both name one. */
+export function platformMatches(have: Platform | undefined, want: Platform): boolean {
+  if (!have || have.os !== want.os || have.architecture !== want.architecture) return false
+  return !want.variant || !have.variant || have.variant === want.variant
+}
+
+/** Sorts platforms as `os/arch/variant` strings, the order index entries are written in. */
+export function comparePlatforms(a: Platform, b: Platform): number {
+  const x = formatPlatform(a)
+  const y = formatPlatform(b)
+  return x < y ? -1 : x > y ? 1 : 0
+}
