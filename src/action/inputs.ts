@@ -5,7 +5,7 @@ import path from 'node:path'
 import { isValidTag, parseRepository } from '../oci/reference.js'
 import type { Credentials } from '../oci/repository.js'
 
-export type Mode = 'push' | 'pull' | 'cache'
+export type Mode = 'push' | 'pull' | 'cache' | 'prune'
 export type Format = 'auto' | 'directory' | 'oci-layout'
 
 /** Everything the action reads from the runner, validated before any network work. */
@@ -32,6 +32,16 @@ export interface Inputs {
   /** cache: a named scope replacing the ref scopes (empty: the ref scopes). */
   cacheScope: string
   cacheUpdate: boolean
+  /** prune: what may go and what stays */
+  prune: PruneInputs
+}
+
+export interface PruneInputs {
+  /** Globs over tags; empty: only caches are pruned */
+  tagPatterns: string[]
+  keep?: number
+  olderThanMs?: number
+  dryRun: boolean
 }
 
 /** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
@@ -47,7 +57,7 @@ export class InputError extends Error {
 
 export type ReadInput = (name: string) => string
 
-const MODES: readonly Mode[] = ['push', 'pull', 'cache']
+const MODES: readonly Mode[] = ['push', 'pull', 'cache', 'prune']
 const FORMATS: readonly Format[] = ['auto', 'directory', 'oci-layout']
 // RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/
@@ -87,7 +97,8 @@ export function parseInputs(
   const { registry, repository } = readRepository(read('repository').trim(), mode, env)
   const pathInput = read('path').trim()
   const dir = path.resolve(workspace, expandHome(pathInput, env) || (mode === 'pull' ? '.' : ''))
-  if (mode !== 'pull' && !pathInput) throw new InputError('path', `is required in ${mode} mode`)
+  if (mode !== 'pull' && mode !== 'prune' && !pathInput)
+    throw new InputError('path', `is required in ${mode} mode`)
   if (mode === 'push') requireDirectory(dir, pathInput)
   if (mode === 'pull' && existsAsNonDirectory(dir)) {
     throw new InputError('path', `'${pathInput}' exists and is not a directory`)
@@ -141,7 +152,42 @@ export function parseInputs(
     failOnCacheMiss: readBoolean('fail-on-cache-miss', read('fail-on-cache-miss')),
     cacheScope: readCacheScope(read('cache-scope').trim()),
     cacheUpdate: readBoolean('cache-update', read('cache-update')),
+    prune: readPruneInputs(read, mode),
   }
+}
+
+// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
+// so `older-than: 30` cannot mean seconds to one reader and days to another.
+const DURATION = /^(\d+)\s*(m|h|d|w)$/
+const DURATION_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+
+function readPruneInputs(read: ReadInput, mode: Mode): PruneInputs {
+  const tagPatterns = read('tag-pattern')
+    .split(/[,\n]/)
+    .map((t) => t.trim())
+    .filter(Boolean)
+  for (const pattern of tagPatterns) {
+    if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
+      throw new InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`)
+    }
+  }
+  const keepText = read('keep').trim()
+  if (keepText && !/^\d{1,6}$/.test(keepText)) {
+    throw new InputError('keep', `'${keepText}' is not a whole number of versions`)
+  }
+  const olderText = read('older-than').trim()
+  const duration = DURATION.exec(olderText)
+  if (olderText && !duration) {
+    throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`)
+  }
+  const prune: PruneInputs = { tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) }
+  if (keepText) prune.keep = Number(keepText)
+  if (duration) prune.olderThanMs = Number(duration[1]) * (DURATION_MS[duration[2] as string] as number)
+  if (mode === 'prune' && prune.keep === undefined && prune.olderThanMs === undefined) {
+    // with neither, every matching version would go: make that a choice someone wrote down
+    throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)')
+  }
+  return prune
 }
 
 /** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
