@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { sha256Digest } from '../../src/oci/descriptor.js'
+import { MediaType } from '../../src/oci/media-types.js'
 import { Repository } from '../../src/oci/repository.js'
 import { runAction, type RunActionResult } from '../helpers/run-action.js'
 import { startPackagesApi, startTestbed, type PackagesApi, type Testbed } from '../testbed/index.js'
@@ -191,6 +193,11 @@ describe.each<Store>(['distribution', 'packages-api'])('prune through %s', (stor
     expect(newest.outputs['cache-matched-key']).toBe('deps-4')
     expect(newest.annotations.filter((a) => a.level === 'warning')).toEqual([])
 
+    // the index no longer lists deps-1: a restore key only it matched is a clean miss, not a failed fetch
+    const onlyPruned = await cacheRestore(t, 'other', ['deps-1'])
+    expect(onlyPruned.outputs['cache-matched-key']).toBe('')
+    expect(onlyPruned.annotations.filter((a) => a.level === 'warning')).toEqual([])
+
     const kept = await cacheRestore(t, 'deps-3', [])
     expect(kept.outputs['cache-hit']).toBe('true')
     const feature = await cacheRestore(t, 'deps-feature', [], 'refs/heads/feature')
@@ -202,6 +209,145 @@ describe.each<Store>(['distribution', 'packages-api'])('prune through %s', (stor
       ).toBe(true)
       expect(api.requests.some((r) => /cache-app-\d+%2Fcache\/versions/.test(r.rawPath))).toBe(true)
     }
+  })
+})
+
+describe.each<Store>(['distribution', 'packages-api'])('prune through %s: indexes', (store) => {
+  test('a kept index keeps the manifest it lists; a deleted index takes its untagged platform manifest', async () => {
+    const t = target(store, 'multi')
+    const run1 = await push(t, 'run-1', 30)
+    const repo = registryOf(t)
+    const listed = await repo.getManifest(run1)
+    await putIndex(repo, 'v3', [listed])
+    // a platform manifest named by digest only, listed by the index run-9
+    const platformBytes = Buffer.from(
+      JSON.stringify({ ...JSON.parse(listed.bytes.toString('utf8')), annotations: { platform: 'arm64' } }),
+    )
+    const platform = await repo.putManifest(platformBytes, MediaType.OciManifest, sha256Digest(platformBytes))
+    await putIndex(repo, 'run-9', [
+      { bytes: platformBytes, mediaType: MediaType.OciManifest, digest: platform },
+    ])
+
+    const result = await prune(t, { 'tag-pattern': 'run-*', keep: '0' })
+    expectSucceeded(result)
+    const deleted = JSON.parse(result.outputs.deleted as string) as { digest: string; tags: string[] }[]
+    expect(deleted).toHaveLength(2)
+    expect(deletedTags(result)).toEqual(['run-9'])
+    expect(deleted.map((d) => d.digest)).toContain(platform)
+    expect(result.summary).toContain('listed by the kept index v3')
+    expect(await tagsOf(t)).toEqual(['run-1', 'v3'])
+    expect(await repo.headManifest(platform)).toBeUndefined()
+    expect((await repo.headManifest('run-1'))?.digest).toBe(run1)
+  })
+})
+
+async function putIndex(
+  repo: Repository,
+  tag: string,
+  manifests: { bytes: Buffer; mediaType: string; digest: string }[],
+) {
+  const index = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciIndex,
+    manifests: manifests.map((m) => ({
+      mediaType: m.mediaType,
+      digest: m.digest,
+      size: m.bytes.length,
+      platform: { architecture: 'arm64', os: 'linux' },
+    })),
+  }
+  const bytes = Buffer.from(JSON.stringify(index))
+  return repo.putManifest(bytes, MediaType.OciIndex, tag)
+}
+
+describe('prune through the distribution API', () => {
+  test('older-than: what was created before goes, by the manifest created annotation', async () => {
+    const t = target('distribution', 'aged')
+    await push(t, 'run-old', 40)
+    await push(t, 'run-new', 5)
+    const result = await prune(t, { 'tag-pattern': 'run-*', 'older-than': '30d' })
+    expectSucceeded(result)
+    expect(deletedTags(result)).toEqual(['run-old'])
+    expect(await tagsOf(t)).toEqual(['run-new'])
+  })
+
+  test('credentials that may not delete fail the step, saying so, and delete nothing', async () => {
+    const t = target('distribution', 'not-bobs')
+    await push(t, 'run-1', 40)
+    await push(t, 'run-2', 30)
+    bed.setPublic(t.name)
+    const result = await prune(
+      t,
+      { 'tag-pattern': 'run-*', keep: '0' },
+      { username: 'bob', token: bed.users.bob as string },
+    )
+    expect(result.code).toBe(1)
+    expect(result.annotations.find((a) => a.level === 'error')?.message).toMatch(
+      /DELETE .*may delete from this repository/,
+    )
+    expect(await tagsOf(t)).toEqual(['run-1', 'run-2'])
+  })
+})
+
+describe('prune through the Packages API', () => {
+  test('a token that may not delete: the error says packages: write and the Admin role', async () => {
+    const t = target('packages-api', 'not-bobs')
+    await push(t, 'run-1', 40)
+    bed.setPublic(t.name)
+    const result = await prune(
+      t,
+      { 'tag-pattern': 'run-*', keep: '0' },
+      { username: 'bob', token: bed.users.bob as string },
+    )
+    expect(result.code).toBe(1)
+    const error = result.annotations.find((a) => a.level === 'error')?.message ?? ''
+    expect(error).toContain('403')
+    expect(error).toContain('permissions: packages: write')
+    expect(error).toContain('Role: Admin')
+    expect(error).not.toContain(bed.users.bob)
+    expect(await tagsOf(t)).toEqual(['run-1'])
+  })
+
+  test('a public version downloaded over 5,000 times is reported and skipped; the rest go', async () => {
+    const t = target('packages-api', 'popular')
+    const popular = await push(t, 'run-1', 40)
+    await push(t, 'run-2', 30)
+    await push(t, 'run-3', 20)
+    api.setDownloads(t.name, popular, 12_000)
+    const result = await prune(t, { 'tag-pattern': 'run-*', keep: '1' })
+    expectSucceeded(result)
+    expect(deletedTags(result)).toEqual(['run-2'])
+    const warning = result.annotations.find((a) => a.level === 'warning')?.message ?? ''
+    expect(warning).toContain('run-1')
+    expect(warning).toContain('more than 5000 downloads')
+    expect(result.summary).toContain('Refused (kept)')
+    expect(await tagsOf(t)).toEqual(['run-1', 'run-3'])
+  })
+
+  test('rate limits are waited out (x-ratelimit-reset, then Retry-After) and the prune goes on', async () => {
+    const t = target('packages-api', 'limited')
+    await push(t, 'run-1', 40)
+    await push(t, 'run-2', 30)
+    const seen = api.requests.length
+    api.rateLimitNext('primary')
+    api.rateLimitNext('secondary')
+    const result = await prune(t, { 'tag-pattern': 'run-*', keep: '1' })
+    expectSucceeded(result)
+    expect(deletedTags(result)).toEqual(['run-1'])
+    expect(api.requests.slice(seen, seen + 3).map((r) => r.status)).toEqual([403, 403, 200])
+  })
+
+  test('versions are read page by page', async () => {
+    const t = target('packages-api', 'paged')
+    for (let i = 1; i <= 3; i++) await push(t, `run-${i}`, 40 - i)
+    const seen = api.requests.length
+    api.setMaxPerPage(2)
+    const result = await prune(t, { 'tag-pattern': 'run-*', keep: '1' }).finally(() => api.setMaxPerPage(100))
+    expectSucceeded(result)
+    expect(deletedTags(result)).toEqual(['run-1', 'run-2'])
+    expect(
+      api.requests.slice(seen).filter((r) => r.method === 'GET' && r.rawPath.endsWith('/versions')).length,
+    ).toBe(2)
   })
 })
 

@@ -33,6 +33,8 @@ export interface PackagesApi {
   setDownloads(repository: string, digest: string, downloads: number, isPublic?: boolean): void
   /** The next API request answers with this rate limit (primary: x-ratelimit-reset; secondary: Retry-After) */
   rateLimitNext(kind: 'primary' | 'secondary'): void
+  /** The largest page served whatever per_page asks (GitHub's is 100), to make clients follow Link */
+  setMaxPerPage(n: number): void
   stop(): Promise<void>
 }
 
@@ -50,6 +52,7 @@ export async function startPackagesApi(o: PackagesApiOptions): Promise<PackagesA
   const downloads = new Map<string, { count: number; isPublic: boolean }>()
   const limits: ('primary' | 'secondary')[] = []
   let nextId = 1000
+  let maxPerPage = 100
 
   const idOf = (repository: string, digest: string): number => {
     const key = `${repository}@${digest}`
@@ -128,7 +131,7 @@ export async function startPackagesApi(o: PackagesApiOptions): Promise<PackagesA
 
     if (req.method === 'GET' && id === undefined) {
       const url = new URL(req.url ?? '/', 'http://api')
-      const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 30) || 30)
+      const perPage = Math.min(maxPerPage, Number(url.searchParams.get('per_page') ?? 30) || 30)
       const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1)
       const all = manifests.sort((a, b) => b.created.getTime() - a.created.getTime())
       const items = all.slice((page - 1) * perPage, page * perPage).map((m) => ({
@@ -184,6 +187,9 @@ export async function startPackagesApi(o: PackagesApiOptions): Promise<PackagesA
     },
     rateLimitNext(kind) {
       limits.push(kind)
+    },
+    setMaxPerPage(n) {
+      maxPerPage = n
     },
     stop: () => close(server),
   }
