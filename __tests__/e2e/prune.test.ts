@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { indexTag } from '../../src/cache/cache-tag.js'
 import { sha256Digest } from '../../src/oci/descriptor.js'
 import { MediaType } from '../../src/oci/media-types.js'
 import { Repository } from '../../src/oci/repository.js'
@@ -174,8 +175,15 @@ describe.each<Store>(['distribution', 'packages-api'])('prune through %s', (stor
     for (const n of [1, 2, 3, 4]) await cacheJob(t, `deps-${n}`, 'refs/heads/main')
     await cacheJob(t, 'deps-feature', 'refs/heads/feature')
 
+    const mainIndex = indexTag('refs/heads/main')
+    const indexBefore = (await registryOf(t).headManifest(mainIndex))?.digest as string
     const result = await prune(t, { keep: '2' })
     expectSucceeded(result)
+    // the scope index was rewritten under its tag, and the version it replaced deleted
+    const indexAfter = (await registryOf(t).headManifest(mainIndex))?.digest
+    expect(indexAfter).toBeDefined()
+    expect(indexAfter).not.toBe(indexBefore)
+    expect(await registryOf(t).headManifest(indexBefore)).toBeUndefined()
     const deleted = JSON.parse(result.outputs.deleted as string) as { key?: string; scope?: string }[]
     expect(
       deleted

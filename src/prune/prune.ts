@@ -59,7 +59,8 @@ export async function prune(o: PruneOptions): Promise<PruneReport> {
     try {
       const written = await rewriteScopeIndex(o.registry, rewrite, deleting)
       rewritten.push(rewrite.scope)
-      if (written && written !== rewrite.index.digest) supersededIndexes.push(rewrite.index)
+      if (written.startsWith('sha256:') && written !== rewrite.index.digest)
+        supersededIndexes.push(rewrite.index)
     } catch (error) {
       // its caches stay listed, so they must stay, and so must it
       skip.add(rewrite.index.digest)
@@ -80,11 +81,31 @@ export async function prune(o: PruneOptions): Promise<PruneReport> {
     }
     if (await deleteVersion(o, verdict, refused)) deleted.push(verdict)
   }
+  await recheckIndexes(o, plan, rewritten, new Set(deleted.map((v) => v.version.digest)))
   for (const index of supersededIndexes) {
     const verdict = { version: index, reason: 'the scope index before the rewrite' }
     if (await deleteVersion(o, verdict, refused)) deleted.push(verdict)
   }
   return report(false, inventory, plan, deleted, refused, rewritten)
+}
+
+/**
+ * A save that read a scope's index before our rewrite may have written it back, pruned entries and
+ * all, before the deletes: one more pass drops them again, so restores do not pick what is gone.
+ * Best effort: a save afterwards meets the registry's refusal of an index naming deleted
+ * manifests, and its own code drops them.
+ */
+async function recheckIndexes(o: PruneOptions, plan: PrunePlan, scopes: string[], gone: Set<string>) {
+  for (const rewrite of plan.rewrites) {
+    if (!scopes.includes(rewrite.scope) || rewrite.keepDigests.size === 0) continue
+    try {
+      const again = await rewriteScopeIndex(o.registry, rewrite, gone)
+      if (again !== 'unchanged')
+        o.logger.info(`The index of ${rewrite.scope} was written meanwhile: rewritten again`)
+    } catch (error) {
+      o.logger.warning(`Could not re-check the index of ${rewrite.scope}: ${(error as Error).message}`)
+    }
+  }
 }
 
 async function deleteVersion(
