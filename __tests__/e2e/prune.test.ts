@@ -268,6 +268,18 @@ async function putIndex(
   return repo.putManifest(bytes, MediaType.OciIndex, tag)
 }
 
+/** bob may read alice's public package but not delete from it: the step's error message. */
+async function failedPruneByBob(t: Target): Promise<string> {
+  bed.setPublic(t.name)
+  const result = await prune(
+    t,
+    { 'tag-pattern': 'run-*', keep: '0' },
+    { username: 'bob', token: bed.users.bob as string },
+  )
+  expect(result.code).toBe(1)
+  return result.annotations.find((a) => a.level === 'error')?.message ?? ''
+}
+
 describe('prune through the distribution API', () => {
   test('older-than: what was created before goes, by the manifest created annotation', async () => {
     const t = target('distribution', 'aged')
@@ -283,16 +295,7 @@ describe('prune through the distribution API', () => {
     const t = target('distribution', 'not-bobs')
     await push(t, 'run-1', 40)
     await push(t, 'run-2', 30)
-    bed.setPublic(t.name)
-    const result = await prune(
-      t,
-      { 'tag-pattern': 'run-*', keep: '0' },
-      { username: 'bob', token: bed.users.bob as string },
-    )
-    expect(result.code).toBe(1)
-    expect(result.annotations.find((a) => a.level === 'error')?.message).toMatch(
-      /DELETE .*may delete from this repository/,
-    )
+    expect(await failedPruneByBob(t)).toMatch(/DELETE .*may delete from this repository/)
     expect(await tagsOf(t)).toEqual(['run-1', 'run-2'])
   })
 })
@@ -301,14 +304,7 @@ describe('prune through the Packages API', () => {
   test('a token that may not delete: the error says packages: write and the Admin role', async () => {
     const t = target('packages-api', 'not-bobs')
     await push(t, 'run-1', 40)
-    bed.setPublic(t.name)
-    const result = await prune(
-      t,
-      { 'tag-pattern': 'run-*', keep: '0' },
-      { username: 'bob', token: bed.users.bob as string },
-    )
-    expect(result.code).toBe(1)
-    const error = result.annotations.find((a) => a.level === 'error')?.message ?? ''
+    const error = await failedPruneByBob(t)
     expect(error).toContain('403')
     expect(error).toContain('permissions: packages: write')
     expect(error).toContain('Role: Admin')
