@@ -20,3 +20,9 @@ export { writeOciLayout, type LayoutBlob, type LayoutOptions, type WrittenLayout
 export type { TokenRequest } from './token-service.js'
 export type { StorageFault, StorageRequest } from './storage-host.js'
 export type { Access } from './signing-key.js'
+export {
+  startPackagesApi,
+  type PackagesApi,
+  type PackagesApiOptions,
+  type ApiRequest,
+} from './packages-api.js'

@@ -8,7 +8,7 @@ import { isValidTag, parseRepository } from '../oci/reference.js'
 import type { Credentials } from '../oci/repository.js'
 import { parsePathInput, PathInputError, type PathPatterns } from './path-inputs.js'
 
-export type Mode = 'push' | 'pull' | 'cache'
+export type Mode = 'push' | 'pull' | 'cache' | 'prune'
 export type Format = 'auto' | 'directory' | 'oci-layout' | 'files'
 export type IfNoFilesFound = 'warn' | 'error' | 'ignore'
 
@@ -49,6 +49,16 @@ export interface Inputs {
   platform?: Platform
   /** push: whether a tag may move to other content (false: only the same manifest again). */
   overwrite: boolean
+  /** prune: what may go and what stays */
+  prune: PruneInputs
+}
+
+export interface PruneInputs {
+  /** Globs over tags; empty: only caches are pruned */
+  tagPatterns: string[]
+  keep?: number
+  olderThanMs?: number
+  dryRun: boolean
 }
 
 /** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
@@ -64,7 +74,7 @@ export class InputError extends Error {
 
 export type ReadInput = (name: string) => string
 
-const MODES: readonly Mode[] = ['push', 'pull', 'cache']
+const MODES: readonly Mode[] = ['push', 'pull', 'cache', 'prune']
 const FORMATS: readonly Format[] = ['auto', 'directory', 'oci-layout', 'files']
 const IF_NO_FILES_FOUND: readonly IfNoFilesFound[] = ['warn', 'error', 'ignore']
 // RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
@@ -169,6 +179,7 @@ export function parseInputs(
     cacheUpdate: readBoolean('cache-update', read('cache-update')),
     platform,
     overwrite: read('overwrite').trim() === '' ? true : readBoolean('overwrite', read('overwrite')),
+    prune: readPruneInputs(read, mode),
   }
 }
 
@@ -205,6 +216,40 @@ function readPlatform(value: string, mode: Mode, tags: string[], format: Format)
   return platform
 }
 
+// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
+// so `older-than: 30` cannot mean seconds to one reader and days to another.
+const DURATION = /^(\d+)\s*(m|h|d|w)$/
+const DURATION_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+
+function readPruneInputs(read: ReadInput, mode: Mode): PruneInputs {
+  const tagPatterns = read('tag-pattern')
+    .split(/[,\n]/)
+    .map((t) => t.trim())
+    .filter(Boolean)
+  for (const pattern of tagPatterns) {
+    if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
+      throw new InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`)
+    }
+  }
+  const keepText = read('keep').trim()
+  if (keepText && !/^\d{1,6}$/.test(keepText)) {
+    throw new InputError('keep', `'${keepText}' is not a whole number of versions`)
+  }
+  const olderText = read('older-than').trim()
+  const duration = DURATION.exec(olderText)
+  if (olderText && !duration) {
+    throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`)
+  }
+  const prune: PruneInputs = { tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) }
+  if (keepText) prune.keep = Number(keepText)
+  if (duration) prune.olderThanMs = Number(duration[1]) * (DURATION_MS[duration[2] as string] as number)
+  if (mode === 'prune' && prune.keep === undefined && prune.olderThanMs === undefined) {
+    // with neither, every matching version would go: make that a choice someone wrote down
+    throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)')
+  }
+  return prune
+}
+
 /** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
 function expandHome(value: string, home: string): string {
   if (value !== '~' && !value.startsWith('~/')) return value
@@ -218,7 +263,8 @@ function expandHome(value: string, home: string): string {
 function readPaths(value: string, mode: Mode, context: { workspace: string; home: string }): PathPatterns {
   let paths: PathPatterns
   try {
-    paths = parsePathInput(mode === 'pull' ? '' : value, {
+    // prune reads no path; a pull's path is a destination, not patterns
+    paths = parsePathInput(mode === 'pull' || mode === 'prune' ? '' : value, {
       ...context,
       pathApi: process.platform === 'win32' ? path.win32 : path.posix,
     })
@@ -226,6 +272,7 @@ function readPaths(value: string, mode: Mode, context: { workspace: string; home
     if (error instanceof PathInputError) throw new InputError('path', error.message)
     throw error
   }
+  if (mode === 'prune') return paths
   if (mode === 'pull') {
     if (value.includes('\n')) throw new InputError('path', `a pull writes to one directory, got '${value}'`)
     return paths

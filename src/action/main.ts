@@ -5,6 +5,7 @@ import { describeError } from './errors.js'
 import { paceGarbageCollection } from './gc-pacer.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { isLayoutPush, pullOciLayout, pushOciLayout } from './layout.js'
+import { runPrune } from './prune.js'
 import { pullDirectory } from './pull.js'
 import { pushDirectory } from './push.js'
 import { pullSummary, pushSummary, writeSummary } from './summary.js'
@@ -22,6 +23,8 @@ export async function run(): Promise<void> {
         return await runPull(inputs)
       case 'cache':
         return await restoreCacheStep(inputs)
+      case 'prune':
+        return await runPrune(inputs)
     }
   } catch (error) {
     core.setFailed(describeError(error))

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Descriptor } from './descriptor.js'
 import { digestAlgorithm, sha256Digest } from './descriptor.js'
-import { DigestMismatchError, checkResponse } from './errors.js'
+import { DigestMismatchError, RegistryError, checkResponse, responseError } from './errors.js'
 import type { Logger } from './logger.js'
 import { MANIFEST_MEDIA_TYPES } from './media-types.js'
 import { isValidDigest, isValidTag } from './reference.js'
@@ -101,6 +101,39 @@ export async function headManifest(c: ManifestContext, tagOrDigest: string): Pro
     throw new DigestMismatchError(tagOrDigest, digest, `manifest ${tagOrDigest}`)
   }
   return { mediaType: contentType, digest, size }
+}
+
+// What a refusal to delete means to the user: a registry may simply not offer deletes.
+const DELETE_UNSUPPORTED_HINT =
+  'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true; ' +
+  'on ghcr.io, versions are deleted through the GitHub Packages API)'
+const DELETE_DENIED_HINT = 'Check that the credentials may delete from this repository'
+
+/**
+ * Deletes a manifest by digest (the distribution spec deletes by digest only); the registry drops
+ * every tag that named it. A manifest already gone counts as deleted.
+ */
+export async function deleteManifest(c: ManifestContext, digest: string): Promise<void> {
+  if (!isValidDigest(digest)) throw new Error(`"${digest}" is not a valid digest`)
+  const res = await c.send({ method: 'DELETE', url: `${c.manifestsUrl}/${digest}`, headers: {} })
+  if (res.status === 202 || res.status === 200 || res.status === 204) return discardBody(res)
+  const error = await responseError(res)
+  if (res.status === 404 && error.hasCode('MANIFEST_UNKNOWN')) return
+  if (res.status === 405 || error.hasCode('UNSUPPORTED')) throw withHint(error, DELETE_UNSUPPORTED_HINT)
+  if (res.status === 401 || res.status === 403 || error.hasCode('DENIED'))
+    throw withHint(error, DELETE_DENIED_HINT)
+  throw error
+}
+
+function withHint(error: RegistryError, hint: string): RegistryError {
+  return new RegistryError({
+    method: error.method,
+    url: error.url,
+    status: error.status,
+    codes: error.codes,
+    hint,
+    cause: error.cause,
+  })
 }
 
 function checkReference(tagOrDigest: string): void {

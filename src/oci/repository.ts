@@ -6,7 +6,7 @@ import type { Descriptor } from './descriptor.js'
 import { checkResponse } from './errors.js'
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
-import { getManifest, headManifest, putManifest } from './manifest-requests.js'
+import { deleteManifest, getManifest, headManifest, putManifest } from './manifest-requests.js'
 import { isValidDigest, registryBaseUrl } from './reference.js'
 import { discardBody } from './response-body.js'
 import { listTags } from './tag-list.js'
@@ -25,7 +25,7 @@ export interface RepositoryOptions {
   repository: string
   credentials?: Credentials
   // what the operation will do, so that one token exchange covers all its requests
-  actions: ('pull' | 'push')[]
+  actions: ('pull' | 'push' | 'delete')[]
   logger?: Logger
   retry?: RetryOptions
   fetch?: typeof fetch
@@ -147,6 +147,11 @@ export class Repository {
 
   async headManifest(tagOrDigest: string): Promise<Descriptor | undefined> {
     return headManifest(this.manifestContext(), tagOrDigest)
+  }
+
+  // By digest only; the registry drops the tags that named it. 405/UNSUPPORTED: deletes are off.
+  async deleteManifest(digest: string): Promise<void> {
+    return deleteManifest(this.manifestContext(), digest)
   }
 
   async listTags(o: { pageSize?: number } = {}): Promise<string[]> {
