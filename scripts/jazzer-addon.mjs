@@ -11,7 +11,7 @@
 // accepts their absence) and builds a small library with the three symbols, preloaded by
 // scripts/fuzz.sh. Idempotent; the shipped file is kept beside it as .orig.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -66,7 +66,7 @@ function weakenVersionNeeds(file, names) {
     for (let n = 0; n < s.info; n++) {
       let aux = need + b.readUInt32LE(need + 8)
       for (let k = 0; k < b.readUInt16LE(need + 2); k++) {
-        if (names.includes(name(b.readUInt32LE(aux + 8)))) {
+        if (names.includes(name(b.readUInt32LE(aux + 8))) && !(b.readUInt16LE(aux + 4) & 0x2)) {
           b.writeUInt16LE(b.readUInt16LE(aux + 4) | 0x2, aux + 4)
           changed++
         }
@@ -75,7 +75,12 @@ function weakenVersionNeeds(file, names) {
       need += b.readUInt32LE(need + 12)
     }
   }
-  writeFileSync(file, b)
+  // a new file renamed over the old one: a fuzzer running meanwhile keeps its mapping of the old
+  // (rewriting the file in place crashed one with SIGBUS)
+  if (changed > 0) {
+    writeFileSync(`${file}.tmp`, b)
+    renameSync(`${file}.tmp`, file)
+  }
   return changed
 }
 
