@@ -27,6 +27,7 @@ const archives: Record<string, RawEntry[]> = {
     { path: 'p/a.txt', body: 'a' },
   ],
   'long-name-pax': [{ path: 'x', body: 'long', pax: { path: `${'d'.repeat(120)}/${'f'.repeat(120)}` } }],
+  'name-too-long': [{ path: 'x', body: 'x', pax: { path: 'a'.repeat(300) } }],
   'pax-size': [{ path: 'm', body: 'sized', pax: { size: '5' } }],
   dotdot: [ok, { path: '../outside/victim', body: 'pwned' }],
   'dotdot-deep': [ok, { path: 'a/b/../../../outside/victim', body: 'pwned' }],

@@ -259,6 +259,25 @@ describe('broken archives fail whole and leave nothing behind', () => {
     expectUntouched(work, outside)
   })
 
+  it.each([
+    ['a name longer than the filesystem allows', 'a'.repeat(300)],
+    ['a path longer than the system allows', `${'d'.repeat(200)}/`.repeat(25) + 'f'],
+  ])('an entry with %s fails naming the entry, not the staging path', async (_, name) => {
+    const { work, outside, dest } = setup()
+    const error = await extractRaw(
+      [
+        { path: 'fine.txt', body: 'fine' },
+        { path: 'x', body: 'x', pax: { path: name } },
+      ],
+      dest,
+    ).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ArchiveEntryError)
+    expect((error as ArchiveEntryError).entry).toBe(name)
+    expect((error as Error).message).toMatch(/ENAMETOOLONG/)
+    expect((error as Error).message).not.toMatch(/partial-/)
+    expectUntouched(work, outside)
+  })
+
   it('a root entry that is not a directory', async () => {
     await expect(extractRaw([{ path: '.', body: 'x' }], setup().dest)).rejects.toThrow(/root/)
   })
