@@ -131,8 +131,9 @@ export class Repository {
       policy: this.policy,
       logger: this.logger,
       onProgress: o.onProgress,
+      // retried per hop by the transport, like the first GET: blob-reader retries only broken bodies
       reopen: (offset) =>
-        this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` }, retry: false }),
+        this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` } }),
     })
   }
 
