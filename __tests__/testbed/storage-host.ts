@@ -16,9 +16,10 @@ export interface StorageRequest {
 
 /**
  * How a blob download can go wrong at the storage host: a 503, a connection reset before any
- * answer, or a 200 with the full Content-Length whose body stops halfway.
+ * answer, a 200 with the full Content-Length whose body stops halfway, or a 401 whose Bearer
+ * challenge names a realm on the storage host itself (a client must not answer it).
  */
-export type StorageFault = '503' | 'reset' | 'truncate'
+export type StorageFault = '503' | 'reset' | 'truncate' | '401'
 
 export interface StorageHost {
   /** `http://127.0.0.2:PORT`: the registry's redirect middleware base URL. */
@@ -68,6 +69,11 @@ export async function startStorageHost(root: string, host: string): Promise<Stor
     if (fault) record.fault = fault
     if (fault === 'reset') return req.socket.destroy()
     if (fault === '503') return reply(503, 'injected fault\n')
+    if (fault === '401') {
+      const realm = `http://${req.headers.host ?? host}/token`
+      res.setHeader('www-authenticate', `Bearer realm="${realm}",service="storage"`)
+      return reply(401, 'injected challenge\n')
+    }
     stat(file).then(
       (s) => {
         const range = parseRange(req.headers.range, s.size)

@@ -130,3 +130,22 @@ test('a download the storage host cuts, and whose resume it then answers with a 
     [206, undefined],
   ])
 })
+
+test('a 401 from the storage host is the answer: no credentials go to the realm it names', async () => {
+  const data = randomBytes(10_000)
+  const desc = descriptorOf(data, MediaType.LayerTarGzip)
+  const r = new Repository({
+    registry: bed.registry,
+    repository: 'alice/storage-challenge',
+    credentials: { username: 'alice', password: bed.users.alice! },
+    actions: ['pull', 'push'],
+    retry: { baseDelayMs: 1 },
+  })
+  await r.pushBlob(desc, () => Readable.from([data]))
+  const before = bed.storageRequests.length
+  bed.failStorage('401')
+  await expect(r.fetchBlob(desc)).rejects.toMatchObject({ status: 401 })
+  const served = bed.storageRequests.slice(before)
+  expect(served.map((s) => s.path.startsWith('/token'))).toEqual([false])
+  expect(served.every((s) => !s.authorization)).toBe(true)
+})

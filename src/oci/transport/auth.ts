@@ -5,6 +5,7 @@ import { redactUrl } from '../redact.js'
 import { discardBody, readBody } from '../response-body.js'
 import type { Challenge } from './challenge.js'
 import { parseChallenges } from './challenge.js'
+import { answeredFrom } from './redirect.js'
 import type { Send } from './send.js'
 
 export interface Credentials {
@@ -82,6 +83,9 @@ export function withAuth(inner: Send, o: AuthOptions): Send {
     const sent = await authorization(scopes)
     const res = await send(sent)
     if (res.status !== 401) return res
+    // A redirect target (a storage host) is not the registry: its challenge would have us send the
+    // credentials to a realm it names and its token to the registry. Its 401 is the answer.
+    if (new URL(answeredFrom(res) ?? req.url).origin !== origin) return res
     const header = res.headers.get('www-authenticate')
     const offered = header ? parseChallenges(header) : []
     const next = offered.find((c) => c.scheme === 'bearer') ?? offered.find((c) => c.scheme === 'basic')

@@ -19,6 +19,14 @@ export class RedirectError extends Error {
   }
 }
 
+// The URL that answered when a redirect was followed: layers above (auth) must tell the
+// registry's own answer from a redirect target's.
+const finalUrls = new WeakMap<Response, string>()
+
+export function answeredFrom(res: Response): string | undefined {
+  return finalUrls.get(res)
+}
+
 // Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
 // origins is decided here, visibly and tested, not by a fetch implementation's defaults.
 export function withRedirects(inner: Send, o: { logger: Logger; maxRedirects?: number }): Send {
@@ -28,7 +36,10 @@ export function withRedirects(inner: Send, o: { logger: Logger; maxRedirects?: n
     for (let hop = 0; ; hop++) {
       const res = await inner(req)
       const location = res.headers.get('location')
-      if (!REDIRECT_STATUSES.has(res.status) || !location) return res
+      if (!REDIRECT_STATUSES.has(res.status) || !location) {
+        if (hop > 0) finalUrls.set(res, req.url)
+        return res
+      }
       await discardBody(res)
       if (hop >= max)
         throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`)

@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals'
 import { RegistryError } from '../../../../src/oci/errors.js'
 import { silentLogger } from '../../../../src/oci/logger.js'
 import { AuthError, checkRealm, mergeScopes, withAuth } from '../../../../src/oci/transport/auth.js'
+import { withRedirects } from '../../../../src/oci/transport/redirect.js'
 import type { SendRequest } from '../../../../src/oci/transport/send.js'
 import { answer, scriptedSend } from '../scripted-send.js'
 
@@ -153,6 +154,41 @@ describe('bearer', () => {
     const { send, requests } = authed([answer(401, CHALLENGE), token('T'), answer(200), answer(200)])
     await send(get)
     await send({ method: 'GET', url: 'https://storage.example/blob', headers: {} })
+    expect(requests[3]!.headers.authorization).toBeUndefined()
+  })
+})
+
+describe('a 401 from a redirect target', () => {
+  // auth sits above the redirect layer, as in client.ts: it sees the last hop's answer
+  function redirected(steps: Parameters<typeof scriptedSend>[0]) {
+    const script = scriptedSend(steps)
+    const send = withAuth(withRedirects(script.send, { logger: silentLogger }), {
+      registry: REGISTRY,
+      credentials: alice,
+      scopes: ['repository:o/n:pull'],
+      logger: silentLogger,
+    })
+    return { ...script, send }
+  }
+  const toStorage = answer(307, { location: 'https://storage.example/blob?sig=s' })
+
+  test('a Bearer challenge from the storage host is not answered: no credentials to its realm', async () => {
+    const evil = { 'www-authenticate': 'Bearer realm="https://evil.example/token",service="evil"' }
+    const { send, requests } = redirected([toStorage, answer(401, evil)])
+    expect((await send(get)).status).toBe(401)
+    expect(requests.map((r) => new URL(r.url).host)).toEqual([REGISTRY, 'storage.example'])
+  })
+
+  test('a Basic challenge from the storage host is not answered either', async () => {
+    const { send, requests } = redirected([toStorage, answer(401, { 'www-authenticate': 'Basic realm="s"' })])
+    expect((await send(get)).status).toBe(401)
+    expect(requests).toHaveLength(2)
+  })
+
+  test('the registry’s own challenge is still answered, and its redirect target gets no token', async () => {
+    const { send, requests } = redirected([answer(401, CHALLENGE), token('T'), toStorage, answer(200)])
+    expect((await send(get)).status).toBe(200)
+    expect(requests[1]!.url).toMatch(/^https:\/\/auth\.example\/token/)
     expect(requests[3]!.headers.authorization).toBeUndefined()
   })
 })
