@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { statSync } from 'node:fs'
+import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { isValidTag, parseRepository } from '../oci/reference.js'
@@ -88,6 +88,7 @@ export function parseInputs(
   const pathInput = read('path').trim()
   const dir = path.resolve(workspace, expandHome(pathInput, env) || (mode === 'pull' ? '.' : ''))
   if (mode !== 'pull' && !pathInput) throw new InputError('path', `is required in ${mode} mode`)
+  refuseDanglingSymlink(dir, pathInput)
   if (mode === 'push') requireDirectory(dir, pathInput)
   if (mode === 'pull' && existsAsNonDirectory(dir)) {
     throw new InputError('path', `'${pathInput}' exists and is not a directory`)
@@ -262,6 +263,18 @@ function requireDirectory(dir: string, given: string): void {
     throw new InputError('path', `'${given}' does not exist (resolved to ${dir})`)
   }
   throw new InputError('path', `'${given}' is not a directory`)
+}
+
+// A symlink to nothing would fail later with a bare ENOENT from wherever it is first followed.
+function refuseDanglingSymlink(dir: string, given: string): void {
+  let target: string
+  try {
+    if (!lstatSync(dir).isSymbolicLink() || existsSync(dir)) return
+    target = readlinkSync(dir)
+  } catch {
+    return
+  }
+  throw new InputError('path', `'${given}' is a symlink to '${target}', which does not exist`)
 }
 
 function existsAsNonDirectory(dir: string): boolean {
