@@ -4,6 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { extractToDirectory } from '../archive/extract.js'
+import { makeStagingDirectory, releaseStaging, sweepStaleStaging } from '../archive/staging.js'
 import type { Compression } from '../archive/types.js'
 import { Annotation } from '../oci/annotations.js'
 import type { Descriptor } from '../oci/descriptor.js'
@@ -126,14 +127,16 @@ async function saveFile(source: NodeJS.ReadableStream, dest: string, title: stri
   if (title !== path.basename(title) || title === '.' || title === '..') {
     throw new Error(`layer title '${title}' is not a plain file name: refusing to write it`)
   }
-  const parent = path.dirname(dest)
-  await mkdir(parent, { recursive: true })
-  const partial = path.join(parent, `.${path.basename(dest)}.${title}.partial-${process.pid}`)
+  const target = path.resolve(dest)
+  await mkdir(path.dirname(target), { recursive: true })
+  sweepStaleStaging(target)
+  const staging = makeStagingDirectory(target)
   try {
-    await pipeline(source, createWriteStream(partial, { mode: 0o644 }))
+    await pipeline(source, createWriteStream(path.join(staging, title), { mode: 0o644 }))
     await mkdir(dest, { recursive: true })
-    await rename(partial, path.join(dest, title))
+    await rename(path.join(staging, title), path.join(dest, title))
   } finally {
-    await rm(partial, { force: true })
+    await rm(staging, { recursive: true, force: true })
+    releaseStaging(staging)
   }
 }
