@@ -4,12 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import { digestDirectory, packDirectoryToFile } from '../archive/pack.js'
-import type { DigestOptions, PackResult } from '../archive/types.js'
-import { Annotation } from '../oci/annotations.js'
-import { RegistryError } from '../oci/errors.js'
-import { buildManifest, EMPTY_CONFIG, InvalidManifestError, parseManifest } from '../oci/manifest.js'
-import { MediaType } from '../oci/media-types.js'
+import { packDirectoryToFile } from '../archive/pack.js'
+import type { PackResult } from '../archive/types.js'
+import { buildManifest, EMPTY_CONFIG } from '../oci/manifest.js'
 import type { Descriptor } from '../oci/descriptor.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
@@ -17,6 +14,7 @@ import { actionsLogger, userAgent } from './logger.js'
 import { startProgress } from './progress.js'
 import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
+import { directoryLayer, unchangedLayer } from './unchanged-layer.js'
 
 export interface PushResult {
   digest: string
@@ -65,17 +63,10 @@ export async function pushDirectory(
           core.info(describePack(result, (Date.now() - started) / 1000))
           return result
         })
-    const layer: Descriptor = reused ?? {
-      mediaType: MediaType.LayerTarGzip,
-      digest: (packed as PackResult).digest,
-      size: (packed as PackResult).size,
-      annotations: {
-        // packed with the tar's hash (hashTar defaults to true)
-        [Annotation.OrasContentDigest]: (packed as PackResult).uncompressedDigest as string,
-        [Annotation.OrasUnpack]: 'true',
-        [Annotation.Title]: title,
-      },
-    }
+    // packed with the tar's hash (hashTar defaults to true)
+    const layer: Descriptor =
+      reused ??
+      directoryLayer(packed as PackResult, (packed as PackResult).uncompressedDigest as string, title)
     const manifest = buildManifest({
       artifactType: inputs.artifactType,
       config: EMPTY_CONFIG,
@@ -145,59 +136,6 @@ export async function putManifestTags(
     core.info(`Tagged ${tag} -> ${manifest.digest}`)
   }
   return manifest.digest
-}
-
-/**
- * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
- * it again. When the first tag already names one of our directory manifests, hash the tree's tar
- * without writing or compressing it (several times faster) and compare with that layer's
- * uncompressed digest: equal, and the registry still has the layer, means the layer is reused as
- * it is. The hashing starts at once, while the registry answers, and stops if there is nothing to
- * compare with: the requests cost no time of their own on a re-push, and the hashing next to none
- * on a first push.
- */
-async function unchangedLayer(
-  repo: Repository,
-  tag: string,
-  dir: string,
-  title: string,
-  options: DigestOptions,
-): Promise<Descriptor | undefined> {
-  const stop = new AbortController()
-  const hashing = digestDirectory(dir, { ...options, signal: stop.signal })
-  // settled below on every path; until then a rejection must not count as unhandled
-  hashing.catch(() => {})
-  try {
-    const previous = await previousLayer(repo, tag)
-    const expected = previous?.annotations?.[Annotation.OrasContentDigest]
-    if (!previous || !expected || previous.annotations?.[Annotation.Title] !== title) return undefined
-    const [hashed, exists] = await Promise.all([hashing, repo.blobExists(previous.digest)])
-    if (hashed.uncompressedDigest !== expected) {
-      core.info(`${tag} holds other content (${expected}): packing anew`)
-      return undefined
-    }
-    if (!exists) return undefined
-    core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest}`)
-    return previous
-  } finally {
-    // no file stays open and no read competes with the pack that may follow
-    stop.abort()
-    await hashing.catch(() => {})
-  }
-}
-
-async function previousLayer(repo: Repository, tag: string): Promise<Descriptor | undefined> {
-  try {
-    const previous = await repo.getManifest(tag)
-    const manifest = parseManifest(previous.bytes)
-    const layers = manifest.layers ?? []
-    const only = layers[0]
-    return layers.length === 1 && only?.mediaType === MediaType.LayerTarGzip ? only : undefined
-  } catch (error) {
-    if (error instanceof RegistryError && error.status === 404) return undefined
-    if (error instanceof InvalidManifestError) return undefined
-    throw error
-  }
 }
 
 function describePack(result: PackResult, seconds: number): string {
