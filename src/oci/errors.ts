@@ -66,6 +66,32 @@ export class DigestMismatchError extends Error {
   }
 }
 
+/**
+ * A request that got no answer: the socket or TLS error, with the host it was for. `retryable` is
+ * false when another try would fail the same way (a name that does not resolve, a refused
+ * certificate), so no loop above retries it either.
+ */
+export class ConnectionError extends Error {
+  readonly host: string
+  readonly code: string
+  readonly retryable?: false
+  constructor(o: {
+    method: string
+    url: string
+    host: string
+    code: string
+    reason: string
+    permanent: boolean
+    cause: unknown
+  }) {
+    super(`${o.method} ${redactUrl(o.url)}: cannot reach ${o.host}: ${o.reason}`, { cause: o.cause })
+    this.name = 'ConnectionError'
+    this.host = o.host
+    this.code = o.code
+    if (o.permanent) this.retryable = false
+  }
+}
+
 // Like go-containerregistry's CheckError: any status not listed becomes one RegistryError, built
 // from a capped read of the body so the registry's error codes reach the user.
 export async function checkResponse(res: Response, ...okStatuses: number[]): Promise<Response> {
