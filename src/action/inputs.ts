@@ -2,7 +2,8 @@ import * as core from '@actions/core'
 import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { isValidTag, parseRepository } from '../oci/reference.js'
+import { isValidTag } from '../oci/reference.js'
+import { GHCR, parseRepositoryInput } from './ghcr.js'
 import type { Credentials } from '../oci/repository.js'
 
 export type Mode = 'push' | 'pull' | 'cache'
@@ -172,10 +173,10 @@ function readRepository(value: string, mode: Mode, env: NodeJS.ProcessEnv) {
   if (!input) {
     const current = env.GITHUB_REPOSITORY
     if (!current) throw new InputError('repository', 'is empty and GITHUB_REPOSITORY is not set')
-    input = `ghcr.io/${current}${mode === 'cache' ? '/cache' : ''}`
+    input = `${GHCR}/${current}${mode === 'cache' ? '/cache' : ''}`
   }
   try {
-    return parseRepository(input)
+    return parseRepositoryInput(input)
   } catch (error) {
     throw new InputError('repository', (error as Error).message)
   }

@@ -12,6 +12,7 @@ import { parseManifest } from '../oci/manifest.js'
 import { isIndexMediaType, MediaType } from '../oci/media-types.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
+import { registryHints } from './ghcr.js'
 import { actionsLogger, userAgent } from './logger.js'
 import { choosePlatform } from './platform.js'
 import { startProgress } from './progress.js'
@@ -51,6 +52,7 @@ export function openForPull(inputs: Inputs): Repository {
     actions: ['pull'],
     logger: actionsLogger,
     userAgent: userAgent(),
+    hints: registryHints(inputs.registry),
   })
 }
 

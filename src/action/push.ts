@@ -10,6 +10,7 @@ import { buildManifest, EMPTY_CONFIG } from '../oci/manifest.js'
 import type { Descriptor } from '../oci/descriptor.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
+import { registryHints } from './ghcr.js'
 import { actionsLogger, userAgent } from './logger.js'
 import { startProgress } from './progress.js'
 import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
@@ -106,6 +107,7 @@ export function openForPush(inputs: Inputs): Repository {
     actions: ['pull', 'push'],
     logger: actionsLogger,
     userAgent: userAgent(),
+    hints: registryHints(inputs.registry),
   })
 }
 

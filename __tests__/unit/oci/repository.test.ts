@@ -37,6 +37,7 @@ function registry(answer: (req: Seen, n: number) => Response | Promise<Response>
     actions: ['pull', 'push'],
     fetch: fetchImpl,
     retry: { sleep: async () => {} },
+    userAgent: 'test-agent/1',
   })
   return { repo, seen }
 }
@@ -68,7 +69,7 @@ describe('manifests', () => {
       MediaType.DockerManifest,
       MediaType.DockerManifestList,
     ])
-    expect(seen[0]!.headers.get('user-agent')).toMatch(/^oci-artifact-action/)
+    expect(seen[0]!.headers.get('user-agent')).toBe('test-agent/1')
   })
 
   test('bytes that do not match the Docker-Content-Digest are refused', async () => {

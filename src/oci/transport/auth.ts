@@ -1,4 +1,4 @@
-import { pushDeniedHint, responseError } from '../errors.js'
+import { GENERIC_HINTS, responseError, type RegistryHints } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { registryBaseUrl } from '../reference.js'
 import { redactUrl } from '../redact.js'
@@ -23,6 +23,7 @@ export interface AuthOptions {
   scopes: string[]
   logger: Logger
   now?: () => number
+  hints?: RegistryHints
 }
 
 // A token response is small JSON; anything bigger is not a token service.
@@ -128,10 +129,9 @@ async function fetchToken(
   const res = await send(tokenRequest)
   if (res.status !== 200) {
     const pushing = scopes.some((s) => /:(.*,)?(push|\*)(,.*)?$/.test(s))
-    const ghcr = o.registry === 'ghcr.io'
     let hint: string | undefined
     if (res.status === 401 || res.status === 403) {
-      if (pushing) hint = pushDeniedHint(ghcr)
+      if (pushing) hint = (o.hints ?? GENERIC_HINTS).pushDenied
       else if (o.credentials) hint = 'The token service refused the username and password'
       else hint = 'The registry needs credentials for this repository'
     }
