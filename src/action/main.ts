@@ -4,6 +4,7 @@ import { restoreCacheStep, saveCacheStep } from './cache.js'
 import { describeError } from './errors.js'
 import { paceGarbageCollection } from './gc-pacer.js'
 import { getInputs, type Inputs } from './inputs.js'
+import { removeStagingOnInterrupt } from './interrupt.js'
 import { isLayoutPush, pullOciLayout, pushOciLayout } from './layout.js'
 import { runPrune } from './prune.js'
 import { pullDirectory } from './pull.js'
@@ -14,6 +15,7 @@ import { pullSummary, pushSummary, writeSummary } from './summary.js'
 export async function run(): Promise<void> {
   useEveryCore()
   paceGarbageCollection()
+  removeStagingOnInterrupt()
   try {
     const inputs = getInputs()
     switch (inputs.mode) {
