@@ -356,23 +356,28 @@ describe('prune through the Packages API', () => {
 })
 
 async function cacheJob(t: Target, key: string, ref: string): Promise<void> {
-  const dir = path.join(mkdtempSync(path.join(work, 'cache-')), 'deps')
-  const inputs = { mode: 'cache', path: dir, key, repository: t.repository, ...credentials(t) }
+  // each job in a workspace of its own, naming the path relative to it: the path lines are part of
+  // what a cache key means, as in actions/cache
+  const workspace = mkdtempSync(path.join(work, 'cache-'))
+  const dir = path.join(workspace, 'deps')
+  const inputs = { mode: 'cache', path: 'deps', key, repository: t.repository, ...credentials(t) }
   const env = { GITHUB_REF: ref, GITHUB_EVENT_PATH: eventPath }
-  const main = await runAction({ inputs, env })
+  const main = await runAction({ inputs, env, workspace })
   expect(main.code).toBe(0)
   mkdirSync(dir, { recursive: true })
   writeFileSync(path.join(dir, 'lock'), key)
-  const post = await runAction({ inputs, env, post: true, state: main.state })
+  const post = await runAction({ inputs, env, workspace, post: true, state: main.state })
   expect(post.code).toBe(0)
 }
 
 async function cacheRestore(t: Target, key: string, restoreKeys: string[], ref = 'refs/heads/main') {
-  const dir = path.join(mkdtempSync(path.join(work, 'restore-')), 'deps')
+  const workspace = mkdtempSync(path.join(work, 'restore-'))
+  const dir = path.join(workspace, 'deps')
   const result = await runAction({
+    workspace,
     inputs: {
       mode: 'cache',
-      path: dir,
+      path: 'deps',
       key,
       'restore-keys': restoreKeys.join('\n'),
       repository: t.repository,

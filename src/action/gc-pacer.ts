@@ -3,24 +3,41 @@ import { runInNewContext } from 'node:vm'
 
 type CollectGarbage = (options: { type: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void
 
+/** The tuning knob: a young-generation GC every this many milliseconds. Unset: none. */
+export const GC_INTERVAL_VARIABLE = 'OCI_ARTIFACT_ACTION_GC_INTERVAL_MS'
+
 /**
- * Frees spent I/O buffers every few milliseconds instead of every few dozen megabytes.
- *
- * Node gives every socket read and every zlib output chunk a new ArrayBuffer, and V8 frees those
- * only at a garbage collection, which it starts when their total has grown by tens of MB. Until
- * then each new buffer lands on fresh pages, and malloc hands the freed ones back to the kernel
- * afterwards: a 160 MiB download touched 160 MB of new memory. On a 2-core runner VM those page
- * faults and unmappings cost as much as the transfer itself (measured: a plain download's system
- * time halved, 0.47 s to 0.22 s, and its peak RSS fell from 156 to 90 MB with a minor GC per MiB).
- * A young-generation collection is cheap (well under a millisecond: these buffers die young), so
- * one runs on a timer while the step works. Every 10 ms measured best for a 256 MiB pull (1.8 s,
- * against 2.2 s with none, 1.9 s at 5 ms and 2.3 s at 40 ms). The timer is unref'd and never keeps
- * the step alive.
+ * The interval the variable asks for: 0 (off) when it is unset or empty, else a whole number of
+ * milliseconds from 1 to 1000. Anything else is an error naming the variable.
  */
-export function paceGarbageCollection(intervalMs = 10): () => void {
+export function gcIntervalFrom(env: NodeJS.ProcessEnv): number {
+  const value = env[GC_INTERVAL_VARIABLE]?.trim()
+  if (!value) return 0
+  const ms = Number(value)
+  if (!Number.isInteger(ms) || ms < 0 || ms > 1000) {
+    throw new Error(
+      `${GC_INTERVAL_VARIABLE} must be a whole number of milliseconds from 0 to 1000, not "${value}"`,
+    )
+  }
+  return ms
+}
+
+/**
+ * Off unless asked for (see README, "Tuning"): frees spent I/O buffers every few milliseconds
+ * instead of every few dozen megabytes.
+ *
+ * Node gives every socket read and every zlib output piece a new ArrayBuffer, which V8 frees only
+ * at a collection it starts once their total has grown by tens of MB; until then each new buffer
+ * lands on fresh pages. Where the kernel hands freed memory back to the host at once (this
+ * project's build VM: free page reporting) fresh pages cost as much as the transfer, and a minor
+ * GC on a timer paid off. Ordinary runners do not hand memory back like that, setting V8 flags at
+ * run time is documented as unpredictable, and the archive code now reuses its own buffers, so
+ * it is an opt-in (the numbers: BENCHMARKS.md, "The GC pacer"). The timer is unref'd.
+ */
+export function paceGarbageCollection(intervalMs: number): () => void {
   if (!(intervalMs > 0)) return () => undefined
   // --expose-gc set at run time: V8 installs gc() in contexts created after the flag, hence the
-  // fresh context (this is the documented use of setFlagsFromString; the flag touches nothing else)
+  // fresh context (the documented use of setFlagsFromString; the flag touches nothing else)
   setFlagsFromString('--expose-gc')
   const collect = runInNewContext('gc') as CollectGarbage
   const timer = setInterval(() => collect({ type: 'minor' }), intervalMs)

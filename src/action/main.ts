@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { availableParallelism } from 'node:os'
 import { restoreCacheStep, saveCacheStep } from './cache.js'
 import { describeError } from './errors.js'
-import { paceGarbageCollection } from './gc-pacer.js'
+import { gcIntervalFrom, paceGarbageCollection } from './gc-pacer.js'
 import { getInputs, type Inputs } from './inputs.js'
 import { removeStagingOnInterrupt } from './interrupt.js'
 import { isLayoutPush, pullOciLayout, pushOciLayout } from './layout.js'
@@ -14,9 +14,9 @@ import { pullSummary, pushSummary, writeSummary } from './summary.js'
 /** The main step: reads inputs, runs the mode, turns any error into one failed-step line. */
 export async function run(): Promise<void> {
   useEveryCore()
-  paceGarbageCollection()
   removeStagingOnInterrupt()
   try {
+    paceGarbageCollection(gcIntervalFrom(process.env))
     const inputs = getInputs()
     switch (inputs.mode) {
       case 'push':
@@ -36,8 +36,8 @@ export async function run(): Promise<void> {
 /** The post step: only cache mode has work here (saving the cache); it never fails the job. */
 export async function runPost(): Promise<void> {
   useEveryCore()
-  paceGarbageCollection()
   try {
+    paceGarbageCollection(gcIntervalFrom(process.env))
     await saveCacheStep()
   } catch (error) {
     core.warning(describeError(error))

@@ -3,7 +3,8 @@ import { chmodSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, utime
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import zlib from 'node:zlib'
-import type { Readable, Transform } from 'node:stream'
+import type { Readable, Transform, Writable } from 'node:stream'
+import { BufferPool } from './buffer-pool.js'
 import { ArchiveFormatError } from './errors.js'
 import { lstatOrUndefined, mergeInto } from './merge.js'
 import { makeStagingDirectory, releaseStaging, sweepStaleStaging } from './staging.js'
@@ -22,34 +23,60 @@ const GZIP_PIECE = 256 * 1024
 const ZSTD_PIECE = 1024 * 1024
 // Up to 4 MiB of decompressed output waits for the tar reader: at zlib's default 16 KiB mark the
 // pool stopped after each piece until the main thread had written it, so decompressing and
-// writing took turns instead of overlapping. (readableHighWaterMark is a stream option that zlib
-// passes on; its options type does not list it.)
+// writing took turns instead of overlapping. The output side is in object mode, so the mark counts
+// pieces and reading hands over one piece at a time: a byte stream's read() joins whatever is
+// buffered into a new buffer of up to those 4 MiB. (readableObjectMode and readableHighWaterMark
+// are stream options that zlib passes on; its options type does not list them.)
 const INFLATE_AHEAD = 4 * 1024 * 1024
 
 function inflateOptions(piece: number): { chunkSize: number } {
-  return { chunkSize: piece, readableHighWaterMark: INFLATE_AHEAD } as { chunkSize: number }
+  return { chunkSize: piece, readableObjectMode: true, readableHighWaterMark: INFLATE_AHEAD / piece } as {
+    chunkSize: number
+  }
 }
 
 // The network hands over 16 to 64 KiB at a time, and zlib sends every piece it is given to the
 // pool on its own: two thread wake-ups per piece, which on a 2-core VM cost more than the
 // decompression (futex wake-ups were 18% of a restore's CPU profile). Pieces are joined to
 // 256 KiB first, a tenth of the hand-offs for one copy of the compressed bytes: a 256 MiB pull
-// went from 1.9 to 1.8 s (1 MiB measured the same, 4 MiB slower).
+// went from 1.9 to 1.8 s (1 MiB measured the same, 4 MiB slower). The 256 KiB buffers are reused
+// once zlib has consumed them, instead of a new one each (as much fresh memory as the download).
 const COALESCE = 256 * 1024
 
-async function* coalesce(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = []
-  let size = 0
-  for await (const chunk of source) {
-    parts.push(chunk)
-    size += chunk.length
-    if (size >= COALESCE) {
-      yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size)
-      parts = []
-      size = 0
+// Copies `source` into pooled COALESCE-byte pieces for `inflate`, then ends it. The source is read
+// in flowing mode, chunk by chunk as it arrives: iterating it would join its buffered chunks.
+function feedInPieces(source: Readable, inflate: Writable, pool: BufferPool): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let piece = pool.get()
+    let fill = 0
+    const send = (bytes: Buffer) => {
+      const buffer = piece
+      // zlib calls back once it has consumed the piece: then nothing reads that buffer any more
+      if (!inflate.write(bytes, () => pool.release(buffer))) {
+        source.pause()
+        inflate.once('drain', () => source.resume())
+      }
     }
-  }
-  if (size > 0) yield Buffer.concat(parts, size)
+    source.on('data', (chunk: Buffer) => {
+      let at = 0
+      while (at < chunk.length) {
+        const copied = chunk.copy(piece, fill, at)
+        fill += copied
+        at += copied
+        if (fill === piece.length) {
+          send(piece)
+          piece = pool.get()
+          fill = 0
+        }
+      }
+    })
+    source.once('end', () => {
+      if (fill > 0) send(piece.subarray(0, fill))
+      inflate.end()
+      resolve()
+    })
+    source.once('error', reject)
+  })
 }
 
 function decompressor(compression: Compression): Transform | undefined {
@@ -81,6 +108,7 @@ export async function extractToDirectory(
   if (!createdParent) sweepStaleStaging(target)
   let staging: string | undefined
   let writer: StagingWriter | undefined
+  let inflating: Transform | undefined
   try {
     staging = makeStagingDirectory(target)
     writer = new StagingWriter(staging, {
@@ -97,8 +125,12 @@ export async function extractToDirectory(
       }
     }
     const inflate = decompressor(o.compression)
-    if (inflate) await pipeline(source, coalesce, inflate, consume)
-    else await pipeline(source, consume)
+    if (inflate) {
+      inflating = inflate
+      await Promise.all([feedInPieces(source, inflate, new BufferPool(COALESCE, 4)), consume(inflate)])
+    } else {
+      await pipeline(source, consume)
+    }
     reader.end()
     if (hash && expected) {
       const actual = `${expected.algorithm}:${hash.digest('hex')}`
@@ -122,6 +154,7 @@ export async function extractToDirectory(
   } catch (error) {
     writer?.close()
     source.destroy()
+    inflating?.destroy()
     const leftover = createdParent ?? staging
     if (leftover) rmSync(leftover, { recursive: true, force: true })
     if (staging) releaseStaging(staging)

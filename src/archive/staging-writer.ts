@@ -54,7 +54,21 @@ export class StagingWriter implements TarEntryHandler {
     this.#spellings = (o.caseInsensitive ?? caseInsensitiveByDefault()) ? new Map() : undefined
   }
 
+  // A name the filesystem refuses (too long, say) fails naming the entry as the archive spells it,
+  // not the staging path it would have had (found by reasoning over the fuzz target's property:
+  // only our archive errors may escape extraction).
   entry(entry: TarEntry): void {
+    try {
+      this.#entry(entry)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (error instanceof ArchiveEntryError || code === undefined) throw error
+      const reason = (error as Error).message.replace(/,.*$/s, '')
+      throw new ArchiveEntryError(entry.path, `the filesystem refused it (${reason})`, { cause: error })
+    }
+  }
+
+  #entry(entry: TarEntry): void {
     const relative = safeRelativePath(entry.path, this.#stripPrefix)
     if (relative === undefined) {
       if (entry.kind !== 'directory')

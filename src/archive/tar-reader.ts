@@ -59,11 +59,20 @@ export class TarReader {
 
   push(chunk: Buffer): void {
     this.#bytes += chunk.length
-    if (this.#pending) {
-      chunk = Buffer.concat([this.#pending, chunk])
-      this.#pending = undefined
-    }
     let at = 0
+    if (this.#pending) {
+      // a header cut by a piece's end is completed from the next piece, without copying the rest
+      // of that piece (up to 1 MiB) into a new buffer
+      const need = BLOCK - this.#pending.length
+      if (chunk.length < need) {
+        this.#pending = Buffer.concat([this.#pending, chunk])
+        return
+      }
+      const block = Buffer.concat([this.#pending, chunk.subarray(0, need)], BLOCK)
+      this.#pending = undefined
+      this.#header(block)
+      at = need
+    }
     while (at < chunk.length) {
       switch (this.#state) {
         case 'eof':
@@ -111,7 +120,7 @@ export class TarReader {
       this.#state = 'eof'
       return
     }
-    const header = new Header(block, 0, this.#ex, this.#gex)
+    const header = this.#decode(block)
     const name = this.#ex?.path ?? header.path ?? ''
     if (!header.cksumValid)
       throw new ArchiveFormatError(`not a tar archive, or a damaged one (bad header checksum near "${name}")`)
@@ -144,6 +153,19 @@ export class TarReader {
     this.#ex = undefined
     this.#handler.entry(entry)
     this.#startBody('body', entry.size)
+  }
+
+  // node-tar throws a plain Error for a base-256 number it cannot read (found by fuzzing)
+  #decode(block: Buffer): Header {
+    try {
+      return new Header(block, 0, this.#ex, this.#gex)
+    } catch (cause) {
+      const name = this.#ex?.path ?? block.toString('utf8', 0, 100).replace(/\0.*/s, '')
+      throw new ArchiveFormatError(
+        `not a tar archive, or a damaged one (a numeric field of the header near "${name}": ${(cause as Error).message})`,
+        { cause },
+      )
+    }
   }
 
   #startBody(state: 'body' | 'meta', size: number): void {

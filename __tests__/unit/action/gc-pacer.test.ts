@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { paceGarbageCollection } from '../../../src/action/gc-pacer.js'
+import { GC_INTERVAL_VARIABLE, gcIntervalFrom, paceGarbageCollection } from '../../../src/action/gc-pacer.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -26,5 +26,23 @@ describe('paceGarbageCollection', () => {
   it('does nothing for an interval of 0', () => {
     const stop = paceGarbageCollection(0)
     expect(stop()).toBeUndefined()
+  })
+})
+
+describe('gcIntervalFrom: the pacer is an opt-in', () => {
+  it('is off when the variable is unset or empty', () => {
+    expect(gcIntervalFrom({})).toBe(0)
+    expect(gcIntervalFrom({ [GC_INTERVAL_VARIABLE]: '' })).toBe(0)
+    expect(gcIntervalFrom({ [GC_INTERVAL_VARIABLE]: '0' })).toBe(0)
+  })
+
+  it('takes a whole number of milliseconds', () => {
+    expect(gcIntervalFrom({ [GC_INTERVAL_VARIABLE]: ' 10 ' })).toBe(10)
+  })
+
+  it.each(['ten', '2.5', '-1', '1001'])('refuses %j, naming the variable', (value) => {
+    expect(() => gcIntervalFrom({ [GC_INTERVAL_VARIABLE]: value })).toThrow(
+      new RegExp(`${GC_INTERVAL_VARIABLE} must be .*"${value.replace('.', '\\.')}"`),
+    )
   })
 })

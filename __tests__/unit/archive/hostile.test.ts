@@ -17,6 +17,14 @@ function setup() {
   return { work, outside, dest: path.join(work, 'parent', 'dest') }
 }
 
+// a header block's checksum recomputed after its bytes were changed, so only the change is tested
+function withChecksum(tar: Buffer, offset: number): void {
+  tar.fill(0x20, offset + 148, offset + 156)
+  let sum = 0
+  for (let i = offset; i < offset + 512; i++) sum += tar[i] as number
+  tar.write(`${sum.toString(8).padStart(6, '0')}\0 `, offset + 148, 'ascii')
+}
+
 function expectUntouched(work: string, outside: string) {
   expect(readdirSync(outside)).toEqual(['victim'])
   expect(readFileSync(path.join(outside, 'victim'), 'utf8')).toBe('original')
@@ -223,6 +231,50 @@ describe('broken archives fail whole and leave nothing behind', () => {
     )
     expect(error).toBeInstanceOf(ArchiveFormatError)
     expect((error as Error).message).toMatch(/checksum/)
+    expectUntouched(work, outside)
+  })
+
+  // found by the fuzzer (fuzz/regressions/): node-tar's Header throws a plain Error for these
+  it.each([
+    ['a malformed base-256 size', 124, [0x81, 0xff]],
+    [
+      'a base-256 size beyond 2^53',
+      124,
+      [0x80, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    ],
+    ['a malformed base-256 mtime', 136, [0xfe, 0x01]],
+  ])('a header with %s', async (_, field, bytes) => {
+    const { work, outside, dest } = setup()
+    const tar = rawTar([
+      { path: 'a.txt', body: 'a' },
+      { path: 'b.txt', body: 'b' },
+    ])
+    Buffer.from(bytes).copy(tar, 1024 + field)
+    withChecksum(tar, 1024)
+    const error = await extractToDirectory(Readable.from([tar]), dest, { compression: 'none' }).catch(
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(ArchiveFormatError)
+    expect((error as Error).message).toMatch(/a numeric field of the header near "b\.txt"/)
+    expectUntouched(work, outside)
+  })
+
+  it.each([
+    ['a name longer than the filesystem allows', 'a'.repeat(300)],
+    ['a path longer than the system allows', `${'d'.repeat(200)}/`.repeat(25) + 'f'],
+  ])('an entry with %s fails naming the entry, not the staging path', async (_, name) => {
+    const { work, outside, dest } = setup()
+    const error = await extractRaw(
+      [
+        { path: 'fine.txt', body: 'fine' },
+        { path: 'x', body: 'x', pax: { path: name } },
+      ],
+      dest,
+    ).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ArchiveEntryError)
+    expect((error as ArchiveEntryError).entry).toBe(name)
+    expect((error as Error).message).toMatch(/ENAMETOOLONG/)
+    expect((error as Error).message).not.toMatch(/partial-/)
     expectUntouched(work, outside)
   })
 
