@@ -120,7 +120,7 @@ export function parseInputs(
   const first = paths.includes[0]?.pattern
   const dir = first ?? path.resolve(workspace, expandHome(pathInput, home) || '.')
   for (const include of paths.includes) {
-    if (!/[*?[]/.test(include.pattern)) refuseDanglingSymlink(include.pattern, include.pattern)
+    if (include.literal) refuseDanglingSymlink(include.pattern, include.given)
   }
   if (mode === 'pull') refuseDanglingSymlink(dir, pathInput)
   if (mode === 'pull' && existsAsNonDirectory(dir)) {
