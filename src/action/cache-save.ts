@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { createReadStream, createWriteStream, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -8,17 +8,18 @@ import { packDirectory } from '../archive/pack.js'
 import type { PackResult } from '../archive/types.js'
 import { publishCache } from '../cache/cache-publish.js'
 import { cacheTag } from '../cache/cache-tag.js'
-import type { Descriptor } from '../oci/descriptor.js'
 import { RegistryError } from '../oci/errors.js'
 import { EMPTY_CONFIG } from '../oci/manifest.js'
+import type { Descriptor } from '../oci/descriptor.js'
 import { MediaType } from '../oci/media-types.js'
-import type { StreamedUpload } from '../oci/repository.js'
+import { uploadProducedBlob } from '../oci/upload/produced-upload.js'
 import { githubCacheAvailable, saveToGitHubCache } from './cache-fallback.js'
 import type { CacheState } from './cache-state.js'
 import { describeError } from './errors.js'
 import { formatBytes } from './format.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger } from './logger.js'
+import { startProgress } from './progress.js'
 import { openForPush, pushBlobIfMissing } from './push.js'
 
 /**
@@ -60,51 +61,60 @@ export async function saveCache(
   }
 
   const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'oci-cache-'))
-  let streamed: StreamedUpload | undefined
   try {
     const started = Date.now()
-    const file = path.join(temp, 'cache.tar.zst')
-    // After a miss the layer is packed straight into the upload (one streamed PATCH, see
-    // blob-stream-upload.ts): the save takes about as long as the pack instead of pack plus upload.
-    // No copy goes to disk meanwhile: writing one cost 0.35 s of a 256 MiB save on two cores
-    // (measured). Should that upload fail, the tree is packed again, into a file, which goes up
-    // with the usual retries; the pack is reproducible, so an unchanged tree gives the same layer.
-    // When a cache was restored (a restore-keys match, or an update), the tree may be unchanged and
-    // pack to a layer the registry has: that is only known from the digest, so the pack comes first
-    // and an existing layer is not uploaded again.
-    if (!state.matchedKey) {
-      let refused: unknown
-      streamed = await repo.startStreamedUpload().catch((error: unknown) => {
-        if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) refused = error
-        else
-          core.info(`Uploading after the pack: the registry did not open an upload (${describeError(error)})`)
-        return undefined
-      })
+    // The config blob ({}) goes up while the tree is packed, not after: three requests (HEAD, POST,
+    // PUT) fewer between the layer's upload and the manifest. It starts with the first pack, so a
+    // save refused before that (401/403 on the upload) sends nothing; its failure is met where it
+    // is awaited.
+    let config: Promise<number> | undefined
+    const startConfig = () => {
+      config ??= pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
+      config.catch(() => undefined)
+    }
+    // After a miss the layer is packed straight into the upload: the save takes about as long as
+    // the pack instead of pack plus upload, with no copy on disk meanwhile. Should that upload fail,
+    // the module packs the tree again into a file and sends that (the pack is reproducible). After
+    // a restore (a restore-keys match, or an update) the tree may pack to a layer the registry has:
+    // only the digest tells, so the pack comes first and an existing layer is not sent again.
+    let layerUpload: Awaited<ReturnType<typeof uploadProducedBlob>>
+    try {
+      layerUpload = await uploadProducedBlob(
+        repo,
+        {
+          label: 'the cache layer',
+          produce: async (out, into) => {
+            startConfig()
+            return layerOf(
+              await core.group(
+                into === 'upload' ? `Pack ${state.path} and upload to ${where}` : `Pack ${state.path}`,
+                () => pack(state.path, out, inputs.includeGit),
+              ),
+            )
+          },
+        },
+        {
+          stream: !state.matchedKey,
+          spoolDir: temp,
+          logger: actionsLogger,
+          onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+        },
+      )
+    } catch (error) {
       // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
-      if (refused) {
-        await saveToFallback(state, `${where}: ${describeError(refused)}`)
+      if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
+        await saveToFallback(state, `${where}: ${describeError(error)}`)
         return
       }
+      throw error
     }
-    // The config blob ({}) goes up while the tree is packed, not after: three requests (HEAD, POST,
-    // PUT) fewer between the layer's upload and the manifest. 40 ms on loopback (measured), three
-    // round trips to a distant registry. Its failure is met where it is awaited.
-    const config = pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
-    config.catch(() => undefined)
-    const uploaded = streamed && (await packIntoUpload(state, inputs.includeGit, streamed, where))
-    const layer =
-      uploaded ??
-      layerOf(
-        await core.group(`Pack ${state.path}`, () =>
-          pack(state.path, createWriteStream(file), inputs.includeGit),
-        ),
-      )
+    const layer = layerUpload.desc
+    if (layerUpload.streamed) core.info(`Uploaded ${formatBytes(layer.size)} while packing`)
     try {
-      const sent = await core.group(`Upload to ${where}`, async () => {
-        const configSent = await config
-        if (uploaded) return configSent + layer.size
-        return configSent + (await pushBlobIfMissing(repo, layer, () => createReadStream(file)))
-      })
+      const sent = await core.group(
+        `Upload to ${where}`,
+        async () => ((await config) ?? 0) + layerUpload.uploaded,
+      )
       const saved = await publishCache(
         repo,
         { scope: state.scope, key: state.key, created: now().toISOString(), layer },
@@ -120,8 +130,6 @@ export async function saveCache(
   } catch (error) {
     core.warning(`Cache not saved: ${describeError(error)}`)
   } finally {
-    // a session that was not committed (the pack or the upload failed) is dropped
-    await streamed?.abort(new Error('not used')).catch(() => undefined)
     await rm(temp, { recursive: true, force: true })
   }
 }
@@ -144,38 +152,6 @@ async function pack(dir: string, out: Writable, includeGit: boolean): Promise<Pa
       `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   )
   return packed
-}
-
-// The pack, written into the streamed upload as it is made, and the upload committed: the layer,
-// or undefined when either failed and the tree is to be packed again into a file (a pack that
-// fails for its own reasons fails again there).
-async function packIntoUpload(
-  state: CacheState,
-  includeGit: boolean,
-  streamed: StreamedUpload,
-  where: string,
-): Promise<Descriptor | undefined> {
-  let layer: Descriptor
-  try {
-    layer = layerOf(
-      await core.group(`Pack ${state.path} and upload to ${where}`, () =>
-        pack(state.path, streamed.body, includeGit),
-      ),
-    )
-  } catch (error) {
-    core.info(`The pack and upload failed (${describeError(error)}): packing again, into a file`)
-    return undefined
-  }
-  try {
-    await streamed.finish(layer)
-    core.info(`Uploaded ${formatBytes(layer.size)} while packing`)
-    return layer
-  } catch (error) {
-    core.info(
-      `The upload made while packing was not accepted (${describeError(error)}): packing again, into a file`,
-    )
-    return undefined
-  }
 }
 
 function layerOf(packed: PackResult): Descriptor {

@@ -19,6 +19,8 @@ export interface AuthOptions {
   scopes: string[]
   logger: Logger
   now?: () => number
+  // the registry is reached over plain http (see registryBaseUrl)
+  plainHttp?: boolean
 }
 
 // A token response is small JSON; anything bigger is not a token service.
@@ -45,7 +47,7 @@ export class AuthError extends Error {
 // authenticate, then answer that challenge. For Bearer, one token per set of scopes, shared by all
 // requests (concurrent ones included) until it expires or the registry refuses it.
 export function withAuth(inner: Send, o: AuthOptions): Send {
-  const origin = new URL(registryBaseUrl(o.registry)).origin
+  const origin = new URL(registryBaseUrl(o.registry, { plainHttp: o.plainHttp })).origin
   const now = o.now ?? Date.now
   let challenge: Challenge | undefined
   const tokens = new Map<string, Promise<Token>>()
@@ -102,7 +104,7 @@ async function fetchToken(
   scopes: string[],
   now: () => number,
 ): Promise<Token> {
-  const realm = checkRealm(challenge.params.realm, o.registry)
+  const realm = checkRealm(challenge.params.realm, o.registry, o.plainHttp)
   if (challenge.params.service) realm.searchParams.set('service', challenge.params.service)
   for (const scope of scopes) realm.searchParams.append('scope', scope)
   const headers: Record<string, string> = { accept: 'application/json' }
@@ -140,8 +142,9 @@ async function fetchToken(
 }
 
 // Credentials go to the realm, so it must be https; plain http only when the registry itself is a
-// loopback http one (a local test registry) and the realm is on this machine too.
-export function checkRealm(realm: string | undefined, registry: string): URL {
+// loopback http one (a local test registry) and the realm is on this machine too, or the user
+// chose plain http for this registry and the realm is on its host.
+export function checkRealm(realm: string | undefined, registry: string, plainHttp = false): URL {
   if (!realm) throw new AuthError(`${registry} asked for a bearer token but named no realm`)
   let url: URL
   try {
@@ -152,6 +155,8 @@ export function checkRealm(realm: string | undefined, registry: string): URL {
   if (url.protocol === 'https:') return url
   const localRegistry = registryBaseUrl(registry).startsWith('http:')
   if (url.protocol === 'http:' && localRegistry && isLoopbackHost(url.hostname)) return url
+  if (url.protocol === 'http:' && plainHttp && url.hostname === new URL(`http://${registry}`).hostname)
+    return url
   throw new AuthError(`refusing token realm ${redactUrl(url)}: credentials go only to an https realm`)
 }
 
