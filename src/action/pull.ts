@@ -12,6 +12,7 @@ import { isIndexMediaType, MediaType } from '../oci/media-types.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger, userAgent } from './logger.js'
+import { networkOptions } from './network.js'
 import { choosePlatform } from './platform.js'
 import { startProgress } from './progress.js'
 
@@ -50,6 +51,7 @@ export function openForPull(inputs: Inputs): Repository {
     actions: ['pull'],
     logger: actionsLogger,
     userAgent: userAgent(),
+    ...networkOptions(inputs),
   })
 }
 

@@ -14,6 +14,7 @@ import type { Descriptor } from '../oci/descriptor.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger, userAgent } from './logger.js'
+import { networkOptions } from './network.js'
 import { startProgress } from './progress.js'
 import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
@@ -115,6 +116,7 @@ export function openForPush(inputs: Inputs): Repository {
     actions: ['pull', 'push'],
     logger: actionsLogger,
     userAgent: userAgent(),
+    ...networkOptions(inputs),
   })
 }
 
