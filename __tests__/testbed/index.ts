@@ -20,3 +20,5 @@ export { writeOciLayout, type LayoutBlob, type LayoutOptions, type WrittenLayout
 export type { TokenRequest } from './token-service.js'
 export type { StorageFault, StorageRequest } from './storage-host.js'
 export type { Access } from './signing-key.js'
+export { createTestNetwork, type TestNetwork } from './netns.js'
+export { startForwardProxy, type ForwardProxy } from './forward-proxy.js'

@@ -359,7 +359,9 @@ describe('save', () => {
     })
     const given = inputs()
     await saveCache(given, stateFor(given))
-    expect(messages('info')).toMatch(/did not take the cache layer as streamed \(DIGEST_INVALID\): writing it again, into a file/)
+    expect(messages('info')).toMatch(
+      /did not take the cache layer as streamed \(DIGEST_INVALID\): writing it again, into a file/,
+    )
     expect(messages('info').match(/^Packed /gm)).toHaveLength(2)
     expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toHaveLength(2)
     expect(registry.tags.has(cacheTag(MAIN, 'npm-abc'))).toBe(true)

@@ -143,7 +143,8 @@ async function fetchToken(
 
 // Credentials go to the realm, so it must be https; plain http only when the registry itself is a
 // loopback http one (a local test registry) and the realm is on this machine too, or the user
-// chose plain http for this registry and the realm is on its host.
+// chose plain http for this registry (go-containerregistry allows an http realm for an insecure
+// registry too: its token service is on the same trusted network).
 export function checkRealm(realm: string | undefined, registry: string, plainHttp = false): URL {
   if (!realm) throw new AuthError(`${registry} asked for a bearer token but named no realm`)
   let url: URL
@@ -155,8 +156,7 @@ export function checkRealm(realm: string | undefined, registry: string, plainHtt
   if (url.protocol === 'https:') return url
   const localRegistry = registryBaseUrl(registry).startsWith('http:')
   if (url.protocol === 'http:' && localRegistry && isLoopbackHost(url.hostname)) return url
-  if (url.protocol === 'http:' && plainHttp && url.hostname === new URL(`http://${registry}`).hostname)
-    return url
+  if (url.protocol === 'http:' && plainHttp) return url
   throw new AuthError(`refusing token realm ${redactUrl(url)}: credentials go only to an https realm`)
 }
 
