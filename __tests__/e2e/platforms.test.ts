@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Repository } from '../../src/oci/repository.js'
 import { runAction } from '../helpers/run-action.js'
-import { startFaultProxy, startTestbed, type FaultProxy, type Testbed } from '../testbed/index.js'
+import { startDistantRegistry, startTestbed, type FaultProxy, type Testbed } from '../testbed/index.js'
 
 // Rounds of three racing pushes; E2E_PLATFORM_ROUNDS raises it for a longer measurement.
 const ROUNDS = Number(process.env.E2E_PLATFORM_ROUNDS ?? 8)
@@ -16,14 +16,7 @@ let work: string
 
 beforeAll(async () => {
   bed = await startTestbed()
-  // A distant registry's round trips (20-250 ms on every manifest and tag request) widen the
-  // window in which the three jobs' reads and writes interleave, as on ghcr.io.
-  slow = await startFaultProxy({
-    target: bed.url,
-    failRate: 0,
-    faults: [],
-    latencyMs: ({ path: p }) => (/\/(manifests|tags)\//.test(p) ? 20 + Math.random() * 230 : 0),
-  })
+  slow = await startDistantRegistry(bed.url)
   work = mkdtempSync(path.join(os.tmpdir(), 'e2e-platforms-'))
 })
 afterAll(async () => {

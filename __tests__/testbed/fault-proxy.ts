@@ -57,6 +57,19 @@ export interface FaultProxy {
  * overloaded ghcr.io does: a 503 or 429 answer, or a connection destroyed before any answer. The
  * Host header passes through untouched, so the registry's upload Locations point back here.
  */
+/**
+ * A distant registry: no faults, 20-250 ms on every manifest and tag request, which widens the
+ * window in which racing jobs' reads and writes interleave, as on ghcr.io.
+ */
+export function startDistantRegistry(target: string): Promise<FaultProxy> {
+  return startFaultProxy({
+    target,
+    failRate: 0,
+    faults: [],
+    latencyMs: ({ path: p }) => (/\/(manifests|tags)\//.test(p) ? 20 + Math.random() * 230 : 0),
+  })
+}
+
 export async function startFaultProxy(o: FaultProxyOptions): Promise<FaultProxy> {
   const target = new URL(o.target.includes('://') ? o.target : `http://${o.target}`)
   const random = mulberry32(o.seed ?? 1)

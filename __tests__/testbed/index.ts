@@ -9,6 +9,7 @@ export {
   type TestbedOptions,
 } from './testbed.js'
 export {
+  startDistantRegistry,
   startFaultProxy,
   type Fault,
   type FaultProxy,

@@ -10,20 +10,20 @@ import { MediaType } from '../../../src/oci/media-types.js'
 import { parsePlatform, PLATFORM_ANNOTATION, platformTag } from '../../../src/oci/platform.js'
 import { publishPlatformIndex } from '../../../src/oci/platform-publish.js'
 import { Repository } from '../../../src/oci/repository.js'
-import { skopeo, startFaultProxy, startTestbed, type FaultProxy, type Testbed } from '../../testbed/index.js'
+import {
+  skopeo,
+  startDistantRegistry,
+  startTestbed,
+  type FaultProxy,
+  type Testbed,
+} from '../../testbed/index.js'
 
 let bed: Testbed
 let slow: FaultProxy
 let work: string
 beforeAll(async () => {
   bed = await startTestbed()
-  // a distant registry: 20-250 ms on every manifest and tag request
-  slow = await startFaultProxy({
-    target: bed.url,
-    failRate: 0,
-    faults: [],
-    latencyMs: ({ path: p }) => (/\/(manifests|tags)\//.test(p) ? 20 + Math.random() * 230 : 0),
-  })
+  slow = await startDistantRegistry(bed.url)
   work = await mkdtemp(join(tmpdir(), 'oci-platform-index-'))
 })
 afterAll(async () => {
