@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -30,6 +30,8 @@ export interface RunActionOptions {
   /** The webhook payload at GITHUB_EVENT_PATH (what @actions/github reads as context.payload). */
   event?: Record<string, unknown>
   timeoutMs?: number
+  /** Called with the action's process once it started, e.g. to signal it as a cancelled run would. */
+  onSpawn?: (child: ChildProcess) => void
 }
 
 export interface Annotation {
@@ -107,6 +109,7 @@ export async function runAction(o: RunActionOptions): Promise<RunActionResult> {
       env,
       workspace,
       o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      o.onSpawn,
     )
     const read = (f: string): Promise<string> => readFile(f, 'utf8')
     return {
@@ -275,9 +278,11 @@ function spawnNode(
   env: NodeJS.ProcessEnv,
   cwd: string,
   timeoutMs: number,
+  onSpawn?: (child: ChildProcess) => void,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(node, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    onSpawn?.(child)
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout.on('data', (b: Buffer) => out.push(b))

@@ -16,9 +16,11 @@ export interface StorageRequest {
 
 /**
  * How a blob download can go wrong at the storage host: a 503, a connection reset before any
- * answer, or a 200 with the full Content-Length whose body stops halfway.
+ * answer, a 200 with the full Content-Length whose body stops halfway (`truncate`: the
+ * connection closes; `stall`: it stays open, sending nothing more, until the host stops), or a 401
+ * whose Bearer challenge names a realm on the storage host itself (a client must not answer it).
  */
-export type StorageFault = '503' | 'reset' | 'truncate'
+export type StorageFault = '503' | 'reset' | 'truncate' | 'stall' | '401'
 
 export interface StorageHost {
   /** `http://127.0.0.2:PORT`: the registry's redirect middleware base URL. */
@@ -68,6 +70,11 @@ export async function startStorageHost(root: string, host: string): Promise<Stor
     if (fault) record.fault = fault
     if (fault === 'reset') return req.socket.destroy()
     if (fault === '503') return reply(503, 'injected fault\n')
+    if (fault === '401') {
+      const realm = `http://${req.headers.host ?? host}/token`
+      res.setHeader('www-authenticate', `Bearer realm="${realm}",service="storage"`)
+      return reply(401, 'injected challenge\n')
+    }
     stat(file).then(
       (s) => {
         const range = parseRange(req.headers.range, s.size)
@@ -85,8 +92,8 @@ export async function startStorageHost(root: string, host: string): Promise<Stor
           ...(range ? { 'content-range': `bytes ${start}-${end}/${s.size}` } : {}),
         })
         if (req.method === 'HEAD' || end < start) return res.end()
-        if (fault === 'truncate')
-          return sendFile(res, file, start, start + Math.floor((end - start) / 2), true)
+        if (fault === 'truncate' || fault === 'stall')
+          return sendFile(res, file, start, start + Math.floor((end - start) / 2), fault)
         sendFile(res, file, start, end)
       },
       () => reply(404, 'no such blob\n'),
@@ -102,14 +109,23 @@ export async function startStorageHost(root: string, host: string): Promise<Stor
   }
 }
 
-/** Streams bytes start..end; `cut` then drops the connection, short of the promised length. */
-function sendFile(res: ServerResponse, file: string, start: number, end: number, cut = false): void {
+/**
+ * Streams bytes start..end; then `truncate` drops the connection, short of the promised length,
+ * and `stall` leaves it open with nothing more to send.
+ */
+function sendFile(
+  res: ServerResponse,
+  file: string,
+  start: number,
+  end: number,
+  cut?: 'truncate' | 'stall',
+): void {
   const stream = createReadStream(file, { start, end })
   stream.on('error', () => res.destroy())
   if (!cut) return void stream.pipe(res)
   stream.pipe(res, { end: false })
   // Ending the socket, not destroying it, flushes the bytes written so far before it closes.
-  stream.on('end', () => res.socket?.end())
+  if (cut === 'truncate') stream.on('end', () => res.socket?.end())
 }
 
 /** A single `bytes=a-b` or `bytes=a-` range, which is what resuming downloaders send. */

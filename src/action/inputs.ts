@@ -1,10 +1,11 @@
 import * as core from '@actions/core'
-import { statSync } from 'node:fs'
+import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Platform } from '../oci/descriptor.js'
 import { InvalidPlatformError, parsePlatform, platformTagSuffixLength } from '../oci/platform.js'
-import { isValidTag, parseRepository } from '../oci/reference.js'
+import { isValidTag } from '../oci/reference.js'
+import { GHCR, parseRepositoryInput } from './ghcr.js'
 import type { Credentials } from '../oci/repository.js'
 import { parsePathInput, PathInputError, type PathPatterns } from './path-inputs.js'
 
@@ -118,6 +119,10 @@ export function parseInputs(
   const paths = readPaths(pathInput, mode, { workspace, home })
   const first = paths.includes[0]?.pattern
   const dir = first ?? path.resolve(workspace, expandHome(pathInput, home) || '.')
+  for (const include of paths.includes) {
+    if (include.literal) refuseDanglingSymlink(include.pattern, include.given)
+  }
+  if (mode === 'pull') refuseDanglingSymlink(dir, pathInput)
   if (mode === 'pull' && existsAsNonDirectory(dir)) {
     throw new InputError('path', `'${pathInput}' exists and is not a directory`)
   }
@@ -307,10 +312,10 @@ function readRepository(value: string, mode: Mode, env: NodeJS.ProcessEnv) {
   if (!input) {
     const current = env.GITHUB_REPOSITORY
     if (!current) throw new InputError('repository', 'is empty and GITHUB_REPOSITORY is not set')
-    input = `ghcr.io/${current}${mode === 'cache' ? '/cache' : ''}`
+    input = `${GHCR}/${current}${mode === 'cache' ? '/cache' : ''}`
   }
   try {
-    return parseRepository(input)
+    return parseRepositoryInput(input)
   } catch (error) {
     throw new InputError('repository', (error as Error).message)
   }
@@ -389,6 +394,18 @@ function readCredentials(
   }
   // ghcr.io ignores the username for GITHUB_TOKEN but Basic auth needs one.
   return { username: username || 'token', password: token }
+}
+
+// A symlink to nothing would fail later with a bare ENOENT from wherever it is first followed.
+function refuseDanglingSymlink(dir: string, given: string): void {
+  let target: string
+  try {
+    if (!lstatSync(dir).isSymbolicLink() || existsSync(dir)) return
+    target = readlinkSync(dir)
+  } catch {
+    return
+  }
+  throw new InputError('path', `'${given}' is a symlink to '${target}', which does not exist`)
 }
 
 function existsAsNonDirectory(dir: string): boolean {

@@ -4,6 +4,7 @@ import { restoreCacheStep, saveCacheStep } from './cache.js'
 import { describeError } from './errors.js'
 import { gcIntervalFrom, paceGarbageCollection } from './gc-pacer.js'
 import { getInputs, type Inputs } from './inputs.js'
+import { removeStagingOnInterrupt } from './interrupt.js'
 import { isLayoutPush, pullOciLayout, pushOciLayout } from './layout.js'
 import { runPrune } from './prune.js'
 import { pullDirectory } from './pull.js'
@@ -13,6 +14,7 @@ import { pullSummary, pushSummary, writeSummary } from './summary.js'
 /** The main step: reads inputs, runs the mode, turns any error into one failed-step line. */
 export async function run(): Promise<void> {
   useEveryCore()
+  removeStagingOnInterrupt()
   try {
     paceGarbageCollection(gcIntervalFrom(process.env))
     const inputs = getInputs()

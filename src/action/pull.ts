@@ -5,6 +5,7 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { extractToDirectory } from '../archive/extract.js'
 import { stageAndCommit } from '../archive/merge.js'
+import { makeStagingDirectory, releaseStaging, sweepStaleStaging } from '../archive/staging.js'
 import type { Compression } from '../archive/types.js'
 import { Annotation } from '../oci/annotations.js'
 import type { Descriptor, Platform } from '../oci/descriptor.js'
@@ -15,6 +16,7 @@ import { formatPlatform } from '../oci/platform.js'
 import { manifestFacts } from '../oci/platform-publish.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
+import { registryHints } from './ghcr.js'
 import { actionsLogger, userAgent } from './logger.js'
 import { fileModeOf, safeFileTitle } from './file-layers.js'
 import { isWithin } from './path-inputs.js'
@@ -119,6 +121,7 @@ export function openForPull(inputs: Inputs): Repository {
     actions: ['pull'],
     logger: actionsLogger,
     userAgent: userAgent(),
+    hints: registryHints(inputs.registry),
   })
 }
 
@@ -208,8 +211,8 @@ export function tarCompression(mediaType: string): Compression | undefined {
 }
 
 /**
- * Writes a verified single-file layer next to dest first, then renames it into place. The mode
- * is our push's record of the exec bit (Windows has none to set).
+ * Writes a verified single-file layer into a staging folder next to dest first, then renames it
+ * into place. The mode is our push's record of the exec bit (Windows has none to set).
  */
 async function saveFile(
   source: NodeJS.ReadableStream,
@@ -217,15 +220,17 @@ async function saveFile(
   title: string,
   mode: number,
 ): Promise<void> {
-  const parent = path.dirname(dest)
-  await mkdir(parent, { recursive: true })
-  const partial = path.join(parent, `.${path.basename(dest)}.${title}.partial-${process.pid}`)
+  const target = path.resolve(dest)
+  await mkdir(path.dirname(target), { recursive: true })
+  sweepStaleStaging(target)
+  const staging = makeStagingDirectory(target)
   try {
     // created with the recorded mode, less the umask, as tar extraction creates files
-    await pipeline(source, createWriteStream(partial, { mode }))
+    await pipeline(source, createWriteStream(path.join(staging, title), { mode }))
     await mkdir(dest, { recursive: true })
-    await rename(partial, path.join(dest, title))
+    await rename(path.join(staging, title), path.join(dest, title))
   } finally {
-    await rm(partial, { force: true })
+    await rm(staging, { recursive: true, force: true })
+    releaseStaging(staging)
   }
 }

@@ -4,15 +4,15 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import { digestDirectory, packDirectoryToFile } from '../archive/pack.js'
-import type { DigestOptions, PackResult } from '../archive/types.js'
+import { packDirectoryToFile } from '../archive/pack.js'
+import type { PackResult } from '../archive/types.js'
 import { Annotation } from '../oci/annotations.js'
-import { RegistryError } from '../oci/errors.js'
-import { buildManifest, EMPTY_CONFIG, InvalidManifestError, parseManifest } from '../oci/manifest.js'
+import { buildManifest, EMPTY_CONFIG } from '../oci/manifest.js'
 import { MediaType } from '../oci/media-types.js'
 import type { Descriptor } from '../oci/descriptor.js'
 import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
+import { registryHints } from './ghcr.js'
 import { actionsLogger, userAgent } from './logger.js'
 import { startProgress } from './progress.js'
 import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
@@ -20,6 +20,7 @@ import { packageUrl } from './package-url.js'
 import { fileLayers, type LayerBlob } from './file-layers.js'
 import { findPushSource, noFilesFound } from './push-source.js'
 import { comparedTag, platformAnnotations, publishTags, type PlatformPush } from './publish-tags.js'
+import { unchangedLayer } from './unchanged-layer.js'
 
 export interface PushResult {
   digest: string
@@ -173,6 +174,7 @@ export function openForPush(inputs: Inputs): Repository {
     actions: ['pull', 'push'],
     logger: actionsLogger,
     userAgent: userAgent(),
+    hints: registryHints(inputs.registry),
   })
 }
 
@@ -192,58 +194,6 @@ export async function pushBlobIfMissing(
   return blob.size
 }
 
-/**
- * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
- * it again. When the first tag already names one of our directory manifests, hash the tree's tar
- * without writing or compressing it (several times faster) and compare with that layer's
- * uncompressed digest: equal, and the registry still has the layer, means the layer is reused as
- * it is. The hashing starts at once, while the registry answers, and stops if there is nothing to
- * compare with: the requests cost no time of their own on a re-push, and the hashing next to none
- * on a first push.
- */
-async function unchangedLayer(
-  repo: Repository,
-  tag: string,
-  dir: string,
-  title: string,
-  options: DigestOptions,
-): Promise<Descriptor | undefined> {
-  const stop = new AbortController()
-  const hashing = digestDirectory(dir, { ...options, signal: stop.signal })
-  // settled below on every path; until then a rejection must not count as unhandled
-  hashing.catch(() => {})
-  try {
-    const previous = await previousLayer(repo, tag)
-    const expected = previous?.annotations?.[Annotation.OrasContentDigest]
-    if (!previous || !expected || previous.annotations?.[Annotation.Title] !== title) return undefined
-    const [hashed, exists] = await Promise.all([hashing, repo.blobExists(previous.digest)])
-    if (hashed.uncompressedDigest !== expected) {
-      core.info(`${tag} holds other content (${expected}): packing anew`)
-      return undefined
-    }
-    if (!exists) return undefined
-    core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest}`)
-    return previous
-  } finally {
-    // no file stays open and no read competes with the pack that may follow
-    stop.abort()
-    await hashing.catch(() => {})
-  }
-}
-
-async function previousLayer(repo: Repository, tag: string): Promise<Descriptor | undefined> {
-  try {
-    const previous = await repo.getManifest(tag)
-    const manifest = parseManifest(previous.bytes)
-    const layers = manifest.layers ?? []
-    const only = layers[0]
-    return layers.length === 1 && only?.mediaType === MediaType.LayerTarGzip ? only : undefined
-  } catch (error) {
-    if (error instanceof RegistryError && error.status === 404) return undefined
-    if (error instanceof InvalidManifestError) return undefined
-    throw error
-  }
-}
 
 function describePack(result: PackResult, seconds: number): string {
   const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1'

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { chmodSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -7,6 +7,7 @@ import type { Readable, Transform, Writable } from 'node:stream'
 import { BufferPool } from './buffer-pool.js'
 import { ArchiveFormatError } from './errors.js'
 import { lstatOrUndefined, mergeInto } from './merge.js'
+import { makeStagingDirectory, releaseStaging, sweepStaleStaging } from './staging.js'
 import { StagingWriter } from './staging-writer.js'
 import { TarReader } from './tar-reader.js'
 import type { Compression, ExtractOptions, ExtractResult } from './types.js'
@@ -103,6 +104,8 @@ export async function extractToDirectory(
   const parent = path.dirname(target)
   // a missing parent is created for the staging folder, and removed again if we fail
   const createdParent = mkdirSync(parent, { recursive: true })
+  // what killed pulls of this dest left behind (see staging.ts for how a live one is told apart)
+  if (!createdParent) sweepStaleStaging(target)
   let staging: string | undefined
   let writer: StagingWriter | undefined
   let inflating: Transform | undefined
@@ -144,6 +147,7 @@ export async function extractToDirectory(
       mergeInto(staging, target)
       rmSync(staging, { recursive: true, force: true })
     }
+    releaseStaging(staging)
     restoreDirectoryMtimes(target, writer.directoryMtimes)
     restoreDirectoryModes(target, writer.directoryModes)
     return { files: writer.files, uncompressedSize: reader.bytes }
@@ -153,6 +157,7 @@ export async function extractToDirectory(
     inflating?.destroy()
     const leftover = createdParent ?? staging
     if (leftover) rmSync(leftover, { recursive: true, force: true })
+    if (staging) releaseStaging(staging)
     throw error
   }
 }
@@ -166,20 +171,6 @@ function parseDigest(digest: string): { algorithm: string } {
     throw new ArchiveFormatError(`cannot verify the uncompressed digest ${JSON.stringify(digest)}`)
   }
   return { algorithm }
-}
-
-// Not mkdtemp: its 0700 would become dest's mode when the staging folder is renamed into place;
-// mkdir's default mode gets the umask like any directory the user creates.
-function makeStagingDirectory(target: string): string {
-  for (;;) {
-    const staging = `${target}.partial-${randomBytes(4).toString('hex')}`
-    try {
-      mkdirSync(staging)
-      return staging
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-    }
-  }
 }
 
 // An existing dest may be a symlink to a directory the user chose: follow it, so the staging folder

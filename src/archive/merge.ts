@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, type Stats } from 'node:fs'
 import path from 'node:path'
+import { makeStagingDirectory, releaseStaging, sweepStaleStaging } from './staging.js'
 
 // Moves everything from a verified staging folder into an existing destination. What the artifact
 // holds replaces what is there (a file, a symlink, or a whole directory where the artifact has a
@@ -42,8 +42,8 @@ export function lstatOrUndefined(file: string): Stats | undefined {
 export async function stageAndCommit<T>(dest: string, fill: (staging: string) => Promise<T>): Promise<T> {
   const target = path.resolve(dest)
   mkdirSync(path.dirname(target), { recursive: true })
-  const staging = `${target}.partial-${randomBytes(4).toString('hex')}`
-  mkdirSync(staging)
+  sweepStaleStaging(target)
+  const staging = makeStagingDirectory(target)
   try {
     const result = await fill(staging)
     if (lstatOrUndefined(target) === undefined) {
@@ -56,5 +56,7 @@ export async function stageAndCommit<T>(dest: string, fill: (staging: string) =>
   } catch (error) {
     rmSync(staging, { recursive: true, force: true })
     throw error
+  } finally {
+    releaseStaging(staging)
   }
 }

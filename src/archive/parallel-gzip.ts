@@ -14,7 +14,7 @@ const DEFLATE_WINDOW = 32 * 1024
 
 // gzip header (RFC 1952) written by hand so it is the same on every platform: no name, mtime 0,
 // XFL 0, OS 3 (Unix) even on Windows and macOS, where zlib would write 10 or 19.
-const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03])
+export const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03])
 
 // Deflate's stored blocks (RFC 1951 3.2.4), written by hand for chunks not worth compressing: the
 // previous chunk ended with a sync flush, so we are byte-aligned; each block is a 0x00 byte (not

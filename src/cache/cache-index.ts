@@ -96,10 +96,17 @@ export function mergeEntries(lists: CacheEntry[][], limit = MAX_INDEX_ENTRIES): 
   return sortOldestFirst([...byKey.values()]).slice(-limit)
 }
 
-/** True when `have` already lists every entry of `want` (same key and manifest). */
-export function containsEntries(have: CacheEntry[], want: CacheEntry[]): boolean {
-  const digests = new Map(have.map((e) => [e.key, e.manifest.digest]))
-  return want.every((e) => digests.get(e.key) === e.manifest.digest)
+/**
+ * True when `have` needs nothing from `want`: each key is listed with the same manifest or with
+ * a save at least as new, which the merge would keep over ours anyway (two saves of one key race:
+ * the newer is the one to restore, and the older has nothing to add).
+ */
+export function coversEntries(have: CacheEntry[], want: CacheEntry[]): boolean {
+  const byKey = new Map(have.map((e) => [e.key, e]))
+  return want.every((e) => {
+    const listed = byKey.get(e.key)
+    return listed !== undefined && (listed.manifest.digest === e.manifest.digest || time(listed) >= time(e))
+  })
 }
 
 /**

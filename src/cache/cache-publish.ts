@@ -1,6 +1,6 @@
 import { RegistryError } from '../oci/errors.js'
 import type { Logger } from '../oci/logger.js'
-import { buildCacheIndex, containsEntries, mergeEntries, type CacheEntry } from './cache-index.js'
+import { buildCacheIndex, coversEntries, mergeEntries, type CacheEntry } from './cache-index.js'
 import { readIndex } from './cache-lookup.js'
 import { buildCacheManifest, type CacheManifestFields } from './cache-manifest.js'
 import type { CacheRegistry } from './cache-registry.js'
@@ -79,6 +79,8 @@ export async function addToIndex(
 ): Promise<void> {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)))
   let known = (await readIndex(registry, scope, logger)).entries
+  // listed already, or a newer save of the same key is (the one restored): nothing to add
+  if (coversEntries(known, [entry])) return
   for (let attempt = 1; ; attempt++) {
     const started = Date.now()
     const written = await putIndex(registry, scope, mergeEntries([known, [entry]]), logger)
@@ -90,7 +92,7 @@ export async function addToIndex(
     for (let check = 0; check < CONFIRMATIONS; check++) {
       await settle()
       after = (await readIndex(registry, scope, logger)).entries
-      if (!containsEntries(after, [entry])) break
+      if (!coversEntries(after, [entry])) break
       seen++
     }
     if (seen === CONFIRMATIONS) return

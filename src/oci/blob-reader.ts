@@ -36,7 +36,8 @@ async function* chunks(desc: Descriptor, first: Response, o: BlobReaderOptions):
       // a body that broke after its last byte has nothing left to resume
       if (!res && received === desc.size) break
       try {
-        // the transport already retried the request itself: its failure ends the download
+        // the transport retried the resume request itself (each redirect hop, like the first GET):
+        // a failure that got through it ends the download, so no request is retried at two layers
         res ??= await reopenAt(o, received).catch((error: unknown) => {
           throw new FinalError(error)
         })

@@ -31,10 +31,11 @@ export class RegistryError extends Error {
     retryAfterMs?: number
     cause?: unknown
     pushing?: boolean
+    hints?: RegistryHints
   }) {
     const url = redactUrl(o.url)
     const codes = o.codes ?? []
-    const hint = o.hint ?? hintFor(o.method, url, o.status, codes, o.pushing)
+    const hint = o.hint ?? hintFor(o.method, o.status, codes, o.pushing, o.hints)
     let detail = codes.map((c) => (c.message ? `${c.code}: ${c.message}` : c.code)).join('; ')
     if (!detail && o.body) detail = o.body.length > 200 ? `${o.body.slice(0, 200)}...` : o.body
     const status = `${o.status}${o.statusText ? ` ${o.statusText}` : ''}`
@@ -66,6 +67,32 @@ export class DigestMismatchError extends Error {
   }
 }
 
+/**
+ * A request that got no answer: the socket or TLS error, with the host it was for. `retryable` is
+ * false when another try would fail the same way (a name that does not resolve, a refused
+ * certificate), so no loop above retries it either.
+ */
+export class ConnectionError extends Error {
+  readonly host: string
+  readonly code: string
+  readonly retryable?: false
+  constructor(o: {
+    method: string
+    url: string
+    host: string
+    code: string
+    reason: string
+    permanent: boolean
+    cause: unknown
+  }) {
+    super(`${o.method} ${redactUrl(o.url)}: cannot reach ${o.host}: ${o.reason}`, { cause: o.cause })
+    this.name = 'ConnectionError'
+    this.host = o.host
+    this.code = o.code
+    if (o.permanent) this.retryable = false
+  }
+}
+
 // Like go-containerregistry's CheckError: any status not listed becomes one RegistryError, built
 // from a capped read of the body so the registry's error codes reach the user.
 export async function checkResponse(res: Response, ...okStatuses: number[]): Promise<Response> {
@@ -92,6 +119,7 @@ export async function responseError(res: Response, o: { hint?: string } = {}): P
     hint: o.hint,
     retryAfterMs: retryAfter(res.headers.get('retry-after')),
     pushing: sent?.pushing,
+    hints: responseHints.get(res),
   })
 }
 
@@ -126,39 +154,41 @@ export function parseErrorCodes(text: string): RegistryErrorCode[] {
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-// What a user can do about the most common refusals; ghcr.io's causes are specific enough to name.
+/**
+ * What to tell the user when a registry refuses the credentials. The library's own words are
+ * generic; a caller that knows the registry's policies (src/action/ for GitHub's registry: the
+ * job's permissions, the package's settings) passes its own through RepositoryOptions.hints.
+ */
+export interface RegistryHints {
+  pushDenied: string
+  pullDenied: string
+}
+
+export const GENERIC_HINTS: RegistryHints = {
+  pushDenied: 'Check that the credentials may push to this repository',
+  pullDenied: 'Check the credentials: the registry refused them or needs some',
+}
+
+// The hints of the repository a response came from (set by the transport, read by responseError).
+const responseHints = new WeakMap<Response, RegistryHints>()
+
+export function attachHints(res: Response, hints: RegistryHints): Response {
+  responseHints.set(res, hints)
+  return res
+}
+
+// What a user can do about the most common refusals.
 export function hintFor(
   method: string,
-  url: string,
   status: number,
   codes: RegistryErrorCode[],
   pushing = false,
+  hints: RegistryHints = GENERIC_HINTS,
 ): string | undefined {
   const denied =
     status === 401 || status === 403 || codes.some((c) => c.code === 'DENIED' || c.code === 'UNAUTHORIZED')
-  let host = ''
-  try {
-    host = new URL(url).hostname
-  } catch {
-    // hints are best effort
-  }
-  const ghcr = host === 'ghcr.io'
-  if (denied && (pushing || WRITE_METHODS.has(method))) return pushDeniedHint(ghcr)
-  if (denied && ghcr) {
-    return (
-      'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
-      'under "Manage Actions access", grant this repository access'
-    )
-  }
-  if (denied) return 'Check the credentials: the registry refused them or needs some'
+  if (denied && (pushing || WRITE_METHODS.has(method))) return hints.pushDenied
+  if (denied) return hints.pullDenied
   if (status === 429) return 'The registry is rate limiting: retry later'
   return undefined
-}
-
-export function pushDeniedHint(ghcr: boolean): string {
-  if (!ghcr) return 'Check that the credentials may push to this repository'
-  return (
-    'To push with GITHUB_TOKEN, give the job `permissions: packages: write`; if the package already ' +
-    'exists, also add this repository with the Write role in the package settings under "Manage Actions access"'
-  )
 }

@@ -8,7 +8,10 @@ export interface Reference {
   digest?: string
 }
 
-export const DEFAULT_REGISTRY = 'ghcr.io'
+export interface ReferenceOptions {
+  // the registry of a name without a host (the caller's policy: src/action/ says ghcr.io)
+  defaultRegistry?: string
+}
 
 export class InvalidReferenceError extends Error {
   readonly input: string
@@ -40,7 +43,7 @@ export function isValidDigest(digest: string): boolean {
   return DIGEST.test(digest)
 }
 
-export function parseReference(input: string): Reference {
+export function parseReference(input: string, o: ReferenceOptions = {}): Reference {
   let rest = input.trim()
   if (rest === '') throw new InvalidReferenceError(input, 'it is empty')
   let digest: string | undefined
@@ -65,15 +68,18 @@ export function parseReference(input: string): Reference {
       throw new InvalidReferenceError(input, `tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`)
     }
   }
-  const { registry, repository } = splitName(input, rest)
+  const { registry, repository } = splitName(input, rest, o.defaultRegistry)
   const ref: Reference = { registry, repository }
   if (tag !== undefined) ref.tag = tag
   if (digest !== undefined) ref.digest = digest
   return ref
 }
 
-export function parseRepository(input: string): { registry: string; repository: string } {
-  const ref = parseReference(input)
+export function parseRepository(
+  input: string,
+  o: ReferenceOptions = {},
+): { registry: string; repository: string } {
+  const ref = parseReference(input, o)
   if (ref.tag !== undefined || ref.digest !== undefined) {
     throw new InvalidReferenceError(input, 'a repository takes no tag or digest')
   }
@@ -107,13 +113,18 @@ function hostOf(registry: string): string {
   return registry.split(':')[0] ?? registry
 }
 
-function splitName(input: string, name: string): { registry: string; repository: string } {
+function splitName(
+  input: string,
+  name: string,
+  defaultRegistry: string | undefined,
+): { registry: string; repository: string } {
   const slash = name.indexOf('/')
   const first = slash < 0 ? name : name.slice(0, slash)
   // Unlike docker, a capitalised first segment is an owner, not a host: GitHub owners have
   // capitals and the tool lowercases them, so only ".", ":", "[" or "localhost" mark a host.
   const hasHost = slash >= 0 && (/[.:[]/.test(first) || first.toLowerCase() === 'localhost')
-  const registry = hasHost ? first.toLowerCase() : DEFAULT_REGISTRY
+  const registry = hasHost ? first.toLowerCase() : defaultRegistry
+  if (registry === undefined) throw new InvalidReferenceError(input, 'it names no registry host')
   const repository = (hasHost ? name.slice(slash + 1) : name).toLowerCase()
   if (hasHost) checkRegistry(input, registry)
   if (repository === '') throw new InvalidReferenceError(input, 'the repository name is empty')
@@ -125,9 +136,6 @@ function splitName(input: string, name: string): { registry: string; repository:
         `"${component}" must be lowercase letters and digits, joined by ".", "_", "__" or "-"`,
       )
     }
-  }
-  if (registry === DEFAULT_REGISTRY && !repository.includes('/')) {
-    throw new InvalidReferenceError(input, 'a ghcr.io repository is OWNER/NAME')
   }
   if (registry.length + 1 + repository.length > MAX_NAME) {
     throw new InvalidReferenceError(input, `the name is longer than ${MAX_NAME} characters`)

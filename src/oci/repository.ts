@@ -3,7 +3,7 @@ import { verifiedBlobStream } from './blob-reader.js'
 import { startStreamedUpload, type StreamedUpload } from './blob-stream-upload.js'
 import { uploadBlob } from './blob-upload.js'
 import type { Descriptor } from './descriptor.js'
-import { checkResponse } from './errors.js'
+import { checkResponse, type RegistryHints } from './errors.js'
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
 import { deleteManifest, getManifest, headManifest, putManifest } from './manifest-requests.js'
@@ -29,7 +29,10 @@ export interface RepositoryOptions {
   logger?: Logger
   retry?: RetryOptions
   fetch?: typeof fetch
+  // the caller's name in every request, e.g. "oci-artifact-action/v1 (node 24)"
   userAgent?: string
+  // what to tell users when the registry refuses their credentials (default: generic words)
+  hints?: RegistryHints
 }
 
 export interface TransferOptions {
@@ -61,6 +64,7 @@ export class Repository {
       retry: o.retry,
       fetch: o.fetch,
       userAgent: o.userAgent,
+      hints: o.hints,
     })
   }
 
@@ -131,8 +135,9 @@ export class Repository {
       policy: this.policy,
       logger: this.logger,
       onProgress: o.onProgress,
+      // retried per hop by the transport, like the first GET: blob-reader retries only broken bodies
       reopen: (offset) =>
-        this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` }, retry: false }),
+        this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` } }),
     })
   }
 

@@ -110,6 +110,22 @@ describe('the cache index on Distribution', () => {
     expect(entries.map((e) => e.key).sort()).toEqual([...keys].sort())
   })
 
+  test('two jobs saving one key at once both succeed, without a warning, and the index lists the newer', async () => {
+    const repo = repository('same-key')
+    const layer = await pushBlobs(repo)
+    const warnings: string[] = []
+    const logger = { ...silentLogger, warning: (m: string) => void warnings.push(m) }
+    const saves = await Promise.all(
+      [1, 2].map((i) =>
+        publishCache(repository('same-key'), { scope: MAIN, key: 'npm-1', created: at(i), layers: [layer] }, logger),
+      ),
+    )
+    expect(saves.map((s) => s.indexed)).toEqual([true, true])
+    expect(warnings).toEqual([])
+    const { entries } = await readIndex(repo, MAIN, silentLogger)
+    expect(entries.map((e) => e.manifest.digest)).toEqual([saves[1]!.digest])
+  })
+
   test('16 saves in the same instant all keep their tags, whatever the index could merge', async () => {
     const repo = repository('stampede')
     const layer = await pushBlobs(repo)

@@ -107,3 +107,45 @@ function cutAfter(body: ReadableStream<Uint8Array>, limit: number): ReadableStre
     },
   })
 }
+
+test('a download the storage host cuts, and whose resume it then answers with a 503, still completes', async () => {
+  const data = randomBytes(1024 * 1024)
+  const desc = descriptorOf(data, MediaType.LayerTarGzip)
+  const r = new Repository({
+    registry: bed.registry,
+    repository: 'alice/cut-then-busy',
+    credentials: { username: 'alice', password: bed.users.alice! },
+    actions: ['pull', 'push'],
+    retry: { baseDelayMs: 1 },
+  })
+  await r.pushBlob(desc, () => Readable.from([data]))
+  const before = bed.storageRequests.length
+  bed.failStorage('truncate', '503')
+  expect((await buffer(await r.fetchBlob(desc))).equals(data)).toBe(true)
+  const served = bed.storageRequests.slice(before)
+  // the cut body, the refused resume, and the resume again (retried by the transport, once)
+  expect(served.map((s) => [s.status, s.fault])).toEqual([
+    [200, 'truncate'],
+    [503, '503'],
+    [206, undefined],
+  ])
+})
+
+test('a 401 from the storage host is the answer: no credentials go to the realm it names', async () => {
+  const data = randomBytes(10_000)
+  const desc = descriptorOf(data, MediaType.LayerTarGzip)
+  const r = new Repository({
+    registry: bed.registry,
+    repository: 'alice/storage-challenge',
+    credentials: { username: 'alice', password: bed.users.alice! },
+    actions: ['pull', 'push'],
+    retry: { baseDelayMs: 1 },
+  })
+  await r.pushBlob(desc, () => Readable.from([data]))
+  const before = bed.storageRequests.length
+  bed.failStorage('401')
+  await expect(r.fetchBlob(desc)).rejects.toMatchObject({ status: 401 })
+  const served = bed.storageRequests.slice(before)
+  expect(served.map((s) => s.path.startsWith('/token'))).toEqual([false])
+  expect(served.every((s) => !s.authorization)).toBe(true)
+})

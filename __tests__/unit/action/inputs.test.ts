@@ -1,11 +1,12 @@
 import { describe, expect, test } from '@jest/globals'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { InputError, parseInputs } from '../../../src/action/inputs.js'
 
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'inputs-'))
 writeFileSync(path.join(workspace, 'a-file'), 'x')
+symlinkSync('nowhere', path.join(workspace, 'dangling'))
 const env = { GITHUB_WORKSPACE: workspace, GITHUB_REPOSITORY: 'Octo-Org/My-Repo', GITHUB_RUN_ID: '4242' }
 
 function parse(values: Record<string, string>, extraEnv: Record<string, string> = {}) {
@@ -133,6 +134,13 @@ describe('parseInputs', () => {
     [{ path: '.', 'if-no-files-found': 'fail' }, 'if-no-files-found', "'fail'"],
     [{ path: '.', 'include-hidden-files': 'yes' }, 'include-hidden-files', "'yes'"],
     [{ mode: 'pull', path: 'a-file' }, 'path', 'not a directory'],
+    [
+      { mode: 'pull', path: 'dangling' },
+      'path',
+      "'dangling' is a symlink to 'nowhere', which does not exist",
+    ],
+    [{ mode: 'cache', path: 'dangling', key: 'k' }, 'path', "'dangling' is a symlink to 'nowhere'"],
+    [{ path: 'dangling' }, 'path', "'dangling' is a symlink to 'nowhere', which does not exist"],
     [{ path: '.', repository: 'UPPER/../x' }, 'repository', '../x'],
     [{ path: '.', repository: 'owner//name' }, 'repository', 'owner//name'],
     [{ path: '.', tag: 'ok,-bad' }, 'tag', "'-bad'"],

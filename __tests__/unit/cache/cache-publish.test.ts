@@ -25,6 +25,17 @@ function fields(key: string, minute: number) {
   }
 }
 
+// Counts the index PUTs from now on.
+function countIndexWrites(registry: MemoryRegistry): () => number {
+  const put = registry.putManifest.bind(registry)
+  let writes = 0
+  registry.putManifest = async (bytes, mediaType, ref) => {
+    if (ref === indexTag(MAIN)) writes++
+    return put(bytes, mediaType, ref)
+  }
+  return () => writes
+}
+
 describe('publishCache', () => {
   it('tags the manifest under the key’s tag and lists it in the scope’s index', async () => {
     const registry = new MemoryRegistry()
@@ -96,6 +107,35 @@ describe('publishCache', () => {
     expect(rounds).toBe(5)
     expect(registry.tags.has(cacheTag(MAIN, 'ours'))).toBe(true)
     expect(warnings.join('\n')).toMatch(/other saves kept replacing the index/)
+  })
+
+  it('an older save of a key the index already lists from a newer save leaves the index alone, without a warning', async () => {
+    const registry = new MemoryRegistry()
+    const newer = await publishCache(registry, fields('npm-1', 5), silentLogger, noWait)
+    const writes = countIndexWrites(registry)
+    const warnings: string[] = []
+    const logger: Logger = { debug: () => {}, info: () => {}, warning: (m) => warnings.push(m) }
+    const older = await publishCache(registry, fields('npm-1', 3), logger, noWait)
+    expect(older.indexed).toBe(true)
+    expect(warnings).toEqual([])
+    expect(writes()).toBe(0)
+    const { entries } = await readIndex(registry, MAIN, silentLogger)
+    expect(entries.map((e) => [e.key, e.manifest.digest])).toEqual([['npm-1', newer.digest]])
+  })
+
+  it('two saves of one key at once both succeed, and the index lists the newer', async () => {
+    const registry = new MemoryRegistry()
+    const warnings: string[] = []
+    const logger: Logger = { debug: () => {}, info: () => {}, warning: (m) => warnings.push(m) }
+    const writes = countIndexWrites(registry)
+    const [, newer] = await Promise.all([
+      publishCache(registry, fields('npm-1', 1), logger, noWait),
+      publishCache(registry, fields('npm-1', 2), logger, noWait),
+    ])
+    expect(warnings).toEqual([])
+    expect(writes()).toBeLessThanOrEqual(2)
+    const { entries } = await readIndex(registry, MAIN, silentLogger)
+    expect(entries.map((e) => [e.key, e.manifest.digest])).toEqual([['npm-1', newer!.digest]])
   })
 
   it('drops caches deleted from the repository when the registry refuses an index that names them', async () => {

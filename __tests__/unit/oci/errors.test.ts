@@ -31,9 +31,8 @@ describe('checkResponse', () => {
     ])
     expect(error.message).toContain('DENIED: permission_denied: write_package')
     expect(error.message).not.toContain('SECRETSTATE')
-    // a denied push on ghcr.io names both fixes
-    expect(error.message).toContain('permissions: packages: write')
-    expect(error.message).toContain('Manage Actions access')
+    // a denied push says what to check (ghcr.io's own words come from src/action/)
+    expect(error.message).toContain('Check that the credentials may push to this repository')
   })
 
   test('reads no more than a capped body', async () => {
@@ -46,8 +45,11 @@ describe('checkResponse', () => {
 
 describe('hints', () => {
   const err = (method: string, url: string, status: number) => new RegistryError({ method, url, status })
-  test('a denied pull on ghcr.io names packages: read', () => {
-    expect(err('GET', 'https://ghcr.io/v2/o/n/manifests/v1', 403).hint).toMatch(/packages: read/)
+  test('a denied pull asks to check the credentials, unless the caller gave its own words', () => {
+    expect(err('GET', 'https://ghcr.io/v2/o/n/manifests/v1', 403).hint).toMatch(/Check the credentials/)
+    const hints = { pushDenied: 'push words', pullDenied: 'pull words' }
+    const own = new RegistryError({ method: 'GET', url: 'https://r.example/v2/', status: 401, hints })
+    expect(own.hint).toBe('pull words')
   })
   test('a denied push elsewhere asks to check the credentials', () => {
     expect(err('POST', 'https://r.example/v2/o/n/blobs/uploads/', 401).hint).toMatch(/may push/)

@@ -1,15 +1,50 @@
-import { expect, test } from '@jest/globals'
-import { hintFor } from '../../../src/oci/errors.js'
+import { describe, expect, test } from '@jest/globals'
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { registryHints } from '../../../src/action/ghcr.js'
+import { GENERIC_HINTS, hintFor } from '../../../src/oci/errors.js'
+import { Repository } from '../../../src/oci/repository.js'
 
-test('a refused read inside a push names the push permission, on ghcr.io and elsewhere', () => {
-  const ghcr = hintFor('HEAD', 'https://ghcr.io/v2/o/n/blobs/sha256:x', 403, [], true)
-  expect(ghcr).toContain('permissions: packages: write')
-  expect(ghcr).toContain('Manage Actions access')
-  expect(hintFor('HEAD', 'http://127.0.0.1:5000/v2/o/n/blobs/sha256:x', 401, [], true)).toContain('may push')
+describe('refusal hints', () => {
+  test('a refused read inside a push names the push permission: ghcr.io’s words when passed in', () => {
+    const ghcr = hintFor('HEAD', 403, [], true, registryHints('ghcr.io'))
+    expect(ghcr).toContain('permissions: packages: write')
+    expect(ghcr).toContain('Manage Actions access')
+    expect(hintFor('HEAD', 401, [], true)).toBe(GENERIC_HINTS.pushDenied)
+  })
+
+  test('a refused read of a pull names the read permission on ghcr.io', () => {
+    const hint = hintFor('GET', 401, [], false, registryHints('ghcr.io'))
+    expect(hint).toContain('packages: read')
+    expect(hint).not.toContain('packages: write')
+    expect(registryHints('registry.example')).toBeUndefined()
+  })
+
+  test('a Repository’s errors carry the hints it was given, and only generic words otherwise', async () => {
+    const refuse: typeof fetch = async () => new Response('denied', { status: 403 })
+    const open = (hints?: ReturnType<typeof registryHints>) =>
+      new Repository({ registry: 'ghcr.io', repository: 'o/n', actions: ['pull'], fetch: refuse, hints })
+    await expect(open(registryHints('ghcr.io')).getManifest('v1')).rejects.toThrow(/packages: read/)
+    await expect(open().getManifest('v1')).rejects.toThrow(GENERIC_HINTS.pullDenied)
+  })
 })
 
-test('a refused read of a pull names the read permission on ghcr.io', () => {
-  const hint = hintFor('GET', 'https://ghcr.io/v2/o/n/manifests/v1', 401, [], false)
-  expect(hint).toContain('packages: read')
-  expect(hint).not.toContain('packages: write')
+// src/oci/ is a registry client for any caller: GitHub's policies come in from src/action/.
+test('src/oci names no GitHub registry, permission or action', () => {
+  const root = path.resolve('src/oci')
+  const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'))
+  const offending = files.flatMap((file) => {
+    // code, not comments: a comment may say how ghcr.io behaves
+    const text = readFileSync(path.join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
+    return [
+      /['"`]ghcr\.io['"`/]/,
+      /packages: (read|write)/,
+      /Manage Actions access/,
+      /oci-artifact-action/,
+      /@actions\//,
+    ]
+      .filter((pattern) => pattern.test(text))
+      .map((pattern) => `${file}: ${pattern}`)
+  })
+  expect(offending).toEqual([])
 })

@@ -29,7 +29,14 @@ describe('parseReference', () => {
       { registry: 'registry.example.com', repository: 'a__b/c-d/e---f' },
     ],
   ])('%s', (input, expected) => {
-    expect(parseReference(input)).toEqual(expected)
+    expect(parseReference(input, { defaultRegistry: 'ghcr.io' })).toEqual(expected)
+  })
+
+  test('a name without a host needs the caller’s default registry', () => {
+    expect(() => parseReference('owner/name')).toThrow(/names no registry host/)
+    expect(parseReference('owner/name', { defaultRegistry: 'registry.example' }).registry).toBe(
+      'registry.example',
+    )
   })
 
   test.each([
@@ -42,8 +49,6 @@ describe('parseReference', () => {
     ['owner/name:-tag', /tag "-tag"/],
     [`owner/name:${'t'.repeat(129)}`, /tag/],
     ['owner/name@sha256:abc', /digest/],
-    ['name', /OWNER\/NAME/],
-    ['ghcr.io/name', /OWNER\/NAME/],
     ['exa_mple.com/a/b', /registry/],
     ['example.com:99999/a', /registry/],
     ['example.com/', /empty/],
@@ -51,7 +56,7 @@ describe('parseReference', () => {
   ])('refuses %j, quoting it', (input, reason) => {
     const error = (() => {
       try {
-        parseReference(input)
+        parseReference(input, { defaultRegistry: 'ghcr.io' })
       } catch (e) {
         return e
       }
@@ -72,10 +77,13 @@ describe('parseReference', () => {
 
 describe('parseRepository', () => {
   test('takes a name with no tag or digest', () => {
-    expect(parseRepository('Owner/Name')).toEqual({ registry: 'ghcr.io', repository: 'owner/name' })
+    expect(parseRepository('Owner/Name', { defaultRegistry: 'ghcr.io' })).toEqual({
+      registry: 'ghcr.io',
+      repository: 'owner/name',
+    })
   })
   test('refuses a tag', () => {
-    expect(() => parseRepository('owner/name:v1')).toThrow(/no tag or digest/)
+    expect(() => parseRepository('r.example/owner/name:v1')).toThrow(/no tag or digest/)
   })
 })
 

@@ -37,6 +37,7 @@ function registry(answer: (req: Seen, n: number) => Response | Promise<Response>
     actions: ['pull', 'push'],
     fetch: fetchImpl,
     retry: { sleep: async () => {} },
+    userAgent: 'test-agent/1',
   })
   return { repo, seen }
 }
@@ -68,7 +69,7 @@ describe('manifests', () => {
       MediaType.DockerManifest,
       MediaType.DockerManifestList,
     ])
-    expect(seen[0]!.headers.get('user-agent')).toMatch(/^oci-artifact-action/)
+    expect(seen[0]!.headers.get('user-agent')).toBe('test-agent/1')
   })
 
   test('bytes that do not match the Docker-Content-Digest are refused', async () => {
@@ -246,12 +247,51 @@ describe('blobs', () => {
     expect(await yes.repo.mountBlob(desc, 'o/other')).toBe(true)
   })
 
+  test('a resume answered once with 503 by the storage host is retried, and the download completes', async () => {
+    const big = Buffer.alloc(64 * 1024, 7)
+    const bigDesc = descriptorOf(big, MediaType.LayerTarGzip)
+    const storage = 'https://storage.example/blob?sig=x'
+    const { repo, seen } = registry((req) => {
+      if (req.url.startsWith(BASE)) return new Response(null, { status: 307, headers: { location: storage } })
+      const range = req.headers.get('range')
+      const storageGets = seen.filter((s) => s.url === storage).length
+      if (!range) return cutBody(big.subarray(0, 10_000))
+      if (storageGets === 2) return new Response('busy', { status: 503 })
+      const from = Number(/bytes=(\d+)-/.exec(range)![1])
+      return new Response(new Uint8Array(big.subarray(from)), {
+        status: 206,
+        headers: { 'content-range': `bytes ${from}-${big.length - 1}/${big.length}` },
+      })
+    })
+    expect(Buffer.concat(await (await repo.fetchBlob(bigDesc)).toArray()).equals(big)).toBe(true)
+    // first GET, a resume the storage host refused once, and the same resume again
+    expect(seen.filter((s) => s.url === storage).map((s) => s.headers.get('range'))).toEqual([
+      null,
+      'bytes=10000-',
+      'bytes=10000-',
+    ])
+  })
+
   test('fetch asks for the bytes as they are stored, not re-encoded', async () => {
     const { repo, seen } = registry(() => new Response(new Uint8Array(data)))
     await (await repo.fetchBlob(desc)).toArray()
     expect(seen[0]!.headers.get('accept-encoding')).toBe('identity')
   })
 })
+
+// A 200 whose body stops after `bytes`, as a dropped connection does.
+function cutBody(bytes: Buffer): Response {
+  const body = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(new Uint8Array(bytes)),
+    pull: (controller) =>
+      controller.error(
+        new TypeError('terminated', {
+          cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+        }),
+      ),
+  })
+  return new Response(body, { status: 200 })
+}
 
 describe('tags', () => {
   test('follows Link pages, relative or absolute, and joins them', async () => {

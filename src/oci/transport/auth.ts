@@ -1,11 +1,15 @@
-import { pushDeniedHint, responseError } from '../errors.js'
+import { GENERIC_HINTS, responseError, type RegistryHints } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { isLoopbackHost, registryBaseUrl } from '../reference.js'
+import { registryBaseUrl } from '../reference.js'
 import { redactUrl } from '../redact.js'
 import { discardBody, readBody } from '../response-body.js'
 import type { Challenge } from './challenge.js'
 import { parseChallenges } from './challenge.js'
+import { checkRealm, checkRealmUrl, RealmError } from './realm.js'
+import { answeredFrom, guardRedirects } from './redirect.js'
 import type { Send } from './send.js'
+
+export { checkRealm, RealmError } from './realm.js'
 
 export interface Credentials {
   username: string
@@ -19,6 +23,7 @@ export interface AuthOptions {
   scopes: string[]
   logger: Logger
   now?: () => number
+  hints?: RegistryHints
 }
 
 // A token response is small JSON; anything bigger is not a token service.
@@ -82,6 +87,9 @@ export function withAuth(inner: Send, o: AuthOptions): Send {
     const sent = await authorization(scopes)
     const res = await send(sent)
     if (res.status !== 401) return res
+    // A redirect target (a storage host) is not the registry: its challenge would have us send the
+    // credentials to a realm it names and its token to the registry. Its 401 is the answer.
+    if (new URL(answeredFrom(res) ?? req.url).origin !== origin) return res
     const header = res.headers.get('www-authenticate')
     const offered = header ? parseChallenges(header) : []
     const next = offered.find((c) => c.scheme === 'bearer') ?? offered.find((c) => c.scheme === 'basic')
@@ -110,13 +118,20 @@ async function fetchToken(
   o.logger.debug(
     `token exchange at ${redactUrl(realm)} (${o.credentials ? 'with credentials' : 'anonymous'})`,
   )
-  const res = await send({ method: 'GET', url: realm.toString(), headers })
+  // every hop of the token request is a realm too, on the realm's own scheme
+  const tokenRequest = guardRedirects({ method: 'GET', url: realm.toString(), headers }, (target) => {
+    if (target.protocol !== realm.protocol)
+      throw new RealmError(
+        `refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`,
+      )
+    checkRealmUrl(target, o.registry)
+  })
+  const res = await send(tokenRequest)
   if (res.status !== 200) {
     const pushing = scopes.some((s) => /:(.*,)?(push|\*)(,.*)?$/.test(s))
-    const ghcr = o.registry === 'ghcr.io'
     let hint: string | undefined
     if (res.status === 401 || res.status === 403) {
-      if (pushing) hint = pushDeniedHint(ghcr)
+      if (pushing) hint = (o.hints ?? GENERIC_HINTS).pushDenied
       else if (o.credentials) hint = 'The token service refused the username and password'
       else hint = 'The registry needs credentials for this repository'
     }
@@ -137,22 +152,6 @@ async function fetchToken(
   }
   const seconds = typeof parsed.expires_in === 'number' ? parsed.expires_in : DEFAULT_TOKEN_SECONDS
   return { value, expiresAt: now() + seconds * 1000 - EXPIRY_MARGIN_MS }
-}
-
-// Credentials go to the realm, so it must be https; plain http only when the registry itself is a
-// loopback http one (a local test registry) and the realm is on this machine too.
-export function checkRealm(realm: string | undefined, registry: string): URL {
-  if (!realm) throw new AuthError(`${registry} asked for a bearer token but named no realm`)
-  let url: URL
-  try {
-    url = new URL(realm)
-  } catch {
-    throw new AuthError(`${registry} named a token realm that is not a URL: ${JSON.stringify(realm)}`)
-  }
-  if (url.protocol === 'https:') return url
-  const localRegistry = registryBaseUrl(registry).startsWith('http:')
-  if (url.protocol === 'http:' && localRegistry && isLoopbackHost(url.hostname)) return url
-  throw new AuthError(`refusing token realm ${redactUrl(url)}: credentials go only to an https realm`)
 }
 
 // Adds scopes, folding actions on the same resource together ("repository:a:pull" and

@@ -1,3 +1,4 @@
+import { attachHints, type RegistryHints } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Credentials } from './auth.js'
 import { withAuth } from './auth.js'
@@ -17,6 +18,7 @@ export interface TransportOptions {
   retry?: RetryOptions
   fetch?: typeof fetch
   userAgent?: string
+  hints?: RegistryHints
 }
 
 // Outside in: auth (sees the final answer of a redirect chain, so a 401 is the registry's),
@@ -32,15 +34,16 @@ export function createTransport(o: TransportOptions): Send {
     credentials: o.credentials,
     scopes: o.scopes,
     logger: o.logger,
+    hints: o.hints,
   })
   // A push operation's token covers all its requests: when the registry refuses any of them (a
   // HEAD before the upload included), the fix is the push permission, and errors should say so.
   const pushing = o.scopes.some((scope) => scope.split(':').pop()?.split(',').includes('push'))
-  if (!pushing) return authed
+  if (!pushing && !o.hints) return authed
   return async (req) => {
     const res = await authed(req)
     const sent = requestOf(res)
-    if (sent) sent.pushing = true
-    return res
+    if (sent && pushing) sent.pushing = true
+    return o.hints ? attachHints(res, o.hints) : res
   }
 }

@@ -1,4 +1,4 @@
-import { RegistryError, retryAfter } from '../errors.js'
+import { ConnectionError, RegistryError, retryAfter } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { redactUrl } from '../redact.js'
 import { discardBody } from '../response-body.js'
@@ -51,12 +51,18 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)
 }
 
+// Socket and HTTP-client error codes that say the network failed this once: another try may
+// get through. EAI_AGAIN is the resolver's own "try again" (a DNS server that did not answer).
+// Any other code, and an error with none, is not transient: what counts is the code, never an
+// error's message (go-containerregistry's Temporary() decides the same way).
 const TRANSIENT_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
   'ECONNABORTED',
   'EPIPE',
   'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
   'EAI_AGAIN',
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
@@ -66,9 +72,16 @@ const TRANSIENT_CODES = new Set([
   'ERR_STREAM_PREMATURE_CLOSE',
 ])
 
-// Network failures (fetch's "fetch failed" TypeError around a socket error) are worth another try;
-// an error anywhere in the chain that says `retryable: false` (a source file that cannot be read,
-// a digest mismatch) is not.
+// Codes that no retry will change, each with what to tell the user. ENOTFOUND: the name has no
+// address (a typo, or a host only another network knows), unlike EAI_AGAIN above.
+const NAME_UNRESOLVED = new Set(['ENOTFOUND', 'EAI_NONAME', 'EAI_FAIL'])
+// OpenSSL's verification results as Node names them, and Node's own host name check.
+const TLS_CODE =
+  /^(CERT_|UNABLE_TO_|ERR_TLS_|ERR_SSL_)|^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE)$/
+
+// Network failures (fetch's "fetch failed" TypeError around a socket error) are worth another try
+// when a code in the chain says so; an error anywhere in the chain that says `retryable: false` (a
+// source file that cannot be read, a digest mismatch, a refused certificate) is not.
 export function isRetryableError(error: unknown): boolean {
   let transient = false
   for (let e: unknown = error, depth = 0; e && depth < 8; depth++) {
@@ -80,12 +93,46 @@ export function isRetryableError(error: unknown): boolean {
       name?: unknown
     }
     if (retryable === false || name === 'AbortError') return false
+    if (typeof code === 'string' && (NAME_UNRESOLVED.has(code) || TLS_CODE.test(code))) return false
     if (typeof code === 'string' && TRANSIENT_CODES.has(code)) transient = true
-    // by name, not instanceof: fetch's errors may come from another realm (a vm context, jest)
-    if (name === 'TypeError' && (e as { message?: unknown }).message === 'fetch failed') transient = true
     e = cause
   }
   return transient
+}
+
+/**
+ * A ConnectionError naming the host and the cause for a request that failed without an answer, or
+ * the error itself when it carries no socket or TLS code (a bug, an aborted request, a source file).
+ */
+export function connectionFailure(error: unknown, req: { method: string; url: string }, tries = 1): unknown {
+  if (error instanceof ConnectionError) return error
+  let found: { code: string; message: string } | undefined
+  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown }
+    if (typeof code === 'string') found = { code, message: typeof message === 'string' ? message : '' }
+    e = cause
+  }
+  if (!found) return error
+  const host = new URL(req.url).host
+  const { code, message } = found
+  const permanent = NAME_UNRESOLVED.has(code) || TLS_CODE.test(code)
+  let reason: string
+  if (NAME_UNRESOLVED.has(code)) reason = `the name ${new URL(req.url).hostname} does not resolve (${code})`
+  else if (TLS_CODE.test(code))
+    reason =
+      `its TLS certificate was refused: ${message} (${code}). A registry with a private CA needs ` +
+      'that CA in NODE_EXTRA_CA_CERTS'
+  else reason = `${message || code}${message.includes(code) ? '' : ` (${code})`}`
+  if (!permanent && tries > 1) reason += `, after ${tries} tries`
+  return new ConnectionError({
+    method: req.method,
+    url: req.url,
+    host,
+    code,
+    reason,
+    permanent,
+    cause: error,
+  })
 }
 
 // For loops that retry a larger unit (a whole upload, a resumed download): a refused request
@@ -103,14 +150,17 @@ export function retryAfterMs(res: Response, now = Date.now()): number | undefine
 export function withRetry(inner: Send, o: RetryOptions & { logger: Logger }): Send {
   const policy = retryPolicy(o)
   return async (req) => {
-    if (req.retry === false) return inner(req)
+    if (req.retry === false)
+      return inner(req).catch((error: unknown) => {
+        throw connectionFailure(error, req)
+      })
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= policy.attempts
       let res: Response
       try {
         res = await inner(req)
       } catch (error) {
-        if (last || !isRetryableError(error)) throw error
+        if (last || !isRetryableError(error)) throw connectionFailure(error, req, attempt)
         const delay = backoffDelay(policy, attempt)
         o.logger.debug(
           `${req.method} ${redactUrl(req.url)} failed (${describe(error)}); retry ${attempt} in ${delay} ms`,

@@ -1,7 +1,14 @@
 import { describe, expect, test } from '@jest/globals'
 import { RegistryError } from '../../../../src/oci/errors.js'
 import { silentLogger } from '../../../../src/oci/logger.js'
-import { AuthError, checkRealm, mergeScopes, withAuth } from '../../../../src/oci/transport/auth.js'
+import {
+  AuthError,
+  checkRealm,
+  mergeScopes,
+  RealmError,
+  withAuth,
+} from '../../../../src/oci/transport/auth.js'
+import { withRedirects } from '../../../../src/oci/transport/redirect.js'
 import type { SendRequest } from '../../../../src/oci/transport/send.js'
 import { answer, scriptedSend } from '../scripted-send.js'
 
@@ -157,6 +164,41 @@ describe('bearer', () => {
   })
 })
 
+describe('a 401 from a redirect target', () => {
+  // auth sits above the redirect layer, as in client.ts: it sees the last hop's answer
+  function redirected(steps: Parameters<typeof scriptedSend>[0]) {
+    const script = scriptedSend(steps)
+    const send = withAuth(withRedirects(script.send, { logger: silentLogger }), {
+      registry: REGISTRY,
+      credentials: alice,
+      scopes: ['repository:o/n:pull'],
+      logger: silentLogger,
+    })
+    return { ...script, send }
+  }
+  const toStorage = answer(307, { location: 'https://storage.example/blob?sig=s' })
+
+  test('a Bearer challenge from the storage host is not answered: no credentials to its realm', async () => {
+    const evil = { 'www-authenticate': 'Bearer realm="https://evil.example/token",service="evil"' }
+    const { send, requests } = redirected([toStorage, answer(401, evil)])
+    expect((await send(get)).status).toBe(401)
+    expect(requests.map((r) => new URL(r.url).host)).toEqual([REGISTRY, 'storage.example'])
+  })
+
+  test('a Basic challenge from the storage host is not answered either', async () => {
+    const { send, requests } = redirected([toStorage, answer(401, { 'www-authenticate': 'Basic realm="s"' })])
+    expect((await send(get)).status).toBe(401)
+    expect(requests).toHaveLength(2)
+  })
+
+  test('the registry’s own challenge is still answered, and its redirect target gets no token', async () => {
+    const { send, requests } = redirected([answer(401, CHALLENGE), token('T'), toStorage, answer(200)])
+    expect((await send(get)).status).toBe(200)
+    expect(requests[1]!.url).toMatch(/^https:\/\/auth\.example\/token/)
+    expect(requests[3]!.headers.authorization).toBeUndefined()
+  })
+})
+
 describe('basic', () => {
   const basicChallenge = { 'www-authenticate': 'Basic realm="Registry"' }
 
@@ -181,10 +223,89 @@ describe('checkRealm', () => {
   test('https anywhere; http only on loopback for a loopback registry', () => {
     expect(checkRealm('https://ghcr.io/token', 'ghcr.io').href).toBe('https://ghcr.io/token')
     expect(checkRealm('http://127.0.0.1:9/token', '127.0.0.1:5000').href).toBe('http://127.0.0.1:9/token')
-    expect(() => checkRealm('http://auth.example/token', '127.0.0.1:5000')).toThrow(AuthError)
-    expect(() => checkRealm('http://127.0.0.1:9/token', 'ghcr.io')).toThrow(AuthError)
+    expect(() => checkRealm('http://auth.example/token', '127.0.0.1:5000')).toThrow(RealmError)
+    expect(() => checkRealm('http://127.0.0.1:9/token', 'ghcr.io')).toThrow(RealmError)
+    expect(() => checkRealm('ftp://auth.example/token', 'ghcr.io')).toThrow(RealmError)
     expect(() => checkRealm(undefined, 'ghcr.io')).toThrow(/no realm/)
     expect(() => checkRealm('not a url', 'ghcr.io')).toThrow(/not a URL/)
+  })
+})
+
+describe('realm addresses (go-containerregistry validateRealmURL)', () => {
+  test.each([
+    ['https://169.254.169.254/token', 'registry.example', /link-local/],
+    ['https://[fe80::1]/token', 'registry.example', /link-local/],
+    ['https://127.0.0.1/token', 'registry.example', /loopback/],
+    ['https://localhost:8443/token', 'registry.example', /loopback/],
+    ['https://10.0.0.5/token', 'registry.example', /private/],
+    ['https://192.168.1.9/token', 'registry.example', /private/],
+    ['https://[fd00::5]/token', 'registry.example', /private/],
+  ])('refuses %s for %s', (realm, registry, why) => {
+    expect(() => checkRealm(realm, registry)).toThrow(why)
+  })
+
+  test.each([
+    ['https://auth.example/token', 'registry.example'],
+    ['https://8.8.8.8/token', 'registry.example'],
+    ['https://10.0.0.5:9443/token', '10.0.0.5:5000'],
+    ['https://10.0.0.6/token', '10.0.0.5:5000'],
+    ['http://127.0.0.1:9/token', 'localhost:5000'],
+  ])('allows %s for %s', (realm, registry) => {
+    expect(checkRealm(realm, registry).href).toBe(realm)
+  })
+
+  test('no credentials reach a realm the registry steers at cloud metadata', async () => {
+    const challenge = { 'www-authenticate': 'Bearer realm="https://169.254.169.254/latest",service="x"' }
+    const { send, requests } = authed([answer(401, challenge)], { credentials: alice })
+    await expect(send(get)).rejects.toThrow(RealmError)
+    expect(requests).toHaveLength(1)
+  })
+})
+
+describe('redirects of the token request', () => {
+  function redirecting(steps: Parameters<typeof scriptedSend>[0], registry = REGISTRY) {
+    const script = scriptedSend(steps)
+    const send = withAuth(withRedirects(script.send, { logger: silentLogger }), {
+      registry,
+      credentials: alice,
+      scopes: ['repository:o/n:pull'],
+      logger: silentLogger,
+    })
+    return { ...script, send }
+  }
+
+  test('a hop to another https host is followed, without the credentials', async () => {
+    const { send, requests } = redirecting([
+      answer(401, CHALLENGE),
+      answer(307, { location: 'https://auth2.example/token' }),
+      token('T'),
+      answer(200),
+    ])
+    expect((await send(get)).status).toBe(200)
+    expect(requests[2]!.headers.authorization).toBeUndefined()
+  })
+
+  test('a hop to another scheme is refused, loopback included', async () => {
+    const local = {
+      'www-authenticate': 'Bearer realm="http://127.0.0.1:9/token",service="x"',
+    }
+    const { send, requests } = redirecting(
+      [answer(401, local), answer(302, { location: 'https://127.0.0.1:9/token' })],
+      '127.0.0.1:5000',
+    )
+    await expect(send({ ...get, url: 'http://127.0.0.1:5000/v2/o/n/manifests/v1' })).rejects.toThrow(
+      /refusing a redirect of the token request from http:/,
+    )
+    expect(requests).toHaveLength(2)
+  })
+
+  test('a hop to a link-local address is refused like a realm there', async () => {
+    const { send, requests } = redirecting([
+      answer(401, CHALLENGE),
+      answer(307, { location: 'https://169.254.169.254/latest/meta-data' }),
+    ])
+    await expect(send(get)).rejects.toThrow(/link-local/)
+    expect(requests).toHaveLength(2)
   })
 })
 

@@ -67,8 +67,58 @@ describe('withRetry', () => {
   test('gives up after the attempts it was given: the last error is thrown', async () => {
     const last = networkError('EPIPE')
     const { send, requests } = retrying([networkError(), last], 2)
-    await expect(send(get)).rejects.toBe(last)
+    const error = (await send(get).catch((e: unknown) => e)) as Error
+    expect(error.cause).toBe(last)
+    expect(error.message).toMatch(/cannot reach r\.example: socket EPIPE.*after 2 tries/)
     expect(requests).toHaveLength(2)
+  })
+
+  // The shapes Node's fetch gives: TypeError('fetch failed') around the socket or TLS error.
+  const failed = (code: string, message: string) =>
+    new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) })
+
+  test('a name that does not resolve fails at once, naming the host and the cause', async () => {
+    const { send, requests } = retrying([failed('ENOTFOUND', 'getaddrinfo ENOTFOUND r.example'), answer(200)])
+    const error = (await send(get).catch((e: unknown) => e)) as Error
+    expect(error.message).toBe(
+      'GET https://r.example/v2/: cannot reach r.example: the name r.example does not resolve (ENOTFOUND)',
+    )
+    expect(isRetryableError(error)).toBe(false)
+    expect(requests).toHaveLength(1)
+  })
+
+  test.each([
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'],
+    ['SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'],
+    ['CERT_HAS_EXPIRED', 'certificate has expired'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"],
+  ])('a refused TLS certificate (%s) fails at once, naming the host and the cause', async (code, message) => {
+    const { send, requests } = retrying([failed(code, message), answer(200)])
+    const error = (await send(get).catch((e: unknown) => e)) as Error
+    expect(error.message).toContain(
+      `cannot reach r.example: its TLS certificate was refused: ${message} (${code})`,
+    )
+    expect(isRetryableError(error)).toBe(false)
+    expect(requests).toHaveLength(1)
+  })
+
+  test('a resolver that did not answer (EAI_AGAIN) is retried', async () => {
+    const { send, requests } = retrying([failed('EAI_AGAIN', 'getaddrinfo EAI_AGAIN r.example'), answer(200)])
+    expect((await send(get)).status).toBe(200)
+    expect(requests).toHaveLength(2)
+  })
+
+  test('the text of a message decides nothing: "fetch failed" without a transient code is not retried', async () => {
+    const bare = new TypeError('fetch failed', { cause: new Error('something odd') })
+    const { send, requests } = retrying([bare, answer(200)])
+    await expect(send(get)).rejects.toBe(bare)
+    expect(requests).toHaveLength(1)
+  })
+
+  test('a request marked retry: false still gets the host and cause named', async () => {
+    const { send } = retrying([failed('ENOTFOUND', 'getaddrinfo ENOTFOUND r.example')])
+    await expect(send({ ...get, retry: false })).rejects.toThrow(/cannot reach r\.example/)
   })
 
   test('honours Retry-After on a 429', async () => {
