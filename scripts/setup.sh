@@ -10,7 +10,9 @@ cd "$root"
 declare -A packages=(
   [docker-registry]=docker-registry # CNCF Distribution 2.8: the test bed's registry
   [skopeo]=skopeo                   # an independent OCI client to cross-check ours
-  [openssl]=openssl                 # the test bed's token signing certificate
+  [openssl]=openssl                 # the test bed's token signing certificate and its TLS CA
+  [tinyproxy]=tinyproxy             # a real forward proxy (CONNECT, Basic auth) for the proxy tests
+  [ip]=iproute2                     # network namespaces and veth pairs: a non-loopback registry
   [tar]=tar
   [gzip]=gzip
   [pigz]=pigz
@@ -31,8 +33,10 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   echo "installing ${need[*]} (apt-get)"
   # A fresh machine (or container) has no package lists yet: install fails without an update.
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Other jobs on the machine may hold the dpkg lock: wait for it rather than fail.
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 # The redirect middleware and the x5c token check the test bed relies on are 2.8's behaviour.

@@ -27,3 +27,5 @@ export {
   type PackagesApiOptions,
   type ApiRequest,
 } from './packages-api.js'
+export { createTestNetwork, type TestNetwork } from './netns.js'
+export { startForwardProxy, type ForwardProxy } from './forward-proxy.js'

@@ -7,6 +7,8 @@ export interface RegistryConfigOptions {
   rootCertBundle: string
   storageBaseUrl: string
   secret: string
+  /** Serve https with these PEM files. */
+  tls?: { certificate: string; key: string }
 }
 
 /**
@@ -27,7 +29,12 @@ export function registryConfig(o: RegistryConfigOptions): string {
     },
     middleware: { storage: [{ name: 'redirect', options: { baseurl: o.storageBaseUrl } }] },
     // A fixed secret keeps upload state valid across requests; Distribution warns without one.
-    http: { addr: o.address, secret: o.secret, headers: { 'X-Content-Type-Options': ['nosniff'] } },
+    http: {
+      addr: o.address,
+      secret: o.secret,
+      headers: { 'X-Content-Type-Options': ['nosniff'] },
+      ...(o.tls ? { tls: o.tls } : {}),
+    },
     auth: {
       token: { realm: o.realm, service: o.service, issuer: o.issuer, rootcertbundle: o.rootCertBundle },
     },

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { get as httpGet } from 'node:http'
+import { get as httpsGet } from 'node:https'
 import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -26,9 +28,12 @@ export async function startRegistryProcess(
   url: string,
   /** Removed by the watchdog too, so a crashed run leaves no temp dir behind either. */
   orphanDir?: string,
+  o: { prefix?: string[]; ca?: Buffer } = {},
 ): Promise<RegistryProcess> {
   const log = openSync(logFile, 'a')
-  const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', log, log] })
+  // `ip netns exec NAME` execs the registry in place: the child's pid is the registry's
+  const [command, ...args] = [...(o.prefix ?? []), 'docker-registry', 'serve', configFile]
+  const child = spawn(command!, args, { stdio: ['ignore', log, log] })
   closeSync(log)
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'))
@@ -49,7 +54,7 @@ export async function startRegistryProcess(
   // Aborted once the race is decided: a probe must not outlive it (a hung one keeps jest alive).
   const probing = new AbortController()
   const ready = await Promise.race([
-    waitForChallenge(url, probing.signal),
+    waitForChallenge(url, probing.signal, o.ca),
     exited.then((status) => `exited (${status})`),
   ]).finally(() => probing.abort())
   if (ready !== true) {
@@ -61,25 +66,41 @@ export async function startRegistryProcess(
 }
 
 /** True once GET /v2/ answers 401 with a Bearer challenge; a string saying why it never did. */
-async function waitForChallenge(url: string, signal: AbortSignal): Promise<true | string> {
+async function waitForChallenge(url: string, signal: AbortSignal, ca?: Buffer): Promise<true | string> {
   const deadline = Date.now() + READY_TIMEOUT_MS
   let last = 'no answer'
   while (Date.now() < deadline && !signal.aborted) {
     try {
       // Something else may hold the port and never answer: each probe gets a short deadline.
-      const res = await fetch(`${url}/v2/`, {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
-      })
-      await res.arrayBuffer()
-      const challenge = res.headers.get('www-authenticate') ?? ''
-      if (res.status === 401 && challenge.startsWith('Bearer ')) return true
-      last = `GET /v2/ answered ${res.status} ${challenge}`
+      const res = await probe(
+        `${url}/v2/`,
+        AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]),
+        ca,
+      )
+      if (res.status === 401 && res.challenge.startsWith('Bearer ')) return true
+      last = `GET /v2/ answered ${res.status} ${res.challenge}`
     } catch (error) {
-      last = `GET /v2/ failed: ${(error as Error).cause ?? error}`
+      last = `GET /v2/ failed: ${(error as Error).message}`
     }
     await sleep(10)
   }
   return signal.aborted ? 'gave up' : `not ready after ${READY_TIMEOUT_MS} ms (${last})`
+}
+
+// node:http(s) rather than fetch: an https bed is trusted through its own CA, given here.
+function probe(
+  url: string,
+  signal: AbortSignal,
+  ca?: Buffer,
+): Promise<{ status: number; challenge: string }> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGet
+    const req = get(url, { signal, ca, agent: false }, (res) => {
+      res.resume()
+      resolve({ status: res.statusCode ?? 0, challenge: String(res.headers['www-authenticate'] ?? '') })
+    })
+    req.once('error', reject)
+  })
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { createServer, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import { join, normalize } from 'node:path'
 import { close, listen } from './listen.js'
 
@@ -41,11 +42,11 @@ const BLOB_PREFIX = '/docker/registry/v2/blobs/'
  * an Authorization header, as signed-URL storage does. A client that forwards the registry token
  * across origins fails here.
  */
-export async function startStorageHost(root: string, host: string): Promise<StorageHost> {
+export async function startStorageHost(root: string, host: string, tls?: ServerTls): Promise<StorageHost> {
   const requests: StorageRequest[] = []
   const faults: StorageFault[] = []
 
-  const server = createServer((req, res) => {
+  const server = serverFor(tls, (req, res) => {
     const path = new URL(req.url ?? '/', 'http://storage').pathname
     const record: StorageRequest = {
       method: req.method ?? '',
@@ -102,7 +103,7 @@ export async function startStorageHost(root: string, host: string): Promise<Stor
 
   const port = await listen(server, host)
   return {
-    url: `http://${host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     requests,
     failNext: (...next) => faults.push(...next),
     stop: () => close(server),
@@ -139,4 +140,18 @@ function parseRange(
   const start = Number(match[1])
   const end = match[2] ? Math.min(Number(match[2]), size - 1) : size - 1
   return start < size && start <= end ? { start, end } : 'invalid'
+}
+
+/** A certificate and key to serve https with (the bed's throwaway CA signed them). */
+export interface ServerTls {
+  cert: Buffer
+  key: Buffer
+}
+
+/** An http server, or an https one when given a certificate: the handlers are the same. */
+export function serverFor(
+  tls: ServerTls | undefined,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
+  return tls ? createTlsServer({ cert: tls.cert, key: tls.key }, handler) : createServer(handler)
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './listen.js'
@@ -7,6 +7,8 @@ import { registryConfig } from './registry-config.js'
 import { startRegistryProcess, type RegistryProcess } from './registry-process.js'
 import { createSigningKey } from './signing-key.js'
 import { startStorageHost, type StorageFault, type StorageRequest } from './storage-host.js'
+import type { TestNetwork } from './netns.js'
+import { createTestCertificates, type TestCertificates } from './tls.js'
 import { startTokenService, type TokenRequest, type TokenService } from './token-service.js'
 
 export interface TestbedOptions {
@@ -16,13 +18,27 @@ export interface TestbedOptions {
   tokenTtlSeconds?: number
   /** Grant `delete` to repository owners (ghcr.io grants none through the registry API). */
   allowDelete?: boolean
+  /**
+   * https for the registry, the token service and the storage host, with certificates from a
+   * throwaway CA (`caFile`); clients trust it through NODE_EXTRA_CA_CERTS.
+   */
+  tls?: boolean
+  /**
+   * Where the bed lives: the registry inside this namespace (`network.nsAddress`), the token
+   * service and storage host on our end of its veth pair (`network.hostAddress`). Default: loopback.
+   */
+  network?: TestNetwork
 }
 
 export interface Testbed {
   /** `127.0.0.1:PORT`: the registry part of a reference. */
   registry: string
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (https with `tls`) */
   url: string
+  /** The storage host blob reads are redirected to. */
+  storageUrl: string
+  /** The CA that signed the bed's certificates (with `tls`): for NODE_EXTRA_CA_CERTS. */
+  caFile?: string
   /** The token endpoint the registry's challenge names. */
   realm: string
   /** The token audience, as in `service=` of the challenge. */
@@ -71,18 +87,25 @@ export async function startTestbed(o: TestbedOptions = {}): Promise<Testbed> {
   try {
     await mkdir(storageDir)
     const key = await createSigningKey(dir)
+    const registryHost = o.network?.nsAddress ?? '127.0.0.1'
+    const tokenHost = o.network?.hostAddress ?? '127.0.0.1'
+    const storageHost = o.network?.hostAddress ?? '127.0.0.2'
+    const certificates = o.tls
+      ? await createTestCertificates(dir, [...new Set([registryHost, tokenHost, storageHost, 'localhost'])])
+      : undefined
     // Settled, not Promise.all: when one fails to start, the other must still be stopped.
     const [tokensStarted, storageStarted] = await Promise.allSettled([
       startTokenService({
-        host: '127.0.0.1',
+        host: tokenHost,
         service: SERVICE,
         issuer: ISSUER,
         users,
         key,
         ttlSeconds: o.tokenTtlSeconds ?? 300,
         allowDelete: o.allowDelete ?? false,
+        tls: certificates,
       }),
-      startStorageHost(storageDir, '127.0.0.2'),
+      startStorageHost(storageDir, storageHost, certificates),
     ])
     if (tokensStarted.status === 'fulfilled') stoppers.push(tokensStarted.value.stop)
     if (storageStarted.status === 'fulfilled') stoppers.push(storageStarted.value.stop)
@@ -98,12 +121,19 @@ export async function startTestbed(o: TestbedOptions = {}): Promise<Testbed> {
       tokens,
       storage.url,
       key.certificateFile,
+      {
+        host: registryHost,
+        certificates,
+        prefix: o.network?.exec,
+      },
     )
     stoppers.push(registry.stop)
 
     return {
-      registry: url.slice('http://'.length),
+      registry: new URL(url).host,
       url,
+      caFile: certificates?.caFile,
+      storageUrl: storage.url,
       realm: tokens.realm,
       service: SERVICE,
       users,
@@ -129,10 +159,12 @@ async function startRegistry(
   tokens: TokenService,
   storageBaseUrl: string,
   rootCertBundle: string,
+  o: { host: string; certificates?: TestCertificates; prefix?: string[] },
 ): Promise<{ registry: RegistryProcess; url: string }> {
   const configFile = join(dir, 'registry.json')
   for (let attempt = 1; ; attempt++) {
-    const address = `127.0.0.1:${await freePort()}`
+    // a port free here is as good a guess as any inside the namespace, which starts empty
+    const address = `${o.host}:${await freePort()}`
     const config = registryConfig({
       storageDir,
       address,
@@ -142,11 +174,16 @@ async function startRegistry(
       rootCertBundle,
       storageBaseUrl,
       secret: randomBytes(16).toString('hex'),
+      tls: o.certificates && { certificate: o.certificates.certFile, key: o.certificates.keyFile },
     })
     await writeFile(configFile, config)
     try {
-      const url = `http://${address}`
-      return { registry: await startRegistryProcess(configFile, logFile, url, dir), url }
+      const url = `${o.certificates ? 'https' : 'http'}://${address}`
+      const started = await startRegistryProcess(configFile, logFile, url, dir, {
+        prefix: o.prefix,
+        ca: o.certificates && (await readFile(o.certificates.caFile)),
+      })
+      return { registry: started, url }
     } catch (error) {
       if (attempt >= START_ATTEMPTS) throw error
     }

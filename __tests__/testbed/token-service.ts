@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { close, listen } from './listen.js'
 import type { Access, SigningKey } from './signing-key.js'
+import { serverFor, type ServerTls } from './storage-host.js'
 
 /** One request to the token endpoint, kept so tests can assert which scopes a client asked for. */
 export interface TokenRequest {
@@ -21,6 +22,8 @@ export interface TokenServiceOptions {
   ttlSeconds: number
   /** Owners may also delete (ghcr.io grants no delete through the registry API, hence opt-in). */
   allowDelete: boolean
+  /** Serve https with this certificate. */
+  tls?: ServerTls
 }
 
 export interface TokenService {
@@ -39,7 +42,7 @@ export async function startTokenService(o: TokenServiceOptions): Promise<TokenSe
   const publicRepositories = new Set<string>()
   const requests: TokenRequest[] = []
 
-  const server = createServer((req, res) => {
+  const server = serverFor(o.tls, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://token')
     if (url.pathname !== '/token') return sendJson(res, 404, errors('NOT_FOUND', 'no such endpoint'))
     if (req.method !== 'GET') return sendJson(res, 405, errors('UNSUPPORTED', 'only GET /token'))
@@ -96,7 +99,7 @@ export async function startTokenService(o: TokenServiceOptions): Promise<TokenSe
 
   const port = await listen(server, o.host)
   return {
-    realm: `http://${o.host}:${port}/token`,
+    realm: `${o.tls ? 'https' : 'http'}://${o.host}:${port}/token`,
     requests,
     setPublic(repository, isPublic = true) {
       if (isPublic) publicRepositories.add(repository)

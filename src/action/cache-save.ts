@@ -1,6 +1,5 @@
 import * as core from '@actions/core'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable, type Writable } from 'node:stream'
@@ -8,11 +7,11 @@ import { packDirectory } from '../archive/pack.js'
 import type { PackResult } from '../archive/types.js'
 import { publishCache } from '../cache/cache-publish.js'
 import { cacheTag } from '../cache/cache-tag.js'
-import type { Descriptor } from '../oci/descriptor.js'
 import { RegistryError } from '../oci/errors.js'
 import { EMPTY_CONFIG } from '../oci/manifest.js'
+import type { Descriptor } from '../oci/descriptor.js'
 import { MediaType } from '../oci/media-types.js'
-import type { StreamedUpload } from '../oci/repository.js'
+import { uploadProducedBlob, type ProducedUpload } from '../oci/upload/produced-upload.js'
 import { githubCacheAvailable, saveToGitHubCache } from './cache-fallback.js'
 import {
   cacheLayerAnnotations,
@@ -26,6 +25,7 @@ import { formatBytes } from './format.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger } from './logger.js'
 import { parsePathInput, type PathPatterns } from './path-inputs.js'
+import { startProgress } from './progress.js'
 import { openForPush, pushBlobIfMissing } from './push.js'
 
 /**
@@ -82,7 +82,8 @@ export async function saveCache(
     // The config blob ({}) goes up while the first path is packed, not after: three requests
     // (HEAD, POST, PUT) fewer between the last layer's upload and the manifest. Its failure is
     // met where it is awaited.
-    // (started once the registry opened the first upload: a token that may not push sends nothing)
+    // It starts with the first pack, so a save refused before that (401/403 on the upload) sends
+    // nothing.
     let config: Promise<number> | undefined
     const startConfig = () => {
       config ??= pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
@@ -91,8 +92,8 @@ export async function saveCache(
     const layers: Descriptor[] = []
     let sent = 0
     for (const [i, source] of sources.entries()) {
-      const file = path.join(temp, `path-${i}.tar.zst`)
-      const saved = await saveLayer(repo, source, state, inputs.includeGit, file, where, startConfig)
+      const spool = path.join(temp, `path-${i}`)
+      const saved = await saveLayer(repo, source, state, inputs.includeGit, spool, where, startConfig)
       if (saved === 'refused') return
       layers.push({ ...saved.layer, annotations: cacheLayerAnnotations(source) })
       sent += saved.sent
@@ -130,55 +131,58 @@ class UploadError extends Error {
 
 /**
  * One path's layer in the registry. After a miss the content is new, so the layer is packed
- * straight into the upload (one streamed PATCH, see blob-stream-upload.ts): the save takes about
- * as long as the pack instead of pack plus upload, and no copy goes to disk (writing one cost
- * 0.35 s of a 256 MiB save on two cores, measured). Should that upload fail, the path is packed
- * again, into a file, which goes up with the usual retries; the pack is reproducible, so an
- * unchanged tree gives the same layer. When a cache was restored (a restore-keys match, or an
- * update), the path may be unchanged and pack to a layer the registry has: that is only known
- * from the digest, so the pack comes first and an existing layer is not uploaded again. That is
- * also what lets a save in which one path changed upload only that path.
+ * straight into the upload (src/oci/upload/produced-upload.ts): the save takes about as long as
+ * the pack instead of pack plus upload, and no copy goes to disk (writing one cost 0.35 s of a
+ * 256 MiB save on two cores, measured). Should that upload fail, the module packs the path again,
+ * into a file, which goes up with the usual retries; the pack is reproducible, so an unchanged tree
+ * gives the same layer. When a cache was restored (a restore-keys match, or an update), the path
+ * may be unchanged and pack to a layer the registry has: that is only known from the digest, so the
+ * pack comes first and an existing layer is not uploaded again. That is also what lets a save in
+ * which one path changed upload only that path.
  */
 async function saveLayer(
   repo: ReturnType<typeof openForPush>,
   source: CachePathSource,
   state: CacheState,
   includeGit: boolean,
-  file: string,
+  spoolDir: string,
   where: string,
-  opened: () => void,
+  started: () => void,
 ): Promise<{ layer: Descriptor; sent: number } | 'refused'> {
-  if (!state.matchedKey) {
-    let refused: unknown
-    const streamed = await repo.startStreamedUpload().catch((error: unknown) => {
-      if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) refused = error
-      else
-        core.info(`Uploading after the pack: the registry did not open an upload (${describeError(error)})`)
-      return undefined
-    })
+  await mkdir(spoolDir, { recursive: true })
+  let upload: ProducedUpload
+  try {
+    upload = await uploadProducedBlob(
+      repo,
+      {
+        label: `the layer of ${source.line.given}`,
+        produce: async (out, into) => {
+          started()
+          return layerOf(
+            await core.group(
+              into === 'upload' ? `Pack ${source.root} and upload to ${where}` : `Pack ${source.root}`,
+              () => pack(source, out, includeGit),
+            ),
+          )
+        },
+      },
+      {
+        stream: !state.matchedKey,
+        spoolDir,
+        logger: actionsLogger,
+        onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+      },
+    )
+  } catch (error) {
     // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
-    if (refused) {
-      await saveToFallback(state, `${where}: ${describeError(refused)}`)
+    if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
+      await saveToFallback(state, `${where}: ${describeError(error)}`)
       return 'refused'
     }
-    opened()
-    try {
-      const uploaded = streamed && (await packIntoUpload(source, includeGit, streamed, where))
-      if (uploaded) return { layer: uploaded, sent: uploaded.size }
-    } finally {
-      // a session that was not committed (the pack or the upload failed) is dropped
-      await streamed?.abort(new Error('not used')).catch(() => undefined)
-    }
-  }
-  opened()
-  const layer = layerOf(
-    await core.group(`Pack ${source.root}`, () => pack(source, createWriteStream(file), includeGit)),
-  )
-  try {
-    return { layer, sent: await pushBlobIfMissing(repo, layer, () => createReadStream(file)) }
-  } catch (error) {
     throw new UploadError(error)
   }
+  if (upload.streamed) core.info(`Uploaded ${formatBytes(upload.desc.size)} while packing`)
+  return { layer: upload.desc, sent: upload.uploaded }
 }
 
 function statePatterns(state: CacheState): PathPatterns {
@@ -212,38 +216,6 @@ async function pack(source: CachePathSource, out: Writable, includeGit: boolean)
       `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   )
   return packed
-}
-
-// The pack, written into the streamed upload as it is made, and the upload committed: the layer,
-// or undefined when either failed and the tree is to be packed again into a file (a pack that
-// fails for its own reasons fails again there).
-async function packIntoUpload(
-  source: CachePathSource,
-  includeGit: boolean,
-  streamed: StreamedUpload,
-  where: string,
-): Promise<Descriptor | undefined> {
-  let layer: Descriptor
-  try {
-    layer = layerOf(
-      await core.group(`Pack ${source.root} and upload to ${where}`, () =>
-        pack(source, streamed.body, includeGit),
-      ),
-    )
-  } catch (error) {
-    core.info(`The pack and upload failed (${describeError(error)}): packing again, into a file`)
-    return undefined
-  }
-  try {
-    await streamed.finish(layer)
-    core.info(`Uploaded ${formatBytes(layer.size)} while packing`)
-    return layer
-  } catch (error) {
-    core.info(
-      `The upload made while packing was not accepted (${describeError(error)}): packing again, into a file`,
-    )
-    return undefined
-  }
 }
 
 function layerOf(packed: PackResult): Descriptor {

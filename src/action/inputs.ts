@@ -39,6 +39,8 @@ export interface Inputs {
   artifactType: string
   compressionLevel: number
   includeGit: boolean
+  /** Plain http to `registry` although it is not a loopback host (`plain-http`). */
+  plainHttp: boolean
   key: string
   restoreKeys: string[]
   lookupOnly: boolean
@@ -176,6 +178,7 @@ export function parseInputs(
     artifactType,
     compressionLevel,
     includeGit: readBoolean('include-git', read('include-git')),
+    plainHttp: readPlainHttp(read('plain-http'), registry),
     key,
     restoreKeys,
     lookupOnly: readBoolean('lookup-only', read('lookup-only')),
@@ -365,6 +368,15 @@ function readAnnotations(value: string): Record<string, string> {
     annotations[key] = line.slice(eq + 1).trim()
   }
   return annotations
+}
+
+// GitHub's registries speak only https: plain http to them is a mistake, not a choice.
+function readPlainHttp(value: string, registry: string): boolean {
+  const plain = readBoolean('plain-http', value)
+  if (plain && GITHUB_REGISTRIES.has(registry)) {
+    throw new InputError('plain-http', `${registry} speaks only https: leave plain-http off for it`)
+  }
+  return plain
 }
 
 function readBoolean(input: string, value: string): boolean {

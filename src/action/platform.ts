@@ -1,6 +1,11 @@
 import type { Descriptor, Platform } from '../oci/descriptor.js'
 import { formatPlatform, platformMatches } from '../oci/platform.js'
 
+// The annotation by which a platform push's manifest says which platform it is for. An image
+// manifest has no platform field (only an index's descriptor does), and the index is rebuilt from
+// the platform tags, so each tagged manifest must carry its own.
+export const PLATFORM_ANNOTATION = 'io.github.oci-artifact-action.platform'
+
 // Node's names for the runner's platform, in the OCI image-spec's words (GOOS/GOARCH).
 const OS: Record<string, string> = { linux: 'linux', darwin: 'darwin', win32: 'windows' }
 const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' }

@@ -3,10 +3,11 @@ import type { Descriptor, Platform } from '../oci/descriptor.js'
 import { platformEntriesOf, type PlatformEntry } from '../oci/index-merge.js'
 import type { BuiltManifest } from '../oci/manifest.js'
 import { isIndexMediaType } from '../oci/media-types.js'
-import { formatPlatform, PLATFORM_ANNOTATION, platformTag } from '../oci/platform.js'
+import { formatPlatform, platformTag } from '../oci/platform.js'
 import { publishPlatformIndex } from '../oci/platform-publish.js'
 import type { Repository } from '../oci/repository.js'
 import { actionsLogger } from './logger.js'
+import { PLATFORM_ANNOTATION } from './platform.js'
 
 export interface PlatformPush {
   platform: Platform
@@ -65,6 +66,7 @@ export async function publishTags(
   for (const tag of tags) {
     const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
       logger: actionsLogger,
+      platformKey: PLATFORM_ANNOTATION,
       annotations: o.annotations,
     })
     if (published.rounds > 1) core.info(`${tag}: ${published.rounds} index writes before it settled`)

@@ -20,7 +20,8 @@ import { registryHints } from './ghcr.js'
 import { actionsLogger, userAgent } from './logger.js'
 import { fileModeOf, safeFileTitle } from './file-layers.js'
 import { isWithin } from './path-inputs.js'
-import { choosePlatform, runnerPlatform } from './platform.js'
+import { choosePlatform, PLATFORM_ANNOTATION, runnerPlatform } from './platform.js'
+import { networkOptions } from './network.js'
 import { startProgress } from './progress.js'
 
 export interface PullResult {
@@ -122,6 +123,7 @@ export function openForPull(inputs: Inputs): Repository {
     logger: actionsLogger,
     userAgent: userAgent(),
     hints: registryHints(inputs.registry),
+    ...networkOptions(inputs),
   })
 }
 
@@ -143,7 +145,7 @@ export async function resolveLayers(
     core.info(`${reference} is an index: using ${chosen.digest}${named}`)
     manifest = await repo.getManifest(chosen.digest)
   } else if (platform) {
-    const own = manifestFacts(top.bytes).platform
+    const own = manifestFacts(top.bytes, PLATFORM_ANNOTATION).platform
     if (own && formatPlatform(own) !== formatPlatform(platform)) {
       throw new Error(`${reference} is the ${formatPlatform(own)} artifact, not ${formatPlatform(platform)}`)
     }

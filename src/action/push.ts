@@ -14,6 +14,7 @@ import { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
 import { registryHints } from './ghcr.js'
 import { actionsLogger, userAgent } from './logger.js'
+import { networkOptions } from './network.js'
 import { startProgress } from './progress.js'
 import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
@@ -138,7 +139,13 @@ async function treeLayer(
     mtime: sourceDateEpoch(env),
   }
   const reused = await core.group('Compare with the tag', () =>
-    unchangedLayer(repo, comparedTag(inputs.tags[0] as string, inputs.platform), source.root, title, packOptions),
+    unchangedLayer(
+      repo,
+      comparedTag(inputs.tags[0] as string, inputs.platform),
+      source.root,
+      title,
+      packOptions,
+    ),
   )
   if (reused)
     return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, reused: true }
@@ -175,6 +182,7 @@ export function openForPush(inputs: Inputs): Repository {
     logger: actionsLogger,
     userAgent: userAgent(),
     hints: registryHints(inputs.registry),
+    ...networkOptions(inputs),
   })
 }
 
@@ -193,7 +201,6 @@ export async function pushBlobIfMissing(
   progress.done()
   return blob.size
 }
-
 
 function describePack(result: PackResult, seconds: number): string {
   const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1'

@@ -3,13 +3,7 @@ import { buildPlatformIndex, platformEntriesOf, sameEntries, type PlatformEntry 
 import type { Logger } from './logger.js'
 import { InvalidManifestError, parseManifest, type BuiltManifest } from './manifest.js'
 import { isIndexMediaType, MediaType } from './media-types.js'
-import {
-  formatPlatform,
-  InvalidPlatformError,
-  parsePlatform,
-  PLATFORM_ANNOTATION,
-  platformTag,
-} from './platform.js'
+import { formatPlatform, InvalidPlatformError, parsePlatform, platformTag } from './platform.js'
 
 /** What publishing into a platform index needs of a repository (Repository has it all). */
 export interface PlatformRegistry {
@@ -29,6 +23,11 @@ export interface PublishedIndex {
 
 export interface PlatformPublishOptions {
   logger: Logger
+  /**
+   * The annotation by which a platform manifest says which platform it is for (the caller's own
+   * key): an image manifest has no platform field, and the index is rebuilt from the platform tags.
+   */
+  platformKey: string
   /** The index's own annotations (provenance). Not compared: only entries decide convergence. */
   annotations?: Record<string, string>
   sleep?: (ms: number) => Promise<void>
@@ -73,8 +72,8 @@ export async function publishPlatformIndex(
   await registry.putManifest(manifest.bytes, manifest.mediaType, ownTag)
   o.logger.info(`Tagged ${ownTag} -> ${manifest.digest}`)
 
-  const known: ManifestFacts = new Map([[manifest.digest, manifestFacts(manifest.bytes)]])
-  let entries = await readPlatformTags(registry, tag, known)
+  const known: ManifestFacts = new Map([[manifest.digest, manifestFacts(manifest.bytes, o.platformKey)]])
+  let entries = await readPlatformTags(registry, tag, o.platformKey, known)
   for (let round = 1; ; round++) {
     const started = Date.now()
     const index = buildPlatformIndex(entries, o.annotations)
@@ -83,7 +82,7 @@ export async function publishPlatformIndex(
     await sleep(Math.min(MAX_SETTLE_MS, took + Math.random() * (took + 10 * round)))
 
     const [after, current] = await Promise.all([
-      readPlatformTags(registry, tag, known),
+      readPlatformTags(registry, tag, o.platformKey, known),
       registry.getManifest(tag),
     ])
     const listed = isIndexMediaType(current.mediaType) ? platformEntriesOf(current.bytes) : []
@@ -126,6 +125,7 @@ export type ManifestFacts = Map<string, { platform?: Platform; artifactType?: st
 export async function readPlatformTags(
   registry: PlatformRegistry,
   tag: string,
+  platformKey: string,
   facts: ManifestFacts = new Map(),
 ): Promise<PlatformEntry[]> {
   const prefix = `${tag}-`
@@ -141,7 +141,10 @@ export async function readPlatformTags(
       if (!head || isIndexMediaType(head.mediaType)) continue
       let fact = facts.get(head.digest)
       if (!fact)
-        facts.set(head.digest, (fact = manifestFacts((await registry.getManifest(head.digest)).bytes)))
+        facts.set(
+          head.digest,
+          (fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)),
+        )
       if (fact.platform && platformTag(tag, fact.platform) === candidate) {
         const manifest: Descriptor = { mediaType: head.mediaType, digest: head.digest, size: head.size }
         if (fact.artifactType) manifest.artifactType = fact.artifactType
@@ -154,11 +157,14 @@ export async function readPlatformTags(
 }
 
 /** The platform annotation and artifactType of a manifest's bytes; nothing for other documents. */
-export function manifestFacts(bytes: Buffer): { platform?: Platform; artifactType?: string } {
+export function manifestFacts(
+  bytes: Buffer,
+  platformKey: string,
+): { platform?: Platform; artifactType?: string } {
   try {
     const m = parseManifest(bytes)
     if (m.mediaType !== MediaType.OciManifest) return {}
-    const note = m.annotations?.[PLATFORM_ANNOTATION]
+    const note = m.annotations?.[platformKey]
     return { platform: note ? parsePlatform(note) : undefined, artifactType: m.artifactType }
   } catch (error) {
     if (error instanceof InvalidManifestError || error instanceof InvalidPlatformError) return {}

@@ -3,11 +3,6 @@ import type { Platform } from './descriptor.js'
 // The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
 const WORD = /^[a-z0-9_]{1,32}$/
 
-// The annotation by which a platform push's manifest says which platform it is for. An image
-// manifest has no platform field (only an index's descriptor does), and the index is rebuilt from
-// the platform tags, so each tagged manifest must carry its own.
-export const PLATFORM_ANNOTATION = 'io.github.oci-artifact-action.platform'
-
 export class InvalidPlatformError extends Error {
   constructor(readonly input: string) {
     super(`'${input}' is not a platform like linux/amd64, darwin/arm64 or linux/arm/v7 (os/arch[/variant])`)

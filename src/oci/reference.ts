@@ -94,8 +94,10 @@ export function formatReference(ref: Reference): string {
 }
 
 // Plain HTTP would send credentials in the clear, so only a registry on this machine gets it.
-export function registryBaseUrl(registry: string): string {
-  return `${isLoopbackHost(hostOf(registry)) ? 'http' : 'https'}://${registry}`
+// http for loopback hosts (a local test registry, as docker and oras do) and where the user said
+// plain http for this registry; https everywhere else.
+export function registryBaseUrl(registry: string, o: { plainHttp?: boolean } = {}): string {
+  return `${o.plainHttp || isLoopbackHost(hostOf(registry)) ? 'http' : 'https'}://${registry}`
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -1,7 +1,5 @@
 import type { Readable } from 'node:stream'
 import { verifiedBlobStream } from './blob-reader.js'
-import { startStreamedUpload, type StreamedUpload } from './blob-stream-upload.js'
-import { uploadBlob } from './blob-upload.js'
 import type { Descriptor } from './descriptor.js'
 import { checkResponse, type RegistryHints } from './errors.js'
 import type { Logger } from './logger.js'
@@ -14,11 +12,15 @@ import type { Credentials } from './transport/auth.js'
 import { createTransport } from './transport/client.js'
 import type { RetryOptions, RetryPolicy } from './transport/retry.js'
 import { retryPolicy } from './transport/retry.js'
-import type { Send } from './transport/send.js'
+import type { HttpOptions, Send } from './transport/send.js'
+import { uploadBlob } from './upload/blob-upload.js'
+import { initiateUpload } from './upload/session.js'
+import { startStreamedUpload, type StreamedUpload } from './upload/stream-upload.js'
 
 export type { Credentials } from './transport/auth.js'
 export type { RetryOptions } from './transport/retry.js'
-export type { StreamedUpload } from './blob-stream-upload.js'
+export type { StreamedUpload } from './upload/stream-upload.js'
+export type { HttpOptions, Timeouts } from './transport/send.js'
 
 export interface RepositoryOptions {
   registry: string
@@ -28,7 +30,12 @@ export interface RepositoryOptions {
   actions: ('pull' | 'push' | 'delete')[]
   logger?: Logger
   retry?: RetryOptions
-  fetch?: typeof fetch
+  // proxy and timeouts of the bottom layer
+  http?: HttpOptions
+  // plain http to a registry that is not on this machine (as `oras --plain-http`); off by default
+  plainHttp?: boolean
+  // the bottom layer itself, for tests that script the registry: everything above it is the same
+  exchange?: Send
   // the caller's name in every request, e.g. "oci-artifact-action/v1 (node 24)"
   userAgent?: string
   // what to tell users when the registry refuses their credentials (default: generic words)
@@ -38,6 +45,11 @@ export interface RepositoryOptions {
 export interface TransferOptions {
   // called with the number of new bytes moved; bytes resent after a retry are not counted twice
   onProgress?: (bytes: number) => void
+}
+
+export interface PushOptions extends TransferOptions {
+  // try a cross-repository mount from here first (the same registry); the bytes go up otherwise
+  mountFrom?: string
 }
 
 // One repository on one registry: blobs and manifests by digest, tags by name.
@@ -54,7 +66,7 @@ export class Repository {
     this.repository = o.repository
     this.logger = o.logger ?? silentLogger
     this.policy = retryPolicy(o.retry)
-    this.base = `${registryBaseUrl(o.registry)}/v2/${o.repository}`
+    this.base = `${registryBaseUrl(o.registry, { plainHttp: o.plainHttp })}/v2/${o.repository}`
     const actions = [...new Set(o.actions)].sort()
     this.send = createTransport({
       registry: o.registry,
@@ -62,7 +74,9 @@ export class Repository {
       scopes: actions.length > 0 ? [`repository:${o.repository}:${actions.join(',')}`] : [],
       logger: this.logger,
       retry: o.retry,
-      fetch: o.fetch,
+      http: o.http,
+      plainHttp: o.plainHttp,
+      exchange: o.exchange,
       userAgent: o.userAgent,
       hints: o.hints,
     })
@@ -78,50 +92,35 @@ export class Repository {
   }
 
   // Streams `open()` in one monolithic upload; a failed upload starts over with a fresh `open()`.
-  async pushBlob(desc: Descriptor, open: () => Readable, o: TransferOptions = {}): Promise<void> {
+  // With `mountFrom`, asks for a mount first, and a registry that answers with an upload session
+  // instead (202) gets the bytes in that session.
+  async pushBlob(
+    desc: Descriptor,
+    open: () => Readable,
+    o: PushOptions = {},
+  ): Promise<'mounted' | 'uploaded'> {
     checkDigest(desc.digest)
+    const ctx = { send: this.send, uploadsUrl: `${this.base}/blobs/uploads/` }
+    let session: URL | undefined
+    if (o.mountFrom) {
+      const started = await initiateUpload(ctx, { mount: { digest: desc.digest, from: o.mountFrom } })
+      if (started.mounted) return 'mounted'
+      session = started.location
+    }
     await uploadBlob(desc, open, {
-      send: this.send,
+      ...ctx,
       policy: this.policy,
       logger: this.logger,
-      uploadsUrl: `${this.base}/blobs/uploads/`,
       onProgress: o.onProgress,
+      session,
     })
+    return 'uploaded'
   }
 
   // An upload for bytes not produced yet, committed once their digest is known (see
-  // blob-stream-upload.ts): for packing and uploading at the same time.
+  // upload/stream-upload.ts): for producing and uploading at the same time.
   async startStreamedUpload(): Promise<StreamedUpload> {
-    return startStreamedUpload(this.send, `${this.base}/blobs/uploads/`)
-  }
-
-  // Asks the registry to link a blob it holds in another repository: true if it did, false if the
-  // blob must be uploaded (the registry could not or would not mount it).
-  async mountBlob(desc: Descriptor, fromRepository: string): Promise<boolean> {
-    checkDigest(desc.digest)
-    const url = new URL(`${this.base}/blobs/uploads/`)
-    url.searchParams.set('mount', desc.digest)
-    url.searchParams.set('from', fromRepository)
-    const res = await this.send({
-      method: 'POST',
-      url: url.toString(),
-      headers: { 'content-length': '0' },
-      scopes: [`repository:${fromRepository}:pull`],
-    })
-    await checkResponse(res, 201, 202)
-    await discardBody(res)
-    if (res.status === 201) return true
-    // 202: the registry opened an ordinary upload instead; do not leave it dangling
-    const location = res.headers.get('location')
-    if (location) {
-      const cancel = await this.send({
-        method: 'DELETE',
-        url: new URL(location, url).toString(),
-        headers: {},
-      }).catch(() => undefined)
-      if (cancel) await discardBody(cancel)
-    }
-    return false
+    return startStreamedUpload({ send: this.send, uploadsUrl: `${this.base}/blobs/uploads/` })
   }
 
   // The blob as a stream whose digest and size are checked as it is read (see blob-reader.ts).

@@ -117,7 +117,11 @@ describe('the cache index on Distribution', () => {
     const logger = { ...silentLogger, warning: (m: string) => void warnings.push(m) }
     const saves = await Promise.all(
       [1, 2].map((i) =>
-        publishCache(repository('same-key'), { scope: MAIN, key: 'npm-1', created: at(i), layers: [layer] }, logger),
+        publishCache(
+          repository('same-key'),
+          { scope: MAIN, key: 'npm-1', created: at(i), layers: [layer] },
+          logger,
+        ),
       ),
     )
     expect(saves.map((s) => s.indexed)).toEqual([true, true])

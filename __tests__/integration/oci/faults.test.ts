@@ -6,6 +6,7 @@ import { descriptorOf } from '../../../src/oci/descriptor.js'
 import { buildManifest, EMPTY_CONFIG } from '../../../src/oci/manifest.js'
 import { MediaType } from '../../../src/oci/media-types.js'
 import { Repository } from '../../../src/oci/repository.js'
+import { createExchange, type Send } from '../../../src/oci/transport/send.js'
 import { startFaultProxy, startTestbed, type FaultProxy, type Testbed } from '../../testbed/index.js'
 
 let bed: Testbed
@@ -57,24 +58,25 @@ test('push and pull succeed through a proxy that fails a third of the requests',
 test('a blob download cut off mid-body resumes with a Range request to the storage host', async () => {
   const data = randomBytes(2 * 1024 * 1024)
   const desc = descriptorOf(data, MediaType.LayerTarGzip)
-  const direct = (fetchImpl?: typeof fetch) =>
+  const direct = (exchange?: Send) =>
     new Repository({
       registry: bed.registry,
       repository: 'alice/cut-off',
       credentials: { username: 'alice', password: bed.users.alice! },
       actions: ['pull', 'push'],
       retry: { baseDelayMs: 1 },
-      fetch: fetchImpl,
+      exchange,
     })
   await direct().pushBlob(desc, () => Readable.from([data]))
 
   // The first two storage responses break after 300 KB, as a dropped connection does.
   const ranges: (string | null)[] = []
   let cuts = 2
-  const cutting: typeof fetch = async (input, init) => {
-    const res = await fetch(input, init)
-    if (!String(input).startsWith('http://127.0.0.2')) return res
-    ranges.push(new Headers(init?.headers).get('range'))
+  const real = createExchange()
+  const cutting: Send = async (req) => {
+    const res = await real(req)
+    if (!req.url.startsWith('http://127.0.0.2')) return res
+    ranges.push(req.headers.range ?? null)
     if (cuts-- <= 0 || !res.body) return res
     return new Response(cutAfter(res.body, 300_000), { status: res.status, headers: res.headers })
   }

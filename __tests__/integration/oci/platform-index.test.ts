@@ -7,7 +7,8 @@ import { descriptorOf } from '../../../src/oci/descriptor.js'
 import { buildPlatformIndex, platformEntriesOf } from '../../../src/oci/index-merge.js'
 import { buildManifest, EMPTY_CONFIG, type BuiltManifest } from '../../../src/oci/manifest.js'
 import { MediaType } from '../../../src/oci/media-types.js'
-import { parsePlatform, PLATFORM_ANNOTATION, platformTag } from '../../../src/oci/platform.js'
+import { PLATFORM_ANNOTATION } from '../../../src/action/platform.js'
+import { parsePlatform, platformTag } from '../../../src/oci/platform.js'
 import { publishPlatformIndex } from '../../../src/oci/platform-publish.js'
 import { Repository } from '../../../src/oci/repository.js'
 import {
@@ -61,6 +62,7 @@ async function pushPlatform(platform: string, tag: string, registry = bed.regist
   if (naive) return readMergeWrite(r, tag, platform, manifest)
   const published = await publishPlatformIndex(r, tag, parsePlatform(platform), manifest, {
     logger: { debug: () => {}, info: () => {}, warning: () => {} },
+    platformKey: PLATFORM_ANNOTATION,
     annotations: { 'org.opencontainers.image.revision': 'abc' },
   })
   return { manifest, layer, data, published }

@@ -9,6 +9,7 @@ import { DigestMismatchError, RegistryError } from '../../../src/oci/errors.js'
 import { buildManifest, EMPTY_CONFIG } from '../../../src/oci/manifest.js'
 import { MediaType } from '../../../src/oci/media-types.js'
 import { Repository, type RepositoryOptions } from '../../../src/oci/repository.js'
+import { createExchange, type Send } from '../../../src/oci/transport/send.js'
 import { startTestbed, type Testbed } from '../../testbed/index.js'
 
 let bed: Testbed
@@ -131,16 +132,21 @@ describe('push and pull', () => {
     const { layer } = await pushArtifact(source, randomBytes(1000), ['v1'])
     const target = repo('alice/mount-target')
     expect(await target.blobExists(layer.digest)).toBe(false)
-    expect(await target.mountBlob(layer, 'alice/mount-source')).toBe(true)
+    const open = () => Readable.from([Buffer.from('not the blob')])
+    expect(await target.pushBlob(layer, open, { mountFrom: 'alice/mount-source' })).toBe('mounted')
     expect(await target.blobExists(layer.digest)).toBe(true)
     const last = bed.tokenRequests.at(-1)!
     expect(last.scopes).toEqual(expect.arrayContaining(['repository:alice/mount-source:pull']))
   })
 
-  test('a mount the registry cannot do answers false', async () => {
+  test('a mount the registry cannot do goes on as an upload in the session it opened', async () => {
     const target = repo('alice/mount-target-2')
-    const missing = layerOf(randomBytes(10))
-    expect(await target.mountBlob(missing, 'alice/mount-source')).toBe(false)
+    const data = randomBytes(10)
+    const missing = layerOf(data)
+    expect(
+      await target.pushBlob(missing, () => Readable.from([data]), { mountFrom: 'alice/mount-source' }),
+    ).toBe('uploaded')
+    expect(await target.blobExists(missing.digest)).toBe(true)
   })
 
   test('lists tags across Link pages', async () => {
@@ -227,15 +233,15 @@ describe('auth', () => {
   test('a token the registry does not accept ends in a RegistryError 401, not a loop', async () => {
     let calls = 0
     // A token service that hands out garbage: the registry refuses it.
-    const forging: typeof fetch = async (input, init) => {
+    const real = createExchange()
+    const forging: Send = async (req) => {
       calls++
-      const url = String(input)
-      if (url.startsWith(bed.realm)) {
+      if (req.url.startsWith(bed.realm)) {
         return new Response(JSON.stringify({ token: 'not-a-jwt', expires_in: 300 }), { status: 200 })
       }
-      return fetch(input, init)
+      return real(req)
     }
-    const r = repo('alice/forged', { fetch: forging, actions: ['pull'] })
+    const r = repo('alice/forged', { exchange: forging, actions: ['pull'] })
     const error = await r.getManifest('v1').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RegistryError)
     expect(error).toMatchObject({ status: 401 })

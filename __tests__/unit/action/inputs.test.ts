@@ -34,7 +34,17 @@ describe('parseInputs', () => {
       tags: ['run-4242'],
       compressionLevel: 6,
       includeGit: false,
+      plainHttp: false,
       credentials: { username: 'octocat', password: 'secret' },
+    })
+  })
+
+  test('plain-http is an opt-in for a named registry', () => {
+    expect(
+      parse({ path: '.', repository: 'registry.lan:5000/team/tool', 'plain-http': 'true' }),
+    ).toMatchObject({
+      registry: 'registry.lan:5000',
+      plainHttp: true,
     })
   })
 
@@ -153,6 +163,8 @@ describe('parseInputs', () => {
     [{ path: '.', 'artifact-type': 'not a type' }, 'artifact-type', "'not a type'"],
     [{ path: '.', format: 'zip' }, 'format', "'zip'"],
     [{ path: '.', 'include-git': 'yes' }, 'include-git', "'yes'"],
+    [{ path: '.', 'plain-http': 'on' }, 'plain-http', "'on'"],
+    [{ path: '.', 'plain-http': 'true' }, 'plain-http', 'ghcr.io speaks only https'],
     [{ mode: 'cache', path: 'x' }, 'key', 'required'],
     [{ mode: 'cache', path: 'x', key: 'k', 'cache-scope': 'a b' }, 'cache-scope', "'a b'"],
     [{ mode: 'cache', path: 'x', key: 'k'.repeat(513) }, 'key', '512'],

@@ -44,13 +44,19 @@ describe('the push summary', () => {
       },
       { registry: 'ghcr.io', repository: 'acme/tool' },
     )
-    expect(text).toContain(`https://ghcr.io/v2/acme/tool/blobs/sha256:${'a'.repeat(64)} -o tool-linux-amd64\n`)
+    expect(text).toContain(
+      `https://ghcr.io/v2/acme/tool/blobs/sha256:${'a'.repeat(64)} -o tool-linux-amd64\n`,
+    )
     expect(text).toContain(`blobs/sha256:${'b'.repeat(64)} -o 'it'\\''s here.txt'\n`)
     expect(text).not.toContain('tar -xz')
   })
 
   test('a directory layer is one curl piped into tar', () => {
-    const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'c'.repeat(64)}`, size: 1 }
+    const layer = {
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest: `sha256:${'c'.repeat(64)}`,
+      size: 1,
+    }
     const text = pushSummary({ ...base, layers: [layer] }, { registry: 'ghcr.io', repository: 'acme/tool' })
     expect(text).toContain(`blobs/sha256:${'c'.repeat(64)} | tar -xz\n`)
     expect(text).not.toContain(' -o ')

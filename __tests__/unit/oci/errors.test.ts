@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { checkResponse, parseErrorCodes, RegistryError } from '../../../src/oci/errors.js'
 import { redactUrl } from '../../../src/oci/redact.js'
-import { fetchSend } from '../../../src/oci/transport/send.js'
+import { recordRequest } from '../../../src/oci/transport/send.js'
 import { nextLink } from '../../../src/oci/tag-list.js'
 
 const body = JSON.stringify({
@@ -15,12 +15,9 @@ describe('checkResponse', () => {
   })
 
   test('turns any other status into a RegistryError naming the request, redacted, with the registry codes', async () => {
-    const fake: typeof fetch = async () => new Response(body, { status: 403, statusText: 'Forbidden' })
-    const res = await fetchSend(fake)({
+    const res = recordRequest(new Response(body, { status: 403, statusText: 'Forbidden' }), {
       method: 'PUT',
       url: 'https://ghcr.io/v2/o/n/blobs/uploads/abc?_state=SECRETSTATE&digest=sha256:1',
-      headers: {},
-      body: () => Buffer.from('x'),
     })
     const error = (await checkResponse(res, 201).catch((e: unknown) => e)) as RegistryError
     expect(error).toBeInstanceOf(RegistryError)

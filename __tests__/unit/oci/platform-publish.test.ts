@@ -3,7 +3,8 @@ import { sha256Digest, type Descriptor } from '../../../src/oci/descriptor.js'
 import { buildPlatformIndex, platformEntriesOf } from '../../../src/oci/index-merge.js'
 import { silentLogger } from '../../../src/oci/logger.js'
 import { buildManifest, EMPTY_CONFIG } from '../../../src/oci/manifest.js'
-import { parsePlatform, PLATFORM_ANNOTATION, platformTag } from '../../../src/oci/platform.js'
+import { PLATFORM_ANNOTATION } from '../../../src/action/platform.js'
+import { parsePlatform, platformTag } from '../../../src/oci/platform.js'
 import {
   publishPlatformIndex,
   readPlatformTags,
@@ -76,6 +77,7 @@ describe('publishPlatformIndex', () => {
         PLATFORMS.map((p) =>
           publishPlatformIndex(registry, 'v1', parsePlatform(p), platformManifest(p), {
             logger: silentLogger,
+            platformKey: PLATFORM_ANNOTATION,
             sleep: noWait,
           }),
         ),
@@ -95,11 +97,15 @@ describe('publishPlatformIndex', () => {
     for (const p of PLATFORMS.slice(0, 3)) {
       await publishPlatformIndex(registry, 'v1', parsePlatform(p), platformManifest(p), {
         logger: silentLogger,
+        platformKey: PLATFORM_ANNOTATION,
       })
     }
     const before = platformEntriesOf((await registry.getManifest('v1')).bytes)
     const again = platformManifest('linux/arm64', 'v2')
-    await publishPlatformIndex(registry, 'v1', parsePlatform('linux/arm64'), again, { logger: silentLogger })
+    await publishPlatformIndex(registry, 'v1', parsePlatform('linux/arm64'), again, {
+      logger: silentLogger,
+      platformKey: PLATFORM_ANNOTATION,
+    })
     const after = platformEntriesOf((await registry.getManifest('v1')).bytes)
     expect(after.map((e) => e.manifest.digest)).toEqual(
       before.map((e) => (e.tag === 'v1-linux-arm64' ? again.digest : e.manifest.digest)),
@@ -119,6 +125,7 @@ describe('publishPlatformIndex', () => {
       platformManifest('linux/amd64'),
       {
         logger: silentLogger,
+        platformKey: PLATFORM_ANNOTATION,
         sleep: noWait,
       },
     )
@@ -135,7 +142,9 @@ describe('publishPlatformIndex', () => {
     await registry.putManifest(plain.bytes, plain.mediaType, 'v1-linux-s390x')
     const own = platformManifest('darwin/arm64')
     await registry.putManifest(own.bytes, own.mediaType, 'v1-darwin-arm64')
-    expect((await readPlatformTags(registry, 'v1')).map((e) => e.tag)).toEqual(['v1-darwin-arm64'])
+    expect((await readPlatformTags(registry, 'v1', PLATFORM_ANNOTATION)).map((e) => e.tag)).toEqual([
+      'v1-darwin-arm64',
+    ])
   })
 })
 

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { registryHints } from '../../../src/action/ghcr.js'
 import { GENERIC_HINTS, hintFor } from '../../../src/oci/errors.js'
 import { Repository } from '../../../src/oci/repository.js'
+import { fetchExchange } from './scripted-send.js'
 
 describe('refusal hints', () => {
   test('a refused read inside a push names the push permission: ghcr.io’s words when passed in', () => {
@@ -23,7 +24,13 @@ describe('refusal hints', () => {
   test('a Repository’s errors carry the hints it was given, and only generic words otherwise', async () => {
     const refuse: typeof fetch = async () => new Response('denied', { status: 403 })
     const open = (hints?: ReturnType<typeof registryHints>) =>
-      new Repository({ registry: 'ghcr.io', repository: 'o/n', actions: ['pull'], fetch: refuse, hints })
+      new Repository({
+        registry: 'ghcr.io',
+        repository: 'o/n',
+        actions: ['pull'],
+        exchange: fetchExchange(refuse),
+        hints,
+      })
     await expect(open(registryHints('ghcr.io')).getManifest('v1')).rejects.toThrow(/packages: read/)
     await expect(open().getManifest('v1')).rejects.toThrow(GENERIC_HINTS.pullDenied)
   })

@@ -5,6 +5,7 @@ import { DigestMismatchError, RegistryError } from '../../../src/oci/errors.js'
 import { MediaType } from '../../../src/oci/media-types.js'
 import { Repository } from '../../../src/oci/repository.js'
 import { ResponseTooLargeError } from '../../../src/oci/response-body.js'
+import { fetchExchange } from './scripted-send.js'
 
 interface Seen {
   method: string
@@ -35,7 +36,7 @@ function registry(answer: (req: Seen, n: number) => Response | Promise<Response>
     registry: 'registry.example',
     repository: 'o/n',
     actions: ['pull', 'push'],
-    fetch: fetchImpl,
+    exchange: fetchExchange(fetchImpl),
     retry: { sleep: async () => {} },
     userAgent: 'test-agent/1',
   })
@@ -231,20 +232,30 @@ describe('blobs', () => {
     await expect(repo.blobExists('sha256:nothex')).rejects.toThrow(/not a valid digest/)
   })
 
-  test('mount: 201 is true; a 202 means no, and the upload it opened is cancelled', async () => {
-    const { repo, seen } = registry((req) =>
-      req.method === 'POST'
-        ? new Response(null, { status: 202, headers: { location: '/v2/o/n/blobs/uploads/u9' } })
-        : new Response(null, { status: 204 }),
-    )
-    expect(await repo.mountBlob(desc, 'o/other')).toBe(false)
+  test('a mount the registry answers with 201 sends no bytes', async () => {
+    const { repo, seen } = registry(() => new Response(null, { status: 201 }))
+    const open = () => {
+      throw new Error('a mounted blob is not read')
+    }
+    expect(await repo.pushBlob(desc, open, { mountFrom: 'o/other' })).toBe('mounted')
     const post = new URL(seen[0]!.url)
     expect(post.searchParams.get('mount')).toBe(desc.digest)
     expect(post.searchParams.get('from')).toBe('o/other')
-    expect(`${seen[1]!.method} ${new URL(seen[1]!.url).pathname}`).toBe('DELETE /v2/o/n/blobs/uploads/u9')
+    expect(seen).toHaveLength(1)
+  })
 
-    const yes = registry(() => new Response(null, { status: 201 }))
-    expect(await yes.repo.mountBlob(desc, 'o/other')).toBe(true)
+  test('a mount the registry answers with 202 goes on as an upload in the session it opened', async () => {
+    const { repo, seen } = registry((req) =>
+      req.method === 'POST'
+        ? new Response(null, { status: 202, headers: { location: '/v2/o/n/blobs/uploads/u9' } })
+        : new Response(null, { status: 201 }),
+    )
+    expect(await repo.pushBlob(desc, () => Readable.from([data]), { mountFrom: 'o/other' })).toBe('uploaded')
+    expect(seen.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([
+      'POST /v2/o/n/blobs/uploads/',
+      'PUT /v2/o/n/blobs/uploads/u9',
+    ])
+    expect(seen[1]!.body?.equals(data)).toBe(true)
   })
 
   test('a resume answered once with 503 by the storage host is retried, and the download completes', async () => {
@@ -367,7 +378,7 @@ describe('secrets', () => {
       repository: 'o/n',
       credentials: { username: 'alice', password: 'PASSWORD' },
       actions: ['pull'],
-      fetch: fetchImpl,
+      exchange: fetchExchange(fetchImpl),
       logger: { debug: log, info: log, warning: log },
     })
     expect(Buffer.concat(await (await repo.fetchBlob(desc)).toArray()).equals(data)).toBe(true)

@@ -33,3 +33,15 @@ export function answer(status: number, headers: Record<string, string> = {}, bod
 export function networkError(code = 'ECONNRESET'): Error {
   return new TypeError('fetch failed', { cause: Object.assign(new Error(`socket ${code}`), { code }) })
 }
+
+// The bottom layer as a fetch-shaped function: a registry scripted as (url, init) => Response.
+export function fetchExchange(fetchImpl: typeof fetch): Send {
+  return async (req) => {
+    const body = req.body?.()
+    return fetchImpl(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: body as unknown as NonNullable<RequestInit['body']>,
+    })
+  }
+}

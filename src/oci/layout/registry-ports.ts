@@ -11,7 +11,7 @@ export interface LayoutPushTarget {
     desc: Descriptor,
     open: () => Readable,
     o?: { onProgress?: (bytes: number) => void },
-  ): Promise<void>
+  ): Promise<unknown>
   putManifest(bytes: Buffer, mediaType: string, tagOrDigest: string): Promise<string>
 }
 

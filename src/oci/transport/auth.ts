@@ -24,6 +24,8 @@ export interface AuthOptions {
   logger: Logger
   now?: () => number
   hints?: RegistryHints
+  // the registry is reached over plain http (see registryBaseUrl)
+  plainHttp?: boolean
 }
 
 // A token response is small JSON; anything bigger is not a token service.
@@ -50,7 +52,7 @@ export class AuthError extends Error {
 // authenticate, then answer that challenge. For Bearer, one token per set of scopes, shared by all
 // requests (concurrent ones included) until it expires or the registry refuses it.
 export function withAuth(inner: Send, o: AuthOptions): Send {
-  const origin = new URL(registryBaseUrl(o.registry)).origin
+  const origin = new URL(registryBaseUrl(o.registry, { plainHttp: o.plainHttp })).origin
   const now = o.now ?? Date.now
   let challenge: Challenge | undefined
   const tokens = new Map<string, Promise<Token>>()
@@ -110,7 +112,7 @@ async function fetchToken(
   scopes: string[],
   now: () => number,
 ): Promise<Token> {
-  const realm = checkRealm(challenge.params.realm, o.registry)
+  const realm = checkRealm(challenge.params.realm, o.registry, o.plainHttp)
   if (challenge.params.service) realm.searchParams.set('service', challenge.params.service)
   for (const scope of scopes) realm.searchParams.append('scope', scope)
   const headers: Record<string, string> = { accept: 'application/json' }
@@ -124,7 +126,7 @@ async function fetchToken(
       throw new RealmError(
         `refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`,
       )
-    checkRealmUrl(target, o.registry)
+    checkRealmUrl(target, o.registry, o.plainHttp)
   })
   const res = await send(tokenRequest)
   if (res.status !== 200) {

@@ -6,8 +6,8 @@ import { withRequestLog } from './log.js'
 import { withRedirects } from './redirect.js'
 import type { RetryOptions } from './retry.js'
 import { withRetry } from './retry.js'
-import type { Send } from './send.js'
-import { fetchSend, requestOf } from './send.js'
+import type { HttpOptions, Send } from './send.js'
+import { createExchange, requestOf } from './send.js'
 import { withUserAgent } from './user-agent.js'
 
 export interface TransportOptions {
@@ -16,17 +16,20 @@ export interface TransportOptions {
   scopes: string[]
   logger: Logger
   retry?: RetryOptions
-  fetch?: typeof fetch
+  http?: HttpOptions
+  plainHttp?: boolean
+  // replaces the bottom layer (tests that script the registry)
+  exchange?: Send
   userAgent?: string
   hints?: RegistryHints
 }
 
-// Outside in: auth (sees the final answer of a redirect chain, so a 401 is the registry's),
+// One stack for every request, streamed bodies included. Outside in: auth (sees the final answer of a redirect chain, so a 401 is the registry's),
 // redirects (strip credentials per hop), retry (per hop, so a flaky storage host is retried
 // without asking the registry again), one log line per exchange, the user agent on everything,
 // token requests included.
 export function createTransport(o: TransportOptions): Send {
-  const exchange = withUserAgent(fetchSend(o.fetch), o.userAgent)
+  const exchange = withUserAgent(o.exchange ?? createExchange(o.http), o.userAgent)
   const retried = withRetry(withRequestLog(exchange, o.logger), { ...o.retry, logger: o.logger })
   const redirected = withRedirects(retried, { logger: o.logger })
   const authed = withAuth(redirected, {
@@ -35,6 +38,7 @@ export function createTransport(o: TransportOptions): Send {
     scopes: o.scopes,
     logger: o.logger,
     hints: o.hints,
+    plainHttp: o.plainHttp,
   })
   // A push operation's token covers all its requests: when the registry refuses any of them (a
   // HEAD before the upload included), the fix is the push permission, and errors should say so.

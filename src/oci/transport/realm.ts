@@ -20,7 +20,7 @@ export class RealmError extends Error {
  * address when the registry is itself on one (a LAN registry with its token service beside it).
  * Each redirect of the token request is checked the same way, and may not change the scheme.
  */
-export function checkRealm(realm: string | undefined, registry: string): URL {
+export function checkRealm(realm: string | undefined, registry: string, plainHttp = false): URL {
   if (!realm) throw new RealmError(`${registry} asked for a bearer token but named no realm`)
   let url: URL
   try {
@@ -28,19 +28,21 @@ export function checkRealm(realm: string | undefined, registry: string): URL {
   } catch {
     throw new RealmError(`${registry} named a token realm that is not a URL: ${JSON.stringify(realm)}`)
   }
-  checkRealmUrl(url, registry)
+  checkRealmUrl(url, registry, plainHttp)
   return url
 }
 
-export function checkRealmUrl(url: URL, registry: string): void {
-  const registryUrl = new URL(registryBaseUrl(registry))
-  const localRegistry = registryUrl.protocol === 'http:'
+// With plain-http chosen for a registry, an http realm is allowed too (go-containerregistry allows
+// one for an insecure registry: its token service sits on the same trusted network).
+export function checkRealmUrl(url: URL, registry: string, plainHttp = false): void {
+  const registryUrl = new URL(registryBaseUrl(registry, { plainHttp }))
+  const localRegistry = registryUrl.protocol === 'http:' && isLoopbackHost(registryUrl.hostname)
   const refuse = (why: string) => {
     throw new RealmError(`refusing token realm ${redactUrl(url)} named by ${registry}: ${why}`)
   }
   if (url.protocol !== 'https:') {
-    if (!(url.protocol === 'http:' && localRegistry && isLoopbackHost(url.hostname)))
-      refuse('credentials go only to an https realm')
+    const httpAllowed = (localRegistry && isLoopbackHost(url.hostname)) || plainHttp
+    if (!(url.protocol === 'http:' && httpAllowed)) refuse('credentials go only to an https realm')
   }
   if (url.hostname === registryUrl.hostname) return
   const kind = addressKind(url.hostname)

@@ -1,12 +1,9 @@
 import { Readable } from 'node:stream'
-import type { Descriptor } from './descriptor.js'
-import { checkResponse } from './errors.js'
-import type { Logger } from './logger.js'
-import { redactUrl } from './redact.js'
-import { discardBody } from './response-body.js'
-import type { RetryPolicy } from './transport/retry.js'
-import { delayAfter, describe, isRetryableFailure } from './transport/retry.js'
-import type { Send } from './transport/send.js'
+import type { Descriptor } from '../descriptor.js'
+import type { Logger } from '../logger.js'
+import type { RetryPolicy } from '../transport/retry.js'
+import { delayAfter, describe, isRetryableFailure } from '../transport/retry.js'
+import { commitBlob, openSession, type UploadSessionContext } from './session.js'
 
 // The source could not give the blob's bytes: no retry will fix that.
 export class BlobSourceError extends Error {
@@ -24,20 +21,21 @@ class UploadPutError extends Error {
   }
 }
 
-export interface UploadOptions {
-  send: Send
+export interface UploadOptions extends UploadSessionContext {
   policy: RetryPolicy
   logger: Logger
-  // https://host/v2/<name>/blobs/uploads/
-  uploadsUrl: string
   onProgress?: (bytes: number) => void
+  // a session the registry opened already (a mount it answered with 202): the first try uses it
+  session?: URL
 }
 
-// POST for an upload session, then one monolithic PUT ?digest= streaming the source with a
-// Content-Length (ghcr.io refuses PATCH chunks over 4 MiB, and one PUT is fastest anyway). Each
-// failure is retried by one layer only: the POST (no body, nothing lost by asking again) by the
-// transport; a failed PUT leaves its session unusable, so it says `retry: false` and this loop
-// starts the upload over, with a fresh session and the source's first byte.
+/**
+ * uploadOne, for a blob whose bytes can be read again (`open()`): a session, then one monolithic
+ * PUT ?digest= streaming the source with a Content-Length (ghcr.io refuses PATCH chunks over
+ * 4 MiB, and one PUT is fastest anyway). Each failure is retried by one layer only: the POST (no
+ * body, nothing lost by asking again) by the transport; a failed PUT has spent its session, so it
+ * says `retry: false` and this loop starts over, with a fresh session and the source's first byte.
+ */
 export async function uploadBlob(desc: Descriptor, open: () => Readable, o: UploadOptions): Promise<void> {
   // progress counts each byte once, however many attempts send it
   let reported = 0
@@ -47,9 +45,10 @@ export async function uploadBlob(desc: Descriptor, open: () => Readable, o: Uplo
       reported = sent
     }
   }
+  let session = o.session
   for (let attempt = 1; ; attempt++) {
     try {
-      await uploadOnce(desc, open, o, progress)
+      await uploadOnce(desc, open, o, session ?? (await openSession(o)), progress)
       return
     } catch (error) {
       if (!(error instanceof UploadPutError)) throw error
@@ -59,6 +58,7 @@ export async function uploadBlob(desc: Descriptor, open: () => Readable, o: Uplo
       o.logger.info(`upload of ${desc.digest} failed (${describe(cause)}); starting over in ${delay} ms`)
       await o.policy.sleep(delay)
     }
+    session = undefined
   }
 }
 
@@ -66,39 +66,19 @@ async function uploadOnce(
   desc: Descriptor,
   open: () => Readable,
   o: UploadOptions,
+  session: URL,
   progress: (sent: number) => void,
 ): Promise<void> {
-  const started = await checkResponse(
-    await o.send({ method: 'POST', url: o.uploadsUrl, headers: { 'content-length': '0' } }),
-    202,
-  )
-  await discardBody(started)
-  const location = started.headers.get('location')
-  if (!location) throw new Error(`POST ${redactUrl(o.uploadsUrl)}: 202 without a Location for the upload`)
-  const target = new URL(location, o.uploadsUrl)
-  target.searchParams.set('digest', desc.digest)
   let sourceError: BlobSourceError | undefined
-  const res = await o
-    .send({
-      method: 'PUT',
-      url: target.toString(),
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-      body: () =>
-        Readable.from(
-          counted(desc, open, progress, (e) => (sourceError = e)),
-          { objectMode: false },
-        ),
-      retry: false,
-    })
-    .catch((error: unknown) => {
-      // fetch reports a failing body as "fetch failed" (and may not keep it as the cause): the
-      // source's own error says what went wrong
-      throw new UploadPutError(sourceError ?? error)
-    })
-  await checkResponse(res, 201, 204).catch((error: unknown) => {
-    throw new UploadPutError(error)
+  const body = () =>
+    Readable.from(
+      counted(desc, open, progress, (e) => (sourceError = e)),
+      { objectMode: false },
+    )
+  await commitBlob(o, session, desc.digest, { size: desc.size, open: body }).catch((error: unknown) => {
+    // a failing body surfaces as the request's failure: the source's own error says what went wrong
+    throw new UploadPutError(sourceError ?? error)
   })
-  await discardBody(res)
 }
 
 // Counts what the source gives, and turns its failures (and a size that is not the descriptor's)
