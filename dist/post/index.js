@@ -29211,7 +29211,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9971:
+/***/ 258:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29344,62 +29344,62 @@ async function discardBody(res) {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
-// EXTERNAL MODULE: external "node:https"
-var external_node_https_ = __nccwpck_require__(4708);
-var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./src/oci/transport/stream-upload.ts
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
 
-
-
-
-// Statuses whose responses have no body; the Response constructor refuses one for them.
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-/**
- * One exchange whose request body is a stream, through node:http(s) rather than fetch. Measured
- * here (Node 24, undici): fetch PUTting a 512 MiB file stream to a loopback server took 9.2 s and
- * peaked at 660 MB RSS, as undici read the body ahead of the socket; node:http piping the same
- * file took 1.8 s at 124 MB. Blob uploads are the one place the difference matters, so they come
- * here, and the answer is handed back as a fetch Response so every layer above stays the same.
- */
-async function sendStreamBody(url, method, headers, body) {
-    const target = new URL(url);
-    const request = (target.protocol === 'https:' ? (external_node_https_default()) : (external_node_http_default())).request(target, { method, headers });
-    const answered = new Promise((resolve, reject) => {
-        request.once('response', resolve);
-        request.once('error', reject);
-    });
-    // A registry may answer (and close) before reading the whole body, e.g. a 401 or a 400: the
-    // answer is what matters then, not the write that failed because of it.
-    const sent = (0,promises_namespaceObject.pipeline)(body, request).catch(async (error) => {
-        const early = await Promise.race([answered, new Promise((r) => setTimeout(r, 50, undefined))]).catch(() => undefined);
-        if (!early)
-            throw error;
-    });
-    const [res] = await Promise.all([answered, sent]);
-    const responseHeaders = new Headers();
-    for (const [name, value] of Object.entries(res.headers)) {
-        if (value === undefined)
-            continue;
-        for (const v of Array.isArray(value) ? value : [value])
-            responseHeaders.append(name, v);
+// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
+class StallError extends Error {
+    code = 'ETIMEDOUT';
+    constructor(ms) {
+        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
+        this.name = 'StallError';
     }
-    const status = res.statusCode ?? 0;
-    const noBody = NULL_BODY_STATUSES.has(status) || method === 'HEAD';
-    if (noBody)
-        res.resume();
-    return new Response(noBody ? null : external_node_stream_.Readable.toWeb(res), {
-        status,
-        statusText: res.statusMessage,
-        headers: responseHeaders,
+}
+// Pieces small enough that what waits here shows how far the socket has got.
+const PIECE = 64 * 1024;
+/**
+ * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
+ * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
+ * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
+ * are the dispatcher's headers timeout's (it counts from the last write the socket took);
+ * response bodies are its bodyTimeout.
+ */
+function watchUploadStall(source, ms) {
+    const controller = new AbortController();
+    let received = 0;
+    const body = new external_node_stream_.Transform({
+        highWaterMark: PIECE,
+        transform(chunk, _encoding, callback) {
+            received += chunk.length;
+            for (let at = 0; at < chunk.length; at += PIECE)
+                this.push(chunk.subarray(at, at + PIECE));
+            callback();
+        },
     });
+    let stalled;
+    // a failed request destroys body, and with it the source (the file it was reading)
+    (0,external_node_stream_.pipeline)(source, body, () => { });
+    let taken = -1;
+    const timer = setInterval(() => {
+        const waiting = body.readableLength + body.writableLength + source.readableLength;
+        const now = received - body.readableLength;
+        if (now === taken && waiting > 0) {
+            stalled = new StallError(ms);
+            controller.abort(stalled);
+            body.destroy(stalled);
+        }
+        taken = now;
+    }, ms);
+    timer.unref();
+    const stop = () => clearInterval(timer);
+    body.once('close', stop);
+    return { body, signal: controller.signal, reason: () => stalled, stop };
 }
 
 ;// CONCATENATED MODULE: ./src/oci/transport/send.ts
+
+
 
 
 // Which request produced a response, so an error built from the response alone can name it.
@@ -29407,30 +29407,120 @@ const sentRequests = new WeakMap();
 function requestOf(res) {
     return sentRequests.get(res);
 }
-// The innermost layer: one HTTP exchange, redirects left to the redirect layer.
-function fetchSend(fetchImpl = globalThis.fetch) {
-    return async (req) => {
-        const body = req.body?.();
-        if (body instanceof external_node_stream_.Readable && fetchImpl === globalThis.fetch) {
-            // fetch buffers a streamed request body far ahead of the socket: see stream-upload.ts
-            const res = await sendStreamBody(req.url, req.method, req.headers, body);
-            sentRequests.set(res, { method: req.method, url: req.url });
-            return res;
-        }
-        const init = {
-            method: req.method,
-            headers: req.headers,
-            redirect: 'manual',
-        };
-        if (body !== undefined) {
-            init.body = body;
-            // undici streams a request body only when told the exchange is half duplex
-            init.duplex = 'half';
-        }
-        const res = await fetchImpl(req.url, init);
-        sentRequests.set(res, { method: req.method, url: req.url });
-        return res;
+function recordRequest(res, req) {
+    sentRequests.set(res, req);
+    return res;
+}
+// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
+// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
+const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
+// Statuses whose responses have no body; the Response constructor refuses one for them.
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+class TransportError extends Error {
+    code;
+    constructor(message, cause) {
+        super(message, { cause });
+        this.name = 'TransportError';
+        const code = cause?.code;
+        if (typeof code === 'string')
+            this.code = code;
+    }
+}
+/**
+ * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
+ * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
+ * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
+ * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
+ * the redirect layer's; the answer is a fetch Response so the layers above read one type.
+ */
+function createExchange(o = {}) {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+    const common = {
+        connect: { timeout: timeouts.connectMs },
+        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
+        bodyTimeout: timeouts.stallMs,
     };
+    const direct = new undici.Agent(common);
+    const proxies = new Map();
+    const dispatcherFor = (url) => {
+        const proxy = o.proxyFor?.(url);
+        if (!proxy)
+            return direct;
+        let agent = proxies.get(proxy);
+        if (!agent) {
+            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
+            agent = new undici.ProxyAgent({ uri: proxy, ...common });
+            proxies.set(proxy, agent);
+        }
+        return agent;
+    };
+    return async (req) => {
+        const url = new URL(req.url);
+        const made = req.body?.();
+        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
+        let answer;
+        try {
+            answer = await dispatcherFor(url).request({
+                origin: url.origin,
+                path: `${url.pathname}${url.search}`,
+                method: req.method,
+                headers: req.headers,
+                body: stall?.body ?? made,
+                signal: stall?.signal,
+            });
+        }
+        catch (error) {
+            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
+        }
+        finally {
+            stall?.stop();
+        }
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(answer.headers)) {
+            if (value === undefined)
+                continue;
+            for (const v of Array.isArray(value) ? value : [value])
+                headers.append(name, v);
+        }
+        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
+        if (noBody)
+            answer.body.resume();
+        const res = new Response(noBody ? null : webStream(answer.body, req), {
+            status: answer.statusCode,
+            headers,
+        });
+        return recordRequest(res, { method: req.method, url: req.url });
+    };
+}
+// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
+// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
+// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
+function webStream(body, req) {
+    const chunks = body[Symbol.asyncIterator]();
+    return new ReadableStream({
+        async pull(controller) {
+            let next;
+            try {
+                next = (await chunks.next());
+            }
+            catch (error) {
+                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
+                return;
+            }
+            if (next.done)
+                controller.close();
+            else
+                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+        },
+        async cancel() {
+            await chunks.return?.();
+        },
+    }, { highWaterMark: 0 });
+}
+function messageOf(error) {
+    const { message, code } = (error ?? {});
+    const text = typeof message === 'string' ? message : String(error);
+    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/errors.ts
@@ -29450,7 +29540,7 @@ class errors_RegistryError extends Error {
     constructor(o) {
         const url = redactUrl(o.url);
         const codes = o.codes ?? [];
-        const hint = o.hint ?? hintFor(o.method, url, o.status, codes, o.pushing);
+        const hint = o.hint ?? hintFor(o.method, o.status, codes, o.pushing, o.hints);
         let detail = codes.map((c) => (c.message ? `${c.code}: ${c.message}` : c.code)).join('; ');
         if (!detail && o.body)
             detail = o.body.length > 200 ? `${o.body.slice(0, 200)}...` : o.body;
@@ -29482,6 +29572,24 @@ class DigestMismatchError extends Error {
         this.actual = actual;
     }
 }
+/**
+ * A request that got no answer: the socket or TLS error, with the host it was for. `retryable` is
+ * false when another try would fail the same way (a name that does not resolve, a refused
+ * certificate), so no loop above retries it either.
+ */
+class ConnectionError extends Error {
+    host;
+    code;
+    retryable;
+    constructor(o) {
+        super(`${o.method} ${redactUrl(o.url)}: cannot reach ${o.host}: ${o.reason}`, { cause: o.cause });
+        this.name = 'ConnectionError';
+        this.host = o.host;
+        this.code = o.code;
+        if (o.permanent)
+            this.retryable = false;
+    }
+}
 // Like go-containerregistry's CheckError: any status not listed becomes one RegistryError, built
 // from a capped read of the body so the registry's error codes reach the user.
 async function checkResponse(res, ...okStatuses) {
@@ -29509,6 +29617,7 @@ async function responseError(res, o = {}) {
         hint: o.hint,
         retryAfterMs: retryAfter(res.headers.get('retry-after')),
         pushing: sent?.pushing,
+        hints: responseHints.get(res),
     });
 }
 // Retry-After is seconds or an HTTP date.
@@ -29545,34 +29654,26 @@ function parseErrorCodes(text) {
     }
 }
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-// What a user can do about the most common refusals; ghcr.io's causes are specific enough to name.
-function hintFor(method, url, status, codes, pushing = false) {
+const GENERIC_HINTS = {
+    pushDenied: 'Check that the credentials may push to this repository',
+    pullDenied: 'Check the credentials: the registry refused them or needs some',
+};
+// The hints of the repository a response came from (set by the transport, read by responseError).
+const responseHints = new WeakMap();
+function attachHints(res, hints) {
+    responseHints.set(res, hints);
+    return res;
+}
+// What a user can do about the most common refusals.
+function hintFor(method, status, codes, pushing = false, hints = GENERIC_HINTS) {
     const denied = status === 401 || status === 403 || codes.some((c) => c.code === 'DENIED' || c.code === 'UNAUTHORIZED');
-    let host = '';
-    try {
-        host = new URL(url).hostname;
-    }
-    catch {
-        // hints are best effort
-    }
-    const ghcr = host === 'ghcr.io';
     if (denied && (pushing || WRITE_METHODS.has(method)))
-        return pushDeniedHint(ghcr);
-    if (denied && ghcr) {
-        return ('For a private package, give the job `permissions: packages: read` and, in the package settings ' +
-            'under "Manage Actions access", grant this repository access');
-    }
+        return hints.pushDenied;
     if (denied)
-        return 'Check the credentials: the registry refused them or needs some';
+        return hints.pullDenied;
     if (status === 429)
         return 'The registry is rate limiting: retry later';
     return undefined;
-}
-function pushDeniedHint(ghcr) {
-    if (!ghcr)
-        return 'Check that the credentials may push to this repository';
-    return ('To push with GITHUB_TOKEN, give the job `permissions: packages: write`; if the package already ' +
-        'exists, also add this repository with the Write role in the package settings under "Manage Actions access"');
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -29728,10 +29829,17 @@ function mergeEntries(lists, limit = MAX_INDEX_ENTRIES) {
     }
     return sortOldestFirst([...byKey.values()]).slice(-limit);
 }
-/** True when `have` already lists every entry of `want` (same key and manifest). */
-function containsEntries(have, want) {
-    const digests = new Map(have.map((e) => [e.key, e.manifest.digest]));
-    return want.every((e) => digests.get(e.key) === e.manifest.digest);
+/**
+ * True when `have` needs nothing from `want`: each key is listed with the same manifest or with
+ * a save at least as new, which the merge would keep over ours anyway (two saves of one key race:
+ * the newer is the one to restore, and the older has nothing to add).
+ */
+function coversEntries(have, want) {
+    const byKey = new Map(have.map((e) => [e.key, e]));
+    return want.every((e) => {
+        const listed = byKey.get(e.key);
+        return listed !== undefined && (listed.manifest.digest === e.manifest.digest || time(listed) >= time(e));
+    });
 }
 /**
  * actions/cache's restore-keys rule: prefixes are tried in order, and the first that matches
@@ -29788,7 +29896,6 @@ function entryOf(item) {
 ;// CONCATENATED MODULE: ./src/oci/reference.ts
 // Image references as `[host[:port]/]namespace/name[:tag][@digest]`, after the grammar of
 // distribution/reference (what docker, go-containerregistry and ghcr.io accept). Pure: no I/O.
-const DEFAULT_REGISTRY = 'ghcr.io';
 class InvalidReferenceError extends Error {
     input;
     constructor(input, reason) {
@@ -29815,7 +29922,7 @@ function reference_isValidTag(tag) {
 function reference_isValidDigest(digest) {
     return DIGEST.test(digest);
 }
-function parseReference(input) {
+function parseReference(input, o = {}) {
     let rest = input.trim();
     if (rest === '')
         throw new InvalidReferenceError(input, 'it is empty');
@@ -29838,7 +29945,7 @@ function parseReference(input) {
             throw new InvalidReferenceError(input, `tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
         }
     }
-    const { registry, repository } = splitName(input, rest);
+    const { registry, repository } = splitName(input, rest, o.defaultRegistry);
     const ref = { registry, repository };
     if (tag !== undefined)
         ref.tag = tag;
@@ -29846,8 +29953,8 @@ function parseReference(input) {
         ref.digest = digest;
     return ref;
 }
-function parseRepository(input) {
-    const ref = parseReference(input);
+function parseRepository(input, o = {}) {
+    const ref = parseReference(input, o);
     if (ref.tag !== undefined || ref.digest !== undefined) {
         throw new InvalidReferenceError(input, 'a repository takes no tag or digest');
     }
@@ -29862,8 +29969,10 @@ function formatReference(ref) {
     return s;
 }
 // Plain HTTP would send credentials in the clear, so only a registry on this machine gets it.
-function registryBaseUrl(registry) {
-    return `${isLoopbackHost(hostOf(registry)) ? 'http' : 'https'}://${registry}`;
+// http for loopback hosts (a local test registry, as docker and oras do) and where the user said
+// plain http for this registry; https everywhere else.
+function registryBaseUrl(registry, o = {}) {
+    return `${o.plainHttp || isLoopbackHost(hostOf(registry)) ? 'http' : 'https'}://${registry}`;
 }
 function isLoopbackHost(host) {
     const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
@@ -29878,13 +29987,15 @@ function hostOf(registry) {
         return registry.slice(0, registry.indexOf(']') + 1);
     return registry.split(':')[0] ?? registry;
 }
-function splitName(input, name) {
+function splitName(input, name, defaultRegistry) {
     const slash = name.indexOf('/');
     const first = slash < 0 ? name : name.slice(0, slash);
     // Unlike docker, a capitalised first segment is an owner, not a host: GitHub owners have
     // capitals and the tool lowercases them, so only ".", ":", "[" or "localhost" mark a host.
     const hasHost = slash >= 0 && (/[.:[]/.test(first) || first.toLowerCase() === 'localhost');
-    const registry = hasHost ? first.toLowerCase() : DEFAULT_REGISTRY;
+    const registry = hasHost ? first.toLowerCase() : defaultRegistry;
+    if (registry === undefined)
+        throw new InvalidReferenceError(input, 'it names no registry host');
     const repository = (hasHost ? name.slice(slash + 1) : name).toLowerCase();
     if (hasHost)
         checkRegistry(input, registry);
@@ -29896,9 +30007,6 @@ function splitName(input, name) {
         if (!COMPONENT.test(component)) {
             throw new InvalidReferenceError(input, `"${component}" must be lowercase letters and digits, joined by ".", "_", "__" or "-"`);
         }
-    }
-    if (registry === DEFAULT_REGISTRY && !repository.includes('/')) {
-        throw new InvalidReferenceError(input, 'a ghcr.io repository is OWNER/NAME');
     }
     if (registry.length + 1 + repository.length > MAX_NAME) {
         throw new InvalidReferenceError(input, `the name is longer than ${MAX_NAME} characters`);
@@ -30194,6 +30302,8 @@ function isNotFound(error) {
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
@@ -30213,6 +30323,102 @@ class errors_ArchiveFormatError extends Error {
     constructor(message, options) {
         super(message, options);
         this.name = 'ArchiveFormatError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/archive/staging.ts
+
+
+
+// Staging folders sit next to their destination as `<dest>.partial-<pid>-<random>`: the pid says
+// which process owns one, so a later pull can tell a folder a killed pull left behind (its process
+// is gone) from one a pull still running is filling (never touched). Folders of the earlier naming
+// (`<dest>.partial-<random>`, no owner) are swept once they are a day old: no pull runs that long.
+const OWNED = /^\.partial-(\d+)-[0-9a-f]{8}$/;
+const UNOWNED = /^\.partial-[0-9a-f]{8}$/;
+const UNOWNED_STALE_MS = (/* unused pure expression or super */ null && (24 * 60 * 60 * 1000));
+// What this process is staging now, for removeLiveStaging() on SIGINT/SIGTERM.
+const live = new Set();
+// Not mkdtemp: its 0700 would become dest's mode when the staging folder is renamed into place;
+// mkdir's default mode gets the umask like any directory the user creates.
+function staging_makeStagingDirectory(target) {
+    for (;;) {
+        const staging = `${target}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+        try {
+            mkdirSync(staging);
+            live.add(staging);
+            return staging;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+        }
+    }
+}
+/** The staging folder is gone (moved into place or removed): no longer this process's to clean. */
+function staging_releaseStaging(staging) {
+    live.delete(staging);
+}
+/**
+ * Removes what this process is staging, synchronously: for a signal handler, which must finish
+ * before the process goes.
+ */
+function staging_removeLiveStaging() {
+    for (const staging of live)
+        rmSync(staging, { recursive: true, force: true });
+    live.clear();
+}
+/**
+ * Removes staging folders next to `target` that earlier, killed pulls of it left behind. Best
+ * effort: a folder that cannot be read or removed is left for the next pull. Returns what it removed.
+ */
+function staging_sweepStaleStaging(target, now = Date.now()) {
+    const parent = path.dirname(target);
+    const prefix = path.basename(target);
+    const removed = [];
+    let names;
+    try {
+        names = readdirSync(parent).filter((name) => name.startsWith(`${prefix}.partial-`));
+    }
+    catch {
+        return removed;
+    }
+    for (const name of names) {
+        const folder = path.join(parent, name);
+        if (live.has(folder) || !isStale(name.slice(prefix.length), folder, now))
+            continue;
+        try {
+            rmSync(folder, { recursive: true, force: true });
+            removed.push(folder);
+        }
+        catch {
+            // left for the next pull
+        }
+    }
+    return removed;
+}
+function isStale(suffix, folder, now) {
+    const owned = OWNED.exec(suffix);
+    if (owned)
+        return Number(owned[1]) === process.pid || !isRunning(Number(owned[1]));
+    if (!UNOWNED.test(suffix))
+        return false;
+    try {
+        return now - statSync(folder).mtimeMs > UNOWNED_STALE_MS;
+    }
+    catch {
+        return false;
+    }
+}
+// Signal 0 checks that a process exists without signalling it. EPERM: it exists, as another user.
+// Within one pid namespace; a pull in another container sharing the folder is not seen (see README).
+function isRunning(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
     }
 }
 
@@ -30261,8 +30467,8 @@ function merge_lstatOrUndefined(file) {
 async function merge_stageAndCommit(dest, fill) {
     const target = path.resolve(dest);
     mkdirSync(path.dirname(target), { recursive: true });
-    const staging = `${target}.partial-${randomBytes(4).toString('hex')}`;
-    mkdirSync(staging);
+    sweepStaleStaging(target);
+    const staging = makeStagingDirectory(target);
     try {
         const result = await fill(staging);
         if (merge_lstatOrUndefined(target) === undefined) {
@@ -30277,6 +30483,9 @@ async function merge_stageAndCommit(dest, fill) {
     catch (error) {
         rmSync(staging, { recursive: true, force: true });
         throw error;
+    }
+    finally {
+        releaseStaging(staging);
     }
 }
 
@@ -30753,6 +30962,7 @@ function rawSizeField(block) {
 
 
 
+
 // Decompressed pieces of 256 KiB (gzip) and 1 MiB (zstd) instead of zlib's 16 KiB: fewer
 // hand-offs between the pool and the main thread, and fewer write(2) calls for large files. Each
 // measured best for its format, extracting the 256 MiB benchmark tree from a file on tmpfs:
@@ -30832,6 +31042,9 @@ async function extract_extractToDirectory(source, dest, o) {
     const parent = path.dirname(target);
     // a missing parent is created for the staging folder, and removed again if we fail
     const createdParent = mkdirSync(parent, { recursive: true });
+    // what killed pulls of this dest left behind (see staging.ts for how a live one is told apart)
+    if (!createdParent)
+        sweepStaleStaging(target);
     let staging;
     let writer;
     let inflating;
@@ -30873,6 +31086,7 @@ async function extract_extractToDirectory(source, dest, o) {
             mergeInto(staging, target);
             rmSync(staging, { recursive: true, force: true });
         }
+        releaseStaging(staging);
         restoreDirectoryMtimes(target, writer.directoryMtimes);
         restoreDirectoryModes(target, writer.directoryModes);
         return { files: writer.files, uncompressedSize: reader.bytes };
@@ -30884,6 +31098,8 @@ async function extract_extractToDirectory(source, dest, o) {
         const leftover = createdParent ?? staging;
         if (leftover)
             rmSync(leftover, { recursive: true, force: true });
+        if (staging)
+            releaseStaging(staging);
         throw error;
     }
 }
@@ -30895,21 +31111,6 @@ function parseDigest(digest) {
         throw new ArchiveFormatError(`cannot verify the uncompressed digest ${JSON.stringify(digest)}`);
     }
     return { algorithm };
-}
-// Not mkdtemp: its 0700 would become dest's mode when the staging folder is renamed into place;
-// mkdir's default mode gets the umask like any directory the user creates.
-function makeStagingDirectory(target) {
-    for (;;) {
-        const staging = `${target}.partial-${randomBytes(4).toString('hex')}`;
-        try {
-            mkdirSync(staging);
-            return staging;
-        }
-        catch (error) {
-            if (error.code !== 'EEXIST')
-                throw error;
-        }
-    }
 }
 // An existing dest may be a symlink to a directory the user chose: follow it, so the staging folder
 // sits next to the real directory and the final moves stay on one filesystem.
@@ -31273,10 +31474,6 @@ function progress_startProgress(label, total, now = Date.now) {
 ;// CONCATENATED MODULE: ./src/oci/platform.ts
 // The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
 const WORD = /^[a-z0-9_]{1,32}$/;
-// The annotation by which a platform push's manifest says which platform it is for. An image
-// manifest has no platform field (only an index's descriptor does), and the index is rebuilt from
-// the platform tags, so each tagged manifest must carry its own.
-const platform_PLATFORM_ANNOTATION = 'io.github.oci-artifact-action.platform';
 class platform_InvalidPlatformError extends Error {
     input;
     constructor(input) {
@@ -31434,8 +31631,8 @@ async function platform_publish_publishPlatformIndex(registry, tag, platform, ma
     const ownTag = platformTag(tag, platform);
     await registry.putManifest(manifest.bytes, manifest.mediaType, ownTag);
     o.logger.info(`Tagged ${ownTag} -> ${manifest.digest}`);
-    const known = new Map([[manifest.digest, platform_publish_manifestFacts(manifest.bytes)]]);
-    let entries = await readPlatformTags(registry, tag, known);
+    const known = new Map([[manifest.digest, platform_publish_manifestFacts(manifest.bytes, o.platformKey)]]);
+    let entries = await readPlatformTags(registry, tag, o.platformKey, known);
     for (let round = 1;; round++) {
         const started = Date.now();
         const index = buildPlatformIndex(entries, o.annotations);
@@ -31443,7 +31640,7 @@ async function platform_publish_publishPlatformIndex(registry, tag, platform, ma
         const took = Date.now() - started;
         await sleep(Math.min(MAX_SETTLE_MS, took + Math.random() * (took + 10 * round)));
         const [after, current] = await Promise.all([
-            readPlatformTags(registry, tag, known),
+            readPlatformTags(registry, tag, o.platformKey, known),
             registry.getManifest(tag),
         ]);
         const listed = isIndexMediaType(current.mediaType) ? platformEntriesOf(current.bytes) : [];
@@ -31475,7 +31672,7 @@ async function platform_publish_publishPlatformIndex(registry, tag, platform, ma
  * exactly that platform. The annotation check keeps out the tags of a longer tag (`v1-rc` with its
  * `v1-rc-linux-amd64` is not a platform of `v1`) and anything tagged by hand.
  */
-async function readPlatformTags(registry, tag, facts = new Map()) {
+async function readPlatformTags(registry, tag, platformKey, facts = new Map()) {
     const prefix = `${tag}-`;
     const candidates = (await registry.listTags()).filter((t) => t.startsWith(prefix) && /^[a-z0-9_]+-[a-z0-9_]+(-[a-z0-9_]+)?$/.test(t.slice(prefix.length)));
     const found = new Array(candidates.length);
@@ -31488,7 +31685,7 @@ async function readPlatformTags(registry, tag, facts = new Map()) {
                 continue;
             let fact = facts.get(head.digest);
             if (!fact)
-                facts.set(head.digest, (fact = platform_publish_manifestFacts((await registry.getManifest(head.digest)).bytes)));
+                facts.set(head.digest, (fact = platform_publish_manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)));
             if (fact.platform && platformTag(tag, fact.platform) === candidate) {
                 const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
                 if (fact.artifactType)
@@ -31501,12 +31698,12 @@ async function readPlatformTags(registry, tag, facts = new Map()) {
     return found.filter((e) => e !== undefined);
 }
 /** The platform annotation and artifactType of a manifest's bytes; nothing for other documents. */
-function platform_publish_manifestFacts(bytes) {
+function platform_publish_manifestFacts(bytes, platformKey) {
     try {
         const m = parseManifest(bytes);
         if (m.mediaType !== MediaType.OciManifest)
             return {};
-        const note = m.annotations?.[PLATFORM_ANNOTATION];
+        const note = m.annotations?.[platformKey];
         return { platform: note ? parsePlatform(note) : undefined, artifactType: m.artifactType };
     }
     catch (error) {
@@ -31546,12 +31743,18 @@ function backoffDelay(policy, retry, retryAfterMs) {
 function isRetryableStatus(status) {
     return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
 }
+// Socket and HTTP-client error codes that say the network failed this once: another try may
+// get through. EAI_AGAIN is the resolver's own "try again" (a DNS server that did not answer).
+// Any other code, and an error with none, is not transient: what counts is the code, never an
+// error's message (go-containerregistry's Temporary() decides the same way).
 const TRANSIENT_CODES = new Set([
     'ECONNRESET',
     'ECONNREFUSED',
     'ECONNABORTED',
     'EPIPE',
     'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
     'EAI_AGAIN',
     'UND_ERR_SOCKET',
     'UND_ERR_CLOSED',
@@ -31560,9 +31763,14 @@ const TRANSIENT_CODES = new Set([
     'UND_ERR_BODY_TIMEOUT',
     'ERR_STREAM_PREMATURE_CLOSE',
 ]);
-// Network failures (fetch's "fetch failed" TypeError around a socket error) are worth another try;
-// an error anywhere in the chain that says `retryable: false` (a source file that cannot be read,
-// a digest mismatch) is not.
+// Codes that no retry will change, each with what to tell the user. ENOTFOUND: the name has no
+// address (a typo, or a host only another network knows), unlike EAI_AGAIN above.
+const NAME_UNRESOLVED = new Set(['ENOTFOUND', 'EAI_NONAME', 'EAI_FAIL']);
+// OpenSSL's verification results as Node names them, and Node's own host name check.
+const TLS_CODE = /^(CERT_|UNABLE_TO_|ERR_TLS_|ERR_SSL_)|^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE)$/;
+// Network failures (fetch's "fetch failed" TypeError around a socket error) are worth another try
+// when a code in the chain says so; an error anywhere in the chain that says `retryable: false` (a
+// source file that cannot be read, a digest mismatch, a refused certificate) is not.
 function isRetryableError(error) {
     let transient = false;
     for (let e = error, depth = 0; e && depth < 8; depth++) {
@@ -31571,14 +31779,53 @@ function isRetryableError(error) {
         const { code, retryable, cause, name } = e;
         if (retryable === false || name === 'AbortError')
             return false;
+        if (typeof code === 'string' && (NAME_UNRESOLVED.has(code) || TLS_CODE.test(code)))
+            return false;
         if (typeof code === 'string' && TRANSIENT_CODES.has(code))
-            transient = true;
-        // by name, not instanceof: fetch's errors may come from another realm (a vm context, jest)
-        if (name === 'TypeError' && e.message === 'fetch failed')
             transient = true;
         e = cause;
     }
     return transient;
+}
+/**
+ * A ConnectionError naming the host and the cause for a request that failed without an answer, or
+ * the error itself when it carries no socket or TLS code (a bug, an aborted request, a source file).
+ */
+function connectionFailure(error, req, tries = 1) {
+    if (error instanceof ConnectionError)
+        return error;
+    let found;
+    for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+        const { code, message, cause } = e;
+        if (typeof code === 'string')
+            found = { code, message: typeof message === 'string' ? message : '' };
+        e = cause;
+    }
+    if (!found)
+        return error;
+    const host = new URL(req.url).host;
+    const { code, message } = found;
+    const permanent = NAME_UNRESOLVED.has(code) || TLS_CODE.test(code);
+    let reason;
+    if (NAME_UNRESOLVED.has(code))
+        reason = `the name ${new URL(req.url).hostname} does not resolve (${code})`;
+    else if (TLS_CODE.test(code))
+        reason =
+            `its TLS certificate was refused: ${message} (${code}). A registry with a private CA needs ` +
+                'that CA in NODE_EXTRA_CA_CERTS';
+    else
+        reason = `${message || code}${message.includes(code) ? '' : ` (${code})`}`;
+    if (!permanent && tries > 1)
+        reason += `, after ${tries} tries`;
+    return new ConnectionError({
+        method: req.method,
+        url: req.url,
+        host,
+        code,
+        reason,
+        permanent,
+        cause: error,
+    });
 }
 // For loops that retry a larger unit (a whole upload, a resumed download): a refused request
 // counts as transient by its status, anything else by the network error test above.
@@ -31594,7 +31841,9 @@ function withRetry(inner, o) {
     const policy = retryPolicy(o);
     return async (req) => {
         if (req.retry === false)
-            return inner(req);
+            return inner(req).catch((error) => {
+                throw connectionFailure(error, req);
+            });
         for (let attempt = 1;; attempt++) {
             const last = attempt >= policy.attempts;
             let res;
@@ -31603,7 +31852,7 @@ function withRetry(inner, o) {
             }
             catch (error) {
                 if (last || !isRetryableError(error))
-                    throw error;
+                    throw connectionFailure(error, req, attempt);
                 const delay = backoffDelay(policy, attempt);
                 o.logger.debug(`${req.method} ${redactUrl(req.url)} failed (${retry_describe(error)}); retry ${attempt} in ${delay} ms`);
                 await policy.sleep(delay);
@@ -31663,7 +31912,8 @@ async function* chunks(desc, first, o) {
             if (!res && received === desc.size)
                 break;
             try {
-                // the transport already retried the request itself: its failure ends the download
+                // the transport retried the resume request itself (each redirect hop, like the first GET):
+                // a failure that got through it ends the download, so no request is retried at two layers
                 res ??= await reopenAt(o, received).catch((error) => {
                     throw new FinalError(error);
                 });
@@ -31729,204 +31979,6 @@ async function reopenAt(o, offset) {
         throw new Error(`asked for bytes from ${offset}, the server sent ${range ?? 'no Content-Range'}`);
     }
     return res;
-}
-
-;// CONCATENATED MODULE: ./src/oci/blob-stream-upload.ts
-
-
-
-
-// Bytes waiting for the socket: enough to ride out a slow moment of the registry, and the bound on
-// what a fast producer holds in memory.
-const BUFFERED = 4 * 1024 * 1024;
-/**
- * An upload whose digest is known only after its last byte: POST for a session, one PATCH that
- * streams the body as it is produced (chunked transfer encoding, no Content-Range), then a PUT
- * ?digest= with no body. This is how docker and skopeo push layers, and ghcr.io takes it in one
- * request; what ghcr.io refuses above 4 MiB is the Content-Range kind of PATCH, which this is not.
- * It lets a pack and its upload run at the same time instead of one after the other.
- */
-async function startStreamedUpload(send, uploadsUrl) {
-    const started = await checkResponse(await send({ method: 'POST', url: uploadsUrl, headers: { 'content-length': '0' } }), 202);
-    await discardBody(started);
-    const location = started.headers.get('location');
-    if (!location)
-        throw new Error(`POST ${redactUrl(uploadsUrl)}: 202 without a Location for the upload`);
-    const session = new URL(location, uploadsUrl);
-    const body = new external_node_stream_.PassThrough({ highWaterMark: BUFFERED });
-    let opened = false;
-    let committed = false;
-    const patched = send({
-        method: 'PATCH',
-        url: session.toString(),
-        headers: { 'content-type': 'application/octet-stream' },
-        // the bytes can be sent once: a layer that wants to send them again (an auth replay, a
-        // redirect) gets an error, and the caller falls back to its copy
-        body: () => {
-            if (opened)
-                throw new Error('a streamed upload cannot be sent twice');
-            opened = true;
-            return body;
-        },
-        retry: false,
-    }).then((res) => checkResponse(res, 202));
-    // the PATCH may fail while the producer is still writing: the writes must fail too, not block
-    patched.catch((error) => body.destroy(error));
-    return {
-        body,
-        async finish(desc) {
-            const res = await patched;
-            await discardBody(res);
-            const next = new URL(res.headers.get('location') ?? session.toString(), session);
-            next.searchParams.set('digest', desc.digest);
-            const put = await send({
-                method: 'PUT',
-                url: next.toString(),
-                headers: { 'content-length': '0' },
-                retry: false,
-            });
-            await checkResponse(put, 201, 204);
-            await discardBody(put);
-            committed = true;
-        },
-        async abort(reason) {
-            if (committed)
-                return;
-            body.destroy(reason);
-            await patched.catch(() => undefined);
-            const cancel = await send({ method: 'DELETE', url: session.toString(), headers: {} }).catch(() => undefined);
-            if (cancel)
-                await discardBody(cancel);
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/oci/blob-upload.ts
-
-
-
-
-
-// The source could not give the blob's bytes: no retry will fix that.
-class BlobSourceError extends Error {
-    retryable = false;
-    constructor(message, options) {
-        super(message, options);
-        this.name = 'BlobSourceError';
-    }
-}
-// Marks a failure of the PUT, the one request this loop (not the transport) retries.
-class UploadPutError extends Error {
-    constructor(cause) {
-        super('the upload PUT failed', { cause });
-    }
-}
-// POST for an upload session, then one monolithic PUT ?digest= streaming the source with a
-// Content-Length (ghcr.io refuses PATCH chunks over 4 MiB, and one PUT is fastest anyway). Each
-// failure is retried by one layer only: the POST (no body, nothing lost by asking again) by the
-// transport; a failed PUT leaves its session unusable, so it says `retry: false` and this loop
-// starts the upload over, with a fresh session and the source's first byte.
-async function uploadBlob(desc, open, o) {
-    // progress counts each byte once, however many attempts send it
-    let reported = 0;
-    const progress = (sent) => {
-        if (sent > reported) {
-            o.onProgress?.(sent - reported);
-            reported = sent;
-        }
-    };
-    for (let attempt = 1;; attempt++) {
-        try {
-            await uploadOnce(desc, open, o, progress);
-            return;
-        }
-        catch (error) {
-            if (!(error instanceof UploadPutError))
-                throw error;
-            const cause = error.cause;
-            if (attempt >= o.policy.attempts || !isRetryableFailure(cause))
-                throw cause;
-            const delay = delayAfter(o.policy, attempt, cause);
-            o.logger.info(`upload of ${desc.digest} failed (${retry_describe(cause)}); starting over in ${delay} ms`);
-            await o.policy.sleep(delay);
-        }
-    }
-}
-async function uploadOnce(desc, open, o, progress) {
-    const started = await checkResponse(await o.send({ method: 'POST', url: o.uploadsUrl, headers: { 'content-length': '0' } }), 202);
-    await discardBody(started);
-    const location = started.headers.get('location');
-    if (!location)
-        throw new Error(`POST ${redactUrl(o.uploadsUrl)}: 202 without a Location for the upload`);
-    const target = new URL(location, o.uploadsUrl);
-    target.searchParams.set('digest', desc.digest);
-    let sourceError;
-    const res = await o
-        .send({
-        method: 'PUT',
-        url: target.toString(),
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(desc.size) },
-        body: () => external_node_stream_.Readable.from(counted(desc, open, progress, (e) => (sourceError = e)), { objectMode: false }),
-        retry: false,
-    })
-        .catch((error) => {
-        // fetch reports a failing body as "fetch failed" (and may not keep it as the cause): the
-        // source's own error says what went wrong
-        throw new UploadPutError(sourceError ?? error);
-    });
-    await checkResponse(res, 201, 204).catch((error) => {
-        throw new UploadPutError(error);
-    });
-    await discardBody(res);
-}
-// Counts what the source gives, and turns its failures (and a size that is not the descriptor's)
-// into BlobSourceError, so they are told apart from the network's.
-async function* counted(desc, open, progress, failed) {
-    try {
-        yield* read(desc, open, progress);
-    }
-    catch (error) {
-        if (error instanceof BlobSourceError)
-            failed(error);
-        throw error;
-    }
-}
-async function* read(desc, open, progress) {
-    let sent = 0;
-    let source;
-    try {
-        source = open();
-    }
-    catch (error) {
-        throw new BlobSourceError(`cannot open the source of ${desc.digest}`, { cause: error });
-    }
-    const iterator = source[Symbol.asyncIterator]();
-    try {
-        for (;;) {
-            let next;
-            try {
-                next = await iterator.next();
-            }
-            catch (error) {
-                throw new BlobSourceError(`reading the source of ${desc.digest} failed`, { cause: error });
-            }
-            if (next.done)
-                break;
-            const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-            sent += chunk.length;
-            if (sent > desc.size)
-                throw new BlobSourceError(`the source of ${desc.digest} is longer than ${desc.size} bytes`);
-            progress(sent);
-            yield chunk;
-        }
-    }
-    finally {
-        // an aborted request stops pulling from us: close the file it was reading
-        source.destroy();
-    }
-    if (sent !== desc.size) {
-        throw new BlobSourceError(`the source of ${desc.digest} gave ${sent} bytes, not ${desc.size}`);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/oci/logger.ts
@@ -32176,7 +32228,178 @@ function parseChallenges(header) {
     }
 }
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./src/oci/transport/realm.ts
+
+
+
+class RealmError extends Error {
+    retryable = false;
+    constructor(message) {
+        super(message);
+        this.name = 'RealmError';
+    }
+}
+/**
+ * The token realm a registry named, checked as go-containerregistry's validateRealmURL does
+ * before any credentials go there: https only (http only when the registry itself is a loopback
+ * http one and so is the realm), and no IP literal the registry could use to point us at this
+ * machine's or this network's own services (loopback, link-local: cloud metadata at
+ * 169.254.169.254; private ranges). Unlike go-containerregistry, which allows only the registry's
+ * own host:port there, a realm on the registry's own host (any port) is allowed, and so is a private
+ * address when the registry is itself on one (a LAN registry with its token service beside it).
+ * Each redirect of the token request is checked the same way, and may not change the scheme.
+ */
+function checkRealm(realm, registry, plainHttp = false) {
+    if (!realm)
+        throw new RealmError(`${registry} asked for a bearer token but named no realm`);
+    let url;
+    try {
+        url = new URL(realm);
+    }
+    catch {
+        throw new RealmError(`${registry} named a token realm that is not a URL: ${JSON.stringify(realm)}`);
+    }
+    checkRealmUrl(url, registry, plainHttp);
+    return url;
+}
+// With plain-http chosen for a registry, an http realm is allowed too (go-containerregistry allows
+// one for an insecure registry: its token service sits on the same trusted network).
+function checkRealmUrl(url, registry, plainHttp = false) {
+    const registryUrl = new URL(registryBaseUrl(registry, { plainHttp }));
+    const localRegistry = registryUrl.protocol === 'http:' && isLoopbackHost(registryUrl.hostname);
+    const refuse = (why) => {
+        throw new RealmError(`refusing token realm ${redactUrl(url)} named by ${registry}: ${why}`);
+    };
+    if (url.protocol !== 'https:') {
+        const httpAllowed = (localRegistry && isLoopbackHost(url.hostname)) || plainHttp;
+        if (!(url.protocol === 'http:' && httpAllowed))
+            refuse('credentials go only to an https realm');
+    }
+    if (url.hostname === registryUrl.hostname)
+        return;
+    const kind = addressKind(url.hostname);
+    if (kind === 'loopback' && !isLoopbackHost(registryUrl.hostname))
+        refuse('a loopback address');
+    if (kind === 'link-local')
+        refuse('a link-local address (where cloud metadata services answer)');
+    if (kind === 'private' && !['private', 'loopback'].includes(addressKind(registryUrl.hostname)))
+        refuse('a private address, for a registry that is not on one');
+}
+// Only IP literals are judged: a name's addresses are the resolver's (DNS rebinding is out of
+// scope here, as in go-containerregistry).
+function addressKind(hostname) {
+    const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    if (host === 'localhost')
+        return 'loopback';
+    const version = (0,external_node_net_.isIP)(host);
+    if (version === 4) {
+        const [a = 0, b = 0] = host.split('.').map(Number);
+        if (a === 127)
+            return 'loopback';
+        if (a === 0 || (a === 169 && b === 254))
+            return 'link-local';
+        if (a === 10 ||
+            (a === 172 && b >= 16 && b <= 31) ||
+            (a === 192 && b === 168) ||
+            (a === 100 && b >= 64 && b <= 127))
+            return 'private';
+        return 'public';
+    }
+    if (version === 6) {
+        if (host === '::1')
+            return 'loopback';
+        if (host === '::' || /^fe[89ab]/.test(host))
+            return 'link-local';
+        if (/^f[cd]/.test(host))
+            return 'private';
+        const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
+        return mapped ? addressKind(mapped[1]) : 'public';
+    }
+    return 'name';
+}
+
+;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
+
+
+
+// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
+// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+class RedirectError extends Error {
+    retryable = false;
+    constructor(message) {
+        super(message);
+        this.name = 'RedirectError';
+    }
+}
+// The URL that answered when a redirect was followed: layers above (auth) must tell the
+// registry's own answer from a redirect target's.
+const finalUrls = new WeakMap();
+function answeredFrom(res) {
+    return finalUrls.get(res);
+}
+// Checks a caller asked for on every hop of one request (the token request: each hop is a realm).
+const hopChecks = new WeakMap();
+function guardRedirects(req, check) {
+    hopChecks.set(req, check);
+    return req;
+}
+// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
+// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
+function withRedirects(inner, o) {
+    const max = o.maxRedirects ?? MAX_REDIRECTS;
+    return async (first) => {
+        let req = first;
+        for (let hop = 0;; hop++) {
+            const res = await inner(req);
+            const location = res.headers.get('location');
+            if (!REDIRECT_STATUSES.has(res.status) || !location) {
+                if (hop > 0)
+                    finalUrls.set(res, req.url);
+                return res;
+            }
+            await discardBody(res);
+            if (hop >= max)
+                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
+            const target = new URL(location, req.url);
+            hopChecks.get(first)?.(target);
+            const next = nextRequest(req, res.status, target);
+            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
+            req = next;
+        }
+    };
+}
+function nextRequest(req, status, target) {
+    const from = new URL(req.url);
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
+    }
+    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
+        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
+    }
+    const headers = { ...req.headers };
+    if (target.origin !== from.origin)
+        for (const name of CREDENTIAL_HEADERS)
+            delete headers[name];
+    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
+    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
+    if (toGet) {
+        delete headers['content-type'];
+        delete headers['content-length'];
+        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
+    }
+    return { ...req, url: target.toString(), headers };
+}
+
 ;// CONCATENATED MODULE: ./src/oci/transport/auth.ts
+
+
+
 
 
 
@@ -32199,7 +32422,7 @@ class AuthError extends Error {
 // authenticate, then answer that challenge. For Bearer, one token per set of scopes, shared by all
 // requests (concurrent ones included) until it expires or the registry refuses it.
 function withAuth(inner, o) {
-    const origin = new URL(registryBaseUrl(o.registry)).origin;
+    const origin = new URL(registryBaseUrl(o.registry, { plainHttp: o.plainHttp })).origin;
     const now = o.now ?? Date.now;
     let challenge;
     const tokens = new Map();
@@ -32240,6 +32463,10 @@ function withAuth(inner, o) {
         const res = await send(sent);
         if (res.status !== 401)
             return res;
+        // A redirect target (a storage host) is not the registry: its challenge would have us send the
+        // credentials to a realm it names and its token to the registry. Its 401 is the answer.
+        if (new URL(answeredFrom(res) ?? req.url).origin !== origin)
+            return res;
         const header = res.headers.get('www-authenticate');
         const offered = header ? parseChallenges(header) : [];
         const next = offered.find((c) => c.scheme === 'bearer') ?? offered.find((c) => c.scheme === 'basic');
@@ -32253,7 +32480,7 @@ function withAuth(inner, o) {
     };
 }
 async function fetchToken(send, o, challenge, scopes, now) {
-    const realm = checkRealm(challenge.params.realm, o.registry);
+    const realm = checkRealm(challenge.params.realm, o.registry, o.plainHttp);
     if (challenge.params.service)
         realm.searchParams.set('service', challenge.params.service);
     for (const scope of scopes)
@@ -32262,14 +32489,19 @@ async function fetchToken(send, o, challenge, scopes, now) {
     if (o.credentials)
         headers.authorization = basic(o.credentials);
     o.logger.debug(`token exchange at ${redactUrl(realm)} (${o.credentials ? 'with credentials' : 'anonymous'})`);
-    const res = await send({ method: 'GET', url: realm.toString(), headers });
+    // every hop of the token request is a realm too, on the realm's own scheme
+    const tokenRequest = guardRedirects({ method: 'GET', url: realm.toString(), headers }, (target) => {
+        if (target.protocol !== realm.protocol)
+            throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
+        checkRealmUrl(target, o.registry, o.plainHttp);
+    });
+    const res = await send(tokenRequest);
     if (res.status !== 200) {
         const pushing = scopes.some((s) => /:(.*,)?(push|\*)(,.*)?$/.test(s));
-        const ghcr = o.registry === 'ghcr.io';
         let hint;
         if (res.status === 401 || res.status === 403) {
             if (pushing)
-                hint = pushDeniedHint(ghcr);
+                hint = (o.hints ?? GENERIC_HINTS).pushDenied;
             else if (o.credentials)
                 hint = 'The token service refused the username and password';
             else
@@ -32293,25 +32525,6 @@ async function fetchToken(send, o, challenge, scopes, now) {
     }
     const seconds = typeof parsed.expires_in === 'number' ? parsed.expires_in : DEFAULT_TOKEN_SECONDS;
     return { value, expiresAt: now() + seconds * 1000 - EXPIRY_MARGIN_MS };
-}
-// Credentials go to the realm, so it must be https; plain http only when the registry itself is a
-// loopback http one (a local test registry) and the realm is on this machine too.
-function checkRealm(realm, registry) {
-    if (!realm)
-        throw new AuthError(`${registry} asked for a bearer token but named no realm`);
-    let url;
-    try {
-        url = new URL(realm);
-    }
-    catch {
-        throw new AuthError(`${registry} named a token realm that is not a URL: ${JSON.stringify(realm)}`);
-    }
-    if (url.protocol === 'https:')
-        return url;
-    const localRegistry = registryBaseUrl(registry).startsWith('http:');
-    if (url.protocol === 'http:' && localRegistry && isLoopbackHost(url.hostname))
-        return url;
-    throw new AuthError(`refusing token realm ${redactUrl(url)}: credentials go only to an https realm`);
 }
 // Adds scopes, folding actions on the same resource together ("repository:a:pull" and
 // "repository:a:push" become "repository:a:pull,push"), in a stable order so tokens cache by set.
@@ -32356,68 +32569,12 @@ function withRequestLog(inner, logger) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
-
-
-
-// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
-const MAX_REDIRECTS = 10;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
-// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-class RedirectError extends Error {
-    retryable = false;
-    constructor(message) {
-        super(message);
-        this.name = 'RedirectError';
-    }
-}
-// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
-// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
-function withRedirects(inner, o) {
-    const max = o.maxRedirects ?? MAX_REDIRECTS;
-    return async (first) => {
-        let req = first;
-        for (let hop = 0;; hop++) {
-            const res = await inner(req);
-            const location = res.headers.get('location');
-            if (!REDIRECT_STATUSES.has(res.status) || !location)
-                return res;
-            await discardBody(res);
-            if (hop >= max)
-                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
-            const next = nextRequest(req, res.status, new URL(location, req.url));
-            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
-            req = next;
-        }
-    };
-}
-function nextRequest(req, status, target) {
-    const from = new URL(req.url);
-    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
-    }
-    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
-        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
-    }
-    const headers = { ...req.headers };
-    if (target.origin !== from.origin)
-        for (const name of CREDENTIAL_HEADERS)
-            delete headers[name];
-    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
-    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
-    if (toGet) {
-        delete headers['content-type'];
-        delete headers['content-length'];
-        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
-    }
-    return { ...req, url: target.toString(), headers };
-}
-
 ;// CONCATENATED MODULE: ./src/oci/transport/user-agent.ts
-const DEFAULT_USER_AGENT = `oci-artifact-action (node ${process.versions.node})`;
-function withUserAgent(inner, userAgent = DEFAULT_USER_AGENT) {
+// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
+// carry the HTTP client's own.
+function withUserAgent(inner, userAgent) {
+    if (!userAgent)
+        return inner;
     return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
 }
 
@@ -32428,12 +32585,13 @@ function withUserAgent(inner, userAgent = DEFAULT_USER_AGENT) {
 
 
 
-// Outside in: auth (sees the final answer of a redirect chain, so a 401 is the registry's),
+
+// One stack for every request, streamed bodies included. Outside in: auth (sees the final answer of a redirect chain, so a 401 is the registry's),
 // redirects (strip credentials per hop), retry (per hop, so a flaky storage host is retried
 // without asking the registry again), one log line per exchange, the user agent on everything,
 // token requests included.
 function createTransport(o) {
-    const exchange = withUserAgent(fetchSend(o.fetch), o.userAgent);
+    const exchange = withUserAgent(o.exchange ?? createExchange(o.http), o.userAgent);
     const retried = withRetry(withRequestLog(exchange, o.logger), { ...o.retry, logger: o.logger });
     const redirected = withRedirects(retried, { logger: o.logger });
     const authed = withAuth(redirected, {
@@ -32441,22 +32599,266 @@ function createTransport(o) {
         credentials: o.credentials,
         scopes: o.scopes,
         logger: o.logger,
+        hints: o.hints,
+        plainHttp: o.plainHttp,
     });
     // A push operation's token covers all its requests: when the registry refuses any of them (a
     // HEAD before the upload included), the fix is the push permission, and errors should say so.
     const pushing = o.scopes.some((scope) => scope.split(':').pop()?.split(',').includes('push'));
-    if (!pushing)
+    if (!pushing && !o.hints)
         return authed;
     return async (req) => {
         const res = await authed(req);
         const sent = requestOf(res);
-        if (sent)
+        if (sent && pushing)
             sent.pushing = true;
-        return res;
+        return o.hints ? attachHints(res, o.hints) : res;
+    };
+}
+
+;// CONCATENATED MODULE: ./src/oci/upload/session.ts
+
+
+
+/**
+ * POST for an upload session. With `mount`, asks the registry to link the blob from another
+ * repository first: 201 means it did; 202 means it opened an ordinary session instead, which
+ * the caller continues (as oras-go's completePushAfterInitialPost) rather than deleting it.
+ */
+async function initiateUpload(ctx, o = {}) {
+    const url = new URL(ctx.uploadsUrl);
+    if (o.mount) {
+        url.searchParams.set('mount', o.mount.digest);
+        url.searchParams.set('from', o.mount.from);
+    }
+    const res = await ctx.send({
+        method: 'POST',
+        url: url.toString(),
+        headers: { 'content-length': '0' },
+        scopes: o.mount ? [`repository:${o.mount.from}:pull`] : undefined,
+        retry: o.retry,
+    });
+    await checkResponse(res, ...(o.mount ? [201, 202] : [202]));
+    await discardBody(res);
+    if (res.status === 201)
+        return { mounted: true };
+    return { mounted: false, location: nextLocation(res, url, true) };
+}
+async function openSession(ctx) {
+    const started = await initiateUpload(ctx);
+    if (started.mounted)
+        throw new Error('a registry answered a plain upload POST with a mount');
+    return started.location;
+}
+// Where the session goes on: the Location of the last answer, relative to the URL it answered.
+// A PATCH may leave it out (the session URL did not change); a POST must not.
+function nextLocation(res, current, required = false) {
+    const location = res.headers.get('location');
+    if (!location) {
+        if (required)
+            throw new Error(`POST ${redactUrl(current)}: 202 without a Location for the upload`);
+        return current;
+    }
+    return new URL(location, current);
+}
+/**
+ * PUT ?digest= ends the session: with the whole blob as its body (a monolithic upload), or with
+ * none after the bytes went up in a PATCH. `retry: false`: a failed PUT has spent its session,
+ * and the caller starts over, from a new one.
+ */
+async function commitBlob(ctx, location, digest, body) {
+    const target = new URL(location);
+    target.searchParams.set('digest', digest);
+    const res = await ctx.send({
+        method: 'PUT',
+        url: target.toString(),
+        headers: body
+            ? { 'content-type': 'application/octet-stream', 'content-length': String(body.size) }
+            : { 'content-length': '0' },
+        body: body?.open,
+        retry: false,
+    });
+    await checkResponse(res, 201, 204);
+    await discardBody(res);
+}
+// Best effort: a session left open expires on the registry's own schedule anyway.
+async function cancelUpload(ctx, location) {
+    const res = await ctx
+        .send({ method: 'DELETE', url: location.toString(), headers: {} })
+        .catch(() => undefined);
+    if (res)
+        await discardBody(res);
+}
+
+;// CONCATENATED MODULE: ./src/oci/upload/blob-upload.ts
+
+
+
+// The source could not give the blob's bytes: no retry will fix that.
+class BlobSourceError extends Error {
+    retryable = false;
+    constructor(message, options) {
+        super(message, options);
+        this.name = 'BlobSourceError';
+    }
+}
+// Marks a failure of the PUT, the one request this loop (not the transport) retries.
+class UploadPutError extends Error {
+    constructor(cause) {
+        super('the upload PUT failed', { cause });
+    }
+}
+/**
+ * uploadOne, for a blob whose bytes can be read again (`open()`): a session, then one monolithic
+ * PUT ?digest= streaming the source with a Content-Length (ghcr.io refuses PATCH chunks over
+ * 4 MiB, and one PUT is fastest anyway). Each failure is retried by one layer only: the POST (no
+ * body, nothing lost by asking again) by the transport; a failed PUT has spent its session, so it
+ * says `retry: false` and this loop starts over, with a fresh session and the source's first byte.
+ */
+async function uploadBlob(desc, open, o) {
+    // progress counts each byte once, however many attempts send it
+    let reported = 0;
+    const progress = (sent) => {
+        if (sent > reported) {
+            o.onProgress?.(sent - reported);
+            reported = sent;
+        }
+    };
+    let session = o.session;
+    for (let attempt = 1;; attempt++) {
+        try {
+            await uploadOnce(desc, open, o, session ?? (await openSession(o)), progress);
+            return;
+        }
+        catch (error) {
+            if (!(error instanceof UploadPutError))
+                throw error;
+            const cause = error.cause;
+            if (attempt >= o.policy.attempts || !isRetryableFailure(cause))
+                throw cause;
+            const delay = delayAfter(o.policy, attempt, cause);
+            o.logger.info(`upload of ${desc.digest} failed (${retry_describe(cause)}); starting over in ${delay} ms`);
+            await o.policy.sleep(delay);
+        }
+        session = undefined;
+    }
+}
+async function uploadOnce(desc, open, o, session, progress) {
+    let sourceError;
+    const body = () => external_node_stream_.Readable.from(counted(desc, open, progress, (e) => (sourceError = e)), { objectMode: false });
+    await commitBlob(o, session, desc.digest, { size: desc.size, open: body }).catch((error) => {
+        // a failing body surfaces as the request's failure: the source's own error says what went wrong
+        throw new UploadPutError(sourceError ?? error);
+    });
+}
+// Counts what the source gives, and turns its failures (and a size that is not the descriptor's)
+// into BlobSourceError, so they are told apart from the network's.
+async function* counted(desc, open, progress, failed) {
+    try {
+        yield* read(desc, open, progress);
+    }
+    catch (error) {
+        if (error instanceof BlobSourceError)
+            failed(error);
+        throw error;
+    }
+}
+async function* read(desc, open, progress) {
+    let sent = 0;
+    let source;
+    try {
+        source = open();
+    }
+    catch (error) {
+        throw new BlobSourceError(`cannot open the source of ${desc.digest}`, { cause: error });
+    }
+    const iterator = source[Symbol.asyncIterator]();
+    try {
+        for (;;) {
+            let next;
+            try {
+                next = await iterator.next();
+            }
+            catch (error) {
+                throw new BlobSourceError(`reading the source of ${desc.digest} failed`, { cause: error });
+            }
+            if (next.done)
+                break;
+            const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+            sent += chunk.length;
+            if (sent > desc.size)
+                throw new BlobSourceError(`the source of ${desc.digest} is longer than ${desc.size} bytes`);
+            progress(sent);
+            yield chunk;
+        }
+    }
+    finally {
+        // an aborted request stops pulling from us: close the file it was reading
+        source.destroy();
+    }
+    if (sent !== desc.size) {
+        throw new BlobSourceError(`the source of ${desc.digest} gave ${sent} bytes, not ${desc.size}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/oci/upload/stream-upload.ts
+
+
+
+
+// Bytes waiting for the socket: enough to ride out a slow moment of the registry, and the bound on
+// what a fast producer holds in memory.
+const BUFFERED = 4 * 1024 * 1024;
+/**
+ * streamBlob: an upload whose digest is known only after its last byte. A session, one PATCH that
+ * streams the body as it is produced (chunked transfer encoding, no Content-Range), then the
+ * commit, a PUT ?digest= with no body. This is how docker and skopeo push layers, and ghcr.io
+ * takes it in one request; what ghcr.io refuses above 4 MiB is the Content-Range kind of PATCH,
+ * which this is not. It lets a pack and its upload run at the same time, not one after the other.
+ */
+async function startStreamedUpload(ctx) {
+    const session = await openSession(ctx);
+    const body = new external_node_stream_.PassThrough({ highWaterMark: BUFFERED });
+    let opened = false;
+    let committed = false;
+    const patched = ctx
+        .send({
+        method: 'PATCH',
+        url: session.toString(),
+        headers: { 'content-type': 'application/octet-stream' },
+        // the bytes can be sent once: a layer that wants to send them again (an auth replay, a
+        // redirect) gets an error, and the caller falls back to its copy
+        body: () => {
+            if (opened)
+                throw new Error('a streamed upload cannot be sent twice');
+            opened = true;
+            return body;
+        },
+        retry: false,
+    })
+        .then((res) => checkResponse(res, 202));
+    // the PATCH may fail while the producer is still writing: the writes must fail too, not block
+    patched.catch((error) => body.destroy(error));
+    return {
+        body,
+        async finish(desc) {
+            const res = await patched;
+            await discardBody(res);
+            await commitBlob(ctx, nextLocation(res, session), desc.digest);
+            committed = true;
+        },
+        async abort(reason) {
+            if (committed)
+                return;
+            body.destroy(reason);
+            await patched.catch(() => undefined);
+            await cancelUpload(ctx, session);
+        },
     };
 }
 
 ;// CONCATENATED MODULE: ./src/oci/repository.ts
+
 
 
 
@@ -32481,7 +32883,7 @@ class repository_Repository {
         this.repository = o.repository;
         this.logger = o.logger ?? logger_silentLogger;
         this.policy = retryPolicy(o.retry);
-        this.base = `${registryBaseUrl(o.registry)}/v2/${o.repository}`;
+        this.base = `${registryBaseUrl(o.registry, { plainHttp: o.plainHttp })}/v2/${o.repository}`;
         const actions = [...new Set(o.actions)].sort();
         this.send = createTransport({
             registry: o.registry,
@@ -32489,8 +32891,11 @@ class repository_Repository {
             scopes: actions.length > 0 ? [`repository:${o.repository}:${actions.join(',')}`] : [],
             logger: this.logger,
             retry: o.retry,
-            fetch: o.fetch,
+            http: o.http,
+            plainHttp: o.plainHttp,
+            exchange: o.exchange,
             userAgent: o.userAgent,
+            hints: o.hints,
         });
     }
     async blobExists(digest) {
@@ -32503,50 +32908,31 @@ class repository_Repository {
         return true;
     }
     // Streams `open()` in one monolithic upload; a failed upload starts over with a fresh `open()`.
+    // With `mountFrom`, asks for a mount first, and a registry that answers with an upload session
+    // instead (202) gets the bytes in that session.
     async pushBlob(desc, open, o = {}) {
         checkDigest(desc.digest);
+        const ctx = { send: this.send, uploadsUrl: `${this.base}/blobs/uploads/` };
+        let session;
+        if (o.mountFrom) {
+            const started = await initiateUpload(ctx, { mount: { digest: desc.digest, from: o.mountFrom } });
+            if (started.mounted)
+                return 'mounted';
+            session = started.location;
+        }
         await uploadBlob(desc, open, {
-            send: this.send,
+            ...ctx,
             policy: this.policy,
             logger: this.logger,
-            uploadsUrl: `${this.base}/blobs/uploads/`,
             onProgress: o.onProgress,
+            session,
         });
+        return 'uploaded';
     }
     // An upload for bytes not produced yet, committed once their digest is known (see
-    // blob-stream-upload.ts): for packing and uploading at the same time.
+    // upload/stream-upload.ts): for producing and uploading at the same time.
     async startStreamedUpload() {
-        return startStreamedUpload(this.send, `${this.base}/blobs/uploads/`);
-    }
-    // Asks the registry to link a blob it holds in another repository: true if it did, false if the
-    // blob must be uploaded (the registry could not or would not mount it).
-    async mountBlob(desc, fromRepository) {
-        checkDigest(desc.digest);
-        const url = new URL(`${this.base}/blobs/uploads/`);
-        url.searchParams.set('mount', desc.digest);
-        url.searchParams.set('from', fromRepository);
-        const res = await this.send({
-            method: 'POST',
-            url: url.toString(),
-            headers: { 'content-length': '0' },
-            scopes: [`repository:${fromRepository}:pull`],
-        });
-        await checkResponse(res, 201, 202);
-        await discardBody(res);
-        if (res.status === 201)
-            return true;
-        // 202: the registry opened an ordinary upload instead; do not leave it dangling
-        const location = res.headers.get('location');
-        if (location) {
-            const cancel = await this.send({
-                method: 'DELETE',
-                url: new URL(location, url).toString(),
-                headers: {},
-            }).catch(() => undefined);
-            if (cancel)
-                await discardBody(cancel);
-        }
-        return false;
+        return startStreamedUpload({ send: this.send, uploadsUrl: `${this.base}/blobs/uploads/` });
     }
     // The blob as a stream whose digest and size are checked as it is read (see blob-reader.ts).
     async fetchBlob(desc, o = {}) {
@@ -32559,7 +32945,8 @@ class repository_Repository {
             policy: this.policy,
             logger: this.logger,
             onProgress: o.onProgress,
-            reopen: (offset) => this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` }, retry: false }),
+            // retried per hop by the transport, like the first GET: blob-reader retries only broken bodies
+            reopen: (offset) => this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` } }),
         });
     }
     // Returns the digest of exactly the bytes sent.
@@ -32586,6 +32973,30 @@ class repository_Repository {
 function checkDigest(digest) {
     if (!reference_isValidDigest(digest))
         throw new Error(`"${digest}" is not a valid digest`);
+}
+
+;// CONCATENATED MODULE: ./src/action/ghcr.ts
+
+// GitHub's registry and its policies: what src/oci/ is told, never knows.
+const GHCR = 'ghcr.io';
+// ghcr.io's causes are specific enough to name: the job's permissions and the package's settings.
+const GHCR_HINTS = {
+    pushDenied: 'To push with GITHUB_TOKEN, give the job `permissions: packages: write`; if the package already ' +
+        'exists, also add this repository with the Write role in the package settings under "Manage Actions access"',
+    pullDenied: 'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
+        'under "Manage Actions access", grant this repository access',
+};
+/** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
+function ghcr_registryHints(registry) {
+    return registry === GHCR ? GHCR_HINTS : undefined;
+}
+/** `[host/]owner/name`: no host means ghcr.io, where a package is always OWNER/NAME. */
+function parseRepositoryInput(input) {
+    const parsed = parseRepository(input, { defaultRegistry: GHCR });
+    if (parsed.registry === GHCR && !parsed.repository.includes('/')) {
+        throw new InvalidReferenceError(input, 'a ghcr.io repository is OWNER/NAME');
+    }
+    return parsed;
 }
 
 ;// CONCATENATED MODULE: ./src/action/file-layers.ts
@@ -32658,6 +33069,10 @@ function file_layers_fileModeOf(layer) {
 
 ;// CONCATENATED MODULE: ./src/action/platform.ts
 
+// The annotation by which a platform push's manifest says which platform it is for. An image
+// manifest has no platform field (only an index's descriptor does), and the index is rebuilt from
+// the platform tags, so each tagged manifest must carry its own.
+const platform_PLATFORM_ANNOTATION = 'io.github.oci-artifact-action.platform';
 // Node's names for the runner's platform, in the OCI image-spec's words (GOOS/GOARCH).
 const OS = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
 const ARCH = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
@@ -32683,7 +33098,26 @@ function platform_choosePlatform(manifests, wanted, runner = platform_runnerPlat
         `it has ${manifests.length}: ${offered.join(', ')}. Set 'platform' to one of them, or 'tag' to a digest`);
 }
 
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(4942);
+;// CONCATENATED MODULE: ./src/action/network.ts
+
+/**
+ * How the action reaches the registry, decided here by the runner's conventions so that src/oci
+ * need not know them. Proxies as the runner's own actions pick them: @actions/http-client's
+ * getProxyUrl (https_proxy/HTTPS_PROXY for https, http_proxy/HTTP_PROXY for http, lower case
+ * first, NO_PROXY suffixes and host:port, loopback always direct), asked per URL, so a storage
+ * host the registry redirects to gets its own decision. A private CA is Node's
+ * NODE_EXTRA_CA_CERTS, read at start-up: nothing to do here.
+ */
+function network_networkOptions(inputs) {
+    return { http: { proxyFor: (url) => (0,lib/* getProxyUrl */.s_)(url.href) || undefined }, plainHttp: inputs.plainHttp };
+}
+
 ;// CONCATENATED MODULE: ./src/action/pull.ts
+
+
+
 
 
 
@@ -32780,6 +33214,8 @@ function pull_openForPull(inputs) {
         actions: ['pull'],
         logger: actionsLogger,
         userAgent: userAgent(),
+        hints: registryHints(inputs.registry),
+        ...networkOptions(inputs),
     });
 }
 /**
@@ -32797,7 +33233,7 @@ async function resolveLayers(repo, reference, platform) {
         manifest = await repo.getManifest(chosen.digest);
     }
     else if (platform) {
-        const own = manifestFacts(top.bytes).platform;
+        const own = manifestFacts(top.bytes, PLATFORM_ANNOTATION).platform;
         if (own && formatPlatform(own) !== formatPlatform(platform)) {
             throw new Error(`${reference} is the ${formatPlatform(own)} artifact, not ${formatPlatform(platform)}`);
         }
@@ -32859,21 +33295,23 @@ function tarCompression(mediaType) {
     return undefined;
 }
 /**
- * Writes a verified single-file layer next to dest first, then renames it into place. The mode
- * is our push's record of the exec bit (Windows has none to set).
+ * Writes a verified single-file layer into a staging folder next to dest first, then renames it
+ * into place. The mode is our push's record of the exec bit (Windows has none to set).
  */
 async function saveFile(source, dest, title, mode) {
-    const parent = path.dirname(dest);
-    await mkdir(parent, { recursive: true });
-    const partial = path.join(parent, `.${path.basename(dest)}.${title}.partial-${process.pid}`);
+    const target = path.resolve(dest);
+    await mkdir(path.dirname(target), { recursive: true });
+    sweepStaleStaging(target);
+    const staging = makeStagingDirectory(target);
     try {
         // created with the recorded mode, less the umask, as tar extraction creates files
-        await pipeline(source, createWriteStream(partial, { mode }));
+        await pipeline(source, createWriteStream(path.join(staging, title), { mode }));
         await mkdir(dest, { recursive: true });
-        await rename(partial, path.join(dest, title));
+        await rename(path.join(staging, title), path.join(dest, title));
     }
     finally {
-        await rm(partial, { force: true });
+        await rm(staging, { recursive: true, force: true });
+        releaseStaging(staging);
     }
 }
 
@@ -33086,7 +33524,7 @@ const parallel_gzip_GZIP_CHUNK_SIZE = 1 << 20;
 const DEFLATE_WINDOW = 32 * 1024;
 // gzip header (RFC 1952) written by hand so it is the same on every platform: no name, mtime 0,
 // XFL 0, OS 3 (Unix) even on Windows and macOS, where zlib would write 10 or 19.
-const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]);
+const parallel_gzip_GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]);
 // Deflate's stored blocks (RFC 1951 3.2.4), written by hand for chunks not worth compressing: the
 // previous chunk ended with a sync flush, so we are byte-aligned; each block is a 0x00 byte (not
 // final, stored), LEN and its complement, then up to 65,535 bytes as they are.
@@ -33164,7 +33602,7 @@ class ParallelGzip {
     async #submit(chunk, last) {
         if (!this.#started) {
             this.#started = true;
-            await this.#emit(GZIP_HEADER);
+            await this.#emit(parallel_gzip_GZIP_HEADER);
         }
         this.#crc = external_node_zlib_default().crc32(chunk, this.#crc);
         this.#size += chunk.length;
@@ -33795,6 +34233,9 @@ const cache_publish_MAX_SETTLE_MS = 1000;
 async function addToIndex(registry, scope, entry, logger, o = {}) {
     const sleep = o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     let known = (await readIndex(registry, scope, logger)).entries;
+    // listed already, or a newer save of the same key is (the one restored): nothing to add
+    if (coversEntries(known, [entry]))
+        return;
     for (let attempt = 1;; attempt++) {
         const started = Date.now();
         const written = await putIndex(registry, scope, mergeEntries([known, [entry]]), logger);
@@ -33806,7 +34247,7 @@ async function addToIndex(registry, scope, entry, logger, o = {}) {
         for (let check = 0; check < CONFIRMATIONS; check++) {
             await settle();
             after = (await readIndex(registry, scope, logger)).entries;
-            if (!containsEntries(after, [entry]))
+            if (!coversEntries(after, [entry]))
                 break;
             seen++;
         }
@@ -33856,6 +34297,68 @@ async function keepExisting(registry, entries) {
     };
     await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker));
     return entries.filter((_, i) => exists[i]);
+}
+
+;// CONCATENATED MODULE: ./src/oci/upload/produced-upload.ts
+
+
+
+
+/**
+ * A blob whose bytes are produced once (a pack) and whose digest is known at their end: streamed
+ * into an upload as it is made, else (the registry did not open one, the stream broke, the commit
+ * was refused) produced again into a file, which goes up as a replayable blob with the usual
+ * retries. A refusal of the upload itself (401, 403) is thrown at once: a file would not help.
+ */
+async function uploadProducedBlob(target, blob, o) {
+    if (o.stream) {
+        const streamed = await target.startStreamedUpload().catch((error) => {
+            if (error instanceof errors_RegistryError && (error.status === 401 || error.status === 403))
+                throw error;
+            o.logger.info(`Uploading ${blob.label} after writing it: the registry did not open an upload (${retry_describe(error)})`);
+            return undefined;
+        });
+        if (streamed) {
+            try {
+                const desc = await streamInto(streamed, blob, o.logger);
+                if (desc)
+                    return { desc, uploaded: desc.size, streamed: true };
+            }
+            finally {
+                // a session that was not committed is dropped
+                await streamed.abort(new Error('not used')).catch(() => undefined);
+            }
+        }
+    }
+    const file = external_node_path_default().join(o.spoolDir, 'blob');
+    const desc = await blob.produce((0,external_node_fs_.createWriteStream)(file), 'file');
+    if (await target.blobExists(desc.digest)) {
+        o.logger.info(`${desc.digest} (${desc.size} bytes) is already in the registry: not uploaded`);
+        return { desc, uploaded: 0, streamed: false };
+    }
+    const progress = o.onUpload?.(desc);
+    await target.pushBlob(desc, () => (0,external_node_fs_.createReadStream)(file), { onProgress: (bytes) => progress?.add(bytes) });
+    progress?.done();
+    return { desc, uploaded: desc.size, streamed: false };
+}
+// The descriptor once the registry committed the streamed bytes; undefined to go by the file.
+async function streamInto(streamed, blob, logger) {
+    let desc;
+    try {
+        desc = await blob.produce(streamed.body, 'upload');
+    }
+    catch (error) {
+        logger.info(`Writing ${blob.label} into the upload failed (${retry_describe(error)}): writing it again, into a file`);
+        return undefined;
+    }
+    try {
+        await streamed.finish(desc);
+        return desc;
+    }
+    catch (error) {
+        logger.info(`The registry did not take ${blob.label} as streamed (${retry_describe(error)}): writing it again, into a file`);
+        return undefined;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache-fallback.ts
@@ -33998,6 +34501,7 @@ function push_source_noFilesFound(inputs) {
 
 
 
+
 /** The annotation that marks a platform push's manifest; empty for a plain push. */
 function publish_tags_platformAnnotations(platform) {
     return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
@@ -34026,6 +34530,7 @@ async function publish_tags_publishTags(repo, manifest, tags, o) {
     for (const tag of tags) {
         const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
             logger: actionsLogger,
+            platformKey: PLATFORM_ANNOTATION,
             annotations: o.annotations,
         });
         if (published.rounds > 1)
@@ -34073,7 +34578,208 @@ async function refuseOtherContent(repo, tag, digest, platform) {
         throw refuse(`${name} as`, listed.manifest.digest);
 }
 
+;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
+
+
+
+
+// the gzip trailer (RFC 1952): CRC-32 and ISIZE, little-endian
+const TRAILER = 8;
+// inflated pieces as large as extraction uses: fewer hand-offs from the thread pool
+const gzip_content_PIECE = (/* unused pure expression or super */ null && (256 * 1024));
+/**
+ * The sha256 of what a gzip layer decompresses to, when it is framed exactly as our packer frames
+ * one: our fixed header (no name, comment or extra field), one deflate stream, then a trailer whose
+ * CRC-32 and size are right, and not one byte more. undefined otherwise. Streamed: nothing is
+ * written and memory stays bounded. A re-push reuses a tagged layer only when this equals the
+ * tree's tar digest, so the layer holds exactly our tar and no bytes anyone else chose beyond the
+ * deflate encoding of it (which every gzip reader decodes to the same tar).
+ */
+async function gzip_content_gzipContentDigest(source) {
+    // as extraction does: large pieces in, large pieces out, so the pool is not woken per 16 KiB
+    const inflate = zlib.createInflateRaw({
+        chunkSize: gzip_content_PIECE,
+        readableHighWaterMark: 4 * gzip_content_PIECE,
+    });
+    const hash = createHash('sha256');
+    let crc = 0;
+    let size = 0;
+    let head;
+    let tail = Buffer.alloc(0);
+    let body = 0;
+    // Splits off the header, joins the rest into pieces of about PIECE (one copy), and holds back
+    // the last 8 bytes seen, which are the trailer once the source ends.
+    async function* deflated(chunks) {
+        let parts = [];
+        let held = 0;
+        let start = Buffer.alloc(0);
+        for await (const chunk of chunks) {
+            let rest = chunk;
+            if (!head) {
+                start = Buffer.concat([start, rest]);
+                if (start.length < GZIP_HEADER.length)
+                    continue;
+                head = start.subarray(0, GZIP_HEADER.length);
+                if (!head.equals(GZIP_HEADER))
+                    return;
+                rest = start.subarray(GZIP_HEADER.length);
+            }
+            parts.push(rest);
+            held += rest.length;
+            if (held < gzip_content_PIECE + TRAILER)
+                continue;
+            const joined = Buffer.concat(parts, held);
+            body += held - TRAILER;
+            yield joined.subarray(0, held - TRAILER);
+            parts = [joined.subarray(held - TRAILER)];
+            held = TRAILER;
+        }
+        const joined = Buffer.concat(parts, held);
+        const cut = Math.max(0, held - TRAILER);
+        tail = joined.subarray(cut);
+        body += cut;
+        if (cut > 0)
+            yield joined.subarray(0, cut);
+    }
+    try {
+        await pipeline(source, deflated, inflate, async (inflated) => {
+            for await (const piece of inflated) {
+                hash.update(piece);
+                crc = zlib.crc32(piece, crc);
+                size = (size + piece.length) >>> 0;
+            }
+        });
+    }
+    catch (error) {
+        // another header (the source was let go), not a deflate stream, or one that does not end
+        if (head && !head.equals(GZIP_HEADER))
+            return undefined;
+        if (String(error.code).startsWith('Z_'))
+            return undefined;
+        throw error;
+    }
+    if (!head?.equals(GZIP_HEADER) || tail.length !== TRAILER)
+        return undefined;
+    // inflateRaw stops at the end of the deflate stream: bytes between it and the trailer are junk
+    if (inflate.bytesWritten !== body)
+        return undefined;
+    if (tail.readUInt32LE(0) !== crc >>> 0 || tail.readUInt32LE(4) !== size)
+        return undefined;
+    return `sha256:${hash.digest('hex')}`;
+}
+
+;// CONCATENATED MODULE: ./src/action/unchanged-layer.ts
+
+
+
+
+
+
+
+/**
+ * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
+ * it again. When the first tag already names a one-layer directory manifest, hash the tree's tar
+ * without writing or compressing it, and compare with that layer.
+ *
+ * The layer's annotation (`io.deis.oras.content.digest`) is only a claim: anyone who can write
+ * the tag can swap the layer and keep the annotation, and we would then publish (and output for
+ * signing) a digest of bytes we never produced. No value of ours can prove a layer was ours
+ * without a secret kept across runs, which a job does not have; so the layer itself is checked.
+ * Its bytes are downloaded (verified against its digest) and decompressed, never written, while
+ * the tree is hashed: reused only when it is exactly our tar in our gzip framing
+ * (gzipContentDigest). Decompressing is several times cheaper than compressing and runs on the
+ * other core meanwhile; BENCHMARKS.md has the cost. The download stops as soon as the tree turns
+ * out to differ from the claim.
+ */
+async function unchanged_layer_unchangedLayer(repo, tag, dir, title, options) {
+    const stop = new AbortController();
+    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
+    // settled below on every path; until then a rejection must not count as unhandled
+    hashing.catch(() => { });
+    let proving;
+    try {
+        const previous = await previousLayer(repo, tag);
+        const claimed = previous?.annotations?.[Annotation.OrasContentDigest];
+        if (!previous || !claimed || previous.annotations?.[Annotation.Title] !== title)
+            return undefined;
+        proving = layerContent(repo, previous, stop.signal);
+        proving.catch(() => { });
+        const hashed = await hashing;
+        if (hashed.uncompressedDigest !== claimed) {
+            core.info(`${tag} holds other content (${claimed}): packing anew`);
+            return undefined;
+        }
+        const proven = await proving;
+        if (proven !== hashed.uncompressedDigest) {
+            core.warning(`${tag}'s layer ${previous.digest} does not hold the content its annotation claims ` +
+                `(${claimed}): packing anew. Someone with write access to the tag may have replaced it.`);
+            return undefined;
+        }
+        core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest} (verified)`);
+        // our descriptor, not the tag's: annotations or fields someone else added do not come along
+        return directoryLayer(previous, proven, title);
+    }
+    finally {
+        // no file or download stays open and no read competes with the pack that may follow
+        stop.abort();
+        await Promise.all([hashing.catch(() => { }), proving?.catch(() => { })]);
+    }
+}
+/** The descriptor of a directory layer as we publish it (ORAS's annotations). */
+function directoryLayer(blob, tarDigest, title) {
+    return {
+        mediaType: MediaType.LayerTarGzip,
+        digest: blob.digest,
+        size: blob.size,
+        annotations: {
+            [Annotation.OrasContentDigest]: tarDigest,
+            [Annotation.OrasUnpack]: 'true',
+            [Annotation.Title]: title,
+        },
+    };
+}
+// What the layer decompresses to, or undefined when it cannot be read or is not in our framing:
+// either way the push packs anew, which is always correct.
+async function layerContent(repo, layer, signal) {
+    try {
+        const blob = await repo.fetchBlob(layer);
+        const abort = () => blob.destroy(new Error('no longer needed'));
+        if (signal.aborted)
+            abort();
+        signal.addEventListener('abort', abort, { once: true });
+        try {
+            return await gzipContentDigest(blob);
+        }
+        finally {
+            signal.removeEventListener('abort', abort);
+        }
+    }
+    catch (error) {
+        if (!signal.aborted)
+            core.info(`Could not check the layer ${layer.digest}: ${error.message}`);
+        return undefined;
+    }
+}
+async function previousLayer(repo, tag) {
+    try {
+        const previous = await repo.getManifest(tag);
+        const manifest = parseManifest(previous.bytes);
+        const layers = manifest.layers ?? [];
+        const only = layers[0];
+        return layers.length === 1 && only?.mediaType === MediaType.LayerTarGzip ? only : undefined;
+    }
+    catch (error) {
+        if (error instanceof RegistryError && error.status === 404)
+            return undefined;
+        if (error instanceof InvalidManifestError)
+            return undefined;
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/action/push.ts
+
+
 
 
 
@@ -34201,6 +34907,8 @@ function push_openForPush(inputs) {
         actions: ['pull', 'push'],
         logger: logger_actionsLogger,
         userAgent: logger_userAgent(),
+        hints: ghcr_registryHints(inputs.registry),
+        ...network_networkOptions(inputs),
     });
 }
 /** Uploads a blob unless the registry has it; returns the bytes sent. */
@@ -34214,57 +34922,6 @@ async function pushBlobIfMissing(repo, blob, open) {
     progress.done();
     return blob.size;
 }
-/**
- * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
- * it again. When the first tag already names one of our directory manifests, hash the tree's tar
- * without writing or compressing it (several times faster) and compare with that layer's
- * uncompressed digest: equal, and the registry still has the layer, means the layer is reused as
- * it is. The hashing starts at once, while the registry answers, and stops if there is nothing to
- * compare with: the requests cost no time of their own on a re-push, and the hashing next to none
- * on a first push.
- */
-async function unchangedLayer(repo, tag, dir, title, options) {
-    const stop = new AbortController();
-    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
-    // settled below on every path; until then a rejection must not count as unhandled
-    hashing.catch(() => { });
-    try {
-        const previous = await previousLayer(repo, tag);
-        const expected = previous?.annotations?.[Annotation.OrasContentDigest];
-        if (!previous || !expected || previous.annotations?.[Annotation.Title] !== title)
-            return undefined;
-        const [hashed, exists] = await Promise.all([hashing, repo.blobExists(previous.digest)]);
-        if (hashed.uncompressedDigest !== expected) {
-            core.info(`${tag} holds other content (${expected}): packing anew`);
-            return undefined;
-        }
-        if (!exists)
-            return undefined;
-        core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest}`);
-        return previous;
-    }
-    finally {
-        // no file stays open and no read competes with the pack that may follow
-        stop.abort();
-        await hashing.catch(() => { });
-    }
-}
-async function previousLayer(repo, tag) {
-    try {
-        const previous = await repo.getManifest(tag);
-        const manifest = parseManifest(previous.bytes);
-        const layers = manifest.layers ?? [];
-        const only = layers[0];
-        return layers.length === 1 && only?.mediaType === MediaType.LayerTarGzip ? only : undefined;
-    }
-    catch (error) {
-        if (error instanceof RegistryError && error.status === 404)
-            return undefined;
-        if (error instanceof InvalidManifestError)
-            return undefined;
-        throw error;
-    }
-}
 function describePack(result, seconds) {
     const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1';
     return (`Packed ${result.files} entries, ${result.uncompressedSize} bytes -> ${result.size} bytes ` +
@@ -34272,6 +34929,7 @@ function describePack(result, seconds) {
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache-save.ts
+
 
 
 
@@ -34339,7 +34997,8 @@ async function saveCache(inputs, state, now = () => new Date()) {
         // The config blob ({}) goes up while the first path is packed, not after: three requests
         // (HEAD, POST, PUT) fewer between the last layer's upload and the manifest. Its failure is
         // met where it is awaited.
-        // (started once the registry opened the first upload: a token that may not push sends nothing)
+        // It starts with the first pack, so a save refused before that (401/403 on the upload) sends
+        // nothing.
         let config;
         const startConfig = () => {
             config ??= pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
@@ -34348,8 +35007,8 @@ async function saveCache(inputs, state, now = () => new Date()) {
         const layers = [];
         let sent = 0;
         for (const [i, source] of sources.entries()) {
-            const file = external_node_path_default().join(temp, `path-${i}.tar.zst`);
-            const saved = await saveLayer(repo, source, state, inputs.includeGit, file, where, startConfig);
+            const spool = external_node_path_default().join(temp, `path-${i}`);
+            const saved = await saveLayer(repo, source, state, inputs.includeGit, spool, where, startConfig);
             if (saved === 'refused')
                 return;
             layers.push({ ...saved.layer, annotations: cacheLayerAnnotations(source) });
@@ -34385,49 +35044,43 @@ class UploadError extends Error {
 }
 /**
  * One path's layer in the registry. After a miss the content is new, so the layer is packed
- * straight into the upload (one streamed PATCH, see blob-stream-upload.ts): the save takes about
- * as long as the pack instead of pack plus upload, and no copy goes to disk (writing one cost
- * 0.35 s of a 256 MiB save on two cores, measured). Should that upload fail, the path is packed
- * again, into a file, which goes up with the usual retries; the pack is reproducible, so an
- * unchanged tree gives the same layer. When a cache was restored (a restore-keys match, or an
- * update), the path may be unchanged and pack to a layer the registry has: that is only known
- * from the digest, so the pack comes first and an existing layer is not uploaded again. That is
- * also what lets a save in which one path changed upload only that path.
+ * straight into the upload (src/oci/upload/produced-upload.ts): the save takes about as long as
+ * the pack instead of pack plus upload, and no copy goes to disk (writing one cost 0.35 s of a
+ * 256 MiB save on two cores, measured). Should that upload fail, the module packs the path again,
+ * into a file, which goes up with the usual retries; the pack is reproducible, so an unchanged tree
+ * gives the same layer. When a cache was restored (a restore-keys match, or an update), the path
+ * may be unchanged and pack to a layer the registry has: that is only known from the digest, so the
+ * pack comes first and an existing layer is not uploaded again. That is also what lets a save in
+ * which one path changed upload only that path.
  */
-async function saveLayer(repo, source, state, includeGit, file, where, opened) {
-    if (!state.matchedKey) {
-        let refused;
-        const streamed = await repo.startStreamedUpload().catch((error) => {
-            if (error instanceof errors_RegistryError && (error.status === 401 || error.status === 403))
-                refused = error;
-            else
-                lib_core/* info */.pq(`Uploading after the pack: the registry did not open an upload (${errors_describeError(error)})`);
-            return undefined;
-        });
-        // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
-        if (refused) {
-            await saveToFallback(state, `${where}: ${errors_describeError(refused)}`);
-            return 'refused';
-        }
-        opened();
-        try {
-            const uploaded = streamed && (await packIntoUpload(source, includeGit, streamed, where));
-            if (uploaded)
-                return { layer: uploaded, sent: uploaded.size };
-        }
-        finally {
-            // a session that was not committed (the pack or the upload failed) is dropped
-            await streamed?.abort(new Error('not used')).catch(() => undefined);
-        }
-    }
-    opened();
-    const layer = layerOf(await lib_core/* group */.Os(`Pack ${source.root}`, () => pack(source, (0,external_node_fs_.createWriteStream)(file), includeGit)));
+async function saveLayer(repo, source, state, includeGit, spoolDir, where, started) {
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(spoolDir, { recursive: true });
+    let upload;
     try {
-        return { layer, sent: await pushBlobIfMissing(repo, layer, () => (0,external_node_fs_.createReadStream)(file)) };
+        upload = await uploadProducedBlob(repo, {
+            label: `the cache layer of ${source.line.given}`,
+            produce: async (out, into) => {
+                started();
+                return layerOf(await lib_core/* group */.Os(into === 'upload' ? `Pack ${source.root} and upload to ${where}` : `Pack ${source.root}`, () => pack(source, out, includeGit)));
+            },
+        }, {
+            stream: !state.matchedKey,
+            spoolDir,
+            logger: logger_actionsLogger,
+            onUpload: (desc) => progress_startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+        });
     }
     catch (error) {
+        // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
+        if (error instanceof errors_RegistryError && (error.status === 401 || error.status === 403)) {
+            await saveToFallback(state, `${where}: ${errors_describeError(error)}`);
+            return 'refused';
+        }
         throw new UploadError(error);
     }
+    if (upload.streamed)
+        lib_core/* info */.pq(`Uploaded ${format_formatBytes(upload.desc.size)} while packing`);
+    return { layer: upload.desc, sent: upload.uploaded };
 }
 function statePatterns(state) {
     return parsePathInput(state.paths.join('\n'), {
@@ -34456,28 +35109,6 @@ async function pack(source, out, includeGit) {
     lib_core/* info */.pq(`Packed ${source.line.given}: ${packed.files} files, ${format_formatBytes(packed.uncompressedSize)} -> ` +
         `${format_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
-}
-// The pack, written into the streamed upload as it is made, and the upload committed: the layer,
-// or undefined when either failed and the tree is to be packed again into a file (a pack that
-// fails for its own reasons fails again there).
-async function packIntoUpload(source, includeGit, streamed, where) {
-    let layer;
-    try {
-        layer = layerOf(await lib_core/* group */.Os(`Pack ${source.root} and upload to ${where}`, () => pack(source, streamed.body, includeGit)));
-    }
-    catch (error) {
-        lib_core/* info */.pq(`The pack and upload failed (${errors_describeError(error)}): packing again, into a file`);
-        return undefined;
-    }
-    try {
-        await streamed.finish(layer);
-        lib_core/* info */.pq(`Uploaded ${format_formatBytes(layer.size)} while packing`);
-        return layer;
-    }
-    catch (error) {
-        lib_core/* info */.pq(`The upload made while packing was not accepted (${errors_describeError(error)}): packing again, into a file`);
-        return undefined;
-    }
 }
 function layerOf(packed) {
     return { mediaType: media_types_MediaType.LayerTarZstd, digest: packed.digest, size: packed.size };
@@ -34513,6 +35144,7 @@ function readCacheState() {
 }
 
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
+
 
 
 
@@ -34562,6 +35194,12 @@ function parseInputs(read, env, notice = () => { }) {
     const paths = readPaths(pathInput, mode, { workspace, home });
     const first = paths.includes[0]?.pattern;
     const dir = first ?? external_node_path_default().resolve(workspace, expandHome(pathInput, home) || '.');
+    for (const include of paths.includes) {
+        if (include.literal)
+            refuseDanglingSymlink(include.pattern, include.given);
+    }
+    if (mode === 'pull')
+        refuseDanglingSymlink(dir, pathInput);
     if (mode === 'pull' && existsAsNonDirectory(dir)) {
         throw new inputs_InputError('path', `'${pathInput}' exists and is not a directory`);
     }
@@ -34607,6 +35245,7 @@ function parseInputs(read, env, notice = () => { }) {
         artifactType,
         compressionLevel,
         includeGit: readBoolean('include-git', read('include-git')),
+        plainHttp: readPlainHttp(read('plain-http'), registry),
         key,
         restoreKeys,
         lookupOnly: readBoolean('lookup-only', read('lookup-only')),
@@ -34738,10 +35377,10 @@ function readRepository(value, mode, env) {
         const current = env.GITHUB_REPOSITORY;
         if (!current)
             throw new inputs_InputError('repository', 'is empty and GITHUB_REPOSITORY is not set');
-        input = `ghcr.io/${current}${mode === 'cache' ? '/cache' : ''}`;
+        input = `${GHCR}/${current}${mode === 'cache' ? '/cache' : ''}`;
     }
     try {
-        return parseRepository(input);
+        return parseRepositoryInput(input);
     }
     catch (error) {
         throw new inputs_InputError('repository', error.message);
@@ -34789,6 +35428,14 @@ function readAnnotations(value) {
     }
     return annotations;
 }
+// GitHub's registries speak only https: plain http to them is a mistake, not a choice.
+function readPlainHttp(value, registry) {
+    const plain = readBoolean('plain-http', value);
+    if (plain && GITHUB_REGISTRIES.has(registry)) {
+        throw new inputs_InputError('plain-http', `${registry} speaks only https: leave plain-http off for it`);
+    }
+    return plain;
+}
 function readBoolean(input, value) {
     const text = value.trim().toLowerCase();
     if (text === '' || text === 'false')
@@ -34811,6 +35458,19 @@ function readCredentials(username, token, registry, notice) {
     }
     // ghcr.io ignores the username for GITHUB_TOKEN but Basic auth needs one.
     return { username: username || 'token', password: token };
+}
+// A symlink to nothing would fail later with a bare ENOENT from wherever it is first followed.
+function refuseDanglingSymlink(dir, given) {
+    let target;
+    try {
+        if (!(0,external_node_fs_.lstatSync)(dir).isSymbolicLink() || (0,external_node_fs_.existsSync)(dir))
+            return;
+        target = (0,external_node_fs_.readlinkSync)(dir);
+    }
+    catch {
+        return;
+    }
+    throw new inputs_InputError('path', `'${given}' is a symlink to '${target}', which does not exist`);
 }
 function existsAsNonDirectory(dir) {
     try {
@@ -35065,6 +35725,31 @@ function gc_pacer_paceGarbageCollection(intervalMs) {
     const timer = setInterval(() => collect({ type: 'minor' }), intervalMs);
     timer.unref();
     return () => clearInterval(timer);
+}
+
+;// CONCATENATED MODULE: ./src/action/interrupt.ts
+
+/**
+ * The runner cancels a step with SIGINT, then SIGTERM, then kills it: on either signal, remove the
+ * staging folders of the extraction under way (a pull killed later by SIGKILL leaves its folder to
+ * the next pull of the same dest, which sweeps it), then let the signal end the process as it would
+ * have without us.
+ */
+let installed = false;
+function interrupt_removeStagingOnInterrupt() {
+    if (installed)
+        return;
+    installed = true;
+    for (const signal of ['SIGINT', 'SIGTERM']) {
+        process.once(signal, () => {
+            try {
+                removeLiveStaging();
+            }
+            finally {
+                process.kill(process.pid, signal);
+            }
+        });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
@@ -36251,9 +36936,7 @@ class Context {
 }
 //# sourceMappingURL=context.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __nccwpck_require__(9659);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var http_client_lib = __nccwpck_require__(9659);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -36276,11 +36959,11 @@ function getAuthString(token, options) {
     return typeof options.auth === 'string' ? options.auth : `token ${token}`;
 }
 function getProxyAgent(destinationUrl) {
-    const hc = new lib.HttpClient();
+    const hc = new http_client_lib.HttpClient();
     return hc.getAgent(destinationUrl);
 }
 function getProxyAgentDispatcher(destinationUrl) {
-    const hc = new lib.HttpClient();
+    const hc = new http_client_lib.HttpClient();
     return hc.getAgentDispatcher(destinationUrl);
 }
 function getProxyFetch(destinationUrl) {
@@ -41275,7 +41958,7 @@ function packages_store_packagesApiStore(o) {
                     return; // gone already
                 // 400: GitHub will not delete this one (a public version downloaded over 5,000 times)
                 if (status === 400 || status === 409 || status === 422)
-                    throw new VersionRefusedError(version, messageOf(error));
+                    throw new VersionRefusedError(version, packages_store_messageOf(error));
                 throw apiError(error, `delete version ${version.id} (${version.digest}) of ${owner}/${packageName}`);
             }
         },
@@ -41285,7 +41968,7 @@ function statusOf(error) {
     const status = error?.status;
     return typeof status === 'number' ? status : undefined;
 }
-function messageOf(error) {
+function packages_store_messageOf(error) {
     const data = error?.response?.data;
     return typeof data?.message === 'string' ? data.message : error.message;
 }
@@ -41300,7 +41983,7 @@ function apiError(error, what) {
             '. No such package, or the token cannot see it: check `repository`, and give the job `permissions: ' +
                 'packages: read` (private packages also need this repository under Manage Actions access)';
     }
-    return new Error(`GitHub Packages API: could not ${what}: ${status ?? ''} ${messageOf(error)}${hint}`, {
+    return new Error(`GitHub Packages API: could not ${what}: ${status ?? ''} ${packages_store_messageOf(error)}${hint}`, {
         cause: error,
     });
 }
@@ -41428,9 +42111,11 @@ function setOutputs(report) {
 
 
 
+
 /** The main step: reads inputs, runs the mode, turns any error into one failed-step line. */
 async function run() {
     useEveryCore();
+    removeStagingOnInterrupt();
     try {
         paceGarbageCollection(gcIntervalFrom(process.env));
         const inputs = getInputs();
@@ -41499,7 +42184,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9971);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(258);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 
@@ -47300,10 +47985,11 @@ class PersonalAccessTokenCredentialHandler {
 __nccwpck_require__.d(__webpack_exports__, {
   Qq: () => (/* binding */ HttpClient),
   Kg: () => (/* binding */ HttpClientError),
-  Hv: () => (/* binding */ HttpCodes)
+  Hv: () => (/* binding */ HttpCodes),
+  s_: () => (/* binding */ lib_getProxyUrl)
 });
 
-// UNUSED EXPORTS: Headers, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
+// UNUSED EXPORTS: Headers, HttpClientResponse, MediaTypes, isHttps
 
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
@@ -47466,7 +48152,7 @@ var MediaTypes;
  * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
  */
 function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    const proxyUrl = getProxyUrl(new URL(serverUrl));
     return proxyUrl ? proxyUrl.href : '';
 }
 const HttpRedirectCodes = [

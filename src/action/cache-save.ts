@@ -155,7 +155,7 @@ async function saveLayer(
     upload = await uploadProducedBlob(
       repo,
       {
-        label: `the layer of ${source.line.given}`,
+        label: `the cache layer of ${source.line.given}`,
         produce: async (out, into) => {
           started()
           return layerOf(
