@@ -341,6 +341,12 @@ describe('bad input is refused before any network work, naming the input', () =>
     ['annotations', { path: '.', annotations: 'no-equals' }, /Input 'annotations': 'no-equals'/],
     ['artifact-type', { path: '.', 'artifact-type': 'nope' }, /Input 'artifact-type': 'nope'/],
     ['format', { path: '.', format: 'zip' }, /Input 'format': 'zip'/],
+    ['max-layer-size', { path: '.', 'max-layer-size': '4 gigs' }, /Input 'max-layer-size': '4 gigs'/],
+    [
+      'max-layer-size too small',
+      { path: '.', 'max-layer-size': '1KiB' },
+      /Input 'max-layer-size': '1KiB' is below/,
+    ],
   ]
   test.each(cases)('%s', async (_name, inputs, message) => {
     const before = bed.tokenRequests.length

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Readable, type Writable } from 'node:stream'
 import { packDirectory } from '../archive/pack.js'
+import { splitTree } from '../archive/split.js'
 import type { PackResult } from '../archive/types.js'
 import { Annotation } from '../oci/annotations.js'
 import { buildManifest, EMPTY_CONFIG } from '../oci/manifest.js'
@@ -20,6 +21,7 @@ import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
 import { fileLayers, type LayerBlob } from './file-layers.js'
 import { findPushSource, noFilesFound } from './push-source.js'
+import { pushSplitTree } from './split-push.js'
 import { comparedTag, platformAnnotations, publishTags, type PlatformPush } from './publish-tags.js'
 import { directoryLayer, unchangedLayer } from './unchanged-layer.js'
 
@@ -104,7 +106,7 @@ export async function pushDirectory(
 
 interface PushContent {
   blobs: LayerBlob[]
-  /** One tar+gzip layer (a directory); otherwise every layer is a file */
+  /** A directory as tar+gzip layers (one, or its parts); otherwise every layer is a file */
   tarLayer: boolean
   /** Bytes of the tree's layer sent while packing (0: the tag's own layer, or one the registry had) */
   uploaded?: number
@@ -160,6 +162,21 @@ async function treeLayer(
   )
   if (reused)
     return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, uploaded: 0 }
+  // Below max-layer-size (nearly every tree): exactly the one layer `oras push DIR` makes. A tree
+  // the tag holds as parts is not compared above (that shortcut knows one layer): it is packed anew.
+  const parts = splitTree(source.root, inputs.maxLayerSize, packOptions)
+  if (parts) {
+    const split = await core.group(`Pack and upload ${parts.length} layers`, () =>
+      pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir),
+    )
+    return {
+      blobs: split.layers.map((descriptor) => ({ descriptor, open: () => Readable.from([]) })),
+      tarLayer: true,
+      uploaded: split.uploaded,
+      files: split.files,
+      uncompressedSize: split.uncompressedSize,
+    }
+  }
   let packed: PackResult | undefined
   const pack = (out: Writable) => packDirectory(source.root, out, { compression: 'gzip', ...packOptions })
   const upload = await uploadProducedBlob(
