@@ -154,3 +154,40 @@ describe('a tree above max-layer-size', () => {
     expect(readdirSync(path.join(work, 'bad'))).toEqual(['dist'])
   })
 })
+
+describe('a cache path above max-layer-size', () => {
+  test('is saved as several layers and restored as the one path, mtimes included', async () => {
+    const eventPath = path.join(work, 'event.json')
+    writeFileSync(eventPath, JSON.stringify({ repository: { default_branch: 'main' } }))
+    const inputs = {
+      mode: 'cache',
+      path: 'cache',
+      key: 'big-1',
+      repository: `${bed.registry}/alice/split-cache`,
+      'max-layer-size': '1MiB',
+      ...creds(),
+    }
+    const env = { GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: eventPath }
+    const first = path.join(work, 'cache-a')
+    mkdirSync(first)
+    const main = await runAction({ inputs, env, workspace: first })
+    expect(main.code).toBe(0)
+    const saved = makeLargeTree(path.join(first, 'cache'))
+    const post = await runAction({ inputs, env, workspace: first, post: true, state: main.state })
+    expect(post.code).toBe(0)
+    expect(post.stdout).toMatch(/Cache saved with key big-1 .*\(1 path\(s\)/)
+
+    const second = path.join(work, 'cache-b')
+    mkdirSync(second)
+    const hit = await runAction({ inputs, env, workspace: second })
+    expect(hit.code).toBe(0)
+    expect(hit.outputs['cache-hit']).toBe('true')
+    expect(hit.stdout).toMatch(/Restored .*cache from [0-9]+ parts/)
+    const restored = path.join(second, 'cache')
+    expectSameTree(saved, restored)
+    expect(statSync(path.join(restored, 'big.bin')).mtimeMs).toBe(
+      Math.floor(statSync(path.join(saved, 'big.bin')).mtimeMs / 1000) * 1000,
+    )
+    expect(readdirSync(second)).toEqual(['cache'])
+  })
+})

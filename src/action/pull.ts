@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { extractToDirectory } from '../archive/extract.js'
-import { mergeInto, stageAndCommit } from '../archive/merge.js'
+import { stageAndCommit, stagePartsAndCommit } from '../archive/merge.js'
 import { makeStagingDirectory, releaseStaging, sweepStaleStaging } from '../archive/staging.js'
 import type { Compression } from '../archive/types.js'
 import { Annotation } from '../oci/annotations.js'
@@ -55,8 +55,15 @@ export async function pullDirectory(inputs: Inputs): Promise<PullResult> {
       files = (await pullLayer(repo, layers[0] as Descriptor, inputs.path, 'contents')).files
       return
     }
+    // the parts of one tree: each extracted at once into a folder of its own, then merged in order
     if (isSplitTree(layers)) {
-      files = await stageAndCommit(inputs.path, (staging) => pullSplitTree(repo, layers, staging))
+      files = await stagePartsAndCommit(inputs.path, layers.length, async (folders) => {
+        let count = 0
+        await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
+          count += (await pullLayer(repo, layer, folders[i] as string, 'contents')).files
+        })
+        return count
+      })
       return
     }
     const places = placesOf(layers)
@@ -71,28 +78,6 @@ export async function pullDirectory(inputs: Inputs): Promise<PullResult> {
     })
   })
   return { digest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 }
-}
-
-/**
- * The parts of one split tree (src/action/tree-parts.ts) into `staging`, which stageAndCommit then
- * moves into place: every part is downloaded and extracted at once, each into a folder of its own
- * (so no two extractions merge into one folder at the same time), and then merged in order.
- * The folders sit in a staging directory of their own next to the destination, swept like any
- * other when a pull is killed.
- */
-async function pullSplitTree(repo: Repository, layers: Descriptor[], staging: string): Promise<number> {
-  const parts = makeStagingDirectory(staging)
-  try {
-    let count = 0
-    await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
-      count += (await pullLayer(repo, layer, path.join(parts, String(i)), 'contents')).files
-    })
-    for (const i of layers.keys()) mergeInto(path.join(parts, String(i)), staging)
-    return count
-  } finally {
-    await rm(parts, { recursive: true, force: true })
-    releaseStaging(parts)
-  }
 }
 
 // Layers downloaded at once in a multi-layer pull: a release's few files go up in parallel,

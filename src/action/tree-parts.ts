@@ -18,22 +18,43 @@ export function partAnnotation(index: number, count: number): Record<string, str
 }
 
 /**
- * Whether the manifest's layers are the parts of one tree: every layer says so, in order, 1 to n.
- * Layers that only some of which say it, or out of order, are refused rather than guessed at.
+ * Whether the manifest's layers are the parts of one tree (every layer says so, in order, 1 to n,
+ * each an ORAS directory layer). A manifest in which only some layers say it, or out of order, is
+ * refused rather than guessed at.
  */
 export function isSplitTree(layers: Descriptor[]): boolean {
-  const marked = layers.filter((layer) => layer.annotations?.[TREE_PART_ANNOTATION] !== undefined)
-  if (marked.length === 0) return false
-  layers.forEach((layer, i) => {
-    const part = layer.annotations?.[TREE_PART_ANNOTATION]
-    const tar =
-      layer.mediaType === MediaType.LayerTarGzip && layer.annotations?.[Annotation.OrasUnpack] === 'true'
-    if (part !== `${i + 1}/${layers.length}` || !tar) {
+  if (!layers.some((layer) => layer.annotations?.[TREE_PART_ANNOTATION] !== undefined)) return false
+  const groups = groupParts(layers)
+  if (groups.length !== 1) throw new Error(`the layers are not the parts of one tree: refusing to pull`)
+  for (const layer of layers) {
+    if (layer.mediaType !== MediaType.LayerTarGzip || layer.annotations?.[Annotation.OrasUnpack] !== 'true')
       throw new Error(
-        `layer ${i + 1} (${layer.digest}) is not part ${i + 1}/${layers.length} of a split tree ` +
-          `(${TREE_PART_ANNOTATION}: ${part ?? 'absent'}): refusing to pull`,
+        `part ${layer.annotations?.[TREE_PART_ANNOTATION]} (${layer.digest}) is not a directory layer`,
       )
-    }
-  })
+  }
   return true
+}
+
+/**
+ * The layers as the trees they restore: parts 1 to n of one tree, in a row, make one group; every
+ * other layer is a group of its own. A part out of its place is refused.
+ */
+export function groupParts(layers: Descriptor[]): Descriptor[][] {
+  const groups: Descriptor[][] = []
+  for (let i = 0; i < layers.length;) {
+    const first = layers[i] as Descriptor
+    const count = Number(/^1\/([0-9]+)$/.exec(first.annotations?.[TREE_PART_ANNOTATION] ?? '')?.[1] ?? 1)
+    const group = layers.slice(i, i + count)
+    group.forEach((layer, j) => {
+      const part = layer.annotations?.[TREE_PART_ANNOTATION]
+      if (count > 1 ? part !== `${j + 1}/${count}` : part !== undefined) {
+        throw new Error(`layer ${i + j + 1} (${layer.digest}) is out of place as part ${part ?? '(none)'}`)
+      }
+    })
+    if (group.length < count)
+      throw new Error(`layer ${i + 1} (${first.digest}) starts ${count} parts, but the manifest ends first`)
+    groups.push(group)
+    i += count
+  }
+  return groups
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
 import { parseByteSize } from '../../../src/action/byte-size.js'
-import { isSplitTree, partAnnotation, partTitle } from '../../../src/action/tree-parts.js'
+import { groupParts, isSplitTree, partAnnotation, partTitle } from '../../../src/action/tree-parts.js'
 import type { Descriptor } from '../../../src/oci/descriptor.js'
 import { MediaType } from '../../../src/oci/media-types.js'
 
@@ -30,9 +30,23 @@ describe('the parts of a split tree', () => {
   })
 
   test('parts missing, out of order or mixed with other layers are refused, not guessed at', () => {
-    expect(() => isSplitTree([part(1, 2), part(0, 2)])).toThrow(/layer 1 .* is not part 1\/2/)
-    expect(() => isSplitTree([part(0, 3), part(1, 3)])).toThrow(/not part 1\/2/)
-    expect(() => isSplitTree([part(0, 2), { ...part(1, 2), annotations: {} }])).toThrow(/layer 2/)
+    expect(() => isSplitTree([part(1, 2), part(0, 2)])).toThrow(/layer 1 .* is out of place as part 2\/2/)
+    expect(() => isSplitTree([part(0, 3), part(1, 3)])).toThrow(/starts 3 parts, but the manifest ends first/)
+    expect(() => isSplitTree([part(0, 2), { ...part(1, 2), annotations: {} }])).toThrow(
+      /layer 2 .* out of place/,
+    )
+    expect(() => isSplitTree([part(0, 2), part(1, 2), part(0, 2), part(1, 2)])).toThrow(
+      /not the parts of one tree/,
+    )
+  })
+
+  test("a cache's layers group into trees: its parts together, every other path alone", () => {
+    const plain = { ...part(0, 1), annotations: {} }
+    expect(groupParts([plain, part(0, 2), part(1, 2), plain])).toEqual([
+      [plain],
+      [part(0, 2), part(1, 2)],
+      [plain],
+    ])
   })
 })
 
