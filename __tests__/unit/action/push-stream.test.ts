@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, jest, test } from '@jest/globals'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -111,8 +111,12 @@ mkdirSync(path.join(tree, 'bin'), { recursive: true })
 writeFileSync(path.join(tree, 'bin', 'tool'), '#!/bin/sh\necho hi\n'.repeat(1000))
 writeFileSync(path.join(tree, 'README'), 'a tree to push\n')
 
-function inputs(tag = 'v1') {
-  const values: Record<string, string> = { path: tree, repository: 'registry.example/o/n', tag }
+const large = path.join(work, 'large')
+mkdirSync(large)
+for (let i = 0; i < 5; i++) writeFileSync(path.join(large, `${i}.bin`), randomBytes(700 * 1024))
+
+function inputs(tag = 'v1', more: Record<string, string> = {}) {
+  const values: Record<string, string> = { path: tree, repository: 'registry.example/o/n', tag, ...more }
   return parseInputs((name) => values[name] ?? '', { GITHUB_WORKSPACE: work })
 }
 
@@ -180,5 +184,21 @@ describe('a directory push streams its layer into the upload', () => {
     expect(layerRequests().filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([])
     expect(again!.uploaded).toBe(0)
     expect(log).not.toContain('group: Pack and upload')
+  })
+})
+
+describe('a tree above max-layer-size', () => {
+  test('each part streams into its own upload, committed with its own digest; the manifest lists them in order', async () => {
+    const result = await pushDirectory(inputs('v1', { path: large, 'max-layer-size': '1MiB' }), env)
+    const layers = result!.layers!
+    expect(layers.map((l) => l.annotations!['org.opencontainers.image.title'])).toEqual(
+      [1, 2, 3, 4, 5].map((i) => `large.part-${i}-of-5`),
+    )
+    const commits = layerRequests().filter((r) => r.method === 'PUT')
+    expect(commits.map((r) => r.query.get('digest')).sort()).toEqual(layers.map((l) => l.digest).sort())
+    expect(commits.every((r) => r.bytes === 0)).toBe(true)
+    expect(layerRequests().filter((r) => r.method === 'PATCH')).toHaveLength(5)
+    for (const layer of layers) expect(blobs.get(layer.digest)!.length).toBe(layer.size)
+    expect(result!.uploaded).toBe(layers.reduce((sum, l) => sum + l.size, 0))
   })
 })
