@@ -1,6 +1,9 @@
 import * as core from '@actions/core'
 import { findCache, loadCacheLayers, type CacheMatch } from '../cache/cache-lookup.js'
 import { extractToDirectory } from '../archive/extract.js'
+import { stagePartsAndCommit } from '../archive/merge.js'
+import { PATH_ANNOTATION } from '../cache/cache-annotations.js'
+import type { Descriptor } from '../oci/descriptor.js'
 import { forEachLimited } from '../oci/layout/for-each-limited.js'
 import type { Repository } from '../oci/repository.js'
 import { pathsVersion, restoreRootOf } from './cache-paths.js'
@@ -12,6 +15,7 @@ import type { Inputs } from './inputs.js'
 import { actionsLogger } from './logger.js'
 import { startProgress } from './progress.js'
 import { openForPull } from './pull.js'
+import { groupParts } from './tree-parts.js'
 
 export interface RestoreOutcome {
   /** The key restored (or, with lookup-only, found); '' when nothing matched */
@@ -69,30 +73,51 @@ async function restoreFromRegistry(repo: Repository, match: CacheMatch, inputs: 
       const layers = await loadCacheLayers(repo, match, pathsVersion(inputs.paths))
       // every layer's place is known before any download: a layer this job's paths do not name
       // fails the restore before anything is written
-      const roots = layers.map((layer) => restoreRootOf(layer, inputs.paths))
+      // a path saved as several parts (above max-layer-size) is restored as one, all parts at once
+      const groups = groupParts(layers)
+      const roots = groups.map((group) => restoreRootOf(group[0] as Descriptor, inputs.paths))
       let files = 0
       let bytes = 0
+      const restoreInto = async (layer: Descriptor, into: string) => {
+        const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size)
+        const source = await repo.fetchBlob(layer, { onProgress: (n) => progress.add(n) })
+        // fetchBlob checks the layer's digest as it streams; a cache keeps the saved mtimes, as
+        // actions/cache's tar does: build tools compare them
+        const result = await extractToDirectory(source, into, { compression: 'zstd', restoreMtimes: true })
+        progress.done()
+        files += result.files
+        bytes += result.uncompressedSize
+        return result
+      }
       // Each path is extracted into a staging folder next to it and moved into place when whole:
       // a failure leaves that path as it was, and the paths restored before it restored (the
       // step then reports a miss, and the post step saves every path again).
       // paths inside one another (`~/.cargo` and `~/.cargo/registry`) would merge into each other
       // at once: those go one at a time, in the order of the lines
       const nested = roots.some((a, i) => roots.some((b, j) => i !== j && isWithin(a, b)))
-      await forEachLimited(layers, nested ? 1 : RESTORE_CONCURRENCY, async (layer, i) => {
+      await forEachLimited(groups, nested ? 1 : RESTORE_CONCURRENCY, async (group, i) => {
         const root = roots[i] as string
-        const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size)
-        const source = await repo.fetchBlob(layer, { onProgress: (n) => progress.add(n) })
-        // fetchBlob checks the layer's digest as it streams; a cache keeps the saved mtimes, as
-        // actions/cache's tar does: build tools compare them
-        const result = await extractToDirectory(source, root, { compression: 'zstd', restoreMtimes: true })
-        progress.done()
-        files += result.files
-        bytes += result.uncompressedSize
-        core.info(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)}`)
+        if (group.length === 1) {
+          const result = await restoreInto(group[0] as Descriptor, root)
+          core.info(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)}`)
+          return
+        }
+        if (
+          group.some(
+            (layer) => layer.annotations?.[PATH_ANNOTATION] !== group[0]?.annotations?.[PATH_ANNOTATION],
+          )
+        )
+          throw new Error(`the parts of ${root} name different paths`)
+        await stagePartsAndCommit(root, group.length, (folders) =>
+          forEachLimited(group, RESTORE_CONCURRENCY, async (layer, j) => {
+            await restoreInto(layer, folders[j] as string)
+          }),
+        )
+        core.info(`Restored ${root} from ${group.length} parts`)
       })
       core.info(
         `Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${formatBytes(bytes)} ` +
-          `in ${layers.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          `in ${groups.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       )
       return true
     })

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Readable, type Writable } from 'node:stream'
 import { packDirectory } from '../archive/pack.js'
+import { splitTree } from '../archive/split.js'
 import type { PackResult } from '../archive/types.js'
 import { publishCache } from '../cache/cache-publish.js'
 import { cacheTag } from '../cache/cache-tag.js'
@@ -26,6 +27,7 @@ import type { Inputs } from './inputs.js'
 import { actionsLogger } from './logger.js'
 import { parsePathInput, type PathPatterns } from './path-inputs.js'
 import { startProgress } from './progress.js'
+import { partAnnotation } from './tree-parts.js'
 import { openForPush, pushBlobIfMissing } from './push.js'
 
 /**
@@ -92,11 +94,20 @@ export async function saveCache(
     const layers: Descriptor[] = []
     let sent = 0
     for (const [i, source] of sources.entries()) {
-      const spool = path.join(temp, `path-${i}`)
-      const saved = await saveLayer(repo, source, state, inputs.includeGit, spool, where, startConfig)
-      if (saved === 'refused') return
-      layers.push({ ...saved.layer, annotations: cacheLayerAnnotations(source) })
-      sent += saved.sent
+      // a path above max-layer-size is saved as several layers, as a push splits a tree
+      const parts = splitTree(source.root, inputs.maxLayerSize, {
+        includeGit: inputs.includeGit,
+        select: source.select,
+      })
+      const pieces = parts ? parts.map((select) => ({ ...source, select })) : [source]
+      for (const [j, piece] of pieces.entries()) {
+        const spool = path.join(temp, `path-${i}-${j}`)
+        const saved = await saveLayer(repo, piece, state, inputs.includeGit, spool, where, startConfig)
+        if (saved === 'refused') return
+        const part = parts ? partAnnotation(j, pieces.length) : {}
+        layers.push({ ...saved.layer, annotations: { ...cacheLayerAnnotations(source), ...part } })
+        sent += saved.sent
+      }
     }
     try {
       startConfig()
@@ -108,7 +119,7 @@ export async function saveCache(
       )
       const size = layers.reduce((sum, layer) => sum + layer.size, 0)
       core.info(
-        `Cache saved with key ${state.key} as ${where}:${published.tag} (${layers.length} path(s), ` +
+        `Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
           `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       )
     } catch (error) {

@@ -5,6 +5,7 @@ import path from 'node:path'
 import type { Platform } from '../oci/descriptor.js'
 import { InvalidPlatformError, parsePlatform, platformTagSuffixLength } from '../oci/platform.js'
 import { isValidTag } from '../oci/reference.js'
+import { parseByteSize } from './byte-size.js'
 import { GHCR, parseRepositoryInput } from './ghcr.js'
 import type { Credentials } from '../oci/repository.js'
 import { parsePathInput, PathInputError, type PathPatterns } from './path-inputs.js'
@@ -38,6 +39,8 @@ export interface Inputs {
   annotations: Record<string, string>
   artifactType: string
   compressionLevel: number
+  /** push: a directory whose tar would be larger goes up as several layers (`max-layer-size`) */
+  maxLayerSize: number
   includeGit: boolean
   /** Plain http to `registry` although it is not a loopback host (`plain-http`). */
   plainHttp: boolean
@@ -177,6 +180,7 @@ export function parseInputs(
     annotations,
     artifactType,
     compressionLevel,
+    maxLayerSize: readMaxLayerSize(read('max-layer-size')),
     includeGit: readBoolean('include-git', read('include-git')),
     plainHttp: readPlainHttp(read('plain-http'), registry),
     key,
@@ -350,6 +354,21 @@ function readTags(value: string, mode: Mode, env: NodeJS.ProcessEnv): string[] {
     }
   }
   return [...new Set(tags)]
+}
+
+// 4 GiB: well under ghcr.io's 10 GB layer cap even for data that will not compress, and a layer
+// that size goes up inside ghcr.io's 10-minute upload limit at about 7 MB/s.
+const DEFAULT_MAX_LAYER_SIZE = '4GiB'
+// below this, a tree would split into absurdly many layers (and each costs a few requests)
+const MIN_LAYER_SIZE = 2 ** 20
+
+function readMaxLayerSize(value: string): number {
+  const text = value.trim() || DEFAULT_MAX_LAYER_SIZE
+  const bytes = parseByteSize(text)
+  if (bytes === undefined)
+    throw new InputError('max-layer-size', `'${text}' is not a size like 4GiB, 500MB or 1048576`)
+  if (bytes < MIN_LAYER_SIZE) throw new InputError('max-layer-size', `'${text}' is below the minimum, 1MiB`)
+  return bytes
 }
 
 function readCompressionLevel(value: string): number {

@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { extractToDirectory } from '../archive/extract.js'
-import { stageAndCommit } from '../archive/merge.js'
+import { stageAndCommit, stagePartsAndCommit } from '../archive/merge.js'
 import { makeStagingDirectory, releaseStaging, sweepStaleStaging } from '../archive/staging.js'
 import type { Compression } from '../archive/types.js'
 import { Annotation } from '../oci/annotations.js'
@@ -22,6 +22,7 @@ import { fileModeOf, safeFileTitle } from './file-layers.js'
 import { isWithin } from './path-inputs.js'
 import { choosePlatform, PLATFORM_ANNOTATION, runnerPlatform } from './platform.js'
 import { networkOptions } from './network.js'
+import { isSplitTree } from './tree-parts.js'
 import { startProgress } from './progress.js'
 
 export interface PullResult {
@@ -52,6 +53,17 @@ export async function pullDirectory(inputs: Inputs): Promise<PullResult> {
   await core.group('Download and extract', async () => {
     if (layers.length === 1) {
       files = (await pullLayer(repo, layers[0] as Descriptor, inputs.path, 'contents')).files
+      return
+    }
+    // the parts of one tree: each extracted at once into a folder of its own, then merged in order
+    if (isSplitTree(layers)) {
+      files = await stagePartsAndCommit(inputs.path, layers.length, async (folders) => {
+        let count = 0
+        await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
+          count += (await pullLayer(repo, layer, folders[i] as string, 'contents')).files
+        })
+        return count
+      })
       return
     }
     const places = placesOf(layers)

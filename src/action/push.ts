@@ -1,18 +1,19 @@
 import * as core from '@actions/core'
-import { createReadStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Readable } from 'node:stream'
-import { packDirectoryToFile } from '../archive/pack.js'
+import { Readable, type Writable } from 'node:stream'
+import { packDirectory } from '../archive/pack.js'
+import { splitTree } from '../archive/split.js'
 import type { PackResult } from '../archive/types.js'
 import { Annotation } from '../oci/annotations.js'
 import { buildManifest, EMPTY_CONFIG } from '../oci/manifest.js'
-import { MediaType } from '../oci/media-types.js'
 import type { Descriptor } from '../oci/descriptor.js'
 import { Repository } from '../oci/repository.js'
+import { uploadProducedBlob } from '../oci/upload/produced-upload.js'
 import type { Inputs } from './inputs.js'
 import { registryHints } from './ghcr.js'
+import { formatBytes } from './format.js'
 import { actionsLogger, userAgent } from './logger.js'
 import { networkOptions } from './network.js'
 import { startProgress } from './progress.js'
@@ -20,8 +21,9 @@ import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
 import { fileLayers, type LayerBlob } from './file-layers.js'
 import { findPushSource, noFilesFound } from './push-source.js'
+import { pushSplitTree } from './split-push.js'
 import { comparedTag, platformAnnotations, publishTags, type PlatformPush } from './publish-tags.js'
-import { unchangedLayer } from './unchanged-layer.js'
+import { directoryLayer, unchangedLayer } from './unchanged-layer.js'
 
 export interface PushResult {
   digest: string
@@ -59,7 +61,7 @@ export async function pushDirectory(
     const content =
       source.kind === 'files'
         ? await core.group('Hash the files', async () => filesContent(await fileLayers(source.files)))
-        : await treeLayer(repo, inputs, source, path.join(temp, 'layer.tar.gz'), env, started)
+        : await treeLayer(repo, inputs, source, temp, env, started)
     const layers = content.blobs.map((blob) => blob.descriptor)
     const annotations = provenanceAnnotations(env, inputs.annotations)
     const manifest = buildManifest({
@@ -72,10 +74,9 @@ export async function pushDirectory(
     const uploaded = await core.group('Upload', async () => {
       let sent = 0
       sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
-      // a layer reused from the tag was found in the registry already
-      if (!content.reused) {
-        for (const blob of content.blobs) sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open)
-      }
+      // a tree's layer went up while it was packed (or was the tag's own, already there)
+      if (content.tarLayer) return sent + (content.uploaded ?? 0)
+      for (const blob of content.blobs) sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open)
       return sent
     })
     const published = await core.group('Tag', () =>
@@ -105,10 +106,10 @@ export async function pushDirectory(
 
 interface PushContent {
   blobs: LayerBlob[]
-  /** One tar+gzip layer (a directory); otherwise every layer is a file */
+  /** A directory as tar+gzip layers (one, or its parts); otherwise every layer is a file */
   tarLayer: boolean
-  /** The tag's own layer, unchanged: nothing to upload */
-  reused?: boolean
+  /** Bytes of the tree's layer sent while packing (0: the tag's own layer, or one the registry had) */
+  uploaded?: number
   files?: number
   uncompressedSize?: number
 }
@@ -119,12 +120,24 @@ function filesContent(blobs: LayerBlob[]): PushContent {
   return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined }
 }
 
-/** The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged. */
+/**
+ * The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged
+ * (then nothing is packed or sent). Otherwise the layer is packed straight into a streamed upload
+ * (src/oci/upload/produced-upload.ts, the cache save's path too): the push takes about the longer
+ * of pack and upload, not their sum, and writes no copy to disk unless the stream fails (then it
+ * packs again into a file and sends that with retries; the pack is reproducible).
+ *
+ * A new tag whose tree the registry already holds under another tag cannot be told apart from new
+ * content without compressing it first, since the digest is the compressed bytes'. We stream
+ * anyway: the registry dedups by digest at the commit, so such a push costs upload bandwidth, not
+ * time (the upload runs alongside the pack it needs in either order), while packing first would
+ * add the whole upload's time to every push of new content, the common case.
+ */
 async function treeLayer(
   repo: Repository,
   inputs: Inputs,
   source: { kind: 'directory'; root: string } | { kind: 'selection'; root: string; select: string[] },
-  layerFile: string,
+  spoolDir: string,
   env: NodeJS.ProcessEnv,
   started: number,
 ): Promise<PushContent> {
@@ -148,28 +161,53 @@ async function treeLayer(
     ),
   )
   if (reused)
-    return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, reused: true }
-  const packed = await core.group('Pack', async () => {
-    const result = await packDirectoryToFile(source.root, layerFile, { compression: 'gzip', ...packOptions })
-    core.info(describePack(result, (Date.now() - started) / 1000))
-    return result
-  })
-  const layer: Descriptor = {
-    mediaType: MediaType.LayerTarGzip,
-    digest: packed.digest,
-    size: packed.size,
-    annotations: {
-      // packed with the tar's hash (hashTar defaults to true)
-      [Annotation.OrasContentDigest]: packed.uncompressedDigest as string,
-      [Annotation.OrasUnpack]: 'true',
-      [Annotation.Title]: title,
-    },
+    return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, uploaded: 0 }
+  // Below max-layer-size (nearly every tree): exactly the one layer `oras push DIR` makes. A tree
+  // the tag holds as parts is not compared above (that shortcut knows one layer): it is packed anew.
+  const parts = splitTree(source.root, inputs.maxLayerSize, packOptions)
+  if (parts) {
+    const split = await core.group(`Pack and upload ${parts.length} layers`, () =>
+      pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir),
+    )
+    return {
+      blobs: split.layers.map((descriptor) => ({ descriptor, open: () => Readable.from([]) })),
+      tarLayer: true,
+      uploaded: split.uploaded,
+      files: split.files,
+      uncompressedSize: split.uncompressedSize,
+    }
   }
+  let packed: PackResult | undefined
+  const pack = (out: Writable) => packDirectory(source.root, out, { compression: 'gzip', ...packOptions })
+  const upload = await uploadProducedBlob(
+    repo,
+    {
+      label: `the layer of ${source.root}`,
+      produce: async (out, into) => {
+        packed = await core.group(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
+          const result = await pack(out)
+          core.info(describePack(result, (Date.now() - started) / 1000))
+          return result
+        })
+        // packed with the tar's hash (hashTar defaults to true)
+        return directoryLayer(packed, packed.uncompressedDigest as string, title)
+      },
+    },
+    {
+      stream: true,
+      spoolDir,
+      logger: actionsLogger,
+      onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+    },
+  )
+  if (upload.streamed) core.info(`Uploaded ${formatBytes(upload.desc.size)} while packing`)
+  const done = packed as PackResult
   return {
-    blobs: [{ descriptor: layer, open: () => createReadStream(layerFile) }],
+    blobs: [{ descriptor: upload.desc, open: () => Readable.from([]) }],
     tarLayer: true,
-    files: packed.files,
-    uncompressedSize: packed.uncompressedSize,
+    uploaded: upload.uploaded,
+    files: done.files,
+    uncompressedSize: done.uncompressedSize,
   }
 }
 

@@ -60,3 +60,26 @@ export async function stageAndCommit<T>(dest: string, fill: (staging: string) =>
     releaseStaging(staging)
   }
 }
+
+// The parts of one tree that land together (a split layer set): `fill` writes part i into
+// folders[i] (they may run at once: no two write into one folder), then they are merged in order
+// into one staging folder, committed as stageAndCommit does. The folders sit in a staging folder
+// of their own next to dest, swept like any other when a process is killed.
+export async function stagePartsAndCommit<T>(
+  dest: string,
+  count: number,
+  fill: (folders: string[]) => Promise<T>,
+): Promise<T> {
+  return stageAndCommit(dest, async (staging) => {
+    const work = makeStagingDirectory(staging)
+    try {
+      const folders = Array.from({ length: count }, (_, i) => path.join(work, String(i)))
+      const result = await fill(folders)
+      for (const folder of folders) if (lstatOrUndefined(folder)) mergeInto(folder, staging)
+      return result
+    } finally {
+      rmSync(work, { recursive: true, force: true })
+      releaseStaging(work)
+    }
+  })
+}

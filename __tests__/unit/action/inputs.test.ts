@@ -209,6 +209,18 @@ describe('parseInputs', () => {
   })
 })
 
+describe('max-layer-size', () => {
+  test('defaults to 4GiB and takes the units people write', () => {
+    expect(parse({ path: '.' }).maxLayerSize).toBe(4 * 2 ** 30)
+    expect(parse({ path: '.', 'max-layer-size': '500MB' }).maxLayerSize).toBe(500e6)
+  })
+
+  test('a value that is no size, or below 1MiB, is refused naming the input', () => {
+    expect(refusal({ path: '.', 'max-layer-size': 'big' }).message).toMatch(/Input 'max-layer-size': 'big'/)
+    expect(refusal({ path: '.', 'max-layer-size': '512KiB' }).input).toBe('max-layer-size')
+  })
+})
+
 describe('prune inputs', () => {
   test('no path needed; the current repository on ghcr.io; patterns, keep, older-than, dry-run', () => {
     const inputs = parse({

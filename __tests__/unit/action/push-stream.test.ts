@@ -1,0 +1,204 @@
+import { beforeEach, describe, expect, jest, test } from '@jest/globals'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Readable } from 'node:stream'
+import type { SendRequest } from '../../../src/oci/transport/send.js'
+import { answer, networkError } from '../oci/scripted-send.js'
+
+// The push of a directory, against a registry in a function at the bottom of the real transport:
+// its layer goes up while it is packed (POST, one PATCH, PUT ?digest= at the end), and when that
+// stream fails it is packed again into a file and sent as an ordinary blob.
+
+interface Seen {
+  method: string
+  path: string
+  query: URLSearchParams
+  bytes: number
+}
+
+const log: string[] = []
+const core = {
+  info: (m: string) => void log.push(m),
+  notice: (m: string) => void log.push(m),
+  warning: (m: string) => void log.push(`warning: ${m}`),
+  debug: () => {},
+  group: async <T>(name: string, fn: () => Promise<T>) => {
+    log.push(`group: ${name}`)
+    return fn()
+  },
+}
+
+// What the registry does with a PATCH; 'ok' stores the bytes for the commit
+let patchAnswer: 'ok' | 'reset' = 'ok'
+let seen: Seen[] = []
+let blobs: Map<string, Buffer>
+let manifests: Map<string, Buffer>
+let sessions: Map<string, Buffer>
+
+async function read(body: Readable | Buffer | undefined): Promise<Buffer> {
+  if (!body) return Buffer.alloc(0)
+  return Buffer.isBuffer(body) ? body : Buffer.concat(await body.toArray())
+}
+
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`
+const EMPTY_DIGEST = sha256(Buffer.from('{}'))
+
+// Distribution's blob and manifest endpoints, enough for a push: sessions hold what was PATCHed
+async function registrySend(req: SendRequest): Promise<Response> {
+  const url = new URL(req.url)
+  // a connection reset as the PATCH starts: the pack's writes fail with it
+  const reset = req.method === 'PATCH' && patchAnswer === 'reset'
+  const body = reset ? Buffer.alloc(0) : await read(req.body?.())
+  seen.push({ method: req.method, path: url.pathname, query: url.searchParams, bytes: body.length })
+  if (reset) throw networkError()
+  const blob = url.pathname.match(/\/blobs\/(sha256:[a-f0-9]{64})$/)
+  const manifest = url.pathname.match(/\/manifests\/([^/]+)$/)
+  const session = url.pathname.match(/\/blobs\/uploads\/([a-z0-9]+)$/)
+  if (req.method === 'HEAD' && blob) return answer(blobs.has(blob[1]!) ? 200 : 404)
+  if (req.method === 'GET' && blob) {
+    const bytes = blobs.get(blob[1]!)
+    return bytes ? new Response(new Uint8Array(bytes)) : answer(404)
+  }
+  if (req.method === 'POST' && url.pathname.endsWith('/blobs/uploads/')) {
+    const id = `s${sessions.size}`
+    sessions.set(id, Buffer.alloc(0))
+    return answer(202, { location: `/v2/o/n/blobs/uploads/${id}` })
+  }
+  if (req.method === 'PATCH' && session) {
+    sessions.set(session[1]!, Buffer.concat([sessions.get(session[1]!)!, body]))
+    return answer(202, { location: url.pathname })
+  }
+  if (req.method === 'PUT' && session) {
+    const bytes = Buffer.concat([sessions.get(session[1]!)!, body])
+    const digest = url.searchParams.get('digest')!
+    if (sha256(bytes) !== digest) return answer(400, {}, '{"errors":[{"code":"DIGEST_INVALID"}]}')
+    blobs.set(digest, bytes)
+    return answer(201)
+  }
+  if (req.method === 'DELETE' && session) return answer(204)
+  if ((req.method === 'GET' || req.method === 'HEAD') && manifest) {
+    const bytes = manifests.get(manifest[1]!)
+    if (!bytes) return answer(404, {}, '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
+    return new Response(req.method === 'HEAD' ? null : new Uint8Array(bytes), {
+      headers: {
+        'content-type': 'application/vnd.oci.image.manifest.v1+json',
+        'docker-content-digest': sha256(bytes),
+        'content-length': String(bytes.length),
+      },
+    })
+  }
+  if (req.method === 'PUT' && manifest) {
+    manifests.set(manifest[1]!, body)
+    manifests.set(sha256(body), body)
+    return answer(201, { 'docker-content-digest': sha256(body) })
+  }
+  throw new Error(`unscripted request ${req.method} ${req.url}`)
+}
+
+jest.unstable_mockModule('@actions/core', () => core)
+jest.unstable_mockModule('../../../src/action/network.js', () => ({
+  networkOptions: () => ({ exchange: registrySend, plainHttp: false, retry: { sleep: async () => {} } }),
+}))
+
+const { pushDirectory } = await import('../../../src/action/push.js')
+const { parseInputs } = await import('../../../src/action/inputs.js')
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'push-stream-'))
+const tree = path.join(work, 'dist')
+mkdirSync(path.join(tree, 'bin'), { recursive: true })
+writeFileSync(path.join(tree, 'bin', 'tool'), '#!/bin/sh\necho hi\n'.repeat(1000))
+writeFileSync(path.join(tree, 'README'), 'a tree to push\n')
+
+const large = path.join(work, 'large')
+mkdirSync(large)
+for (let i = 0; i < 5; i++) writeFileSync(path.join(large, `${i}.bin`), randomBytes(700 * 1024))
+
+function inputs(tag = 'v1', more: Record<string, string> = {}) {
+  const values: Record<string, string> = { path: tree, repository: 'registry.example/o/n', tag, ...more }
+  return parseInputs((name) => values[name] ?? '', { GITHUB_WORKSPACE: work })
+}
+
+const env = { RUNNER_TEMP: work, SOURCE_DATE_EPOCH: '0' }
+
+beforeEach(() => {
+  patchAnswer = 'ok'
+  seen = []
+  // the config blob ({}) is there already: what is sent is the layer alone
+  blobs = new Map([[EMPTY_DIGEST, Buffer.from('{}')]])
+  manifests = new Map()
+  sessions = new Map()
+  log.length = 0
+})
+
+const layerRequests = () =>
+  seen.filter((r) => r.path.includes('/blobs/') && !r.path.endsWith(`/blobs/${EMPTY_DIGEST}`))
+
+describe('a directory push streams its layer into the upload', () => {
+  test('the layer goes up in one PATCH while it is packed, committed with its digest at the end', async () => {
+    const result = await pushDirectory(inputs(), env)
+    const layer = result!.layers![0]!
+    expect(layerRequests().map((r) => r.method)).toEqual(['POST', 'PATCH', 'PUT'])
+    const [, patch, put] = layerRequests()
+    expect(patch!.bytes).toBe(layer.size)
+    // the commit carries no body: the digest, known once the last byte was packed, is its query
+    expect(put!.bytes).toBe(0)
+    expect(put!.query.get('digest')).toBe(layer.digest)
+    expect(blobs.get(layer.digest)!.length).toBe(layer.size)
+    expect(result!.uploaded).toBe(layer.size)
+    expect(log).toContain('group: Pack and upload')
+    expect(log.some((m) => /^Uploaded .* while packing$/.test(m))).toBe(true)
+    // ORAS's directory layer, as before
+    expect(layer.annotations).toEqual({
+      'io.deis.oras.content.digest': expect.stringMatching(/^sha256:/),
+      'io.deis.oras.content.unpack': 'true',
+      'org.opencontainers.image.title': 'dist',
+    })
+  })
+
+  test('a stream that breaks is packed again into a file and sent whole, with the same digest', async () => {
+    const streamed = await pushDirectory(inputs('first'), env)
+    const expected = streamed!.layers![0]!
+    blobs.delete(expected.digest)
+    seen = []
+    patchAnswer = 'reset'
+    const result = await pushDirectory(inputs('second'), env)
+    const layer = result!.layers![0]!
+    expect(layer.digest).toBe(expected.digest)
+    const methods = layerRequests().map((r) => r.method)
+    // the broken session, dropped; then the file: does the registry have it? no: POST, PUT
+    expect(methods).toEqual(['POST', 'PATCH', 'DELETE', 'HEAD', 'POST', 'PUT'])
+    const put = layerRequests().at(-1)!
+    expect(put.bytes).toBe(layer.size)
+    expect(blobs.get(layer.digest)!.length).toBe(layer.size)
+    expect(log.some((m) => /into the upload failed .*writing it again, into a file/.test(m))).toBe(true)
+    expect(result!.uploaded).toBe(layer.size)
+  })
+
+  test('an unchanged tree pushed to the same tag sends no layer at all', async () => {
+    await pushDirectory(inputs(), env)
+    seen = []
+    log.length = 0
+    const again = await pushDirectory(inputs(), env)
+    expect(layerRequests().filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([])
+    expect(again!.uploaded).toBe(0)
+    expect(log).not.toContain('group: Pack and upload')
+  })
+})
+
+describe('a tree above max-layer-size', () => {
+  test('each part streams into its own upload, committed with its own digest; the manifest lists them in order', async () => {
+    const result = await pushDirectory(inputs('v1', { path: large, 'max-layer-size': '1MiB' }), env)
+    const layers = result!.layers!
+    expect(layers.map((l) => l.annotations!['org.opencontainers.image.title'])).toEqual(
+      [1, 2, 3, 4, 5].map((i) => `large.part-${i}-of-5`),
+    )
+    const commits = layerRequests().filter((r) => r.method === 'PUT')
+    expect(commits.map((r) => r.query.get('digest')).sort()).toEqual(layers.map((l) => l.digest).sort())
+    expect(commits.every((r) => r.bytes === 0)).toBe(true)
+    expect(layerRequests().filter((r) => r.method === 'PATCH')).toHaveLength(5)
+    for (const layer of layers) expect(blobs.get(layer.digest)!.length).toBe(layer.size)
+    expect(result!.uploaded).toBe(layers.reduce((sum, l) => sum + l.size, 0))
+  })
+})

@@ -1,0 +1,47 @@
+import { listSelection, listTree, type TreeEntry } from './walk.js'
+
+// What a tar spends on an entry besides its data: one 512-byte header (PAX names add more, which
+// the bound below leaves as slack).
+const HEADER = 512
+const BLOCK = 512
+
+export interface SplitOptions {
+  includeGit?: boolean
+  includeHidden?: boolean
+  select?: string[]
+}
+
+/**
+ * The tree as packDirectory would pack it (same walk, same order), cut at entry boundaries into
+ * parts whose tar stays within `maxBytes` each: undefined when the whole tree fits in one. Each
+ * part is a `select` list for packDirectory: its entries in tree order (directories included, so
+ * empty ones travel; the folders leading to an entry come with it in every part that needs them).
+ * A file larger than `maxBytes` is a part of its own. The cut depends only on the tree, so the
+ * same tree gives the same parts, and each part the same digest.
+ */
+export function splitTree(dir: string, maxBytes: number, o: SplitOptions): string[][] | undefined {
+  const entries = o.select
+    ? listSelection(dir, o.select, o.includeGit ?? false)
+    : listTree(dir, { includeGit: o.includeGit ?? false, includeHidden: o.includeHidden ?? true })
+  return splitEntries(entries, maxBytes)
+}
+
+export function splitEntries(entries: TreeEntry[], maxBytes: number): string[][] | undefined {
+  const cost = (e: TreeEntry) => HEADER + Math.ceil(e.size / BLOCK) * BLOCK
+  const total = entries.reduce((sum, e) => sum + cost(e), 0)
+  if (total <= maxBytes) return undefined
+  const parts: string[][] = []
+  let part: string[] = []
+  let bytes = 0
+  for (const entry of entries) {
+    if (part.length > 0 && bytes + cost(entry) > maxBytes) {
+      parts.push(part)
+      part = []
+      bytes = 0
+    }
+    part.push(entry.relative)
+    bytes += cost(entry)
+  }
+  if (part.length > 0) parts.push(part)
+  return parts
+}
