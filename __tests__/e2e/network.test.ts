@@ -78,6 +78,7 @@ async function pushAndPull(bed: Testbed, name: string, env: Record<string, strin
   expect(pull.code).toBe(0)
   expect(pull.outputs.digest).toBe(push.outputs.digest)
   execFileSync('diff', ['-r', src, out])
+  return { push, pull }
 }
 
 describe('TLS with a private CA', () => {
@@ -111,15 +112,31 @@ describe('TLS with a private CA', () => {
 describe('a forward proxy', () => {
   test('HTTPS_PROXY with credentials: every host (registry, token service, storage) is reached by CONNECT', async () => {
     const before = proxy.connects().length
-    await pushAndPull(tlsBed, 'proxied', {
+    const { push, pull } = await pushAndPull(tlsBed, 'proxied', {
       ...NO_PROXY_ENV,
       HTTPS_PROXY: proxy.url,
       NODE_EXTRA_CA_CERTS: tlsBed.caFile!,
     })
     const tunnels = new Set(proxy.connects().slice(before))
+    expect(tlsBed.url).toMatch(/^https:\/\/10\./)
     expect(tunnels).toContain(tlsBed.registry)
     expect(tunnels).toContain(new URL(tlsBed.realm).host)
     expect(tunnels).toContain(new URL(tlsBed.storageUrl).host)
+    // the proxy's password is never printed
+    const secret = decodeURIComponent(new URL(proxy.url).password)
+    for (const run of [push, pull]) expect(run.stdout + run.stderr).not.toContain(secret)
+  })
+
+  test('the credentials in the proxy URL are what lets the tunnel through', async () => {
+    const anonymous = new URL(proxy.url)
+    anonymous.username = ''
+    anonymous.password = ''
+    const push = await runAction({
+      inputs: { path: makeTree(), repository: `${tlsBed.registry}/alice/no-proxy-creds`, token: '' },
+      env: { ...NO_PROXY_ENV, HTTPS_PROXY: anonymous.href, NODE_EXTRA_CA_CERTS: tlsBed.caFile! },
+    })
+    expect(push.code).not.toBe(0)
+    expect(push.annotations.find((a) => a.level === 'error')?.message).toMatch(/407|proxy/i)
   })
 
   test('lower-case https_proxy wins over HTTPS_PROXY, as the runner reads them', async () => {
@@ -175,9 +192,26 @@ describe('plain-http', () => {
       env: NO_PROXY_ENV,
     })
     expect(push.code).not.toBe(0)
-    expect(push.annotations.find((a) => a.level === 'error')?.message).toContain(
-      `https://${plainBed.registry}`,
-    )
+    const error = push.annotations.find((a) => a.level === 'error')?.message ?? ''
+    expect(error).toContain(`https://${plainBed.registry}`)
+    expect(error).toContain('plain-http')
+    expect(Date.now() - started).toBeLessThan(6000)
+  })
+})
+
+describe('a registry name that does not resolve', () => {
+  test('fails at once, naming the host, without retries', async () => {
+    const started = Date.now()
+    const push = await runAction({
+      inputs: { path: makeTree(), repository: 'registry.example.invalid/alice/nowhere', token: '' },
+      env: NO_PROXY_ENV,
+    })
+    expect(push.code).not.toBe(0)
+    const error = push.annotations.find((a) => a.level === 'error')?.message ?? ''
+    expect(error).toContain('registry.example.invalid')
+    expect(error).toMatch(/does not resolve/)
+    expect(error).not.toMatch(/after \d+ tries/)
+    // five tries would wait 0.5 + 1 + 2 + 4 s between them
     expect(Date.now() - started).toBeLessThan(6000)
   })
 })

@@ -76,6 +76,8 @@ export class ConnectionError extends Error {
   readonly host: string
   readonly code: string
   readonly retryable?: false
+  /** An https request answered in plain http: the caller may know how to opt in to that. */
+  readonly notTls: boolean
   constructor(o: {
     method: string
     url: string
@@ -83,12 +85,14 @@ export class ConnectionError extends Error {
     code: string
     reason: string
     permanent: boolean
+    notTls?: boolean
     cause: unknown
   }) {
     super(`${o.method} ${redactUrl(o.url)}: cannot reach ${o.host}: ${o.reason}`, { cause: o.cause })
     this.name = 'ConnectionError'
     this.host = o.host
     this.code = o.code
+    this.notTls = o.notTls ?? false
     if (o.permanent) this.retryable = false
   }
 }

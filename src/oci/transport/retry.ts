@@ -75,6 +75,8 @@ const TRANSIENT_CODES = new Set([
 // Codes that no retry will change, each with what to tell the user. ENOTFOUND: the name has no
 // address (a typo, or a host only another network knows), unlike EAI_AGAIN above.
 const NAME_UNRESOLVED = new Set(['ENOTFOUND', 'EAI_NONAME', 'EAI_FAIL'])
+// What OpenSSL says when the answer to its hello is not TLS at all: a server speaking plain http.
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG'])
 // OpenSSL's verification results as Node names them, and Node's own host name check.
 const TLS_CODE =
   /^(CERT_|UNABLE_TO_|ERR_TLS_|ERR_SSL_)|^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE)$/
@@ -118,6 +120,7 @@ export function connectionFailure(error: unknown, req: { method: string; url: st
   const permanent = NAME_UNRESOLVED.has(code) || TLS_CODE.test(code)
   let reason: string
   if (NAME_UNRESOLVED.has(code)) reason = `the name ${new URL(req.url).hostname} does not resolve (${code})`
+  else if (NOT_TLS.has(code)) reason = `it answered without TLS, as a plain http server does (${code})`
   else if (TLS_CODE.test(code))
     reason =
       `its TLS certificate was refused: ${message} (${code}). A registry with a private CA needs ` +
@@ -131,6 +134,7 @@ export function connectionFailure(error: unknown, req: { method: string; url: st
     code,
     reason,
     permanent,
+    notTls: NOT_TLS.has(code),
     cause: error,
   })
 }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
+import { ConnectionError } from '../../../../src/oci/errors.js'
 import { silentLogger } from '../../../../src/oci/logger.js'
 import {
   backoffDelay,
@@ -99,6 +100,20 @@ describe('withRetry', () => {
     expect(error.message).toContain(
       `cannot reach r.example: its TLS certificate was refused: ${message} (${code})`,
     )
+    expect(isRetryableError(error)).toBe(false)
+    expect(requests).toHaveLength(1)
+  })
+
+  test('an https request a plain http server answered fails at once, saying so rather than blaming a certificate', async () => {
+    const { send, requests } = retrying([
+      failed('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number'),
+      answer(200),
+    ])
+    const error = (await send(get).catch((e: unknown) => e)) as ConnectionError
+    expect(error.message).toBe(
+      'GET https://r.example/v2/: cannot reach r.example: it answered without TLS, as a plain http server does (ERR_SSL_WRONG_VERSION_NUMBER)',
+    )
+    expect(error.notTls).toBe(true)
     expect(isRetryableError(error)).toBe(false)
     expect(requests).toHaveLength(1)
   })
