@@ -30,6 +30,7 @@ export class TarWriter {
   readonly #o: TarWriterOptions
   #chunk: Buffer
   #fill = 0
+  readonly #block = Buffer.alloc(BLOCK)
   // dev:ino of files with several links -> the archive path of the first one, stored as a file
   readonly #links = new Map<string, string>()
 
@@ -82,7 +83,9 @@ export class TarWriter {
     const full: HeaderData = { ...data, uid: 0, gid: 0, uname: '', gname: '', mtime }
     // encode once into a scratch block to learn whether the names need a PAX record first
     const header = new Header(full)
-    const block = Buffer.alloc(BLOCK)
+    // one block, zeroed and reused for every header (its bytes are copied out before any await):
+    // a fresh one per entry was garbage for every file of the tree
+    const block = this.#block.fill(0)
     const needPax = header.encode(block, 0)
     if (needPax) {
       const size = (data.size ?? 0) >= OCTAL_SIZE_LIMIT ? data.size : undefined
