@@ -18,6 +18,8 @@ export interface ActionProcessOptions {
   node: string
   /** Scratch space for the runner's files (GITHUB_OUTPUT, summary, temp). */
   scratch: string
+  /** More of the step's environment (NODE_EXTRA_CA_CERTS for a bed over TLS). */
+  env?: Record<string, string>
 }
 
 export interface StepOptions {
@@ -78,6 +80,7 @@ export async function runAction(
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     ...RUNNER_ENV,
+    ...o.env,
     ...files,
     RUNNER_TEMP: join(dir, 'temp'),
     GITHUB_WORKSPACE: dir,
