@@ -20,6 +20,7 @@ import type { GeneratedTree } from './generate-tree.js'
 import { formatBytes, formatMs } from './report.js'
 import { Samples } from './samples.js'
 import { treeDigest } from './tree-digest.js'
+import { basename, dirname, join } from 'node:path'
 
 const TAG = 'v1'
 
@@ -187,6 +188,10 @@ async function compareCache(
   const actionsCache = actionsCacheBundles(ctx.root)
   const actionsCacheTarget = ctx.target(`cache-actions-cache-${i}`)
   let actionsCacheSaved: BaselineCacheSaveResult | undefined
+  // `path` is a line relative to the workspace, as in a workflow: its text is part of the cache's
+  // version (actions/cache's rule), so the restore names the same line in a workspace of its own.
+  const line = basename(tree.dir)
+  const saving = { workspace: dirname(tree.dir) }
   await inTurn(
     i,
     async () => {
@@ -200,11 +205,11 @@ async function compareCache(
     },
     async () => {
       oursSave = await ctx.tryOurs('cache', 'cache save', async () => {
-        oursMiss = await ctx.runOurs({ mode: 'cache', path: tree.dir, key, repository })
+        oursMiss = await ctx.runOurs({ mode: 'cache', path: line, key, repository }, saving)
         if (oursMiss.outputs['cache-hit'] === 'true') throw new Error(`a fresh key hit: ${key}`)
         return ctx.runOurs(
-          { mode: 'cache', path: tree.dir, key, repository },
-          { post: true, state: oursMiss.state },
+          { mode: 'cache', path: line, key, repository },
+          { ...saving, post: true, state: oursMiss.state },
         )
       })
       // Recorded only once the restore finds it: a save that merely warned is not a fast save.
@@ -243,12 +248,16 @@ async function compareCache(
     },
     async () => {
       if (!oursSave) return
-      const oursDest = await ctx.scratch('restored-ours')
+      const workspace = await ctx.scratch('restored-ours')
+      const oursDest = join(workspace, line)
       oursRestore = await ctx.tryOurs('cache', 'cache restore', async () => {
-        const run = await ctx.runOurs({ mode: 'cache', path: oursDest, key, repository })
+        const run = await ctx.runOurs({ mode: 'cache', path: line, key, repository }, { workspace })
         // A save that only warned leaves nothing to restore.
         if (run.outputs['cache-hit'] !== 'true')
-          throw new Error(`no exact hit after save; the restore said: ${stepProblems(run.stdout)}`)
+          throw new Error(
+            `no exact hit after save; the save said: ${stepProblems(oursSave!.stdout)}; ` +
+              `the restore said: ${stepProblems(run.stdout)}`,
+          )
         await check('our cache restore', oursDest, verify)
         return run
       })
