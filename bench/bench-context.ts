@@ -112,8 +112,13 @@ export class BenchContext {
     return runAction(o, { username: this.user, token: this.bed.users[this.user]!, ...inputs }, step)
   }
 
-  /** The layer sizes of a pushed manifest, read with skopeo (an independent client). */
+  /** The total of a pushed manifest's layer sizes, read with skopeo (an independent client). */
   async layerBytes(repository: string, tag: string): Promise<number> {
+    return (await this.layerSizes(repository, tag)).reduce((sum, size) => sum + size, 0)
+  }
+
+  /** A pushed manifest's layer sizes, in order, read with skopeo. */
+  async layerSizes(repository: string, tag: string): Promise<number[]> {
     const t = this.target(repository)
     const { stdout } = await runMeasured('skopeo', [
       'inspect',
@@ -124,7 +129,7 @@ export class BenchContext {
       `docker://${t.registry}/${t.repository}:${tag}`,
     ])
     const manifest = JSON.parse(stdout) as { layers?: { size: number }[] }
-    return (manifest.layers ?? []).reduce((sum, layer) => sum + layer.size, 0)
+    return (manifest.layers ?? []).map((layer) => layer.size)
   }
 
   log(line: string): void {

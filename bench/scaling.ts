@@ -57,14 +57,16 @@ export async function runScaling(
     ctx.log(`scaling: ${tree.name} (${formatBytes(tree.bytes)}, ${tree.files} files)`)
     const sourceDigest = await treeDigest(tree.dir)
     const samples = new Samples()
+    let layers: number | undefined
     for (let i = 1; i <= repeat; i++) {
       await ctx.clearScratch()
-      const name = spec.inputs ? `${tree.name}-custom` : tree.name
-      const repository = `${ctx.bed.registry}/alice/scale-${name}-${i}`.toLowerCase()
+      const name = `scale-${spec.inputs ? `${tree.name}-custom` : tree.name}-${i}`.toLowerCase()
+      const repository = `${ctx.bed.registry}/alice/${name}`
       const push = await ctx.tryOurs('action', `push of ${tree.name}`, () =>
         ctx.runOurs({ mode: 'push', path: tree.dir, repository, tag: 'v1', ...spec.inputs }),
       )
       if (!push) break
+      if (spec.inputs && i === 1) layers = (await ctx.layerSizes(name, 'v1')).length
       const dest = await ctx.scratch('scaling-pull')
       const pull = await ctx.tryOurs('action', `pull of ${tree.name}`, async () => {
         // max-layer-size is push's: the pull finds the layers in the manifest
@@ -92,9 +94,11 @@ export async function runScaling(
       const peak = samples.max(`rss:${step}`)
       return [formatMs(ms), throughput(tree.bytes, ms), peak ? formatBytes(peak) : '?']
     }
-    const label =
+    const named =
       spec.label ??
       (spec.tree.variant === 'mixed' ? `${formatSize(tree.bytes)} mixed` : `${tree.files} small files`)
+    // the split row says how many layers the push made: one means the input did nothing
+    const label = layers === undefined ? named : `${named} (${layers} layer${layers === 1 ? '' : 's'})`
     rows.push([label, String(tree.files), formatBytes(tree.bytes), ...cells('push'), ...cells('pull')])
   }
 
