@@ -192,11 +192,7 @@ export async function uploadWithCurl(
   ])
 }
 
-/**
- * actions/cache's restore: download the archive to a file, then `zstd -d | tar -x`. curl follows
- * the registry's redirect to the storage host and drops the Authorization header on the way, as
- * it does for any other origin.
- */
+/** actions/cache's restore: download the archive to a file with curl, then `zstd -d | tar -x`. */
 export async function baselineCacheRestore(
   target: RegistryTarget,
   digest: string,
@@ -207,18 +203,7 @@ export async function baselineCacheRestore(
   const archive = join(work, 'cache.tzst')
   const clock = new PhaseClock()
 
-  const authorization = await authorizationFor(target, 'pull', fetchTrusting(target.caFile))
-  const download = await runMeasured('curl', [
-    ...curlTls(target),
-    '--fail-with-body',
-    '--silent',
-    '--show-error',
-    '--location',
-    '--output',
-    archive,
-    ...(authorization ? ['--header', `authorization: ${authorization}`] : []),
-    `${registryUrl(target)}/v2/${target.repository}/blobs/${digest}`,
-  ])
+  const download = await downloadWithCurl(target, digest, archive)
   clock.lap('download', download.peakRssBytes)
 
   const extract = await runShell(`zstd -q -d -c "$ARCHIVE" | tar -xf - -C "$DEST"`, {
@@ -238,8 +223,34 @@ export function skopeoTls(side: 'src' | 'dest' | 'both', target: RegistryTarget)
   return target.caFile ? [`${flag}cert-dir`, dirname(target.caFile)] : [`${flag}tls-verify=false`]
 }
 
-export function curlTls(target: RegistryTarget): string[] {
+function curlTls(target: RegistryTarget): string[] {
   return target.caFile ? ['--cacert', target.caFile] : []
+}
+
+/**
+ * One blob down with curl into `output`, following the registry's redirect to the storage host;
+ * curl drops the Authorization header on the way, as it does for any other origin. Its stdout is
+ * what `--write-out` asks for.
+ */
+export async function downloadWithCurl(
+  target: RegistryTarget,
+  digest: string,
+  output: string,
+  writeOut?: string,
+): Promise<Measured> {
+  const authorization = await authorizationFor(target, 'pull', fetchTrusting(target.caFile))
+  return runMeasured('curl', [
+    ...curlTls(target),
+    '--fail-with-body',
+    '--silent',
+    '--show-error',
+    '--location',
+    '--output',
+    output,
+    ...(writeOut ? ['--write-out', writeOut] : []),
+    ...(authorization ? ['--header', `authorization: ${authorization}`] : []),
+    `${registryUrl(target)}/v2/${target.repository}/blobs/${digest}`,
+  ])
 }
 
 function blobFile(layout: string, digest: string): string {

@@ -41,7 +41,6 @@ export function linkProfile(where: string): ComparisonProfile {
     where,
     targets: {
       push: 0.4,
-      repush: 0.1,
       pull: 0.8,
       cacheSave: 0.75,
       cacheRestore: 0.85,

@@ -3,11 +3,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createTestNetwork, type LinkShape, type TestNetwork } from '../__tests__/testbed/netns.js'
-import { curlTls, uploadWithCurl } from './baseline.js'
+import { downloadWithCurl, uploadWithCurl } from './baseline.js'
 import type { BenchContext } from './bench-context.js'
-import { runMeasured } from './measured-process.js'
-import { authorizationFor, registryUrl } from './registry-token.js'
-import { fetchTrusting } from './tls-fetch.js'
 
 /**
  * The shaped link of `npm run bench -- --link 400mbit`: a network namespace joined to ours by a
@@ -100,20 +97,7 @@ export async function measureWire(ctx: BenchContext): Promise<WireSpeed> {
   const target = ctx.target('wire-check')
   const up = await uploadWithCurl(target, file, digest)
   await rm(file)
-  const authorization = await authorizationFor(target, 'pull', fetchTrusting(target.caFile))
-  const down = await runMeasured('curl', [
-    ...curlTls(target),
-    '--fail-with-body',
-    '--silent',
-    '--show-error',
-    '--location',
-    '--output',
-    '/dev/null',
-    '--write-out',
-    '%{speed_download}',
-    ...(authorization ? ['--header', `authorization: ${authorization}`] : []),
-    `${registryUrl(target)}/v2/${target.repository}/blobs/${digest}`,
-  ])
+  const down = await downloadWithCurl(target, digest, '/dev/null', '%{speed_download}')
   const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000)
   return {
     bytes: WIRE_CHECK_BYTES,
