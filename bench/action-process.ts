@@ -18,6 +18,8 @@ export interface ActionProcessOptions {
   node: string
   /** Scratch space for the runner's files (GITHUB_OUTPUT, summary, temp). */
   scratch: string
+  /** More of the step's environment (NODE_EXTRA_CA_CERTS for a bed over TLS). */
+  env?: Record<string, string>
 }
 
 export interface StepOptions {
@@ -25,6 +27,8 @@ export interface StepOptions {
   post?: boolean
   /** The main step's saved state, for its post step. */
   state?: Record<string, string>
+  /** GITHUB_WORKSPACE and the step's working directory; default a fresh folder of its own. */
+  workspace?: string
 }
 
 // Fixed provenance: two pushes of the same tree must give the same manifest, as in one workflow run.
@@ -78,9 +82,10 @@ export async function runAction(
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     ...RUNNER_ENV,
+    ...o.env,
     ...files,
     RUNNER_TEMP: join(dir, 'temp'),
-    GITHUB_WORKSPACE: dir,
+    GITHUB_WORKSPACE: step.workspace ?? dir,
   }
   const defaults = parseInputDefaults(await readFile(join(o.root, 'action.yml'), 'utf8'))
   const unknown = Object.keys(inputs).filter((name) => !(name in defaults))
@@ -92,7 +97,7 @@ export async function runAction(
   for (const [name, value] of Object.entries(step.state ?? {})) env[`STATE_${name}`] = value
   const entry = join(o.dist, step.post ? 'post/index.js' : 'index.js')
   try {
-    const run = await runMeasured(o.node, [entry], { env, cwd: dir })
+    const run = await runMeasured(o.node, [entry], { env, cwd: step.workspace ?? dir })
     const outputs = parseFileCommands(await readFile(files.GITHUB_OUTPUT, 'utf8'))
     const state = parseFileCommands(await readFile(files.GITHUB_STATE, 'utf8'))
     if (/^::error::/m.test(run.stdout)) throw new Error(`the action failed: ${stepProblems(run.stdout)}`)

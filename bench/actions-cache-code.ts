@@ -58,6 +58,8 @@ function stepEnv(target: RegistryTarget, work: string, vars: Record<string, stri
     HOME: process.env.HOME,
     RUNNER_TEMP: work,
     BENCH_TARGET: JSON.stringify(target),
+    // a step trusts a private CA as the runner makes it: @actions/http-client and fetch both read it
+    ...(target.caFile ? { NODE_EXTRA_CA_CERTS: target.caFile } : {}),
     ...vars,
   }
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { runMeasured, runShell } from './measured-process.js'
-import { authorizationFor, type RegistryTarget } from './registry-token.js'
+import { dirname, join } from 'node:path'
+import { runMeasured, runShell, type Measured } from './measured-process.js'
+import { authorizationFor, registryUrl, type RegistryTarget } from './registry-token.js'
+import { fetchTrusting } from './tls-fetch.js'
 import { emptyDirs } from './work-dir.js'
 
 /**
@@ -83,7 +84,7 @@ export async function baselinePush(
   const copy = await runMeasured('skopeo', [
     'copy',
     '--quiet',
-    '--dest-tls-verify=false',
+    ...skopeoTls('dest', target),
     '--dest-creds',
     `${target.username}:${target.password}`,
     `oci:${layout}:${tag}`,
@@ -107,7 +108,7 @@ export async function baselinePull(
   const copy = await runMeasured('skopeo', [
     'copy',
     '--quiet',
-    '--src-tls-verify=false',
+    ...skopeoTls('src', target),
     '--src-creds',
     `${target.username}:${target.password}`,
     `docker://${target.registry}/${target.repository}:${tag}`,
@@ -152,36 +153,46 @@ export async function baselineCacheSave(
   const size = (await stat(archive)).size
   clock.lap('pack', pack.peakRssBytes)
 
-  const authorization = await authorizationFor(target, 'pull,push')
-  const start = await fetch(`http://${target.registry}/v2/${target.repository}/blobs/uploads/`, {
+  const upload = await uploadWithCurl(target, archive, digest)
+  clock.lap('upload', upload.peakRssBytes)
+  return { ...clock.result(), digest, size }
+}
+
+/**
+ * One blob up in one request: a POST for the session, then curl's monolithic PUT of the file
+ * with its digest, the simplest upload the distribution API has.
+ */
+export async function uploadWithCurl(
+  target: RegistryTarget,
+  file: string,
+  digest: string,
+): Promise<Measured> {
+  const send = fetchTrusting(target.caFile)
+  const authorization = await authorizationFor(target, 'pull,push', send)
+  const start = await send(`${registryUrl(target)}/v2/${target.repository}/blobs/uploads/`, {
     method: 'POST',
     headers: authorization ? { authorization } : {},
   })
   await start.body?.cancel()
   const location = start.headers.get('location')
   if (start.status !== 202 || !location) throw new Error(`upload start: ${start.status}`)
-  const put = new URL(location, `http://${target.registry}`)
+  const put = new URL(location, registryUrl(target))
   put.searchParams.set('digest', digest)
-  const upload = await runMeasured('curl', [
+  return runMeasured('curl', [
+    ...curlTls(target),
     '--fail-with-body',
     '--silent',
     '--show-error',
     '--upload-file',
-    archive,
+    file,
     '--header',
     'content-type: application/octet-stream',
     ...(authorization ? ['--header', `authorization: ${authorization}`] : []),
     put.href,
   ])
-  clock.lap('upload', upload.peakRssBytes)
-  return { ...clock.result(), digest, size }
 }
 
-/**
- * actions/cache's restore: download the archive to a file, then `zstd -d | tar -x`. curl follows
- * the registry's redirect to the storage host and drops the Authorization header on the way, as
- * it does for any other origin.
- */
+/** actions/cache's restore: download the archive to a file with curl, then `zstd -d | tar -x`. */
 export async function baselineCacheRestore(
   target: RegistryTarget,
   digest: string,
@@ -192,17 +203,7 @@ export async function baselineCacheRestore(
   const archive = join(work, 'cache.tzst')
   const clock = new PhaseClock()
 
-  const authorization = await authorizationFor(target, 'pull')
-  const download = await runMeasured('curl', [
-    '--fail-with-body',
-    '--silent',
-    '--show-error',
-    '--location',
-    '--output',
-    archive,
-    ...(authorization ? ['--header', `authorization: ${authorization}`] : []),
-    `http://${target.registry}/v2/${target.repository}/blobs/${digest}`,
-  ])
+  const download = await downloadWithCurl(target, digest, archive)
   clock.lap('download', download.peakRssBytes)
 
   const extract = await runShell(`zstd -q -d -c "$ARCHIVE" | tar -xf - -C "$DEST"`, {
@@ -210,6 +211,46 @@ export async function baselineCacheRestore(
   })
   clock.lap('extract', extract.peakRssBytes)
   return clock.result()
+}
+
+/**
+ * skopeo trusts the bed's CA through a certificate directory (its *.crt files are CAs: the link
+ * setup keeps the CA alone in one as ca.crt); the loopback bed is plain http, which skopeo
+ * reaches only with verification off.
+ */
+export function skopeoTls(side: 'src' | 'dest' | 'both', target: RegistryTarget): string[] {
+  const flag = side === 'both' ? '--' : `--${side}-`
+  return target.caFile ? [`${flag}cert-dir`, dirname(target.caFile)] : [`${flag}tls-verify=false`]
+}
+
+function curlTls(target: RegistryTarget): string[] {
+  return target.caFile ? ['--cacert', target.caFile] : []
+}
+
+/**
+ * One blob down with curl into `output`, following the registry's redirect to the storage host;
+ * curl drops the Authorization header on the way, as it does for any other origin. Its stdout is
+ * what `--write-out` asks for.
+ */
+export async function downloadWithCurl(
+  target: RegistryTarget,
+  digest: string,
+  output: string,
+  writeOut?: string,
+): Promise<Measured> {
+  const authorization = await authorizationFor(target, 'pull', fetchTrusting(target.caFile))
+  return runMeasured('curl', [
+    ...curlTls(target),
+    '--fail-with-body',
+    '--silent',
+    '--show-error',
+    '--location',
+    '--output',
+    output,
+    ...(writeOut ? ['--write-out', writeOut] : []),
+    ...(authorization ? ['--header', `authorization: ${authorization}`] : []),
+    `${registryUrl(target)}/v2/${target.repository}/blobs/${digest}`,
+  ])
 }
 
 function blobFile(layout: string, digest: string): string {

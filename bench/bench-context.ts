@@ -4,7 +4,8 @@ import { mkdir, readdir, rm } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join, relative } from 'node:path'
 import type { BenchTestbed } from './testbed-client.js'
-import { runAction, type ActionRun, type StepOptions } from './action-process.js'
+import { runAction, type ActionProcessOptions, type ActionRun, type StepOptions } from './action-process.js'
+import { skopeoTls } from './baseline.js'
 import { runMeasured } from './measured-process.js'
 import type { RegistryTarget } from './registry-token.js'
 
@@ -66,6 +67,7 @@ export class BenchContext {
       repository: `${this.user}/${repository}`,
       username: this.user,
       password: this.bed.users[this.user]!,
+      caFile: this.bed.caFile,
     }
   }
 
@@ -99,23 +101,35 @@ export class BenchContext {
 
   /** Our action, run by the Node 24 this benchmark runs on (scripts/bench.sh picks it). */
   runOurs(inputs: Record<string, string>, step: StepOptions = {}): Promise<ActionRun> {
-    const o = { root: this.root, dist: this.dist, node: process.execPath, scratch: this.workDir }
+    const o: ActionProcessOptions = {
+      root: this.root,
+      dist: this.dist,
+      node: process.execPath,
+      scratch: this.workDir,
+      // how a runner trusts a private CA: the action reads no CA input of its own
+      env: this.bed.caFile ? { NODE_EXTRA_CA_CERTS: this.bed.caFile } : {},
+    }
     return runAction(o, { username: this.user, token: this.bed.users[this.user]!, ...inputs }, step)
   }
 
-  /** The layer sizes of a pushed manifest, read with skopeo (an independent client). */
+  /** The total of a pushed manifest's layer sizes, read with skopeo (an independent client). */
   async layerBytes(repository: string, tag: string): Promise<number> {
+    return (await this.layerSizes(repository, tag)).reduce((sum, size) => sum + size, 0)
+  }
+
+  /** A pushed manifest's layer sizes, in order, read with skopeo. */
+  async layerSizes(repository: string, tag: string): Promise<number[]> {
     const t = this.target(repository)
     const { stdout } = await runMeasured('skopeo', [
       'inspect',
       '--raw',
-      '--tls-verify=false',
+      ...skopeoTls('both', t),
       '--creds',
       `${t.username}:${t.password}`,
       `docker://${t.registry}/${t.repository}:${tag}`,
     ])
     const manifest = JSON.parse(stdout) as { layers?: { size: number }[] }
-    return (manifest.layers ?? []).reduce((sum, layer) => sum + layer.size, 0)
+    return (manifest.layers ?? []).map((layer) => layer.size)
   }
 
   log(line: string): void {

@@ -1,19 +1,26 @@
-import { cpus, totalmem } from 'node:os'
 import {
   baselineCacheRestore,
   baselineCacheSave,
   baselinePull,
   baselinePush,
   type BaselineCacheSaveResult,
-  type BaselineTiming,
 } from './baseline.js'
 import { stepProblems, type ActionRun } from './action-process.js'
 import { actionsCacheBundles, actionsCacheRestore, actionsCacheSave } from './actions-cache-code.js'
 import type { BenchContext } from './bench-context.js'
-import { formatSize, type GeneratedTree } from './generate-tree.js'
-import { comparisonTable, formatBytes, formatMs, type ComparisonRow } from './report.js'
+import {
+  phasesText,
+  record,
+  recordBaseline,
+  rss,
+  section,
+  type ComparisonProfile,
+} from './comparison-report.js'
+import type { GeneratedTree } from './generate-tree.js'
+import { formatBytes, formatMs } from './report.js'
 import { Samples } from './samples.js'
 import { treeDigest } from './tree-digest.js'
+import { basename, dirname, join } from 'node:path'
 
 const TAG = 'v1'
 
@@ -21,9 +28,14 @@ const TAG = 'v1'
  * The issue's side-by-side run on one tree: push, push again unchanged, pull, compressed size and
  * peak RSS, then cache save and restore; the two sides of each step in turn (see inTurn), repeated
  * `repeat` times into fresh repositories so no repeat finds the blobs of the one before. Returns
- * the markdown.
+ * the markdown, with the profile's targets (on loopback, or across the shaped link).
  */
-export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repeat: number): Promise<string> {
+export async function runComparison(
+  ctx: BenchContext,
+  tree: GeneratedTree,
+  repeat: number,
+  profile: ComparisonProfile,
+): Promise<string> {
   ctx.log(`source tree: ${tree.dir} (${formatBytes(tree.bytes)}, ${tree.files} files)`)
   // Hashing the tree also reads it into the page cache, so the first timed step is not the only cold one.
   const sourceDigest = await treeDigest(tree.dir)
@@ -124,7 +136,7 @@ export async function runComparison(ctx: BenchContext, tree: GeneratedTree, repe
 
     if (!ctx.skipCache) await compareCache(ctx, tree, samples, i, checkPulled)
   }
-  return section(ctx, tree, repeat, samples)
+  return section(ctx, tree, repeat, samples, profile)
 }
 
 /**
@@ -176,6 +188,10 @@ async function compareCache(
   const actionsCache = actionsCacheBundles(ctx.root)
   const actionsCacheTarget = ctx.target(`cache-actions-cache-${i}`)
   let actionsCacheSaved: BaselineCacheSaveResult | undefined
+  // `path` is a line relative to the workspace, as in a workflow: its text is part of the cache's
+  // version (actions/cache's rule), so the restore names the same line in a workspace of its own.
+  const line = basename(tree.dir)
+  const saving = { workspace: dirname(tree.dir) }
   await inTurn(
     i,
     async () => {
@@ -189,11 +205,11 @@ async function compareCache(
     },
     async () => {
       oursSave = await ctx.tryOurs('cache', 'cache save', async () => {
-        oursMiss = await ctx.runOurs({ mode: 'cache', path: tree.dir, key, repository })
+        oursMiss = await ctx.runOurs({ mode: 'cache', path: line, key, repository }, saving)
         if (oursMiss.outputs['cache-hit'] === 'true') throw new Error(`a fresh key hit: ${key}`)
         return ctx.runOurs(
-          { mode: 'cache', path: tree.dir, key, repository },
-          { post: true, state: oursMiss.state },
+          { mode: 'cache', path: line, key, repository },
+          { ...saving, post: true, state: oursMiss.state },
         )
       })
       // Recorded only once the restore finds it: a save that merely warned is not a fast save.
@@ -232,12 +248,16 @@ async function compareCache(
     },
     async () => {
       if (!oursSave) return
-      const oursDest = await ctx.scratch('restored-ours')
+      const workspace = await ctx.scratch('restored-ours')
+      const oursDest = join(workspace, line)
       oursRestore = await ctx.tryOurs('cache', 'cache restore', async () => {
-        const run = await ctx.runOurs({ mode: 'cache', path: oursDest, key, repository })
+        const run = await ctx.runOurs({ mode: 'cache', path: line, key, repository }, { workspace })
         // A save that only warned leaves nothing to restore.
         if (run.outputs['cache-hit'] !== 'true')
-          throw new Error(`no exact hit after save; the restore said: ${stepProblems(run.stdout)}`)
+          throw new Error(
+            `no exact hit after save; the save said: ${stepProblems(oursSave!.stdout)}; ` +
+              `the restore said: ${stepProblems(run.stdout)}`,
+          )
         await check('our cache restore', oursDest, verify)
         return run
       })
@@ -264,124 +284,4 @@ async function compareCache(
     record(samples, 'ours', 'cache-save', oursSave)
     record(samples, 'ours', 'cache-restore', oursRestore)
   }
-}
-
-function recordBaseline(samples: Samples, step: string, timing: BaselineTiming): void {
-  record(samples, 'baseline', step, timing)
-  for (const [phase, ms] of Object.entries(timing.phases)) samples.add(`phase:${step}:${phase}`, ms)
-}
-
-function record(
-  samples: Samples,
-  side: string,
-  step: string,
-  run: { wallMs: number; peakRssBytes?: number },
-): void {
-  samples.add(`time:${side}:${step}`, run.wallMs)
-  samples.add(`rss:${side}:${step}`, run.peakRssBytes)
-}
-
-function section(ctx: BenchContext, tree: GeneratedTree, repeat: number, s: Samples): string {
-  const time = (step: string, what: string, target: number, note = ''): ComparisonRow => ({
-    what,
-    baseline: s.median(`time:baseline:${step}`),
-    ours: s.median(`time:ours:${step}`),
-    unit: 'ms',
-    target,
-    note,
-  })
-  const memory = (step: string, what: string, note: string): ComparisonRow => ({
-    what,
-    baseline: s.max(`rss:baseline:${step}`),
-    ours: s.max(`rss:ours:${step}`),
-    unit: 'bytes',
-    note,
-  })
-  const rows: ComparisonRow[] = [
-    time('push', 'push', 0.5, 'baseline: `tar | gzip -6` into an OCI layout, `skopeo copy`'),
-    time('repush', 'push again, tree unchanged', 0.1, 'baseline packs again; skopeo then skips the blob'),
-    time('pull', 'pull', 0.8, 'baseline: `skopeo copy` to a layout, `tar -xzf`'),
-    {
-      what: 'compressed size (level 6)',
-      baseline: s.median('size:baseline'),
-      ours: s.median('size:ours'),
-      unit: 'bytes',
-      target: 1.03,
-      note: 'baseline: `gzip -6`',
-    },
-    memory('push', 'peak RSS, push', 'baseline: the largest of tar, gzip, skopeo'),
-    memory('pull', 'peak RSS, pull', 'baseline: the largest of skopeo, tar'),
-  ]
-  if (!ctx.skipCache) {
-    rows.push(
-      time(
-        'cache-save',
-        'cache save',
-        1.0,
-        'the post step; baseline: `tar | zstd -T0` to a file, one blob PUT with curl',
-      ),
-      time(
-        'cache-restore',
-        'cache restore',
-        1.0,
-        'the main step, exact hit; baseline: curl download to a file, `zstd -d | tar -x`',
-      ),
-      {
-        what: 'cache save, against actions/cache',
-        baseline: s.median('time:actions-cache:cache-save'),
-        ours: s.median('time:ours:cache-save'),
-        unit: 'ms',
-        note: "baseline: actions/cache's own code, bundled: its createTar (tar, zstdmt), then the file up with @actions/http-client",
-      },
-      {
-        what: 'cache restore, against actions/cache',
-        baseline: s.median('time:actions-cache:cache-restore'),
-        ours: s.median('time:ours:cache-restore'),
-        unit: 'ms',
-        note: "baseline: actions/cache's own code, bundled: its downloadCache to a file, its extractTar (tar, zstd)",
-      },
-      {
-        what: 'cache miss, before the save',
-        ours: s.median('time:ours:cache-miss'),
-        unit: 'ms',
-        note: 'the main step: start-up and the lookups that find nothing; the baseline has no lookup',
-      },
-    )
-  }
-  const cpu = cpus()
-  const lines = [
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu.length} cores ` +
-      `(${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${formatBytes(totalmem())} RAM, Node ${process.version}, ` +
-      `load average ${ctx.loadAtStart.toFixed(1)} at the start. ` +
-      `Tree: ${formatSize(tree.bytes)} (${tree.files} files: a quarter small text files, a quarter logs, ` +
-      `half incompressible). ${repeat === 1 ? 'One run' : `Median of ${repeat} runs`}. Ours: ${ctx.bundleLabel}. ` +
-      'Registry: the test bed ' +
-      '(CNCF Distribution 2.8 in token mode, blob reads redirected to a second origin), on loopback. ' +
-      `Pulled and restored trees ${ctx.workDirLabel}, for both sides (see bench/work-dir.ts).`,
-    '',
-    comparisonTable(rows),
-    '',
-    'Peak RSS target for ours: <= 200 MB (190.7 MiB) for a push or a pull of a 1 GiB tree (see the scaling run).',
-    `Where the baseline's time went: ${phaseBreakdown(s)}.`,
-  ]
-  for (const [part, reason] of ctx.skipped) lines.push('', `Ours (${part}) not measured: ${reason}.`)
-  return lines.join('\n')
-}
-
-function phaseBreakdown(s: Samples): string {
-  const steps = new Map<string, string[]>()
-  for (const name of s.names('phase:')) {
-    const [, step, phase] = name.split(':') as [string, string, string]
-    steps.set(step, [...(steps.get(step) ?? []), `${phase} ${formatMs(s.median(name)!)}`])
-  }
-  return [...steps].map(([step, phases]) => `${step}: ${phases.join(' + ')}`).join('; ')
-}
-
-function phasesText(timing: BaselineTiming): string {
-  const phases = Object.entries(timing.phases).map(([name, ms]) => `${name} ${formatMs(ms)}`)
-  return `(${phases.join(', ')}) rss ${rss(timing.peakRssBytes)}`
-}
-
-function rss(bytes: number | undefined): string {
-  return bytes === undefined ? '?' : formatBytes(bytes)
 }

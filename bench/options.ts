@@ -20,6 +20,12 @@ export interface BenchOptions {
   noWrite: boolean
   /** Where pulled trees, layouts and cache files go (default: see work-dir.ts). */
   workDir?: string
+  /** After the loopback comparison, the same comparison across a link shaped to this tc rate (`400mbit`). */
+  link?: string
+  /** With `link`: leave the loopback comparison out (trial runs). */
+  linkOnly: boolean
+  /** With --scaling: a row for a 1 GiB tree pushed with the action's max-layer-size set to this. */
+  splitSize?: number
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -34,7 +40,13 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-bundle          (scripts/bench.sh) use dist/ as it is instead of rebuilding it
   --no-write           print the tables but do not update BENCHMARKS.md
   --work-dir DIR       where pulled trees and scratch files go (default: a tmpfs when
-                       /dev/shm has room, else bench/.data/work)`
+                       /dev/shm has room, else bench/.data/work)
+  --link RATE          after the loopback comparison, run it again with the registry, token
+                       service and storage host behind a link shaped to RATE (tc units: 400mbit),
+                       over TLS; both tables are written (root needed: a network namespace)
+  --link-only          with --link: skip the loopback comparison (for trial runs)
+  --split-size SIZE    with --scaling: add a 1 GiB tree pushed and pulled with the action's
+                       max-layer-size input set to SIZE, so it is split into layers`
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -50,6 +62,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       dist: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       'work-dir': { type: 'string' },
+      link: { type: 'string' },
+      'link-only': { type: 'boolean', default: false },
+      'split-size': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -62,6 +77,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 3) throw new Error(`--repeat must be 1, 2 or 3`)
   const smallFiles = Number(values['small-files'])
   if (!Number.isInteger(smallFiles) || smallFiles < 0) throw new Error(`--small-files must be a count`)
+  if (values['link-only'] && !values.link) throw new Error('--link-only needs --link RATE')
+  if (values.link && values.scaling) throw new Error('--link is for the comparison, not --scaling')
+  if (values['split-size'] && !values.scaling) throw new Error('--split-size is for --scaling')
   return {
     size: parseSize(values.size),
     repeat,
@@ -73,5 +91,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     dist: values.dist,
     noWrite: values['no-write'],
     workDir: values['work-dir'],
+    link: values.link,
+    linkOnly: values['link-only'],
+    splitSize: values['split-size'] === undefined ? undefined : parseSize(values['split-size']),
   }
 }

@@ -5,12 +5,15 @@ import { join, resolve } from 'node:path'
 import { BenchContext } from './bench-context.js'
 import { startTestbedProcess, type BenchTestbed } from './testbed-client.js'
 import { runComparison } from './comparison.js'
-import { ensureTree, type TreeSpec } from './generate-tree.js'
+import { LOOPBACK, linkProfile } from './comparison-report.js'
+import { ensureTree } from './generate-tree.js'
+import { createLink, describeLink, measureWire } from './link.js'
 import { canMeasureRss } from './measured-process.js'
 import { parseOptions, USAGE } from './options.js'
-import { writeSection } from './report.js'
+import { formatBytes, writeSection } from './report.js'
 import { chooseWorkDir } from './work-dir.js'
-import { runScaling } from './scaling.js'
+import { runScaling, SPLIT_TREE_BYTES, splitSpec, type ScalingSpec } from './scaling.js'
+import type { TestNetwork } from '../__tests__/testbed/netns.js'
 
 /**
  * `npm run bench`: the action against the plain alternatives on the same data, in one run.
@@ -28,7 +31,9 @@ async function main(): Promise<void> {
   const root = process.cwd()
   if (!existsSync(join(root, 'action.yml'))) throw new Error(`run from the repository root, not ${root}`)
   const dataDir = join(root, 'bench', '.data')
-  const largest = options.scaling ? options.scalingSizes.reduce((sum, bytes) => sum + bytes, 0) : options.size
+  const largest = options.scaling
+    ? options.scalingSizes.reduce((sum, bytes) => sum + bytes, 0) + (options.splitSize ? SPLIT_TREE_BYTES : 0)
+    : options.size
   // room for every pulled, restored and packed copy: nothing is deleted until the run ends
   const work = chooseWorkDir(dataDir, 8 * largest * options.repeat, options.workDir)
   const workDir = work.path
@@ -38,51 +43,81 @@ async function main(): Promise<void> {
   if (!canMeasureRss) console.log('GNU time not found (/usr/bin/time): peak RSS will not be measured')
 
   let bed: BenchTestbed | undefined
+  let link: TestNetwork | undefined
   const cleanUp = async () => {
     await bed?.stop()
     bed = undefined
+    link?.remove()
+    link = undefined
     await rm(workDir, { recursive: true, force: true })
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void cleanUp().finally(() => process.exit(130)))
   }
 
-  try {
-    // A 1 GiB push takes longer than the bed's default token lifetime on a loaded machine.
-    bed = await startTestbedProcess(3600)
-    const ctx = new BenchContext({
+  const contextFor = (testbed: BenchTestbed, dir: string) =>
+    new BenchContext({
       root,
-      bed,
-      workDir,
+      bed: testbed,
+      workDir: dir,
       workDirLabel: work.label,
       workDirTmpfs: work.tmpfs,
       dist: resolve(root, options.dist ?? 'dist'),
       baselineOnly: options.baselineOnly,
       skipCache: options.noCache,
     })
+  const benchmarks = join(root, 'BENCHMARKS.md')
+  const report = async (section: string, markdown: string) => {
+    console.log(`\n${markdown}\n`)
+    if (!options.noWrite) await writeSection(benchmarks, section, markdown)
+  }
+
+  try {
+    // A 1 GiB push takes longer than the bed's default token lifetime on a loaded machine.
+    bed = await startTestbedProcess(TOKEN_TTL_SECONDS)
+    let ctx = contextFor(bed, workDir)
     for (const [part, reason] of ctx.skipped) console.log(`ours (${part}): not measured (${reason})`)
     if (ctx.loadAtStart > cpus().length) {
       console.log(
         `load average ${ctx.loadAtStart.toFixed(1)} on ${cpus().length} cores: other work will skew the timings`,
       )
     }
-    const benchmarks = join(root, 'BENCHMARKS.md')
     if (options.scaling) {
-      const specs: TreeSpec[] = options.scalingSizes.map((bytes) => ({ variant: 'mixed', bytes }))
-      if (options.smallFiles > 0) specs.push({ variant: 'small-files', files: options.smallFiles })
-      const markdown = await runScaling(ctx, dataDir, specs, options.repeat)
-      console.log(`\n${markdown}\n`)
-      if (!options.noWrite) await writeSection(benchmarks, 'scaling', markdown)
+      const specs: ScalingSpec[] = options.scalingSizes.map((bytes) => ({
+        tree: { variant: 'mixed', bytes },
+      }))
+      if (options.smallFiles > 0) specs.push({ tree: { variant: 'small-files', files: options.smallFiles } })
+      if (options.splitSize !== undefined) specs.push(splitSpec(options.splitSize))
+      await report('scaling', await runScaling(ctx, dataDir, specs, options.repeat))
     } else {
       const tree = await ensureTree(dataDir, { variant: 'mixed', bytes: options.size })
-      const markdown = await runComparison(ctx, tree, options.repeat)
-      console.log(`\n${markdown}\n`)
-      if (!options.noWrite) await writeSection(benchmarks, 'comparison', markdown)
+      if (!options.linkOnly)
+        await report(LOOPBACK.section, await runComparison(ctx, tree, options.repeat, LOOPBACK))
+      if (options.link) {
+        await ctx.clearScratch()
+        await bed.stop()
+        bed = undefined
+        link = createLink(options.link)
+        bed = await startTestbedProcess(TOKEN_TTL_SECONDS, link)
+        ctx = contextFor(bed, join(workDir, 'link'))
+        const where = describeLink(link)
+        ctx.log(`link: the bed at ${bed.registry}, ${where}`)
+        const wire = await measureWire(ctx)
+        const wireLine =
+          `The link measured at the start: ${wire.download.toFixed(1)} MB/s down, ${wire.upload.toFixed(1)} MB/s up ` +
+          `(curl, one ${formatBytes(wire.bytes)} incompressible blob over TLS; down through the redirect to the storage host).`
+        ctx.log(wireLine)
+        const markdown = await runComparison(ctx, tree, options.repeat, linkProfile(where))
+        await report('link', `${markdown}\n${wireLine}`)
+      }
     }
     if (!options.noWrite) console.log('BENCHMARKS.md updated')
   } finally {
     await cleanUp()
   }
 }
+
+/** A 1 GiB push and pull must outlast the token; the bed's default (300 s) may not on a loaded machine. */
+const TOKEN_TTL_SECONDS = 3600
 
 await main()

@@ -15,7 +15,7 @@
 import { downloadCache } from '../../node_modules/@actions/cache/lib/internal/cacheHttpClient.js'
 import { getCompressionMethod } from '../../node_modules/@actions/cache/lib/internal/cacheUtils.js'
 import { extractTar } from '../../node_modules/@actions/cache/lib/internal/tar.js'
-import { authorizationFor } from '../registry-token.js'
+import { authorizationFor, registryUrl } from '../registry-token.js'
 import { benchTarget, required } from './step-environment.js'
 
 const target = benchTarget()
@@ -25,7 +25,7 @@ const archive = required('BENCH_ARCHIVE')
 required('GITHUB_WORKSPACE')
 
 const authorization = await authorizationFor(target, 'pull')
-const blob = await fetch(`http://${target.registry}/v2/${target.repository}/blobs/${digest}`, {
+const blob = await fetch(`${registryUrl(target)}/v2/${target.repository}/blobs/${digest}`, {
   headers: authorization ? { authorization } : {},
   redirect: 'manual',
 })
@@ -35,5 +35,5 @@ if (blob.status !== 307 || !location)
   throw new Error(`expected a redirect to the storage host, got ${blob.status}`)
 
 const compression = await getCompressionMethod()
-await downloadCache(new URL(location, `http://${target.registry}`).href, archive)
+await downloadCache(new URL(location, registryUrl(target)).href, archive)
 await extractTar(archive, compression)

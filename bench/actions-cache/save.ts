@@ -20,7 +20,7 @@ import {
   getCompressionMethod,
 } from '../../node_modules/@actions/cache/lib/internal/cacheUtils.js'
 import { createTar } from '../../node_modules/@actions/cache/lib/internal/tar.js'
-import { authorizationFor } from '../registry-token.js'
+import { authorizationFor, registryUrl } from '../registry-token.js'
 import { benchTarget, required } from './step-environment.js'
 
 const target = benchTarget()
@@ -37,7 +37,7 @@ const size = (await stat(archive)).size
 const authorization = await authorizationFor(target, 'pull,push')
 const headers = authorization ? { authorization } : {}
 const client = new HttpClient('actions/cache')
-const uploads = `http://${target.registry}/v2/${target.repository}/blobs/uploads/`
+const uploads = `${registryUrl(target)}/v2/${target.repository}/blobs/uploads/`
 const started = await client.request('POST', uploads, null, headers)
 await started.readBody()
 const session = uploadLocation(started.message.statusCode, started.message.headers.location, 202)
@@ -61,5 +61,5 @@ console.log(JSON.stringify({ digest, size }))
 function uploadLocation(status: number | undefined, location: string | undefined, expected: number): string {
   if (status !== expected || !location)
     throw new Error(`upload: expected ${expected} with a Location, got ${status}`)
-  return new URL(location, `http://${target.registry}`).href
+  return new URL(location, registryUrl(target)).href
 }
