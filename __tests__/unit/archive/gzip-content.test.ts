@@ -17,12 +17,13 @@ const pieces = (bytes: Buffer) =>
   )
 const digestOf = (bytes: Buffer) => gzipContentDigest(pieces(bytes))
 
-async function ourLayer(): Promise<{ layer: Buffer; tarDigest: string }> {
+async function ourLayer(): Promise<{ layer: Buffer; tarDigest: string; big: Buffer }> {
   const source = buildTree(path.join(tempDir(), 'src'))
-  writeFileSync(path.join(source, 'big.bin'), randomBytes(3 * 1024 * 1024 + 5))
+  const big = randomBytes(3 * 1024 * 1024 + 5)
+  writeFileSync(path.join(source, 'big.bin'), big)
   const file = path.join(tempDir(), 'layer.tar.gz')
   const packed = await packDirectoryToFile(source, file, { compression: 'gzip', prefix: 'dist' })
-  return { layer: readFileSync(file), tarDigest: packed.uncompressedDigest as string }
+  return { layer: readFileSync(file), tarDigest: packed.uncompressedDigest as string, big }
 }
 
 describe('gzipContentDigest', () => {
@@ -57,6 +58,40 @@ describe('gzipContentDigest', () => {
     for (const [name, bytes] of Object.entries(cases)) {
       expect([name, await digestOf(bytes)]).toEqual([name, undefined])
     }
+  })
+
+  it('refuses our tar itself in any gzip framing but ours', async () => {
+    const { layer } = await ourLayer()
+    const tar = zlib.gunzipSync(layer)
+    const half = tar.length >> 1
+    const withMtime = zlib.gzipSync(tar)
+    withMtime.writeUInt32LE(1_700_000_000, 4) // MTIME: the header is no longer ours
+    const cases = {
+      'two members splitting the tar': Buffer.concat([
+        zlib.gzipSync(tar.subarray(0, half)),
+        zlib.gzipSync(tar.subarray(half)),
+      ]),
+      'our layer then an extra member of the tar': Buffer.concat([layer, zlib.gzipSync(tar)]),
+      'a header with a modification time': withMtime,
+    }
+    for (const [name, bytes] of Object.entries(cases)) {
+      expect([name, await digestOf(bytes)]).toEqual([name, undefined])
+    }
+  })
+
+  it('tells a tree whose file changed in its very last byte from the one packed', async () => {
+    const { layer, tarDigest, big } = await ourLayer()
+    const tar = zlib.gunzipSync(layer)
+    const tail = big.subarray(big.length - 64)
+    const lastByte = tar.indexOf(tail) + tail.length - 1
+    expect(tar.indexOf(tail)).toBeGreaterThan(0)
+    const changed = Buffer.from(tar)
+    changed[lastByte]! ^= 0xff
+    const reframed = Buffer.from(zlib.gzipSync(changed))
+    reframed.set(layer.subarray(0, 10)) // our exact header, so only the content differs
+    const digest = await digestOf(reframed)
+    expect(digest).toBe(`sha256:${createHash('sha256').update(changed).digest('hex')}`)
+    expect(digest).not.toBe(tarDigest)
   })
 
   it('passes on an error of the source itself', async () => {
