@@ -29211,7 +29211,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 258:
+/***/ 868:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29581,11 +29581,14 @@ class ConnectionError extends Error {
     host;
     code;
     retryable;
+    /** An https request answered in plain http: the caller may know how to opt in to that. */
+    notTls;
     constructor(o) {
         super(`${o.method} ${redactUrl(o.url)}: cannot reach ${o.host}: ${o.reason}`, { cause: o.cause });
         this.name = 'ConnectionError';
         this.host = o.host;
         this.code = o.code;
+        this.notTls = o.notTls ?? false;
         if (o.permanent)
             this.retryable = false;
     }
@@ -30487,6 +30490,27 @@ async function merge_stageAndCommit(dest, fill) {
     finally {
         releaseStaging(staging);
     }
+}
+// The parts of one tree that land together (a split layer set): `fill` writes part i into
+// folders[i] (they may run at once: no two write into one folder), then they are merged in order
+// into one staging folder, committed as stageAndCommit does. The folders sit in a staging folder
+// of their own next to dest, swept like any other when a process is killed.
+async function merge_stagePartsAndCommit(dest, count, fill) {
+    return merge_stageAndCommit(dest, async (staging) => {
+        const work = makeStagingDirectory(staging);
+        try {
+            const folders = Array.from({ length: count }, (_, i) => path.join(work, String(i)));
+            const result = await fill(folders);
+            for (const folder of folders)
+                if (merge_lstatOrUndefined(folder))
+                    merge_mergeInto(folder, staging);
+            return result;
+        }
+        finally {
+            rmSync(work, { recursive: true, force: true });
+            releaseStaging(work);
+        }
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/archive/entry-path.ts
@@ -31409,6 +31433,34 @@ function cache_paths_restoreRootOf(layer, patterns) {
     return rootOf(line, relation);
 }
 
+;// CONCATENATED MODULE: ./src/action/errors.ts
+
+/**
+ * One line for `core.setFailed`: the error's own message (library errors already name the cause
+ * and the input or entry to fix), followed by its causes when they add something, and the input
+ * that would change the outcome where the library cannot name it.
+ */
+function errors_describeError(error) {
+    if (!(error instanceof Error))
+        return String(error);
+    let text = error.message;
+    let cause = error.cause;
+    for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+        if (!text.includes(cause.message))
+            text += `: ${cause.message}`;
+        cause = cause.cause;
+    }
+    if (answeredWithoutTls(error))
+        text += '. For a registry on plain http on your network, set the input `plain-http: true`';
+    return text;
+}
+function answeredWithoutTls(error) {
+    for (let e = error, depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause)
+        if (e instanceof ConnectionError && e.notTls)
+            return true;
+    return false;
+}
+
 ;// CONCATENATED MODULE: ./src/action/logger.ts
 
 /** The library's Logger, spoken through the runner: debug lines show only with RUNNER_DEBUG. */
@@ -31766,6 +31818,8 @@ const TRANSIENT_CODES = new Set([
 // Codes that no retry will change, each with what to tell the user. ENOTFOUND: the name has no
 // address (a typo, or a host only another network knows), unlike EAI_AGAIN above.
 const NAME_UNRESOLVED = new Set(['ENOTFOUND', 'EAI_NONAME', 'EAI_FAIL']);
+// What OpenSSL says when the answer to its hello is not TLS at all: a server speaking plain http.
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
 // OpenSSL's verification results as Node names them, and Node's own host name check.
 const TLS_CODE = /^(CERT_|UNABLE_TO_|ERR_TLS_|ERR_SSL_)|^(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE)$/;
 // Network failures (fetch's "fetch failed" TypeError around a socket error) are worth another try
@@ -31809,6 +31863,8 @@ function connectionFailure(error, req, tries = 1) {
     let reason;
     if (NAME_UNRESOLVED.has(code))
         reason = `the name ${new URL(req.url).hostname} does not resolve (${code})`;
+    else if (NOT_TLS.has(code))
+        reason = `it answered without TLS, as a plain http server does (${code})`;
     else if (TLS_CODE.test(code))
         reason =
             `its TLS certificate was refused: ${message} (${code}). A registry with a private CA needs ` +
@@ -31824,6 +31880,7 @@ function connectionFailure(error, req, tries = 1) {
         code,
         reason,
         permanent,
+        notTls: NOT_TLS.has(code),
         cause: error,
     });
 }
@@ -33114,7 +33171,64 @@ function network_networkOptions(inputs) {
     return { http: { proxyFor: (url) => (0,lib/* getProxyUrl */.s_)(url.href) || undefined }, plainHttp: inputs.plainHttp };
 }
 
+;// CONCATENATED MODULE: ./src/action/tree-parts.ts
+
+
+// A directory too large for one layer goes up as several, each a tar+gzip of a disjoint part of
+// the tree (cut at file boundaries), applied in order into one directory as image layers are.
+// Each part is an ORAS directory layer of its own (title `<name>.part-<i>-of-<n>`, its entries
+// under that title), so `oras pull` saves the parts side by side; this annotation, `<i>/<n>`, is
+// what tells our pull to put them back together as the one tree `<name>`.
+const TREE_PART_ANNOTATION = 'io.github.oci-artifact-action.tree.part';
+function tree_parts_partTitle(title, index, count) {
+    return `${title}.part-${index + 1}-of-${count}`;
+}
+function tree_parts_partAnnotation(index, count) {
+    return { [TREE_PART_ANNOTATION]: `${index + 1}/${count}` };
+}
+/**
+ * Whether the manifest's layers are the parts of one tree (every layer says so, in order, 1 to n,
+ * each an ORAS directory layer). A manifest in which only some layers say it, or out of order, is
+ * refused rather than guessed at.
+ */
+function tree_parts_isSplitTree(layers) {
+    if (!layers.some((layer) => layer.annotations?.[TREE_PART_ANNOTATION] !== undefined))
+        return false;
+    const groups = tree_parts_groupParts(layers);
+    if (groups.length !== 1)
+        throw new Error(`the layers are not the parts of one tree: refusing to pull`);
+    for (const layer of layers) {
+        if (layer.mediaType !== MediaType.LayerTarGzip || layer.annotations?.[Annotation.OrasUnpack] !== 'true')
+            throw new Error(`part ${layer.annotations?.[TREE_PART_ANNOTATION]} (${layer.digest}) is not a directory layer`);
+    }
+    return true;
+}
+/**
+ * The layers as the trees they restore: parts 1 to n of one tree, in a row, make one group; every
+ * other layer is a group of its own. A part out of its place is refused.
+ */
+function tree_parts_groupParts(layers) {
+    const groups = [];
+    for (let i = 0; i < layers.length;) {
+        const first = layers[i];
+        const count = Number(/^1\/([0-9]+)$/.exec(first.annotations?.[TREE_PART_ANNOTATION] ?? '')?.[1] ?? 1);
+        const group = layers.slice(i, i + count);
+        group.forEach((layer, j) => {
+            const part = layer.annotations?.[TREE_PART_ANNOTATION];
+            if (count > 1 ? part !== `${j + 1}/${count}` : part !== undefined) {
+                throw new Error(`layer ${i + j + 1} (${layer.digest}) is out of place as part ${part ?? '(none)'}`);
+            }
+        });
+        if (group.length < count)
+            throw new Error(`layer ${i + 1} (${first.digest}) starts ${count} parts, but the manifest ends first`);
+        groups.push(group);
+        i += count;
+    }
+    return groups;
+}
+
 ;// CONCATENATED MODULE: ./src/action/pull.ts
+
 
 
 
@@ -33154,6 +33268,17 @@ async function pull_pullDirectory(inputs) {
     await core.group('Download and extract', async () => {
         if (layers.length === 1) {
             files = (await pullLayer(repo, layers[0], inputs.path, 'contents')).files;
+            return;
+        }
+        // the parts of one tree: each extracted at once into a folder of its own, then merged in order
+        if (isSplitTree(layers)) {
+            files = await stagePartsAndCommit(inputs.path, layers.length, async (folders) => {
+                let count = 0;
+                await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
+                    count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
+                });
+                return count;
+            });
             return;
         }
         const places = placesOf(layers);
@@ -33328,6 +33453,9 @@ async function saveFile(source, dest, title, mode) {
 
 
 
+
+
+
 /**
  * The registry first. GitHub's cache service is asked when the registry has no exact match (it
  * holds what jobs whose token could not push saved there) and an exact match there beats a
@@ -33370,29 +33498,44 @@ async function restoreFromRegistry(repo, match, inputs) {
             const layers = await loadCacheLayers(repo, match, pathsVersion(inputs.paths));
             // every layer's place is known before any download: a layer this job's paths do not name
             // fails the restore before anything is written
-            const roots = layers.map((layer) => restoreRootOf(layer, inputs.paths));
+            // a path saved as several parts (above max-layer-size) is restored as one, all parts at once
+            const groups = groupParts(layers);
+            const roots = groups.map((group) => restoreRootOf(group[0], inputs.paths));
             let files = 0;
             let bytes = 0;
+            const restoreInto = async (layer, into) => {
+                const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+                const source = await repo.fetchBlob(layer, { onProgress: (n) => progress.add(n) });
+                // fetchBlob checks the layer's digest as it streams; a cache keeps the saved mtimes, as
+                // actions/cache's tar does: build tools compare them
+                const result = await extractToDirectory(source, into, { compression: 'zstd', restoreMtimes: true });
+                progress.done();
+                files += result.files;
+                bytes += result.uncompressedSize;
+                return result;
+            };
             // Each path is extracted into a staging folder next to it and moved into place when whole:
             // a failure leaves that path as it was, and the paths restored before it restored (the
             // step then reports a miss, and the post step saves every path again).
             // paths inside one another (`~/.cargo` and `~/.cargo/registry`) would merge into each other
             // at once: those go one at a time, in the order of the lines
             const nested = roots.some((a, i) => roots.some((b, j) => i !== j && isWithin(a, b)));
-            await forEachLimited(layers, nested ? 1 : RESTORE_CONCURRENCY, async (layer, i) => {
+            await forEachLimited(groups, nested ? 1 : RESTORE_CONCURRENCY, async (group, i) => {
                 const root = roots[i];
-                const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
-                const source = await repo.fetchBlob(layer, { onProgress: (n) => progress.add(n) });
-                // fetchBlob checks the layer's digest as it streams; a cache keeps the saved mtimes, as
-                // actions/cache's tar does: build tools compare them
-                const result = await extractToDirectory(source, root, { compression: 'zstd', restoreMtimes: true });
-                progress.done();
-                files += result.files;
-                bytes += result.uncompressedSize;
-                core.info(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)}`);
+                if (group.length === 1) {
+                    const result = await restoreInto(group[0], root);
+                    core.info(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)}`);
+                    return;
+                }
+                if (group.some((layer) => layer.annotations?.[PATH_ANNOTATION] !== group[0]?.annotations?.[PATH_ANNOTATION]))
+                    throw new Error(`the parts of ${root} name different paths`);
+                await stagePartsAndCommit(root, group.length, (folders) => forEachLimited(group, RESTORE_CONCURRENCY, async (layer, j) => {
+                    await restoreInto(layer, folders[j]);
+                }));
+                core.info(`Restored ${root} from ${group.length} parts`);
             });
             core.info(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${formatBytes(bytes)} ` +
-                `in ${layers.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+                `in ${groups.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
             return true;
         });
     }
@@ -33477,6 +33620,9 @@ const ENTROPY_FLOOR = 7.9;
 const ENTROPY_RANDOM = 7.99;
 // stored if deflate saves less than 2% on the sample
 const STORE_RATIO = 0.98;
+// The sample's buffer, reused: the test runs synchronously, once per 1 MiB chunk, and a fresh
+// 64 KiB each time was 1/16 of the tree in garbage for the collector to find.
+const sample = Buffer.allocUnsafe(SLICES * SLICE_SIZE);
 // Deflating data that is already compressed costs as much CPU as the rest of a typical artifact
 // (level 6 runs at ~37 MiB/s on random bytes, ~90 MiB/s on logs) and gains nothing: gzip -6
 // itself emits such data as stored blocks. A chunk whose sampled order-0 entropy is that of
@@ -33485,7 +33631,6 @@ const STORE_RATIO = 0.98;
 function looksIncompressible(chunk) {
     if (chunk.length < SLICES * SLICE_SIZE * 2)
         return false;
-    const sample = Buffer.allocUnsafe(SLICES * SLICE_SIZE);
     const step = Math.floor((chunk.length - SLICE_SIZE) / (SLICES - 1));
     for (let s = 0; s < SLICES; s++)
         chunk.copy(sample, s * SLICE_SIZE, s * step, s * step + SLICE_SIZE);
@@ -33877,6 +34022,7 @@ class TarWriter {
     #o;
     #chunk;
     #fill = 0;
+    #block = Buffer.alloc(tar_writer_BLOCK);
     // dev:ino of files with several links -> the archive path of the first one, stored as a file
     #links = new Map();
     constructor(o) {
@@ -33926,7 +34072,9 @@ class TarWriter {
         const full = { ...data, uid: 0, gid: 0, uname: '', gname: '', mtime };
         // encode once into a scratch block to learn whether the names need a PAX record first
         const header = new F(full);
-        const block = Buffer.alloc(tar_writer_BLOCK);
+        // one block, zeroed and reused for every header (its bytes are copied out before any await):
+        // a fresh one per entry was garbage for every file of the tree
+        const block = this.#block.fill(0);
         const needPax = header.encode(block, 0);
         if (needPax) {
             const size = (data.size ?? 0) >= OCTAL_SIZE_LIMIT ? data.size : undefined;
@@ -34102,7 +34250,7 @@ function normalizedMode({ kind, mode }) {
 // Packs `dir` into a reproducible tar (sorted entries, fixed mtime, uid/gid 0 without names,
 // normalised modes, PAX for long or non-ASCII names, symlinks and in-tree hard links as links),
 // compresses it and writes it to `out`, which it ends. Digests and sizes come from the same pass.
-async function packDirectory(dir, out, o) {
+async function pack_packDirectory(dir, out, o) {
     const sink = new OutputSink(out);
     let compressor;
     try {
@@ -34171,14 +34319,56 @@ async function writeTar(dir, o, pool, emit, hash) {
     };
 }
 // The caller uploads from the file (and may re-read it for a retry); a failed pack leaves no file.
-async function pack_packDirectoryToFile(dir, file, o) {
+async function packDirectoryToFile(dir, file, o) {
     try {
-        return await packDirectory(dir, createWriteStream(file), o);
+        return await pack_packDirectory(dir, createWriteStream(file), o);
     }
     catch (error) {
         await rm(file, { force: true });
         throw error;
     }
+}
+
+;// CONCATENATED MODULE: ./src/archive/split.ts
+
+// What a tar spends on an entry besides its data: one 512-byte header (PAX names add more, which
+// the bound below leaves as slack).
+const HEADER = 512;
+const split_BLOCK = 512;
+/**
+ * The tree as packDirectory would pack it (same walk, same order), cut at entry boundaries into
+ * parts whose tar stays within `maxBytes` each: undefined when the whole tree fits in one. Each
+ * part is a `select` list for packDirectory: its entries in tree order (directories included, so
+ * empty ones travel; the folders leading to an entry come with it in every part that needs them).
+ * A file larger than `maxBytes` is a part of its own. The cut depends only on the tree, so the
+ * same tree gives the same parts, and each part the same digest.
+ */
+function split_splitTree(dir, maxBytes, o) {
+    const entries = o.select
+        ? listSelection(dir, o.select, o.includeGit ?? false)
+        : listTree(dir, { includeGit: o.includeGit ?? false, includeHidden: o.includeHidden ?? true });
+    return splitEntries(entries, maxBytes);
+}
+function splitEntries(entries, maxBytes) {
+    const cost = (e) => HEADER + Math.ceil(e.size / split_BLOCK) * split_BLOCK;
+    const total = entries.reduce((sum, e) => sum + cost(e), 0);
+    if (total <= maxBytes)
+        return undefined;
+    const parts = [];
+    let part = [];
+    let bytes = 0;
+    for (const entry of entries) {
+        if (part.length > 0 && bytes + cost(entry) > maxBytes) {
+            parts.push(part);
+            part = [];
+            bytes = 0;
+        }
+        part.push(entry.relative);
+        bytes += cost(entry);
+    }
+    if (part.length > 0)
+        parts.push(part);
+    return parts;
 }
 
 ;// CONCATENATED MODULE: ./src/cache/cache-publish.ts
@@ -34310,7 +34500,7 @@ async function keepExisting(registry, entries) {
  * was refused) produced again into a file, which goes up as a replayable blob with the usual
  * retries. A refusal of the upload itself (401, 403) is thrown at once: a file would not help.
  */
-async function uploadProducedBlob(target, blob, o) {
+async function produced_upload_uploadProducedBlob(target, blob, o) {
     if (o.stream) {
         const streamed = await target.startStreamedUpload().catch((error) => {
             if (error instanceof errors_RegistryError && (error.status === 401 || error.status === 403))
@@ -34388,24 +34578,6 @@ async function cache_fallback_restoreFromGitHubCache(paths, key, restoreKeys, lo
 /** Saves `paths` under `key`; false when the service declined (it logs why, e.g. the key exists). */
 async function saveToGitHubCache(paths, key) {
     return (await (await load()).saveCache(paths, key)) !== -1;
-}
-
-;// CONCATENATED MODULE: ./src/action/errors.ts
-/**
- * One line for `core.setFailed`: the error's own message (library errors already name the cause
- * and the input or entry to fix), followed by its causes when they add something.
- */
-function errors_describeError(error) {
-    if (!(error instanceof Error))
-        return String(error);
-    let text = error.message;
-    let cause = error.cause;
-    for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
-        if (!text.includes(cause.message))
-            text += `: ${cause.message}`;
-        cause = cause.cause;
-    }
-    return text;
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -34492,90 +34664,6 @@ function push_source_noFilesFound(inputs) {
     else
         core.info(message);
     return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/action/publish-tags.ts
-
-
-
-
-
-
-
-/** The annotation that marks a platform push's manifest; empty for a plain push. */
-function publish_tags_platformAnnotations(platform) {
-    return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
-}
-/** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
-function publish_tags_comparedTag(tag, platform) {
-    return platform ? platformTag(tag, platform) : tag;
-}
-/**
- * Puts the manifest under every tag, or, for a platform push, under each tag's platform tag and
- * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
- * when one would move to other content.
- */
-async function publish_tags_publishTags(repo, manifest, tags, o) {
-    if (!o.overwrite)
-        for (const tag of tags)
-            await refuseOtherContent(repo, tag, manifest.digest, o.platform);
-    if (!o.platform) {
-        for (const tag of tags) {
-            await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
-            core.info(`Tagged ${tag} -> ${manifest.digest}`);
-        }
-        return { digest: manifest.digest, size: manifest.bytes.length };
-    }
-    let first;
-    for (const tag of tags) {
-        const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
-            logger: actionsLogger,
-            platformKey: PLATFORM_ANNOTATION,
-            annotations: o.annotations,
-        });
-        if (published.rounds > 1)
-            core.info(`${tag}: ${published.rounds} index writes before it settled`);
-        first ??= published;
-    }
-    if (!first)
-        throw new Error('no tag to publish');
-    return {
-        digest: first.index.digest,
-        size: manifest.bytes.length + first.index.size,
-        platform: {
-            platform: o.platform,
-            manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
-            platformTags: tags.map((t) => platformTag(t, o.platform)),
-            entries: first.entries,
-        },
-    };
-}
-/**
- * `overwrite: false`: a tag may only gain this push or keep it (a re-run pushes the same manifest,
- * so it passes). With a platform, "the same" is this platform's entry: other platforms may join.
- * Two jobs racing to push different content for the same platform can both pass this check: the
- * registry offers no conditional write to prevent it.
- */
-async function refuseOtherContent(repo, tag, digest, platform) {
-    const refuse = (what, held) => new Error(`tag '${tag}' already holds ${what} ${held}, not this push's ${digest}, and 'overwrite' is false: ` +
-        `release tags do not move (push to a new tag, or set overwrite: true to replace it)`);
-    const current = await repo.headManifest(tag);
-    if (!platform) {
-        if (current && current.digest !== digest)
-            throw refuse('other content:', current.digest);
-        return;
-    }
-    const name = formatPlatform(platform);
-    const own = await repo.headManifest(platformTag(tag, platform));
-    if (own && own.digest !== digest)
-        throw refuse(`${name} as`, own.digest);
-    if (!current || current.digest === digest)
-        return;
-    if (!isIndexMediaType(current.mediaType))
-        throw refuse('an artifact that is not a platform index:', current.digest);
-    const listed = platformEntriesOf((await repo.getManifest(tag)).bytes).find((e) => formatPlatform(e.platform) === name);
-    if (listed && listed.manifest.digest !== digest)
-        throw refuse(`${name} as`, listed.manifest.digest);
 }
 
 ;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
@@ -34717,7 +34805,7 @@ async function unchanged_layer_unchangedLayer(repo, tag, dir, title, options) {
         }
         core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest} (verified)`);
         // our descriptor, not the tag's: annotations or fields someone else added do not come along
-        return directoryLayer(previous, proven, title);
+        return unchanged_layer_directoryLayer(previous, proven, title);
     }
     finally {
         // no file or download stays open and no read competes with the pack that may follow
@@ -34726,7 +34814,7 @@ async function unchanged_layer_unchangedLayer(repo, tag, dir, title, options) {
     }
 }
 /** The descriptor of a directory layer as we publish it (ORAS's annotations). */
-function directoryLayer(blob, tarDigest, title) {
+function unchanged_layer_directoryLayer(blob, tarDigest, title) {
     return {
         mediaType: MediaType.LayerTarGzip,
         digest: blob.digest,
@@ -34777,7 +34865,156 @@ async function previousLayer(repo, tag) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/action/split-push.ts
+
+
+
+
+
+
+
+
+
+
+
+// Parts in flight at once: each pack already runs on every core, so a second one mostly keeps the
+// link busy while the first finishes; more would only hold more sessions open (and more memory).
+const PART_CONCURRENCY = 2;
+/**
+ * A tree above `max-layer-size` as several layers, one per part (src/archive/split.ts cuts them),
+ * each packed straight into its own streamed upload as a lone layer is (falling back to a file the
+ * same way). The manifest lists them in tree order, whatever order they finished in.
+ */
+async function split_push_pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
+    const count = parts.length;
+    core.info(`The tree is larger than max-layer-size: pushing it as ${count} layers`);
+    const layers = new Array(count);
+    let uploaded = 0;
+    let files = 0;
+    let uncompressedSize = 0;
+    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
+        const name = partTitle(title, i, count);
+        const spool = path.join(spoolDir, `part-${i + 1}`);
+        await mkdir(spool, { recursive: true });
+        let packed;
+        const upload = await uploadProducedBlob(repo, {
+            label: `layer ${name}`,
+            produce: async (out) => {
+                const started = Date.now();
+                packed = await packDirectory(root, out, {
+                    ...packOptions,
+                    compression: 'gzip',
+                    prefix: name,
+                    select,
+                });
+                core.info(`Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
+                    `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
+                const layer = directoryLayer(packed, packed.uncompressedDigest, name);
+                return { ...layer, annotations: { ...layer.annotations, ...partAnnotation(i, count) } };
+            },
+        }, {
+            stream: true,
+            spoolDir: spool,
+            logger: actionsLogger,
+            onUpload: (desc) => startProgress(`Uploading ${name}`, desc.size),
+        });
+        if (upload.streamed)
+            core.info(`Uploaded ${name} (${formatBytes(upload.desc.size)}) while packing`);
+        layers[i] = upload.desc;
+        uploaded += upload.uploaded;
+        files += packed.files;
+        uncompressedSize += packed.uncompressedSize;
+    });
+    return { layers, uploaded, files, uncompressedSize };
+}
+
+;// CONCATENATED MODULE: ./src/action/publish-tags.ts
+
+
+
+
+
+
+
+/** The annotation that marks a platform push's manifest; empty for a plain push. */
+function publish_tags_platformAnnotations(platform) {
+    return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
+}
+/** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
+function publish_tags_comparedTag(tag, platform) {
+    return platform ? platformTag(tag, platform) : tag;
+}
+/**
+ * Puts the manifest under every tag, or, for a platform push, under each tag's platform tag and
+ * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
+ * when one would move to other content.
+ */
+async function publish_tags_publishTags(repo, manifest, tags, o) {
+    if (!o.overwrite)
+        for (const tag of tags)
+            await refuseOtherContent(repo, tag, manifest.digest, o.platform);
+    if (!o.platform) {
+        for (const tag of tags) {
+            await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
+            core.info(`Tagged ${tag} -> ${manifest.digest}`);
+        }
+        return { digest: manifest.digest, size: manifest.bytes.length };
+    }
+    let first;
+    for (const tag of tags) {
+        const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
+            logger: actionsLogger,
+            platformKey: PLATFORM_ANNOTATION,
+            annotations: o.annotations,
+        });
+        if (published.rounds > 1)
+            core.info(`${tag}: ${published.rounds} index writes before it settled`);
+        first ??= published;
+    }
+    if (!first)
+        throw new Error('no tag to publish');
+    return {
+        digest: first.index.digest,
+        size: manifest.bytes.length + first.index.size,
+        platform: {
+            platform: o.platform,
+            manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
+            platformTags: tags.map((t) => platformTag(t, o.platform)),
+            entries: first.entries,
+        },
+    };
+}
+/**
+ * `overwrite: false`: a tag may only gain this push or keep it (a re-run pushes the same manifest,
+ * so it passes). With a platform, "the same" is this platform's entry: other platforms may join.
+ * Two jobs racing to push different content for the same platform can both pass this check: the
+ * registry offers no conditional write to prevent it.
+ */
+async function refuseOtherContent(repo, tag, digest, platform) {
+    const refuse = (what, held) => new Error(`tag '${tag}' already holds ${what} ${held}, not this push's ${digest}, and 'overwrite' is false: ` +
+        `release tags do not move (push to a new tag, or set overwrite: true to replace it)`);
+    const current = await repo.headManifest(tag);
+    if (!platform) {
+        if (current && current.digest !== digest)
+            throw refuse('other content:', current.digest);
+        return;
+    }
+    const name = formatPlatform(platform);
+    const own = await repo.headManifest(platformTag(tag, platform));
+    if (own && own.digest !== digest)
+        throw refuse(`${name} as`, own.digest);
+    if (!current || current.digest === digest)
+        return;
+    if (!isIndexMediaType(current.mediaType))
+        throw refuse('an artifact that is not a platform index:', current.digest);
+    const listed = platformEntriesOf((await repo.getManifest(tag)).bytes).find((e) => formatPlatform(e.platform) === name);
+    if (listed && listed.manifest.digest !== digest)
+        throw refuse(`${name} as`, listed.manifest.digest);
+}
+
 ;// CONCATENATED MODULE: ./src/action/push.ts
+
+
 
 
 
@@ -34814,7 +35051,7 @@ async function push_pushDirectory(inputs, env = process.env) {
         const repo = push_openForPush(inputs);
         const content = source.kind === 'files'
             ? await core.group('Hash the files', async () => filesContent(await fileLayers(source.files)))
-            : await treeLayer(repo, inputs, source, path.join(temp, 'layer.tar.gz'), env, started);
+            : await treeLayer(repo, inputs, source, temp, env, started);
         const layers = content.blobs.map((blob) => blob.descriptor);
         const annotations = provenanceAnnotations(env, inputs.annotations);
         const manifest = buildManifest({
@@ -34826,11 +35063,11 @@ async function push_pushDirectory(inputs, env = process.env) {
         const uploaded = await core.group('Upload', async () => {
             let sent = 0;
             sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]));
-            // a layer reused from the tag was found in the registry already
-            if (!content.reused) {
-                for (const blob of content.blobs)
-                    sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open);
-            }
+            // a tree's layer went up while it was packed (or was the tag's own, already there)
+            if (content.tarLayer)
+                return sent + (content.uploaded ?? 0);
+            for (const blob of content.blobs)
+                sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open);
             return sent;
         });
         const published = await core.group('Tag', () => publishTags(repo, manifest, inputs.tags, {
@@ -34861,8 +35098,20 @@ function filesContent(blobs) {
         core.info(`${blob.descriptor.annotations?.[Annotation.Title]}: ${blob.descriptor.digest}`);
     return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined };
 }
-/** The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged. */
-async function treeLayer(repo, inputs, source, layerFile, env, started) {
+/**
+ * The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged
+ * (then nothing is packed or sent). Otherwise the layer is packed straight into a streamed upload
+ * (src/oci/upload/produced-upload.ts, the cache save's path too): the push takes about the longer
+ * of pack and upload, not their sum, and writes no copy to disk unless the stream fails (then it
+ * packs again into a file and sends that with retries; the pack is reproducible).
+ *
+ * A new tag whose tree the registry already holds under another tag cannot be told apart from new
+ * content without compressing it first, since the digest is the compressed bytes'. We stream
+ * anyway: the registry dedups by digest at the commit, so such a push costs upload bandwidth, not
+ * time (the upload runs alongside the pack it needs in either order), while packing first would
+ * add the whole upload's time to every push of new content, the common case.
+ */
+async function treeLayer(repo, inputs, source, spoolDir, env, started) {
     // The layer's title is the directory's name, as `oras push DIR` names it.
     const title = path.basename(source.root) || 'artifact';
     const packOptions = {
@@ -34875,28 +35124,48 @@ async function treeLayer(repo, inputs, source, layerFile, env, started) {
     };
     const reused = await core.group('Compare with the tag', () => unchangedLayer(repo, comparedTag(inputs.tags[0], inputs.platform), source.root, title, packOptions));
     if (reused)
-        return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, reused: true };
-    const packed = await core.group('Pack', async () => {
-        const result = await packDirectoryToFile(source.root, layerFile, { compression: 'gzip', ...packOptions });
-        core.info(describePack(result, (Date.now() - started) / 1000));
-        return result;
-    });
-    const layer = {
-        mediaType: MediaType.LayerTarGzip,
-        digest: packed.digest,
-        size: packed.size,
-        annotations: {
+        return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, uploaded: 0 };
+    // Below max-layer-size (nearly every tree): exactly the one layer `oras push DIR` makes. A tree
+    // the tag holds as parts is not compared above (that shortcut knows one layer): it is packed anew.
+    const parts = splitTree(source.root, inputs.maxLayerSize, packOptions);
+    if (parts) {
+        const split = await core.group(`Pack and upload ${parts.length} layers`, () => pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir));
+        return {
+            blobs: split.layers.map((descriptor) => ({ descriptor, open: () => Readable.from([]) })),
+            tarLayer: true,
+            uploaded: split.uploaded,
+            files: split.files,
+            uncompressedSize: split.uncompressedSize,
+        };
+    }
+    let packed;
+    const pack = (out) => packDirectory(source.root, out, { compression: 'gzip', ...packOptions });
+    const upload = await uploadProducedBlob(repo, {
+        label: `the layer of ${source.root}`,
+        produce: async (out, into) => {
+            packed = await core.group(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
+                const result = await pack(out);
+                core.info(describePack(result, (Date.now() - started) / 1000));
+                return result;
+            });
             // packed with the tar's hash (hashTar defaults to true)
-            [Annotation.OrasContentDigest]: packed.uncompressedDigest,
-            [Annotation.OrasUnpack]: 'true',
-            [Annotation.Title]: title,
+            return directoryLayer(packed, packed.uncompressedDigest, title);
         },
-    };
+    }, {
+        stream: true,
+        spoolDir,
+        logger: actionsLogger,
+        onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+    });
+    if (upload.streamed)
+        core.info(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
+    const done = packed;
     return {
-        blobs: [{ descriptor: layer, open: () => createReadStream(layerFile) }],
+        blobs: [{ descriptor: upload.desc, open: () => Readable.from([]) }],
         tarLayer: true,
-        files: packed.files,
-        uncompressedSize: packed.uncompressedSize,
+        uploaded: upload.uploaded,
+        files: done.files,
+        uncompressedSize: done.uncompressedSize,
     };
 }
 function push_openForPush(inputs) {
@@ -34929,6 +35198,8 @@ function describePack(result, seconds) {
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache-save.ts
+
+
 
 
 
@@ -35007,19 +35278,28 @@ async function saveCache(inputs, state, now = () => new Date()) {
         const layers = [];
         let sent = 0;
         for (const [i, source] of sources.entries()) {
-            const spool = external_node_path_default().join(temp, `path-${i}`);
-            const saved = await saveLayer(repo, source, state, inputs.includeGit, spool, where, startConfig);
-            if (saved === 'refused')
-                return;
-            layers.push({ ...saved.layer, annotations: cacheLayerAnnotations(source) });
-            sent += saved.sent;
+            // a path above max-layer-size is saved as several layers, as a push splits a tree
+            const parts = split_splitTree(source.root, inputs.maxLayerSize, {
+                includeGit: inputs.includeGit,
+                select: source.select,
+            });
+            const pieces = parts ? parts.map((select) => ({ ...source, select })) : [source];
+            for (const [j, piece] of pieces.entries()) {
+                const spool = external_node_path_default().join(temp, `path-${i}-${j}`);
+                const saved = await saveLayer(repo, piece, state, inputs.includeGit, spool, where, startConfig);
+                if (saved === 'refused')
+                    return;
+                const part = parts ? tree_parts_partAnnotation(j, pieces.length) : {};
+                layers.push({ ...saved.layer, annotations: { ...cacheLayerAnnotations(source), ...part } });
+                sent += saved.sent;
+            }
         }
         try {
             startConfig();
             sent += await config;
             const published = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layers, version }, logger_actionsLogger);
             const size = layers.reduce((sum, layer) => sum + layer.size, 0);
-            lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${published.tag} (${layers.length} path(s), ` +
+            lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
                 `${format_formatBytes(size)}, ${format_formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         }
         catch (error) {
@@ -35057,7 +35337,7 @@ async function saveLayer(repo, source, state, includeGit, spoolDir, where, start
     await (0,external_node_fs_promises_namespaceObject.mkdir)(spoolDir, { recursive: true });
     let upload;
     try {
-        upload = await uploadProducedBlob(repo, {
+        upload = await produced_upload_uploadProducedBlob(repo, {
             label: `the cache layer of ${source.line.given}`,
             produce: async (out, into) => {
                 started();
@@ -35099,7 +35379,7 @@ function workspaceOf(env) {
 // same manifest, would add no trust (it cost 0.15 s of every 256 MiB save).
 async function pack(source, out, includeGit) {
     const started = Date.now();
-    const packed = await packDirectory(source.root, out, {
+    const packed = await pack_packDirectory(source.root, out, {
         compression: 'zstd',
         includeGit,
         select: source.select,
@@ -35143,7 +35423,34 @@ function readCacheState() {
     return JSON.parse(text);
 }
 
+;// CONCATENATED MODULE: ./src/action/byte-size.ts
+// Sizes as people write them in a workflow: `4GiB`, `500MB`, `1.5 GiB`, `1048576`. Units are
+// case-insensitive; KB/MB/GB are powers of 1000 and KiB/MiB/GiB of 1024, as the SI and IEC say.
+const UNITS = {
+    '': 1,
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/** The bytes `text` names, or undefined when it is not a size. */
+function parseByteSize(text) {
+    const match = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/i.exec(text.trim());
+    if (!match)
+        return undefined;
+    const unit = UNITS[match[2].toLowerCase()];
+    if (unit === undefined)
+        return undefined;
+    return Math.floor(Number(match[1]) * unit);
+}
+
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
+
 
 
 
@@ -35244,6 +35551,7 @@ function parseInputs(read, env, notice = () => { }) {
         annotations,
         artifactType,
         compressionLevel,
+        maxLayerSize: readMaxLayerSize(read('max-layer-size')),
         includeGit: readBoolean('include-git', read('include-git')),
         plainHttp: readPlainHttp(read('plain-http'), registry),
         key,
@@ -35410,6 +35718,20 @@ function readTags(value, mode, env) {
         }
     }
     return [...new Set(tags)];
+}
+// 4 GiB: well under ghcr.io's 10 GB layer cap even for data that will not compress, and a layer
+// that size goes up inside ghcr.io's 10-minute upload limit at about 7 MB/s.
+const DEFAULT_MAX_LAYER_SIZE = '4GiB';
+// below this, a tree would split into absurdly many layers (and each costs a few requests)
+const MIN_LAYER_SIZE = 2 ** 20;
+function readMaxLayerSize(value) {
+    const text = value.trim() || DEFAULT_MAX_LAYER_SIZE;
+    const bytes = parseByteSize(text);
+    if (bytes === undefined)
+        throw new inputs_InputError('max-layer-size', `'${text}' is not a size like 4GiB, 500MB or 1048576`);
+    if (bytes < MIN_LAYER_SIZE)
+        throw new inputs_InputError('max-layer-size', `'${text}' is below the minimum, 1MiB`);
+    return bytes;
 }
 function readCompressionLevel(value) {
     const text = value.trim() || '6';
@@ -42184,7 +42506,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(258);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(868);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 
