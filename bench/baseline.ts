@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { runMeasured, runShell, type Measured } from './measured-process.js'
 import { authorizationFor, registryUrl, type RegistryTarget } from './registry-token.js'
@@ -81,6 +82,7 @@ export async function baselinePush(
   await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
   clock.lap('pack', pack.peakRssBytes)
 
+  await forgetSkopeoBlobs()
   const copy = await runMeasured('skopeo', [
     'copy',
     '--quiet',
@@ -92,6 +94,25 @@ export async function baselinePush(
   ])
   clock.lap('upload', copy.peakRssBytes)
   return { ...clock.result(), layerDigest: layer.digest, layerSize }
+}
+
+/**
+ * skopeo remembers where it has seen each blob (containers/image's blob info cache) and mounts it
+ * from there into another repository instead of uploading it: the second and third repeats, into
+ * fresh repositories, then sent no layer at all (0.1 s instead of 3.8 s across the link). A fresh
+ * runner has no such memory, so each baseline push starts without it. The push again, into the
+ * same repository, still skips the layer, by a HEAD that needs no cache.
+ */
+async function forgetSkopeoBlobs(): Promise<void> {
+  const dirs =
+    process.getuid?.() === 0
+      ? ['/var/lib/containers/cache']
+      : [join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'containers', 'cache')]
+  for (const dir of dirs) {
+    for (const name of ['blob-info-cache-v1.boltdb', 'blob-info-cache-v1.sqlite']) {
+      await rm(join(dir, name), { force: true })
+    }
+  }
 }
 
 /** `skopeo copy docker://... oci:OUT:TAG`, then `tar -xzf` of the layer into `dest`. */

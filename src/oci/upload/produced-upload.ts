@@ -7,14 +7,18 @@ import type { Logger } from '../logger.js'
 import { describe } from '../transport/retry.js'
 import type { StreamedUpload } from './stream-upload.js'
 
-// What an upload of produced bytes needs of a repository (Repository has it; tests fake it).
-export interface BlobTarget {
+// What an upload of replayable bytes needs of a repository (Repository has it; tests fake it).
+export interface BlobWriter {
   blobExists(digest: string): Promise<boolean>
   pushBlob(
     desc: Descriptor,
     open: () => Readable,
     o?: { onProgress?: (bytes: number) => void },
   ): Promise<unknown>
+}
+
+// ...and of produced ones, which may go up as they are made.
+export interface BlobTarget extends BlobWriter {
   startStreamedUpload(): Promise<StreamedUpload>
 }
 
