@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5504:
+/***/ 1993:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36137,605 +36137,17 @@ async function streamInto(streamed, blob, logger) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/action/provenance.ts
-
-
-/**
- * The manifest annotations that say where an artifact came from. Nothing wall-clock goes in:
- * `created` is SOURCE_DATE_EPOCH or the commit's time, so pushing the same content from the same
- * commit twice gives the same manifest digest. The user's annotations win over ours.
- */
-function provenanceAnnotations(env, user, commitTime = gitCommitTime) {
-    const annotations = {};
-    // ghcr.io links a package to the repository named in `source`
-    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
-        annotations[Annotation.Source] = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`;
-    }
-    if (env.GITHUB_SHA)
-        annotations[Annotation.Revision] = env.GITHUB_SHA;
-    const created = sourceDate(env) ?? commitTime(env.GITHUB_WORKSPACE || process.cwd());
-    if (created)
-        annotations[Annotation.Created] = created;
-    return { ...annotations, ...user };
-}
-/** The fixed timestamp for reproducible output: SOURCE_DATE_EPOCH when set (reproducible-builds.org). */
-function sourceDateEpoch(env) {
-    const value = env.SOURCE_DATE_EPOCH?.trim();
-    if (!value || !/^\d+$/.test(value))
-        return undefined;
-    return new Date(Number(value) * 1000);
-}
-function sourceDate(env) {
-    return sourceDateEpoch(env)?.toISOString().replace('.000Z', 'Z');
-}
-function gitCommitTime(cwd) {
-    try {
-        const iso = (0,external_node_child_process_namespaceObject.execFileSync)('git', ['show', '-s', '--format=%cI', 'HEAD'], {
-            cwd,
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'ignore'],
-        }).trim();
-        return iso ? new Date(iso).toISOString().replace('.000Z', 'Z') : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/package-url.ts
-/**
- * The package page for a ghcr.io repository: ghcr.io answers a browser's GET of the image name
- * with a redirect to the package on github.com, for users and organisations alike. Other
- * registries have no page we can name.
- */
-function packageUrl(registry, repository) {
-    return registry === 'ghcr.io' ? `https://ghcr.io/${repository}` : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/action/push-source.ts
-
-
-/** What the push packs, from `path`, `format`, `include-hidden-files` and `include-git`. */
-async function findPushSource(inputs) {
-    const format = inputs.format === 'files' || inputs.format === 'directory' ? inputs.format : 'auto';
-    const source = await collectPushSource(inputs.paths, format, {
-        workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-        includeGit: inputs.includeGit,
-        includeHidden: inputs.includeHiddenFiles,
-    });
-    switch (source.kind) {
-        case 'directory':
-            lib_core/* info */.pq(`Packing the directory ${source.root}`);
-            break;
-        case 'selection':
-            lib_core/* info */.pq(`Packing ${source.select.length} matched entries below ${source.root}`);
-            break;
-        case 'files':
-            lib_core/* info */.pq(`Pushing ${source.files.length} file(s), one layer each: ${source.files.join(', ')}`);
-            break;
-        case 'none':
-            break;
-    }
-    return source;
-}
-/** upload-artifact's `if-no-files-found`, with its wording: warn (default), error or ignore. */
-function noFilesFound(inputs) {
-    const given = inputs.paths.includes.map((line) => line.given).join(', ');
-    const message = `No files were found with the provided path: ${given}. No artifacts will be uploaded.`;
-    if (inputs.ifNoFilesFound === 'error')
-        throw new PathSelectionError(message);
-    if (inputs.ifNoFilesFound === 'warn')
-        lib_core/* warning */.$e(message);
-    else
-        lib_core/* info */.pq(message);
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
-
-
-
-
-// the gzip trailer (RFC 1952): CRC-32 and ISIZE, little-endian
-const TRAILER = 8;
-// inflated pieces as large as extraction uses: fewer hand-offs from the thread pool
-const gzip_content_PIECE = 256 * 1024;
-/**
- * The sha256 of what a gzip layer decompresses to, when it is framed exactly as our packer frames
- * one: our fixed header (no name, comment or extra field), one deflate stream, then a trailer whose
- * CRC-32 and size are right, and not one byte more. undefined otherwise. Streamed: nothing is
- * written and memory stays bounded. A re-push reuses a tagged layer only when this equals the
- * tree's tar digest, so the layer holds exactly our tar and no bytes anyone else chose beyond the
- * deflate encoding of it (which every gzip reader decodes to the same tar).
- */
-async function gzipContentDigest(source) {
-    // as extraction does: large pieces in, large pieces out, so the pool is not woken per 16 KiB
-    const inflate = external_node_zlib_default().createInflateRaw({
-        chunkSize: gzip_content_PIECE,
-        readableHighWaterMark: 4 * gzip_content_PIECE,
-    });
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let crc = 0;
-    let size = 0;
-    let head;
-    let tail = Buffer.alloc(0);
-    let body = 0;
-    // Splits off the header, joins the rest into pieces of about PIECE (one copy), and holds back
-    // the last 8 bytes seen, which are the trailer once the source ends.
-    async function* deflated(chunks) {
-        let parts = [];
-        let held = 0;
-        let start = Buffer.alloc(0);
-        for await (const chunk of chunks) {
-            let rest = chunk;
-            if (!head) {
-                start = Buffer.concat([start, rest]);
-                if (start.length < GZIP_HEADER.length)
-                    continue;
-                head = start.subarray(0, GZIP_HEADER.length);
-                if (!head.equals(GZIP_HEADER))
-                    return;
-                rest = start.subarray(GZIP_HEADER.length);
-            }
-            parts.push(rest);
-            held += rest.length;
-            if (held < gzip_content_PIECE + TRAILER)
-                continue;
-            const joined = Buffer.concat(parts, held);
-            body += held - TRAILER;
-            yield joined.subarray(0, held - TRAILER);
-            parts = [joined.subarray(held - TRAILER)];
-            held = TRAILER;
-        }
-        const joined = Buffer.concat(parts, held);
-        const cut = Math.max(0, held - TRAILER);
-        tail = joined.subarray(cut);
-        body += cut;
-        if (cut > 0)
-            yield joined.subarray(0, cut);
-    }
-    try {
-        await (0,promises_namespaceObject.pipeline)(source, deflated, inflate, async (inflated) => {
-            for await (const piece of inflated) {
-                hash.update(piece);
-                crc = external_node_zlib_default().crc32(piece, crc);
-                size = (size + piece.length) >>> 0;
-            }
-        });
-    }
-    catch (error) {
-        // another header (the source was let go), not a deflate stream, or one that does not end
-        if (head && !head.equals(GZIP_HEADER))
-            return undefined;
-        if (String(error.code).startsWith('Z_'))
-            return undefined;
-        throw error;
-    }
-    if (!head?.equals(GZIP_HEADER) || tail.length !== TRAILER)
-        return undefined;
-    // inflateRaw stops at the end of the deflate stream: bytes between it and the trailer are junk
-    if (inflate.bytesWritten !== body)
-        return undefined;
-    if (tail.readUInt32LE(0) !== crc >>> 0 || tail.readUInt32LE(4) !== size)
-        return undefined;
-    return `sha256:${hash.digest('hex')}`;
-}
-
-;// CONCATENATED MODULE: ./src/action/unchanged-layer.ts
+;// CONCATENATED MODULE: ./src/action/registry-push.ts
 
 
 
 
 
 
-
-/**
- * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
- * it again. When the first tag already names a one-layer directory manifest, hash the tree's tar
- * without writing or compressing it, and compare with that layer.
- *
- * The layer's annotation (`io.deis.oras.content.digest`) is only a claim: anyone who can write
- * the tag can swap the layer and keep the annotation, and we would then publish (and output for
- * signing) a digest of bytes we never produced. No value of ours can prove a layer was ours
- * without a secret kept across runs, which a job does not have; so the layer itself is checked.
- * Its bytes are downloaded (verified against its digest) and decompressed, never written, while
- * the tree is hashed: reused only when it is exactly our tar in our gzip framing
- * (gzipContentDigest). Decompressing is several times cheaper than compressing and runs on the
- * other core meanwhile; BENCHMARKS.md has the cost. The download stops as soon as the tree turns
- * out to differ from the claim.
- */
-async function unchangedLayer(repo, tag, dir, title, options) {
-    const stop = new AbortController();
-    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
-    // settled below on every path; until then a rejection must not count as unhandled
-    hashing.catch(() => { });
-    let proving;
-    try {
-        const previous = await previousLayer(repo, tag);
-        const claimed = previous?.annotations?.[Annotation.OrasContentDigest];
-        if (!previous || !claimed || previous.annotations?.[Annotation.Title] !== title)
-            return undefined;
-        proving = layerContent(repo, previous, stop.signal);
-        proving.catch(() => { });
-        const hashed = await hashing;
-        if (hashed.uncompressedDigest !== claimed) {
-            lib_core/* info */.pq(`${tag} holds other content (${claimed}): packing anew`);
-            return undefined;
-        }
-        const proven = await proving;
-        if (proven !== hashed.uncompressedDigest) {
-            lib_core/* warning */.$e(`${tag}'s layer ${previous.digest} does not hold the content its annotation claims ` +
-                `(${claimed}): packing anew. Someone with write access to the tag may have replaced it.`);
-            return undefined;
-        }
-        lib_core/* info */.pq(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest} (verified)`);
-        // our descriptor, not the tag's: annotations or fields someone else added do not come along
-        return directoryLayer(previous, proven, title);
-    }
-    finally {
-        // no file or download stays open and no read competes with the pack that may follow
-        stop.abort();
-        await Promise.all([hashing.catch(() => { }), proving?.catch(() => { })]);
-    }
-}
-/** The descriptor of a directory layer as we publish it (ORAS's annotations). */
-function directoryLayer(blob, tarDigest, title) {
-    return {
-        mediaType: media_types_MediaType.LayerTarGzip,
-        digest: blob.digest,
-        size: blob.size,
-        annotations: {
-            [Annotation.OrasContentDigest]: tarDigest,
-            [Annotation.OrasUnpack]: 'true',
-            [Annotation.Title]: title,
-        },
-    };
-}
-// What the layer decompresses to, or undefined when it cannot be read or is not in our framing:
-// either way the push packs anew, which is always correct.
-async function layerContent(repo, layer, signal) {
-    try {
-        const blob = await repo.fetchBlob(layer);
-        const abort = () => blob.destroy(new Error('no longer needed'));
-        if (signal.aborted)
-            abort();
-        signal.addEventListener('abort', abort, { once: true });
-        try {
-            return await gzipContentDigest(blob);
-        }
-        finally {
-            signal.removeEventListener('abort', abort);
-        }
-    }
-    catch (error) {
-        if (!signal.aborted)
-            lib_core/* info */.pq(`Could not check the layer ${layer.digest}: ${error.message}`);
-        return undefined;
-    }
-}
-async function previousLayer(repo, tag) {
-    try {
-        const previous = await repo.getManifest(tag);
-        const manifest = parseManifest(previous.bytes);
-        const layers = manifest.layers ?? [];
-        const only = layers[0];
-        return layers.length === 1 && only?.mediaType === media_types_MediaType.LayerTarGzip ? only : undefined;
-    }
-    catch (error) {
-        if (error instanceof errors_RegistryError && error.status === 404)
-            return undefined;
-        if (error instanceof InvalidManifestError)
-            return undefined;
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/split-push.ts
-
-
-
-
-
-
-
-
-
-
-
-// Parts in flight at once: each pack already runs on every core, so a second one mostly keeps the
-// link busy while the first finishes; more would only hold more sessions open (and more memory).
-const PART_CONCURRENCY = 2;
-/**
- * A tree above `max-layer-size` as several layers, one per part (src/archive/split.ts cuts them),
- * each packed straight into its own streamed upload as a lone layer is (falling back to a file the
- * same way). The manifest lists them in tree order, whatever order they finished in.
- */
-async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
-    const count = parts.length;
-    lib_core/* info */.pq(`The tree is larger than max-layer-size: pushing it as ${count} layers`);
-    const layers = new Array(count);
-    let uploaded = 0;
-    let files = 0;
-    let uncompressedSize = 0;
-    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
-        const name = partTitle(title, i, count);
-        const spool = external_node_path_default().join(spoolDir, `part-${i + 1}`);
-        await (0,external_node_fs_promises_namespaceObject.mkdir)(spool, { recursive: true });
-        let packed;
-        const upload = await produced_upload_uploadProducedBlob(repo, {
-            label: `layer ${name}`,
-            produce: async (out) => {
-                const started = Date.now();
-                packed = await pack_packDirectory(root, out, {
-                    ...packOptions,
-                    compression: 'gzip',
-                    prefix: name,
-                    select,
-                });
-                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${format_formatBytes(packed.uncompressedSize)} -> ` +
-                    `${format_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
-                const layer = directoryLayer(packed, packed.uncompressedDigest, name);
-                return { ...layer, annotations: { ...layer.annotations, ...tree_parts_partAnnotation(i, count) } };
-            },
-        }, {
-            stream: true,
-            spoolDir: spool,
-            logger: logger_actionsLogger,
-            onUpload: (desc) => progress_startProgress(`Uploading ${name}`, desc.size),
-        });
-        if (upload.streamed)
-            lib_core/* info */.pq(`Uploaded ${name} (${format_formatBytes(upload.desc.size)}) while packing`);
-        layers[i] = upload.desc;
-        uploaded += upload.uploaded;
-        files += packed.files;
-        uncompressedSize += packed.uncompressedSize;
-    });
-    return { layers, uploaded, files, uncompressedSize };
-}
-
-;// CONCATENATED MODULE: ./src/action/publish-tags.ts
-
-
-
-
-
-
-
-/** The annotation that marks a platform push's manifest; empty for a plain push. */
-function platformAnnotations(platform) {
-    return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
-}
-/** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
-function comparedTag(tag, platform) {
-    return platform ? platformTag(tag, platform) : tag;
-}
-/**
- * Puts the manifest under every tag, or, for a platform push, under each tag's platform tag and
- * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
- * when one would move to other content.
- */
-async function publishTags(repo, manifest, tags, o) {
-    if (!o.overwrite)
-        for (const tag of tags)
-            await refuseOtherContent(repo, tag, manifest.digest, o.platform);
-    if (!o.platform) {
-        for (const tag of tags) {
-            await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
-            lib_core/* info */.pq(`Tagged ${tag} -> ${manifest.digest}`);
-        }
-        return { digest: manifest.digest, size: manifest.bytes.length };
-    }
-    let first;
-    for (const tag of tags) {
-        const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
-            logger: logger_actionsLogger,
-            platformKey: PLATFORM_ANNOTATION,
-            annotations: o.annotations,
-        });
-        if (published.rounds > 1)
-            lib_core/* info */.pq(`${tag}: ${published.rounds} index writes before it settled`);
-        first ??= published;
-    }
-    if (!first)
-        throw new Error('no tag to publish');
-    return {
-        digest: first.index.digest,
-        size: manifest.bytes.length + first.index.size,
-        platform: {
-            platform: o.platform,
-            manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
-            platformTags: tags.map((t) => platformTag(t, o.platform)),
-            entries: first.entries,
-        },
-    };
-}
-/**
- * `overwrite: false`: a tag may only gain this push or keep it (a re-run pushes the same manifest,
- * so it passes). With a platform, "the same" is this platform's entry: other platforms may join.
- * Two jobs racing to push different content for the same platform can both pass this check: the
- * registry offers no conditional write to prevent it.
- */
-async function refuseOtherContent(repo, tag, digest, platform) {
-    const refuse = (what, held) => new Error(`tag '${tag}' already holds ${what} ${held}, not this push's ${digest}, and 'overwrite' is false: ` +
-        `release tags do not move (push to a new tag, or set overwrite: true to replace it)`);
-    const current = await repo.headManifest(tag);
-    if (!platform) {
-        if (current && current.digest !== digest)
-            throw refuse('other content:', current.digest);
-        return;
-    }
-    const name = formatPlatform(platform);
-    const own = await repo.headManifest(platformTag(tag, platform));
-    if (own && own.digest !== digest)
-        throw refuse(`${name} as`, own.digest);
-    if (!current || current.digest === digest)
-        return;
-    if (!isIndexMediaType(current.mediaType))
-        throw refuse('an artifact that is not a platform index:', current.digest);
-    const listed = platformEntriesOf((await repo.getManifest(tag)).bytes).find((e) => formatPlatform(e.platform) === name);
-    if (listed && listed.manifest.digest !== digest)
-        throw refuse(`${name} as`, listed.manifest.digest);
-}
-
-;// CONCATENATED MODULE: ./src/action/push.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
- * with `format: files`, each file) as a layer of its own bytes; then publishes under every tag.
- * Undefined when `path` matched nothing and `if-no-files-found` is not `error`.
- */
-async function pushDirectory(inputs, env = process.env) {
-    const started = Date.now();
-    const source = await lib_core/* group */.Os('Find the files', () => findPushSource(inputs));
-    if (source.kind === 'none')
-        return noFilesFound(inputs);
-    const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-artifact-'));
-    try {
-        const repo = push_openForPush(inputs);
-        const content = source.kind === 'files'
-            ? await lib_core/* group */.Os('Hash the files', async () => filesContent(await fileLayers(source.files)))
-            : await treeLayer(repo, inputs, source, temp, env, started);
-        const layers = content.blobs.map((blob) => blob.descriptor);
-        const annotations = provenanceAnnotations(env, inputs.annotations);
-        const manifest = manifest_buildManifest({
-            artifactType: inputs.artifactType,
-            config: manifest_EMPTY_CONFIG,
-            layers,
-            annotations: { ...annotations, ...platformAnnotations(inputs.platform) },
-        });
-        const uploaded = await lib_core/* group */.Os('Upload', async () => {
-            let sent = 0;
-            sent += await push_pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
-            // a tree's layer went up while it was packed (or was the tag's own, already there)
-            if (content.tarLayer)
-                return sent + (content.uploaded ?? 0);
-            for (const blob of content.blobs)
-                sent += await push_pushBlobIfMissing(repo, blob.descriptor, blob.open);
-            return sent;
-        });
-        const published = await lib_core/* group */.Os('Tag', () => publishTags(repo, manifest, inputs.tags, {
-            platform: inputs.platform,
-            overwrite: inputs.overwrite,
-            annotations,
-        }));
-        return {
-            digest: published.digest,
-            ref: `${inputs.registry}/${inputs.repository}@${published.digest}`,
-            tags: inputs.tags,
-            size: manifest_EMPTY_CONFIG.size + layers.reduce((sum, l) => sum + l.size, 0) + published.size,
-            uploaded,
-            url: packageUrl(inputs.registry, inputs.repository),
-            layers,
-            platform: published.platform,
-            files: content.files,
-            uncompressedSize: content.uncompressedSize,
-            seconds: (Date.now() - started) / 1000,
-        };
-    }
-    finally {
-        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
-    }
-}
-function filesContent(blobs) {
-    for (const blob of blobs)
-        lib_core/* info */.pq(`${blob.descriptor.annotations?.[Annotation.Title]}: ${blob.descriptor.digest}`);
-    return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined };
-}
-/**
- * The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged
- * (then nothing is packed or sent). Otherwise the layer is packed straight into a streamed upload
- * (src/oci/upload/produced-upload.ts, the cache save's path too): the push takes about the longer
- * of pack and upload, not their sum, and writes no copy to disk unless the stream fails (then it
- * packs again into a file and sends that with retries; the pack is reproducible).
- *
- * A new tag whose tree the registry already holds under another tag cannot be told apart from new
- * content without compressing it first, since the digest is the compressed bytes'. We stream
- * anyway: the registry dedups by digest at the commit, so such a push costs upload bandwidth, not
- * time (the upload runs alongside the pack it needs in either order), while packing first would
- * add the whole upload's time to every push of new content, the common case.
- */
-async function treeLayer(repo, inputs, source, spoolDir, env, started) {
-    // The layer's title is the directory's name, as `oras push DIR` names it.
-    const title = external_node_path_default().basename(source.root) || 'artifact';
-    const packOptions = {
-        level: inputs.compressionLevel,
-        prefix: title,
-        includeGit: inputs.includeGit,
-        includeHidden: inputs.includeHiddenFiles,
-        select: source.kind === 'selection' ? source.select : undefined,
-        mtime: sourceDateEpoch(env),
-    };
-    const reused = await lib_core/* group */.Os('Compare with the tag', () => unchangedLayer(repo, comparedTag(inputs.tags[0], inputs.platform), source.root, title, packOptions));
-    if (reused)
-        return { blobs: [{ descriptor: reused, open: () => external_node_stream_.Readable.from([]) }], tarLayer: true, uploaded: 0 };
-    // Below max-layer-size (nearly every tree): exactly the one layer `oras push DIR` makes. A tree
-    // the tag holds as parts is not compared above (that shortcut knows one layer): it is packed anew.
-    const parts = split_splitTree(source.root, inputs.maxLayerSize, packOptions);
-    if (parts) {
-        const split = await lib_core/* group */.Os(`Pack and upload ${parts.length} layers`, () => pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir));
-        return {
-            blobs: split.layers.map((descriptor) => ({ descriptor, open: () => external_node_stream_.Readable.from([]) })),
-            tarLayer: true,
-            uploaded: split.uploaded,
-            files: split.files,
-            uncompressedSize: split.uncompressedSize,
-        };
-    }
-    let packed;
-    const pack = (out) => pack_packDirectory(source.root, out, { compression: 'gzip', ...packOptions });
-    const upload = await produced_upload_uploadProducedBlob(repo, {
-        label: `the layer of ${source.root}`,
-        produce: async (out, into) => {
-            packed = await lib_core/* group */.Os(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
-                const result = await pack(out);
-                lib_core/* info */.pq(describePack(result, (Date.now() - started) / 1000));
-                return result;
-            });
-            // packed with the tar's hash (hashTar defaults to true)
-            return directoryLayer(packed, packed.uncompressedDigest, title);
-        },
-    }, {
-        stream: true,
-        spoolDir,
-        logger: logger_actionsLogger,
-        onUpload: (desc) => progress_startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
-    });
-    if (upload.streamed)
-        lib_core/* info */.pq(`Uploaded ${format_formatBytes(upload.desc.size)} while packing`);
-    const done = packed;
-    return {
-        blobs: [{ descriptor: upload.desc, open: () => external_node_stream_.Readable.from([]) }],
-        tarLayer: true,
-        uploaded: upload.uploaded,
-        files: done.files,
-        uncompressedSize: done.uncompressedSize,
-    };
-}
-function push_openForPush(inputs) {
+// What push, the cache save and the layout push share: the repository opened to write, with
+// GitHub's hints and the network options, and the one way a replayable blob goes up.
+/** The repository of `inputs`, opened for pull and push. */
+function registry_push_openForPush(inputs) {
     return new Repository({
         registry: inputs.registry,
         repository: inputs.repository,
@@ -36748,7 +36160,7 @@ function push_openForPush(inputs) {
     });
 }
 /** Uploads a blob unless the registry has it; returns the bytes sent. */
-async function push_pushBlobIfMissing(repo, blob, open) {
+async function registry_push_pushBlobIfMissing(repo, blob, open) {
     if (await repo.blobExists(blob.digest)) {
         lib_core/* info */.pq(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`);
         return 0;
@@ -36757,11 +36169,6 @@ async function push_pushBlobIfMissing(repo, blob, open) {
     await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) });
     progress.done();
     return blob.size;
-}
-function describePack(result, seconds) {
-    const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1';
-    return (`Packed ${result.files} entries, ${result.uncompressedSize} bytes -> ${result.size} bytes ` +
-        `(ratio ${ratio}) in ${seconds.toFixed(1)} s: layer ${result.digest}`);
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache-save.ts
@@ -38240,6 +37647,16 @@ async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
 
 
 
+;// CONCATENATED MODULE: ./src/action/package-url.ts
+/**
+ * The package page for a ghcr.io repository: ghcr.io answers a browser's GET of the image name
+ * with a redirect to the package on github.com, for users and organisations alike. Other
+ * registries have no page we can name.
+ */
+function packageUrl(registry, repository) {
+    return registry === 'ghcr.io' ? `https://ghcr.io/${repository}` : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/action/layout.ts
 
 
@@ -38278,7 +37695,7 @@ async function pushOciLayout(inputs) {
     const unnamedAlone = roots.length === 1 && roots[0]?.name === undefined;
     const tags = inputs.tagGiven || unnamedAlone ? inputs.tags : [];
     lib_core/* info */.pq(`${inputs.path} is an OCI image layout: publishing ${roots.length} manifest(s) as they are`);
-    const repo = push_openForPush(inputs);
+    const repo = registry_push_openForPush(inputs);
     let progress;
     let uploaded = 0;
     let total = 0;
@@ -44232,6 +43649,598 @@ function setOutputs(report) {
     lib_core/* setOutput */.uH('freed-bytes', String(report.freedBytes));
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/action/provenance.ts
+
+
+/**
+ * The manifest annotations that say where an artifact came from. Nothing wall-clock goes in:
+ * `created` is SOURCE_DATE_EPOCH or the commit's time, so pushing the same content from the same
+ * commit twice gives the same manifest digest. The user's annotations win over ours.
+ */
+function provenanceAnnotations(env, user, commitTime = gitCommitTime) {
+    const annotations = {};
+    // ghcr.io links a package to the repository named in `source`
+    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
+        annotations[Annotation.Source] = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`;
+    }
+    if (env.GITHUB_SHA)
+        annotations[Annotation.Revision] = env.GITHUB_SHA;
+    const created = sourceDate(env) ?? commitTime(env.GITHUB_WORKSPACE || process.cwd());
+    if (created)
+        annotations[Annotation.Created] = created;
+    return { ...annotations, ...user };
+}
+/** The fixed timestamp for reproducible output: SOURCE_DATE_EPOCH when set (reproducible-builds.org). */
+function sourceDateEpoch(env) {
+    const value = env.SOURCE_DATE_EPOCH?.trim();
+    if (!value || !/^\d+$/.test(value))
+        return undefined;
+    return new Date(Number(value) * 1000);
+}
+function sourceDate(env) {
+    return sourceDateEpoch(env)?.toISOString().replace('.000Z', 'Z');
+}
+function gitCommitTime(cwd) {
+    try {
+        const iso = (0,external_node_child_process_namespaceObject.execFileSync)('git', ['show', '-s', '--format=%cI', 'HEAD'], {
+            cwd,
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim();
+        return iso ? new Date(iso).toISOString().replace('.000Z', 'Z') : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/push-source.ts
+
+
+/** What the push packs, from `path`, `format`, `include-hidden-files` and `include-git`. */
+async function findPushSource(inputs) {
+    const format = inputs.format === 'files' || inputs.format === 'directory' ? inputs.format : 'auto';
+    const source = await collectPushSource(inputs.paths, format, {
+        workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+        includeGit: inputs.includeGit,
+        includeHidden: inputs.includeHiddenFiles,
+    });
+    switch (source.kind) {
+        case 'directory':
+            lib_core/* info */.pq(`Packing the directory ${source.root}`);
+            break;
+        case 'selection':
+            lib_core/* info */.pq(`Packing ${source.select.length} matched entries below ${source.root}`);
+            break;
+        case 'files':
+            lib_core/* info */.pq(`Pushing ${source.files.length} file(s), one layer each: ${source.files.join(', ')}`);
+            break;
+        case 'none':
+            break;
+    }
+    return source;
+}
+/** upload-artifact's `if-no-files-found`, with its wording: warn (default), error or ignore. */
+function noFilesFound(inputs) {
+    const given = inputs.paths.includes.map((line) => line.given).join(', ');
+    const message = `No files were found with the provided path: ${given}. No artifacts will be uploaded.`;
+    if (inputs.ifNoFilesFound === 'error')
+        throw new PathSelectionError(message);
+    if (inputs.ifNoFilesFound === 'warn')
+        lib_core/* warning */.$e(message);
+    else
+        lib_core/* info */.pq(message);
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
+
+
+
+
+// the gzip trailer (RFC 1952): CRC-32 and ISIZE, little-endian
+const TRAILER = 8;
+// inflated pieces as large as extraction uses: fewer hand-offs from the thread pool
+const gzip_content_PIECE = 256 * 1024;
+/**
+ * The sha256 of what a gzip layer decompresses to, when it is framed exactly as our packer frames
+ * one: our fixed header (no name, comment or extra field), one deflate stream, then a trailer whose
+ * CRC-32 and size are right, and not one byte more. undefined otherwise. Streamed: nothing is
+ * written and memory stays bounded. A re-push reuses a tagged layer only when this equals the
+ * tree's tar digest, so the layer holds exactly our tar and no bytes anyone else chose beyond the
+ * deflate encoding of it (which every gzip reader decodes to the same tar).
+ */
+async function gzipContentDigest(source) {
+    // as extraction does: large pieces in, large pieces out, so the pool is not woken per 16 KiB
+    const inflate = external_node_zlib_default().createInflateRaw({
+        chunkSize: gzip_content_PIECE,
+        readableHighWaterMark: 4 * gzip_content_PIECE,
+    });
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let crc = 0;
+    let size = 0;
+    let head;
+    let tail = Buffer.alloc(0);
+    let body = 0;
+    // Splits off the header, joins the rest into pieces of about PIECE (one copy), and holds back
+    // the last 8 bytes seen, which are the trailer once the source ends.
+    async function* deflated(chunks) {
+        let parts = [];
+        let held = 0;
+        let start = Buffer.alloc(0);
+        for await (const chunk of chunks) {
+            let rest = chunk;
+            if (!head) {
+                start = Buffer.concat([start, rest]);
+                if (start.length < GZIP_HEADER.length)
+                    continue;
+                head = start.subarray(0, GZIP_HEADER.length);
+                if (!head.equals(GZIP_HEADER))
+                    return;
+                rest = start.subarray(GZIP_HEADER.length);
+            }
+            parts.push(rest);
+            held += rest.length;
+            if (held < gzip_content_PIECE + TRAILER)
+                continue;
+            const joined = Buffer.concat(parts, held);
+            body += held - TRAILER;
+            yield joined.subarray(0, held - TRAILER);
+            parts = [joined.subarray(held - TRAILER)];
+            held = TRAILER;
+        }
+        const joined = Buffer.concat(parts, held);
+        const cut = Math.max(0, held - TRAILER);
+        tail = joined.subarray(cut);
+        body += cut;
+        if (cut > 0)
+            yield joined.subarray(0, cut);
+    }
+    try {
+        await (0,promises_namespaceObject.pipeline)(source, deflated, inflate, async (inflated) => {
+            for await (const piece of inflated) {
+                hash.update(piece);
+                crc = external_node_zlib_default().crc32(piece, crc);
+                size = (size + piece.length) >>> 0;
+            }
+        });
+    }
+    catch (error) {
+        // another header (the source was let go), not a deflate stream, or one that does not end
+        if (head && !head.equals(GZIP_HEADER))
+            return undefined;
+        if (String(error.code).startsWith('Z_'))
+            return undefined;
+        throw error;
+    }
+    if (!head?.equals(GZIP_HEADER) || tail.length !== TRAILER)
+        return undefined;
+    // inflateRaw stops at the end of the deflate stream: bytes between it and the trailer are junk
+    if (inflate.bytesWritten !== body)
+        return undefined;
+    if (tail.readUInt32LE(0) !== crc >>> 0 || tail.readUInt32LE(4) !== size)
+        return undefined;
+    return `sha256:${hash.digest('hex')}`;
+}
+
+;// CONCATENATED MODULE: ./src/action/unchanged-layer.ts
+
+
+
+
+
+
+
+/**
+ * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
+ * it again. When the first tag already names a one-layer directory manifest, hash the tree's tar
+ * without writing or compressing it, and compare with that layer.
+ *
+ * The layer's annotation (`io.deis.oras.content.digest`) is only a claim: anyone who can write
+ * the tag can swap the layer and keep the annotation, and we would then publish (and output for
+ * signing) a digest of bytes we never produced. No value of ours can prove a layer was ours
+ * without a secret kept across runs, which a job does not have; so the layer itself is checked.
+ * Its bytes are downloaded (verified against its digest) and decompressed, never written, while
+ * the tree is hashed: reused only when it is exactly our tar in our gzip framing
+ * (gzipContentDigest). Decompressing is several times cheaper than compressing and runs on the
+ * other core meanwhile; BENCHMARKS.md has the cost. The download stops as soon as the tree turns
+ * out to differ from the claim.
+ */
+async function unchangedLayer(repo, tag, dir, title, options) {
+    const stop = new AbortController();
+    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
+    // settled below on every path; until then a rejection must not count as unhandled
+    hashing.catch(() => { });
+    let proving;
+    try {
+        const previous = await previousLayer(repo, tag);
+        const claimed = previous?.annotations?.[Annotation.OrasContentDigest];
+        if (!previous || !claimed || previous.annotations?.[Annotation.Title] !== title)
+            return undefined;
+        proving = layerContent(repo, previous, stop.signal);
+        proving.catch(() => { });
+        const hashed = await hashing;
+        if (hashed.uncompressedDigest !== claimed) {
+            lib_core/* info */.pq(`${tag} holds other content (${claimed}): packing anew`);
+            return undefined;
+        }
+        const proven = await proving;
+        if (proven !== hashed.uncompressedDigest) {
+            lib_core/* warning */.$e(`${tag}'s layer ${previous.digest} does not hold the content its annotation claims ` +
+                `(${claimed}): packing anew. Someone with write access to the tag may have replaced it.`);
+            return undefined;
+        }
+        lib_core/* info */.pq(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest} (verified)`);
+        // our descriptor, not the tag's: annotations or fields someone else added do not come along
+        return directoryLayer(previous, proven, title);
+    }
+    finally {
+        // no file or download stays open and no read competes with the pack that may follow
+        stop.abort();
+        await Promise.all([hashing.catch(() => { }), proving?.catch(() => { })]);
+    }
+}
+/** The descriptor of a directory layer as we publish it (ORAS's annotations). */
+function directoryLayer(blob, tarDigest, title) {
+    return {
+        mediaType: media_types_MediaType.LayerTarGzip,
+        digest: blob.digest,
+        size: blob.size,
+        annotations: {
+            [Annotation.OrasContentDigest]: tarDigest,
+            [Annotation.OrasUnpack]: 'true',
+            [Annotation.Title]: title,
+        },
+    };
+}
+// What the layer decompresses to, or undefined when it cannot be read or is not in our framing:
+// either way the push packs anew, which is always correct.
+async function layerContent(repo, layer, signal) {
+    try {
+        const blob = await repo.fetchBlob(layer);
+        const abort = () => blob.destroy(new Error('no longer needed'));
+        if (signal.aborted)
+            abort();
+        signal.addEventListener('abort', abort, { once: true });
+        try {
+            return await gzipContentDigest(blob);
+        }
+        finally {
+            signal.removeEventListener('abort', abort);
+        }
+    }
+    catch (error) {
+        if (!signal.aborted)
+            lib_core/* info */.pq(`Could not check the layer ${layer.digest}: ${error.message}`);
+        return undefined;
+    }
+}
+async function previousLayer(repo, tag) {
+    try {
+        const previous = await repo.getManifest(tag);
+        const manifest = parseManifest(previous.bytes);
+        const layers = manifest.layers ?? [];
+        const only = layers[0];
+        return layers.length === 1 && only?.mediaType === media_types_MediaType.LayerTarGzip ? only : undefined;
+    }
+    catch (error) {
+        if (error instanceof errors_RegistryError && error.status === 404)
+            return undefined;
+        if (error instanceof InvalidManifestError)
+            return undefined;
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/split-push.ts
+
+
+
+
+
+
+
+
+
+
+
+// Parts in flight at once: each pack already runs on every core, so a second one mostly keeps the
+// link busy while the first finishes; more would only hold more sessions open (and more memory).
+const PART_CONCURRENCY = 2;
+/**
+ * A tree above `max-layer-size` as several layers, one per part (src/archive/split.ts cuts them),
+ * each packed straight into its own streamed upload as a lone layer is (falling back to a file the
+ * same way). The manifest lists them in tree order, whatever order they finished in.
+ */
+async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
+    const count = parts.length;
+    lib_core/* info */.pq(`The tree is larger than max-layer-size: pushing it as ${count} layers`);
+    const layers = new Array(count);
+    let uploaded = 0;
+    let files = 0;
+    let uncompressedSize = 0;
+    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
+        const name = partTitle(title, i, count);
+        const spool = external_node_path_default().join(spoolDir, `part-${i + 1}`);
+        await (0,external_node_fs_promises_namespaceObject.mkdir)(spool, { recursive: true });
+        let packed;
+        const upload = await produced_upload_uploadProducedBlob(repo, {
+            label: `layer ${name}`,
+            produce: async (out) => {
+                const started = Date.now();
+                packed = await pack_packDirectory(root, out, {
+                    ...packOptions,
+                    compression: 'gzip',
+                    prefix: name,
+                    select,
+                });
+                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${format_formatBytes(packed.uncompressedSize)} -> ` +
+                    `${format_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
+                const layer = directoryLayer(packed, packed.uncompressedDigest, name);
+                return { ...layer, annotations: { ...layer.annotations, ...tree_parts_partAnnotation(i, count) } };
+            },
+        }, {
+            stream: true,
+            spoolDir: spool,
+            logger: logger_actionsLogger,
+            onUpload: (desc) => progress_startProgress(`Uploading ${name}`, desc.size),
+        });
+        if (upload.streamed)
+            lib_core/* info */.pq(`Uploaded ${name} (${format_formatBytes(upload.desc.size)}) while packing`);
+        layers[i] = upload.desc;
+        uploaded += upload.uploaded;
+        files += packed.files;
+        uncompressedSize += packed.uncompressedSize;
+    });
+    return { layers, uploaded, files, uncompressedSize };
+}
+
+;// CONCATENATED MODULE: ./src/action/publish-tags.ts
+
+
+
+
+
+
+
+/** The annotation that marks a platform push's manifest; empty for a plain push. */
+function platformAnnotations(platform) {
+    return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
+}
+/** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
+function comparedTag(tag, platform) {
+    return platform ? platformTag(tag, platform) : tag;
+}
+/**
+ * Puts the manifest under every tag, or, for a platform push, under each tag's platform tag and
+ * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
+ * when one would move to other content.
+ */
+async function publishTags(repo, manifest, tags, o) {
+    if (!o.overwrite)
+        for (const tag of tags)
+            await refuseOtherContent(repo, tag, manifest.digest, o.platform);
+    if (!o.platform) {
+        for (const tag of tags) {
+            await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
+            lib_core/* info */.pq(`Tagged ${tag} -> ${manifest.digest}`);
+        }
+        return { digest: manifest.digest, size: manifest.bytes.length };
+    }
+    let first;
+    for (const tag of tags) {
+        const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
+            logger: logger_actionsLogger,
+            platformKey: PLATFORM_ANNOTATION,
+            annotations: o.annotations,
+        });
+        if (published.rounds > 1)
+            lib_core/* info */.pq(`${tag}: ${published.rounds} index writes before it settled`);
+        first ??= published;
+    }
+    if (!first)
+        throw new Error('no tag to publish');
+    return {
+        digest: first.index.digest,
+        size: manifest.bytes.length + first.index.size,
+        platform: {
+            platform: o.platform,
+            manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
+            platformTags: tags.map((t) => platformTag(t, o.platform)),
+            entries: first.entries,
+        },
+    };
+}
+/**
+ * `overwrite: false`: a tag may only gain this push or keep it (a re-run pushes the same manifest,
+ * so it passes). With a platform, "the same" is this platform's entry: other platforms may join.
+ * Two jobs racing to push different content for the same platform can both pass this check: the
+ * registry offers no conditional write to prevent it.
+ */
+async function refuseOtherContent(repo, tag, digest, platform) {
+    const refuse = (what, held) => new Error(`tag '${tag}' already holds ${what} ${held}, not this push's ${digest}, and 'overwrite' is false: ` +
+        `release tags do not move (push to a new tag, or set overwrite: true to replace it)`);
+    const current = await repo.headManifest(tag);
+    if (!platform) {
+        if (current && current.digest !== digest)
+            throw refuse('other content:', current.digest);
+        return;
+    }
+    const name = formatPlatform(platform);
+    const own = await repo.headManifest(platformTag(tag, platform));
+    if (own && own.digest !== digest)
+        throw refuse(`${name} as`, own.digest);
+    if (!current || current.digest === digest)
+        return;
+    if (!isIndexMediaType(current.mediaType))
+        throw refuse('an artifact that is not a platform index:', current.digest);
+    const listed = platformEntriesOf((await repo.getManifest(tag)).bytes).find((e) => formatPlatform(e.platform) === name);
+    if (listed && listed.manifest.digest !== digest)
+        throw refuse(`${name} as`, listed.manifest.digest);
+}
+
+;// CONCATENATED MODULE: ./src/action/push.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
+ * with `format: files`, each file) as a layer of its own bytes; then publishes under every tag.
+ * Undefined when `path` matched nothing and `if-no-files-found` is not `error`.
+ */
+async function pushDirectory(inputs, env = process.env) {
+    const started = Date.now();
+    const source = await lib_core/* group */.Os('Find the files', () => findPushSource(inputs));
+    if (source.kind === 'none')
+        return noFilesFound(inputs);
+    const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-artifact-'));
+    try {
+        const repo = registry_push_openForPush(inputs);
+        const content = source.kind === 'files'
+            ? await lib_core/* group */.Os('Hash the files', async () => filesContent(await fileLayers(source.files)))
+            : await treeLayer(repo, inputs, source, temp, env, started);
+        const layers = content.blobs.map((blob) => blob.descriptor);
+        const annotations = provenanceAnnotations(env, inputs.annotations);
+        const manifest = manifest_buildManifest({
+            artifactType: inputs.artifactType,
+            config: manifest_EMPTY_CONFIG,
+            layers,
+            annotations: { ...annotations, ...platformAnnotations(inputs.platform) },
+        });
+        const uploaded = await lib_core/* group */.Os('Upload', async () => {
+            let sent = 0;
+            sent += await registry_push_pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
+            // a tree's layer went up while it was packed (or was the tag's own, already there)
+            if (content.tarLayer)
+                return sent + (content.uploaded ?? 0);
+            for (const blob of content.blobs)
+                sent += await registry_push_pushBlobIfMissing(repo, blob.descriptor, blob.open);
+            return sent;
+        });
+        const published = await lib_core/* group */.Os('Tag', () => publishTags(repo, manifest, inputs.tags, {
+            platform: inputs.platform,
+            overwrite: inputs.overwrite,
+            annotations,
+        }));
+        return {
+            digest: published.digest,
+            ref: `${inputs.registry}/${inputs.repository}@${published.digest}`,
+            tags: inputs.tags,
+            size: manifest_EMPTY_CONFIG.size + layers.reduce((sum, l) => sum + l.size, 0) + published.size,
+            uploaded,
+            url: packageUrl(inputs.registry, inputs.repository),
+            layers,
+            platform: published.platform,
+            files: content.files,
+            uncompressedSize: content.uncompressedSize,
+            seconds: (Date.now() - started) / 1000,
+        };
+    }
+    finally {
+        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
+    }
+}
+function filesContent(blobs) {
+    for (const blob of blobs)
+        lib_core/* info */.pq(`${blob.descriptor.annotations?.[Annotation.Title]}: ${blob.descriptor.digest}`);
+    return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined };
+}
+/**
+ * The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged
+ * (then nothing is packed or sent). Otherwise the layer is packed straight into a streamed upload
+ * (src/oci/upload/produced-upload.ts, the cache save's path too): the push takes about the longer
+ * of pack and upload, not their sum, and writes no copy to disk unless the stream fails (then it
+ * packs again into a file and sends that with retries; the pack is reproducible).
+ *
+ * A new tag whose tree the registry already holds under another tag cannot be told apart from new
+ * content without compressing it first, since the digest is the compressed bytes'. We stream
+ * anyway: the registry dedups by digest at the commit, so such a push costs upload bandwidth, not
+ * time (the upload runs alongside the pack it needs in either order), while packing first would
+ * add the whole upload's time to every push of new content, the common case.
+ */
+async function treeLayer(repo, inputs, source, spoolDir, env, started) {
+    // The layer's title is the directory's name, as `oras push DIR` names it.
+    const title = external_node_path_default().basename(source.root) || 'artifact';
+    const packOptions = {
+        level: inputs.compressionLevel,
+        prefix: title,
+        includeGit: inputs.includeGit,
+        includeHidden: inputs.includeHiddenFiles,
+        select: source.kind === 'selection' ? source.select : undefined,
+        mtime: sourceDateEpoch(env),
+    };
+    const reused = await lib_core/* group */.Os('Compare with the tag', () => unchangedLayer(repo, comparedTag(inputs.tags[0], inputs.platform), source.root, title, packOptions));
+    if (reused)
+        return { blobs: [{ descriptor: reused, open: () => external_node_stream_.Readable.from([]) }], tarLayer: true, uploaded: 0 };
+    // Below max-layer-size (nearly every tree): exactly the one layer `oras push DIR` makes. A tree
+    // the tag holds as parts is not compared above (that shortcut knows one layer): it is packed anew.
+    const parts = split_splitTree(source.root, inputs.maxLayerSize, packOptions);
+    if (parts) {
+        const split = await lib_core/* group */.Os(`Pack and upload ${parts.length} layers`, () => pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir));
+        return {
+            blobs: split.layers.map((descriptor) => ({ descriptor, open: () => external_node_stream_.Readable.from([]) })),
+            tarLayer: true,
+            uploaded: split.uploaded,
+            files: split.files,
+            uncompressedSize: split.uncompressedSize,
+        };
+    }
+    let packed;
+    const pack = (out) => pack_packDirectory(source.root, out, { compression: 'gzip', ...packOptions });
+    const upload = await produced_upload_uploadProducedBlob(repo, {
+        label: `the layer of ${source.root}`,
+        produce: async (out, into) => {
+            packed = await lib_core/* group */.Os(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
+                const result = await pack(out);
+                lib_core/* info */.pq(describePack(result, (Date.now() - started) / 1000));
+                return result;
+            });
+            // packed with the tar's hash (hashTar defaults to true)
+            return directoryLayer(packed, packed.uncompressedDigest, title);
+        },
+    }, {
+        stream: true,
+        spoolDir,
+        logger: logger_actionsLogger,
+        onUpload: (desc) => progress_startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+    });
+    if (upload.streamed)
+        lib_core/* info */.pq(`Uploaded ${format_formatBytes(upload.desc.size)} while packing`);
+    const done = packed;
+    return {
+        blobs: [{ descriptor: upload.desc, open: () => external_node_stream_.Readable.from([]) }],
+        tarLayer: true,
+        uploaded: upload.uploaded,
+        files: done.files,
+        uncompressedSize: done.uncompressedSize,
+    };
+}
+function describePack(result, seconds) {
+    const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1';
+    return (`Packed ${result.files} entries, ${result.uncompressedSize} bytes -> ${result.size} bytes ` +
+        `(ratio ${ratio}) in ${seconds.toFixed(1)} s: layer ${result.digest}`);
+}
+
 ;// CONCATENATED MODULE: ./src/action/main.ts
 
 
@@ -44317,7 +44326,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5504);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1993);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -29211,7 +29211,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 868:
+/***/ 1479:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34580,595 +34580,17 @@ async function saveToGitHubCache(paths, key) {
     return (await (await load()).saveCache(paths, key)) !== -1;
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/action/provenance.ts
-
-
-/**
- * The manifest annotations that say where an artifact came from. Nothing wall-clock goes in:
- * `created` is SOURCE_DATE_EPOCH or the commit's time, so pushing the same content from the same
- * commit twice gives the same manifest digest. The user's annotations win over ours.
- */
-function provenance_provenanceAnnotations(env, user, commitTime = gitCommitTime) {
-    const annotations = {};
-    // ghcr.io links a package to the repository named in `source`
-    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
-        annotations[Annotation.Source] = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`;
-    }
-    if (env.GITHUB_SHA)
-        annotations[Annotation.Revision] = env.GITHUB_SHA;
-    const created = sourceDate(env) ?? commitTime(env.GITHUB_WORKSPACE || process.cwd());
-    if (created)
-        annotations[Annotation.Created] = created;
-    return { ...annotations, ...user };
-}
-/** The fixed timestamp for reproducible output: SOURCE_DATE_EPOCH when set (reproducible-builds.org). */
-function provenance_sourceDateEpoch(env) {
-    const value = env.SOURCE_DATE_EPOCH?.trim();
-    if (!value || !/^\d+$/.test(value))
-        return undefined;
-    return new Date(Number(value) * 1000);
-}
-function sourceDate(env) {
-    return provenance_sourceDateEpoch(env)?.toISOString().replace('.000Z', 'Z');
-}
-function gitCommitTime(cwd) {
-    try {
-        const iso = execFileSync('git', ['show', '-s', '--format=%cI', 'HEAD'], {
-            cwd,
-            encoding: 'utf8',
-            stdio: ['ignore', 'pipe', 'ignore'],
-        }).trim();
-        return iso ? new Date(iso).toISOString().replace('.000Z', 'Z') : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/push-source.ts
-
-
-/** What the push packs, from `path`, `format`, `include-hidden-files` and `include-git`. */
-async function push_source_findPushSource(inputs) {
-    const format = inputs.format === 'files' || inputs.format === 'directory' ? inputs.format : 'auto';
-    const source = await collectPushSource(inputs.paths, format, {
-        workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-        includeGit: inputs.includeGit,
-        includeHidden: inputs.includeHiddenFiles,
-    });
-    switch (source.kind) {
-        case 'directory':
-            core.info(`Packing the directory ${source.root}`);
-            break;
-        case 'selection':
-            core.info(`Packing ${source.select.length} matched entries below ${source.root}`);
-            break;
-        case 'files':
-            core.info(`Pushing ${source.files.length} file(s), one layer each: ${source.files.join(', ')}`);
-            break;
-        case 'none':
-            break;
-    }
-    return source;
-}
-/** upload-artifact's `if-no-files-found`, with its wording: warn (default), error or ignore. */
-function push_source_noFilesFound(inputs) {
-    const given = inputs.paths.includes.map((line) => line.given).join(', ');
-    const message = `No files were found with the provided path: ${given}. No artifacts will be uploaded.`;
-    if (inputs.ifNoFilesFound === 'error')
-        throw new PathSelectionError(message);
-    if (inputs.ifNoFilesFound === 'warn')
-        core.warning(message);
-    else
-        core.info(message);
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
-
-
-
-
-// the gzip trailer (RFC 1952): CRC-32 and ISIZE, little-endian
-const TRAILER = 8;
-// inflated pieces as large as extraction uses: fewer hand-offs from the thread pool
-const gzip_content_PIECE = (/* unused pure expression or super */ null && (256 * 1024));
-/**
- * The sha256 of what a gzip layer decompresses to, when it is framed exactly as our packer frames
- * one: our fixed header (no name, comment or extra field), one deflate stream, then a trailer whose
- * CRC-32 and size are right, and not one byte more. undefined otherwise. Streamed: nothing is
- * written and memory stays bounded. A re-push reuses a tagged layer only when this equals the
- * tree's tar digest, so the layer holds exactly our tar and no bytes anyone else chose beyond the
- * deflate encoding of it (which every gzip reader decodes to the same tar).
- */
-async function gzip_content_gzipContentDigest(source) {
-    // as extraction does: large pieces in, large pieces out, so the pool is not woken per 16 KiB
-    const inflate = zlib.createInflateRaw({
-        chunkSize: gzip_content_PIECE,
-        readableHighWaterMark: 4 * gzip_content_PIECE,
-    });
-    const hash = createHash('sha256');
-    let crc = 0;
-    let size = 0;
-    let head;
-    let tail = Buffer.alloc(0);
-    let body = 0;
-    // Splits off the header, joins the rest into pieces of about PIECE (one copy), and holds back
-    // the last 8 bytes seen, which are the trailer once the source ends.
-    async function* deflated(chunks) {
-        let parts = [];
-        let held = 0;
-        let start = Buffer.alloc(0);
-        for await (const chunk of chunks) {
-            let rest = chunk;
-            if (!head) {
-                start = Buffer.concat([start, rest]);
-                if (start.length < GZIP_HEADER.length)
-                    continue;
-                head = start.subarray(0, GZIP_HEADER.length);
-                if (!head.equals(GZIP_HEADER))
-                    return;
-                rest = start.subarray(GZIP_HEADER.length);
-            }
-            parts.push(rest);
-            held += rest.length;
-            if (held < gzip_content_PIECE + TRAILER)
-                continue;
-            const joined = Buffer.concat(parts, held);
-            body += held - TRAILER;
-            yield joined.subarray(0, held - TRAILER);
-            parts = [joined.subarray(held - TRAILER)];
-            held = TRAILER;
-        }
-        const joined = Buffer.concat(parts, held);
-        const cut = Math.max(0, held - TRAILER);
-        tail = joined.subarray(cut);
-        body += cut;
-        if (cut > 0)
-            yield joined.subarray(0, cut);
-    }
-    try {
-        await pipeline(source, deflated, inflate, async (inflated) => {
-            for await (const piece of inflated) {
-                hash.update(piece);
-                crc = zlib.crc32(piece, crc);
-                size = (size + piece.length) >>> 0;
-            }
-        });
-    }
-    catch (error) {
-        // another header (the source was let go), not a deflate stream, or one that does not end
-        if (head && !head.equals(GZIP_HEADER))
-            return undefined;
-        if (String(error.code).startsWith('Z_'))
-            return undefined;
-        throw error;
-    }
-    if (!head?.equals(GZIP_HEADER) || tail.length !== TRAILER)
-        return undefined;
-    // inflateRaw stops at the end of the deflate stream: bytes between it and the trailer are junk
-    if (inflate.bytesWritten !== body)
-        return undefined;
-    if (tail.readUInt32LE(0) !== crc >>> 0 || tail.readUInt32LE(4) !== size)
-        return undefined;
-    return `sha256:${hash.digest('hex')}`;
-}
-
-;// CONCATENATED MODULE: ./src/action/unchanged-layer.ts
+;// CONCATENATED MODULE: ./src/action/registry-push.ts
 
 
 
 
 
 
-
-/**
- * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
- * it again. When the first tag already names a one-layer directory manifest, hash the tree's tar
- * without writing or compressing it, and compare with that layer.
- *
- * The layer's annotation (`io.deis.oras.content.digest`) is only a claim: anyone who can write
- * the tag can swap the layer and keep the annotation, and we would then publish (and output for
- * signing) a digest of bytes we never produced. No value of ours can prove a layer was ours
- * without a secret kept across runs, which a job does not have; so the layer itself is checked.
- * Its bytes are downloaded (verified against its digest) and decompressed, never written, while
- * the tree is hashed: reused only when it is exactly our tar in our gzip framing
- * (gzipContentDigest). Decompressing is several times cheaper than compressing and runs on the
- * other core meanwhile; BENCHMARKS.md has the cost. The download stops as soon as the tree turns
- * out to differ from the claim.
- */
-async function unchanged_layer_unchangedLayer(repo, tag, dir, title, options) {
-    const stop = new AbortController();
-    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
-    // settled below on every path; until then a rejection must not count as unhandled
-    hashing.catch(() => { });
-    let proving;
-    try {
-        const previous = await previousLayer(repo, tag);
-        const claimed = previous?.annotations?.[Annotation.OrasContentDigest];
-        if (!previous || !claimed || previous.annotations?.[Annotation.Title] !== title)
-            return undefined;
-        proving = layerContent(repo, previous, stop.signal);
-        proving.catch(() => { });
-        const hashed = await hashing;
-        if (hashed.uncompressedDigest !== claimed) {
-            core.info(`${tag} holds other content (${claimed}): packing anew`);
-            return undefined;
-        }
-        const proven = await proving;
-        if (proven !== hashed.uncompressedDigest) {
-            core.warning(`${tag}'s layer ${previous.digest} does not hold the content its annotation claims ` +
-                `(${claimed}): packing anew. Someone with write access to the tag may have replaced it.`);
-            return undefined;
-        }
-        core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest} (verified)`);
-        // our descriptor, not the tag's: annotations or fields someone else added do not come along
-        return unchanged_layer_directoryLayer(previous, proven, title);
-    }
-    finally {
-        // no file or download stays open and no read competes with the pack that may follow
-        stop.abort();
-        await Promise.all([hashing.catch(() => { }), proving?.catch(() => { })]);
-    }
-}
-/** The descriptor of a directory layer as we publish it (ORAS's annotations). */
-function unchanged_layer_directoryLayer(blob, tarDigest, title) {
-    return {
-        mediaType: MediaType.LayerTarGzip,
-        digest: blob.digest,
-        size: blob.size,
-        annotations: {
-            [Annotation.OrasContentDigest]: tarDigest,
-            [Annotation.OrasUnpack]: 'true',
-            [Annotation.Title]: title,
-        },
-    };
-}
-// What the layer decompresses to, or undefined when it cannot be read or is not in our framing:
-// either way the push packs anew, which is always correct.
-async function layerContent(repo, layer, signal) {
-    try {
-        const blob = await repo.fetchBlob(layer);
-        const abort = () => blob.destroy(new Error('no longer needed'));
-        if (signal.aborted)
-            abort();
-        signal.addEventListener('abort', abort, { once: true });
-        try {
-            return await gzipContentDigest(blob);
-        }
-        finally {
-            signal.removeEventListener('abort', abort);
-        }
-    }
-    catch (error) {
-        if (!signal.aborted)
-            core.info(`Could not check the layer ${layer.digest}: ${error.message}`);
-        return undefined;
-    }
-}
-async function previousLayer(repo, tag) {
-    try {
-        const previous = await repo.getManifest(tag);
-        const manifest = parseManifest(previous.bytes);
-        const layers = manifest.layers ?? [];
-        const only = layers[0];
-        return layers.length === 1 && only?.mediaType === MediaType.LayerTarGzip ? only : undefined;
-    }
-    catch (error) {
-        if (error instanceof RegistryError && error.status === 404)
-            return undefined;
-        if (error instanceof InvalidManifestError)
-            return undefined;
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/split-push.ts
-
-
-
-
-
-
-
-
-
-
-
-// Parts in flight at once: each pack already runs on every core, so a second one mostly keeps the
-// link busy while the first finishes; more would only hold more sessions open (and more memory).
-const PART_CONCURRENCY = 2;
-/**
- * A tree above `max-layer-size` as several layers, one per part (src/archive/split.ts cuts them),
- * each packed straight into its own streamed upload as a lone layer is (falling back to a file the
- * same way). The manifest lists them in tree order, whatever order they finished in.
- */
-async function split_push_pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
-    const count = parts.length;
-    core.info(`The tree is larger than max-layer-size: pushing it as ${count} layers`);
-    const layers = new Array(count);
-    let uploaded = 0;
-    let files = 0;
-    let uncompressedSize = 0;
-    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
-        const name = partTitle(title, i, count);
-        const spool = path.join(spoolDir, `part-${i + 1}`);
-        await mkdir(spool, { recursive: true });
-        let packed;
-        const upload = await uploadProducedBlob(repo, {
-            label: `layer ${name}`,
-            produce: async (out) => {
-                const started = Date.now();
-                packed = await packDirectory(root, out, {
-                    ...packOptions,
-                    compression: 'gzip',
-                    prefix: name,
-                    select,
-                });
-                core.info(`Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
-                    `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
-                const layer = directoryLayer(packed, packed.uncompressedDigest, name);
-                return { ...layer, annotations: { ...layer.annotations, ...partAnnotation(i, count) } };
-            },
-        }, {
-            stream: true,
-            spoolDir: spool,
-            logger: actionsLogger,
-            onUpload: (desc) => startProgress(`Uploading ${name}`, desc.size),
-        });
-        if (upload.streamed)
-            core.info(`Uploaded ${name} (${formatBytes(upload.desc.size)}) while packing`);
-        layers[i] = upload.desc;
-        uploaded += upload.uploaded;
-        files += packed.files;
-        uncompressedSize += packed.uncompressedSize;
-    });
-    return { layers, uploaded, files, uncompressedSize };
-}
-
-;// CONCATENATED MODULE: ./src/action/publish-tags.ts
-
-
-
-
-
-
-
-/** The annotation that marks a platform push's manifest; empty for a plain push. */
-function publish_tags_platformAnnotations(platform) {
-    return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
-}
-/** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
-function publish_tags_comparedTag(tag, platform) {
-    return platform ? platformTag(tag, platform) : tag;
-}
-/**
- * Puts the manifest under every tag, or, for a platform push, under each tag's platform tag and
- * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
- * when one would move to other content.
- */
-async function publish_tags_publishTags(repo, manifest, tags, o) {
-    if (!o.overwrite)
-        for (const tag of tags)
-            await refuseOtherContent(repo, tag, manifest.digest, o.platform);
-    if (!o.platform) {
-        for (const tag of tags) {
-            await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
-            core.info(`Tagged ${tag} -> ${manifest.digest}`);
-        }
-        return { digest: manifest.digest, size: manifest.bytes.length };
-    }
-    let first;
-    for (const tag of tags) {
-        const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
-            logger: actionsLogger,
-            platformKey: PLATFORM_ANNOTATION,
-            annotations: o.annotations,
-        });
-        if (published.rounds > 1)
-            core.info(`${tag}: ${published.rounds} index writes before it settled`);
-        first ??= published;
-    }
-    if (!first)
-        throw new Error('no tag to publish');
-    return {
-        digest: first.index.digest,
-        size: manifest.bytes.length + first.index.size,
-        platform: {
-            platform: o.platform,
-            manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
-            platformTags: tags.map((t) => platformTag(t, o.platform)),
-            entries: first.entries,
-        },
-    };
-}
-/**
- * `overwrite: false`: a tag may only gain this push or keep it (a re-run pushes the same manifest,
- * so it passes). With a platform, "the same" is this platform's entry: other platforms may join.
- * Two jobs racing to push different content for the same platform can both pass this check: the
- * registry offers no conditional write to prevent it.
- */
-async function refuseOtherContent(repo, tag, digest, platform) {
-    const refuse = (what, held) => new Error(`tag '${tag}' already holds ${what} ${held}, not this push's ${digest}, and 'overwrite' is false: ` +
-        `release tags do not move (push to a new tag, or set overwrite: true to replace it)`);
-    const current = await repo.headManifest(tag);
-    if (!platform) {
-        if (current && current.digest !== digest)
-            throw refuse('other content:', current.digest);
-        return;
-    }
-    const name = formatPlatform(platform);
-    const own = await repo.headManifest(platformTag(tag, platform));
-    if (own && own.digest !== digest)
-        throw refuse(`${name} as`, own.digest);
-    if (!current || current.digest === digest)
-        return;
-    if (!isIndexMediaType(current.mediaType))
-        throw refuse('an artifact that is not a platform index:', current.digest);
-    const listed = platformEntriesOf((await repo.getManifest(tag)).bytes).find((e) => formatPlatform(e.platform) === name);
-    if (listed && listed.manifest.digest !== digest)
-        throw refuse(`${name} as`, listed.manifest.digest);
-}
-
-;// CONCATENATED MODULE: ./src/action/push.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
- * with `format: files`, each file) as a layer of its own bytes; then publishes under every tag.
- * Undefined when `path` matched nothing and `if-no-files-found` is not `error`.
- */
-async function push_pushDirectory(inputs, env = process.env) {
-    const started = Date.now();
-    const source = await core.group('Find the files', () => findPushSource(inputs));
-    if (source.kind === 'none')
-        return noFilesFound(inputs);
-    const temp = await mkdtemp(path.join(env.RUNNER_TEMP || os.tmpdir(), 'oci-artifact-'));
-    try {
-        const repo = push_openForPush(inputs);
-        const content = source.kind === 'files'
-            ? await core.group('Hash the files', async () => filesContent(await fileLayers(source.files)))
-            : await treeLayer(repo, inputs, source, temp, env, started);
-        const layers = content.blobs.map((blob) => blob.descriptor);
-        const annotations = provenanceAnnotations(env, inputs.annotations);
-        const manifest = buildManifest({
-            artifactType: inputs.artifactType,
-            config: EMPTY_CONFIG,
-            layers,
-            annotations: { ...annotations, ...platformAnnotations(inputs.platform) },
-        });
-        const uploaded = await core.group('Upload', async () => {
-            let sent = 0;
-            sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]));
-            // a tree's layer went up while it was packed (or was the tag's own, already there)
-            if (content.tarLayer)
-                return sent + (content.uploaded ?? 0);
-            for (const blob of content.blobs)
-                sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open);
-            return sent;
-        });
-        const published = await core.group('Tag', () => publishTags(repo, manifest, inputs.tags, {
-            platform: inputs.platform,
-            overwrite: inputs.overwrite,
-            annotations,
-        }));
-        return {
-            digest: published.digest,
-            ref: `${inputs.registry}/${inputs.repository}@${published.digest}`,
-            tags: inputs.tags,
-            size: EMPTY_CONFIG.size + layers.reduce((sum, l) => sum + l.size, 0) + published.size,
-            uploaded,
-            url: packageUrl(inputs.registry, inputs.repository),
-            layers,
-            platform: published.platform,
-            files: content.files,
-            uncompressedSize: content.uncompressedSize,
-            seconds: (Date.now() - started) / 1000,
-        };
-    }
-    finally {
-        await rm(temp, { recursive: true, force: true });
-    }
-}
-function filesContent(blobs) {
-    for (const blob of blobs)
-        core.info(`${blob.descriptor.annotations?.[Annotation.Title]}: ${blob.descriptor.digest}`);
-    return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined };
-}
-/**
- * The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged
- * (then nothing is packed or sent). Otherwise the layer is packed straight into a streamed upload
- * (src/oci/upload/produced-upload.ts, the cache save's path too): the push takes about the longer
- * of pack and upload, not their sum, and writes no copy to disk unless the stream fails (then it
- * packs again into a file and sends that with retries; the pack is reproducible).
- *
- * A new tag whose tree the registry already holds under another tag cannot be told apart from new
- * content without compressing it first, since the digest is the compressed bytes'. We stream
- * anyway: the registry dedups by digest at the commit, so such a push costs upload bandwidth, not
- * time (the upload runs alongside the pack it needs in either order), while packing first would
- * add the whole upload's time to every push of new content, the common case.
- */
-async function treeLayer(repo, inputs, source, spoolDir, env, started) {
-    // The layer's title is the directory's name, as `oras push DIR` names it.
-    const title = path.basename(source.root) || 'artifact';
-    const packOptions = {
-        level: inputs.compressionLevel,
-        prefix: title,
-        includeGit: inputs.includeGit,
-        includeHidden: inputs.includeHiddenFiles,
-        select: source.kind === 'selection' ? source.select : undefined,
-        mtime: sourceDateEpoch(env),
-    };
-    const reused = await core.group('Compare with the tag', () => unchangedLayer(repo, comparedTag(inputs.tags[0], inputs.platform), source.root, title, packOptions));
-    if (reused)
-        return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, uploaded: 0 };
-    // Below max-layer-size (nearly every tree): exactly the one layer `oras push DIR` makes. A tree
-    // the tag holds as parts is not compared above (that shortcut knows one layer): it is packed anew.
-    const parts = splitTree(source.root, inputs.maxLayerSize, packOptions);
-    if (parts) {
-        const split = await core.group(`Pack and upload ${parts.length} layers`, () => pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir));
-        return {
-            blobs: split.layers.map((descriptor) => ({ descriptor, open: () => Readable.from([]) })),
-            tarLayer: true,
-            uploaded: split.uploaded,
-            files: split.files,
-            uncompressedSize: split.uncompressedSize,
-        };
-    }
-    let packed;
-    const pack = (out) => packDirectory(source.root, out, { compression: 'gzip', ...packOptions });
-    const upload = await uploadProducedBlob(repo, {
-        label: `the layer of ${source.root}`,
-        produce: async (out, into) => {
-            packed = await core.group(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
-                const result = await pack(out);
-                core.info(describePack(result, (Date.now() - started) / 1000));
-                return result;
-            });
-            // packed with the tar's hash (hashTar defaults to true)
-            return directoryLayer(packed, packed.uncompressedDigest, title);
-        },
-    }, {
-        stream: true,
-        spoolDir,
-        logger: actionsLogger,
-        onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
-    });
-    if (upload.streamed)
-        core.info(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
-    const done = packed;
-    return {
-        blobs: [{ descriptor: upload.desc, open: () => Readable.from([]) }],
-        tarLayer: true,
-        uploaded: upload.uploaded,
-        files: done.files,
-        uncompressedSize: done.uncompressedSize,
-    };
-}
-function push_openForPush(inputs) {
+// What push, the cache save and the layout push share: the repository opened to write, with
+// GitHub's hints and the network options, and the one way a replayable blob goes up.
+/** The repository of `inputs`, opened for pull and push. */
+function registry_push_openForPush(inputs) {
     return new repository_Repository({
         registry: inputs.registry,
         repository: inputs.repository,
@@ -35181,7 +34603,7 @@ function push_openForPush(inputs) {
     });
 }
 /** Uploads a blob unless the registry has it; returns the bytes sent. */
-async function pushBlobIfMissing(repo, blob, open) {
+async function registry_push_pushBlobIfMissing(repo, blob, open) {
     if (await repo.blobExists(blob.digest)) {
         lib_core/* info */.pq(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`);
         return 0;
@@ -35190,11 +34612,6 @@ async function pushBlobIfMissing(repo, blob, open) {
     await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) });
     progress.done();
     return blob.size;
-}
-function describePack(result, seconds) {
-    const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1';
-    return (`Packed ${result.files} entries, ${result.uncompressedSize} bytes -> ${result.size} bytes ` +
-        `(ratio ${ratio}) in ${seconds.toFixed(1)} s: layer ${result.digest}`);
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache-save.ts
@@ -35248,7 +34665,7 @@ async function saveCache(inputs, state, now = () => new Date()) {
         return;
     }
     const where = `${inputs.registry}/${inputs.repository}`;
-    const repo = push_openForPush(inputs);
+    const repo = registry_push_openForPush(inputs);
     const version = cache_paths_pathsVersion(patterns);
     const tag = cache_tag_cacheTag(state.scope, state.key, version);
     try {
@@ -35272,7 +34689,7 @@ async function saveCache(inputs, state, now = () => new Date()) {
         // nothing.
         let config;
         const startConfig = () => {
-            config ??= pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
+            config ??= registry_push_pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
             config.catch(() => undefined);
         };
         const layers = [];
@@ -42421,6 +41838,598 @@ function setOutputs(report) {
     core.setOutput('freed-bytes', String(report.freedBytes));
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/action/provenance.ts
+
+
+/**
+ * The manifest annotations that say where an artifact came from. Nothing wall-clock goes in:
+ * `created` is SOURCE_DATE_EPOCH or the commit's time, so pushing the same content from the same
+ * commit twice gives the same manifest digest. The user's annotations win over ours.
+ */
+function provenance_provenanceAnnotations(env, user, commitTime = gitCommitTime) {
+    const annotations = {};
+    // ghcr.io links a package to the repository named in `source`
+    if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
+        annotations[Annotation.Source] = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}`;
+    }
+    if (env.GITHUB_SHA)
+        annotations[Annotation.Revision] = env.GITHUB_SHA;
+    const created = sourceDate(env) ?? commitTime(env.GITHUB_WORKSPACE || process.cwd());
+    if (created)
+        annotations[Annotation.Created] = created;
+    return { ...annotations, ...user };
+}
+/** The fixed timestamp for reproducible output: SOURCE_DATE_EPOCH when set (reproducible-builds.org). */
+function provenance_sourceDateEpoch(env) {
+    const value = env.SOURCE_DATE_EPOCH?.trim();
+    if (!value || !/^\d+$/.test(value))
+        return undefined;
+    return new Date(Number(value) * 1000);
+}
+function sourceDate(env) {
+    return provenance_sourceDateEpoch(env)?.toISOString().replace('.000Z', 'Z');
+}
+function gitCommitTime(cwd) {
+    try {
+        const iso = execFileSync('git', ['show', '-s', '--format=%cI', 'HEAD'], {
+            cwd,
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim();
+        return iso ? new Date(iso).toISOString().replace('.000Z', 'Z') : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/push-source.ts
+
+
+/** What the push packs, from `path`, `format`, `include-hidden-files` and `include-git`. */
+async function push_source_findPushSource(inputs) {
+    const format = inputs.format === 'files' || inputs.format === 'directory' ? inputs.format : 'auto';
+    const source = await collectPushSource(inputs.paths, format, {
+        workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+        includeGit: inputs.includeGit,
+        includeHidden: inputs.includeHiddenFiles,
+    });
+    switch (source.kind) {
+        case 'directory':
+            core.info(`Packing the directory ${source.root}`);
+            break;
+        case 'selection':
+            core.info(`Packing ${source.select.length} matched entries below ${source.root}`);
+            break;
+        case 'files':
+            core.info(`Pushing ${source.files.length} file(s), one layer each: ${source.files.join(', ')}`);
+            break;
+        case 'none':
+            break;
+    }
+    return source;
+}
+/** upload-artifact's `if-no-files-found`, with its wording: warn (default), error or ignore. */
+function push_source_noFilesFound(inputs) {
+    const given = inputs.paths.includes.map((line) => line.given).join(', ');
+    const message = `No files were found with the provided path: ${given}. No artifacts will be uploaded.`;
+    if (inputs.ifNoFilesFound === 'error')
+        throw new PathSelectionError(message);
+    if (inputs.ifNoFilesFound === 'warn')
+        core.warning(message);
+    else
+        core.info(message);
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
+
+
+
+
+// the gzip trailer (RFC 1952): CRC-32 and ISIZE, little-endian
+const TRAILER = 8;
+// inflated pieces as large as extraction uses: fewer hand-offs from the thread pool
+const gzip_content_PIECE = (/* unused pure expression or super */ null && (256 * 1024));
+/**
+ * The sha256 of what a gzip layer decompresses to, when it is framed exactly as our packer frames
+ * one: our fixed header (no name, comment or extra field), one deflate stream, then a trailer whose
+ * CRC-32 and size are right, and not one byte more. undefined otherwise. Streamed: nothing is
+ * written and memory stays bounded. A re-push reuses a tagged layer only when this equals the
+ * tree's tar digest, so the layer holds exactly our tar and no bytes anyone else chose beyond the
+ * deflate encoding of it (which every gzip reader decodes to the same tar).
+ */
+async function gzip_content_gzipContentDigest(source) {
+    // as extraction does: large pieces in, large pieces out, so the pool is not woken per 16 KiB
+    const inflate = zlib.createInflateRaw({
+        chunkSize: gzip_content_PIECE,
+        readableHighWaterMark: 4 * gzip_content_PIECE,
+    });
+    const hash = createHash('sha256');
+    let crc = 0;
+    let size = 0;
+    let head;
+    let tail = Buffer.alloc(0);
+    let body = 0;
+    // Splits off the header, joins the rest into pieces of about PIECE (one copy), and holds back
+    // the last 8 bytes seen, which are the trailer once the source ends.
+    async function* deflated(chunks) {
+        let parts = [];
+        let held = 0;
+        let start = Buffer.alloc(0);
+        for await (const chunk of chunks) {
+            let rest = chunk;
+            if (!head) {
+                start = Buffer.concat([start, rest]);
+                if (start.length < GZIP_HEADER.length)
+                    continue;
+                head = start.subarray(0, GZIP_HEADER.length);
+                if (!head.equals(GZIP_HEADER))
+                    return;
+                rest = start.subarray(GZIP_HEADER.length);
+            }
+            parts.push(rest);
+            held += rest.length;
+            if (held < gzip_content_PIECE + TRAILER)
+                continue;
+            const joined = Buffer.concat(parts, held);
+            body += held - TRAILER;
+            yield joined.subarray(0, held - TRAILER);
+            parts = [joined.subarray(held - TRAILER)];
+            held = TRAILER;
+        }
+        const joined = Buffer.concat(parts, held);
+        const cut = Math.max(0, held - TRAILER);
+        tail = joined.subarray(cut);
+        body += cut;
+        if (cut > 0)
+            yield joined.subarray(0, cut);
+    }
+    try {
+        await pipeline(source, deflated, inflate, async (inflated) => {
+            for await (const piece of inflated) {
+                hash.update(piece);
+                crc = zlib.crc32(piece, crc);
+                size = (size + piece.length) >>> 0;
+            }
+        });
+    }
+    catch (error) {
+        // another header (the source was let go), not a deflate stream, or one that does not end
+        if (head && !head.equals(GZIP_HEADER))
+            return undefined;
+        if (String(error.code).startsWith('Z_'))
+            return undefined;
+        throw error;
+    }
+    if (!head?.equals(GZIP_HEADER) || tail.length !== TRAILER)
+        return undefined;
+    // inflateRaw stops at the end of the deflate stream: bytes between it and the trailer are junk
+    if (inflate.bytesWritten !== body)
+        return undefined;
+    if (tail.readUInt32LE(0) !== crc >>> 0 || tail.readUInt32LE(4) !== size)
+        return undefined;
+    return `sha256:${hash.digest('hex')}`;
+}
+
+;// CONCATENATED MODULE: ./src/action/unchanged-layer.ts
+
+
+
+
+
+
+
+/**
+ * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
+ * it again. When the first tag already names a one-layer directory manifest, hash the tree's tar
+ * without writing or compressing it, and compare with that layer.
+ *
+ * The layer's annotation (`io.deis.oras.content.digest`) is only a claim: anyone who can write
+ * the tag can swap the layer and keep the annotation, and we would then publish (and output for
+ * signing) a digest of bytes we never produced. No value of ours can prove a layer was ours
+ * without a secret kept across runs, which a job does not have; so the layer itself is checked.
+ * Its bytes are downloaded (verified against its digest) and decompressed, never written, while
+ * the tree is hashed: reused only when it is exactly our tar in our gzip framing
+ * (gzipContentDigest). Decompressing is several times cheaper than compressing and runs on the
+ * other core meanwhile; BENCHMARKS.md has the cost. The download stops as soon as the tree turns
+ * out to differ from the claim.
+ */
+async function unchanged_layer_unchangedLayer(repo, tag, dir, title, options) {
+    const stop = new AbortController();
+    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
+    // settled below on every path; until then a rejection must not count as unhandled
+    hashing.catch(() => { });
+    let proving;
+    try {
+        const previous = await previousLayer(repo, tag);
+        const claimed = previous?.annotations?.[Annotation.OrasContentDigest];
+        if (!previous || !claimed || previous.annotations?.[Annotation.Title] !== title)
+            return undefined;
+        proving = layerContent(repo, previous, stop.signal);
+        proving.catch(() => { });
+        const hashed = await hashing;
+        if (hashed.uncompressedDigest !== claimed) {
+            core.info(`${tag} holds other content (${claimed}): packing anew`);
+            return undefined;
+        }
+        const proven = await proving;
+        if (proven !== hashed.uncompressedDigest) {
+            core.warning(`${tag}'s layer ${previous.digest} does not hold the content its annotation claims ` +
+                `(${claimed}): packing anew. Someone with write access to the tag may have replaced it.`);
+            return undefined;
+        }
+        core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest} (verified)`);
+        // our descriptor, not the tag's: annotations or fields someone else added do not come along
+        return unchanged_layer_directoryLayer(previous, proven, title);
+    }
+    finally {
+        // no file or download stays open and no read competes with the pack that may follow
+        stop.abort();
+        await Promise.all([hashing.catch(() => { }), proving?.catch(() => { })]);
+    }
+}
+/** The descriptor of a directory layer as we publish it (ORAS's annotations). */
+function unchanged_layer_directoryLayer(blob, tarDigest, title) {
+    return {
+        mediaType: MediaType.LayerTarGzip,
+        digest: blob.digest,
+        size: blob.size,
+        annotations: {
+            [Annotation.OrasContentDigest]: tarDigest,
+            [Annotation.OrasUnpack]: 'true',
+            [Annotation.Title]: title,
+        },
+    };
+}
+// What the layer decompresses to, or undefined when it cannot be read or is not in our framing:
+// either way the push packs anew, which is always correct.
+async function layerContent(repo, layer, signal) {
+    try {
+        const blob = await repo.fetchBlob(layer);
+        const abort = () => blob.destroy(new Error('no longer needed'));
+        if (signal.aborted)
+            abort();
+        signal.addEventListener('abort', abort, { once: true });
+        try {
+            return await gzipContentDigest(blob);
+        }
+        finally {
+            signal.removeEventListener('abort', abort);
+        }
+    }
+    catch (error) {
+        if (!signal.aborted)
+            core.info(`Could not check the layer ${layer.digest}: ${error.message}`);
+        return undefined;
+    }
+}
+async function previousLayer(repo, tag) {
+    try {
+        const previous = await repo.getManifest(tag);
+        const manifest = parseManifest(previous.bytes);
+        const layers = manifest.layers ?? [];
+        const only = layers[0];
+        return layers.length === 1 && only?.mediaType === MediaType.LayerTarGzip ? only : undefined;
+    }
+    catch (error) {
+        if (error instanceof RegistryError && error.status === 404)
+            return undefined;
+        if (error instanceof InvalidManifestError)
+            return undefined;
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/split-push.ts
+
+
+
+
+
+
+
+
+
+
+
+// Parts in flight at once: each pack already runs on every core, so a second one mostly keeps the
+// link busy while the first finishes; more would only hold more sessions open (and more memory).
+const PART_CONCURRENCY = 2;
+/**
+ * A tree above `max-layer-size` as several layers, one per part (src/archive/split.ts cuts them),
+ * each packed straight into its own streamed upload as a lone layer is (falling back to a file the
+ * same way). The manifest lists them in tree order, whatever order they finished in.
+ */
+async function split_push_pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
+    const count = parts.length;
+    core.info(`The tree is larger than max-layer-size: pushing it as ${count} layers`);
+    const layers = new Array(count);
+    let uploaded = 0;
+    let files = 0;
+    let uncompressedSize = 0;
+    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
+        const name = partTitle(title, i, count);
+        const spool = path.join(spoolDir, `part-${i + 1}`);
+        await mkdir(spool, { recursive: true });
+        let packed;
+        const upload = await uploadProducedBlob(repo, {
+            label: `layer ${name}`,
+            produce: async (out) => {
+                const started = Date.now();
+                packed = await packDirectory(root, out, {
+                    ...packOptions,
+                    compression: 'gzip',
+                    prefix: name,
+                    select,
+                });
+                core.info(`Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
+                    `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
+                const layer = directoryLayer(packed, packed.uncompressedDigest, name);
+                return { ...layer, annotations: { ...layer.annotations, ...partAnnotation(i, count) } };
+            },
+        }, {
+            stream: true,
+            spoolDir: spool,
+            logger: actionsLogger,
+            onUpload: (desc) => startProgress(`Uploading ${name}`, desc.size),
+        });
+        if (upload.streamed)
+            core.info(`Uploaded ${name} (${formatBytes(upload.desc.size)}) while packing`);
+        layers[i] = upload.desc;
+        uploaded += upload.uploaded;
+        files += packed.files;
+        uncompressedSize += packed.uncompressedSize;
+    });
+    return { layers, uploaded, files, uncompressedSize };
+}
+
+;// CONCATENATED MODULE: ./src/action/publish-tags.ts
+
+
+
+
+
+
+
+/** The annotation that marks a platform push's manifest; empty for a plain push. */
+function publish_tags_platformAnnotations(platform) {
+    return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
+}
+/** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
+function publish_tags_comparedTag(tag, platform) {
+    return platform ? platformTag(tag, platform) : tag;
+}
+/**
+ * Puts the manifest under every tag, or, for a platform push, under each tag's platform tag and
+ * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
+ * when one would move to other content.
+ */
+async function publish_tags_publishTags(repo, manifest, tags, o) {
+    if (!o.overwrite)
+        for (const tag of tags)
+            await refuseOtherContent(repo, tag, manifest.digest, o.platform);
+    if (!o.platform) {
+        for (const tag of tags) {
+            await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
+            core.info(`Tagged ${tag} -> ${manifest.digest}`);
+        }
+        return { digest: manifest.digest, size: manifest.bytes.length };
+    }
+    let first;
+    for (const tag of tags) {
+        const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
+            logger: actionsLogger,
+            platformKey: PLATFORM_ANNOTATION,
+            annotations: o.annotations,
+        });
+        if (published.rounds > 1)
+            core.info(`${tag}: ${published.rounds} index writes before it settled`);
+        first ??= published;
+    }
+    if (!first)
+        throw new Error('no tag to publish');
+    return {
+        digest: first.index.digest,
+        size: manifest.bytes.length + first.index.size,
+        platform: {
+            platform: o.platform,
+            manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
+            platformTags: tags.map((t) => platformTag(t, o.platform)),
+            entries: first.entries,
+        },
+    };
+}
+/**
+ * `overwrite: false`: a tag may only gain this push or keep it (a re-run pushes the same manifest,
+ * so it passes). With a platform, "the same" is this platform's entry: other platforms may join.
+ * Two jobs racing to push different content for the same platform can both pass this check: the
+ * registry offers no conditional write to prevent it.
+ */
+async function refuseOtherContent(repo, tag, digest, platform) {
+    const refuse = (what, held) => new Error(`tag '${tag}' already holds ${what} ${held}, not this push's ${digest}, and 'overwrite' is false: ` +
+        `release tags do not move (push to a new tag, or set overwrite: true to replace it)`);
+    const current = await repo.headManifest(tag);
+    if (!platform) {
+        if (current && current.digest !== digest)
+            throw refuse('other content:', current.digest);
+        return;
+    }
+    const name = formatPlatform(platform);
+    const own = await repo.headManifest(platformTag(tag, platform));
+    if (own && own.digest !== digest)
+        throw refuse(`${name} as`, own.digest);
+    if (!current || current.digest === digest)
+        return;
+    if (!isIndexMediaType(current.mediaType))
+        throw refuse('an artifact that is not a platform index:', current.digest);
+    const listed = platformEntriesOf((await repo.getManifest(tag)).bytes).find((e) => formatPlatform(e.platform) === name);
+    if (listed && listed.manifest.digest !== digest)
+        throw refuse(`${name} as`, listed.manifest.digest);
+}
+
+;// CONCATENATED MODULE: ./src/action/push.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
+ * with `format: files`, each file) as a layer of its own bytes; then publishes under every tag.
+ * Undefined when `path` matched nothing and `if-no-files-found` is not `error`.
+ */
+async function push_pushDirectory(inputs, env = process.env) {
+    const started = Date.now();
+    const source = await core.group('Find the files', () => findPushSource(inputs));
+    if (source.kind === 'none')
+        return noFilesFound(inputs);
+    const temp = await mkdtemp(path.join(env.RUNNER_TEMP || os.tmpdir(), 'oci-artifact-'));
+    try {
+        const repo = openForPush(inputs);
+        const content = source.kind === 'files'
+            ? await core.group('Hash the files', async () => filesContent(await fileLayers(source.files)))
+            : await treeLayer(repo, inputs, source, temp, env, started);
+        const layers = content.blobs.map((blob) => blob.descriptor);
+        const annotations = provenanceAnnotations(env, inputs.annotations);
+        const manifest = buildManifest({
+            artifactType: inputs.artifactType,
+            config: EMPTY_CONFIG,
+            layers,
+            annotations: { ...annotations, ...platformAnnotations(inputs.platform) },
+        });
+        const uploaded = await core.group('Upload', async () => {
+            let sent = 0;
+            sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]));
+            // a tree's layer went up while it was packed (or was the tag's own, already there)
+            if (content.tarLayer)
+                return sent + (content.uploaded ?? 0);
+            for (const blob of content.blobs)
+                sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open);
+            return sent;
+        });
+        const published = await core.group('Tag', () => publishTags(repo, manifest, inputs.tags, {
+            platform: inputs.platform,
+            overwrite: inputs.overwrite,
+            annotations,
+        }));
+        return {
+            digest: published.digest,
+            ref: `${inputs.registry}/${inputs.repository}@${published.digest}`,
+            tags: inputs.tags,
+            size: EMPTY_CONFIG.size + layers.reduce((sum, l) => sum + l.size, 0) + published.size,
+            uploaded,
+            url: packageUrl(inputs.registry, inputs.repository),
+            layers,
+            platform: published.platform,
+            files: content.files,
+            uncompressedSize: content.uncompressedSize,
+            seconds: (Date.now() - started) / 1000,
+        };
+    }
+    finally {
+        await rm(temp, { recursive: true, force: true });
+    }
+}
+function filesContent(blobs) {
+    for (const blob of blobs)
+        core.info(`${blob.descriptor.annotations?.[Annotation.Title]}: ${blob.descriptor.digest}`);
+    return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined };
+}
+/**
+ * The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged
+ * (then nothing is packed or sent). Otherwise the layer is packed straight into a streamed upload
+ * (src/oci/upload/produced-upload.ts, the cache save's path too): the push takes about the longer
+ * of pack and upload, not their sum, and writes no copy to disk unless the stream fails (then it
+ * packs again into a file and sends that with retries; the pack is reproducible).
+ *
+ * A new tag whose tree the registry already holds under another tag cannot be told apart from new
+ * content without compressing it first, since the digest is the compressed bytes'. We stream
+ * anyway: the registry dedups by digest at the commit, so such a push costs upload bandwidth, not
+ * time (the upload runs alongside the pack it needs in either order), while packing first would
+ * add the whole upload's time to every push of new content, the common case.
+ */
+async function treeLayer(repo, inputs, source, spoolDir, env, started) {
+    // The layer's title is the directory's name, as `oras push DIR` names it.
+    const title = path.basename(source.root) || 'artifact';
+    const packOptions = {
+        level: inputs.compressionLevel,
+        prefix: title,
+        includeGit: inputs.includeGit,
+        includeHidden: inputs.includeHiddenFiles,
+        select: source.kind === 'selection' ? source.select : undefined,
+        mtime: sourceDateEpoch(env),
+    };
+    const reused = await core.group('Compare with the tag', () => unchangedLayer(repo, comparedTag(inputs.tags[0], inputs.platform), source.root, title, packOptions));
+    if (reused)
+        return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, uploaded: 0 };
+    // Below max-layer-size (nearly every tree): exactly the one layer `oras push DIR` makes. A tree
+    // the tag holds as parts is not compared above (that shortcut knows one layer): it is packed anew.
+    const parts = splitTree(source.root, inputs.maxLayerSize, packOptions);
+    if (parts) {
+        const split = await core.group(`Pack and upload ${parts.length} layers`, () => pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir));
+        return {
+            blobs: split.layers.map((descriptor) => ({ descriptor, open: () => Readable.from([]) })),
+            tarLayer: true,
+            uploaded: split.uploaded,
+            files: split.files,
+            uncompressedSize: split.uncompressedSize,
+        };
+    }
+    let packed;
+    const pack = (out) => packDirectory(source.root, out, { compression: 'gzip', ...packOptions });
+    const upload = await uploadProducedBlob(repo, {
+        label: `the layer of ${source.root}`,
+        produce: async (out, into) => {
+            packed = await core.group(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
+                const result = await pack(out);
+                core.info(describePack(result, (Date.now() - started) / 1000));
+                return result;
+            });
+            // packed with the tar's hash (hashTar defaults to true)
+            return directoryLayer(packed, packed.uncompressedDigest, title);
+        },
+    }, {
+        stream: true,
+        spoolDir,
+        logger: actionsLogger,
+        onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+    });
+    if (upload.streamed)
+        core.info(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
+    const done = packed;
+    return {
+        blobs: [{ descriptor: upload.desc, open: () => Readable.from([]) }],
+        tarLayer: true,
+        uploaded: upload.uploaded,
+        files: done.files,
+        uncompressedSize: done.uncompressedSize,
+    };
+}
+function describePack(result, seconds) {
+    const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1';
+    return (`Packed ${result.files} entries, ${result.uncompressedSize} bytes -> ${result.size} bytes ` +
+        `(ratio ${ratio}) in ${seconds.toFixed(1)} s: layer ${result.digest}`);
+}
+
 ;// CONCATENATED MODULE: ./src/action/main.ts
 
 
@@ -42506,7 +42515,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(868);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1479);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -12,15 +12,14 @@ import type { Descriptor } from '../oci/descriptor.js'
 import { Repository } from '../oci/repository.js'
 import { uploadProducedBlob } from '../oci/upload/produced-upload.js'
 import type { Inputs } from './inputs.js'
-import { registryHints } from './ghcr.js'
 import { formatBytes } from './format.js'
-import { actionsLogger, userAgent } from './logger.js'
-import { networkOptions } from './network.js'
+import { actionsLogger } from './logger.js'
 import { startProgress } from './progress.js'
 import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { packageUrl } from './package-url.js'
 import { fileLayers, type LayerBlob } from './file-layers.js'
 import { findPushSource, noFilesFound } from './push-source.js'
+import { openForPush, pushBlobIfMissing } from './registry-push.js'
 import { pushSplitTree } from './split-push.js'
 import { comparedTag, platformAnnotations, publishTags, type PlatformPush } from './publish-tags.js'
 import { directoryLayer, unchangedLayer } from './unchanged-layer.js'
@@ -209,35 +208,6 @@ async function treeLayer(
     files: done.files,
     uncompressedSize: done.uncompressedSize,
   }
-}
-
-export function openForPush(inputs: Inputs): Repository {
-  return new Repository({
-    registry: inputs.registry,
-    repository: inputs.repository,
-    credentials: inputs.credentials,
-    actions: ['pull', 'push'],
-    logger: actionsLogger,
-    userAgent: userAgent(),
-    hints: registryHints(inputs.registry),
-    ...networkOptions(inputs),
-  })
-}
-
-/** Uploads a blob unless the registry has it; returns the bytes sent. */
-export async function pushBlobIfMissing(
-  repo: Repository,
-  blob: Descriptor,
-  open: () => Readable,
-): Promise<number> {
-  if (await repo.blobExists(blob.digest)) {
-    core.info(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`)
-    return 0
-  }
-  const progress = startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size)
-  await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) })
-  progress.done()
-  return blob.size
 }
 
 function describePack(result: PackResult, seconds: number): string {
