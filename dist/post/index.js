@@ -29211,7 +29211,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1479:
+/***/ 2686:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31523,248 +31523,6 @@ function progress_startProgress(label, total, now = Date.now) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/oci/platform.ts
-// The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
-const WORD = /^[a-z0-9_]{1,32}$/;
-class platform_InvalidPlatformError extends Error {
-    input;
-    constructor(input) {
-        super(`'${input}' is not a platform like linux/amd64, darwin/arm64 or linux/arm/v7 (os/arch[/variant])`);
-        this.input = input;
-        this.name = 'InvalidPlatformError';
-    }
-}
-/** `os/arch[/variant]` as in `docker --platform` and `oras --platform`, lowercase OCI words. */
-function platform_parsePlatform(input) {
-    const parts = input.trim().split('/');
-    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p))) {
-        throw new platform_InvalidPlatformError(input);
-    }
-    const [os, architecture, variant] = parts;
-    return variant ? { os, architecture, variant } : { os, architecture };
-}
-function platform_formatPlatform(p) {
-    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
-/**
- * The tag that holds one platform's manifest of `tag`: `v1.4.0-linux-amd64`, `v1.4.0-linux-arm-v7`.
- * These tags are what the index is rebuilt from, and each is written by its own platform's job
- * only, so concurrent jobs never overwrite each other's. They also serve clients that do not read
- * indexes (a plain curl of the manifest).
- */
-function platform_platformTag(tag, p) {
-    return `${tag}-${platform_formatPlatform(p).replaceAll('/', '-')}`;
-}
-/** The longest suffix platformTag adds, so a tag input can be checked before any network work. */
-function platformTagSuffixLength(p) {
-    return platform_platformTag('', p).length;
-}
-/** Same os and architecture; the variant must match only when both name one. */
-function platform_platformMatches(have, want) {
-    if (!have || have.os !== want.os || have.architecture !== want.architecture)
-        return false;
-    return !want.variant || !have.variant || have.variant === want.variant;
-}
-/** Sorts platforms as `os/arch/variant` strings, the order index entries are written in. */
-function platform_comparePlatforms(a, b) {
-    const x = platform_formatPlatform(a);
-    const y = platform_formatPlatform(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/oci/index-merge.ts
-
-
-
-
-/**
- * The index of a tag: one entry per platform, sorted, so that every job that sees the same
- * platform tags writes the same entries whatever order it found them in. That determinism is what
- * makes racing writers converge (see platform-publish.ts). ref.name per entry follows Homebrew's
- * bottles (`<version>.<bottle tag>` there, the platform tag here).
- */
-function index_merge_buildPlatformIndex(entries, annotations = {}) {
-    const manifests = onePerPlatform(entries).map((e) => {
-        const d = { mediaType: e.manifest.mediaType };
-        if (e.manifest.artifactType)
-            d.artifactType = e.manifest.artifactType;
-        d.digest = e.manifest.digest;
-        d.size = e.manifest.size;
-        d.annotations = { [Annotation.RefName]: e.tag };
-        d.platform = canonicalPlatform(e.platform);
-        return d;
-    });
-    const index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests };
-    const keys = Object.keys(annotations).sort();
-    if (keys.length > 0)
-        index.annotations = Object.fromEntries(keys.map((k) => [k, annotations[k]]));
-    const bytes = Buffer.from(JSON.stringify(index), 'utf8');
-    return { bytes, mediaType: MediaType.OciIndex, digest: sha256Digest(bytes) };
-}
-/** The platform entries of an index's bytes; entries without a platform are left out. */
-function index_merge_platformEntriesOf(bytes) {
-    let value;
-    try {
-        value = JSON.parse(bytes.toString('utf8'));
-    }
-    catch {
-        return [];
-    }
-    if (!Array.isArray(value.manifests))
-        return [];
-    const entries = [];
-    for (const item of value.manifests) {
-        if (!item || typeof item.digest !== 'string' || !item.platform)
-            continue;
-        let platform;
-        try {
-            platform = parsePlatform(formatPlatform(item.platform));
-        }
-        catch {
-            continue;
-        }
-        const tag = item.annotations?.[Annotation.RefName] ?? '';
-        entries.push({ platform, tag, manifest: item });
-    }
-    return entries;
-}
-/** True when both list the same manifest for the same platforms, and nothing else. */
-function index_merge_sameEntries(a, b) {
-    const key = (list) => onePerPlatform(list)
-        .map((e) => `${formatPlatform(e.platform)}=${e.manifest.digest}`)
-        .join(',');
-    return key(a) === key(b);
-}
-// The same platform twice (two tags that name it, e.g. linux/arm and linux/arm/v7 are distinct and
-// both kept) cannot happen from platformTag, but a sorted, de-duplicated list is the invariant.
-function onePerPlatform(entries) {
-    const byPlatform = new Map();
-    for (const e of entries)
-        byPlatform.set(formatPlatform(e.platform), e);
-    return [...byPlatform.values()].sort((x, y) => comparePlatforms(x.platform, y.platform));
-}
-function canonicalPlatform(p) {
-    return p.variant
-        ? { architecture: p.architecture, os: p.os, variant: p.variant }
-        : { architecture: p.architecture, os: p.os };
-}
-
-;// CONCATENATED MODULE: ./src/oci/platform-publish.ts
-
-
-
-
-// Every failed round needs another writer's change in between; with N matrix jobs that is at most
-// about 2N changes after the last platform tag lands, so 12 rounds cover a dozen-platform matrix.
-const DEFAULT_ATTEMPTS = 12;
-// The wait before the check, about one write's time plus jitter: long enough for a writer that
-// read just before ours to land, short enough not to slow a push that raced nobody.
-const MAX_SETTLE_MS = 2000;
-// HEADs in flight while the platform tags are read.
-const CONCURRENCY = 8;
-/**
- * Tags `manifest` as `tag`'s platform tag, then makes `tag` an index of every platform tag.
- *
- * The distribution API has no conditional write, so the index is never merged from the index a
- * job read (a job that read it before another's write drops that entry). Instead it is rebuilt,
- * deterministically, from the platform tags, which each job writes for its own platform only and
- * which therefore never race. After each index write the job re-reads both the platform tags and
- * the index; it stops only when the index lists exactly what the platform tags say, read after
- * its own last write. Why none is lost: take the last index write of all, by job X, and any job Z
- * that stopped. Z's platform tag was written before Z's check, which saw Z in the index, so X's
- * write came later; X's own check, after that write, lists Z's platform tag; had X's index lacked
- * Z, X would not have stopped but written again, and its write would not be the last. So the
- * final index holds every job that succeeded. Once all platform tags are in, every writer builds
- * the same entries, so the race ends.
- */
-async function platform_publish_publishPlatformIndex(registry, tag, platform, manifest, o) {
-    const sleep = o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    const attempts = o.attempts ?? DEFAULT_ATTEMPTS;
-    const ownTag = platformTag(tag, platform);
-    await registry.putManifest(manifest.bytes, manifest.mediaType, ownTag);
-    o.logger.info(`Tagged ${ownTag} -> ${manifest.digest}`);
-    const known = new Map([[manifest.digest, platform_publish_manifestFacts(manifest.bytes, o.platformKey)]]);
-    let entries = await readPlatformTags(registry, tag, o.platformKey, known);
-    for (let round = 1;; round++) {
-        const started = Date.now();
-        const index = buildPlatformIndex(entries, o.annotations);
-        await registry.putManifest(index.bytes, index.mediaType, tag);
-        const took = Date.now() - started;
-        await sleep(Math.min(MAX_SETTLE_MS, took + Math.random() * (took + 10 * round)));
-        const [after, current] = await Promise.all([
-            readPlatformTags(registry, tag, o.platformKey, known),
-            registry.getManifest(tag),
-        ]);
-        const listed = isIndexMediaType(current.mediaType) ? platformEntriesOf(current.bytes) : [];
-        // a tag list that does not show our own tag yet is a stale read (a lagging replica): read again
-        if (after.some((e) => e.tag === ownTag) && sameEntries(listed, after)) {
-            const mine = listed.find((e) => e.tag === ownTag);
-            if (mine?.manifest.digest !== manifest.digest) {
-                o.logger.warning(`${ownTag} now holds ${mine?.manifest.digest ?? 'nothing'}: another push of ${formatPlatform(platform)} ` +
-                    `to ${tag} ran at the same time and landed after this one`);
-            }
-            const names = listed.map((e) => formatPlatform(e.platform)).join(', ');
-            o.logger.info(`Tagged ${tag} -> ${current.digest}: an index of ${listed.length} (${names})`);
-            return {
-                index: { mediaType: current.mediaType, digest: current.digest, size: current.bytes.length },
-                entries: listed,
-                rounds: round,
-            };
-        }
-        if (round >= attempts) {
-            throw new Error(`the index at ${tag} kept changing under other pushes (${round} rounds); this platform's ` +
-                `manifest is in place as ${ownTag}, and a re-run rebuilds the index from every platform tag`);
-        }
-        o.logger.info(`${tag} changed under another push: rebuilding its index from the platform tags`);
-        entries = after;
-    }
-}
-/**
- * The platform tags of `tag`: tags `<tag>-<os>-<arch>[-<variant>]` whose manifest says it is for
- * exactly that platform. The annotation check keeps out the tags of a longer tag (`v1-rc` with its
- * `v1-rc-linux-amd64` is not a platform of `v1`) and anything tagged by hand.
- */
-async function readPlatformTags(registry, tag, platformKey, facts = new Map()) {
-    const prefix = `${tag}-`;
-    const candidates = (await registry.listTags()).filter((t) => t.startsWith(prefix) && /^[a-z0-9_]+-[a-z0-9_]+(-[a-z0-9_]+)?$/.test(t.slice(prefix.length)));
-    const found = new Array(candidates.length);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < candidates.length; i = next++) {
-            const candidate = candidates[i];
-            const head = await registry.headManifest(candidate);
-            if (!head || isIndexMediaType(head.mediaType))
-                continue;
-            let fact = facts.get(head.digest);
-            if (!fact)
-                facts.set(head.digest, (fact = platform_publish_manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)));
-            if (fact.platform && platformTag(tag, fact.platform) === candidate) {
-                const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
-                if (fact.artifactType)
-                    manifest.artifactType = fact.artifactType;
-                found[i] = { platform: fact.platform, tag: candidate, manifest };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, candidates.length) }, worker));
-    return found.filter((e) => e !== undefined);
-}
-/** The platform annotation and artifactType of a manifest's bytes; nothing for other documents. */
-function platform_publish_manifestFacts(bytes, platformKey) {
-    try {
-        const m = parseManifest(bytes);
-        if (m.mediaType !== MediaType.OciManifest)
-            return {};
-        const note = m.annotations?.[platformKey];
-        return { platform: note ? parsePlatform(note) : undefined, artifactType: m.artifactType };
-    }
-    catch (error) {
-        if (error instanceof InvalidManifestError || error instanceof InvalidPlatformError)
-            return {};
-        throw error;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/oci/transport/retry.ts
 
 
@@ -32928,7 +32686,7 @@ async function startStreamedUpload(ctx) {
 
 
 // One repository on one registry: blobs and manifests by digest, tags by name.
-class repository_Repository {
+class Repository {
     registry;
     repository;
     send;
@@ -33044,7 +32802,7 @@ const GHCR_HINTS = {
         'under "Manage Actions access", grant this repository access',
 };
 /** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
-function ghcr_registryHints(registry) {
+function registryHints(registry) {
     return registry === GHCR ? GHCR_HINTS : undefined;
 }
 /** `[host/]owner/name`: no host means ghcr.io, where a package is always OWNER/NAME. */
@@ -33054,105 +32812,6 @@ function parseRepositoryInput(input) {
         throw new InvalidReferenceError(input, 'a ghcr.io repository is OWNER/NAME');
     }
     return parsed;
-}
-
-;// CONCATENATED MODULE: ./src/action/file-layers.ts
-
-
-
-
-
-
-// A file is pushed as `oras push FILE` pushes it: the layer is the file's own bytes, of oras-go's
-// default media type for files (ocispec.MediaTypeImageLayer), titled with its name and without the
-// unpack annotation, so `curl .../blobs/<digest> -o NAME` gives the file and `oras pull` saves it
-// under its name. ORAS keeps no mode; ours goes in this annotation, which our pull restores.
-const FILE_MODE_ANNOTATION = 'io.github.oci-artifact-action.file.mode';
-const FILE_LAYER_MEDIA_TYPE = media_types_MediaType.LayerTar;
-/** One layer per file, in the order given; each file is read once here to hash it. */
-async function file_layers_fileLayers(files) {
-    const layers = [];
-    for (const file of files)
-        layers.push(await fileLayer(file));
-    return layers;
-}
-async function fileLayer(file) {
-    const hash = createHash('sha256');
-    let size = 0;
-    await pipeline(createReadStream(file), async (chunks) => {
-        for await (const chunk of chunks) {
-            hash.update(chunk);
-            size += chunk.length;
-        }
-    });
-    const descriptor = {
-        mediaType: FILE_LAYER_MEDIA_TYPE,
-        digest: `sha256:${hash.digest('hex')}`,
-        size,
-        annotations: {
-            [Annotation.Title]: path.basename(file),
-            // as git records modes (and as the tar layers do): executable by the owner or not
-            [FILE_MODE_ANNOTATION]: statSync(file).mode & 0o100 ? '0755' : '0644',
-        },
-    };
-    return { descriptor, open: () => createReadStream(file) };
-}
-/**
- * A layer's title as a file name to write: one plain path component, nothing a file system could
- * read as a path or a device. The title comes from the registry, so it is checked like an archive
- * entry. `windows` adds Windows' rules (the default on Windows; unit tests check them anywhere).
- */
-function file_layers_safeFileTitle(title, windows = process.platform === 'win32') {
-    const refuse = (why) => new Error(`layer title '${title}' ${why}: refusing to write it`);
-    if (title === '' || title === '.' || title === '..')
-        throw refuse('is not a file name');
-    if (/[/\\\0]/.test(title))
-        throw refuse('is not a single path component');
-    if (windows) {
-        // eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
-        if (/[<>:"|?*\x01-\x1f]/.test(title))
-            throw refuse('holds a character Windows does not allow in names');
-        if (/[. ]$/.test(title))
-            throw refuse('ends with a dot or space, which Windows drops');
-        if (/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(title))
-            throw refuse('is a Windows device name');
-    }
-    return title;
-}
-/** The mode a file layer's annotation gives (0644 when absent or unreadable). */
-function file_layers_fileModeOf(layer) {
-    return layer.annotations?.[FILE_MODE_ANNOTATION] === '0755' ? 0o755 : 0o644;
-}
-
-;// CONCATENATED MODULE: ./src/action/platform.ts
-
-// The annotation by which a platform push's manifest says which platform it is for. An image
-// manifest has no platform field (only an index's descriptor does), and the index is rebuilt from
-// the platform tags, so each tagged manifest must carry its own.
-const platform_PLATFORM_ANNOTATION = 'io.github.oci-artifact-action.platform';
-// Node's names for the runner's platform, in the OCI image-spec's words (GOOS/GOARCH).
-const OS = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
-const ARCH = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
-/** The runner's platform in OCI words: `process.platform`/`process.arch` mapped to GOOS/GOARCH. */
-function platform_runnerPlatform(platform = process.platform, arch = process.arch) {
-    return { os: OS[platform] ?? platform, architecture: ARCH[arch] ?? arch };
-}
-/**
- * Picks the entry of an image index: the one for `wanted` when the `platform` input names one
- * (an exact variant first); else the only entry when there is one, else the runner's. Entries
- * with no platform (ORAS artifacts, attestations) only win when they are alone and none was named.
- */
-function platform_choosePlatform(manifests, wanted, runner = platform_runnerPlatform(), reference = 'the index') {
-    if (!wanted && manifests.length === 1)
-        return manifests[0];
-    const want = wanted ?? runner;
-    const matches = manifests.filter((m) => platformMatches(m.platform, want));
-    const match = matches.find((m) => m.platform?.variant === want.variant) ?? matches[0];
-    if (match)
-        return match;
-    const offered = manifests.map((m) => (m.platform ? formatPlatform(m.platform) : m.digest));
-    throw new Error(`${reference} has no entry for ${formatPlatform(want)}${wanted ? '' : " (the runner's platform)"}; ` +
-        `it has ${manifests.length}: ${offered.join(', ')}. Set 'platform' to one of them, or 'tag' to a digest`);
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
@@ -33167,8 +32826,51 @@ var lib = __nccwpck_require__(4942);
  * host the registry redirects to gets its own decision. A private CA is Node's
  * NODE_EXTRA_CA_CERTS, read at start-up: nothing to do here.
  */
-function network_networkOptions(inputs) {
+function networkOptions(inputs) {
     return { http: { proxyFor: (url) => (0,lib/* getProxyUrl */.s_)(url.href) || undefined }, plainHttp: inputs.plainHttp };
+}
+
+;// CONCATENATED MODULE: ./src/action/registry.ts
+
+
+
+
+
+
+// How every mode opens the registry, and the one way a replayable blob goes up: shared by the modes
+// so that none imports another.
+/**
+ * The repository `inputs` name, opened for `actions` (one token exchange covers them), with the
+ * user agent, GitHub's permission hints and the network options (proxies, plain http).
+ */
+function registry_openRepository(inputs, actions, env = process.env) {
+    return new Repository({
+        registry: inputs.registry,
+        repository: inputs.repository,
+        credentials: inputs.credentials,
+        actions,
+        logger: logger_actionsLogger,
+        userAgent: logger_userAgent(env),
+        hints: registryHints(inputs.registry),
+        ...networkOptions(inputs),
+    });
+}
+function registry_openForPull(inputs) {
+    return registry_openRepository(inputs, ['pull']);
+}
+function registry_openForPush(inputs) {
+    return registry_openRepository(inputs, ['pull', 'push']);
+}
+/** Uploads a blob unless the registry has it; returns the bytes sent. */
+async function registry_pushBlobIfMissing(repo, blob, open) {
+    if (await repo.blobExists(blob.digest)) {
+        lib_core/* info */.pq(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`);
+        return 0;
+    }
+    const progress = progress_startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
+    await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) });
+    progress.done();
+    return blob.size;
 }
 
 ;// CONCATENATED MODULE: ./src/action/tree-parts.ts
@@ -33225,219 +32927,6 @@ function tree_parts_groupParts(layers) {
         i += count;
     }
     return groups;
-}
-
-;// CONCATENATED MODULE: ./src/action/pull.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
- * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
- * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
- * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
- */
-async function pull_pullDirectory(inputs) {
-    const started = Date.now();
-    const repo = pull_openForPull(inputs);
-    const reference = inputs.tags[0];
-    const { digest, layers } = await core.group('Resolve', () => resolveLayers(repo, reference, inputs.platform));
-    logOutsideWorkspace(inputs.path);
-    let files = 0;
-    const size = layers.reduce((sum, layer) => sum + layer.size, 0);
-    await core.group('Download and extract', async () => {
-        if (layers.length === 1) {
-            files = (await pullLayer(repo, layers[0], inputs.path, 'contents')).files;
-            return;
-        }
-        // the parts of one tree: each extracted at once into a folder of its own, then merged in order
-        if (isSplitTree(layers)) {
-            files = await stagePartsAndCommit(inputs.path, layers.length, async (folders) => {
-                let count = 0;
-                await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
-                    count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
-                });
-                return count;
-            });
-            return;
-        }
-        const places = placesOf(layers);
-        files = await stageAndCommit(inputs.path, async (staging) => {
-            let count = 0;
-            // layers extracted into the same folder go in order: a later one overrides an earlier one
-            const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
-            await forEachLimited(layers, limit, async (layer, i) => {
-                count += (await pullLayer(repo, layer, staging, places[i])).files;
-            });
-            return count;
-        });
-    });
-    return { digest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 };
-}
-// Layers downloaded at once in a multi-layer pull: a release's few files go up in parallel,
-// without opening a connection per file of a large set.
-const PULL_CONCURRENCY = 4;
-// Several layers: a directory layer ORAS unpacks goes under its title, as `oras pull` puts it, a
-// plain tar (no title) is extracted as it is, a file under its title. Two layers that would land
-// on the same name (on this file system's rules) are refused before anything is downloaded.
-function placesOf(layers) {
-    const seen = new Map();
-    return layers.map((layer) => {
-        const title = layer.annotations?.[Annotation.Title];
-        if (title === undefined)
-            return 'contents';
-        const name = safeFileTitle(title);
-        const folded = foldName(name);
-        const earlier = seen.get(folded);
-        if (earlier !== undefined) {
-            throw new Error(`layers '${earlier}' and '${name}' would both be written as '${name}': refusing to pull`);
-        }
-        seen.set(folded, name);
-        return 'titled';
-    });
-}
-/** Names as a case-insensitive file system (macOS, Windows) compares them. */
-function foldName(name) {
-    return caseInsensitiveFileSystem() ? name.normalize('NFD').toLowerCase() : name;
-}
-function caseInsensitiveFileSystem() {
-    return process.platform === 'darwin' || process.platform === 'win32';
-}
-const loggedOutside = new Set();
-function logOutsideWorkspace(dest) {
-    const workspace = process.env.GITHUB_WORKSPACE;
-    if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest))
-        return;
-    loggedOutside.add(dest);
-    core.info(`path is outside the workspace: pulling into ${dest}`);
-}
-function pull_openForPull(inputs) {
-    return new Repository({
-        registry: inputs.registry,
-        repository: inputs.repository,
-        credentials: inputs.credentials,
-        actions: ['pull'],
-        logger: actionsLogger,
-        userAgent: userAgent(),
-        hints: registryHints(inputs.registry),
-        ...networkOptions(inputs),
-    });
-}
-/**
- * The manifest's layers; an index is narrowed to the named platform, else to the runner's (or its
- * only entry). A plain manifest that says it is for another platform than the named one is refused.
- */
-async function resolveLayers(repo, reference, platform) {
-    const top = await repo.getManifest(reference);
-    let manifest = top;
-    if (isIndexMediaType(top.mediaType)) {
-        const index = JSON.parse(top.bytes.toString('utf8'));
-        const chosen = choosePlatform(index.manifests ?? [], platform, runnerPlatform(), reference);
-        const named = chosen.platform ? ` (${formatPlatform(chosen.platform)})` : '';
-        core.info(`${reference} is an index: using ${chosen.digest}${named}`);
-        manifest = await repo.getManifest(chosen.digest);
-    }
-    else if (platform) {
-        const own = manifestFacts(top.bytes, PLATFORM_ANNOTATION).platform;
-        if (own && formatPlatform(own) !== formatPlatform(platform)) {
-            throw new Error(`${reference} is the ${formatPlatform(own)} artifact, not ${formatPlatform(platform)}`);
-        }
-    }
-    let layers;
-    try {
-        layers = parseManifest(manifest.bytes).layers;
-    }
-    catch (error) {
-        throw new Error(`${reference} (${manifest.digest}) is not an image manifest we can extract`, {
-            cause: error,
-        });
-    }
-    if (layers.length === 0)
-        throw new Error(`${reference} (${manifest.digest}) has no layers to extract`);
-    core.info(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
-    return { digest: top.digest, layers };
-}
-/**
- * One layer into `dest`. A tar layer is extracted (under ORAS's convention its entries sit below
- * `<title>/`, which is stripped: with `contents` they land in `dest`, as download-artifact does,
- * with `titled` in `dest/<title>`, as `oras pull` does); a layer with a title but no unpack
- * annotation, or not a tar at all, is one file saved under its title, with the mode our push
- * recorded.
- */
-async function pullLayer(repo, layer, dest, place) {
-    const title = layer.annotations?.[Annotation.Title];
-    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
-    const compression = tarCompression(layer.mediaType);
-    if (!(compression && (unpack || !title)) && !title) {
-        throw new Error(`layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`);
-    }
-    const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
-    const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
-    if (compression && (unpack || !title)) {
-        const into = title && place === 'titled' ? path.join(dest, safeFileTitle(title)) : dest;
-        const result = await extractToDirectory(source, into, {
-            compression,
-            stripPrefix: unpack ? title : undefined,
-            expectedUncompressedDigest: layer.annotations?.[Annotation.OrasContentDigest],
-        });
-        progress.done();
-        core.info(`Extracted ${result.files} entries (${result.uncompressedSize} bytes) into ${into}`);
-        return { files: result.files };
-    }
-    await saveFile(source, dest, safeFileTitle(title), fileModeOf(layer));
-    progress.done();
-    core.info(`Saved ${title} (${layer.size} bytes) into ${dest}`);
-    return { files: 1 };
-}
-/** The compression of a tar layer's media type, or undefined when the layer is not a tar. */
-function tarCompression(mediaType) {
-    if (mediaType === MediaType.LayerTarGzip || mediaType === MediaType.DockerLayerTarGzip)
-        return 'gzip';
-    if (mediaType === MediaType.LayerTarZstd)
-        return 'zstd';
-    if (mediaType === MediaType.LayerTar)
-        return 'none';
-    return undefined;
-}
-/**
- * Writes a verified single-file layer into a staging folder next to dest first, then renames it
- * into place. The mode is our push's record of the exec bit (Windows has none to set).
- */
-async function saveFile(source, dest, title, mode) {
-    const target = path.resolve(dest);
-    await mkdir(path.dirname(target), { recursive: true });
-    sweepStaleStaging(target);
-    const staging = makeStagingDirectory(target);
-    try {
-        // created with the recorded mode, less the umask, as tar extraction creates files
-        await pipeline(source, createWriteStream(path.join(staging, title), { mode }));
-        await mkdir(dest, { recursive: true });
-        await rename(path.join(staging, title), path.join(dest, title));
-    }
-    finally {
-        await rm(staging, { recursive: true, force: true });
-        releaseStaging(staging);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache-restore.ts
@@ -34410,7 +33899,7 @@ const INDEX_ATTEMPTS = 5;
 const CONFIRMATIONS = 2;
 // The longest wait for other writers to land, whatever the registry's latency: the wait is paid
 // by every save, at the end of the job.
-const cache_publish_MAX_SETTLE_MS = 1000;
+const MAX_SETTLE_MS = 1000;
 /**
  * Read, merge, write, check. The distribution API has no conditional PUT: a job that read the
  * index before our write and writes after it drops our entry. So after each write we wait about
@@ -34431,7 +33920,7 @@ async function addToIndex(registry, scope, entry, logger, o = {}) {
         const written = await putIndex(registry, scope, mergeEntries([known, [entry]]), logger);
         const took = Date.now() - started;
         // a job that read the index just before our write lands its own about one write later
-        const settle = () => sleep(Math.min(cache_publish_MAX_SETTLE_MS, 2 * took + Math.random() * (took + 20 * attempt)));
+        const settle = () => sleep(Math.min(MAX_SETTLE_MS, 2 * took + Math.random() * (took + 20 * attempt)));
         let after = [];
         let seen = 0;
         for (let check = 0; check < CONFIRMATIONS; check++) {
@@ -34580,40 +34069,6 @@ async function saveToGitHubCache(paths, key) {
     return (await (await load()).saveCache(paths, key)) !== -1;
 }
 
-;// CONCATENATED MODULE: ./src/action/registry-push.ts
-
-
-
-
-
-
-// What push, the cache save and the layout push share: the repository opened to write, with
-// GitHub's hints and the network options, and the one way a replayable blob goes up.
-/** The repository of `inputs`, opened for pull and push. */
-function registry_push_openForPush(inputs) {
-    return new repository_Repository({
-        registry: inputs.registry,
-        repository: inputs.repository,
-        credentials: inputs.credentials,
-        actions: ['pull', 'push'],
-        logger: logger_actionsLogger,
-        userAgent: logger_userAgent(),
-        hints: ghcr_registryHints(inputs.registry),
-        ...network_networkOptions(inputs),
-    });
-}
-/** Uploads a blob unless the registry has it; returns the bytes sent. */
-async function registry_push_pushBlobIfMissing(repo, blob, open) {
-    if (await repo.blobExists(blob.digest)) {
-        lib_core/* info */.pq(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`);
-        return 0;
-    }
-    const progress = progress_startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
-    await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) });
-    progress.done();
-    return blob.size;
-}
-
 ;// CONCATENATED MODULE: ./src/action/cache-save.ts
 
 
@@ -34665,7 +34120,7 @@ async function saveCache(inputs, state, now = () => new Date()) {
         return;
     }
     const where = `${inputs.registry}/${inputs.repository}`;
-    const repo = registry_push_openForPush(inputs);
+    const repo = registry_openForPush(inputs);
     const version = cache_paths_pathsVersion(patterns);
     const tag = cache_tag_cacheTag(state.scope, state.key, version);
     try {
@@ -34689,7 +34144,7 @@ async function saveCache(inputs, state, now = () => new Date()) {
         // nothing.
         let config;
         const startConfig = () => {
-            config ??= registry_push_pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
+            config ??= registry_pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
             config.catch(() => undefined);
         };
         const layers = [];
@@ -34838,6 +34293,55 @@ function readCacheState() {
     if (!text)
         return undefined;
     return JSON.parse(text);
+}
+
+;// CONCATENATED MODULE: ./src/oci/platform.ts
+// The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
+const WORD = /^[a-z0-9_]{1,32}$/;
+class platform_InvalidPlatformError extends Error {
+    input;
+    constructor(input) {
+        super(`'${input}' is not a platform like linux/amd64, darwin/arm64 or linux/arm/v7 (os/arch[/variant])`);
+        this.input = input;
+        this.name = 'InvalidPlatformError';
+    }
+}
+/** `os/arch[/variant]` as in `docker --platform` and `oras --platform`, lowercase OCI words. */
+function platform_parsePlatform(input) {
+    const parts = input.trim().split('/');
+    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p))) {
+        throw new platform_InvalidPlatformError(input);
+    }
+    const [os, architecture, variant] = parts;
+    return variant ? { os, architecture, variant } : { os, architecture };
+}
+function platform_formatPlatform(p) {
+    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+/**
+ * The tag that holds one platform's manifest of `tag`: `v1.4.0-linux-amd64`, `v1.4.0-linux-arm-v7`.
+ * These tags are what the index is rebuilt from, and each is written by its own platform's job
+ * only, so concurrent jobs never overwrite each other's. They also serve clients that do not read
+ * indexes (a plain curl of the manifest).
+ */
+function platform_platformTag(tag, p) {
+    return `${tag}-${platform_formatPlatform(p).replaceAll('/', '-')}`;
+}
+/** The longest suffix platformTag adds, so a tag input can be checked before any network work. */
+function platformTagSuffixLength(p) {
+    return platform_platformTag('', p).length;
+}
+/** Same os and architecture; the variant must match only when both name one. */
+function platform_platformMatches(have, want) {
+    if (!have || have.os !== want.os || have.architecture !== want.architecture)
+        return false;
+    return !want.variant || !have.variant || have.variant === want.variant;
+}
+/** Sorts platforms as `os/arch/variant` strings, the order index entries are written in. */
+function platform_comparePlatforms(a, b) {
+    const x = platform_formatPlatform(a);
+    const y = platform_formatPlatform(b);
+    return x < y ? -1 : x > y ? 1 : 0;
 }
 
 ;// CONCATENATED MODULE: ./src/action/byte-size.ts
@@ -36091,7 +35595,6 @@ async function pull_to_layout_pullToLayout(repo, tagOrDigest, dir, o = {}) {
 
 
 ;// CONCATENATED MODULE: ./src/action/layout.ts
-
 
 
 
@@ -41788,15 +41291,9 @@ async function prune_runPrune(inputs, env = process.env) {
     const { prune: o } = inputs;
     const where = `${inputs.registry}/${inputs.repository}`;
     const packagesApi = usesPackagesApi(inputs.registry, env);
-    const repo = new Repository({
-        registry: inputs.registry,
-        repository: inputs.repository,
-        credentials: inputs.credentials,
-        // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
-        actions: o.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete'],
-        logger: actionsLogger,
-        userAgent: userAgent(env),
-    });
+    // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
+    const actions = o.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete'];
+    const repo = openRepository(inputs, actions, env);
     const store = packagesApi ? openPackagesStore(inputs, env) : registryVersionStore(repo);
     if (o.tagPatterns.length === 0)
         core.info('No tag-pattern: only caches are pruned');
@@ -41836,6 +41333,496 @@ function setOutputs(report) {
     core.setOutput('deleted', JSON.stringify(deleted));
     core.setOutput('deleted-count', String(deleted.length));
     core.setOutput('freed-bytes', String(report.freedBytes));
+}
+
+;// CONCATENATED MODULE: ./src/oci/index-merge.ts
+
+
+
+
+/**
+ * The index of a tag: one entry per platform, sorted, so that every job that sees the same
+ * platform tags writes the same entries whatever order it found them in. That determinism is what
+ * makes racing writers converge (see platform-publish.ts). ref.name per entry follows Homebrew's
+ * bottles (`<version>.<bottle tag>` there, the platform tag here).
+ */
+function index_merge_buildPlatformIndex(entries, annotations = {}) {
+    const manifests = onePerPlatform(entries).map((e) => {
+        const d = { mediaType: e.manifest.mediaType };
+        if (e.manifest.artifactType)
+            d.artifactType = e.manifest.artifactType;
+        d.digest = e.manifest.digest;
+        d.size = e.manifest.size;
+        d.annotations = { [Annotation.RefName]: e.tag };
+        d.platform = canonicalPlatform(e.platform);
+        return d;
+    });
+    const index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests };
+    const keys = Object.keys(annotations).sort();
+    if (keys.length > 0)
+        index.annotations = Object.fromEntries(keys.map((k) => [k, annotations[k]]));
+    const bytes = Buffer.from(JSON.stringify(index), 'utf8');
+    return { bytes, mediaType: MediaType.OciIndex, digest: sha256Digest(bytes) };
+}
+/** The platform entries of an index's bytes; entries without a platform are left out. */
+function index_merge_platformEntriesOf(bytes) {
+    let value;
+    try {
+        value = JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        return [];
+    }
+    if (!Array.isArray(value.manifests))
+        return [];
+    const entries = [];
+    for (const item of value.manifests) {
+        if (!item || typeof item.digest !== 'string' || !item.platform)
+            continue;
+        let platform;
+        try {
+            platform = parsePlatform(formatPlatform(item.platform));
+        }
+        catch {
+            continue;
+        }
+        const tag = item.annotations?.[Annotation.RefName] ?? '';
+        entries.push({ platform, tag, manifest: item });
+    }
+    return entries;
+}
+/** True when both list the same manifest for the same platforms, and nothing else. */
+function index_merge_sameEntries(a, b) {
+    const key = (list) => onePerPlatform(list)
+        .map((e) => `${formatPlatform(e.platform)}=${e.manifest.digest}`)
+        .join(',');
+    return key(a) === key(b);
+}
+// The same platform twice (two tags that name it, e.g. linux/arm and linux/arm/v7 are distinct and
+// both kept) cannot happen from platformTag, but a sorted, de-duplicated list is the invariant.
+function onePerPlatform(entries) {
+    const byPlatform = new Map();
+    for (const e of entries)
+        byPlatform.set(formatPlatform(e.platform), e);
+    return [...byPlatform.values()].sort((x, y) => comparePlatforms(x.platform, y.platform));
+}
+function canonicalPlatform(p) {
+    return p.variant
+        ? { architecture: p.architecture, os: p.os, variant: p.variant }
+        : { architecture: p.architecture, os: p.os };
+}
+
+;// CONCATENATED MODULE: ./src/oci/platform-publish.ts
+
+
+
+
+// Every failed round needs another writer's change in between; with N matrix jobs that is at most
+// about 2N changes after the last platform tag lands, so 12 rounds cover a dozen-platform matrix.
+const DEFAULT_ATTEMPTS = 12;
+// The wait before the check, about one write's time plus jitter: long enough for a writer that
+// read just before ours to land, short enough not to slow a push that raced nobody.
+const platform_publish_MAX_SETTLE_MS = 2000;
+// HEADs in flight while the platform tags are read.
+const CONCURRENCY = 8;
+/**
+ * Tags `manifest` as `tag`'s platform tag, then makes `tag` an index of every platform tag.
+ *
+ * The distribution API has no conditional write, so the index is never merged from the index a
+ * job read (a job that read it before another's write drops that entry). Instead it is rebuilt,
+ * deterministically, from the platform tags, which each job writes for its own platform only and
+ * which therefore never race. After each index write the job re-reads both the platform tags and
+ * the index; it stops only when the index lists exactly what the platform tags say, read after
+ * its own last write. Why none is lost: take the last index write of all, by job X, and any job Z
+ * that stopped. Z's platform tag was written before Z's check, which saw Z in the index, so X's
+ * write came later; X's own check, after that write, lists Z's platform tag; had X's index lacked
+ * Z, X would not have stopped but written again, and its write would not be the last. So the
+ * final index holds every job that succeeded. Once all platform tags are in, every writer builds
+ * the same entries, so the race ends.
+ */
+async function platform_publish_publishPlatformIndex(registry, tag, platform, manifest, o) {
+    const sleep = o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    const attempts = o.attempts ?? DEFAULT_ATTEMPTS;
+    const ownTag = platformTag(tag, platform);
+    await registry.putManifest(manifest.bytes, manifest.mediaType, ownTag);
+    o.logger.info(`Tagged ${ownTag} -> ${manifest.digest}`);
+    const known = new Map([[manifest.digest, platform_publish_manifestFacts(manifest.bytes, o.platformKey)]]);
+    let entries = await readPlatformTags(registry, tag, o.platformKey, known);
+    for (let round = 1;; round++) {
+        const started = Date.now();
+        const index = buildPlatformIndex(entries, o.annotations);
+        await registry.putManifest(index.bytes, index.mediaType, tag);
+        const took = Date.now() - started;
+        await sleep(Math.min(platform_publish_MAX_SETTLE_MS, took + Math.random() * (took + 10 * round)));
+        const [after, current] = await Promise.all([
+            readPlatformTags(registry, tag, o.platformKey, known),
+            registry.getManifest(tag),
+        ]);
+        const listed = isIndexMediaType(current.mediaType) ? platformEntriesOf(current.bytes) : [];
+        // a tag list that does not show our own tag yet is a stale read (a lagging replica): read again
+        if (after.some((e) => e.tag === ownTag) && sameEntries(listed, after)) {
+            const mine = listed.find((e) => e.tag === ownTag);
+            if (mine?.manifest.digest !== manifest.digest) {
+                o.logger.warning(`${ownTag} now holds ${mine?.manifest.digest ?? 'nothing'}: another push of ${formatPlatform(platform)} ` +
+                    `to ${tag} ran at the same time and landed after this one`);
+            }
+            const names = listed.map((e) => formatPlatform(e.platform)).join(', ');
+            o.logger.info(`Tagged ${tag} -> ${current.digest}: an index of ${listed.length} (${names})`);
+            return {
+                index: { mediaType: current.mediaType, digest: current.digest, size: current.bytes.length },
+                entries: listed,
+                rounds: round,
+            };
+        }
+        if (round >= attempts) {
+            throw new Error(`the index at ${tag} kept changing under other pushes (${round} rounds); this platform's ` +
+                `manifest is in place as ${ownTag}, and a re-run rebuilds the index from every platform tag`);
+        }
+        o.logger.info(`${tag} changed under another push: rebuilding its index from the platform tags`);
+        entries = after;
+    }
+}
+/**
+ * The platform tags of `tag`: tags `<tag>-<os>-<arch>[-<variant>]` whose manifest says it is for
+ * exactly that platform. The annotation check keeps out the tags of a longer tag (`v1-rc` with its
+ * `v1-rc-linux-amd64` is not a platform of `v1`) and anything tagged by hand.
+ */
+async function readPlatformTags(registry, tag, platformKey, facts = new Map()) {
+    const prefix = `${tag}-`;
+    const candidates = (await registry.listTags()).filter((t) => t.startsWith(prefix) && /^[a-z0-9_]+-[a-z0-9_]+(-[a-z0-9_]+)?$/.test(t.slice(prefix.length)));
+    const found = new Array(candidates.length);
+    let next = 0;
+    const worker = async () => {
+        for (let i = next++; i < candidates.length; i = next++) {
+            const candidate = candidates[i];
+            const head = await registry.headManifest(candidate);
+            if (!head || isIndexMediaType(head.mediaType))
+                continue;
+            let fact = facts.get(head.digest);
+            if (!fact)
+                facts.set(head.digest, (fact = platform_publish_manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)));
+            if (fact.platform && platformTag(tag, fact.platform) === candidate) {
+                const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
+                if (fact.artifactType)
+                    manifest.artifactType = fact.artifactType;
+                found[i] = { platform: fact.platform, tag: candidate, manifest };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, candidates.length) }, worker));
+    return found.filter((e) => e !== undefined);
+}
+/** The platform annotation and artifactType of a manifest's bytes; nothing for other documents. */
+function platform_publish_manifestFacts(bytes, platformKey) {
+    try {
+        const m = parseManifest(bytes);
+        if (m.mediaType !== MediaType.OciManifest)
+            return {};
+        const note = m.annotations?.[platformKey];
+        return { platform: note ? parsePlatform(note) : undefined, artifactType: m.artifactType };
+    }
+    catch (error) {
+        if (error instanceof InvalidManifestError || error instanceof InvalidPlatformError)
+            return {};
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/file-layers.ts
+
+
+
+
+
+
+// A file is pushed as `oras push FILE` pushes it: the layer is the file's own bytes, of oras-go's
+// default media type for files (ocispec.MediaTypeImageLayer), titled with its name and without the
+// unpack annotation, so `curl .../blobs/<digest> -o NAME` gives the file and `oras pull` saves it
+// under its name. ORAS keeps no mode; ours goes in this annotation, which our pull restores.
+const FILE_MODE_ANNOTATION = 'io.github.oci-artifact-action.file.mode';
+const FILE_LAYER_MEDIA_TYPE = media_types_MediaType.LayerTar;
+/** One layer per file, in the order given; each file is read once here to hash it. */
+async function file_layers_fileLayers(files) {
+    const layers = [];
+    for (const file of files)
+        layers.push(await fileLayer(file));
+    return layers;
+}
+async function fileLayer(file) {
+    const hash = createHash('sha256');
+    let size = 0;
+    await pipeline(createReadStream(file), async (chunks) => {
+        for await (const chunk of chunks) {
+            hash.update(chunk);
+            size += chunk.length;
+        }
+    });
+    const descriptor = {
+        mediaType: FILE_LAYER_MEDIA_TYPE,
+        digest: `sha256:${hash.digest('hex')}`,
+        size,
+        annotations: {
+            [Annotation.Title]: path.basename(file),
+            // as git records modes (and as the tar layers do): executable by the owner or not
+            [FILE_MODE_ANNOTATION]: statSync(file).mode & 0o100 ? '0755' : '0644',
+        },
+    };
+    return { descriptor, open: () => createReadStream(file) };
+}
+/**
+ * A layer's title as a file name to write: one plain path component, nothing a file system could
+ * read as a path or a device. The title comes from the registry, so it is checked like an archive
+ * entry. `windows` adds Windows' rules (the default on Windows; unit tests check them anywhere).
+ */
+function file_layers_safeFileTitle(title, windows = process.platform === 'win32') {
+    const refuse = (why) => new Error(`layer title '${title}' ${why}: refusing to write it`);
+    if (title === '' || title === '.' || title === '..')
+        throw refuse('is not a file name');
+    if (/[/\\\0]/.test(title))
+        throw refuse('is not a single path component');
+    if (windows) {
+        // eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
+        if (/[<>:"|?*\x01-\x1f]/.test(title))
+            throw refuse('holds a character Windows does not allow in names');
+        if (/[. ]$/.test(title))
+            throw refuse('ends with a dot or space, which Windows drops');
+        if (/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(title))
+            throw refuse('is a Windows device name');
+    }
+    return title;
+}
+/** The mode a file layer's annotation gives (0644 when absent or unreadable). */
+function file_layers_fileModeOf(layer) {
+    return layer.annotations?.[FILE_MODE_ANNOTATION] === '0755' ? 0o755 : 0o644;
+}
+
+;// CONCATENATED MODULE: ./src/action/platform.ts
+
+// The annotation by which a platform push's manifest says which platform it is for. An image
+// manifest has no platform field (only an index's descriptor does), and the index is rebuilt from
+// the platform tags, so each tagged manifest must carry its own.
+const platform_PLATFORM_ANNOTATION = 'io.github.oci-artifact-action.platform';
+// Node's names for the runner's platform, in the OCI image-spec's words (GOOS/GOARCH).
+const OS = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
+const ARCH = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
+/** The runner's platform in OCI words: `process.platform`/`process.arch` mapped to GOOS/GOARCH. */
+function platform_runnerPlatform(platform = process.platform, arch = process.arch) {
+    return { os: OS[platform] ?? platform, architecture: ARCH[arch] ?? arch };
+}
+/**
+ * Picks the entry of an image index: the one for `wanted` when the `platform` input names one
+ * (an exact variant first); else the only entry when there is one, else the runner's. Entries
+ * with no platform (ORAS artifacts, attestations) only win when they are alone and none was named.
+ */
+function platform_choosePlatform(manifests, wanted, runner = platform_runnerPlatform(), reference = 'the index') {
+    if (!wanted && manifests.length === 1)
+        return manifests[0];
+    const want = wanted ?? runner;
+    const matches = manifests.filter((m) => platformMatches(m.platform, want));
+    const match = matches.find((m) => m.platform?.variant === want.variant) ?? matches[0];
+    if (match)
+        return match;
+    const offered = manifests.map((m) => (m.platform ? formatPlatform(m.platform) : m.digest));
+    throw new Error(`${reference} has no entry for ${formatPlatform(want)}${wanted ? '' : " (the runner's platform)"}; ` +
+        `it has ${manifests.length}: ${offered.join(', ')}. Set 'platform' to one of them, or 'tag' to a digest`);
+}
+
+;// CONCATENATED MODULE: ./src/action/pull.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
+ * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
+ * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
+ * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
+ */
+async function pull_pullDirectory(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.tags[0];
+    const { digest, layers } = await core.group('Resolve', () => resolveLayers(repo, reference, inputs.platform));
+    logOutsideWorkspace(inputs.path);
+    let files = 0;
+    const size = layers.reduce((sum, layer) => sum + layer.size, 0);
+    await core.group('Download and extract', async () => {
+        if (layers.length === 1) {
+            files = (await pullLayer(repo, layers[0], inputs.path, 'contents')).files;
+            return;
+        }
+        // the parts of one tree: each extracted at once into a folder of its own, then merged in order
+        if (isSplitTree(layers)) {
+            files = await stagePartsAndCommit(inputs.path, layers.length, async (folders) => {
+                let count = 0;
+                await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
+                    count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
+                });
+                return count;
+            });
+            return;
+        }
+        const places = placesOf(layers);
+        files = await stageAndCommit(inputs.path, async (staging) => {
+            let count = 0;
+            // layers extracted into the same folder go in order: a later one overrides an earlier one
+            const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
+            await forEachLimited(layers, limit, async (layer, i) => {
+                count += (await pullLayer(repo, layer, staging, places[i])).files;
+            });
+            return count;
+        });
+    });
+    return { digest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 };
+}
+// Layers downloaded at once in a multi-layer pull: a release's few files go up in parallel,
+// without opening a connection per file of a large set.
+const PULL_CONCURRENCY = 4;
+// Several layers: a directory layer ORAS unpacks goes under its title, as `oras pull` puts it, a
+// plain tar (no title) is extracted as it is, a file under its title. Two layers that would land
+// on the same name (on this file system's rules) are refused before anything is downloaded.
+function placesOf(layers) {
+    const seen = new Map();
+    return layers.map((layer) => {
+        const title = layer.annotations?.[Annotation.Title];
+        if (title === undefined)
+            return 'contents';
+        const name = safeFileTitle(title);
+        const folded = foldName(name);
+        const earlier = seen.get(folded);
+        if (earlier !== undefined) {
+            throw new Error(`layers '${earlier}' and '${name}' would both be written as '${name}': refusing to pull`);
+        }
+        seen.set(folded, name);
+        return 'titled';
+    });
+}
+/** Names as a case-insensitive file system (macOS, Windows) compares them. */
+function foldName(name) {
+    return caseInsensitiveFileSystem() ? name.normalize('NFD').toLowerCase() : name;
+}
+function caseInsensitiveFileSystem() {
+    return process.platform === 'darwin' || process.platform === 'win32';
+}
+const loggedOutside = new Set();
+function logOutsideWorkspace(dest) {
+    const workspace = process.env.GITHUB_WORKSPACE;
+    if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest))
+        return;
+    loggedOutside.add(dest);
+    core.info(`path is outside the workspace: pulling into ${dest}`);
+}
+/**
+ * The manifest's layers; an index is narrowed to the named platform, else to the runner's (or its
+ * only entry). A plain manifest that says it is for another platform than the named one is refused.
+ */
+async function resolveLayers(repo, reference, platform) {
+    const top = await repo.getManifest(reference);
+    let manifest = top;
+    if (isIndexMediaType(top.mediaType)) {
+        const index = JSON.parse(top.bytes.toString('utf8'));
+        const chosen = choosePlatform(index.manifests ?? [], platform, runnerPlatform(), reference);
+        const named = chosen.platform ? ` (${formatPlatform(chosen.platform)})` : '';
+        core.info(`${reference} is an index: using ${chosen.digest}${named}`);
+        manifest = await repo.getManifest(chosen.digest);
+    }
+    else if (platform) {
+        const own = manifestFacts(top.bytes, PLATFORM_ANNOTATION).platform;
+        if (own && formatPlatform(own) !== formatPlatform(platform)) {
+            throw new Error(`${reference} is the ${formatPlatform(own)} artifact, not ${formatPlatform(platform)}`);
+        }
+    }
+    let layers;
+    try {
+        layers = parseManifest(manifest.bytes).layers;
+    }
+    catch (error) {
+        throw new Error(`${reference} (${manifest.digest}) is not an image manifest we can extract`, {
+            cause: error,
+        });
+    }
+    if (layers.length === 0)
+        throw new Error(`${reference} (${manifest.digest}) has no layers to extract`);
+    core.info(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
+    return { digest: top.digest, layers };
+}
+/**
+ * One layer into `dest`. A tar layer is extracted (under ORAS's convention its entries sit below
+ * `<title>/`, which is stripped: with `contents` they land in `dest`, as download-artifact does,
+ * with `titled` in `dest/<title>`, as `oras pull` does); a layer with a title but no unpack
+ * annotation, or not a tar at all, is one file saved under its title, with the mode our push
+ * recorded.
+ */
+async function pullLayer(repo, layer, dest, place) {
+    const title = layer.annotations?.[Annotation.Title];
+    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
+    const compression = tarCompression(layer.mediaType);
+    if (!(compression && (unpack || !title)) && !title) {
+        throw new Error(`layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`);
+    }
+    const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+    const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
+    if (compression && (unpack || !title)) {
+        const into = title && place === 'titled' ? path.join(dest, safeFileTitle(title)) : dest;
+        const result = await extractToDirectory(source, into, {
+            compression,
+            stripPrefix: unpack ? title : undefined,
+            expectedUncompressedDigest: layer.annotations?.[Annotation.OrasContentDigest],
+        });
+        progress.done();
+        core.info(`Extracted ${result.files} entries (${result.uncompressedSize} bytes) into ${into}`);
+        return { files: result.files };
+    }
+    await saveFile(source, dest, safeFileTitle(title), fileModeOf(layer));
+    progress.done();
+    core.info(`Saved ${title} (${layer.size} bytes) into ${dest}`);
+    return { files: 1 };
+}
+/** The compression of a tar layer's media type, or undefined when the layer is not a tar. */
+function tarCompression(mediaType) {
+    if (mediaType === MediaType.LayerTarGzip || mediaType === MediaType.DockerLayerTarGzip)
+        return 'gzip';
+    if (mediaType === MediaType.LayerTarZstd)
+        return 'zstd';
+    if (mediaType === MediaType.LayerTar)
+        return 'none';
+    return undefined;
+}
+/**
+ * Writes a verified single-file layer into a staging folder next to dest first, then renames it
+ * into place. The mode is our push's record of the exec bit (Windows has none to set).
+ */
+async function saveFile(source, dest, title, mode) {
+    const target = path.resolve(dest);
+    await mkdir(path.dirname(target), { recursive: true });
+    sweepStaleStaging(target);
+    const staging = makeStagingDirectory(target);
+    try {
+        // created with the recorded mode, less the umask, as tar extraction creates files
+        await pipeline(source, createWriteStream(path.join(staging, title), { mode }));
+        await mkdir(dest, { recursive: true });
+        await rename(path.join(staging, title), path.join(dest, title));
+    }
+    finally {
+        await rm(staging, { recursive: true, force: true });
+        releaseStaging(staging);
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -42515,7 +42502,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1479);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2686);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 

@@ -14,7 +14,7 @@ import { formatBytes } from './format.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger } from './logger.js'
 import { startProgress } from './progress.js'
-import { openForPull } from './pull.js'
+import { openForPull } from './registry.js'
 import { groupParts } from './tree-parts.js'
 
 export interface RestoreOutcome {

@@ -28,7 +28,7 @@ import { actionsLogger } from './logger.js'
 import { parsePathInput, type PathPatterns } from './path-inputs.js'
 import { startProgress } from './progress.js'
 import { partAnnotation } from './tree-parts.js'
-import { openForPush, pushBlobIfMissing } from './registry-push.js'
+import { openForPush, pushBlobIfMissing } from './registry.js'
 
 /**
  * The post step's save: pack each `path` line as its own tar+zstd layer, upload those the

@@ -5,9 +5,8 @@ import { actionsLogger } from './logger.js'
 import { packageUrl } from './package-url.js'
 import { startProgress } from './progress.js'
 import type { PullResult } from './pull.js'
-import { openForPull } from './pull.js'
 import type { PushResult } from './push.js'
-import { openForPush } from './registry-push.js'
+import { openForPull, openForPush } from './registry.js'
 
 /** `format: auto` publishes a folder that is an OCI image layout as-is; `directory` never does. */
 export async function isLayoutPush(inputs: Inputs): Promise<boolean> {

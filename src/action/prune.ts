@@ -1,11 +1,12 @@
 import * as core from '@actions/core'
-import { Repository } from '../oci/repository.js'
+import type { RepositoryOptions } from '../oci/repository.js'
 import { describe, prune, registryVersionStore, type PruneReport, type VersionStore } from '../prune/index.js'
 import { formatBytes } from './format.js'
-import type { Inputs } from './inputs.js'
 import { actionsLogger, userAgent } from './logger.js'
+import type { Inputs } from './inputs.js'
 import { packagesApiStore } from './packages-store.js'
 import { pruneSummary } from './prune-summary.js'
+import { openRepository } from './registry.js'
 import { writeSummary } from './summary.js'
 
 /**
@@ -28,15 +29,9 @@ export async function runPrune(inputs: Inputs, env: NodeJS.ProcessEnv = process.
   const { prune: o } = inputs
   const where = `${inputs.registry}/${inputs.repository}`
   const packagesApi = usesPackagesApi(inputs.registry, env)
-  const repo = new Repository({
-    registry: inputs.registry,
-    repository: inputs.repository,
-    credentials: inputs.credentials,
-    // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
-    actions: o.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete'],
-    logger: actionsLogger,
-    userAgent: userAgent(env),
-  })
+  // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
+  const actions = o.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete']
+  const repo = openRepository(inputs, actions as RepositoryOptions['actions'], env)
   const store = packagesApi ? openPackagesStore(inputs, env) : registryVersionStore(repo)
   if (o.tagPatterns.length === 0) core.info('No tag-pattern: only caches are pruned')
   const report = await prune({

@@ -14,14 +14,12 @@ import { isIndexMediaType, MediaType } from '../oci/media-types.js'
 import { forEachLimited } from '../oci/layout/for-each-limited.js'
 import { formatPlatform } from '../oci/platform.js'
 import { manifestFacts } from '../oci/platform-publish.js'
-import { Repository } from '../oci/repository.js'
+import type { Repository } from '../oci/repository.js'
 import type { Inputs } from './inputs.js'
-import { registryHints } from './ghcr.js'
-import { actionsLogger, userAgent } from './logger.js'
 import { fileModeOf, safeFileTitle } from './file-layers.js'
 import { isWithin } from './path-inputs.js'
 import { choosePlatform, PLATFORM_ANNOTATION, runnerPlatform } from './platform.js'
-import { networkOptions } from './network.js'
+import { openForPull } from './registry.js'
 import { isSplitTree } from './tree-parts.js'
 import { startProgress } from './progress.js'
 
@@ -124,19 +122,6 @@ function logOutsideWorkspace(dest: string): void {
   if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest)) return
   loggedOutside.add(dest)
   core.info(`path is outside the workspace: pulling into ${dest}`)
-}
-
-export function openForPull(inputs: Inputs): Repository {
-  return new Repository({
-    registry: inputs.registry,
-    repository: inputs.repository,
-    credentials: inputs.credentials,
-    actions: ['pull'],
-    logger: actionsLogger,
-    userAgent: userAgent(),
-    hints: registryHints(inputs.registry),
-    ...networkOptions(inputs),
-  })
 }
 
 /**

@@ -72,8 +72,8 @@ const extractOptions: ExtractOptions[] = []
 
 jest.unstable_mockModule('@actions/core', () => core)
 jest.unstable_mockModule('@actions/cache', () => githubCache)
-jest.unstable_mockModule('../../../src/action/pull.js', () => ({ openForPull: () => registry }))
-jest.unstable_mockModule('../../../src/action/registry-push.js', () => ({
+jest.unstable_mockModule('../../../src/action/registry.js', () => ({
+  openForPull: () => registry,
   openForPush: () => registry,
   pushBlobIfMissing: async (repo: FakeRepository, blob: Descriptor) => {
     if (await repo.blobExists(blob.digest)) return 0

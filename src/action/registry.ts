@@ -1,28 +1,43 @@
 import * as core from '@actions/core'
 import type { Readable } from 'node:stream'
 import type { Descriptor } from '../oci/descriptor.js'
-import { Repository } from '../oci/repository.js'
+import { Repository, type RepositoryOptions } from '../oci/repository.js'
 import { registryHints } from './ghcr.js'
 import type { Inputs } from './inputs.js'
 import { actionsLogger, userAgent } from './logger.js'
 import { networkOptions } from './network.js'
 import { startProgress } from './progress.js'
 
-// What push, the cache save and the layout push share: the repository opened to write, with
-// GitHub's hints and the network options, and the one way a replayable blob goes up.
+// How every mode opens the registry, and the one way a replayable blob goes up: shared by the modes
+// so that none imports another.
 
-/** The repository of `inputs`, opened for pull and push. */
-export function openForPush(inputs: Inputs): Repository {
+/**
+ * The repository `inputs` name, opened for `actions` (one token exchange covers them), with the
+ * user agent, GitHub's permission hints and the network options (proxies, plain http).
+ */
+export function openRepository(
+  inputs: Inputs,
+  actions: RepositoryOptions['actions'],
+  env: NodeJS.ProcessEnv = process.env,
+): Repository {
   return new Repository({
     registry: inputs.registry,
     repository: inputs.repository,
     credentials: inputs.credentials,
-    actions: ['pull', 'push'],
+    actions,
     logger: actionsLogger,
-    userAgent: userAgent(),
+    userAgent: userAgent(env),
     hints: registryHints(inputs.registry),
     ...networkOptions(inputs),
   })
+}
+
+export function openForPull(inputs: Inputs): Repository {
+  return openRepository(inputs, ['pull'])
+}
+
+export function openForPush(inputs: Inputs): Repository {
+  return openRepository(inputs, ['pull', 'push'])
 }
 
 /** Uploads a blob unless the registry has it; returns the bytes sent. */
