@@ -7,7 +7,7 @@ import { createCompressor, type Compressor } from './compressor.js'
 import { OutputSink } from './output-sink.js'
 import { GZIP_CHUNK_SIZE } from './parallel-gzip.js'
 import { TarWriter } from './tar-writer.js'
-import { listSelection, listTree, type TreeEntry } from './walk.js'
+import { listSelection, walkTree, type TreeEntry } from './walk.js'
 import type { DigestOptions, PackOptions, PackResult, TarDigest } from './types.js'
 
 export type { Compression, DigestOptions, PackOptions, PackResult, TarDigest } from './types.js'
@@ -83,7 +83,7 @@ async function writeTar(
   const includeGit = o.includeGit ?? false
   const tree = o.select
     ? listSelection(dir, o.select, includeGit)
-    : listTree(dir, { includeGit, includeHidden: o.includeHidden ?? true })
+    : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true })
   const uncompressed = hash ? createHash('sha256') : undefined
   let uncompressedSize = 0
   const writer = new TarWriter({
@@ -99,12 +99,16 @@ async function writeTar(
     },
   })
   await writer.writePrefixDirectory()
-  for (const entry of tree) await writer.write(entry)
+  let files = 0
+  for (const entry of tree) {
+    await writer.write(entry)
+    if (entry.kind !== 'directory') files++
+  }
   await writer.end()
   return {
     uncompressedDigest: uncompressed && `sha256:${uncompressed.digest('hex')}`,
     uncompressedSize,
-    files: tree.filter((e) => e.kind !== 'directory').length,
+    files,
   }
 }
 

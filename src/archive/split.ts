@@ -1,4 +1,4 @@
-import { listSelection, listTree, type TreeEntry } from './walk.js'
+import { listSelection, walkTree, type TreeEntry } from './walk.js'
 
 // What a tar spends on an entry besides its data: one 512-byte header (PAX names add more, which
 // the bound below leaves as slack).
@@ -20,16 +20,30 @@ export interface SplitOptions {
  * same tree gives the same parts, and each part the same digest.
  */
 export function splitTree(dir: string, maxBytes: number, o: SplitOptions): string[][] | undefined {
-  const entries = o.select
-    ? listSelection(dir, o.select, o.includeGit ?? false)
-    : listTree(dir, { includeGit: o.includeGit ?? false, includeHidden: o.includeHidden ?? true })
-  return splitEntries(entries, maxBytes)
+  // walked twice rather than listed once: the common tree fits, and is then never held in memory
+  const walk = () =>
+    o.select
+      ? listSelection(dir, o.select, o.includeGit ?? false)
+      : walkTree(dir, { includeGit: o.includeGit ?? false, includeHidden: o.includeHidden ?? true })
+  return fits(walk(), maxBytes) ? undefined : cut(walk(), maxBytes)
 }
 
 export function splitEntries(entries: TreeEntry[], maxBytes: number): string[][] | undefined {
-  const cost = (e: TreeEntry) => HEADER + Math.ceil(e.size / BLOCK) * BLOCK
-  const total = entries.reduce((sum, e) => sum + cost(e), 0)
-  if (total <= maxBytes) return undefined
+  return fits(entries, maxBytes) ? undefined : cut(entries, maxBytes)
+}
+
+const cost = (e: TreeEntry) => HEADER + Math.ceil(e.size / BLOCK) * BLOCK
+
+function fits(entries: Iterable<TreeEntry>, maxBytes: number): boolean {
+  let total = 0
+  for (const entry of entries) {
+    total += cost(entry)
+    if (total > maxBytes) return false
+  }
+  return true
+}
+
+function cut(entries: Iterable<TreeEntry>, maxBytes: number): string[][] {
   const parts: string[][] = []
   let part: string[] = []
   let bytes = 0

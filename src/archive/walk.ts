@@ -21,23 +21,41 @@ export interface TreeFilter {
   includeHidden: boolean
 }
 
-const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
+// UTF-8 byte order without encoding: code point order, which is UTF-16 code unit order except
+// that a surrogate (half of a code point above U+FFFF) sorts after every other unit. Encoding both
+// names for every comparison made n log n small buffers (listing 33,000 files: 330 ms, now 200).
+function byteOrder(a: string, b: string): number {
+  const length = Math.min(a.length, b.length)
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x === y) continue
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff
+    if (xSurrogate !== ySurrogate) return xSurrogate ? 1 : -1
+    return x - y
+  }
+  return a.length - b.length
+}
 
-// Lists the tree depth first, each directory's children in bytewise (UTF-8) order of their names,
+// Walks the tree depth first, each directory's children in bytewise (UTF-8) order of their names,
 // so a directory comes right before its contents and the order never depends on the filesystem
 // (GNU tar's --sort=name gives the same order). Sockets, FIFOs and devices are left out: they
 // cannot be restored anywhere else. A `.git` entry (directory, or a submodule's file) is left out
 // at any depth unless includeGit; so are hidden names unless includeHidden. Synchronous on purpose:
 // a thread-pool round trip per lstat costs more than the lstat itself (7,000 files: 130 ms sync,
-// 290 ms async, measured).
-export function listTree(root: string, filter: TreeFilter): TreeEntry[] {
+// 290 ms async, measured). Lazy, so memory is the open directories' names, not the tree: a list of
+// a 33,000-file tree held ~14 MB and grew the heap by ~40 MB, which V8 kept for the whole push.
+export function* walkTree(root: string, filter: TreeFilter): Generator<TreeEntry> {
   if (!lstatSync(root).isDirectory()) throw new Error(`not a directory: ${root}`)
-  const entries: TreeEntry[] = []
-  visit(root, '', filter, entries)
-  return entries
+  yield* visit(root, '', filter)
 }
 
-function visit(dirAbsolute: string, dirRelative: string, filter: TreeFilter, out: TreeEntry[]): void {
+export function listTree(root: string, filter: TreeFilter): TreeEntry[] {
+  return [...walkTree(root, filter)]
+}
+
+function* visit(dirAbsolute: string, dirRelative: string, filter: TreeFilter): Generator<TreeEntry> {
   const names = readdirSync(dirAbsolute)
     .filter(
       (name) => (filter.includeGit || name !== '.git') && (filter.includeHidden || !name.startsWith('.')),
@@ -48,8 +66,8 @@ function visit(dirAbsolute: string, dirRelative: string, filter: TreeFilter, out
     const relative = dirRelative === '' ? name : `${dirRelative}/${name}`
     const entry = entryOf(relative, lstatSync(absolute))
     if (entry === undefined) continue
-    out.push(entry)
-    if (entry.kind === 'directory') visit(absolute, relative, filter, out)
+    yield entry
+    if (entry.kind === 'directory') yield* visit(absolute, relative, filter)
   }
 }
 
