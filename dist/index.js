@@ -35213,22 +35213,41 @@ class TarWriter {
 ;// CONCATENATED MODULE: ./src/archive/walk.ts
 
 
-const byteOrder = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b));
-// Lists the tree depth first, each directory's children in bytewise (UTF-8) order of their names,
+// UTF-8 byte order without encoding: code point order, which is UTF-16 code unit order except
+// that a surrogate (half of a code point above U+FFFF) sorts after every other unit. Encoding both
+// names for every comparison made n log n small buffers (listing 33,000 files: 330 ms, now 200).
+function byteOrder(a, b) {
+    const length = Math.min(a.length, b.length);
+    for (let i = 0; i < length; i++) {
+        const x = a.charCodeAt(i);
+        const y = b.charCodeAt(i);
+        if (x === y)
+            continue;
+        const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+        const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+        if (xSurrogate !== ySurrogate)
+            return xSurrogate ? 1 : -1;
+        return x - y;
+    }
+    return a.length - b.length;
+}
+// Walks the tree depth first, each directory's children in bytewise (UTF-8) order of their names,
 // so a directory comes right before its contents and the order never depends on the filesystem
 // (GNU tar's --sort=name gives the same order). Sockets, FIFOs and devices are left out: they
 // cannot be restored anywhere else. A `.git` entry (directory, or a submodule's file) is left out
 // at any depth unless includeGit; so are hidden names unless includeHidden. Synchronous on purpose:
 // a thread-pool round trip per lstat costs more than the lstat itself (7,000 files: 130 ms sync,
-// 290 ms async, measured).
-function listTree(root, filter) {
+// 290 ms async, measured). Lazy, so memory is the open directories' names, not the tree: a list of
+// a 33,000-file tree held ~14 MB and grew the heap by ~40 MB, which V8 kept for the whole push.
+function* walkTree(root, filter) {
     if (!(0,external_node_fs_.lstatSync)(root).isDirectory())
         throw new Error(`not a directory: ${root}`);
-    const entries = [];
-    visit(root, '', filter, entries);
-    return entries;
+    yield* visit(root, '', filter);
 }
-function visit(dirAbsolute, dirRelative, filter, out) {
+function listTree(root, filter) {
+    return [...walkTree(root, filter)];
+}
+function* visit(dirAbsolute, dirRelative, filter) {
     const names = (0,external_node_fs_.readdirSync)(dirAbsolute)
         .filter((name) => (filter.includeGit || name !== '.git') && (filter.includeHidden || !name.startsWith('.')))
         .sort(byteOrder);
@@ -35238,9 +35257,9 @@ function visit(dirAbsolute, dirRelative, filter, out) {
         const entry = walk_entryOf(relative, (0,external_node_fs_.lstatSync)(absolute));
         if (entry === undefined)
             continue;
-        out.push(entry);
+        yield entry;
         if (entry.kind === 'directory')
-            visit(absolute, relative, filter, out);
+            yield* visit(absolute, relative, filter);
     }
 }
 function walk_entryOf(relative, stat) {
@@ -35368,7 +35387,7 @@ async function writeTar(dir, o, pool, emit, hash) {
     const includeGit = o.includeGit ?? false;
     const tree = o.select
         ? listSelection(dir, o.select, includeGit)
-        : listTree(dir, { includeGit, includeHidden: o.includeHidden ?? true });
+        : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true });
     const uncompressed = hash ? (0,external_node_crypto_.createHash)('sha256') : undefined;
     let uncompressedSize = 0;
     const writer = new TarWriter({
@@ -35384,13 +35403,17 @@ async function writeTar(dir, o, pool, emit, hash) {
         },
     });
     await writer.writePrefixDirectory();
-    for (const entry of tree)
+    let files = 0;
+    for (const entry of tree) {
         await writer.write(entry);
+        if (entry.kind !== 'directory')
+            files++;
+    }
     await writer.end();
     return {
         uncompressedDigest: uncompressed && `sha256:${uncompressed.digest('hex')}`,
         uncompressedSize,
-        files: tree.filter((e) => e.kind !== 'directory').length,
+        files,
     };
 }
 // The caller uploads from the file (and may re-read it for a retry); a failed pack leaves no file.
@@ -35419,16 +35442,26 @@ const split_BLOCK = 512;
  * same tree gives the same parts, and each part the same digest.
  */
 function split_splitTree(dir, maxBytes, o) {
-    const entries = o.select
+    // walked twice rather than listed once: the common tree fits, and is then never held in memory
+    const walk = () => o.select
         ? listSelection(dir, o.select, o.includeGit ?? false)
-        : listTree(dir, { includeGit: o.includeGit ?? false, includeHidden: o.includeHidden ?? true });
-    return splitEntries(entries, maxBytes);
+        : walkTree(dir, { includeGit: o.includeGit ?? false, includeHidden: o.includeHidden ?? true });
+    return fits(walk(), maxBytes) ? undefined : cut(walk(), maxBytes);
 }
 function splitEntries(entries, maxBytes) {
-    const cost = (e) => HEADER + Math.ceil(e.size / split_BLOCK) * split_BLOCK;
-    const total = entries.reduce((sum, e) => sum + cost(e), 0);
-    if (total <= maxBytes)
-        return undefined;
+    return fits(entries, maxBytes) ? undefined : cut(entries, maxBytes);
+}
+const cost = (e) => HEADER + Math.ceil(e.size / split_BLOCK) * split_BLOCK;
+function fits(entries, maxBytes) {
+    let total = 0;
+    for (const entry of entries) {
+        total += cost(entry);
+        if (total > maxBytes)
+            return false;
+    }
+    return true;
+}
+function cut(entries, maxBytes) {
     const parts = [];
     let part = [];
     let bytes = 0;
