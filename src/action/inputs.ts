@@ -3,12 +3,17 @@ import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Platform } from '../oci/descriptor.js'
-import { InvalidPlatformError, parsePlatform, platformTagSuffixLength } from '../oci/platform.js'
 import { isValidTag } from '../oci/reference.js'
 import { parseByteSize } from './byte-size.js'
 import { GHCR, parseRepositoryInput } from './ghcr.js'
 import type { Credentials } from '../oci/repository.js'
+import { InputError, oneOf, readBoolean, type ReadInput } from './input-error.js'
 import { parsePathInput, PathInputError, type PathPatterns } from './path-inputs.js'
+import { readPlatform } from './platform-input.js'
+import { readPruneInputs, type PruneInputs } from './prune-inputs.js'
+
+export { InputError, type ReadInput } from './input-error.js'
+export type { PruneInputs } from './prune-inputs.js'
 
 export type Mode = 'push' | 'pull' | 'cache' | 'prune'
 export type Format = 'auto' | 'directory' | 'oci-layout' | 'files'
@@ -58,27 +63,6 @@ export interface Inputs {
   /** prune: what may go and what stays */
   prune: PruneInputs
 }
-
-export interface PruneInputs {
-  /** Globs over tags; empty: only caches are pruned */
-  tagPatterns: string[]
-  keep?: number
-  olderThanMs?: number
-  dryRun: boolean
-}
-
-/** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
-export class InputError extends Error {
-  constructor(
-    readonly input: string,
-    message: string,
-  ) {
-    super(`Input '${input}': ${message}`)
-    this.name = 'InputError'
-  }
-}
-
-export type ReadInput = (name: string) => string
 
 const MODES: readonly Mode[] = ['push', 'pull', 'cache', 'prune']
 const FORMATS: readonly Format[] = ['auto', 'directory', 'oci-layout', 'files']
@@ -195,73 +179,6 @@ export function parseInputs(
   }
 }
 
-// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
-const MAX_TAG_LENGTH = 128
-
-function readPlatform(value: string, mode: Mode, tags: string[], format: Format): Platform | undefined {
-  const text = value.trim()
-  if (!text) return undefined
-  if (mode === 'cache') throw new InputError('platform', 'is for push and pull, not cache mode')
-  if (format === 'oci-layout') {
-    throw new InputError(
-      'platform',
-      "cannot be combined with format 'oci-layout' (a layout keeps its own index)",
-    )
-  }
-  let platform: Platform
-  try {
-    platform = parsePlatform(text)
-  } catch (error) {
-    if (error instanceof InvalidPlatformError) throw new InputError('platform', error.message)
-    throw error
-  }
-  if (mode === 'push') {
-    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform)
-    const long = tags.find((t) => t.length > room)
-    if (long) {
-      throw new InputError(
-        'tag',
-        `'${long}' is too long for platform tags: at most ${room} characters with '${text}'`,
-      )
-    }
-  }
-  return platform
-}
-
-// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
-// so `older-than: 30` cannot mean seconds to one reader and days to another.
-const DURATION = /^(\d+)\s*(m|h|d|w)$/
-const DURATION_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
-
-function readPruneInputs(read: ReadInput, mode: Mode): PruneInputs {
-  const tagPatterns = read('tag-pattern')
-    .split(/[,\n]/)
-    .map((t) => t.trim())
-    .filter(Boolean)
-  for (const pattern of tagPatterns) {
-    if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
-      throw new InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`)
-    }
-  }
-  const keepText = read('keep').trim()
-  if (keepText && !/^\d{1,6}$/.test(keepText)) {
-    throw new InputError('keep', `'${keepText}' is not a whole number of versions`)
-  }
-  const olderText = read('older-than').trim()
-  const duration = DURATION.exec(olderText)
-  if (olderText && !duration) {
-    throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`)
-  }
-  const prune: PruneInputs = { tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) }
-  if (keepText) prune.keep = Number(keepText)
-  if (duration) prune.olderThanMs = Number(duration[1]) * (DURATION_MS[duration[2] as string] as number)
-  if (mode === 'prune' && prune.keep === undefined && prune.olderThanMs === undefined) {
-    // with neither, every matching version would go: make that a choice someone wrote down
-    throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)')
-  }
-  return prune
-}
-
 /** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
 function expandHome(value: string, home: string): string {
   if (value !== '~' && !value.startsWith('~/')) return value
@@ -303,11 +220,6 @@ function readCacheScope(value: string): string {
     throw new InputError('cache-scope', `'${value}' is not up to 100 of [A-Za-z0-9._/-]`)
   }
   return value
-}
-
-function oneOf<T extends string>(input: string, value: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T
-  throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}`)
 }
 
 /**
@@ -396,13 +308,6 @@ function readPlainHttp(value: string, registry: string): boolean {
     throw new InputError('plain-http', `${registry} speaks only https: leave plain-http off for it`)
   }
   return plain
-}
-
-function readBoolean(input: string, value: string): boolean {
-  const text = value.trim().toLowerCase()
-  if (text === '' || text === 'false') return false
-  if (text === 'true') return true
-  throw new InputError(input, `'${value.trim()}' is not true or false`)
 }
 
 /**
