@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs'
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { Duplex } from 'node:stream'
@@ -56,7 +57,7 @@ export class SpillBuffer extends Duplex {
 
   override _read(): void {
     this.#notify()
-    if (this.#unread > 0) void this.#pull()
+    if (this.#unread > 0) this.#pull()
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -109,7 +110,7 @@ export class SpillBuffer extends Duplex {
       if (bytesWritten !== length) throw new Error(`wrote ${bytesWritten} of ${length} bytes`)
       segment.written += length
       this.#unread += length
-      if (this.readableLength < this.#o.memory) void this.#pull()
+      if (this.readableLength < this.#o.memory) this.#pull()
       return true
     } catch {
       this.#canSpill = false
@@ -117,8 +118,10 @@ export class SpillBuffer extends Duplex {
     }
   }
 
-  // disk to the readable side, in order, while it has room
-  async #pull(): Promise<void> {
+  // Disk to the readable side, in order, while it has room. Read with readSync: the bytes were
+  // just written, so they come from the page cache in a fraction of a millisecond, while a read
+  // through libuv's pool queues behind the pack's compression jobs, and the socket waits that long.
+  #pull(): void {
     if (this.#reading) return
     this.#reading = true
     try {
@@ -127,16 +130,17 @@ export class SpillBuffer extends Duplex {
         if (segment.read === segment.written) {
           // read to its end and the writer is on a later one
           this.#segments.shift()
-          await segment.handle.close()
-          await rm(segment.file, { force: true })
+          void segment.handle
+            .close()
+            .then(() => rm(segment.file, { force: true }))
+            .catch(() => undefined)
           continue
         }
         const piece = Buffer.allocUnsafe(Math.min(READ_PIECE, segment.written - segment.read))
-        const { bytesRead } = await segment.handle.read(piece, 0, piece.length, segment.read)
+        const bytesRead = readSync(segment.handle.fd, piece, 0, piece.length, segment.read)
         if (bytesRead !== piece.length) throw new Error(`read ${bytesRead} of ${piece.length} spilled bytes`)
         segment.read += bytesRead
         this.#unread -= bytesRead
-        this.#notify()
         if (!this.push(piece)) break
       }
     } catch (error) {
