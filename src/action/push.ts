@@ -123,8 +123,9 @@ function filesContent(blobs: LayerBlob[]): PushContent {
  * The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged
  * (then nothing is packed or sent). Otherwise the layer is packed straight into a streamed upload
  * (src/oci/upload/produced-upload.ts, the cache save's path too): the push takes about the longer
- * of pack and upload, not their sum, and writes no copy to disk unless the stream fails (then it
- * packs again into a file and sends that with retries; the pack is reproducible).
+ * of pack and upload, not their sum. On disk goes only what the wire has not taken yet (the spool
+ * folder, so the pack can run ahead: spill-buffer.ts), or the whole layer when the stream fails
+ * (then it packs again into a file and sends that with retries; the pack is reproducible).
  *
  * A new tag whose tree the registry already holds under another tag cannot be told apart from new
  * content without compressing it first, since the digest is the compressed bytes'. We stream

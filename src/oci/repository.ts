@@ -15,11 +15,15 @@ import { retryPolicy } from './transport/retry.js'
 import type { HttpOptions, Send } from './transport/send.js'
 import { uploadBlob } from './upload/blob-upload.js'
 import { initiateUpload } from './upload/session.js'
-import { startStreamedUpload, type StreamedUpload } from './upload/stream-upload.js'
+import {
+  startStreamedUpload,
+  type StreamedUpload,
+  type StreamedUploadOptions,
+} from './upload/stream-upload.js'
 
 export type { Credentials } from './transport/auth.js'
 export type { RetryOptions } from './transport/retry.js'
-export type { StreamedUpload } from './upload/stream-upload.js'
+export type { StreamedUpload, StreamedUploadOptions } from './upload/stream-upload.js'
 export type { HttpOptions, Timeouts } from './transport/send.js'
 
 export interface RepositoryOptions {
@@ -119,8 +123,8 @@ export class Repository {
 
   // An upload for bytes not produced yet, committed once their digest is known (see
   // upload/stream-upload.ts): for producing and uploading at the same time.
-  async startStreamedUpload(): Promise<StreamedUpload> {
-    return startStreamedUpload({ send: this.send, uploadsUrl: `${this.base}/blobs/uploads/` })
+  async startStreamedUpload(o?: StreamedUploadOptions): Promise<StreamedUpload> {
+    return startStreamedUpload({ send: this.send, uploadsUrl: `${this.base}/blobs/uploads/` }, o)
   }
 
   // The blob as a stream whose digest and size are checked as it is read (see blob-reader.ts).

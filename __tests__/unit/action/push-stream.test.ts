@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, jest, test } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { SendRequest } from '../../../src/oci/transport/send.js'
 import { answer, networkError } from '../oci/scripted-send.js'
 
@@ -32,6 +33,8 @@ const core = {
 
 // What the registry does with a PATCH; 'ok' stores the bytes for the commit
 let patchAnswer: 'ok' | 'reset' = 'ok'
+// awaited before the registry reads a PATCH's body: a slow wire
+let beforePatchBody: (() => Promise<void>) | undefined
 let seen: Seen[] = []
 let blobs: Map<string, Buffer>
 let manifests: Map<string, Buffer>
@@ -50,6 +53,7 @@ async function registrySend(req: SendRequest): Promise<Response> {
   const url = new URL(req.url)
   // a connection reset as the PATCH starts: the pack's writes fail with it
   const reset = req.method === 'PATCH' && patchAnswer === 'reset'
+  if (req.method === 'PATCH') await beforePatchBody?.()
   const body = reset ? Buffer.alloc(0) : await read(req.body?.())
   seen.push({ method: req.method, path: url.pathname, query: url.searchParams, bytes: body.length })
   if (reset) throw networkError()
@@ -124,6 +128,7 @@ const env = { RUNNER_TEMP: work, SOURCE_DATE_EPOCH: '0' }
 
 beforeEach(() => {
   patchAnswer = 'ok'
+  beforePatchBody = undefined
   seen = []
   // the config blob ({}) is there already: what is sent is the layer alone
   blobs = new Map([[EMPTY_DIGEST, Buffer.from('{}')]])
@@ -174,6 +179,28 @@ describe('a directory push streams its layer into the upload', () => {
     expect(blobs.get(layer.digest)!.length).toBe(layer.size)
     expect(log.some((m) => /into the upload failed .*writing it again, into a file/.test(m))).toBe(true)
     expect(result!.uploaded).toBe(layer.size)
+  })
+
+  test('what the wire has not taken yet waits in RUNNER_TEMP, not in memory, so the pack runs ahead', async () => {
+    const big = path.join(work, 'big')
+    mkdirSync(big)
+    // incompressible: packed as fast as it is read, far more than the upload's 4 MiB of memory
+    for (let i = 0; i < 4; i++) writeFileSync(path.join(big, `${i}.bin`), randomBytes(4 * 1024 * 1024))
+    let waiting: string[] = []
+    // the registry takes nothing until the pack has spilled, or 5 s went by
+    beforePatchBody = async () => {
+      for (let tries = 0; tries < 100 && waiting.length === 0; tries++) {
+        await sleep(50)
+        waiting = readdirSync(work, { recursive: true, encoding: 'utf8' }).filter((f) => /segment-/.test(f))
+      }
+    }
+    const result = await pushDirectory(inputs('v1', { path: big }), env)
+    expect(waiting.length).toBeGreaterThan(0)
+    const layer = result!.layers![0]!
+    expect(blobs.get(layer.digest)!.length).toBe(layer.size)
+    expect(layerRequests().map((r) => r.method)).toEqual(['POST', 'PATCH', 'PUT'])
+    // and nothing is left of it
+    expect(readdirSync(work).filter((f) => f.startsWith('oci-artifact-'))).toEqual([])
   })
 
   test('an unchanged tree pushed to the same tag sends no layer at all', async () => {

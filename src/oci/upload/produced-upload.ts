@@ -5,7 +5,7 @@ import type { Descriptor } from '../descriptor.js'
 import { RegistryError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { describe } from '../transport/retry.js'
-import type { StreamedUpload } from './stream-upload.js'
+import type { StreamedUpload, StreamedUploadOptions } from './stream-upload.js'
 
 // What an upload of replayable bytes needs of a repository (Repository has it; tests fake it).
 export interface BlobWriter {
@@ -19,7 +19,7 @@ export interface BlobWriter {
 
 // ...and of produced ones, which may go up as they are made.
 export interface BlobTarget extends BlobWriter {
-  startStreamedUpload(): Promise<StreamedUpload>
+  startStreamedUpload(o?: StreamedUploadOptions): Promise<StreamedUpload>
 }
 
 export interface ProducedBlob {
@@ -37,7 +37,8 @@ export interface ProducedUploadOptions {
   // true: produce straight into an upload (the blob is new); false: into a file first, uploaded
   // only when the registry does not hold its digest already
   stream: boolean
-  // a folder the caller owns and removes: the file copy goes there
+  // a folder the caller owns and removes: the file copy goes there, and what a streamed upload's
+  // socket cannot take yet (the producer runs ahead of a slow wire)
   spoolDir: string
   logger: Logger
   // follows an upload from the file (a streamed upload moves as fast as `produce`)
@@ -64,7 +65,7 @@ export async function uploadProducedBlob(
   o: ProducedUploadOptions,
 ): Promise<ProducedUpload> {
   if (o.stream) {
-    const streamed = await target.startStreamedUpload().catch((error: unknown) => {
+    const streamed = await target.startStreamedUpload({ spillDir: o.spoolDir }).catch((error: unknown) => {
       if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) throw error
       o.logger.info(
         `Uploading ${blob.label} after writing it: the registry did not open an upload (${describe(error)})`,

@@ -2,6 +2,7 @@ import { PassThrough, type Writable } from 'node:stream'
 import type { Descriptor } from '../descriptor.js'
 import { checkResponse } from '../errors.js'
 import { discardBody } from '../response-body.js'
+import { SpillBuffer } from './spill-buffer.js'
 import { cancelUpload, commitBlob, nextLocation, openSession, type UploadSessionContext } from './session.js'
 
 export interface StreamedUpload {
@@ -17,9 +18,18 @@ export interface StreamedUpload {
   abort(reason: Error): Promise<void>
 }
 
-// Bytes waiting for the socket: enough to ride out a slow moment of the registry, and the bound on
-// what a fast producer holds in memory.
+// Bytes waiting for the socket in memory: enough to ride out a slow moment of the registry, and the
+// bound on what a fast producer holds in memory.
 const BUFFERED = 4 * 1024 * 1024
+// How far ahead of the upload a producer may run on disk (with `spillDir`): a compressible stretch
+// of a tree packs while the wire still carries an incompressible one (BENCHMARKS.md, "On a shaped
+// link"); 1 GiB of a runner's temporary disk at most, and only while the wire is behind.
+const SPILLED = 1024 * 1024 * 1024
+
+export interface StreamedUploadOptions {
+  // a folder the caller owns: bytes the socket cannot take yet wait there, past BUFFERED in memory
+  spillDir?: string
+}
 
 /**
  * streamBlob: an upload whose digest is known only after its last byte. A session, one PATCH that
@@ -28,9 +38,14 @@ const BUFFERED = 4 * 1024 * 1024
  * takes it in one request; what ghcr.io refuses above 4 MiB is the Content-Range kind of PATCH,
  * which this is not. It lets a pack and its upload run at the same time, not one after the other.
  */
-export async function startStreamedUpload(ctx: UploadSessionContext): Promise<StreamedUpload> {
+export async function startStreamedUpload(
+  ctx: UploadSessionContext,
+  o: StreamedUploadOptions = {},
+): Promise<StreamedUpload> {
   const session = await openSession(ctx)
-  const body = new PassThrough({ highWaterMark: BUFFERED })
+  const body = o.spillDir
+    ? new SpillBuffer({ dir: o.spillDir, memory: BUFFERED, disk: SPILLED })
+    : new PassThrough({ highWaterMark: BUFFERED })
   let opened = false
   let committed = false
   const patched = ctx
