@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4768:
+/***/ 3550:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34230,14 +34230,174 @@ async function* read(desc, open, progress) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/oci/upload/spill-buffer.ts
+
+
+
+
+const SEGMENT = 64 * 1024 * 1024;
+// a read from disk: as large as the producer's pieces (a compressed 1 MiB chunk)
+const READ_PIECE = 1024 * 1024;
+/**
+ * A FIFO of bytes between a producer and a slower reader (a pack and its upload): like a
+ * PassThrough it holds `memory` bytes, but past that it writes them to files and reads them back
+ * in order when the reader gets there, so the producer runs up to `disk` bytes ahead without
+ * holding them in memory. A tree whose first files are incompressible keeps the wire busy while
+ * its pack idles on backpressure; the compressible rest then packs at the CPU's pace with the wire
+ * half idle. Running ahead overlaps the two. When a file cannot be written (no space), it goes on
+ * as a PassThrough of `memory` bytes would: the writer waits for the reader.
+ */
+class SpillBuffer extends external_node_stream_.Duplex {
+    #o;
+    #segments = [];
+    #folder;
+    #files = 0;
+    #canSpill = true;
+    // bytes written to files and not yet pushed to the readable side
+    #unread = 0;
+    #reading = false;
+    #ended = false;
+    #wake;
+    constructor(o) {
+        super({ readableHighWaterMark: o.memory, writableHighWaterMark: o.memory });
+        this.#o = { segment: SEGMENT, ...o };
+    }
+    _writev(chunks, callback) {
+        this.#accept(chunks.map((c) => c.chunk)).then(() => callback(), callback);
+    }
+    _read() {
+        this.#notify();
+        if (this.#unread > 0)
+            this.#pull();
+    }
+    _final(callback) {
+        this.#ended = true;
+        this.#endIfDrained();
+        callback();
+    }
+    _destroy(error, callback) {
+        this.#notify();
+        const segments = this.#segments.splice(0);
+        const folder = this.#folder;
+        void Promise.all(segments.map((s) => s.handle.close().catch(() => undefined)))
+            .then(() => folder?.then((dir) => (0,external_node_fs_promises_namespaceObject.rm)(dir, { recursive: true, force: true })).catch(() => undefined))
+            .then(() => callback(error));
+    }
+    // memory while nothing waits on disk (so the order holds), else disk, else wait for the reader
+    async #accept(chunks) {
+        let at = 0;
+        while (at < chunks.length && this.#memoryOpen())
+            this.push(chunks[at++]);
+        if (at === chunks.length)
+            return;
+        if (this.#canSpill) {
+            await this.#until(() => this.#unread < this.#o.disk);
+            const rest = chunks.slice(at);
+            if (await this.#spill(rest))
+                return;
+        }
+        for (; at < chunks.length; at++) {
+            await this.#until(() => this.#memoryOpen());
+            this.push(chunks[at]);
+        }
+    }
+    #memoryOpen() {
+        return this.#unread === 0 && !this.#reading && this.readableLength < this.#o.memory;
+    }
+    // false when the bytes could not be written (nothing of them counts as written then)
+    async #spill(chunks) {
+        try {
+            let segment = this.#segments.at(-1);
+            if (!segment || segment.written >= this.#o.segment) {
+                this.#folder ??= (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(this.#o.dir, 'spill-'));
+                const file = external_node_path_default().join(await this.#folder, `segment-${this.#files++}`);
+                segment = { file, handle: await (0,external_node_fs_promises_namespaceObject.open)(file, 'w+'), written: 0, read: 0 };
+                this.#segments.push(segment);
+            }
+            const length = chunks.reduce((sum, c) => sum + c.length, 0);
+            const { bytesWritten } = await segment.handle.writev(chunks, segment.written);
+            if (bytesWritten !== length)
+                throw new Error(`wrote ${bytesWritten} of ${length} bytes`);
+            segment.written += length;
+            this.#unread += length;
+            if (this.readableLength < this.#o.memory)
+                this.#pull();
+            return true;
+        }
+        catch {
+            this.#canSpill = false;
+            return false;
+        }
+    }
+    // Disk to the readable side, in order, while it has room. Read with readSync: the bytes were
+    // just written, so they come from the page cache in a fraction of a millisecond, while a read
+    // through libuv's pool queues behind the pack's compression jobs, and the socket waits that long.
+    #pull() {
+        if (this.#reading)
+            return;
+        this.#reading = true;
+        try {
+            while (!this.destroyed && this.#unread > 0) {
+                const segment = this.#segments[0];
+                if (segment.read === segment.written) {
+                    // read to its end and the writer is on a later one
+                    this.#segments.shift();
+                    void segment.handle
+                        .close()
+                        .then(() => (0,external_node_fs_promises_namespaceObject.rm)(segment.file, { force: true }))
+                        .catch(() => undefined);
+                    continue;
+                }
+                const piece = Buffer.allocUnsafe(Math.min(READ_PIECE, segment.written - segment.read));
+                const bytesRead = (0,external_node_fs_.readSync)(segment.handle.fd, piece, 0, piece.length, segment.read);
+                if (bytesRead !== piece.length)
+                    throw new Error(`read ${bytesRead} of ${piece.length} spilled bytes`);
+                segment.read += bytesRead;
+                this.#unread -= bytesRead;
+                if (!this.push(piece))
+                    break;
+            }
+        }
+        catch (error) {
+            this.destroy(error);
+        }
+        finally {
+            this.#reading = false;
+        }
+        this.#notify();
+        this.#endIfDrained();
+    }
+    #endIfDrained() {
+        if (this.#ended && this.#unread === 0 && !this.#reading)
+            this.push(null);
+    }
+    async #until(ready) {
+        while (!ready()) {
+            if (this.destroyed)
+                throw new Error('the buffer was destroyed');
+            await new Promise((resolve) => (this.#wake = resolve));
+        }
+    }
+    #notify() {
+        const wake = this.#wake;
+        this.#wake = undefined;
+        wake?.();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/oci/upload/stream-upload.ts
 
 
 
 
-// Bytes waiting for the socket: enough to ride out a slow moment of the registry, and the bound on
-// what a fast producer holds in memory.
+
+// Bytes waiting for the socket in memory: enough to ride out a slow moment of the registry, and the
+// bound on what a fast producer holds in memory.
 const BUFFERED = 4 * 1024 * 1024;
+// How far ahead of the upload a producer may run on disk (with `spillDir`): a compressible stretch
+// of a tree packs while the wire still carries an incompressible one (BENCHMARKS.md, "On a shaped
+// link"); 1 GiB of a runner's temporary disk at most, and only while the wire is behind.
+const SPILLED = 1024 * 1024 * 1024;
 /**
  * streamBlob: an upload whose digest is known only after its last byte. A session, one PATCH that
  * streams the body as it is produced (chunked transfer encoding, no Content-Range), then the
@@ -34245,9 +34405,11 @@ const BUFFERED = 4 * 1024 * 1024;
  * takes it in one request; what ghcr.io refuses above 4 MiB is the Content-Range kind of PATCH,
  * which this is not. It lets a pack and its upload run at the same time, not one after the other.
  */
-async function startStreamedUpload(ctx) {
+async function startStreamedUpload(ctx, o = {}) {
     const session = await openSession(ctx);
-    const body = new external_node_stream_.PassThrough({ highWaterMark: BUFFERED });
+    const body = o.spillDir
+        ? new SpillBuffer({ dir: o.spillDir, memory: BUFFERED, disk: SPILLED })
+        : new external_node_stream_.PassThrough({ highWaterMark: BUFFERED });
     let opened = false;
     let committed = false;
     const patched = ctx
@@ -34360,8 +34522,8 @@ class Repository {
     }
     // An upload for bytes not produced yet, committed once their digest is known (see
     // upload/stream-upload.ts): for producing and uploading at the same time.
-    async startStreamedUpload() {
-        return startStreamedUpload({ send: this.send, uploadsUrl: `${this.base}/blobs/uploads/` });
+    async startStreamedUpload(o) {
+        return startStreamedUpload({ send: this.send, uploadsUrl: `${this.base}/blobs/uploads/` }, o);
     }
     // The blob as a stream whose digest and size are checked as it is read (see blob-reader.ts).
     async fetchBlob(desc, o = {}) {
@@ -35610,7 +35772,7 @@ async function keepExisting(registry, entries) {
  */
 async function produced_upload_uploadProducedBlob(target, blob, o) {
     if (o.stream) {
-        const streamed = await target.startStreamedUpload().catch((error) => {
+        const streamed = await target.startStreamedUpload({ spillDir: o.spoolDir }).catch((error) => {
             if (error instanceof errors_RegistryError && (error.status === 401 || error.status === 403))
                 throw error;
             o.logger.info(`Uploading ${blob.label} after writing it: the registry did not open an upload (${describe(error)})`);
@@ -35885,6 +36047,56 @@ function cache_state_readCacheState() {
     return JSON.parse(text);
 }
 
+;// CONCATENATED MODULE: ./src/action/byte-size.ts
+// Sizes as people write them in a workflow: `4GiB`, `500MB`, `1.5 GiB`, `1048576`. Units are
+// case-insensitive; KB/MB/GB are powers of 1000 and KiB/MiB/GiB of 1024, as the SI and IEC say.
+const UNITS = {
+    '': 1,
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/** The bytes `text` names, or undefined when it is not a size. */
+function parseByteSize(text) {
+    const match = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/i.exec(text.trim());
+    if (!match)
+        return undefined;
+    const unit = UNITS[match[2].toLowerCase()];
+    if (unit === undefined)
+        return undefined;
+    return Math.floor(Number(match[1]) * unit);
+}
+
+;// CONCATENATED MODULE: ./src/action/input-error.ts
+/** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
+class InputError extends Error {
+    input;
+    constructor(input, message) {
+        super(`Input '${input}': ${message}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
+}
+function oneOf(input, value, allowed) {
+    if (allowed.includes(value))
+        return value;
+    throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}`);
+}
+function readBoolean(input, value) {
+    const text = value.trim().toLowerCase();
+    if (text === '' || text === 'false')
+        return false;
+    if (text === 'true')
+        return true;
+    throw new InputError(input, `'${value.trim()}' is not true or false`);
+}
+
 ;// CONCATENATED MODULE: ./src/oci/platform.ts
 // The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
 const WORD = /^[a-z0-9_]{1,32}$/;
@@ -35934,30 +36146,74 @@ function comparePlatforms(a, b) {
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
-;// CONCATENATED MODULE: ./src/action/byte-size.ts
-// Sizes as people write them in a workflow: `4GiB`, `500MB`, `1.5 GiB`, `1048576`. Units are
-// case-insensitive; KB/MB/GB are powers of 1000 and KiB/MiB/GiB of 1024, as the SI and IEC say.
-const UNITS = {
-    '': 1,
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/** The bytes `text` names, or undefined when it is not a size. */
-function parseByteSize(text) {
-    const match = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/i.exec(text.trim());
-    if (!match)
+;// CONCATENATED MODULE: ./src/action/platform-input.ts
+
+
+// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
+const MAX_TAG_LENGTH = 128;
+function readPlatform(value, mode, tags, format) {
+    const text = value.trim();
+    if (!text)
         return undefined;
-    const unit = UNITS[match[2].toLowerCase()];
-    if (unit === undefined)
-        return undefined;
-    return Math.floor(Number(match[1]) * unit);
+    if (mode === 'cache')
+        throw new InputError('platform', 'is for push and pull, not cache mode');
+    if (format === 'oci-layout') {
+        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
+    }
+    let platform;
+    try {
+        platform = parsePlatform(text);
+    }
+    catch (error) {
+        if (error instanceof InvalidPlatformError)
+            throw new InputError('platform', error.message);
+        throw error;
+    }
+    if (mode === 'push') {
+        const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
+        const long = tags.find((t) => t.length > room);
+        if (long) {
+            throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${text}'`);
+        }
+    }
+    return platform;
+}
+
+;// CONCATENATED MODULE: ./src/action/prune-inputs.ts
+
+// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
+// so `older-than: 30` cannot mean seconds to one reader and days to another.
+const DURATION = /^(\d+)\s*(m|h|d|w)$/;
+const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+function readPruneInputs(read, mode) {
+    const tagPatterns = read('tag-pattern')
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter(Boolean);
+    for (const pattern of tagPatterns) {
+        if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
+            throw new InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`);
+        }
+    }
+    const keepText = read('keep').trim();
+    if (keepText && !/^\d{1,6}$/.test(keepText)) {
+        throw new InputError('keep', `'${keepText}' is not a whole number of versions`);
+    }
+    const olderText = read('older-than').trim();
+    const duration = DURATION.exec(olderText);
+    if (olderText && !duration) {
+        throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`);
+    }
+    const prune = { tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) };
+    if (keepText)
+        prune.keep = Number(keepText);
+    if (duration)
+        prune.olderThanMs = Number(duration[1]) * DURATION_MS[duration[2]];
+    if (mode === 'prune' && prune.keep === undefined && prune.olderThanMs === undefined) {
+        // with neither, every matching version would go: make that a choice someone wrote down
+        throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)');
+    }
+    return prune;
 }
 
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
@@ -35970,15 +36226,9 @@ function parseByteSize(text) {
 
 
 
-/** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
-class InputError extends Error {
-    input;
-    constructor(input, message) {
-        super(`Input '${input}': ${message}`);
-        this.input = input;
-        this.name = 'InputError';
-    }
-}
+
+
+
 const MODES = ['push', 'pull', 'cache', 'prune'];
 const FORMATS = ['auto', 'directory', 'oci-layout', 'files'];
 const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
@@ -36076,69 +36326,6 @@ function parseInputs(read, env, notice = () => { }) {
         prune: readPruneInputs(read, mode),
     };
 }
-// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
-const MAX_TAG_LENGTH = 128;
-function readPlatform(value, mode, tags, format) {
-    const text = value.trim();
-    if (!text)
-        return undefined;
-    if (mode === 'cache')
-        throw new InputError('platform', 'is for push and pull, not cache mode');
-    if (format === 'oci-layout') {
-        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
-    }
-    let platform;
-    try {
-        platform = parsePlatform(text);
-    }
-    catch (error) {
-        if (error instanceof InvalidPlatformError)
-            throw new InputError('platform', error.message);
-        throw error;
-    }
-    if (mode === 'push') {
-        const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
-        const long = tags.find((t) => t.length > room);
-        if (long) {
-            throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${text}'`);
-        }
-    }
-    return platform;
-}
-// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
-// so `older-than: 30` cannot mean seconds to one reader and days to another.
-const DURATION = /^(\d+)\s*(m|h|d|w)$/;
-const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-function readPruneInputs(read, mode) {
-    const tagPatterns = read('tag-pattern')
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter(Boolean);
-    for (const pattern of tagPatterns) {
-        if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
-            throw new InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`);
-        }
-    }
-    const keepText = read('keep').trim();
-    if (keepText && !/^\d{1,6}$/.test(keepText)) {
-        throw new InputError('keep', `'${keepText}' is not a whole number of versions`);
-    }
-    const olderText = read('older-than').trim();
-    const duration = DURATION.exec(olderText);
-    if (olderText && !duration) {
-        throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`);
-    }
-    const prune = { tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) };
-    if (keepText)
-        prune.keep = Number(keepText);
-    if (duration)
-        prune.olderThanMs = Number(duration[1]) * DURATION_MS[duration[2]];
-    if (mode === 'prune' && prune.keep === undefined && prune.olderThanMs === undefined) {
-        // with neither, every matching version would go: make that a choice someone wrote down
-        throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)');
-    }
-    return prune;
-}
 /** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
 function expandHome(value, home) {
     if (value !== '~' && !value.startsWith('~/'))
@@ -36180,11 +36367,6 @@ function readCacheScope(value) {
         throw new InputError('cache-scope', `'${value}' is not up to 100 of [A-Za-z0-9._/-]`);
     }
     return value;
-}
-function oneOf(input, value, allowed) {
-    if (allowed.includes(value))
-        return value;
-    throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}`);
 }
 /**
  * No repository input: the current repository on ghcr.io, and for caches a `/cache` package under
@@ -36268,14 +36450,6 @@ function readPlainHttp(value, registry) {
         throw new InputError('plain-http', `${registry} speaks only https: leave plain-http off for it`);
     }
     return plain;
-}
-function readBoolean(input, value) {
-    const text = value.trim().toLowerCase();
-    if (text === '' || text === 'false')
-        return false;
-    if (text === 'true')
-        return true;
-    throw new InputError(input, `'${value.trim()}' is not true or false`);
 }
 /**
  * An empty token means anonymous. The default token is the workflow's GITHUB_TOKEN, which must
@@ -44189,8 +44363,9 @@ function filesContent(blobs) {
  * The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged
  * (then nothing is packed or sent). Otherwise the layer is packed straight into a streamed upload
  * (src/oci/upload/produced-upload.ts, the cache save's path too): the push takes about the longer
- * of pack and upload, not their sum, and writes no copy to disk unless the stream fails (then it
- * packs again into a file and sends that with retries; the pack is reproducible).
+ * of pack and upload, not their sum. On disk goes only what the wire has not taken yet (the spool
+ * folder, so the pack can run ahead: spill-buffer.ts), or the whole layer when the stream fails
+ * (then it packs again into a file and sends that with retries; the pack is reproducible).
  *
  * A new tag whose tree the registry already holds under another tag cannot be told apart from new
  * content without compressing it first, since the digest is the compressed bytes'. We stream
@@ -44346,7 +44521,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4768);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3550);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
