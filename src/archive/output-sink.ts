@@ -9,9 +9,10 @@ import type { Writable } from 'node:stream'
 export class OutputSink {
   readonly #out: Writable
   // Whether `out` calling a write back means its bytes are gone. A file's callback comes after
-  // write(2). A stream that passes bytes on (the streamed upload's PassThrough) calls back once
-  // its reader has taken them, and that reader (the socket's write queue) may still hold them:
-  // such a buffer is never handed back for reuse (a test saw the upload's bytes change).
+  // write(2); a stream that says `copiesWrites` (the streamed upload's spill buffer) keeps copies
+  // or files. A stream that passes bytes on (a PassThrough) calls back once its reader has taken
+  // them, and that reader (the socket's write queue) may still hold them: such a buffer is never
+  // handed back for reuse (a test saw the upload's bytes change).
   readonly #callbackMeansWritten: boolean
   readonly #hash: Hash = createHash('sha256')
   #size = 0
@@ -19,7 +20,8 @@ export class OutputSink {
 
   constructor(out: Writable) {
     this.#out = out
-    this.#callbackMeansWritten = out instanceof WriteStream
+    this.#callbackMeansWritten =
+      out instanceof WriteStream || (out as { copiesWrites?: unknown }).copiesWrites === true
     // a write can fail after write() returned (disk full): keep the error for the next call
     // instead of letting an 'error' event without a listener take the process down
     out.on('error', (error) => (this.#error ??= error))

@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { OutputSink } from '../../../src/archive/output-sink.js'
 import { packDirectory } from '../../../src/archive/pack.js'
+import { SpillBuffer } from '../../../src/oci/upload/spill-buffer.js'
 import { tempDir } from './tree.js'
 
 // A PassThrough (the streamed upload's body) calls a write back as soon as the bytes are queued
@@ -33,6 +34,26 @@ describe('packing into a stream that passes the bytes on', () => {
   })
 })
 
+// The streamed upload's spill buffer copies what it keeps in memory and writes the rest to files,
+// so the pack recycles its buffers there: the bytes sent must still be the bytes hashed.
+describe('packing into the spill buffer, which lets the pack recycle its buffers', () => {
+  it('sends the bytes it hashed, to a slow reader, through memory and files', async () => {
+    const source = tempDir()
+    writeFileSync(path.join(source, 'random.bin'), randomBytes(12 * 1024 * 1024))
+    const out = new SpillBuffer({ dir: tempDir(), memory: 256 * 1024, disk: 64 * 1024 * 1024 })
+    const received = createHash('sha256')
+    const reading = (async () => {
+      for await (const chunk of out) {
+        received.update(chunk as Buffer)
+        await sleep(2)
+      }
+    })()
+    const packed = await packDirectory(source, out, { compression: 'gzip' })
+    await reading
+    expect(`sha256:${received.digest('hex')}`).toBe(packed.digest)
+  })
+})
+
 describe('OutputSink', () => {
   it('hands a buffer back once a file has written it', async () => {
     const file = path.join(tempDir(), 'out')
@@ -52,5 +73,15 @@ describe('OutputSink', () => {
     await sink.write(Buffer.from('abc'), () => handedBack++)
     await sink.end()
     expect(handedBack).toBe(0)
+  })
+
+  it('hands a buffer back from a stream that says it copies what it is given', async () => {
+    const out = new SpillBuffer({ dir: tempDir(), memory: 1024, disk: 1024 })
+    out.resume()
+    const sink = new OutputSink(out)
+    let handedBack = 0
+    await sink.write(Buffer.from('abc'), () => handedBack++)
+    await sink.end()
+    expect(handedBack).toBe(1)
   })
 })

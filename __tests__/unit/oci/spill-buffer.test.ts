@@ -87,6 +87,28 @@ describe('SpillBuffer, between a pack and its upload', () => {
     expect(received.equals(data)).toBe(true)
   })
 
+  it('lets a writer reuse its buffer once a write calls back, in memory, on disk and without disk', async () => {
+    for (const dir of [folder(), path.join(folder(), 'not-there')]) {
+      const buffer = new SpillBuffer({ dir, memory: 64 * KiB, disk: 1024 * KiB, segment: 128 * KiB })
+      const data = randomBytes(768 * KiB)
+      // one scratch buffer for every write, overwritten as soon as each write has called back
+      const scratch = Buffer.alloc(16 * KiB)
+      const writing = (async () => {
+        for (let at = 0; at < data.length; at += scratch.length) {
+          data.copy(scratch, 0, at, at + scratch.length)
+          await new Promise<void>((resolve, reject) =>
+            buffer.write(scratch, (error) => (error ? reject(error) : resolve())),
+          )
+          scratch.fill(0xee)
+        }
+        buffer.end()
+      })()
+      const [, received] = await Promise.all([writing, readAll(buffer, 1)])
+      expect(received.equals(data)).toBe(true)
+    }
+    expect(new SpillBuffer({ dir: folder(), memory: KiB, disk: KiB }).copiesWrites).toBe(true)
+  })
+
   it('removes its files when it is destroyed before its reader got to them', async () => {
     const dir = folder()
     const buffer = new SpillBuffer({ dir, memory: 64 * KiB, disk: 1024 * KiB, segment: 128 * KiB })

@@ -45,6 +45,10 @@ export class SpillBuffer extends Duplex {
   #reading = false
   #ended = false
   #wake: (() => void) | undefined
+  // A write's callback means its buffer may be reused (OutputSink reads this): bytes kept in
+  // memory are copies, spilled ones are on disk once it is called. The pack then recycles its
+  // stored-block buffers instead of allocating 1 MiB per chunk that the collector must find.
+  readonly copiesWrites = true
 
   constructor(o: SpillOptions) {
     super({ readableHighWaterMark: o.memory, writableHighWaterMark: o.memory })
@@ -78,7 +82,7 @@ export class SpillBuffer extends Duplex {
   // memory while nothing waits on disk (so the order holds), else disk, else wait for the reader
   async #accept(chunks: Buffer[]): Promise<void> {
     let at = 0
-    while (at < chunks.length && this.#memoryOpen()) this.push(chunks[at++])
+    while (at < chunks.length && this.#memoryOpen()) this.push(Buffer.from(chunks[at++] as Buffer))
     if (at === chunks.length) return
     if (this.#canSpill) {
       await this.#until(() => this.#unread < this.#o.disk)
@@ -87,7 +91,7 @@ export class SpillBuffer extends Duplex {
     }
     for (; at < chunks.length; at++) {
       await this.#until(() => this.#memoryOpen())
-      this.push(chunks[at])
+      this.push(Buffer.from(chunks[at] as Buffer))
     }
   }
 
