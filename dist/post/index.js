@@ -32644,6 +32644,10 @@ class SpillBuffer extends external_node_stream_.Duplex {
     #reading = false;
     #ended = false;
     #wake;
+    // A write's callback means its buffer may be reused (OutputSink reads this): bytes kept in
+    // memory are copies, spilled ones are on disk once it is called. The pack then recycles its
+    // stored-block buffers instead of allocating 1 MiB per chunk that the collector must find.
+    copiesWrites = true;
     constructor(o) {
         super({ readableHighWaterMark: o.memory, writableHighWaterMark: o.memory });
         this.#o = { segment: SEGMENT, ...o };
@@ -32673,7 +32677,7 @@ class SpillBuffer extends external_node_stream_.Duplex {
     async #accept(chunks) {
         let at = 0;
         while (at < chunks.length && this.#memoryOpen())
-            this.push(chunks[at++]);
+            this.push(Buffer.from(chunks[at++]));
         if (at === chunks.length)
             return;
         if (this.#canSpill) {
@@ -32684,7 +32688,7 @@ class SpillBuffer extends external_node_stream_.Duplex {
         }
         for (; at < chunks.length; at++) {
             await this.#until(() => this.#memoryOpen());
-            this.push(chunks[at]);
+            this.push(Buffer.from(chunks[at]));
         }
     }
     #memoryOpen() {
@@ -33614,16 +33618,18 @@ function createCompressor(compression, level, sink, pool) {
 class OutputSink {
     #out;
     // Whether `out` calling a write back means its bytes are gone. A file's callback comes after
-    // write(2). A stream that passes bytes on (the streamed upload's PassThrough) calls back once
-    // its reader has taken them, and that reader (the socket's write queue) may still hold them:
-    // such a buffer is never handed back for reuse (a test saw the upload's bytes change).
+    // write(2); a stream that says `copiesWrites` (the streamed upload's spill buffer) keeps copies
+    // or files. A stream that passes bytes on (a PassThrough) calls back once its reader has taken
+    // them, and that reader (the socket's write queue) may still hold them: such a buffer is never
+    // handed back for reuse (a test saw the upload's bytes change).
     #callbackMeansWritten;
     #hash = (0,external_node_crypto_.createHash)('sha256');
     #size = 0;
     #error;
     constructor(out) {
         this.#out = out;
-        this.#callbackMeansWritten = out instanceof external_node_fs_.WriteStream;
+        this.#callbackMeansWritten =
+            out instanceof external_node_fs_.WriteStream || out.copiesWrites === true;
         // a write can fail after write() returned (disk full): keep the error for the next call
         // instead of letting an 'error' event without a listener take the process down
         out.on('error', (error) => (this.#error ??= error));
