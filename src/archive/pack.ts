@@ -7,7 +7,7 @@ import { createCompressor, type Compressor } from './compressor.js'
 import { OutputSink } from './output-sink.js'
 import { GZIP_CHUNK_SIZE } from './parallel-gzip.js'
 import { TarWriter } from './tar-writer.js'
-import { listSelection, walkTree, type TreeEntry } from './walk.js'
+import { walkSelection, walkTree, type TreeEntry } from './walk.js'
 import type { DigestOptions, PackOptions, PackResult, TarDigest } from './types.js'
 
 export type { Compression, DigestOptions, PackOptions, PackResult, TarDigest } from './types.js'
@@ -82,7 +82,7 @@ async function writeTar(
 ): Promise<Omit<TarDigest, 'uncompressedDigest'> & { uncompressedDigest: string | undefined }> {
   const includeGit = o.includeGit ?? false
   const tree = o.select
-    ? listSelection(dir, o.select, includeGit)
+    ? walkSelection(dir, o.select, includeGit)
     : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true })
   const uncompressed = hash ? createHash('sha256') : undefined
   let uncompressedSize = 0

@@ -1,4 +1,4 @@
-import { listSelection, walkTree, type TreeEntry } from './walk.js'
+import { walkSelection, walkTree, type TreeEntry } from './walk.js'
 
 // What a tar spends on an entry besides its data: one 512-byte header (PAX names add more, which
 // the bound below leaves as slack).
@@ -23,7 +23,7 @@ export function splitTree(dir: string, maxBytes: number, o: SplitOptions): strin
   // walked twice rather than listed once: the common tree fits, and is then never held in memory
   const walk = () =>
     o.select
-      ? listSelection(dir, o.select, o.includeGit ?? false)
+      ? walkSelection(dir, o.select, o.includeGit ?? false)
       : walkTree(dir, { includeGit: o.includeGit ?? false, includeHidden: o.includeHidden ?? true })
   return fits(walk(), maxBytes) ? undefined : cut(walk(), maxBytes)
 }

@@ -21,15 +21,19 @@ export interface TreeFilter {
   includeHidden: boolean
 }
 
+const SLASH = 0x2f
+
 // UTF-8 byte order without encoding: code point order, which is UTF-16 code unit order except
 // that a surrogate (half of a code point above U+FFFF) sorts after every other unit. Encoding both
 // names for every comparison made n log n small buffers (listing 33,000 files: 330 ms, now 200).
-function byteOrder(a: string, b: string): number {
+// With `separator`, a `/` sorts before everything: paths then compare component by component.
+function byteOrder(a: string, b: string, separator = false): number {
   const length = Math.min(a.length, b.length)
   for (let i = 0; i < length; i++) {
     const x = a.charCodeAt(i)
     const y = b.charCodeAt(i)
     if (x === y) continue
+    if (separator && (x === SLASH || y === SLASH)) return x === SLASH ? -1 : 1
     const xSurrogate = x >= 0xd800 && x <= 0xdfff
     const ySurrogate = y >= 0xd800 && y <= 0xdfff
     if (xSurrogate !== ySurrogate) return xSurrogate ? 1 : -1
@@ -60,7 +64,7 @@ function* visit(dirAbsolute: string, dirRelative: string, filter: TreeFilter): G
     .filter(
       (name) => (filter.includeGit || name !== '.git') && (filter.includeHidden || !name.startsWith('.')),
     )
-    .sort(byteOrder)
+    .sort((a, b) => byteOrder(a, b))
   for (const name of names) {
     const absolute = path.join(dirAbsolute, name)
     const relative = dirRelative === '' ? name : `${dirRelative}/${name}`
@@ -96,29 +100,32 @@ function entryOf(relative: string, stat: Stats): TreeEntry | undefined {
 // selection of a whole tree packs to the same bytes as the tree. Nothing is walked: a directory
 // brings only the entries the selection lists below it. `.git` is left out at any depth unless
 // includeGit; hidden names are the caller's to filter (it knows which names the user wrote).
-export function listSelection(root: string, select: string[], includeGit: boolean): TreeEntry[] {
+export function* walkSelection(root: string, select: string[], includeGit: boolean): Generator<TreeEntry> {
   const wanted = new Set<string>()
   for (const raw of select) {
     const parts = raw.split(/[\\/]+/).filter((part) => part !== '' && part !== '.')
     if (parts.includes('..')) throw new Error(`selected path ${raw} is outside ${root}`)
     if (parts.length === 0 || (!includeGit && parts.includes('.git'))) continue
-    for (let i = 1; i <= parts.length; i++) wanted.add(parts.slice(0, i).join('/'))
+    const joined = parts.join('/')
+    // each leading folder as a prefix of the one joined string
+    for (let at = joined.indexOf('/'); at !== -1; at = joined.indexOf('/', at + 1)) {
+      wanted.add(joined.slice(0, at))
+    }
+    wanted.add(joined)
   }
-  const entries: TreeEntry[] = []
+  // each lstat as the pack gets there, as walkTree does: 20,000 Stats at once grew the heap by ~40 MB
   for (const relative of [...wanted].sort(treeOrder)) {
     const entry = entryOf(relative, lstatSync(path.join(root, relative)))
-    if (entry) entries.push(entry)
+    if (entry) yield entry
   }
-  return entries
 }
 
-// depth first with each directory's children in bytewise order: component by component
+export function listSelection(root: string, select: string[], includeGit: boolean): TreeEntry[] {
+  return [...walkSelection(root, select, includeGit)]
+}
+
+// depth first with each directory's children in bytewise order: component by component, without
+// splitting (a split per comparison grew a split push's heap by ~40 MB at 33,000 paths)
 function treeOrder(a: string, b: string): number {
-  const x = a.split('/')
-  const y = b.split('/')
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const order = byteOrder(x[i] as string, y[i] as string)
-    if (order !== 0) return order
-  }
-  return x.length - y.length
+  return byteOrder(a, b, true)
 }
