@@ -13,9 +13,21 @@ import { startProgress } from './progress.js'
 import { partAnnotation, partTitle } from './tree-parts.js'
 import { directoryLayer } from './unchanged-layer.js'
 
-// Parts in flight at once: each pack already runs on every core, so a second one mostly keeps the
-// link busy while the first finishes; more would only hold more sessions open (and more memory).
+// Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
+// would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
+// every core, and the upload's spill lets the next part pack while the last one's bytes still go
+// up. Two packs at once doubled the push's memory (1 GiB in five parts: 206-217 MiB, against 161
+// for one layer) for no speed.
 const PART_CONCURRENCY = 2
+
+export function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve()
+  return (work) => {
+    const run = last.then(work)
+    last = run.catch(() => undefined)
+    return run
+  }
+}
 
 export interface SplitLayers {
   layers: Descriptor[]
@@ -43,6 +55,7 @@ export async function pushSplitTree(
   let uploaded = 0
   let files = 0
   let uncompressedSize = 0
+  const packing = oneAtATime()
   await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
     const name = partTitle(title, i, count)
     const spool = path.join(spoolDir, `part-${i + 1}`)
@@ -54,12 +67,9 @@ export async function pushSplitTree(
         label: `layer ${name}`,
         produce: async (out) => {
           const started = Date.now()
-          packed = await packDirectory(root, out, {
-            ...packOptions,
-            compression: 'gzip',
-            prefix: name,
-            select,
-          })
+          packed = await packing(() =>
+            packDirectory(root, out, { ...packOptions, compression: 'gzip', prefix: name, select }),
+          )
           core.info(
             `Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
               `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`,

@@ -41,7 +41,9 @@ export class OutputSink {
   async end(): Promise<{ digest: string; size: number }> {
     if (this.#error) throw this.#error
     this.#out.end()
-    await finished(this.#out)
+    // the writable side only: a stream that passes the bytes on (an upload's body) has taken them
+    // all, and whoever reads them waits for its own end (the upload's response)
+    await finished(this.#out, { readable: false })
     return { digest: `sha256:${this.#hash.digest('hex')}`, size: this.#size }
   }
 

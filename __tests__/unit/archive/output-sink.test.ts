@@ -75,6 +75,15 @@ describe('OutputSink', () => {
     expect(handedBack).toBe(0)
   })
 
+  it('ends once the stream has taken every byte, before anyone reads them', async () => {
+    const out = new PassThrough({ highWaterMark: 1024 * 1024 })
+    const sink = new OutputSink(out)
+    await sink.write(Buffer.from('abc'))
+    const { size } = await sink.end()
+    expect(size).toBe(3)
+    expect((out.read() as Buffer).toString()).toBe('abc')
+  })
+
   it('hands a buffer back from a stream that says it copies what it is given', async () => {
     const out = new SpillBuffer({ dir: tempDir(), memory: 1024, disk: 1024 })
     out.resume()
