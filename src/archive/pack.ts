@@ -7,7 +7,7 @@ import { createCompressor, type Compressor } from './compressor.js'
 import { OutputSink } from './output-sink.js'
 import { GZIP_CHUNK_SIZE } from './parallel-gzip.js'
 import { TarWriter } from './tar-writer.js'
-import { walkSelection, walkTree, type TreeEntry } from './walk.js'
+import { walkEntries, type TreeEntry } from './walk.js'
 import type { DigestOptions, PackOptions, PackResult, TarDigest } from './types.js'
 
 export type { Compression, DigestOptions, PackOptions, PackResult, TarDigest } from './types.js'
@@ -80,10 +80,7 @@ async function writeTar(
   emit: (chunk: Buffer) => Promise<void>,
   hash: boolean,
 ): Promise<Omit<TarDigest, 'uncompressedDigest'> & { uncompressedDigest: string | undefined }> {
-  const includeGit = o.includeGit ?? false
-  const tree = o.select
-    ? walkSelection(dir, o.select, includeGit)
-    : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true })
+  const tree = walkEntries(dir, o)
   const uncompressed = hash ? createHash('sha256') : undefined
   let uncompressedSize = 0
   const writer = new TarWriter({

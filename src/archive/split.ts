@@ -1,4 +1,4 @@
-import { walkSelection, walkTree, type TreeEntry } from './walk.js'
+import { walkEntries, type TreeEntry } from './walk.js'
 
 // What a tar spends on an entry besides its data: one 512-byte header (PAX names add more, which
 // the bound below leaves as slack).
@@ -21,11 +21,7 @@ export interface SplitOptions {
  */
 export function splitTree(dir: string, maxBytes: number, o: SplitOptions): string[][] | undefined {
   // walked twice rather than listed once: the common tree fits, and is then never held in memory
-  const walk = () =>
-    o.select
-      ? walkSelection(dir, o.select, o.includeGit ?? false)
-      : walkTree(dir, { includeGit: o.includeGit ?? false, includeHidden: o.includeHidden ?? true })
-  return fits(walk(), maxBytes) ? undefined : cut(walk(), maxBytes)
+  return fits(walkEntries(dir, o), maxBytes) ? undefined : cut(walkEntries(dir, o), maxBytes)
 }
 
 export function splitEntries(entries: TreeEntry[], maxBytes: number): string[][] | undefined {

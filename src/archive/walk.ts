@@ -55,10 +55,6 @@ export function* walkTree(root: string, filter: TreeFilter): Generator<TreeEntry
   yield* visit(root, '', filter)
 }
 
-export function listTree(root: string, filter: TreeFilter): TreeEntry[] {
-  return [...walkTree(root, filter)]
-}
-
 function* visit(dirAbsolute: string, dirRelative: string, filter: TreeFilter): Generator<TreeEntry> {
   const names = readdirSync(dirAbsolute)
     .filter(
@@ -96,7 +92,7 @@ function entryOf(relative: string, stat: Stats): TreeEntry | undefined {
 }
 
 // The entries a selection names (paths relative to root, as a glob matched them, descendants
-// listed by the caller), plus the directories between root and each, in listTree's order, so a
+// listed by the caller), plus the directories between root and each, in walkTree's order, so a
 // selection of a whole tree packs to the same bytes as the tree. Nothing is walked: a directory
 // brings only the entries the selection lists below it. `.git` is left out at any depth unless
 // includeGit; hidden names are the caller's to filter (it knows which names the user wrote).
@@ -120,8 +116,15 @@ export function* walkSelection(root: string, select: string[], includeGit: boole
   }
 }
 
-export function listSelection(root: string, select: string[], includeGit: boolean): TreeEntry[] {
-  return [...walkSelection(root, select, includeGit)]
+// What a pack of `dir` with these options holds, in its order: the selection, else the tree.
+export function walkEntries(
+  dir: string,
+  o: { select?: string[]; includeGit?: boolean; includeHidden?: boolean },
+): Generator<TreeEntry> {
+  const includeGit = o.includeGit ?? false
+  return o.select
+    ? walkSelection(dir, o.select, includeGit)
+    : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true })
 }
 
 // depth first with each directory's children in bytewise order: component by component, without

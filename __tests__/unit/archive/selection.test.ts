@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { digestDirectory } from '../../../src/archive/pack.js'
-import { listSelection, listTree } from '../../../src/archive/walk.js'
+import { walkSelection, walkTree } from '../../../src/archive/walk.js'
 import { buildTree, tempDir } from './tree.js'
 
 // every entry below root, as @actions/glob lists a directory's implicit descendants
@@ -28,7 +28,7 @@ describe('a selection of paths below a root', () => {
 
   it('brings the folders leading to each path, and nothing else below them', () => {
     const root = buildTree(tempDir('selection-'))
-    const entries = listSelection(root, ['a/b/c/d/e/f/deep.txt', 'bin/run.sh'], false)
+    const entries = [...walkSelection(root, ['a/b/c/d/e/f/deep.txt', 'bin/run.sh'], false)]
     expect(entries.map((e) => [e.relative, e.kind])).toEqual([
       ['a', 'directory'],
       ['a/b', 'directory'],
@@ -44,14 +44,14 @@ describe('a selection of paths below a root', () => {
 
   it('leaves .git out unless asked, and refuses a path outside the root', () => {
     const root = tempDir('selection-')
-    expect(listSelection(root, ['.git/config', '.git'], false)).toEqual([])
-    expect(() => listSelection(root, ['../elsewhere'], false)).toThrow(/outside/)
+    expect([...walkSelection(root, ['.git/config', '.git'], false)]).toEqual([])
+    expect(() => [...walkSelection(root, ['../elsewhere'], false)]).toThrow(/outside/)
   })
 
   it('a walk of the tree leaves hidden names out when asked (push), keeps them by default (cache)', () => {
     const root = buildTree(tempDir('selection-'))
     const names = (includeHidden: boolean) =>
-      listTree(root, { includeGit: false, includeHidden }).map((e) => e.relative)
+      [...walkTree(root, { includeGit: false, includeHidden })].map((e) => e.relative)
     expect(names(true)).toContain('.env.example')
     expect(names(false).filter((n) => n.split('/').some((p) => p.startsWith('.')))).toEqual([])
   })

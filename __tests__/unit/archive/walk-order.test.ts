@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { listSelection, listTree } from '../../../src/archive/walk.js'
+import { walkSelection, walkTree } from '../../../src/archive/walk.js'
 import { tempDir } from './tree.js'
 
 const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b))
@@ -33,7 +33,7 @@ describe('the walk order', () => {
     mkdirSync(path.join(root, 'dir'))
     for (const name of names) writeFileSync(path.join(root, 'dir', name), '')
 
-    const listed = listTree(root, { includeGit: false, includeHidden: true }).map((e) => e.relative)
+    const listed = [...walkTree(root, { includeGit: false, includeHidden: true })].map((e) => e.relative)
 
     const top = [...names, 'dir'].sort(utf8Order)
     const expected = top.flatMap((name) =>
@@ -41,6 +41,6 @@ describe('the walk order', () => {
     )
     expect(listed).toEqual(expected)
     // a selection of every path, in any order, lists them in the same order
-    expect(listSelection(root, [...listed].reverse(), false).map((e) => e.relative)).toEqual(expected)
+    expect([...walkSelection(root, [...listed].reverse(), false)].map((e) => e.relative)).toEqual(expected)
   })
 })
