@@ -33832,9 +33832,6 @@ function* walkTree(root, filter) {
         throw new Error(`not a directory: ${root}`);
     yield* visit(root, '', filter);
 }
-function listTree(root, filter) {
-    return [...walkTree(root, filter)];
-}
 function* visit(dirAbsolute, dirRelative, filter) {
     const names = (0,external_node_fs_.readdirSync)(dirAbsolute)
         .filter((name) => (filter.includeGit || name !== '.git') && (filter.includeHidden || !name.startsWith('.')))
@@ -33872,7 +33869,7 @@ function walk_entryOf(relative, stat) {
     return entry;
 }
 // The entries a selection names (paths relative to root, as a glob matched them, descendants
-// listed by the caller), plus the directories between root and each, in listTree's order, so a
+// listed by the caller), plus the directories between root and each, in walkTree's order, so a
 // selection of a whole tree packs to the same bytes as the tree. Nothing is walked: a directory
 // brings only the entries the selection lists below it. `.git` is left out at any depth unless
 // includeGit; hidden names are the caller's to filter (it knows which names the user wrote).
@@ -33898,8 +33895,12 @@ function* walkSelection(root, select, includeGit) {
             yield entry;
     }
 }
-function listSelection(root, select, includeGit) {
-    return [...walkSelection(root, select, includeGit)];
+// What a pack of `dir` with these options holds, in its order: the selection, else the tree.
+function walkEntries(dir, o) {
+    const includeGit = o.includeGit ?? false;
+    return o.select
+        ? walkSelection(dir, o.select, includeGit)
+        : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true });
 }
 // depth first with each directory's children in bytewise order: component by component, without
 // splitting (a split per comparison grew a split push's heap by ~40 MB at 33,000 paths)
@@ -33972,10 +33973,7 @@ async function pack_digestDirectory(dir, o) {
 // Writes the tar of `dir` to `emit` (which owns each chunk, from `pool`), hashing it on the way
 // unless `hash` is false.
 async function writeTar(dir, o, pool, emit, hash) {
-    const includeGit = o.includeGit ?? false;
-    const tree = o.select
-        ? walkSelection(dir, o.select, includeGit)
-        : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true });
+    const tree = walkEntries(dir, o);
     const uncompressed = hash ? (0,external_node_crypto_.createHash)('sha256') : undefined;
     let uncompressedSize = 0;
     const writer = new TarWriter({
@@ -34031,10 +34029,7 @@ const split_BLOCK = 512;
  */
 function split_splitTree(dir, maxBytes, o) {
     // walked twice rather than listed once: the common tree fits, and is then never held in memory
-    const walk = () => o.select
-        ? walkSelection(dir, o.select, o.includeGit ?? false)
-        : walkTree(dir, { includeGit: o.includeGit ?? false, includeHidden: o.includeHidden ?? true });
-    return fits(walk(), maxBytes) ? undefined : cut(walk(), maxBytes);
+    return fits(walkEntries(dir, o), maxBytes) ? undefined : cut(walkEntries(dir, o), maxBytes);
 }
 function splitEntries(entries, maxBytes) {
     return fits(entries, maxBytes) ? undefined : cut(entries, maxBytes);
