@@ -30741,22 +30741,19 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3550:
+/***/ 8567:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  eF: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: runPost
+// UNUSED EXPORTS: readMode, runPost
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/cache/scope.ts
@@ -30800,6 +30797,87 @@ function defaultBranchOf(eventPath) {
     catch {
         return undefined;
     }
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/readers.ts
+
+/** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
+class InputError extends Error {
+    input;
+    constructor(input, message) {
+        super(`Input '${input}': ${message}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
+}
+/**
+ * Reads a mode's inputs from the runner with `parse`, its pure half. Masks the token at once,
+ * before anything could print it.
+ */
+function readers_getInputs(parse) {
+    const token = lib_core/* getInput */.V4('token');
+    if (token)
+        lib_core/* setSecret */.Pq(token);
+    return parse((name) => lib_core/* getInput */.V4(name), process.env, (message) => lib_core/* notice */.lm(message));
+}
+function oneOf(input, value, allowed) {
+    if (allowed.includes(value))
+        return value;
+    throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}`);
+}
+function readBoolean(input, value) {
+    const text = value.trim().toLowerCase();
+    if (text === '' || text === 'false')
+        return false;
+    if (text === 'true')
+        return true;
+    throw new InputError(input, `'${value.trim()}' is not true or false`);
+}
+/** A multi-line input's non-empty lines, trimmed. */
+function readLines(value) {
+    return value
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+}
+// Sizes as people write them in a workflow: `4GiB`, `500MB`, `1.5 GiB`, `1048576`. Units are
+// case-insensitive; KB/MB/GB are powers of 1000 and KiB/MiB/GiB of 1024, as the SI and IEC say.
+const UNITS = {
+    '': 1,
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/** The bytes `text` names, or undefined when it is not a size. */
+function parseByteSize(text) {
+    const match = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/i.exec(text.trim());
+    if (!match)
+        return undefined;
+    const unit = UNITS[match[2].toLowerCase()];
+    if (unit === undefined)
+        return undefined;
+    return Math.floor(Number(match[1]) * unit);
+}
+// 4 GiB: well under ghcr.io's 10 GB layer cap even for data that will not compress, and a layer
+// that size goes up inside ghcr.io's 10-minute upload limit at about 7 MB/s.
+const DEFAULT_MAX_LAYER_SIZE = '4GiB';
+// below this, a tree would split into absurdly many layers (and each costs a few requests)
+const MIN_LAYER_SIZE = 2 ** 20;
+/** `max-layer-size` (push and cache): a tree whose tar would be larger goes up as several layers. */
+function readMaxLayerSize(value) {
+    const text = value.trim() || DEFAULT_MAX_LAYER_SIZE;
+    const bytes = parseByteSize(text);
+    if (bytes === undefined)
+        throw new InputError('max-layer-size', `'${text}' is not a size like 4GiB, 500MB or 1048576`);
+    if (bytes < MIN_LAYER_SIZE)
+        throw new InputError('max-layer-size', `'${text}' is below the minimum, 1MiB`);
+    return bytes;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/redact.ts
@@ -31209,6 +31287,536 @@ function hintFor(method, status, codes, pushing = false, hints = GENERIC_HINTS) 
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/action/runner/log.ts
+
+
+// What the runner shows: the library's log lines, progress, the job summary and the one line a
+// failed step ends with.
+/** The library's Logger, spoken through the runner: debug lines show only with RUNNER_DEBUG. */
+const log_actionsLogger = {
+    debug: (message) => lib_core/* debug */.Yz(message),
+    info: (message) => lib_core/* info */.pq(message),
+    warning: (message) => lib_core/* warning */.$e(message),
+};
+/**
+ * One line for `core.setFailed`: the error's own message (library errors already name the cause
+ * and the input or entry to fix), followed by its causes when they add something, and the input
+ * that would change the outcome where the library cannot name it.
+ */
+function log_describeError(error) {
+    if (!(error instanceof Error))
+        return String(error);
+    let text = error.message;
+    let cause = error.cause;
+    for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+        if (!text.includes(cause.message))
+            text += `: ${cause.message}`;
+        cause = cause.cause;
+    }
+    if (answeredWithoutTls(error))
+        text += '. For a registry on plain http on your network, set the input `plain-http: true`';
+    return text;
+}
+function answeredWithoutTls(error) {
+    for (let e = error, depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause)
+        if (e instanceof ConnectionError && e.notTls)
+            return true;
+    return false;
+}
+/** Human sizes in the log and the job summary: 1000-based, as download tools show them. */
+function log_formatBytes(bytes) {
+    const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+/** Bytes per second, as the summaries and progress lines show it. */
+function formatRate(bytes, seconds) {
+    return `${log_formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
+}
+// Often enough to show a transfer is alive, rare enough not to flood the log.
+const PROGRESS_INTERVAL_MS = 5000;
+/** Logs `label: 42% of 1.2 GB, 85 MB/s` every few seconds while a transfer runs. */
+function log_startProgress(label, total, now = Date.now) {
+    const started = now();
+    let lastLog = started;
+    let transferred = 0;
+    const line = (t) => {
+        const seconds = Math.max((t - started) / 1000, 0.001);
+        const share = total
+            ? `${Math.floor((100 * transferred) / total)}% of ${log_formatBytes(total)}`
+            : log_formatBytes(transferred);
+        return `${label}: ${share}, ${formatRate(transferred, seconds)}`;
+    };
+    return {
+        add(bytes) {
+            transferred += bytes;
+            const t = now();
+            if (t - lastLog >= PROGRESS_INTERVAL_MS) {
+                lastLog = t;
+                lib_core/* info */.pq(line(t));
+            }
+        },
+        done() {
+            const t = now();
+            const seconds = (t - started) / 1000;
+            lib_core/* info */.pq(`${label}: ${log_formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatRate(transferred, seconds)})`);
+            return seconds;
+        },
+    };
+}
+/** A two-column Markdown table of a summary's facts, pipes in values escaped. */
+function summaryTable(rows) {
+    return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
+}
+/** Best effort: a summary that cannot be written warns and never fails the step. */
+async function writeSummary(markdown) {
+    try {
+        if (!process.env.GITHUB_STEP_SUMMARY)
+            return;
+        await lib_core/* summary */.z.addRaw(markdown, true).write();
+    }
+    catch (error) {
+        lib_core/* warning */.$e(`Could not write the job summary: ${error.message}`);
+    }
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/action/inputs/path-inputs.ts
+
+
+
+
+// What @actions/glob (minimatch) reads as a pattern rather than a name.
+const GLOB_CHARS = /[*?[\]{}]/;
+class PathInputError extends Error {
+    line;
+    constructor(line, reason) {
+        super(`'${line}' ${reason}`);
+        this.line = line;
+        this.name = 'PathInputError';
+    }
+}
+function path_inputs_parsePathInput(value, context) {
+    const p = context.pathApi ?? (external_node_path_default());
+    const includes = [];
+    const excludes = [];
+    const lines = [];
+    for (const raw of value.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (!line || line.startsWith('#'))
+            continue;
+        lines.push(line);
+        if (line.startsWith('!')) {
+            const rest = line.slice(1).trim();
+            if (!rest)
+                throw new PathInputError(line, 'excludes nothing: write the pattern after the !');
+            excludes.push(resolveLine(rest, context, p).pattern);
+            continue;
+        }
+        includes.push(resolveLine(line, context, p));
+    }
+    return { lines, includes, excludes };
+}
+function resolveLine(line, context, p) {
+    if (line.includes('\0'))
+        throw new PathInputError(line, 'holds a NUL byte');
+    const home = isHomeRelative(line, p);
+    const expanded = home ? p.join(context.home, line.slice(1)) : line;
+    const anchor = home ? 'home' : p.isAbsolute(expanded) ? 'absolute' : 'workspace';
+    // a drive-relative `C:dir` on Windows resolves against that drive's current directory, which
+    // a runner never sets: refused rather than guessed
+    if (p === (external_node_path_default()).win32 && /^[A-Za-z]:(?![\\/])/.test(expanded)) {
+        throw new PathInputError(line, 'names a drive without a root: write C:\\dir, not C:dir');
+    }
+    const pattern = p.resolve(context.workspace, expanded);
+    const literal = !GLOB_CHARS.test(expanded);
+    return { given: line, pattern, literal, searchRoot: literal ? pattern : searchRootOf(pattern, p), anchor };
+}
+/** `~`, `~/x`, and on Windows `~\x`; `~user` is not expanded (neither does actions/cache). */
+function isHomeRelative(line, p) {
+    return line === '~' || line.startsWith('~/') || (p === (external_node_path_default()).win32 && line.startsWith('~\\'));
+}
+/** The leading segments of an absolute pattern that hold no glob character. */
+function searchRootOf(pattern, p = (external_node_path_default())) {
+    const { root } = p.parse(pattern);
+    const segments = pattern.slice(root.length).split(p === (external_node_path_default()).win32 ? /[\\/]+/ : /\/+/);
+    const kept = [];
+    for (const segment of segments) {
+        if (GLOB_CHARS.test(segment))
+            break;
+        kept.push(segment);
+    }
+    return p.join(root, ...kept);
+}
+/** The deepest directory holding every path (all absolute); on Windows compared without case. */
+function commonAncestor(paths, p = (external_node_path_default())) {
+    const split = (x) => p
+        .resolve(x)
+        .split(p.sep)
+        .filter((s, i) => s !== '' || i === 0);
+    const same = (a, b) => (p === (external_node_path_default()).win32 ? a.toLowerCase() === b.toLowerCase() : a === b);
+    let common = split(paths[0]);
+    for (const other of paths.slice(1)) {
+        const parts = split(other);
+        let n = 0;
+        while (n < common.length && n < parts.length && same(common[n], parts[n]))
+            n++;
+        common = common.slice(0, n);
+    }
+    const joined = common.join(p.sep);
+    // `/` splits to ['']: the root itself; `C:` needs its separator back
+    return joined === '' || /^[A-Za-z]:$/.test(joined) ? joined + p.sep : joined;
+}
+/** True when `child` is `parent` or lies below it (both absolute). */
+function isWithin(child, parent, p = (external_node_path_default())) {
+    const relative = p.relative(parent, child);
+    return relative === '' || (!relative.startsWith('..') && !p.isAbsolute(relative));
+}
+/** Where the `path` input's relative lines and `~` resolve: the workspace and the home directory. */
+function pathContextOf(env) {
+    return {
+        workspace: env.GITHUB_WORKSPACE || process.cwd(),
+        home: env.HOME || env.USERPROFILE || external_node_os_default().homedir(),
+        pathApi: process.platform === 'win32' ? (external_node_path_default()).win32 : (external_node_path_default()).posix,
+    };
+}
+/**
+ * push and cache take upload-artifact's and actions/cache's lines (globs, `!` exclusions, `~`).
+ * A line naming a symlink to nothing is refused here, before any network work.
+ */
+function readPathPatterns(value, mode, context) {
+    let paths;
+    try {
+        paths = path_inputs_parsePathInput(value, context);
+    }
+    catch (error) {
+        if (error instanceof PathInputError)
+            throw new InputError('path', error.message);
+        throw error;
+    }
+    if (paths.includes.length === 0) {
+        throw new InputError('path', value ? `'${value}' names nothing but exclusions` : `is required in ${mode} mode`);
+    }
+    for (const include of paths.includes) {
+        if (include.literal)
+            refuseDanglingSymlink(include.pattern, include.given);
+    }
+    return paths;
+}
+/** A pull writes to one directory, named literally (`~` expanded); it may not exist yet. */
+function readDestination(value, context) {
+    if (value.includes('\n'))
+        throw new InputError('path', `a pull writes to one directory, got '${value}'`);
+    const dir = external_node_path_default().resolve(context.workspace, expandHome(value, context.home) || '.');
+    refuseDanglingSymlink(dir, value);
+    if (existsAsNonDirectory(dir))
+        throw new InputError('path', `'${value}' exists and is not a directory`);
+    return dir;
+}
+/** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
+function expandHome(value, home) {
+    if (value !== '~' && !value.startsWith('~/'))
+        return value;
+    return external_node_path_default().join(home, value.slice(1));
+}
+// A symlink to nothing would fail later with a bare ENOENT from wherever it is first followed.
+function refuseDanglingSymlink(dir, given) {
+    let target;
+    try {
+        if (!(0,external_node_fs_.lstatSync)(dir).isSymbolicLink() || (0,external_node_fs_.existsSync)(dir))
+            return;
+        target = (0,external_node_fs_.readlinkSync)(dir);
+    }
+    catch {
+        return;
+    }
+    throw new InputError('path', `'${given}' is a symlink to '${target}', which does not exist`);
+}
+function existsAsNonDirectory(dir) {
+    try {
+        return !(0,external_node_fs_.statSync)(dir).isDirectory();
+    }
+    catch {
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/oci/reference.ts
+// Image references as `[host[:port]/]namespace/name[:tag][@digest]`, after the grammar of
+// distribution/reference (what docker, go-containerregistry and ghcr.io accept). Pure: no I/O.
+class InvalidReferenceError extends Error {
+    input;
+    constructor(input, reason) {
+        super(`invalid reference "${input}": ${reason}`);
+        this.name = 'InvalidReferenceError';
+        this.input = input;
+    }
+}
+// The contract named it ReferenceError; that name shadows the JavaScript built-in wherever it is
+// imported, so the class is InvalidReferenceError and this alias keeps the documented name working.
+
+// distribution/reference: path components, separated by "/", lowercase alphanumerics joined by
+// ".", "_", "__" or runs of "-".
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const HOST_LABEL = /^(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])$/;
+const IPV6 = /^\[[0-9a-f:.]+\]$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+// distribution/reference caps the name (host and path) at 255 characters.
+const MAX_NAME = 255;
+function isValidTag(tag) {
+    return TAG.test(tag);
+}
+function isValidDigest(digest) {
+    return DIGEST.test(digest);
+}
+function parseReference(input, o = {}) {
+    let rest = input.trim();
+    if (rest === '')
+        throw new InvalidReferenceError(input, 'it is empty');
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!isValidDigest(digest)) {
+            throw new InvalidReferenceError(input, `"${digest}" is not a sha256:<64 hex> or sha512:<128 hex> digest`);
+        }
+    }
+    let tag;
+    // A ":" after the last "/" is a tag; one before it is a registry port.
+    const colon = rest.lastIndexOf(':');
+    if (colon > rest.lastIndexOf('/')) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!isValidTag(tag)) {
+            throw new InvalidReferenceError(input, `tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
+        }
+    }
+    const { registry, repository } = splitName(input, rest, o.defaultRegistry);
+    const ref = { registry, repository };
+    if (tag !== undefined)
+        ref.tag = tag;
+    if (digest !== undefined)
+        ref.digest = digest;
+    return ref;
+}
+function parseRepository(input, o = {}) {
+    const ref = parseReference(input, o);
+    if (ref.tag !== undefined || ref.digest !== undefined) {
+        throw new InvalidReferenceError(input, 'a repository takes no tag or digest');
+    }
+    return { registry: ref.registry, repository: ref.repository };
+}
+function formatReference(ref) {
+    let s = `${ref.registry}/${ref.repository}`;
+    if (ref.tag !== undefined)
+        s += `:${ref.tag}`;
+    if (ref.digest !== undefined)
+        s += `@${ref.digest}`;
+    return s;
+}
+// Plain HTTP would send credentials in the clear, so only a registry on this machine gets it.
+// http for loopback hosts (a local test registry, as docker and oras do) and where the user said
+// plain http for this registry; https everywhere else.
+function registryBaseUrl(registry, o = {}) {
+    return `${o.plainHttp || isLoopbackHost(hostOf(registry)) ? 'http' : 'https'}://${registry}`;
+}
+function isLoopbackHost(host) {
+    const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    if (h === 'localhost' || h === '::1')
+        return true;
+    const octets = h.split('.');
+    return (octets.length === 4 && octets[0] === '127' && octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) < 256));
+}
+// "host:port" or "[v6]:port" -> host
+function hostOf(registry) {
+    if (registry.startsWith('['))
+        return registry.slice(0, registry.indexOf(']') + 1);
+    return registry.split(':')[0] ?? registry;
+}
+function splitName(input, name, defaultRegistry) {
+    const slash = name.indexOf('/');
+    const first = slash < 0 ? name : name.slice(0, slash);
+    // Unlike docker, a capitalised first segment is an owner, not a host: GitHub owners have
+    // capitals and the tool lowercases them, so only ".", ":", "[" or "localhost" mark a host.
+    const hasHost = slash >= 0 && (/[.:[]/.test(first) || first.toLowerCase() === 'localhost');
+    const registry = hasHost ? first.toLowerCase() : defaultRegistry;
+    if (registry === undefined)
+        throw new InvalidReferenceError(input, 'it names no registry host');
+    const repository = (hasHost ? name.slice(slash + 1) : name).toLowerCase();
+    if (hasHost)
+        checkRegistry(input, registry);
+    if (repository === '')
+        throw new InvalidReferenceError(input, 'the repository name is empty');
+    for (const component of repository.split('/')) {
+        if (component === '')
+            throw new InvalidReferenceError(input, 'the repository has an empty path segment');
+        if (!COMPONENT.test(component)) {
+            throw new InvalidReferenceError(input, `"${component}" must be lowercase letters and digits, joined by ".", "_", "__" or "-"`);
+        }
+    }
+    if (registry.length + 1 + repository.length > MAX_NAME) {
+        throw new InvalidReferenceError(input, `the name is longer than ${MAX_NAME} characters`);
+    }
+    return { registry, repository };
+}
+function checkRegistry(input, registry) {
+    const m = /^(\[[^\]]*\]|[^:]+)(?::(\d{1,5}))?$/.exec(registry);
+    const host = m?.[1];
+    const port = m?.[2];
+    const hostOk = host !== undefined && (IPV6.test(host) || host.split('.').every((label) => HOST_LABEL.test(label)));
+    if (!hostOk || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+        throw new InvalidReferenceError(input, `"${registry}" is not a valid registry host[:port]`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/registry-inputs.ts
+
+
+// GitHub's registry and its policies: what src/oci/ is told, never knows.
+const GHCR = 'ghcr.io';
+const GITHUB_REGISTRIES = new Set([GHCR, 'docker.pkg.github.com']);
+// Tokens GitHub mints (ghs_ is the workflow's GITHUB_TOKEN); they belong to GitHub's registry only.
+const GITHUB_TOKEN_PREFIX = /^(ghs_|ghp_|gho_|ghu_|ghr_|github_pat_)/;
+// ghcr.io's causes are specific enough to name: the job's permissions and the package's settings.
+const GHCR_HINTS = {
+    pushDenied: 'To push with GITHUB_TOKEN, give the job `permissions: packages: write`; if the package already ' +
+        'exists, also add this repository with the Write role in the package settings under "Manage Actions access"',
+    pullDenied: 'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
+        'under "Manage Actions access", grant this repository access',
+};
+/** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
+function registryHints(registry) {
+    return registry === GHCR ? GHCR_HINTS : undefined;
+}
+/**
+ * No repository input: the current repository on ghcr.io, with `packageSuffix` (the cache's
+ * `/cache` package, so cache tags never mix with the artifacts a push publishes).
+ */
+function readRegistryTarget(read, env, notice, packageSuffix = '') {
+    const { registry, repository } = readRepository(read('repository').trim(), env, packageSuffix);
+    return {
+        registry,
+        repository,
+        credentials: readCredentials(read('username').trim(), read('token'), registry, notice),
+        plainHttp: readPlainHttp(read('plain-http'), registry),
+    };
+}
+function readRepository(value, env, packageSuffix) {
+    let input = value;
+    if (!input) {
+        const current = env.GITHUB_REPOSITORY;
+        if (!current)
+            throw new InputError('repository', 'is empty and GITHUB_REPOSITORY is not set');
+        input = `${GHCR}/${current}${packageSuffix}`;
+    }
+    try {
+        return parseRepositoryInput(input);
+    }
+    catch (error) {
+        throw new InputError('repository', error.message);
+    }
+}
+/** `[host/]owner/name`: no host means ghcr.io, where a package is always OWNER/NAME. */
+function parseRepositoryInput(input) {
+    const parsed = parseRepository(input, { defaultRegistry: GHCR });
+    if (parsed.registry === GHCR && !parsed.repository.includes('/')) {
+        throw new InvalidReferenceError(input, 'a ghcr.io repository is OWNER/NAME');
+    }
+    return parsed;
+}
+// GitHub's registries speak only https: plain http to them is a mistake, not a choice.
+function readPlainHttp(value, registry) {
+    const plain = readBoolean('plain-http', value);
+    if (plain && GITHUB_REGISTRIES.has(registry)) {
+        throw new InputError('plain-http', `${registry} speaks only https: leave plain-http off for it`);
+    }
+    return plain;
+}
+/**
+ * An empty token means anonymous. The default token is the workflow's GITHUB_TOKEN, which must
+ * never reach a registry other than GitHub's: for another host it is dropped unless the user
+ * names a token meant for that registry.
+ */
+function readCredentials(username, token, registry, notice) {
+    if (!token)
+        return undefined;
+    if (GITHUB_TOKEN_PREFIX.test(token) && !GITHUB_REGISTRIES.has(registry)) {
+        notice(`Not sending a GitHub token to ${registry}: set the 'token' input to that registry's own credential.`);
+        return undefined;
+    }
+    // ghcr.io ignores the username for GITHUB_TOKEN but Basic auth needs one.
+    return { username: username || 'token', password: token };
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/inputs.ts
+
+
+
+
+// actions/cache's limit on key length; longer keys are refused there too.
+const MAX_KEY_LENGTH = 512;
+/** The pure half of cache mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function inputs_parseCacheInputs(read, env, notice = () => { }) {
+    const target = readRegistryTarget(read, env, notice, '/cache');
+    const paths = readPathPatterns(read('path').trim(), 'cache', pathContextOf(env));
+    if (read('platform').trim())
+        throw new InputError('platform', 'is for push and pull, not cache mode');
+    const key = read('key').trim();
+    if (!key)
+        throw new InputError('key', 'is required in cache mode');
+    if (key.length > MAX_KEY_LENGTH)
+        throw new InputError('key', `is longer than ${MAX_KEY_LENGTH} characters`);
+    if (key.includes(','))
+        throw new InputError('key', `'${key}' contains a comma, which actions/cache refuses too`);
+    const restoreKeys = readLines(read('restore-keys'));
+    for (const prefix of restoreKeys) {
+        if (prefix.length > MAX_KEY_LENGTH) {
+            throw new InputError('restore-keys', `'${prefix.slice(0, 40)}...' is longer than ${MAX_KEY_LENGTH} characters`);
+        }
+    }
+    return {
+        ...target,
+        paths,
+        key,
+        restoreKeys,
+        lookupOnly: readBoolean('lookup-only', read('lookup-only')),
+        failOnCacheMiss: readBoolean('fail-on-cache-miss', read('fail-on-cache-miss')),
+        cacheScope: readCacheScope(read('cache-scope').trim()),
+        cacheUpdate: readBoolean('cache-update', read('cache-update')),
+        includeGit: readBoolean('include-git', read('include-git')),
+        maxLayerSize: readMaxLayerSize(read('max-layer-size')),
+    };
+}
+function readCacheScope(value) {
+    if (value && !/^[A-Za-z0-9._/-]{1,100}$/.test(value)) {
+        throw new InputError('cache-scope', `'${value}' is not up to 100 of [A-Za-z0-9._/-]`);
+    }
+    return value;
+}
+const STATE_NAME = 'oci-cache';
+function saveCacheState(state) {
+    lib_core/* saveState */.LZ(STATE_NAME, JSON.stringify(state));
+}
+/** The main step's state, or undefined when it ran in another mode (or never reached cache mode). */
+function inputs_readCacheState() {
+    const text = core.getState(STATE_NAME);
+    if (!text)
+        return undefined;
+    return JSON.parse(text);
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/oci/descriptor.ts
@@ -31424,136 +32032,6 @@ function entryOf(item) {
     if (typeof version === 'string')
         entry.version = version;
     return entry;
-}
-
-;// CONCATENATED MODULE: ./src/oci/reference.ts
-// Image references as `[host[:port]/]namespace/name[:tag][@digest]`, after the grammar of
-// distribution/reference (what docker, go-containerregistry and ghcr.io accept). Pure: no I/O.
-class InvalidReferenceError extends Error {
-    input;
-    constructor(input, reason) {
-        super(`invalid reference "${input}": ${reason}`);
-        this.name = 'InvalidReferenceError';
-        this.input = input;
-    }
-}
-// The contract named it ReferenceError; that name shadows the JavaScript built-in wherever it is
-// imported, so the class is InvalidReferenceError and this alias keeps the documented name working.
-
-// distribution/reference: path components, separated by "/", lowercase alphanumerics joined by
-// ".", "_", "__" or runs of "-".
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const HOST_LABEL = /^(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])$/;
-const IPV6 = /^\[[0-9a-f:.]+\]$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
-// distribution/reference caps the name (host and path) at 255 characters.
-const MAX_NAME = 255;
-function isValidTag(tag) {
-    return TAG.test(tag);
-}
-function isValidDigest(digest) {
-    return DIGEST.test(digest);
-}
-function parseReference(input, o = {}) {
-    let rest = input.trim();
-    if (rest === '')
-        throw new InvalidReferenceError(input, 'it is empty');
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (!isValidDigest(digest)) {
-            throw new InvalidReferenceError(input, `"${digest}" is not a sha256:<64 hex> or sha512:<128 hex> digest`);
-        }
-    }
-    let tag;
-    // A ":" after the last "/" is a tag; one before it is a registry port.
-    const colon = rest.lastIndexOf(':');
-    if (colon > rest.lastIndexOf('/')) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!isValidTag(tag)) {
-            throw new InvalidReferenceError(input, `tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
-        }
-    }
-    const { registry, repository } = splitName(input, rest, o.defaultRegistry);
-    const ref = { registry, repository };
-    if (tag !== undefined)
-        ref.tag = tag;
-    if (digest !== undefined)
-        ref.digest = digest;
-    return ref;
-}
-function parseRepository(input, o = {}) {
-    const ref = parseReference(input, o);
-    if (ref.tag !== undefined || ref.digest !== undefined) {
-        throw new InvalidReferenceError(input, 'a repository takes no tag or digest');
-    }
-    return { registry: ref.registry, repository: ref.repository };
-}
-function formatReference(ref) {
-    let s = `${ref.registry}/${ref.repository}`;
-    if (ref.tag !== undefined)
-        s += `:${ref.tag}`;
-    if (ref.digest !== undefined)
-        s += `@${ref.digest}`;
-    return s;
-}
-// Plain HTTP would send credentials in the clear, so only a registry on this machine gets it.
-// http for loopback hosts (a local test registry, as docker and oras do) and where the user said
-// plain http for this registry; https everywhere else.
-function registryBaseUrl(registry, o = {}) {
-    return `${o.plainHttp || isLoopbackHost(hostOf(registry)) ? 'http' : 'https'}://${registry}`;
-}
-function isLoopbackHost(host) {
-    const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-    if (h === 'localhost' || h === '::1')
-        return true;
-    const octets = h.split('.');
-    return (octets.length === 4 && octets[0] === '127' && octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) < 256));
-}
-// "host:port" or "[v6]:port" -> host
-function hostOf(registry) {
-    if (registry.startsWith('['))
-        return registry.slice(0, registry.indexOf(']') + 1);
-    return registry.split(':')[0] ?? registry;
-}
-function splitName(input, name, defaultRegistry) {
-    const slash = name.indexOf('/');
-    const first = slash < 0 ? name : name.slice(0, slash);
-    // Unlike docker, a capitalised first segment is an owner, not a host: GitHub owners have
-    // capitals and the tool lowercases them, so only ".", ":", "[" or "localhost" mark a host.
-    const hasHost = slash >= 0 && (/[.:[]/.test(first) || first.toLowerCase() === 'localhost');
-    const registry = hasHost ? first.toLowerCase() : defaultRegistry;
-    if (registry === undefined)
-        throw new InvalidReferenceError(input, 'it names no registry host');
-    const repository = (hasHost ? name.slice(slash + 1) : name).toLowerCase();
-    if (hasHost)
-        checkRegistry(input, registry);
-    if (repository === '')
-        throw new InvalidReferenceError(input, 'the repository name is empty');
-    for (const component of repository.split('/')) {
-        if (component === '')
-            throw new InvalidReferenceError(input, 'the repository has an empty path segment');
-        if (!COMPONENT.test(component)) {
-            throw new InvalidReferenceError(input, `"${component}" must be lowercase letters and digits, joined by ".", "_", "__" or "-"`);
-        }
-    }
-    if (registry.length + 1 + repository.length > MAX_NAME) {
-        throw new InvalidReferenceError(input, `the name is longer than ${MAX_NAME} characters`);
-    }
-    return { registry, repository };
-}
-function checkRegistry(input, registry) {
-    const m = /^(\[[^\]]*\]|[^:]+)(?::(\d{1,5}))?$/.exec(registry);
-    const host = m?.[1];
-    const port = m?.[2];
-    const hostOk = host !== undefined && (IPV6.test(host) || host.split('.').every((label) => HOST_LABEL.test(label)));
-    if (!hostOk || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-        throw new InvalidReferenceError(input, `"${registry}" is not a valid registry host[:port]`);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/oci/manifest.ts
@@ -31832,9 +32310,6 @@ function isNotFound(error) {
     return error instanceof errors_RegistryError && error.status === 404;
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
@@ -32749,392 +33224,60 @@ async function forEachLimited(items, limit, work) {
         throw rejection.reason;
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/glob/lib/glob.js + 17 modules
-var glob = __nccwpck_require__(2377);
-;// CONCATENATED MODULE: ./src/action/path-inputs.ts
-
-// What @actions/glob (minimatch) reads as a pattern rather than a name.
-const GLOB_CHARS = /[*?[\]{}]/;
-class PathInputError extends Error {
-    line;
-    constructor(line, reason) {
-        super(`'${line}' ${reason}`);
-        this.line = line;
-        this.name = 'PathInputError';
-    }
-}
-function path_inputs_parsePathInput(value, context) {
-    const p = context.pathApi ?? (external_node_path_default());
-    const includes = [];
-    const excludes = [];
-    const lines = [];
-    for (const raw of value.split(/\r?\n/)) {
-        const line = raw.trim();
-        if (!line || line.startsWith('#'))
-            continue;
-        lines.push(line);
-        if (line.startsWith('!')) {
-            const rest = line.slice(1).trim();
-            if (!rest)
-                throw new PathInputError(line, 'excludes nothing: write the pattern after the !');
-            excludes.push(resolveLine(rest, context, p).pattern);
-            continue;
-        }
-        includes.push(resolveLine(line, context, p));
-    }
-    return { lines, includes, excludes };
-}
-function resolveLine(line, context, p) {
-    if (line.includes('\0'))
-        throw new PathInputError(line, 'holds a NUL byte');
-    const home = isHomeRelative(line, p);
-    const expanded = home ? p.join(context.home, line.slice(1)) : line;
-    const anchor = home ? 'home' : p.isAbsolute(expanded) ? 'absolute' : 'workspace';
-    // a drive-relative `C:dir` on Windows resolves against that drive's current directory, which
-    // a runner never sets: refused rather than guessed
-    if (p === (external_node_path_default()).win32 && /^[A-Za-z]:(?![\\/])/.test(expanded)) {
-        throw new PathInputError(line, 'names a drive without a root: write C:\\dir, not C:dir');
-    }
-    const pattern = p.resolve(context.workspace, expanded);
-    const literal = !GLOB_CHARS.test(expanded);
-    return { given: line, pattern, literal, searchRoot: literal ? pattern : searchRootOf(pattern, p), anchor };
-}
-/** `~`, `~/x`, and on Windows `~\x`; `~user` is not expanded (neither does actions/cache). */
-function isHomeRelative(line, p) {
-    return line === '~' || line.startsWith('~/') || (p === (external_node_path_default()).win32 && line.startsWith('~\\'));
-}
-/** The leading segments of an absolute pattern that hold no glob character. */
-function searchRootOf(pattern, p = (external_node_path_default())) {
-    const { root } = p.parse(pattern);
-    const segments = pattern.slice(root.length).split(p === (external_node_path_default()).win32 ? /[\\/]+/ : /\/+/);
-    const kept = [];
-    for (const segment of segments) {
-        if (GLOB_CHARS.test(segment))
-            break;
-        kept.push(segment);
-    }
-    return p.join(root, ...kept);
-}
-/** The deepest directory holding every path (all absolute); on Windows compared without case. */
-function commonAncestor(paths, p = (external_node_path_default())) {
-    const split = (x) => p
-        .resolve(x)
-        .split(p.sep)
-        .filter((s, i) => s !== '' || i === 0);
-    const same = (a, b) => (p === (external_node_path_default()).win32 ? a.toLowerCase() === b.toLowerCase() : a === b);
-    let common = split(paths[0]);
-    for (const other of paths.slice(1)) {
-        const parts = split(other);
-        let n = 0;
-        while (n < common.length && n < parts.length && same(common[n], parts[n]))
-            n++;
-        common = common.slice(0, n);
-    }
-    const joined = common.join(p.sep);
-    // `/` splits to ['']: the root itself; `C:` needs its separator back
-    return joined === '' || /^[A-Za-z]:$/.test(joined) ? joined + p.sep : joined;
-}
-/** True when `child` is `parent` or lies below it (both absolute). */
-function isWithin(child, parent, p = (external_node_path_default())) {
-    const relative = p.relative(parent, child);
-    return relative === '' || (!relative.startsWith('..') && !p.isAbsolute(relative));
-}
-
-;// CONCATENATED MODULE: ./src/action/collect-paths.ts
+;// CONCATENATED MODULE: ./src/action/layers/tree-parts.ts
 
 
-
-
-
-class PathSelectionError extends Error {
-    constructor(message) {
-        super(`Input 'path': ${message}`);
-        this.name = 'PathSelectionError';
-    }
+// A directory too large for one layer goes up as several, each a tar+gzip of a disjoint part of
+// the tree (cut at file boundaries), applied in order into one directory as image layers are.
+// Each part is an ORAS directory layer of its own (title `<name>.part-<i>-of-<n>`, its entries
+// under that title), so `oras pull` saves the parts side by side; this annotation, `<i>/<n>`, is
+// what tells our pull to put them back together as the one tree `<name>`.
+const TREE_PART_ANNOTATION = 'io.github.oci-artifact-action.tree.part';
+function partTitle(title, index, count) {
+    return `${title}.part-${index + 1}-of-${count}`;
+}
+function tree_parts_partAnnotation(index, count) {
+    return { [TREE_PART_ANNOTATION]: `${index + 1}/${count}` };
 }
 /**
- * The push's source. `format: files` asks for a layer per file; otherwise one file alone is
- * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
+ * Whether the manifest's layers are the parts of one tree (every layer says so, in order, 1 to n,
+ * each an ORAS directory layer). A manifest in which only some layers say it, or out of order, is
+ * refused rather than guessed at.
  */
-async function collectPushSource(patterns, format, o) {
-    const [only] = patterns.includes;
-    if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
-        const stat = collect_paths_lstatOrUndefined(only.pattern);
-        logOutside(only, o.workspace);
-        if (!stat)
-            return { kind: 'none' };
-        if (stat.isDirectory() && format !== 'files')
-            return { kind: 'directory', root: only.pattern };
-        if (stat.isFile() && format !== 'directory')
-            return { kind: 'files', files: [only.pattern] };
-    }
-    const matches = await matchAll(patterns, o);
-    if (matches.length === 0)
-        return { kind: 'none' };
-    if (format === 'files')
-        return { kind: 'files', files: regularFiles(matches) };
-    const [first] = matches;
-    if (first && matches.length === 1 && format === 'auto' && collect_paths_lstatOrUndefined(first)?.isFile()) {
-        return { kind: 'files', files: [first] };
-    }
-    const root = commonAncestor(matches);
-    const select = matches.map((m) => external_node_path_default().relative(root, m)).filter((r) => r !== '');
-    // a lone file selected with format: directory is packed from its folder
-    if (select.length === 0 && !collect_paths_lstatOrUndefined(root)?.isDirectory()) {
-        return { kind: 'selection', root: external_node_path_default().dirname(root), select: [external_node_path_default().basename(root)] };
-    }
-    return { kind: 'selection', root, select };
-}
-/** Every match of every include line, less the exclusions, hidden names and `.git` filtered. */
-async function matchAll(patterns, o) {
-    const all = new Set();
-    for (const line of patterns.includes) {
-        for (const match of await collect_paths_matchLine(line, patterns.excludes, o))
-            all.add(match);
-    }
-    return [...all].sort();
-}
-/**
- * One line's matches with @actions/glob, symlinks listed as links (never followed: they are
- * stored as links). Hidden names count below what the line names, so `~/.npm` or `.env` written
- * out is kept while `dist/.env` under `dist` is not; `.git` is left out anywhere below the
- * workspace unless includeGit, even when named.
- */
-async function collect_paths_matchLine(line, excludes, o) {
-    logOutside(line, o.workspace);
-    const globber = await glob/* create */.v([line.pattern, ...excludes.map((x) => `!${x}`)].join('\n'), {
-        followSymbolicLinks: false,
-        implicitDescendants: true,
-        matchDirectories: true,
-    });
-    const matches = [];
-    for await (const match of globber.globGenerator()) {
-        if (!o.includeHidden && hasHiddenPart(external_node_path_default().relative(line.searchRoot, match)))
-            continue;
-        const base = isWithin(match, o.workspace) ? o.workspace : external_node_path_default().dirname(line.searchRoot);
-        if (!o.includeGit && external_node_path_default().relative(base, match).split((external_node_path_default()).sep).includes('.git'))
-            continue;
-        matches.push(match);
-    }
-    return matches;
-}
-function hasHiddenPart(relative) {
-    return relative !== '' && relative.split((external_node_path_default()).sep).some((part) => part.startsWith('.'));
-}
-// Layers are titled with a file's name: two files of the same name would overwrite each other
-// on pull, so they are refused here, naming both.
-function regularFiles(matches) {
-    const files = matches.filter((m) => {
-        const stat = collect_paths_lstatOrUndefined(m);
-        if (stat?.isSymbolicLink()) {
-            throw new PathSelectionError(`${m} is a symlink: format 'files' pushes regular files only`);
-        }
-        return stat?.isFile();
-    });
-    const byName = new Map();
-    for (const file of files) {
-        const name = external_node_path_default().basename(file);
-        const seen = byName.get(name);
-        if (seen)
-            throw new PathSelectionError(`${seen} and ${file} would both be pulled as '${name}'`);
-        byName.set(name, file);
-    }
-    return files.sort((a, b) => Buffer.compare(Buffer.from(external_node_path_default().basename(a)), Buffer.from(external_node_path_default().basename(b))));
-}
-const logged = new Set();
-/** upload-artifact allows paths outside the workspace; the log says where one resolved to. */
-function logOutside(line, workspace) {
-    if (isWithin(line.searchRoot, workspace) || logged.has(line.pattern))
-        return;
-    logged.add(line.pattern);
-    lib_core/* info */.pq(`path '${line.given}' is outside the workspace: ${line.pattern}`);
-}
-function collect_paths_lstatOrUndefined(file) {
-    try {
-        return (0,external_node_fs_.lstatSync)(file);
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/cache-paths.ts
-
-
-
-
-/** actions/cache's version of these path lines: part of what a key means. */
-function cache_paths_pathsVersion(patterns, windows = process.platform === 'win32') {
-    return cacheVersion(patterns.lines, windows);
-}
-/** What each line names now; lines that match nothing are left out (and named in `missing`). */
-async function cache_paths_collectCachePaths(patterns, o) {
-    const sources = [];
-    const missing = [];
-    for (const line of patterns.includes) {
-        const source = await collectLine(line, patterns.excludes, o);
-        if (source)
-            sources.push(source);
-        else
-            missing.push(line.given);
-    }
-    return { sources, missing };
-}
-async function collectLine(line, excludes, o) {
-    const stat = line.literal ? lstatOrUndefined(line.pattern) : undefined;
-    if (line.literal && !stat)
-        return undefined;
-    const relation = stat && !stat.isDirectory() ? '..' : '.';
-    const root = rootOf(line, relation);
-    // a whole folder with nothing left out is walked by the archive itself, as fast as tar
-    if (stat?.isDirectory() && excludes.length === 0)
-        return { line, root, relation };
-    // a cache keeps hidden files, as actions/cache does
-    const matches = await matchLine(line, excludes, { ...o, includeHidden: true });
-    if (matches.length === 0)
-        return undefined;
-    const select = matches.map((m) => path.relative(root, m)).filter((r) => r !== '');
-    return { line, root, relation, select };
-}
-function rootOf(line, relation) {
-    if (relation === '..')
-        return external_node_path_default().dirname(line.pattern);
-    return line.literal ? line.pattern : line.searchRoot;
-}
-function cache_paths_cacheLayerAnnotations(source) {
-    return { [PATH_ANNOTATION]: source.line.given, [ROOT_ANNOTATION]: source.relation };
-}
-/**
- * Where a saved layer goes: the restoring job's own line of the same text, resolved in its own
- * workspace and home. A layer naming a line this job did not give is refused (the version makes
- * that a forgery or a bug), so a cache can only write where the job's `path` points.
- */
-function restoreRootOf(layer, patterns) {
-    const given = layer.annotations?.[cache_annotations_PATH_ANNOTATION];
-    const relation = layer.annotations?.[cache_annotations_ROOT_ANNOTATION] === '..' ? '..' : '.';
-    const line = patterns.includes.find((l) => l.given === given);
-    if (!line)
-        throw new Error(`cache layer ${layer.digest} is for path '${given}', which this job does not name`);
-    return rootOf(line, relation);
-}
-
-;// CONCATENATED MODULE: ./src/action/cache-fallback.ts
-// The seam to GitHub's own cache service, used when the registry cannot take or give the cache
-// (a fork's read-only token, a registry out of reach). Deliberately thin: every decision about
-// when to come here lives in cache-restore.ts and cache-save.ts, where it is tested; this file
-// only translates.
-//
-// @actions/cache is loaded on first use: it brings the Azure storage SDK, which costs every step
-// of every mode a few hundred milliseconds of start-up when it is part of the main bundle.
-const load = () => __nccwpck_require__.e(/* import() */ 312).then(__nccwpck_require__.bind(__nccwpck_require__, 9312));
-/** True on runners that offer GitHub's cache service. */
-async function cache_fallback_githubCacheAvailable(env = process.env) {
-    // Without either service URL the answer is no, and known without loading the library.
-    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
+function isSplitTree(layers) {
+    if (!layers.some((layer) => layer.annotations?.[TREE_PART_ANNOTATION] !== undefined))
         return false;
-    return (await load()).isFeatureAvailable();
+    const groups = groupParts(layers);
+    if (groups.length !== 1)
+        throw new Error(`the layers are not the parts of one tree: refusing to pull`);
+    for (const layer of layers) {
+        if (layer.mediaType !== media_types_MediaType.LayerTarGzip || layer.annotations?.[Annotation.OrasUnpack] !== 'true')
+            throw new Error(`part ${layer.annotations?.[TREE_PART_ANNOTATION]} (${layer.digest}) is not a directory layer`);
+    }
+    return true;
 }
 /**
- * Restores `paths` (the input's lines, as actions/cache takes them) from GitHub's cache, or with
- * `lookupOnly` only asks which key would be restored. The service matches `key` as a prefix too,
- * so the key returned may differ from `key`.
+ * The layers as the trees they restore: parts 1 to n of one tree, in a row, make one group; every
+ * other layer is a group of its own. A part out of its place is refused.
  */
-async function restoreFromGitHubCache(paths, key, restoreKeys, lookupOnly) {
-    return (await load()).restoreCache(paths, key, restoreKeys, { lookupOnly });
-}
-/** Saves `paths` under `key`; false when the service declined (it logs why, e.g. the key exists). */
-async function cache_fallback_saveToGitHubCache(paths, key) {
-    return (await (await load()).saveCache(paths, key)) !== -1;
-}
-
-;// CONCATENATED MODULE: ./src/action/errors.ts
-
-/**
- * One line for `core.setFailed`: the error's own message (library errors already name the cause
- * and the input or entry to fix), followed by its causes when they add something, and the input
- * that would change the outcome where the library cannot name it.
- */
-function errors_describeError(error) {
-    if (!(error instanceof Error))
-        return String(error);
-    let text = error.message;
-    let cause = error.cause;
-    for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
-        if (!text.includes(cause.message))
-            text += `: ${cause.message}`;
-        cause = cause.cause;
-    }
-    if (answeredWithoutTls(error))
-        text += '. For a registry on plain http on your network, set the input `plain-http: true`';
-    return text;
-}
-function answeredWithoutTls(error) {
-    for (let e = error, depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause)
-        if (e instanceof ConnectionError && e.notTls)
-            return true;
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/action/format.ts
-/** Human sizes in the log and the job summary: 1000-based, as download tools show them. */
-function format_formatBytes(bytes) {
-    const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
-
-;// CONCATENATED MODULE: ./src/action/logger.ts
-
-/** The library's Logger, spoken through the runner: debug lines show only with RUNNER_DEBUG. */
-const logger_actionsLogger = {
-    debug: (message) => lib_core/* debug */.Yz(message),
-    info: (message) => lib_core/* info */.pq(message),
-    warning: (message) => lib_core/* warning */.$e(message),
-};
-/** Names this action and the ref it runs at in every request, so registry logs can tell it apart. */
-function userAgent(env = process.env) {
-    return `oci-artifact-action/${env.GITHUB_ACTION_REF || 'dev'} (node ${process.versions.node})`;
-}
-
-;// CONCATENATED MODULE: ./src/action/progress.ts
-
-
-// Often enough to show a transfer is alive, rare enough not to flood the log.
-const INTERVAL_MS = 5000;
-/** Logs `label: 42% of 1.2 GB, 85 MB/s` every few seconds while a transfer runs. */
-function progress_startProgress(label, total, now = Date.now) {
-    const started = now();
-    let lastLog = started;
-    let transferred = 0;
-    const line = (t) => {
-        const seconds = Math.max((t - started) / 1000, 0.001);
-        const rate = `${format_formatBytes(transferred / seconds)}/s`;
-        const share = total
-            ? `${Math.floor((100 * transferred) / total)}% of ${format_formatBytes(total)}`
-            : format_formatBytes(transferred);
-        return `${label}: ${share}, ${rate}`;
-    };
-    return {
-        add(bytes) {
-            transferred += bytes;
-            const t = now();
-            if (t - lastLog >= INTERVAL_MS) {
-                lastLog = t;
-                lib_core/* info */.pq(line(t));
+function groupParts(layers) {
+    const groups = [];
+    for (let i = 0; i < layers.length;) {
+        const first = layers[i];
+        const count = Number(/^1\/([0-9]+)$/.exec(first.annotations?.[TREE_PART_ANNOTATION] ?? '')?.[1] ?? 1);
+        const group = layers.slice(i, i + count);
+        group.forEach((layer, j) => {
+            const part = layer.annotations?.[TREE_PART_ANNOTATION];
+            if (count > 1 ? part !== `${j + 1}/${count}` : part !== undefined) {
+                throw new Error(`layer ${i + j + 1} (${layer.digest}) is out of place as part ${part ?? '(none)'}`);
             }
-        },
-        done() {
-            const t = now();
-            const seconds = (t - started) / 1000;
-            lib_core/* info */.pq(`${label}: ${format_formatBytes(transferred)} in ${seconds.toFixed(1)} s (${format_formatBytes(transferred / Math.max(seconds, 0.001))}/s)`);
-            return seconds;
-        },
-    };
+        });
+        if (group.length < count)
+            throw new Error(`layer ${i + 1} (${first.digest}) starts ${count} parts, but the manifest ends first`);
+        groups.push(group);
+        i += count;
+    }
+    return groups;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/transport/retry.ts
@@ -34570,33 +34713,9 @@ function checkDigest(digest) {
         throw new Error(`"${digest}" is not a valid digest`);
 }
 
-;// CONCATENATED MODULE: ./src/action/ghcr.ts
-
-// GitHub's registry and its policies: what src/oci/ is told, never knows.
-const GHCR = 'ghcr.io';
-// ghcr.io's causes are specific enough to name: the job's permissions and the package's settings.
-const GHCR_HINTS = {
-    pushDenied: 'To push with GITHUB_TOKEN, give the job `permissions: packages: write`; if the package already ' +
-        'exists, also add this repository with the Write role in the package settings under "Manage Actions access"',
-    pullDenied: 'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
-        'under "Manage Actions access", grant this repository access',
-};
-/** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
-function registryHints(registry) {
-    return registry === GHCR ? GHCR_HINTS : undefined;
-}
-/** `[host/]owner/name`: no host means ghcr.io, where a package is always OWNER/NAME. */
-function parseRepositoryInput(input) {
-    const parsed = parseRepository(input, { defaultRegistry: GHCR });
-    if (parsed.registry === GHCR && !parsed.repository.includes('/')) {
-        throw new InvalidReferenceError(input, 'a ghcr.io repository is OWNER/NAME');
-    }
-    return parsed;
-}
-
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(4942);
-;// CONCATENATED MODULE: ./src/action/network.ts
+;// CONCATENATED MODULE: ./src/action/runner/network.ts
 
 /**
  * How the action reaches the registry, decided here by the runner's conventions so that src/oci
@@ -34606,12 +34725,11 @@ var lib = __nccwpck_require__(4942);
  * host the registry redirects to gets its own decision. A private CA is Node's
  * NODE_EXTRA_CA_CERTS, read at start-up: nothing to do here.
  */
-function networkOptions(inputs) {
-    return { http: { proxyFor: (url) => (0,lib/* getProxyUrl */.s_)(url.href) || undefined }, plainHttp: inputs.plainHttp };
+function networkOptions(target) {
+    return { http: { proxyFor: (url) => (0,lib/* getProxyUrl */.s_)(url.href) || undefined }, plainHttp: target.plainHttp };
 }
 
-;// CONCATENATED MODULE: ./src/action/registry.ts
-
+;// CONCATENATED MODULE: ./src/action/runner/registry.ts
 
 
 
@@ -34620,26 +34738,30 @@ function networkOptions(inputs) {
 // How every mode opens the registry, and the one way a replayable blob goes up: shared by the modes
 // so that none imports another.
 /**
- * The repository `inputs` name, opened for `actions` (one token exchange covers them), with the
+ * The repository `target` names, opened for `actions` (one token exchange covers them), with the
  * user agent, GitHub's permission hints and the network options (proxies, plain http).
  */
-function openRepository(inputs, actions, env = process.env) {
+function openRepository(target, actions, env = process.env) {
     return new Repository({
-        registry: inputs.registry,
-        repository: inputs.repository,
-        credentials: inputs.credentials,
+        registry: target.registry,
+        repository: target.repository,
+        credentials: target.credentials,
         actions,
-        logger: logger_actionsLogger,
+        logger: log_actionsLogger,
         userAgent: userAgent(env),
-        hints: registryHints(inputs.registry),
-        ...networkOptions(inputs),
+        hints: registryHints(target.registry),
+        ...networkOptions(target),
     });
 }
-function openForPull(inputs) {
-    return openRepository(inputs, ['pull']);
+function openForPull(target) {
+    return openRepository(target, ['pull']);
 }
-function registry_openForPush(inputs) {
-    return openRepository(inputs, ['pull', 'push']);
+function registry_openForPush(target) {
+    return openRepository(target, ['pull', 'push']);
+}
+/** Names this action and the ref it runs at in every request, so registry logs can tell it apart. */
+function userAgent(env = process.env) {
+    return `oci-artifact-action/${env.GITHUB_ACTION_REF || 'dev'} (node ${process.versions.node})`;
 }
 /** Uploads a blob unless the registry has it; returns the bytes sent. */
 async function registry_pushBlobIfMissing(repo, blob, open) {
@@ -34647,72 +34769,169 @@ async function registry_pushBlobIfMissing(repo, blob, open) {
         lib_core/* info */.pq(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`);
         return 0;
     }
-    const progress = progress_startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
+    const progress = log_startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
     await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) });
     progress.done();
     return blob.size;
 }
 
-;// CONCATENATED MODULE: ./src/action/tree-parts.ts
-
-
-// A directory too large for one layer goes up as several, each a tar+gzip of a disjoint part of
-// the tree (cut at file boundaries), applied in order into one directory as image layers are.
-// Each part is an ORAS directory layer of its own (title `<name>.part-<i>-of-<n>`, its entries
-// under that title), so `oras pull` saves the parts side by side; this annotation, `<i>/<n>`, is
-// what tells our pull to put them back together as the one tree `<name>`.
-const TREE_PART_ANNOTATION = 'io.github.oci-artifact-action.tree.part';
-function partTitle(title, index, count) {
-    return `${title}.part-${index + 1}-of-${count}`;
-}
-function tree_parts_partAnnotation(index, count) {
-    return { [TREE_PART_ANNOTATION]: `${index + 1}/${count}` };
-}
-/**
- * Whether the manifest's layers are the parts of one tree (every layer says so, in order, 1 to n,
- * each an ORAS directory layer). A manifest in which only some layers say it, or out of order, is
- * refused rather than guessed at.
- */
-function isSplitTree(layers) {
-    if (!layers.some((layer) => layer.annotations?.[TREE_PART_ANNOTATION] !== undefined))
+;// CONCATENATED MODULE: ./src/action/cache/fallback.ts
+// The seam to GitHub's own cache service, used when the registry cannot take or give the cache
+// (a fork's read-only token, a registry out of reach). Deliberately thin: every decision about
+// when to come here lives in restore.ts and save.ts, where it is tested; this file
+// only translates.
+//
+// @actions/cache is loaded on first use: it brings the Azure storage SDK, which costs every step
+// of every mode a few hundred milliseconds of start-up when it is part of the main bundle.
+const load = () => __nccwpck_require__.e(/* import() */ 312).then(__nccwpck_require__.bind(__nccwpck_require__, 9312));
+/** True on runners that offer GitHub's cache service. */
+async function fallback_githubCacheAvailable(env = process.env) {
+    // Without either service URL the answer is no, and known without loading the library.
+    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
         return false;
-    const groups = groupParts(layers);
-    if (groups.length !== 1)
-        throw new Error(`the layers are not the parts of one tree: refusing to pull`);
-    for (const layer of layers) {
-        if (layer.mediaType !== media_types_MediaType.LayerTarGzip || layer.annotations?.[Annotation.OrasUnpack] !== 'true')
-            throw new Error(`part ${layer.annotations?.[TREE_PART_ANNOTATION]} (${layer.digest}) is not a directory layer`);
-    }
-    return true;
+    return (await load()).isFeatureAvailable();
 }
 /**
- * The layers as the trees they restore: parts 1 to n of one tree, in a row, make one group; every
- * other layer is a group of its own. A part out of its place is refused.
+ * Restores `paths` (the input's lines, as actions/cache takes them) from GitHub's cache, or with
+ * `lookupOnly` only asks which key would be restored. The service matches `key` as a prefix too,
+ * so the key returned may differ from `key`.
  */
-function groupParts(layers) {
-    const groups = [];
-    for (let i = 0; i < layers.length;) {
-        const first = layers[i];
-        const count = Number(/^1\/([0-9]+)$/.exec(first.annotations?.[TREE_PART_ANNOTATION] ?? '')?.[1] ?? 1);
-        const group = layers.slice(i, i + count);
-        group.forEach((layer, j) => {
-            const part = layer.annotations?.[TREE_PART_ANNOTATION];
-            if (count > 1 ? part !== `${j + 1}/${count}` : part !== undefined) {
-                throw new Error(`layer ${i + j + 1} (${layer.digest}) is out of place as part ${part ?? '(none)'}`);
-            }
-        });
-        if (group.length < count)
-            throw new Error(`layer ${i + 1} (${first.digest}) starts ${count} parts, but the manifest ends first`);
-        groups.push(group);
-        i += count;
-    }
-    return groups;
+async function restoreFromGitHubCache(paths, key, restoreKeys, lookupOnly) {
+    return (await load()).restoreCache(paths, key, restoreKeys, { lookupOnly });
+}
+/** Saves `paths` under `key`; false when the service declined (it logs why, e.g. the key exists). */
+async function fallback_saveToGitHubCache(paths, key) {
+    return (await (await load()).saveCache(paths, key)) !== -1;
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-restore.ts
+// EXTERNAL MODULE: ./node_modules/@actions/glob/lib/glob.js + 17 modules
+var glob = __nccwpck_require__(2377);
+;// CONCATENATED MODULE: ./src/action/inputs/collect-paths.ts
 
 
 
+
+
+class PathSelectionError extends Error {
+    constructor(message) {
+        super(`Input 'path': ${message}`);
+        this.name = 'PathSelectionError';
+    }
+}
+/** Every match of every include line, less the exclusions, hidden names and `.git` filtered. */
+async function matchAll(patterns, o) {
+    const all = new Set();
+    for (const line of patterns.includes) {
+        for (const match of await collect_paths_matchLine(line, patterns.excludes, o))
+            all.add(match);
+    }
+    return [...all].sort();
+}
+/**
+ * One line's matches with @actions/glob, symlinks listed as links (never followed: they are
+ * stored as links). Hidden names count below what the line names, so `~/.npm` or `.env` written
+ * out is kept while `dist/.env` under `dist` is not; `.git` is left out anywhere below the
+ * workspace unless includeGit, even when named.
+ */
+async function collect_paths_matchLine(line, excludes, o) {
+    logOutside(line, o.workspace);
+    const globber = await glob/* create */.v([line.pattern, ...excludes.map((x) => `!${x}`)].join('\n'), {
+        followSymbolicLinks: false,
+        implicitDescendants: true,
+        matchDirectories: true,
+    });
+    const matches = [];
+    for await (const match of globber.globGenerator()) {
+        if (!o.includeHidden && hasHiddenPart(external_node_path_default().relative(line.searchRoot, match)))
+            continue;
+        const base = isWithin(match, o.workspace) ? o.workspace : external_node_path_default().dirname(line.searchRoot);
+        if (!o.includeGit && external_node_path_default().relative(base, match).split((external_node_path_default()).sep).includes('.git'))
+            continue;
+        matches.push(match);
+    }
+    return matches;
+}
+function hasHiddenPart(relative) {
+    return relative !== '' && relative.split((external_node_path_default()).sep).some((part) => part.startsWith('.'));
+}
+const logged = new Set();
+/** upload-artifact allows paths outside the workspace; the log says where one resolved to. */
+function logOutside(line, workspace) {
+    if (isWithin(line.searchRoot, workspace) || logged.has(line.pattern))
+        return;
+    logged.add(line.pattern);
+    lib_core/* info */.pq(`path '${line.given}' is outside the workspace: ${line.pattern}`);
+}
+function collect_paths_lstatOrUndefined(file) {
+    try {
+        return (0,external_node_fs_.lstatSync)(file);
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/paths.ts
+
+
+
+
+/** actions/cache's version of these path lines: part of what a key means. */
+function paths_pathsVersion(patterns, windows = process.platform === 'win32') {
+    return cacheVersion(patterns.lines, windows);
+}
+/** What each line names now; lines that match nothing are left out (and named in `missing`). */
+async function paths_collectCachePaths(patterns, o) {
+    const sources = [];
+    const missing = [];
+    for (const line of patterns.includes) {
+        const source = await collectLine(line, patterns.excludes, o);
+        if (source)
+            sources.push(source);
+        else
+            missing.push(line.given);
+    }
+    return { sources, missing };
+}
+async function collectLine(line, excludes, o) {
+    const stat = line.literal ? lstatOrUndefined(line.pattern) : undefined;
+    if (line.literal && !stat)
+        return undefined;
+    const relation = stat && !stat.isDirectory() ? '..' : '.';
+    const root = rootOf(line, relation);
+    // a whole folder with nothing left out is walked by the archive itself, as fast as tar
+    if (stat?.isDirectory() && excludes.length === 0)
+        return { line, root, relation };
+    // a cache keeps hidden files, as actions/cache does
+    const matches = await matchLine(line, excludes, { ...o, includeHidden: true });
+    if (matches.length === 0)
+        return undefined;
+    const select = matches.map((m) => path.relative(root, m)).filter((r) => r !== '');
+    return { line, root, relation, select };
+}
+function rootOf(line, relation) {
+    if (relation === '..')
+        return external_node_path_default().dirname(line.pattern);
+    return line.literal ? line.pattern : line.searchRoot;
+}
+function paths_cacheLayerAnnotations(source) {
+    return { [PATH_ANNOTATION]: source.line.given, [ROOT_ANNOTATION]: source.relation };
+}
+/**
+ * Where a saved layer goes: the restoring job's own line of the same text, resolved in its own
+ * workspace and home. A layer naming a line this job did not give is refused (the version makes
+ * that a forgery or a bug), so a cache can only write where the job's `path` points.
+ */
+function restoreRootOf(layer, patterns) {
+    const given = layer.annotations?.[cache_annotations_PATH_ANNOTATION];
+    const relation = layer.annotations?.[cache_annotations_ROOT_ANNOTATION] === '..' ? '..' : '.';
+    const line = patterns.includes.find((l) => l.given === given);
+    if (!line)
+        throw new Error(`cache layer ${layer.digest} is for path '${given}', which this job does not name`);
+    return rootOf(line, relation);
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/restore.ts
 
 
 
@@ -34737,11 +34956,11 @@ async function restoreCache(inputs, scopes) {
     let match;
     let registryFailed = false;
     try {
-        match = await lib_core/* group */.Os(`Look up the cache in ${where}`, () => findCache(repo, { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys, version: cache_paths_pathsVersion(inputs.paths) }, logger_actionsLogger));
+        match = await lib_core/* group */.Os(`Look up the cache in ${where}`, () => findCache(repo, { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys, version: paths_pathsVersion(inputs.paths) }, log_actionsLogger));
     }
     catch (error) {
         registryFailed = true;
-        lib_core/* warning */.$e(`Could not look up the cache in ${where}: ${errors_describeError(error)}`);
+        lib_core/* warning */.$e(`Could not look up the cache in ${where}: ${log_describeError(error)}`);
     }
     if (match?.exact && (await restoreFromRegistry(repo, match, inputs))) {
         return { matchedKey: match.key, source: 'registry', registryFailed };
@@ -34764,7 +34983,7 @@ async function restoreFromRegistry(repo, match, inputs) {
     try {
         return await lib_core/* group */.Os(`Restore ${match.key}`, async () => {
             const started = Date.now();
-            const layers = await loadCacheLayers(repo, match, cache_paths_pathsVersion(inputs.paths));
+            const layers = await loadCacheLayers(repo, match, paths_pathsVersion(inputs.paths));
             // every layer's place is known before any download: a layer this job's paths do not name
             // fails the restore before anything is written
             // a path saved as several parts (above max-layer-size) is restored as one, all parts at once
@@ -34773,7 +34992,7 @@ async function restoreFromRegistry(repo, match, inputs) {
             let files = 0;
             let bytes = 0;
             const restoreInto = async (layer, into) => {
-                const progress = progress_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+                const progress = log_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
                 const source = await repo.fetchBlob(layer, { onProgress: (n) => progress.add(n) });
                 // fetchBlob checks the layer's digest as it streams; a cache keeps the saved mtimes, as
                 // actions/cache's tar does: build tools compare them
@@ -34793,7 +35012,7 @@ async function restoreFromRegistry(repo, match, inputs) {
                 const root = roots[i];
                 if (group.length === 1) {
                     const result = await restoreInto(group[0], root);
-                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${format_formatBytes(result.uncompressedSize)}`);
+                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${log_formatBytes(result.uncompressedSize)}`);
                     return;
                 }
                 if (group.some((layer) => layer.annotations?.[cache_annotations_PATH_ANNOTATION] !== group[0]?.annotations?.[cache_annotations_PATH_ANNOTATION]))
@@ -34803,13 +35022,13 @@ async function restoreFromRegistry(repo, match, inputs) {
                 }));
                 lib_core/* info */.pq(`Restored ${root} from ${group.length} parts`);
             });
-            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${format_formatBytes(bytes)} ` +
+            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${log_formatBytes(bytes)} ` +
                 `in ${groups.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
             return true;
         });
     }
     catch (error) {
-        lib_core/* warning */.$e(`Could not restore the cache ${match.key} from the registry: ${errors_describeError(error)}`);
+        lib_core/* warning */.$e(`Could not restore the cache ${match.key} from the registry: ${log_describeError(error)}`);
         return false;
     }
 }
@@ -34820,7 +35039,7 @@ const RESTORE_CONCURRENCY = 4;
  * first and anything else is left to the registry's match). `any`: the key and restore keys.
  */
 async function restoreFromFallback(inputs, wanted) {
-    if (!(await cache_fallback_githubCacheAvailable()))
+    if (!(await fallback_githubCacheAvailable()))
         return undefined;
     try {
         return await lib_core/* group */.Os("Look up the cache in GitHub's cache service (fallback)", async () => {
@@ -34842,7 +35061,7 @@ async function restoreFromFallback(inputs, wanted) {
         });
     }
     catch (error) {
-        lib_core/* warning */.$e(`Could not use GitHub's cache service: ${errors_describeError(error)}`);
+        lib_core/* warning */.$e(`Could not use GitHub's cache service: ${log_describeError(error)}`);
         return undefined;
     }
 }
@@ -35828,10 +36047,7 @@ async function streamInto(streamed, blob, logger) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-save.ts
-
-
-
+;// CONCATENATED MODULE: ./src/action/cache/save.ts
 
 
 
@@ -35857,7 +36073,7 @@ async function streamInto(streamed, blob, logger) {
  * refuses the push or cannot be reached sends the save to GitHub's cache service instead. Never
  * throws for a cache problem: at worst the next job misses.
  */
-async function cache_save_saveCache(inputs, state, now = () => new Date()) {
+async function save_saveCache(inputs, state, now = () => new Date()) {
     if (state.hit && !state.update) {
         core.info(`Cache hit occurred on the primary key ${state.key}, not saving cache.`);
         return;
@@ -36040,190 +36256,7 @@ async function saveToFallback(state, reason) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-state.ts
-
-const STATE_NAME = 'oci-cache';
-function saveCacheState(state) {
-    lib_core/* saveState */.LZ(STATE_NAME, JSON.stringify(state));
-}
-/** The main step's state, or undefined when it ran in another mode (or never reached cache mode). */
-function cache_state_readCacheState() {
-    const text = core.getState(STATE_NAME);
-    if (!text)
-        return undefined;
-    return JSON.parse(text);
-}
-
-;// CONCATENATED MODULE: ./src/action/byte-size.ts
-// Sizes as people write them in a workflow: `4GiB`, `500MB`, `1.5 GiB`, `1048576`. Units are
-// case-insensitive; KB/MB/GB are powers of 1000 and KiB/MiB/GiB of 1024, as the SI and IEC say.
-const UNITS = {
-    '': 1,
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/** The bytes `text` names, or undefined when it is not a size. */
-function parseByteSize(text) {
-    const match = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/i.exec(text.trim());
-    if (!match)
-        return undefined;
-    const unit = UNITS[match[2].toLowerCase()];
-    if (unit === undefined)
-        return undefined;
-    return Math.floor(Number(match[1]) * unit);
-}
-
-;// CONCATENATED MODULE: ./src/action/input-error.ts
-/** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
-class InputError extends Error {
-    input;
-    constructor(input, message) {
-        super(`Input '${input}': ${message}`);
-        this.input = input;
-        this.name = 'InputError';
-    }
-}
-function oneOf(input, value, allowed) {
-    if (allowed.includes(value))
-        return value;
-    throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}`);
-}
-function readBoolean(input, value) {
-    const text = value.trim().toLowerCase();
-    if (text === '' || text === 'false')
-        return false;
-    if (text === 'true')
-        return true;
-    throw new InputError(input, `'${value.trim()}' is not true or false`);
-}
-
-;// CONCATENATED MODULE: ./src/oci/platform.ts
-// The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
-const WORD = /^[a-z0-9_]{1,32}$/;
-class InvalidPlatformError extends Error {
-    input;
-    constructor(input) {
-        super(`'${input}' is not a platform like linux/amd64, darwin/arm64 or linux/arm/v7 (os/arch[/variant])`);
-        this.input = input;
-        this.name = 'InvalidPlatformError';
-    }
-}
-/** `os/arch[/variant]` as in `docker --platform` and `oras --platform`, lowercase OCI words. */
-function parsePlatform(input) {
-    const parts = input.trim().split('/');
-    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p))) {
-        throw new InvalidPlatformError(input);
-    }
-    const [os, architecture, variant] = parts;
-    return variant ? { os, architecture, variant } : { os, architecture };
-}
-function formatPlatform(p) {
-    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
-/**
- * The tag that holds one platform's manifest of `tag`: `v1.4.0-linux-amd64`, `v1.4.0-linux-arm-v7`.
- * These tags are what the index is rebuilt from, and each is written by its own platform's job
- * only, so concurrent jobs never overwrite each other's. They also serve clients that do not read
- * indexes (a plain curl of the manifest).
- */
-function platformTag(tag, p) {
-    return `${tag}-${formatPlatform(p).replaceAll('/', '-')}`;
-}
-/** The longest suffix platformTag adds, so a tag input can be checked before any network work. */
-function platformTagSuffixLength(p) {
-    return platformTag('', p).length;
-}
-/** Same os and architecture; the variant must match only when both name one. */
-function platformMatches(have, want) {
-    if (!have || have.os !== want.os || have.architecture !== want.architecture)
-        return false;
-    return !want.variant || !have.variant || have.variant === want.variant;
-}
-/** Sorts platforms as `os/arch/variant` strings, the order index entries are written in. */
-function comparePlatforms(a, b) {
-    const x = formatPlatform(a);
-    const y = formatPlatform(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/action/platform-input.ts
-
-
-// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
-const MAX_TAG_LENGTH = 128;
-function readPlatform(value, mode, tags, format) {
-    const text = value.trim();
-    if (!text)
-        return undefined;
-    if (mode === 'cache')
-        throw new InputError('platform', 'is for push and pull, not cache mode');
-    if (format === 'oci-layout') {
-        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
-    }
-    let platform;
-    try {
-        platform = parsePlatform(text);
-    }
-    catch (error) {
-        if (error instanceof InvalidPlatformError)
-            throw new InputError('platform', error.message);
-        throw error;
-    }
-    if (mode === 'push') {
-        const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
-        const long = tags.find((t) => t.length > room);
-        if (long) {
-            throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${text}'`);
-        }
-    }
-    return platform;
-}
-
-;// CONCATENATED MODULE: ./src/action/prune-inputs.ts
-
-// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
-// so `older-than: 30` cannot mean seconds to one reader and days to another.
-const DURATION = /^(\d+)\s*(m|h|d|w)$/;
-const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-function readPruneInputs(read, mode) {
-    const tagPatterns = read('tag-pattern')
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter(Boolean);
-    for (const pattern of tagPatterns) {
-        if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
-            throw new InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`);
-        }
-    }
-    const keepText = read('keep').trim();
-    if (keepText && !/^\d{1,6}$/.test(keepText)) {
-        throw new InputError('keep', `'${keepText}' is not a whole number of versions`);
-    }
-    const olderText = read('older-than').trim();
-    const duration = DURATION.exec(olderText);
-    if (olderText && !duration) {
-        throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`);
-    }
-    const prune = { tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) };
-    if (keepText)
-        prune.keep = Number(keepText);
-    if (duration)
-        prune.olderThanMs = Number(duration[1]) * DURATION_MS[duration[2]];
-    if (mode === 'prune' && prune.keep === undefined && prune.olderThanMs === undefined) {
-        // with neither, every matching version would go: make that a choice someone wrote down
-        throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)');
-    }
-    return prune;
-}
-
-;// CONCATENATED MODULE: ./src/action/inputs.ts
+;// CONCATENATED MODULE: ./src/action/cache/cache.ts
 
 
 
@@ -36231,428 +36264,10 @@ function readPruneInputs(read, mode) {
 
 
 
-
-
-
-
-
-const MODES = ['push', 'pull', 'cache', 'prune'];
-const FORMATS = ['auto', 'directory', 'oci-layout', 'files'];
-const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
-// RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
-const inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
-// actions/cache's limit on key length; longer keys are refused there too.
-const MAX_KEY_LENGTH = 512;
-// Tokens GitHub mints (ghs_ is the workflow's GITHUB_TOKEN); they belong to GitHub's registry only.
-const GITHUB_TOKEN_PREFIX = /^(ghs_|ghp_|gho_|ghu_|ghr_|github_pat_)/;
-const GITHUB_REGISTRIES = new Set(['ghcr.io', 'docker.pkg.github.com']);
-const DEFAULT_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.directory.v1';
-/** Reads and validates the inputs from the runner's environment. Masks the token at once. */
-function inputs_getInputs() {
-    const token = lib_core/* getInput */.V4('token');
-    if (token)
-        lib_core/* setSecret */.Pq(token);
-    return parseInputs((name) => lib_core/* getInput */.V4(name), process.env, (message) => lib_core/* notice */.lm(message));
+/** mode: cache, the main step. */
+async function runCache() {
+    await restoreCacheStep(readers_getInputs(inputs_parseCacheInputs));
 }
-/**
- * The pure half of getInputs: values in, a typed Inputs out, or an InputError naming the input.
- * `env` supplies the runner's GITHUB_* variables for defaults.
- */
-function parseInputs(read, env, notice = () => { }) {
-    const mode = oneOf('mode', read('mode').trim() || 'push', MODES);
-    const format = oneOf('format', read('format').trim() || 'auto', FORMATS);
-    const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    const { registry, repository } = readRepository(read('repository').trim(), mode, env);
-    const pathInput = read('path').trim();
-    const home = env.HOME || env.USERPROFILE || external_node_os_default().homedir();
-    const paths = readPaths(pathInput, mode, { workspace, home });
-    const first = paths.includes[0]?.pattern;
-    const dir = first ?? external_node_path_default().resolve(workspace, expandHome(pathInput, home) || '.');
-    for (const include of paths.includes) {
-        if (include.literal)
-            refuseDanglingSymlink(include.pattern, include.given);
-    }
-    if (mode === 'pull')
-        refuseDanglingSymlink(dir, pathInput);
-    if (mode === 'pull' && existsAsNonDirectory(dir)) {
-        throw new InputError('path', `'${pathInput}' exists and is not a directory`);
-    }
-    if (mode !== 'push' && format === 'files') {
-        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
-    }
-    const tags = readTags(read('tag'), mode, env);
-    const platform = readPlatform(read('platform'), mode, tags, format);
-    const compressionLevel = readCompressionLevel(read('compression-level'));
-    const annotations = readAnnotations(read('annotations'));
-    const artifactType = read('artifact-type').trim() || DEFAULT_ARTIFACT_TYPE;
-    if (!MEDIA_TYPE.test(artifactType)) {
-        throw new InputError('artifact-type', `'${artifactType}' is not a media type like 'application/vnd.example+type'`);
-    }
-    const key = read('key').trim();
-    if (mode === 'cache') {
-        if (!key)
-            throw new InputError('key', 'is required in cache mode');
-        if (key.length > MAX_KEY_LENGTH)
-            throw new InputError('key', `is longer than ${MAX_KEY_LENGTH} characters`);
-        if (key.includes(','))
-            throw new InputError('key', `'${key}' contains a comma, which actions/cache refuses too`);
-    }
-    const restoreKeys = lines(read('restore-keys'));
-    for (const prefix of restoreKeys) {
-        if (prefix.length > MAX_KEY_LENGTH) {
-            throw new InputError('restore-keys', `'${prefix.slice(0, 40)}...' is longer than ${MAX_KEY_LENGTH} characters`);
-        }
-    }
-    return {
-        mode,
-        path: dir,
-        paths,
-        ifNoFilesFound: oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
-        includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
-        registry,
-        repository,
-        tags,
-        tagGiven: read('tag').trim() !== '',
-        format,
-        credentials: readCredentials(read('username').trim(), read('token'), registry, notice),
-        annotations,
-        artifactType,
-        compressionLevel,
-        maxLayerSize: readMaxLayerSize(read('max-layer-size')),
-        includeGit: readBoolean('include-git', read('include-git')),
-        plainHttp: readPlainHttp(read('plain-http'), registry),
-        key,
-        restoreKeys,
-        lookupOnly: readBoolean('lookup-only', read('lookup-only')),
-        failOnCacheMiss: readBoolean('fail-on-cache-miss', read('fail-on-cache-miss')),
-        cacheScope: readCacheScope(read('cache-scope').trim()),
-        cacheUpdate: readBoolean('cache-update', read('cache-update')),
-        platform,
-        overwrite: read('overwrite').trim() === '' ? true : readBoolean('overwrite', read('overwrite')),
-        prune: readPruneInputs(read, mode),
-    };
-}
-/** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
-function expandHome(value, home) {
-    if (value !== '~' && !value.startsWith('~/'))
-        return value;
-    return external_node_path_default().join(home, value.slice(1));
-}
-/**
- * push and cache take upload-artifact's and actions/cache's lines (globs, `!` exclusions, `~`);
- * a pull writes to one directory, named literally.
- */
-function readPaths(value, mode, context) {
-    let paths;
-    try {
-        // prune reads no path; a pull's path is a destination, not patterns
-        paths = path_inputs_parsePathInput(mode === 'pull' || mode === 'prune' ? '' : value, {
-            ...context,
-            pathApi: process.platform === 'win32' ? (external_node_path_default()).win32 : (external_node_path_default()).posix,
-        });
-    }
-    catch (error) {
-        if (error instanceof PathInputError)
-            throw new InputError('path', error.message);
-        throw error;
-    }
-    if (mode === 'prune')
-        return paths;
-    if (mode === 'pull') {
-        if (value.includes('\n'))
-            throw new InputError('path', `a pull writes to one directory, got '${value}'`);
-        return paths;
-    }
-    if (paths.includes.length === 0) {
-        throw new InputError('path', value ? `'${value}' names nothing but exclusions` : `is required in ${mode} mode`);
-    }
-    return paths;
-}
-function readCacheScope(value) {
-    if (value && !/^[A-Za-z0-9._/-]{1,100}$/.test(value)) {
-        throw new InputError('cache-scope', `'${value}' is not up to 100 of [A-Za-z0-9._/-]`);
-    }
-    return value;
-}
-/**
- * No repository input: the current repository on ghcr.io, and for caches a `/cache` package under
- * it, so cache tags never mix with the artifacts a push publishes.
- */
-function readRepository(value, mode, env) {
-    let input = value;
-    if (!input) {
-        const current = env.GITHUB_REPOSITORY;
-        if (!current)
-            throw new InputError('repository', 'is empty and GITHUB_REPOSITORY is not set');
-        input = `${GHCR}/${current}${mode === 'cache' ? '/cache' : ''}`;
-    }
-    try {
-        return parseRepositoryInput(input);
-    }
-    catch (error) {
-        throw new InputError('repository', error.message);
-    }
-}
-function readTags(value, mode, env) {
-    const given = value
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter(Boolean);
-    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
-    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
-    const tags = given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
-    if (mode === 'pull') {
-        if (tags.length > 1)
-            throw new InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`);
-        const ref = tags[0];
-        if (ref.startsWith('sha256:')) {
-            if (!inputs_DIGEST.test(ref))
-                throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
-            return [ref];
-        }
-    }
-    for (const tag of tags) {
-        if (!isValidTag(tag)) {
-            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-        }
-    }
-    return [...new Set(tags)];
-}
-// 4 GiB: well under ghcr.io's 10 GB layer cap even for data that will not compress, and a layer
-// that size goes up inside ghcr.io's 10-minute upload limit at about 7 MB/s.
-const DEFAULT_MAX_LAYER_SIZE = '4GiB';
-// below this, a tree would split into absurdly many layers (and each costs a few requests)
-const MIN_LAYER_SIZE = 2 ** 20;
-function readMaxLayerSize(value) {
-    const text = value.trim() || DEFAULT_MAX_LAYER_SIZE;
-    const bytes = parseByteSize(text);
-    if (bytes === undefined)
-        throw new InputError('max-layer-size', `'${text}' is not a size like 4GiB, 500MB or 1048576`);
-    if (bytes < MIN_LAYER_SIZE)
-        throw new InputError('max-layer-size', `'${text}' is below the minimum, 1MiB`);
-    return bytes;
-}
-function readCompressionLevel(value) {
-    const text = value.trim() || '6';
-    if (!/^[0-9]$/.test(text))
-        throw new InputError('compression-level', `'${text}' is not a whole number from 0 to 9`);
-    return Number(text);
-}
-function readAnnotations(value) {
-    const annotations = {};
-    for (const line of lines(value)) {
-        const eq = line.indexOf('=');
-        const key = eq > 0 ? line.slice(0, eq).trim() : '';
-        if (!key)
-            throw new InputError('annotations', `'${line}' is not key=value`);
-        annotations[key] = line.slice(eq + 1).trim();
-    }
-    return annotations;
-}
-// GitHub's registries speak only https: plain http to them is a mistake, not a choice.
-function readPlainHttp(value, registry) {
-    const plain = readBoolean('plain-http', value);
-    if (plain && GITHUB_REGISTRIES.has(registry)) {
-        throw new InputError('plain-http', `${registry} speaks only https: leave plain-http off for it`);
-    }
-    return plain;
-}
-/**
- * An empty token means anonymous. The default token is the workflow's GITHUB_TOKEN, which must
- * never reach a registry other than GitHub's: for another host it is dropped unless the user
- * names a token meant for that registry.
- */
-function readCredentials(username, token, registry, notice) {
-    if (!token)
-        return undefined;
-    if (GITHUB_TOKEN_PREFIX.test(token) && !GITHUB_REGISTRIES.has(registry)) {
-        notice(`Not sending a GitHub token to ${registry}: set the 'token' input to that registry's own credential.`);
-        return undefined;
-    }
-    // ghcr.io ignores the username for GITHUB_TOKEN but Basic auth needs one.
-    return { username: username || 'token', password: token };
-}
-// A symlink to nothing would fail later with a bare ENOENT from wherever it is first followed.
-function refuseDanglingSymlink(dir, given) {
-    let target;
-    try {
-        if (!(0,external_node_fs_.lstatSync)(dir).isSymbolicLink() || (0,external_node_fs_.existsSync)(dir))
-            return;
-        target = (0,external_node_fs_.readlinkSync)(dir);
-    }
-    catch {
-        return;
-    }
-    throw new InputError('path', `'${given}' is a symlink to '${target}', which does not exist`);
-}
-function existsAsNonDirectory(dir) {
-    try {
-        return !(0,external_node_fs_.statSync)(dir).isDirectory();
-    }
-    catch {
-        return false;
-    }
-}
-function lines(value) {
-    return value
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
-}
-
-;// CONCATENATED MODULE: ./src/action/summary.ts
-
-
-
-
-
-/** The `uses:` line that calls this very action, as the runner told us where it came from. */
-function usesLine(env) {
-    const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action';
-    const ref = env.GITHUB_ACTION_REF || 'v1';
-    return `${repo}@${ref}`;
-}
-function rate(bytes, seconds) {
-    return `${format_formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
-}
-/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
-function pushSummary(result, target, env = process.env) {
-    const platform = result.platform ? formatPlatform(result.platform.platform) : undefined;
-    const rows = [
-        ['Reference', `\`${result.ref}\``],
-        ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
-        [platform ? 'Index digest' : 'Digest', `\`${result.digest}\``],
-    ];
-    if (result.platform) {
-        rows.push(['Platform', `\`${platform}\`: \`${result.platform.manifest.digest}\``]);
-        rows.push(['Platform tags', result.platform.platformTags.map((t) => `\`${t}\``).join(', ')]);
-    }
-    if (result.files !== undefined)
-        rows.push(['Files', String(result.files)]);
-    if (result.uncompressedSize) {
-        rows.push([
-            'Size',
-            `${format_formatBytes(result.size)} (from ${format_formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
-        ]);
-    }
-    else {
-        rows.push(['Size', format_formatBytes(result.size)]);
-    }
-    rows.push([
-        'Uploaded',
-        result.uploaded === 0 ? 'nothing: the registry had every blob' : format_formatBytes(result.uploaded),
-    ]);
-    rows.push([
-        'Time',
-        `${result.seconds.toFixed(1)} s (${rate(result.uploaded || result.size, result.seconds)})`,
-    ]);
-    if (result.url)
-        rows.push(['Package', result.url]);
-    const image = `${target.registry}/${target.repository}`;
-    const tag = result.tags[0] ?? result.digest;
-    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${table(rows)}`;
-    if (result.platform)
-        text += indexTable(tag, result.platform);
-    text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
-    text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n`;
-    if (platform)
-        text += `    platform: ${platform}\n`;
-    text += '    path: out\n```\n\nWith ORAS:\n\n```sh\n';
-    text += `oras pull ${platform ? `--platform ${platform} ` : ''}${image}:${tag}\n`;
-    text += '```\n';
-    const layers = result.layers ?? [];
-    if (target.registry === 'ghcr.io' && layers.length > 0) {
-        text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n';
-        text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`;
-        for (const layer of layers)
-            text += `${curlLine(target.repository, layer)}\n`;
-        text += '```\n';
-    }
-    return text;
-}
-/** A file name as one shell word: quoted unless it is plainly safe. */
-function shellWord(name) {
-    return /^[A-Za-z0-9._+-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
-}
-/** The index the first tag now names, this push's entry marked. */
-function indexTable(tag, pushed) {
-    const lines = pushed.entries.map((e) => {
-        const mine = e.manifest.digest === pushed.manifest.digest && e.tag === pushed.platformTags[0];
-        return `| \`${formatPlatform(e.platform)}\`${mine ? ' (this push)' : ''} | \`${e.manifest.digest}\` | \`${e.tag}\` |`;
-    });
-    return (`\n### Index \`${tag}\`\n\n| Platform | Manifest | Platform tag |\n|---|---|---|\n` +
-        `${lines.join('\n')}\n`);
-}
-/**
- * One blob download per layer: a directory layer (ORAS's unpack annotation, or a tar we packed) is
- * piped to tar; any other layer is one file (a binary, as `oras push FILE` stores it), saved under
- * its title, so the curl of the blob is the file itself.
- */
-function curlLine(repository, layer) {
-    const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${repository}/blobs/${layer.digest}`;
-    const title = layer.annotations?.[Annotation.Title];
-    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
-    const ours = layer.mediaType === media_types_MediaType.LayerTarGzip || layer.mediaType === media_types_MediaType.LayerTarZstd;
-    if (unpack || ours || !title) {
-        if (layer.mediaType.endsWith('+gzip'))
-            return `${get} | tar -xz`;
-        if (layer.mediaType.endsWith('+zstd'))
-            return `${get} | tar --zstd -x`;
-        return `${get} | tar -x`;
-    }
-    return `${get} -o ${shellWord(title)}`;
-}
-function pullSummary(result, reference) {
-    const rows = [
-        ['Reference', `\`${reference}\``],
-        ['Digest', `\`${result.digest}\``],
-        ['Path', `\`${result.path}\``],
-        ['Files', String(result.files)],
-        ['Downloaded', format_formatBytes(result.size)],
-        ['Time', `${result.seconds.toFixed(1)} s (${rate(result.size, result.seconds)})`],
-    ];
-    return `## Pulled ${reference}\n\n${table(rows)}`;
-}
-/** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
-function cacheRestoreSummary(o) {
-    const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-';
-    const rows = [
-        ['Key', `\`${o.key}\``],
-        [
-            'Matched',
-            o.matchedKey
-                ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
-                : 'nothing: the post step saves',
-        ],
-        ['Store', store],
-        ['Path', `\`${o.path}\``],
-    ];
-    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${table(rows)}`;
-}
-function table(rows) {
-    return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
-}
-/** Best effort: a summary that cannot be written warns and never fails the step. */
-async function writeSummary(markdown) {
-    try {
-        if (!process.env.GITHUB_STEP_SUMMARY)
-            return;
-        await lib_core/* summary */.z.addRaw(markdown, true).write();
-    }
-    catch (error) {
-        lib_core/* warning */.$e(`Could not write the job summary: ${error.message}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/cache.ts
-
-
-
-
-
-
-
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
 async function restoreCacheStep(inputs, env = process.env) {
     const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined);
@@ -36691,79 +36306,23 @@ async function cache_saveCacheStep() {
     const state = readCacheState();
     if (!state)
         return;
-    await saveCache(getInputs(), state);
+    await saveCache(getInputs(parseCacheInputs), state);
 }
-
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: external "node:vm"
-const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
-;// CONCATENATED MODULE: ./src/action/gc-pacer.ts
-
-
-/** The tuning knob: a young-generation GC every this many milliseconds. Unset: none. */
-const GC_INTERVAL_VARIABLE = 'OCI_ARTIFACT_ACTION_GC_INTERVAL_MS';
-/**
- * The interval the variable asks for: 0 (off) when it is unset or empty, else a whole number of
- * milliseconds from 1 to 1000. Anything else is an error naming the variable.
- */
-function gc_pacer_gcIntervalFrom(env) {
-    const value = env[GC_INTERVAL_VARIABLE]?.trim();
-    if (!value)
-        return 0;
-    const ms = Number(value);
-    if (!Number.isInteger(ms) || ms < 0 || ms > 1000) {
-        throw new Error(`${GC_INTERVAL_VARIABLE} must be a whole number of milliseconds from 0 to 1000, not "${value}"`);
-    }
-    return ms;
-}
-/**
- * Off unless asked for (see README, "Tuning"): frees spent I/O buffers every few milliseconds
- * instead of every few dozen megabytes.
- *
- * Node gives every socket read and every zlib output piece a new ArrayBuffer, which V8 frees only
- * at a collection it starts once their total has grown by tens of MB; until then each new buffer
- * lands on fresh pages. Where the kernel hands freed memory back to the host at once (this
- * project's build VM: free page reporting) fresh pages cost as much as the transfer, and a minor
- * GC on a timer paid off. Ordinary runners do not hand memory back like that, setting V8 flags at
- * run time is documented as unpredictable, and the archive code now reuses its own buffers, so
- * it is an opt-in (the numbers: BENCHMARKS.md, "The GC pacer"). The timer is unref'd.
- */
-function gc_pacer_paceGarbageCollection(intervalMs) {
-    if (!(intervalMs > 0))
-        return () => undefined;
-    // --expose-gc set at run time: V8 installs gc() in contexts created after the flag, hence the
-    // fresh context (the documented use of setFlagsFromString; the flag touches nothing else)
-    (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
-    const collect = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
-    const timer = setInterval(() => collect({ type: 'minor' }), intervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
-}
-
-;// CONCATENATED MODULE: ./src/action/interrupt.ts
-
-/**
- * The runner cancels a step with SIGINT, then SIGTERM, then kills it: on either signal, remove the
- * staging folders of the extraction under way (a pull killed later by SIGKILL leaves its folder to
- * the next pull of the same dest, which sweeps it), then let the signal end the process as it would
- * have without us.
- */
-let installed = false;
-function removeStagingOnInterrupt() {
-    if (installed)
-        return;
-    installed = true;
-    for (const signal of ['SIGINT', 'SIGTERM']) {
-        process.once(signal, () => {
-            try {
-                removeLiveStaging();
-            }
-            finally {
-                process.kill(process.pid, signal);
-            }
-        });
-    }
+/** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
+function cacheRestoreSummary(o) {
+    const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-';
+    const rows = [
+        ['Key', `\`${o.key}\``],
+        [
+            'Matched',
+            o.matchedKey
+                ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
+                : 'nothing: the post step saves',
+        ],
+        ['Store', store],
+        ['Path', `\`${o.path}\``],
+    ];
+    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${summaryTable(rows)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
@@ -36841,135 +36400,6 @@ function parseJsonObject(bytes, file) {
     return value;
 }
 
-;// CONCATENATED MODULE: ./src/oci/layout/read-layout.ts
-
-
-
-
-
-// The only version of the image layout spec there is (image-spec v1.0 and v1.1 both write 1.0.0).
-const IMAGE_LAYOUT_VERSION = '1.0.0';
-const REF_NAME_ANNOTATION = Annotation.RefName;
-// index.json is JSON read whole; this cap (the size limit Distribution puts on a manifest) keeps
-// a hostile or mistaken multi-gigabyte file from being loaded into memory.
-const MAX_INDEX_BYTES = 4 * 1024 * 1024;
-/** The size of a regular file, or undefined when there is none at that path. */
-async function fileSizeOf(file) {
-    try {
-        const info = await (0,external_node_fs_promises_namespaceObject.stat)(file);
-        return info.isFile() ? info.size : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** What `format: auto` asks: does this folder look like an OCI image layout (it may still be broken). */
-async function isLayout(dir) {
-    const sizes = await Promise.all([
-        fileSizeOf(external_node_path_default().join(dir, 'oci-layout')),
-        fileSizeOf(external_node_path_default().join(dir, 'index.json')),
-    ]);
-    return sizes.every((size) => size !== undefined);
-}
-async function readSmallFile(file, limit) {
-    let size;
-    try {
-        size = (await (0,external_node_fs_promises_namespaceObject.stat)(file)).size;
-    }
-    catch (cause) {
-        throw new LayoutError(file, 'is missing', { cause });
-    }
-    if (size > limit)
-        throw new LayoutError(file, `is ${size} bytes, more than the ${limit} allowed`);
-    return (0,external_node_fs_promises_namespaceObject.readFile)(file);
-}
-async function readLayoutMarker(dir) {
-    const file = external_node_path_default().join(dir, 'oci-layout');
-    const marker = parseJsonObject(await readSmallFile(file, 64 * 1024), file);
-    if (marker.imageLayoutVersion !== IMAGE_LAYOUT_VERSION) {
-        throw new LayoutError(file, `imageLayoutVersion is ${JSON.stringify(marker.imageLayoutVersion)}, expected "${IMAGE_LAYOUT_VERSION}"`);
-    }
-}
-function parseIndex(bytes, file) {
-    const index = parseJsonObject(bytes, file);
-    if (index.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(index.schemaVersion)}, expected 2`);
-    }
-    if (!Array.isArray(index.manifests))
-        throw new LayoutError(file, 'has no manifests array');
-    index.manifests.forEach((entry, i) => parseDescriptor(entry, file, `manifests[${i}]`));
-    return index;
-}
-/** Reads and validates oci-layout and index.json; blobs are checked later, by verifyLayout. */
-async function readLayout(dir) {
-    await readLayoutMarker(dir);
-    const file = external_node_path_default().join(dir, 'index.json');
-    return { dir, index: parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) };
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/select-manifests.ts
-
-
-
-function select_manifests_describe(names) {
-    return names.map((n) => (n === undefined ? '(unnamed)' : JSON.stringify(n))).join(', ');
-}
-/**
- * Which of index.json's manifests to publish, as issue 8 puts it: the one named `tag`; else the only
- * one; else, with no tag asked for, every named one under its own name. Anything else is ambiguous
- * and refused rather than guessed.
- */
-function selectManifests(layout, tag) {
-    const file = external_node_path_default().join(layout.dir, 'index.json');
-    const entries = layout.index.manifests.map((descriptor) => ({
-        name: descriptor.annotations?.[REF_NAME_ANNOTATION],
-        descriptor,
-    }));
-    if (entries.length === 0)
-        throw new LayoutError(file, 'lists no manifests');
-    const names = entries.map((e) => e.name);
-    if (tag !== undefined && tag !== '') {
-        const matching = entries.filter((e) => e.name === tag);
-        if (matching.length === 1)
-            return matching;
-        if (matching.length > 1) {
-            throw new LayoutError(file, `${matching.length} manifests are named ${JSON.stringify(tag)}; expected one`);
-        }
-        if (entries.length === 1)
-            return entries;
-        throw new LayoutError(file, `no manifest is named ${JSON.stringify(tag)}; the manifests are ${select_manifests_describe(names)}`);
-    }
-    if (entries.length === 1)
-        return entries;
-    const named = entries.filter((e) => e.name !== undefined);
-    if (named.length === 0) {
-        throw new LayoutError(file, `lists ${entries.length} manifests and none is named; give the tag to publish`);
-    }
-    const seen = new Set();
-    for (const { name } of named) {
-        if (seen.has(name)) {
-            throw new LayoutError(file, `${JSON.stringify(name)} names more than one manifest; give the tag to publish`);
-        }
-        seen.add(name);
-    }
-    return named;
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/file-digest.ts
-
-
-/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
-async function digestFile(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
-        const bytes = chunk;
-        hash.update(bytes);
-        size += bytes.length;
-    }
-    return { digest: `sha256:${hash.digest('hex')}`, size };
-}
-
 ;// CONCATENATED MODULE: ./src/oci/layout/manifest-children.ts
 
 
@@ -37002,467 +36432,6 @@ function manifestChildren(bytes, mediaType, file) {
         return { manifests: [], blobs: [config, ...layers], subject };
     }
     throw new LayoutError(file, `has the unsupported manifest media type ${JSON.stringify(mediaType)}`);
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/verify-layout.ts
-
-
-
-
-
-
-
-
-// Hashing is disk-bound; a few files at once keep the disk busy without thrashing it.
-const HASH_CONCURRENCY = 4;
-function checkSize(file, descriptor, actual) {
-    if (actual !== descriptor.size) {
-        throw new LayoutError(file, `is ${actual} bytes, but ${descriptor.digest} is described as ${descriptor.size} bytes`);
-    }
-}
-function verify_layout_checkDigest(file, descriptor, actual) {
-    if (actual !== descriptor.digest) {
-        throw new LayoutError(file, `content does not match its digest: expected ${descriptor.digest}, got ${actual}`);
-    }
-}
-/**
- * Walks every blob the roots reference (index -> manifests -> config and layers, subjects found in
- * the layout), checks that each file exists with the size and sha256 its descriptors claim, and
- * returns them children first, the order a registry needs them pushed in. Nothing is uploaded, so
- * a broken layout is refused before the registry sees any of it.
- */
-async function verifyLayout(layout, roots) {
-    const ordered = [];
-    const seen = new Map();
-    const indexFile = external_node_path_default().join(layout.dir, 'index.json');
-    // Manifests are read and checked during the walk because their children are only known once
-    // parsed; plain blobs are only collected here and hashed afterwards, several at a time.
-    const visit = async (descriptor, referencedFrom, isManifest) => {
-        const earlier = seen.get(descriptor.digest);
-        if (earlier) {
-            if (earlier.size !== descriptor.size) {
-                throw new LayoutError(referencedFrom, `describes ${descriptor.digest} as ${descriptor.size} bytes, elsewhere it is ${earlier.size}`);
-            }
-            return;
-        }
-        seen.set(descriptor.digest, descriptor);
-        const file = blobPath(layout.dir, descriptor.digest, referencedFrom);
-        if (!isManifest) {
-            ordered.push({ descriptor, file, isManifest });
-            return;
-        }
-        if (descriptor.size > MAX_MANIFEST_BYTES) {
-            throw new LayoutError(file, `manifest of ${descriptor.size} bytes is above the ${MAX_MANIFEST_BYTES} allowed`);
-        }
-        const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES);
-        checkSize(file, descriptor, bytes.length);
-        verify_layout_checkDigest(file, descriptor, sha256Digest(bytes));
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
-        for (const blob of children.blobs)
-            await visit(blob, file, false);
-        for (const manifest of children.manifests)
-            await visit(manifest, file, true);
-        // A subject may well live only in the registry (an SBOM pushed next to an image published
-        // earlier); when the layout holds it, it is pushed first, as the registry prefers.
-        if (children.subject) {
-            const subjectFile = blobPath(layout.dir, children.subject.digest, file);
-            if ((await fileSizeOf(subjectFile)) !== undefined)
-                await visit(children.subject, file, true);
-        }
-        ordered.push({ descriptor, file, isManifest });
-    };
-    for (const root of roots)
-        await visit(root.descriptor, indexFile, true);
-    const plain = ordered.filter((b) => !b.isManifest);
-    await forEachLimited(plain, HASH_CONCURRENCY, async ({ descriptor, file }) => {
-        const size = await fileSizeOf(file);
-        if (size === undefined)
-            throw new LayoutError(file, `is missing (blob ${descriptor.digest})`);
-        checkSize(file, descriptor, size);
-        verify_layout_checkDigest(file, descriptor, (await digestFile(file)).digest);
-    });
-    return ordered;
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/push-layout.ts
-
-
-
-
-
-
-
-
-
-// Blob uploads at once: enough to hide per-request latency, few enough not to trip registry rate limits.
-const UPLOAD_CONCURRENCY = 4;
-function tagsFor(layout, roots, tags) {
-    if (roots.length > 1 && tags.length > 0) {
-        throw new Error(`${roots.length} manifests were selected; each is tagged with its own ref name, not with given tags`);
-    }
-    return roots.map(({ name }) => {
-        const chosen = tags.length > 0 ? [...tags] : name !== undefined ? [name] : [];
-        for (const tag of chosen) {
-            if (!isValidTag(tag)) {
-                throw new LayoutError(external_node_path_default().join(layout.dir, 'index.json'), `${JSON.stringify(tag)} is not a valid tag`);
-            }
-        }
-        return chosen;
-    });
-}
-/**
- * Publishes the selected manifests of a layout as they are: every referenced blob byte for byte
- * from its file (skipping those the registry has), then manifests and indexes children first by
- * their exact bytes, so the registry's digests are the layout's. One root gets `tags` (or its ref
- * name when none are given); several roots each get their own ref name. The whole layout is
- * verified before the first byte is sent.
- */
-async function pushLayout(layout, repo, roots, tags, o = {}) {
-    const logger = o.logger ?? silentLogger;
-    const rootTags = tagsFor(layout, roots, tags);
-    const blobs = await verifyLayout(layout, roots);
-    const concurrency = o.concurrency ?? UPLOAD_CONCURRENCY;
-    const plain = blobs.filter((b) => !b.isManifest);
-    const present = new Set();
-    await forEachLimited(plain, concurrency, async ({ descriptor }) => {
-        if (await repo.blobExists(descriptor.digest))
-            present.add(descriptor.digest);
-    });
-    const missing = plain.filter((b) => !present.has(b.descriptor.digest));
-    o.onStart?.({
-        uploadBytes: missing.reduce((sum, b) => sum + b.descriptor.size, 0),
-        uploadBlobs: missing.length,
-        skippedBlobs: present.size,
-        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
-    });
-    if (present.size > 0)
-        logger.debug(`${present.size} blob(s) already in the registry, not uploaded`);
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
-        logger.debug(`uploading ${descriptor.digest} (${descriptor.size} bytes) from ${file}`);
-        await repo.pushBlob(descriptor, () => (0,external_node_fs_.createReadStream)(file), { onProgress: o.onProgress });
-    });
-    const tagsByRoot = new Map();
-    roots.forEach((root, i) => {
-        const known = tagsByRoot.get(root.descriptor.digest) ?? [];
-        tagsByRoot.set(root.descriptor.digest, [...known, ...(rootTags[i] ?? [])]);
-    });
-    for (const { descriptor, file } of blobs.filter((b) => b.isManifest)) {
-        // Read again rather than kept from verification, so memory holds one manifest at a time; checked
-        // again because the file could have changed since.
-        const bytes = await (0,external_node_fs_promises_namespaceObject.readFile)(file);
-        if (sha256Digest(bytes) !== descriptor.digest) {
-            throw new LayoutError(file, `changed while being pushed: no longer matches ${descriptor.digest}`);
-        }
-        const references = tagsByRoot.get(descriptor.digest);
-        for (const reference of references?.length ? references : [descriptor.digest]) {
-            const digest = await repo.putManifest(bytes, descriptor.mediaType, reference);
-            if (digest !== descriptor.digest) {
-                throw new Error(`the registry stored ${reference} as ${digest}, not as the layout's ${descriptor.digest}`);
-            }
-        }
-    }
-    return roots.map((root, i) => ({
-        name: root.name,
-        digest: root.descriptor.digest,
-        mediaType: root.descriptor.mediaType,
-        size: root.descriptor.size,
-        tags: rootTags[i] ?? [],
-    }));
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/layout-writer.ts
-
-
-
-
-
-
-
-function tempNameFor(file) {
-    // Hidden and random, so a crash leaves a file no layout reader mistakes for a blob, and two
-    // writers of the same blob never share a temp file.
-    return external_node_path_default().join(external_node_path_default().dirname(file), `.tmp-${external_node_path_default().basename(file)}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
-}
-/** Writes a small file (index.json, oci-layout, a manifest) so readers see the old or the new one. */
-async function writeFileAtomic(file, bytes) {
-    const temp = tempNameFor(file);
-    try {
-        await (0,external_node_fs_promises_namespaceObject.writeFile)(temp, bytes);
-        await (0,external_node_fs_promises_namespaceObject.rename)(temp, file);
-    }
-    catch (error) {
-        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { force: true });
-        throw error;
-    }
-}
-/**
- * Streams `source` into `file`, hashing as it goes, and only renames it into place once the sha256
- * and length are the descriptor's: a blob file under its digest is always that digest's content.
- */
-async function writeBlobVerified(file, descriptor, source) {
-    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
-    const temp = tempNameFor(file);
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    const tap = new external_node_stream_.Transform({
-        transform(chunk, _encoding, done) {
-            hash.update(chunk);
-            size += chunk.length;
-            done(null, chunk);
-        },
-    });
-    try {
-        await (0,promises_namespaceObject.pipeline)(source, tap, (0,external_node_fs_.createWriteStream)(temp));
-        const digest = `sha256:${hash.digest('hex')}`;
-        if (digest !== descriptor.digest || size !== descriptor.size) {
-            throw new LayoutError(file, `download does not match its descriptor: expected ${descriptor.digest} (${descriptor.size} bytes), ` +
-                `got ${digest} (${size} bytes)`);
-        }
-        await (0,external_node_fs_promises_namespaceObject.rename)(temp, file);
-    }
-    catch (error) {
-        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { force: true });
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/pull-to-layout.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-// Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
-const DOWNLOAD_CONCURRENCY = 4;
-async function existingIndex(dir) {
-    const file = external_node_path_default().join(dir, 'index.json');
-    const hasIndex = (await fileSizeOf(file)) !== undefined;
-    if ((await fileSizeOf(external_node_path_default().join(dir, 'oci-layout'))) === undefined) {
-        // An index.json with no oci-layout beside it is someone else's file: not ours to overwrite.
-        if (hasIndex)
-            throw new LayoutError(file, 'exists but oci-layout does not: not an OCI image layout');
-        return undefined;
-    }
-    await readLayoutMarker(dir);
-    return hasIndex ? parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) : undefined;
-}
-async function hasBlob(file, descriptor) {
-    if ((await fileSizeOf(file)) !== descriptor.size)
-        return false;
-    return (await digestFile(file)).digest === descriptor.digest;
-}
-/**
- * Pulls `tagOrDigest` with everything it references (nested indexes included) into an OCI image
- * layout at `dir`, creating it or adding to one already there. Blobs land verified (temp file,
- * renamed once the digest matched); blobs already present and intact are kept; index.json is written
- * last and atomically, replacing the entry of the same ref name, so the layout is whole at every moment.
- */
-async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
-    const logger = o.logger ?? silentLogger;
-    const refName = o.refName ?? (isSha256Digest(tagOrDigest) ? undefined : tagOrDigest);
-    // A broken layout already at dir is reported before anything is downloaded.
-    const index = (await existingIndex(dir)) ?? {
-        schemaVersion: 2,
-        mediaType: media_types_MediaType.OciIndex,
-        manifests: [],
-    };
-    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().join(dir, 'blobs', 'sha256'), { recursive: true });
-    const root = await repo.getManifest(tagOrDigest);
-    const rootDescriptor = {
-        mediaType: root.mediaType,
-        digest: root.digest,
-        size: root.bytes.length,
-    };
-    if (isSha256Digest(tagOrDigest) && root.digest !== tagOrDigest) {
-        throw new Error(`the registry answered ${tagOrDigest} with a manifest of digest ${root.digest}`);
-    }
-    const seen = new Set();
-    const plain = [];
-    let reusedBlobs = 0;
-    const storeManifest = async (descriptor, bytes) => {
-        const file = blobPath(dir, descriptor.digest, `manifest ${descriptor.digest}`);
-        const actual = sha256Digest(bytes);
-        if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
-            throw new LayoutError(file, `manifest from the registry is ${actual} (${bytes.length} bytes), expected ${descriptor.digest}`);
-        }
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
-        for (const blob of children.blobs) {
-            if (seen.has(blob.digest))
-                continue;
-            seen.add(blob.digest);
-            plain.push({ descriptor: blob, file: blobPath(dir, blob.digest, file) });
-        }
-        for (const child of children.manifests) {
-            if (seen.has(child.digest))
-                continue;
-            seen.add(child.digest);
-            const fetched = await repo.getManifest(child.digest);
-            await storeManifest(child, fetched.bytes);
-        }
-        // The subject is not pulled: it is another artifact (the image an SBOM describes), and layout
-        // readers such as skopeo do not follow it.
-        if (await hasBlob(file, descriptor))
-            reusedBlobs++;
-        else
-            await writeBlobVerified(file, descriptor, external_node_stream_.Readable.from([bytes]));
-    };
-    seen.add(root.digest);
-    await storeManifest(rootDescriptor, root.bytes);
-    const concurrency = o.concurrency ?? DOWNLOAD_CONCURRENCY;
-    const onDisk = new Set();
-    await forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
-        if (await hasBlob(file, descriptor))
-            onDisk.add(descriptor.digest);
-    });
-    const missing = plain.filter((b) => !onDisk.has(b.descriptor.digest));
-    reusedBlobs += onDisk.size;
-    if (onDisk.size > 0)
-        logger.debug(`${onDisk.size} blob(s) already in ${dir}, kept`);
-    const downloadedBytes = missing.reduce((sum, b) => sum + b.descriptor.size, 0);
-    o.onStart?.({
-        downloadBytes: downloadedBytes,
-        downloadBlobs: missing.length,
-        reusedBlobs: onDisk.size,
-        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
-    });
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
-        const source = await repo.fetchBlob(descriptor, { onProgress: o.onProgress });
-        await writeBlobVerified(file, descriptor, source);
-    });
-    const entry = { ...rootDescriptor };
-    if (refName !== undefined)
-        entry.annotations = { [REF_NAME_ANNOTATION]: refName };
-    const kept = index.manifests.filter((m) => refName !== undefined
-        ? m.annotations?.[REF_NAME_ANNOTATION] !== refName
-        : !(m.digest === root.digest && m.annotations?.[REF_NAME_ANNOTATION] === undefined));
-    const updated = { ...index, manifests: [...kept, entry] };
-    await writeFileAtomic(external_node_path_default().join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION }));
-    await writeFileAtomic(external_node_path_default().join(dir, 'index.json'), JSON.stringify(updated));
-    return {
-        digest: root.digest,
-        mediaType: root.mediaType,
-        size: root.bytes.length,
-        refName,
-        blobs: seen.size,
-        reusedBlobs,
-        downloadedBytes,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/index.ts
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./src/action/package-url.ts
-/**
- * The package page for a ghcr.io repository: ghcr.io answers a browser's GET of the image name
- * with a redirect to the package on github.com, for users and organisations alike. Other
- * registries have no page we can name.
- */
-function packageUrl(registry, repository) {
-    return registry === 'ghcr.io' ? `https://ghcr.io/${repository}` : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/action/layout.ts
-
-
-
-
-
-
-
-/** `format: auto` publishes a folder that is an OCI image layout as-is; `directory` never does. */
-async function isLayoutPush(inputs) {
-    if (inputs.format === 'oci-layout')
-        return true;
-    if (inputs.format === 'directory' || inputs.format === 'files')
-        return false;
-    // only a folder named as it is: globs and exclusions select files to pack
-    const [only, ...more] = inputs.paths.includes;
-    if (!only?.literal || more.length > 0 || inputs.paths.excludes.length > 0)
-        return false;
-    return isLayout(inputs.path);
-}
-/**
- * Publishes an OCI image layout byte for byte: the manifest digest in the registry is the one in
- * index.json. With no tag input, a manifest keeps its own ref name as its tag (as `skopeo copy
- * oci:DIR:NAME` would publish it); a lone unnamed manifest gets the default run tag.
- */
-async function pushOciLayout(inputs) {
-    const started = Date.now();
-    // A layout is published byte for byte, its own index included: neither can apply to it.
-    if (inputs.platform)
-        throw new InputError('platform', `${inputs.path} is an OCI image layout, published as it is`);
-    if (!inputs.overwrite)
-        throw new InputError('overwrite', `false is not supported for OCI image layouts yet`);
-    const layout = await readLayout(inputs.path);
-    const roots = selectManifests(layout, inputs.tagGiven ? inputs.tags[0] : undefined);
-    const unnamedAlone = roots.length === 1 && roots[0]?.name === undefined;
-    const tags = inputs.tagGiven || unnamedAlone ? inputs.tags : [];
-    lib_core/* info */.pq(`${inputs.path} is an OCI image layout: publishing ${roots.length} manifest(s) as they are`);
-    const repo = registry_openForPush(inputs);
-    let progress;
-    let uploaded = 0;
-    let total = 0;
-    const pushed = await lib_core/* group */.Os('Upload', () => pushLayout(layout, repo, roots, tags, {
-        logger: logger_actionsLogger,
-        onStart: (plan) => {
-            uploaded = plan.uploadBytes;
-            total = plan.totalBytes;
-            lib_core/* info */.pq(`${plan.uploadBlobs} blob(s) to upload (${plan.uploadBytes} bytes), ${plan.skippedBlobs} already there`);
-            progress = progress_startProgress('Uploading layout blobs', plan.uploadBytes);
-        },
-        onProgress: (bytes) => progress?.add(bytes),
-    }));
-    progress?.done();
-    const first = pushed[0];
-    if (!first)
-        throw new Error(`${inputs.path}: no manifest was selected`);
-    for (const root of pushed)
-        lib_core/* info */.pq(`Pushed ${root.digest} as ${root.tags.join(', ') || '(digest only)'}`);
-    return {
-        digest: first.digest,
-        ref: `${inputs.registry}/${inputs.repository}@${first.digest}`,
-        tags: pushed.flatMap((root) => root.tags),
-        size: total + pushed.reduce((sum, root) => sum + root.size, 0),
-        uploaded,
-        url: packageUrl(inputs.registry, inputs.repository),
-        seconds: (Date.now() - started) / 1000,
-    };
-}
-/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
-async function pullOciLayout(inputs) {
-    const started = Date.now();
-    const repo = openForPull(inputs);
-    const reference = inputs.tags[0];
-    const progress = progress_startProgress(`Downloading ${reference}`);
-    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
-        logger: logger_actionsLogger,
-        onProgress: (bytes) => progress.add(bytes),
-    }));
-    progress.done();
-    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
-        (pulled.refName ? ` as ${pulled.refName}` : '') +
-        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
-    return {
-        digest: pulled.digest,
-        path: inputs.path,
-        files: pulled.blobs,
-        size: pulled.downloadedBytes,
-        seconds: (Date.now() - started) / 1000,
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/prune/inventory.ts
@@ -37902,6 +36871,46 @@ function report(dryRun, inventory, plan, deleted, refused, rewrittenScopes) {
 
 
 
+
+;// CONCATENATED MODULE: ./src/action/prune/inputs.ts
+
+
+// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
+// so `older-than: 30` cannot mean seconds to one reader and days to another.
+const DURATION = /^(\d+)\s*(m|h|d|w)$/;
+const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** The pure half of prune mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePruneInputs(read, env, notice = () => { }) {
+    const target = readRegistryTarget(read, env, notice);
+    const tagPatterns = read('tag-pattern')
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter(Boolean);
+    for (const pattern of tagPatterns) {
+        if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
+            throw new InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`);
+        }
+    }
+    const keepText = read('keep').trim();
+    if (keepText && !/^\d{1,6}$/.test(keepText)) {
+        throw new InputError('keep', `'${keepText}' is not a whole number of versions`);
+    }
+    const olderText = read('older-than').trim();
+    const duration = DURATION.exec(olderText);
+    if (olderText && !duration) {
+        throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`);
+    }
+    const prune = { ...target, tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) };
+    if (keepText)
+        prune.keep = Number(keepText);
+    if (duration)
+        prune.olderThanMs = Number(duration[1]) * DURATION_MS[duration[2]];
+    if (prune.keep === undefined && prune.olderThanMs === undefined) {
+        // with neither, every matching version would go: make that a choice someone wrote down
+        throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)');
+    }
+    return prune;
+}
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -43147,7 +42156,7 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
-;// CONCATENATED MODULE: ./src/action/packages-store.ts
+;// CONCATENATED MODULE: ./src/action/prune/packages-store.ts
 
 
 
@@ -43255,9 +42264,81 @@ function apiError(error, what) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/action/prune-summary.ts
+;// CONCATENATED MODULE: ./src/action/prune/prune.ts
 
 
+
+
+
+
+
+/**
+ * Test-only: the registry host (`127.0.0.1:PORT`) that the test suite's Packages API stand-in
+ * serves, so the ghcr.io path runs end to end against the local registry. On a runner it is
+ * unset, and only ghcr.io's versions are handled through the Packages API.
+ */
+const PACKAGES_API_REGISTRY_ENV = 'OCI_ARTIFACT_ACTION_TEST_PACKAGES_API_REGISTRY';
+/** Whether versions are listed and deleted through GitHub's Packages API rather than the registry's. */
+function usesPackagesApi(registry, env) {
+    return (registry === 'ghcr.io' ||
+        (!!env[PACKAGES_API_REGISTRY_ENV] && env[PACKAGES_API_REGISTRY_ENV] === registry));
+}
+/** mode: prune. */
+async function runPrune() {
+    await pruneRepository(readers_getInputs(parsePruneInputs));
+}
+/** Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
+async function pruneRepository(inputs, env = process.env) {
+    const where = `${inputs.registry}/${inputs.repository}`;
+    const packagesApi = usesPackagesApi(inputs.registry, env);
+    // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
+    const actions = inputs.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete'];
+    const repo = openRepository(inputs, actions, env);
+    const store = packagesApi ? openPackagesStore(inputs, env) : registryVersionStore(repo);
+    if (inputs.tagPatterns.length === 0)
+        lib_core/* info */.pq('No tag-pattern: only caches are pruned');
+    const report = await prune({
+        store,
+        registry: repo,
+        policy: {
+            tagPatterns: inputs.tagPatterns,
+            keep: inputs.keep,
+            olderThanMs: inputs.olderThanMs,
+            now: Date.now(),
+        },
+        dryRun: inputs.dryRun,
+        logger: log_actionsLogger,
+    });
+    if (report.dryRun)
+        for (const verdict of report.deleted)
+            lib_core/* info */.pq(`Would delete ${prune_describe(verdict)}: ${verdict.reason}`);
+    setOutputs(report);
+    const verb = report.dryRun ? 'Would delete' : 'Deleted';
+    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${log_formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
+    await writeSummary(pruneSummary(report, where));
+}
+function openPackagesStore(inputs, env) {
+    const token = inputs.credentials?.password;
+    if (!token)
+        throw new Error("Input 'token': pruning a ghcr.io package needs a token (the default github.token will do)");
+    return packagesApiStore({
+        token,
+        repository: inputs.repository,
+        baseUrl: env.GITHUB_API_URL || 'https://api.github.com',
+        logger: log_actionsLogger,
+        userAgent: userAgent(env),
+    });
+}
+function setOutputs(report) {
+    const deleted = report.deleted.map(({ version, cache }) => ({
+        digest: version.digest,
+        tags: version.tags,
+        ...(cache ? { key: cache.key, scope: cache.scope } : {}),
+    }));
+    lib_core/* setOutput */.uH('deleted', JSON.stringify(deleted));
+    lib_core/* setOutput */.uH('deleted-count', String(deleted.length));
+    lib_core/* setOutput */.uH('freed-bytes', String(report.freedBytes));
+}
 // A summary is for reading: past this many rows per table, the rest is counted, not listed.
 const MAX_ROWS = 200;
 /** Markdown for the job summary of a prune: what went (or would), what stayed and why. */
@@ -43265,7 +42346,7 @@ function pruneSummary(report, where) {
     const title = report.dryRun ? `Prune of ${where} (dry run: nothing deleted)` : `Pruned ${where}`;
     let text = `## ${title}\n\n`;
     text += `${report.dryRun ? 'Would delete' : 'Deleted'} **${report.deleted.length}** version(s), `;
-    text += `${format_formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`;
+    text += `${log_formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`;
     if (report.rewrittenScopes.length > 0) {
         text += `\nCache scope indexes ${report.dryRun ? 'to rewrite' : 'rewritten'}: ${report.rewrittenScopes.map((s) => `\`${s}\``).join(', ')}\n`;
     }
@@ -43291,73 +42372,543 @@ function cell(text) {
     return text.replace(/\|/g, '\\|');
 }
 
-;// CONCATENATED MODULE: ./src/action/prune.ts
+;// CONCATENATED MODULE: ./src/oci/layout/read-layout.ts
 
 
 
 
 
+// The only version of the image layout spec there is (image-spec v1.0 and v1.1 both write 1.0.0).
+const IMAGE_LAYOUT_VERSION = '1.0.0';
+const REF_NAME_ANNOTATION = Annotation.RefName;
+// index.json is JSON read whole; this cap (the size limit Distribution puts on a manifest) keeps
+// a hostile or mistaken multi-gigabyte file from being loaded into memory.
+const MAX_INDEX_BYTES = 4 * 1024 * 1024;
+/** The size of a regular file, or undefined when there is none at that path. */
+async function fileSizeOf(file) {
+    try {
+        const info = await (0,external_node_fs_promises_namespaceObject.stat)(file);
+        return info.isFile() ? info.size : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** What `format: auto` asks: does this folder look like an OCI image layout (it may still be broken). */
+async function isLayout(dir) {
+    const sizes = await Promise.all([
+        fileSizeOf(external_node_path_default().join(dir, 'oci-layout')),
+        fileSizeOf(external_node_path_default().join(dir, 'index.json')),
+    ]);
+    return sizes.every((size) => size !== undefined);
+}
+async function readSmallFile(file, limit) {
+    let size;
+    try {
+        size = (await (0,external_node_fs_promises_namespaceObject.stat)(file)).size;
+    }
+    catch (cause) {
+        throw new LayoutError(file, 'is missing', { cause });
+    }
+    if (size > limit)
+        throw new LayoutError(file, `is ${size} bytes, more than the ${limit} allowed`);
+    return (0,external_node_fs_promises_namespaceObject.readFile)(file);
+}
+async function readLayoutMarker(dir) {
+    const file = external_node_path_default().join(dir, 'oci-layout');
+    const marker = parseJsonObject(await readSmallFile(file, 64 * 1024), file);
+    if (marker.imageLayoutVersion !== IMAGE_LAYOUT_VERSION) {
+        throw new LayoutError(file, `imageLayoutVersion is ${JSON.stringify(marker.imageLayoutVersion)}, expected "${IMAGE_LAYOUT_VERSION}"`);
+    }
+}
+function parseIndex(bytes, file) {
+    const index = parseJsonObject(bytes, file);
+    if (index.schemaVersion !== 2) {
+        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(index.schemaVersion)}, expected 2`);
+    }
+    if (!Array.isArray(index.manifests))
+        throw new LayoutError(file, 'has no manifests array');
+    index.manifests.forEach((entry, i) => parseDescriptor(entry, file, `manifests[${i}]`));
+    return index;
+}
+/** Reads and validates oci-layout and index.json; blobs are checked later, by verifyLayout. */
+async function readLayout(dir) {
+    await readLayoutMarker(dir);
+    const file = external_node_path_default().join(dir, 'index.json');
+    return { dir, index: parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) };
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/select-manifests.ts
 
 
 
+function select_manifests_describe(names) {
+    return names.map((n) => (n === undefined ? '(unnamed)' : JSON.stringify(n))).join(', ');
+}
 /**
- * Test-only: the registry host (`127.0.0.1:PORT`) that the test suite's Packages API stand-in
- * serves, so the ghcr.io path runs end to end against the local registry. On a runner it is
- * unset, and only ghcr.io's versions are handled through the Packages API.
+ * Which of index.json's manifests to publish, as issue 8 puts it: the one named `tag`; else the only
+ * one; else, with no tag asked for, every named one under its own name. Anything else is ambiguous
+ * and refused rather than guessed.
  */
-const PACKAGES_API_REGISTRY_ENV = 'OCI_ARTIFACT_ACTION_TEST_PACKAGES_API_REGISTRY';
-/** Whether versions are listed and deleted through GitHub's Packages API rather than the registry's. */
-function usesPackagesApi(registry, env) {
-    return (registry === 'ghcr.io' ||
-        (!!env[PACKAGES_API_REGISTRY_ENV] && env[PACKAGES_API_REGISTRY_ENV] === registry));
-}
-/** mode: prune. Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
-async function runPrune(inputs, env = process.env) {
-    const { prune: o } = inputs;
-    const where = `${inputs.registry}/${inputs.repository}`;
-    const packagesApi = usesPackagesApi(inputs.registry, env);
-    // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
-    const actions = o.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete'];
-    const repo = openRepository(inputs, actions, env);
-    const store = packagesApi ? openPackagesStore(inputs, env) : registryVersionStore(repo);
-    if (o.tagPatterns.length === 0)
-        lib_core/* info */.pq('No tag-pattern: only caches are pruned');
-    const report = await prune({
-        store,
-        registry: repo,
-        policy: { tagPatterns: o.tagPatterns, keep: o.keep, olderThanMs: o.olderThanMs, now: Date.now() },
-        dryRun: o.dryRun,
-        logger: logger_actionsLogger,
-    });
-    if (report.dryRun)
-        for (const verdict of report.deleted)
-            lib_core/* info */.pq(`Would delete ${prune_describe(verdict)}: ${verdict.reason}`);
-    setOutputs(report);
-    const verb = report.dryRun ? 'Would delete' : 'Deleted';
-    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${format_formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
-    await writeSummary(pruneSummary(report, where));
-}
-function openPackagesStore(inputs, env) {
-    const token = inputs.credentials?.password;
-    if (!token)
-        throw new Error("Input 'token': pruning a ghcr.io package needs a token (the default github.token will do)");
-    return packagesApiStore({
-        token,
-        repository: inputs.repository,
-        baseUrl: env.GITHUB_API_URL || 'https://api.github.com',
-        logger: logger_actionsLogger,
-        userAgent: userAgent(env),
-    });
-}
-function setOutputs(report) {
-    const deleted = report.deleted.map(({ version, cache }) => ({
-        digest: version.digest,
-        tags: version.tags,
-        ...(cache ? { key: cache.key, scope: cache.scope } : {}),
+function selectManifests(layout, tag) {
+    const file = external_node_path_default().join(layout.dir, 'index.json');
+    const entries = layout.index.manifests.map((descriptor) => ({
+        name: descriptor.annotations?.[REF_NAME_ANNOTATION],
+        descriptor,
     }));
-    lib_core/* setOutput */.uH('deleted', JSON.stringify(deleted));
-    lib_core/* setOutput */.uH('deleted-count', String(deleted.length));
-    lib_core/* setOutput */.uH('freed-bytes', String(report.freedBytes));
+    if (entries.length === 0)
+        throw new LayoutError(file, 'lists no manifests');
+    const names = entries.map((e) => e.name);
+    if (tag !== undefined && tag !== '') {
+        const matching = entries.filter((e) => e.name === tag);
+        if (matching.length === 1)
+            return matching;
+        if (matching.length > 1) {
+            throw new LayoutError(file, `${matching.length} manifests are named ${JSON.stringify(tag)}; expected one`);
+        }
+        if (entries.length === 1)
+            return entries;
+        throw new LayoutError(file, `no manifest is named ${JSON.stringify(tag)}; the manifests are ${select_manifests_describe(names)}`);
+    }
+    if (entries.length === 1)
+        return entries;
+    const named = entries.filter((e) => e.name !== undefined);
+    if (named.length === 0) {
+        throw new LayoutError(file, `lists ${entries.length} manifests and none is named; give the tag to publish`);
+    }
+    const seen = new Set();
+    for (const { name } of named) {
+        if (seen.has(name)) {
+            throw new LayoutError(file, `${JSON.stringify(name)} names more than one manifest; give the tag to publish`);
+        }
+        seen.add(name);
+    }
+    return named;
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/file-digest.ts
+
+
+/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
+async function digestFile(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
+        const bytes = chunk;
+        hash.update(bytes);
+        size += bytes.length;
+    }
+    return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/verify-layout.ts
+
+
+
+
+
+
+
+
+// Hashing is disk-bound; a few files at once keep the disk busy without thrashing it.
+const HASH_CONCURRENCY = 4;
+function checkSize(file, descriptor, actual) {
+    if (actual !== descriptor.size) {
+        throw new LayoutError(file, `is ${actual} bytes, but ${descriptor.digest} is described as ${descriptor.size} bytes`);
+    }
+}
+function verify_layout_checkDigest(file, descriptor, actual) {
+    if (actual !== descriptor.digest) {
+        throw new LayoutError(file, `content does not match its digest: expected ${descriptor.digest}, got ${actual}`);
+    }
+}
+/**
+ * Walks every blob the roots reference (index -> manifests -> config and layers, subjects found in
+ * the layout), checks that each file exists with the size and sha256 its descriptors claim, and
+ * returns them children first, the order a registry needs them pushed in. Nothing is uploaded, so
+ * a broken layout is refused before the registry sees any of it.
+ */
+async function verifyLayout(layout, roots) {
+    const ordered = [];
+    const seen = new Map();
+    const indexFile = external_node_path_default().join(layout.dir, 'index.json');
+    // Manifests are read and checked during the walk because their children are only known once
+    // parsed; plain blobs are only collected here and hashed afterwards, several at a time.
+    const visit = async (descriptor, referencedFrom, isManifest) => {
+        const earlier = seen.get(descriptor.digest);
+        if (earlier) {
+            if (earlier.size !== descriptor.size) {
+                throw new LayoutError(referencedFrom, `describes ${descriptor.digest} as ${descriptor.size} bytes, elsewhere it is ${earlier.size}`);
+            }
+            return;
+        }
+        seen.set(descriptor.digest, descriptor);
+        const file = blobPath(layout.dir, descriptor.digest, referencedFrom);
+        if (!isManifest) {
+            ordered.push({ descriptor, file, isManifest });
+            return;
+        }
+        if (descriptor.size > MAX_MANIFEST_BYTES) {
+            throw new LayoutError(file, `manifest of ${descriptor.size} bytes is above the ${MAX_MANIFEST_BYTES} allowed`);
+        }
+        const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES);
+        checkSize(file, descriptor, bytes.length);
+        verify_layout_checkDigest(file, descriptor, sha256Digest(bytes));
+        const children = manifestChildren(bytes, descriptor.mediaType, file);
+        for (const blob of children.blobs)
+            await visit(blob, file, false);
+        for (const manifest of children.manifests)
+            await visit(manifest, file, true);
+        // A subject may well live only in the registry (an SBOM pushed next to an image published
+        // earlier); when the layout holds it, it is pushed first, as the registry prefers.
+        if (children.subject) {
+            const subjectFile = blobPath(layout.dir, children.subject.digest, file);
+            if ((await fileSizeOf(subjectFile)) !== undefined)
+                await visit(children.subject, file, true);
+        }
+        ordered.push({ descriptor, file, isManifest });
+    };
+    for (const root of roots)
+        await visit(root.descriptor, indexFile, true);
+    const plain = ordered.filter((b) => !b.isManifest);
+    await forEachLimited(plain, HASH_CONCURRENCY, async ({ descriptor, file }) => {
+        const size = await fileSizeOf(file);
+        if (size === undefined)
+            throw new LayoutError(file, `is missing (blob ${descriptor.digest})`);
+        checkSize(file, descriptor, size);
+        verify_layout_checkDigest(file, descriptor, (await digestFile(file)).digest);
+    });
+    return ordered;
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/push-layout.ts
+
+
+
+
+
+
+
+
+
+// Blob uploads at once: enough to hide per-request latency, few enough not to trip registry rate limits.
+const UPLOAD_CONCURRENCY = 4;
+function tagsFor(layout, roots, tags) {
+    if (roots.length > 1 && tags.length > 0) {
+        throw new Error(`${roots.length} manifests were selected; each is tagged with its own ref name, not with given tags`);
+    }
+    return roots.map(({ name }) => {
+        const chosen = tags.length > 0 ? [...tags] : name !== undefined ? [name] : [];
+        for (const tag of chosen) {
+            if (!isValidTag(tag)) {
+                throw new LayoutError(external_node_path_default().join(layout.dir, 'index.json'), `${JSON.stringify(tag)} is not a valid tag`);
+            }
+        }
+        return chosen;
+    });
+}
+/**
+ * Publishes the selected manifests of a layout as they are: every referenced blob byte for byte
+ * from its file (skipping those the registry has), then manifests and indexes children first by
+ * their exact bytes, so the registry's digests are the layout's. One root gets `tags` (or its ref
+ * name when none are given); several roots each get their own ref name. The whole layout is
+ * verified before the first byte is sent.
+ */
+async function pushLayout(layout, repo, roots, tags, o = {}) {
+    const logger = o.logger ?? silentLogger;
+    const rootTags = tagsFor(layout, roots, tags);
+    const blobs = await verifyLayout(layout, roots);
+    const concurrency = o.concurrency ?? UPLOAD_CONCURRENCY;
+    const plain = blobs.filter((b) => !b.isManifest);
+    const present = new Set();
+    await forEachLimited(plain, concurrency, async ({ descriptor }) => {
+        if (await repo.blobExists(descriptor.digest))
+            present.add(descriptor.digest);
+    });
+    const missing = plain.filter((b) => !present.has(b.descriptor.digest));
+    o.onStart?.({
+        uploadBytes: missing.reduce((sum, b) => sum + b.descriptor.size, 0),
+        uploadBlobs: missing.length,
+        skippedBlobs: present.size,
+        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
+    });
+    if (present.size > 0)
+        logger.debug(`${present.size} blob(s) already in the registry, not uploaded`);
+    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
+        logger.debug(`uploading ${descriptor.digest} (${descriptor.size} bytes) from ${file}`);
+        await repo.pushBlob(descriptor, () => (0,external_node_fs_.createReadStream)(file), { onProgress: o.onProgress });
+    });
+    const tagsByRoot = new Map();
+    roots.forEach((root, i) => {
+        const known = tagsByRoot.get(root.descriptor.digest) ?? [];
+        tagsByRoot.set(root.descriptor.digest, [...known, ...(rootTags[i] ?? [])]);
+    });
+    for (const { descriptor, file } of blobs.filter((b) => b.isManifest)) {
+        // Read again rather than kept from verification, so memory holds one manifest at a time; checked
+        // again because the file could have changed since.
+        const bytes = await (0,external_node_fs_promises_namespaceObject.readFile)(file);
+        if (sha256Digest(bytes) !== descriptor.digest) {
+            throw new LayoutError(file, `changed while being pushed: no longer matches ${descriptor.digest}`);
+        }
+        const references = tagsByRoot.get(descriptor.digest);
+        for (const reference of references?.length ? references : [descriptor.digest]) {
+            const digest = await repo.putManifest(bytes, descriptor.mediaType, reference);
+            if (digest !== descriptor.digest) {
+                throw new Error(`the registry stored ${reference} as ${digest}, not as the layout's ${descriptor.digest}`);
+            }
+        }
+    }
+    return roots.map((root, i) => ({
+        name: root.name,
+        digest: root.descriptor.digest,
+        mediaType: root.descriptor.mediaType,
+        size: root.descriptor.size,
+        tags: rootTags[i] ?? [],
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/layout-writer.ts
+
+
+
+
+
+
+
+function tempNameFor(file) {
+    // Hidden and random, so a crash leaves a file no layout reader mistakes for a blob, and two
+    // writers of the same blob never share a temp file.
+    return external_node_path_default().join(external_node_path_default().dirname(file), `.tmp-${external_node_path_default().basename(file)}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+}
+/** Writes a small file (index.json, oci-layout, a manifest) so readers see the old or the new one. */
+async function writeFileAtomic(file, bytes) {
+    const temp = tempNameFor(file);
+    try {
+        await (0,external_node_fs_promises_namespaceObject.writeFile)(temp, bytes);
+        await (0,external_node_fs_promises_namespaceObject.rename)(temp, file);
+    }
+    catch (error) {
+        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { force: true });
+        throw error;
+    }
+}
+/**
+ * Streams `source` into `file`, hashing as it goes, and only renames it into place once the sha256
+ * and length are the descriptor's: a blob file under its digest is always that digest's content.
+ */
+async function writeBlobVerified(file, descriptor, source) {
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
+    const temp = tempNameFor(file);
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    const tap = new external_node_stream_.Transform({
+        transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+        },
+    });
+    try {
+        await (0,promises_namespaceObject.pipeline)(source, tap, (0,external_node_fs_.createWriteStream)(temp));
+        const digest = `sha256:${hash.digest('hex')}`;
+        if (digest !== descriptor.digest || size !== descriptor.size) {
+            throw new LayoutError(file, `download does not match its descriptor: expected ${descriptor.digest} (${descriptor.size} bytes), ` +
+                `got ${digest} (${size} bytes)`);
+        }
+        await (0,external_node_fs_promises_namespaceObject.rename)(temp, file);
+    }
+    catch (error) {
+        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { force: true });
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/pull-to-layout.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+// Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
+const DOWNLOAD_CONCURRENCY = 4;
+async function existingIndex(dir) {
+    const file = external_node_path_default().join(dir, 'index.json');
+    const hasIndex = (await fileSizeOf(file)) !== undefined;
+    if ((await fileSizeOf(external_node_path_default().join(dir, 'oci-layout'))) === undefined) {
+        // An index.json with no oci-layout beside it is someone else's file: not ours to overwrite.
+        if (hasIndex)
+            throw new LayoutError(file, 'exists but oci-layout does not: not an OCI image layout');
+        return undefined;
+    }
+    await readLayoutMarker(dir);
+    return hasIndex ? parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) : undefined;
+}
+async function hasBlob(file, descriptor) {
+    if ((await fileSizeOf(file)) !== descriptor.size)
+        return false;
+    return (await digestFile(file)).digest === descriptor.digest;
+}
+/**
+ * Pulls `tagOrDigest` with everything it references (nested indexes included) into an OCI image
+ * layout at `dir`, creating it or adding to one already there. Blobs land verified (temp file,
+ * renamed once the digest matched); blobs already present and intact are kept; index.json is written
+ * last and atomically, replacing the entry of the same ref name, so the layout is whole at every moment.
+ */
+async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
+    const logger = o.logger ?? silentLogger;
+    const refName = o.refName ?? (isSha256Digest(tagOrDigest) ? undefined : tagOrDigest);
+    // A broken layout already at dir is reported before anything is downloaded.
+    const index = (await existingIndex(dir)) ?? {
+        schemaVersion: 2,
+        mediaType: media_types_MediaType.OciIndex,
+        manifests: [],
+    };
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().join(dir, 'blobs', 'sha256'), { recursive: true });
+    const root = await repo.getManifest(tagOrDigest);
+    const rootDescriptor = {
+        mediaType: root.mediaType,
+        digest: root.digest,
+        size: root.bytes.length,
+    };
+    if (isSha256Digest(tagOrDigest) && root.digest !== tagOrDigest) {
+        throw new Error(`the registry answered ${tagOrDigest} with a manifest of digest ${root.digest}`);
+    }
+    const seen = new Set();
+    const plain = [];
+    let reusedBlobs = 0;
+    const storeManifest = async (descriptor, bytes) => {
+        const file = blobPath(dir, descriptor.digest, `manifest ${descriptor.digest}`);
+        const actual = sha256Digest(bytes);
+        if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
+            throw new LayoutError(file, `manifest from the registry is ${actual} (${bytes.length} bytes), expected ${descriptor.digest}`);
+        }
+        const children = manifestChildren(bytes, descriptor.mediaType, file);
+        for (const blob of children.blobs) {
+            if (seen.has(blob.digest))
+                continue;
+            seen.add(blob.digest);
+            plain.push({ descriptor: blob, file: blobPath(dir, blob.digest, file) });
+        }
+        for (const child of children.manifests) {
+            if (seen.has(child.digest))
+                continue;
+            seen.add(child.digest);
+            const fetched = await repo.getManifest(child.digest);
+            await storeManifest(child, fetched.bytes);
+        }
+        // The subject is not pulled: it is another artifact (the image an SBOM describes), and layout
+        // readers such as skopeo do not follow it.
+        if (await hasBlob(file, descriptor))
+            reusedBlobs++;
+        else
+            await writeBlobVerified(file, descriptor, external_node_stream_.Readable.from([bytes]));
+    };
+    seen.add(root.digest);
+    await storeManifest(rootDescriptor, root.bytes);
+    const concurrency = o.concurrency ?? DOWNLOAD_CONCURRENCY;
+    const onDisk = new Set();
+    await forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
+        if (await hasBlob(file, descriptor))
+            onDisk.add(descriptor.digest);
+    });
+    const missing = plain.filter((b) => !onDisk.has(b.descriptor.digest));
+    reusedBlobs += onDisk.size;
+    if (onDisk.size > 0)
+        logger.debug(`${onDisk.size} blob(s) already in ${dir}, kept`);
+    const downloadedBytes = missing.reduce((sum, b) => sum + b.descriptor.size, 0);
+    o.onStart?.({
+        downloadBytes: downloadedBytes,
+        downloadBlobs: missing.length,
+        reusedBlobs: onDisk.size,
+        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
+    });
+    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
+        const source = await repo.fetchBlob(descriptor, { onProgress: o.onProgress });
+        await writeBlobVerified(file, descriptor, source);
+    });
+    const entry = { ...rootDescriptor };
+    if (refName !== undefined)
+        entry.annotations = { [REF_NAME_ANNOTATION]: refName };
+    const kept = index.manifests.filter((m) => refName !== undefined
+        ? m.annotations?.[REF_NAME_ANNOTATION] !== refName
+        : !(m.digest === root.digest && m.annotations?.[REF_NAME_ANNOTATION] === undefined));
+    const updated = { ...index, manifests: [...kept, entry] };
+    await writeFileAtomic(external_node_path_default().join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION }));
+    await writeFileAtomic(external_node_path_default().join(dir, 'index.json'), JSON.stringify(updated));
+    return {
+        digest: root.digest,
+        mediaType: root.mediaType,
+        size: root.bytes.length,
+        refName,
+        blobs: seen.size,
+        reusedBlobs,
+        downloadedBytes,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/index.ts
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/oci/platform.ts
+// The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
+const WORD = /^[a-z0-9_]{1,32}$/;
+class InvalidPlatformError extends Error {
+    input;
+    constructor(input) {
+        super(`'${input}' is not a platform like linux/amd64, darwin/arm64 or linux/arm/v7 (os/arch[/variant])`);
+        this.input = input;
+        this.name = 'InvalidPlatformError';
+    }
+}
+/** `os/arch[/variant]` as in `docker --platform` and `oras --platform`, lowercase OCI words. */
+function parsePlatform(input) {
+    const parts = input.trim().split('/');
+    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p))) {
+        throw new InvalidPlatformError(input);
+    }
+    const [os, architecture, variant] = parts;
+    return variant ? { os, architecture, variant } : { os, architecture };
+}
+function formatPlatform(p) {
+    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+/**
+ * The tag that holds one platform's manifest of `tag`: `v1.4.0-linux-amd64`, `v1.4.0-linux-arm-v7`.
+ * These tags are what the index is rebuilt from, and each is written by its own platform's job
+ * only, so concurrent jobs never overwrite each other's. They also serve clients that do not read
+ * indexes (a plain curl of the manifest).
+ */
+function platformTag(tag, p) {
+    return `${tag}-${formatPlatform(p).replaceAll('/', '-')}`;
+}
+/** The longest suffix platformTag adds, so a tag input can be checked before any network work. */
+function platformTagSuffixLength(p) {
+    return platformTag('', p).length;
+}
+/** Same os and architecture; the variant must match only when both name one. */
+function platformMatches(have, want) {
+    if (!have || have.os !== want.os || have.architecture !== want.architecture)
+        return false;
+    return !want.variant || !have.variant || have.variant === want.variant;
+}
+/** Sorts platforms as `os/arch/variant` strings, the order index entries are written in. */
+function comparePlatforms(a, b) {
+    const x = formatPlatform(a);
+    const y = formatPlatform(b);
+    return x < y ? -1 : x > y ? 1 : 0;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/index-merge.ts
@@ -43553,7 +43104,7 @@ function manifestFacts(bytes, platformKey) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/file-layers.ts
+;// CONCATENATED MODULE: ./src/action/layers/file-layers.ts
 
 
 
@@ -43621,7 +43172,7 @@ function fileModeOf(layer) {
     return layer.annotations?.[FILE_MODE_ANNOTATION] === '0755' ? 0o755 : 0o644;
 }
 
-;// CONCATENATED MODULE: ./src/action/platform.ts
+;// CONCATENATED MODULE: ./src/action/layers/platform.ts
 
 // The annotation by which a platform push's manifest says which platform it is for. An image
 // manifest has no platform field (only an index's descriptor does), and the index is rebuilt from
@@ -43652,7 +43203,95 @@ function choosePlatform(manifests, wanted, runner = runnerPlatform(), reference 
         `it has ${manifests.length}: ${offered.join(', ')}. Set 'platform' to one of them, or 'tag' to a digest`);
 }
 
-;// CONCATENATED MODULE: ./src/action/pull.ts
+;// CONCATENATED MODULE: ./src/action/inputs/tag-inputs.ts
+
+
+
+// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
+const MAX_TAG_LENGTH = 128;
+const tag_inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** The `tag` input's tags (commas or lines), or the run's default tag when it is empty. */
+function givenOrDefault(value, env) {
+    const given = value
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter(Boolean);
+    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
+    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
+    return given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
+}
+function refuseInvalidTags(tags) {
+    for (const tag of tags) {
+        if (!isValidTag(tag)) {
+            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+        }
+    }
+}
+/** push: every tag to set, duplicates dropped. */
+function readPushTags(value, env) {
+    const tags = givenOrDefault(value, env);
+    refuseInvalidTags(tags);
+    return [...new Set(tags)];
+}
+/** pull: the one tag or sha256: digest to pull. */
+function readPullReference(value, env) {
+    const tags = givenOrDefault(value, env);
+    if (tags.length > 1)
+        throw new InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`);
+    const ref = tags[0];
+    if (ref.startsWith('sha256:')) {
+        if (!tag_inputs_DIGEST.test(ref))
+            throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
+        return ref;
+    }
+    refuseInvalidTags(tags);
+    return ref;
+}
+/** `platform` (push and pull): `os/arch[/variant]`; undefined when empty. */
+function readPlatform(value, format) {
+    const text = value.trim();
+    if (!text)
+        return undefined;
+    if (format === 'oci-layout') {
+        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
+    }
+    try {
+        return parsePlatform(text);
+    }
+    catch (error) {
+        if (error instanceof InvalidPlatformError)
+            throw new InputError('platform', error.message);
+        throw error;
+    }
+}
+/** A platform push tags `<tag>-<os>-<arch>` too: each tag must leave room for that suffix. */
+function refuseTagsTooLongForPlatform(tags, platform, given) {
+    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
+    const long = tags.find((t) => t.length > room);
+    if (long) {
+        throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${given.trim()}'`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/inputs.ts
+
+
+
+
+const FORMATS = ['auto', 'directory', 'oci-layout'];
+/** The pure half of the pull's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePullInputs(read, env, notice = () => { }) {
+    const format = oneOf('format', read('format').trim() || 'auto', [...FORMATS, 'files']);
+    if (format === 'files') {
+        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
+    }
+    const target = readRegistryTarget(read, env, notice);
+    const path = readDestination(read('path').trim(), pathContextOf(env));
+    const reference = readPullReference(read('tag'), env);
+    return { ...target, path, reference, format, platform: readPlatform(read('platform'), format) };
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/pull.ts
 
 
 
@@ -43673,6 +43312,52 @@ function choosePlatform(manifests, wanted, runner = runnerPlatform(), reference 
 
 
 
+
+
+
+/** mode: pull. Into a directory, or with `format: oci-layout` into an OCI image layout. */
+async function runPull() {
+    const inputs = readers_getInputs(parsePullInputs);
+    const reference = `${inputs.registry}/${inputs.repository}${inputs.reference.startsWith('sha256:') ? '@' : ':'}${inputs.reference}`;
+    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
+    lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('path', result.path);
+    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
+    await writeSummary(pullSummary(result, reference));
+}
+function pullSummary(result, reference) {
+    const rows = [
+        ['Reference', `\`${reference}\``],
+        ['Digest', `\`${result.digest}\``],
+        ['Path', `\`${result.path}\``],
+        ['Files', String(result.files)],
+        ['Downloaded', log_formatBytes(result.size)],
+        ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`],
+    ];
+    return `## Pulled ${reference}\n\n${summaryTable(rows)}`;
+}
+/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
+async function pullOciLayout(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.reference;
+    const progress = log_startProgress(`Downloading ${reference}`);
+    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
+        logger: log_actionsLogger,
+        onProgress: (bytes) => progress.add(bytes),
+    }));
+    progress.done();
+    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
+        (pulled.refName ? ` as ${pulled.refName}` : '') +
+        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
+    return {
+        digest: pulled.digest,
+        path: inputs.path,
+        files: pulled.blobs,
+        size: pulled.downloadedBytes,
+        seconds: (Date.now() - started) / 1000,
+    };
+}
 /**
  * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
  * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
@@ -43682,7 +43367,7 @@ function choosePlatform(manifests, wanted, runner = runnerPlatform(), reference 
 async function pullDirectory(inputs) {
     const started = Date.now();
     const repo = openForPull(inputs);
-    const reference = inputs.tags[0];
+    const reference = inputs.reference;
     const { digest, layers } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference, inputs.platform));
     logOutsideWorkspace(inputs.path);
     let files = 0;
@@ -43801,7 +43486,7 @@ async function pullLayer(repo, layer, dest, place) {
     if (!(compression && (unpack || !title)) && !title) {
         throw new Error(`layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`);
     }
-    const progress = progress_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+    const progress = log_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
     const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
     if (compression && (unpack || !title)) {
         const into = title && place === 'titled' ? external_node_path_default().join(dest, safeFileTitle(title)) : dest;
@@ -43850,9 +43535,70 @@ async function saveFile(source, dest, title, mode) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/action/push/inputs.ts
+
+
+
+
+const inputs_FORMATS = ['auto', 'directory', 'oci-layout', 'files'];
+const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
+// RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+const DEFAULT_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.directory.v1';
+/** The pure half of the push's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePushInputs(read, env, notice = () => { }) {
+    const format = oneOf('format', read('format').trim() || 'auto', inputs_FORMATS);
+    const target = readRegistryTarget(read, env, notice);
+    const paths = readPathPatterns(read('path').trim(), 'push', pathContextOf(env));
+    const tags = readPushTags(read('tag'), env);
+    const platform = readPlatform(read('platform'), format);
+    if (platform)
+        refuseTagsTooLongForPlatform(tags, platform, read('platform'));
+    const compressionLevel = readCompressionLevel(read('compression-level'));
+    const annotations = readAnnotations(read('annotations'));
+    const artifactType = read('artifact-type').trim() || DEFAULT_ARTIFACT_TYPE;
+    if (!MEDIA_TYPE.test(artifactType)) {
+        throw new InputError('artifact-type', `'${artifactType}' is not a media type like 'application/vnd.example+type'`);
+    }
+    return {
+        ...target,
+        path: paths.includes[0].pattern,
+        paths,
+        ifNoFilesFound: oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
+        includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
+        includeGit: readBoolean('include-git', read('include-git')),
+        tags,
+        tagGiven: read('tag').trim() !== '',
+        format,
+        annotations,
+        artifactType,
+        compressionLevel,
+        maxLayerSize: readMaxLayerSize(read('max-layer-size')),
+        platform,
+        overwrite: read('overwrite').trim() === '' ? true : readBoolean('overwrite', read('overwrite')),
+    };
+}
+function readCompressionLevel(value) {
+    const text = value.trim() || '6';
+    if (!/^[0-9]$/.test(text))
+        throw new InputError('compression-level', `'${text}' is not a whole number from 0 to 9`);
+    return Number(text);
+}
+function readAnnotations(value) {
+    const annotations = {};
+    for (const line of readLines(value)) {
+        const eq = line.indexOf('=');
+        const key = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (!key)
+            throw new InputError('annotations', `'${line}' is not key=value`);
+        annotations[key] = line.slice(eq + 1).trim();
+    }
+    return annotations;
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/action/provenance.ts
+;// CONCATENATED MODULE: ./src/action/push/provenance.ts
 
 
 /**
@@ -43896,8 +43642,169 @@ function gitCommitTime(cwd) {
         return undefined;
     }
 }
+/**
+ * The package page for a ghcr.io repository: ghcr.io answers a browser's GET of the image name
+ * with a redirect to the package on github.com, for users and organisations alike. Other
+ * registries have no page we can name.
+ */
+function packageUrl(registry, repository) {
+    return registry === 'ghcr.io' ? `https://ghcr.io/${repository}` : undefined;
+}
 
-;// CONCATENATED MODULE: ./src/action/push-source.ts
+;// CONCATENATED MODULE: ./src/action/push/layout.ts
+
+
+
+
+
+
+/** `format: auto` publishes a folder that is an OCI image layout as-is; `directory` never does. */
+async function isLayoutPush(inputs) {
+    if (inputs.format === 'oci-layout')
+        return true;
+    if (inputs.format === 'directory' || inputs.format === 'files')
+        return false;
+    // only a folder named as it is: globs and exclusions select files to pack
+    const [only, ...more] = inputs.paths.includes;
+    if (!only?.literal || more.length > 0 || inputs.paths.excludes.length > 0)
+        return false;
+    return isLayout(inputs.path);
+}
+/**
+ * Publishes an OCI image layout byte for byte: the manifest digest in the registry is the one in
+ * index.json. With no tag input, a manifest keeps its own ref name as its tag (as `skopeo copy
+ * oci:DIR:NAME` would publish it); a lone unnamed manifest gets the default run tag.
+ */
+async function pushOciLayout(inputs) {
+    const started = Date.now();
+    // A layout is published byte for byte, its own index included: neither can apply to it.
+    if (inputs.platform)
+        throw new InputError('platform', `${inputs.path} is an OCI image layout, published as it is`);
+    if (!inputs.overwrite)
+        throw new InputError('overwrite', `false is not supported for OCI image layouts yet`);
+    const layout = await readLayout(inputs.path);
+    const roots = selectManifests(layout, inputs.tagGiven ? inputs.tags[0] : undefined);
+    const unnamedAlone = roots.length === 1 && roots[0]?.name === undefined;
+    const tags = inputs.tagGiven || unnamedAlone ? inputs.tags : [];
+    lib_core/* info */.pq(`${inputs.path} is an OCI image layout: publishing ${roots.length} manifest(s) as they are`);
+    const repo = registry_openForPush(inputs);
+    let progress;
+    let uploaded = 0;
+    let total = 0;
+    const pushed = await lib_core/* group */.Os('Upload', () => pushLayout(layout, repo, roots, tags, {
+        logger: log_actionsLogger,
+        onStart: (plan) => {
+            uploaded = plan.uploadBytes;
+            total = plan.totalBytes;
+            lib_core/* info */.pq(`${plan.uploadBlobs} blob(s) to upload (${plan.uploadBytes} bytes), ${plan.skippedBlobs} already there`);
+            progress = log_startProgress('Uploading layout blobs', plan.uploadBytes);
+        },
+        onProgress: (bytes) => progress?.add(bytes),
+    }));
+    progress?.done();
+    const first = pushed[0];
+    if (!first)
+        throw new Error(`${inputs.path}: no manifest was selected`);
+    for (const root of pushed)
+        lib_core/* info */.pq(`Pushed ${root.digest} as ${root.tags.join(', ') || '(digest only)'}`);
+    return {
+        digest: first.digest,
+        ref: `${inputs.registry}/${inputs.repository}@${first.digest}`,
+        tags: pushed.flatMap((root) => root.tags),
+        size: total + pushed.reduce((sum, root) => sum + root.size, 0),
+        uploaded,
+        url: packageUrl(inputs.registry, inputs.repository),
+        seconds: (Date.now() - started) / 1000,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/push/publish-tags.ts
+
+
+
+
+
+
+
+/** The annotation that marks a platform push's manifest; empty for a plain push. */
+function platformAnnotations(platform) {
+    return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
+}
+/** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
+function comparedTag(tag, platform) {
+    return platform ? platformTag(tag, platform) : tag;
+}
+/**
+ * Puts the manifest under every tag, or, for a platform push, under each tag's platform tag and
+ * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
+ * when one would move to other content.
+ */
+async function publishTags(repo, manifest, tags, o) {
+    if (!o.overwrite)
+        for (const tag of tags)
+            await refuseOtherContent(repo, tag, manifest.digest, o.platform);
+    if (!o.platform) {
+        for (const tag of tags) {
+            await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
+            lib_core/* info */.pq(`Tagged ${tag} -> ${manifest.digest}`);
+        }
+        return { digest: manifest.digest, size: manifest.bytes.length };
+    }
+    let first;
+    for (const tag of tags) {
+        const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
+            logger: log_actionsLogger,
+            platformKey: PLATFORM_ANNOTATION,
+            annotations: o.annotations,
+        });
+        if (published.rounds > 1)
+            lib_core/* info */.pq(`${tag}: ${published.rounds} index writes before it settled`);
+        first ??= published;
+    }
+    if (!first)
+        throw new Error('no tag to publish');
+    return {
+        digest: first.index.digest,
+        size: manifest.bytes.length + first.index.size,
+        platform: {
+            platform: o.platform,
+            manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
+            platformTags: tags.map((t) => platformTag(t, o.platform)),
+            entries: first.entries,
+        },
+    };
+}
+/**
+ * `overwrite: false`: a tag may only gain this push or keep it (a re-run pushes the same manifest,
+ * so it passes). With a platform, "the same" is this platform's entry: other platforms may join.
+ * Two jobs racing to push different content for the same platform can both pass this check: the
+ * registry offers no conditional write to prevent it.
+ */
+async function refuseOtherContent(repo, tag, digest, platform) {
+    const refuse = (what, held) => new Error(`tag '${tag}' already holds ${what} ${held}, not this push's ${digest}, and 'overwrite' is false: ` +
+        `release tags do not move (push to a new tag, or set overwrite: true to replace it)`);
+    const current = await repo.headManifest(tag);
+    if (!platform) {
+        if (current && current.digest !== digest)
+            throw refuse('other content:', current.digest);
+        return;
+    }
+    const name = formatPlatform(platform);
+    const own = await repo.headManifest(platformTag(tag, platform));
+    if (own && own.digest !== digest)
+        throw refuse(`${name} as`, own.digest);
+    if (!current || current.digest === digest)
+        return;
+    if (!isIndexMediaType(current.mediaType))
+        throw refuse('an artifact that is not a platform index:', current.digest);
+    const listed = platformEntriesOf((await repo.getManifest(tag)).bytes).find((e) => formatPlatform(e.platform) === name);
+    if (listed && listed.manifest.digest !== digest)
+        throw refuse(`${name} as`, listed.manifest.digest);
+}
+
+;// CONCATENATED MODULE: ./src/action/push/source.ts
+
+
 
 
 /** What the push packs, from `path`, `format`, `include-hidden-files` and `include-git`. */
@@ -43934,6 +43841,59 @@ function noFilesFound(inputs) {
     else
         lib_core/* info */.pq(message);
     return undefined;
+}
+/**
+ * The push's source. `format: files` asks for a layer per file; otherwise one file alone is
+ * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
+ */
+async function collectPushSource(patterns, format, o) {
+    const [only] = patterns.includes;
+    if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
+        const stat = collect_paths_lstatOrUndefined(only.pattern);
+        logOutside(only, o.workspace);
+        if (!stat)
+            return { kind: 'none' };
+        if (stat.isDirectory() && format !== 'files')
+            return { kind: 'directory', root: only.pattern };
+        if (stat.isFile() && format !== 'directory')
+            return { kind: 'files', files: [only.pattern] };
+    }
+    const matches = await matchAll(patterns, o);
+    if (matches.length === 0)
+        return { kind: 'none' };
+    if (format === 'files')
+        return { kind: 'files', files: regularFiles(matches) };
+    const [first] = matches;
+    if (first && matches.length === 1 && format === 'auto' && collect_paths_lstatOrUndefined(first)?.isFile()) {
+        return { kind: 'files', files: [first] };
+    }
+    const root = commonAncestor(matches);
+    const select = matches.map((m) => external_node_path_default().relative(root, m)).filter((r) => r !== '');
+    // a lone file selected with format: directory is packed from its folder
+    if (select.length === 0 && !collect_paths_lstatOrUndefined(root)?.isDirectory()) {
+        return { kind: 'selection', root: external_node_path_default().dirname(root), select: [external_node_path_default().basename(root)] };
+    }
+    return { kind: 'selection', root, select };
+}
+// Layers are titled with a file's name: two files of the same name would overwrite each other
+// on pull, so they are refused here, naming both.
+function regularFiles(matches) {
+    const files = matches.filter((m) => {
+        const stat = collect_paths_lstatOrUndefined(m);
+        if (stat?.isSymbolicLink()) {
+            throw new PathSelectionError(`${m} is a symlink: format 'files' pushes regular files only`);
+        }
+        return stat?.isFile();
+    });
+    const byName = new Map();
+    for (const file of files) {
+        const name = external_node_path_default().basename(file);
+        const seen = byName.get(name);
+        if (seen)
+            throw new PathSelectionError(`${seen} and ${file} would both be pulled as '${name}'`);
+        byName.set(name, file);
+    }
+    return files.sort((a, b) => Buffer.compare(Buffer.from(external_node_path_default().basename(a)), Buffer.from(external_node_path_default().basename(b))));
 }
 
 ;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
@@ -44026,7 +43986,7 @@ async function gzipContentDigest(source) {
     return `sha256:${hash.digest('hex')}`;
 }
 
-;// CONCATENATED MODULE: ./src/action/unchanged-layer.ts
+;// CONCATENATED MODULE: ./src/action/push/unchanged-layer.ts
 
 
 
@@ -44135,9 +44095,7 @@ async function previousLayer(repo, tag) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/split-push.ts
-
-
+;// CONCATENATED MODULE: ./src/action/push/split-push.ts
 
 
 
@@ -44184,19 +44142,19 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
             produce: async (out) => {
                 const started = Date.now();
                 packed = await packing(() => pack_packDirectory(root, out, { ...packOptions, compression: 'gzip', prefix: name, select }));
-                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${format_formatBytes(packed.uncompressedSize)} -> ` +
-                    `${format_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
+                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${log_formatBytes(packed.uncompressedSize)} -> ` +
+                    `${log_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
                 const layer = directoryLayer(packed, packed.uncompressedDigest, name);
                 return { ...layer, annotations: { ...layer.annotations, ...tree_parts_partAnnotation(i, count) } };
             },
         }, {
             stream: true,
             spoolDir: spool,
-            logger: logger_actionsLogger,
-            onUpload: (desc) => progress_startProgress(`Uploading ${name}`, desc.size),
+            logger: log_actionsLogger,
+            onUpload: (desc) => log_startProgress(`Uploading ${name}`, desc.size),
         });
         if (upload.streamed)
-            lib_core/* info */.pq(`Uploaded ${name} (${format_formatBytes(upload.desc.size)}) while packing`);
+            lib_core/* info */.pq(`Uploaded ${name} (${log_formatBytes(upload.desc.size)}) while packing`);
         layers[i] = upload.desc;
         uploaded += upload.uploaded;
         files += packed.files;
@@ -44205,91 +44163,106 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
     return { layers, uploaded, files, uncompressedSize };
 }
 
-;// CONCATENATED MODULE: ./src/action/publish-tags.ts
+;// CONCATENATED MODULE: ./src/action/push/summary.ts
 
 
 
 
-
-
-
-/** The annotation that marks a platform push's manifest; empty for a plain push. */
-function platformAnnotations(platform) {
-    return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
+/** The `uses:` line that calls this very action, as the runner told us where it came from. */
+function usesLine(env) {
+    const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action';
+    const ref = env.GITHUB_ACTION_REF || 'v1';
+    return `${repo}@${ref}`;
 }
-/** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
-function comparedTag(tag, platform) {
-    return platform ? platformTag(tag, platform) : tag;
+/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
+function pushSummary(result, target, env = process.env) {
+    const platform = result.platform ? formatPlatform(result.platform.platform) : undefined;
+    const rows = [
+        ['Reference', `\`${result.ref}\``],
+        ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
+        [platform ? 'Index digest' : 'Digest', `\`${result.digest}\``],
+    ];
+    if (result.platform) {
+        rows.push(['Platform', `\`${platform}\`: \`${result.platform.manifest.digest}\``]);
+        rows.push(['Platform tags', result.platform.platformTags.map((t) => `\`${t}\``).join(', ')]);
+    }
+    if (result.files !== undefined)
+        rows.push(['Files', String(result.files)]);
+    if (result.uncompressedSize) {
+        rows.push([
+            'Size',
+            `${log_formatBytes(result.size)} (from ${log_formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
+        ]);
+    }
+    else {
+        rows.push(['Size', log_formatBytes(result.size)]);
+    }
+    rows.push([
+        'Uploaded',
+        result.uploaded === 0 ? 'nothing: the registry had every blob' : log_formatBytes(result.uploaded),
+    ]);
+    rows.push([
+        'Time',
+        `${result.seconds.toFixed(1)} s (${formatRate(result.uploaded || result.size, result.seconds)})`,
+    ]);
+    if (result.url)
+        rows.push(['Package', result.url]);
+    const image = `${target.registry}/${target.repository}`;
+    const tag = result.tags[0] ?? result.digest;
+    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${summaryTable(rows)}`;
+    if (result.platform)
+        text += indexTable(tag, result.platform);
+    text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
+    text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n`;
+    if (platform)
+        text += `    platform: ${platform}\n`;
+    text += '    path: out\n```\n\nWith ORAS:\n\n```sh\n';
+    text += `oras pull ${platform ? `--platform ${platform} ` : ''}${image}:${tag}\n`;
+    text += '```\n';
+    const layers = result.layers ?? [];
+    if (target.registry === 'ghcr.io' && layers.length > 0) {
+        text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n';
+        text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`;
+        for (const layer of layers)
+            text += `${curlLine(target.repository, layer)}\n`;
+        text += '```\n';
+    }
+    return text;
+}
+/** A file name as one shell word: quoted unless it is plainly safe. */
+function shellWord(name) {
+    return /^[A-Za-z0-9._+-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
+}
+/** The index the first tag now names, this push's entry marked. */
+function indexTable(tag, pushed) {
+    const lines = pushed.entries.map((e) => {
+        const mine = e.manifest.digest === pushed.manifest.digest && e.tag === pushed.platformTags[0];
+        return `| \`${formatPlatform(e.platform)}\`${mine ? ' (this push)' : ''} | \`${e.manifest.digest}\` | \`${e.tag}\` |`;
+    });
+    return (`\n### Index \`${tag}\`\n\n| Platform | Manifest | Platform tag |\n|---|---|---|\n` +
+        `${lines.join('\n')}\n`);
 }
 /**
- * Puts the manifest under every tag, or, for a platform push, under each tag's platform tag and
- * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
- * when one would move to other content.
+ * One blob download per layer: a directory layer (ORAS's unpack annotation, or a tar we packed) is
+ * piped to tar; any other layer is one file (a binary, as `oras push FILE` stores it), saved under
+ * its title, so the curl of the blob is the file itself.
  */
-async function publishTags(repo, manifest, tags, o) {
-    if (!o.overwrite)
-        for (const tag of tags)
-            await refuseOtherContent(repo, tag, manifest.digest, o.platform);
-    if (!o.platform) {
-        for (const tag of tags) {
-            await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
-            lib_core/* info */.pq(`Tagged ${tag} -> ${manifest.digest}`);
-        }
-        return { digest: manifest.digest, size: manifest.bytes.length };
+function curlLine(repository, layer) {
+    const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${repository}/blobs/${layer.digest}`;
+    const title = layer.annotations?.[Annotation.Title];
+    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
+    const ours = layer.mediaType === media_types_MediaType.LayerTarGzip || layer.mediaType === media_types_MediaType.LayerTarZstd;
+    if (unpack || ours || !title) {
+        if (layer.mediaType.endsWith('+gzip'))
+            return `${get} | tar -xz`;
+        if (layer.mediaType.endsWith('+zstd'))
+            return `${get} | tar --zstd -x`;
+        return `${get} | tar -x`;
     }
-    let first;
-    for (const tag of tags) {
-        const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
-            logger: logger_actionsLogger,
-            platformKey: PLATFORM_ANNOTATION,
-            annotations: o.annotations,
-        });
-        if (published.rounds > 1)
-            lib_core/* info */.pq(`${tag}: ${published.rounds} index writes before it settled`);
-        first ??= published;
-    }
-    if (!first)
-        throw new Error('no tag to publish');
-    return {
-        digest: first.index.digest,
-        size: manifest.bytes.length + first.index.size,
-        platform: {
-            platform: o.platform,
-            manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
-            platformTags: tags.map((t) => platformTag(t, o.platform)),
-            entries: first.entries,
-        },
-    };
-}
-/**
- * `overwrite: false`: a tag may only gain this push or keep it (a re-run pushes the same manifest,
- * so it passes). With a platform, "the same" is this platform's entry: other platforms may join.
- * Two jobs racing to push different content for the same platform can both pass this check: the
- * registry offers no conditional write to prevent it.
- */
-async function refuseOtherContent(repo, tag, digest, platform) {
-    const refuse = (what, held) => new Error(`tag '${tag}' already holds ${what} ${held}, not this push's ${digest}, and 'overwrite' is false: ` +
-        `release tags do not move (push to a new tag, or set overwrite: true to replace it)`);
-    const current = await repo.headManifest(tag);
-    if (!platform) {
-        if (current && current.digest !== digest)
-            throw refuse('other content:', current.digest);
-        return;
-    }
-    const name = formatPlatform(platform);
-    const own = await repo.headManifest(platformTag(tag, platform));
-    if (own && own.digest !== digest)
-        throw refuse(`${name} as`, own.digest);
-    if (!current || current.digest === digest)
-        return;
-    if (!isIndexMediaType(current.mediaType))
-        throw refuse('an artifact that is not a platform index:', current.digest);
-    const listed = platformEntriesOf((await repo.getManifest(tag)).bytes).find((e) => formatPlatform(e.platform) === name);
-    if (listed && listed.manifest.digest !== digest)
-        throw refuse(`${name} as`, listed.manifest.digest);
+    return `${get} -o ${shellWord(title)}`;
 }
 
-;// CONCATENATED MODULE: ./src/action/push.ts
+;// CONCATENATED MODULE: ./src/action/push/push.ts
 
 
 
@@ -44311,6 +44284,25 @@ async function refuseOtherContent(repo, tag, digest, platform) {
 
 
 
+
+/** mode: push. A folder that is an OCI image layout goes up as it is; anything else as layers. */
+async function runPush() {
+    const inputs = readers_getInputs(parsePushInputs);
+    const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs);
+    // nothing matched `path` and if-no-files-found let the step go on
+    if (!result)
+        return;
+    lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('ref', result.ref);
+    if (result.platform)
+        lib_core/* setOutput */.uH('platform-digest', result.platform.manifest.digest);
+    lib_core/* setOutput */.uH('tags', result.tags.join(','));
+    lib_core/* setOutput */.uH('size', String(result.size));
+    if (result.url)
+        lib_core/* setOutput */.uH('url', result.url);
+    lib_core/* info */.pq(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`);
+    await writeSummary(pushSummary(result, inputs));
+}
 /**
  * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
  * with `format: files`, each file) as a layer of its own bytes; then publishes under every tag.
@@ -44430,11 +44422,11 @@ async function treeLayer(repo, inputs, source, spoolDir, env, started) {
     }, {
         stream: true,
         spoolDir,
-        logger: logger_actionsLogger,
-        onUpload: (desc) => progress_startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+        logger: log_actionsLogger,
+        onUpload: (desc) => log_startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
     });
     if (upload.streamed)
-        lib_core/* info */.pq(`Uploaded ${format_formatBytes(upload.desc.size)} while packing`);
+        lib_core/* info */.pq(`Uploaded ${log_formatBytes(upload.desc.size)} while packing`);
     const done = packed;
     return {
         blobs: [{ descriptor: upload.desc, open: () => external_node_stream_.Readable.from([]) }],
@@ -44450,6 +44442,86 @@ function describePack(result, seconds) {
         `(ratio ${ratio}) in ${seconds.toFixed(1)} s: layer ${result.digest}`);
 }
 
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+;// CONCATENATED MODULE: external "node:vm"
+const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
+;// CONCATENATED MODULE: ./src/action/runner/process.ts
+
+
+
+
+// Process-wide choices every step makes before its mode runs: the thread pool, what a cancelled
+// step cleans up, and the opt-in GC pacer.
+/**
+ * Compression runs on libuv's thread pool, 4 threads unless told otherwise: on larger runners, use
+ * every core. libuv reads the variable when the pool first starts, which is after this line.
+ */
+function process_useEveryCore() {
+    process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, (0,external_node_os_.availableParallelism)()));
+}
+/**
+ * The runner cancels a step with SIGINT, then SIGTERM, then kills it: on either signal, remove the
+ * staging folders of the extraction under way (a pull killed later by SIGKILL leaves its folder to
+ * the next pull of the same dest, which sweeps it), then let the signal end the process as it would
+ * have without us.
+ */
+let interruptHandled = false;
+function removeStagingOnInterrupt() {
+    if (interruptHandled)
+        return;
+    interruptHandled = true;
+    for (const signal of ['SIGINT', 'SIGTERM']) {
+        process.once(signal, () => {
+            try {
+                removeLiveStaging();
+            }
+            finally {
+                process.kill(process.pid, signal);
+            }
+        });
+    }
+}
+/** The tuning knob: a young-generation GC every this many milliseconds. Unset: none. */
+const GC_INTERVAL_VARIABLE = 'OCI_ARTIFACT_ACTION_GC_INTERVAL_MS';
+/**
+ * The interval the variable asks for: 0 (off) when it is unset or empty, else a whole number of
+ * milliseconds from 1 to 1000. Anything else is an error naming the variable.
+ */
+function process_gcIntervalFrom(env) {
+    const value = env[GC_INTERVAL_VARIABLE]?.trim();
+    if (!value)
+        return 0;
+    const ms = Number(value);
+    if (!Number.isInteger(ms) || ms < 0 || ms > 1000) {
+        throw new Error(`${GC_INTERVAL_VARIABLE} must be a whole number of milliseconds from 0 to 1000, not "${value}"`);
+    }
+    return ms;
+}
+/**
+ * Off unless asked for (see README, "Tuning"): frees spent I/O buffers every few milliseconds
+ * instead of every few dozen megabytes.
+ *
+ * Node gives every socket read and every zlib output piece a new ArrayBuffer, which V8 frees only
+ * at a collection it starts once their total has grown by tens of MB; until then each new buffer
+ * lands on fresh pages. Where the kernel hands freed memory back to the host at once (this
+ * project's build VM: free page reporting) fresh pages cost as much as the transfer, and a minor
+ * GC on a timer paid off. Ordinary runners do not hand memory back like that, setting V8 flags at
+ * run time is documented as unpredictable, and the archive code now reuses its own buffers, so
+ * it is an opt-in (the numbers: BENCHMARKS.md, "The GC pacer"). The timer is unref'd.
+ */
+function process_paceGarbageCollection(intervalMs) {
+    if (!(intervalMs > 0))
+        return () => undefined;
+    // --expose-gc set at run time: V8 installs gc() in contexts created after the flag, hence the
+    // fresh context (the documented use of setFlagsFromString; the flag touches nothing else)
+    (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
+    const collect = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
+    const timer = setInterval(() => collect({ type: 'minor' }), intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+}
+
 ;// CONCATENATED MODULE: ./src/action/main.ts
 
 
@@ -44459,30 +44531,28 @@ function describePack(result, seconds) {
 
 
 
-
-
-
-
-/** The main step: reads inputs, runs the mode, turns any error into one failed-step line. */
+const MODES = ['push', 'pull', 'cache', 'prune'];
+/** The `mode` input, push when empty: the first thing read, so a bad mode is refused first. */
+function readMode(read) {
+    return oneOf('mode', read('mode').trim() || 'push', MODES);
+}
+// Each mode reads its own inputs, does its work and sets its own outputs.
+const RUN = {
+    push: runPush,
+    pull: runPull,
+    cache: runCache,
+    prune: runPrune,
+};
+/** The main step: reads the mode, hands over to it, turns any error into one failed-step line. */
 async function run() {
-    useEveryCore();
+    process_useEveryCore();
     removeStagingOnInterrupt();
     try {
-        gc_pacer_paceGarbageCollection(gc_pacer_gcIntervalFrom(process.env));
-        const inputs = inputs_getInputs();
-        switch (inputs.mode) {
-            case 'push':
-                return await runPush(inputs);
-            case 'pull':
-                return await runPull(inputs);
-            case 'cache':
-                return await restoreCacheStep(inputs);
-            case 'prune':
-                return await runPrune(inputs);
-        }
+        process_paceGarbageCollection(process_gcIntervalFrom(process.env));
+        await RUN[readMode((name) => lib_core/* getInput */.V4(name))]();
     }
     catch (error) {
-        lib_core/* setFailed */.C1(errors_describeError(error));
+        lib_core/* setFailed */.C1(log_describeError(error));
     }
 }
 /** The post step: only cache mode has work here (saving the cache); it never fails the job. */
@@ -44496,37 +44566,6 @@ async function runPost() {
         core.warning(describeError(error));
     }
 }
-async function runPush(inputs) {
-    const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs);
-    // nothing matched `path` and if-no-files-found let the step go on
-    if (!result)
-        return;
-    lib_core/* setOutput */.uH('digest', result.digest);
-    lib_core/* setOutput */.uH('ref', result.ref);
-    if (result.platform)
-        lib_core/* setOutput */.uH('platform-digest', result.platform.manifest.digest);
-    lib_core/* setOutput */.uH('tags', result.tags.join(','));
-    lib_core/* setOutput */.uH('size', String(result.size));
-    if (result.url)
-        lib_core/* setOutput */.uH('url', result.url);
-    lib_core/* info */.pq(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`);
-    await writeSummary(pushSummary(result, inputs));
-}
-async function runPull(inputs) {
-    const reference = `${inputs.registry}/${inputs.repository}${inputs.tags[0]?.startsWith('sha256:') ? '@' : ':'}${inputs.tags[0]}`;
-    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
-    lib_core/* setOutput */.uH('digest', result.digest);
-    lib_core/* setOutput */.uH('path', result.path);
-    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
-    await writeSummary(pullSummary(result, reference));
-}
-/**
- * Compression runs on libuv's thread pool, 4 threads unless told otherwise: on larger runners, use
- * every core. libuv reads the variable when the pool first starts, which is after this line.
- */
-function useEveryCore() {
-    process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, (0,external_node_os_.availableParallelism)()));
-}
 
 
 /***/ }),
@@ -44535,9 +44574,9 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3550);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8567);
 
-await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

@@ -3,7 +3,7 @@ import { sha256Digest, type Descriptor } from '../../../src/oci/descriptor.js'
 import { buildPlatformIndex, platformEntriesOf } from '../../../src/oci/index-merge.js'
 import { silentLogger } from '../../../src/oci/logger.js'
 import { buildManifest, EMPTY_CONFIG } from '../../../src/oci/manifest.js'
-import { PLATFORM_ANNOTATION } from '../../../src/action/platform.js'
+import { PLATFORM_ANNOTATION } from '../../../src/action/layers/platform.js'
 import { parsePlatform, platformTag } from '../../../src/oci/platform.js'
 import {
   publishPlatformIndex,

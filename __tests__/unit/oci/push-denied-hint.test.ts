@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { registryHints } from '../../../src/action/ghcr.js'
+import { registryHints } from '../../../src/action/inputs/registry-inputs.js'
 import { GENERIC_HINTS, hintFor } from '../../../src/oci/errors.js'
 import { Repository } from '../../../src/oci/repository.js'
 import { fetchExchange } from './scripted-send.js'

@@ -1,13 +1,21 @@
 import * as core from '@actions/core'
-import { cacheScopes, readRefContext } from '../cache/scope.js'
-import { restoreCache } from './cache-restore.js'
-import { saveCache } from './cache-save.js'
-import { readCacheState, saveCacheState } from './cache-state.js'
-import { getInputs, type Inputs } from './inputs.js'
-import { cacheRestoreSummary, writeSummary } from './summary.js'
+import { cacheScopes, readRefContext } from '../../cache/scope.js'
+import { getInputs } from '../inputs/readers.js'
+import { summaryTable, writeSummary } from '../runner/log.js'
+import { parseCacheInputs, readCacheState, saveCacheState, type CacheInputs } from './inputs.js'
+import { restoreCache } from './restore.js'
+import { saveCache } from './save.js'
+
+/** mode: cache, the main step. */
+export async function runCache(): Promise<void> {
+  await restoreCacheStep(getInputs(parseCacheInputs))
+}
 
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
-export async function restoreCacheStep(inputs: Inputs, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function restoreCacheStep(
+  inputs: CacheInputs,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined)
   core.setOutput('cache-primary-key', inputs.key)
 
@@ -49,5 +57,29 @@ export async function restoreCacheStep(inputs: Inputs, env: NodeJS.ProcessEnv = 
 export async function saveCacheStep(): Promise<void> {
   const state = readCacheState()
   if (!state) return
-  await saveCache(getInputs(), state)
+  await saveCache(getInputs(parseCacheInputs), state)
+}
+
+/** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
+export function cacheRestoreSummary(o: {
+  key: string
+  matchedKey: string
+  hit: boolean
+  source: string
+  where: string
+  path: string
+}): string {
+  const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-'
+  const rows: [string, string][] = [
+    ['Key', `\`${o.key}\``],
+    [
+      'Matched',
+      o.matchedKey
+        ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
+        : 'nothing: the post step saves',
+    ],
+    ['Store', store],
+    ['Path', `\`${o.path}\``],
+  ]
+  return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${summaryTable(rows)}`
 }

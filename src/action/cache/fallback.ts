@@ -1,6 +1,6 @@
 // The seam to GitHub's own cache service, used when the registry cannot take or give the cache
 // (a fork's read-only token, a registry out of reach). Deliberately thin: every decision about
-// when to come here lives in cache-restore.ts and cache-save.ts, where it is tested; this file
+// when to come here lives in restore.ts and save.ts, where it is tested; this file
 // only translates.
 //
 // @actions/cache is loaded on first use: it brings the Azure storage SDK, which costs every step

@@ -1,9 +1,9 @@
 import path from 'node:path'
-import { PATH_ANNOTATION, ROOT_ANNOTATION } from '../cache/cache-annotations.js'
-import { cacheVersion } from '../cache/cache-tag.js'
-import type { Descriptor } from '../oci/descriptor.js'
-import { lstatOrUndefined, matchLine } from './collect-paths.js'
-import type { PathLine, PathPatterns } from './path-inputs.js'
+import { PATH_ANNOTATION, ROOT_ANNOTATION } from '../../cache/cache-annotations.js'
+import { cacheVersion } from '../../cache/cache-tag.js'
+import type { Descriptor } from '../../oci/descriptor.js'
+import { lstatOrUndefined, matchLine } from '../inputs/collect-paths.js'
+import type { PathLine, PathPatterns } from '../inputs/path-inputs.js'
 
 /**
  * A cache holds one layer per `path` line, so a save in which one path changed uploads only that

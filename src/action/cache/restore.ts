@@ -1,21 +1,18 @@
 import * as core from '@actions/core'
-import { findCache, loadCacheLayers, type CacheMatch } from '../cache/cache-lookup.js'
-import { extractToDirectory } from '../archive/extract.js'
-import { stagePartsAndCommit } from '../archive/merge.js'
-import { PATH_ANNOTATION } from '../cache/cache-annotations.js'
-import type { Descriptor } from '../oci/descriptor.js'
-import { forEachLimited } from '../oci/layout/for-each-limited.js'
-import type { Repository } from '../oci/repository.js'
-import { pathsVersion, restoreRootOf } from './cache-paths.js'
-import { isWithin } from './path-inputs.js'
-import { githubCacheAvailable, restoreFromGitHubCache } from './cache-fallback.js'
-import { describeError } from './errors.js'
-import { formatBytes } from './format.js'
-import type { Inputs } from './inputs.js'
-import { actionsLogger } from './logger.js'
-import { startProgress } from './progress.js'
-import { openForPull } from './registry.js'
-import { groupParts } from './tree-parts.js'
+import { findCache, loadCacheLayers, type CacheMatch } from '../../cache/cache-lookup.js'
+import { extractToDirectory } from '../../archive/extract.js'
+import { stagePartsAndCommit } from '../../archive/merge.js'
+import { PATH_ANNOTATION } from '../../cache/cache-annotations.js'
+import type { Descriptor } from '../../oci/descriptor.js'
+import { forEachLimited } from '../../oci/layout/for-each-limited.js'
+import type { Repository } from '../../oci/repository.js'
+import { isWithin } from '../inputs/path-inputs.js'
+import { groupParts } from '../layers/tree-parts.js'
+import { actionsLogger, describeError, formatBytes, startProgress } from '../runner/log.js'
+import { openForPull } from '../runner/registry.js'
+import { githubCacheAvailable, restoreFromGitHubCache } from './fallback.js'
+import type { CacheInputs } from './inputs.js'
+import { pathsVersion, restoreRootOf } from './paths.js'
 
 export interface RestoreOutcome {
   /** The key restored (or, with lookup-only, found); '' when nothing matched */
@@ -31,7 +28,7 @@ export interface RestoreOutcome {
  * partial one in the registry; when the registry has nothing, any match there will do.
  * Every failure is a warning: a cache that cannot be restored is a miss, not a failed job.
  */
-export async function restoreCache(inputs: Inputs, scopes: string[]): Promise<RestoreOutcome> {
+export async function restoreCache(inputs: CacheInputs, scopes: string[]): Promise<RestoreOutcome> {
   const where = `${inputs.registry}/${inputs.repository}`
   const repo = openForPull(inputs)
   let match: CacheMatch | undefined
@@ -60,7 +57,11 @@ export async function restoreCache(inputs: Inputs, scopes: string[]): Promise<Re
   return { matchedKey: '', source: '', registryFailed }
 }
 
-async function restoreFromRegistry(repo: Repository, match: CacheMatch, inputs: Inputs): Promise<boolean> {
+async function restoreFromRegistry(
+  repo: Repository,
+  match: CacheMatch,
+  inputs: CacheInputs,
+): Promise<boolean> {
   const how = match.exact ? 'key' : 'restore key'
   const scope = match.scope
   if (inputs.lookupOnly) {
@@ -134,7 +135,10 @@ const RESTORE_CONCURRENCY = 4
  * `exact`: only the primary key itself (the service matches keys as prefixes, so a lookup comes
  * first and anything else is left to the registry's match). `any`: the key and restore keys.
  */
-async function restoreFromFallback(inputs: Inputs, wanted: 'exact' | 'any'): Promise<string | undefined> {
+async function restoreFromFallback(
+  inputs: CacheInputs,
+  wanted: 'exact' | 'any',
+): Promise<string | undefined> {
   if (!(await githubCacheAvailable())) return undefined
   try {
     return await core.group("Look up the cache in GitHub's cache service (fallback)", async () => {

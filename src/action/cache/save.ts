@@ -3,32 +3,23 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable, type Writable } from 'node:stream'
-import { packDirectory } from '../archive/pack.js'
-import { splitTree } from '../archive/split.js'
-import type { PackResult } from '../archive/types.js'
-import { publishCache } from '../cache/cache-publish.js'
-import { cacheTag } from '../cache/cache-tag.js'
-import { RegistryError } from '../oci/errors.js'
-import { EMPTY_CONFIG } from '../oci/manifest.js'
-import type { Descriptor } from '../oci/descriptor.js'
-import { MediaType } from '../oci/media-types.js'
-import { uploadProducedBlob, type ProducedUpload } from '../oci/upload/produced-upload.js'
-import { githubCacheAvailable, saveToGitHubCache } from './cache-fallback.js'
-import {
-  cacheLayerAnnotations,
-  collectCachePaths,
-  pathsVersion,
-  type CachePathSource,
-} from './cache-paths.js'
-import type { CacheState } from './cache-state.js'
-import { describeError } from './errors.js'
-import { formatBytes } from './format.js'
-import type { Inputs } from './inputs.js'
-import { actionsLogger } from './logger.js'
-import { parsePathInput, type PathPatterns } from './path-inputs.js'
-import { startProgress } from './progress.js'
-import { partAnnotation } from './tree-parts.js'
-import { openForPush, pushBlobIfMissing } from './registry.js'
+import { packDirectory } from '../../archive/pack.js'
+import { splitTree } from '../../archive/split.js'
+import type { PackResult } from '../../archive/types.js'
+import { publishCache } from '../../cache/cache-publish.js'
+import { cacheTag } from '../../cache/cache-tag.js'
+import { RegistryError } from '../../oci/errors.js'
+import { EMPTY_CONFIG } from '../../oci/manifest.js'
+import type { Descriptor } from '../../oci/descriptor.js'
+import { MediaType } from '../../oci/media-types.js'
+import { uploadProducedBlob, type ProducedUpload } from '../../oci/upload/produced-upload.js'
+import { cacheLayerAnnotations, collectCachePaths, pathsVersion, type CachePathSource } from './paths.js'
+import { parsePathInput, type PathPatterns } from '../inputs/path-inputs.js'
+import { partAnnotation } from '../layers/tree-parts.js'
+import { actionsLogger, describeError, formatBytes, startProgress } from '../runner/log.js'
+import { openForPush, pushBlobIfMissing } from '../runner/registry.js'
+import { githubCacheAvailable, saveToGitHubCache } from './fallback.js'
+import type { CacheInputs, CacheState } from './inputs.js'
 
 /**
  * The post step's save: pack each `path` line as its own tar+zstd layer, upload those the
@@ -37,7 +28,7 @@ import { openForPush, pushBlobIfMissing } from './registry.js'
  * throws for a cache problem: at worst the next job misses.
  */
 export async function saveCache(
-  inputs: Inputs,
+  inputs: CacheInputs,
   state: CacheState,
   now: () => Date = () => new Date(),
 ): Promise<void> {

@@ -2,17 +2,7 @@ import * as core from '@actions/core'
 import * as glob from '@actions/glob'
 import { lstatSync, type Stats } from 'node:fs'
 import path from 'node:path'
-import { commonAncestor, isWithin, type PathLine, type PathPatterns } from './path-inputs.js'
-
-/** What a push packs, decided from the matches before anything is read or sent. */
-export type PushSource =
-  /** One directory named as it is: walked by the archive (the fastest way, and today's digest) */
-  | { kind: 'directory'; root: string }
-  /** Matches below their least common ancestor (as upload-artifact roots them), relative to it */
-  | { kind: 'selection'; root: string; select: string[] }
-  /** Regular files, each its own layer, sorted by path */
-  | { kind: 'files'; files: string[] }
-  | { kind: 'none' }
+import { isWithin, type PathLine, type PathPatterns } from './path-inputs.js'
 
 export interface CollectOptions {
   workspace: string
@@ -25,39 +15,6 @@ export class PathSelectionError extends Error {
     super(`Input 'path': ${message}`)
     this.name = 'PathSelectionError'
   }
-}
-
-/**
- * The push's source. `format: files` asks for a layer per file; otherwise one file alone is
- * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
- */
-export async function collectPushSource(
-  patterns: PathPatterns,
-  format: 'auto' | 'directory' | 'files',
-  o: CollectOptions,
-): Promise<PushSource> {
-  const [only] = patterns.includes
-  if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
-    const stat = lstatOrUndefined(only.pattern)
-    logOutside(only, o.workspace)
-    if (!stat) return { kind: 'none' }
-    if (stat.isDirectory() && format !== 'files') return { kind: 'directory', root: only.pattern }
-    if (stat.isFile() && format !== 'directory') return { kind: 'files', files: [only.pattern] }
-  }
-  const matches = await matchAll(patterns, o)
-  if (matches.length === 0) return { kind: 'none' }
-  if (format === 'files') return { kind: 'files', files: regularFiles(matches) }
-  const [first] = matches
-  if (first && matches.length === 1 && format === 'auto' && lstatOrUndefined(first)?.isFile()) {
-    return { kind: 'files', files: [first] }
-  }
-  const root = commonAncestor(matches)
-  const select = matches.map((m) => path.relative(root, m)).filter((r) => r !== '')
-  // a lone file selected with format: directory is packed from its folder
-  if (select.length === 0 && !lstatOrUndefined(root)?.isDirectory()) {
-    return { kind: 'selection', root: path.dirname(root), select: [path.basename(root)] }
-  }
-  return { kind: 'selection', root, select }
 }
 
 /** Every match of every include line, less the exclusions, hidden names and `.git` filtered. */
@@ -96,30 +53,10 @@ function hasHiddenPart(relative: string): boolean {
   return relative !== '' && relative.split(path.sep).some((part) => part.startsWith('.'))
 }
 
-// Layers are titled with a file's name: two files of the same name would overwrite each other
-// on pull, so they are refused here, naming both.
-function regularFiles(matches: string[]): string[] {
-  const files = matches.filter((m) => {
-    const stat = lstatOrUndefined(m)
-    if (stat?.isSymbolicLink()) {
-      throw new PathSelectionError(`${m} is a symlink: format 'files' pushes regular files only`)
-    }
-    return stat?.isFile()
-  })
-  const byName = new Map<string, string>()
-  for (const file of files) {
-    const name = path.basename(file)
-    const seen = byName.get(name)
-    if (seen) throw new PathSelectionError(`${seen} and ${file} would both be pulled as '${name}'`)
-    byName.set(name, file)
-  }
-  return files.sort((a, b) => Buffer.compare(Buffer.from(path.basename(a)), Buffer.from(path.basename(b))))
-}
-
 const logged = new Set<string>()
 
 /** upload-artifact allows paths outside the workspace; the log says where one resolved to. */
-function logOutside(line: PathLine, workspace: string): void {
+export function logOutside(line: PathLine, workspace: string): void {
   if (isWithin(line.searchRoot, workspace) || logged.has(line.pattern)) return
   logged.add(line.pattern)
   core.info(`path '${line.given}' is outside the workspace: ${line.pattern}`)

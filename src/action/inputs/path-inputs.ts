@@ -1,10 +1,13 @@
+import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
+import { InputError } from './readers.js'
 
 /**
  * The `path` input as upload-artifact and actions/cache read it: one entry per line, each a
  * directory, a file or a glob, relative to the workspace unless absolute, `~` for the home
- * directory, and `!pattern` to leave matches out. Pure: the file system is asked later
- * (collect-paths.ts), so a bad line is refused before any network work.
+ * directory, and `!pattern` to leave matches out. parsePathInput is pure: the file system is asked
+ * later (collect-paths.ts), so a bad line is refused before any network work.
  */
 export interface PathLine {
   /** The line as the user wrote it (trimmed), which is what a cache's key means */
@@ -123,4 +126,72 @@ export function commonAncestor(paths: string[], p: path.PlatformPath = path): st
 export function isWithin(child: string, parent: string, p: path.PlatformPath = path): boolean {
   const relative = p.relative(parent, child)
   return relative === '' || (!relative.startsWith('..') && !p.isAbsolute(relative))
+}
+
+/** Where the `path` input's relative lines and `~` resolve: the workspace and the home directory. */
+export function pathContextOf(env: NodeJS.ProcessEnv): PathContext {
+  return {
+    workspace: env.GITHUB_WORKSPACE || process.cwd(),
+    home: env.HOME || env.USERPROFILE || os.homedir(),
+    pathApi: process.platform === 'win32' ? path.win32 : path.posix,
+  }
+}
+
+/**
+ * push and cache take upload-artifact's and actions/cache's lines (globs, `!` exclusions, `~`).
+ * A line naming a symlink to nothing is refused here, before any network work.
+ */
+export function readPathPatterns(value: string, mode: string, context: PathContext): PathPatterns {
+  let paths: PathPatterns
+  try {
+    paths = parsePathInput(value, context)
+  } catch (error) {
+    if (error instanceof PathInputError) throw new InputError('path', error.message)
+    throw error
+  }
+  if (paths.includes.length === 0) {
+    throw new InputError(
+      'path',
+      value ? `'${value}' names nothing but exclusions` : `is required in ${mode} mode`,
+    )
+  }
+  for (const include of paths.includes) {
+    if (include.literal) refuseDanglingSymlink(include.pattern, include.given)
+  }
+  return paths
+}
+
+/** A pull writes to one directory, named literally (`~` expanded); it may not exist yet. */
+export function readDestination(value: string, context: PathContext): string {
+  if (value.includes('\n')) throw new InputError('path', `a pull writes to one directory, got '${value}'`)
+  const dir = path.resolve(context.workspace, expandHome(value, context.home) || '.')
+  refuseDanglingSymlink(dir, value)
+  if (existsAsNonDirectory(dir)) throw new InputError('path', `'${value}' exists and is not a directory`)
+  return dir
+}
+
+/** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
+function expandHome(value: string, home: string): string {
+  if (value !== '~' && !value.startsWith('~/')) return value
+  return path.join(home, value.slice(1))
+}
+
+// A symlink to nothing would fail later with a bare ENOENT from wherever it is first followed.
+function refuseDanglingSymlink(dir: string, given: string): void {
+  let target: string
+  try {
+    if (!lstatSync(dir).isSymbolicLink() || existsSync(dir)) return
+    target = readlinkSync(dir)
+  } catch {
+    return
+  }
+  throw new InputError('path', `'${given}' is a symlink to '${target}', which does not exist`)
+}
+
+function existsAsNonDirectory(dir: string): boolean {
+  try {
+    return !statSync(dir).isDirectory()
+  } catch {
+    return false
+  }
 }

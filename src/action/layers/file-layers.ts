@@ -3,9 +3,9 @@ import { createReadStream, statSync } from 'node:fs'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { Annotation } from '../oci/annotations.js'
-import type { Descriptor } from '../oci/descriptor.js'
-import { MediaType } from '../oci/media-types.js'
+import { Annotation } from '../../oci/annotations.js'
+import type { Descriptor } from '../../oci/descriptor.js'
+import { MediaType } from '../../oci/media-types.js'
 
 // A file is pushed as `oras push FILE` pushes it: the layer is the file's own bytes, of oras-go's
 // default media type for files (ocispec.MediaTypeImageLayer), titled with its name and without the

@@ -1,5 +1,5 @@
-import type { Descriptor, Platform } from '../oci/descriptor.js'
-import { formatPlatform, platformMatches } from '../oci/platform.js'
+import type { Descriptor, Platform } from '../../oci/descriptor.js'
+import { formatPlatform, platformMatches } from '../../oci/platform.js'
 
 // The annotation by which a platform push's manifest says which platform it is for. An image
 // manifest has no platform field (only an index's descriptor does), and the index is rebuilt from

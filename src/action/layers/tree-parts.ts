@@ -1,6 +1,6 @@
-import { Annotation } from '../oci/annotations.js'
-import type { Descriptor } from '../oci/descriptor.js'
-import { MediaType } from '../oci/media-types.js'
+import { Annotation } from '../../oci/annotations.js'
+import type { Descriptor } from '../../oci/descriptor.js'
+import { MediaType } from '../../oci/media-types.js'
 
 // A directory too large for one layer goes up as several, each a tar+gzip of a disjoint part of
 // the tree (cut at file boundaries), applied in order into one directory as image layers are.

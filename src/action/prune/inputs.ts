@@ -1,7 +1,8 @@
-import { InputError, readBoolean, type ReadInput } from './input-error.js'
-import type { Mode } from './inputs.js'
+import { InputError, readBoolean, type ReadInput } from '../inputs/readers.js'
+import { readRegistryTarget, type RegistryTarget } from '../inputs/registry-inputs.js'
 
-export interface PruneInputs {
+/** What may go and what stays, and where: validated before any network work. */
+export interface PruneInputs extends RegistryTarget {
   /** Globs over tags; empty: only caches are pruned */
   tagPatterns: string[]
   keep?: number
@@ -14,7 +15,13 @@ export interface PruneInputs {
 const DURATION = /^(\d+)\s*(m|h|d|w)$/
 const DURATION_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
 
-export function readPruneInputs(read: ReadInput, mode: Mode): PruneInputs {
+/** The pure half of prune mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+export function parsePruneInputs(
+  read: ReadInput,
+  env: NodeJS.ProcessEnv,
+  notice: (message: string) => void = () => {},
+): PruneInputs {
+  const target = readRegistryTarget(read, env, notice)
   const tagPatterns = read('tag-pattern')
     .split(/[,\n]/)
     .map((t) => t.trim())
@@ -33,10 +40,10 @@ export function readPruneInputs(read: ReadInput, mode: Mode): PruneInputs {
   if (olderText && !duration) {
     throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`)
   }
-  const prune: PruneInputs = { tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) }
+  const prune: PruneInputs = { ...target, tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) }
   if (keepText) prune.keep = Number(keepText)
   if (duration) prune.olderThanMs = Number(duration[1]) * (DURATION_MS[duration[2] as string] as number)
-  if (mode === 'prune' && prune.keep === undefined && prune.olderThanMs === undefined) {
+  if (prune.keep === undefined && prune.olderThanMs === undefined) {
     // with neither, every matching version would go: make that a choice someone wrote down
     throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)')
   }

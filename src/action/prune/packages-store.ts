@@ -1,7 +1,7 @@
 import { getOctokit } from '@actions/github'
 import { throttling } from '@octokit/plugin-throttling'
-import type { Logger } from '../oci/logger.js'
-import { VersionRefusedError, type StoredVersion, type VersionStore } from '../prune/index.js'
+import type { Logger } from '../../oci/logger.js'
+import { VersionRefusedError, type StoredVersion, type VersionStore } from '../../prune/index.js'
 
 export interface PackagesStoreOptions {
   /** The workflow's token: GITHUB_TOKEN with `packages: write`, or a PAT with delete:packages */

@@ -1,13 +1,19 @@
 import * as core from '@actions/core'
-import type { RepositoryOptions } from '../oci/repository.js'
-import { describe, prune, registryVersionStore, type PruneReport, type VersionStore } from '../prune/index.js'
-import { formatBytes } from './format.js'
-import { actionsLogger, userAgent } from './logger.js'
-import type { Inputs } from './inputs.js'
+import type { RepositoryOptions } from '../../oci/repository.js'
+import {
+  describe,
+  prune,
+  registryVersionStore,
+  versionName,
+  type PruneReport,
+  type Verdict,
+  type VersionStore,
+} from '../../prune/index.js'
+import { getInputs } from '../inputs/readers.js'
+import { actionsLogger, formatBytes, writeSummary } from '../runner/log.js'
+import { openRepository, userAgent } from '../runner/registry.js'
+import { parsePruneInputs, type PruneInputs } from './inputs.js'
 import { packagesApiStore } from './packages-store.js'
-import { pruneSummary } from './prune-summary.js'
-import { openRepository } from './registry.js'
-import { writeSummary } from './summary.js'
 
 /**
  * Test-only: the registry host (`127.0.0.1:PORT`) that the test suite's Packages API stand-in
@@ -24,21 +30,33 @@ export function usesPackagesApi(registry: string, env: NodeJS.ProcessEnv): boole
   )
 }
 
-/** mode: prune. Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
-export async function runPrune(inputs: Inputs, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const { prune: o } = inputs
+/** mode: prune. */
+export async function runPrune(): Promise<void> {
+  await pruneRepository(getInputs(parsePruneInputs))
+}
+
+/** Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
+export async function pruneRepository(
+  inputs: PruneInputs,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const where = `${inputs.registry}/${inputs.repository}`
   const packagesApi = usesPackagesApi(inputs.registry, env)
   // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
-  const actions = o.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete']
+  const actions = inputs.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete']
   const repo = openRepository(inputs, actions as RepositoryOptions['actions'], env)
   const store = packagesApi ? openPackagesStore(inputs, env) : registryVersionStore(repo)
-  if (o.tagPatterns.length === 0) core.info('No tag-pattern: only caches are pruned')
+  if (inputs.tagPatterns.length === 0) core.info('No tag-pattern: only caches are pruned')
   const report = await prune({
     store,
     registry: repo,
-    policy: { tagPatterns: o.tagPatterns, keep: o.keep, olderThanMs: o.olderThanMs, now: Date.now() },
-    dryRun: o.dryRun,
+    policy: {
+      tagPatterns: inputs.tagPatterns,
+      keep: inputs.keep,
+      olderThanMs: inputs.olderThanMs,
+      now: Date.now(),
+    },
+    dryRun: inputs.dryRun,
     logger: actionsLogger,
   })
   if (report.dryRun)
@@ -51,7 +69,7 @@ export async function runPrune(inputs: Inputs, env: NodeJS.ProcessEnv = process.
   await writeSummary(pruneSummary(report, where))
 }
 
-function openPackagesStore(inputs: Inputs, env: NodeJS.ProcessEnv): VersionStore {
+function openPackagesStore(inputs: PruneInputs, env: NodeJS.ProcessEnv): VersionStore {
   const token = inputs.credentials?.password
   if (!token)
     throw new Error(
@@ -75,4 +93,42 @@ function setOutputs(report: PruneReport): void {
   core.setOutput('deleted', JSON.stringify(deleted))
   core.setOutput('deleted-count', String(deleted.length))
   core.setOutput('freed-bytes', String(report.freedBytes))
+}
+
+// A summary is for reading: past this many rows per table, the rest is counted, not listed.
+const MAX_ROWS = 200
+
+/** Markdown for the job summary of a prune: what went (or would), what stayed and why. */
+export function pruneSummary(report: PruneReport, where: string): string {
+  const title = report.dryRun ? `Prune of ${where} (dry run: nothing deleted)` : `Pruned ${where}`
+  let text = `## ${title}\n\n`
+  text += `${report.dryRun ? 'Would delete' : 'Deleted'} **${report.deleted.length}** version(s), `
+  text += `${formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`
+  if (report.rewrittenScopes.length > 0) {
+    text += `\nCache scope indexes ${report.dryRun ? 'to rewrite' : 'rewritten'}: ${report.rewrittenScopes.map((s) => `\`${s}\``).join(', ')}\n`
+  }
+  text += section(report.dryRun ? 'Would delete' : 'Deleted', report.deleted)
+  if (report.refused.length > 0) {
+    text += section(
+      'Refused (kept)',
+      report.refused.map((r) => ({ ...r.verdict, reason: r.reason })),
+    )
+  }
+  text += section('Kept', report.kept)
+  return text
+}
+
+function section(title: string, verdicts: Verdict[]): string {
+  if (verdicts.length === 0) return ''
+  const rows = verdicts.slice(0, MAX_ROWS).map((v) => {
+    const what = v.cache ? `cache \`${v.cache.key}\` (${v.cache.scope})` : versionName(v.version)
+    const created = v.version.created ? v.version.created.toISOString().slice(0, 19).replace('T', ' ') : '-'
+    return `| ${cell(what)} | \`${v.version.digest.slice(0, 19)}\` | ${created} | ${cell(v.reason)} |`
+  })
+  const more = verdicts.length > MAX_ROWS ? `\n…and ${verdicts.length - MAX_ROWS} more\n` : ''
+  return `\n### ${title}\n\n| Version | Digest | Created | Why |\n|---|---|---|---|\n${rows.join('\n')}\n${more}`
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|')
 }

@@ -3,25 +3,34 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { extractToDirectory } from '../archive/extract.js'
-import { stageAndCommit, stagePartsAndCommit } from '../archive/merge.js'
-import { makeStagingDirectory, releaseStaging, sweepStaleStaging } from '../archive/staging.js'
-import type { Compression } from '../archive/types.js'
-import { Annotation } from '../oci/annotations.js'
-import type { Descriptor, Platform } from '../oci/descriptor.js'
-import { parseManifest } from '../oci/manifest.js'
-import { isIndexMediaType, MediaType } from '../oci/media-types.js'
-import { forEachLimited } from '../oci/layout/for-each-limited.js'
-import { formatPlatform } from '../oci/platform.js'
-import { manifestFacts } from '../oci/platform-publish.js'
-import type { Repository } from '../oci/repository.js'
-import type { Inputs } from './inputs.js'
-import { fileModeOf, safeFileTitle } from './file-layers.js'
-import { isWithin } from './path-inputs.js'
-import { choosePlatform, PLATFORM_ANNOTATION, runnerPlatform } from './platform.js'
-import { openForPull } from './registry.js'
-import { isSplitTree } from './tree-parts.js'
-import { startProgress } from './progress.js'
+import { extractToDirectory } from '../../archive/extract.js'
+import { stageAndCommit, stagePartsAndCommit } from '../../archive/merge.js'
+import { makeStagingDirectory, releaseStaging, sweepStaleStaging } from '../../archive/staging.js'
+import type { Compression } from '../../archive/types.js'
+import { Annotation } from '../../oci/annotations.js'
+import type { Descriptor, Platform } from '../../oci/descriptor.js'
+import { pullToLayout } from '../../oci/layout/index.js'
+import { parseManifest } from '../../oci/manifest.js'
+import { isIndexMediaType, MediaType } from '../../oci/media-types.js'
+import { forEachLimited } from '../../oci/layout/for-each-limited.js'
+import { formatPlatform } from '../../oci/platform.js'
+import { manifestFacts } from '../../oci/platform-publish.js'
+import type { Repository } from '../../oci/repository.js'
+import { isWithin } from '../inputs/path-inputs.js'
+import { getInputs } from '../inputs/readers.js'
+import { fileModeOf, safeFileTitle } from '../layers/file-layers.js'
+import { choosePlatform, PLATFORM_ANNOTATION, runnerPlatform } from '../layers/platform.js'
+import { isSplitTree } from '../layers/tree-parts.js'
+import {
+  actionsLogger,
+  formatBytes,
+  formatRate,
+  startProgress,
+  summaryTable,
+  writeSummary,
+} from '../runner/log.js'
+import { openForPull } from '../runner/registry.js'
+import { parsePullInputs, type PullInputs } from './inputs.js'
 
 export interface PullResult {
   digest: string
@@ -31,16 +40,66 @@ export interface PullResult {
   seconds: number
 }
 
+/** mode: pull. Into a directory, or with `format: oci-layout` into an OCI image layout. */
+export async function runPull(): Promise<void> {
+  const inputs = getInputs(parsePullInputs)
+  const reference = `${inputs.registry}/${inputs.repository}${inputs.reference.startsWith('sha256:') ? '@' : ':'}${inputs.reference}`
+  const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs)
+  core.setOutput('digest', result.digest)
+  core.setOutput('path', result.path)
+  core.info(`Pulled ${reference} (${result.digest}) into ${result.path}`)
+  await writeSummary(pullSummary(result, reference))
+}
+
+export function pullSummary(result: PullResult, reference: string): string {
+  const rows: [string, string][] = [
+    ['Reference', `\`${reference}\``],
+    ['Digest', `\`${result.digest}\``],
+    ['Path', `\`${result.path}\``],
+    ['Files', String(result.files)],
+    ['Downloaded', formatBytes(result.size)],
+    ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`],
+  ]
+  return `## Pulled ${reference}\n\n${summaryTable(rows)}`
+}
+
+/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
+export async function pullOciLayout(inputs: PullInputs): Promise<PullResult> {
+  const started = Date.now()
+  const repo = openForPull(inputs)
+  const reference = inputs.reference
+  const progress = startProgress(`Downloading ${reference}`)
+  const pulled = await core.group('Download into an OCI layout', () =>
+    pullToLayout(repo, reference, inputs.path, {
+      logger: actionsLogger,
+      onProgress: (bytes) => progress.add(bytes),
+    }),
+  )
+  progress.done()
+  core.info(
+    `Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
+      (pulled.refName ? ` as ${pulled.refName}` : '') +
+      ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`,
+  )
+  return {
+    digest: pulled.digest,
+    path: inputs.path,
+    files: pulled.blobs,
+    size: pulled.downloadedBytes,
+    seconds: (Date.now() - started) / 1000,
+  }
+}
+
 /**
  * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
  * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
  * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
  * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
  */
-export async function pullDirectory(inputs: Inputs): Promise<PullResult> {
+export async function pullDirectory(inputs: PullInputs): Promise<PullResult> {
   const started = Date.now()
   const repo = openForPull(inputs)
-  const reference = inputs.tags[0] as string
+  const reference = inputs.reference
   const { digest, layers } = await core.group('Resolve', () =>
     resolveLayers(repo, reference, inputs.platform),
   )

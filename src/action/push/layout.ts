@@ -1,15 +1,14 @@
 import * as core from '@actions/core'
-import { isLayout, pullToLayout, pushLayout, readLayout, selectManifests } from '../oci/layout/index.js'
-import { InputError, type Inputs } from './inputs.js'
-import { actionsLogger } from './logger.js'
-import { packageUrl } from './package-url.js'
-import { startProgress } from './progress.js'
-import type { PullResult } from './pull.js'
-import type { PushResult } from './push.js'
-import { openForPull, openForPush } from './registry.js'
+import { isLayout, pushLayout, readLayout, selectManifests } from '../../oci/layout/index.js'
+import { InputError } from '../inputs/readers.js'
+import { actionsLogger, startProgress } from '../runner/log.js'
+import { openForPush } from '../runner/registry.js'
+import type { PushInputs } from './inputs.js'
+import { packageUrl } from './provenance.js'
+import type { PushResult } from './summary.js'
 
 /** `format: auto` publishes a folder that is an OCI image layout as-is; `directory` never does. */
-export async function isLayoutPush(inputs: Inputs): Promise<boolean> {
+export async function isLayoutPush(inputs: PushInputs): Promise<boolean> {
   if (inputs.format === 'oci-layout') return true
   if (inputs.format === 'directory' || inputs.format === 'files') return false
   // only a folder named as it is: globs and exclusions select files to pack
@@ -23,7 +22,7 @@ export async function isLayoutPush(inputs: Inputs): Promise<boolean> {
  * index.json. With no tag input, a manifest keeps its own ref name as its tag (as `skopeo copy
  * oci:DIR:NAME` would publish it); a lone unnamed manifest gets the default run tag.
  */
-export async function pushOciLayout(inputs: Inputs): Promise<PushResult> {
+export async function pushOciLayout(inputs: PushInputs): Promise<PushResult> {
   const started = Date.now()
   // A layout is published byte for byte, its own index included: neither can apply to it.
   if (inputs.platform)
@@ -64,33 +63,6 @@ export async function pushOciLayout(inputs: Inputs): Promise<PushResult> {
     size: total + pushed.reduce((sum, root) => sum + root.size, 0),
     uploaded,
     url: packageUrl(inputs.registry, inputs.repository),
-    seconds: (Date.now() - started) / 1000,
-  }
-}
-
-/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
-export async function pullOciLayout(inputs: Inputs): Promise<PullResult> {
-  const started = Date.now()
-  const repo = openForPull(inputs)
-  const reference = inputs.tags[0] as string
-  const progress = startProgress(`Downloading ${reference}`)
-  const pulled = await core.group('Download into an OCI layout', () =>
-    pullToLayout(repo, reference, inputs.path, {
-      logger: actionsLogger,
-      onProgress: (bytes) => progress.add(bytes),
-    }),
-  )
-  progress.done()
-  core.info(
-    `Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
-      (pulled.refName ? ` as ${pulled.refName}` : '') +
-      ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`,
-  )
-  return {
-    digest: pulled.digest,
-    path: inputs.path,
-    files: pulled.blobs,
-    size: pulled.downloadedBytes,
     seconds: (Date.now() - started) / 1000,
   }
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 
-import { Annotation } from '../oci/annotations.js'
+import { Annotation } from '../../oci/annotations.js'
 
 /**
  * The manifest annotations that say where an artifact came from. Nothing wall-clock goes in:
@@ -45,4 +45,13 @@ function gitCommitTime(cwd: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * The package page for a ghcr.io repository: ghcr.io answers a browser's GET of the image name
+ * with a redirect to the package on github.com, for users and organisations alike. Other
+ * registries have no page we can name.
+ */
+export function packageUrl(registry: string, repository: string): string | undefined {
+  return registry === 'ghcr.io' ? `https://ghcr.io/${repository}` : undefined
 }

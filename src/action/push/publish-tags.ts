@@ -1,13 +1,13 @@
 import * as core from '@actions/core'
-import type { Descriptor, Platform } from '../oci/descriptor.js'
-import { platformEntriesOf, type PlatformEntry } from '../oci/index-merge.js'
-import type { BuiltManifest } from '../oci/manifest.js'
-import { isIndexMediaType } from '../oci/media-types.js'
-import { formatPlatform, platformTag } from '../oci/platform.js'
-import { publishPlatformIndex } from '../oci/platform-publish.js'
-import type { Repository } from '../oci/repository.js'
-import { actionsLogger } from './logger.js'
-import { PLATFORM_ANNOTATION } from './platform.js'
+import type { Descriptor, Platform } from '../../oci/descriptor.js'
+import { platformEntriesOf, type PlatformEntry } from '../../oci/index-merge.js'
+import type { BuiltManifest } from '../../oci/manifest.js'
+import { isIndexMediaType } from '../../oci/media-types.js'
+import { formatPlatform, platformTag } from '../../oci/platform.js'
+import { publishPlatformIndex } from '../../oci/platform-publish.js'
+import type { Repository } from '../../oci/repository.js'
+import { PLATFORM_ANNOTATION } from '../layers/platform.js'
+import { actionsLogger } from '../runner/log.js'
 
 export interface PlatformPush {
   platform: Platform

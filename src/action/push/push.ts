@@ -3,43 +3,40 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable, type Writable } from 'node:stream'
-import { packDirectory } from '../archive/pack.js'
-import { splitTree } from '../archive/split.js'
-import type { PackResult } from '../archive/types.js'
-import { Annotation } from '../oci/annotations.js'
-import { buildManifest, EMPTY_CONFIG } from '../oci/manifest.js'
-import type { Descriptor } from '../oci/descriptor.js'
-import { Repository } from '../oci/repository.js'
-import { uploadProducedBlob } from '../oci/upload/produced-upload.js'
-import type { Inputs } from './inputs.js'
-import { formatBytes } from './format.js'
-import { actionsLogger } from './logger.js'
-import { startProgress } from './progress.js'
-import { provenanceAnnotations, sourceDateEpoch } from './provenance.js'
-import { packageUrl } from './package-url.js'
-import { fileLayers, type LayerBlob } from './file-layers.js'
-import { findPushSource, noFilesFound } from './push-source.js'
-import { openForPush, pushBlobIfMissing } from './registry.js'
+import { packDirectory } from '../../archive/pack.js'
+import { splitTree } from '../../archive/split.js'
+import type { PackResult } from '../../archive/types.js'
+import { Annotation } from '../../oci/annotations.js'
+import { buildManifest, EMPTY_CONFIG } from '../../oci/manifest.js'
+import { Repository } from '../../oci/repository.js'
+import { uploadProducedBlob } from '../../oci/upload/produced-upload.js'
+import { getInputs } from '../inputs/readers.js'
+import { fileLayers, type LayerBlob } from '../layers/file-layers.js'
+import { actionsLogger, formatBytes, startProgress, writeSummary } from '../runner/log.js'
+import { openForPush, pushBlobIfMissing } from '../runner/registry.js'
+import { parsePushInputs, type PushInputs } from './inputs.js'
+import { isLayoutPush, pushOciLayout } from './layout.js'
+import { packageUrl, provenanceAnnotations, sourceDateEpoch } from './provenance.js'
+import { comparedTag, platformAnnotations, publishTags } from './publish-tags.js'
+import { findPushSource, noFilesFound } from './source.js'
 import { pushSplitTree } from './split-push.js'
-import { comparedTag, platformAnnotations, publishTags, type PlatformPush } from './publish-tags.js'
+import { pushSummary, type PushResult } from './summary.js'
 import { directoryLayer, unchangedLayer } from './unchanged-layer.js'
 
-export interface PushResult {
-  digest: string
-  ref: string
-  tags: string[]
-  /** Bytes of every blob and the manifest, uploaded or found already in the registry. */
-  size: number
-  /** Bytes actually sent (0 when the registry had every blob). */
-  uploaded: number
-  url?: string
-  /** The manifest's layers, for the summary's download lines. */
-  layers?: Descriptor[]
-  /** A platform push: its own manifest and the index entries; `digest` is then the index's. */
-  platform?: PlatformPush
-  files?: number
-  uncompressedSize?: number
-  seconds: number
+/** mode: push. A folder that is an OCI image layout goes up as it is; anything else as layers. */
+export async function runPush(): Promise<void> {
+  const inputs = getInputs(parsePushInputs)
+  const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs)
+  // nothing matched `path` and if-no-files-found let the step go on
+  if (!result) return
+  core.setOutput('digest', result.digest)
+  core.setOutput('ref', result.ref)
+  if (result.platform) core.setOutput('platform-digest', result.platform.manifest.digest)
+  core.setOutput('tags', result.tags.join(','))
+  core.setOutput('size', String(result.size))
+  if (result.url) core.setOutput('url', result.url)
+  core.info(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`)
+  await writeSummary(pushSummary(result, inputs))
 }
 
 /**
@@ -48,7 +45,7 @@ export interface PushResult {
  * Undefined when `path` matched nothing and `if-no-files-found` is not `error`.
  */
 export async function pushDirectory(
-  inputs: Inputs,
+  inputs: PushInputs,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PushResult | undefined> {
   const started = Date.now()
@@ -135,7 +132,7 @@ function filesContent(blobs: LayerBlob[]): PushContent {
  */
 async function treeLayer(
   repo: Repository,
-  inputs: Inputs,
+  inputs: PushInputs,
   source: { kind: 'directory'; root: string } | { kind: 'selection'; root: string; select: string[] },
   spoolDir: string,
   env: NodeJS.ProcessEnv,

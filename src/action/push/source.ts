@@ -1,9 +1,27 @@
 import * as core from '@actions/core'
-import { collectPushSource, PathSelectionError, type PushSource } from './collect-paths.js'
-import type { Inputs } from './inputs.js'
+import path from 'node:path'
+import {
+  lstatOrUndefined,
+  logOutside,
+  matchAll,
+  PathSelectionError,
+  type CollectOptions,
+} from '../inputs/collect-paths.js'
+import { commonAncestor, type PathPatterns } from '../inputs/path-inputs.js'
+import type { PushInputs } from './inputs.js'
+
+/** What a push packs, decided from the matches before anything is read or sent. */
+export type PushSource =
+  /** One directory named as it is: walked by the archive (the fastest way, and today's digest) */
+  | { kind: 'directory'; root: string }
+  /** Matches below their least common ancestor (as upload-artifact roots them), relative to it */
+  | { kind: 'selection'; root: string; select: string[] }
+  /** Regular files, each its own layer, sorted by path */
+  | { kind: 'files'; files: string[] }
+  | { kind: 'none' }
 
 /** What the push packs, from `path`, `format`, `include-hidden-files` and `include-git`. */
-export async function findPushSource(inputs: Inputs): Promise<PushSource> {
+export async function findPushSource(inputs: PushInputs): Promise<PushSource> {
   const format = inputs.format === 'files' || inputs.format === 'directory' ? inputs.format : 'auto'
   const source = await collectPushSource(inputs.paths, format, {
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
@@ -27,11 +45,64 @@ export async function findPushSource(inputs: Inputs): Promise<PushSource> {
 }
 
 /** upload-artifact's `if-no-files-found`, with its wording: warn (default), error or ignore. */
-export function noFilesFound(inputs: Inputs): undefined {
+export function noFilesFound(inputs: PushInputs): undefined {
   const given = inputs.paths.includes.map((line) => line.given).join(', ')
   const message = `No files were found with the provided path: ${given}. No artifacts will be uploaded.`
   if (inputs.ifNoFilesFound === 'error') throw new PathSelectionError(message)
   if (inputs.ifNoFilesFound === 'warn') core.warning(message)
   else core.info(message)
   return undefined
+}
+
+/**
+ * The push's source. `format: files` asks for a layer per file; otherwise one file alone is
+ * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
+ */
+export async function collectPushSource(
+  patterns: PathPatterns,
+  format: 'auto' | 'directory' | 'files',
+  o: CollectOptions,
+): Promise<PushSource> {
+  const [only] = patterns.includes
+  if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
+    const stat = lstatOrUndefined(only.pattern)
+    logOutside(only, o.workspace)
+    if (!stat) return { kind: 'none' }
+    if (stat.isDirectory() && format !== 'files') return { kind: 'directory', root: only.pattern }
+    if (stat.isFile() && format !== 'directory') return { kind: 'files', files: [only.pattern] }
+  }
+  const matches = await matchAll(patterns, o)
+  if (matches.length === 0) return { kind: 'none' }
+  if (format === 'files') return { kind: 'files', files: regularFiles(matches) }
+  const [first] = matches
+  if (first && matches.length === 1 && format === 'auto' && lstatOrUndefined(first)?.isFile()) {
+    return { kind: 'files', files: [first] }
+  }
+  const root = commonAncestor(matches)
+  const select = matches.map((m) => path.relative(root, m)).filter((r) => r !== '')
+  // a lone file selected with format: directory is packed from its folder
+  if (select.length === 0 && !lstatOrUndefined(root)?.isDirectory()) {
+    return { kind: 'selection', root: path.dirname(root), select: [path.basename(root)] }
+  }
+  return { kind: 'selection', root, select }
+}
+
+// Layers are titled with a file's name: two files of the same name would overwrite each other
+// on pull, so they are refused here, naming both.
+function regularFiles(matches: string[]): string[] {
+  const files = matches.filter((m) => {
+    const stat = lstatOrUndefined(m)
+    if (stat?.isSymbolicLink()) {
+      throw new PathSelectionError(`${m} is a symlink: format 'files' pushes regular files only`)
+    }
+    return stat?.isFile()
+  })
+  const byName = new Map<string, string>()
+  for (const file of files) {
+    const name = path.basename(file)
+    const seen = byName.get(name)
+    if (seen) throw new PathSelectionError(`${seen} and ${file} would both be pulled as '${name}'`)
+    byName.set(name, file)
+  }
+  return files.sort((a, b) => Buffer.compare(Buffer.from(path.basename(a)), Buffer.from(path.basename(b))))
 }

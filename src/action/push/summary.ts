@@ -1,22 +1,33 @@
-import * as core from '@actions/core'
-import { Annotation } from '../oci/annotations.js'
-import type { Descriptor } from '../oci/descriptor.js'
-import { MediaType } from '../oci/media-types.js'
-import { formatPlatform } from '../oci/platform.js'
-import { formatBytes } from './format.js'
-import type { PullResult } from './pull.js'
+import { Annotation } from '../../oci/annotations.js'
+import type { Descriptor } from '../../oci/descriptor.js'
+import { MediaType } from '../../oci/media-types.js'
+import { formatPlatform } from '../../oci/platform.js'
+import { formatBytes, formatRate, summaryTable } from '../runner/log.js'
 import type { PlatformPush } from './publish-tags.js'
-import type { PushResult } from './push.js'
+
+export interface PushResult {
+  digest: string
+  ref: string
+  tags: string[]
+  /** Bytes of every blob and the manifest, uploaded or found already in the registry. */
+  size: number
+  /** Bytes actually sent (0 when the registry had every blob). */
+  uploaded: number
+  url?: string
+  /** The manifest's layers, for the summary's download lines. */
+  layers?: Descriptor[]
+  /** A platform push: its own manifest and the index entries; `digest` is then the index's. */
+  platform?: PlatformPush
+  files?: number
+  uncompressedSize?: number
+  seconds: number
+}
 
 /** The `uses:` line that calls this very action, as the runner told us where it came from. */
 function usesLine(env: NodeJS.ProcessEnv): string {
   const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action'
   const ref = env.GITHUB_ACTION_REF || 'v1'
   return `${repo}@${ref}`
-}
-
-function rate(bytes: number, seconds: number): string {
-  return `${formatBytes(bytes / Math.max(seconds, 0.001))}/s`
 }
 
 /** Markdown for the job summary of a push: what was published and three ways to fetch it. */
@@ -50,13 +61,13 @@ export function pushSummary(
   ])
   rows.push([
     'Time',
-    `${result.seconds.toFixed(1)} s (${rate(result.uploaded || result.size, result.seconds)})`,
+    `${result.seconds.toFixed(1)} s (${formatRate(result.uploaded || result.size, result.seconds)})`,
   ])
   if (result.url) rows.push(['Package', result.url])
 
   const image = `${target.registry}/${target.repository}`
   const tag = result.tags[0] ?? result.digest
-  let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${table(rows)}`
+  let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${summaryTable(rows)}`
   if (result.platform) text += indexTable(tag, result.platform)
   text += '\n### Use it\n\nIn a later job:\n\n```yaml\n'
   text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n`
@@ -107,54 +118,4 @@ export function curlLine(repository: string, layer: Descriptor): string {
     return `${get} | tar -x`
   }
   return `${get} -o ${shellWord(title)}`
-}
-
-export function pullSummary(result: PullResult, reference: string): string {
-  const rows: [string, string][] = [
-    ['Reference', `\`${reference}\``],
-    ['Digest', `\`${result.digest}\``],
-    ['Path', `\`${result.path}\``],
-    ['Files', String(result.files)],
-    ['Downloaded', formatBytes(result.size)],
-    ['Time', `${result.seconds.toFixed(1)} s (${rate(result.size, result.seconds)})`],
-  ]
-  return `## Pulled ${reference}\n\n${table(rows)}`
-}
-
-/** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
-export function cacheRestoreSummary(o: {
-  key: string
-  matchedKey: string
-  hit: boolean
-  source: string
-  where: string
-  path: string
-}): string {
-  const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-'
-  const rows: [string, string][] = [
-    ['Key', `\`${o.key}\``],
-    [
-      'Matched',
-      o.matchedKey
-        ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
-        : 'nothing: the post step saves',
-    ],
-    ['Store', store],
-    ['Path', `\`${o.path}\``],
-  ]
-  return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${table(rows)}`
-}
-
-function table(rows: [string, string][]): string {
-  return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`
-}
-
-/** Best effort: a summary that cannot be written warns and never fails the step. */
-export async function writeSummary(markdown: string): Promise<void> {
-  try {
-    if (!process.env.GITHUB_STEP_SUMMARY) return
-    await core.summary.addRaw(markdown, true).write()
-  } catch (error) {
-    core.warning(`Could not write the job summary: ${(error as Error).message}`)
-  }
 }

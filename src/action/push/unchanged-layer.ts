@@ -1,13 +1,13 @@
 import * as core from '@actions/core'
-import { gzipContentDigest } from '../archive/gzip-content.js'
-import { digestDirectory } from '../archive/pack.js'
-import type { DigestOptions } from '../archive/types.js'
-import { Annotation } from '../oci/annotations.js'
-import type { Descriptor } from '../oci/descriptor.js'
-import { RegistryError } from '../oci/errors.js'
-import { InvalidManifestError, parseManifest } from '../oci/manifest.js'
-import { MediaType } from '../oci/media-types.js'
-import type { Repository } from '../oci/repository.js'
+import { gzipContentDigest } from '../../archive/gzip-content.js'
+import { digestDirectory } from '../../archive/pack.js'
+import type { DigestOptions } from '../../archive/types.js'
+import { Annotation } from '../../oci/annotations.js'
+import type { Descriptor } from '../../oci/descriptor.js'
+import { RegistryError } from '../../oci/errors.js'
+import { InvalidManifestError, parseManifest } from '../../oci/manifest.js'
+import { MediaType } from '../../oci/media-types.js'
+import type { Repository } from '../../oci/repository.js'
 
 /**
  * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay

@@ -1,6 +1,5 @@
 import { getProxyUrl } from '@actions/http-client'
-import type { HttpOptions } from '../oci/repository.js'
-import type { Inputs } from './inputs.js'
+import type { HttpOptions } from '../../oci/repository.js'
 
 /**
  * How the action reaches the registry, decided here by the runner's conventions so that src/oci
@@ -10,6 +9,6 @@ import type { Inputs } from './inputs.js'
  * host the registry redirects to gets its own decision. A private CA is Node's
  * NODE_EXTRA_CA_CERTS, read at start-up: nothing to do here.
  */
-export function networkOptions(inputs: Pick<Inputs, 'plainHttp'>): { http: HttpOptions; plainHttp: boolean } {
-  return { http: { proxyFor: (url) => getProxyUrl(url.href) || undefined }, plainHttp: inputs.plainHttp }
+export function networkOptions(target: { plainHttp: boolean }): { http: HttpOptions; plainHttp: boolean } {
+  return { http: { proxyFor: (url) => getProxyUrl(url.href) || undefined }, plainHttp: target.plainHttp }
 }

@@ -1,5 +1,40 @@
+import { availableParallelism } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { removeLiveStaging } from '../../archive/staging.js'
+
+// Process-wide choices every step makes before its mode runs: the thread pool, what a cancelled
+// step cleans up, and the opt-in GC pacer.
+
+/**
+ * Compression runs on libuv's thread pool, 4 threads unless told otherwise: on larger runners, use
+ * every core. libuv reads the variable when the pool first starts, which is after this line.
+ */
+export function useEveryCore(): void {
+  process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()))
+}
+
+/**
+ * The runner cancels a step with SIGINT, then SIGTERM, then kills it: on either signal, remove the
+ * staging folders of the extraction under way (a pull killed later by SIGKILL leaves its folder to
+ * the next pull of the same dest, which sweeps it), then let the signal end the process as it would
+ * have without us.
+ */
+let interruptHandled = false
+
+export function removeStagingOnInterrupt(): void {
+  if (interruptHandled) return
+  interruptHandled = true
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      try {
+        removeLiveStaging()
+      } finally {
+        process.kill(process.pid, signal)
+      }
+    })
+  }
+}
 
 type CollectGarbage = (options: { type: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void
 

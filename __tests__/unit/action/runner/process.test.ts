@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
-import { GC_INTERVAL_VARIABLE, gcIntervalFrom, paceGarbageCollection } from '../../../src/action/gc-pacer.js'
+import {
+  GC_INTERVAL_VARIABLE,
+  gcIntervalFrom,
+  paceGarbageCollection,
+} from '../../../../src/action/runner/process.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -5,8 +5,8 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { SendRequest } from '../../../src/oci/transport/send.js'
-import { answer, networkError } from '../oci/scripted-send.js'
+import type { SendRequest } from '../../../../src/oci/transport/send.js'
+import { answer, networkError } from '../../oci/scripted-send.js'
 
 // The push of a directory, against a registry in a function at the bottom of the real transport:
 // its layer goes up while it is packed (POST, one PATCH, PUT ?digest= at the end), and when that
@@ -102,12 +102,12 @@ async function registrySend(req: SendRequest): Promise<Response> {
 }
 
 jest.unstable_mockModule('@actions/core', () => core)
-jest.unstable_mockModule('../../../src/action/network.js', () => ({
+jest.unstable_mockModule('../../../../src/action/runner/network.js', () => ({
   networkOptions: () => ({ exchange: registrySend, plainHttp: false, retry: { sleep: async () => {} } }),
 }))
 
-const { pushDirectory } = await import('../../../src/action/push.js')
-const { parseInputs } = await import('../../../src/action/inputs.js')
+const { pushDirectory } = await import('../../../../src/action/push/push.js')
+const { parsePushInputs: parseInputs } = await import('../../../../src/action/push/inputs.js')
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'push-stream-'))
 const tree = path.join(work, 'dist')

@@ -2,20 +2,46 @@ import { describe, expect, test } from '@jest/globals'
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { InputError, parseInputs } from '../../../src/action/inputs.js'
+import { parseCacheInputs } from '../../../../src/action/cache/inputs.js'
+import { InputError, type ReadInput } from '../../../../src/action/inputs/readers.js'
+import { readMode } from '../../../../src/action/main.js'
+import { parsePruneInputs } from '../../../../src/action/prune/inputs.js'
+import { parsePullInputs } from '../../../../src/action/pull/inputs.js'
+import { parsePushInputs } from '../../../../src/action/push/inputs.js'
 
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'inputs-'))
 writeFileSync(path.join(workspace, 'a-file'), 'x')
 symlinkSync('nowhere', path.join(workspace, 'dangling'))
 const env = { GITHUB_WORKSPACE: workspace, GITHUB_REPOSITORY: 'Octo-Org/My-Repo', GITHUB_RUN_ID: '4242' }
 
+// Each mode reads its own inputs: `parse` is a push's, the others are named for their mode.
+const reader =
+  (values: Record<string, string>): ReadInput =>
+  (name) =>
+    values[name] ?? ''
+const PARSERS = {
+  push: parsePushInputs,
+  pull: parsePullInputs,
+  cache: parseCacheInputs,
+  prune: parsePruneInputs,
+}
+
 function parse(values: Record<string, string>, extraEnv: Record<string, string> = {}) {
-  return parseInputs((name) => values[name] ?? '', { ...env, ...extraEnv })
+  return parsePushInputs(reader(values), { ...env, ...extraEnv })
+}
+function parsePull(values: Record<string, string>) {
+  return parsePullInputs(reader(values), env)
+}
+function parseCache(values: Record<string, string>, extraEnv: Record<string, string> = {}) {
+  return parseCacheInputs(reader(values), { ...env, ...extraEnv })
+}
+function parsePrune(values: Record<string, string>) {
+  return parsePruneInputs(reader(values), env)
 }
 
 function refusal(values: Record<string, string>): InputError {
   try {
-    parse(values)
+    PARSERS[readMode(reader(values))](reader(values), env)
   } catch (error) {
     expect(error).toBeInstanceOf(InputError)
     return error as InputError
@@ -26,8 +52,8 @@ function refusal(values: Record<string, string>): InputError {
 describe('parseInputs', () => {
   test('defaults: push of the current repository on ghcr.io, lowercased, tagged with the run id', () => {
     const inputs = parse({ path: '.', token: 'secret', username: 'octocat' })
+    expect(readMode(reader({ path: '.' }))).toBe('push')
     expect(inputs).toMatchObject({
-      mode: 'push',
       path: workspace,
       registry: 'ghcr.io',
       repository: 'octo-org/my-repo',
@@ -50,20 +76,21 @@ describe('parseInputs', () => {
 
   test('a pull with no inputs finds what a push with only path published in the same run', () => {
     const pushed = parse({ path: '.' })
-    const pulled = parse({ mode: 'pull' })
-    expect(pulled.tags).toEqual(pushed.tags)
+    const pulled = parsePull({ mode: 'pull' })
+    expect([pulled.reference]).toEqual(pushed.tags)
     expect(`${pulled.registry}/${pulled.repository}`).toBe(`${pushed.registry}/${pushed.repository}`)
     expect(pulled.path).toBe(workspace)
   })
 
   test('cache mode defaults to a /cache package beside the artifacts', () => {
-    expect(parse({ mode: 'cache', path: 'x', key: 'k' }).repository).toBe('octo-org/my-repo/cache')
+    expect(parseCache({ mode: 'cache', path: 'x', key: 'k' }).repository).toBe('octo-org/my-repo/cache')
   })
 
   test('a leading ~ in path is the home directory, as actions/cache reads it', () => {
-    expect(parse({ mode: 'cache', path: '~/.npm', key: 'k' }, { HOME: '/home/runner' }).path).toBe(
-      '/home/runner/.npm',
-    )
+    expect(
+      parseCache({ mode: 'cache', path: '~/.npm', key: 'k' }, { HOME: '/home/runner' }).paths.includes[0]
+        ?.pattern,
+    ).toBe('/home/runner/.npm')
   })
 
   test('path takes several lines, globs and exclusions, as upload-artifact and actions/cache read it', () => {
@@ -108,7 +135,7 @@ describe('parseInputs', () => {
 
   test('pull accepts a digest', () => {
     const digest = `sha256:${'a'.repeat(64)}`
-    expect(parse({ mode: 'pull', tag: digest }).tags).toEqual([digest])
+    expect(parsePull({ mode: 'pull', tag: digest }).reference).toEqual(digest)
   })
 
   test('an empty token means anonymous', () => {
@@ -117,8 +144,8 @@ describe('parseInputs', () => {
 
   test('the GitHub token is never sent to another registry', () => {
     const notices: string[] = []
-    const inputs = parseInputs(
-      (name) => ({ path: '.', repository: 'registry.example.com/a/b', token: 'ghs_abc123' })[name] ?? '',
+    const inputs = parsePushInputs(
+      reader({ path: '.', repository: 'registry.example.com/a/b', token: 'ghs_abc123' }),
       env,
       (m) => notices.push(m),
     )
@@ -181,7 +208,7 @@ describe('parseInputs', () => {
       architecture: 'arm',
       variant: 'v7',
     })
-    expect(parse({ mode: 'pull', platform: ' darwin/arm64 ' }).platform).toEqual({
+    expect(parsePull({ mode: 'pull', platform: ' darwin/arm64 ' }).platform).toEqual({
       os: 'darwin',
       architecture: 'arm64',
     })
@@ -223,7 +250,7 @@ describe('max-layer-size', () => {
 
 describe('prune inputs', () => {
   test('no path needed; the current repository on ghcr.io; patterns, keep, older-than, dry-run', () => {
-    const inputs = parse({
+    const inputs = parsePrune({
       mode: 'prune',
       'tag-pattern': 'run-*, pr-*\nnightly-?',
       keep: '5',
@@ -232,7 +259,7 @@ describe('prune inputs', () => {
     })
     expect(inputs.registry).toBe('ghcr.io')
     expect(inputs.repository).toBe('octo-org/my-repo')
-    expect(inputs.prune).toEqual({
+    expect(inputs).toMatchObject({
       tagPatterns: ['run-*', 'pr-*', 'nightly-?'],
       keep: 5,
       olderThanMs: 30 * 86_400_000,
@@ -245,11 +272,11 @@ describe('prune inputs', () => {
     ['90m', 90 * 60_000],
     ['2w', 14 * 86_400_000],
   ])('older-than %s', (text, ms) => {
-    expect(parse({ mode: 'prune', 'older-than': text }).prune.olderThanMs).toBe(ms)
+    expect(parsePrune({ mode: 'prune', 'older-than': text }).olderThanMs).toBe(ms)
   })
 
   test('keep: 0 is a choice: every match goes', () => {
-    expect(parse({ mode: 'prune', keep: '0' }).prune.keep).toBe(0)
+    expect(parsePrune({ mode: 'prune', keep: '0' }).keep).toBe(0)
   })
 
   test.each([

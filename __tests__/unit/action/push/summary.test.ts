@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
-import { curlLine, pushSummary } from '../../../src/action/summary.js'
+import { curlLine, pushSummary } from '../../../../src/action/push/summary.js'
 
 const digest = `sha256:${'a'.repeat(64)}`
 const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/acme/tool/blobs/${digest}`

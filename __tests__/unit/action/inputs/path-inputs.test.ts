@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals'
 import path from 'node:path'
-import { safeFileTitle } from '../../../src/action/file-layers.js'
-import { commonAncestor, parsePathInput, searchRootOf } from '../../../src/action/path-inputs.js'
-import { cacheVersion } from '../../../src/cache/cache-tag.js'
+import { safeFileTitle } from '../../../../src/action/layers/file-layers.js'
+import { commonAncestor, parsePathInput, searchRootOf } from '../../../../src/action/inputs/path-inputs.js'
+import { cacheVersion } from '../../../../src/cache/cache-tag.js'
 
 describe('path lines on Linux and macOS', () => {
   const context = { workspace: '/home/runner/work/app/app', home: '/home/runner', pathApi: path.posix }

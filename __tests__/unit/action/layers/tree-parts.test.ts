@@ -1,8 +1,13 @@
 import { describe, expect, test } from '@jest/globals'
-import { parseByteSize } from '../../../src/action/byte-size.js'
-import { groupParts, isSplitTree, partAnnotation, partTitle } from '../../../src/action/tree-parts.js'
-import type { Descriptor } from '../../../src/oci/descriptor.js'
-import { MediaType } from '../../../src/oci/media-types.js'
+import { parseByteSize } from '../../../../src/action/inputs/readers.js'
+import {
+  groupParts,
+  isSplitTree,
+  partAnnotation,
+  partTitle,
+} from '../../../../src/action/layers/tree-parts.js'
+import type { Descriptor } from '../../../../src/oci/descriptor.js'
+import { MediaType } from '../../../../src/oci/media-types.js'
 
 const part = (i: number, n: number, extra: Record<string, string> = {}): Descriptor => ({
   mediaType: MediaType.LayerTarGzip,

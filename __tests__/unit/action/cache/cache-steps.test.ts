@@ -3,18 +3,18 @@ import { mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable, Writable } from 'node:stream'
-import type { ExtractOptions } from '../../../src/archive/types.js'
-import { buildCacheManifest } from '../../../src/cache/cache-manifest.js'
-import { publishCache } from '../../../src/cache/cache-publish.js'
-import { PATH_ANNOTATION } from '../../../src/cache/cache-annotations.js'
-import { cacheTag, cacheVersion } from '../../../src/cache/cache-tag.js'
-import type { Descriptor } from '../../../src/oci/descriptor.js'
-import { RegistryError } from '../../../src/oci/errors.js'
-import { silentLogger } from '../../../src/oci/logger.js'
-import { MediaType } from '../../../src/oci/media-types.js'
-import type { CacheState } from '../../../src/action/cache-state.js'
-import type { Inputs } from '../../../src/action/inputs.js'
-import { MemoryRegistry } from './memory-registry.js'
+import type { ExtractOptions } from '../../../../src/archive/types.js'
+import { buildCacheManifest } from '../../../../src/cache/cache-manifest.js'
+import { publishCache } from '../../../../src/cache/cache-publish.js'
+import { PATH_ANNOTATION } from '../../../../src/cache/cache-annotations.js'
+import { cacheTag, cacheVersion } from '../../../../src/cache/cache-tag.js'
+import type { Descriptor } from '../../../../src/oci/descriptor.js'
+import { RegistryError } from '../../../../src/oci/errors.js'
+import { silentLogger } from '../../../../src/oci/logger.js'
+import { MediaType } from '../../../../src/oci/media-types.js'
+import type { CacheState } from '../../../../src/action/cache/inputs.js'
+import type { CacheInputs as Inputs } from '../../../../src/action/cache/inputs.js'
+import { MemoryRegistry } from '../../cache/memory-registry.js'
 
 // The decisions between the registry and GitHub's cache service, with both faked: @actions/cache
 // (the seam), the registry (an in-memory Repository), and the runner's core functions.
@@ -72,7 +72,7 @@ const extractOptions: ExtractOptions[] = []
 
 jest.unstable_mockModule('@actions/core', () => core)
 jest.unstable_mockModule('@actions/cache', () => githubCache)
-jest.unstable_mockModule('../../../src/action/registry.js', () => ({
+jest.unstable_mockModule('../../../../src/action/runner/registry.js', () => ({
   openForPull: () => registry,
   openForPush: () => registry,
   pushBlobIfMissing: async (repo: FakeRepository, blob: Descriptor) => {
@@ -81,7 +81,7 @@ jest.unstable_mockModule('../../../src/action/registry.js', () => ({
     return blob.size
   },
 }))
-jest.unstable_mockModule('../../../src/archive/extract.js', () => ({
+jest.unstable_mockModule('../../../../src/archive/extract.js', () => ({
   extractToDirectory: async (_source: Readable, dest: string, o: ExtractOptions) => {
     extracted.push(dest)
     extractOptions.push(o)
@@ -89,10 +89,10 @@ jest.unstable_mockModule('../../../src/archive/extract.js', () => ({
   },
 }))
 
-const { restoreCache } = await import('../../../src/action/cache-restore.js')
-const { saveCache } = await import('../../../src/action/cache-save.js')
-const { restoreCacheStep } = await import('../../../src/action/cache.js')
-const { parseInputs } = await import('../../../src/action/inputs.js')
+const { restoreCache } = await import('../../../../src/action/cache/restore.js')
+const { saveCache } = await import('../../../../src/action/cache/save.js')
+const { restoreCacheStep } = await import('../../../../src/action/cache/cache.js')
+const { parseCacheInputs: parseInputs } = await import('../../../../src/action/cache/inputs.js')
 
 const MAIN = 'refs/heads/main'
 const cacheUrl = process.env.ACTIONS_CACHE_URL
@@ -176,7 +176,7 @@ describe('restore', () => {
       source: 'registry',
       registryFailed: false,
     })
-    expect(extracted).toEqual([given.path])
+    expect(extracted).toEqual([given.paths.includes[0]!.pattern])
     // as actions/cache's tar: build tools compare the saved mtimes with their own records
     expect(extractOptions).toEqual([{ compression: 'zstd', restoreMtimes: true }])
     expect(githubCache.restoreCache).not.toHaveBeenCalled()
@@ -191,9 +191,14 @@ describe('restore', () => {
       source: 'github',
       registryFailed: true,
     })
-    expect(githubCache.restoreCache).toHaveBeenCalledWith([given.path], 'npm-abc', ['npm-'], {
-      lookupOnly: false,
-    })
+    expect(githubCache.restoreCache).toHaveBeenCalledWith(
+      [given.paths.includes[0]!.pattern],
+      'npm-abc',
+      ['npm-'],
+      {
+        lookupOnly: false,
+      },
+    )
     expect(messages('warning')).toMatch(
       /Could not look up the cache in ghcr.io\/octo\/repo\/cache: fetch failed/,
     )
@@ -206,8 +211,8 @@ describe('restore', () => {
     expect(await restoreCache(given, [MAIN])).toMatchObject({ matchedKey: 'npm-abc', source: 'github' })
     // asked for the key alone: first which key the service would pick, then the restore itself
     expect(githubCache.restoreCache.mock.calls).toEqual([
-      [[given.path], 'npm-abc', [], { lookupOnly: true }],
-      [[given.path], 'npm-abc', [], { lookupOnly: false }],
+      [[given.paths.includes[0]!.pattern], 'npm-abc', [], { lookupOnly: true }],
+      [[given.paths.includes[0]!.pattern], 'npm-abc', [], { lookupOnly: false }],
     ])
     expect(extracted).toEqual([])
   })
@@ -218,7 +223,7 @@ describe('restore', () => {
     const given = inputs()
     expect(await restoreCache(given, [MAIN])).toMatchObject({ matchedKey: 'npm-old', source: 'registry' })
     expect(githubCache.restoreCache).toHaveBeenCalledTimes(1)
-    expect(extracted).toEqual([given.path])
+    expect(extracted).toEqual([given.paths.includes[0]!.pattern])
   })
 
   it('on runners without GitHub’s cache service, it is never called', async () => {
@@ -246,9 +251,14 @@ describe('restore', () => {
     githubCache.restoreCache.mockResolvedValue('npm-abc')
     const given = inputs({ lookupOnly: true })
     await restoreCache(given, [MAIN])
-    expect(githubCache.restoreCache).toHaveBeenCalledWith([given.path], 'npm-abc', ['npm-'], {
-      lookupOnly: true,
-    })
+    expect(githubCache.restoreCache).toHaveBeenCalledWith(
+      [given.paths.includes[0]!.pattern],
+      'npm-abc',
+      ['npm-'],
+      {
+        lookupOnly: true,
+      },
+    )
   })
 
   it('a download that fails is a warning and a miss, not a failed step', async () => {
@@ -275,7 +285,7 @@ describe('restore', () => {
     })
     expect(JSON.parse(state['oci-cache'] as string)).toEqual({
       key: 'npm-abc',
-      paths: [given.path],
+      paths: [given.paths.includes[0]!.pattern],
       scope: 'refs/pull/3/merge',
       matchedKey: 'npm-old',
       hit: false,
@@ -305,7 +315,7 @@ describe('save', () => {
     registry.putManifest = denied
     const given = inputs()
     await saveCache(given, stateFor(given))
-    expect(githubCache.saveCache).toHaveBeenCalledWith([given.path], 'npm-abc')
+    expect(githubCache.saveCache).toHaveBeenCalledWith([given.paths.includes[0]!.pattern], 'npm-abc')
     expect(messages('notice')).toMatch(
       /Saving the cache to GitHub's cache service instead of the registry: .*403/,
     )
@@ -316,7 +326,7 @@ describe('save', () => {
     registry.startStreamedUpload = async () => denied()
     const given = inputs()
     await saveCache(given, stateFor(given))
-    expect(githubCache.saveCache).toHaveBeenCalledWith([given.path], 'npm-abc')
+    expect(githubCache.saveCache).toHaveBeenCalledWith([given.paths.includes[0]!.pattern], 'npm-abc')
     expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toEqual([])
     expect(messages('info')).not.toMatch(/Packed/)
   })
@@ -325,7 +335,7 @@ describe('save', () => {
     const given = inputs()
     await saveCache(given, stateFor(given, { registryFailed: true }))
     expect(registry.requests).toEqual([])
-    expect(githubCache.saveCache).toHaveBeenCalledWith([given.path], 'npm-abc')
+    expect(githubCache.saveCache).toHaveBeenCalledWith([given.paths.includes[0]!.pattern], 'npm-abc')
   })
 
   it('without GitHub’s cache service, a refused push is a warning', async () => {

@@ -2,8 +2,8 @@ import { describe, expect, test } from '@jest/globals'
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { collectPushSource } from '../../../src/action/collect-paths.js'
-import { parsePathInput } from '../../../src/action/path-inputs.js'
+import { collectPushSource } from '../../../../src/action/push/source.js'
+import { parsePathInput } from '../../../../src/action/inputs/path-inputs.js'
 
 function workspace(files: string[]): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'collect-'))

@@ -1,6 +1,6 @@
 import { expect, test } from '@jest/globals'
-import { choosePlatform, runnerPlatform } from '../../../src/action/platform.js'
-import { parsePlatform } from '../../../src/oci/platform.js'
+import { choosePlatform, runnerPlatform } from '../../../../src/action/layers/platform.js'
+import { parsePlatform } from '../../../../src/oci/platform.js'
 
 const entry = (os: string, architecture: string, variant?: string) => ({
   mediaType: 'application/vnd.oci.image.manifest.v1+json',
