@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
-import { cacheScopes, readRefContext } from '../cache/scope.js'
+import { readFileSync } from 'node:fs'
+import { cacheScopes, type RefContext } from '../cache/scope.js'
 import { restoreCache } from './cache-restore.js'
 import { saveCache } from './cache-save.js'
 import { readCacheState, saveCacheState } from './cache-state.js'
@@ -50,4 +51,24 @@ export async function saveCacheStep(): Promise<void> {
   const state = readCacheState()
   if (!state) return
   await saveCache(getInputs(), state)
+}
+
+/** The runner's ref variables and the default branch named in the event payload. */
+export function readRefContext(env: NodeJS.ProcessEnv): RefContext {
+  return {
+    ref: env.GITHUB_REF || undefined,
+    baseRef: env.GITHUB_BASE_REF || undefined,
+    defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
+  }
+}
+
+// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
+function defaultBranchOf(eventPath: string): string | undefined {
+  try {
+    const event = JSON.parse(readFileSync(eventPath, 'utf8')) as { repository?: { default_branch?: unknown } }
+    const name = event.repository?.default_branch
+    return typeof name === 'string' && name ? name : undefined
+  } catch {
+    return undefined
+  }
 }

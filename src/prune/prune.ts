@@ -29,7 +29,7 @@ export interface PruneReport {
 /**
  * List, read, plan, then (unless a dry run) rewrite the scope indexes and delete. Indexes go
  * before what they list, so no moment has a kept index naming a deleted manifest. A version the
- * store refuses (ghcr.io: a public version downloaded over 5,000 times) is reported and skipped.
+ * store refuses (by a policy of its own) is reported and skipped.
  */
 export async function prune(o: PruneOptions): Promise<PruneReport> {
   const listed = await o.store.list()

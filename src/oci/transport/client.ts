@@ -1,4 +1,4 @@
-import { attachHints, type RegistryHints } from '../errors.js'
+import { withRequest, type RegistryHints } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Credentials } from './auth.js'
 import { withAuth } from './auth.js'
@@ -7,7 +7,7 @@ import { withRedirects } from './redirect.js'
 import type { RetryOptions } from './retry.js'
 import { withRetry } from './retry.js'
 import type { HttpOptions, Send } from './send.js'
-import { createExchange, requestOf } from './send.js'
+import { createExchange } from './send.js'
 import { withUserAgent } from './user-agent.js'
 
 export interface TransportOptions {
@@ -46,8 +46,11 @@ export function createTransport(o: TransportOptions): Send {
   if (!pushing && !o.hints) return authed
   return async (req) => {
     const res = await authed(req)
-    const sent = requestOf(res)
-    if (sent && pushing) sent.pushing = true
-    return o.hints ? attachHints(res, o.hints) : res
+    const sent = res.request ?? { method: req.method, url: req.url }
+    return withRequest(res, {
+      ...sent,
+      ...(pushing ? { pushing } : {}),
+      ...(o.hints ? { hints: o.hints } : {}),
+    })
   }
 }
