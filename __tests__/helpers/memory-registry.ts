@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { sha256Digest, type Descriptor } from '../../src/oci/descriptor.js'
 import { RegistryError } from '../../src/oci/errors.js'
 import { readManifest } from '../../src/oci/manifest.js'
+import type { Send } from '../../src/oci/transport/send.js'
 import { isIndexMediaType } from '../../src/oci/media-types.js'
 
 interface Stored {
@@ -31,6 +32,9 @@ export class MemoryRegistry {
   readonly tags = new Map<string, string>()
   readonly requests: string[] = []
   indexWrites = 0
+  // upload sessions by id: what was PATCHed so far
+  private readonly sessions = new Map<string, Buffer>()
+  private sessionCount = 0
   private readonly maxLatencyMs: number
 
   constructor(o: MemoryRegistryOptions = {}) {
@@ -130,6 +134,75 @@ export class MemoryRegistry {
     return tags
   }
 
+  /**
+   * The same registry over HTTP, for tests that run the real transport on top: Distribution's blob,
+   * upload-session and manifest endpoints as the bottom `Send` of a Repository (`exchange`).
+   */
+  readonly exchange: Send = async (req) => {
+    const url = new URL(req.url)
+    const made = req.body?.()
+    const body = !made ? Buffer.alloc(0) : Buffer.isBuffer(made) ? made : Buffer.concat(await made.toArray())
+    const blob = url.pathname.match(/\/blobs\/(sha256:[a-f0-9]{64})$/)?.[1]
+    const manifest = url.pathname.match(/\/manifests\/([^/]+)$/)?.[1]
+    const session = url.pathname.match(/\/blobs\/uploads\/([a-z0-9]+)$/)?.[1]
+    const error = (status: number, code: string) => answer(status, {}, JSON.stringify({ errors: [{ code }] }))
+    if ((req.method === 'HEAD' || req.method === 'GET') && blob) {
+      this.requests.push(`${req.method} blob ${blob}`)
+      const bytes = this.blobs.get(blob)
+      if (!bytes) return error(404, 'BLOB_UNKNOWN')
+      return new Response(req.method === 'HEAD' ? null : new Uint8Array(bytes), {
+        headers: { 'content-length': String(bytes.length), 'docker-content-digest': blob },
+      })
+    }
+    if (req.method === 'POST' && url.pathname.endsWith('/blobs/uploads/')) {
+      const id = `s${++this.sessionCount}`
+      this.sessions.set(id, Buffer.alloc(0))
+      return answer(202, { location: `${url.pathname}${id}` })
+    }
+    if (session && this.sessions.has(session)) {
+      const sofar = Buffer.concat([this.sessions.get(session) as Buffer, body])
+      if (req.method === 'PATCH') {
+        this.sessions.set(session, sofar)
+        return answer(202, { location: url.pathname })
+      }
+      if (req.method === 'DELETE') {
+        this.sessions.delete(session)
+        return answer(204)
+      }
+      if (req.method === 'PUT') {
+        const digest = url.searchParams.get('digest') ?? ''
+        this.requests.push(`PUT blob ${digest}`)
+        this.sessions.delete(session)
+        if (sha256Digest(sofar) !== digest) return error(400, 'DIGEST_INVALID')
+        this.blobs.set(digest, sofar)
+        return answer(201, { 'docker-content-digest': digest })
+      }
+    }
+    if ((req.method === 'HEAD' || req.method === 'GET') && manifest) {
+      this.requests.push(`${req.method} manifest ${manifest}`)
+      const digest = this.tags.get(manifest) ?? manifest
+      const stored = this.manifests.get(digest)
+      if (!stored) return error(404, 'MANIFEST_UNKNOWN')
+      return new Response(req.method === 'HEAD' ? null : new Uint8Array(stored.bytes), {
+        headers: {
+          'content-type': stored.mediaType,
+          'docker-content-digest': digest,
+          'content-length': String(stored.bytes.length),
+        },
+      })
+    }
+    if (req.method === 'PUT' && manifest) {
+      try {
+        const digest = await this.putManifest(body, req.headers['content-type'] ?? '', manifest)
+        return answer(201, { 'docker-content-digest': digest })
+      } catch (refused) {
+        if (!(refused instanceof RegistryError)) throw refused
+        return error(refused.status, refused.codes[0]?.code ?? 'UNKNOWN')
+      }
+    }
+    return error(405, 'UNSUPPORTED')
+  }
+
   /** Deletes a manifest by hand, as someone at the registry's UI would: its tags stay dangling. */
   delete(digest: string): void {
     this.manifests.delete(digest)
@@ -179,4 +252,8 @@ function childrenOf(bytes: Buffer, mediaType: string): Descriptor[] {
   } catch {
     return []
   }
+}
+
+function answer(status: number, headers: Record<string, string> = {}, body?: string): Response {
+  return new Response(status === 204 ? null : (body ?? ''), { status, headers })
 }
