@@ -2,9 +2,8 @@ import { RegistryError } from '../oci/errors.js'
 import { forEachLimited } from '../oci/layout/for-each-limited.js'
 import type { Logger } from '../oci/logger.js'
 import { buildCacheIndex, coversEntries, mergeEntries, type CacheEntry } from './cache-index.js'
-import { readIndex } from './cache-lookup.js'
+import { readIndex, type CacheRegistry } from './cache-lookup.js'
 import { buildCacheManifest, type CacheManifestFields } from './cache-manifest.js'
-import type { CacheRegistry } from './cache-registry.js'
 import { cacheTag, indexTag } from './cache-tag.js'
 
 export interface PublishedCache {
