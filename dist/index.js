@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8567:
+/***/ 5626:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30757,7 +30757,6 @@ var lib_core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/cache/scope.ts
-
 // A named scope cannot be mistaken for a ref's: git refs always start with `refs/`.
 const NAMED_PREFIX = 'named/';
 /**
@@ -30778,25 +30777,6 @@ function cacheScopes(context, named) {
     const candidates = [save, branch(context.baseRef), branch(context.defaultBranch)];
     const restore = [...new Set(candidates.filter((s) => Boolean(s)))];
     return { save, restore };
-}
-/** The runner's ref variables and the default branch named in the event payload. */
-function readRefContext(env) {
-    return {
-        ref: env.GITHUB_REF || undefined,
-        baseRef: env.GITHUB_BASE_REF || undefined,
-        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
-    };
-}
-// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
-function defaultBranchOf(eventPath) {
-    try {
-        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
-        const name = event.repository?.default_branch;
-        return typeof name === 'string' && name ? name : undefined;
-    }
-    catch {
-        return undefined;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/inputs/readers.ts
@@ -30950,191 +30930,13 @@ async function discardBody(res) {
     await res.body?.cancel().catch(() => { });
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
-
-// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
-class StallError extends Error {
-    code = 'ETIMEDOUT';
-    constructor(ms) {
-        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
-        this.name = 'StallError';
-    }
-}
-// Pieces small enough that what waits here shows how far the socket has got.
-const PIECE = 64 * 1024;
-/**
- * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
- * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
- * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
- * are the dispatcher's headers timeout's (it counts from the last write the socket took);
- * response bodies are its bodyTimeout.
- */
-function watchUploadStall(source, ms) {
-    const controller = new AbortController();
-    let received = 0;
-    const body = new external_node_stream_.Transform({
-        highWaterMark: PIECE,
-        transform(chunk, _encoding, callback) {
-            received += chunk.length;
-            for (let at = 0; at < chunk.length; at += PIECE)
-                this.push(chunk.subarray(at, at + PIECE));
-            callback();
-        },
-    });
-    let stalled;
-    // a failed request destroys body, and with it the source (the file it was reading)
-    (0,external_node_stream_.pipeline)(source, body, () => { });
-    let taken = -1;
-    const timer = setInterval(() => {
-        const waiting = body.readableLength + body.writableLength + source.readableLength;
-        const now = received - body.readableLength;
-        if (now === taken && waiting > 0) {
-            stalled = new StallError(ms);
-            controller.abort(stalled);
-            body.destroy(stalled);
-        }
-        taken = now;
-    }, ms);
-    timer.unref();
-    const stop = () => clearInterval(timer);
-    body.once('close', stop);
-    return { body, signal: controller.signal, reason: () => stalled, stop };
-}
-
-;// CONCATENATED MODULE: ./src/oci/transport/send.ts
-
-
-
-
-// Which request produced a response, so an error built from the response alone can name it.
-const sentRequests = new WeakMap();
-function requestOf(res) {
-    return sentRequests.get(res);
-}
-function recordRequest(res, req) {
-    sentRequests.set(res, req);
-    return res;
-}
-// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
-// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
-const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
-// Statuses whose responses have no body; the Response constructor refuses one for them.
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-class TransportError extends Error {
-    code;
-    constructor(message, cause) {
-        super(message, { cause });
-        this.name = 'TransportError';
-        const code = cause?.code;
-        if (typeof code === 'string')
-            this.code = code;
-    }
-}
-/**
- * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
- * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
- * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
- * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
- * the redirect layer's; the answer is a fetch Response so the layers above read one type.
- */
-function createExchange(o = {}) {
-    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
-    const common = {
-        connect: { timeout: timeouts.connectMs },
-        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
-        bodyTimeout: timeouts.stallMs,
-    };
-    const direct = new undici.Agent(common);
-    const proxies = new Map();
-    const dispatcherFor = (url) => {
-        const proxy = o.proxyFor?.(url);
-        if (!proxy)
-            return direct;
-        let agent = proxies.get(proxy);
-        if (!agent) {
-            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
-            agent = new undici.ProxyAgent({ uri: proxy, ...common });
-            proxies.set(proxy, agent);
-        }
-        return agent;
-    };
-    return async (req) => {
-        const url = new URL(req.url);
-        const made = req.body?.();
-        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
-        let answer;
-        try {
-            answer = await dispatcherFor(url).request({
-                origin: url.origin,
-                path: `${url.pathname}${url.search}`,
-                method: req.method,
-                headers: req.headers,
-                body: stall?.body ?? made,
-                signal: stall?.signal,
-            });
-        }
-        catch (error) {
-            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
-        }
-        finally {
-            stall?.stop();
-        }
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(answer.headers)) {
-            if (value === undefined)
-                continue;
-            for (const v of Array.isArray(value) ? value : [value])
-                headers.append(name, v);
-        }
-        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
-        if (noBody)
-            answer.body.resume();
-        const res = new Response(noBody ? null : webStream(answer.body, req), {
-            status: answer.statusCode,
-            headers,
-        });
-        return recordRequest(res, { method: req.method, url: req.url });
-    };
-}
-// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
-// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
-// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
-function webStream(body, req) {
-    const chunks = body[Symbol.asyncIterator]();
-    return new ReadableStream({
-        async pull(controller) {
-            let next;
-            try {
-                next = (await chunks.next());
-            }
-            catch (error) {
-                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
-                return;
-            }
-            if (next.done)
-                controller.close();
-            else
-                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
-        },
-        async cancel() {
-            await chunks.return?.();
-        },
-    }, { highWaterMark: 0 });
-}
-function messageOf(error) {
-    const { message, code } = (error ?? {});
-    const text = typeof message === 'string' ? message : String(error);
-    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
-}
-
 ;// CONCATENATED MODULE: ./src/oci/errors.ts
 
 
-
+/** The response with `facts` as its request's, replacing any it had. */
+function withRequest(res, facts) {
+    return Object.assign(res, { request: facts });
+}
 // An error body is for people and logs: 64 KiB holds any registry's error JSON.
 const ERROR_BODY_LIMIT = 64 * 1024;
 class errors_RegistryError extends Error {
@@ -31209,7 +31011,7 @@ async function checkResponse(res, ...okStatuses) {
     throw await responseError(res);
 }
 async function responseError(res, o = {}) {
-    const sent = requestOf(res);
+    const sent = res.request;
     let text = '';
     try {
         text = (await readBody(res, ERROR_BODY_LIMIT, { truncate: true })).toString('utf8').trim();
@@ -31228,7 +31030,7 @@ async function responseError(res, o = {}) {
         hint: o.hint,
         retryAfterMs: retryAfter(res.headers.get('retry-after')),
         pushing: sent?.pushing,
-        hints: responseHints.get(res),
+        hints: sent?.hints,
     });
 }
 // Retry-After is seconds or an HTTP date.
@@ -31268,13 +31070,9 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const GENERIC_HINTS = {
     pushDenied: 'Check that the credentials may push to this repository',
     pullDenied: 'Check the credentials: the registry refused them or needs some',
+    deleteUnsupported: 'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true)',
+    deleteDenied: 'Check that the credentials may delete from this repository',
 };
-// The hints of the repository a response came from (set by the transport, read by responseError).
-const responseHints = new WeakMap();
-function attachHints(res, hints) {
-    responseHints.set(res, hints);
-    return res;
-}
 // What a user can do about the most common refusals.
 function hintFor(method, status, codes, pushing = false, hints = GENERIC_HINTS) {
     const denied = status === 401 || status === 403 || codes.some((c) => c.code === 'DENIED' || c.code === 'UNAUTHORIZED');
@@ -31695,6 +31493,7 @@ const GHCR_HINTS = {
         'exists, also add this repository with the Write role in the package settings under "Manage Actions access"',
     pullDenied: 'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
         'under "Manage Actions access", grant this repository access',
+    deleteUnsupported: 'ghcr.io does not delete manifests through the registry API: its versions are deleted through the GitHub Packages API',
 };
 /** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
 function registryHints(registry) {
@@ -31862,6 +31661,175 @@ function isIndexMediaType(mediaType) {
     return mediaType === media_types_MediaType.OciIndex || mediaType === media_types_MediaType.DockerManifestList;
 }
 
+;// CONCATENATED MODULE: ./src/oci/manifest.ts
+
+
+
+// OCI image spec v1.1 "guidance for an empty descriptor": the two bytes "{}", inlined as base64.
+const manifest_EMPTY_CONFIG = Object.freeze({
+    mediaType: media_types_MediaType.OciEmpty,
+    digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+    size: 2,
+    data: 'e30=',
+});
+class InvalidManifestError extends Error {
+    /** What is wrong, without the prefix: callers that name a file (a layout's blob) reword it. */
+    reason;
+    constructor(reason, options) {
+        super(`invalid manifest: ${reason}`, options);
+        this.name = 'InvalidManifestError';
+        this.reason = reason;
+    }
+}
+// Deterministic bytes: fields in a fixed order and annotations sorted, so the same inputs always
+// produce the same digest (a cache key can then be compared by digest alone).
+function manifest_buildManifest(o) {
+    const config = o.config ?? manifest_EMPTY_CONFIG;
+    // OCI v1.1: a manifest whose config is the empty descriptor must say what it is in artifactType.
+    if (config.mediaType === media_types_MediaType.OciEmpty && !o.artifactType) {
+        throw new InvalidManifestError('an artifact with the empty config needs an artifactType');
+    }
+    const manifest = { schemaVersion: 2, mediaType: media_types_MediaType.OciManifest };
+    if (o.artifactType)
+        manifest.artifactType = o.artifactType;
+    manifest.config = canonicalDescriptor(config);
+    manifest.layers = o.layers.map(canonicalDescriptor);
+    if (o.annotations && Object.keys(o.annotations).length > 0)
+        manifest.annotations = sorted(o.annotations);
+    const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+    return { bytes, mediaType: media_types_MediaType.OciManifest, digest: sha256Digest(bytes) };
+}
+// The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
+const IMAGE_MANIFEST_TYPES = new Set([media_types_MediaType.OciManifest, media_types_MediaType.DockerManifest]);
+/**
+ * The one reader of manifests and indexes, for pull, layouts, prune and the cache index alike.
+ * `mediaType` is what the descriptor or the response said; the document's own field must agree.
+ * Without it the document's field decides, else its shape (an index has manifests, no layers).
+ */
+function readManifest(bytes, mediaType) {
+    let value;
+    try {
+        value = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (cause) {
+        throw new InvalidManifestError(`not valid JSON (${cause.message})`, { cause });
+    }
+    if (!isObject(value))
+        throw new InvalidManifestError('is not a JSON object');
+    const own = typeof value.mediaType === 'string' ? value.mediaType : undefined;
+    if (mediaType !== undefined && own !== undefined && own !== mediaType) {
+        throw new InvalidManifestError(`mediaType ${JSON.stringify(own)} differs from the descriptor's ${JSON.stringify(mediaType)}`);
+    }
+    if (value.schemaVersion !== 2) {
+        throw new InvalidManifestError(`schemaVersion is ${JSON.stringify(value.schemaVersion)}, expected 2`);
+    }
+    const shape = Array.isArray(value.manifests) && !('layers' in value) ? media_types_MediaType.OciIndex : media_types_MediaType.OciManifest;
+    const type = mediaType ?? own ?? shape;
+    const doc = {
+        mediaType: type,
+        annotations: stringValues(value.annotations),
+        manifests: [],
+        layers: [],
+    };
+    if (typeof value.artifactType === 'string')
+        doc.artifactType = value.artifactType;
+    if (value.subject !== undefined)
+        doc.subject = checkDescriptor(value.subject, 'subject');
+    if (isIndexMediaType(type)) {
+        if (!Array.isArray(value.manifests))
+            throw new InvalidManifestError('is an index without a manifests array');
+        doc.manifests = value.manifests.map((m, i) => checkDescriptor(m, `manifests[${i}]`));
+        return doc;
+    }
+    if (!IMAGE_MANIFEST_TYPES.has(type)) {
+        throw new InvalidManifestError(`has the unsupported manifest media type ${JSON.stringify(type)}`);
+    }
+    doc.config = checkDescriptor(value.config, 'config');
+    if (!Array.isArray(value.layers))
+        throw new InvalidManifestError('is a manifest without a layers array');
+    doc.layers = value.layers.map((l, i) => checkDescriptor(l, `layers[${i}]`));
+    return doc;
+}
+/** Its successors: the manifests an index lists, or an image manifest's config and layers. */
+function manifestChildren(doc) {
+    const blobs = doc.config ? [doc.config, ...doc.layers] : [];
+    return { manifests: doc.manifests, blobs, subject: doc.subject };
+}
+/** An OCI or Docker v2 image manifest; an index or anything malformed is refused. */
+function parseManifest(bytes) {
+    const doc = readManifest(bytes);
+    if (!doc.config)
+        throw new InvalidManifestError(`media type ${doc.mediaType} is not an image manifest`);
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: doc.mediaType,
+        config: doc.config,
+        layers: doc.layers,
+    };
+    if (doc.artifactType !== undefined)
+        manifest.artifactType = doc.artifactType;
+    if (doc.subject)
+        manifest.subject = doc.subject;
+    if (Object.keys(doc.annotations).length > 0)
+        manifest.annotations = doc.annotations;
+    return manifest;
+}
+/**
+ * Checks the fields everything relies on (media type, digest, size, string annotations) and
+ * returns the descriptor as found, unknown fields included, so re-serialising loses nothing.
+ */
+function checkDescriptor(value, where) {
+    if (!isObject(value))
+        throw new InvalidManifestError(`${where} is not a descriptor object`);
+    const { mediaType, digest, size, annotations } = value;
+    if (typeof mediaType !== 'string' || mediaType === '') {
+        throw new InvalidManifestError(`${where} has no mediaType`);
+    }
+    if (typeof digest !== 'string' || !isValidDigest(digest)) {
+        throw new InvalidManifestError(`${where} has an unsupported or malformed digest ${JSON.stringify(digest)}`);
+    }
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+        throw new InvalidManifestError(`${where} has an invalid size ${JSON.stringify(size)}`);
+    }
+    if (annotations !== undefined) {
+        if (!isObject(annotations) || Object.values(annotations).some((v) => typeof v !== 'string')) {
+            throw new InvalidManifestError(`${where} has annotations that are not a map of strings`);
+        }
+    }
+    return value;
+}
+function stringValues(value) {
+    const out = {};
+    if (!isObject(value))
+        return out;
+    for (const [k, v] of Object.entries(value))
+        if (typeof v === 'string')
+            out[k] = v;
+    return out;
+}
+function canonicalDescriptor(d) {
+    const out = { mediaType: d.mediaType };
+    if (d.artifactType)
+        out.artifactType = d.artifactType;
+    out.digest = d.digest;
+    out.size = d.size;
+    if (d.urls && d.urls.length > 0)
+        out.urls = [...d.urls];
+    if (d.annotations && Object.keys(d.annotations).length > 0)
+        out.annotations = sorted(d.annotations);
+    if (d.data !== undefined)
+        out.data = d.data;
+    if (d.platform)
+        out.platform = d.platform;
+    return out;
+}
+function sorted(record) {
+    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 ;// CONCATENATED MODULE: ./src/oci/annotations.ts
 // Annotation keys that more than one room reads or writes: the image spec's own
 // (image-spec annotations.md) and ORAS's, whose layer convention our pushes follow so `oras pull`
@@ -31900,6 +31868,7 @@ const cache_annotations_ROOT_ANNOTATION = 'io.github.oci-artifact-action.cache.r
 
 
 
+
 // One GET must stay quick for a prefix lookup: an entry is ~300 bytes for a typical key and
 // ~900 for a 512-character one, so 500 entries keep the index under half a megabyte, far below
 // the 4 MiB manifest size registries are asked to accept. Older caches drop out of the index
@@ -31913,18 +31882,17 @@ class CacheIndexError extends Error {
 }
 /** The index's entries, oldest first. Entries that are not ours or are malformed are left out. */
 function parseCacheIndex(bytes) {
-    let value;
+    let index;
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        index = readManifest(bytes, media_types_MediaType.OciIndex);
     }
     catch (error) {
-        throw new CacheIndexError('not JSON', { cause: error });
+        if (error instanceof InvalidManifestError)
+            throw new CacheIndexError(error.reason, { cause: error });
+        throw error;
     }
-    const manifests = value?.manifests;
-    if (!Array.isArray(manifests))
-        throw new CacheIndexError('no manifests list');
     const entries = [];
-    for (const item of manifests) {
+    for (const item of index.manifests) {
         const entry = entryOf(item);
         if (entry)
             entries.push(entry);
@@ -32013,129 +31981,22 @@ function time(entry) {
     const at = Date.parse(entry.created);
     return Number.isNaN(at) ? 0 : at;
 }
+// An entry is ours when it carries the key and the time of its save.
 function entryOf(item) {
-    if (typeof item !== 'object' || item === null)
-        return undefined;
-    const { mediaType, digest, size, annotations } = item;
-    const notes = (annotations ?? {});
+    const notes = item.annotations ?? {};
     const key = notes[cache_annotations_KEY_ANNOTATION];
     const created = notes[cache_annotations_CREATED_ANNOTATION];
     const version = notes[cache_annotations_VERSION_ANNOTATION];
-    if (typeof key !== 'string' || typeof created !== 'string')
+    if (key === undefined || created === undefined)
         return undefined;
-    if (typeof mediaType !== 'string' || typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-        return undefined;
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
-        return undefined;
-    const entry = { key, created, manifest: { mediaType, digest, size } };
-    if (typeof version === 'string')
+    const entry = {
+        key,
+        created,
+        manifest: { mediaType: item.mediaType, digest: item.digest, size: item.size },
+    };
+    if (version !== undefined)
         entry.version = version;
     return entry;
-}
-
-;// CONCATENATED MODULE: ./src/oci/manifest.ts
-
-
-
-// OCI image spec v1.1 "guidance for an empty descriptor": the two bytes "{}", inlined as base64.
-const manifest_EMPTY_CONFIG = Object.freeze({
-    mediaType: media_types_MediaType.OciEmpty,
-    digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
-    size: 2,
-    data: 'e30=',
-});
-class InvalidManifestError extends Error {
-    constructor(reason, options) {
-        super(`invalid manifest: ${reason}`, options);
-        this.name = 'InvalidManifestError';
-    }
-}
-// Deterministic bytes: fields in a fixed order and annotations sorted, so the same inputs always
-// produce the same digest (a cache key can then be compared by digest alone).
-function manifest_buildManifest(o) {
-    const config = o.config ?? manifest_EMPTY_CONFIG;
-    // OCI v1.1: a manifest whose config is the empty descriptor must say what it is in artifactType.
-    if (config.mediaType === media_types_MediaType.OciEmpty && !o.artifactType) {
-        throw new InvalidManifestError('an artifact with the empty config needs an artifactType');
-    }
-    const manifest = { schemaVersion: 2, mediaType: media_types_MediaType.OciManifest };
-    if (o.artifactType)
-        manifest.artifactType = o.artifactType;
-    manifest.config = canonicalDescriptor(config);
-    manifest.layers = o.layers.map(canonicalDescriptor);
-    if (o.annotations && Object.keys(o.annotations).length > 0)
-        manifest.annotations = sorted(o.annotations);
-    const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
-    return { bytes, mediaType: media_types_MediaType.OciManifest, digest: sha256Digest(bytes) };
-}
-// Reads an OCI or Docker v2 image manifest; an index or anything malformed is refused.
-function parseManifest(bytes) {
-    let value;
-    try {
-        value = JSON.parse(bytes.toString('utf8'));
-    }
-    catch (error) {
-        throw new InvalidManifestError('not JSON', { cause: error });
-    }
-    if (!isObject(value) || value.schemaVersion !== 2)
-        throw new InvalidManifestError('schemaVersion is not 2');
-    const mediaType = typeof value.mediaType === 'string' ? value.mediaType : media_types_MediaType.OciManifest;
-    if (mediaType !== media_types_MediaType.OciManifest && mediaType !== media_types_MediaType.DockerManifest) {
-        throw new InvalidManifestError(`media type ${mediaType} is not an image manifest`);
-    }
-    if (!Array.isArray(value.layers))
-        throw new InvalidManifestError('layers is missing');
-    const manifest = {
-        schemaVersion: 2,
-        mediaType,
-        config: checkDescriptor(value.config, 'config'),
-        layers: value.layers.map((layer, i) => checkDescriptor(layer, `layers[${i}]`)),
-    };
-    if (typeof value.artifactType === 'string')
-        manifest.artifactType = value.artifactType;
-    if (value.subject !== undefined)
-        manifest.subject = checkDescriptor(value.subject, 'subject');
-    if (isObject(value.annotations))
-        manifest.annotations = value.annotations;
-    return manifest;
-}
-function checkDescriptor(value, where) {
-    if (!isObject(value))
-        throw new InvalidManifestError(`${where} is not a descriptor`);
-    const { mediaType, digest, size } = value;
-    if (typeof mediaType !== 'string' || mediaType === '') {
-        throw new InvalidManifestError(`${where} has no mediaType`);
-    }
-    if (typeof digest !== 'string' || !isValidDigest(digest)) {
-        throw new InvalidManifestError(`${where} has an invalid digest ${JSON.stringify(digest)}`);
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-        throw new InvalidManifestError(`${where} has an invalid size ${JSON.stringify(size)}`);
-    }
-    return value;
-}
-function canonicalDescriptor(d) {
-    const out = { mediaType: d.mediaType };
-    if (d.artifactType)
-        out.artifactType = d.artifactType;
-    out.digest = d.digest;
-    out.size = d.size;
-    if (d.urls && d.urls.length > 0)
-        out.urls = [...d.urls];
-    if (d.annotations && Object.keys(d.annotations).length > 0)
-        out.annotations = sorted(d.annotations);
-    if (d.data !== undefined)
-        out.data = d.data;
-    if (d.platform)
-        out.platform = d.platform;
-    return out;
-}
-function sorted(record) {
-    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-function isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 ;// CONCATENATED MODULE: ./src/cache/cache-manifest.ts
@@ -32792,6 +32653,8 @@ var external_events_ = __nccwpck_require__(4434);
 var external_fs_ = __nccwpck_require__(9896);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: external "path"
@@ -33199,10 +33062,11 @@ function restoreDirectoryMtimes(root, mtimes) {
 
 ;// CONCATENATED MODULE: ./src/oci/layout/for-each-limited.ts
 /**
- * Runs `work` over `items` with at most `limit` in flight, in order of start; the first failure
- * stops new work from starting and is what the returned promise rejects with.
+ * The one worker pool (Go's errgroup with SetLimit): runs `work` over `items` with at most `limit`
+ * in flight, in order of start. The first failure stops new work from starting; the promise
+ * rejects with it once the tasks in flight have settled, so none is left running unobserved.
  */
-async function forEachLimited(items, limit, work) {
+async function for_each_limited_forEachLimited(items, limit, work) {
     let next = 0;
     let failed = false;
     const worker = async () => {
@@ -33639,10 +33503,6 @@ async function headManifest(c, tagOrDigest) {
     }
     return { mediaType: contentType, digest, size };
 }
-// What a refusal to delete means to the user: a registry may simply not offer deletes.
-const DELETE_UNSUPPORTED_HINT = 'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true; ' +
-    'on ghcr.io, versions are deleted through the GitHub Packages API)';
-const DELETE_DENIED_HINT = 'Check that the credentials may delete from this repository';
 /**
  * Deletes a manifest by digest (the distribution spec deletes by digest only); the registry drops
  * every tag that named it. A manifest already gone counts as deleted.
@@ -33656,10 +33516,13 @@ async function deleteManifest(c, digest) {
     const error = await responseError(res);
     if (res.status === 404 && error.hasCode('MANIFEST_UNKNOWN'))
         return;
-    if (res.status === 405 || error.hasCode('UNSUPPORTED'))
-        throw withHint(error, DELETE_UNSUPPORTED_HINT);
-    if (res.status === 401 || res.status === 403 || error.hasCode('DENIED'))
-        throw withHint(error, DELETE_DENIED_HINT);
+    // what a refusal to delete means to the user: a registry may simply not offer deletes
+    if (res.status === 405 || error.hasCode('UNSUPPORTED')) {
+        throw withHint(error, c.hints?.deleteUnsupported ?? GENERIC_HINTS.deleteUnsupported);
+    }
+    if (res.status === 401 || res.status === 403 || error.hasCode('DENIED')) {
+        throw withHint(error, c.hints?.deleteDenied ?? GENERIC_HINTS.deleteDenied);
+    }
     throw error;
 }
 function withHint(error, hint) {
@@ -33892,84 +33755,7 @@ function addressKind(hostname) {
     return 'name';
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
-
-
-
-// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
-const MAX_REDIRECTS = 10;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
-// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-class RedirectError extends Error {
-    retryable = false;
-    constructor(message) {
-        super(message);
-        this.name = 'RedirectError';
-    }
-}
-// The URL that answered when a redirect was followed: layers above (auth) must tell the
-// registry's own answer from a redirect target's.
-const finalUrls = new WeakMap();
-function answeredFrom(res) {
-    return finalUrls.get(res);
-}
-// Checks a caller asked for on every hop of one request (the token request: each hop is a realm).
-const hopChecks = new WeakMap();
-function guardRedirects(req, check) {
-    hopChecks.set(req, check);
-    return req;
-}
-// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
-// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
-function withRedirects(inner, o) {
-    const max = o.maxRedirects ?? MAX_REDIRECTS;
-    return async (first) => {
-        let req = first;
-        for (let hop = 0;; hop++) {
-            const res = await inner(req);
-            const location = res.headers.get('location');
-            if (!REDIRECT_STATUSES.has(res.status) || !location) {
-                if (hop > 0)
-                    finalUrls.set(res, req.url);
-                return res;
-            }
-            await discardBody(res);
-            if (hop >= max)
-                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
-            const target = new URL(location, req.url);
-            hopChecks.get(first)?.(target);
-            const next = nextRequest(req, res.status, target);
-            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
-            req = next;
-        }
-    };
-}
-function nextRequest(req, status, target) {
-    const from = new URL(req.url);
-    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
-    }
-    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
-        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
-    }
-    const headers = { ...req.headers };
-    if (target.origin !== from.origin)
-        for (const name of CREDENTIAL_HEADERS)
-            delete headers[name];
-    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
-    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
-    if (toGet) {
-        delete headers['content-type'];
-        delete headers['content-length'];
-        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
-    }
-    return { ...req, url: target.toString(), headers };
-}
-
 ;// CONCATENATED MODULE: ./src/oci/transport/auth.ts
-
 
 
 
@@ -34037,7 +33823,7 @@ function withAuth(inner, o) {
             return res;
         // A redirect target (a storage host) is not the registry: its challenge would have us send the
         // credentials to a realm it names and its token to the registry. Its 401 is the answer.
-        if (new URL(answeredFrom(res) ?? req.url).origin !== origin)
+        if (new URL(res.request?.url ?? req.url).origin !== origin)
             return res;
         const header = res.headers.get('www-authenticate');
         const offered = header ? parseChallenges(header) : [];
@@ -34062,11 +33848,16 @@ async function fetchToken(send, o, challenge, scopes, now) {
         headers.authorization = basic(o.credentials);
     o.logger.debug(`token exchange at ${redactUrl(realm)} (${o.credentials ? 'with credentials' : 'anonymous'})`);
     // every hop of the token request is a realm too, on the realm's own scheme
-    const tokenRequest = guardRedirects({ method: 'GET', url: realm.toString(), headers }, (target) => {
-        if (target.protocol !== realm.protocol)
-            throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
-        checkRealmUrl(target, o.registry, o.plainHttp);
-    });
+    const tokenRequest = {
+        method: 'GET',
+        url: realm.toString(),
+        headers,
+        checkRedirect: (target) => {
+            if (target.protocol !== realm.protocol)
+                throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
+            checkRealmUrl(target, o.registry, o.plainHttp);
+        },
+    };
     const res = await send(tokenRequest);
     if (res.status !== 200) {
         const pushing = scopes.some((s) => /:(.*,)?(push|\*)(,.*)?$/.test(s));
@@ -34122,36 +33913,242 @@ function basic(c) {
     return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/log.ts
+;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
 
-// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
-function withRequestLog(inner, logger) {
-    return async (req) => {
-        const started = performance.now();
-        const url = redactUrl(req.url);
-        try {
+
+
+
+// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
+// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+class RedirectError extends Error {
+    retryable = false;
+    constructor(message) {
+        super(message);
+        this.name = 'RedirectError';
+    }
+}
+// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
+// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
+function withRedirects(inner, o) {
+    const max = o.maxRedirects ?? MAX_REDIRECTS;
+    return async (first) => {
+        let req = first;
+        for (let hop = 0;; hop++) {
             const res = await inner(req);
-            logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
-            return res;
-        }
-        catch (error) {
-            logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`);
-            throw error;
+            const location = res.headers.get('location');
+            if (!REDIRECT_STATUSES.has(res.status) || !location) {
+                // the URL that answered, so layers above (auth) tell the registry's answer from a redirect target's
+                return hop > 0 ? withRequest(res, { method: req.method, ...res.request, url: req.url }) : res;
+            }
+            await discardBody(res);
+            if (hop >= max)
+                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
+            const target = new URL(location, req.url);
+            first.checkRedirect?.(target);
+            const next = nextRequest(req, res.status, target);
+            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
+            req = next;
         }
     };
 }
+function nextRequest(req, status, target) {
+    const from = new URL(req.url);
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
+    }
+    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
+        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
+    }
+    const headers = { ...req.headers };
+    if (target.origin !== from.origin)
+        for (const name of CREDENTIAL_HEADERS)
+            delete headers[name];
+    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
+    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
+    if (toGet) {
+        delete headers['content-type'];
+        delete headers['content-length'];
+        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
+    }
+    return { ...req, url: target.toString(), headers };
+}
 
-;// CONCATENATED MODULE: ./src/oci/transport/user-agent.ts
-// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
-// carry the HTTP client's own.
-function withUserAgent(inner, userAgent) {
-    if (!userAgent)
-        return inner;
-    return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
+
+// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
+class StallError extends Error {
+    code = 'ETIMEDOUT';
+    constructor(ms) {
+        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
+        this.name = 'StallError';
+    }
+}
+// Pieces small enough that what waits here shows how far the socket has got.
+const PIECE = 64 * 1024;
+/**
+ * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
+ * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
+ * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
+ * are the dispatcher's headers timeout's (it counts from the last write the socket took);
+ * response bodies are its bodyTimeout.
+ */
+function watchUploadStall(source, ms) {
+    const controller = new AbortController();
+    let received = 0;
+    const body = new external_node_stream_.Transform({
+        highWaterMark: PIECE,
+        transform(chunk, _encoding, callback) {
+            received += chunk.length;
+            for (let at = 0; at < chunk.length; at += PIECE)
+                this.push(chunk.subarray(at, at + PIECE));
+            callback();
+        },
+    });
+    let stalled;
+    // a failed request destroys body, and with it the source (the file it was reading)
+    (0,external_node_stream_.pipeline)(source, body, () => { });
+    let taken = -1;
+    const timer = setInterval(() => {
+        const waiting = body.readableLength + body.writableLength + source.readableLength;
+        const now = received - body.readableLength;
+        if (now === taken && waiting > 0) {
+            stalled = new StallError(ms);
+            controller.abort(stalled);
+            body.destroy(stalled);
+        }
+        taken = now;
+    }, ms);
+    timer.unref();
+    const stop = () => clearInterval(timer);
+    body.once('close', stop);
+    return { body, signal: controller.signal, reason: () => stalled, stop };
+}
+
+;// CONCATENATED MODULE: ./src/oci/transport/send.ts
+
+
+
+
+
+// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
+// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
+const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
+// Statuses whose responses have no body; the Response constructor refuses one for them.
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+class TransportError extends Error {
+    code;
+    constructor(message, cause) {
+        super(message, { cause });
+        this.name = 'TransportError';
+        const code = cause?.code;
+        if (typeof code === 'string')
+            this.code = code;
+    }
+}
+/**
+ * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
+ * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
+ * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
+ * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
+ * the redirect layer's; the answer is a fetch Response so the layers above read one type.
+ */
+function createExchange(o = {}) {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+    const common = {
+        connect: { timeout: timeouts.connectMs },
+        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
+        bodyTimeout: timeouts.stallMs,
+    };
+    const direct = new undici.Agent(common);
+    const proxies = new Map();
+    const dispatcherFor = (url) => {
+        const proxy = o.proxyFor?.(url);
+        if (!proxy)
+            return direct;
+        let agent = proxies.get(proxy);
+        if (!agent) {
+            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
+            agent = new undici.ProxyAgent({ uri: proxy, ...common });
+            proxies.set(proxy, agent);
+        }
+        return agent;
+    };
+    return async (req) => {
+        const url = new URL(req.url);
+        const made = req.body?.();
+        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
+        let answer;
+        try {
+            answer = await dispatcherFor(url).request({
+                origin: url.origin,
+                path: `${url.pathname}${url.search}`,
+                method: req.method,
+                headers: req.headers,
+                body: stall?.body ?? made,
+                signal: stall?.signal,
+            });
+        }
+        catch (error) {
+            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
+        }
+        finally {
+            stall?.stop();
+        }
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(answer.headers)) {
+            if (value === undefined)
+                continue;
+            for (const v of Array.isArray(value) ? value : [value])
+                headers.append(name, v);
+        }
+        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
+        if (noBody)
+            answer.body.resume();
+        const res = new Response(noBody ? null : webStream(answer.body, req), {
+            status: answer.statusCode,
+            headers,
+        });
+        return withRequest(res, { method: req.method, url: req.url });
+    };
+}
+// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
+// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
+// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
+function webStream(body, req) {
+    const chunks = body[Symbol.asyncIterator]();
+    return new ReadableStream({
+        async pull(controller) {
+            let next;
+            try {
+                next = (await chunks.next());
+            }
+            catch (error) {
+                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
+                return;
+            }
+            if (next.done)
+                controller.close();
+            else
+                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+        },
+        async cancel() {
+            await chunks.return?.();
+        },
+    }, { highWaterMark: 0 });
+}
+function messageOf(error) {
+    const { message, code } = (error ?? {});
+    const text = typeof message === 'string' ? message : String(error);
+    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/transport/client.ts
-
 
 
 
@@ -34181,10 +34178,35 @@ function createTransport(o) {
         return authed;
     return async (req) => {
         const res = await authed(req);
-        const sent = requestOf(res);
-        if (sent && pushing)
-            sent.pushing = true;
-        return o.hints ? attachHints(res, o.hints) : res;
+        const sent = res.request ?? { method: req.method, url: req.url };
+        return withRequest(res, {
+            ...sent,
+            ...(pushing ? { pushing } : {}),
+            ...(o.hints ? { hints: o.hints } : {}),
+        });
+    };
+}
+// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
+// carry the HTTP client's own.
+function withUserAgent(inner, userAgent) {
+    if (!userAgent)
+        return inner;
+    return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
+}
+// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
+function withRequestLog(inner, logger) {
+    return async (req) => {
+        const started = performance.now();
+        const url = redactUrl(req.url);
+        try {
+            const res = await inner(req);
+            logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
+            return res;
+        }
+        catch (error) {
+            logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`);
+            throw error;
+        }
     };
 }
 
@@ -34616,11 +34638,14 @@ class Repository {
     logger;
     policy;
     base;
+    hints;
     constructor(o) {
         this.registry = o.registry;
         this.repository = o.repository;
         this.logger = o.logger ?? silentLogger;
         this.policy = retryPolicy(o.retry);
+        if (o.hints)
+            this.hints = o.hints;
         this.base = `${registryBaseUrl(o.registry, { plainHttp: o.plainHttp })}/v2/${o.repository}`;
         const actions = [...new Set(o.actions)].sort();
         this.send = createTransport({
@@ -34705,7 +34730,7 @@ class Repository {
         return listTags(this.send, `${this.base}/tags/list`, o.pageSize);
     }
     manifestContext() {
-        return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger };
+        return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger, hints: this.hints };
     }
 }
 function checkDigest(digest) {
@@ -35008,7 +35033,7 @@ async function restoreFromRegistry(repo, match, inputs) {
             // paths inside one another (`~/.cargo` and `~/.cargo/registry`) would merge into each other
             // at once: those go one at a time, in the order of the lines
             const nested = roots.some((a, i) => roots.some((b, j) => i !== j && isWithin(a, b)));
-            await forEachLimited(groups, nested ? 1 : RESTORE_CONCURRENCY, async (group, i) => {
+            await for_each_limited_forEachLimited(groups, nested ? 1 : RESTORE_CONCURRENCY, async (group, i) => {
                 const root = roots[i];
                 if (group.length === 1) {
                     const result = await restoreInto(group[0], root);
@@ -35017,7 +35042,7 @@ async function restoreFromRegistry(repo, match, inputs) {
                 }
                 if (group.some((layer) => layer.annotations?.[cache_annotations_PATH_ANNOTATION] !== group[0]?.annotations?.[cache_annotations_PATH_ANNOTATION]))
                     throw new Error(`the parts of ${root} name different paths`);
-                await stagePartsAndCommit(root, group.length, (folders) => forEachLimited(group, RESTORE_CONCURRENCY, async (layer, j) => {
+                await stagePartsAndCommit(root, group.length, (folders) => for_each_limited_forEachLimited(group, RESTORE_CONCURRENCY, async (layer, j) => {
                     await restoreInto(layer, folders[j]);
                 }));
                 lib_core/* info */.pq(`Restored ${root} from ${group.length} parts`);
@@ -35873,6 +35898,7 @@ function cut(entries, maxBytes) {
 
 
 
+
 // HEADs in flight when an index must be checked against the repository entry by entry.
 const CHECK_CONCURRENCY = 8;
 /**
@@ -35975,13 +36001,9 @@ function mayListDeletedManifests(error) {
 }
 async function keepExisting(registry, entries) {
     const exists = new Array(entries.length).fill(true);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < entries.length; i = next++) {
-            exists[i] = (await registry.headManifest(entries[i].manifest.digest)) !== undefined;
-        }
-    };
-    await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker));
+    await forEachLimited(entries, CHECK_CONCURRENCY, async (entry, i) => {
+        exists[i] = (await registry.headManifest(entry.manifest.digest)) !== undefined;
+    });
     return entries.filter((_, i) => exists[i]);
 }
 
@@ -36264,6 +36286,7 @@ async function saveToFallback(state, reason) {
 
 
 
+
 /** mode: cache, the main step. */
 async function runCache() {
     await restoreCacheStep(readers_getInputs(inputs_parseCacheInputs));
@@ -36324,114 +36347,24 @@ function cacheRestoreSummary(o) {
     ];
     return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${summaryTable(rows)}`;
 }
-
-;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
-/**
- * A layout that cannot be used as it is: the file is the one to look at (oci-layout, index.json or
- * a blob under blobs/), so the message and the property both name it.
- */
-class LayoutError extends Error {
-    name = 'LayoutError';
-    file;
-    constructor(file, message, options) {
-        super(`${file}: ${message}`, options);
-        this.file = file;
-    }
+/** The runner's ref variables and the default branch named in the event payload. */
+function readRefContext(env) {
+    return {
+        ref: env.GITHUB_REF || undefined,
+        baseRef: env.GITHUB_BASE_REF || undefined,
+        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
+    };
 }
-
-;// CONCATENATED MODULE: ./src/oci/layout/blob-path.ts
-
-
-// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
-// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
-const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
-function isSha256Digest(digest) {
-    return SHA256_DIGEST.test(digest);
-}
-/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
-function blobPath(layoutDir, digest, referencedFrom) {
-    if (!isSha256Digest(digest)) {
-        throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`);
-    }
-    return external_node_path_default().join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/parse-descriptor.ts
-
-
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/**
- * Checks the fields the layout code relies on (media type, digest, size, string annotations) and
- * returns the descriptor as found, unknown fields included, so re-serialising loses nothing.
- * `where` says which descriptor in `file` is at fault, e.g. "manifests[2]".
- */
-function parseDescriptor(value, file, where) {
-    if (!isRecord(value))
-        throw new LayoutError(file, `${where} is not a descriptor object`);
-    const { mediaType, digest, size, annotations } = value;
-    if (typeof mediaType !== 'string' || mediaType === '') {
-        throw new LayoutError(file, `${where} has no mediaType`);
-    }
-    if (typeof digest !== 'string' || !isSha256Digest(digest)) {
-        throw new LayoutError(file, `${where} has an unsupported or malformed digest ${JSON.stringify(digest)}`);
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-        throw new LayoutError(file, `${where} has an invalid size ${JSON.stringify(size)}`);
-    }
-    if (annotations !== undefined) {
-        if (!isRecord(annotations) || Object.values(annotations).some((v) => typeof v !== 'string')) {
-            throw new LayoutError(file, `${where} has annotations that are not a map of strings`);
-        }
-    }
-    return value;
-}
-function parseJsonObject(bytes, file) {
-    let value;
+// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
+function defaultBranchOf(eventPath) {
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
+        const name = event.repository?.default_branch;
+        return typeof name === 'string' && name ? name : undefined;
     }
-    catch (cause) {
-        throw new LayoutError(file, `not valid JSON (${cause.message})`, { cause });
+    catch {
+        return undefined;
     }
-    if (!isRecord(value))
-        throw new LayoutError(file, 'is not a JSON object');
-    return value;
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/manifest-children.ts
-
-
-
-// The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
-const IMAGE_MANIFEST_TYPES = new Set([media_types_MediaType.OciManifest, media_types_MediaType.DockerManifest]);
-// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
-
-/** Parses a manifest or index and lists what it references. `file` is named in every error. */
-function manifestChildren(bytes, mediaType, file) {
-    const json = parseJsonObject(bytes, file);
-    if (json.mediaType !== undefined && json.mediaType !== mediaType) {
-        throw new LayoutError(file, `mediaType ${JSON.stringify(json.mediaType)} differs from the descriptor's ${JSON.stringify(mediaType)}`);
-    }
-    if (json.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(json.schemaVersion)}, expected 2`);
-    }
-    const subject = json.subject === undefined ? undefined : parseDescriptor(json.subject, file, 'subject');
-    if (isIndexMediaType(mediaType)) {
-        if (!Array.isArray(json.manifests))
-            throw new LayoutError(file, 'is an index without a manifests array');
-        const manifests = json.manifests.map((m, i) => parseDescriptor(m, file, `manifests[${i}]`));
-        return { manifests, blobs: [], subject };
-    }
-    if (IMAGE_MANIFEST_TYPES.has(mediaType)) {
-        const config = parseDescriptor(json.config, file, 'config');
-        if (!Array.isArray(json.layers))
-            throw new LayoutError(file, 'is a manifest without a layers array');
-        const layers = json.layers.map((l, i) => parseDescriptor(l, file, `layers[${i}]`));
-        return { manifests: [], blobs: [config, ...layers], subject };
-    }
-    throw new LayoutError(file, `has the unsupported manifest media type ${JSON.stringify(mediaType)}`);
 }
 
 ;// CONCATENATED MODULE: ./src/prune/inventory.ts
@@ -36452,7 +36385,7 @@ async function readInventory(source, listed, o) {
     let wave = listed;
     while (wave.length > 0) {
         const read = new Array(wave.length);
-        await forEachLimited(wave, FETCH_CONCURRENCY, async (version, i) => {
+        await for_each_limited_forEachLimited(wave, FETCH_CONCURRENCY, async (version, i) => {
             read[i] = await readVersion(source, version, o.logger);
         });
         const next = new Map();
@@ -36481,28 +36414,24 @@ async function readVersion(source, version, logger) {
             return undefined;
         throw error;
     }
-    const json = parseObject(manifest.bytes);
-    const annotations = stringRecord(json.annotations);
-    let children = [];
-    let blobs = [];
+    let doc;
     try {
-        const parsed = manifestChildren(manifest.bytes, manifest.mediaType, version.digest);
-        children = parsed.manifests.map((m) => m.digest);
-        blobs = parsed.blobs;
+        doc = readManifest(manifest.bytes, manifest.mediaType);
     }
     catch (error) {
         // a manifest kind we do not read (a Docker schema 1, say) is still a version: kept or deleted whole
         logger.debug(`${version.digest}: ${error.message}`);
     }
+    const annotations = doc?.annotations ?? {};
     const created = version.created ?? parseTime(annotations[Annotation.Created]);
     return {
         ...version,
         ...(created ? { created } : {}),
         mediaType: manifest.mediaType,
         size: manifest.bytes.length,
-        children,
-        blobs,
-        ...(typeof json.artifactType === 'string' ? { artifactType: json.artifactType } : {}),
+        children: doc?.manifests.map((m) => m.digest) ?? [],
+        blobs: doc ? manifestChildren(doc).blobs : [],
+        ...(doc?.artifactType === undefined ? {} : { artifactType: doc.artifactType }),
         annotations,
     };
 }
@@ -36511,24 +36440,6 @@ function parseTime(value) {
         return undefined;
     const at = Date.parse(value);
     return Number.isNaN(at) ? undefined : new Date(at);
-}
-function parseObject(bytes) {
-    try {
-        const value = JSON.parse(bytes.toString('utf8'));
-        return typeof value === 'object' && value !== null ? value : {};
-    }
-    catch {
-        return {};
-    }
-}
-function stringRecord(value) {
-    const out = {};
-    if (typeof value !== 'object' || value === null)
-        return out;
-    for (const [k, v] of Object.entries(value))
-        if (typeof v === 'string')
-            out[k] = v;
-    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/prune/plan.ts
@@ -36681,28 +36592,6 @@ function versionName(version) {
     return version.tags.length > 0 ? version.tags.join(', ') : version.digest.slice(0, 19);
 }
 
-;// CONCATENATED MODULE: ./src/prune/rewrite-index.ts
-
-/**
- * Writes the scope's index again without the caches about to be deleted, before they are: a
- * restore that reads the index from now on never picks one. The index is read afresh, so entries
- * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
- * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
- */
-async function rewriteScopeIndex(registry, rewrite, deleting) {
-    const tag = rewrite.index.tags[0];
-    if (!tag)
-        throw new Error(`the index of ${rewrite.scope} has no tag`);
-    const current = parseCacheIndex((await registry.getManifest(tag)).bytes);
-    const entries = current.filter((e) => !deleting.has(e.manifest.digest));
-    if (entries.length === current.length)
-        return 'unchanged';
-    if (entries.length === 0)
-        return 'empty';
-    const built = cache_index_buildCacheIndex(rewrite.scope, entries);
-    return registry.putManifest(built.bytes, built.mediaType, tag);
-}
-
 ;// CONCATENATED MODULE: ./src/prune/versions.ts
 
 /** A version the store would not delete, with the store's reason; the prune goes on. */
@@ -36728,7 +36617,7 @@ function registryVersionStore(repo) {
         async list() {
             const tags = await repo.listTags();
             const digests = new Array(tags.length);
-            await forEachLimited(tags, RESOLVE_CONCURRENCY, async (tag, i) => {
+            await for_each_limited_forEachLimited(tags, RESOLVE_CONCURRENCY, async (tag, i) => {
                 digests[i] = (await repo.headManifest(tag))?.digest;
             });
             const byDigest = new Map();
@@ -36754,7 +36643,7 @@ function registryVersionStore(repo) {
 /**
  * List, read, plan, then (unless a dry run) rewrite the scope indexes and delete. Indexes go
  * before what they list, so no moment has a kept index naming a deleted manifest. A version the
- * store refuses (ghcr.io: a public version downloaded over 5,000 times) is reported and skipped.
+ * store refuses (by a policy of its own) is reported and skipped.
  */
 async function prune(o) {
     const listed = await o.store.list();
@@ -36863,6 +36752,25 @@ function report(dryRun, inventory, plan, deleted, refused, rewrittenScopes) {
     }
     const freedBytes = [...freed.values()].reduce((a, b) => a + b, 0);
     return { dryRun, deleted, kept, refused, freedBytes, rewrittenScopes };
+}
+/**
+ * Writes the scope's index again without the caches about to be deleted, before they are: a
+ * restore that reads the index from now on never picks one. The index is read afresh, so entries
+ * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
+ * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
+ */
+async function rewriteScopeIndex(registry, rewrite, deleting) {
+    const tag = rewrite.index.tags[0];
+    if (!tag)
+        throw new Error(`the index of ${rewrite.scope} has no tag`);
+    const current = parseCacheIndex((await registry.getManifest(tag)).bytes);
+    const entries = current.filter((e) => !deleting.has(e.manifest.digest));
+    if (entries.length === current.length)
+        return 'unchanged';
+    if (entries.length === 0)
+        return 'empty';
+    const built = cache_index_buildCacheIndex(rewrite.scope, entries);
+    return registry.putManifest(built.bytes, built.mediaType, tag);
 }
 
 ;// CONCATENATED MODULE: ./src/prune/index.ts
@@ -42372,7 +42280,22 @@ function cell(text) {
     return text.replace(/\|/g, '\\|');
 }
 
+;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
+/**
+ * A layout that cannot be used as it is: the file is the one to look at (oci-layout, index.json or
+ * a blob under blobs/), so the message and the property both name it.
+ */
+class LayoutError extends Error {
+    name = 'LayoutError';
+    file;
+    constructor(file, message, options) {
+        super(`${file}: ${message}`, options);
+        this.file = file;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/oci/layout/read-layout.ts
+
 
 
 
@@ -42423,13 +42346,48 @@ async function readLayoutMarker(dir) {
 }
 function parseIndex(bytes, file) {
     const index = parseJsonObject(bytes, file);
-    if (index.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(index.schemaVersion)}, expected 2`);
-    }
-    if (!Array.isArray(index.manifests))
-        throw new LayoutError(file, 'has no manifests array');
-    index.manifests.forEach((entry, i) => parseDescriptor(entry, file, `manifests[${i}]`));
+    const own = typeof index.mediaType === 'string' ? index.mediaType : media_types_MediaType.OciIndex;
+    if (!isIndexMediaType(own))
+        throw new LayoutError(file, `mediaType ${JSON.stringify(own)} is not an index`);
+    layoutManifest(bytes, own, file);
     return index;
+}
+/** What a manifest or index of the layout references; `file` is named in every error. */
+function layoutManifest(bytes, mediaType, file) {
+    try {
+        return manifestChildren(readManifest(bytes, mediaType));
+    }
+    catch (error) {
+        if (error instanceof InvalidManifestError)
+            throw new LayoutError(file, error.reason, { cause: error });
+        throw error;
+    }
+}
+// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
+// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+function isSha256Digest(digest) {
+    return SHA256_DIGEST.test(digest);
+}
+/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
+function blobPath(layoutDir, digest, referencedFrom) {
+    if (!isSha256Digest(digest)) {
+        throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`);
+    }
+    return external_node_path_default().join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+}
+function parseJsonObject(bytes, file) {
+    let value;
+    try {
+        value = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (cause) {
+        throw new LayoutError(file, `not valid JSON (${cause.message})`, { cause });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new LayoutError(file, 'is not a JSON object');
+    }
+    return value;
 }
 /** Reads and validates oci-layout and index.json; blobs are checked later, by verifyLayout. */
 async function readLayout(dir) {
@@ -42486,26 +42444,12 @@ function selectManifests(layout, tag) {
     return named;
 }
 
-;// CONCATENATED MODULE: ./src/oci/layout/file-digest.ts
-
-
-/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
-async function digestFile(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
-        const bytes = chunk;
-        hash.update(bytes);
-        size += bytes.length;
-    }
-    return { digest: `sha256:${hash.digest('hex')}`, size };
-}
-
 ;// CONCATENATED MODULE: ./src/oci/layout/verify-layout.ts
 
 
 
 
+// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
 
 
 
@@ -42554,7 +42498,7 @@ async function verifyLayout(layout, roots) {
         const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES);
         checkSize(file, descriptor, bytes.length);
         verify_layout_checkDigest(file, descriptor, sha256Digest(bytes));
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
+        const children = layoutManifest(bytes, descriptor.mediaType, file);
         for (const blob of children.blobs)
             await visit(blob, file, false);
         for (const manifest of children.manifests)
@@ -42571,7 +42515,7 @@ async function verifyLayout(layout, roots) {
     for (const root of roots)
         await visit(root.descriptor, indexFile, true);
     const plain = ordered.filter((b) => !b.isManifest);
-    await forEachLimited(plain, HASH_CONCURRENCY, async ({ descriptor, file }) => {
+    await for_each_limited_forEachLimited(plain, HASH_CONCURRENCY, async ({ descriptor, file }) => {
         const size = await fileSizeOf(file);
         if (size === undefined)
             throw new LayoutError(file, `is missing (blob ${descriptor.digest})`);
@@ -42579,6 +42523,17 @@ async function verifyLayout(layout, roots) {
         verify_layout_checkDigest(file, descriptor, (await digestFile(file)).digest);
     });
     return ordered;
+}
+/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
+async function digestFile(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
+        const bytes = chunk;
+        hash.update(bytes);
+        size += bytes.length;
+    }
+    return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 ;// CONCATENATED MODULE: ./src/oci/layout/push-layout.ts
@@ -42621,7 +42576,7 @@ async function pushLayout(layout, repo, roots, tags, o = {}) {
     const concurrency = o.concurrency ?? UPLOAD_CONCURRENCY;
     const plain = blobs.filter((b) => !b.isManifest);
     const present = new Set();
-    await forEachLimited(plain, concurrency, async ({ descriptor }) => {
+    await for_each_limited_forEachLimited(plain, concurrency, async ({ descriptor }) => {
         if (await repo.blobExists(descriptor.digest))
             present.add(descriptor.digest);
     });
@@ -42634,7 +42589,7 @@ async function pushLayout(layout, repo, roots, tags, o = {}) {
     });
     if (present.size > 0)
         logger.debug(`${present.size} blob(s) already in the registry, not uploaded`);
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
+    await for_each_limited_forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
         logger.debug(`uploading ${descriptor.digest} (${descriptor.size} bytes) from ${file}`);
         await repo.pushBlob(descriptor, () => (0,external_node_fs_.createReadStream)(file), { onProgress: o.onProgress });
     });
@@ -42735,8 +42690,6 @@ async function writeBlobVerified(file, descriptor, source) {
 
 
 
-
-
 // Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
 const DOWNLOAD_CONCURRENCY = 4;
 async function existingIndex(dir) {
@@ -42790,7 +42743,7 @@ async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
         if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
             throw new LayoutError(file, `manifest from the registry is ${actual} (${bytes.length} bytes), expected ${descriptor.digest}`);
         }
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
+        const children = layoutManifest(bytes, descriptor.mediaType, file);
         for (const blob of children.blobs) {
             if (seen.has(blob.digest))
                 continue;
@@ -42815,7 +42768,7 @@ async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
     await storeManifest(rootDescriptor, root.bytes);
     const concurrency = o.concurrency ?? DOWNLOAD_CONCURRENCY;
     const onDisk = new Set();
-    await forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
+    await for_each_limited_forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
         if (await hasBlob(file, descriptor))
             onDisk.add(descriptor.digest);
     });
@@ -42830,7 +42783,7 @@ async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
         reusedBlobs: onDisk.size,
         totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
     });
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
+    await for_each_limited_forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
         const source = await repo.fetchBlob(descriptor, { onProgress: o.onProgress });
         await writeBlobVerified(file, descriptor, source);
     });
@@ -42916,6 +42869,7 @@ function comparePlatforms(a, b) {
 
 
 
+
 /**
  * The index of a tag: one entry per platform, sorted, so that every job that sees the same
  * platform tags writes the same entries whatever order it found them in. That determinism is what
@@ -42942,18 +42896,19 @@ function buildPlatformIndex(entries, annotations = {}) {
 }
 /** The platform entries of an index's bytes; entries without a platform are left out. */
 function platformEntriesOf(bytes) {
-    let value;
+    let manifests;
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        manifests = readManifest(bytes).manifests;
     }
-    catch {
-        return [];
+    catch (error) {
+        // what is not an index we can read lists no platform: the index is rebuilt from the platform tags
+        if (error instanceof InvalidManifestError)
+            return [];
+        throw error;
     }
-    if (!Array.isArray(value.manifests))
-        return [];
     const entries = [];
-    for (const item of value.manifests) {
-        if (!item || typeof item.digest !== 'string' || !item.platform)
+    for (const item of manifests) {
+        if (!item.platform)
             continue;
         let platform;
         try {
@@ -42989,6 +42944,7 @@ function canonicalPlatform(p) {
 }
 
 ;// CONCATENATED MODULE: ./src/oci/platform-publish.ts
+
 
 
 
@@ -43067,25 +43023,22 @@ async function readPlatformTags(registry, tag, platformKey, facts = new Map()) {
     const prefix = `${tag}-`;
     const candidates = (await registry.listTags()).filter((t) => t.startsWith(prefix) && /^[a-z0-9_]+-[a-z0-9_]+(-[a-z0-9_]+)?$/.test(t.slice(prefix.length)));
     const found = new Array(candidates.length);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < candidates.length; i = next++) {
-            const candidate = candidates[i];
-            const head = await registry.headManifest(candidate);
-            if (!head || isIndexMediaType(head.mediaType))
-                continue;
-            let fact = facts.get(head.digest);
-            if (!fact)
-                facts.set(head.digest, (fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)));
-            if (fact.platform && platformTag(tag, fact.platform) === candidate) {
-                const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
-                if (fact.artifactType)
-                    manifest.artifactType = fact.artifactType;
-                found[i] = { platform: fact.platform, tag: candidate, manifest };
-            }
+    await for_each_limited_forEachLimited(candidates, CONCURRENCY, async (candidate, i) => {
+        const head = await registry.headManifest(candidate);
+        if (!head || isIndexMediaType(head.mediaType))
+            return;
+        let fact = facts.get(head.digest);
+        if (!fact) {
+            fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey);
+            facts.set(head.digest, fact);
         }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, candidates.length) }, worker));
+        if (fact.platform && platformTag(tag, fact.platform) === candidate) {
+            const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
+            if (fact.artifactType)
+                manifest.artifactType = fact.artifactType;
+            found[i] = { platform: fact.platform, tag: candidate, manifest };
+        }
+    });
     return found.filter((e) => e !== undefined);
 }
 /** The platform annotation and artifactType of a manifest's bytes; nothing for other documents. */
@@ -43381,7 +43334,7 @@ async function pullDirectory(inputs) {
         if (isSplitTree(layers)) {
             files = await stagePartsAndCommit(inputs.path, layers.length, async (folders) => {
                 let count = 0;
-                await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
+                await for_each_limited_forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
                     count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
                 });
                 return count;
@@ -43393,7 +43346,7 @@ async function pullDirectory(inputs) {
             let count = 0;
             // layers extracted into the same folder go in order: a later one overrides an earlier one
             const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
-            await forEachLimited(layers, limit, async (layer, i) => {
+            await for_each_limited_forEachLimited(layers, limit, async (layer, i) => {
                 count += (await pullLayer(repo, layer, staging, places[i])).files;
             });
             return count;
@@ -43446,8 +43399,8 @@ async function resolveLayers(repo, reference, platform) {
     const top = await repo.getManifest(reference);
     let manifest = top;
     if (isIndexMediaType(top.mediaType)) {
-        const index = JSON.parse(top.bytes.toString('utf8'));
-        const chosen = choosePlatform(index.manifests ?? [], platform, runnerPlatform(), reference);
+        const entries = readManifest(top.bytes, top.mediaType).manifests;
+        const chosen = choosePlatform(entries, platform, runnerPlatform(), reference);
         const named = chosen.platform ? ` (${formatPlatform(chosen.platform)})` : '';
         lib_core/* info */.pq(`${reference} is an index: using ${chosen.digest}${named}`);
         manifest = await repo.getManifest(chosen.digest);
@@ -44132,7 +44085,7 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
     let files = 0;
     let uncompressedSize = 0;
     const packing = oneAtATime();
-    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
+    await for_each_limited_forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
         const name = partTitle(title, i, count);
         const spool = external_node_path_default().join(spoolDir, `part-${i + 1}`);
         await (0,external_node_fs_promises_namespaceObject.mkdir)(spool, { recursive: true });
@@ -44574,7 +44527,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8567);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5626);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 

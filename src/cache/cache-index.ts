@@ -1,5 +1,6 @@
 import type { Descriptor } from '../oci/descriptor.js'
 import { sha256Digest } from '../oci/descriptor.js'
+import { InvalidManifestError, readManifest, type ManifestDocument } from '../oci/manifest.js'
 import { MediaType } from '../oci/media-types.js'
 import {
   CACHE_ARTIFACT_TYPE,
@@ -36,16 +37,15 @@ export class CacheIndexError extends Error {
 
 /** The index's entries, oldest first. Entries that are not ours or are malformed are left out. */
 export function parseCacheIndex(bytes: Buffer): CacheEntry[] {
-  let value: unknown
+  let index: ManifestDocument
   try {
-    value = JSON.parse(bytes.toString('utf8'))
+    index = readManifest(bytes, MediaType.OciIndex)
   } catch (error) {
-    throw new CacheIndexError('not JSON', { cause: error })
+    if (error instanceof InvalidManifestError) throw new CacheIndexError(error.reason, { cause: error })
+    throw error
   }
-  const manifests = (value as { manifests?: unknown } | null)?.manifests
-  if (!Array.isArray(manifests)) throw new CacheIndexError('no manifests list')
   const entries: CacheEntry[] = []
-  for (const item of manifests as unknown[]) {
+  for (const item of index.manifests) {
     const entry = entryOf(item)
     if (entry) entries.push(entry)
   }
@@ -145,19 +145,18 @@ function time(entry: CacheEntry): number {
   return Number.isNaN(at) ? 0 : at
 }
 
-function entryOf(item: unknown): CacheEntry | undefined {
-  if (typeof item !== 'object' || item === null) return undefined
-  const { mediaType, digest, size, annotations } = item as Record<string, unknown>
-  const notes = (annotations ?? {}) as Record<string, unknown>
+// An entry is ours when it carries the key and the time of its save.
+function entryOf(item: Descriptor): CacheEntry | undefined {
+  const notes = item.annotations ?? {}
   const key = notes[KEY_ANNOTATION]
   const created = notes[CREATED_ANNOTATION]
   const version = notes[VERSION_ANNOTATION]
-  if (typeof key !== 'string' || typeof created !== 'string') return undefined
-  if (typeof mediaType !== 'string' || typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-    return undefined
+  if (key === undefined || created === undefined) return undefined
+  const entry: CacheEntry = {
+    key,
+    created,
+    manifest: { mediaType: item.mediaType, digest: item.digest, size: item.size },
   }
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined
-  const entry: CacheEntry = { key, created, manifest: { mediaType, digest, size } }
-  if (typeof version === 'string') entry.version = version
+  if (version !== undefined) entry.version = version
   return entry
 }

@@ -1,11 +1,14 @@
 import type { Descriptor } from '../oci/descriptor.js'
 import { RegistryError } from '../oci/errors.js'
 import type { Logger } from '../oci/logger.js'
+import type { Repository } from '../oci/repository.js'
 import { CacheIndexError, findNewestMatch, parseCacheIndex, type CacheEntry } from './cache-index.js'
 import { InvalidManifestError } from '../oci/manifest.js'
 import { cacheLayersOf, NotACacheError } from './cache-manifest.js'
-import type { CacheRegistry } from './cache-registry.js'
 import { cacheTag, indexTag } from './cache-tag.js'
+
+/** The manifest operations cache lookups and saves need: a Repository, or a fake in unit tests. */
+export type CacheRegistry = Pick<Repository, 'getManifest' | 'putManifest' | 'headManifest'>
 
 export interface CacheQuery {
   /** Restore scopes, most trusted match first (see scope.ts) */

@@ -1,9 +1,9 @@
 import { RegistryError } from '../oci/errors.js'
+import { forEachLimited } from '../oci/layout/for-each-limited.js'
 import type { Logger } from '../oci/logger.js'
 import { buildCacheIndex, coversEntries, mergeEntries, type CacheEntry } from './cache-index.js'
-import { readIndex } from './cache-lookup.js'
+import { readIndex, type CacheRegistry } from './cache-lookup.js'
 import { buildCacheManifest, type CacheManifestFields } from './cache-manifest.js'
-import type { CacheRegistry } from './cache-registry.js'
 import { cacheTag, indexTag } from './cache-tag.js'
 
 export interface PublishedCache {
@@ -136,12 +136,8 @@ function mayListDeletedManifests(error: unknown): boolean {
 
 async function keepExisting(registry: CacheRegistry, entries: CacheEntry[]): Promise<CacheEntry[]> {
   const exists = new Array<boolean>(entries.length).fill(true)
-  let next = 0
-  const worker = async () => {
-    for (let i = next++; i < entries.length; i = next++) {
-      exists[i] = (await registry.headManifest((entries[i] as CacheEntry).manifest.digest)) !== undefined
-    }
-  }
-  await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker))
+  await forEachLimited(entries, CHECK_CONCURRENCY, async (entry, i) => {
+    exists[i] = (await registry.headManifest(entry.manifest.digest)) !== undefined
+  })
   return entries.filter((_, i) => exists[i])
 }

@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs'
-
-/** The refs a job runs for, as the runner describes them. */
+/** The refs a job runs for; the caller reads them from wherever its CI keeps them. */
 export interface RefContext {
-  /** GITHUB_REF: `refs/heads/feature`, `refs/pull/7/merge`, `refs/tags/v1` */
+  /** The job's full ref: `refs/heads/feature`, `refs/pull/7/merge`, `refs/tags/v1` */
   ref?: string
-  /** GITHUB_BASE_REF: a pull request's base branch name (`main`) */
+  /** A pull request's base branch name (`main`) */
   baseRef?: string
-  /** The repository's default branch name, from the event payload */
+  /** The repository's default branch name */
   defaultBranch?: string
 }
 
@@ -38,24 +36,4 @@ export function cacheScopes(context: RefContext, named?: string): CacheScopes {
   const candidates = [save, branch(context.baseRef), branch(context.defaultBranch)]
   const restore = [...new Set(candidates.filter((s): s is string => Boolean(s)))]
   return { save, restore }
-}
-
-/** The runner's ref variables and the default branch named in the event payload. */
-export function readRefContext(env: NodeJS.ProcessEnv): RefContext {
-  return {
-    ref: env.GITHUB_REF || undefined,
-    baseRef: env.GITHUB_BASE_REF || undefined,
-    defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
-  }
-}
-
-// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
-function defaultBranchOf(eventPath: string): string | undefined {
-  try {
-    const event = JSON.parse(readFileSync(eventPath, 'utf8')) as { repository?: { default_branch?: unknown } }
-    const name = event.repository?.default_branch
-    return typeof name === 'string' && name ? name : undefined
-  } catch {
-    return undefined
-  }
 }

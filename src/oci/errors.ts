@@ -1,6 +1,26 @@
 import { redactUrl } from './redact.js'
 import { readBody } from './response-body.js'
-import { requestOf } from './transport/send.js'
+
+/**
+ * What an error built from a response needs to know of the request behind it. The bottom layer
+ * records method and URL of the last hop; the stack above adds what only it knows.
+ */
+export interface RequestFacts {
+  method: string
+  url: string
+  // part of an operation that pushes: a refusal of even its reads means the credentials cannot push
+  pushing?: boolean
+  // the caller's words for a refusal (see RegistryHints)
+  hints?: RegistryHints
+}
+
+/** A response that carries the facts of its request, as every Send answers. */
+export type Reply = Response & { readonly request?: RequestFacts }
+
+/** The response with `facts` as its request's, replacing any it had. */
+export function withRequest(res: Response, facts: RequestFacts): Reply {
+  return Object.assign(res, { request: facts })
+}
 
 export interface RegistryErrorCode {
   code: string
@@ -99,13 +119,13 @@ export class ConnectionError extends Error {
 
 // Like go-containerregistry's CheckError: any status not listed becomes one RegistryError, built
 // from a capped read of the body so the registry's error codes reach the user.
-export async function checkResponse(res: Response, ...okStatuses: number[]): Promise<Response> {
+export async function checkResponse<R extends Reply>(res: R, ...okStatuses: number[]): Promise<R> {
   if (okStatuses.includes(res.status)) return res
   throw await responseError(res)
 }
 
-export async function responseError(res: Response, o: { hint?: string } = {}): Promise<RegistryError> {
-  const sent = requestOf(res)
+export async function responseError(res: Reply, o: { hint?: string } = {}): Promise<RegistryError> {
+  const sent = res.request
   let text = ''
   try {
     text = (await readBody(res, ERROR_BODY_LIMIT, { truncate: true })).toString('utf8').trim()
@@ -123,7 +143,7 @@ export async function responseError(res: Response, o: { hint?: string } = {}): P
     hint: o.hint,
     retryAfterMs: retryAfter(res.headers.get('retry-after')),
     pushing: sent?.pushing,
-    hints: responseHints.get(res),
+    hints: sent?.hints,
   })
 }
 
@@ -166,19 +186,18 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 export interface RegistryHints {
   pushDenied: string
   pullDenied: string
+  /** A DELETE of a manifest refused as not supported (405 or UNSUPPORTED). */
+  deleteUnsupported?: string
+  /** A DELETE of a manifest refused for the credentials. */
+  deleteDenied?: string
 }
 
-export const GENERIC_HINTS: RegistryHints = {
+export const GENERIC_HINTS: Required<RegistryHints> = {
   pushDenied: 'Check that the credentials may push to this repository',
   pullDenied: 'Check the credentials: the registry refused them or needs some',
-}
-
-// The hints of the repository a response came from (set by the transport, read by responseError).
-const responseHints = new WeakMap<Response, RegistryHints>()
-
-export function attachHints(res: Response, hints: RegistryHints): Response {
-  responseHints.set(res, hints)
-  return res
+  deleteUnsupported:
+    'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true)',
+  deleteDenied: 'Check that the credentials may delete from this repository',
 }
 
 // What a user can do about the most common refusals.

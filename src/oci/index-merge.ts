@@ -1,7 +1,7 @@
 import { Annotation } from './annotations.js'
 import type { Descriptor, Platform } from './descriptor.js'
 import { sha256Digest } from './descriptor.js'
-import type { BuiltManifest } from './manifest.js'
+import { InvalidManifestError, readManifest, type BuiltManifest } from './manifest.js'
 import { MediaType } from './media-types.js'
 import { comparePlatforms, formatPlatform, parsePlatform } from './platform.js'
 
@@ -41,16 +41,17 @@ export function buildPlatformIndex(
 
 /** The platform entries of an index's bytes; entries without a platform are left out. */
 export function platformEntriesOf(bytes: Buffer): PlatformEntry[] {
-  let value: { manifests?: unknown }
+  let manifests: Descriptor[]
   try {
-    value = JSON.parse(bytes.toString('utf8')) as { manifests?: unknown }
-  } catch {
-    return []
+    manifests = readManifest(bytes).manifests
+  } catch (error) {
+    // what is not an index we can read lists no platform: the index is rebuilt from the platform tags
+    if (error instanceof InvalidManifestError) return []
+    throw error
   }
-  if (!Array.isArray(value.manifests)) return []
   const entries: PlatformEntry[] = []
-  for (const item of value.manifests as Descriptor[]) {
-    if (!item || typeof item.digest !== 'string' || !item.platform) continue
+  for (const item of manifests) {
+    if (!item.platform) continue
     let platform: Platform
     try {
       platform = parsePlatform(formatPlatform(item.platform))

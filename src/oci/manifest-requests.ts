@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto'
 import type { Descriptor } from './descriptor.js'
 import { digestAlgorithm, sha256Digest } from './descriptor.js'
-import { DigestMismatchError, RegistryError, checkResponse, responseError } from './errors.js'
+import {
+  DigestMismatchError,
+  GENERIC_HINTS,
+  RegistryError,
+  checkResponse,
+  responseError,
+  type RegistryHints,
+} from './errors.js'
 import type { Logger } from './logger.js'
 import { MANIFEST_MEDIA_TYPES } from './media-types.js'
 import { isValidDigest, isValidTag } from './reference.js'
@@ -17,6 +24,8 @@ export interface ManifestContext {
   // https://host/v2/<name>/manifests
   manifestsUrl: string
   logger: Logger
+  // the caller's words for a refused delete (a registry's own way of deleting, say)
+  hints?: RegistryHints
 }
 
 const ACCEPT = MANIFEST_MEDIA_TYPES.join(', ')
@@ -103,12 +112,6 @@ export async function headManifest(c: ManifestContext, tagOrDigest: string): Pro
   return { mediaType: contentType, digest, size }
 }
 
-// What a refusal to delete means to the user: a registry may simply not offer deletes.
-const DELETE_UNSUPPORTED_HINT =
-  'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true; ' +
-  'on ghcr.io, versions are deleted through the GitHub Packages API)'
-const DELETE_DENIED_HINT = 'Check that the credentials may delete from this repository'
-
 /**
  * Deletes a manifest by digest (the distribution spec deletes by digest only); the registry drops
  * every tag that named it. A manifest already gone counts as deleted.
@@ -119,9 +122,13 @@ export async function deleteManifest(c: ManifestContext, digest: string): Promis
   if (res.status === 202 || res.status === 200 || res.status === 204) return discardBody(res)
   const error = await responseError(res)
   if (res.status === 404 && error.hasCode('MANIFEST_UNKNOWN')) return
-  if (res.status === 405 || error.hasCode('UNSUPPORTED')) throw withHint(error, DELETE_UNSUPPORTED_HINT)
-  if (res.status === 401 || res.status === 403 || error.hasCode('DENIED'))
-    throw withHint(error, DELETE_DENIED_HINT)
+  // what a refusal to delete means to the user: a registry may simply not offer deletes
+  if (res.status === 405 || error.hasCode('UNSUPPORTED')) {
+    throw withHint(error, c.hints?.deleteUnsupported ?? GENERIC_HINTS.deleteUnsupported)
+  }
+  if (res.status === 401 || res.status === 403 || error.hasCode('DENIED')) {
+    throw withHint(error, c.hints?.deleteDenied ?? GENERIC_HINTS.deleteDenied)
+  }
   throw error
 }
 

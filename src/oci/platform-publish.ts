@@ -1,5 +1,6 @@
 import type { Descriptor, Platform } from './descriptor.js'
 import { buildPlatformIndex, platformEntriesOf, sameEntries, type PlatformEntry } from './index-merge.js'
+import { forEachLimited } from './layout/for-each-limited.js'
 import type { Logger } from './logger.js'
 import { InvalidManifestError, parseManifest, type BuiltManifest } from './manifest.js'
 import { isIndexMediaType, MediaType } from './media-types.js'
@@ -133,26 +134,20 @@ export async function readPlatformTags(
     (t) => t.startsWith(prefix) && /^[a-z0-9_]+-[a-z0-9_]+(-[a-z0-9_]+)?$/.test(t.slice(prefix.length)),
   )
   const found: (PlatformEntry | undefined)[] = new Array(candidates.length)
-  let next = 0
-  const worker = async () => {
-    for (let i = next++; i < candidates.length; i = next++) {
-      const candidate = candidates[i] as string
-      const head = await registry.headManifest(candidate)
-      if (!head || isIndexMediaType(head.mediaType)) continue
-      let fact = facts.get(head.digest)
-      if (!fact)
-        facts.set(
-          head.digest,
-          (fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)),
-        )
-      if (fact.platform && platformTag(tag, fact.platform) === candidate) {
-        const manifest: Descriptor = { mediaType: head.mediaType, digest: head.digest, size: head.size }
-        if (fact.artifactType) manifest.artifactType = fact.artifactType
-        found[i] = { platform: fact.platform, tag: candidate, manifest }
-      }
+  await forEachLimited(candidates, CONCURRENCY, async (candidate, i) => {
+    const head = await registry.headManifest(candidate)
+    if (!head || isIndexMediaType(head.mediaType)) return
+    let fact = facts.get(head.digest)
+    if (!fact) {
+      fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)
+      facts.set(head.digest, fact)
     }
-  }
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, candidates.length) }, worker))
+    if (fact.platform && platformTag(tag, fact.platform) === candidate) {
+      const manifest: Descriptor = { mediaType: head.mediaType, digest: head.digest, size: head.size }
+      if (fact.artifactType) manifest.artifactType = fact.artifactType
+      found[i] = { platform: fact.platform, tag: candidate, manifest }
+    }
+  })
   return found.filter((e): e is PlatformEntry => e !== undefined)
 }
 

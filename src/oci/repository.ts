@@ -64,12 +64,14 @@ export class Repository {
   private readonly logger: Logger
   private readonly policy: RetryPolicy
   private readonly base: string
+  private readonly hints?: RegistryHints
 
   constructor(o: RepositoryOptions) {
     this.registry = o.registry
     this.repository = o.repository
     this.logger = o.logger ?? silentLogger
     this.policy = retryPolicy(o.retry)
+    if (o.hints) this.hints = o.hints
     this.base = `${registryBaseUrl(o.registry, { plainHttp: o.plainHttp })}/v2/${o.repository}`
     const actions = [...new Set(o.actions)].sort()
     this.send = createTransport({
@@ -167,7 +169,7 @@ export class Repository {
   }
 
   private manifestContext() {
-    return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger }
+    return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger, hints: this.hints }
   }
 }
 

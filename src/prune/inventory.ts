@@ -2,8 +2,8 @@ import { Annotation } from '../oci/annotations.js'
 import type { Descriptor } from '../oci/descriptor.js'
 import { RegistryError } from '../oci/errors.js'
 import { forEachLimited } from '../oci/layout/for-each-limited.js'
-import { manifestChildren } from '../oci/layout/manifest-children.js'
 import type { Logger } from '../oci/logger.js'
+import { manifestChildren, readManifest, type ManifestDocument } from '../oci/manifest.js'
 import type { Repository } from '../oci/repository.js'
 import type { StoredVersion } from './versions.js'
 
@@ -69,27 +69,23 @@ async function readVersion(
     if (error instanceof RegistryError && error.status === 404) return undefined
     throw error
   }
-  const json = parseObject(manifest.bytes)
-  const annotations = stringRecord(json.annotations)
-  let children: string[] = []
-  let blobs: Descriptor[] = []
+  let doc: ManifestDocument | undefined
   try {
-    const parsed = manifestChildren(manifest.bytes, manifest.mediaType, version.digest)
-    children = parsed.manifests.map((m) => m.digest)
-    blobs = parsed.blobs
+    doc = readManifest(manifest.bytes, manifest.mediaType)
   } catch (error) {
     // a manifest kind we do not read (a Docker schema 1, say) is still a version: kept or deleted whole
     logger.debug(`${version.digest}: ${(error as Error).message}`)
   }
+  const annotations = doc?.annotations ?? {}
   const created = version.created ?? parseTime(annotations[Annotation.Created])
   return {
     ...version,
     ...(created ? { created } : {}),
     mediaType: manifest.mediaType,
     size: manifest.bytes.length,
-    children,
-    blobs,
-    ...(typeof json.artifactType === 'string' ? { artifactType: json.artifactType } : {}),
+    children: doc?.manifests.map((m) => m.digest) ?? [],
+    blobs: doc ? manifestChildren(doc).blobs : [],
+    ...(doc?.artifactType === undefined ? {} : { artifactType: doc.artifactType }),
     annotations,
   }
 }
@@ -98,20 +94,4 @@ export function parseTime(value: string | undefined): Date | undefined {
   if (!value) return undefined
   const at = Date.parse(value)
   return Number.isNaN(at) ? undefined : new Date(at)
-}
-
-function parseObject(bytes: Buffer): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(bytes.toString('utf8'))
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
-  } catch {
-    return {}
-  }
-}
-
-function stringRecord(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {}
-  if (typeof value !== 'object' || value === null) return out
-  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v
-  return out
 }

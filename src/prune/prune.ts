@@ -1,7 +1,15 @@
+import { buildCacheIndex, parseCacheIndex } from '../cache/cache-index.js'
 import type { Logger } from '../oci/logger.js'
+import type { Repository } from '../oci/repository.js'
 import { readInventory, type InventoryVersion, type ManifestSource } from './inventory.js'
-import { planPrune, versionName, type PrunePlan, type PrunePolicy, type Verdict } from './plan.js'
-import { rewriteScopeIndex, type IndexRegistry } from './rewrite-index.js'
+import {
+  planPrune,
+  versionName,
+  type IndexRewrite,
+  type PrunePlan,
+  type PrunePolicy,
+  type Verdict,
+} from './plan.js'
 import { VersionRefusedError, type VersionStore } from './versions.js'
 
 export interface PruneOptions {
@@ -29,7 +37,7 @@ export interface PruneReport {
 /**
  * List, read, plan, then (unless a dry run) rewrite the scope indexes and delete. Indexes go
  * before what they list, so no moment has a kept index naming a deleted manifest. A version the
- * store refuses (ghcr.io: a public version downloaded over 5,000 times) is reported and skipped.
+ * store refuses (by a policy of its own) is reported and skipped.
  */
 export async function prune(o: PruneOptions): Promise<PruneReport> {
   const listed = await o.store.list()
@@ -157,4 +165,27 @@ function report(
   }
   const freedBytes = [...freed.values()].reduce((a, b) => a + b, 0)
   return { dryRun, deleted, kept, refused, freedBytes, rewrittenScopes }
+}
+
+export type IndexRegistry = Pick<Repository, 'getManifest' | 'putManifest'>
+
+/**
+ * Writes the scope's index again without the caches about to be deleted, before they are: a
+ * restore that reads the index from now on never picks one. The index is read afresh, so entries
+ * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
+ * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
+ */
+export async function rewriteScopeIndex(
+  registry: IndexRegistry,
+  rewrite: IndexRewrite,
+  deleting: Set<string>,
+): Promise<string | 'empty' | 'unchanged'> {
+  const tag = rewrite.index.tags[0]
+  if (!tag) throw new Error(`the index of ${rewrite.scope} has no tag`)
+  const current = parseCacheIndex((await registry.getManifest(tag)).bytes)
+  const entries = current.filter((e) => !deleting.has(e.manifest.digest))
+  if (entries.length === current.length) return 'unchanged'
+  if (entries.length === 0) return 'empty'
+  const built = buildCacheIndex(rewrite.scope, entries)
+  return registry.putManifest(built.bytes, built.mediaType, tag)
 }

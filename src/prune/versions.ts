@@ -3,22 +3,22 @@ import type { Repository } from '../oci/repository.js'
 
 /**
  * One version of a package as its store lists it: a manifest, the tags naming it, and (when the
- * store knows) when it was pushed. On ghcr.io the id is the Packages API's version id; on any
- * other registry it is the digest.
+ * store knows) when it was pushed. A store with versions of its own (a registry's package API,
+ * implemented in src/action/) gives its id; the distribution API's id is the digest.
  */
 export interface StoredVersion {
   id: string
   digest: string
   tags: string[]
-  /** Push time, when the store records one (the Packages API does, the distribution API does not) */
+  /** Push time, when the store records one (a package API may, the distribution API does not) */
   created?: Date
 }
 
-/** Where versions are listed and deleted: the distribution API, or GitHub's Packages API. */
+/** Where versions are listed and deleted: the distribution API, or a store the caller brings. */
 export interface VersionStore {
-  /** For messages: "the distribution API of 127.0.0.1:5000/alice/x", "GitHub Packages API (...)" */
+  /** For messages: "the distribution API of 127.0.0.1:5000/alice/x" */
   readonly name: string
-  /** Whether list() includes untagged manifests (the Packages API does, the distribution API cannot) */
+  /** Whether list() includes untagged manifests (a package API may, the distribution API cannot) */
   readonly listsUntagged: boolean
   list(): Promise<StoredVersion[]>
   delete(version: StoredVersion): Promise<void>

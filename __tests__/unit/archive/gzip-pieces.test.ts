@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals'
+import { createHash } from 'node:crypto'
+import { Readable } from 'node:stream'
 import zlib from 'node:zlib'
+import { gzipContentDigest } from '../../../src/archive/gzip-content.js'
+import { GZIP_HEADER } from '../../../src/archive/parallel-gzip.js'
 
-// Why gzipMatches inflates the layer in one pass, in order, rather than its 1 MiB chunks on both
+// Why gzipContentDigest inflates the layer in one pass, in order, rather than its 1 MiB chunks on both
 // cores at once: a check of each chunk's compressed piece on its own, with the previous chunk's
 // tail as dictionary and `03 00` (a final empty fixed block) appended, has to tell whether a
 // sequential reader is at a byte-aligned block boundary at the piece's end. It cannot: inside a
@@ -34,13 +38,26 @@ function packBits(bits: number[]): Buffer {
   return out
 }
 
+// Our framing around a raw deflate stream: the packer's header, then CRC-32 and size of `content`.
+function gzipLayer(deflated: Buffer, content: Buffer): Buffer {
+  const trailer = Buffer.alloc(8)
+  trailer.writeUInt32LE(zlib.crc32(content) >>> 0, 0)
+  trailer.writeUInt32LE(content.length >>> 0, 4)
+  return Buffer.concat([GZIP_HEADER, deflated, trailer])
+}
+
+const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+const contentDigest = (layer: Buffer) => gzipContentDigest(Readable.from([layer]))
+
 describe('checking a gzip layer piece by piece', () => {
-  it('would accept a layer that no gzip reader decodes to the expected tar', () => {
-    const first = Buffer.alloc(MiB, 'abcdefghijklmnopqrstuvwxyz')
-    first.set([200, 201, 202, 203, 0x30], MiB - 5)
-    const second = Buffer.alloc(MiB, 'the next chunk of the tar ')
-    // the first chunk but its last 5 bytes, sync-flushed as our packer does; then by hand a
-    // FINAL fixed block: its header, four 9-bit literals and the first bit of '0' (40 bits)
+  const first = Buffer.alloc(MiB, 'abcdefghijklmnopqrstuvwxyz')
+  first.set([200, 201, 202, 203, 0x30], MiB - 5)
+  const second = Buffer.alloc(MiB, 'the next chunk of the tar ')
+  const tar = Buffer.concat([first, second])
+
+  // the first chunk but its last 5 bytes, sync-flushed as our packer does; then by hand a FINAL
+  // fixed block: its header, four 9-bit literals and the first bit of '0' (40 bits)
+  function counterexample(): { pieceA: Buffer; pieceB: Buffer } {
     const bits = [1, 1, 0]
     for (const value of [200, 201, 202, 203]) {
       const code = 0b110010000 + value - 144
@@ -52,7 +69,11 @@ describe('checking a gzip layer piece by piece', () => {
     })
     const pieceA = Buffer.concat([flushed, packBits(bits)])
     const pieceB = zlib.deflateRawSync(second, { dictionary: first.subarray(MiB - 32768) })
+    return { pieceA, pieceB }
+  }
 
+  it('would accept a layer that no gzip reader decodes to the expected tar', () => {
+    const { pieceA, pieceB } = counterexample()
     expect(pieceChecks(pieceA, first, undefined, false)).toBe(true)
     expect(pieceChecks(pieceB, second, first.subarray(MiB - 32768), true)).toBe(true)
     // read in order, the same deflate stream is something else (or no stream at all)
@@ -65,6 +86,14 @@ describe('checking a gzip layer piece by piece', () => {
         return undefined
       }
     })()
-    expect(inOrder?.equals(Buffer.concat([first, second]))).not.toBe(true)
+    expect(inOrder?.equals(tar)).not.toBe(true)
+  })
+
+  it("is not how our layer check works: gzipContentDigest refuses that layer as the tar's", async () => {
+    const { pieceA, pieceB } = counterexample()
+    const forged = gzipLayer(Buffer.concat([pieceA, pieceB]), tar)
+    expect(await contentDigest(forged)).not.toBe(sha256(tar))
+    // the same tar, deflated as one stream and framed the same way, is recognised
+    expect(await contentDigest(gzipLayer(zlib.deflateRawSync(tar), tar))).toBe(sha256(tar))
   })
 })

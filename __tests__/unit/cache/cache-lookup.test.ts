@@ -7,7 +7,7 @@ import { cacheTag, indexTag } from '../../../src/cache/cache-tag.js'
 import type { Descriptor } from '../../../src/oci/descriptor.js'
 import { silentLogger, type Logger } from '../../../src/oci/logger.js'
 import { MediaType } from '../../../src/oci/media-types.js'
-import { MemoryRegistry } from './memory-registry.js'
+import { MemoryRegistry } from '../../helpers/memory-registry.js'
 
 const MAIN = 'refs/heads/main'
 const PR = 'refs/pull/7/merge'
@@ -50,7 +50,7 @@ describe('findCache', () => {
       silentLogger,
     )
     expect(match).toMatchObject({ key: 'npm-abc', scope: MAIN, exact: true })
-    expect(registry.requests).toEqual([`GET ${cacheTag(MAIN, 'npm-abc')}`])
+    expect(registry.requests).toEqual([`GET manifest ${cacheTag(MAIN, 'npm-abc')}`])
   })
 
   it('a restore-keys lookup is one index GET per scope on top of the exact GETs', async () => {
@@ -63,7 +63,10 @@ describe('findCache', () => {
       silentLogger,
     )
     expect(match).toMatchObject({ key: 'npm-19', exact: false })
-    expect(registry.requests).toEqual([`GET ${cacheTag(MAIN, 'npm-new')}`, `GET ${indexTag(MAIN)}`])
+    expect(registry.requests).toEqual([
+      `GET manifest ${cacheTag(MAIN, 'npm-new')}`,
+      `GET manifest ${indexTag(MAIN)}`,
+    ])
   })
 
   it('picks the newest of several prefix matches, and its layer loads', async () => {

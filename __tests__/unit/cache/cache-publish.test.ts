@@ -6,7 +6,7 @@ import { publishCache } from '../../../src/cache/cache-publish.js'
 import { cacheTag, indexTag } from '../../../src/cache/cache-tag.js'
 import { silentLogger, type Logger } from '../../../src/oci/logger.js'
 import { MediaType } from '../../../src/oci/media-types.js'
-import { MemoryRegistry } from './memory-registry.js'
+import { MemoryRegistry } from '../../helpers/memory-registry.js'
 
 const MAIN = 'refs/heads/main'
 const noWait = { sleep: async () => {} }

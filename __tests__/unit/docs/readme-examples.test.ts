@@ -6,6 +6,12 @@ import { exampleRegion, markedSnippets, snippetDrift } from '../../helpers/readm
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 const read = (file: string): string | undefined =>
   existsSync(root + file) ? readFileSync(root + file, 'utf8') : undefined
+// A missing README fails every test that reads it, rather than passing as an empty one.
+function readReadme(): string {
+  const text = read('README.md')
+  if (text === undefined) throw new Error(`README.md is missing from ${root}`)
+  return text
+}
 
 const example = `jobs:
   test:
@@ -42,13 +48,13 @@ describe("README's snippets and examples/", () => {
   })
 
   it('every marked snippet in README.md equals its example', () => {
-    const readmeText = read('README.md') ?? ''
+    const readmeText = readReadme()
     expect(markedSnippets(readmeText).length).toBeGreaterThanOrEqual(6)
     expect(snippetDrift(readmeText, read)).toEqual([])
   })
 
   it('README.md links every example', () => {
-    const readmeText = read('README.md') ?? ''
+    const readmeText = readReadme()
     const examples = readdirSync(root + 'examples').filter((f) => f.endsWith('.yml'))
     expect(examples.filter((f) => !readmeText.includes(`](examples/${f})`))).toEqual([])
   })
@@ -64,9 +70,10 @@ function anchor(heading: string): string {
 
 describe("README's links", () => {
   it('every #anchor names a heading, and every linked file exists', () => {
-    const text = read('README.md') ?? ''
+    const text = readReadme()
     const anchors = new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchor(m[1] ?? '')))
     const links = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '')
+    expect(links.filter((l) => l.startsWith('#')).length).toBeGreaterThan(0)
     expect(links.filter((l) => l.startsWith('#') && !anchors.has(l.slice(1)))).toEqual([])
     const files = links.filter((l) => !/^(#|https?:)/.test(l)).map((l) => l.split('#')[0] ?? '')
     expect(files.filter((f) => !existsSync(root + f))).toEqual([])

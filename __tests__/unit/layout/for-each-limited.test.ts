@@ -27,4 +27,15 @@ describe('forEachLimited', () => {
     await expect(run).rejects.toThrow('item 2 failed')
     expect(started).toEqual([1, 2])
   })
+
+  test('rejects only after the tasks in flight have settled', async () => {
+    let settled = 0
+    const run = forEachLimited([1, 2, 3], 3, async (item) => {
+      if (item === 1) throw new Error('item 1 failed')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      settled++
+    })
+    await expect(run).rejects.toThrow('item 1 failed')
+    expect(settled).toBe(2)
+  })
 })

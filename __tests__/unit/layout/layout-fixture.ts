@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 
 import type { Descriptor } from '../../../src/oci/layout/index.js'
-import { sha256 } from './memory-registry.js'
+import { sha256Digest as sha256 } from '../../../src/oci/descriptor.js'
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'

@@ -12,7 +12,8 @@ import {
   type Descriptor,
 } from '../../../src/oci/layout/index.js'
 import { LayoutBuilder, REF_NAME, tempDir } from './layout-fixture.js'
-import { MemoryRegistry, sha256 } from './memory-registry.js'
+import { sha256Digest as sha256 } from '../../../src/oci/descriptor.js'
+import { MemoryRegistry } from '../../helpers/memory-registry.js'
 
 /** A registry holding what a layout holds, pushed by the code under test's sibling. */
 async function registryWith(
@@ -23,7 +24,7 @@ async function registryWith(
   const layout = await readLayout(builder.dir)
   const registry = new MemoryRegistry()
   await pushLayout(layout, registry, selectManifests(layout), [])
-  registry.calls.length = 0
+  registry.requests.length = 0
   return { registry, builder }
 }
 
@@ -90,7 +91,7 @@ describe('pullToLayout', () => {
       ['v1', registry.tags.get('v2')],
     ])
     expect(v1Again.reusedBlobs).toBe(v1Again.blobs)
-    expect(registry.calls.filter((c) => c.startsWith('GET blob'))).toHaveLength(3) // the config v1 and v2 share, and each one's layer, once
+    expect(registry.requests.filter((c) => c.startsWith('GET blob'))).toHaveLength(3) // the config v1 and v2 share, and each one's layer, once
   })
 
   test('a pull by digest records no ref name, and pulling it again does not add a second entry', async () => {
@@ -153,7 +154,7 @@ describe('pullToLayout', () => {
     await writeFile(path.join(dir, 'index.json'), 'not json')
     const error = await pullToLayout(registry, 'x', dir).catch((e: unknown) => e)
     expect((error as LayoutError).file).toBe(path.join(dir, 'index.json'))
-    expect(registry.calls).toEqual([])
+    expect(registry.requests).toEqual([])
   })
 
   test('an index.json that is not part of a layout is left alone', async () => {
@@ -165,7 +166,7 @@ describe('pullToLayout', () => {
     const error = await pullToLayout(registry, 'x', dir).catch((e: unknown) => e)
     expect((error as LayoutError).message).toMatch(/oci-layout does not/)
     expect(await readFile(path.join(dir, 'index.json'), 'utf8')).toBe('{"my": "web app"}')
-    expect(registry.calls).toEqual([])
+    expect(registry.requests).toEqual([])
   })
 
   test('a pulled layout pushes back with the same digest', async () => {

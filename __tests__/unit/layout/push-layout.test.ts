@@ -9,7 +9,8 @@ import {
   type Descriptor,
 } from '../../../src/oci/layout/index.js'
 import { LayoutBuilder } from './layout-fixture.js'
-import { MemoryRegistry, sha256 } from './memory-registry.js'
+import { sha256Digest as sha256 } from '../../../src/oci/descriptor.js'
+import { MemoryRegistry } from '../../helpers/memory-registry.js'
 
 async function seedLikeLayout() {
   const builder = await LayoutBuilder.create()
@@ -61,9 +62,9 @@ describe('pushLayout', () => {
     await pushLayout(layout, registry, selectManifests(layout), ['v1'], { onStart: (p) => (plan = p) })
 
     expect(plan).toMatchObject({ totalBytes: plan!.uploadBytes + layer.size, skippedBlobs: 1 })
-    expect(registry.calls).toContain(`HEAD ${layer.digest}`)
-    expect(registry.calls).not.toContain(`PUT blob ${layer.digest}`)
-    expect(registry.calls.filter((c) => c.startsWith('PUT blob'))).toHaveLength(1)
+    expect(registry.requests).toContain(`HEAD blob ${layer.digest}`)
+    expect(registry.requests).not.toContain(`PUT blob ${layer.digest}`)
+    expect(registry.requests.filter((c) => c.startsWith('PUT blob'))).toHaveLength(1)
   })
 
   test('one manifest goes under the given tags instead of its ref name', async () => {
@@ -92,15 +93,15 @@ describe('pushLayout', () => {
 
     await pushLayout(layout, registry, selectManifests(layout), [])
 
-    const manifestPuts = registry.calls.filter((c) => c.startsWith('PUT manifest'))
+    const manifestPuts = registry.requests.filter((c) => c.startsWith('PUT manifest'))
     expect(manifestPuts).toEqual([
       `PUT manifest ${amd64.digest}`,
       `PUT manifest ${arm64.digest}`,
       'PUT manifest 2.0.0',
       'PUT manifest other',
     ])
-    const lastBlobPut = registry.calls.map((c) => c.startsWith('PUT blob')).lastIndexOf(true)
-    expect(lastBlobPut).toBeLessThan(registry.calls.indexOf(manifestPuts[0] as string))
+    const lastBlobPut = registry.requests.map((c) => c.startsWith('PUT blob')).lastIndexOf(true)
+    expect(lastBlobPut).toBeLessThan(registry.requests.indexOf(manifestPuts[0] as string))
     expect(registry.tags.get('2.0.0')).toBe(multi.digest)
     expect(registry.tags.get('other')).toBe(other.digest)
   })
@@ -118,7 +119,7 @@ describe('pushLayout', () => {
 
     expect(error).toBeInstanceOf(LayoutError)
     expect((error as LayoutError).file).toBe(builder.blobFile(layer.digest))
-    expect(registry.calls).toEqual([])
+    expect(registry.requests).toEqual([])
   })
 
   test('a ref name that cannot be a tag is refused before anything is sent', async () => {
@@ -129,7 +130,7 @@ describe('pushLayout', () => {
     const registry = new MemoryRegistry()
     const error = await pushLayout(layout, registry, selectManifests(layout), []).catch((e: unknown) => e)
     expect((error as LayoutError).message).toMatch(/"docker.io\/library\/x:1" is not a valid tag/)
-    expect(registry.calls).toEqual([])
+    expect(registry.requests).toEqual([])
   })
 
   test('an unnamed manifest with no tags given is pushed by digest only', async () => {
@@ -140,7 +141,7 @@ describe('pushLayout', () => {
     const registry = new MemoryRegistry()
     const pushed = await pushLayout(layout, registry, selectManifests(layout), [])
     expect(pushed[0]?.tags).toEqual([])
-    expect(registry.calls).toContain(`PUT manifest ${image.digest}`)
+    expect(registry.requests).toContain(`PUT manifest ${image.digest}`)
     expect(registry.tags.size).toBe(0)
   })
 

@@ -3,7 +3,7 @@ import { rm, writeFile } from 'node:fs/promises'
 
 import { LayoutError, verifyLayout, type Descriptor, type Layout } from '../../../src/oci/layout/index.js'
 import { LAYER_GZIP, LayoutBuilder, OCI_MANIFEST } from './layout-fixture.js'
-import { sha256 } from './memory-registry.js'
+import { sha256Digest as sha256 } from '../../../src/oci/descriptor.js'
 
 const layoutAt = (dir: string, manifests: Descriptor[] = []): Layout => ({
   dir,

@@ -1,7 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
-import { checkResponse, parseErrorCodes, RegistryError } from '../../../src/oci/errors.js'
+import { checkResponse, parseErrorCodes, RegistryError, withRequest } from '../../../src/oci/errors.js'
 import { redactUrl } from '../../../src/oci/redact.js'
-import { recordRequest } from '../../../src/oci/transport/send.js'
 import { nextLink } from '../../../src/oci/tag-list.js'
 
 const body = JSON.stringify({
@@ -15,7 +14,7 @@ describe('checkResponse', () => {
   })
 
   test('turns any other status into a RegistryError naming the request, redacted, with the registry codes', async () => {
-    const res = recordRequest(new Response(body, { status: 403, statusText: 'Forbidden' }), {
+    const res = withRequest(new Response(body, { status: 403, statusText: 'Forbidden' }), {
       method: 'PUT',
       url: 'https://ghcr.io/v2/o/n/blobs/uploads/abc?_state=SECRETSTATE&digest=sha256:1',
     })

@@ -5,7 +5,9 @@ import {
   buildManifest,
   EMPTY_CONFIG,
   InvalidManifestError,
+  manifestChildren,
   parseManifest,
+  readManifest,
 } from '../../../src/oci/manifest.js'
 import { MediaType } from '../../../src/oci/media-types.js'
 
@@ -89,7 +91,7 @@ describe('parseManifest', () => {
   })
 
   test.each([
-    ['not json', /not JSON/],
+    ['not json', /not valid JSON/],
     ['{"schemaVersion":1}', /schemaVersion/],
     [
       JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] }),
@@ -103,5 +105,33 @@ describe('parseManifest', () => {
     [JSON.stringify({ schemaVersion: 2, config: { ...EMPTY_CONFIG, size: -1 }, layers: [] }), /config.*size/],
   ])('refuses %s', (text, reason) => {
     expect(() => parseManifest(Buffer.from(text))).toThrow(reason)
+  })
+})
+
+describe('readManifest', () => {
+  const entry = { mediaType: MediaType.OciManifest, digest: layer.digest, size: 3 }
+
+  test("lists an index's entries and an image manifest's config and layers as its children", () => {
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [entry] }))
+    expect(readManifest(index).mediaType).toBe(MediaType.OciIndex)
+    expect(manifestChildren(readManifest(index, MediaType.OciIndex))).toEqual({
+      manifests: [entry],
+      blobs: [],
+      subject: undefined,
+    })
+    const built = buildManifest({ artifactType: 't', layers: [layer], annotations: { a: 'b' } })
+    const doc = readManifest(built.bytes, MediaType.OciManifest)
+    expect(doc.annotations).toEqual({ a: 'b' })
+    expect(manifestChildren(doc).blobs.map((b) => b.digest)).toEqual([EMPTY_CONFIG.digest, layer.digest])
+  })
+
+  test.each([
+    [{ schemaVersion: 2, mediaType: MediaType.OciManifest, manifests: [] }, MediaType.OciIndex, /differs/],
+    [{ schemaVersion: 2, manifests: [{ ...entry, size: '3' }] }, MediaType.OciIndex, /manifests\[0\].*size/],
+    [{ schemaVersion: 2, manifests: [{ ...entry, annotations: { n: 1 } }] }, undefined, /map of strings/],
+    [{ schemaVersion: 2 }, MediaType.OciIndex, /manifests array/],
+    [{ schemaVersion: 2 }, 'application/vnd.example+json', /unsupported manifest media type/],
+  ])('refuses %j as %s', (value, mediaType, reason) => {
+    expect(() => readManifest(Buffer.from(JSON.stringify(value)), mediaType)).toThrow(reason)
   })
 })

@@ -1,54 +1,16 @@
 import { describe, expect, test } from '@jest/globals'
-import { sha256Digest, type Descriptor } from '../../../src/oci/descriptor.js'
+import { sha256Digest } from '../../../src/oci/descriptor.js'
+import { MemoryRegistry } from '../../helpers/memory-registry.js'
 import { buildPlatformIndex, platformEntriesOf } from '../../../src/oci/index-merge.js'
 import { silentLogger } from '../../../src/oci/logger.js'
 import { buildManifest, EMPTY_CONFIG } from '../../../src/oci/manifest.js'
 import { PLATFORM_ANNOTATION } from '../../../src/action/layers/platform.js'
 import { parsePlatform, platformTag } from '../../../src/oci/platform.js'
-import {
-  publishPlatformIndex,
-  readPlatformTags,
-  type PlatformRegistry,
-} from '../../../src/oci/platform-publish.js'
+import { publishPlatformIndex, readPlatformTags } from '../../../src/oci/platform-publish.js'
 
-/**
- * A registry in memory whose every request takes a random time, and whose writes land at the end
- * of it, reads at the start: the interleavings a real registry allows when jobs race.
- */
-class SlowRegistry implements PlatformRegistry {
-  readonly manifests = new Map<string, { bytes: Buffer; mediaType: string }>()
-  readonly tags = new Map<string, string>()
-  indexWrites = 0
-
-  private pause = () => new Promise<void>((r) => setTimeout(r, Math.random() * 4))
-
-  async listTags() {
-    const tags = [...this.tags.keys()]
-    await this.pause()
-    return tags
-  }
-  async headManifest(ref: string): Promise<Descriptor | undefined> {
-    const digest = this.tags.get(ref) ?? ref
-    const found = this.manifests.get(digest)
-    await this.pause()
-    return found && { mediaType: found.mediaType, digest, size: found.bytes.length }
-  }
-  async getManifest(ref: string) {
-    const digest = this.tags.get(ref) ?? ref
-    const found = this.manifests.get(digest)
-    await this.pause()
-    if (!found) throw new Error(`MANIFEST_UNKNOWN ${ref}`)
-    return { ...found, digest }
-  }
-  async putManifest(bytes: Buffer, mediaType: string, ref: string) {
-    await this.pause()
-    const digest = sha256Digest(bytes)
-    this.manifests.set(digest, { bytes, mediaType })
-    this.tags.set(ref, digest)
-    if (mediaType.includes('index')) this.indexWrites++
-    return digest
-  }
-}
+// Every request takes a random time, reads at its start and writes at its end: the
+// interleavings a real registry allows when jobs race.
+const slowRegistry = () => new MemoryRegistry({ maxLatencyMs: 4 })
 
 function platformManifest(platform: string, content = 'v1') {
   return buildManifest({
@@ -72,7 +34,7 @@ describe('publishPlatformIndex', () => {
   test('five jobs racing to one tag, 200 times: every index lists all five', async () => {
     let extraWrites = 0
     for (let round = 0; round < 200; round++) {
-      const registry = new SlowRegistry()
+      const registry = slowRegistry()
       await Promise.all(
         PLATFORMS.map((p) =>
           publishPlatformIndex(registry, 'v1', parsePlatform(p), platformManifest(p), {
@@ -93,7 +55,7 @@ describe('publishPlatformIndex', () => {
   })
 
   test('a re-push of one platform replaces only its entry', async () => {
-    const registry = new SlowRegistry()
+    const registry = slowRegistry()
     for (const p of PLATFORMS.slice(0, 3)) {
       await publishPlatformIndex(registry, 'v1', parsePlatform(p), platformManifest(p), {
         logger: silentLogger,
@@ -113,7 +75,7 @@ describe('publishPlatformIndex', () => {
   })
 
   test('a tag list that lags behind the writes does not leave the job out of its own index', async () => {
-    const registry = new SlowRegistry()
+    const registry = slowRegistry()
     const real = registry.listTags.bind(registry)
     let lists = 0
     // the first two listings come from a replica that has not seen this job's platform tag yet
@@ -135,7 +97,7 @@ describe('publishPlatformIndex', () => {
   })
 
   test("a longer tag's platform tags and hand-made tags are not platforms of the tag", async () => {
-    const registry = new SlowRegistry()
+    const registry = slowRegistry()
     const rc = platformManifest('linux/amd64')
     await registry.putManifest(rc.bytes, rc.mediaType, 'v1-rc-linux-amd64')
     const plain = buildManifest({ artifactType: 'application/x.a', layers: [] })

@@ -36,22 +36,26 @@ describe('refusal hints', () => {
   })
 })
 
-// src/oci/ is a registry client for any caller: GitHub's policies come in from src/action/.
-test('src/oci names no GitHub registry, permission or action', () => {
-  const root = path.resolve('src/oci')
-  const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'))
-  const offending = files.flatMap((file) => {
-    // code, not comments: a comment may say how ghcr.io behaves
-    const text = readFileSync(path.join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
-    return [
-      /['"`]ghcr\.io['"`/]/,
-      /packages: (read|write)/,
-      /Manage Actions access/,
-      /oci-artifact-action/,
-      /@actions\//,
-    ]
-      .filter((pattern) => pattern.test(text))
-      .map((pattern) => `${file}: ${pattern}`)
+// The library rooms serve any caller: GitHub's variables and policies come in from src/action/.
+test('src/oci, src/cache, src/prune and src/archive name no GitHub registry, variable, API or action', () => {
+  const offending = ['oci', 'cache', 'prune', 'archive'].flatMap((room) => {
+    const root = path.resolve('src', room)
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'))
+    return files.flatMap((file) => {
+      // code, not comments: a comment may say how ghcr.io behaves
+      const text = readFileSync(path.join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
+      return [
+        /['"`]ghcr\.io['"`/]/,
+        /packages: (read|write)/,
+        /Manage Actions access/,
+        /Packages API/,
+        /GITHUB_/,
+        /oci-artifact-action\//,
+        /@actions\//,
+      ]
+        .filter((pattern) => pattern.test(text))
+        .map((pattern) => `${room}/${file}: ${pattern}`)
+    })
   })
   expect(offending).toEqual([])
 })

@@ -1,6 +1,9 @@
 import type { Send, SendRequest } from '../../../src/oci/transport/send.js'
 
 // A Send that answers from a script, in order, and records what it was asked: HTTP without a server.
+// For the transport's own tests, which need raw answers no registry gives on cue (a 401 challenge,
+// a 307 to a storage host, a body cut mid-way, a digest header that lies). Anything that only needs
+// a registry to behave uses the one in-memory registry, __tests__/helpers/memory-registry.ts.
 export type Step = Response | Error | ((req: SendRequest) => Response | Promise<Response>)
 
 export interface ScriptedSend {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals'
+import { registryHints } from '../../../src/action/inputs/registry-inputs.js'
 import { RegistryError } from '../../../src/oci/errors.js'
 import { silentLogger } from '../../../src/oci/logger.js'
 import { deleteManifest } from '../../../src/oci/manifest-requests.js'
@@ -43,6 +44,19 @@ describe('deleteManifest', () => {
     expect(error).toBeInstanceOf(RegistryError)
     expect((error as Error).message).toContain('does not allow deleting manifests')
     expect((error as Error).message).toContain('storage.delete.enabled')
+  })
+
+  test("a caller's hint replaces the generic words (ghcr.io's, passed in from src/action/)", async () => {
+    const { scripted } = context(answer(405))
+    const c = {
+      send: scripted.send,
+      manifestsUrl: 'https://ghcr.io/v2/o/n/manifests',
+      logger: silentLogger,
+      hints: registryHints('ghcr.io'),
+    }
+    const error = await deleteManifest(c, DIGEST).catch((e: unknown) => e)
+    expect((error as Error).message).toContain('GitHub Packages API')
+    expect((error as Error).message).not.toContain('storage.delete.enabled')
   })
 
   test('a denied delete says the credentials may not delete', async () => {

@@ -17,6 +17,8 @@ const GHCR_HINTS: RegistryHints = {
   pullDenied:
     'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
     'under "Manage Actions access", grant this repository access',
+  deleteUnsupported:
+    'ghcr.io does not delete manifests through the registry API: its versions are deleted through the GitHub Packages API',
 }
 
 /** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */

@@ -10,7 +10,7 @@ import type { Compression } from '../../archive/types.js'
 import { Annotation } from '../../oci/annotations.js'
 import type { Descriptor, Platform } from '../../oci/descriptor.js'
 import { pullToLayout } from '../../oci/layout/index.js'
-import { parseManifest } from '../../oci/manifest.js'
+import { parseManifest, readManifest } from '../../oci/manifest.js'
 import { isIndexMediaType, MediaType } from '../../oci/media-types.js'
 import { forEachLimited } from '../../oci/layout/for-each-limited.js'
 import { formatPlatform } from '../../oci/platform.js'
@@ -195,8 +195,8 @@ export async function resolveLayers(
   const top = await repo.getManifest(reference)
   let manifest = top
   if (isIndexMediaType(top.mediaType)) {
-    const index = JSON.parse(top.bytes.toString('utf8')) as { manifests?: Descriptor[] }
-    const chosen = choosePlatform(index.manifests ?? [], platform, runnerPlatform(), reference)
+    const entries = readManifest(top.bytes, top.mediaType).manifests
+    const chosen = choosePlatform(entries, platform, runnerPlatform(), reference)
     const named = chosen.platform ? ` (${formatPlatform(chosen.platform)})` : ''
     core.info(`${reference} is an index: using ${chosen.digest}${named}`)
     manifest = await repo.getManifest(chosen.digest)

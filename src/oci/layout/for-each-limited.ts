@@ -1,6 +1,7 @@
 /**
- * Runs `work` over `items` with at most `limit` in flight, in order of start; the first failure
- * stops new work from starting and is what the returned promise rejects with.
+ * The one worker pool (Go's errgroup with SetLimit): runs `work` over `items` with at most `limit`
+ * in flight, in order of start. The first failure stops new work from starting; the promise
+ * rejects with it once the tasks in flight have settled, so none is left running unobserved.
  */
 export async function forEachLimited<T>(
   items: readonly T[],

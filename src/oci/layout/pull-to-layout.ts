@@ -5,14 +5,14 @@ import { Readable } from 'node:stream'
 import { sha256Digest, type Descriptor } from '../descriptor.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { MediaType } from '../media-types.js'
-import { blobPath, isSha256Digest } from './blob-path.js'
-import { digestFile } from './file-digest.js'
 import { forEachLimited } from './for-each-limited.js'
 import { LayoutError } from './layout-error.js'
 import { writeBlobVerified, writeFileAtomic } from './layout-writer.js'
-import { manifestChildren } from './manifest-children.js'
 import {
+  blobPath,
   fileSizeOf,
+  isSha256Digest,
+  layoutManifest,
   IMAGE_LAYOUT_VERSION,
   MAX_INDEX_BYTES,
   parseIndex,
@@ -21,6 +21,7 @@ import {
   REF_NAME_ANNOTATION,
   type LayoutIndex,
 } from './read-layout.js'
+import { digestFile } from './verify-layout.js'
 import type { LayoutPullSource } from './registry-ports.js'
 
 // Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
@@ -115,7 +116,7 @@ export async function pullToLayout(
         `manifest from the registry is ${actual} (${bytes.length} bytes), expected ${descriptor.digest}`,
       )
     }
-    const children = manifestChildren(bytes, descriptor.mediaType, file)
+    const children = layoutManifest(bytes, descriptor.mediaType, file)
     for (const blob of children.blobs) {
       if (seen.has(blob.digest)) continue
       seen.add(blob.digest)

@@ -3,8 +3,9 @@ import path from 'node:path'
 
 import { Annotation } from '../annotations.js'
 import type { Descriptor } from '../descriptor.js'
+import { InvalidManifestError, manifestChildren, readManifest, type ManifestChildren } from '../manifest.js'
+import { isIndexMediaType, MediaType } from '../media-types.js'
 import { LayoutError } from './layout-error.js'
-import { parseDescriptor, parseJsonObject } from './parse-descriptor.js'
 
 // The only version of the image layout spec there is (image-spec v1.0 and v1.1 both write 1.0.0).
 export const IMAGE_LAYOUT_VERSION = '1.0.0'
@@ -71,12 +72,49 @@ export async function readLayoutMarker(dir: string): Promise<void> {
 
 export function parseIndex(bytes: Buffer, file: string): LayoutIndex {
   const index = parseJsonObject(bytes, file)
-  if (index.schemaVersion !== 2) {
-    throw new LayoutError(file, `schemaVersion is ${JSON.stringify(index.schemaVersion)}, expected 2`)
-  }
-  if (!Array.isArray(index.manifests)) throw new LayoutError(file, 'has no manifests array')
-  index.manifests.forEach((entry, i) => parseDescriptor(entry, file, `manifests[${i}]`))
+  const own = typeof index.mediaType === 'string' ? index.mediaType : MediaType.OciIndex
+  if (!isIndexMediaType(own)) throw new LayoutError(file, `mediaType ${JSON.stringify(own)} is not an index`)
+  layoutManifest(bytes, own, file)
   return index as LayoutIndex
+}
+
+/** What a manifest or index of the layout references; `file` is named in every error. */
+export function layoutManifest(bytes: Buffer, mediaType: string, file: string): ManifestChildren {
+  try {
+    return manifestChildren(readManifest(bytes, mediaType))
+  } catch (error) {
+    if (error instanceof InvalidManifestError) throw new LayoutError(file, error.reason, { cause: error })
+    throw error
+  }
+}
+
+// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
+// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/
+
+export function isSha256Digest(digest: string): boolean {
+  return SHA256_DIGEST.test(digest)
+}
+
+/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
+export function blobPath(layoutDir: string, digest: string, referencedFrom: string): string {
+  if (!isSha256Digest(digest)) {
+    throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`)
+  }
+  return path.join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length))
+}
+
+function parseJsonObject(bytes: Buffer, file: string): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(bytes.toString('utf8'))
+  } catch (cause) {
+    throw new LayoutError(file, `not valid JSON (${(cause as Error).message})`, { cause })
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new LayoutError(file, 'is not a JSON object')
+  }
+  return value as Record<string, unknown>
 }
 
 /** Reads and validates oci-layout and index.json; blobs are checked later, by verifyLayout. */

@@ -1,12 +1,13 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import path from 'node:path'
 
 import { sha256Digest, type Descriptor } from '../descriptor.js'
-import { blobPath } from './blob-path.js'
-import { digestFile } from './file-digest.js'
+// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
+import { MAX_MANIFEST_BYTES } from '../manifest-requests.js'
 import { forEachLimited } from './for-each-limited.js'
 import { LayoutError } from './layout-error.js'
-import { manifestChildren, MAX_MANIFEST_BYTES } from './manifest-children.js'
-import { fileSizeOf, readSmallFile, type Layout } from './read-layout.js'
+import { blobPath, fileSizeOf, layoutManifest, readSmallFile, type Layout } from './read-layout.js'
 
 /** One blob of the layout, checked against its descriptor. */
 export interface VerifiedBlob {
@@ -83,7 +84,7 @@ export async function verifyLayout(
     const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES)
     checkSize(file, descriptor, bytes.length)
     checkDigest(file, descriptor, sha256Digest(bytes))
-    const children = manifestChildren(bytes, descriptor.mediaType, file)
+    const children = layoutManifest(bytes, descriptor.mediaType, file)
     for (const blob of children.blobs) await visit(blob, file, false)
     for (const manifest of children.manifests) await visit(manifest, file, true)
     // A subject may well live only in the registry (an SBOM pushed next to an image published
@@ -105,4 +106,16 @@ export async function verifyLayout(
     checkDigest(file, descriptor, (await digestFile(file)).digest)
   })
   return ordered
+}
+
+/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
+export async function digestFile(file: string): Promise<{ digest: string; size: number }> {
+  const hash = createHash('sha256')
+  let size = 0
+  for await (const chunk of createReadStream(file)) {
+    const bytes = chunk as Buffer
+    hash.update(bytes)
+    size += bytes.length
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, size }
 }

@@ -1,4 +1,4 @@
-import { GENERIC_HINTS, responseError, type RegistryHints } from '../errors.js'
+import { GENERIC_HINTS, responseError, type RegistryHints, type Reply } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { registryBaseUrl } from '../reference.js'
 import { redactUrl } from '../redact.js'
@@ -6,8 +6,7 @@ import { discardBody, readBody } from '../response-body.js'
 import type { Challenge } from './challenge.js'
 import { parseChallenges } from './challenge.js'
 import { checkRealm, checkRealmUrl, RealmError } from './realm.js'
-import { answeredFrom, guardRedirects } from './redirect.js'
-import type { Send } from './send.js'
+import type { Send, SendRequest } from './send.js'
 
 export { checkRealm, RealmError } from './realm.js'
 
@@ -81,7 +80,7 @@ export function withAuth(inner: Send, o: AuthOptions): Send {
   return async (req) => {
     if (new URL(req.url).origin !== origin) return inner(req)
     const scopes = mergeScopes(o.scopes, req.scopes ?? [])
-    const send = async (auth: string | undefined): Promise<Response> => {
+    const send = async (auth: string | undefined): Promise<Reply> => {
       const headers = { ...req.headers }
       if (auth) headers.authorization = auth
       return inner({ ...req, headers })
@@ -91,7 +90,7 @@ export function withAuth(inner: Send, o: AuthOptions): Send {
     if (res.status !== 401) return res
     // A redirect target (a storage host) is not the registry: its challenge would have us send the
     // credentials to a realm it names and its token to the registry. Its 401 is the answer.
-    if (new URL(answeredFrom(res) ?? req.url).origin !== origin) return res
+    if (new URL(res.request?.url ?? req.url).origin !== origin) return res
     const header = res.headers.get('www-authenticate')
     const offered = header ? parseChallenges(header) : []
     const next = offered.find((c) => c.scheme === 'bearer') ?? offered.find((c) => c.scheme === 'basic')
@@ -121,13 +120,18 @@ async function fetchToken(
     `token exchange at ${redactUrl(realm)} (${o.credentials ? 'with credentials' : 'anonymous'})`,
   )
   // every hop of the token request is a realm too, on the realm's own scheme
-  const tokenRequest = guardRedirects({ method: 'GET', url: realm.toString(), headers }, (target) => {
-    if (target.protocol !== realm.protocol)
-      throw new RealmError(
-        `refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`,
-      )
-    checkRealmUrl(target, o.registry, o.plainHttp)
-  })
+  const tokenRequest: SendRequest = {
+    method: 'GET',
+    url: realm.toString(),
+    headers,
+    checkRedirect: (target) => {
+      if (target.protocol !== realm.protocol)
+        throw new RealmError(
+          `refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`,
+        )
+      checkRealmUrl(target, o.registry, o.plainHttp)
+    },
+  }
   const res = await send(tokenRequest)
   if (res.status !== 200) {
     const pushing = scopes.some((s) => /:(.*,)?(push|\*)(,.*)?$/.test(s))

@@ -1,14 +1,13 @@
-import { attachHints, type RegistryHints } from '../errors.js'
+import { withRequest, type RegistryHints } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { redactUrl } from '../redact.js'
 import type { Credentials } from './auth.js'
 import { withAuth } from './auth.js'
-import { withRequestLog } from './log.js'
 import { withRedirects } from './redirect.js'
 import type { RetryOptions } from './retry.js'
 import { withRetry } from './retry.js'
 import type { HttpOptions, Send } from './send.js'
-import { createExchange, requestOf } from './send.js'
-import { withUserAgent } from './user-agent.js'
+import { createExchange } from './send.js'
 
 export interface TransportOptions {
   registry: string
@@ -46,8 +45,34 @@ export function createTransport(o: TransportOptions): Send {
   if (!pushing && !o.hints) return authed
   return async (req) => {
     const res = await authed(req)
-    const sent = requestOf(res)
-    if (sent && pushing) sent.pushing = true
-    return o.hints ? attachHints(res, o.hints) : res
+    const sent = res.request ?? { method: req.method, url: req.url }
+    return withRequest(res, {
+      ...sent,
+      ...(pushing ? { pushing } : {}),
+      ...(o.hints ? { hints: o.hints } : {}),
+    })
+  }
+}
+
+// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
+// carry the HTTP client's own.
+export function withUserAgent(inner: Send, userAgent?: string): Send {
+  if (!userAgent) return inner
+  return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } })
+}
+
+// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
+export function withRequestLog(inner: Send, logger: Logger): Send {
+  return async (req) => {
+    const started = performance.now()
+    const url = redactUrl(req.url)
+    try {
+      const res = await inner(req)
+      logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`)
+      return res
+    } catch (error) {
+      logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`)
+      throw error
+    }
   }
 }

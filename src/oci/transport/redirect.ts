@@ -1,3 +1,4 @@
+import { withRequest } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { isLoopbackHost } from '../reference.js'
 import { redactUrl } from '../redact.js'
@@ -19,22 +20,6 @@ export class RedirectError extends Error {
   }
 }
 
-// The URL that answered when a redirect was followed: layers above (auth) must tell the
-// registry's own answer from a redirect target's.
-const finalUrls = new WeakMap<Response, string>()
-
-export function answeredFrom(res: Response): string | undefined {
-  return finalUrls.get(res)
-}
-
-// Checks a caller asked for on every hop of one request (the token request: each hop is a realm).
-const hopChecks = new WeakMap<SendRequest, (target: URL) => void>()
-
-export function guardRedirects(req: SendRequest, check: (target: URL) => void): SendRequest {
-  hopChecks.set(req, check)
-  return req
-}
-
 // Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
 // origins is decided here, visibly and tested, not by a fetch implementation's defaults.
 export function withRedirects(inner: Send, o: { logger: Logger; maxRedirects?: number }): Send {
@@ -45,14 +30,14 @@ export function withRedirects(inner: Send, o: { logger: Logger; maxRedirects?: n
       const res = await inner(req)
       const location = res.headers.get('location')
       if (!REDIRECT_STATUSES.has(res.status) || !location) {
-        if (hop > 0) finalUrls.set(res, req.url)
-        return res
+        // the URL that answered, so layers above (auth) tell the registry's answer from a redirect target's
+        return hop > 0 ? withRequest(res, { method: req.method, ...res.request, url: req.url }) : res
       }
       await discardBody(res)
       if (hop >= max)
         throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`)
       const target = new URL(location, req.url)
-      hopChecks.get(first)?.(target)
+      first.checkRedirect?.(target)
       const next = nextRequest(req, res.status, target)
       o.logger.debug(
         `${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`,

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream'
 import { Agent, type Dispatcher, ProxyAgent } from 'undici'
+import { withRequest, type Reply } from '../errors.js'
 import { redactUrl } from '../redact.js'
 import { watchUploadStall } from './stall.js'
 
@@ -14,28 +15,12 @@ export interface SendRequest {
   scopes?: string[]
   // false while an outer loop retries the whole operation (a blob upload), so retries do not multiply
   retry?: boolean
+  // a check every redirect target of this request must pass (a token request: each hop is a realm)
+  checkRedirect?: (target: URL) => void
 }
 
-export type Send = (req: SendRequest) => Promise<Response>
-
-export interface SentRequest {
-  method: string
-  url: string
-  // part of an operation that pushes: a refusal of even its reads means the credentials cannot push
-  pushing?: boolean
-}
-
-// Which request produced a response, so an error built from the response alone can name it.
-const sentRequests = new WeakMap<Response, SentRequest>()
-
-export function requestOf(res: Response): SentRequest | undefined {
-  return sentRequests.get(res)
-}
-
-export function recordRequest(res: Response, req: SentRequest): Response {
-  sentRequests.set(res, req)
-  return res
-}
+// Every answer carries the facts of its request (errors.ts), so an error built from it names it.
+export type Send = (req: SendRequest) => Promise<Reply>
 
 export interface Timeouts {
   // TCP and TLS handshake (through the proxy's CONNECT when there is one)
@@ -131,7 +116,7 @@ export function createExchange(o: HttpOptions = {}): Send {
       status: answer.statusCode,
       headers,
     })
-    return recordRequest(res, { method: req.method, url: req.url })
+    return withRequest(res, { method: req.method, url: req.url })
   }
 }
 

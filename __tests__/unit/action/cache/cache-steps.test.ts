@@ -8,43 +8,16 @@ import { buildCacheManifest } from '../../../../src/cache/cache-manifest.js'
 import { publishCache } from '../../../../src/cache/cache-publish.js'
 import { PATH_ANNOTATION } from '../../../../src/cache/cache-annotations.js'
 import { cacheTag, cacheVersion } from '../../../../src/cache/cache-tag.js'
-import type { Descriptor } from '../../../../src/oci/descriptor.js'
+import { sha256Digest, type Descriptor } from '../../../../src/oci/descriptor.js'
 import { RegistryError } from '../../../../src/oci/errors.js'
 import { silentLogger } from '../../../../src/oci/logger.js'
 import { MediaType } from '../../../../src/oci/media-types.js'
 import type { CacheState } from '../../../../src/action/cache/inputs.js'
 import type { CacheInputs as Inputs } from '../../../../src/action/cache/inputs.js'
-import { MemoryRegistry } from '../../cache/memory-registry.js'
+import { MemoryRegistry } from '../../../helpers/memory-registry.js'
 
 // The decisions between the registry and GitHub's cache service, with both faked: @actions/cache
 // (the seam), the registry (an in-memory Repository), and the runner's core functions.
-
-class FakeRepository extends MemoryRegistry {
-  readonly blobs = new Set<string>()
-  async blobExists(digest: string) {
-    return this.blobs.has(digest)
-  }
-  async pushBlob(desc: Descriptor) {
-    this.requests.push(`PUSH ${desc.digest}`)
-    this.blobs.add(desc.digest)
-  }
-  // the save after a miss streams the layer while packing: the bytes are taken and dropped
-  async startStreamedUpload() {
-    const body = new Writable({ write: (_chunk, _encoding, callback) => callback() })
-    return {
-      body,
-      finish: async (desc: Pick<Descriptor, 'digest'>) => {
-        this.requests.push(`PUSH ${desc.digest}`)
-        this.blobs.add(desc.digest)
-      },
-      abort: async () => {},
-    }
-  }
-  async fetchBlob(desc: Descriptor) {
-    this.requests.push(`FETCH ${desc.digest}`)
-    return Readable.from([Buffer.from('layer')])
-  }
-}
 
 const log: { level: string; message: string }[] = []
 const outputs: Record<string, string> = {}
@@ -66,19 +39,16 @@ const githubCache = {
   restoreCache: jest.fn(async (..._args: unknown[]): Promise<string | undefined> => undefined),
   saveCache: jest.fn(async (..._args: unknown[]): Promise<number> => 42),
 }
-let registry: FakeRepository
+let registry: MemoryRegistry
 const extracted: string[] = []
 const extractOptions: ExtractOptions[] = []
 
 jest.unstable_mockModule('@actions/core', () => core)
 jest.unstable_mockModule('@actions/cache', () => githubCache)
-jest.unstable_mockModule('../../../../src/action/runner/registry.js', () => ({
-  openForPull: () => registry,
-  openForPush: () => registry,
-  pushBlobIfMissing: async (repo: FakeRepository, blob: Descriptor) => {
-    if (await repo.blobExists(blob.digest)) return 0
-    await repo.pushBlob(blob)
-    return blob.size
+// every Repository the steps open is the test's in-memory registry; the rest of src/ is real
+jest.unstable_mockModule('../../../../src/oci/repository.js', () => ({
+  Repository: function Repository() {
+    return registry
   },
 }))
 jest.unstable_mockModule('../../../../src/archive/extract.js', () => ({
@@ -105,7 +75,7 @@ const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'cache-steps-'))
 const VERSION = cacheVersion([cacheDir], process.platform === 'win32')
 const layer: Descriptor = {
   mediaType: MediaType.LayerTarZstd,
-  digest: `sha256:${'b'.repeat(64)}`,
+  digest: sha256Digest('layer'),
   size: 5,
   annotations: { [PATH_ANNOTATION]: cacheDir },
 }
@@ -122,6 +92,7 @@ function inputs(o: Partial<Inputs> = {}, pathInput = cacheDir): Inputs {
 }
 
 function saved(key: string, minute = 0) {
+  registry.blobs.set(layer.digest, Buffer.from('layer'))
   const created = new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString()
   return publishCache(
     registry,
@@ -156,7 +127,7 @@ const denied = () => {
 beforeEach(() => {
   // what a runner with GitHub's cache service sets; the seam skips the library without it
   process.env.ACTIONS_CACHE_URL = 'http://127.0.0.1:9/'
-  registry = new FakeRepository()
+  registry = new MemoryRegistry()
   log.length = 0
   extracted.length = 0
   extractOptions.length = 0
@@ -244,7 +215,7 @@ describe('restore', () => {
   it('lookup-only downloads from neither store', async () => {
     await saved('npm-abc')
     expect(await restoreCache(inputs({ lookupOnly: true }), [MAIN])).toMatchObject({ matchedKey: 'npm-abc' })
-    expect(registry.requests.filter((r) => r.startsWith('FETCH'))).toEqual([])
+    expect(registry.requests.filter((r) => r.startsWith('GET blob'))).toEqual([])
     expect(extracted).toEqual([])
 
     registry.getManifest = unreachable
@@ -327,7 +298,7 @@ describe('save', () => {
     const given = inputs()
     await saveCache(given, stateFor(given))
     expect(githubCache.saveCache).toHaveBeenCalledWith([given.paths.includes[0]!.pattern], 'npm-abc')
-    expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toEqual([])
+    expect(registry.requests.filter((r) => r.startsWith('PUT blob'))).toEqual([])
     expect(messages('info')).not.toMatch(/Packed/)
   })
 
@@ -351,7 +322,7 @@ describe('save', () => {
     const given = inputs()
     await saveCache(given, stateFor(given), () => new Date('2026-02-01T00:00:00Z'))
     expect(registry.tags.has(cacheTag(MAIN, 'npm-abc', VERSION))).toBe(true)
-    expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toHaveLength(2)
+    expect(registry.requests.filter((r) => r.startsWith('PUT blob'))).toHaveLength(2)
     expect(githubCache.saveCache).not.toHaveBeenCalled()
   })
 
@@ -370,7 +341,7 @@ describe('save', () => {
     )
     // the failed pack logs nothing of its own; the second one does
     expect(messages('info').match(/^Packed /gm)).toHaveLength(1)
-    expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toHaveLength(2)
+    expect(registry.requests.filter((r) => r.startsWith('PUT blob'))).toHaveLength(2)
     expect(registry.tags.has(cacheTag(MAIN, 'npm-abc', VERSION))).toBe(true)
     expect(messages('warning')).toBe('')
   })
@@ -389,7 +360,7 @@ describe('save', () => {
       /did not take the cache layer of \S+ as streamed \(DIGEST_INVALID\): writing it again, into a file/,
     )
     expect(messages('info').match(/^Packed /gm)).toHaveLength(2)
-    expect(registry.requests.filter((r) => r.startsWith('PUSH'))).toHaveLength(2)
+    expect(registry.requests.filter((r) => r.startsWith('PUT blob'))).toHaveLength(2)
     expect(registry.tags.has(cacheTag(MAIN, 'npm-abc', VERSION))).toBe(true)
   })
 
@@ -407,7 +378,7 @@ describe('save', () => {
     await registry.putManifest(other.bytes, other.mediaType, cacheTag(MAIN, 'npm-abc', VERSION))
     registry.requests.length = 0
     await saveCache(given, stateFor(given))
-    expect(registry.requests).toEqual([`HEAD ${cacheTag(MAIN, 'npm-abc', VERSION)}`])
+    expect(registry.requests).toEqual([`HEAD manifest ${cacheTag(MAIN, 'npm-abc', VERSION)}`])
     expect(messages('info')).toMatch(/saved by another job meanwhile/)
   })
 

@@ -6,7 +6,8 @@ import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { SendRequest } from '../../../../src/oci/transport/send.js'
-import { answer, networkError } from '../../oci/scripted-send.js'
+import { MemoryRegistry } from '../../../helpers/memory-registry.js'
+import { networkError } from '../../oci/scripted-send.js'
 
 // The push of a directory, against a registry in a function at the bottom of the real transport:
 // its layer goes up while it is packed (POST, one PATCH, PUT ?digest= at the end), and when that
@@ -36,9 +37,7 @@ let patchAnswer: 'ok' | 'reset' = 'ok'
 // awaited before the registry reads a PATCH's body: a slow wire
 let beforePatchBody: (() => Promise<void>) | undefined
 let seen: Seen[] = []
-let blobs: Map<string, Buffer>
-let manifests: Map<string, Buffer>
-let sessions: Map<string, Buffer>
+let memory: MemoryRegistry
 
 async function read(body: Readable | Buffer | undefined): Promise<Buffer> {
   if (!body) return Buffer.alloc(0)
@@ -48,7 +47,7 @@ async function read(body: Readable | Buffer | undefined): Promise<Buffer> {
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`
 const EMPTY_DIGEST = sha256(Buffer.from('{}'))
 
-// Distribution's blob and manifest endpoints, enough for a push: sessions hold what was PATCHed
+// The shared in-memory registry over HTTP, with the faults these tests need on a PATCH.
 async function registrySend(req: SendRequest): Promise<Response> {
   const url = new URL(req.url)
   // a connection reset as the PATCH starts: the pack's writes fail with it
@@ -57,48 +56,7 @@ async function registrySend(req: SendRequest): Promise<Response> {
   const body = reset ? Buffer.alloc(0) : await read(req.body?.())
   seen.push({ method: req.method, path: url.pathname, query: url.searchParams, bytes: body.length })
   if (reset) throw networkError()
-  const blob = url.pathname.match(/\/blobs\/(sha256:[a-f0-9]{64})$/)
-  const manifest = url.pathname.match(/\/manifests\/([^/]+)$/)
-  const session = url.pathname.match(/\/blobs\/uploads\/([a-z0-9]+)$/)
-  if (req.method === 'HEAD' && blob) return answer(blobs.has(blob[1]!) ? 200 : 404)
-  if (req.method === 'GET' && blob) {
-    const bytes = blobs.get(blob[1]!)
-    return bytes ? new Response(new Uint8Array(bytes)) : answer(404)
-  }
-  if (req.method === 'POST' && url.pathname.endsWith('/blobs/uploads/')) {
-    const id = `s${sessions.size}`
-    sessions.set(id, Buffer.alloc(0))
-    return answer(202, { location: `/v2/o/n/blobs/uploads/${id}` })
-  }
-  if (req.method === 'PATCH' && session) {
-    sessions.set(session[1]!, Buffer.concat([sessions.get(session[1]!)!, body]))
-    return answer(202, { location: url.pathname })
-  }
-  if (req.method === 'PUT' && session) {
-    const bytes = Buffer.concat([sessions.get(session[1]!)!, body])
-    const digest = url.searchParams.get('digest')!
-    if (sha256(bytes) !== digest) return answer(400, {}, '{"errors":[{"code":"DIGEST_INVALID"}]}')
-    blobs.set(digest, bytes)
-    return answer(201)
-  }
-  if (req.method === 'DELETE' && session) return answer(204)
-  if ((req.method === 'GET' || req.method === 'HEAD') && manifest) {
-    const bytes = manifests.get(manifest[1]!)
-    if (!bytes) return answer(404, {}, '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
-    return new Response(req.method === 'HEAD' ? null : new Uint8Array(bytes), {
-      headers: {
-        'content-type': 'application/vnd.oci.image.manifest.v1+json',
-        'docker-content-digest': sha256(bytes),
-        'content-length': String(bytes.length),
-      },
-    })
-  }
-  if (req.method === 'PUT' && manifest) {
-    manifests.set(manifest[1]!, body)
-    manifests.set(sha256(body), body)
-    return answer(201, { 'docker-content-digest': sha256(body) })
-  }
-  throw new Error(`unscripted request ${req.method} ${req.url}`)
+  return memory.exchange({ ...req, body: () => body })
 }
 
 jest.unstable_mockModule('@actions/core', () => core)
@@ -131,9 +89,8 @@ beforeEach(() => {
   beforePatchBody = undefined
   seen = []
   // the config blob ({}) is there already: what is sent is the layer alone
-  blobs = new Map([[EMPTY_DIGEST, Buffer.from('{}')]])
-  manifests = new Map()
-  sessions = new Map()
+  memory = new MemoryRegistry()
+  memory.blobs.set(EMPTY_DIGEST, Buffer.from('{}'))
   log.length = 0
 })
 
@@ -150,7 +107,7 @@ describe('a directory push streams its layer into the upload', () => {
     // the commit carries no body: the digest, known once the last byte was packed, is its query
     expect(put!.bytes).toBe(0)
     expect(put!.query.get('digest')).toBe(layer.digest)
-    expect(blobs.get(layer.digest)!.length).toBe(layer.size)
+    expect(memory.blobs.get(layer.digest)!.length).toBe(layer.size)
     expect(result!.uploaded).toBe(layer.size)
     expect(log).toContain('group: Pack and upload')
     expect(log.some((m) => /^Uploaded .* while packing$/.test(m))).toBe(true)
@@ -165,7 +122,7 @@ describe('a directory push streams its layer into the upload', () => {
   test('a stream that breaks is packed again into a file and sent whole, with the same digest', async () => {
     const streamed = await pushDirectory(inputs('first'), env)
     const expected = streamed!.layers![0]!
-    blobs.delete(expected.digest)
+    memory.blobs.delete(expected.digest)
     seen = []
     patchAnswer = 'reset'
     const result = await pushDirectory(inputs('second'), env)
@@ -176,7 +133,7 @@ describe('a directory push streams its layer into the upload', () => {
     expect(methods).toEqual(['POST', 'PATCH', 'DELETE', 'HEAD', 'POST', 'PUT'])
     const put = layerRequests().at(-1)!
     expect(put.bytes).toBe(layer.size)
-    expect(blobs.get(layer.digest)!.length).toBe(layer.size)
+    expect(memory.blobs.get(layer.digest)!.length).toBe(layer.size)
     expect(log.some((m) => /into the upload failed .*writing it again, into a file/.test(m))).toBe(true)
     expect(result!.uploaded).toBe(layer.size)
   })
@@ -197,7 +154,7 @@ describe('a directory push streams its layer into the upload', () => {
     const result = await pushDirectory(inputs('v1', { path: big }), env)
     expect(waiting.length).toBeGreaterThan(0)
     const layer = result!.layers![0]!
-    expect(blobs.get(layer.digest)!.length).toBe(layer.size)
+    expect(memory.blobs.get(layer.digest)!.length).toBe(layer.size)
     expect(layerRequests().map((r) => r.method)).toEqual(['POST', 'PATCH', 'PUT'])
     // and nothing is left of it
     expect(readdirSync(work).filter((f) => f.startsWith('oci-artifact-'))).toEqual([])
@@ -225,7 +182,7 @@ describe('a tree above max-layer-size', () => {
     expect(commits.map((r) => r.query.get('digest')).sort()).toEqual(layers.map((l) => l.digest).sort())
     expect(commits.every((r) => r.bytes === 0)).toBe(true)
     expect(layerRequests().filter((r) => r.method === 'PATCH')).toHaveLength(5)
-    for (const layer of layers) expect(blobs.get(layer.digest)!.length).toBe(layer.size)
+    for (const layer of layers) expect(memory.blobs.get(layer.digest)!.length).toBe(layer.size)
     expect(result!.uploaded).toBe(layers.reduce((sum, l) => sum + l.size, 0))
   })
 })
