@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3550:
+/***/ 460:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32107,7 +32107,47 @@ function ancestorsOf(relative) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/archive/windows-names.ts
+
+// What Windows cannot hold as a file or folder name, from Microsoft's "Naming Files, Paths, and
+// Namespaces" and Go's filepath.IsLocal (internal/filepathlite, isReservedName). NTFS would read
+// `x:y` as the stream `y` of a file `x`, open a device for `aux.txt`, and drop a trailing dot or
+// space (so `.. ` would be `..`): each would write something other than the archive's entry.
+// node-tar's Windows advisories (CVE-2021-37713: drive-relative `C:..`, `\\?\` roots) fall in the
+// same class: `:` and `?` are refused in any component, and entry-path.ts refuses absolute roots.
+// `<>:"|?*` and the control characters 1-31 (NUL is refused everywhere)
+// eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
+const FORBIDDEN = /[<>:"|?*\x01-\x1f]/;
+// CON, PRN, AUX, NUL, COM0-9, LPT0-9, and COM/LPT with the superscript digits ¹ ² ³, which Windows
+// counts as digits there (Microsoft's list); CONIN$ and CONOUT$ open the console as CON does.
+const DEVICE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)$/i;
+/** Why Windows cannot hold `name` (one path component), or undefined when it can. */
+function windowsNameProblem(name) {
+    const bad = FORBIDDEN.exec(name);
+    if (bad)
+        return `holds ${JSON.stringify(bad[0])}, which Windows does not allow in names`;
+    if (/[. ]$/.test(name) && name !== '.' && name !== '..')
+        return 'ends with a dot or space, which Windows drops';
+    // a device name stays one with any extension (`NUL.tar.gz`) and with spaces before it (`CON .txt`)
+    const stem = name.split('.')[0].replace(/ +$/, '');
+    if (DEVICE.test(stem))
+        return `is the Windows device name ${stem.toUpperCase()}`;
+    return undefined;
+}
+/**
+ * Refuses an archive entry whose path (relative, `/`-separated, as entry-path.ts returns it) has
+ * a component Windows cannot hold, naming the entry as the archive spells it.
+ */
+function refuseWindowsNames(raw, relative) {
+    for (const part of relative.split('/')) {
+        const problem = windowsNameProblem(part);
+        if (problem)
+            throw new ArchiveEntryError(raw, `"${part}" ${problem}: refused on Windows`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/staging-writer.ts
+
 
 
 
@@ -32129,6 +32169,7 @@ class StagingWriter {
     #kinds = new Map();
     // on a case-insensitive file system: each path as folded -> the spelling the archive used first
     #spellings;
+    #windowsNames;
     // directories whose archive mode lacks owner rwx: applied once everything is in place
     directoryModes = new Map();
     // with restoreMtimes, each directory's archive mtime: applied once nothing more goes into it
@@ -32142,6 +32183,7 @@ class StagingWriter {
         this.#stripPrefix = o.stripPrefix;
         this.#restoreMtimes = o.restoreMtimes ?? false;
         this.#spellings = (o.caseInsensitive ?? caseInsensitiveByDefault()) ? new Map() : undefined;
+        this.#windowsNames = o.windowsNames ?? process.platform === 'win32';
     }
     // A name the filesystem refuses (too long, say) fails naming the entry as the archive spells it,
     // not the staging path it would have had (found by reasoning over the fuzz target's property:
@@ -32166,6 +32208,9 @@ class StagingWriter {
             return;
         }
         this.#current = entry.path;
+        // before anything of this entry is written: the staging folder is removed, dest untouched
+        if (this.#windowsNames)
+            refuseWindowsNames(entry.path, relative);
         this.#checkSpelling(entry.path, relative);
         this.#makeParents(entry.path, relative);
         const target = external_node_path_default().join(this.#root, relative);
@@ -32636,6 +32681,7 @@ async function extractToDirectory(source, dest, o) {
             stripPrefix: o.stripPrefix,
             restoreMtimes: o.restoreMtimes,
             caseInsensitive: o.caseInsensitive,
+            windowsNames: o.windowsNames,
         });
         const reader = new TarReader(writer);
         const hash = expected ? (0,external_node_crypto_.createHash)(expected.algorithm) : undefined;
@@ -32829,6 +32875,9 @@ function commonAncestor(paths, p = (external_node_path_default())) {
         while (n < common.length && n < parts.length && same(common[n], parts[n]))
             n++;
         common = common.slice(0, n);
+        // two drives (D:\\x, C:\\y) share no folder, not even a root
+        if (n === 0)
+            throw new Error(`${paths[0]} and ${other} have no folder in common (two drives)`);
     }
     const joined = common.join(p.sep);
     // `/` splits to ['']: the root itself; `C:` needs its separator back
@@ -32857,6 +32906,9 @@ class PathSelectionError extends Error {
  * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
  */
 async function collectPushSource(patterns, format, o) {
+    // one tree has one root; with `format: files` each file is a layer of its own, from any drive
+    if (format !== 'files')
+        refuseSeveralDrives(patterns.includes);
     const [only] = patterns.includes;
     if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
         const stat = collect_paths_lstatOrUndefined(only.pattern);
@@ -32884,6 +32936,22 @@ async function collectPushSource(patterns, format, o) {
         return { kind: 'selection', root: external_node_path_default().dirname(root), select: [external_node_path_default().basename(root)] };
     }
     return { kind: 'selection', root, select };
+}
+/**
+ * A tree is packed from its matches' common folder: lines on two drives (a hosted Windows runner
+ * has the workspace on D: and the home on C:) have none. Refused before anything is read, naming
+ * both lines and the way out, as upload-artifact refuses them (actions/upload-artifact#431); a
+ * cache keeps a layer per line, so it takes lines on any drive.
+ */
+function refuseSeveralDrives(includes, p = (external_node_path_default())) {
+    const drive = (line) => p.parse(line.searchRoot).root.toLowerCase();
+    const [first] = includes;
+    const other = includes.find((line) => first && drive(line) !== drive(first));
+    if (!first || !other)
+        return;
+    throw new PathSelectionError(`'${first.given}' (${first.searchRoot}) and '${other.given}' (${other.searchRoot}) are on ` +
+        "different drives, and a push stores one tree with one root: push each drive's paths in a " +
+        'push of its own (its own tag or repository), or use format: files for files');
 }
 /** Every match of every include line, less the exclusions, hidden names and `.git` filtered. */
 async function matchAll(patterns, o) {
@@ -43560,6 +43628,7 @@ function manifestFacts(bytes, platformKey) {
 
 
 
+
 // A file is pushed as `oras push FILE` pushes it: the layer is the file's own bytes, of oras-go's
 // default media type for files (ocispec.MediaTypeImageLayer), titled with its name and without the
 // unpack annotation, so `curl .../blobs/<digest> -o NAME` gives the file and `oras pull` saves it
@@ -43605,15 +43674,9 @@ function safeFileTitle(title, windows = process.platform === 'win32') {
         throw refuse('is not a file name');
     if (/[/\\\0]/.test(title))
         throw refuse('is not a single path component');
-    if (windows) {
-        // eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
-        if (/[<>:"|?*\x01-\x1f]/.test(title))
-            throw refuse('holds a character Windows does not allow in names');
-        if (/[. ]$/.test(title))
-            throw refuse('ends with a dot or space, which Windows drops');
-        if (/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(title))
-            throw refuse('is a Windows device name');
-    }
+    const problem = windows ? windowsNameProblem(title) : undefined;
+    if (problem)
+        throw refuse(problem);
     return title;
 }
 /** The mode a file layer's annotation gives (0644 when absent or unreadable). */
@@ -44321,6 +44384,10 @@ async function pushDirectory(inputs, env = process.env) {
     const source = await lib_core/* group */.Os('Find the files', () => findPushSource(inputs));
     if (source.kind === 'none')
         return noFilesFound(inputs);
+    // Windows has no exec bit (Node reports every file 0666), so nothing marks a binary cross-built
+    // here for Linux as executable: said where users look, as upload-artifact keeps no modes either
+    if (process.platform === 'win32')
+        lib_core/* info */.pq('Windows keeps no exec bit: every file is stored 0644 (run chmod +x after a pull on Linux or macOS)');
     const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-artifact-'));
     try {
         const repo = registry_openForPush(inputs);
@@ -44535,7 +44602,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3550);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(460);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -29211,7 +29211,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2299:
+/***/ 1174:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30549,7 +30549,47 @@ function entry_path_ancestorsOf(relative) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/archive/windows-names.ts
+
+// What Windows cannot hold as a file or folder name, from Microsoft's "Naming Files, Paths, and
+// Namespaces" and Go's filepath.IsLocal (internal/filepathlite, isReservedName). NTFS would read
+// `x:y` as the stream `y` of a file `x`, open a device for `aux.txt`, and drop a trailing dot or
+// space (so `.. ` would be `..`): each would write something other than the archive's entry.
+// node-tar's Windows advisories (CVE-2021-37713: drive-relative `C:..`, `\\?\` roots) fall in the
+// same class: `:` and `?` are refused in any component, and entry-path.ts refuses absolute roots.
+// `<>:"|?*` and the control characters 1-31 (NUL is refused everywhere)
+// eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
+const FORBIDDEN = /[<>:"|?*\x01-\x1f]/;
+// CON, PRN, AUX, NUL, COM0-9, LPT0-9, and COM/LPT with the superscript digits ¹ ² ³, which Windows
+// counts as digits there (Microsoft's list); CONIN$ and CONOUT$ open the console as CON does.
+const DEVICE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)$/i;
+/** Why Windows cannot hold `name` (one path component), or undefined when it can. */
+function windows_names_windowsNameProblem(name) {
+    const bad = FORBIDDEN.exec(name);
+    if (bad)
+        return `holds ${JSON.stringify(bad[0])}, which Windows does not allow in names`;
+    if (/[. ]$/.test(name) && name !== '.' && name !== '..')
+        return 'ends with a dot or space, which Windows drops';
+    // a device name stays one with any extension (`NUL.tar.gz`) and with spaces before it (`CON .txt`)
+    const stem = name.split('.')[0].replace(/ +$/, '');
+    if (DEVICE.test(stem))
+        return `is the Windows device name ${stem.toUpperCase()}`;
+    return undefined;
+}
+/**
+ * Refuses an archive entry whose path (relative, `/`-separated, as entry-path.ts returns it) has
+ * a component Windows cannot hold, naming the entry as the archive spells it.
+ */
+function windows_names_refuseWindowsNames(raw, relative) {
+    for (const part of relative.split('/')) {
+        const problem = windows_names_windowsNameProblem(part);
+        if (problem)
+            throw new ArchiveEntryError(raw, `"${part}" ${problem}: refused on Windows`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/staging-writer.ts
+
 
 
 
@@ -30571,6 +30611,7 @@ class staging_writer_StagingWriter {
     #kinds = new Map();
     // on a case-insensitive file system: each path as folded -> the spelling the archive used first
     #spellings;
+    #windowsNames;
     // directories whose archive mode lacks owner rwx: applied once everything is in place
     directoryModes = new Map();
     // with restoreMtimes, each directory's archive mtime: applied once nothing more goes into it
@@ -30584,6 +30625,7 @@ class staging_writer_StagingWriter {
         this.#stripPrefix = o.stripPrefix;
         this.#restoreMtimes = o.restoreMtimes ?? false;
         this.#spellings = (o.caseInsensitive ?? caseInsensitiveByDefault()) ? new Map() : undefined;
+        this.#windowsNames = o.windowsNames ?? process.platform === 'win32';
     }
     // A name the filesystem refuses (too long, say) fails naming the entry as the archive spells it,
     // not the staging path it would have had (found by reasoning over the fuzz target's property:
@@ -30608,6 +30650,9 @@ class staging_writer_StagingWriter {
             return;
         }
         this.#current = entry.path;
+        // before anything of this entry is written: the staging folder is removed, dest untouched
+        if (this.#windowsNames)
+            refuseWindowsNames(entry.path, relative);
         this.#checkSpelling(entry.path, relative);
         this.#makeParents(entry.path, relative);
         const target = path.join(this.#root, relative);
@@ -31078,6 +31123,7 @@ async function extract_extractToDirectory(source, dest, o) {
             stripPrefix: o.stripPrefix,
             restoreMtimes: o.restoreMtimes,
             caseInsensitive: o.caseInsensitive,
+            windowsNames: o.windowsNames,
         });
         const reader = new TarReader(writer);
         const hash = expected ? createHash(expected.algorithm) : undefined;
@@ -31244,6 +31290,9 @@ function path_inputs_commonAncestor(paths, p = path) {
         while (n < common.length && n < parts.length && same(common[n], parts[n]))
             n++;
         common = common.slice(0, n);
+        // two drives (D:\\x, C:\\y) share no folder, not even a root
+        if (n === 0)
+            throw new Error(`${paths[0]} and ${other} have no folder in common (two drives)`);
     }
     const joined = common.join(p.sep);
     // `/` splits to ['']: the root itself; `C:` needs its separator back
@@ -31272,6 +31321,9 @@ class collect_paths_PathSelectionError extends Error {
  * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
  */
 async function collect_paths_collectPushSource(patterns, format, o) {
+    // one tree has one root; with `format: files` each file is a layer of its own, from any drive
+    if (format !== 'files')
+        refuseSeveralDrives(patterns.includes);
     const [only] = patterns.includes;
     if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
         const stat = collect_paths_lstatOrUndefined(only.pattern);
@@ -31299,6 +31351,22 @@ async function collect_paths_collectPushSource(patterns, format, o) {
         return { kind: 'selection', root: path.dirname(root), select: [path.basename(root)] };
     }
     return { kind: 'selection', root, select };
+}
+/**
+ * A tree is packed from its matches' common folder: lines on two drives (a hosted Windows runner
+ * has the workspace on D: and the home on C:) have none. Refused before anything is read, naming
+ * both lines and the way out, as upload-artifact refuses them (actions/upload-artifact#431); a
+ * cache keeps a layer per line, so it takes lines on any drive.
+ */
+function refuseSeveralDrives(includes, p = path) {
+    const drive = (line) => p.parse(line.searchRoot).root.toLowerCase();
+    const [first] = includes;
+    const other = includes.find((line) => first && drive(line) !== drive(first));
+    if (!first || !other)
+        return;
+    throw new collect_paths_PathSelectionError(`'${first.given}' (${first.searchRoot}) and '${other.given}' (${other.searchRoot}) are on ` +
+        "different drives, and a push stores one tree with one root: push each drive's paths in a " +
+        'push of its own (its own tag or repository), or use format: files for files');
 }
 /** Every match of every include line, less the exclusions, hidden names and `.git` filtered. */
 async function matchAll(patterns, o) {
@@ -41749,6 +41817,7 @@ function platform_publish_manifestFacts(bytes, platformKey) {
 
 
 
+
 // A file is pushed as `oras push FILE` pushes it: the layer is the file's own bytes, of oras-go's
 // default media type for files (ocispec.MediaTypeImageLayer), titled with its name and without the
 // unpack annotation, so `curl .../blobs/<digest> -o NAME` gives the file and `oras pull` saves it
@@ -41794,15 +41863,9 @@ function file_layers_safeFileTitle(title, windows = process.platform === 'win32'
         throw refuse('is not a file name');
     if (/[/\\\0]/.test(title))
         throw refuse('is not a single path component');
-    if (windows) {
-        // eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
-        if (/[<>:"|?*\x01-\x1f]/.test(title))
-            throw refuse('holds a character Windows does not allow in names');
-        if (/[. ]$/.test(title))
-            throw refuse('ends with a dot or space, which Windows drops');
-        if (/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(title))
-            throw refuse('is a Windows device name');
-    }
+    const problem = windows ? windowsNameProblem(title) : undefined;
+    if (problem)
+        throw refuse(problem);
     return title;
 }
 /** The mode a file layer's annotation gives (0644 when absent or unreadable). */
@@ -42510,6 +42573,10 @@ async function push_pushDirectory(inputs, env = process.env) {
     const source = await core.group('Find the files', () => findPushSource(inputs));
     if (source.kind === 'none')
         return noFilesFound(inputs);
+    // Windows has no exec bit (Node reports every file 0666), so nothing marks a binary cross-built
+    // here for Linux as executable: said where users look, as upload-artifact keeps no modes either
+    if (process.platform === 'win32')
+        core.info('Windows keeps no exec bit: every file is stored 0644 (run chmod +x after a pull on Linux or macOS)');
     const temp = await mkdtemp(path.join(env.RUNNER_TEMP || os.tmpdir(), 'oci-artifact-'));
     try {
         const repo = openForPush(inputs);
@@ -42724,7 +42791,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2299);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1174);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
 
