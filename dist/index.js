@@ -32142,7 +32142,7 @@ function refuseWindowsNames(raw, relative) {
     for (const part of relative.split('/')) {
         const problem = windowsNameProblem(part);
         if (problem)
-            throw new ArchiveEntryError(raw, `"${part}" ${problem}: refused on Windows`);
+            throw new ArchiveEntryError(raw, `${JSON.stringify(part)} ${problem}: refused on Windows`);
     }
 }
 

@@ -30584,7 +30584,7 @@ function windows_names_refuseWindowsNames(raw, relative) {
     for (const part of relative.split('/')) {
         const problem = windows_names_windowsNameProblem(part);
         if (problem)
-            throw new ArchiveEntryError(raw, `"${part}" ${problem}: refused on Windows`);
+            throw new ArchiveEntryError(raw, `${JSON.stringify(part)} ${problem}: refused on Windows`);
     }
 }
 

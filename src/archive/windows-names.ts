@@ -34,6 +34,6 @@ export function windowsNameProblem(name: string): string | undefined {
 export function refuseWindowsNames(raw: string, relative: string): void {
   for (const part of relative.split('/')) {
     const problem = windowsNameProblem(part)
-    if (problem) throw new ArchiveEntryError(raw, `"${part}" ${problem}: refused on Windows`)
+    if (problem) throw new ArchiveEntryError(raw, `${JSON.stringify(part)} ${problem}: refused on Windows`)
   }
 }
