@@ -36,6 +36,7 @@ if [ -z "$wine" ]; then
     sudo="sudo"
   fi
   echo "installing wine64 (apt-get)"
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
     --no-install-recommends wine64 >/dev/null
   wine=$(find_wine)

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import {
-  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,

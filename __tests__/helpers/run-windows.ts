@@ -28,7 +28,7 @@ import {
 
 const root = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 const bedDir = path.join(root, 'node_modules/.cache/wine')
-const SHIM = path.join(root, '__tests__/helpers/wine-shim.cjs')
+const SHIM = path.join(root, '__tests__/helpers/wine-shim.mjs')
 
 export const WORKSPACE = 'D:\\a\\app\\app'
 export const RUNNER_TEMP = 'D:\\a\\_temp'
@@ -162,7 +162,8 @@ export class WindowsMachine {
       ...this.#wineEnv(),
       ...Object.fromEntries(Object.entries(runner).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))),
       WINE_RUNNER_ENV: this.windowsPath(runnerEnvFile),
-      NODE_OPTIONS: `--require ${this.windowsPath(SHIM).replaceAll('\\', '/')}`,
+      // a file URL: a bare Z:/... would read as a URL of scheme z:
+      NODE_OPTIONS: `--import file:///${this.windowsPath(SHIM).replaceAll('\\', '/')}`,
     }
     const dist = step.distDir ?? path.join(root, 'dist')
     const script = this.windowsPath(path.join(dist, step.post ? 'post/index.js' : 'index.js'))

@@ -1,8 +1,7 @@
-// Preloaded (--require) into the Windows Node that run-windows.ts starts under Wine: two Wine 8
+// Preloaded (--import) into the Windows Node that run-windows.ts starts under Wine: two Wine 8
 // gaps, neither a Windows behaviour, worked around before the action's code runs.
-'use strict'
-const fs = require('node:fs')
-const net = require('node:net')
+import fs from 'node:fs'
+import net from 'node:net'
 
 // Wine lacks setsockopt(IPPROTO_TCP, TCP_KEEPALIVE): libuv applies a keepalive asked for before
 // connect() at connect time, and undici's connect then fails with UNKNOWN. Real Windows has it.
