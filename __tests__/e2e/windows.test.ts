@@ -205,4 +205,39 @@ describeWine('a Windows runner (Windows Node 24 under Wine)', () => {
     await linuxPull(repository, 'con', path.join(work, 'linux-con'))
     expect(readFileSync(path.join(work, 'linux-con/con.txt'), 'utf8')).toBe('payload')
   })
+
+  test('a release index: each runner pulls its own platform, Windows picks windows/amd64', async () => {
+    const repository = `${registry.registry}/alice/win-release`
+    write(path.join(win.workspace, 'release/tool.exe'), 'MZ windows build')
+    ok(
+      await win.run({
+        inputs: {
+          mode: 'push',
+          path: 'release',
+          repository,
+          tag: 'v1',
+          platform: 'windows/amd64',
+          ...auth(),
+        },
+      }),
+    )
+    write(path.join(work, 'release-linux/tool'), 'ELF linux build')
+    ok(
+      await runAction({
+        inputs: {
+          mode: 'push',
+          path: path.join(work, 'release-linux'),
+          repository,
+          tag: 'v1',
+          platform: 'linux/amd64',
+          ...auth(),
+        },
+      }),
+    )
+    const pull = ok(
+      await win.run({ inputs: { mode: 'pull', path: 'got', repository, tag: 'v1', ...auth() } }),
+    )
+    expect(pull.stdout).toMatch(/v1 is an index: using sha256:\w+ \(windows\/amd64\)/)
+    expect(readFileSync(path.join(win.workspace, 'got/tool.exe'), 'utf8')).toBe('MZ windows build')
+  })
 })
