@@ -32118,8 +32118,9 @@ function ancestorsOf(relative) {
 // `<>:"|?*` and the control characters 1-31 (NUL is refused everywhere)
 // eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
 const FORBIDDEN = /[<>:"|?*\x01-\x1f]/;
-// CON, PRN, AUX, NUL, COM0-9, LPT0-9, and COM/LPT with the superscript digits ¹ ² ³, which Windows
-// counts as digits there (Microsoft's list); CONIN$ and CONOUT$ open the console as CON does.
+// CON, PRN, AUX, NUL, COM0-9, LPT0-9 (Microsoft's list; 0 is refused though only 1-9 open a
+// device), COM/LPT with the superscript digits ¹ ² ³, which ntdll's device-name check counts as
+// digits (so does Node's own path.win32 since nodejs/node#59261), and CONIN$/CONOUT$, the console.
 const DEVICE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)$/i;
 /** Why Windows cannot hold `name` (one path component), or undefined when it can. */
 function windowsNameProblem(name) {
