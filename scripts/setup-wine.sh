@@ -22,7 +22,9 @@ unavailable() {
 # Debian's wine64 has no `wine` on PATH without the `wine` package (a recommends): its loader is
 # /usr/lib/wine/wine64.
 find_wine() {
-  for candidate in "$(command -v wine || true)" /usr/lib/wine/wine64 "$(command -v wine64 || true)"; do
+  local listed
+  listed=$(dpkg -L wine64 2>/dev/null | grep -m1 -E '/wine64$' || true)
+  for candidate in "$(command -v wine || true)" /usr/lib/wine/wine64 "$listed" "$(command -v wine64 || true)"; do
     if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate" && return; fi
   done
 }
