@@ -127,7 +127,7 @@ export async function runAction(o: RunActionOptions): Promise<RunActionResult> {
   }
 }
 
-function githubDefaults(): Record<string, string> {
+export function githubDefaults(): Record<string, string> {
   return {
     CI: 'true',
     GITHUB_ACTIONS: 'true',
@@ -168,7 +168,7 @@ function inheritedEnv(): NodeJS.ProcessEnv {
   return env
 }
 
-async function inputEnv(
+export async function inputEnv(
   inputs: Record<string, string | number | boolean>,
   github: Record<string, string>,
 ): Promise<Record<string, string>> {
@@ -254,7 +254,7 @@ export function parseFileCommands(text: string): Record<string, string> {
   return values
 }
 
-function parseAnnotations(stdout: string): Annotation[] {
+export function parseAnnotations(stdout: string): Annotation[] {
   const annotations: Annotation[] = []
   for (const match of stdout.matchAll(/^::(error|warning|notice)(?: [^:]*)?::(.*)$/gm)) {
     // @actions/core escapes %, CR and LF in command data.

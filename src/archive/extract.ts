@@ -115,6 +115,7 @@ export async function extractToDirectory(
       stripPrefix: o.stripPrefix,
       restoreMtimes: o.restoreMtimes,
       caseInsensitive: o.caseInsensitive,
+      windowsNames: o.windowsNames,
     })
     const reader = new TarReader(writer)
     const hash = expected ? createHash(expected.algorithm) : undefined

@@ -57,6 +57,9 @@ export interface ExtractOptions {
   // refuse entries that differ only by case or Unicode normalization (default: on macOS and
   // Windows, whose file systems take them for one path); tests set it to check those rules anywhere
   caseInsensitive?: boolean
+  // refuse names Windows cannot hold (`x:y`, `aux.txt`, a trailing dot; windows-names.ts), default
+  // on Windows only: elsewhere they are plain names
+  windowsNames?: boolean
 }
 
 export interface ExtractResult {
