@@ -30741,26 +30741,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 460:
+/***/ 5088:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  eF: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: runPost
+// UNUSED EXPORTS: readMode, runPost
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/cache/scope.ts
-
 // A named scope cannot be mistaken for a ref's: git refs always start with `refs/`.
 const NAMED_PREFIX = 'named/';
 /**
@@ -30782,24 +30778,86 @@ function cacheScopes(context, named) {
     const restore = [...new Set(candidates.filter((s) => Boolean(s)))];
     return { save, restore };
 }
-/** The runner's ref variables and the default branch named in the event payload. */
-function readRefContext(env) {
-    return {
-        ref: env.GITHUB_REF || undefined,
-        baseRef: env.GITHUB_BASE_REF || undefined,
-        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
-    };
+
+;// CONCATENATED MODULE: ./src/action/inputs/readers.ts
+
+/** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
+class InputError extends Error {
+    input;
+    constructor(input, message) {
+        super(`Input '${input}': ${message}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
 }
-// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
-function defaultBranchOf(eventPath) {
-    try {
-        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
-        const name = event.repository?.default_branch;
-        return typeof name === 'string' && name ? name : undefined;
-    }
-    catch {
+/**
+ * Reads a mode's inputs from the runner with `parse`, its pure half. Masks the token at once,
+ * before anything could print it.
+ */
+function readers_getInputs(parse) {
+    const token = lib_core/* getInput */.V4('token');
+    if (token)
+        lib_core/* setSecret */.Pq(token);
+    return parse((name) => lib_core/* getInput */.V4(name), process.env, (message) => lib_core/* notice */.lm(message));
+}
+function oneOf(input, value, allowed) {
+    if (allowed.includes(value))
+        return value;
+    throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}`);
+}
+function readBoolean(input, value) {
+    const text = value.trim().toLowerCase();
+    if (text === '' || text === 'false')
+        return false;
+    if (text === 'true')
+        return true;
+    throw new InputError(input, `'${value.trim()}' is not true or false`);
+}
+/** A multi-line input's non-empty lines, trimmed. */
+function readLines(value) {
+    return value
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+}
+// Sizes as people write them in a workflow: `4GiB`, `500MB`, `1.5 GiB`, `1048576`. Units are
+// case-insensitive; KB/MB/GB are powers of 1000 and KiB/MiB/GiB of 1024, as the SI and IEC say.
+const UNITS = {
+    '': 1,
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/** The bytes `text` names, or undefined when it is not a size. */
+function parseByteSize(text) {
+    const match = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/i.exec(text.trim());
+    if (!match)
         return undefined;
-    }
+    const unit = UNITS[match[2].toLowerCase()];
+    if (unit === undefined)
+        return undefined;
+    return Math.floor(Number(match[1]) * unit);
+}
+// 4 GiB: well under ghcr.io's 10 GB layer cap even for data that will not compress, and a layer
+// that size goes up inside ghcr.io's 10-minute upload limit at about 7 MB/s.
+const DEFAULT_MAX_LAYER_SIZE = '4GiB';
+// below this, a tree would split into absurdly many layers (and each costs a few requests)
+const MIN_LAYER_SIZE = 2 ** 20;
+/** `max-layer-size` (push and cache): a tree whose tar would be larger goes up as several layers. */
+function readMaxLayerSize(value) {
+    const text = value.trim() || DEFAULT_MAX_LAYER_SIZE;
+    const bytes = parseByteSize(text);
+    if (bytes === undefined)
+        throw new InputError('max-layer-size', `'${text}' is not a size like 4GiB, 500MB or 1048576`);
+    if (bytes < MIN_LAYER_SIZE)
+        throw new InputError('max-layer-size', `'${text}' is below the minimum, 1MiB`);
+    return bytes;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/redact.ts
@@ -30872,191 +30930,13 @@ async function discardBody(res) {
     await res.body?.cancel().catch(() => { });
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
-
-// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
-class StallError extends Error {
-    code = 'ETIMEDOUT';
-    constructor(ms) {
-        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
-        this.name = 'StallError';
-    }
-}
-// Pieces small enough that what waits here shows how far the socket has got.
-const PIECE = 64 * 1024;
-/**
- * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
- * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
- * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
- * are the dispatcher's headers timeout's (it counts from the last write the socket took);
- * response bodies are its bodyTimeout.
- */
-function watchUploadStall(source, ms) {
-    const controller = new AbortController();
-    let received = 0;
-    const body = new external_node_stream_.Transform({
-        highWaterMark: PIECE,
-        transform(chunk, _encoding, callback) {
-            received += chunk.length;
-            for (let at = 0; at < chunk.length; at += PIECE)
-                this.push(chunk.subarray(at, at + PIECE));
-            callback();
-        },
-    });
-    let stalled;
-    // a failed request destroys body, and with it the source (the file it was reading)
-    (0,external_node_stream_.pipeline)(source, body, () => { });
-    let taken = -1;
-    const timer = setInterval(() => {
-        const waiting = body.readableLength + body.writableLength + source.readableLength;
-        const now = received - body.readableLength;
-        if (now === taken && waiting > 0) {
-            stalled = new StallError(ms);
-            controller.abort(stalled);
-            body.destroy(stalled);
-        }
-        taken = now;
-    }, ms);
-    timer.unref();
-    const stop = () => clearInterval(timer);
-    body.once('close', stop);
-    return { body, signal: controller.signal, reason: () => stalled, stop };
-}
-
-;// CONCATENATED MODULE: ./src/oci/transport/send.ts
-
-
-
-
-// Which request produced a response, so an error built from the response alone can name it.
-const sentRequests = new WeakMap();
-function requestOf(res) {
-    return sentRequests.get(res);
-}
-function recordRequest(res, req) {
-    sentRequests.set(res, req);
-    return res;
-}
-// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
-// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
-const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
-// Statuses whose responses have no body; the Response constructor refuses one for them.
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-class TransportError extends Error {
-    code;
-    constructor(message, cause) {
-        super(message, { cause });
-        this.name = 'TransportError';
-        const code = cause?.code;
-        if (typeof code === 'string')
-            this.code = code;
-    }
-}
-/**
- * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
- * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
- * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
- * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
- * the redirect layer's; the answer is a fetch Response so the layers above read one type.
- */
-function createExchange(o = {}) {
-    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
-    const common = {
-        connect: { timeout: timeouts.connectMs },
-        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
-        bodyTimeout: timeouts.stallMs,
-    };
-    const direct = new undici.Agent(common);
-    const proxies = new Map();
-    const dispatcherFor = (url) => {
-        const proxy = o.proxyFor?.(url);
-        if (!proxy)
-            return direct;
-        let agent = proxies.get(proxy);
-        if (!agent) {
-            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
-            agent = new undici.ProxyAgent({ uri: proxy, ...common });
-            proxies.set(proxy, agent);
-        }
-        return agent;
-    };
-    return async (req) => {
-        const url = new URL(req.url);
-        const made = req.body?.();
-        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
-        let answer;
-        try {
-            answer = await dispatcherFor(url).request({
-                origin: url.origin,
-                path: `${url.pathname}${url.search}`,
-                method: req.method,
-                headers: req.headers,
-                body: stall?.body ?? made,
-                signal: stall?.signal,
-            });
-        }
-        catch (error) {
-            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
-        }
-        finally {
-            stall?.stop();
-        }
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(answer.headers)) {
-            if (value === undefined)
-                continue;
-            for (const v of Array.isArray(value) ? value : [value])
-                headers.append(name, v);
-        }
-        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
-        if (noBody)
-            answer.body.resume();
-        const res = new Response(noBody ? null : webStream(answer.body, req), {
-            status: answer.statusCode,
-            headers,
-        });
-        return recordRequest(res, { method: req.method, url: req.url });
-    };
-}
-// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
-// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
-// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
-function webStream(body, req) {
-    const chunks = body[Symbol.asyncIterator]();
-    return new ReadableStream({
-        async pull(controller) {
-            let next;
-            try {
-                next = (await chunks.next());
-            }
-            catch (error) {
-                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
-                return;
-            }
-            if (next.done)
-                controller.close();
-            else
-                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
-        },
-        async cancel() {
-            await chunks.return?.();
-        },
-    }, { highWaterMark: 0 });
-}
-function messageOf(error) {
-    const { message, code } = (error ?? {});
-    const text = typeof message === 'string' ? message : String(error);
-    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
-}
-
 ;// CONCATENATED MODULE: ./src/oci/errors.ts
 
 
-
+/** The response with `facts` as its request's, replacing any it had. */
+function withRequest(res, facts) {
+    return Object.assign(res, { request: facts });
+}
 // An error body is for people and logs: 64 KiB holds any registry's error JSON.
 const ERROR_BODY_LIMIT = 64 * 1024;
 class errors_RegistryError extends Error {
@@ -31131,7 +31011,7 @@ async function checkResponse(res, ...okStatuses) {
     throw await responseError(res);
 }
 async function responseError(res, o = {}) {
-    const sent = requestOf(res);
+    const sent = res.request;
     let text = '';
     try {
         text = (await readBody(res, ERROR_BODY_LIMIT, { truncate: true })).toString('utf8').trim();
@@ -31150,7 +31030,7 @@ async function responseError(res, o = {}) {
         hint: o.hint,
         retryAfterMs: retryAfter(res.headers.get('retry-after')),
         pushing: sent?.pushing,
-        hints: responseHints.get(res),
+        hints: sent?.hints,
     });
 }
 // Retry-After is seconds or an HTTP date.
@@ -31190,13 +31070,9 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const GENERIC_HINTS = {
     pushDenied: 'Check that the credentials may push to this repository',
     pullDenied: 'Check the credentials: the registry refused them or needs some',
+    deleteUnsupported: 'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true)',
+    deleteDenied: 'Check that the credentials may delete from this repository',
 };
-// The hints of the repository a response came from (set by the transport, read by responseError).
-const responseHints = new WeakMap();
-function attachHints(res, hints) {
-    responseHints.set(res, hints);
-    return res;
-}
 // What a user can do about the most common refusals.
 function hintFor(method, status, codes, pushing = false, hints = GENERIC_HINTS) {
     const denied = status === 401 || status === 403 || codes.some((c) => c.code === 'DENIED' || c.code === 'UNAUTHORIZED');
@@ -31209,221 +31085,271 @@ function hintFor(method, status, codes, pushing = false, hints = GENERIC_HINTS) 
     return undefined;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/oci/descriptor.ts
+;// CONCATENATED MODULE: ./src/action/runner/log.ts
 
-function sha256Digest(bytes) {
-    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-}
-function descriptorOf(bytes, mediaType) {
-    return { mediaType, digest: sha256Digest(bytes), size: bytes.length };
-}
-// The hash algorithm node:crypto knows a digest by; the reference grammar only admits these two.
-function digestAlgorithm(digest) {
-    const algorithm = digest.slice(0, digest.indexOf(':'));
-    if (algorithm === 'sha256' || algorithm === 'sha512')
-        return algorithm;
-    throw new Error(`unsupported digest algorithm in "${digest}"`);
-}
 
-;// CONCATENATED MODULE: ./src/oci/media-types.ts
-// Media types from the OCI image spec v1.1 and the Docker image manifest v2, schema 2.
-const media_types_MediaType = {
-    OciManifest: 'application/vnd.oci.image.manifest.v1+json',
-    OciIndex: 'application/vnd.oci.image.index.v1+json',
-    OciEmpty: 'application/vnd.oci.empty.v1+json',
-    OciConfig: 'application/vnd.oci.image.config.v1+json',
-    LayerTar: 'application/vnd.oci.image.layer.v1.tar',
-    LayerTarGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-    LayerTarZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
-    DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-    DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-    DockerConfig: 'application/vnd.docker.container.image.v1+json',
-    DockerLayerTarGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-    OctetStream: 'application/octet-stream',
+// What the runner shows: the library's log lines, progress, the job summary and the one line a
+// failed step ends with.
+/** The library's Logger, spoken through the runner: debug lines show only with RUNNER_DEBUG. */
+const log_actionsLogger = {
+    debug: (message) => lib_core/* debug */.Yz(message),
+    info: (message) => lib_core/* info */.pq(message),
+    warning: (message) => lib_core/* warning */.$e(message),
 };
-// What a manifest GET accepts: without the Docker types some registries answer 404 or convert.
-const MANIFEST_MEDIA_TYPES = [
-    media_types_MediaType.OciManifest,
-    media_types_MediaType.OciIndex,
-    media_types_MediaType.DockerManifest,
-    media_types_MediaType.DockerManifestList,
-];
-function isIndexMediaType(mediaType) {
-    return mediaType === media_types_MediaType.OciIndex || mediaType === media_types_MediaType.DockerManifestList;
-}
-
-;// CONCATENATED MODULE: ./src/oci/annotations.ts
-// Annotation keys that more than one room reads or writes: the image spec's own
-// (image-spec annotations.md) and ORAS's, whose layer convention our pushes follow so `oras pull`
-// unpacks them and our pull unpacks what `oras push DIR` published.
-const Annotation = {
-    Title: 'org.opencontainers.image.title',
-    Created: 'org.opencontainers.image.created',
-    Source: 'org.opencontainers.image.source',
-    Revision: 'org.opencontainers.image.revision',
-    RefName: 'org.opencontainers.image.ref.name',
-    // ORAS: "true" when the titled layer is a directory to unpack rather than a single file
-    OrasUnpack: 'io.deis.oras.content.unpack',
-    // ORAS: sha256 of the uncompressed tar of such a directory layer
-    OrasContentDigest: 'io.deis.oras.content.digest',
-};
-
-;// CONCATENATED MODULE: ./src/cache/cache-annotations.ts
-
-// What marks a manifest as one of our caches, and where its key travels. The key cannot be read
-// back from the tag (a hash), so the manifest and the index entry carry it in full.
-const cache_annotations_CACHE_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.cache.v1';
-const CACHE_INDEX_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.cache-index.v1';
-const cache_annotations_KEY_ANNOTATION = 'io.github.oci-artifact-action.cache.key';
-const cache_annotations_SCOPE_ANNOTATION = 'io.github.oci-artifact-action.cache.scope';
-// The standard annotation (image-spec annotations.md): RFC 3339 time of the save.
-const cache_annotations_CREATED_ANNOTATION = Annotation.Created;
-// What a key means besides its text, as actions/cache's cache version: a hash of the path lines
-// (and the platform family), so a cache saved for other paths is not restored for these.
-const cache_annotations_VERSION_ANNOTATION = 'io.github.oci-artifact-action.cache.version';
-// On each layer: the `path` line it holds, and where its root is relative to that line's path
-// (`.` the path itself or a glob's literal folder, `..` a single file's folder).
-const cache_annotations_PATH_ANNOTATION = 'io.github.oci-artifact-action.cache.path';
-const cache_annotations_ROOT_ANNOTATION = 'io.github.oci-artifact-action.cache.root';
-
-;// CONCATENATED MODULE: ./src/cache/cache-index.ts
-
-
-
-// One GET must stay quick for a prefix lookup: an entry is ~300 bytes for a typical key and
-// ~900 for a 512-character one, so 500 entries keep the index under half a megabyte, far below
-// the 4 MiB manifest size registries are asked to accept. Older caches drop out of the index
-// only: their tags stay, and an exact lookup still finds them.
-const MAX_INDEX_ENTRIES = 500;
-class CacheIndexError extends Error {
-    constructor(reason, options) {
-        super(`cache index: ${reason}`, options);
-        this.name = 'CacheIndexError';
+/**
+ * One line for `core.setFailed`: the error's own message (library errors already name the cause
+ * and the input or entry to fix), followed by its causes when they add something, and the input
+ * that would change the outcome where the library cannot name it.
+ */
+function log_describeError(error) {
+    if (!(error instanceof Error))
+        return String(error);
+    let text = error.message;
+    let cause = error.cause;
+    for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+        if (!text.includes(cause.message))
+            text += `: ${cause.message}`;
+        cause = cause.cause;
     }
+    if (answeredWithoutTls(error))
+        text += '. For a registry on plain http on your network, set the input `plain-http: true`';
+    return text;
 }
-/** The index's entries, oldest first. Entries that are not ours or are malformed are left out. */
-function parseCacheIndex(bytes) {
-    let value;
+function answeredWithoutTls(error) {
+    for (let e = error, depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause)
+        if (e instanceof ConnectionError && e.notTls)
+            return true;
+    return false;
+}
+/** Human sizes in the log and the job summary: 1000-based, as download tools show them. */
+function log_formatBytes(bytes) {
+    const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+/** Bytes per second, as the summaries and progress lines show it. */
+function formatRate(bytes, seconds) {
+    return `${log_formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
+}
+// Often enough to show a transfer is alive, rare enough not to flood the log.
+const PROGRESS_INTERVAL_MS = 5000;
+/** Logs `label: 42% of 1.2 GB, 85 MB/s` every few seconds while a transfer runs. */
+function log_startProgress(label, total, now = Date.now) {
+    const started = now();
+    let lastLog = started;
+    let transferred = 0;
+    const line = (t) => {
+        const seconds = Math.max((t - started) / 1000, 0.001);
+        const share = total
+            ? `${Math.floor((100 * transferred) / total)}% of ${log_formatBytes(total)}`
+            : log_formatBytes(transferred);
+        return `${label}: ${share}, ${formatRate(transferred, seconds)}`;
+    };
+    return {
+        add(bytes) {
+            transferred += bytes;
+            const t = now();
+            if (t - lastLog >= PROGRESS_INTERVAL_MS) {
+                lastLog = t;
+                lib_core/* info */.pq(line(t));
+            }
+        },
+        done() {
+            const t = now();
+            const seconds = (t - started) / 1000;
+            lib_core/* info */.pq(`${label}: ${log_formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatRate(transferred, seconds)})`);
+            return seconds;
+        },
+    };
+}
+/** A two-column Markdown table of a summary's facts, pipes in values escaped. */
+function summaryTable(rows) {
+    return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
+}
+/** Best effort: a summary that cannot be written warns and never fails the step. */
+async function writeSummary(markdown) {
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        if (!process.env.GITHUB_STEP_SUMMARY)
+            return;
+        await lib_core/* summary */.z.addRaw(markdown, true).write();
     }
     catch (error) {
-        throw new CacheIndexError('not JSON', { cause: error });
+        lib_core/* warning */.$e(`Could not write the job summary: ${error.message}`);
     }
-    const manifests = value?.manifests;
-    if (!Array.isArray(manifests))
-        throw new CacheIndexError('no manifests list');
-    const entries = [];
-    for (const item of manifests) {
-        const entry = entryOf(item);
-        if (entry)
-            entries.push(entry);
-    }
-    return sortOldestFirst(entries);
 }
-/** The index bytes for a scope: an OCI image index whose entries carry each cache's key and time. */
-function cache_index_buildCacheIndex(scope, entries) {
-    const index = {
-        schemaVersion: 2,
-        mediaType: media_types_MediaType.OciIndex,
-        artifactType: CACHE_INDEX_ARTIFACT_TYPE,
-        manifests: entries.map((e) => ({
-            mediaType: e.manifest.mediaType,
-            artifactType: cache_annotations_CACHE_ARTIFACT_TYPE,
-            digest: e.manifest.digest,
-            size: e.manifest.size,
-            annotations: {
-                [cache_annotations_CREATED_ANNOTATION]: e.created,
-                [cache_annotations_KEY_ANNOTATION]: e.key,
-                ...(e.version === undefined ? {} : { [cache_annotations_VERSION_ANNOTATION]: e.version }),
-            },
-        })),
-        annotations: { [cache_annotations_SCOPE_ANNOTATION]: scope },
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/action/inputs/path-inputs.ts
+
+
+
+
+// What @actions/glob (minimatch) reads as a pattern rather than a name.
+const GLOB_CHARS = /[*?[\]{}]/;
+class PathInputError extends Error {
+    line;
+    constructor(line, reason) {
+        super(`'${line}' ${reason}`);
+        this.line = line;
+        this.name = 'PathInputError';
+    }
+}
+function path_inputs_parsePathInput(value, context) {
+    const p = context.pathApi ?? (external_node_path_default());
+    const includes = [];
+    const excludes = [];
+    const lines = [];
+    for (const raw of value.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (!line || line.startsWith('#'))
+            continue;
+        lines.push(line);
+        if (line.startsWith('!')) {
+            const rest = line.slice(1).trim();
+            if (!rest)
+                throw new PathInputError(line, 'excludes nothing: write the pattern after the !');
+            excludes.push(resolveLine(rest, context, p).pattern);
+            continue;
+        }
+        includes.push(resolveLine(line, context, p));
+    }
+    return { lines, includes, excludes };
+}
+function resolveLine(line, context, p) {
+    if (line.includes('\0'))
+        throw new PathInputError(line, 'holds a NUL byte');
+    const home = isHomeRelative(line, p);
+    const expanded = home ? p.join(context.home, line.slice(1)) : line;
+    const anchor = home ? 'home' : p.isAbsolute(expanded) ? 'absolute' : 'workspace';
+    // a drive-relative `C:dir` on Windows resolves against that drive's current directory, which
+    // a runner never sets: refused rather than guessed
+    if (p === (external_node_path_default()).win32 && /^[A-Za-z]:(?![\\/])/.test(expanded)) {
+        throw new PathInputError(line, 'names a drive without a root: write C:\\dir, not C:dir');
+    }
+    const pattern = p.resolve(context.workspace, expanded);
+    const literal = !GLOB_CHARS.test(expanded);
+    return { given: line, pattern, literal, searchRoot: literal ? pattern : searchRootOf(pattern, p), anchor };
+}
+/** `~`, `~/x`, and on Windows `~\x`; `~user` is not expanded (neither does actions/cache). */
+function isHomeRelative(line, p) {
+    return line === '~' || line.startsWith('~/') || (p === (external_node_path_default()).win32 && line.startsWith('~\\'));
+}
+/** The leading segments of an absolute pattern that hold no glob character. */
+function searchRootOf(pattern, p = (external_node_path_default())) {
+    const { root } = p.parse(pattern);
+    const segments = pattern.slice(root.length).split(p === (external_node_path_default()).win32 ? /[\\/]+/ : /\/+/);
+    const kept = [];
+    for (const segment of segments) {
+        if (GLOB_CHARS.test(segment))
+            break;
+        kept.push(segment);
+    }
+    return p.join(root, ...kept);
+}
+/** The deepest directory holding every path (all absolute); on Windows compared without case. */
+function commonAncestor(paths, p = (external_node_path_default())) {
+    const split = (x) => p
+        .resolve(x)
+        .split(p.sep)
+        .filter((s, i) => s !== '' || i === 0);
+    const same = (a, b) => (p === (external_node_path_default()).win32 ? a.toLowerCase() === b.toLowerCase() : a === b);
+    let common = split(paths[0]);
+    for (const other of paths.slice(1)) {
+        const parts = split(other);
+        let n = 0;
+        while (n < common.length && n < parts.length && same(common[n], parts[n]))
+            n++;
+        common = common.slice(0, n);
+        // two drives (D:\\x, C:\\y) share no folder, not even a root
+        if (n === 0)
+            throw new Error(`${paths[0]} and ${other} have no folder in common (two drives)`);
+    }
+    const joined = common.join(p.sep);
+    // `/` splits to ['']: the root itself; `C:` needs its separator back
+    return joined === '' || /^[A-Za-z]:$/.test(joined) ? joined + p.sep : joined;
+}
+/** True when `child` is `parent` or lies below it (both absolute). */
+function isWithin(child, parent, p = (external_node_path_default())) {
+    const relative = p.relative(parent, child);
+    return relative === '' || (!relative.startsWith('..') && !p.isAbsolute(relative));
+}
+/** Where the `path` input's relative lines and `~` resolve: the workspace and the home directory. */
+function pathContextOf(env) {
+    return {
+        workspace: env.GITHUB_WORKSPACE || process.cwd(),
+        home: env.HOME || env.USERPROFILE || external_node_os_default().homedir(),
+        pathApi: process.platform === 'win32' ? (external_node_path_default()).win32 : (external_node_path_default()).posix,
     };
-    const bytes = Buffer.from(JSON.stringify(index), 'utf8');
-    return { bytes, mediaType: media_types_MediaType.OciIndex, digest: sha256Digest(bytes) };
 }
 /**
- * The union of entry lists, one entry per key (the newest save of it), oldest first, capped at
- * `limit` by dropping the oldest. Merging is what lets two saves that raced both survive.
+ * push and cache take upload-artifact's and actions/cache's lines (globs, `!` exclusions, `~`).
+ * A line naming a symlink to nothing is refused here, before any network work.
  */
-function cache_index_mergeEntries(lists, limit = MAX_INDEX_ENTRIES) {
-    const byKey = new Map();
-    for (const list of lists) {
-        for (const entry of list) {
-            const known = byKey.get(entry.key);
-            if (!known || time(entry) >= time(known)) {
-                byKey.delete(entry.key);
-                byKey.set(entry.key, entry);
-            }
-        }
+function readPathPatterns(value, mode, context) {
+    let paths;
+    try {
+        paths = path_inputs_parsePathInput(value, context);
     }
-    return sortOldestFirst([...byKey.values()]).slice(-limit);
-}
-/**
- * True when `have` needs nothing from `want`: each key is listed with the same manifest or with
- * a save at least as new, which the merge would keep over ours anyway (two saves of one key race:
- * the newer is the one to restore, and the older has nothing to add).
- */
-function cache_index_coversEntries(have, want) {
-    const byKey = new Map(have.map((e) => [e.key, e]));
-    return want.every((e) => {
-        const listed = byKey.get(e.key);
-        return listed !== undefined && (listed.manifest.digest === e.manifest.digest || time(listed) >= time(e));
-    });
-}
-/**
- * actions/cache's restore-keys rule: prefixes are tried in order, and the first that matches
- * any key picks the newest cache among its matches.
- */
-function findNewestMatch(entries, prefixes, version) {
-    // a cache saved for other paths is not one of these paths' caches (actions/cache's version)
-    const candidates = version === undefined ? entries : entries.filter((e) => e.version === version);
-    for (const prefix of prefixes) {
-        let best;
-        // entries are oldest first, so on equal times the later one (saved after) wins
-        for (const entry of candidates) {
-            if (entry.key.startsWith(prefix) && (!best || time(entry) >= time(best)))
-                best = entry;
-        }
-        if (best)
-            return best;
+    catch (error) {
+        if (error instanceof PathInputError)
+            throw new InputError('path', error.message);
+        throw error;
     }
-    return undefined;
-}
-// Stable: entries saved within the same millisecond keep the order the index had them in.
-function sortOldestFirst(entries) {
-    return entries
-        .map((entry, position) => ({ entry, position, at: time(entry) }))
-        .sort((a, b) => a.at - b.at || a.position - b.position)
-        .map((x) => x.entry);
-}
-// An unreadable time sorts as the oldest rather than hiding the entry.
-function time(entry) {
-    const at = Date.parse(entry.created);
-    return Number.isNaN(at) ? 0 : at;
-}
-function entryOf(item) {
-    if (typeof item !== 'object' || item === null)
-        return undefined;
-    const { mediaType, digest, size, annotations } = item;
-    const notes = (annotations ?? {});
-    const key = notes[cache_annotations_KEY_ANNOTATION];
-    const created = notes[cache_annotations_CREATED_ANNOTATION];
-    const version = notes[cache_annotations_VERSION_ANNOTATION];
-    if (typeof key !== 'string' || typeof created !== 'string')
-        return undefined;
-    if (typeof mediaType !== 'string' || typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-        return undefined;
+    if (paths.includes.length === 0) {
+        throw new InputError('path', value ? `'${value}' names nothing but exclusions` : `is required in ${mode} mode`);
     }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
-        return undefined;
-    const entry = { key, created, manifest: { mediaType, digest, size } };
-    if (typeof version === 'string')
-        entry.version = version;
-    return entry;
+    for (const include of paths.includes) {
+        if (include.literal)
+            refuseDanglingSymlink(include.pattern, include.given);
+    }
+    return paths;
+}
+/** A pull writes to one directory, named literally (`~` expanded); it may not exist yet. */
+function readDestination(value, context) {
+    if (value.includes('\n'))
+        throw new InputError('path', `a pull writes to one directory, got '${value}'`);
+    const dir = external_node_path_default().resolve(context.workspace, expandHome(value, context.home) || '.');
+    refuseDanglingSymlink(dir, value);
+    if (existsAsNonDirectory(dir))
+        throw new InputError('path', `'${value}' exists and is not a directory`);
+    return dir;
+}
+/** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
+function expandHome(value, home) {
+    if (value !== '~' && !value.startsWith('~/'))
+        return value;
+    return external_node_path_default().join(home, value.slice(1));
+}
+// A symlink to nothing would fail later with a bare ENOENT from wherever it is first followed.
+function refuseDanglingSymlink(dir, given) {
+    let target;
+    try {
+        if (!(0,external_node_fs_.lstatSync)(dir).isSymbolicLink() || (0,external_node_fs_.existsSync)(dir))
+            return;
+        target = (0,external_node_fs_.readlinkSync)(dir);
+    }
+    catch {
+        return;
+    }
+    throw new InputError('path', `'${given}' is a symlink to '${target}', which does not exist`);
+}
+function existsAsNonDirectory(dir) {
+    try {
+        return !(0,external_node_fs_.statSync)(dir).isDirectory();
+    }
+    catch {
+        return false;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/oci/reference.ts
@@ -31556,6 +31482,188 @@ function checkRegistry(input, registry) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/action/inputs/registry-inputs.ts
+
+
+// GitHub's registry and its policies: what src/oci/ is told, never knows.
+const GHCR = 'ghcr.io';
+const GITHUB_REGISTRIES = new Set([GHCR, 'docker.pkg.github.com']);
+// Tokens GitHub mints (ghs_ is the workflow's GITHUB_TOKEN); they belong to GitHub's registry only.
+const GITHUB_TOKEN_PREFIX = /^(ghs_|ghp_|gho_|ghu_|ghr_|github_pat_)/;
+// ghcr.io's causes are specific enough to name: the job's permissions and the package's settings.
+const GHCR_HINTS = {
+    pushDenied: 'To push with GITHUB_TOKEN, give the job `permissions: packages: write`; if the package already ' +
+        'exists, also add this repository with the Write role in the package settings under "Manage Actions access"',
+    pullDenied: 'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
+        'under "Manage Actions access", grant this repository access',
+    deleteUnsupported: 'ghcr.io does not delete manifests through the registry API: its versions are deleted through the GitHub Packages API',
+};
+/** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
+function registryHints(registry) {
+    return registry === GHCR ? GHCR_HINTS : undefined;
+}
+/**
+ * No repository input: the current repository on ghcr.io, with `packageSuffix` (the cache's
+ * `/cache` package, so cache tags never mix with the artifacts a push publishes).
+ */
+function readRegistryTarget(read, env, notice, packageSuffix = '') {
+    const { registry, repository } = readRepository(read('repository').trim(), env, packageSuffix);
+    return {
+        registry,
+        repository,
+        credentials: readCredentials(read('username').trim(), read('token'), registry, notice),
+        plainHttp: readPlainHttp(read('plain-http'), registry),
+    };
+}
+function readRepository(value, env, packageSuffix) {
+    let input = value;
+    if (!input) {
+        const current = env.GITHUB_REPOSITORY;
+        if (!current)
+            throw new InputError('repository', 'is empty and GITHUB_REPOSITORY is not set');
+        input = `${GHCR}/${current}${packageSuffix}`;
+    }
+    try {
+        return parseRepositoryInput(input);
+    }
+    catch (error) {
+        throw new InputError('repository', error.message);
+    }
+}
+/** `[host/]owner/name`: no host means ghcr.io, where a package is always OWNER/NAME. */
+function parseRepositoryInput(input) {
+    const parsed = parseRepository(input, { defaultRegistry: GHCR });
+    if (parsed.registry === GHCR && !parsed.repository.includes('/')) {
+        throw new InvalidReferenceError(input, 'a ghcr.io repository is OWNER/NAME');
+    }
+    return parsed;
+}
+// GitHub's registries speak only https: plain http to them is a mistake, not a choice.
+function readPlainHttp(value, registry) {
+    const plain = readBoolean('plain-http', value);
+    if (plain && GITHUB_REGISTRIES.has(registry)) {
+        throw new InputError('plain-http', `${registry} speaks only https: leave plain-http off for it`);
+    }
+    return plain;
+}
+/**
+ * An empty token means anonymous. The default token is the workflow's GITHUB_TOKEN, which must
+ * never reach a registry other than GitHub's: for another host it is dropped unless the user
+ * names a token meant for that registry.
+ */
+function readCredentials(username, token, registry, notice) {
+    if (!token)
+        return undefined;
+    if (GITHUB_TOKEN_PREFIX.test(token) && !GITHUB_REGISTRIES.has(registry)) {
+        notice(`Not sending a GitHub token to ${registry}: set the 'token' input to that registry's own credential.`);
+        return undefined;
+    }
+    // ghcr.io ignores the username for GITHUB_TOKEN but Basic auth needs one.
+    return { username: username || 'token', password: token };
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/inputs.ts
+
+
+
+
+// actions/cache's limit on key length; longer keys are refused there too.
+const MAX_KEY_LENGTH = 512;
+/** The pure half of cache mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function inputs_parseCacheInputs(read, env, notice = () => { }) {
+    const target = readRegistryTarget(read, env, notice, '/cache');
+    const paths = readPathPatterns(read('path').trim(), 'cache', pathContextOf(env));
+    if (read('platform').trim())
+        throw new InputError('platform', 'is for push and pull, not cache mode');
+    const key = read('key').trim();
+    if (!key)
+        throw new InputError('key', 'is required in cache mode');
+    if (key.length > MAX_KEY_LENGTH)
+        throw new InputError('key', `is longer than ${MAX_KEY_LENGTH} characters`);
+    if (key.includes(','))
+        throw new InputError('key', `'${key}' contains a comma, which actions/cache refuses too`);
+    const restoreKeys = readLines(read('restore-keys'));
+    for (const prefix of restoreKeys) {
+        if (prefix.length > MAX_KEY_LENGTH) {
+            throw new InputError('restore-keys', `'${prefix.slice(0, 40)}...' is longer than ${MAX_KEY_LENGTH} characters`);
+        }
+    }
+    return {
+        ...target,
+        paths,
+        key,
+        restoreKeys,
+        lookupOnly: readBoolean('lookup-only', read('lookup-only')),
+        failOnCacheMiss: readBoolean('fail-on-cache-miss', read('fail-on-cache-miss')),
+        cacheScope: readCacheScope(read('cache-scope').trim()),
+        cacheUpdate: readBoolean('cache-update', read('cache-update')),
+        includeGit: readBoolean('include-git', read('include-git')),
+        maxLayerSize: readMaxLayerSize(read('max-layer-size')),
+    };
+}
+function readCacheScope(value) {
+    if (value && !/^[A-Za-z0-9._/-]{1,100}$/.test(value)) {
+        throw new InputError('cache-scope', `'${value}' is not up to 100 of [A-Za-z0-9._/-]`);
+    }
+    return value;
+}
+const STATE_NAME = 'oci-cache';
+function saveCacheState(state) {
+    lib_core/* saveState */.LZ(STATE_NAME, JSON.stringify(state));
+}
+/** The main step's state, or undefined when it ran in another mode (or never reached cache mode). */
+function inputs_readCacheState() {
+    const text = core.getState(STATE_NAME);
+    if (!text)
+        return undefined;
+    return JSON.parse(text);
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/oci/descriptor.ts
+
+function sha256Digest(bytes) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+}
+function descriptorOf(bytes, mediaType) {
+    return { mediaType, digest: sha256Digest(bytes), size: bytes.length };
+}
+// The hash algorithm node:crypto knows a digest by; the reference grammar only admits these two.
+function digestAlgorithm(digest) {
+    const algorithm = digest.slice(0, digest.indexOf(':'));
+    if (algorithm === 'sha256' || algorithm === 'sha512')
+        return algorithm;
+    throw new Error(`unsupported digest algorithm in "${digest}"`);
+}
+
+;// CONCATENATED MODULE: ./src/oci/media-types.ts
+// Media types from the OCI image spec v1.1 and the Docker image manifest v2, schema 2.
+const media_types_MediaType = {
+    OciManifest: 'application/vnd.oci.image.manifest.v1+json',
+    OciIndex: 'application/vnd.oci.image.index.v1+json',
+    OciEmpty: 'application/vnd.oci.empty.v1+json',
+    OciConfig: 'application/vnd.oci.image.config.v1+json',
+    LayerTar: 'application/vnd.oci.image.layer.v1.tar',
+    LayerTarGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    LayerTarZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+    DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+    DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+    DockerConfig: 'application/vnd.docker.container.image.v1+json',
+    DockerLayerTarGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+    OctetStream: 'application/octet-stream',
+};
+// What a manifest GET accepts: without the Docker types some registries answer 404 or convert.
+const MANIFEST_MEDIA_TYPES = [
+    media_types_MediaType.OciManifest,
+    media_types_MediaType.OciIndex,
+    media_types_MediaType.DockerManifest,
+    media_types_MediaType.DockerManifestList,
+];
+function isIndexMediaType(mediaType) {
+    return mediaType === media_types_MediaType.OciIndex || mediaType === media_types_MediaType.DockerManifestList;
+}
+
 ;// CONCATENATED MODULE: ./src/oci/manifest.ts
 
 
@@ -31568,9 +31676,12 @@ const manifest_EMPTY_CONFIG = Object.freeze({
     data: 'e30=',
 });
 class InvalidManifestError extends Error {
+    /** What is wrong, without the prefix: callers that name a file (a layout's blob) reword it. */
+    reason;
     constructor(reason, options) {
         super(`invalid manifest: ${reason}`, options);
         this.name = 'InvalidManifestError';
+        this.reason = reason;
     }
 }
 // Deterministic bytes: fields in a fixed order and annotations sorted, so the same inputs always
@@ -31591,51 +31702,113 @@ function manifest_buildManifest(o) {
     const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
     return { bytes, mediaType: media_types_MediaType.OciManifest, digest: sha256Digest(bytes) };
 }
-// Reads an OCI or Docker v2 image manifest; an index or anything malformed is refused.
-function parseManifest(bytes) {
+// The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
+const IMAGE_MANIFEST_TYPES = new Set([media_types_MediaType.OciManifest, media_types_MediaType.DockerManifest]);
+/**
+ * The one reader of manifests and indexes, for pull, layouts, prune and the cache index alike.
+ * `mediaType` is what the descriptor or the response said; the document's own field must agree.
+ * Without it the document's field decides, else its shape (an index has manifests, no layers).
+ */
+function readManifest(bytes, mediaType) {
     let value;
     try {
         value = JSON.parse(bytes.toString('utf8'));
     }
-    catch (error) {
-        throw new InvalidManifestError('not JSON', { cause: error });
+    catch (cause) {
+        throw new InvalidManifestError(`not valid JSON (${cause.message})`, { cause });
     }
-    if (!isObject(value) || value.schemaVersion !== 2)
-        throw new InvalidManifestError('schemaVersion is not 2');
-    const mediaType = typeof value.mediaType === 'string' ? value.mediaType : media_types_MediaType.OciManifest;
-    if (mediaType !== media_types_MediaType.OciManifest && mediaType !== media_types_MediaType.DockerManifest) {
-        throw new InvalidManifestError(`media type ${mediaType} is not an image manifest`);
+    if (!isObject(value))
+        throw new InvalidManifestError('is not a JSON object');
+    const own = typeof value.mediaType === 'string' ? value.mediaType : undefined;
+    if (mediaType !== undefined && own !== undefined && own !== mediaType) {
+        throw new InvalidManifestError(`mediaType ${JSON.stringify(own)} differs from the descriptor's ${JSON.stringify(mediaType)}`);
     }
-    if (!Array.isArray(value.layers))
-        throw new InvalidManifestError('layers is missing');
-    const manifest = {
-        schemaVersion: 2,
-        mediaType,
-        config: checkDescriptor(value.config, 'config'),
-        layers: value.layers.map((layer, i) => checkDescriptor(layer, `layers[${i}]`)),
+    if (value.schemaVersion !== 2) {
+        throw new InvalidManifestError(`schemaVersion is ${JSON.stringify(value.schemaVersion)}, expected 2`);
+    }
+    const shape = Array.isArray(value.manifests) && !('layers' in value) ? media_types_MediaType.OciIndex : media_types_MediaType.OciManifest;
+    const type = mediaType ?? own ?? shape;
+    const doc = {
+        mediaType: type,
+        annotations: stringValues(value.annotations),
+        manifests: [],
+        layers: [],
     };
     if (typeof value.artifactType === 'string')
-        manifest.artifactType = value.artifactType;
+        doc.artifactType = value.artifactType;
     if (value.subject !== undefined)
-        manifest.subject = checkDescriptor(value.subject, 'subject');
-    if (isObject(value.annotations))
-        manifest.annotations = value.annotations;
+        doc.subject = checkDescriptor(value.subject, 'subject');
+    if (isIndexMediaType(type)) {
+        if (!Array.isArray(value.manifests))
+            throw new InvalidManifestError('is an index without a manifests array');
+        doc.manifests = value.manifests.map((m, i) => checkDescriptor(m, `manifests[${i}]`));
+        return doc;
+    }
+    if (!IMAGE_MANIFEST_TYPES.has(type)) {
+        throw new InvalidManifestError(`has the unsupported manifest media type ${JSON.stringify(type)}`);
+    }
+    doc.config = checkDescriptor(value.config, 'config');
+    if (!Array.isArray(value.layers))
+        throw new InvalidManifestError('is a manifest without a layers array');
+    doc.layers = value.layers.map((l, i) => checkDescriptor(l, `layers[${i}]`));
+    return doc;
+}
+/** Its successors: the manifests an index lists, or an image manifest's config and layers. */
+function manifestChildren(doc) {
+    const blobs = doc.config ? [doc.config, ...doc.layers] : [];
+    return { manifests: doc.manifests, blobs, subject: doc.subject };
+}
+/** An OCI or Docker v2 image manifest; an index or anything malformed is refused. */
+function parseManifest(bytes) {
+    const doc = readManifest(bytes);
+    if (!doc.config)
+        throw new InvalidManifestError(`media type ${doc.mediaType} is not an image manifest`);
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: doc.mediaType,
+        config: doc.config,
+        layers: doc.layers,
+    };
+    if (doc.artifactType !== undefined)
+        manifest.artifactType = doc.artifactType;
+    if (doc.subject)
+        manifest.subject = doc.subject;
+    if (Object.keys(doc.annotations).length > 0)
+        manifest.annotations = doc.annotations;
     return manifest;
 }
+/**
+ * Checks the fields everything relies on (media type, digest, size, string annotations) and
+ * returns the descriptor as found, unknown fields included, so re-serialising loses nothing.
+ */
 function checkDescriptor(value, where) {
     if (!isObject(value))
-        throw new InvalidManifestError(`${where} is not a descriptor`);
-    const { mediaType, digest, size } = value;
+        throw new InvalidManifestError(`${where} is not a descriptor object`);
+    const { mediaType, digest, size, annotations } = value;
     if (typeof mediaType !== 'string' || mediaType === '') {
         throw new InvalidManifestError(`${where} has no mediaType`);
     }
     if (typeof digest !== 'string' || !isValidDigest(digest)) {
-        throw new InvalidManifestError(`${where} has an invalid digest ${JSON.stringify(digest)}`);
+        throw new InvalidManifestError(`${where} has an unsupported or malformed digest ${JSON.stringify(digest)}`);
     }
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
         throw new InvalidManifestError(`${where} has an invalid size ${JSON.stringify(size)}`);
     }
+    if (annotations !== undefined) {
+        if (!isObject(annotations) || Object.values(annotations).some((v) => typeof v !== 'string')) {
+            throw new InvalidManifestError(`${where} has annotations that are not a map of strings`);
+        }
+    }
     return value;
+}
+function stringValues(value) {
+    const out = {};
+    if (!isObject(value))
+        return out;
+    for (const [k, v] of Object.entries(value))
+        if (typeof v === 'string')
+            out[k] = v;
+    return out;
 }
 function canonicalDescriptor(d) {
     const out = { mediaType: d.mediaType };
@@ -31658,6 +31831,175 @@ function sorted(record) {
 }
 function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+;// CONCATENATED MODULE: ./src/oci/annotations.ts
+// Annotation keys that more than one room reads or writes: the image spec's own
+// (image-spec annotations.md) and ORAS's, whose layer convention our pushes follow so `oras pull`
+// unpacks them and our pull unpacks what `oras push DIR` published.
+const Annotation = {
+    Title: 'org.opencontainers.image.title',
+    Created: 'org.opencontainers.image.created',
+    Source: 'org.opencontainers.image.source',
+    Revision: 'org.opencontainers.image.revision',
+    RefName: 'org.opencontainers.image.ref.name',
+    // ORAS: "true" when the titled layer is a directory to unpack rather than a single file
+    OrasUnpack: 'io.deis.oras.content.unpack',
+    // ORAS: sha256 of the uncompressed tar of such a directory layer
+    OrasContentDigest: 'io.deis.oras.content.digest',
+};
+
+;// CONCATENATED MODULE: ./src/cache/cache-annotations.ts
+
+// What marks a manifest as one of our caches, and where its key travels. The key cannot be read
+// back from the tag (a hash), so the manifest and the index entry carry it in full.
+const cache_annotations_CACHE_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.cache.v1';
+const CACHE_INDEX_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.cache-index.v1';
+const cache_annotations_KEY_ANNOTATION = 'io.github.oci-artifact-action.cache.key';
+const cache_annotations_SCOPE_ANNOTATION = 'io.github.oci-artifact-action.cache.scope';
+// The standard annotation (image-spec annotations.md): RFC 3339 time of the save.
+const cache_annotations_CREATED_ANNOTATION = Annotation.Created;
+// What a key means besides its text, as actions/cache's cache version: a hash of the path lines
+// (and the platform family), so a cache saved for other paths is not restored for these.
+const cache_annotations_VERSION_ANNOTATION = 'io.github.oci-artifact-action.cache.version';
+// On each layer: the `path` line it holds, and where its root is relative to that line's path
+// (`.` the path itself or a glob's literal folder, `..` a single file's folder).
+const cache_annotations_PATH_ANNOTATION = 'io.github.oci-artifact-action.cache.path';
+const cache_annotations_ROOT_ANNOTATION = 'io.github.oci-artifact-action.cache.root';
+
+;// CONCATENATED MODULE: ./src/cache/cache-index.ts
+
+
+
+
+// One GET must stay quick for a prefix lookup: an entry is ~300 bytes for a typical key and
+// ~900 for a 512-character one, so 500 entries keep the index under half a megabyte, far below
+// the 4 MiB manifest size registries are asked to accept. Older caches drop out of the index
+// only: their tags stay, and an exact lookup still finds them.
+const MAX_INDEX_ENTRIES = 500;
+class CacheIndexError extends Error {
+    constructor(reason, options) {
+        super(`cache index: ${reason}`, options);
+        this.name = 'CacheIndexError';
+    }
+}
+/** The index's entries, oldest first. Entries that are not ours or are malformed are left out. */
+function parseCacheIndex(bytes) {
+    let index;
+    try {
+        index = readManifest(bytes, media_types_MediaType.OciIndex);
+    }
+    catch (error) {
+        if (error instanceof InvalidManifestError)
+            throw new CacheIndexError(error.reason, { cause: error });
+        throw error;
+    }
+    const entries = [];
+    for (const item of index.manifests) {
+        const entry = entryOf(item);
+        if (entry)
+            entries.push(entry);
+    }
+    return sortOldestFirst(entries);
+}
+/** The index bytes for a scope: an OCI image index whose entries carry each cache's key and time. */
+function cache_index_buildCacheIndex(scope, entries) {
+    const index = {
+        schemaVersion: 2,
+        mediaType: media_types_MediaType.OciIndex,
+        artifactType: CACHE_INDEX_ARTIFACT_TYPE,
+        manifests: entries.map((e) => ({
+            mediaType: e.manifest.mediaType,
+            artifactType: cache_annotations_CACHE_ARTIFACT_TYPE,
+            digest: e.manifest.digest,
+            size: e.manifest.size,
+            annotations: {
+                [cache_annotations_CREATED_ANNOTATION]: e.created,
+                [cache_annotations_KEY_ANNOTATION]: e.key,
+                ...(e.version === undefined ? {} : { [cache_annotations_VERSION_ANNOTATION]: e.version }),
+            },
+        })),
+        annotations: { [cache_annotations_SCOPE_ANNOTATION]: scope },
+    };
+    const bytes = Buffer.from(JSON.stringify(index), 'utf8');
+    return { bytes, mediaType: media_types_MediaType.OciIndex, digest: sha256Digest(bytes) };
+}
+/**
+ * The union of entry lists, one entry per key (the newest save of it), oldest first, capped at
+ * `limit` by dropping the oldest. Merging is what lets two saves that raced both survive.
+ */
+function cache_index_mergeEntries(lists, limit = MAX_INDEX_ENTRIES) {
+    const byKey = new Map();
+    for (const list of lists) {
+        for (const entry of list) {
+            const known = byKey.get(entry.key);
+            if (!known || time(entry) >= time(known)) {
+                byKey.delete(entry.key);
+                byKey.set(entry.key, entry);
+            }
+        }
+    }
+    return sortOldestFirst([...byKey.values()]).slice(-limit);
+}
+/**
+ * True when `have` needs nothing from `want`: each key is listed with the same manifest or with
+ * a save at least as new, which the merge would keep over ours anyway (two saves of one key race:
+ * the newer is the one to restore, and the older has nothing to add).
+ */
+function cache_index_coversEntries(have, want) {
+    const byKey = new Map(have.map((e) => [e.key, e]));
+    return want.every((e) => {
+        const listed = byKey.get(e.key);
+        return listed !== undefined && (listed.manifest.digest === e.manifest.digest || time(listed) >= time(e));
+    });
+}
+/**
+ * actions/cache's restore-keys rule: prefixes are tried in order, and the first that matches
+ * any key picks the newest cache among its matches.
+ */
+function findNewestMatch(entries, prefixes, version) {
+    // a cache saved for other paths is not one of these paths' caches (actions/cache's version)
+    const candidates = version === undefined ? entries : entries.filter((e) => e.version === version);
+    for (const prefix of prefixes) {
+        let best;
+        // entries are oldest first, so on equal times the later one (saved after) wins
+        for (const entry of candidates) {
+            if (entry.key.startsWith(prefix) && (!best || time(entry) >= time(best)))
+                best = entry;
+        }
+        if (best)
+            return best;
+    }
+    return undefined;
+}
+// Stable: entries saved within the same millisecond keep the order the index had them in.
+function sortOldestFirst(entries) {
+    return entries
+        .map((entry, position) => ({ entry, position, at: time(entry) }))
+        .sort((a, b) => a.at - b.at || a.position - b.position)
+        .map((x) => x.entry);
+}
+// An unreadable time sorts as the oldest rather than hiding the entry.
+function time(entry) {
+    const at = Date.parse(entry.created);
+    return Number.isNaN(at) ? 0 : at;
+}
+// An entry is ours when it carries the key and the time of its save.
+function entryOf(item) {
+    const notes = item.annotations ?? {};
+    const key = notes[cache_annotations_KEY_ANNOTATION];
+    const created = notes[cache_annotations_CREATED_ANNOTATION];
+    const version = notes[cache_annotations_VERSION_ANNOTATION];
+    if (key === undefined || created === undefined)
+        return undefined;
+    const entry = {
+        key,
+        created,
+        manifest: { mediaType: item.mediaType, digest: item.digest, size: item.size },
+    };
+    if (version !== undefined)
+        entry.version = version;
+    return entry;
 }
 
 ;// CONCATENATED MODULE: ./src/cache/cache-manifest.ts
@@ -31832,9 +32174,6 @@ function isNotFound(error) {
     return error instanceof errors_RegistryError && error.status === 404;
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
@@ -32363,6 +32702,8 @@ var external_events_ = __nccwpck_require__(4434);
 var external_fs_ = __nccwpck_require__(9896);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: external "path"
@@ -32771,10 +33112,11 @@ function restoreDirectoryMtimes(root, mtimes) {
 
 ;// CONCATENATED MODULE: ./src/oci/layout/for-each-limited.ts
 /**
- * Runs `work` over `items` with at most `limit` in flight, in order of start; the first failure
- * stops new work from starting and is what the returned promise rejects with.
+ * The one worker pool (Go's errgroup with SetLimit): runs `work` over `items` with at most `limit`
+ * in flight, in order of start. The first failure stops new work from starting; the promise
+ * rejects with it once the tasks in flight have settled, so none is left running unobserved.
  */
-async function forEachLimited(items, limit, work) {
+async function for_each_limited_forEachLimited(items, limit, work) {
     let next = 0;
     let failed = false;
     const worker = async () => {
@@ -32796,414 +33138,60 @@ async function forEachLimited(items, limit, work) {
         throw rejection.reason;
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/glob/lib/glob.js + 17 modules
-var glob = __nccwpck_require__(2377);
-;// CONCATENATED MODULE: ./src/action/path-inputs.ts
-
-// What @actions/glob (minimatch) reads as a pattern rather than a name.
-const GLOB_CHARS = /[*?[\]{}]/;
-class PathInputError extends Error {
-    line;
-    constructor(line, reason) {
-        super(`'${line}' ${reason}`);
-        this.line = line;
-        this.name = 'PathInputError';
-    }
-}
-function path_inputs_parsePathInput(value, context) {
-    const p = context.pathApi ?? (external_node_path_default());
-    const includes = [];
-    const excludes = [];
-    const lines = [];
-    for (const raw of value.split(/\r?\n/)) {
-        const line = raw.trim();
-        if (!line || line.startsWith('#'))
-            continue;
-        lines.push(line);
-        if (line.startsWith('!')) {
-            const rest = line.slice(1).trim();
-            if (!rest)
-                throw new PathInputError(line, 'excludes nothing: write the pattern after the !');
-            excludes.push(resolveLine(rest, context, p).pattern);
-            continue;
-        }
-        includes.push(resolveLine(line, context, p));
-    }
-    return { lines, includes, excludes };
-}
-function resolveLine(line, context, p) {
-    if (line.includes('\0'))
-        throw new PathInputError(line, 'holds a NUL byte');
-    const home = isHomeRelative(line, p);
-    const expanded = home ? p.join(context.home, line.slice(1)) : line;
-    const anchor = home ? 'home' : p.isAbsolute(expanded) ? 'absolute' : 'workspace';
-    // a drive-relative `C:dir` on Windows resolves against that drive's current directory, which
-    // a runner never sets: refused rather than guessed
-    if (p === (external_node_path_default()).win32 && /^[A-Za-z]:(?![\\/])/.test(expanded)) {
-        throw new PathInputError(line, 'names a drive without a root: write C:\\dir, not C:dir');
-    }
-    const pattern = p.resolve(context.workspace, expanded);
-    const literal = !GLOB_CHARS.test(expanded);
-    return { given: line, pattern, literal, searchRoot: literal ? pattern : searchRootOf(pattern, p), anchor };
-}
-/** `~`, `~/x`, and on Windows `~\x`; `~user` is not expanded (neither does actions/cache). */
-function isHomeRelative(line, p) {
-    return line === '~' || line.startsWith('~/') || (p === (external_node_path_default()).win32 && line.startsWith('~\\'));
-}
-/** The leading segments of an absolute pattern that hold no glob character. */
-function searchRootOf(pattern, p = (external_node_path_default())) {
-    const { root } = p.parse(pattern);
-    const segments = pattern.slice(root.length).split(p === (external_node_path_default()).win32 ? /[\\/]+/ : /\/+/);
-    const kept = [];
-    for (const segment of segments) {
-        if (GLOB_CHARS.test(segment))
-            break;
-        kept.push(segment);
-    }
-    return p.join(root, ...kept);
-}
-/** The deepest directory holding every path (all absolute); on Windows compared without case. */
-function commonAncestor(paths, p = (external_node_path_default())) {
-    const split = (x) => p
-        .resolve(x)
-        .split(p.sep)
-        .filter((s, i) => s !== '' || i === 0);
-    const same = (a, b) => (p === (external_node_path_default()).win32 ? a.toLowerCase() === b.toLowerCase() : a === b);
-    let common = split(paths[0]);
-    for (const other of paths.slice(1)) {
-        const parts = split(other);
-        let n = 0;
-        while (n < common.length && n < parts.length && same(common[n], parts[n]))
-            n++;
-        common = common.slice(0, n);
-        // two drives (D:\\x, C:\\y) share no folder, not even a root
-        if (n === 0)
-            throw new Error(`${paths[0]} and ${other} have no folder in common (two drives)`);
-    }
-    const joined = common.join(p.sep);
-    // `/` splits to ['']: the root itself; `C:` needs its separator back
-    return joined === '' || /^[A-Za-z]:$/.test(joined) ? joined + p.sep : joined;
-}
-/** True when `child` is `parent` or lies below it (both absolute). */
-function isWithin(child, parent, p = (external_node_path_default())) {
-    const relative = p.relative(parent, child);
-    return relative === '' || (!relative.startsWith('..') && !p.isAbsolute(relative));
-}
-
-;// CONCATENATED MODULE: ./src/action/collect-paths.ts
+;// CONCATENATED MODULE: ./src/action/layers/tree-parts.ts
 
 
-
-
-
-class PathSelectionError extends Error {
-    constructor(message) {
-        super(`Input 'path': ${message}`);
-        this.name = 'PathSelectionError';
-    }
+// A directory too large for one layer goes up as several, each a tar+gzip of a disjoint part of
+// the tree (cut at file boundaries), applied in order into one directory as image layers are.
+// Each part is an ORAS directory layer of its own (title `<name>.part-<i>-of-<n>`, its entries
+// under that title), so `oras pull` saves the parts side by side; this annotation, `<i>/<n>`, is
+// what tells our pull to put them back together as the one tree `<name>`.
+const TREE_PART_ANNOTATION = 'io.github.oci-artifact-action.tree.part';
+function partTitle(title, index, count) {
+    return `${title}.part-${index + 1}-of-${count}`;
+}
+function tree_parts_partAnnotation(index, count) {
+    return { [TREE_PART_ANNOTATION]: `${index + 1}/${count}` };
 }
 /**
- * The push's source. `format: files` asks for a layer per file; otherwise one file alone is
- * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
+ * Whether the manifest's layers are the parts of one tree (every layer says so, in order, 1 to n,
+ * each an ORAS directory layer). A manifest in which only some layers say it, or out of order, is
+ * refused rather than guessed at.
  */
-async function collectPushSource(patterns, format, o) {
-    // one tree has one root; with `format: files` each file is a layer of its own, from any drive
-    if (format !== 'files')
-        refuseSeveralDrives(patterns.includes);
-    const [only] = patterns.includes;
-    if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
-        const stat = collect_paths_lstatOrUndefined(only.pattern);
-        logOutside(only, o.workspace);
-        if (!stat)
-            return { kind: 'none' };
-        if (stat.isDirectory() && format !== 'files')
-            return { kind: 'directory', root: only.pattern };
-        if (stat.isFile() && format !== 'directory')
-            return { kind: 'files', files: [only.pattern] };
-    }
-    const matches = await matchAll(patterns, o);
-    if (matches.length === 0)
-        return { kind: 'none' };
-    if (format === 'files')
-        return { kind: 'files', files: regularFiles(matches) };
-    const [first] = matches;
-    if (first && matches.length === 1 && format === 'auto' && collect_paths_lstatOrUndefined(first)?.isFile()) {
-        return { kind: 'files', files: [first] };
-    }
-    const root = commonAncestor(matches);
-    const select = matches.map((m) => external_node_path_default().relative(root, m)).filter((r) => r !== '');
-    // a lone file selected with format: directory is packed from its folder
-    if (select.length === 0 && !collect_paths_lstatOrUndefined(root)?.isDirectory()) {
-        return { kind: 'selection', root: external_node_path_default().dirname(root), select: [external_node_path_default().basename(root)] };
-    }
-    return { kind: 'selection', root, select };
-}
-/**
- * A tree is packed from its matches' common folder: lines on two drives (a hosted Windows runner
- * has the workspace on D: and the home on C:) have none. Refused before anything is read, naming
- * both lines and the way out, as upload-artifact refuses them (actions/upload-artifact#431); a
- * cache keeps a layer per line, so it takes lines on any drive.
- */
-function refuseSeveralDrives(includes, p = (external_node_path_default())) {
-    const drive = (line) => p.parse(line.searchRoot).root.toLowerCase();
-    const [first] = includes;
-    const other = includes.find((line) => first && drive(line) !== drive(first));
-    if (!first || !other)
-        return;
-    throw new PathSelectionError(`'${first.given}' (${first.searchRoot}) and '${other.given}' (${other.searchRoot}) are on ` +
-        "different drives, and a push stores one tree with one root: push each drive's paths in a " +
-        'push of its own (its own tag or repository), or use format: files for files');
-}
-/** Every match of every include line, less the exclusions, hidden names and `.git` filtered. */
-async function matchAll(patterns, o) {
-    const all = new Set();
-    for (const line of patterns.includes) {
-        for (const match of await collect_paths_matchLine(line, patterns.excludes, o))
-            all.add(match);
-    }
-    return [...all].sort();
-}
-/**
- * One line's matches with @actions/glob, symlinks listed as links (never followed: they are
- * stored as links). Hidden names count below what the line names, so `~/.npm` or `.env` written
- * out is kept while `dist/.env` under `dist` is not; `.git` is left out anywhere below the
- * workspace unless includeGit, even when named.
- */
-async function collect_paths_matchLine(line, excludes, o) {
-    logOutside(line, o.workspace);
-    const globber = await glob/* create */.v([line.pattern, ...excludes.map((x) => `!${x}`)].join('\n'), {
-        followSymbolicLinks: false,
-        implicitDescendants: true,
-        matchDirectories: true,
-    });
-    const matches = [];
-    for await (const match of globber.globGenerator()) {
-        if (!o.includeHidden && hasHiddenPart(external_node_path_default().relative(line.searchRoot, match)))
-            continue;
-        const base = isWithin(match, o.workspace) ? o.workspace : external_node_path_default().dirname(line.searchRoot);
-        if (!o.includeGit && external_node_path_default().relative(base, match).split((external_node_path_default()).sep).includes('.git'))
-            continue;
-        matches.push(match);
-    }
-    return matches;
-}
-function hasHiddenPart(relative) {
-    return relative !== '' && relative.split((external_node_path_default()).sep).some((part) => part.startsWith('.'));
-}
-// Layers are titled with a file's name: two files of the same name would overwrite each other
-// on pull, so they are refused here, naming both.
-function regularFiles(matches) {
-    const files = matches.filter((m) => {
-        const stat = collect_paths_lstatOrUndefined(m);
-        if (stat?.isSymbolicLink()) {
-            throw new PathSelectionError(`${m} is a symlink: format 'files' pushes regular files only`);
-        }
-        return stat?.isFile();
-    });
-    const byName = new Map();
-    for (const file of files) {
-        const name = external_node_path_default().basename(file);
-        const seen = byName.get(name);
-        if (seen)
-            throw new PathSelectionError(`${seen} and ${file} would both be pulled as '${name}'`);
-        byName.set(name, file);
-    }
-    return files.sort((a, b) => Buffer.compare(Buffer.from(external_node_path_default().basename(a)), Buffer.from(external_node_path_default().basename(b))));
-}
-const logged = new Set();
-/** upload-artifact allows paths outside the workspace; the log says where one resolved to. */
-function logOutside(line, workspace) {
-    if (isWithin(line.searchRoot, workspace) || logged.has(line.pattern))
-        return;
-    logged.add(line.pattern);
-    lib_core/* info */.pq(`path '${line.given}' is outside the workspace: ${line.pattern}`);
-}
-function collect_paths_lstatOrUndefined(file) {
-    try {
-        return (0,external_node_fs_.lstatSync)(file);
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/cache-paths.ts
-
-
-
-
-/** actions/cache's version of these path lines: part of what a key means. */
-function cache_paths_pathsVersion(patterns, windows = process.platform === 'win32') {
-    return cacheVersion(patterns.lines, windows);
-}
-/** What each line names now; lines that match nothing are left out (and named in `missing`). */
-async function cache_paths_collectCachePaths(patterns, o) {
-    const sources = [];
-    const missing = [];
-    for (const line of patterns.includes) {
-        const source = await collectLine(line, patterns.excludes, o);
-        if (source)
-            sources.push(source);
-        else
-            missing.push(line.given);
-    }
-    return { sources, missing };
-}
-async function collectLine(line, excludes, o) {
-    const stat = line.literal ? lstatOrUndefined(line.pattern) : undefined;
-    if (line.literal && !stat)
-        return undefined;
-    const relation = stat && !stat.isDirectory() ? '..' : '.';
-    const root = rootOf(line, relation);
-    // a whole folder with nothing left out is walked by the archive itself, as fast as tar
-    if (stat?.isDirectory() && excludes.length === 0)
-        return { line, root, relation };
-    // a cache keeps hidden files, as actions/cache does
-    const matches = await matchLine(line, excludes, { ...o, includeHidden: true });
-    if (matches.length === 0)
-        return undefined;
-    const select = matches.map((m) => path.relative(root, m)).filter((r) => r !== '');
-    return { line, root, relation, select };
-}
-function rootOf(line, relation) {
-    if (relation === '..')
-        return external_node_path_default().dirname(line.pattern);
-    return line.literal ? line.pattern : line.searchRoot;
-}
-function cache_paths_cacheLayerAnnotations(source) {
-    return { [PATH_ANNOTATION]: source.line.given, [ROOT_ANNOTATION]: source.relation };
-}
-/**
- * Where a saved layer goes: the restoring job's own line of the same text, resolved in its own
- * workspace and home. A layer naming a line this job did not give is refused (the version makes
- * that a forgery or a bug), so a cache can only write where the job's `path` points.
- */
-function restoreRootOf(layer, patterns) {
-    const given = layer.annotations?.[cache_annotations_PATH_ANNOTATION];
-    const relation = layer.annotations?.[cache_annotations_ROOT_ANNOTATION] === '..' ? '..' : '.';
-    const line = patterns.includes.find((l) => l.given === given);
-    if (!line)
-        throw new Error(`cache layer ${layer.digest} is for path '${given}', which this job does not name`);
-    return rootOf(line, relation);
-}
-
-;// CONCATENATED MODULE: ./src/action/cache-fallback.ts
-// The seam to GitHub's own cache service, used when the registry cannot take or give the cache
-// (a fork's read-only token, a registry out of reach). Deliberately thin: every decision about
-// when to come here lives in cache-restore.ts and cache-save.ts, where it is tested; this file
-// only translates.
-//
-// @actions/cache is loaded on first use: it brings the Azure storage SDK, which costs every step
-// of every mode a few hundred milliseconds of start-up when it is part of the main bundle.
-const load = () => __nccwpck_require__.e(/* import() */ 312).then(__nccwpck_require__.bind(__nccwpck_require__, 9312));
-/** True on runners that offer GitHub's cache service. */
-async function cache_fallback_githubCacheAvailable(env = process.env) {
-    // Without either service URL the answer is no, and known without loading the library.
-    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
+function isSplitTree(layers) {
+    if (!layers.some((layer) => layer.annotations?.[TREE_PART_ANNOTATION] !== undefined))
         return false;
-    return (await load()).isFeatureAvailable();
+    const groups = groupParts(layers);
+    if (groups.length !== 1)
+        throw new Error(`the layers are not the parts of one tree: refusing to pull`);
+    for (const layer of layers) {
+        if (layer.mediaType !== media_types_MediaType.LayerTarGzip || layer.annotations?.[Annotation.OrasUnpack] !== 'true')
+            throw new Error(`part ${layer.annotations?.[TREE_PART_ANNOTATION]} (${layer.digest}) is not a directory layer`);
+    }
+    return true;
 }
 /**
- * Restores `paths` (the input's lines, as actions/cache takes them) from GitHub's cache, or with
- * `lookupOnly` only asks which key would be restored. The service matches `key` as a prefix too,
- * so the key returned may differ from `key`.
+ * The layers as the trees they restore: parts 1 to n of one tree, in a row, make one group; every
+ * other layer is a group of its own. A part out of its place is refused.
  */
-async function restoreFromGitHubCache(paths, key, restoreKeys, lookupOnly) {
-    return (await load()).restoreCache(paths, key, restoreKeys, { lookupOnly });
-}
-/** Saves `paths` under `key`; false when the service declined (it logs why, e.g. the key exists). */
-async function cache_fallback_saveToGitHubCache(paths, key) {
-    return (await (await load()).saveCache(paths, key)) !== -1;
-}
-
-;// CONCATENATED MODULE: ./src/action/errors.ts
-
-/**
- * One line for `core.setFailed`: the error's own message (library errors already name the cause
- * and the input or entry to fix), followed by its causes when they add something, and the input
- * that would change the outcome where the library cannot name it.
- */
-function errors_describeError(error) {
-    if (!(error instanceof Error))
-        return String(error);
-    let text = error.message;
-    let cause = error.cause;
-    for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
-        if (!text.includes(cause.message))
-            text += `: ${cause.message}`;
-        cause = cause.cause;
-    }
-    if (answeredWithoutTls(error))
-        text += '. For a registry on plain http on your network, set the input `plain-http: true`';
-    return text;
-}
-function answeredWithoutTls(error) {
-    for (let e = error, depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause)
-        if (e instanceof ConnectionError && e.notTls)
-            return true;
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/action/format.ts
-/** Human sizes in the log and the job summary: 1000-based, as download tools show them. */
-function format_formatBytes(bytes) {
-    const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
-
-;// CONCATENATED MODULE: ./src/action/logger.ts
-
-/** The library's Logger, spoken through the runner: debug lines show only with RUNNER_DEBUG. */
-const logger_actionsLogger = {
-    debug: (message) => lib_core/* debug */.Yz(message),
-    info: (message) => lib_core/* info */.pq(message),
-    warning: (message) => lib_core/* warning */.$e(message),
-};
-/** Names this action and the ref it runs at in every request, so registry logs can tell it apart. */
-function userAgent(env = process.env) {
-    return `oci-artifact-action/${env.GITHUB_ACTION_REF || 'dev'} (node ${process.versions.node})`;
-}
-
-;// CONCATENATED MODULE: ./src/action/progress.ts
-
-
-// Often enough to show a transfer is alive, rare enough not to flood the log.
-const INTERVAL_MS = 5000;
-/** Logs `label: 42% of 1.2 GB, 85 MB/s` every few seconds while a transfer runs. */
-function progress_startProgress(label, total, now = Date.now) {
-    const started = now();
-    let lastLog = started;
-    let transferred = 0;
-    const line = (t) => {
-        const seconds = Math.max((t - started) / 1000, 0.001);
-        const rate = `${format_formatBytes(transferred / seconds)}/s`;
-        const share = total
-            ? `${Math.floor((100 * transferred) / total)}% of ${format_formatBytes(total)}`
-            : format_formatBytes(transferred);
-        return `${label}: ${share}, ${rate}`;
-    };
-    return {
-        add(bytes) {
-            transferred += bytes;
-            const t = now();
-            if (t - lastLog >= INTERVAL_MS) {
-                lastLog = t;
-                lib_core/* info */.pq(line(t));
+function groupParts(layers) {
+    const groups = [];
+    for (let i = 0; i < layers.length;) {
+        const first = layers[i];
+        const count = Number(/^1\/([0-9]+)$/.exec(first.annotations?.[TREE_PART_ANNOTATION] ?? '')?.[1] ?? 1);
+        const group = layers.slice(i, i + count);
+        group.forEach((layer, j) => {
+            const part = layer.annotations?.[TREE_PART_ANNOTATION];
+            if (count > 1 ? part !== `${j + 1}/${count}` : part !== undefined) {
+                throw new Error(`layer ${i + j + 1} (${layer.digest}) is out of place as part ${part ?? '(none)'}`);
             }
-        },
-        done() {
-            const t = now();
-            const seconds = (t - started) / 1000;
-            lib_core/* info */.pq(`${label}: ${format_formatBytes(transferred)} in ${seconds.toFixed(1)} s (${format_formatBytes(transferred / Math.max(seconds, 0.001))}/s)`);
-            return seconds;
-        },
-    };
+        });
+        if (group.length < count)
+            throw new Error(`layer ${i + 1} (${first.digest}) starts ${count} parts, but the manifest ends first`);
+        groups.push(group);
+        i += count;
+    }
+    return groups;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/transport/retry.ts
@@ -33565,10 +33553,6 @@ async function headManifest(c, tagOrDigest) {
     }
     return { mediaType: contentType, digest, size };
 }
-// What a refusal to delete means to the user: a registry may simply not offer deletes.
-const DELETE_UNSUPPORTED_HINT = 'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true; ' +
-    'on ghcr.io, versions are deleted through the GitHub Packages API)';
-const DELETE_DENIED_HINT = 'Check that the credentials may delete from this repository';
 /**
  * Deletes a manifest by digest (the distribution spec deletes by digest only); the registry drops
  * every tag that named it. A manifest already gone counts as deleted.
@@ -33582,10 +33566,13 @@ async function deleteManifest(c, digest) {
     const error = await responseError(res);
     if (res.status === 404 && error.hasCode('MANIFEST_UNKNOWN'))
         return;
-    if (res.status === 405 || error.hasCode('UNSUPPORTED'))
-        throw withHint(error, DELETE_UNSUPPORTED_HINT);
-    if (res.status === 401 || res.status === 403 || error.hasCode('DENIED'))
-        throw withHint(error, DELETE_DENIED_HINT);
+    // what a refusal to delete means to the user: a registry may simply not offer deletes
+    if (res.status === 405 || error.hasCode('UNSUPPORTED')) {
+        throw withHint(error, c.hints?.deleteUnsupported ?? GENERIC_HINTS.deleteUnsupported);
+    }
+    if (res.status === 401 || res.status === 403 || error.hasCode('DENIED')) {
+        throw withHint(error, c.hints?.deleteDenied ?? GENERIC_HINTS.deleteDenied);
+    }
     throw error;
 }
 function withHint(error, hint) {
@@ -33818,84 +33805,7 @@ function addressKind(hostname) {
     return 'name';
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
-
-
-
-// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
-const MAX_REDIRECTS = 10;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
-// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-class RedirectError extends Error {
-    retryable = false;
-    constructor(message) {
-        super(message);
-        this.name = 'RedirectError';
-    }
-}
-// The URL that answered when a redirect was followed: layers above (auth) must tell the
-// registry's own answer from a redirect target's.
-const finalUrls = new WeakMap();
-function answeredFrom(res) {
-    return finalUrls.get(res);
-}
-// Checks a caller asked for on every hop of one request (the token request: each hop is a realm).
-const hopChecks = new WeakMap();
-function guardRedirects(req, check) {
-    hopChecks.set(req, check);
-    return req;
-}
-// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
-// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
-function withRedirects(inner, o) {
-    const max = o.maxRedirects ?? MAX_REDIRECTS;
-    return async (first) => {
-        let req = first;
-        for (let hop = 0;; hop++) {
-            const res = await inner(req);
-            const location = res.headers.get('location');
-            if (!REDIRECT_STATUSES.has(res.status) || !location) {
-                if (hop > 0)
-                    finalUrls.set(res, req.url);
-                return res;
-            }
-            await discardBody(res);
-            if (hop >= max)
-                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
-            const target = new URL(location, req.url);
-            hopChecks.get(first)?.(target);
-            const next = nextRequest(req, res.status, target);
-            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
-            req = next;
-        }
-    };
-}
-function nextRequest(req, status, target) {
-    const from = new URL(req.url);
-    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
-    }
-    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
-        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
-    }
-    const headers = { ...req.headers };
-    if (target.origin !== from.origin)
-        for (const name of CREDENTIAL_HEADERS)
-            delete headers[name];
-    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
-    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
-    if (toGet) {
-        delete headers['content-type'];
-        delete headers['content-length'];
-        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
-    }
-    return { ...req, url: target.toString(), headers };
-}
-
 ;// CONCATENATED MODULE: ./src/oci/transport/auth.ts
-
 
 
 
@@ -33963,7 +33873,7 @@ function withAuth(inner, o) {
             return res;
         // A redirect target (a storage host) is not the registry: its challenge would have us send the
         // credentials to a realm it names and its token to the registry. Its 401 is the answer.
-        if (new URL(answeredFrom(res) ?? req.url).origin !== origin)
+        if (new URL(res.request?.url ?? req.url).origin !== origin)
             return res;
         const header = res.headers.get('www-authenticate');
         const offered = header ? parseChallenges(header) : [];
@@ -33988,11 +33898,16 @@ async function fetchToken(send, o, challenge, scopes, now) {
         headers.authorization = basic(o.credentials);
     o.logger.debug(`token exchange at ${redactUrl(realm)} (${o.credentials ? 'with credentials' : 'anonymous'})`);
     // every hop of the token request is a realm too, on the realm's own scheme
-    const tokenRequest = guardRedirects({ method: 'GET', url: realm.toString(), headers }, (target) => {
-        if (target.protocol !== realm.protocol)
-            throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
-        checkRealmUrl(target, o.registry, o.plainHttp);
-    });
+    const tokenRequest = {
+        method: 'GET',
+        url: realm.toString(),
+        headers,
+        checkRedirect: (target) => {
+            if (target.protocol !== realm.protocol)
+                throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
+            checkRealmUrl(target, o.registry, o.plainHttp);
+        },
+    };
     const res = await send(tokenRequest);
     if (res.status !== 200) {
         const pushing = scopes.some((s) => /:(.*,)?(push|\*)(,.*)?$/.test(s));
@@ -34048,36 +33963,242 @@ function basic(c) {
     return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/log.ts
+;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
 
-// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
-function withRequestLog(inner, logger) {
-    return async (req) => {
-        const started = performance.now();
-        const url = redactUrl(req.url);
-        try {
+
+
+
+// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
+// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+class RedirectError extends Error {
+    retryable = false;
+    constructor(message) {
+        super(message);
+        this.name = 'RedirectError';
+    }
+}
+// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
+// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
+function withRedirects(inner, o) {
+    const max = o.maxRedirects ?? MAX_REDIRECTS;
+    return async (first) => {
+        let req = first;
+        for (let hop = 0;; hop++) {
             const res = await inner(req);
-            logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
-            return res;
-        }
-        catch (error) {
-            logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`);
-            throw error;
+            const location = res.headers.get('location');
+            if (!REDIRECT_STATUSES.has(res.status) || !location) {
+                // the URL that answered, so layers above (auth) tell the registry's answer from a redirect target's
+                return hop > 0 ? withRequest(res, { method: req.method, ...res.request, url: req.url }) : res;
+            }
+            await discardBody(res);
+            if (hop >= max)
+                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
+            const target = new URL(location, req.url);
+            first.checkRedirect?.(target);
+            const next = nextRequest(req, res.status, target);
+            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
+            req = next;
         }
     };
 }
+function nextRequest(req, status, target) {
+    const from = new URL(req.url);
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
+    }
+    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
+        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
+    }
+    const headers = { ...req.headers };
+    if (target.origin !== from.origin)
+        for (const name of CREDENTIAL_HEADERS)
+            delete headers[name];
+    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
+    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
+    if (toGet) {
+        delete headers['content-type'];
+        delete headers['content-length'];
+        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
+    }
+    return { ...req, url: target.toString(), headers };
+}
 
-;// CONCATENATED MODULE: ./src/oci/transport/user-agent.ts
-// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
-// carry the HTTP client's own.
-function withUserAgent(inner, userAgent) {
-    if (!userAgent)
-        return inner;
-    return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
+
+// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
+class StallError extends Error {
+    code = 'ETIMEDOUT';
+    constructor(ms) {
+        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
+        this.name = 'StallError';
+    }
+}
+// Pieces small enough that what waits here shows how far the socket has got.
+const PIECE = 64 * 1024;
+/**
+ * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
+ * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
+ * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
+ * are the dispatcher's headers timeout's (it counts from the last write the socket took);
+ * response bodies are its bodyTimeout.
+ */
+function watchUploadStall(source, ms) {
+    const controller = new AbortController();
+    let received = 0;
+    const body = new external_node_stream_.Transform({
+        highWaterMark: PIECE,
+        transform(chunk, _encoding, callback) {
+            received += chunk.length;
+            for (let at = 0; at < chunk.length; at += PIECE)
+                this.push(chunk.subarray(at, at + PIECE));
+            callback();
+        },
+    });
+    let stalled;
+    // a failed request destroys body, and with it the source (the file it was reading)
+    (0,external_node_stream_.pipeline)(source, body, () => { });
+    let taken = -1;
+    const timer = setInterval(() => {
+        const waiting = body.readableLength + body.writableLength + source.readableLength;
+        const now = received - body.readableLength;
+        if (now === taken && waiting > 0) {
+            stalled = new StallError(ms);
+            controller.abort(stalled);
+            body.destroy(stalled);
+        }
+        taken = now;
+    }, ms);
+    timer.unref();
+    const stop = () => clearInterval(timer);
+    body.once('close', stop);
+    return { body, signal: controller.signal, reason: () => stalled, stop };
+}
+
+;// CONCATENATED MODULE: ./src/oci/transport/send.ts
+
+
+
+
+
+// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
+// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
+const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
+// Statuses whose responses have no body; the Response constructor refuses one for them.
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+class TransportError extends Error {
+    code;
+    constructor(message, cause) {
+        super(message, { cause });
+        this.name = 'TransportError';
+        const code = cause?.code;
+        if (typeof code === 'string')
+            this.code = code;
+    }
+}
+/**
+ * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
+ * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
+ * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
+ * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
+ * the redirect layer's; the answer is a fetch Response so the layers above read one type.
+ */
+function createExchange(o = {}) {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+    const common = {
+        connect: { timeout: timeouts.connectMs },
+        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
+        bodyTimeout: timeouts.stallMs,
+    };
+    const direct = new undici.Agent(common);
+    const proxies = new Map();
+    const dispatcherFor = (url) => {
+        const proxy = o.proxyFor?.(url);
+        if (!proxy)
+            return direct;
+        let agent = proxies.get(proxy);
+        if (!agent) {
+            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
+            agent = new undici.ProxyAgent({ uri: proxy, ...common });
+            proxies.set(proxy, agent);
+        }
+        return agent;
+    };
+    return async (req) => {
+        const url = new URL(req.url);
+        const made = req.body?.();
+        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
+        let answer;
+        try {
+            answer = await dispatcherFor(url).request({
+                origin: url.origin,
+                path: `${url.pathname}${url.search}`,
+                method: req.method,
+                headers: req.headers,
+                body: stall?.body ?? made,
+                signal: stall?.signal,
+            });
+        }
+        catch (error) {
+            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
+        }
+        finally {
+            stall?.stop();
+        }
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(answer.headers)) {
+            if (value === undefined)
+                continue;
+            for (const v of Array.isArray(value) ? value : [value])
+                headers.append(name, v);
+        }
+        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
+        if (noBody)
+            answer.body.resume();
+        const res = new Response(noBody ? null : webStream(answer.body, req), {
+            status: answer.statusCode,
+            headers,
+        });
+        return withRequest(res, { method: req.method, url: req.url });
+    };
+}
+// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
+// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
+// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
+function webStream(body, req) {
+    const chunks = body[Symbol.asyncIterator]();
+    return new ReadableStream({
+        async pull(controller) {
+            let next;
+            try {
+                next = (await chunks.next());
+            }
+            catch (error) {
+                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
+                return;
+            }
+            if (next.done)
+                controller.close();
+            else
+                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+        },
+        async cancel() {
+            await chunks.return?.();
+        },
+    }, { highWaterMark: 0 });
+}
+function messageOf(error) {
+    const { message, code } = (error ?? {});
+    const text = typeof message === 'string' ? message : String(error);
+    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/transport/client.ts
-
 
 
 
@@ -34107,10 +34228,35 @@ function createTransport(o) {
         return authed;
     return async (req) => {
         const res = await authed(req);
-        const sent = requestOf(res);
-        if (sent && pushing)
-            sent.pushing = true;
-        return o.hints ? attachHints(res, o.hints) : res;
+        const sent = res.request ?? { method: req.method, url: req.url };
+        return withRequest(res, {
+            ...sent,
+            ...(pushing ? { pushing } : {}),
+            ...(o.hints ? { hints: o.hints } : {}),
+        });
+    };
+}
+// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
+// carry the HTTP client's own.
+function withUserAgent(inner, userAgent) {
+    if (!userAgent)
+        return inner;
+    return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
+}
+// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
+function withRequestLog(inner, logger) {
+    return async (req) => {
+        const started = performance.now();
+        const url = redactUrl(req.url);
+        try {
+            const res = await inner(req);
+            logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
+            return res;
+        }
+        catch (error) {
+            logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`);
+            throw error;
+        }
     };
 }
 
@@ -34542,11 +34688,14 @@ class Repository {
     logger;
     policy;
     base;
+    hints;
     constructor(o) {
         this.registry = o.registry;
         this.repository = o.repository;
         this.logger = o.logger ?? silentLogger;
         this.policy = retryPolicy(o.retry);
+        if (o.hints)
+            this.hints = o.hints;
         this.base = `${registryBaseUrl(o.registry, { plainHttp: o.plainHttp })}/v2/${o.repository}`;
         const actions = [...new Set(o.actions)].sort();
         this.send = createTransport({
@@ -34631,7 +34780,7 @@ class Repository {
         return listTags(this.send, `${this.base}/tags/list`, o.pageSize);
     }
     manifestContext() {
-        return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger };
+        return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger, hints: this.hints };
     }
 }
 function checkDigest(digest) {
@@ -34639,33 +34788,9 @@ function checkDigest(digest) {
         throw new Error(`"${digest}" is not a valid digest`);
 }
 
-;// CONCATENATED MODULE: ./src/action/ghcr.ts
-
-// GitHub's registry and its policies: what src/oci/ is told, never knows.
-const GHCR = 'ghcr.io';
-// ghcr.io's causes are specific enough to name: the job's permissions and the package's settings.
-const GHCR_HINTS = {
-    pushDenied: 'To push with GITHUB_TOKEN, give the job `permissions: packages: write`; if the package already ' +
-        'exists, also add this repository with the Write role in the package settings under "Manage Actions access"',
-    pullDenied: 'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
-        'under "Manage Actions access", grant this repository access',
-};
-/** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
-function registryHints(registry) {
-    return registry === GHCR ? GHCR_HINTS : undefined;
-}
-/** `[host/]owner/name`: no host means ghcr.io, where a package is always OWNER/NAME. */
-function parseRepositoryInput(input) {
-    const parsed = parseRepository(input, { defaultRegistry: GHCR });
-    if (parsed.registry === GHCR && !parsed.repository.includes('/')) {
-        throw new InvalidReferenceError(input, 'a ghcr.io repository is OWNER/NAME');
-    }
-    return parsed;
-}
-
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(4942);
-;// CONCATENATED MODULE: ./src/action/network.ts
+;// CONCATENATED MODULE: ./src/action/runner/network.ts
 
 /**
  * How the action reaches the registry, decided here by the runner's conventions so that src/oci
@@ -34675,12 +34800,11 @@ var lib = __nccwpck_require__(4942);
  * host the registry redirects to gets its own decision. A private CA is Node's
  * NODE_EXTRA_CA_CERTS, read at start-up: nothing to do here.
  */
-function networkOptions(inputs) {
-    return { http: { proxyFor: (url) => (0,lib/* getProxyUrl */.s_)(url.href) || undefined }, plainHttp: inputs.plainHttp };
+function networkOptions(target) {
+    return { http: { proxyFor: (url) => (0,lib/* getProxyUrl */.s_)(url.href) || undefined }, plainHttp: target.plainHttp };
 }
 
-;// CONCATENATED MODULE: ./src/action/registry.ts
-
+;// CONCATENATED MODULE: ./src/action/runner/registry.ts
 
 
 
@@ -34689,26 +34813,30 @@ function networkOptions(inputs) {
 // How every mode opens the registry, and the one way a replayable blob goes up: shared by the modes
 // so that none imports another.
 /**
- * The repository `inputs` name, opened for `actions` (one token exchange covers them), with the
+ * The repository `target` names, opened for `actions` (one token exchange covers them), with the
  * user agent, GitHub's permission hints and the network options (proxies, plain http).
  */
-function openRepository(inputs, actions, env = process.env) {
+function openRepository(target, actions, env = process.env) {
     return new Repository({
-        registry: inputs.registry,
-        repository: inputs.repository,
-        credentials: inputs.credentials,
+        registry: target.registry,
+        repository: target.repository,
+        credentials: target.credentials,
         actions,
-        logger: logger_actionsLogger,
+        logger: log_actionsLogger,
         userAgent: userAgent(env),
-        hints: registryHints(inputs.registry),
-        ...networkOptions(inputs),
+        hints: registryHints(target.registry),
+        ...networkOptions(target),
     });
 }
-function openForPull(inputs) {
-    return openRepository(inputs, ['pull']);
+function openForPull(target) {
+    return openRepository(target, ['pull']);
 }
-function registry_openForPush(inputs) {
-    return openRepository(inputs, ['pull', 'push']);
+function registry_openForPush(target) {
+    return openRepository(target, ['pull', 'push']);
+}
+/** Names this action and the ref it runs at in every request, so registry logs can tell it apart. */
+function userAgent(env = process.env) {
+    return `oci-artifact-action/${env.GITHUB_ACTION_REF || 'dev'} (node ${process.versions.node})`;
 }
 /** Uploads a blob unless the registry has it; returns the bytes sent. */
 async function registry_pushBlobIfMissing(repo, blob, open) {
@@ -34716,72 +34844,169 @@ async function registry_pushBlobIfMissing(repo, blob, open) {
         lib_core/* info */.pq(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`);
         return 0;
     }
-    const progress = progress_startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
+    const progress = log_startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
     await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) });
     progress.done();
     return blob.size;
 }
 
-;// CONCATENATED MODULE: ./src/action/tree-parts.ts
-
-
-// A directory too large for one layer goes up as several, each a tar+gzip of a disjoint part of
-// the tree (cut at file boundaries), applied in order into one directory as image layers are.
-// Each part is an ORAS directory layer of its own (title `<name>.part-<i>-of-<n>`, its entries
-// under that title), so `oras pull` saves the parts side by side; this annotation, `<i>/<n>`, is
-// what tells our pull to put them back together as the one tree `<name>`.
-const TREE_PART_ANNOTATION = 'io.github.oci-artifact-action.tree.part';
-function partTitle(title, index, count) {
-    return `${title}.part-${index + 1}-of-${count}`;
-}
-function tree_parts_partAnnotation(index, count) {
-    return { [TREE_PART_ANNOTATION]: `${index + 1}/${count}` };
-}
-/**
- * Whether the manifest's layers are the parts of one tree (every layer says so, in order, 1 to n,
- * each an ORAS directory layer). A manifest in which only some layers say it, or out of order, is
- * refused rather than guessed at.
- */
-function isSplitTree(layers) {
-    if (!layers.some((layer) => layer.annotations?.[TREE_PART_ANNOTATION] !== undefined))
+;// CONCATENATED MODULE: ./src/action/cache/fallback.ts
+// The seam to GitHub's own cache service, used when the registry cannot take or give the cache
+// (a fork's read-only token, a registry out of reach). Deliberately thin: every decision about
+// when to come here lives in restore.ts and save.ts, where it is tested; this file
+// only translates.
+//
+// @actions/cache is loaded on first use: it brings the Azure storage SDK, which costs every step
+// of every mode a few hundred milliseconds of start-up when it is part of the main bundle.
+const load = () => __nccwpck_require__.e(/* import() */ 312).then(__nccwpck_require__.bind(__nccwpck_require__, 9312));
+/** True on runners that offer GitHub's cache service. */
+async function fallback_githubCacheAvailable(env = process.env) {
+    // Without either service URL the answer is no, and known without loading the library.
+    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
         return false;
-    const groups = groupParts(layers);
-    if (groups.length !== 1)
-        throw new Error(`the layers are not the parts of one tree: refusing to pull`);
-    for (const layer of layers) {
-        if (layer.mediaType !== media_types_MediaType.LayerTarGzip || layer.annotations?.[Annotation.OrasUnpack] !== 'true')
-            throw new Error(`part ${layer.annotations?.[TREE_PART_ANNOTATION]} (${layer.digest}) is not a directory layer`);
-    }
-    return true;
+    return (await load()).isFeatureAvailable();
 }
 /**
- * The layers as the trees they restore: parts 1 to n of one tree, in a row, make one group; every
- * other layer is a group of its own. A part out of its place is refused.
+ * Restores `paths` (the input's lines, as actions/cache takes them) from GitHub's cache, or with
+ * `lookupOnly` only asks which key would be restored. The service matches `key` as a prefix too,
+ * so the key returned may differ from `key`.
  */
-function groupParts(layers) {
-    const groups = [];
-    for (let i = 0; i < layers.length;) {
-        const first = layers[i];
-        const count = Number(/^1\/([0-9]+)$/.exec(first.annotations?.[TREE_PART_ANNOTATION] ?? '')?.[1] ?? 1);
-        const group = layers.slice(i, i + count);
-        group.forEach((layer, j) => {
-            const part = layer.annotations?.[TREE_PART_ANNOTATION];
-            if (count > 1 ? part !== `${j + 1}/${count}` : part !== undefined) {
-                throw new Error(`layer ${i + j + 1} (${layer.digest}) is out of place as part ${part ?? '(none)'}`);
-            }
-        });
-        if (group.length < count)
-            throw new Error(`layer ${i + 1} (${first.digest}) starts ${count} parts, but the manifest ends first`);
-        groups.push(group);
-        i += count;
-    }
-    return groups;
+async function restoreFromGitHubCache(paths, key, restoreKeys, lookupOnly) {
+    return (await load()).restoreCache(paths, key, restoreKeys, { lookupOnly });
+}
+/** Saves `paths` under `key`; false when the service declined (it logs why, e.g. the key exists). */
+async function fallback_saveToGitHubCache(paths, key) {
+    return (await (await load()).saveCache(paths, key)) !== -1;
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-restore.ts
+// EXTERNAL MODULE: ./node_modules/@actions/glob/lib/glob.js + 17 modules
+var glob = __nccwpck_require__(2377);
+;// CONCATENATED MODULE: ./src/action/inputs/collect-paths.ts
 
 
 
+
+
+class PathSelectionError extends Error {
+    constructor(message) {
+        super(`Input 'path': ${message}`);
+        this.name = 'PathSelectionError';
+    }
+}
+/** Every match of every include line, less the exclusions, hidden names and `.git` filtered. */
+async function matchAll(patterns, o) {
+    const all = new Set();
+    for (const line of patterns.includes) {
+        for (const match of await collect_paths_matchLine(line, patterns.excludes, o))
+            all.add(match);
+    }
+    return [...all].sort();
+}
+/**
+ * One line's matches with @actions/glob, symlinks listed as links (never followed: they are
+ * stored as links). Hidden names count below what the line names, so `~/.npm` or `.env` written
+ * out is kept while `dist/.env` under `dist` is not; `.git` is left out anywhere below the
+ * workspace unless includeGit, even when named.
+ */
+async function collect_paths_matchLine(line, excludes, o) {
+    logOutside(line, o.workspace);
+    const globber = await glob/* create */.v([line.pattern, ...excludes.map((x) => `!${x}`)].join('\n'), {
+        followSymbolicLinks: false,
+        implicitDescendants: true,
+        matchDirectories: true,
+    });
+    const matches = [];
+    for await (const match of globber.globGenerator()) {
+        if (!o.includeHidden && hasHiddenPart(external_node_path_default().relative(line.searchRoot, match)))
+            continue;
+        const base = isWithin(match, o.workspace) ? o.workspace : external_node_path_default().dirname(line.searchRoot);
+        if (!o.includeGit && external_node_path_default().relative(base, match).split((external_node_path_default()).sep).includes('.git'))
+            continue;
+        matches.push(match);
+    }
+    return matches;
+}
+function hasHiddenPart(relative) {
+    return relative !== '' && relative.split((external_node_path_default()).sep).some((part) => part.startsWith('.'));
+}
+const logged = new Set();
+/** upload-artifact allows paths outside the workspace; the log says where one resolved to. */
+function logOutside(line, workspace) {
+    if (isWithin(line.searchRoot, workspace) || logged.has(line.pattern))
+        return;
+    logged.add(line.pattern);
+    lib_core/* info */.pq(`path '${line.given}' is outside the workspace: ${line.pattern}`);
+}
+function collect_paths_lstatOrUndefined(file) {
+    try {
+        return (0,external_node_fs_.lstatSync)(file);
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/paths.ts
+
+
+
+
+/** actions/cache's version of these path lines: part of what a key means. */
+function paths_pathsVersion(patterns, windows = process.platform === 'win32') {
+    return cacheVersion(patterns.lines, windows);
+}
+/** What each line names now; lines that match nothing are left out (and named in `missing`). */
+async function paths_collectCachePaths(patterns, o) {
+    const sources = [];
+    const missing = [];
+    for (const line of patterns.includes) {
+        const source = await collectLine(line, patterns.excludes, o);
+        if (source)
+            sources.push(source);
+        else
+            missing.push(line.given);
+    }
+    return { sources, missing };
+}
+async function collectLine(line, excludes, o) {
+    const stat = line.literal ? lstatOrUndefined(line.pattern) : undefined;
+    if (line.literal && !stat)
+        return undefined;
+    const relation = stat && !stat.isDirectory() ? '..' : '.';
+    const root = rootOf(line, relation);
+    // a whole folder with nothing left out is walked by the archive itself, as fast as tar
+    if (stat?.isDirectory() && excludes.length === 0)
+        return { line, root, relation };
+    // a cache keeps hidden files, as actions/cache does
+    const matches = await matchLine(line, excludes, { ...o, includeHidden: true });
+    if (matches.length === 0)
+        return undefined;
+    const select = matches.map((m) => path.relative(root, m)).filter((r) => r !== '');
+    return { line, root, relation, select };
+}
+function rootOf(line, relation) {
+    if (relation === '..')
+        return external_node_path_default().dirname(line.pattern);
+    return line.literal ? line.pattern : line.searchRoot;
+}
+function paths_cacheLayerAnnotations(source) {
+    return { [PATH_ANNOTATION]: source.line.given, [ROOT_ANNOTATION]: source.relation };
+}
+/**
+ * Where a saved layer goes: the restoring job's own line of the same text, resolved in its own
+ * workspace and home. A layer naming a line this job did not give is refused (the version makes
+ * that a forgery or a bug), so a cache can only write where the job's `path` points.
+ */
+function restoreRootOf(layer, patterns) {
+    const given = layer.annotations?.[cache_annotations_PATH_ANNOTATION];
+    const relation = layer.annotations?.[cache_annotations_ROOT_ANNOTATION] === '..' ? '..' : '.';
+    const line = patterns.includes.find((l) => l.given === given);
+    if (!line)
+        throw new Error(`cache layer ${layer.digest} is for path '${given}', which this job does not name`);
+    return rootOf(line, relation);
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/restore.ts
 
 
 
@@ -34806,11 +35031,11 @@ async function restoreCache(inputs, scopes) {
     let match;
     let registryFailed = false;
     try {
-        match = await lib_core/* group */.Os(`Look up the cache in ${where}`, () => findCache(repo, { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys, version: cache_paths_pathsVersion(inputs.paths) }, logger_actionsLogger));
+        match = await lib_core/* group */.Os(`Look up the cache in ${where}`, () => findCache(repo, { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys, version: paths_pathsVersion(inputs.paths) }, log_actionsLogger));
     }
     catch (error) {
         registryFailed = true;
-        lib_core/* warning */.$e(`Could not look up the cache in ${where}: ${errors_describeError(error)}`);
+        lib_core/* warning */.$e(`Could not look up the cache in ${where}: ${log_describeError(error)}`);
     }
     if (match?.exact && (await restoreFromRegistry(repo, match, inputs))) {
         return { matchedKey: match.key, source: 'registry', registryFailed };
@@ -34833,7 +35058,7 @@ async function restoreFromRegistry(repo, match, inputs) {
     try {
         return await lib_core/* group */.Os(`Restore ${match.key}`, async () => {
             const started = Date.now();
-            const layers = await loadCacheLayers(repo, match, cache_paths_pathsVersion(inputs.paths));
+            const layers = await loadCacheLayers(repo, match, paths_pathsVersion(inputs.paths));
             // every layer's place is known before any download: a layer this job's paths do not name
             // fails the restore before anything is written
             // a path saved as several parts (above max-layer-size) is restored as one, all parts at once
@@ -34842,7 +35067,7 @@ async function restoreFromRegistry(repo, match, inputs) {
             let files = 0;
             let bytes = 0;
             const restoreInto = async (layer, into) => {
-                const progress = progress_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+                const progress = log_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
                 const source = await repo.fetchBlob(layer, { onProgress: (n) => progress.add(n) });
                 // fetchBlob checks the layer's digest as it streams; a cache keeps the saved mtimes, as
                 // actions/cache's tar does: build tools compare them
@@ -34858,27 +35083,27 @@ async function restoreFromRegistry(repo, match, inputs) {
             // paths inside one another (`~/.cargo` and `~/.cargo/registry`) would merge into each other
             // at once: those go one at a time, in the order of the lines
             const nested = roots.some((a, i) => roots.some((b, j) => i !== j && isWithin(a, b)));
-            await forEachLimited(groups, nested ? 1 : RESTORE_CONCURRENCY, async (group, i) => {
+            await for_each_limited_forEachLimited(groups, nested ? 1 : RESTORE_CONCURRENCY, async (group, i) => {
                 const root = roots[i];
                 if (group.length === 1) {
                     const result = await restoreInto(group[0], root);
-                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${format_formatBytes(result.uncompressedSize)}`);
+                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${log_formatBytes(result.uncompressedSize)}`);
                     return;
                 }
                 if (group.some((layer) => layer.annotations?.[cache_annotations_PATH_ANNOTATION] !== group[0]?.annotations?.[cache_annotations_PATH_ANNOTATION]))
                     throw new Error(`the parts of ${root} name different paths`);
-                await stagePartsAndCommit(root, group.length, (folders) => forEachLimited(group, RESTORE_CONCURRENCY, async (layer, j) => {
+                await stagePartsAndCommit(root, group.length, (folders) => for_each_limited_forEachLimited(group, RESTORE_CONCURRENCY, async (layer, j) => {
                     await restoreInto(layer, folders[j]);
                 }));
                 lib_core/* info */.pq(`Restored ${root} from ${group.length} parts`);
             });
-            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${format_formatBytes(bytes)} ` +
+            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${log_formatBytes(bytes)} ` +
                 `in ${groups.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
             return true;
         });
     }
     catch (error) {
-        lib_core/* warning */.$e(`Could not restore the cache ${match.key} from the registry: ${errors_describeError(error)}`);
+        lib_core/* warning */.$e(`Could not restore the cache ${match.key} from the registry: ${log_describeError(error)}`);
         return false;
     }
 }
@@ -34889,7 +35114,7 @@ const RESTORE_CONCURRENCY = 4;
  * first and anything else is left to the registry's match). `any`: the key and restore keys.
  */
 async function restoreFromFallback(inputs, wanted) {
-    if (!(await cache_fallback_githubCacheAvailable()))
+    if (!(await fallback_githubCacheAvailable()))
         return undefined;
     try {
         return await lib_core/* group */.Os("Look up the cache in GitHub's cache service (fallback)", async () => {
@@ -34911,7 +35136,7 @@ async function restoreFromFallback(inputs, wanted) {
         });
     }
     catch (error) {
-        lib_core/* warning */.$e(`Could not use GitHub's cache service: ${errors_describeError(error)}`);
+        lib_core/* warning */.$e(`Could not use GitHub's cache service: ${log_describeError(error)}`);
         return undefined;
     }
 }
@@ -35723,6 +35948,7 @@ function cut(entries, maxBytes) {
 
 
 
+
 // HEADs in flight when an index must be checked against the repository entry by entry.
 const CHECK_CONCURRENCY = 8;
 /**
@@ -35825,13 +36051,9 @@ function mayListDeletedManifests(error) {
 }
 async function keepExisting(registry, entries) {
     const exists = new Array(entries.length).fill(true);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < entries.length; i = next++) {
-            exists[i] = (await registry.headManifest(entries[i].manifest.digest)) !== undefined;
-        }
-    };
-    await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker));
+    await forEachLimited(entries, CHECK_CONCURRENCY, async (entry, i) => {
+        exists[i] = (await registry.headManifest(entry.manifest.digest)) !== undefined;
+    });
     return entries.filter((_, i) => exists[i]);
 }
 
@@ -35897,10 +36119,7 @@ async function streamInto(streamed, blob, logger) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-save.ts
-
-
-
+;// CONCATENATED MODULE: ./src/action/cache/save.ts
 
 
 
@@ -35926,7 +36145,7 @@ async function streamInto(streamed, blob, logger) {
  * refuses the push or cannot be reached sends the save to GitHub's cache service instead. Never
  * throws for a cache problem: at worst the next job misses.
  */
-async function cache_save_saveCache(inputs, state, now = () => new Date()) {
+async function save_saveCache(inputs, state, now = () => new Date()) {
     if (state.hit && !state.update) {
         core.info(`Cache hit occurred on the primary key ${state.key}, not saving cache.`);
         return;
@@ -36109,190 +36328,7 @@ async function saveToFallback(state, reason) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-state.ts
-
-const STATE_NAME = 'oci-cache';
-function saveCacheState(state) {
-    lib_core/* saveState */.LZ(STATE_NAME, JSON.stringify(state));
-}
-/** The main step's state, or undefined when it ran in another mode (or never reached cache mode). */
-function cache_state_readCacheState() {
-    const text = core.getState(STATE_NAME);
-    if (!text)
-        return undefined;
-    return JSON.parse(text);
-}
-
-;// CONCATENATED MODULE: ./src/action/byte-size.ts
-// Sizes as people write them in a workflow: `4GiB`, `500MB`, `1.5 GiB`, `1048576`. Units are
-// case-insensitive; KB/MB/GB are powers of 1000 and KiB/MiB/GiB of 1024, as the SI and IEC say.
-const UNITS = {
-    '': 1,
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/** The bytes `text` names, or undefined when it is not a size. */
-function parseByteSize(text) {
-    const match = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/i.exec(text.trim());
-    if (!match)
-        return undefined;
-    const unit = UNITS[match[2].toLowerCase()];
-    if (unit === undefined)
-        return undefined;
-    return Math.floor(Number(match[1]) * unit);
-}
-
-;// CONCATENATED MODULE: ./src/action/input-error.ts
-/** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
-class InputError extends Error {
-    input;
-    constructor(input, message) {
-        super(`Input '${input}': ${message}`);
-        this.input = input;
-        this.name = 'InputError';
-    }
-}
-function oneOf(input, value, allowed) {
-    if (allowed.includes(value))
-        return value;
-    throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}`);
-}
-function readBoolean(input, value) {
-    const text = value.trim().toLowerCase();
-    if (text === '' || text === 'false')
-        return false;
-    if (text === 'true')
-        return true;
-    throw new InputError(input, `'${value.trim()}' is not true or false`);
-}
-
-;// CONCATENATED MODULE: ./src/oci/platform.ts
-// The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
-const WORD = /^[a-z0-9_]{1,32}$/;
-class InvalidPlatformError extends Error {
-    input;
-    constructor(input) {
-        super(`'${input}' is not a platform like linux/amd64, darwin/arm64 or linux/arm/v7 (os/arch[/variant])`);
-        this.input = input;
-        this.name = 'InvalidPlatformError';
-    }
-}
-/** `os/arch[/variant]` as in `docker --platform` and `oras --platform`, lowercase OCI words. */
-function parsePlatform(input) {
-    const parts = input.trim().split('/');
-    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p))) {
-        throw new InvalidPlatformError(input);
-    }
-    const [os, architecture, variant] = parts;
-    return variant ? { os, architecture, variant } : { os, architecture };
-}
-function formatPlatform(p) {
-    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
-/**
- * The tag that holds one platform's manifest of `tag`: `v1.4.0-linux-amd64`, `v1.4.0-linux-arm-v7`.
- * These tags are what the index is rebuilt from, and each is written by its own platform's job
- * only, so concurrent jobs never overwrite each other's. They also serve clients that do not read
- * indexes (a plain curl of the manifest).
- */
-function platformTag(tag, p) {
-    return `${tag}-${formatPlatform(p).replaceAll('/', '-')}`;
-}
-/** The longest suffix platformTag adds, so a tag input can be checked before any network work. */
-function platformTagSuffixLength(p) {
-    return platformTag('', p).length;
-}
-/** Same os and architecture; the variant must match only when both name one. */
-function platformMatches(have, want) {
-    if (!have || have.os !== want.os || have.architecture !== want.architecture)
-        return false;
-    return !want.variant || !have.variant || have.variant === want.variant;
-}
-/** Sorts platforms as `os/arch/variant` strings, the order index entries are written in. */
-function comparePlatforms(a, b) {
-    const x = formatPlatform(a);
-    const y = formatPlatform(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/action/platform-input.ts
-
-
-// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
-const MAX_TAG_LENGTH = 128;
-function readPlatform(value, mode, tags, format) {
-    const text = value.trim();
-    if (!text)
-        return undefined;
-    if (mode === 'cache')
-        throw new InputError('platform', 'is for push and pull, not cache mode');
-    if (format === 'oci-layout') {
-        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
-    }
-    let platform;
-    try {
-        platform = parsePlatform(text);
-    }
-    catch (error) {
-        if (error instanceof InvalidPlatformError)
-            throw new InputError('platform', error.message);
-        throw error;
-    }
-    if (mode === 'push') {
-        const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
-        const long = tags.find((t) => t.length > room);
-        if (long) {
-            throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${text}'`);
-        }
-    }
-    return platform;
-}
-
-;// CONCATENATED MODULE: ./src/action/prune-inputs.ts
-
-// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
-// so `older-than: 30` cannot mean seconds to one reader and days to another.
-const DURATION = /^(\d+)\s*(m|h|d|w)$/;
-const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-function readPruneInputs(read, mode) {
-    const tagPatterns = read('tag-pattern')
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter(Boolean);
-    for (const pattern of tagPatterns) {
-        if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
-            throw new InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`);
-        }
-    }
-    const keepText = read('keep').trim();
-    if (keepText && !/^\d{1,6}$/.test(keepText)) {
-        throw new InputError('keep', `'${keepText}' is not a whole number of versions`);
-    }
-    const olderText = read('older-than').trim();
-    const duration = DURATION.exec(olderText);
-    if (olderText && !duration) {
-        throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`);
-    }
-    const prune = { tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) };
-    if (keepText)
-        prune.keep = Number(keepText);
-    if (duration)
-        prune.olderThanMs = Number(duration[1]) * DURATION_MS[duration[2]];
-    if (mode === 'prune' && prune.keep === undefined && prune.olderThanMs === undefined) {
-        // with neither, every matching version would go: make that a choice someone wrote down
-        throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)');
-    }
-    return prune;
-}
-
-;// CONCATENATED MODULE: ./src/action/inputs.ts
+;// CONCATENATED MODULE: ./src/action/cache/cache.ts
 
 
 
@@ -36301,427 +36337,10 @@ function readPruneInputs(read, mode) {
 
 
 
-
-
-
-
-const MODES = ['push', 'pull', 'cache', 'prune'];
-const FORMATS = ['auto', 'directory', 'oci-layout', 'files'];
-const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
-// RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
-const inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
-// actions/cache's limit on key length; longer keys are refused there too.
-const MAX_KEY_LENGTH = 512;
-// Tokens GitHub mints (ghs_ is the workflow's GITHUB_TOKEN); they belong to GitHub's registry only.
-const GITHUB_TOKEN_PREFIX = /^(ghs_|ghp_|gho_|ghu_|ghr_|github_pat_)/;
-const GITHUB_REGISTRIES = new Set(['ghcr.io', 'docker.pkg.github.com']);
-const DEFAULT_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.directory.v1';
-/** Reads and validates the inputs from the runner's environment. Masks the token at once. */
-function inputs_getInputs() {
-    const token = lib_core/* getInput */.V4('token');
-    if (token)
-        lib_core/* setSecret */.Pq(token);
-    return parseInputs((name) => lib_core/* getInput */.V4(name), process.env, (message) => lib_core/* notice */.lm(message));
+/** mode: cache, the main step. */
+async function runCache() {
+    await restoreCacheStep(readers_getInputs(inputs_parseCacheInputs));
 }
-/**
- * The pure half of getInputs: values in, a typed Inputs out, or an InputError naming the input.
- * `env` supplies the runner's GITHUB_* variables for defaults.
- */
-function parseInputs(read, env, notice = () => { }) {
-    const mode = oneOf('mode', read('mode').trim() || 'push', MODES);
-    const format = oneOf('format', read('format').trim() || 'auto', FORMATS);
-    const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    const { registry, repository } = readRepository(read('repository').trim(), mode, env);
-    const pathInput = read('path').trim();
-    const home = env.HOME || env.USERPROFILE || external_node_os_default().homedir();
-    const paths = readPaths(pathInput, mode, { workspace, home });
-    const first = paths.includes[0]?.pattern;
-    const dir = first ?? external_node_path_default().resolve(workspace, expandHome(pathInput, home) || '.');
-    for (const include of paths.includes) {
-        if (include.literal)
-            refuseDanglingSymlink(include.pattern, include.given);
-    }
-    if (mode === 'pull')
-        refuseDanglingSymlink(dir, pathInput);
-    if (mode === 'pull' && existsAsNonDirectory(dir)) {
-        throw new InputError('path', `'${pathInput}' exists and is not a directory`);
-    }
-    if (mode !== 'push' && format === 'files') {
-        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
-    }
-    const tags = readTags(read('tag'), mode, env);
-    const platform = readPlatform(read('platform'), mode, tags, format);
-    const compressionLevel = readCompressionLevel(read('compression-level'));
-    const annotations = readAnnotations(read('annotations'));
-    const artifactType = read('artifact-type').trim() || DEFAULT_ARTIFACT_TYPE;
-    if (!MEDIA_TYPE.test(artifactType)) {
-        throw new InputError('artifact-type', `'${artifactType}' is not a media type like 'application/vnd.example+type'`);
-    }
-    const key = read('key').trim();
-    if (mode === 'cache') {
-        if (!key)
-            throw new InputError('key', 'is required in cache mode');
-        if (key.length > MAX_KEY_LENGTH)
-            throw new InputError('key', `is longer than ${MAX_KEY_LENGTH} characters`);
-        if (key.includes(','))
-            throw new InputError('key', `'${key}' contains a comma, which actions/cache refuses too`);
-    }
-    const restoreKeys = lines(read('restore-keys'));
-    for (const prefix of restoreKeys) {
-        if (prefix.length > MAX_KEY_LENGTH) {
-            throw new InputError('restore-keys', `'${prefix.slice(0, 40)}...' is longer than ${MAX_KEY_LENGTH} characters`);
-        }
-    }
-    return {
-        mode,
-        path: dir,
-        paths,
-        ifNoFilesFound: oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
-        includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
-        registry,
-        repository,
-        tags,
-        tagGiven: read('tag').trim() !== '',
-        format,
-        credentials: readCredentials(read('username').trim(), read('token'), registry, notice),
-        annotations,
-        artifactType,
-        compressionLevel,
-        maxLayerSize: readMaxLayerSize(read('max-layer-size')),
-        includeGit: readBoolean('include-git', read('include-git')),
-        plainHttp: readPlainHttp(read('plain-http'), registry),
-        key,
-        restoreKeys,
-        lookupOnly: readBoolean('lookup-only', read('lookup-only')),
-        failOnCacheMiss: readBoolean('fail-on-cache-miss', read('fail-on-cache-miss')),
-        cacheScope: readCacheScope(read('cache-scope').trim()),
-        cacheUpdate: readBoolean('cache-update', read('cache-update')),
-        platform,
-        overwrite: read('overwrite').trim() === '' ? true : readBoolean('overwrite', read('overwrite')),
-        prune: readPruneInputs(read, mode),
-    };
-}
-/** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
-function expandHome(value, home) {
-    if (value !== '~' && !value.startsWith('~/'))
-        return value;
-    return external_node_path_default().join(home, value.slice(1));
-}
-/**
- * push and cache take upload-artifact's and actions/cache's lines (globs, `!` exclusions, `~`);
- * a pull writes to one directory, named literally.
- */
-function readPaths(value, mode, context) {
-    let paths;
-    try {
-        // prune reads no path; a pull's path is a destination, not patterns
-        paths = path_inputs_parsePathInput(mode === 'pull' || mode === 'prune' ? '' : value, {
-            ...context,
-            pathApi: process.platform === 'win32' ? (external_node_path_default()).win32 : (external_node_path_default()).posix,
-        });
-    }
-    catch (error) {
-        if (error instanceof PathInputError)
-            throw new InputError('path', error.message);
-        throw error;
-    }
-    if (mode === 'prune')
-        return paths;
-    if (mode === 'pull') {
-        if (value.includes('\n'))
-            throw new InputError('path', `a pull writes to one directory, got '${value}'`);
-        return paths;
-    }
-    if (paths.includes.length === 0) {
-        throw new InputError('path', value ? `'${value}' names nothing but exclusions` : `is required in ${mode} mode`);
-    }
-    return paths;
-}
-function readCacheScope(value) {
-    if (value && !/^[A-Za-z0-9._/-]{1,100}$/.test(value)) {
-        throw new InputError('cache-scope', `'${value}' is not up to 100 of [A-Za-z0-9._/-]`);
-    }
-    return value;
-}
-/**
- * No repository input: the current repository on ghcr.io, and for caches a `/cache` package under
- * it, so cache tags never mix with the artifacts a push publishes.
- */
-function readRepository(value, mode, env) {
-    let input = value;
-    if (!input) {
-        const current = env.GITHUB_REPOSITORY;
-        if (!current)
-            throw new InputError('repository', 'is empty and GITHUB_REPOSITORY is not set');
-        input = `${GHCR}/${current}${mode === 'cache' ? '/cache' : ''}`;
-    }
-    try {
-        return parseRepositoryInput(input);
-    }
-    catch (error) {
-        throw new InputError('repository', error.message);
-    }
-}
-function readTags(value, mode, env) {
-    const given = value
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter(Boolean);
-    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
-    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
-    const tags = given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
-    if (mode === 'pull') {
-        if (tags.length > 1)
-            throw new InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`);
-        const ref = tags[0];
-        if (ref.startsWith('sha256:')) {
-            if (!inputs_DIGEST.test(ref))
-                throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
-            return [ref];
-        }
-    }
-    for (const tag of tags) {
-        if (!isValidTag(tag)) {
-            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-        }
-    }
-    return [...new Set(tags)];
-}
-// 4 GiB: well under ghcr.io's 10 GB layer cap even for data that will not compress, and a layer
-// that size goes up inside ghcr.io's 10-minute upload limit at about 7 MB/s.
-const DEFAULT_MAX_LAYER_SIZE = '4GiB';
-// below this, a tree would split into absurdly many layers (and each costs a few requests)
-const MIN_LAYER_SIZE = 2 ** 20;
-function readMaxLayerSize(value) {
-    const text = value.trim() || DEFAULT_MAX_LAYER_SIZE;
-    const bytes = parseByteSize(text);
-    if (bytes === undefined)
-        throw new InputError('max-layer-size', `'${text}' is not a size like 4GiB, 500MB or 1048576`);
-    if (bytes < MIN_LAYER_SIZE)
-        throw new InputError('max-layer-size', `'${text}' is below the minimum, 1MiB`);
-    return bytes;
-}
-function readCompressionLevel(value) {
-    const text = value.trim() || '6';
-    if (!/^[0-9]$/.test(text))
-        throw new InputError('compression-level', `'${text}' is not a whole number from 0 to 9`);
-    return Number(text);
-}
-function readAnnotations(value) {
-    const annotations = {};
-    for (const line of lines(value)) {
-        const eq = line.indexOf('=');
-        const key = eq > 0 ? line.slice(0, eq).trim() : '';
-        if (!key)
-            throw new InputError('annotations', `'${line}' is not key=value`);
-        annotations[key] = line.slice(eq + 1).trim();
-    }
-    return annotations;
-}
-// GitHub's registries speak only https: plain http to them is a mistake, not a choice.
-function readPlainHttp(value, registry) {
-    const plain = readBoolean('plain-http', value);
-    if (plain && GITHUB_REGISTRIES.has(registry)) {
-        throw new InputError('plain-http', `${registry} speaks only https: leave plain-http off for it`);
-    }
-    return plain;
-}
-/**
- * An empty token means anonymous. The default token is the workflow's GITHUB_TOKEN, which must
- * never reach a registry other than GitHub's: for another host it is dropped unless the user
- * names a token meant for that registry.
- */
-function readCredentials(username, token, registry, notice) {
-    if (!token)
-        return undefined;
-    if (GITHUB_TOKEN_PREFIX.test(token) && !GITHUB_REGISTRIES.has(registry)) {
-        notice(`Not sending a GitHub token to ${registry}: set the 'token' input to that registry's own credential.`);
-        return undefined;
-    }
-    // ghcr.io ignores the username for GITHUB_TOKEN but Basic auth needs one.
-    return { username: username || 'token', password: token };
-}
-// A symlink to nothing would fail later with a bare ENOENT from wherever it is first followed.
-function refuseDanglingSymlink(dir, given) {
-    let target;
-    try {
-        if (!(0,external_node_fs_.lstatSync)(dir).isSymbolicLink() || (0,external_node_fs_.existsSync)(dir))
-            return;
-        target = (0,external_node_fs_.readlinkSync)(dir);
-    }
-    catch {
-        return;
-    }
-    throw new InputError('path', `'${given}' is a symlink to '${target}', which does not exist`);
-}
-function existsAsNonDirectory(dir) {
-    try {
-        return !(0,external_node_fs_.statSync)(dir).isDirectory();
-    }
-    catch {
-        return false;
-    }
-}
-function lines(value) {
-    return value
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
-}
-
-;// CONCATENATED MODULE: ./src/action/summary.ts
-
-
-
-
-
-/** The `uses:` line that calls this very action, as the runner told us where it came from. */
-function usesLine(env) {
-    const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action';
-    const ref = env.GITHUB_ACTION_REF || 'v1';
-    return `${repo}@${ref}`;
-}
-function rate(bytes, seconds) {
-    return `${format_formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
-}
-/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
-function pushSummary(result, target, env = process.env) {
-    const platform = result.platform ? formatPlatform(result.platform.platform) : undefined;
-    const rows = [
-        ['Reference', `\`${result.ref}\``],
-        ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
-        [platform ? 'Index digest' : 'Digest', `\`${result.digest}\``],
-    ];
-    if (result.platform) {
-        rows.push(['Platform', `\`${platform}\`: \`${result.platform.manifest.digest}\``]);
-        rows.push(['Platform tags', result.platform.platformTags.map((t) => `\`${t}\``).join(', ')]);
-    }
-    if (result.files !== undefined)
-        rows.push(['Files', String(result.files)]);
-    if (result.uncompressedSize) {
-        rows.push([
-            'Size',
-            `${format_formatBytes(result.size)} (from ${format_formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
-        ]);
-    }
-    else {
-        rows.push(['Size', format_formatBytes(result.size)]);
-    }
-    rows.push([
-        'Uploaded',
-        result.uploaded === 0 ? 'nothing: the registry had every blob' : format_formatBytes(result.uploaded),
-    ]);
-    rows.push([
-        'Time',
-        `${result.seconds.toFixed(1)} s (${rate(result.uploaded || result.size, result.seconds)})`,
-    ]);
-    if (result.url)
-        rows.push(['Package', result.url]);
-    const image = `${target.registry}/${target.repository}`;
-    const tag = result.tags[0] ?? result.digest;
-    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${table(rows)}`;
-    if (result.platform)
-        text += indexTable(tag, result.platform);
-    text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
-    text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n`;
-    if (platform)
-        text += `    platform: ${platform}\n`;
-    text += '    path: out\n```\n\nWith ORAS:\n\n```sh\n';
-    text += `oras pull ${platform ? `--platform ${platform} ` : ''}${image}:${tag}\n`;
-    text += '```\n';
-    const layers = result.layers ?? [];
-    if (target.registry === 'ghcr.io' && layers.length > 0) {
-        text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n';
-        text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`;
-        for (const layer of layers)
-            text += `${curlLine(target.repository, layer)}\n`;
-        text += '```\n';
-    }
-    return text;
-}
-/** A file name as one shell word: quoted unless it is plainly safe. */
-function shellWord(name) {
-    return /^[A-Za-z0-9._+-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
-}
-/** The index the first tag now names, this push's entry marked. */
-function indexTable(tag, pushed) {
-    const lines = pushed.entries.map((e) => {
-        const mine = e.manifest.digest === pushed.manifest.digest && e.tag === pushed.platformTags[0];
-        return `| \`${formatPlatform(e.platform)}\`${mine ? ' (this push)' : ''} | \`${e.manifest.digest}\` | \`${e.tag}\` |`;
-    });
-    return (`\n### Index \`${tag}\`\n\n| Platform | Manifest | Platform tag |\n|---|---|---|\n` +
-        `${lines.join('\n')}\n`);
-}
-/**
- * One blob download per layer: a directory layer (ORAS's unpack annotation, or a tar we packed) is
- * piped to tar; any other layer is one file (a binary, as `oras push FILE` stores it), saved under
- * its title, so the curl of the blob is the file itself.
- */
-function curlLine(repository, layer) {
-    const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${repository}/blobs/${layer.digest}`;
-    const title = layer.annotations?.[Annotation.Title];
-    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
-    const ours = layer.mediaType === media_types_MediaType.LayerTarGzip || layer.mediaType === media_types_MediaType.LayerTarZstd;
-    if (unpack || ours || !title) {
-        if (layer.mediaType.endsWith('+gzip'))
-            return `${get} | tar -xz`;
-        if (layer.mediaType.endsWith('+zstd'))
-            return `${get} | tar --zstd -x`;
-        return `${get} | tar -x`;
-    }
-    return `${get} -o ${shellWord(title)}`;
-}
-function pullSummary(result, reference) {
-    const rows = [
-        ['Reference', `\`${reference}\``],
-        ['Digest', `\`${result.digest}\``],
-        ['Path', `\`${result.path}\``],
-        ['Files', String(result.files)],
-        ['Downloaded', format_formatBytes(result.size)],
-        ['Time', `${result.seconds.toFixed(1)} s (${rate(result.size, result.seconds)})`],
-    ];
-    return `## Pulled ${reference}\n\n${table(rows)}`;
-}
-/** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
-function cacheRestoreSummary(o) {
-    const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-';
-    const rows = [
-        ['Key', `\`${o.key}\``],
-        [
-            'Matched',
-            o.matchedKey
-                ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
-                : 'nothing: the post step saves',
-        ],
-        ['Store', store],
-        ['Path', `\`${o.path}\``],
-    ];
-    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${table(rows)}`;
-}
-function table(rows) {
-    return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
-}
-/** Best effort: a summary that cannot be written warns and never fails the step. */
-async function writeSummary(markdown) {
-    try {
-        if (!process.env.GITHUB_STEP_SUMMARY)
-            return;
-        await lib_core/* summary */.z.addRaw(markdown, true).write();
-    }
-    catch (error) {
-        lib_core/* warning */.$e(`Could not write the job summary: ${error.message}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/cache.ts
-
-
-
-
-
-
-
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
 async function restoreCacheStep(inputs, env = process.env) {
     const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined);
@@ -36760,778 +36379,42 @@ async function cache_saveCacheStep() {
     const state = readCacheState();
     if (!state)
         return;
-    await saveCache(getInputs(), state);
+    await saveCache(getInputs(parseCacheInputs), state);
 }
-
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: external "node:vm"
-const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
-;// CONCATENATED MODULE: ./src/action/gc-pacer.ts
-
-
-/** The tuning knob: a young-generation GC every this many milliseconds. Unset: none. */
-const GC_INTERVAL_VARIABLE = 'OCI_ARTIFACT_ACTION_GC_INTERVAL_MS';
-/**
- * The interval the variable asks for: 0 (off) when it is unset or empty, else a whole number of
- * milliseconds from 1 to 1000. Anything else is an error naming the variable.
- */
-function gc_pacer_gcIntervalFrom(env) {
-    const value = env[GC_INTERVAL_VARIABLE]?.trim();
-    if (!value)
-        return 0;
-    const ms = Number(value);
-    if (!Number.isInteger(ms) || ms < 0 || ms > 1000) {
-        throw new Error(`${GC_INTERVAL_VARIABLE} must be a whole number of milliseconds from 0 to 1000, not "${value}"`);
-    }
-    return ms;
+/** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
+function cacheRestoreSummary(o) {
+    const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-';
+    const rows = [
+        ['Key', `\`${o.key}\``],
+        [
+            'Matched',
+            o.matchedKey
+                ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
+                : 'nothing: the post step saves',
+        ],
+        ['Store', store],
+        ['Path', `\`${o.path}\``],
+    ];
+    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${summaryTable(rows)}`;
 }
-/**
- * Off unless asked for (see README, "Tuning"): frees spent I/O buffers every few milliseconds
- * instead of every few dozen megabytes.
- *
- * Node gives every socket read and every zlib output piece a new ArrayBuffer, which V8 frees only
- * at a collection it starts once their total has grown by tens of MB; until then each new buffer
- * lands on fresh pages. Where the kernel hands freed memory back to the host at once (this
- * project's build VM: free page reporting) fresh pages cost as much as the transfer, and a minor
- * GC on a timer paid off. Ordinary runners do not hand memory back like that, setting V8 flags at
- * run time is documented as unpredictable, and the archive code now reuses its own buffers, so
- * it is an opt-in (the numbers: BENCHMARKS.md, "The GC pacer"). The timer is unref'd.
- */
-function gc_pacer_paceGarbageCollection(intervalMs) {
-    if (!(intervalMs > 0))
-        return () => undefined;
-    // --expose-gc set at run time: V8 installs gc() in contexts created after the flag, hence the
-    // fresh context (the documented use of setFlagsFromString; the flag touches nothing else)
-    (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
-    const collect = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
-    const timer = setInterval(() => collect({ type: 'minor' }), intervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
+/** The runner's ref variables and the default branch named in the event payload. */
+function readRefContext(env) {
+    return {
+        ref: env.GITHUB_REF || undefined,
+        baseRef: env.GITHUB_BASE_REF || undefined,
+        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
+    };
 }
-
-;// CONCATENATED MODULE: ./src/action/interrupt.ts
-
-/**
- * The runner cancels a step with SIGINT, then SIGTERM, then kills it: on either signal, remove the
- * staging folders of the extraction under way (a pull killed later by SIGKILL leaves its folder to
- * the next pull of the same dest, which sweeps it), then let the signal end the process as it would
- * have without us.
- */
-let installed = false;
-function removeStagingOnInterrupt() {
-    if (installed)
-        return;
-    installed = true;
-    for (const signal of ['SIGINT', 'SIGTERM']) {
-        process.once(signal, () => {
-            try {
-                removeLiveStaging();
-            }
-            finally {
-                process.kill(process.pid, signal);
-            }
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
-/**
- * A layout that cannot be used as it is: the file is the one to look at (oci-layout, index.json or
- * a blob under blobs/), so the message and the property both name it.
- */
-class LayoutError extends Error {
-    name = 'LayoutError';
-    file;
-    constructor(file, message, options) {
-        super(`${file}: ${message}`, options);
-        this.file = file;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/blob-path.ts
-
-
-// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
-// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
-const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
-function isSha256Digest(digest) {
-    return SHA256_DIGEST.test(digest);
-}
-/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
-function blobPath(layoutDir, digest, referencedFrom) {
-    if (!isSha256Digest(digest)) {
-        throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`);
-    }
-    return external_node_path_default().join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/parse-descriptor.ts
-
-
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/**
- * Checks the fields the layout code relies on (media type, digest, size, string annotations) and
- * returns the descriptor as found, unknown fields included, so re-serialising loses nothing.
- * `where` says which descriptor in `file` is at fault, e.g. "manifests[2]".
- */
-function parseDescriptor(value, file, where) {
-    if (!isRecord(value))
-        throw new LayoutError(file, `${where} is not a descriptor object`);
-    const { mediaType, digest, size, annotations } = value;
-    if (typeof mediaType !== 'string' || mediaType === '') {
-        throw new LayoutError(file, `${where} has no mediaType`);
-    }
-    if (typeof digest !== 'string' || !isSha256Digest(digest)) {
-        throw new LayoutError(file, `${where} has an unsupported or malformed digest ${JSON.stringify(digest)}`);
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-        throw new LayoutError(file, `${where} has an invalid size ${JSON.stringify(size)}`);
-    }
-    if (annotations !== undefined) {
-        if (!isRecord(annotations) || Object.values(annotations).some((v) => typeof v !== 'string')) {
-            throw new LayoutError(file, `${where} has annotations that are not a map of strings`);
-        }
-    }
-    return value;
-}
-function parseJsonObject(bytes, file) {
-    let value;
+// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
+function defaultBranchOf(eventPath) {
     try {
-        value = JSON.parse(bytes.toString('utf8'));
-    }
-    catch (cause) {
-        throw new LayoutError(file, `not valid JSON (${cause.message})`, { cause });
-    }
-    if (!isRecord(value))
-        throw new LayoutError(file, 'is not a JSON object');
-    return value;
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/read-layout.ts
-
-
-
-
-
-// The only version of the image layout spec there is (image-spec v1.0 and v1.1 both write 1.0.0).
-const IMAGE_LAYOUT_VERSION = '1.0.0';
-const REF_NAME_ANNOTATION = Annotation.RefName;
-// index.json is JSON read whole; this cap (the size limit Distribution puts on a manifest) keeps
-// a hostile or mistaken multi-gigabyte file from being loaded into memory.
-const MAX_INDEX_BYTES = 4 * 1024 * 1024;
-/** The size of a regular file, or undefined when there is none at that path. */
-async function fileSizeOf(file) {
-    try {
-        const info = await (0,external_node_fs_promises_namespaceObject.stat)(file);
-        return info.isFile() ? info.size : undefined;
+        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
+        const name = event.repository?.default_branch;
+        return typeof name === 'string' && name ? name : undefined;
     }
     catch {
         return undefined;
     }
-}
-/** What `format: auto` asks: does this folder look like an OCI image layout (it may still be broken). */
-async function isLayout(dir) {
-    const sizes = await Promise.all([
-        fileSizeOf(external_node_path_default().join(dir, 'oci-layout')),
-        fileSizeOf(external_node_path_default().join(dir, 'index.json')),
-    ]);
-    return sizes.every((size) => size !== undefined);
-}
-async function readSmallFile(file, limit) {
-    let size;
-    try {
-        size = (await (0,external_node_fs_promises_namespaceObject.stat)(file)).size;
-    }
-    catch (cause) {
-        throw new LayoutError(file, 'is missing', { cause });
-    }
-    if (size > limit)
-        throw new LayoutError(file, `is ${size} bytes, more than the ${limit} allowed`);
-    return (0,external_node_fs_promises_namespaceObject.readFile)(file);
-}
-async function readLayoutMarker(dir) {
-    const file = external_node_path_default().join(dir, 'oci-layout');
-    const marker = parseJsonObject(await readSmallFile(file, 64 * 1024), file);
-    if (marker.imageLayoutVersion !== IMAGE_LAYOUT_VERSION) {
-        throw new LayoutError(file, `imageLayoutVersion is ${JSON.stringify(marker.imageLayoutVersion)}, expected "${IMAGE_LAYOUT_VERSION}"`);
-    }
-}
-function parseIndex(bytes, file) {
-    const index = parseJsonObject(bytes, file);
-    if (index.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(index.schemaVersion)}, expected 2`);
-    }
-    if (!Array.isArray(index.manifests))
-        throw new LayoutError(file, 'has no manifests array');
-    index.manifests.forEach((entry, i) => parseDescriptor(entry, file, `manifests[${i}]`));
-    return index;
-}
-/** Reads and validates oci-layout and index.json; blobs are checked later, by verifyLayout. */
-async function readLayout(dir) {
-    await readLayoutMarker(dir);
-    const file = external_node_path_default().join(dir, 'index.json');
-    return { dir, index: parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) };
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/select-manifests.ts
-
-
-
-function select_manifests_describe(names) {
-    return names.map((n) => (n === undefined ? '(unnamed)' : JSON.stringify(n))).join(', ');
-}
-/**
- * Which of index.json's manifests to publish, as issue 8 puts it: the one named `tag`; else the only
- * one; else, with no tag asked for, every named one under its own name. Anything else is ambiguous
- * and refused rather than guessed.
- */
-function selectManifests(layout, tag) {
-    const file = external_node_path_default().join(layout.dir, 'index.json');
-    const entries = layout.index.manifests.map((descriptor) => ({
-        name: descriptor.annotations?.[REF_NAME_ANNOTATION],
-        descriptor,
-    }));
-    if (entries.length === 0)
-        throw new LayoutError(file, 'lists no manifests');
-    const names = entries.map((e) => e.name);
-    if (tag !== undefined && tag !== '') {
-        const matching = entries.filter((e) => e.name === tag);
-        if (matching.length === 1)
-            return matching;
-        if (matching.length > 1) {
-            throw new LayoutError(file, `${matching.length} manifests are named ${JSON.stringify(tag)}; expected one`);
-        }
-        if (entries.length === 1)
-            return entries;
-        throw new LayoutError(file, `no manifest is named ${JSON.stringify(tag)}; the manifests are ${select_manifests_describe(names)}`);
-    }
-    if (entries.length === 1)
-        return entries;
-    const named = entries.filter((e) => e.name !== undefined);
-    if (named.length === 0) {
-        throw new LayoutError(file, `lists ${entries.length} manifests and none is named; give the tag to publish`);
-    }
-    const seen = new Set();
-    for (const { name } of named) {
-        if (seen.has(name)) {
-            throw new LayoutError(file, `${JSON.stringify(name)} names more than one manifest; give the tag to publish`);
-        }
-        seen.add(name);
-    }
-    return named;
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/file-digest.ts
-
-
-/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
-async function digestFile(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
-        const bytes = chunk;
-        hash.update(bytes);
-        size += bytes.length;
-    }
-    return { digest: `sha256:${hash.digest('hex')}`, size };
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/manifest-children.ts
-
-
-
-// The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
-const IMAGE_MANIFEST_TYPES = new Set([media_types_MediaType.OciManifest, media_types_MediaType.DockerManifest]);
-// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
-
-/** Parses a manifest or index and lists what it references. `file` is named in every error. */
-function manifestChildren(bytes, mediaType, file) {
-    const json = parseJsonObject(bytes, file);
-    if (json.mediaType !== undefined && json.mediaType !== mediaType) {
-        throw new LayoutError(file, `mediaType ${JSON.stringify(json.mediaType)} differs from the descriptor's ${JSON.stringify(mediaType)}`);
-    }
-    if (json.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(json.schemaVersion)}, expected 2`);
-    }
-    const subject = json.subject === undefined ? undefined : parseDescriptor(json.subject, file, 'subject');
-    if (isIndexMediaType(mediaType)) {
-        if (!Array.isArray(json.manifests))
-            throw new LayoutError(file, 'is an index without a manifests array');
-        const manifests = json.manifests.map((m, i) => parseDescriptor(m, file, `manifests[${i}]`));
-        return { manifests, blobs: [], subject };
-    }
-    if (IMAGE_MANIFEST_TYPES.has(mediaType)) {
-        const config = parseDescriptor(json.config, file, 'config');
-        if (!Array.isArray(json.layers))
-            throw new LayoutError(file, 'is a manifest without a layers array');
-        const layers = json.layers.map((l, i) => parseDescriptor(l, file, `layers[${i}]`));
-        return { manifests: [], blobs: [config, ...layers], subject };
-    }
-    throw new LayoutError(file, `has the unsupported manifest media type ${JSON.stringify(mediaType)}`);
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/verify-layout.ts
-
-
-
-
-
-
-
-
-// Hashing is disk-bound; a few files at once keep the disk busy without thrashing it.
-const HASH_CONCURRENCY = 4;
-function checkSize(file, descriptor, actual) {
-    if (actual !== descriptor.size) {
-        throw new LayoutError(file, `is ${actual} bytes, but ${descriptor.digest} is described as ${descriptor.size} bytes`);
-    }
-}
-function verify_layout_checkDigest(file, descriptor, actual) {
-    if (actual !== descriptor.digest) {
-        throw new LayoutError(file, `content does not match its digest: expected ${descriptor.digest}, got ${actual}`);
-    }
-}
-/**
- * Walks every blob the roots reference (index -> manifests -> config and layers, subjects found in
- * the layout), checks that each file exists with the size and sha256 its descriptors claim, and
- * returns them children first, the order a registry needs them pushed in. Nothing is uploaded, so
- * a broken layout is refused before the registry sees any of it.
- */
-async function verifyLayout(layout, roots) {
-    const ordered = [];
-    const seen = new Map();
-    const indexFile = external_node_path_default().join(layout.dir, 'index.json');
-    // Manifests are read and checked during the walk because their children are only known once
-    // parsed; plain blobs are only collected here and hashed afterwards, several at a time.
-    const visit = async (descriptor, referencedFrom, isManifest) => {
-        const earlier = seen.get(descriptor.digest);
-        if (earlier) {
-            if (earlier.size !== descriptor.size) {
-                throw new LayoutError(referencedFrom, `describes ${descriptor.digest} as ${descriptor.size} bytes, elsewhere it is ${earlier.size}`);
-            }
-            return;
-        }
-        seen.set(descriptor.digest, descriptor);
-        const file = blobPath(layout.dir, descriptor.digest, referencedFrom);
-        if (!isManifest) {
-            ordered.push({ descriptor, file, isManifest });
-            return;
-        }
-        if (descriptor.size > MAX_MANIFEST_BYTES) {
-            throw new LayoutError(file, `manifest of ${descriptor.size} bytes is above the ${MAX_MANIFEST_BYTES} allowed`);
-        }
-        const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES);
-        checkSize(file, descriptor, bytes.length);
-        verify_layout_checkDigest(file, descriptor, sha256Digest(bytes));
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
-        for (const blob of children.blobs)
-            await visit(blob, file, false);
-        for (const manifest of children.manifests)
-            await visit(manifest, file, true);
-        // A subject may well live only in the registry (an SBOM pushed next to an image published
-        // earlier); when the layout holds it, it is pushed first, as the registry prefers.
-        if (children.subject) {
-            const subjectFile = blobPath(layout.dir, children.subject.digest, file);
-            if ((await fileSizeOf(subjectFile)) !== undefined)
-                await visit(children.subject, file, true);
-        }
-        ordered.push({ descriptor, file, isManifest });
-    };
-    for (const root of roots)
-        await visit(root.descriptor, indexFile, true);
-    const plain = ordered.filter((b) => !b.isManifest);
-    await forEachLimited(plain, HASH_CONCURRENCY, async ({ descriptor, file }) => {
-        const size = await fileSizeOf(file);
-        if (size === undefined)
-            throw new LayoutError(file, `is missing (blob ${descriptor.digest})`);
-        checkSize(file, descriptor, size);
-        verify_layout_checkDigest(file, descriptor, (await digestFile(file)).digest);
-    });
-    return ordered;
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/push-layout.ts
-
-
-
-
-
-
-
-
-
-// Blob uploads at once: enough to hide per-request latency, few enough not to trip registry rate limits.
-const UPLOAD_CONCURRENCY = 4;
-function tagsFor(layout, roots, tags) {
-    if (roots.length > 1 && tags.length > 0) {
-        throw new Error(`${roots.length} manifests were selected; each is tagged with its own ref name, not with given tags`);
-    }
-    return roots.map(({ name }) => {
-        const chosen = tags.length > 0 ? [...tags] : name !== undefined ? [name] : [];
-        for (const tag of chosen) {
-            if (!isValidTag(tag)) {
-                throw new LayoutError(external_node_path_default().join(layout.dir, 'index.json'), `${JSON.stringify(tag)} is not a valid tag`);
-            }
-        }
-        return chosen;
-    });
-}
-/**
- * Publishes the selected manifests of a layout as they are: every referenced blob byte for byte
- * from its file (skipping those the registry has), then manifests and indexes children first by
- * their exact bytes, so the registry's digests are the layout's. One root gets `tags` (or its ref
- * name when none are given); several roots each get their own ref name. The whole layout is
- * verified before the first byte is sent.
- */
-async function pushLayout(layout, repo, roots, tags, o = {}) {
-    const logger = o.logger ?? silentLogger;
-    const rootTags = tagsFor(layout, roots, tags);
-    const blobs = await verifyLayout(layout, roots);
-    const concurrency = o.concurrency ?? UPLOAD_CONCURRENCY;
-    const plain = blobs.filter((b) => !b.isManifest);
-    const present = new Set();
-    await forEachLimited(plain, concurrency, async ({ descriptor }) => {
-        if (await repo.blobExists(descriptor.digest))
-            present.add(descriptor.digest);
-    });
-    const missing = plain.filter((b) => !present.has(b.descriptor.digest));
-    o.onStart?.({
-        uploadBytes: missing.reduce((sum, b) => sum + b.descriptor.size, 0),
-        uploadBlobs: missing.length,
-        skippedBlobs: present.size,
-        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
-    });
-    if (present.size > 0)
-        logger.debug(`${present.size} blob(s) already in the registry, not uploaded`);
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
-        logger.debug(`uploading ${descriptor.digest} (${descriptor.size} bytes) from ${file}`);
-        await repo.pushBlob(descriptor, () => (0,external_node_fs_.createReadStream)(file), { onProgress: o.onProgress });
-    });
-    const tagsByRoot = new Map();
-    roots.forEach((root, i) => {
-        const known = tagsByRoot.get(root.descriptor.digest) ?? [];
-        tagsByRoot.set(root.descriptor.digest, [...known, ...(rootTags[i] ?? [])]);
-    });
-    for (const { descriptor, file } of blobs.filter((b) => b.isManifest)) {
-        // Read again rather than kept from verification, so memory holds one manifest at a time; checked
-        // again because the file could have changed since.
-        const bytes = await (0,external_node_fs_promises_namespaceObject.readFile)(file);
-        if (sha256Digest(bytes) !== descriptor.digest) {
-            throw new LayoutError(file, `changed while being pushed: no longer matches ${descriptor.digest}`);
-        }
-        const references = tagsByRoot.get(descriptor.digest);
-        for (const reference of references?.length ? references : [descriptor.digest]) {
-            const digest = await repo.putManifest(bytes, descriptor.mediaType, reference);
-            if (digest !== descriptor.digest) {
-                throw new Error(`the registry stored ${reference} as ${digest}, not as the layout's ${descriptor.digest}`);
-            }
-        }
-    }
-    return roots.map((root, i) => ({
-        name: root.name,
-        digest: root.descriptor.digest,
-        mediaType: root.descriptor.mediaType,
-        size: root.descriptor.size,
-        tags: rootTags[i] ?? [],
-    }));
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/layout-writer.ts
-
-
-
-
-
-
-
-function tempNameFor(file) {
-    // Hidden and random, so a crash leaves a file no layout reader mistakes for a blob, and two
-    // writers of the same blob never share a temp file.
-    return external_node_path_default().join(external_node_path_default().dirname(file), `.tmp-${external_node_path_default().basename(file)}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
-}
-/** Writes a small file (index.json, oci-layout, a manifest) so readers see the old or the new one. */
-async function writeFileAtomic(file, bytes) {
-    const temp = tempNameFor(file);
-    try {
-        await (0,external_node_fs_promises_namespaceObject.writeFile)(temp, bytes);
-        await (0,external_node_fs_promises_namespaceObject.rename)(temp, file);
-    }
-    catch (error) {
-        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { force: true });
-        throw error;
-    }
-}
-/**
- * Streams `source` into `file`, hashing as it goes, and only renames it into place once the sha256
- * and length are the descriptor's: a blob file under its digest is always that digest's content.
- */
-async function writeBlobVerified(file, descriptor, source) {
-    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
-    const temp = tempNameFor(file);
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    const tap = new external_node_stream_.Transform({
-        transform(chunk, _encoding, done) {
-            hash.update(chunk);
-            size += chunk.length;
-            done(null, chunk);
-        },
-    });
-    try {
-        await (0,promises_namespaceObject.pipeline)(source, tap, (0,external_node_fs_.createWriteStream)(temp));
-        const digest = `sha256:${hash.digest('hex')}`;
-        if (digest !== descriptor.digest || size !== descriptor.size) {
-            throw new LayoutError(file, `download does not match its descriptor: expected ${descriptor.digest} (${descriptor.size} bytes), ` +
-                `got ${digest} (${size} bytes)`);
-        }
-        await (0,external_node_fs_promises_namespaceObject.rename)(temp, file);
-    }
-    catch (error) {
-        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { force: true });
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/pull-to-layout.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-// Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
-const DOWNLOAD_CONCURRENCY = 4;
-async function existingIndex(dir) {
-    const file = external_node_path_default().join(dir, 'index.json');
-    const hasIndex = (await fileSizeOf(file)) !== undefined;
-    if ((await fileSizeOf(external_node_path_default().join(dir, 'oci-layout'))) === undefined) {
-        // An index.json with no oci-layout beside it is someone else's file: not ours to overwrite.
-        if (hasIndex)
-            throw new LayoutError(file, 'exists but oci-layout does not: not an OCI image layout');
-        return undefined;
-    }
-    await readLayoutMarker(dir);
-    return hasIndex ? parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) : undefined;
-}
-async function hasBlob(file, descriptor) {
-    if ((await fileSizeOf(file)) !== descriptor.size)
-        return false;
-    return (await digestFile(file)).digest === descriptor.digest;
-}
-/**
- * Pulls `tagOrDigest` with everything it references (nested indexes included) into an OCI image
- * layout at `dir`, creating it or adding to one already there. Blobs land verified (temp file,
- * renamed once the digest matched); blobs already present and intact are kept; index.json is written
- * last and atomically, replacing the entry of the same ref name, so the layout is whole at every moment.
- */
-async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
-    const logger = o.logger ?? silentLogger;
-    const refName = o.refName ?? (isSha256Digest(tagOrDigest) ? undefined : tagOrDigest);
-    // A broken layout already at dir is reported before anything is downloaded.
-    const index = (await existingIndex(dir)) ?? {
-        schemaVersion: 2,
-        mediaType: media_types_MediaType.OciIndex,
-        manifests: [],
-    };
-    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().join(dir, 'blobs', 'sha256'), { recursive: true });
-    const root = await repo.getManifest(tagOrDigest);
-    const rootDescriptor = {
-        mediaType: root.mediaType,
-        digest: root.digest,
-        size: root.bytes.length,
-    };
-    if (isSha256Digest(tagOrDigest) && root.digest !== tagOrDigest) {
-        throw new Error(`the registry answered ${tagOrDigest} with a manifest of digest ${root.digest}`);
-    }
-    const seen = new Set();
-    const plain = [];
-    let reusedBlobs = 0;
-    const storeManifest = async (descriptor, bytes) => {
-        const file = blobPath(dir, descriptor.digest, `manifest ${descriptor.digest}`);
-        const actual = sha256Digest(bytes);
-        if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
-            throw new LayoutError(file, `manifest from the registry is ${actual} (${bytes.length} bytes), expected ${descriptor.digest}`);
-        }
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
-        for (const blob of children.blobs) {
-            if (seen.has(blob.digest))
-                continue;
-            seen.add(blob.digest);
-            plain.push({ descriptor: blob, file: blobPath(dir, blob.digest, file) });
-        }
-        for (const child of children.manifests) {
-            if (seen.has(child.digest))
-                continue;
-            seen.add(child.digest);
-            const fetched = await repo.getManifest(child.digest);
-            await storeManifest(child, fetched.bytes);
-        }
-        // The subject is not pulled: it is another artifact (the image an SBOM describes), and layout
-        // readers such as skopeo do not follow it.
-        if (await hasBlob(file, descriptor))
-            reusedBlobs++;
-        else
-            await writeBlobVerified(file, descriptor, external_node_stream_.Readable.from([bytes]));
-    };
-    seen.add(root.digest);
-    await storeManifest(rootDescriptor, root.bytes);
-    const concurrency = o.concurrency ?? DOWNLOAD_CONCURRENCY;
-    const onDisk = new Set();
-    await forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
-        if (await hasBlob(file, descriptor))
-            onDisk.add(descriptor.digest);
-    });
-    const missing = plain.filter((b) => !onDisk.has(b.descriptor.digest));
-    reusedBlobs += onDisk.size;
-    if (onDisk.size > 0)
-        logger.debug(`${onDisk.size} blob(s) already in ${dir}, kept`);
-    const downloadedBytes = missing.reduce((sum, b) => sum + b.descriptor.size, 0);
-    o.onStart?.({
-        downloadBytes: downloadedBytes,
-        downloadBlobs: missing.length,
-        reusedBlobs: onDisk.size,
-        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
-    });
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
-        const source = await repo.fetchBlob(descriptor, { onProgress: o.onProgress });
-        await writeBlobVerified(file, descriptor, source);
-    });
-    const entry = { ...rootDescriptor };
-    if (refName !== undefined)
-        entry.annotations = { [REF_NAME_ANNOTATION]: refName };
-    const kept = index.manifests.filter((m) => refName !== undefined
-        ? m.annotations?.[REF_NAME_ANNOTATION] !== refName
-        : !(m.digest === root.digest && m.annotations?.[REF_NAME_ANNOTATION] === undefined));
-    const updated = { ...index, manifests: [...kept, entry] };
-    await writeFileAtomic(external_node_path_default().join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION }));
-    await writeFileAtomic(external_node_path_default().join(dir, 'index.json'), JSON.stringify(updated));
-    return {
-        digest: root.digest,
-        mediaType: root.mediaType,
-        size: root.bytes.length,
-        refName,
-        blobs: seen.size,
-        reusedBlobs,
-        downloadedBytes,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/index.ts
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./src/action/package-url.ts
-/**
- * The package page for a ghcr.io repository: ghcr.io answers a browser's GET of the image name
- * with a redirect to the package on github.com, for users and organisations alike. Other
- * registries have no page we can name.
- */
-function packageUrl(registry, repository) {
-    return registry === 'ghcr.io' ? `https://ghcr.io/${repository}` : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/action/layout.ts
-
-
-
-
-
-
-
-/** `format: auto` publishes a folder that is an OCI image layout as-is; `directory` never does. */
-async function isLayoutPush(inputs) {
-    if (inputs.format === 'oci-layout')
-        return true;
-    if (inputs.format === 'directory' || inputs.format === 'files')
-        return false;
-    // only a folder named as it is: globs and exclusions select files to pack
-    const [only, ...more] = inputs.paths.includes;
-    if (!only?.literal || more.length > 0 || inputs.paths.excludes.length > 0)
-        return false;
-    return isLayout(inputs.path);
-}
-/**
- * Publishes an OCI image layout byte for byte: the manifest digest in the registry is the one in
- * index.json. With no tag input, a manifest keeps its own ref name as its tag (as `skopeo copy
- * oci:DIR:NAME` would publish it); a lone unnamed manifest gets the default run tag.
- */
-async function pushOciLayout(inputs) {
-    const started = Date.now();
-    // A layout is published byte for byte, its own index included: neither can apply to it.
-    if (inputs.platform)
-        throw new InputError('platform', `${inputs.path} is an OCI image layout, published as it is`);
-    if (!inputs.overwrite)
-        throw new InputError('overwrite', `false is not supported for OCI image layouts yet`);
-    const layout = await readLayout(inputs.path);
-    const roots = selectManifests(layout, inputs.tagGiven ? inputs.tags[0] : undefined);
-    const unnamedAlone = roots.length === 1 && roots[0]?.name === undefined;
-    const tags = inputs.tagGiven || unnamedAlone ? inputs.tags : [];
-    lib_core/* info */.pq(`${inputs.path} is an OCI image layout: publishing ${roots.length} manifest(s) as they are`);
-    const repo = registry_openForPush(inputs);
-    let progress;
-    let uploaded = 0;
-    let total = 0;
-    const pushed = await lib_core/* group */.Os('Upload', () => pushLayout(layout, repo, roots, tags, {
-        logger: logger_actionsLogger,
-        onStart: (plan) => {
-            uploaded = plan.uploadBytes;
-            total = plan.totalBytes;
-            lib_core/* info */.pq(`${plan.uploadBlobs} blob(s) to upload (${plan.uploadBytes} bytes), ${plan.skippedBlobs} already there`);
-            progress = progress_startProgress('Uploading layout blobs', plan.uploadBytes);
-        },
-        onProgress: (bytes) => progress?.add(bytes),
-    }));
-    progress?.done();
-    const first = pushed[0];
-    if (!first)
-        throw new Error(`${inputs.path}: no manifest was selected`);
-    for (const root of pushed)
-        lib_core/* info */.pq(`Pushed ${root.digest} as ${root.tags.join(', ') || '(digest only)'}`);
-    return {
-        digest: first.digest,
-        ref: `${inputs.registry}/${inputs.repository}@${first.digest}`,
-        tags: pushed.flatMap((root) => root.tags),
-        size: total + pushed.reduce((sum, root) => sum + root.size, 0),
-        uploaded,
-        url: packageUrl(inputs.registry, inputs.repository),
-        seconds: (Date.now() - started) / 1000,
-    };
-}
-/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
-async function pullOciLayout(inputs) {
-    const started = Date.now();
-    const repo = openForPull(inputs);
-    const reference = inputs.tags[0];
-    const progress = progress_startProgress(`Downloading ${reference}`);
-    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
-        logger: logger_actionsLogger,
-        onProgress: (bytes) => progress.add(bytes),
-    }));
-    progress.done();
-    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
-        (pulled.refName ? ` as ${pulled.refName}` : '') +
-        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
-    return {
-        digest: pulled.digest,
-        path: inputs.path,
-        files: pulled.blobs,
-        size: pulled.downloadedBytes,
-        seconds: (Date.now() - started) / 1000,
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/prune/inventory.ts
@@ -37552,7 +36435,7 @@ async function readInventory(source, listed, o) {
     let wave = listed;
     while (wave.length > 0) {
         const read = new Array(wave.length);
-        await forEachLimited(wave, FETCH_CONCURRENCY, async (version, i) => {
+        await for_each_limited_forEachLimited(wave, FETCH_CONCURRENCY, async (version, i) => {
             read[i] = await readVersion(source, version, o.logger);
         });
         const next = new Map();
@@ -37581,28 +36464,24 @@ async function readVersion(source, version, logger) {
             return undefined;
         throw error;
     }
-    const json = parseObject(manifest.bytes);
-    const annotations = stringRecord(json.annotations);
-    let children = [];
-    let blobs = [];
+    let doc;
     try {
-        const parsed = manifestChildren(manifest.bytes, manifest.mediaType, version.digest);
-        children = parsed.manifests.map((m) => m.digest);
-        blobs = parsed.blobs;
+        doc = readManifest(manifest.bytes, manifest.mediaType);
     }
     catch (error) {
         // a manifest kind we do not read (a Docker schema 1, say) is still a version: kept or deleted whole
         logger.debug(`${version.digest}: ${error.message}`);
     }
+    const annotations = doc?.annotations ?? {};
     const created = version.created ?? parseTime(annotations[Annotation.Created]);
     return {
         ...version,
         ...(created ? { created } : {}),
         mediaType: manifest.mediaType,
         size: manifest.bytes.length,
-        children,
-        blobs,
-        ...(typeof json.artifactType === 'string' ? { artifactType: json.artifactType } : {}),
+        children: doc?.manifests.map((m) => m.digest) ?? [],
+        blobs: doc ? manifestChildren(doc).blobs : [],
+        ...(doc?.artifactType === undefined ? {} : { artifactType: doc.artifactType }),
         annotations,
     };
 }
@@ -37611,24 +36490,6 @@ function parseTime(value) {
         return undefined;
     const at = Date.parse(value);
     return Number.isNaN(at) ? undefined : new Date(at);
-}
-function parseObject(bytes) {
-    try {
-        const value = JSON.parse(bytes.toString('utf8'));
-        return typeof value === 'object' && value !== null ? value : {};
-    }
-    catch {
-        return {};
-    }
-}
-function stringRecord(value) {
-    const out = {};
-    if (typeof value !== 'object' || value === null)
-        return out;
-    for (const [k, v] of Object.entries(value))
-        if (typeof v === 'string')
-            out[k] = v;
-    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/prune/plan.ts
@@ -37781,28 +36642,6 @@ function versionName(version) {
     return version.tags.length > 0 ? version.tags.join(', ') : version.digest.slice(0, 19);
 }
 
-;// CONCATENATED MODULE: ./src/prune/rewrite-index.ts
-
-/**
- * Writes the scope's index again without the caches about to be deleted, before they are: a
- * restore that reads the index from now on never picks one. The index is read afresh, so entries
- * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
- * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
- */
-async function rewriteScopeIndex(registry, rewrite, deleting) {
-    const tag = rewrite.index.tags[0];
-    if (!tag)
-        throw new Error(`the index of ${rewrite.scope} has no tag`);
-    const current = parseCacheIndex((await registry.getManifest(tag)).bytes);
-    const entries = current.filter((e) => !deleting.has(e.manifest.digest));
-    if (entries.length === current.length)
-        return 'unchanged';
-    if (entries.length === 0)
-        return 'empty';
-    const built = cache_index_buildCacheIndex(rewrite.scope, entries);
-    return registry.putManifest(built.bytes, built.mediaType, tag);
-}
-
 ;// CONCATENATED MODULE: ./src/prune/versions.ts
 
 /** A version the store would not delete, with the store's reason; the prune goes on. */
@@ -37828,7 +36667,7 @@ function registryVersionStore(repo) {
         async list() {
             const tags = await repo.listTags();
             const digests = new Array(tags.length);
-            await forEachLimited(tags, RESOLVE_CONCURRENCY, async (tag, i) => {
+            await for_each_limited_forEachLimited(tags, RESOLVE_CONCURRENCY, async (tag, i) => {
                 digests[i] = (await repo.headManifest(tag))?.digest;
             });
             const byDigest = new Map();
@@ -37854,7 +36693,7 @@ function registryVersionStore(repo) {
 /**
  * List, read, plan, then (unless a dry run) rewrite the scope indexes and delete. Indexes go
  * before what they list, so no moment has a kept index naming a deleted manifest. A version the
- * store refuses (ghcr.io: a public version downloaded over 5,000 times) is reported and skipped.
+ * store refuses (by a policy of its own) is reported and skipped.
  */
 async function prune(o) {
     const listed = await o.store.list();
@@ -37964,6 +36803,25 @@ function report(dryRun, inventory, plan, deleted, refused, rewrittenScopes) {
     const freedBytes = [...freed.values()].reduce((a, b) => a + b, 0);
     return { dryRun, deleted, kept, refused, freedBytes, rewrittenScopes };
 }
+/**
+ * Writes the scope's index again without the caches about to be deleted, before they are: a
+ * restore that reads the index from now on never picks one. The index is read afresh, so entries
+ * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
+ * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
+ */
+async function rewriteScopeIndex(registry, rewrite, deleting) {
+    const tag = rewrite.index.tags[0];
+    if (!tag)
+        throw new Error(`the index of ${rewrite.scope} has no tag`);
+    const current = parseCacheIndex((await registry.getManifest(tag)).bytes);
+    const entries = current.filter((e) => !deleting.has(e.manifest.digest));
+    if (entries.length === current.length)
+        return 'unchanged';
+    if (entries.length === 0)
+        return 'empty';
+    const built = cache_index_buildCacheIndex(rewrite.scope, entries);
+    return registry.putManifest(built.bytes, built.mediaType, tag);
+}
 
 ;// CONCATENATED MODULE: ./src/prune/index.ts
 // The prune room's public face: retention over a repository's versions and caches, no @actions/*.
@@ -37971,6 +36829,46 @@ function report(dryRun, inventory, plan, deleted, refused, rewrittenScopes) {
 
 
 
+
+;// CONCATENATED MODULE: ./src/action/prune/inputs.ts
+
+
+// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
+// so `older-than: 30` cannot mean seconds to one reader and days to another.
+const DURATION = /^(\d+)\s*(m|h|d|w)$/;
+const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** The pure half of prune mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePruneInputs(read, env, notice = () => { }) {
+    const target = readRegistryTarget(read, env, notice);
+    const tagPatterns = read('tag-pattern')
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter(Boolean);
+    for (const pattern of tagPatterns) {
+        if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
+            throw new InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`);
+        }
+    }
+    const keepText = read('keep').trim();
+    if (keepText && !/^\d{1,6}$/.test(keepText)) {
+        throw new InputError('keep', `'${keepText}' is not a whole number of versions`);
+    }
+    const olderText = read('older-than').trim();
+    const duration = DURATION.exec(olderText);
+    if (olderText && !duration) {
+        throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`);
+    }
+    const prune = { ...target, tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) };
+    if (keepText)
+        prune.keep = Number(keepText);
+    if (duration)
+        prune.olderThanMs = Number(duration[1]) * DURATION_MS[duration[2]];
+    if (prune.keep === undefined && prune.olderThanMs === undefined) {
+        // with neither, every matching version would go: make that a choice someone wrote down
+        throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)');
+    }
+    return prune;
+}
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -38588,298 +37486,8 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, dist_bundle_DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-const LOWER_CASE = 1;
-const OWS = 2;
-const SEMI_FLAG = 4;
-const COMMA_FLAG = 8;
-const TOKEN_FLAG = 16;
-const NON_ASCII = 0xff00;
-const CASE_FLAGS = LOWER_CASE | NON_ASCII;
-/**
- * Character flags used to normalize HTTP field values while scanning.
- * Out-of-range reads intentionally coerce to zero in bitwise expressions.
- */
-const CHAR_MAP = new Uint8Array(0x100);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
-    CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
-    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-/**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
- */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Validate a type string against RFC 9110.
- */
-function isTypeValid(type, start = 0, end = type.length) {
-    let hasSlash = false;
-    for (let index = start; index < end; index++) {
-        const code = type.charCodeAt(index);
-        if (code === 47 /* / */) {
-            if (hasSlash || index === start || index >= end - 1)
-                return false;
-            hasSlash = true;
-        }
-        else if (!isTokenCode(code)) {
-            return false;
-        }
-    }
-    return hasSlash;
-}
-/**
- * Validate a token against RFC 9110.
- */
-function isTokenValid(token, start = 0, end = token.length) {
-    if (start >= end)
-        return false;
-    for (let index = start; index < end; index++) {
-        if (!isTokenCode(token.charCodeAt(index)))
-            return false;
-    }
-    return true;
-}
-/**
- * Check whether a character code belongs to the token production in RFC 9110.
- */
-function isTokenCode(code) {
-    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
-}
-/**
- * Serialize a parameter value.
- */
-function parameterValue(str) {
-    const len = str.length;
-    if (len === 0)
-        return '""';
-    let index = 0;
-    while (index < len && isTokenCode(str.charCodeAt(index)))
-        index++;
-    if (index === len)
-        return str;
-    let result = '"';
-    let start = 0;
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
-            throw new TypeError(`Invalid parameter value: ${str}`);
-        }
-        if (code === 34 /* " */ || code === 92 /* \\ */) {
-            result += `${str.slice(start, index)}\\`;
-            start = index;
-        }
-        index++;
-    }
-    return `${result}${str.slice(start)}"`;
-}
-/**
- * Format an object into a `Content-Type` header.
- */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !isTypeValid(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
-    }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!isTokenValid(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
-            }
-            result += `; ${param}=${parameterValue(parameters[param])}`;
-        }
-    }
-    return result;
-}
-/**
- * Parse a `Content-Type` header.
- */
-function dist_parse(header, options) {
-    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-    const len = header.length;
-    let valueStart = options?.start ?? 0;
-    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-        valueStart++;
-    }
-    let index = valueStart;
-    let typeFlags = 0;
-    let whitespace = -1;
-    let stop = options?.parameters === false ? COMMA_FLAG : 0;
-    while (index < len) {
-        const code = header.charCodeAt(index);
-        const flags = CHAR_MAP[code];
-        if ((flags & stopFlags) !== 0) {
-            stop |= flags & COMMA_FLAG;
-            break;
-        }
-        if ((flags & OWS) !== 0) {
-            if (whitespace === -1)
-                whitespace = index;
-        }
-        else {
-            whitespace = -1;
-        }
-        typeFlags |= (code & NON_ASCII) | flags;
-        index++;
-    }
-    const valueEnd = whitespace === -1 ? index : whitespace;
-    const value = header.slice(valueStart, valueEnd);
-    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-    if (index === len || stop !== 0) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopFlags);
-}
-/**
- * Parses the parameters of a `Content-Type` header starting at the given index.
- */
-function parseParameters(header, type, index, len, stopFlags) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        index++; // Skip over ;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-            index++;
-        }
-        const keyStart = index;
-        let keyFlags = 0;
-        let keyWhitespace = -1;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            const flags = CHAR_MAP[code];
-            if ((flags & stopFlags) !== 0) {
-                if ((flags & COMMA_FLAG) !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if (code === EQ) {
-                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-                const value = header.slice(keyStart, keyEnd);
-                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-                index++;
-                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-                    index++;
-                }
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    const quotedStart = ++index;
-                    let escaped = false;
-                    while (index < len) {
-                        const code = header.charCodeAt(index);
-                        if (code === DQUOTE) {
-                            if (parameters[key] === undefined) {
-                                parameters[key] = escaped
-                                    ? unescapeQuotedPairs(header, quotedStart, index)
-                                    : header.slice(quotedStart, index);
-                            }
-                            index++;
-                            let stop = 0;
-                            // Discard characters between quote and delimiter.
-                            while (index < len) {
-                                const code = header.charCodeAt(index);
-                                const flags = CHAR_MAP[code];
-                                if ((flags & stopFlags) !== 0) {
-                                    stop = flags & COMMA_FLAG;
-                                    break;
-                                }
-                                index++;
-                            }
-                            if (stop !== 0)
-                                break parameter;
-                            continue parameter;
-                        }
-                        if (code === BSLASH && index + 1 < len) {
-                            escaped = true;
-                            index += 2;
-                            continue;
-                        }
-                        index++;
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                let stop = 0;
-                let valueWhitespace = -1;
-                while (index < len) {
-                    const code = header.charCodeAt(index);
-                    const flags = CHAR_MAP[code];
-                    if ((flags & stopFlags) !== 0) {
-                        stop = flags & COMMA_FLAG;
-                        break;
-                    }
-                    if ((flags & OWS) !== 0) {
-                        if (valueWhitespace === -1)
-                            valueWhitespace = index;
-                    }
-                    else {
-                        valueWhitespace = -1;
-                    }
-                    index++;
-                }
-                if (parameters[key] === undefined) {
-                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                if (stop !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if ((flags & OWS) !== 0) {
-                if (keyWhitespace === -1)
-                    keyWhitespace = index;
-            }
-            else {
-                keyWhitespace = -1;
-            }
-            keyFlags |= (code & NON_ASCII) | flags;
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Remove backslashes from quoted pairs in a known-terminated quoted string body.
- */
-function unescapeQuotedPairs(str, start, end) {
-    let result = "";
-    for (let index = start; index < end; index++) {
-        if (str.charCodeAt(index) === BSLASH) {
-            result += str.slice(start, index);
-            start = ++index;
-        }
-    }
-    return result + str.slice(start, end);
-}
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+var dist = __nccwpck_require__(6919);
 ;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
@@ -39659,7 +38267,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = dist_parse(contentType);
+  const mimetype = (0,dist/* parse */.qg)(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -43216,7 +41824,7 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
-;// CONCATENATED MODULE: ./src/action/packages-store.ts
+;// CONCATENATED MODULE: ./src/action/prune/packages-store.ts
 
 
 
@@ -43324,9 +41932,81 @@ function apiError(error, what) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/action/prune-summary.ts
+;// CONCATENATED MODULE: ./src/action/prune/prune.ts
 
 
+
+
+
+
+
+/**
+ * Test-only: the registry host (`127.0.0.1:PORT`) that the test suite's Packages API stand-in
+ * serves, so the ghcr.io path runs end to end against the local registry. On a runner it is
+ * unset, and only ghcr.io's versions are handled through the Packages API.
+ */
+const PACKAGES_API_REGISTRY_ENV = 'OCI_ARTIFACT_ACTION_TEST_PACKAGES_API_REGISTRY';
+/** Whether versions are listed and deleted through GitHub's Packages API rather than the registry's. */
+function usesPackagesApi(registry, env) {
+    return (registry === 'ghcr.io' ||
+        (!!env[PACKAGES_API_REGISTRY_ENV] && env[PACKAGES_API_REGISTRY_ENV] === registry));
+}
+/** mode: prune. */
+async function runPrune() {
+    await pruneRepository(readers_getInputs(parsePruneInputs));
+}
+/** Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
+async function pruneRepository(inputs, env = process.env) {
+    const where = `${inputs.registry}/${inputs.repository}`;
+    const packagesApi = usesPackagesApi(inputs.registry, env);
+    // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
+    const actions = inputs.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete'];
+    const repo = openRepository(inputs, actions, env);
+    const store = packagesApi ? openPackagesStore(inputs, env) : registryVersionStore(repo);
+    if (inputs.tagPatterns.length === 0)
+        lib_core/* info */.pq('No tag-pattern: only caches are pruned');
+    const report = await prune({
+        store,
+        registry: repo,
+        policy: {
+            tagPatterns: inputs.tagPatterns,
+            keep: inputs.keep,
+            olderThanMs: inputs.olderThanMs,
+            now: Date.now(),
+        },
+        dryRun: inputs.dryRun,
+        logger: log_actionsLogger,
+    });
+    if (report.dryRun)
+        for (const verdict of report.deleted)
+            lib_core/* info */.pq(`Would delete ${prune_describe(verdict)}: ${verdict.reason}`);
+    setOutputs(report);
+    const verb = report.dryRun ? 'Would delete' : 'Deleted';
+    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${log_formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
+    await writeSummary(pruneSummary(report, where));
+}
+function openPackagesStore(inputs, env) {
+    const token = inputs.credentials?.password;
+    if (!token)
+        throw new Error("Input 'token': pruning a ghcr.io package needs a token (the default github.token will do)");
+    return packagesApiStore({
+        token,
+        repository: inputs.repository,
+        baseUrl: env.GITHUB_API_URL || 'https://api.github.com',
+        logger: log_actionsLogger,
+        userAgent: userAgent(env),
+    });
+}
+function setOutputs(report) {
+    const deleted = report.deleted.map(({ version, cache }) => ({
+        digest: version.digest,
+        tags: version.tags,
+        ...(cache ? { key: cache.key, scope: cache.scope } : {}),
+    }));
+    lib_core/* setOutput */.uH('deleted', JSON.stringify(deleted));
+    lib_core/* setOutput */.uH('deleted-count', String(deleted.length));
+    lib_core/* setOutput */.uH('freed-bytes', String(report.freedBytes));
+}
 // A summary is for reading: past this many rows per table, the rest is counted, not listed.
 const MAX_ROWS = 200;
 /** Markdown for the job summary of a prune: what went (or would), what stayed and why. */
@@ -43334,7 +42014,7 @@ function pruneSummary(report, where) {
     const title = report.dryRun ? `Prune of ${where} (dry run: nothing deleted)` : `Pruned ${where}`;
     let text = `## ${title}\n\n`;
     text += `${report.dryRun ? 'Would delete' : 'Deleted'} **${report.deleted.length}** version(s), `;
-    text += `${format_formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`;
+    text += `${log_formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`;
     if (report.rewrittenScopes.length > 0) {
         text += `\nCache scope indexes ${report.dryRun ? 'to rewrite' : 'rewritten'}: ${report.rewrittenScopes.map((s) => `\`${s}\``).join(', ')}\n`;
     }
@@ -43360,76 +42040,592 @@ function cell(text) {
     return text.replace(/\|/g, '\\|');
 }
 
-;// CONCATENATED MODULE: ./src/action/prune.ts
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
 /**
- * Test-only: the registry host (`127.0.0.1:PORT`) that the test suite's Packages API stand-in
- * serves, so the ghcr.io path runs end to end against the local registry. On a runner it is
- * unset, and only ghcr.io's versions are handled through the Packages API.
+ * A layout that cannot be used as it is: the file is the one to look at (oci-layout, index.json or
+ * a blob under blobs/), so the message and the property both name it.
  */
-const PACKAGES_API_REGISTRY_ENV = 'OCI_ARTIFACT_ACTION_TEST_PACKAGES_API_REGISTRY';
-/** Whether versions are listed and deleted through GitHub's Packages API rather than the registry's. */
-function usesPackagesApi(registry, env) {
-    return (registry === 'ghcr.io' ||
-        (!!env[PACKAGES_API_REGISTRY_ENV] && env[PACKAGES_API_REGISTRY_ENV] === registry));
+class LayoutError extends Error {
+    name = 'LayoutError';
+    file;
+    constructor(file, message, options) {
+        super(`${file}: ${message}`, options);
+        this.file = file;
+    }
 }
-/** mode: prune. Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
-async function runPrune(inputs, env = process.env) {
-    const { prune: o } = inputs;
-    const where = `${inputs.registry}/${inputs.repository}`;
-    const packagesApi = usesPackagesApi(inputs.registry, env);
-    // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
-    const actions = o.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete'];
-    const repo = openRepository(inputs, actions, env);
-    const store = packagesApi ? openPackagesStore(inputs, env) : registryVersionStore(repo);
-    if (o.tagPatterns.length === 0)
-        lib_core/* info */.pq('No tag-pattern: only caches are pruned');
-    const report = await prune({
-        store,
-        registry: repo,
-        policy: { tagPatterns: o.tagPatterns, keep: o.keep, olderThanMs: o.olderThanMs, now: Date.now() },
-        dryRun: o.dryRun,
-        logger: logger_actionsLogger,
-    });
-    if (report.dryRun)
-        for (const verdict of report.deleted)
-            lib_core/* info */.pq(`Would delete ${prune_describe(verdict)}: ${verdict.reason}`);
-    setOutputs(report);
-    const verb = report.dryRun ? 'Would delete' : 'Deleted';
-    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${format_formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
-    await writeSummary(pruneSummary(report, where));
+
+;// CONCATENATED MODULE: ./src/oci/layout/read-layout.ts
+
+
+
+
+
+
+// The only version of the image layout spec there is (image-spec v1.0 and v1.1 both write 1.0.0).
+const IMAGE_LAYOUT_VERSION = '1.0.0';
+const REF_NAME_ANNOTATION = Annotation.RefName;
+// index.json is JSON read whole; this cap (the size limit Distribution puts on a manifest) keeps
+// a hostile or mistaken multi-gigabyte file from being loaded into memory.
+const MAX_INDEX_BYTES = 4 * 1024 * 1024;
+/** The size of a regular file, or undefined when there is none at that path. */
+async function fileSizeOf(file) {
+    try {
+        const info = await (0,external_node_fs_promises_namespaceObject.stat)(file);
+        return info.isFile() ? info.size : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
-function openPackagesStore(inputs, env) {
-    const token = inputs.credentials?.password;
-    if (!token)
-        throw new Error("Input 'token': pruning a ghcr.io package needs a token (the default github.token will do)");
-    return packagesApiStore({
-        token,
-        repository: inputs.repository,
-        baseUrl: env.GITHUB_API_URL || 'https://api.github.com',
-        logger: logger_actionsLogger,
-        userAgent: userAgent(env),
-    });
+/** What `format: auto` asks: does this folder look like an OCI image layout (it may still be broken). */
+async function isLayout(dir) {
+    const sizes = await Promise.all([
+        fileSizeOf(external_node_path_default().join(dir, 'oci-layout')),
+        fileSizeOf(external_node_path_default().join(dir, 'index.json')),
+    ]);
+    return sizes.every((size) => size !== undefined);
 }
-function setOutputs(report) {
-    const deleted = report.deleted.map(({ version, cache }) => ({
-        digest: version.digest,
-        tags: version.tags,
-        ...(cache ? { key: cache.key, scope: cache.scope } : {}),
+async function readSmallFile(file, limit) {
+    let size;
+    try {
+        size = (await (0,external_node_fs_promises_namespaceObject.stat)(file)).size;
+    }
+    catch (cause) {
+        throw new LayoutError(file, 'is missing', { cause });
+    }
+    if (size > limit)
+        throw new LayoutError(file, `is ${size} bytes, more than the ${limit} allowed`);
+    return (0,external_node_fs_promises_namespaceObject.readFile)(file);
+}
+async function readLayoutMarker(dir) {
+    const file = external_node_path_default().join(dir, 'oci-layout');
+    const marker = parseJsonObject(await readSmallFile(file, 64 * 1024), file);
+    if (marker.imageLayoutVersion !== IMAGE_LAYOUT_VERSION) {
+        throw new LayoutError(file, `imageLayoutVersion is ${JSON.stringify(marker.imageLayoutVersion)}, expected "${IMAGE_LAYOUT_VERSION}"`);
+    }
+}
+function parseIndex(bytes, file) {
+    const index = parseJsonObject(bytes, file);
+    const own = typeof index.mediaType === 'string' ? index.mediaType : media_types_MediaType.OciIndex;
+    if (!isIndexMediaType(own))
+        throw new LayoutError(file, `mediaType ${JSON.stringify(own)} is not an index`);
+    layoutManifest(bytes, own, file);
+    return index;
+}
+/** What a manifest or index of the layout references; `file` is named in every error. */
+function layoutManifest(bytes, mediaType, file) {
+    try {
+        return manifestChildren(readManifest(bytes, mediaType));
+    }
+    catch (error) {
+        if (error instanceof InvalidManifestError)
+            throw new LayoutError(file, error.reason, { cause: error });
+        throw error;
+    }
+}
+// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
+// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+function isSha256Digest(digest) {
+    return SHA256_DIGEST.test(digest);
+}
+/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
+function blobPath(layoutDir, digest, referencedFrom) {
+    if (!isSha256Digest(digest)) {
+        throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`);
+    }
+    return external_node_path_default().join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+}
+function parseJsonObject(bytes, file) {
+    let value;
+    try {
+        value = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (cause) {
+        throw new LayoutError(file, `not valid JSON (${cause.message})`, { cause });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new LayoutError(file, 'is not a JSON object');
+    }
+    return value;
+}
+/** Reads and validates oci-layout and index.json; blobs are checked later, by verifyLayout. */
+async function readLayout(dir) {
+    await readLayoutMarker(dir);
+    const file = external_node_path_default().join(dir, 'index.json');
+    return { dir, index: parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) };
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/select-manifests.ts
+
+
+
+function select_manifests_describe(names) {
+    return names.map((n) => (n === undefined ? '(unnamed)' : JSON.stringify(n))).join(', ');
+}
+/**
+ * Which of index.json's manifests to publish, as issue 8 puts it: the one named `tag`; else the only
+ * one; else, with no tag asked for, every named one under its own name. Anything else is ambiguous
+ * and refused rather than guessed.
+ */
+function selectManifests(layout, tag) {
+    const file = external_node_path_default().join(layout.dir, 'index.json');
+    const entries = layout.index.manifests.map((descriptor) => ({
+        name: descriptor.annotations?.[REF_NAME_ANNOTATION],
+        descriptor,
     }));
-    lib_core/* setOutput */.uH('deleted', JSON.stringify(deleted));
-    lib_core/* setOutput */.uH('deleted-count', String(deleted.length));
-    lib_core/* setOutput */.uH('freed-bytes', String(report.freedBytes));
+    if (entries.length === 0)
+        throw new LayoutError(file, 'lists no manifests');
+    const names = entries.map((e) => e.name);
+    if (tag !== undefined && tag !== '') {
+        const matching = entries.filter((e) => e.name === tag);
+        if (matching.length === 1)
+            return matching;
+        if (matching.length > 1) {
+            throw new LayoutError(file, `${matching.length} manifests are named ${JSON.stringify(tag)}; expected one`);
+        }
+        if (entries.length === 1)
+            return entries;
+        throw new LayoutError(file, `no manifest is named ${JSON.stringify(tag)}; the manifests are ${select_manifests_describe(names)}`);
+    }
+    if (entries.length === 1)
+        return entries;
+    const named = entries.filter((e) => e.name !== undefined);
+    if (named.length === 0) {
+        throw new LayoutError(file, `lists ${entries.length} manifests and none is named; give the tag to publish`);
+    }
+    const seen = new Set();
+    for (const { name } of named) {
+        if (seen.has(name)) {
+            throw new LayoutError(file, `${JSON.stringify(name)} names more than one manifest; give the tag to publish`);
+        }
+        seen.add(name);
+    }
+    return named;
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/verify-layout.ts
+
+
+
+
+// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
+
+
+
+
+// Hashing is disk-bound; a few files at once keep the disk busy without thrashing it.
+const HASH_CONCURRENCY = 4;
+function checkSize(file, descriptor, actual) {
+    if (actual !== descriptor.size) {
+        throw new LayoutError(file, `is ${actual} bytes, but ${descriptor.digest} is described as ${descriptor.size} bytes`);
+    }
+}
+function verify_layout_checkDigest(file, descriptor, actual) {
+    if (actual !== descriptor.digest) {
+        throw new LayoutError(file, `content does not match its digest: expected ${descriptor.digest}, got ${actual}`);
+    }
+}
+/**
+ * Walks every blob the roots reference (index -> manifests -> config and layers, subjects found in
+ * the layout), checks that each file exists with the size and sha256 its descriptors claim, and
+ * returns them children first, the order a registry needs them pushed in. Nothing is uploaded, so
+ * a broken layout is refused before the registry sees any of it.
+ */
+async function verifyLayout(layout, roots) {
+    const ordered = [];
+    const seen = new Map();
+    const indexFile = external_node_path_default().join(layout.dir, 'index.json');
+    // Manifests are read and checked during the walk because their children are only known once
+    // parsed; plain blobs are only collected here and hashed afterwards, several at a time.
+    const visit = async (descriptor, referencedFrom, isManifest) => {
+        const earlier = seen.get(descriptor.digest);
+        if (earlier) {
+            if (earlier.size !== descriptor.size) {
+                throw new LayoutError(referencedFrom, `describes ${descriptor.digest} as ${descriptor.size} bytes, elsewhere it is ${earlier.size}`);
+            }
+            return;
+        }
+        seen.set(descriptor.digest, descriptor);
+        const file = blobPath(layout.dir, descriptor.digest, referencedFrom);
+        if (!isManifest) {
+            ordered.push({ descriptor, file, isManifest });
+            return;
+        }
+        if (descriptor.size > MAX_MANIFEST_BYTES) {
+            throw new LayoutError(file, `manifest of ${descriptor.size} bytes is above the ${MAX_MANIFEST_BYTES} allowed`);
+        }
+        const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES);
+        checkSize(file, descriptor, bytes.length);
+        verify_layout_checkDigest(file, descriptor, sha256Digest(bytes));
+        const children = layoutManifest(bytes, descriptor.mediaType, file);
+        for (const blob of children.blobs)
+            await visit(blob, file, false);
+        for (const manifest of children.manifests)
+            await visit(manifest, file, true);
+        // A subject may well live only in the registry (an SBOM pushed next to an image published
+        // earlier); when the layout holds it, it is pushed first, as the registry prefers.
+        if (children.subject) {
+            const subjectFile = blobPath(layout.dir, children.subject.digest, file);
+            if ((await fileSizeOf(subjectFile)) !== undefined)
+                await visit(children.subject, file, true);
+        }
+        ordered.push({ descriptor, file, isManifest });
+    };
+    for (const root of roots)
+        await visit(root.descriptor, indexFile, true);
+    const plain = ordered.filter((b) => !b.isManifest);
+    await for_each_limited_forEachLimited(plain, HASH_CONCURRENCY, async ({ descriptor, file }) => {
+        const size = await fileSizeOf(file);
+        if (size === undefined)
+            throw new LayoutError(file, `is missing (blob ${descriptor.digest})`);
+        checkSize(file, descriptor, size);
+        verify_layout_checkDigest(file, descriptor, (await digestFile(file)).digest);
+    });
+    return ordered;
+}
+/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
+async function digestFile(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
+        const bytes = chunk;
+        hash.update(bytes);
+        size += bytes.length;
+    }
+    return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/push-layout.ts
+
+
+
+
+
+
+
+
+
+// Blob uploads at once: enough to hide per-request latency, few enough not to trip registry rate limits.
+const UPLOAD_CONCURRENCY = 4;
+function tagsFor(layout, roots, tags) {
+    if (roots.length > 1 && tags.length > 0) {
+        throw new Error(`${roots.length} manifests were selected; each is tagged with its own ref name, not with given tags`);
+    }
+    return roots.map(({ name }) => {
+        const chosen = tags.length > 0 ? [...tags] : name !== undefined ? [name] : [];
+        for (const tag of chosen) {
+            if (!isValidTag(tag)) {
+                throw new LayoutError(external_node_path_default().join(layout.dir, 'index.json'), `${JSON.stringify(tag)} is not a valid tag`);
+            }
+        }
+        return chosen;
+    });
+}
+/**
+ * Publishes the selected manifests of a layout as they are: every referenced blob byte for byte
+ * from its file (skipping those the registry has), then manifests and indexes children first by
+ * their exact bytes, so the registry's digests are the layout's. One root gets `tags` (or its ref
+ * name when none are given); several roots each get their own ref name. The whole layout is
+ * verified before the first byte is sent.
+ */
+async function pushLayout(layout, repo, roots, tags, o = {}) {
+    const logger = o.logger ?? silentLogger;
+    const rootTags = tagsFor(layout, roots, tags);
+    const blobs = await verifyLayout(layout, roots);
+    const concurrency = o.concurrency ?? UPLOAD_CONCURRENCY;
+    const plain = blobs.filter((b) => !b.isManifest);
+    const present = new Set();
+    await for_each_limited_forEachLimited(plain, concurrency, async ({ descriptor }) => {
+        if (await repo.blobExists(descriptor.digest))
+            present.add(descriptor.digest);
+    });
+    const missing = plain.filter((b) => !present.has(b.descriptor.digest));
+    o.onStart?.({
+        uploadBytes: missing.reduce((sum, b) => sum + b.descriptor.size, 0),
+        uploadBlobs: missing.length,
+        skippedBlobs: present.size,
+        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
+    });
+    if (present.size > 0)
+        logger.debug(`${present.size} blob(s) already in the registry, not uploaded`);
+    await for_each_limited_forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
+        logger.debug(`uploading ${descriptor.digest} (${descriptor.size} bytes) from ${file}`);
+        await repo.pushBlob(descriptor, () => (0,external_node_fs_.createReadStream)(file), { onProgress: o.onProgress });
+    });
+    const tagsByRoot = new Map();
+    roots.forEach((root, i) => {
+        const known = tagsByRoot.get(root.descriptor.digest) ?? [];
+        tagsByRoot.set(root.descriptor.digest, [...known, ...(rootTags[i] ?? [])]);
+    });
+    for (const { descriptor, file } of blobs.filter((b) => b.isManifest)) {
+        // Read again rather than kept from verification, so memory holds one manifest at a time; checked
+        // again because the file could have changed since.
+        const bytes = await (0,external_node_fs_promises_namespaceObject.readFile)(file);
+        if (sha256Digest(bytes) !== descriptor.digest) {
+            throw new LayoutError(file, `changed while being pushed: no longer matches ${descriptor.digest}`);
+        }
+        const references = tagsByRoot.get(descriptor.digest);
+        for (const reference of references?.length ? references : [descriptor.digest]) {
+            const digest = await repo.putManifest(bytes, descriptor.mediaType, reference);
+            if (digest !== descriptor.digest) {
+                throw new Error(`the registry stored ${reference} as ${digest}, not as the layout's ${descriptor.digest}`);
+            }
+        }
+    }
+    return roots.map((root, i) => ({
+        name: root.name,
+        digest: root.descriptor.digest,
+        mediaType: root.descriptor.mediaType,
+        size: root.descriptor.size,
+        tags: rootTags[i] ?? [],
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/layout-writer.ts
+
+
+
+
+
+
+
+function tempNameFor(file) {
+    // Hidden and random, so a crash leaves a file no layout reader mistakes for a blob, and two
+    // writers of the same blob never share a temp file.
+    return external_node_path_default().join(external_node_path_default().dirname(file), `.tmp-${external_node_path_default().basename(file)}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+}
+/** Writes a small file (index.json, oci-layout, a manifest) so readers see the old or the new one. */
+async function writeFileAtomic(file, bytes) {
+    const temp = tempNameFor(file);
+    try {
+        await (0,external_node_fs_promises_namespaceObject.writeFile)(temp, bytes);
+        await (0,external_node_fs_promises_namespaceObject.rename)(temp, file);
+    }
+    catch (error) {
+        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { force: true });
+        throw error;
+    }
+}
+/**
+ * Streams `source` into `file`, hashing as it goes, and only renames it into place once the sha256
+ * and length are the descriptor's: a blob file under its digest is always that digest's content.
+ */
+async function writeBlobVerified(file, descriptor, source) {
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
+    const temp = tempNameFor(file);
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    const tap = new external_node_stream_.Transform({
+        transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+        },
+    });
+    try {
+        await (0,promises_namespaceObject.pipeline)(source, tap, (0,external_node_fs_.createWriteStream)(temp));
+        const digest = `sha256:${hash.digest('hex')}`;
+        if (digest !== descriptor.digest || size !== descriptor.size) {
+            throw new LayoutError(file, `download does not match its descriptor: expected ${descriptor.digest} (${descriptor.size} bytes), ` +
+                `got ${digest} (${size} bytes)`);
+        }
+        await (0,external_node_fs_promises_namespaceObject.rename)(temp, file);
+    }
+    catch (error) {
+        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { force: true });
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/pull-to-layout.ts
+
+
+
+
+
+
+
+
+
+
+
+// Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
+const DOWNLOAD_CONCURRENCY = 4;
+async function existingIndex(dir) {
+    const file = external_node_path_default().join(dir, 'index.json');
+    const hasIndex = (await fileSizeOf(file)) !== undefined;
+    if ((await fileSizeOf(external_node_path_default().join(dir, 'oci-layout'))) === undefined) {
+        // An index.json with no oci-layout beside it is someone else's file: not ours to overwrite.
+        if (hasIndex)
+            throw new LayoutError(file, 'exists but oci-layout does not: not an OCI image layout');
+        return undefined;
+    }
+    await readLayoutMarker(dir);
+    return hasIndex ? parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) : undefined;
+}
+async function hasBlob(file, descriptor) {
+    if ((await fileSizeOf(file)) !== descriptor.size)
+        return false;
+    return (await digestFile(file)).digest === descriptor.digest;
+}
+/**
+ * Pulls `tagOrDigest` with everything it references (nested indexes included) into an OCI image
+ * layout at `dir`, creating it or adding to one already there. Blobs land verified (temp file,
+ * renamed once the digest matched); blobs already present and intact are kept; index.json is written
+ * last and atomically, replacing the entry of the same ref name, so the layout is whole at every moment.
+ */
+async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
+    const logger = o.logger ?? silentLogger;
+    const refName = o.refName ?? (isSha256Digest(tagOrDigest) ? undefined : tagOrDigest);
+    // A broken layout already at dir is reported before anything is downloaded.
+    const index = (await existingIndex(dir)) ?? {
+        schemaVersion: 2,
+        mediaType: media_types_MediaType.OciIndex,
+        manifests: [],
+    };
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().join(dir, 'blobs', 'sha256'), { recursive: true });
+    const root = await repo.getManifest(tagOrDigest);
+    const rootDescriptor = {
+        mediaType: root.mediaType,
+        digest: root.digest,
+        size: root.bytes.length,
+    };
+    if (isSha256Digest(tagOrDigest) && root.digest !== tagOrDigest) {
+        throw new Error(`the registry answered ${tagOrDigest} with a manifest of digest ${root.digest}`);
+    }
+    const seen = new Set();
+    const plain = [];
+    let reusedBlobs = 0;
+    const storeManifest = async (descriptor, bytes) => {
+        const file = blobPath(dir, descriptor.digest, `manifest ${descriptor.digest}`);
+        const actual = sha256Digest(bytes);
+        if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
+            throw new LayoutError(file, `manifest from the registry is ${actual} (${bytes.length} bytes), expected ${descriptor.digest}`);
+        }
+        const children = layoutManifest(bytes, descriptor.mediaType, file);
+        for (const blob of children.blobs) {
+            if (seen.has(blob.digest))
+                continue;
+            seen.add(blob.digest);
+            plain.push({ descriptor: blob, file: blobPath(dir, blob.digest, file) });
+        }
+        for (const child of children.manifests) {
+            if (seen.has(child.digest))
+                continue;
+            seen.add(child.digest);
+            const fetched = await repo.getManifest(child.digest);
+            await storeManifest(child, fetched.bytes);
+        }
+        // The subject is not pulled: it is another artifact (the image an SBOM describes), and layout
+        // readers such as skopeo do not follow it.
+        if (await hasBlob(file, descriptor))
+            reusedBlobs++;
+        else
+            await writeBlobVerified(file, descriptor, external_node_stream_.Readable.from([bytes]));
+    };
+    seen.add(root.digest);
+    await storeManifest(rootDescriptor, root.bytes);
+    const concurrency = o.concurrency ?? DOWNLOAD_CONCURRENCY;
+    const onDisk = new Set();
+    await for_each_limited_forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
+        if (await hasBlob(file, descriptor))
+            onDisk.add(descriptor.digest);
+    });
+    const missing = plain.filter((b) => !onDisk.has(b.descriptor.digest));
+    reusedBlobs += onDisk.size;
+    if (onDisk.size > 0)
+        logger.debug(`${onDisk.size} blob(s) already in ${dir}, kept`);
+    const downloadedBytes = missing.reduce((sum, b) => sum + b.descriptor.size, 0);
+    o.onStart?.({
+        downloadBytes: downloadedBytes,
+        downloadBlobs: missing.length,
+        reusedBlobs: onDisk.size,
+        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
+    });
+    await for_each_limited_forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
+        const source = await repo.fetchBlob(descriptor, { onProgress: o.onProgress });
+        await writeBlobVerified(file, descriptor, source);
+    });
+    const entry = { ...rootDescriptor };
+    if (refName !== undefined)
+        entry.annotations = { [REF_NAME_ANNOTATION]: refName };
+    const kept = index.manifests.filter((m) => refName !== undefined
+        ? m.annotations?.[REF_NAME_ANNOTATION] !== refName
+        : !(m.digest === root.digest && m.annotations?.[REF_NAME_ANNOTATION] === undefined));
+    const updated = { ...index, manifests: [...kept, entry] };
+    await writeFileAtomic(external_node_path_default().join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION }));
+    await writeFileAtomic(external_node_path_default().join(dir, 'index.json'), JSON.stringify(updated));
+    return {
+        digest: root.digest,
+        mediaType: root.mediaType,
+        size: root.bytes.length,
+        refName,
+        blobs: seen.size,
+        reusedBlobs,
+        downloadedBytes,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/index.ts
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/oci/platform.ts
+// The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
+const WORD = /^[a-z0-9_]{1,32}$/;
+class InvalidPlatformError extends Error {
+    input;
+    constructor(input) {
+        super(`'${input}' is not a platform like linux/amd64, darwin/arm64 or linux/arm/v7 (os/arch[/variant])`);
+        this.input = input;
+        this.name = 'InvalidPlatformError';
+    }
+}
+/** `os/arch[/variant]` as in `docker --platform` and `oras --platform`, lowercase OCI words. */
+function parsePlatform(input) {
+    const parts = input.trim().split('/');
+    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p))) {
+        throw new InvalidPlatformError(input);
+    }
+    const [os, architecture, variant] = parts;
+    return variant ? { os, architecture, variant } : { os, architecture };
+}
+function formatPlatform(p) {
+    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+/**
+ * The tag that holds one platform's manifest of `tag`: `v1.4.0-linux-amd64`, `v1.4.0-linux-arm-v7`.
+ * These tags are what the index is rebuilt from, and each is written by its own platform's job
+ * only, so concurrent jobs never overwrite each other's. They also serve clients that do not read
+ * indexes (a plain curl of the manifest).
+ */
+function platformTag(tag, p) {
+    return `${tag}-${formatPlatform(p).replaceAll('/', '-')}`;
+}
+/** The longest suffix platformTag adds, so a tag input can be checked before any network work. */
+function platformTagSuffixLength(p) {
+    return platformTag('', p).length;
+}
+/** Same os and architecture; the variant must match only when both name one. */
+function platformMatches(have, want) {
+    if (!have || have.os !== want.os || have.architecture !== want.architecture)
+        return false;
+    return !want.variant || !have.variant || have.variant === want.variant;
+}
+/** Sorts platforms as `os/arch/variant` strings, the order index entries are written in. */
+function comparePlatforms(a, b) {
+    const x = formatPlatform(a);
+    const y = formatPlatform(b);
+    return x < y ? -1 : x > y ? 1 : 0;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/index-merge.ts
+
 
 
 
@@ -43460,18 +42656,19 @@ function buildPlatformIndex(entries, annotations = {}) {
 }
 /** The platform entries of an index's bytes; entries without a platform are left out. */
 function platformEntriesOf(bytes) {
-    let value;
+    let manifests;
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        manifests = readManifest(bytes).manifests;
     }
-    catch {
-        return [];
+    catch (error) {
+        // what is not an index we can read lists no platform: the index is rebuilt from the platform tags
+        if (error instanceof InvalidManifestError)
+            return [];
+        throw error;
     }
-    if (!Array.isArray(value.manifests))
-        return [];
     const entries = [];
-    for (const item of value.manifests) {
-        if (!item || typeof item.digest !== 'string' || !item.platform)
+    for (const item of manifests) {
+        if (!item.platform)
             continue;
         let platform;
         try {
@@ -43507,6 +42704,7 @@ function canonicalPlatform(p) {
 }
 
 ;// CONCATENATED MODULE: ./src/oci/platform-publish.ts
+
 
 
 
@@ -43585,25 +42783,22 @@ async function readPlatformTags(registry, tag, platformKey, facts = new Map()) {
     const prefix = `${tag}-`;
     const candidates = (await registry.listTags()).filter((t) => t.startsWith(prefix) && /^[a-z0-9_]+-[a-z0-9_]+(-[a-z0-9_]+)?$/.test(t.slice(prefix.length)));
     const found = new Array(candidates.length);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < candidates.length; i = next++) {
-            const candidate = candidates[i];
-            const head = await registry.headManifest(candidate);
-            if (!head || isIndexMediaType(head.mediaType))
-                continue;
-            let fact = facts.get(head.digest);
-            if (!fact)
-                facts.set(head.digest, (fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)));
-            if (fact.platform && platformTag(tag, fact.platform) === candidate) {
-                const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
-                if (fact.artifactType)
-                    manifest.artifactType = fact.artifactType;
-                found[i] = { platform: fact.platform, tag: candidate, manifest };
-            }
+    await for_each_limited_forEachLimited(candidates, CONCURRENCY, async (candidate, i) => {
+        const head = await registry.headManifest(candidate);
+        if (!head || isIndexMediaType(head.mediaType))
+            return;
+        let fact = facts.get(head.digest);
+        if (!fact) {
+            fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey);
+            facts.set(head.digest, fact);
         }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, candidates.length) }, worker));
+        if (fact.platform && platformTag(tag, fact.platform) === candidate) {
+            const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
+            if (fact.artifactType)
+                manifest.artifactType = fact.artifactType;
+            found[i] = { platform: fact.platform, tag: candidate, manifest };
+        }
+    });
     return found.filter((e) => e !== undefined);
 }
 /** The platform annotation and artifactType of a manifest's bytes; nothing for other documents. */
@@ -43622,7 +42817,7 @@ function manifestFacts(bytes, platformKey) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/file-layers.ts
+;// CONCATENATED MODULE: ./src/action/layers/file-layers.ts
 
 
 
@@ -43685,7 +42880,7 @@ function fileModeOf(layer) {
     return layer.annotations?.[FILE_MODE_ANNOTATION] === '0755' ? 0o755 : 0o644;
 }
 
-;// CONCATENATED MODULE: ./src/action/platform.ts
+;// CONCATENATED MODULE: ./src/action/layers/platform.ts
 
 // The annotation by which a platform push's manifest says which platform it is for. An image
 // manifest has no platform field (only an index's descriptor does), and the index is rebuilt from
@@ -43716,7 +42911,95 @@ function choosePlatform(manifests, wanted, runner = runnerPlatform(), reference 
         `it has ${manifests.length}: ${offered.join(', ')}. Set 'platform' to one of them, or 'tag' to a digest`);
 }
 
-;// CONCATENATED MODULE: ./src/action/pull.ts
+;// CONCATENATED MODULE: ./src/action/inputs/tag-inputs.ts
+
+
+
+// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
+const MAX_TAG_LENGTH = 128;
+const tag_inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** The `tag` input's tags (commas or lines), or the run's default tag when it is empty. */
+function givenOrDefault(value, env) {
+    const given = value
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter(Boolean);
+    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
+    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
+    return given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
+}
+function refuseInvalidTags(tags) {
+    for (const tag of tags) {
+        if (!isValidTag(tag)) {
+            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+        }
+    }
+}
+/** push: every tag to set, duplicates dropped. */
+function readPushTags(value, env) {
+    const tags = givenOrDefault(value, env);
+    refuseInvalidTags(tags);
+    return [...new Set(tags)];
+}
+/** pull: the one tag or sha256: digest to pull. */
+function readPullReference(value, env) {
+    const tags = givenOrDefault(value, env);
+    if (tags.length > 1)
+        throw new InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`);
+    const ref = tags[0];
+    if (ref.startsWith('sha256:')) {
+        if (!tag_inputs_DIGEST.test(ref))
+            throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
+        return ref;
+    }
+    refuseInvalidTags(tags);
+    return ref;
+}
+/** `platform` (push and pull): `os/arch[/variant]`; undefined when empty. */
+function readPlatform(value, format) {
+    const text = value.trim();
+    if (!text)
+        return undefined;
+    if (format === 'oci-layout') {
+        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
+    }
+    try {
+        return parsePlatform(text);
+    }
+    catch (error) {
+        if (error instanceof InvalidPlatformError)
+            throw new InputError('platform', error.message);
+        throw error;
+    }
+}
+/** A platform push tags `<tag>-<os>-<arch>` too: each tag must leave room for that suffix. */
+function refuseTagsTooLongForPlatform(tags, platform, given) {
+    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
+    const long = tags.find((t) => t.length > room);
+    if (long) {
+        throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${given.trim()}'`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/inputs.ts
+
+
+
+
+const FORMATS = ['auto', 'directory', 'oci-layout'];
+/** The pure half of the pull's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePullInputs(read, env, notice = () => { }) {
+    const format = oneOf('format', read('format').trim() || 'auto', [...FORMATS, 'files']);
+    if (format === 'files') {
+        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
+    }
+    const target = readRegistryTarget(read, env, notice);
+    const path = readDestination(read('path').trim(), pathContextOf(env));
+    const reference = readPullReference(read('tag'), env);
+    return { ...target, path, reference, format, platform: readPlatform(read('platform'), format) };
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/pull.ts
 
 
 
@@ -43737,6 +43020,52 @@ function choosePlatform(manifests, wanted, runner = runnerPlatform(), reference 
 
 
 
+
+
+
+/** mode: pull. Into a directory, or with `format: oci-layout` into an OCI image layout. */
+async function runPull() {
+    const inputs = readers_getInputs(parsePullInputs);
+    const reference = `${inputs.registry}/${inputs.repository}${inputs.reference.startsWith('sha256:') ? '@' : ':'}${inputs.reference}`;
+    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
+    lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('path', result.path);
+    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
+    await writeSummary(pullSummary(result, reference));
+}
+function pullSummary(result, reference) {
+    const rows = [
+        ['Reference', `\`${reference}\``],
+        ['Digest', `\`${result.digest}\``],
+        ['Path', `\`${result.path}\``],
+        ['Files', String(result.files)],
+        ['Downloaded', log_formatBytes(result.size)],
+        ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`],
+    ];
+    return `## Pulled ${reference}\n\n${summaryTable(rows)}`;
+}
+/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
+async function pullOciLayout(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.reference;
+    const progress = log_startProgress(`Downloading ${reference}`);
+    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
+        logger: log_actionsLogger,
+        onProgress: (bytes) => progress.add(bytes),
+    }));
+    progress.done();
+    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
+        (pulled.refName ? ` as ${pulled.refName}` : '') +
+        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
+    return {
+        digest: pulled.digest,
+        path: inputs.path,
+        files: pulled.blobs,
+        size: pulled.downloadedBytes,
+        seconds: (Date.now() - started) / 1000,
+    };
+}
 /**
  * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
  * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
@@ -43746,7 +43075,7 @@ function choosePlatform(manifests, wanted, runner = runnerPlatform(), reference 
 async function pullDirectory(inputs) {
     const started = Date.now();
     const repo = openForPull(inputs);
-    const reference = inputs.tags[0];
+    const reference = inputs.reference;
     const { digest, layers } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference, inputs.platform));
     logOutsideWorkspace(inputs.path);
     let files = 0;
@@ -43760,7 +43089,7 @@ async function pullDirectory(inputs) {
         if (isSplitTree(layers)) {
             files = await stagePartsAndCommit(inputs.path, layers.length, async (folders) => {
                 let count = 0;
-                await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
+                await for_each_limited_forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
                     count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
                 });
                 return count;
@@ -43772,7 +43101,7 @@ async function pullDirectory(inputs) {
             let count = 0;
             // layers extracted into the same folder go in order: a later one overrides an earlier one
             const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
-            await forEachLimited(layers, limit, async (layer, i) => {
+            await for_each_limited_forEachLimited(layers, limit, async (layer, i) => {
                 count += (await pullLayer(repo, layer, staging, places[i])).files;
             });
             return count;
@@ -43825,8 +43154,8 @@ async function resolveLayers(repo, reference, platform) {
     const top = await repo.getManifest(reference);
     let manifest = top;
     if (isIndexMediaType(top.mediaType)) {
-        const index = JSON.parse(top.bytes.toString('utf8'));
-        const chosen = choosePlatform(index.manifests ?? [], platform, runnerPlatform(), reference);
+        const entries = readManifest(top.bytes, top.mediaType).manifests;
+        const chosen = choosePlatform(entries, platform, runnerPlatform(), reference);
         const named = chosen.platform ? ` (${formatPlatform(chosen.platform)})` : '';
         lib_core/* info */.pq(`${reference} is an index: using ${chosen.digest}${named}`);
         manifest = await repo.getManifest(chosen.digest);
@@ -43865,7 +43194,7 @@ async function pullLayer(repo, layer, dest, place) {
     if (!(compression && (unpack || !title)) && !title) {
         throw new Error(`layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`);
     }
-    const progress = progress_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+    const progress = log_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
     const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
     if (compression && (unpack || !title)) {
         const into = title && place === 'titled' ? external_node_path_default().join(dest, safeFileTitle(title)) : dest;
@@ -43914,9 +43243,70 @@ async function saveFile(source, dest, title, mode) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/action/push/inputs.ts
+
+
+
+
+const inputs_FORMATS = ['auto', 'directory', 'oci-layout', 'files'];
+const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
+// RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+const DEFAULT_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.directory.v1';
+/** The pure half of the push's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePushInputs(read, env, notice = () => { }) {
+    const format = oneOf('format', read('format').trim() || 'auto', inputs_FORMATS);
+    const target = readRegistryTarget(read, env, notice);
+    const paths = readPathPatterns(read('path').trim(), 'push', pathContextOf(env));
+    const tags = readPushTags(read('tag'), env);
+    const platform = readPlatform(read('platform'), format);
+    if (platform)
+        refuseTagsTooLongForPlatform(tags, platform, read('platform'));
+    const compressionLevel = readCompressionLevel(read('compression-level'));
+    const annotations = readAnnotations(read('annotations'));
+    const artifactType = read('artifact-type').trim() || DEFAULT_ARTIFACT_TYPE;
+    if (!MEDIA_TYPE.test(artifactType)) {
+        throw new InputError('artifact-type', `'${artifactType}' is not a media type like 'application/vnd.example+type'`);
+    }
+    return {
+        ...target,
+        path: paths.includes[0].pattern,
+        paths,
+        ifNoFilesFound: oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
+        includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
+        includeGit: readBoolean('include-git', read('include-git')),
+        tags,
+        tagGiven: read('tag').trim() !== '',
+        format,
+        annotations,
+        artifactType,
+        compressionLevel,
+        maxLayerSize: readMaxLayerSize(read('max-layer-size')),
+        platform,
+        overwrite: read('overwrite').trim() === '' ? true : readBoolean('overwrite', read('overwrite')),
+    };
+}
+function readCompressionLevel(value) {
+    const text = value.trim() || '6';
+    if (!/^[0-9]$/.test(text))
+        throw new InputError('compression-level', `'${text}' is not a whole number from 0 to 9`);
+    return Number(text);
+}
+function readAnnotations(value) {
+    const annotations = {};
+    for (const line of readLines(value)) {
+        const eq = line.indexOf('=');
+        const key = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (!key)
+            throw new InputError('annotations', `'${line}' is not key=value`);
+        annotations[key] = line.slice(eq + 1).trim();
+    }
+    return annotations;
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/action/provenance.ts
+;// CONCATENATED MODULE: ./src/action/push/provenance.ts
 
 
 /**
@@ -43960,8 +43350,169 @@ function gitCommitTime(cwd) {
         return undefined;
     }
 }
+/**
+ * The package page for a ghcr.io repository: ghcr.io answers a browser's GET of the image name
+ * with a redirect to the package on github.com, for users and organisations alike. Other
+ * registries have no page we can name.
+ */
+function packageUrl(registry, repository) {
+    return registry === 'ghcr.io' ? `https://ghcr.io/${repository}` : undefined;
+}
 
-;// CONCATENATED MODULE: ./src/action/push-source.ts
+;// CONCATENATED MODULE: ./src/action/push/layout.ts
+
+
+
+
+
+
+/** `format: auto` publishes a folder that is an OCI image layout as-is; `directory` never does. */
+async function isLayoutPush(inputs) {
+    if (inputs.format === 'oci-layout')
+        return true;
+    if (inputs.format === 'directory' || inputs.format === 'files')
+        return false;
+    // only a folder named as it is: globs and exclusions select files to pack
+    const [only, ...more] = inputs.paths.includes;
+    if (!only?.literal || more.length > 0 || inputs.paths.excludes.length > 0)
+        return false;
+    return isLayout(inputs.path);
+}
+/**
+ * Publishes an OCI image layout byte for byte: the manifest digest in the registry is the one in
+ * index.json. With no tag input, a manifest keeps its own ref name as its tag (as `skopeo copy
+ * oci:DIR:NAME` would publish it); a lone unnamed manifest gets the default run tag.
+ */
+async function pushOciLayout(inputs) {
+    const started = Date.now();
+    // A layout is published byte for byte, its own index included: neither can apply to it.
+    if (inputs.platform)
+        throw new InputError('platform', `${inputs.path} is an OCI image layout, published as it is`);
+    if (!inputs.overwrite)
+        throw new InputError('overwrite', `false is not supported for OCI image layouts yet`);
+    const layout = await readLayout(inputs.path);
+    const roots = selectManifests(layout, inputs.tagGiven ? inputs.tags[0] : undefined);
+    const unnamedAlone = roots.length === 1 && roots[0]?.name === undefined;
+    const tags = inputs.tagGiven || unnamedAlone ? inputs.tags : [];
+    lib_core/* info */.pq(`${inputs.path} is an OCI image layout: publishing ${roots.length} manifest(s) as they are`);
+    const repo = registry_openForPush(inputs);
+    let progress;
+    let uploaded = 0;
+    let total = 0;
+    const pushed = await lib_core/* group */.Os('Upload', () => pushLayout(layout, repo, roots, tags, {
+        logger: log_actionsLogger,
+        onStart: (plan) => {
+            uploaded = plan.uploadBytes;
+            total = plan.totalBytes;
+            lib_core/* info */.pq(`${plan.uploadBlobs} blob(s) to upload (${plan.uploadBytes} bytes), ${plan.skippedBlobs} already there`);
+            progress = log_startProgress('Uploading layout blobs', plan.uploadBytes);
+        },
+        onProgress: (bytes) => progress?.add(bytes),
+    }));
+    progress?.done();
+    const first = pushed[0];
+    if (!first)
+        throw new Error(`${inputs.path}: no manifest was selected`);
+    for (const root of pushed)
+        lib_core/* info */.pq(`Pushed ${root.digest} as ${root.tags.join(', ') || '(digest only)'}`);
+    return {
+        digest: first.digest,
+        ref: `${inputs.registry}/${inputs.repository}@${first.digest}`,
+        tags: pushed.flatMap((root) => root.tags),
+        size: total + pushed.reduce((sum, root) => sum + root.size, 0),
+        uploaded,
+        url: packageUrl(inputs.registry, inputs.repository),
+        seconds: (Date.now() - started) / 1000,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/push/publish-tags.ts
+
+
+
+
+
+
+
+/** The annotation that marks a platform push's manifest; empty for a plain push. */
+function platformAnnotations(platform) {
+    return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
+}
+/** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
+function comparedTag(tag, platform) {
+    return platform ? platformTag(tag, platform) : tag;
+}
+/**
+ * Puts the manifest under every tag, or, for a platform push, under each tag's platform tag and
+ * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
+ * when one would move to other content.
+ */
+async function publishTags(repo, manifest, tags, o) {
+    if (!o.overwrite)
+        for (const tag of tags)
+            await refuseOtherContent(repo, tag, manifest.digest, o.platform);
+    if (!o.platform) {
+        for (const tag of tags) {
+            await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
+            lib_core/* info */.pq(`Tagged ${tag} -> ${manifest.digest}`);
+        }
+        return { digest: manifest.digest, size: manifest.bytes.length };
+    }
+    let first;
+    for (const tag of tags) {
+        const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
+            logger: log_actionsLogger,
+            platformKey: PLATFORM_ANNOTATION,
+            annotations: o.annotations,
+        });
+        if (published.rounds > 1)
+            lib_core/* info */.pq(`${tag}: ${published.rounds} index writes before it settled`);
+        first ??= published;
+    }
+    if (!first)
+        throw new Error('no tag to publish');
+    return {
+        digest: first.index.digest,
+        size: manifest.bytes.length + first.index.size,
+        platform: {
+            platform: o.platform,
+            manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
+            platformTags: tags.map((t) => platformTag(t, o.platform)),
+            entries: first.entries,
+        },
+    };
+}
+/**
+ * `overwrite: false`: a tag may only gain this push or keep it (a re-run pushes the same manifest,
+ * so it passes). With a platform, "the same" is this platform's entry: other platforms may join.
+ * Two jobs racing to push different content for the same platform can both pass this check: the
+ * registry offers no conditional write to prevent it.
+ */
+async function refuseOtherContent(repo, tag, digest, platform) {
+    const refuse = (what, held) => new Error(`tag '${tag}' already holds ${what} ${held}, not this push's ${digest}, and 'overwrite' is false: ` +
+        `release tags do not move (push to a new tag, or set overwrite: true to replace it)`);
+    const current = await repo.headManifest(tag);
+    if (!platform) {
+        if (current && current.digest !== digest)
+            throw refuse('other content:', current.digest);
+        return;
+    }
+    const name = formatPlatform(platform);
+    const own = await repo.headManifest(platformTag(tag, platform));
+    if (own && own.digest !== digest)
+        throw refuse(`${name} as`, own.digest);
+    if (!current || current.digest === digest)
+        return;
+    if (!isIndexMediaType(current.mediaType))
+        throw refuse('an artifact that is not a platform index:', current.digest);
+    const listed = platformEntriesOf((await repo.getManifest(tag)).bytes).find((e) => formatPlatform(e.platform) === name);
+    if (listed && listed.manifest.digest !== digest)
+        throw refuse(`${name} as`, listed.manifest.digest);
+}
+
+;// CONCATENATED MODULE: ./src/action/push/source.ts
+
+
 
 
 /** What the push packs, from `path`, `format`, `include-hidden-files` and `include-git`. */
@@ -43998,6 +43549,78 @@ function noFilesFound(inputs) {
     else
         lib_core/* info */.pq(message);
     return undefined;
+}
+/**
+ * The push's source. `format: files` asks for a layer per file; otherwise one file alone is
+ * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
+ */
+async function collectPushSource(patterns, format, o) {
+    // one tree has one root; with `format: files` each file is a layer of its own, from any drive
+    if (format !== 'files')
+        refuseSeveralDrives(patterns.includes);
+    const [only] = patterns.includes;
+    if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
+        const stat = collect_paths_lstatOrUndefined(only.pattern);
+        logOutside(only, o.workspace);
+        if (!stat)
+            return { kind: 'none' };
+        if (stat.isDirectory() && format !== 'files')
+            return { kind: 'directory', root: only.pattern };
+        if (stat.isFile() && format !== 'directory')
+            return { kind: 'files', files: [only.pattern] };
+    }
+    const matches = await matchAll(patterns, o);
+    if (matches.length === 0)
+        return { kind: 'none' };
+    if (format === 'files')
+        return { kind: 'files', files: regularFiles(matches) };
+    const [first] = matches;
+    if (first && matches.length === 1 && format === 'auto' && collect_paths_lstatOrUndefined(first)?.isFile()) {
+        return { kind: 'files', files: [first] };
+    }
+    const root = commonAncestor(matches);
+    const select = matches.map((m) => external_node_path_default().relative(root, m)).filter((r) => r !== '');
+    // a lone file selected with format: directory is packed from its folder
+    if (select.length === 0 && !collect_paths_lstatOrUndefined(root)?.isDirectory()) {
+        return { kind: 'selection', root: external_node_path_default().dirname(root), select: [external_node_path_default().basename(root)] };
+    }
+    return { kind: 'selection', root, select };
+}
+/**
+ * A tree is packed from its matches' common folder: lines on two drives (a hosted Windows runner
+ * has the workspace on D: and the home on C:) have none. Refused before anything is read, naming
+ * both lines and the way out, as upload-artifact refuses them (actions/upload-artifact#431); a
+ * cache keeps a layer per line, so it takes lines on any drive.
+ */
+function refuseSeveralDrives(includes, p = (external_node_path_default())) {
+    const drive = (line) => p.parse(line.searchRoot).root.toLowerCase();
+    const [first] = includes;
+    const other = includes.find((line) => first && drive(line) !== drive(first));
+    if (!first || !other)
+        return;
+    throw new PathSelectionError(`'${first.given}' (${first.searchRoot}) and '${other.given}' (${other.searchRoot}) are on ` +
+        "different drives, and a push stores one tree with one root: push each drive's paths in a " +
+        'push of its own (its own tag or repository), or use format: files for files');
+}
+// Layers are titled with a file's name: two files of the same name would overwrite each other
+// on pull, so they are refused here, naming both.
+function regularFiles(matches) {
+    const files = matches.filter((m) => {
+        const stat = collect_paths_lstatOrUndefined(m);
+        if (stat?.isSymbolicLink()) {
+            throw new PathSelectionError(`${m} is a symlink: format 'files' pushes regular files only`);
+        }
+        return stat?.isFile();
+    });
+    const byName = new Map();
+    for (const file of files) {
+        const name = external_node_path_default().basename(file);
+        const seen = byName.get(name);
+        if (seen)
+            throw new PathSelectionError(`${seen} and ${file} would both be pulled as '${name}'`);
+        byName.set(name, file);
+    }
+    return files.sort((a, b) => Buffer.compare(Buffer.from(external_node_path_default().basename(a)), Buffer.from(external_node_path_default().basename(b))));
 }
 
 ;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
@@ -44090,7 +43713,7 @@ async function gzipContentDigest(source) {
     return `sha256:${hash.digest('hex')}`;
 }
 
-;// CONCATENATED MODULE: ./src/action/unchanged-layer.ts
+;// CONCATENATED MODULE: ./src/action/push/unchanged-layer.ts
 
 
 
@@ -44199,9 +43822,7 @@ async function previousLayer(repo, tag) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/split-push.ts
-
-
+;// CONCATENATED MODULE: ./src/action/push/split-push.ts
 
 
 
@@ -44238,7 +43859,7 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
     let files = 0;
     let uncompressedSize = 0;
     const packing = oneAtATime();
-    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
+    await for_each_limited_forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
         const name = partTitle(title, i, count);
         const spool = external_node_path_default().join(spoolDir, `part-${i + 1}`);
         await (0,external_node_fs_promises_namespaceObject.mkdir)(spool, { recursive: true });
@@ -44248,19 +43869,19 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
             produce: async (out) => {
                 const started = Date.now();
                 packed = await packing(() => pack_packDirectory(root, out, { ...packOptions, compression: 'gzip', prefix: name, select }));
-                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${format_formatBytes(packed.uncompressedSize)} -> ` +
-                    `${format_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
+                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${log_formatBytes(packed.uncompressedSize)} -> ` +
+                    `${log_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
                 const layer = directoryLayer(packed, packed.uncompressedDigest, name);
                 return { ...layer, annotations: { ...layer.annotations, ...tree_parts_partAnnotation(i, count) } };
             },
         }, {
             stream: true,
             spoolDir: spool,
-            logger: logger_actionsLogger,
-            onUpload: (desc) => progress_startProgress(`Uploading ${name}`, desc.size),
+            logger: log_actionsLogger,
+            onUpload: (desc) => log_startProgress(`Uploading ${name}`, desc.size),
         });
         if (upload.streamed)
-            lib_core/* info */.pq(`Uploaded ${name} (${format_formatBytes(upload.desc.size)}) while packing`);
+            lib_core/* info */.pq(`Uploaded ${name} (${log_formatBytes(upload.desc.size)}) while packing`);
         layers[i] = upload.desc;
         uploaded += upload.uploaded;
         files += packed.files;
@@ -44269,91 +43890,106 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
     return { layers, uploaded, files, uncompressedSize };
 }
 
-;// CONCATENATED MODULE: ./src/action/publish-tags.ts
+;// CONCATENATED MODULE: ./src/action/push/summary.ts
 
 
 
 
-
-
-
-/** The annotation that marks a platform push's manifest; empty for a plain push. */
-function platformAnnotations(platform) {
-    return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
+/** The `uses:` line that calls this very action, as the runner told us where it came from. */
+function usesLine(env) {
+    const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action';
+    const ref = env.GITHUB_ACTION_REF || 'v1';
+    return `${repo}@${ref}`;
 }
-/** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
-function comparedTag(tag, platform) {
-    return platform ? platformTag(tag, platform) : tag;
+/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
+function pushSummary(result, target, env = process.env) {
+    const platform = result.platform ? formatPlatform(result.platform.platform) : undefined;
+    const rows = [
+        ['Reference', `\`${result.ref}\``],
+        ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
+        [platform ? 'Index digest' : 'Digest', `\`${result.digest}\``],
+    ];
+    if (result.platform) {
+        rows.push(['Platform', `\`${platform}\`: \`${result.platform.manifest.digest}\``]);
+        rows.push(['Platform tags', result.platform.platformTags.map((t) => `\`${t}\``).join(', ')]);
+    }
+    if (result.files !== undefined)
+        rows.push(['Files', String(result.files)]);
+    if (result.uncompressedSize) {
+        rows.push([
+            'Size',
+            `${log_formatBytes(result.size)} (from ${log_formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
+        ]);
+    }
+    else {
+        rows.push(['Size', log_formatBytes(result.size)]);
+    }
+    rows.push([
+        'Uploaded',
+        result.uploaded === 0 ? 'nothing: the registry had every blob' : log_formatBytes(result.uploaded),
+    ]);
+    rows.push([
+        'Time',
+        `${result.seconds.toFixed(1)} s (${formatRate(result.uploaded || result.size, result.seconds)})`,
+    ]);
+    if (result.url)
+        rows.push(['Package', result.url]);
+    const image = `${target.registry}/${target.repository}`;
+    const tag = result.tags[0] ?? result.digest;
+    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${summaryTable(rows)}`;
+    if (result.platform)
+        text += indexTable(tag, result.platform);
+    text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
+    text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n`;
+    if (platform)
+        text += `    platform: ${platform}\n`;
+    text += '    path: out\n```\n\nWith ORAS:\n\n```sh\n';
+    text += `oras pull ${platform ? `--platform ${platform} ` : ''}${image}:${tag}\n`;
+    text += '```\n';
+    const layers = result.layers ?? [];
+    if (target.registry === 'ghcr.io' && layers.length > 0) {
+        text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n';
+        text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`;
+        for (const layer of layers)
+            text += `${curlLine(target.repository, layer)}\n`;
+        text += '```\n';
+    }
+    return text;
+}
+/** A file name as one shell word: quoted unless it is plainly safe. */
+function shellWord(name) {
+    return /^[A-Za-z0-9._+-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
+}
+/** The index the first tag now names, this push's entry marked. */
+function indexTable(tag, pushed) {
+    const lines = pushed.entries.map((e) => {
+        const mine = e.manifest.digest === pushed.manifest.digest && e.tag === pushed.platformTags[0];
+        return `| \`${formatPlatform(e.platform)}\`${mine ? ' (this push)' : ''} | \`${e.manifest.digest}\` | \`${e.tag}\` |`;
+    });
+    return (`\n### Index \`${tag}\`\n\n| Platform | Manifest | Platform tag |\n|---|---|---|\n` +
+        `${lines.join('\n')}\n`);
 }
 /**
- * Puts the manifest under every tag, or, for a platform push, under each tag's platform tag and
- * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
- * when one would move to other content.
+ * One blob download per layer: a directory layer (ORAS's unpack annotation, or a tar we packed) is
+ * piped to tar; any other layer is one file (a binary, as `oras push FILE` stores it), saved under
+ * its title, so the curl of the blob is the file itself.
  */
-async function publishTags(repo, manifest, tags, o) {
-    if (!o.overwrite)
-        for (const tag of tags)
-            await refuseOtherContent(repo, tag, manifest.digest, o.platform);
-    if (!o.platform) {
-        for (const tag of tags) {
-            await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
-            lib_core/* info */.pq(`Tagged ${tag} -> ${manifest.digest}`);
-        }
-        return { digest: manifest.digest, size: manifest.bytes.length };
+function curlLine(repository, layer) {
+    const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${repository}/blobs/${layer.digest}`;
+    const title = layer.annotations?.[Annotation.Title];
+    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
+    const ours = layer.mediaType === media_types_MediaType.LayerTarGzip || layer.mediaType === media_types_MediaType.LayerTarZstd;
+    if (unpack || ours || !title) {
+        if (layer.mediaType.endsWith('+gzip'))
+            return `${get} | tar -xz`;
+        if (layer.mediaType.endsWith('+zstd'))
+            return `${get} | tar --zstd -x`;
+        return `${get} | tar -x`;
     }
-    let first;
-    for (const tag of tags) {
-        const published = await publishPlatformIndex(repo, tag, o.platform, manifest, {
-            logger: logger_actionsLogger,
-            platformKey: PLATFORM_ANNOTATION,
-            annotations: o.annotations,
-        });
-        if (published.rounds > 1)
-            lib_core/* info */.pq(`${tag}: ${published.rounds} index writes before it settled`);
-        first ??= published;
-    }
-    if (!first)
-        throw new Error('no tag to publish');
-    return {
-        digest: first.index.digest,
-        size: manifest.bytes.length + first.index.size,
-        platform: {
-            platform: o.platform,
-            manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.bytes.length },
-            platformTags: tags.map((t) => platformTag(t, o.platform)),
-            entries: first.entries,
-        },
-    };
-}
-/**
- * `overwrite: false`: a tag may only gain this push or keep it (a re-run pushes the same manifest,
- * so it passes). With a platform, "the same" is this platform's entry: other platforms may join.
- * Two jobs racing to push different content for the same platform can both pass this check: the
- * registry offers no conditional write to prevent it.
- */
-async function refuseOtherContent(repo, tag, digest, platform) {
-    const refuse = (what, held) => new Error(`tag '${tag}' already holds ${what} ${held}, not this push's ${digest}, and 'overwrite' is false: ` +
-        `release tags do not move (push to a new tag, or set overwrite: true to replace it)`);
-    const current = await repo.headManifest(tag);
-    if (!platform) {
-        if (current && current.digest !== digest)
-            throw refuse('other content:', current.digest);
-        return;
-    }
-    const name = formatPlatform(platform);
-    const own = await repo.headManifest(platformTag(tag, platform));
-    if (own && own.digest !== digest)
-        throw refuse(`${name} as`, own.digest);
-    if (!current || current.digest === digest)
-        return;
-    if (!isIndexMediaType(current.mediaType))
-        throw refuse('an artifact that is not a platform index:', current.digest);
-    const listed = platformEntriesOf((await repo.getManifest(tag)).bytes).find((e) => formatPlatform(e.platform) === name);
-    if (listed && listed.manifest.digest !== digest)
-        throw refuse(`${name} as`, listed.manifest.digest);
+    return `${get} -o ${shellWord(title)}`;
 }
 
-;// CONCATENATED MODULE: ./src/action/push.ts
+;// CONCATENATED MODULE: ./src/action/push/push.ts
 
 
 
@@ -44375,6 +44011,25 @@ async function refuseOtherContent(repo, tag, digest, platform) {
 
 
 
+
+/** mode: push. A folder that is an OCI image layout goes up as it is; anything else as layers. */
+async function runPush() {
+    const inputs = readers_getInputs(parsePushInputs);
+    const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs);
+    // nothing matched `path` and if-no-files-found let the step go on
+    if (!result)
+        return;
+    lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('ref', result.ref);
+    if (result.platform)
+        lib_core/* setOutput */.uH('platform-digest', result.platform.manifest.digest);
+    lib_core/* setOutput */.uH('tags', result.tags.join(','));
+    lib_core/* setOutput */.uH('size', String(result.size));
+    if (result.url)
+        lib_core/* setOutput */.uH('url', result.url);
+    lib_core/* info */.pq(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`);
+    await writeSummary(pushSummary(result, inputs));
+}
 /**
  * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
  * with `format: files`, each file) as a layer of its own bytes; then publishes under every tag.
@@ -44498,11 +44153,11 @@ async function treeLayer(repo, inputs, source, spoolDir, env, started) {
     }, {
         stream: true,
         spoolDir,
-        logger: logger_actionsLogger,
-        onUpload: (desc) => progress_startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+        logger: log_actionsLogger,
+        onUpload: (desc) => log_startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
     });
     if (upload.streamed)
-        lib_core/* info */.pq(`Uploaded ${format_formatBytes(upload.desc.size)} while packing`);
+        lib_core/* info */.pq(`Uploaded ${log_formatBytes(upload.desc.size)} while packing`);
     const done = packed;
     return {
         blobs: [{ descriptor: upload.desc, open: () => external_node_stream_.Readable.from([]) }],
@@ -44518,6 +44173,86 @@ function describePack(result, seconds) {
         `(ratio ${ratio}) in ${seconds.toFixed(1)} s: layer ${result.digest}`);
 }
 
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+;// CONCATENATED MODULE: external "node:vm"
+const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
+;// CONCATENATED MODULE: ./src/action/runner/process.ts
+
+
+
+
+// Process-wide choices every step makes before its mode runs: the thread pool, what a cancelled
+// step cleans up, and the opt-in GC pacer.
+/**
+ * Compression runs on libuv's thread pool, 4 threads unless told otherwise: on larger runners, use
+ * every core. libuv reads the variable when the pool first starts, which is after this line.
+ */
+function process_useEveryCore() {
+    process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, (0,external_node_os_.availableParallelism)()));
+}
+/**
+ * The runner cancels a step with SIGINT, then SIGTERM, then kills it: on either signal, remove the
+ * staging folders of the extraction under way (a pull killed later by SIGKILL leaves its folder to
+ * the next pull of the same dest, which sweeps it), then let the signal end the process as it would
+ * have without us.
+ */
+let interruptHandled = false;
+function removeStagingOnInterrupt() {
+    if (interruptHandled)
+        return;
+    interruptHandled = true;
+    for (const signal of ['SIGINT', 'SIGTERM']) {
+        process.once(signal, () => {
+            try {
+                removeLiveStaging();
+            }
+            finally {
+                process.kill(process.pid, signal);
+            }
+        });
+    }
+}
+/** The tuning knob: a young-generation GC every this many milliseconds. Unset: none. */
+const GC_INTERVAL_VARIABLE = 'OCI_ARTIFACT_ACTION_GC_INTERVAL_MS';
+/**
+ * The interval the variable asks for: 0 (off) when it is unset or empty, else a whole number of
+ * milliseconds from 1 to 1000. Anything else is an error naming the variable.
+ */
+function process_gcIntervalFrom(env) {
+    const value = env[GC_INTERVAL_VARIABLE]?.trim();
+    if (!value)
+        return 0;
+    const ms = Number(value);
+    if (!Number.isInteger(ms) || ms < 0 || ms > 1000) {
+        throw new Error(`${GC_INTERVAL_VARIABLE} must be a whole number of milliseconds from 0 to 1000, not "${value}"`);
+    }
+    return ms;
+}
+/**
+ * Off unless asked for (see README, "Tuning"): frees spent I/O buffers every few milliseconds
+ * instead of every few dozen megabytes.
+ *
+ * Node gives every socket read and every zlib output piece a new ArrayBuffer, which V8 frees only
+ * at a collection it starts once their total has grown by tens of MB; until then each new buffer
+ * lands on fresh pages. Where the kernel hands freed memory back to the host at once (this
+ * project's build VM: free page reporting) fresh pages cost as much as the transfer, and a minor
+ * GC on a timer paid off. Ordinary runners do not hand memory back like that, setting V8 flags at
+ * run time is documented as unpredictable, and the archive code now reuses its own buffers, so
+ * it is an opt-in (the numbers: BENCHMARKS.md, "The GC pacer"). The timer is unref'd.
+ */
+function process_paceGarbageCollection(intervalMs) {
+    if (!(intervalMs > 0))
+        return () => undefined;
+    // --expose-gc set at run time: V8 installs gc() in contexts created after the flag, hence the
+    // fresh context (the documented use of setFlagsFromString; the flag touches nothing else)
+    (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
+    const collect = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
+    const timer = setInterval(() => collect({ type: 'minor' }), intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+}
+
 ;// CONCATENATED MODULE: ./src/action/main.ts
 
 
@@ -44527,30 +44262,28 @@ function describePack(result, seconds) {
 
 
 
-
-
-
-
-/** The main step: reads inputs, runs the mode, turns any error into one failed-step line. */
+const MODES = ['push', 'pull', 'cache', 'prune'];
+/** The `mode` input, push when empty: the first thing read, so a bad mode is refused first. */
+function readMode(read) {
+    return oneOf('mode', read('mode').trim() || 'push', MODES);
+}
+// Each mode reads its own inputs, does its work and sets its own outputs.
+const RUN = {
+    push: runPush,
+    pull: runPull,
+    cache: runCache,
+    prune: runPrune,
+};
+/** The main step: reads the mode, hands over to it, turns any error into one failed-step line. */
 async function run() {
-    useEveryCore();
+    process_useEveryCore();
     removeStagingOnInterrupt();
     try {
-        gc_pacer_paceGarbageCollection(gc_pacer_gcIntervalFrom(process.env));
-        const inputs = inputs_getInputs();
-        switch (inputs.mode) {
-            case 'push':
-                return await runPush(inputs);
-            case 'pull':
-                return await runPull(inputs);
-            case 'cache':
-                return await restoreCacheStep(inputs);
-            case 'prune':
-                return await runPrune(inputs);
-        }
+        process_paceGarbageCollection(process_gcIntervalFrom(process.env));
+        await RUN[readMode((name) => lib_core/* getInput */.V4(name))]();
     }
     catch (error) {
-        lib_core/* setFailed */.C1(errors_describeError(error));
+        lib_core/* setFailed */.C1(log_describeError(error));
     }
 }
 /** The post step: only cache mode has work here (saving the cache); it never fails the job. */
@@ -44564,37 +44297,6 @@ async function runPost() {
         core.warning(describeError(error));
     }
 }
-async function runPush(inputs) {
-    const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs);
-    // nothing matched `path` and if-no-files-found let the step go on
-    if (!result)
-        return;
-    lib_core/* setOutput */.uH('digest', result.digest);
-    lib_core/* setOutput */.uH('ref', result.ref);
-    if (result.platform)
-        lib_core/* setOutput */.uH('platform-digest', result.platform.manifest.digest);
-    lib_core/* setOutput */.uH('tags', result.tags.join(','));
-    lib_core/* setOutput */.uH('size', String(result.size));
-    if (result.url)
-        lib_core/* setOutput */.uH('url', result.url);
-    lib_core/* info */.pq(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`);
-    await writeSummary(pushSummary(result, inputs));
-}
-async function runPull(inputs) {
-    const reference = `${inputs.registry}/${inputs.repository}${inputs.tags[0]?.startsWith('sha256:') ? '@' : ':'}${inputs.tags[0]}`;
-    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
-    lib_core/* setOutput */.uH('digest', result.digest);
-    lib_core/* setOutput */.uH('path', result.path);
-    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
-    await writeSummary(pullSummary(result, reference));
-}
-/**
- * Compression runs on libuv's thread pool, 4 threads unless told otherwise: on larger runners, use
- * every core. libuv reads the variable when the pool first starts, which is after this line.
- */
-function useEveryCore() {
-    process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, (0,external_node_os_.availableParallelism)()));
-}
 
 
 /***/ }),
@@ -44603,9 +44305,9 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(460);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5088);
 
-await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -44903,6 +44605,189 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 6919:
+/***/ ((__unused_webpack_module, exports) => {
+
+var __webpack_unused_export__;
+
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+__webpack_unused_export__ = ({ value: true });
+__webpack_unused_export__ = format;
+exports.qg = parse;
+const TEXT_REGEXP = /^[\u0009\u0020-\u007e\u0080-\u00ff]*$/;
+const TOKEN_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * RegExp to match chars that must be quoted-pair in RFC 9110 sec 5.6.4
+ */
+const QUOTE_REGEXP = /[\\"]/g;
+/**
+ * RegExp to match type in RFC 9110 sec 8.3.1
+ *
+ * media-type = type "/" subtype
+ * type       = token
+ * subtype    = token
+ */
+const TYPE_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !TYPE_REGEXP.test(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!TOKEN_REGEXP.test(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${qstring(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function parse(header, options) {
+    const stopChar = options?.comma === true ? COMMA : 65536; // Sentinel for "no stop char".
+    const len = header.length;
+    let index = skipOWS(header, options?.start ?? 0, len);
+    const valueStart = index;
+    index = skipValue(header, index, len, stopChar);
+    const valueEnd = trailingOWS(header, valueStart, index);
+    const type = header.slice(valueStart, valueEnd).toLowerCase();
+    if (options?.parameters === false) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopChar);
+}
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopChar) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        if (header.charCodeAt(index) === stopChar)
+            break;
+        index = skipOWS(header, index + 1 /* Skip over ; */, len);
+        const keyStart = index;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            if (code === stopChar)
+                break parameter;
+            if (code === SEMI)
+                continue parameter;
+            if (code === EQ) {
+                const keyEnd = trailingOWS(header, keyStart, index);
+                const key = header.slice(keyStart, keyEnd).toLowerCase();
+                index = skipOWS(header, index + 1, len);
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    index++;
+                    let value = "";
+                    while (index < len) {
+                        const code = header.charCodeAt(index++);
+                        if (code === DQUOTE) {
+                            index = skipValue(header, index, len, stopChar);
+                            if (parameters[key] === undefined)
+                                parameters[key] = value;
+                            break;
+                        }
+                        if (code === BSLASH && index < len) {
+                            value += header[index++];
+                            continue;
+                        }
+                        value += String.fromCharCode(code);
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                index = skipValue(header, index, len, stopChar);
+                if (parameters[key] === undefined) {
+                    const valueEnd = trailingOWS(header, valueStart, index);
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                continue parameter;
+            }
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Skip over characters until a semicolon or other exit character.
+ */
+function skipValue(str, index, len, stopChar) {
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code === SEMI || code === stopChar)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Skip optional whitespace (OWS) in an HTTP header value.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function skipOWS(header, index, len) {
+    while (index < len) {
+        const char = header.charCodeAt(index);
+        if (char !== SP && char !== HTAB)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Trim optional whitespace (OWS) from the end of a substring.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function trailingOWS(header, start, end) {
+    while (end > start) {
+        const char = header.charCodeAt(end - 1);
+        if (char !== SP && char !== HTAB)
+            break;
+        end--;
+    }
+    return end;
+}
+/**
+ * Serialize a parameter value.
+ */
+function qstring(str) {
+    if (TOKEN_REGEXP.test(str))
+        return str;
+    if (TEXT_REGEXP.test(str))
+        return `"${str.replace(QUOTE_REGEXP, "\\$&")}"`;
+    throw new TypeError(`Invalid parameter value: ${str}`);
+}
+//# sourceMappingURL=index.js.map
 
 /***/ }),
 

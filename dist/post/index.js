@@ -844,6 +844,1536 @@ class DecodedURL extends URL {
 
 /***/ }),
 
+/***/ 3251:
+/***/ (function(module) {
+
+/**
+  * This file contains the Bottleneck library (MIT), compiled to ES2017, and without Clustering support.
+  * https://github.com/SGrondin/bottleneck
+  */
+(function (global, factory) {
+	 true ? module.exports = factory() :
+	0;
+}(this, (function () { 'use strict';
+
+	var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
+
+	function getCjsExportFromNamespace (n) {
+		return n && n['default'] || n;
+	}
+
+	var load = function(received, defaults, onto = {}) {
+	  var k, ref, v;
+	  for (k in defaults) {
+	    v = defaults[k];
+	    onto[k] = (ref = received[k]) != null ? ref : v;
+	  }
+	  return onto;
+	};
+
+	var overwrite = function(received, defaults, onto = {}) {
+	  var k, v;
+	  for (k in received) {
+	    v = received[k];
+	    if (defaults[k] !== void 0) {
+	      onto[k] = v;
+	    }
+	  }
+	  return onto;
+	};
+
+	var parser = {
+		load: load,
+		overwrite: overwrite
+	};
+
+	var DLList;
+
+	DLList = class DLList {
+	  constructor(incr, decr) {
+	    this.incr = incr;
+	    this.decr = decr;
+	    this._first = null;
+	    this._last = null;
+	    this.length = 0;
+	  }
+
+	  push(value) {
+	    var node;
+	    this.length++;
+	    if (typeof this.incr === "function") {
+	      this.incr();
+	    }
+	    node = {
+	      value,
+	      prev: this._last,
+	      next: null
+	    };
+	    if (this._last != null) {
+	      this._last.next = node;
+	      this._last = node;
+	    } else {
+	      this._first = this._last = node;
+	    }
+	    return void 0;
+	  }
+
+	  shift() {
+	    var value;
+	    if (this._first == null) {
+	      return;
+	    } else {
+	      this.length--;
+	      if (typeof this.decr === "function") {
+	        this.decr();
+	      }
+	    }
+	    value = this._first.value;
+	    if ((this._first = this._first.next) != null) {
+	      this._first.prev = null;
+	    } else {
+	      this._last = null;
+	    }
+	    return value;
+	  }
+
+	  first() {
+	    if (this._first != null) {
+	      return this._first.value;
+	    }
+	  }
+
+	  getArray() {
+	    var node, ref, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, ref.value));
+	    }
+	    return results;
+	  }
+
+	  forEachShift(cb) {
+	    var node;
+	    node = this.shift();
+	    while (node != null) {
+	      (cb(node), node = this.shift());
+	    }
+	    return void 0;
+	  }
+
+	  debug() {
+	    var node, ref, ref1, ref2, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, {
+	        value: ref.value,
+	        prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
+	        next: (ref2 = ref.next) != null ? ref2.value : void 0
+	      }));
+	    }
+	    return results;
+	  }
+
+	};
+
+	var DLList_1 = DLList;
+
+	var Events;
+
+	Events = class Events {
+	  constructor(instance) {
+	    this.instance = instance;
+	    this._events = {};
+	    if ((this.instance.on != null) || (this.instance.once != null) || (this.instance.removeAllListeners != null)) {
+	      throw new Error("An Emitter already exists for this object");
+	    }
+	    this.instance.on = (name, cb) => {
+	      return this._addListener(name, "many", cb);
+	    };
+	    this.instance.once = (name, cb) => {
+	      return this._addListener(name, "once", cb);
+	    };
+	    this.instance.removeAllListeners = (name = null) => {
+	      if (name != null) {
+	        return delete this._events[name];
+	      } else {
+	        return this._events = {};
+	      }
+	    };
+	  }
+
+	  _addListener(name, status, cb) {
+	    var base;
+	    if ((base = this._events)[name] == null) {
+	      base[name] = [];
+	    }
+	    this._events[name].push({cb, status});
+	    return this.instance;
+	  }
+
+	  listenerCount(name) {
+	    if (this._events[name] != null) {
+	      return this._events[name].length;
+	    } else {
+	      return 0;
+	    }
+	  }
+
+	  async trigger(name, ...args) {
+	    var e, promises;
+	    try {
+	      if (name !== "debug") {
+	        this.trigger("debug", `Event triggered: ${name}`, args);
+	      }
+	      if (this._events[name] == null) {
+	        return;
+	      }
+	      this._events[name] = this._events[name].filter(function(listener) {
+	        return listener.status !== "none";
+	      });
+	      promises = this._events[name].map(async(listener) => {
+	        var e, returned;
+	        if (listener.status === "none") {
+	          return;
+	        }
+	        if (listener.status === "once") {
+	          listener.status = "none";
+	        }
+	        try {
+	          returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
+	          if (typeof (returned != null ? returned.then : void 0) === "function") {
+	            return (await returned);
+	          } else {
+	            return returned;
+	          }
+	        } catch (error) {
+	          e = error;
+	          {
+	            this.trigger("error", e);
+	          }
+	          return null;
+	        }
+	      });
+	      return ((await Promise.all(promises))).find(function(x) {
+	        return x != null;
+	      });
+	    } catch (error) {
+	      e = error;
+	      {
+	        this.trigger("error", e);
+	      }
+	      return null;
+	    }
+	  }
+
+	};
+
+	var Events_1 = Events;
+
+	var DLList$1, Events$1, Queues;
+
+	DLList$1 = DLList_1;
+
+	Events$1 = Events_1;
+
+	Queues = class Queues {
+	  constructor(num_priorities) {
+	    var i;
+	    this.Events = new Events$1(this);
+	    this._length = 0;
+	    this._lists = (function() {
+	      var j, ref, results;
+	      results = [];
+	      for (i = j = 1, ref = num_priorities; (1 <= ref ? j <= ref : j >= ref); i = 1 <= ref ? ++j : --j) {
+	        results.push(new DLList$1((() => {
+	          return this.incr();
+	        }), (() => {
+	          return this.decr();
+	        })));
+	      }
+	      return results;
+	    }).call(this);
+	  }
+
+	  incr() {
+	    if (this._length++ === 0) {
+	      return this.Events.trigger("leftzero");
+	    }
+	  }
+
+	  decr() {
+	    if (--this._length === 0) {
+	      return this.Events.trigger("zero");
+	    }
+	  }
+
+	  push(job) {
+	    return this._lists[job.options.priority].push(job);
+	  }
+
+	  queued(priority) {
+	    if (priority != null) {
+	      return this._lists[priority].length;
+	    } else {
+	      return this._length;
+	    }
+	  }
+
+	  shiftAll(fn) {
+	    return this._lists.forEach(function(list) {
+	      return list.forEachShift(fn);
+	    });
+	  }
+
+	  getFirst(arr = this._lists) {
+	    var j, len, list;
+	    for (j = 0, len = arr.length; j < len; j++) {
+	      list = arr[j];
+	      if (list.length > 0) {
+	        return list;
+	      }
+	    }
+	    return [];
+	  }
+
+	  shiftLastFrom(priority) {
+	    return this.getFirst(this._lists.slice(priority).reverse()).shift();
+	  }
+
+	};
+
+	var Queues_1 = Queues;
+
+	var BottleneckError;
+
+	BottleneckError = class BottleneckError extends Error {};
+
+	var BottleneckError_1 = BottleneckError;
+
+	var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
+
+	NUM_PRIORITIES = 10;
+
+	DEFAULT_PRIORITY = 5;
+
+	parser$1 = parser;
+
+	BottleneckError$1 = BottleneckError_1;
+
+	Job = class Job {
+	  constructor(task, args, options, jobDefaults, rejectOnDrop, Events, _states, Promise) {
+	    this.task = task;
+	    this.args = args;
+	    this.rejectOnDrop = rejectOnDrop;
+	    this.Events = Events;
+	    this._states = _states;
+	    this.Promise = Promise;
+	    this.options = parser$1.load(options, jobDefaults);
+	    this.options.priority = this._sanitizePriority(this.options.priority);
+	    if (this.options.id === jobDefaults.id) {
+	      this.options.id = `${this.options.id}-${this._randomIndex()}`;
+	    }
+	    this.promise = new this.Promise((_resolve, _reject) => {
+	      this._resolve = _resolve;
+	      this._reject = _reject;
+	    });
+	    this.retryCount = 0;
+	  }
+
+	  _sanitizePriority(priority) {
+	    var sProperty;
+	    sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
+	    if (sProperty < 0) {
+	      return 0;
+	    } else if (sProperty > NUM_PRIORITIES - 1) {
+	      return NUM_PRIORITIES - 1;
+	    } else {
+	      return sProperty;
+	    }
+	  }
+
+	  _randomIndex() {
+	    return Math.random().toString(36).slice(2);
+	  }
+
+	  doDrop({error, message = "This job has been dropped by Bottleneck"} = {}) {
+	    if (this._states.remove(this.options.id)) {
+	      if (this.rejectOnDrop) {
+	        this._reject(error != null ? error : new BottleneckError$1(message));
+	      }
+	      this.Events.trigger("dropped", {args: this.args, options: this.options, task: this.task, promise: this.promise});
+	      return true;
+	    } else {
+	      return false;
+	    }
+	  }
+
+	  _assertStatus(expected) {
+	    var status;
+	    status = this._states.jobStatus(this.options.id);
+	    if (!(status === expected || (expected === "DONE" && status === null))) {
+	      throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
+	    }
+	  }
+
+	  doReceive() {
+	    this._states.start(this.options.id);
+	    return this.Events.trigger("received", {args: this.args, options: this.options});
+	  }
+
+	  doQueue(reachedHWM, blocked) {
+	    this._assertStatus("RECEIVED");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("queued", {args: this.args, options: this.options, reachedHWM, blocked});
+	  }
+
+	  doRun() {
+	    if (this.retryCount === 0) {
+	      this._assertStatus("QUEUED");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    return this.Events.trigger("scheduled", {args: this.args, options: this.options});
+	  }
+
+	  async doExecute(chained, clearGlobalState, run, free) {
+	    var error, eventInfo, passed;
+	    if (this.retryCount === 0) {
+	      this._assertStatus("RUNNING");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    this.Events.trigger("executing", eventInfo);
+	    try {
+	      passed = (await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args)));
+	      if (clearGlobalState()) {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._resolve(passed);
+	      }
+	    } catch (error1) {
+	      error = error1;
+	      return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	    }
+	  }
+
+	  doExpire(clearGlobalState, run, free) {
+	    var error, eventInfo;
+	    if (this._states.jobStatus(this.options.id === "RUNNING")) {
+	      this._states.next(this.options.id);
+	    }
+	    this._assertStatus("EXECUTING");
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    error = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
+	    return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	  }
+
+	  async _onFailure(error, eventInfo, clearGlobalState, run, free) {
+	    var retry, retryAfter;
+	    if (clearGlobalState()) {
+	      retry = (await this.Events.trigger("failed", error, eventInfo));
+	      if (retry != null) {
+	        retryAfter = ~~retry;
+	        this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
+	        this.retryCount++;
+	        return run(retryAfter);
+	      } else {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._reject(error);
+	      }
+	    }
+	  }
+
+	  doDone(eventInfo) {
+	    this._assertStatus("EXECUTING");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("done", eventInfo);
+	  }
+
+	};
+
+	var Job_1 = Job;
+
+	var BottleneckError$2, LocalDatastore, parser$2;
+
+	parser$2 = parser;
+
+	BottleneckError$2 = BottleneckError_1;
+
+	LocalDatastore = class LocalDatastore {
+	  constructor(instance, storeOptions, storeInstanceOptions) {
+	    this.instance = instance;
+	    this.storeOptions = storeOptions;
+	    this.clientId = this.instance._randomIndex();
+	    parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
+	    this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
+	    this._running = 0;
+	    this._done = 0;
+	    this._unblockTime = 0;
+	    this.ready = this.Promise.resolve();
+	    this.clients = {};
+	    this._startHeartbeat();
+	  }
+
+	  _startHeartbeat() {
+	    var base;
+	    if ((this.heartbeat == null) && (((this.storeOptions.reservoirRefreshInterval != null) && (this.storeOptions.reservoirRefreshAmount != null)) || ((this.storeOptions.reservoirIncreaseInterval != null) && (this.storeOptions.reservoirIncreaseAmount != null)))) {
+	      return typeof (base = (this.heartbeat = setInterval(() => {
+	        var amount, incr, maximum, now, reservoir;
+	        now = Date.now();
+	        if ((this.storeOptions.reservoirRefreshInterval != null) && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
+	          this._lastReservoirRefresh = now;
+	          this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
+	          this.instance._drainAll(this.computeCapacity());
+	        }
+	        if ((this.storeOptions.reservoirIncreaseInterval != null) && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
+	          ({
+	            reservoirIncreaseAmount: amount,
+	            reservoirIncreaseMaximum: maximum,
+	            reservoir
+	          } = this.storeOptions);
+	          this._lastReservoirIncrease = now;
+	          incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
+	          if (incr > 0) {
+	            this.storeOptions.reservoir += incr;
+	            return this.instance._drainAll(this.computeCapacity());
+	          }
+	        }
+	      }, this.heartbeatInterval))).unref === "function" ? base.unref() : void 0;
+	    } else {
+	      return clearInterval(this.heartbeat);
+	    }
+	  }
+
+	  async __publish__(message) {
+	    await this.yieldLoop();
+	    return this.instance.Events.trigger("message", message.toString());
+	  }
+
+	  async __disconnect__(flush) {
+	    await this.yieldLoop();
+	    clearInterval(this.heartbeat);
+	    return this.Promise.resolve();
+	  }
+
+	  yieldLoop(t = 0) {
+	    return new this.Promise(function(resolve, reject) {
+	      return setTimeout(resolve, t);
+	    });
+	  }
+
+	  computePenalty() {
+	    var ref;
+	    return (ref = this.storeOptions.penalty) != null ? ref : (15 * this.storeOptions.minTime) || 5000;
+	  }
+
+	  async __updateSettings__(options) {
+	    await this.yieldLoop();
+	    parser$2.overwrite(options, options, this.storeOptions);
+	    this._startHeartbeat();
+	    this.instance._drainAll(this.computeCapacity());
+	    return true;
+	  }
+
+	  async __running__() {
+	    await this.yieldLoop();
+	    return this._running;
+	  }
+
+	  async __queued__() {
+	    await this.yieldLoop();
+	    return this.instance.queued();
+	  }
+
+	  async __done__() {
+	    await this.yieldLoop();
+	    return this._done;
+	  }
+
+	  async __groupCheck__(time) {
+	    await this.yieldLoop();
+	    return (this._nextRequest + this.timeout) < time;
+	  }
+
+	  computeCapacity() {
+	    var maxConcurrent, reservoir;
+	    ({maxConcurrent, reservoir} = this.storeOptions);
+	    if ((maxConcurrent != null) && (reservoir != null)) {
+	      return Math.min(maxConcurrent - this._running, reservoir);
+	    } else if (maxConcurrent != null) {
+	      return maxConcurrent - this._running;
+	    } else if (reservoir != null) {
+	      return reservoir;
+	    } else {
+	      return null;
+	    }
+	  }
+
+	  conditionsCheck(weight) {
+	    var capacity;
+	    capacity = this.computeCapacity();
+	    return (capacity == null) || weight <= capacity;
+	  }
+
+	  async __incrementReservoir__(incr) {
+	    var reservoir;
+	    await this.yieldLoop();
+	    reservoir = this.storeOptions.reservoir += incr;
+	    this.instance._drainAll(this.computeCapacity());
+	    return reservoir;
+	  }
+
+	  async __currentReservoir__() {
+	    await this.yieldLoop();
+	    return this.storeOptions.reservoir;
+	  }
+
+	  isBlocked(now) {
+	    return this._unblockTime >= now;
+	  }
+
+	  check(weight, now) {
+	    return this.conditionsCheck(weight) && (this._nextRequest - now) <= 0;
+	  }
+
+	  async __check__(weight) {
+	    var now;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    return this.check(weight, now);
+	  }
+
+	  async __register__(index, weight, expiration) {
+	    var now, wait;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    if (this.conditionsCheck(weight)) {
+	      this._running += weight;
+	      if (this.storeOptions.reservoir != null) {
+	        this.storeOptions.reservoir -= weight;
+	      }
+	      wait = Math.max(this._nextRequest - now, 0);
+	      this._nextRequest = now + wait + this.storeOptions.minTime;
+	      return {
+	        success: true,
+	        wait,
+	        reservoir: this.storeOptions.reservoir
+	      };
+	    } else {
+	      return {
+	        success: false
+	      };
+	    }
+	  }
+
+	  strategyIsBlock() {
+	    return this.storeOptions.strategy === 3;
+	  }
+
+	  async __submit__(queueLength, weight) {
+	    var blocked, now, reachedHWM;
+	    await this.yieldLoop();
+	    if ((this.storeOptions.maxConcurrent != null) && weight > this.storeOptions.maxConcurrent) {
+	      throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+	    }
+	    now = Date.now();
+	    reachedHWM = (this.storeOptions.highWater != null) && queueLength === this.storeOptions.highWater && !this.check(weight, now);
+	    blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
+	    if (blocked) {
+	      this._unblockTime = now + this.computePenalty();
+	      this._nextRequest = this._unblockTime + this.storeOptions.minTime;
+	      this.instance._dropAllQueued();
+	    }
+	    return {
+	      reachedHWM,
+	      blocked,
+	      strategy: this.storeOptions.strategy
+	    };
+	  }
+
+	  async __free__(index, weight) {
+	    await this.yieldLoop();
+	    this._running -= weight;
+	    this._done += weight;
+	    this.instance._drainAll(this.computeCapacity());
+	    return {
+	      running: this._running
+	    };
+	  }
+
+	};
+
+	var LocalDatastore_1 = LocalDatastore;
+
+	var BottleneckError$3, States;
+
+	BottleneckError$3 = BottleneckError_1;
+
+	States = class States {
+	  constructor(status1) {
+	    this.status = status1;
+	    this._jobs = {};
+	    this.counts = this.status.map(function() {
+	      return 0;
+	    });
+	  }
+
+	  next(id) {
+	    var current, next;
+	    current = this._jobs[id];
+	    next = current + 1;
+	    if ((current != null) && next < this.status.length) {
+	      this.counts[current]--;
+	      this.counts[next]++;
+	      return this._jobs[id]++;
+	    } else if (current != null) {
+	      this.counts[current]--;
+	      return delete this._jobs[id];
+	    }
+	  }
+
+	  start(id) {
+	    var initial;
+	    initial = 0;
+	    this._jobs[id] = initial;
+	    return this.counts[initial]++;
+	  }
+
+	  remove(id) {
+	    var current;
+	    current = this._jobs[id];
+	    if (current != null) {
+	      this.counts[current]--;
+	      delete this._jobs[id];
+	    }
+	    return current != null;
+	  }
+
+	  jobStatus(id) {
+	    var ref;
+	    return (ref = this.status[this._jobs[id]]) != null ? ref : null;
+	  }
+
+	  statusJobs(status) {
+	    var k, pos, ref, results, v;
+	    if (status != null) {
+	      pos = this.status.indexOf(status);
+	      if (pos < 0) {
+	        throw new BottleneckError$3(`status must be one of ${this.status.join(', ')}`);
+	      }
+	      ref = this._jobs;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        if (v === pos) {
+	          results.push(k);
+	        }
+	      }
+	      return results;
+	    } else {
+	      return Object.keys(this._jobs);
+	    }
+	  }
+
+	  statusCounts() {
+	    return this.counts.reduce(((acc, v, i) => {
+	      acc[this.status[i]] = v;
+	      return acc;
+	    }), {});
+	  }
+
+	};
+
+	var States_1 = States;
+
+	var DLList$2, Sync;
+
+	DLList$2 = DLList_1;
+
+	Sync = class Sync {
+	  constructor(name, Promise) {
+	    this.schedule = this.schedule.bind(this);
+	    this.name = name;
+	    this.Promise = Promise;
+	    this._running = 0;
+	    this._queue = new DLList$2();
+	  }
+
+	  isEmpty() {
+	    return this._queue.length === 0;
+	  }
+
+	  async _tryToRun() {
+	    var args, cb, error, reject, resolve, returned, task;
+	    if ((this._running < 1) && this._queue.length > 0) {
+	      this._running++;
+	      ({task, args, resolve, reject} = this._queue.shift());
+	      cb = (await (async function() {
+	        try {
+	          returned = (await task(...args));
+	          return function() {
+	            return resolve(returned);
+	          };
+	        } catch (error1) {
+	          error = error1;
+	          return function() {
+	            return reject(error);
+	          };
+	        }
+	      })());
+	      this._running--;
+	      this._tryToRun();
+	      return cb();
+	    }
+	  }
+
+	  schedule(task, ...args) {
+	    var promise, reject, resolve;
+	    resolve = reject = null;
+	    promise = new this.Promise(function(_resolve, _reject) {
+	      resolve = _resolve;
+	      return reject = _reject;
+	    });
+	    this._queue.push({task, args, resolve, reject});
+	    this._tryToRun();
+	    return promise;
+	  }
+
+	};
+
+	var Sync_1 = Sync;
+
+	var version = "2.19.5";
+	var version$1 = {
+		version: version
+	};
+
+	var version$2 = /*#__PURE__*/Object.freeze({
+		version: version,
+		default: version$1
+	});
+
+	var require$$2 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$3 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$4 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
+
+	parser$3 = parser;
+
+	Events$2 = Events_1;
+
+	RedisConnection$1 = require$$2;
+
+	IORedisConnection$1 = require$$3;
+
+	Scripts$1 = require$$4;
+
+	Group = (function() {
+	  class Group {
+	    constructor(limiterOptions = {}) {
+	      this.deleteKey = this.deleteKey.bind(this);
+	      this.limiterOptions = limiterOptions;
+	      parser$3.load(this.limiterOptions, this.defaults, this);
+	      this.Events = new Events$2(this);
+	      this.instances = {};
+	      this.Bottleneck = Bottleneck_1;
+	      this._startAutoCleanup();
+	      this.sharedConnection = this.connection != null;
+	      if (this.connection == null) {
+	        if (this.limiterOptions.datastore === "redis") {
+	          this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        } else if (this.limiterOptions.datastore === "ioredis") {
+	          this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        }
+	      }
+	    }
+
+	    key(key = "") {
+	      var ref;
+	      return (ref = this.instances[key]) != null ? ref : (() => {
+	        var limiter;
+	        limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+	          id: `${this.id}-${key}`,
+	          timeout: this.timeout,
+	          connection: this.connection
+	        }));
+	        this.Events.trigger("created", limiter, key);
+	        return limiter;
+	      })();
+	    }
+
+	    async deleteKey(key = "") {
+	      var deleted, instance;
+	      instance = this.instances[key];
+	      if (this.connection) {
+	        deleted = (await this.connection.__runCommand__(['del', ...Scripts$1.allKeys(`${this.id}-${key}`)]));
+	      }
+	      if (instance != null) {
+	        delete this.instances[key];
+	        await instance.disconnect();
+	      }
+	      return (instance != null) || deleted > 0;
+	    }
+
+	    limiters() {
+	      var k, ref, results, v;
+	      ref = this.instances;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        results.push({
+	          key: k,
+	          limiter: v
+	        });
+	      }
+	      return results;
+	    }
+
+	    keys() {
+	      return Object.keys(this.instances);
+	    }
+
+	    async clusterKeys() {
+	      var cursor, end, found, i, k, keys, len, next, start;
+	      if (this.connection == null) {
+	        return this.Promise.resolve(this.keys());
+	      }
+	      keys = [];
+	      cursor = null;
+	      start = `b_${this.id}-`.length;
+	      end = "_settings".length;
+	      while (cursor !== 0) {
+	        [next, found] = (await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 10000]));
+	        cursor = ~~next;
+	        for (i = 0, len = found.length; i < len; i++) {
+	          k = found[i];
+	          keys.push(k.slice(start, -end));
+	        }
+	      }
+	      return keys;
+	    }
+
+	    _startAutoCleanup() {
+	      var base;
+	      clearInterval(this.interval);
+	      return typeof (base = (this.interval = setInterval(async() => {
+	        var e, k, ref, results, time, v;
+	        time = Date.now();
+	        ref = this.instances;
+	        results = [];
+	        for (k in ref) {
+	          v = ref[k];
+	          try {
+	            if ((await v._store.__groupCheck__(time))) {
+	              results.push(this.deleteKey(k));
+	            } else {
+	              results.push(void 0);
+	            }
+	          } catch (error) {
+	            e = error;
+	            results.push(v.Events.trigger("error", e));
+	          }
+	        }
+	        return results;
+	      }, this.timeout / 2))).unref === "function" ? base.unref() : void 0;
+	    }
+
+	    updateSettings(options = {}) {
+	      parser$3.overwrite(options, this.defaults, this);
+	      parser$3.overwrite(options, options, this.limiterOptions);
+	      if (options.timeout != null) {
+	        return this._startAutoCleanup();
+	      }
+	    }
+
+	    disconnect(flush = true) {
+	      var ref;
+	      if (!this.sharedConnection) {
+	        return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
+	      }
+	    }
+
+	  }
+	  Group.prototype.defaults = {
+	    timeout: 1000 * 60 * 5,
+	    connection: null,
+	    Promise: Promise,
+	    id: "group-key"
+	  };
+
+	  return Group;
+
+	}).call(commonjsGlobal);
+
+	var Group_1 = Group;
+
+	var Batcher, Events$3, parser$4;
+
+	parser$4 = parser;
+
+	Events$3 = Events_1;
+
+	Batcher = (function() {
+	  class Batcher {
+	    constructor(options = {}) {
+	      this.options = options;
+	      parser$4.load(this.options, this.defaults, this);
+	      this.Events = new Events$3(this);
+	      this._arr = [];
+	      this._resetPromise();
+	      this._lastFlush = Date.now();
+	    }
+
+	    _resetPromise() {
+	      return this._promise = new this.Promise((res, rej) => {
+	        return this._resolve = res;
+	      });
+	    }
+
+	    _flush() {
+	      clearTimeout(this._timeout);
+	      this._lastFlush = Date.now();
+	      this._resolve();
+	      this.Events.trigger("batch", this._arr);
+	      this._arr = [];
+	      return this._resetPromise();
+	    }
+
+	    add(data) {
+	      var ret;
+	      this._arr.push(data);
+	      ret = this._promise;
+	      if (this._arr.length === this.maxSize) {
+	        this._flush();
+	      } else if ((this.maxTime != null) && this._arr.length === 1) {
+	        this._timeout = setTimeout(() => {
+	          return this._flush();
+	        }, this.maxTime);
+	      }
+	      return ret;
+	    }
+
+	  }
+	  Batcher.prototype.defaults = {
+	    maxTime: null,
+	    maxSize: null,
+	    Promise: Promise
+	  };
+
+	  return Batcher;
+
+	}).call(commonjsGlobal);
+
+	var Batcher_1 = Batcher;
+
+	var require$$4$1 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$8 = getCjsExportFromNamespace(version$2);
+
+	var Bottleneck, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5,
+	  splice = [].splice;
+
+	NUM_PRIORITIES$1 = 10;
+
+	DEFAULT_PRIORITY$1 = 5;
+
+	parser$5 = parser;
+
+	Queues$1 = Queues_1;
+
+	Job$1 = Job_1;
+
+	LocalDatastore$1 = LocalDatastore_1;
+
+	RedisDatastore$1 = require$$4$1;
+
+	Events$4 = Events_1;
+
+	States$1 = States_1;
+
+	Sync$1 = Sync_1;
+
+	Bottleneck = (function() {
+	  class Bottleneck {
+	    constructor(options = {}, ...invalid) {
+	      var storeInstanceOptions, storeOptions;
+	      this._addToQueue = this._addToQueue.bind(this);
+	      this._validateOptions(options, invalid);
+	      parser$5.load(options, this.instanceDefaults, this);
+	      this._queues = new Queues$1(NUM_PRIORITIES$1);
+	      this._scheduled = {};
+	      this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
+	      this._limiter = null;
+	      this.Events = new Events$4(this);
+	      this._submitLock = new Sync$1("submit", this.Promise);
+	      this._registerLock = new Sync$1("register", this.Promise);
+	      storeOptions = parser$5.load(options, this.storeDefaults, {});
+	      this._store = (function() {
+	        if (this.datastore === "redis" || this.datastore === "ioredis" || (this.connection != null)) {
+	          storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
+	          return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else if (this.datastore === "local") {
+	          storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
+	          return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else {
+	          throw new Bottleneck.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
+	        }
+	      }).call(this);
+	      this._queues.on("leftzero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
+	      });
+	      this._queues.on("zero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
+	      });
+	    }
+
+	    _validateOptions(options, invalid) {
+	      if (!((options != null) && typeof options === "object" && invalid.length === 0)) {
+	        throw new Bottleneck.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
+	      }
+	    }
+
+	    ready() {
+	      return this._store.ready;
+	    }
+
+	    clients() {
+	      return this._store.clients;
+	    }
+
+	    channel() {
+	      return `b_${this.id}`;
+	    }
+
+	    channel_client() {
+	      return `b_${this.id}_${this._store.clientId}`;
+	    }
+
+	    publish(message) {
+	      return this._store.__publish__(message);
+	    }
+
+	    disconnect(flush = true) {
+	      return this._store.__disconnect__(flush);
+	    }
+
+	    chain(_limiter) {
+	      this._limiter = _limiter;
+	      return this;
+	    }
+
+	    queued(priority) {
+	      return this._queues.queued(priority);
+	    }
+
+	    clusterQueued() {
+	      return this._store.__queued__();
+	    }
+
+	    empty() {
+	      return this.queued() === 0 && this._submitLock.isEmpty();
+	    }
+
+	    running() {
+	      return this._store.__running__();
+	    }
+
+	    done() {
+	      return this._store.__done__();
+	    }
+
+	    jobStatus(id) {
+	      return this._states.jobStatus(id);
+	    }
+
+	    jobs(status) {
+	      return this._states.statusJobs(status);
+	    }
+
+	    counts() {
+	      return this._states.statusCounts();
+	    }
+
+	    _randomIndex() {
+	      return Math.random().toString(36).slice(2);
+	    }
+
+	    check(weight = 1) {
+	      return this._store.__check__(weight);
+	    }
+
+	    _clearGlobalState(index) {
+	      if (this._scheduled[index] != null) {
+	        clearTimeout(this._scheduled[index].expiration);
+	        delete this._scheduled[index];
+	        return true;
+	      } else {
+	        return false;
+	      }
+	    }
+
+	    async _free(index, job, options, eventInfo) {
+	      var e, running;
+	      try {
+	        ({running} = (await this._store.__free__(index, options.weight)));
+	        this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
+	        if (running === 0 && this.empty()) {
+	          return this.Events.trigger("idle");
+	        }
+	      } catch (error1) {
+	        e = error1;
+	        return this.Events.trigger("error", e);
+	      }
+	    }
+
+	    _run(index, job, wait) {
+	      var clearGlobalState, free, run;
+	      job.doRun();
+	      clearGlobalState = this._clearGlobalState.bind(this, index);
+	      run = this._run.bind(this, index, job);
+	      free = this._free.bind(this, index, job);
+	      return this._scheduled[index] = {
+	        timeout: setTimeout(() => {
+	          return job.doExecute(this._limiter, clearGlobalState, run, free);
+	        }, wait),
+	        expiration: job.options.expiration != null ? setTimeout(function() {
+	          return job.doExpire(clearGlobalState, run, free);
+	        }, wait + job.options.expiration) : void 0,
+	        job: job
+	      };
+	    }
+
+	    _drainOne(capacity) {
+	      return this._registerLock.schedule(() => {
+	        var args, index, next, options, queue;
+	        if (this.queued() === 0) {
+	          return this.Promise.resolve(null);
+	        }
+	        queue = this._queues.getFirst();
+	        ({options, args} = next = queue.first());
+	        if ((capacity != null) && options.weight > capacity) {
+	          return this.Promise.resolve(null);
+	        }
+	        this.Events.trigger("debug", `Draining ${options.id}`, {args, options});
+	        index = this._randomIndex();
+	        return this._store.__register__(index, options.weight, options.expiration).then(({success, wait, reservoir}) => {
+	          var empty;
+	          this.Events.trigger("debug", `Drained ${options.id}`, {success, args, options});
+	          if (success) {
+	            queue.shift();
+	            empty = this.empty();
+	            if (empty) {
+	              this.Events.trigger("empty");
+	            }
+	            if (reservoir === 0) {
+	              this.Events.trigger("depleted", empty);
+	            }
+	            this._run(index, next, wait);
+	            return this.Promise.resolve(options.weight);
+	          } else {
+	            return this.Promise.resolve(null);
+	          }
+	        });
+	      });
+	    }
+
+	    _drainAll(capacity, total = 0) {
+	      return this._drainOne(capacity).then((drained) => {
+	        var newCapacity;
+	        if (drained != null) {
+	          newCapacity = capacity != null ? capacity - drained : capacity;
+	          return this._drainAll(newCapacity, total + drained);
+	        } else {
+	          return this.Promise.resolve(total);
+	        }
+	      }).catch((e) => {
+	        return this.Events.trigger("error", e);
+	      });
+	    }
+
+	    _dropAllQueued(message) {
+	      return this._queues.shiftAll(function(job) {
+	        return job.doDrop({message});
+	      });
+	    }
+
+	    stop(options = {}) {
+	      var done, waitForExecuting;
+	      options = parser$5.load(options, this.stopDefaults);
+	      waitForExecuting = (at) => {
+	        var finished;
+	        finished = () => {
+	          var counts;
+	          counts = this._states.counts;
+	          return (counts[0] + counts[1] + counts[2] + counts[3]) === at;
+	        };
+	        return new this.Promise((resolve, reject) => {
+	          if (finished()) {
+	            return resolve();
+	          } else {
+	            return this.on("done", () => {
+	              if (finished()) {
+	                this.removeAllListeners("done");
+	                return resolve();
+	              }
+	            });
+	          }
+	        });
+	      };
+	      done = options.dropWaitingJobs ? (this._run = function(index, next) {
+	        return next.doDrop({
+	          message: options.dropErrorMessage
+	        });
+	      }, this._drainOne = () => {
+	        return this.Promise.resolve(null);
+	      }, this._registerLock.schedule(() => {
+	        return this._submitLock.schedule(() => {
+	          var k, ref, v;
+	          ref = this._scheduled;
+	          for (k in ref) {
+	            v = ref[k];
+	            if (this.jobStatus(v.job.options.id) === "RUNNING") {
+	              clearTimeout(v.timeout);
+	              clearTimeout(v.expiration);
+	              v.job.doDrop({
+	                message: options.dropErrorMessage
+	              });
+	            }
+	          }
+	          this._dropAllQueued(options.dropErrorMessage);
+	          return waitForExecuting(0);
+	        });
+	      })) : this.schedule({
+	        priority: NUM_PRIORITIES$1 - 1,
+	        weight: 0
+	      }, () => {
+	        return waitForExecuting(1);
+	      });
+	      this._receive = function(job) {
+	        return job._reject(new Bottleneck.prototype.BottleneckError(options.enqueueErrorMessage));
+	      };
+	      this.stop = () => {
+	        return this.Promise.reject(new Bottleneck.prototype.BottleneckError("stop() has already been called"));
+	      };
+	      return done;
+	    }
+
+	    async _addToQueue(job) {
+	      var args, blocked, error, options, reachedHWM, shifted, strategy;
+	      ({args, options} = job);
+	      try {
+	        ({reachedHWM, blocked, strategy} = (await this._store.__submit__(this.queued(), options.weight)));
+	      } catch (error1) {
+	        error = error1;
+	        this.Events.trigger("debug", `Could not queue ${options.id}`, {args, options, error});
+	        job.doDrop({error});
+	        return false;
+	      }
+	      if (blocked) {
+	        job.doDrop();
+	        return true;
+	      } else if (reachedHWM) {
+	        shifted = strategy === Bottleneck.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck.prototype.strategy.OVERFLOW ? job : void 0;
+	        if (shifted != null) {
+	          shifted.doDrop();
+	        }
+	        if ((shifted == null) || strategy === Bottleneck.prototype.strategy.OVERFLOW) {
+	          if (shifted == null) {
+	            job.doDrop();
+	          }
+	          return reachedHWM;
+	        }
+	      }
+	      job.doQueue(reachedHWM, blocked);
+	      this._queues.push(job);
+	      await this._drainAll();
+	      return reachedHWM;
+	    }
+
+	    _receive(job) {
+	      if (this._states.jobStatus(job.options.id) != null) {
+	        job._reject(new Bottleneck.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
+	        return false;
+	      } else {
+	        job.doReceive();
+	        return this._submitLock.schedule(this._addToQueue, job);
+	      }
+	    }
+
+	    submit(...args) {
+	      var cb, fn, job, options, ref, ref1, task;
+	      if (typeof args[0] === "function") {
+	        ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
+	        options = parser$5.load({}, this.jobDefaults);
+	      } else {
+	        ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
+	        options = parser$5.load(options, this.jobDefaults);
+	      }
+	      task = (...args) => {
+	        return new this.Promise(function(resolve, reject) {
+	          return fn(...args, function(...args) {
+	            return (args[0] != null ? reject : resolve)(args);
+	          });
+	        });
+	      };
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      job.promise.then(function(args) {
+	        return typeof cb === "function" ? cb(...args) : void 0;
+	      }).catch(function(args) {
+	        if (Array.isArray(args)) {
+	          return typeof cb === "function" ? cb(...args) : void 0;
+	        } else {
+	          return typeof cb === "function" ? cb(args) : void 0;
+	        }
+	      });
+	      return this._receive(job);
+	    }
+
+	    schedule(...args) {
+	      var job, options, task;
+	      if (typeof args[0] === "function") {
+	        [task, ...args] = args;
+	        options = {};
+	      } else {
+	        [options, task, ...args] = args;
+	      }
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      this._receive(job);
+	      return job.promise;
+	    }
+
+	    wrap(fn) {
+	      var schedule, wrapped;
+	      schedule = this.schedule.bind(this);
+	      wrapped = function(...args) {
+	        return schedule(fn.bind(this), ...args);
+	      };
+	      wrapped.withOptions = function(options, ...args) {
+	        return schedule(options, fn, ...args);
+	      };
+	      return wrapped;
+	    }
+
+	    async updateSettings(options = {}) {
+	      await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
+	      parser$5.overwrite(options, this.instanceDefaults, this);
+	      return this;
+	    }
+
+	    currentReservoir() {
+	      return this._store.__currentReservoir__();
+	    }
+
+	    incrementReservoir(incr = 0) {
+	      return this._store.__incrementReservoir__(incr);
+	    }
+
+	  }
+	  Bottleneck.default = Bottleneck;
+
+	  Bottleneck.Events = Events$4;
+
+	  Bottleneck.version = Bottleneck.prototype.version = require$$8.version;
+
+	  Bottleneck.strategy = Bottleneck.prototype.strategy = {
+	    LEAK: 1,
+	    OVERFLOW: 2,
+	    OVERFLOW_PRIORITY: 4,
+	    BLOCK: 3
+	  };
+
+	  Bottleneck.BottleneckError = Bottleneck.prototype.BottleneckError = BottleneckError_1;
+
+	  Bottleneck.Group = Bottleneck.prototype.Group = Group_1;
+
+	  Bottleneck.RedisConnection = Bottleneck.prototype.RedisConnection = require$$2;
+
+	  Bottleneck.IORedisConnection = Bottleneck.prototype.IORedisConnection = require$$3;
+
+	  Bottleneck.Batcher = Bottleneck.prototype.Batcher = Batcher_1;
+
+	  Bottleneck.prototype.jobDefaults = {
+	    priority: DEFAULT_PRIORITY$1,
+	    weight: 1,
+	    expiration: null,
+	    id: "<no-id>"
+	  };
+
+	  Bottleneck.prototype.storeDefaults = {
+	    maxConcurrent: null,
+	    minTime: 0,
+	    highWater: null,
+	    strategy: Bottleneck.prototype.strategy.LEAK,
+	    penalty: null,
+	    reservoir: null,
+	    reservoirRefreshInterval: null,
+	    reservoirRefreshAmount: null,
+	    reservoirIncreaseInterval: null,
+	    reservoirIncreaseAmount: null,
+	    reservoirIncreaseMaximum: null
+	  };
+
+	  Bottleneck.prototype.localStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 250
+	  };
+
+	  Bottleneck.prototype.redisStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 5000,
+	    clientTimeout: 10000,
+	    Redis: null,
+	    clientOptions: {},
+	    clusterNodes: null,
+	    clearDatastore: false,
+	    connection: null
+	  };
+
+	  Bottleneck.prototype.instanceDefaults = {
+	    datastore: "local",
+	    connection: null,
+	    id: "<no-id>",
+	    rejectOnDrop: true,
+	    trackDoneStatus: false,
+	    Promise: Promise
+	  };
+
+	  Bottleneck.prototype.stopDefaults = {
+	    enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
+	    dropWaitingJobs: true,
+	    dropErrorMessage: "This limiter has been stopped."
+	  };
+
+	  return Bottleneck;
+
+	}).call(commonjsGlobal);
+
+	var Bottleneck_1 = Bottleneck;
+
+	var lib = Bottleneck_1;
+
+	return lib;
+
+})));
+
+
+/***/ }),
+
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -29211,26 +30741,22 @@ module.exports = {
 
 /***/ }),
 
-/***/ 1174:
+/***/ 5088:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  a: () => (/* binding */ runPost)
+  a2: () => (/* binding */ runPost)
 });
 
-// UNUSED EXPORTS: run
+// UNUSED EXPORTS: readMode, run
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/cache/scope.ts
-
 // A named scope cannot be mistaken for a ref's: git refs always start with `refs/`.
 const NAMED_PREFIX = 'named/';
 /**
@@ -29241,7 +30767,7 @@ const NAMED_PREFIX = 'named/';
  * A `named` scope is the opt-in to sharing: every job that names it saves into and restores from
  * that one scope, whatever its ref, so it trusts every ref that may name it.
  */
-function scope_cacheScopes(context, named) {
+function cacheScopes(context, named) {
     if (named) {
         const scope = `${NAMED_PREFIX}${named}`;
         return { save: scope, restore: [scope] };
@@ -29252,24 +30778,86 @@ function scope_cacheScopes(context, named) {
     const restore = [...new Set(candidates.filter((s) => Boolean(s)))];
     return { save, restore };
 }
-/** The runner's ref variables and the default branch named in the event payload. */
-function scope_readRefContext(env) {
-    return {
-        ref: env.GITHUB_REF || undefined,
-        baseRef: env.GITHUB_BASE_REF || undefined,
-        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
-    };
+
+;// CONCATENATED MODULE: ./src/action/inputs/readers.ts
+
+/** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
+class InputError extends Error {
+    input;
+    constructor(input, message) {
+        super(`Input '${input}': ${message}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
 }
-// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
-function defaultBranchOf(eventPath) {
-    try {
-        const event = JSON.parse(readFileSync(eventPath, 'utf8'));
-        const name = event.repository?.default_branch;
-        return typeof name === 'string' && name ? name : undefined;
-    }
-    catch {
+/**
+ * Reads a mode's inputs from the runner with `parse`, its pure half. Masks the token at once,
+ * before anything could print it.
+ */
+function getInputs(parse) {
+    const token = lib_core/* getInput */.V4('token');
+    if (token)
+        lib_core/* setSecret */.Pq(token);
+    return parse((name) => lib_core/* getInput */.V4(name), process.env, (message) => lib_core/* notice */.lm(message));
+}
+function readers_oneOf(input, value, allowed) {
+    if (allowed.includes(value))
+        return value;
+    throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}`);
+}
+function readBoolean(input, value) {
+    const text = value.trim().toLowerCase();
+    if (text === '' || text === 'false')
+        return false;
+    if (text === 'true')
+        return true;
+    throw new InputError(input, `'${value.trim()}' is not true or false`);
+}
+/** A multi-line input's non-empty lines, trimmed. */
+function readLines(value) {
+    return value
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+}
+// Sizes as people write them in a workflow: `4GiB`, `500MB`, `1.5 GiB`, `1048576`. Units are
+// case-insensitive; KB/MB/GB are powers of 1000 and KiB/MiB/GiB of 1024, as the SI and IEC say.
+const UNITS = {
+    '': 1,
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    tb: 1e12,
+    kib: 2 ** 10,
+    mib: 2 ** 20,
+    gib: 2 ** 30,
+    tib: 2 ** 40,
+};
+/** The bytes `text` names, or undefined when it is not a size. */
+function parseByteSize(text) {
+    const match = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/i.exec(text.trim());
+    if (!match)
         return undefined;
-    }
+    const unit = UNITS[match[2].toLowerCase()];
+    if (unit === undefined)
+        return undefined;
+    return Math.floor(Number(match[1]) * unit);
+}
+// 4 GiB: well under ghcr.io's 10 GB layer cap even for data that will not compress, and a layer
+// that size goes up inside ghcr.io's 10-minute upload limit at about 7 MB/s.
+const DEFAULT_MAX_LAYER_SIZE = '4GiB';
+// below this, a tree would split into absurdly many layers (and each costs a few requests)
+const MIN_LAYER_SIZE = 2 ** 20;
+/** `max-layer-size` (push and cache): a tree whose tar would be larger goes up as several layers. */
+function readMaxLayerSize(value) {
+    const text = value.trim() || DEFAULT_MAX_LAYER_SIZE;
+    const bytes = parseByteSize(text);
+    if (bytes === undefined)
+        throw new InputError('max-layer-size', `'${text}' is not a size like 4GiB, 500MB or 1048576`);
+    if (bytes < MIN_LAYER_SIZE)
+        throw new InputError('max-layer-size', `'${text}' is below the minimum, 1MiB`);
+    return bytes;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/redact.ts
@@ -29342,194 +30930,16 @@ async function discardBody(res) {
     await res.body?.cancel().catch(() => { });
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
-
-// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
-class StallError extends Error {
-    code = 'ETIMEDOUT';
-    constructor(ms) {
-        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
-        this.name = 'StallError';
-    }
-}
-// Pieces small enough that what waits here shows how far the socket has got.
-const PIECE = 64 * 1024;
-/**
- * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
- * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
- * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
- * are the dispatcher's headers timeout's (it counts from the last write the socket took);
- * response bodies are its bodyTimeout.
- */
-function watchUploadStall(source, ms) {
-    const controller = new AbortController();
-    let received = 0;
-    const body = new external_node_stream_.Transform({
-        highWaterMark: PIECE,
-        transform(chunk, _encoding, callback) {
-            received += chunk.length;
-            for (let at = 0; at < chunk.length; at += PIECE)
-                this.push(chunk.subarray(at, at + PIECE));
-            callback();
-        },
-    });
-    let stalled;
-    // a failed request destroys body, and with it the source (the file it was reading)
-    (0,external_node_stream_.pipeline)(source, body, () => { });
-    let taken = -1;
-    const timer = setInterval(() => {
-        const waiting = body.readableLength + body.writableLength + source.readableLength;
-        const now = received - body.readableLength;
-        if (now === taken && waiting > 0) {
-            stalled = new StallError(ms);
-            controller.abort(stalled);
-            body.destroy(stalled);
-        }
-        taken = now;
-    }, ms);
-    timer.unref();
-    const stop = () => clearInterval(timer);
-    body.once('close', stop);
-    return { body, signal: controller.signal, reason: () => stalled, stop };
-}
-
-;// CONCATENATED MODULE: ./src/oci/transport/send.ts
-
-
-
-
-// Which request produced a response, so an error built from the response alone can name it.
-const sentRequests = new WeakMap();
-function requestOf(res) {
-    return sentRequests.get(res);
-}
-function recordRequest(res, req) {
-    sentRequests.set(res, req);
-    return res;
-}
-// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
-// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
-const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
-// Statuses whose responses have no body; the Response constructor refuses one for them.
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-class TransportError extends Error {
-    code;
-    constructor(message, cause) {
-        super(message, { cause });
-        this.name = 'TransportError';
-        const code = cause?.code;
-        if (typeof code === 'string')
-            this.code = code;
-    }
-}
-/**
- * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
- * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
- * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
- * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
- * the redirect layer's; the answer is a fetch Response so the layers above read one type.
- */
-function createExchange(o = {}) {
-    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
-    const common = {
-        connect: { timeout: timeouts.connectMs },
-        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
-        bodyTimeout: timeouts.stallMs,
-    };
-    const direct = new undici.Agent(common);
-    const proxies = new Map();
-    const dispatcherFor = (url) => {
-        const proxy = o.proxyFor?.(url);
-        if (!proxy)
-            return direct;
-        let agent = proxies.get(proxy);
-        if (!agent) {
-            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
-            agent = new undici.ProxyAgent({ uri: proxy, ...common });
-            proxies.set(proxy, agent);
-        }
-        return agent;
-    };
-    return async (req) => {
-        const url = new URL(req.url);
-        const made = req.body?.();
-        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
-        let answer;
-        try {
-            answer = await dispatcherFor(url).request({
-                origin: url.origin,
-                path: `${url.pathname}${url.search}`,
-                method: req.method,
-                headers: req.headers,
-                body: stall?.body ?? made,
-                signal: stall?.signal,
-            });
-        }
-        catch (error) {
-            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
-        }
-        finally {
-            stall?.stop();
-        }
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(answer.headers)) {
-            if (value === undefined)
-                continue;
-            for (const v of Array.isArray(value) ? value : [value])
-                headers.append(name, v);
-        }
-        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
-        if (noBody)
-            answer.body.resume();
-        const res = new Response(noBody ? null : webStream(answer.body, req), {
-            status: answer.statusCode,
-            headers,
-        });
-        return recordRequest(res, { method: req.method, url: req.url });
-    };
-}
-// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
-// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
-// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
-function webStream(body, req) {
-    const chunks = body[Symbol.asyncIterator]();
-    return new ReadableStream({
-        async pull(controller) {
-            let next;
-            try {
-                next = (await chunks.next());
-            }
-            catch (error) {
-                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
-                return;
-            }
-            if (next.done)
-                controller.close();
-            else
-                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
-        },
-        async cancel() {
-            await chunks.return?.();
-        },
-    }, { highWaterMark: 0 });
-}
-function messageOf(error) {
-    const { message, code } = (error ?? {});
-    const text = typeof message === 'string' ? message : String(error);
-    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
-}
-
 ;// CONCATENATED MODULE: ./src/oci/errors.ts
 
 
-
+/** The response with `facts` as its request's, replacing any it had. */
+function withRequest(res, facts) {
+    return Object.assign(res, { request: facts });
+}
 // An error body is for people and logs: 64 KiB holds any registry's error JSON.
 const ERROR_BODY_LIMIT = 64 * 1024;
-class errors_RegistryError extends Error {
+class RegistryError extends Error {
     method;
     url;
     status;
@@ -29601,7 +31011,7 @@ async function checkResponse(res, ...okStatuses) {
     throw await responseError(res);
 }
 async function responseError(res, o = {}) {
-    const sent = requestOf(res);
+    const sent = res.request;
     let text = '';
     try {
         text = (await readBody(res, ERROR_BODY_LIMIT, { truncate: true })).toString('utf8').trim();
@@ -29610,7 +31020,7 @@ async function responseError(res, o = {}) {
         // a body that breaks mid-read still leaves the status to report
     }
     const codes = parseErrorCodes(text);
-    return new errors_RegistryError({
+    return new RegistryError({
         method: sent?.method ?? 'GET',
         url: sent?.url ?? res.url,
         status: res.status,
@@ -29620,7 +31030,7 @@ async function responseError(res, o = {}) {
         hint: o.hint,
         retryAfterMs: retryAfter(res.headers.get('retry-after')),
         pushing: sent?.pushing,
-        hints: responseHints.get(res),
+        hints: sent?.hints,
     });
 }
 // Retry-After is seconds or an HTTP date.
@@ -29660,13 +31070,9 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const GENERIC_HINTS = {
     pushDenied: 'Check that the credentials may push to this repository',
     pullDenied: 'Check the credentials: the registry refused them or needs some',
+    deleteUnsupported: 'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true)',
+    deleteDenied: 'Check that the credentials may delete from this repository',
 };
-// The hints of the repository a response came from (set by the transport, read by responseError).
-const responseHints = new WeakMap();
-function attachHints(res, hints) {
-    responseHints.set(res, hints);
-    return res;
-}
 // What a user can do about the most common refusals.
 function hintFor(method, status, codes, pushing = false, hints = GENERIC_HINTS) {
     const denied = status === 401 || status === 403 || codes.some((c) => c.code === 'DENIED' || c.code === 'UNAUTHORIZED');
@@ -29679,221 +31085,271 @@ function hintFor(method, status, codes, pushing = false, hints = GENERIC_HINTS) 
     return undefined;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/oci/descriptor.ts
+;// CONCATENATED MODULE: ./src/action/runner/log.ts
 
-function descriptor_sha256Digest(bytes) {
-    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
-}
-function descriptorOf(bytes, mediaType) {
-    return { mediaType, digest: descriptor_sha256Digest(bytes), size: bytes.length };
-}
-// The hash algorithm node:crypto knows a digest by; the reference grammar only admits these two.
-function digestAlgorithm(digest) {
-    const algorithm = digest.slice(0, digest.indexOf(':'));
-    if (algorithm === 'sha256' || algorithm === 'sha512')
-        return algorithm;
-    throw new Error(`unsupported digest algorithm in "${digest}"`);
-}
 
-;// CONCATENATED MODULE: ./src/oci/media-types.ts
-// Media types from the OCI image spec v1.1 and the Docker image manifest v2, schema 2.
-const media_types_MediaType = {
-    OciManifest: 'application/vnd.oci.image.manifest.v1+json',
-    OciIndex: 'application/vnd.oci.image.index.v1+json',
-    OciEmpty: 'application/vnd.oci.empty.v1+json',
-    OciConfig: 'application/vnd.oci.image.config.v1+json',
-    LayerTar: 'application/vnd.oci.image.layer.v1.tar',
-    LayerTarGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-    LayerTarZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
-    DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-    DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-    DockerConfig: 'application/vnd.docker.container.image.v1+json',
-    DockerLayerTarGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-    OctetStream: 'application/octet-stream',
+// What the runner shows: the library's log lines, progress, the job summary and the one line a
+// failed step ends with.
+/** The library's Logger, spoken through the runner: debug lines show only with RUNNER_DEBUG. */
+const actionsLogger = {
+    debug: (message) => lib_core/* debug */.Yz(message),
+    info: (message) => lib_core/* info */.pq(message),
+    warning: (message) => lib_core/* warning */.$e(message),
 };
-// What a manifest GET accepts: without the Docker types some registries answer 404 or convert.
-const MANIFEST_MEDIA_TYPES = [
-    media_types_MediaType.OciManifest,
-    media_types_MediaType.OciIndex,
-    media_types_MediaType.DockerManifest,
-    media_types_MediaType.DockerManifestList,
-];
-function media_types_isIndexMediaType(mediaType) {
-    return mediaType === media_types_MediaType.OciIndex || mediaType === media_types_MediaType.DockerManifestList;
-}
-
-;// CONCATENATED MODULE: ./src/oci/annotations.ts
-// Annotation keys that more than one room reads or writes: the image spec's own
-// (image-spec annotations.md) and ORAS's, whose layer convention our pushes follow so `oras pull`
-// unpacks them and our pull unpacks what `oras push DIR` published.
-const annotations_Annotation = {
-    Title: 'org.opencontainers.image.title',
-    Created: 'org.opencontainers.image.created',
-    Source: 'org.opencontainers.image.source',
-    Revision: 'org.opencontainers.image.revision',
-    RefName: 'org.opencontainers.image.ref.name',
-    // ORAS: "true" when the titled layer is a directory to unpack rather than a single file
-    OrasUnpack: 'io.deis.oras.content.unpack',
-    // ORAS: sha256 of the uncompressed tar of such a directory layer
-    OrasContentDigest: 'io.deis.oras.content.digest',
-};
-
-;// CONCATENATED MODULE: ./src/cache/cache-annotations.ts
-
-// What marks a manifest as one of our caches, and where its key travels. The key cannot be read
-// back from the tag (a hash), so the manifest and the index entry carry it in full.
-const cache_annotations_CACHE_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.cache.v1';
-const cache_annotations_CACHE_INDEX_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.cache-index.v1';
-const cache_annotations_KEY_ANNOTATION = 'io.github.oci-artifact-action.cache.key';
-const cache_annotations_SCOPE_ANNOTATION = 'io.github.oci-artifact-action.cache.scope';
-// The standard annotation (image-spec annotations.md): RFC 3339 time of the save.
-const cache_annotations_CREATED_ANNOTATION = annotations_Annotation.Created;
-// What a key means besides its text, as actions/cache's cache version: a hash of the path lines
-// (and the platform family), so a cache saved for other paths is not restored for these.
-const cache_annotations_VERSION_ANNOTATION = 'io.github.oci-artifact-action.cache.version';
-// On each layer: the `path` line it holds, and where its root is relative to that line's path
-// (`.` the path itself or a glob's literal folder, `..` a single file's folder).
-const cache_annotations_PATH_ANNOTATION = 'io.github.oci-artifact-action.cache.path';
-const cache_annotations_ROOT_ANNOTATION = 'io.github.oci-artifact-action.cache.root';
-
-;// CONCATENATED MODULE: ./src/cache/cache-index.ts
-
-
-
-// One GET must stay quick for a prefix lookup: an entry is ~300 bytes for a typical key and
-// ~900 for a 512-character one, so 500 entries keep the index under half a megabyte, far below
-// the 4 MiB manifest size registries are asked to accept. Older caches drop out of the index
-// only: their tags stay, and an exact lookup still finds them.
-const MAX_INDEX_ENTRIES = 500;
-class CacheIndexError extends Error {
-    constructor(reason, options) {
-        super(`cache index: ${reason}`, options);
-        this.name = 'CacheIndexError';
+/**
+ * One line for `core.setFailed`: the error's own message (library errors already name the cause
+ * and the input or entry to fix), followed by its causes when they add something, and the input
+ * that would change the outcome where the library cannot name it.
+ */
+function log_describeError(error) {
+    if (!(error instanceof Error))
+        return String(error);
+    let text = error.message;
+    let cause = error.cause;
+    for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
+        if (!text.includes(cause.message))
+            text += `: ${cause.message}`;
+        cause = cause.cause;
     }
+    if (answeredWithoutTls(error))
+        text += '. For a registry on plain http on your network, set the input `plain-http: true`';
+    return text;
 }
-/** The index's entries, oldest first. Entries that are not ours or are malformed are left out. */
-function cache_index_parseCacheIndex(bytes) {
-    let value;
+function answeredWithoutTls(error) {
+    for (let e = error, depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause)
+        if (e instanceof ConnectionError && e.notTls)
+            return true;
+    return false;
+}
+/** Human sizes in the log and the job summary: 1000-based, as download tools show them. */
+function formatBytes(bytes) {
+    const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+/** Bytes per second, as the summaries and progress lines show it. */
+function formatRate(bytes, seconds) {
+    return `${formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
+}
+// Often enough to show a transfer is alive, rare enough not to flood the log.
+const PROGRESS_INTERVAL_MS = 5000;
+/** Logs `label: 42% of 1.2 GB, 85 MB/s` every few seconds while a transfer runs. */
+function startProgress(label, total, now = Date.now) {
+    const started = now();
+    let lastLog = started;
+    let transferred = 0;
+    const line = (t) => {
+        const seconds = Math.max((t - started) / 1000, 0.001);
+        const share = total
+            ? `${Math.floor((100 * transferred) / total)}% of ${formatBytes(total)}`
+            : formatBytes(transferred);
+        return `${label}: ${share}, ${formatRate(transferred, seconds)}`;
+    };
+    return {
+        add(bytes) {
+            transferred += bytes;
+            const t = now();
+            if (t - lastLog >= PROGRESS_INTERVAL_MS) {
+                lastLog = t;
+                lib_core/* info */.pq(line(t));
+            }
+        },
+        done() {
+            const t = now();
+            const seconds = (t - started) / 1000;
+            lib_core/* info */.pq(`${label}: ${formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatRate(transferred, seconds)})`);
+            return seconds;
+        },
+    };
+}
+/** A two-column Markdown table of a summary's facts, pipes in values escaped. */
+function summaryTable(rows) {
+    return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
+}
+/** Best effort: a summary that cannot be written warns and never fails the step. */
+async function writeSummary(markdown) {
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        if (!process.env.GITHUB_STEP_SUMMARY)
+            return;
+        await lib_core/* summary */.z.addRaw(markdown, true).write();
     }
     catch (error) {
-        throw new CacheIndexError('not JSON', { cause: error });
+        lib_core/* warning */.$e(`Could not write the job summary: ${error.message}`);
     }
-    const manifests = value?.manifests;
-    if (!Array.isArray(manifests))
-        throw new CacheIndexError('no manifests list');
-    const entries = [];
-    for (const item of manifests) {
-        const entry = entryOf(item);
-        if (entry)
-            entries.push(entry);
-    }
-    return sortOldestFirst(entries);
 }
-/** The index bytes for a scope: an OCI image index whose entries carry each cache's key and time. */
-function cache_index_buildCacheIndex(scope, entries) {
-    const index = {
-        schemaVersion: 2,
-        mediaType: media_types_MediaType.OciIndex,
-        artifactType: cache_annotations_CACHE_INDEX_ARTIFACT_TYPE,
-        manifests: entries.map((e) => ({
-            mediaType: e.manifest.mediaType,
-            artifactType: cache_annotations_CACHE_ARTIFACT_TYPE,
-            digest: e.manifest.digest,
-            size: e.manifest.size,
-            annotations: {
-                [cache_annotations_CREATED_ANNOTATION]: e.created,
-                [cache_annotations_KEY_ANNOTATION]: e.key,
-                ...(e.version === undefined ? {} : { [cache_annotations_VERSION_ANNOTATION]: e.version }),
-            },
-        })),
-        annotations: { [cache_annotations_SCOPE_ANNOTATION]: scope },
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/action/inputs/path-inputs.ts
+
+
+
+
+// What @actions/glob (minimatch) reads as a pattern rather than a name.
+const GLOB_CHARS = /[*?[\]{}]/;
+class PathInputError extends Error {
+    line;
+    constructor(line, reason) {
+        super(`'${line}' ${reason}`);
+        this.line = line;
+        this.name = 'PathInputError';
+    }
+}
+function parsePathInput(value, context) {
+    const p = context.pathApi ?? (external_node_path_default());
+    const includes = [];
+    const excludes = [];
+    const lines = [];
+    for (const raw of value.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (!line || line.startsWith('#'))
+            continue;
+        lines.push(line);
+        if (line.startsWith('!')) {
+            const rest = line.slice(1).trim();
+            if (!rest)
+                throw new PathInputError(line, 'excludes nothing: write the pattern after the !');
+            excludes.push(resolveLine(rest, context, p).pattern);
+            continue;
+        }
+        includes.push(resolveLine(line, context, p));
+    }
+    return { lines, includes, excludes };
+}
+function resolveLine(line, context, p) {
+    if (line.includes('\0'))
+        throw new PathInputError(line, 'holds a NUL byte');
+    const home = isHomeRelative(line, p);
+    const expanded = home ? p.join(context.home, line.slice(1)) : line;
+    const anchor = home ? 'home' : p.isAbsolute(expanded) ? 'absolute' : 'workspace';
+    // a drive-relative `C:dir` on Windows resolves against that drive's current directory, which
+    // a runner never sets: refused rather than guessed
+    if (p === (external_node_path_default()).win32 && /^[A-Za-z]:(?![\\/])/.test(expanded)) {
+        throw new PathInputError(line, 'names a drive without a root: write C:\\dir, not C:dir');
+    }
+    const pattern = p.resolve(context.workspace, expanded);
+    const literal = !GLOB_CHARS.test(expanded);
+    return { given: line, pattern, literal, searchRoot: literal ? pattern : searchRootOf(pattern, p), anchor };
+}
+/** `~`, `~/x`, and on Windows `~\x`; `~user` is not expanded (neither does actions/cache). */
+function isHomeRelative(line, p) {
+    return line === '~' || line.startsWith('~/') || (p === (external_node_path_default()).win32 && line.startsWith('~\\'));
+}
+/** The leading segments of an absolute pattern that hold no glob character. */
+function searchRootOf(pattern, p = (external_node_path_default())) {
+    const { root } = p.parse(pattern);
+    const segments = pattern.slice(root.length).split(p === (external_node_path_default()).win32 ? /[\\/]+/ : /\/+/);
+    const kept = [];
+    for (const segment of segments) {
+        if (GLOB_CHARS.test(segment))
+            break;
+        kept.push(segment);
+    }
+    return p.join(root, ...kept);
+}
+/** The deepest directory holding every path (all absolute); on Windows compared without case. */
+function commonAncestor(paths, p = (external_node_path_default())) {
+    const split = (x) => p
+        .resolve(x)
+        .split(p.sep)
+        .filter((s, i) => s !== '' || i === 0);
+    const same = (a, b) => (p === (external_node_path_default()).win32 ? a.toLowerCase() === b.toLowerCase() : a === b);
+    let common = split(paths[0]);
+    for (const other of paths.slice(1)) {
+        const parts = split(other);
+        let n = 0;
+        while (n < common.length && n < parts.length && same(common[n], parts[n]))
+            n++;
+        common = common.slice(0, n);
+        // two drives (D:\\x, C:\\y) share no folder, not even a root
+        if (n === 0)
+            throw new Error(`${paths[0]} and ${other} have no folder in common (two drives)`);
+    }
+    const joined = common.join(p.sep);
+    // `/` splits to ['']: the root itself; `C:` needs its separator back
+    return joined === '' || /^[A-Za-z]:$/.test(joined) ? joined + p.sep : joined;
+}
+/** True when `child` is `parent` or lies below it (both absolute). */
+function isWithin(child, parent, p = (external_node_path_default())) {
+    const relative = p.relative(parent, child);
+    return relative === '' || (!relative.startsWith('..') && !p.isAbsolute(relative));
+}
+/** Where the `path` input's relative lines and `~` resolve: the workspace and the home directory. */
+function pathContextOf(env) {
+    return {
+        workspace: env.GITHUB_WORKSPACE || process.cwd(),
+        home: env.HOME || env.USERPROFILE || external_node_os_default().homedir(),
+        pathApi: process.platform === 'win32' ? (external_node_path_default()).win32 : (external_node_path_default()).posix,
     };
-    const bytes = Buffer.from(JSON.stringify(index), 'utf8');
-    return { bytes, mediaType: media_types_MediaType.OciIndex, digest: descriptor_sha256Digest(bytes) };
 }
 /**
- * The union of entry lists, one entry per key (the newest save of it), oldest first, capped at
- * `limit` by dropping the oldest. Merging is what lets two saves that raced both survive.
+ * push and cache take upload-artifact's and actions/cache's lines (globs, `!` exclusions, `~`).
+ * A line naming a symlink to nothing is refused here, before any network work.
  */
-function mergeEntries(lists, limit = MAX_INDEX_ENTRIES) {
-    const byKey = new Map();
-    for (const list of lists) {
-        for (const entry of list) {
-            const known = byKey.get(entry.key);
-            if (!known || time(entry) >= time(known)) {
-                byKey.delete(entry.key);
-                byKey.set(entry.key, entry);
-            }
-        }
+function readPathPatterns(value, mode, context) {
+    let paths;
+    try {
+        paths = parsePathInput(value, context);
     }
-    return sortOldestFirst([...byKey.values()]).slice(-limit);
-}
-/**
- * True when `have` needs nothing from `want`: each key is listed with the same manifest or with
- * a save at least as new, which the merge would keep over ours anyway (two saves of one key race:
- * the newer is the one to restore, and the older has nothing to add).
- */
-function coversEntries(have, want) {
-    const byKey = new Map(have.map((e) => [e.key, e]));
-    return want.every((e) => {
-        const listed = byKey.get(e.key);
-        return listed !== undefined && (listed.manifest.digest === e.manifest.digest || time(listed) >= time(e));
-    });
-}
-/**
- * actions/cache's restore-keys rule: prefixes are tried in order, and the first that matches
- * any key picks the newest cache among its matches.
- */
-function cache_index_findNewestMatch(entries, prefixes, version) {
-    // a cache saved for other paths is not one of these paths' caches (actions/cache's version)
-    const candidates = version === undefined ? entries : entries.filter((e) => e.version === version);
-    for (const prefix of prefixes) {
-        let best;
-        // entries are oldest first, so on equal times the later one (saved after) wins
-        for (const entry of candidates) {
-            if (entry.key.startsWith(prefix) && (!best || time(entry) >= time(best)))
-                best = entry;
-        }
-        if (best)
-            return best;
+    catch (error) {
+        if (error instanceof PathInputError)
+            throw new InputError('path', error.message);
+        throw error;
     }
-    return undefined;
-}
-// Stable: entries saved within the same millisecond keep the order the index had them in.
-function sortOldestFirst(entries) {
-    return entries
-        .map((entry, position) => ({ entry, position, at: time(entry) }))
-        .sort((a, b) => a.at - b.at || a.position - b.position)
-        .map((x) => x.entry);
-}
-// An unreadable time sorts as the oldest rather than hiding the entry.
-function time(entry) {
-    const at = Date.parse(entry.created);
-    return Number.isNaN(at) ? 0 : at;
-}
-function entryOf(item) {
-    if (typeof item !== 'object' || item === null)
-        return undefined;
-    const { mediaType, digest, size, annotations } = item;
-    const notes = (annotations ?? {});
-    const key = notes[cache_annotations_KEY_ANNOTATION];
-    const created = notes[cache_annotations_CREATED_ANNOTATION];
-    const version = notes[cache_annotations_VERSION_ANNOTATION];
-    if (typeof key !== 'string' || typeof created !== 'string')
-        return undefined;
-    if (typeof mediaType !== 'string' || typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-        return undefined;
+    if (paths.includes.length === 0) {
+        throw new InputError('path', value ? `'${value}' names nothing but exclusions` : `is required in ${mode} mode`);
     }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
-        return undefined;
-    const entry = { key, created, manifest: { mediaType, digest, size } };
-    if (typeof version === 'string')
-        entry.version = version;
-    return entry;
+    for (const include of paths.includes) {
+        if (include.literal)
+            refuseDanglingSymlink(include.pattern, include.given);
+    }
+    return paths;
+}
+/** A pull writes to one directory, named literally (`~` expanded); it may not exist yet. */
+function readDestination(value, context) {
+    if (value.includes('\n'))
+        throw new InputError('path', `a pull writes to one directory, got '${value}'`);
+    const dir = external_node_path_default().resolve(context.workspace, expandHome(value, context.home) || '.');
+    refuseDanglingSymlink(dir, value);
+    if (existsAsNonDirectory(dir))
+        throw new InputError('path', `'${value}' exists and is not a directory`);
+    return dir;
+}
+/** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
+function expandHome(value, home) {
+    if (value !== '~' && !value.startsWith('~/'))
+        return value;
+    return external_node_path_default().join(home, value.slice(1));
+}
+// A symlink to nothing would fail later with a bare ENOENT from wherever it is first followed.
+function refuseDanglingSymlink(dir, given) {
+    let target;
+    try {
+        if (!(0,external_node_fs_.lstatSync)(dir).isSymbolicLink() || (0,external_node_fs_.existsSync)(dir))
+            return;
+        target = (0,external_node_fs_.readlinkSync)(dir);
+    }
+    catch {
+        return;
+    }
+    throw new InputError('path', `'${given}' is a symlink to '${target}', which does not exist`);
+}
+function existsAsNonDirectory(dir) {
+    try {
+        return !(0,external_node_fs_.statSync)(dir).isDirectory();
+    }
+    catch {
+        return false;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/oci/reference.ts
@@ -29919,10 +31375,10 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 // distribution/reference caps the name (host and path) at 255 characters.
 const MAX_NAME = 255;
-function reference_isValidTag(tag) {
+function isValidTag(tag) {
     return TAG.test(tag);
 }
-function reference_isValidDigest(digest) {
+function isValidDigest(digest) {
     return DIGEST.test(digest);
 }
 function parseReference(input, o = {}) {
@@ -29934,7 +31390,7 @@ function parseReference(input, o = {}) {
     if (at >= 0) {
         digest = rest.slice(at + 1);
         rest = rest.slice(0, at);
-        if (!reference_isValidDigest(digest)) {
+        if (!isValidDigest(digest)) {
             throw new InvalidReferenceError(input, `"${digest}" is not a sha256:<64 hex> or sha512:<128 hex> digest`);
         }
     }
@@ -29944,7 +31400,7 @@ function parseReference(input, o = {}) {
     if (colon > rest.lastIndexOf('/')) {
         tag = rest.slice(colon + 1);
         rest = rest.slice(0, colon);
-        if (!reference_isValidTag(tag)) {
+        if (!isValidTag(tag)) {
             throw new InvalidReferenceError(input, `tag "${tag}" must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}`);
         }
     }
@@ -30026,32 +31482,217 @@ function checkRegistry(input, registry) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/action/inputs/registry-inputs.ts
+
+
+// GitHub's registry and its policies: what src/oci/ is told, never knows.
+const GHCR = 'ghcr.io';
+const GITHUB_REGISTRIES = new Set([GHCR, 'docker.pkg.github.com']);
+// Tokens GitHub mints (ghs_ is the workflow's GITHUB_TOKEN); they belong to GitHub's registry only.
+const GITHUB_TOKEN_PREFIX = /^(ghs_|ghp_|gho_|ghu_|ghr_|github_pat_)/;
+// ghcr.io's causes are specific enough to name: the job's permissions and the package's settings.
+const GHCR_HINTS = {
+    pushDenied: 'To push with GITHUB_TOKEN, give the job `permissions: packages: write`; if the package already ' +
+        'exists, also add this repository with the Write role in the package settings under "Manage Actions access"',
+    pullDenied: 'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
+        'under "Manage Actions access", grant this repository access',
+    deleteUnsupported: 'ghcr.io does not delete manifests through the registry API: its versions are deleted through the GitHub Packages API',
+};
+/** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
+function registryHints(registry) {
+    return registry === GHCR ? GHCR_HINTS : undefined;
+}
+/**
+ * No repository input: the current repository on ghcr.io, with `packageSuffix` (the cache's
+ * `/cache` package, so cache tags never mix with the artifacts a push publishes).
+ */
+function readRegistryTarget(read, env, notice, packageSuffix = '') {
+    const { registry, repository } = readRepository(read('repository').trim(), env, packageSuffix);
+    return {
+        registry,
+        repository,
+        credentials: readCredentials(read('username').trim(), read('token'), registry, notice),
+        plainHttp: readPlainHttp(read('plain-http'), registry),
+    };
+}
+function readRepository(value, env, packageSuffix) {
+    let input = value;
+    if (!input) {
+        const current = env.GITHUB_REPOSITORY;
+        if (!current)
+            throw new InputError('repository', 'is empty and GITHUB_REPOSITORY is not set');
+        input = `${GHCR}/${current}${packageSuffix}`;
+    }
+    try {
+        return parseRepositoryInput(input);
+    }
+    catch (error) {
+        throw new InputError('repository', error.message);
+    }
+}
+/** `[host/]owner/name`: no host means ghcr.io, where a package is always OWNER/NAME. */
+function parseRepositoryInput(input) {
+    const parsed = parseRepository(input, { defaultRegistry: GHCR });
+    if (parsed.registry === GHCR && !parsed.repository.includes('/')) {
+        throw new InvalidReferenceError(input, 'a ghcr.io repository is OWNER/NAME');
+    }
+    return parsed;
+}
+// GitHub's registries speak only https: plain http to them is a mistake, not a choice.
+function readPlainHttp(value, registry) {
+    const plain = readBoolean('plain-http', value);
+    if (plain && GITHUB_REGISTRIES.has(registry)) {
+        throw new InputError('plain-http', `${registry} speaks only https: leave plain-http off for it`);
+    }
+    return plain;
+}
+/**
+ * An empty token means anonymous. The default token is the workflow's GITHUB_TOKEN, which must
+ * never reach a registry other than GitHub's: for another host it is dropped unless the user
+ * names a token meant for that registry.
+ */
+function readCredentials(username, token, registry, notice) {
+    if (!token)
+        return undefined;
+    if (GITHUB_TOKEN_PREFIX.test(token) && !GITHUB_REGISTRIES.has(registry)) {
+        notice(`Not sending a GitHub token to ${registry}: set the 'token' input to that registry's own credential.`);
+        return undefined;
+    }
+    // ghcr.io ignores the username for GITHUB_TOKEN but Basic auth needs one.
+    return { username: username || 'token', password: token };
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/inputs.ts
+
+
+
+
+// actions/cache's limit on key length; longer keys are refused there too.
+const MAX_KEY_LENGTH = 512;
+/** The pure half of cache mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parseCacheInputs(read, env, notice = () => { }) {
+    const target = readRegistryTarget(read, env, notice, '/cache');
+    const paths = readPathPatterns(read('path').trim(), 'cache', pathContextOf(env));
+    if (read('platform').trim())
+        throw new InputError('platform', 'is for push and pull, not cache mode');
+    const key = read('key').trim();
+    if (!key)
+        throw new InputError('key', 'is required in cache mode');
+    if (key.length > MAX_KEY_LENGTH)
+        throw new InputError('key', `is longer than ${MAX_KEY_LENGTH} characters`);
+    if (key.includes(','))
+        throw new InputError('key', `'${key}' contains a comma, which actions/cache refuses too`);
+    const restoreKeys = readLines(read('restore-keys'));
+    for (const prefix of restoreKeys) {
+        if (prefix.length > MAX_KEY_LENGTH) {
+            throw new InputError('restore-keys', `'${prefix.slice(0, 40)}...' is longer than ${MAX_KEY_LENGTH} characters`);
+        }
+    }
+    return {
+        ...target,
+        paths,
+        key,
+        restoreKeys,
+        lookupOnly: readBoolean('lookup-only', read('lookup-only')),
+        failOnCacheMiss: readBoolean('fail-on-cache-miss', read('fail-on-cache-miss')),
+        cacheScope: readCacheScope(read('cache-scope').trim()),
+        cacheUpdate: readBoolean('cache-update', read('cache-update')),
+        includeGit: readBoolean('include-git', read('include-git')),
+        maxLayerSize: readMaxLayerSize(read('max-layer-size')),
+    };
+}
+function readCacheScope(value) {
+    if (value && !/^[A-Za-z0-9._/-]{1,100}$/.test(value)) {
+        throw new InputError('cache-scope', `'${value}' is not up to 100 of [A-Za-z0-9._/-]`);
+    }
+    return value;
+}
+const STATE_NAME = 'oci-cache';
+function saveCacheState(state) {
+    lib_core/* saveState */.LZ(STATE_NAME, JSON.stringify(state));
+}
+/** The main step's state, or undefined when it ran in another mode (or never reached cache mode). */
+function readCacheState() {
+    const text = lib_core/* getState */.Gu(STATE_NAME);
+    if (!text)
+        return undefined;
+    return JSON.parse(text);
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/oci/descriptor.ts
+
+function sha256Digest(bytes) {
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
+}
+function descriptorOf(bytes, mediaType) {
+    return { mediaType, digest: sha256Digest(bytes), size: bytes.length };
+}
+// The hash algorithm node:crypto knows a digest by; the reference grammar only admits these two.
+function digestAlgorithm(digest) {
+    const algorithm = digest.slice(0, digest.indexOf(':'));
+    if (algorithm === 'sha256' || algorithm === 'sha512')
+        return algorithm;
+    throw new Error(`unsupported digest algorithm in "${digest}"`);
+}
+
+;// CONCATENATED MODULE: ./src/oci/media-types.ts
+// Media types from the OCI image spec v1.1 and the Docker image manifest v2, schema 2.
+const MediaType = {
+    OciManifest: 'application/vnd.oci.image.manifest.v1+json',
+    OciIndex: 'application/vnd.oci.image.index.v1+json',
+    OciEmpty: 'application/vnd.oci.empty.v1+json',
+    OciConfig: 'application/vnd.oci.image.config.v1+json',
+    LayerTar: 'application/vnd.oci.image.layer.v1.tar',
+    LayerTarGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    LayerTarZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+    DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+    DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+    DockerConfig: 'application/vnd.docker.container.image.v1+json',
+    DockerLayerTarGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+    OctetStream: 'application/octet-stream',
+};
+// What a manifest GET accepts: without the Docker types some registries answer 404 or convert.
+const MANIFEST_MEDIA_TYPES = [
+    MediaType.OciManifest,
+    MediaType.OciIndex,
+    MediaType.DockerManifest,
+    MediaType.DockerManifestList,
+];
+function isIndexMediaType(mediaType) {
+    return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;
+}
+
 ;// CONCATENATED MODULE: ./src/oci/manifest.ts
 
 
 
 // OCI image spec v1.1 "guidance for an empty descriptor": the two bytes "{}", inlined as base64.
-const manifest_EMPTY_CONFIG = Object.freeze({
-    mediaType: media_types_MediaType.OciEmpty,
+const EMPTY_CONFIG = Object.freeze({
+    mediaType: MediaType.OciEmpty,
     digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
     size: 2,
     data: 'e30=',
 });
-class manifest_InvalidManifestError extends Error {
+class InvalidManifestError extends Error {
+    /** What is wrong, without the prefix: callers that name a file (a layout's blob) reword it. */
+    reason;
     constructor(reason, options) {
         super(`invalid manifest: ${reason}`, options);
         this.name = 'InvalidManifestError';
+        this.reason = reason;
     }
 }
 // Deterministic bytes: fields in a fixed order and annotations sorted, so the same inputs always
 // produce the same digest (a cache key can then be compared by digest alone).
-function manifest_buildManifest(o) {
-    const config = o.config ?? manifest_EMPTY_CONFIG;
+function buildManifest(o) {
+    const config = o.config ?? EMPTY_CONFIG;
     // OCI v1.1: a manifest whose config is the empty descriptor must say what it is in artifactType.
-    if (config.mediaType === media_types_MediaType.OciEmpty && !o.artifactType) {
-        throw new manifest_InvalidManifestError('an artifact with the empty config needs an artifactType');
+    if (config.mediaType === MediaType.OciEmpty && !o.artifactType) {
+        throw new InvalidManifestError('an artifact with the empty config needs an artifactType');
     }
-    const manifest = { schemaVersion: 2, mediaType: media_types_MediaType.OciManifest };
+    const manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest };
     if (o.artifactType)
         manifest.artifactType = o.artifactType;
     manifest.config = canonicalDescriptor(config);
@@ -30059,53 +31700,115 @@ function manifest_buildManifest(o) {
     if (o.annotations && Object.keys(o.annotations).length > 0)
         manifest.annotations = sorted(o.annotations);
     const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
-    return { bytes, mediaType: media_types_MediaType.OciManifest, digest: descriptor_sha256Digest(bytes) };
+    return { bytes, mediaType: MediaType.OciManifest, digest: sha256Digest(bytes) };
 }
-// Reads an OCI or Docker v2 image manifest; an index or anything malformed is refused.
-function manifest_parseManifest(bytes) {
+// The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
+const IMAGE_MANIFEST_TYPES = new Set([MediaType.OciManifest, MediaType.DockerManifest]);
+/**
+ * The one reader of manifests and indexes, for pull, layouts, prune and the cache index alike.
+ * `mediaType` is what the descriptor or the response said; the document's own field must agree.
+ * Without it the document's field decides, else its shape (an index has manifests, no layers).
+ */
+function readManifest(bytes, mediaType) {
     let value;
     try {
         value = JSON.parse(bytes.toString('utf8'));
     }
-    catch (error) {
-        throw new manifest_InvalidManifestError('not JSON', { cause: error });
+    catch (cause) {
+        throw new InvalidManifestError(`not valid JSON (${cause.message})`, { cause });
     }
-    if (!isObject(value) || value.schemaVersion !== 2)
-        throw new manifest_InvalidManifestError('schemaVersion is not 2');
-    const mediaType = typeof value.mediaType === 'string' ? value.mediaType : MediaType.OciManifest;
-    if (mediaType !== MediaType.OciManifest && mediaType !== MediaType.DockerManifest) {
-        throw new manifest_InvalidManifestError(`media type ${mediaType} is not an image manifest`);
+    if (!isObject(value))
+        throw new InvalidManifestError('is not a JSON object');
+    const own = typeof value.mediaType === 'string' ? value.mediaType : undefined;
+    if (mediaType !== undefined && own !== undefined && own !== mediaType) {
+        throw new InvalidManifestError(`mediaType ${JSON.stringify(own)} differs from the descriptor's ${JSON.stringify(mediaType)}`);
     }
-    if (!Array.isArray(value.layers))
-        throw new manifest_InvalidManifestError('layers is missing');
-    const manifest = {
-        schemaVersion: 2,
-        mediaType,
-        config: checkDescriptor(value.config, 'config'),
-        layers: value.layers.map((layer, i) => checkDescriptor(layer, `layers[${i}]`)),
+    if (value.schemaVersion !== 2) {
+        throw new InvalidManifestError(`schemaVersion is ${JSON.stringify(value.schemaVersion)}, expected 2`);
+    }
+    const shape = Array.isArray(value.manifests) && !('layers' in value) ? MediaType.OciIndex : MediaType.OciManifest;
+    const type = mediaType ?? own ?? shape;
+    const doc = {
+        mediaType: type,
+        annotations: stringValues(value.annotations),
+        manifests: [],
+        layers: [],
     };
     if (typeof value.artifactType === 'string')
-        manifest.artifactType = value.artifactType;
+        doc.artifactType = value.artifactType;
     if (value.subject !== undefined)
-        manifest.subject = checkDescriptor(value.subject, 'subject');
-    if (isObject(value.annotations))
-        manifest.annotations = value.annotations;
+        doc.subject = checkDescriptor(value.subject, 'subject');
+    if (isIndexMediaType(type)) {
+        if (!Array.isArray(value.manifests))
+            throw new InvalidManifestError('is an index without a manifests array');
+        doc.manifests = value.manifests.map((m, i) => checkDescriptor(m, `manifests[${i}]`));
+        return doc;
+    }
+    if (!IMAGE_MANIFEST_TYPES.has(type)) {
+        throw new InvalidManifestError(`has the unsupported manifest media type ${JSON.stringify(type)}`);
+    }
+    doc.config = checkDescriptor(value.config, 'config');
+    if (!Array.isArray(value.layers))
+        throw new InvalidManifestError('is a manifest without a layers array');
+    doc.layers = value.layers.map((l, i) => checkDescriptor(l, `layers[${i}]`));
+    return doc;
+}
+/** Its successors: the manifests an index lists, or an image manifest's config and layers. */
+function manifestChildren(doc) {
+    const blobs = doc.config ? [doc.config, ...doc.layers] : [];
+    return { manifests: doc.manifests, blobs, subject: doc.subject };
+}
+/** An OCI or Docker v2 image manifest; an index or anything malformed is refused. */
+function parseManifest(bytes) {
+    const doc = readManifest(bytes);
+    if (!doc.config)
+        throw new InvalidManifestError(`media type ${doc.mediaType} is not an image manifest`);
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: doc.mediaType,
+        config: doc.config,
+        layers: doc.layers,
+    };
+    if (doc.artifactType !== undefined)
+        manifest.artifactType = doc.artifactType;
+    if (doc.subject)
+        manifest.subject = doc.subject;
+    if (Object.keys(doc.annotations).length > 0)
+        manifest.annotations = doc.annotations;
     return manifest;
 }
+/**
+ * Checks the fields everything relies on (media type, digest, size, string annotations) and
+ * returns the descriptor as found, unknown fields included, so re-serialising loses nothing.
+ */
 function checkDescriptor(value, where) {
     if (!isObject(value))
-        throw new manifest_InvalidManifestError(`${where} is not a descriptor`);
-    const { mediaType, digest, size } = value;
+        throw new InvalidManifestError(`${where} is not a descriptor object`);
+    const { mediaType, digest, size, annotations } = value;
     if (typeof mediaType !== 'string' || mediaType === '') {
-        throw new manifest_InvalidManifestError(`${where} has no mediaType`);
+        throw new InvalidManifestError(`${where} has no mediaType`);
     }
     if (typeof digest !== 'string' || !isValidDigest(digest)) {
-        throw new manifest_InvalidManifestError(`${where} has an invalid digest ${JSON.stringify(digest)}`);
+        throw new InvalidManifestError(`${where} has an unsupported or malformed digest ${JSON.stringify(digest)}`);
     }
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-        throw new manifest_InvalidManifestError(`${where} has an invalid size ${JSON.stringify(size)}`);
+        throw new InvalidManifestError(`${where} has an invalid size ${JSON.stringify(size)}`);
+    }
+    if (annotations !== undefined) {
+        if (!isObject(annotations) || Object.values(annotations).some((v) => typeof v !== 'string')) {
+            throw new InvalidManifestError(`${where} has annotations that are not a map of strings`);
+        }
     }
     return value;
+}
+function stringValues(value) {
+    const out = {};
+    if (!isObject(value))
+        return out;
+    for (const [k, v] of Object.entries(value))
+        if (typeof v === 'string')
+            out[k] = v;
+    return out;
 }
 function canonicalDescriptor(d) {
     const out = { mediaType: d.mediaType };
@@ -30130,25 +31833,194 @@ function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+;// CONCATENATED MODULE: ./src/oci/annotations.ts
+// Annotation keys that more than one room reads or writes: the image spec's own
+// (image-spec annotations.md) and ORAS's, whose layer convention our pushes follow so `oras pull`
+// unpacks them and our pull unpacks what `oras push DIR` published.
+const Annotation = {
+    Title: 'org.opencontainers.image.title',
+    Created: 'org.opencontainers.image.created',
+    Source: 'org.opencontainers.image.source',
+    Revision: 'org.opencontainers.image.revision',
+    RefName: 'org.opencontainers.image.ref.name',
+    // ORAS: "true" when the titled layer is a directory to unpack rather than a single file
+    OrasUnpack: 'io.deis.oras.content.unpack',
+    // ORAS: sha256 of the uncompressed tar of such a directory layer
+    OrasContentDigest: 'io.deis.oras.content.digest',
+};
+
+;// CONCATENATED MODULE: ./src/cache/cache-annotations.ts
+
+// What marks a manifest as one of our caches, and where its key travels. The key cannot be read
+// back from the tag (a hash), so the manifest and the index entry carry it in full.
+const CACHE_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.cache.v1';
+const CACHE_INDEX_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.cache-index.v1';
+const KEY_ANNOTATION = 'io.github.oci-artifact-action.cache.key';
+const SCOPE_ANNOTATION = 'io.github.oci-artifact-action.cache.scope';
+// The standard annotation (image-spec annotations.md): RFC 3339 time of the save.
+const CREATED_ANNOTATION = Annotation.Created;
+// What a key means besides its text, as actions/cache's cache version: a hash of the path lines
+// (and the platform family), so a cache saved for other paths is not restored for these.
+const VERSION_ANNOTATION = 'io.github.oci-artifact-action.cache.version';
+// On each layer: the `path` line it holds, and where its root is relative to that line's path
+// (`.` the path itself or a glob's literal folder, `..` a single file's folder).
+const PATH_ANNOTATION = 'io.github.oci-artifact-action.cache.path';
+const ROOT_ANNOTATION = 'io.github.oci-artifact-action.cache.root';
+
+;// CONCATENATED MODULE: ./src/cache/cache-index.ts
+
+
+
+
+// One GET must stay quick for a prefix lookup: an entry is ~300 bytes for a typical key and
+// ~900 for a 512-character one, so 500 entries keep the index under half a megabyte, far below
+// the 4 MiB manifest size registries are asked to accept. Older caches drop out of the index
+// only: their tags stay, and an exact lookup still finds them.
+const MAX_INDEX_ENTRIES = 500;
+class CacheIndexError extends Error {
+    constructor(reason, options) {
+        super(`cache index: ${reason}`, options);
+        this.name = 'CacheIndexError';
+    }
+}
+/** The index's entries, oldest first. Entries that are not ours or are malformed are left out. */
+function parseCacheIndex(bytes) {
+    let index;
+    try {
+        index = readManifest(bytes, MediaType.OciIndex);
+    }
+    catch (error) {
+        if (error instanceof InvalidManifestError)
+            throw new CacheIndexError(error.reason, { cause: error });
+        throw error;
+    }
+    const entries = [];
+    for (const item of index.manifests) {
+        const entry = entryOf(item);
+        if (entry)
+            entries.push(entry);
+    }
+    return sortOldestFirst(entries);
+}
+/** The index bytes for a scope: an OCI image index whose entries carry each cache's key and time. */
+function buildCacheIndex(scope, entries) {
+    const index = {
+        schemaVersion: 2,
+        mediaType: MediaType.OciIndex,
+        artifactType: CACHE_INDEX_ARTIFACT_TYPE,
+        manifests: entries.map((e) => ({
+            mediaType: e.manifest.mediaType,
+            artifactType: CACHE_ARTIFACT_TYPE,
+            digest: e.manifest.digest,
+            size: e.manifest.size,
+            annotations: {
+                [CREATED_ANNOTATION]: e.created,
+                [KEY_ANNOTATION]: e.key,
+                ...(e.version === undefined ? {} : { [VERSION_ANNOTATION]: e.version }),
+            },
+        })),
+        annotations: { [SCOPE_ANNOTATION]: scope },
+    };
+    const bytes = Buffer.from(JSON.stringify(index), 'utf8');
+    return { bytes, mediaType: MediaType.OciIndex, digest: sha256Digest(bytes) };
+}
+/**
+ * The union of entry lists, one entry per key (the newest save of it), oldest first, capped at
+ * `limit` by dropping the oldest. Merging is what lets two saves that raced both survive.
+ */
+function mergeEntries(lists, limit = MAX_INDEX_ENTRIES) {
+    const byKey = new Map();
+    for (const list of lists) {
+        for (const entry of list) {
+            const known = byKey.get(entry.key);
+            if (!known || time(entry) >= time(known)) {
+                byKey.delete(entry.key);
+                byKey.set(entry.key, entry);
+            }
+        }
+    }
+    return sortOldestFirst([...byKey.values()]).slice(-limit);
+}
+/**
+ * True when `have` needs nothing from `want`: each key is listed with the same manifest or with
+ * a save at least as new, which the merge would keep over ours anyway (two saves of one key race:
+ * the newer is the one to restore, and the older has nothing to add).
+ */
+function coversEntries(have, want) {
+    const byKey = new Map(have.map((e) => [e.key, e]));
+    return want.every((e) => {
+        const listed = byKey.get(e.key);
+        return listed !== undefined && (listed.manifest.digest === e.manifest.digest || time(listed) >= time(e));
+    });
+}
+/**
+ * actions/cache's restore-keys rule: prefixes are tried in order, and the first that matches
+ * any key picks the newest cache among its matches.
+ */
+function findNewestMatch(entries, prefixes, version) {
+    // a cache saved for other paths is not one of these paths' caches (actions/cache's version)
+    const candidates = version === undefined ? entries : entries.filter((e) => e.version === version);
+    for (const prefix of prefixes) {
+        let best;
+        // entries are oldest first, so on equal times the later one (saved after) wins
+        for (const entry of candidates) {
+            if (entry.key.startsWith(prefix) && (!best || time(entry) >= time(best)))
+                best = entry;
+        }
+        if (best)
+            return best;
+    }
+    return undefined;
+}
+// Stable: entries saved within the same millisecond keep the order the index had them in.
+function sortOldestFirst(entries) {
+    return entries
+        .map((entry, position) => ({ entry, position, at: time(entry) }))
+        .sort((a, b) => a.at - b.at || a.position - b.position)
+        .map((x) => x.entry);
+}
+// An unreadable time sorts as the oldest rather than hiding the entry.
+function time(entry) {
+    const at = Date.parse(entry.created);
+    return Number.isNaN(at) ? 0 : at;
+}
+// An entry is ours when it carries the key and the time of its save.
+function entryOf(item) {
+    const notes = item.annotations ?? {};
+    const key = notes[KEY_ANNOTATION];
+    const created = notes[CREATED_ANNOTATION];
+    const version = notes[VERSION_ANNOTATION];
+    if (key === undefined || created === undefined)
+        return undefined;
+    const entry = {
+        key,
+        created,
+        manifest: { mediaType: item.mediaType, digest: item.digest, size: item.size },
+    };
+    if (version !== undefined)
+        entry.version = version;
+    return entry;
+}
+
 ;// CONCATENATED MODULE: ./src/cache/cache-manifest.ts
 
 
 
 /** The manifest of one saved cache: the empty config, one tar+zstd layer, the key in full. */
 function buildCacheManifest(o) {
-    return manifest_buildManifest({
-        artifactType: cache_annotations_CACHE_ARTIFACT_TYPE,
-        config: manifest_EMPTY_CONFIG,
+    return buildManifest({
+        artifactType: CACHE_ARTIFACT_TYPE,
+        config: EMPTY_CONFIG,
         layers: o.layers,
         annotations: {
-            [cache_annotations_KEY_ANNOTATION]: o.key,
-            [cache_annotations_SCOPE_ANNOTATION]: o.scope,
-            [cache_annotations_CREATED_ANNOTATION]: o.created,
-            ...(o.version === undefined ? {} : { [cache_annotations_VERSION_ANNOTATION]: o.version }),
+            [KEY_ANNOTATION]: o.key,
+            [SCOPE_ANNOTATION]: o.scope,
+            [CREATED_ANNOTATION]: o.created,
+            ...(o.version === undefined ? {} : { [VERSION_ANNOTATION]: o.version }),
         },
     });
 }
-class cache_manifest_NotACacheError extends Error {
+class NotACacheError extends Error {
     constructor(reference, reason) {
         super(`${reference} is not a cache saved by this action: ${reason}`);
         this.name = 'NotACacheError';
@@ -30159,23 +32031,23 @@ class cache_manifest_NotACacheError extends Error {
  * given, the paths' `version`): a tag is a hash of the key, so the key annotation is what proves
  * a tag (or an index entry) means it. Each layer is tar+zstd and names its path line.
  */
-function cache_manifest_cacheLayersOf(bytes, key, reference, version) {
+function cacheLayersOf(bytes, key, reference, version) {
     const manifest = parseManifest(bytes);
     if (manifest.artifactType !== CACHE_ARTIFACT_TYPE) {
-        throw new cache_manifest_NotACacheError(reference, `artifactType is ${manifest.artifactType ?? 'missing'}`);
+        throw new NotACacheError(reference, `artifactType is ${manifest.artifactType ?? 'missing'}`);
     }
     const saved = manifest.annotations?.[KEY_ANNOTATION];
     if (saved !== key)
-        throw new cache_manifest_NotACacheError(reference, `it holds key '${saved ?? ''}', not '${key}'`);
+        throw new NotACacheError(reference, `it holds key '${saved ?? ''}', not '${key}'`);
     const savedVersion = manifest.annotations?.[VERSION_ANNOTATION];
     if (version !== undefined && savedVersion !== version) {
-        throw new cache_manifest_NotACacheError(reference, 'it was saved for other paths');
+        throw new NotACacheError(reference, 'it was saved for other paths');
     }
     if (manifest.layers.length === 0)
-        throw new cache_manifest_NotACacheError(reference, 'it has no layers');
+        throw new NotACacheError(reference, 'it has no layers');
     for (const layer of manifest.layers) {
         if (layer.mediaType !== MediaType.LayerTarZstd || !layer.annotations?.[PATH_ANNOTATION]) {
-            throw new cache_manifest_NotACacheError(reference, 'a layer is not a tar+zstd layer naming its path');
+            throw new NotACacheError(reference, 'a layer is not a tar+zstd layer naming its path');
         }
     }
     return manifest.layers;
@@ -30191,7 +32063,7 @@ const READABLE_LENGTH = 48;
  * characters, tags are not: the tag is a hash of both, so an exact lookup is one request, and
  * the same key saved from two scopes lands on two tags.
  */
-function cache_tag_cacheTag(scope, key, version) {
+function cacheTag(scope, key, version) {
     return `c-${readable(key)}-${hash(scope, key, version)}`;
 }
 /** The tag of the image index that lists a scope's caches, for prefix (restore-keys) lookups. */
@@ -30232,7 +32104,7 @@ function readable(text) {
  * restore key as a prefix (the newest match wins); only then the next scope. Exact lookups are one
  * GET per scope, all sent at once; prefix lookups one GET of each scope's index, all at once.
  */
-async function cache_lookup_findCache(registry, query, logger) {
+async function findCache(registry, query, logger) {
     const { scopes, key, version } = query;
     const exacts = await Promise.all(scopes.map((scope) => exactMatch(registry, scope, key, version, logger)));
     if (exacts[0])
@@ -30250,7 +32122,7 @@ async function cache_lookup_findCache(registry, query, logger) {
     return undefined;
 }
 /** The matched cache's tar+zstd layers, checked to be ours, of the key and of these paths. */
-async function cache_lookup_loadCacheLayers(registry, match, version) {
+async function loadCacheLayers(registry, match, version) {
     const bytes = match.manifest ?? (await registry.getManifest(match.reference)).bytes;
     return cacheLayersOf(bytes, match.key, match.reference, version);
 }
@@ -30261,7 +32133,7 @@ async function readIndex(registry, scope, logger) {
     if (!found)
         return { entries: [] };
     try {
-        return { entries: cache_index_parseCacheIndex(found.bytes), digest: found.digest };
+        return { entries: parseCacheIndex(found.bytes), digest: found.digest };
     }
     catch (error) {
         if (!(error instanceof CacheIndexError))
@@ -30299,21 +32171,46 @@ async function getIfExists(registry, reference) {
 // Distribution answers 404 MANIFEST_UNKNOWN; some registries say NAME_UNKNOWN for a repository
 // nothing was pushed to yet, which for a cache is the same miss.
 function isNotFound(error) {
-    return error instanceof errors_RegistryError && error.status === 404;
+    return error instanceof RegistryError && error.status === 404;
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
+;// CONCATENATED MODULE: ./src/archive/buffer-pool.ts
+// Reuses the 1 MiB chunk buffers that carry the tar through compression. Allocating a fresh one
+// per chunk made V8 run a full GC every few chunks under external-memory pressure (30 mark-compacts
+// and ~0.5 s of a 256 MiB pack) and let RSS grow with garbage not yet collected; recycling keeps
+// the live set at the handful of chunks in flight.
+class BufferPool {
+    #size;
+    #free = [];
+    #max;
+    constructor(size, max = 16) {
+        this.#size = size;
+        this.#max = max;
+    }
+    get size() {
+        return this.#size;
+    }
+    get() {
+        return this.#free.pop() ?? Buffer.allocUnsafe(this.#size);
+    }
+    // only for a buffer nothing else still reads: its bytes will be overwritten
+    release(buffer) {
+        if (buffer.buffer.byteLength !== this.#size || buffer.byteOffset !== 0)
+            return;
+        if (this.#free.length < this.#max)
+            this.#free.push(Buffer.from(buffer.buffer, 0, this.#size));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/errors.ts
 // An archive entry we refuse to write (path traversal, a write through a symlink, a device...), or
 // an archive that breaks the tar format. `entry` is the path as the archive spelled it.
-class errors_ArchiveEntryError extends Error {
+class ArchiveEntryError extends Error {
     entry;
     constructor(entry, reason, options) {
         super(`archive entry ${JSON.stringify(entry)}: ${reason}`, options);
@@ -30322,7 +32219,7 @@ class errors_ArchiveEntryError extends Error {
     }
 }
 // The archive as a whole is not what was promised: truncated, not tar, or not the expected digest.
-class errors_ArchiveFormatError extends Error {
+class ArchiveFormatError extends Error {
     constructor(message, options) {
         super(message, options);
         this.name = 'ArchiveFormatError';
@@ -30339,16 +32236,16 @@ class errors_ArchiveFormatError extends Error {
 // (`<dest>.partial-<random>`, no owner) are swept once they are a day old: no pull runs that long.
 const OWNED = /^\.partial-(\d+)-[0-9a-f]{8}$/;
 const UNOWNED = /^\.partial-[0-9a-f]{8}$/;
-const UNOWNED_STALE_MS = (/* unused pure expression or super */ null && (24 * 60 * 60 * 1000));
+const UNOWNED_STALE_MS = 24 * 60 * 60 * 1000;
 // What this process is staging now, for removeLiveStaging() on SIGINT/SIGTERM.
 const live = new Set();
 // Not mkdtemp: its 0700 would become dest's mode when the staging folder is renamed into place;
 // mkdir's default mode gets the umask like any directory the user creates.
-function staging_makeStagingDirectory(target) {
+function makeStagingDirectory(target) {
     for (;;) {
-        const staging = `${target}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+        const staging = `${target}.partial-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         try {
-            mkdirSync(staging);
+            (0,external_node_fs_.mkdirSync)(staging);
             live.add(staging);
             return staging;
         }
@@ -30359,7 +32256,7 @@ function staging_makeStagingDirectory(target) {
     }
 }
 /** The staging folder is gone (moved into place or removed): no longer this process's to clean. */
-function staging_releaseStaging(staging) {
+function releaseStaging(staging) {
     live.delete(staging);
 }
 /**
@@ -30375,23 +32272,23 @@ function staging_removeLiveStaging() {
  * Removes staging folders next to `target` that earlier, killed pulls of it left behind. Best
  * effort: a folder that cannot be read or removed is left for the next pull. Returns what it removed.
  */
-function staging_sweepStaleStaging(target, now = Date.now()) {
-    const parent = path.dirname(target);
-    const prefix = path.basename(target);
+function sweepStaleStaging(target, now = Date.now()) {
+    const parent = external_node_path_default().dirname(target);
+    const prefix = external_node_path_default().basename(target);
     const removed = [];
     let names;
     try {
-        names = readdirSync(parent).filter((name) => name.startsWith(`${prefix}.partial-`));
+        names = (0,external_node_fs_.readdirSync)(parent).filter((name) => name.startsWith(`${prefix}.partial-`));
     }
     catch {
         return removed;
     }
     for (const name of names) {
-        const folder = path.join(parent, name);
+        const folder = external_node_path_default().join(parent, name);
         if (live.has(folder) || !isStale(name.slice(prefix.length), folder, now))
             continue;
         try {
-            rmSync(folder, { recursive: true, force: true });
+            (0,external_node_fs_.rmSync)(folder, { recursive: true, force: true });
             removed.push(folder);
         }
         catch {
@@ -30407,7 +32304,7 @@ function isStale(suffix, folder, now) {
     if (!UNOWNED.test(suffix))
         return false;
     try {
-        return now - statSync(folder).mtimeMs > UNOWNED_STALE_MS;
+        return now - (0,external_node_fs_.statSync)(folder).mtimeMs > UNOWNED_STALE_MS;
     }
     catch {
         return false;
@@ -30434,29 +32331,29 @@ function isRunning(pid) {
 // file); what the artifact does not hold is left alone. Only real directories are descended into:
 // a symlink already in dest is replaced, never written through, so it cannot redirect the
 // artifact outside dest. Each move is a rename on one filesystem.
-function merge_mergeInto(staging, dest) {
-    for (const name of readdirSync(staging)) {
-        const from = path.join(staging, name);
-        const to = path.join(dest, name);
-        const fromIsDirectory = lstatSync(from).isDirectory();
-        const existing = merge_lstatOrUndefined(to);
+function mergeInto(staging, dest) {
+    for (const name of (0,external_node_fs_.readdirSync)(staging)) {
+        const from = external_node_path_default().join(staging, name);
+        const to = external_node_path_default().join(dest, name);
+        const fromIsDirectory = (0,external_node_fs_.lstatSync)(from).isDirectory();
+        const existing = lstatOrUndefined(to);
         if (existing?.isDirectory()) {
             if (fromIsDirectory) {
-                merge_mergeInto(from, to);
+                mergeInto(from, to);
                 continue;
             }
-            rmSync(to, { recursive: true, force: true });
+            (0,external_node_fs_.rmSync)(to, { recursive: true, force: true });
         }
         else if (existing && fromIsDirectory) {
             // rename(2) will not put a directory over a file or symlink
-            unlinkSync(to);
+            (0,external_node_fs_.unlinkSync)(to);
         }
-        renameSync(from, to);
+        (0,external_node_fs_.renameSync)(from, to);
     }
 }
-function merge_lstatOrUndefined(file) {
+function lstatOrUndefined(file) {
     try {
-        return lstatSync(file);
+        return (0,external_node_fs_.lstatSync)(file);
     }
     catch (error) {
         if (error.code === 'ENOENT')
@@ -30467,24 +32364,24 @@ function merge_lstatOrUndefined(file) {
 // Several layers that must land together: `fill` writes them into a fresh folder next to dest,
 // which then moves into place as one extraction's staging folder does (a rename when dest is
 // absent, else a merge). On any failure the folder is removed and dest is as it was.
-async function merge_stageAndCommit(dest, fill) {
-    const target = path.resolve(dest);
-    mkdirSync(path.dirname(target), { recursive: true });
+async function stageAndCommit(dest, fill) {
+    const target = external_node_path_default().resolve(dest);
+    (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(target), { recursive: true });
     sweepStaleStaging(target);
     const staging = makeStagingDirectory(target);
     try {
         const result = await fill(staging);
-        if (merge_lstatOrUndefined(target) === undefined) {
-            renameSync(staging, target);
+        if (lstatOrUndefined(target) === undefined) {
+            (0,external_node_fs_.renameSync)(staging, target);
         }
         else {
-            merge_mergeInto(staging, target);
-            rmSync(staging, { recursive: true, force: true });
+            mergeInto(staging, target);
+            (0,external_node_fs_.rmSync)(staging, { recursive: true, force: true });
         }
         return result;
     }
     catch (error) {
-        rmSync(staging, { recursive: true, force: true });
+        (0,external_node_fs_.rmSync)(staging, { recursive: true, force: true });
         throw error;
     }
     finally {
@@ -30495,19 +32392,19 @@ async function merge_stageAndCommit(dest, fill) {
 // folders[i] (they may run at once: no two write into one folder), then they are merged in order
 // into one staging folder, committed as stageAndCommit does. The folders sit in a staging folder
 // of their own next to dest, swept like any other when a process is killed.
-async function merge_stagePartsAndCommit(dest, count, fill) {
-    return merge_stageAndCommit(dest, async (staging) => {
+async function stagePartsAndCommit(dest, count, fill) {
+    return stageAndCommit(dest, async (staging) => {
         const work = makeStagingDirectory(staging);
         try {
-            const folders = Array.from({ length: count }, (_, i) => path.join(work, String(i)));
+            const folders = Array.from({ length: count }, (_, i) => external_node_path_default().join(work, String(i)));
             const result = await fill(folders);
             for (const folder of folders)
-                if (merge_lstatOrUndefined(folder))
-                    merge_mergeInto(folder, staging);
+                if (lstatOrUndefined(folder))
+                    mergeInto(folder, staging);
             return result;
         }
         finally {
-            rmSync(work, { recursive: true, force: true });
+            (0,external_node_fs_.rmSync)(work, { recursive: true, force: true });
             releaseStaging(work);
         }
     });
@@ -30520,7 +32417,7 @@ async function merge_stagePartsAndCommit(dest, count, fill) {
 // Refuses absolute paths (`/x`, `\x`, `C:x`), `..` components, NUL bytes, and, with stripPrefix,
 // anything outside `<prefix>/`. Backslashes count as separators here, so a name that is harmless
 // on Linux cannot become a traversal when the same archive is extracted on Windows.
-function entry_path_safeRelativePath(raw, stripPrefix) {
+function safeRelativePath(raw, stripPrefix) {
     if (raw.includes('\0'))
         throw new ArchiveEntryError(raw, 'the path holds a NUL byte');
     if (/^[/\\]/.test(raw) || /^[A-Za-z]:/.test(raw))
@@ -30539,7 +32436,7 @@ function entry_path_safeRelativePath(raw, stripPrefix) {
     return parts.length === 0 ? undefined : parts.join('/');
 }
 // `a/b/c` -> [`a`, `a/b`]
-function entry_path_ancestorsOf(relative) {
+function ancestorsOf(relative) {
     const out = [];
     let at = relative.indexOf('/');
     while (at !== -1) {
@@ -30565,7 +32462,7 @@ const FORBIDDEN = /[<>:"|?*\x01-\x1f]/;
 // digits (so does Node's own path.win32 since nodejs/node#59261), and CONIN$/CONOUT$, the console.
 const DEVICE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)$/i;
 /** Why Windows cannot hold `name` (one path component), or undefined when it can. */
-function windows_names_windowsNameProblem(name) {
+function windowsNameProblem(name) {
     const bad = FORBIDDEN.exec(name);
     if (bad)
         return `holds ${JSON.stringify(bad[0])}, which Windows does not allow in names`;
@@ -30581,9 +32478,9 @@ function windows_names_windowsNameProblem(name) {
  * Refuses an archive entry whose path (relative, `/`-separated, as entry-path.ts returns it) has
  * a component Windows cannot hold, naming the entry as the archive spells it.
  */
-function windows_names_refuseWindowsNames(raw, relative) {
+function refuseWindowsNames(raw, relative) {
     for (const part of relative.split('/')) {
-        const problem = windows_names_windowsNameProblem(part);
+        const problem = windowsNameProblem(part);
         if (problem)
             throw new ArchiveEntryError(raw, `${JSON.stringify(part)} ${problem}: refused on Windows`);
     }
@@ -30605,7 +32502,7 @@ const CREATE_FLAGS = external_node_fs_.constants.O_WRONLY | external_node_fs_.co
 // Files get the extraction time as mtime unless restoreMtimes: a pushed layer's is a fixed value
 // chosen for reproducibility, and build tools comparing mtimes must see pulled files as new; a
 // cache holds real mtimes, which build tools compare with their own records (as actions/cache).
-class staging_writer_StagingWriter {
+class StagingWriter {
     #root;
     #stripPrefix;
     #restoreMtimes;
@@ -30656,13 +32553,13 @@ class staging_writer_StagingWriter {
             refuseWindowsNames(entry.path, relative);
         this.#checkSpelling(entry.path, relative);
         this.#makeParents(entry.path, relative);
-        const target = path.join(this.#root, relative);
+        const target = external_node_path_default().join(this.#root, relative);
         const mode = entry.mode & 0o777;
         const mtime = this.#restoreMtimes ? entry.mtime : undefined;
         if (entry.kind === 'directory') {
             if (this.#kinds.get(relative) !== 'directory') {
                 this.#clear(entry.path, relative, target);
-                mkdirSync(target, { mode: mode | 0o700 });
+                (0,external_node_fs_.mkdirSync)(target, { mode: mode | 0o700 });
                 this.#kinds.set(relative, 'directory');
             }
             if (mtime !== undefined)
@@ -30673,7 +32570,7 @@ class staging_writer_StagingWriter {
         this.files++;
         switch (entry.kind) {
             case 'file':
-                this.#fd = openSync(target, CREATE_FLAGS, mode);
+                this.#fd = (0,external_node_fs_.openSync)(target, CREATE_FLAGS, mode);
                 this.#mtime = mtime;
                 this.#kinds.set(relative, 'file');
                 return;
@@ -30682,7 +32579,7 @@ class staging_writer_StagingWriter {
                 makeSymlink(entry.path, entry.linkpath, target);
                 // the link's own times (lutimes does not follow it)
                 if (mtime !== undefined)
-                    lutimesSync(target, mtime, mtime);
+                    (0,external_node_fs_.lutimesSync)(target, mtime, mtime);
                 this.#kinds.set(relative, 'symlink');
                 return;
             case 'hardlink': {
@@ -30690,7 +32587,7 @@ class staging_writer_StagingWriter {
                 if (linked === undefined || this.#kinds.get(linked) !== 'file') {
                     throw new ArchiveEntryError(entry.path, `a hard link must point to an earlier file of the archive, not "${entry.linkpath}"`);
                 }
-                linkSync(path.join(this.#root, linked), target);
+                (0,external_node_fs_.linkSync)(external_node_path_default().join(this.#root, linked), target);
                 this.#kinds.set(relative, 'file');
                 return;
             }
@@ -30701,7 +32598,7 @@ class staging_writer_StagingWriter {
             return;
         let at = 0;
         while (at < chunk.length)
-            at += writeSync(this.#fd, chunk, at, chunk.length - at);
+            at += (0,external_node_fs_.writeSync)(this.#fd, chunk, at, chunk.length - at);
     }
     endEntry() {
         if (this.#fd === undefined)
@@ -30710,13 +32607,13 @@ class staging_writer_StagingWriter {
         this.#fd = undefined;
         // after the last write, which would set it to now; a hard link to this file shares it
         if (this.#mtime !== undefined)
-            futimesSync(fd, this.#mtime, this.#mtime);
-        closeSync(fd);
+            (0,external_node_fs_.futimesSync)(fd, this.#mtime, this.#mtime);
+        (0,external_node_fs_.closeSync)(fd);
     }
     // after an error: the staging folder is about to be removed, but not with a file still open
     close() {
         if (this.#fd !== undefined)
-            closeSync(this.#fd);
+            (0,external_node_fs_.closeSync)(this.#fd);
         this.#fd = undefined;
     }
     // a hard link's target is an archive path too, with the same rules; the error names the link
@@ -30739,7 +32636,7 @@ class staging_writer_StagingWriter {
                 throw new ArchiveEntryError(raw, `it would be written through the symlink "${ancestor}"`);
             if (kind === 'file')
                 throw new ArchiveEntryError(raw, `its parent "${ancestor}" is a file`);
-            mkdirSync(path.join(this.#root, ancestor), { mode: 0o755 });
+            (0,external_node_fs_.mkdirSync)(external_node_path_default().join(this.#root, ancestor), { mode: 0o755 });
             this.#kinds.set(ancestor, 'directory');
         }
     }
@@ -30751,7 +32648,7 @@ class staging_writer_StagingWriter {
             return;
         if (kind === 'directory')
             throw new ArchiveEntryError(raw, 'it would replace a directory of the same archive');
-        unlinkSync(target);
+        (0,external_node_fs_.unlinkSync)(target);
         this.#kinds.delete(relative);
     }
     // macOS and Windows file systems take `A/x` and `a/x` (or a name in NFC and NFD) for one path,
@@ -30790,7 +32687,7 @@ function foldPath(relative) {
 // (GitHub's hosted Windows runners allow it); elsewhere the error would read as a bare EPERM.
 function makeSymlink(raw, linkpath, target) {
     try {
-        symlinkSync(linkpath, target);
+        (0,external_node_fs_.symlinkSync)(linkpath, target);
     }
     catch (error) {
         if (process.platform !== 'win32' || error.code !== 'EPERM')
@@ -30805,6 +32702,8 @@ var external_events_ = __nccwpck_require__(4434);
 var external_fs_ = __nccwpck_require__(9896);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: external "path"
@@ -30823,7 +32722,7 @@ const external_node_fs_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequi
 ;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
 var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_namespaceObject.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject_0[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject_0[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
 `,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
-`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),index_min_os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[index_min_os]()}[index_min_os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[index_min_os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return external_node_fs_promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return external_node_fs_promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
 //# sourceMappingURL=index.min.js.map
 
 ;// CONCATENATED MODULE: ./src/archive/tar-reader.ts
@@ -30831,7 +32730,7 @@ var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enum
 
 const BLOCK = 512;
 // PAX records and GNU long names are small; a bigger one is an attack on memory, not a name
-const MAX_META_SIZE = (/* unused pure expression or super */ null && (1024 * 1024));
+const MAX_META_SIZE = 1024 * 1024;
 const KIND = {
     File: 'file',
     OldFile: 'file',
@@ -30845,7 +32744,7 @@ const KIND = {
 // Understands ustar, PAX (x, g) and GNU long names (L, K); every other entry type (devices,
 // FIFOs, sparse files, ...) is refused, as is any non-file entry that carries a body, since
 // readers disagree on whether to skip it (a classic way to smuggle entries past one of them).
-class tar_reader_TarReader {
+class TarReader {
     #handler;
     #pending;
     #state = 'header';
@@ -30967,7 +32866,7 @@ class tar_reader_TarReader {
     // node-tar throws a plain Error for a base-256 number it cannot read (found by fuzzing)
     #decode(block) {
         try {
-            return new Header(block, 0, this.#ex, this.#gex);
+            return new F(block, 0, this.#ex, this.#gex);
         }
         catch (cause) {
             const name = this.#ex?.path ?? block.toString('utf8', 0, 100).replace(/\0.*/s, '');
@@ -30995,10 +32894,10 @@ class tar_reader_TarReader {
             const text = body.toString('utf8');
             switch (this.#metaType) {
                 case 'ExtendedHeader':
-                    this.#ex = Pax.parse(text, this.#ex, false);
+                    this.#ex = ft.parse(text, this.#ex, false);
                     break;
                 case 'GlobalExtendedHeader':
-                    this.#gex = Pax.parse(text, this.#gex, true);
+                    this.#gex = ft.parse(text, this.#gex, true);
                     break;
                 case 'NextFileHasLongPath':
                     this.#ex = { ...this.#ex, path: text.replace(/\0.*/s, '') };
@@ -31037,15 +32936,15 @@ function rawSizeField(block) {
 // hand-offs between the pool and the main thread, and fewer write(2) calls for large files. Each
 // measured best for its format, extracting the 256 MiB benchmark tree from a file on tmpfs:
 // gzip 1.1 s at 256 KiB, 1.3-1.4 s at 1 MiB; zstd 1.1 s at 256 KiB, 0.95 s at 1 MiB, 1.3 s at 2 MiB.
-const GZIP_PIECE = (/* unused pure expression or super */ null && (256 * 1024));
-const ZSTD_PIECE = (/* unused pure expression or super */ null && (1024 * 1024));
+const GZIP_PIECE = 256 * 1024;
+const ZSTD_PIECE = 1024 * 1024;
 // Up to 4 MiB of decompressed output waits for the tar reader: at zlib's default 16 KiB mark the
 // pool stopped after each piece until the main thread had written it, so decompressing and
 // writing took turns instead of overlapping. The output side is in object mode, so the mark counts
 // pieces and reading hands over one piece at a time: a byte stream's read() joins whatever is
 // buffered into a new buffer of up to those 4 MiB. (readableObjectMode and readableHighWaterMark
 // are stream options that zlib passes on; its options type does not list them.)
-const INFLATE_AHEAD = (/* unused pure expression or super */ null && (4 * 1024 * 1024));
+const INFLATE_AHEAD = 4 * 1024 * 1024;
 function inflateOptions(piece) {
     return { chunkSize: piece, readableObjectMode: true, readableHighWaterMark: INFLATE_AHEAD / piece };
 }
@@ -31055,7 +32954,7 @@ function inflateOptions(piece) {
 // 256 KiB first, a tenth of the hand-offs for one copy of the compressed bytes: a 256 MiB pull
 // went from 1.9 to 1.8 s (1 MiB measured the same, 4 MiB slower). The 256 KiB buffers are reused
 // once zlib has consumed them, instead of a new one each (as much fresh memory as the download).
-const COALESCE = (/* unused pure expression or super */ null && (256 * 1024));
+const COALESCE = 256 * 1024;
 // Copies `source` into pooled COALESCE-byte pieces for `inflate`, then ends it. The source is read
 // in flowing mode, chunk by chunk as it arrives: iterating it would join its buffered chunks.
 function feedInPieces(source, inflate, pool) {
@@ -31095,9 +32994,9 @@ function feedInPieces(source, inflate, pool) {
 function decompressor(compression) {
     switch (compression) {
         case 'gzip':
-            return zlib.createGunzip(inflateOptions(GZIP_PIECE));
+            return external_node_zlib_default().createGunzip(inflateOptions(GZIP_PIECE));
         case 'zstd':
-            return zlib.createZstdDecompress(inflateOptions(ZSTD_PIECE));
+            return external_node_zlib_default().createZstdDecompress(inflateOptions(ZSTD_PIECE));
         case 'none':
             return undefined;
     }
@@ -31106,12 +33005,12 @@ function decompressor(compression) {
 // mismatch) through the decompressor and the tar reader into a staging folder next to dest,
 // checks the uncompressed digest when given, and only then moves the result into place. On any
 // failure the staging folder is removed and dest is as it was (and not created).
-async function extract_extractToDirectory(source, dest, o) {
+async function extractToDirectory(source, dest, o) {
     const target = resolveDestination(dest);
     const expected = o.expectedUncompressedDigest ? parseDigest(o.expectedUncompressedDigest) : undefined;
-    const parent = path.dirname(target);
+    const parent = external_node_path_default().dirname(target);
     // a missing parent is created for the staging folder, and removed again if we fail
-    const createdParent = mkdirSync(parent, { recursive: true });
+    const createdParent = (0,external_node_fs_.mkdirSync)(parent, { recursive: true });
     // what killed pulls of this dest left behind (see staging.ts for how a live one is told apart)
     if (!createdParent)
         sweepStaleStaging(target);
@@ -31127,7 +33026,7 @@ async function extract_extractToDirectory(source, dest, o) {
             windowsNames: o.windowsNames,
         });
         const reader = new TarReader(writer);
-        const hash = expected ? createHash(expected.algorithm) : undefined;
+        const hash = expected ? (0,external_node_crypto_.createHash)(expected.algorithm) : undefined;
         const consume = async (stream) => {
             for await (const chunk of stream) {
                 hash?.update(chunk);
@@ -31140,7 +33039,7 @@ async function extract_extractToDirectory(source, dest, o) {
             await Promise.all([feedInPieces(source, inflate, new BufferPool(COALESCE, 4)), consume(inflate)]);
         }
         else {
-            await pipeline(source, consume);
+            await (0,promises_namespaceObject.pipeline)(source, consume);
         }
         reader.end();
         if (hash && expected) {
@@ -31150,12 +33049,12 @@ async function extract_extractToDirectory(source, dest, o) {
             }
         }
         if (lstatOrUndefined(target) === undefined) {
-            renameSync(staging, target);
+            (0,external_node_fs_.renameSync)(staging, target);
         }
         else {
             // an I/O error from here on leaves dest partly merged: nothing else can undo a rename
             mergeInto(staging, target);
-            rmSync(staging, { recursive: true, force: true });
+            (0,external_node_fs_.rmSync)(staging, { recursive: true, force: true });
         }
         releaseStaging(staging);
         restoreDirectoryMtimes(target, writer.directoryMtimes);
@@ -31168,7 +33067,7 @@ async function extract_extractToDirectory(source, dest, o) {
         inflating?.destroy();
         const leftover = createdParent ?? staging;
         if (leftover)
-            rmSync(leftover, { recursive: true, force: true });
+            (0,external_node_fs_.rmSync)(leftover, { recursive: true, force: true });
         if (staging)
             releaseStaging(staging);
         throw error;
@@ -31186,12 +33085,12 @@ function parseDigest(digest) {
 // An existing dest may be a symlink to a directory the user chose: follow it, so the staging folder
 // sits next to the real directory and the final moves stay on one filesystem.
 function resolveDestination(dest) {
-    const absolute = path.resolve(dest);
+    const absolute = external_node_path_default().resolve(dest);
     const stat = lstatOrUndefined(absolute);
     if (stat === undefined)
         return absolute;
-    const real = realpathSync(absolute);
-    if (!statSync(real).isDirectory())
+    const real = (0,external_node_fs_.realpathSync)(absolute);
+    if (!(0,external_node_fs_.statSync)(real).isDirectory())
         throw new Error(`destination exists and is not a directory: ${dest}`);
     return real;
 }
@@ -31200,396 +33099,99 @@ function resolveDestination(dest) {
 function restoreDirectoryModes(root, modes) {
     const deepestFirst = [...modes.keys()].sort((a, b) => b.split('/').length - a.split('/').length);
     for (const relative of deepestFirst) {
-        const directory = path.join(root, relative);
-        chmodSync(directory, statSync(directory).mode & modes.get(relative));
+        const directory = external_node_path_default().join(root, relative);
+        (0,external_node_fs_.chmodSync)(directory, (0,external_node_fs_.statSync)(directory).mode & modes.get(relative));
     }
 }
 // Last, since adding an entry to a directory sets its mtime: the merge's renames into an existing
 // directory of dest included. Order does not matter among them, as none is written to any more.
 function restoreDirectoryMtimes(root, mtimes) {
     for (const [relative, mtime] of mtimes)
-        utimesSync(path.join(root, relative), mtime, mtime);
+        (0,external_node_fs_.utimesSync)(external_node_path_default().join(root, relative), mtime, mtime);
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/glob/lib/glob.js + 17 modules
-var glob = __nccwpck_require__(2377);
-;// CONCATENATED MODULE: ./src/action/path-inputs.ts
-
-// What @actions/glob (minimatch) reads as a pattern rather than a name.
-const GLOB_CHARS = /[*?[\]{}]/;
-class PathInputError extends Error {
-    line;
-    constructor(line, reason) {
-        super(`'${line}' ${reason}`);
-        this.line = line;
-        this.name = 'PathInputError';
-    }
-}
-function parsePathInput(value, context) {
-    const p = context.pathApi ?? (external_node_path_default());
-    const includes = [];
-    const excludes = [];
-    const lines = [];
-    for (const raw of value.split(/\r?\n/)) {
-        const line = raw.trim();
-        if (!line || line.startsWith('#'))
-            continue;
-        lines.push(line);
-        if (line.startsWith('!')) {
-            const rest = line.slice(1).trim();
-            if (!rest)
-                throw new PathInputError(line, 'excludes nothing: write the pattern after the !');
-            excludes.push(resolveLine(rest, context, p).pattern);
-            continue;
-        }
-        includes.push(resolveLine(line, context, p));
-    }
-    return { lines, includes, excludes };
-}
-function resolveLine(line, context, p) {
-    if (line.includes('\0'))
-        throw new PathInputError(line, 'holds a NUL byte');
-    const home = isHomeRelative(line, p);
-    const expanded = home ? p.join(context.home, line.slice(1)) : line;
-    const anchor = home ? 'home' : p.isAbsolute(expanded) ? 'absolute' : 'workspace';
-    // a drive-relative `C:dir` on Windows resolves against that drive's current directory, which
-    // a runner never sets: refused rather than guessed
-    if (p === (external_node_path_default()).win32 && /^[A-Za-z]:(?![\\/])/.test(expanded)) {
-        throw new PathInputError(line, 'names a drive without a root: write C:\\dir, not C:dir');
-    }
-    const pattern = p.resolve(context.workspace, expanded);
-    const literal = !GLOB_CHARS.test(expanded);
-    return { given: line, pattern, literal, searchRoot: literal ? pattern : searchRootOf(pattern, p), anchor };
-}
-/** `~`, `~/x`, and on Windows `~\x`; `~user` is not expanded (neither does actions/cache). */
-function isHomeRelative(line, p) {
-    return line === '~' || line.startsWith('~/') || (p === (external_node_path_default()).win32 && line.startsWith('~\\'));
-}
-/** The leading segments of an absolute pattern that hold no glob character. */
-function searchRootOf(pattern, p = (external_node_path_default())) {
-    const { root } = p.parse(pattern);
-    const segments = pattern.slice(root.length).split(p === (external_node_path_default()).win32 ? /[\\/]+/ : /\/+/);
-    const kept = [];
-    for (const segment of segments) {
-        if (GLOB_CHARS.test(segment))
-            break;
-        kept.push(segment);
-    }
-    return p.join(root, ...kept);
-}
-/** The deepest directory holding every path (all absolute); on Windows compared without case. */
-function path_inputs_commonAncestor(paths, p = path) {
-    const split = (x) => p
-        .resolve(x)
-        .split(p.sep)
-        .filter((s, i) => s !== '' || i === 0);
-    const same = (a, b) => (p === path.win32 ? a.toLowerCase() === b.toLowerCase() : a === b);
-    let common = split(paths[0]);
-    for (const other of paths.slice(1)) {
-        const parts = split(other);
-        let n = 0;
-        while (n < common.length && n < parts.length && same(common[n], parts[n]))
-            n++;
-        common = common.slice(0, n);
-        // two drives (D:\\x, C:\\y) share no folder, not even a root
-        if (n === 0)
-            throw new Error(`${paths[0]} and ${other} have no folder in common (two drives)`);
-    }
-    const joined = common.join(p.sep);
-    // `/` splits to ['']: the root itself; `C:` needs its separator back
-    return joined === '' || /^[A-Za-z]:$/.test(joined) ? joined + p.sep : joined;
-}
-/** True when `child` is `parent` or lies below it (both absolute). */
-function path_inputs_isWithin(child, parent, p = (external_node_path_default())) {
-    const relative = p.relative(parent, child);
-    return relative === '' || (!relative.startsWith('..') && !p.isAbsolute(relative));
-}
-
-;// CONCATENATED MODULE: ./src/action/collect-paths.ts
-
-
-
-
-
-class collect_paths_PathSelectionError extends Error {
-    constructor(message) {
-        super(`Input 'path': ${message}`);
-        this.name = 'PathSelectionError';
-    }
-}
+;// CONCATENATED MODULE: ./src/oci/layout/for-each-limited.ts
 /**
- * The push's source. `format: files` asks for a layer per file; otherwise one file alone is
- * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
+ * The one worker pool (Go's errgroup with SetLimit): runs `work` over `items` with at most `limit`
+ * in flight, in order of start. The first failure stops new work from starting; the promise
+ * rejects with it once the tasks in flight have settled, so none is left running unobserved.
  */
-async function collect_paths_collectPushSource(patterns, format, o) {
-    // one tree has one root; with `format: files` each file is a layer of its own, from any drive
-    if (format !== 'files')
-        refuseSeveralDrives(patterns.includes);
-    const [only] = patterns.includes;
-    if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
-        const stat = collect_paths_lstatOrUndefined(only.pattern);
-        logOutside(only, o.workspace);
-        if (!stat)
-            return { kind: 'none' };
-        if (stat.isDirectory() && format !== 'files')
-            return { kind: 'directory', root: only.pattern };
-        if (stat.isFile() && format !== 'directory')
-            return { kind: 'files', files: [only.pattern] };
-    }
-    const matches = await matchAll(patterns, o);
-    if (matches.length === 0)
-        return { kind: 'none' };
-    if (format === 'files')
-        return { kind: 'files', files: regularFiles(matches) };
-    const [first] = matches;
-    if (first && matches.length === 1 && format === 'auto' && collect_paths_lstatOrUndefined(first)?.isFile()) {
-        return { kind: 'files', files: [first] };
-    }
-    const root = commonAncestor(matches);
-    const select = matches.map((m) => path.relative(root, m)).filter((r) => r !== '');
-    // a lone file selected with format: directory is packed from its folder
-    if (select.length === 0 && !collect_paths_lstatOrUndefined(root)?.isDirectory()) {
-        return { kind: 'selection', root: path.dirname(root), select: [path.basename(root)] };
-    }
-    return { kind: 'selection', root, select };
-}
-/**
- * A tree is packed from its matches' common folder: lines on two drives (a hosted Windows runner
- * has the workspace on D: and the home on C:) have none. Refused before anything is read, naming
- * both lines and the way out, as upload-artifact refuses them (actions/upload-artifact#431); a
- * cache keeps a layer per line, so it takes lines on any drive.
- */
-function refuseSeveralDrives(includes, p = path) {
-    const drive = (line) => p.parse(line.searchRoot).root.toLowerCase();
-    const [first] = includes;
-    const other = includes.find((line) => first && drive(line) !== drive(first));
-    if (!first || !other)
-        return;
-    throw new collect_paths_PathSelectionError(`'${first.given}' (${first.searchRoot}) and '${other.given}' (${other.searchRoot}) are on ` +
-        "different drives, and a push stores one tree with one root: push each drive's paths in a " +
-        'push of its own (its own tag or repository), or use format: files for files');
-}
-/** Every match of every include line, less the exclusions, hidden names and `.git` filtered. */
-async function matchAll(patterns, o) {
-    const all = new Set();
-    for (const line of patterns.includes) {
-        for (const match of await matchLine(line, patterns.excludes, o))
-            all.add(match);
-    }
-    return [...all].sort();
-}
-/**
- * One line's matches with @actions/glob, symlinks listed as links (never followed: they are
- * stored as links). Hidden names count below what the line names, so `~/.npm` or `.env` written
- * out is kept while `dist/.env` under `dist` is not; `.git` is left out anywhere below the
- * workspace unless includeGit, even when named.
- */
-async function matchLine(line, excludes, o) {
-    logOutside(line, o.workspace);
-    const globber = await glob/* create */.v([line.pattern, ...excludes.map((x) => `!${x}`)].join('\n'), {
-        followSymbolicLinks: false,
-        implicitDescendants: true,
-        matchDirectories: true,
-    });
-    const matches = [];
-    for await (const match of globber.globGenerator()) {
-        if (!o.includeHidden && hasHiddenPart(external_node_path_default().relative(line.searchRoot, match)))
-            continue;
-        const base = path_inputs_isWithin(match, o.workspace) ? o.workspace : external_node_path_default().dirname(line.searchRoot);
-        if (!o.includeGit && external_node_path_default().relative(base, match).split((external_node_path_default()).sep).includes('.git'))
-            continue;
-        matches.push(match);
-    }
-    return matches;
-}
-function hasHiddenPart(relative) {
-    return relative !== '' && relative.split((external_node_path_default()).sep).some((part) => part.startsWith('.'));
-}
-// Layers are titled with a file's name: two files of the same name would overwrite each other
-// on pull, so they are refused here, naming both.
-function regularFiles(matches) {
-    const files = matches.filter((m) => {
-        const stat = collect_paths_lstatOrUndefined(m);
-        if (stat?.isSymbolicLink()) {
-            throw new collect_paths_PathSelectionError(`${m} is a symlink: format 'files' pushes regular files only`);
-        }
-        return stat?.isFile();
-    });
-    const byName = new Map();
-    for (const file of files) {
-        const name = path.basename(file);
-        const seen = byName.get(name);
-        if (seen)
-            throw new collect_paths_PathSelectionError(`${seen} and ${file} would both be pulled as '${name}'`);
-        byName.set(name, file);
-    }
-    return files.sort((a, b) => Buffer.compare(Buffer.from(path.basename(a)), Buffer.from(path.basename(b))));
-}
-const logged = new Set();
-/** upload-artifact allows paths outside the workspace; the log says where one resolved to. */
-function logOutside(line, workspace) {
-    if (path_inputs_isWithin(line.searchRoot, workspace) || logged.has(line.pattern))
-        return;
-    logged.add(line.pattern);
-    lib_core/* info */.pq(`path '${line.given}' is outside the workspace: ${line.pattern}`);
-}
-function collect_paths_lstatOrUndefined(file) {
-    try {
-        return (0,external_node_fs_.lstatSync)(file);
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/cache-paths.ts
-
-
-
-
-/** actions/cache's version of these path lines: part of what a key means. */
-function cache_paths_pathsVersion(patterns, windows = process.platform === 'win32') {
-    return cacheVersion(patterns.lines, windows);
-}
-/** What each line names now; lines that match nothing are left out (and named in `missing`). */
-async function collectCachePaths(patterns, o) {
-    const sources = [];
-    const missing = [];
-    for (const line of patterns.includes) {
-        const source = await collectLine(line, patterns.excludes, o);
-        if (source)
-            sources.push(source);
-        else
-            missing.push(line.given);
-    }
-    return { sources, missing };
-}
-async function collectLine(line, excludes, o) {
-    const stat = line.literal ? collect_paths_lstatOrUndefined(line.pattern) : undefined;
-    if (line.literal && !stat)
-        return undefined;
-    const relation = stat && !stat.isDirectory() ? '..' : '.';
-    const root = rootOf(line, relation);
-    // a whole folder with nothing left out is walked by the archive itself, as fast as tar
-    if (stat?.isDirectory() && excludes.length === 0)
-        return { line, root, relation };
-    // a cache keeps hidden files, as actions/cache does
-    const matches = await matchLine(line, excludes, { ...o, includeHidden: true });
-    if (matches.length === 0)
-        return undefined;
-    const select = matches.map((m) => external_node_path_default().relative(root, m)).filter((r) => r !== '');
-    return { line, root, relation, select };
-}
-function rootOf(line, relation) {
-    if (relation === '..')
-        return external_node_path_default().dirname(line.pattern);
-    return line.literal ? line.pattern : line.searchRoot;
-}
-function cacheLayerAnnotations(source) {
-    return { [cache_annotations_PATH_ANNOTATION]: source.line.given, [cache_annotations_ROOT_ANNOTATION]: source.relation };
-}
-/**
- * Where a saved layer goes: the restoring job's own line of the same text, resolved in its own
- * workspace and home. A layer naming a line this job did not give is refused (the version makes
- * that a forgery or a bug), so a cache can only write where the job's `path` points.
- */
-function cache_paths_restoreRootOf(layer, patterns) {
-    const given = layer.annotations?.[PATH_ANNOTATION];
-    const relation = layer.annotations?.[ROOT_ANNOTATION] === '..' ? '..' : '.';
-    const line = patterns.includes.find((l) => l.given === given);
-    if (!line)
-        throw new Error(`cache layer ${layer.digest} is for path '${given}', which this job does not name`);
-    return rootOf(line, relation);
-}
-
-;// CONCATENATED MODULE: ./src/action/errors.ts
-
-/**
- * One line for `core.setFailed`: the error's own message (library errors already name the cause
- * and the input or entry to fix), followed by its causes when they add something, and the input
- * that would change the outcome where the library cannot name it.
- */
-function errors_describeError(error) {
-    if (!(error instanceof Error))
-        return String(error);
-    let text = error.message;
-    let cause = error.cause;
-    for (let depth = 0; cause instanceof Error && depth < 3; depth++) {
-        if (!text.includes(cause.message))
-            text += `: ${cause.message}`;
-        cause = cause.cause;
-    }
-    if (answeredWithoutTls(error))
-        text += '. For a registry on plain http on your network, set the input `plain-http: true`';
-    return text;
-}
-function answeredWithoutTls(error) {
-    for (let e = error, depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause)
-        if (e instanceof ConnectionError && e.notTls)
-            return true;
-    return false;
-}
-
-;// CONCATENATED MODULE: ./src/action/logger.ts
-
-/** The library's Logger, spoken through the runner: debug lines show only with RUNNER_DEBUG. */
-const logger_actionsLogger = {
-    debug: (message) => lib_core/* debug */.Yz(message),
-    info: (message) => lib_core/* info */.pq(message),
-    warning: (message) => lib_core/* warning */.$e(message),
-};
-/** Names this action and the ref it runs at in every request, so registry logs can tell it apart. */
-function logger_userAgent(env = process.env) {
-    return `oci-artifact-action/${env.GITHUB_ACTION_REF || 'dev'} (node ${process.versions.node})`;
-}
-
-;// CONCATENATED MODULE: ./src/action/format.ts
-/** Human sizes in the log and the job summary: 1000-based, as download tools show them. */
-function format_formatBytes(bytes) {
-    const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
-}
-
-;// CONCATENATED MODULE: ./src/action/progress.ts
-
-
-// Often enough to show a transfer is alive, rare enough not to flood the log.
-const INTERVAL_MS = 5000;
-/** Logs `label: 42% of 1.2 GB, 85 MB/s` every few seconds while a transfer runs. */
-function progress_startProgress(label, total, now = Date.now) {
-    const started = now();
-    let lastLog = started;
-    let transferred = 0;
-    const line = (t) => {
-        const seconds = Math.max((t - started) / 1000, 0.001);
-        const rate = `${format_formatBytes(transferred / seconds)}/s`;
-        const share = total
-            ? `${Math.floor((100 * transferred) / total)}% of ${format_formatBytes(total)}`
-            : format_formatBytes(transferred);
-        return `${label}: ${share}, ${rate}`;
-    };
-    return {
-        add(bytes) {
-            transferred += bytes;
-            const t = now();
-            if (t - lastLog >= INTERVAL_MS) {
-                lastLog = t;
-                lib_core/* info */.pq(line(t));
+async function forEachLimited(items, limit, work) {
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+        while (!failed && next < items.length) {
+            const index = next++;
+            try {
+                await work(items[index], index);
             }
-        },
-        done() {
-            const t = now();
-            const seconds = (t - started) / 1000;
-            lib_core/* info */.pq(`${label}: ${format_formatBytes(transferred)} in ${seconds.toFixed(1)} s (${format_formatBytes(transferred / Math.max(seconds, 0.001))}/s)`);
-            return seconds;
-        },
+            catch (error) {
+                failed = true;
+                throw error;
+            }
+        }
     };
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
+    const results = await Promise.allSettled(workers);
+    const rejection = results.find((r) => r.status === 'rejected');
+    if (rejection)
+        throw rejection.reason;
+}
+
+;// CONCATENATED MODULE: ./src/action/layers/tree-parts.ts
+
+
+// A directory too large for one layer goes up as several, each a tar+gzip of a disjoint part of
+// the tree (cut at file boundaries), applied in order into one directory as image layers are.
+// Each part is an ORAS directory layer of its own (title `<name>.part-<i>-of-<n>`, its entries
+// under that title), so `oras pull` saves the parts side by side; this annotation, `<i>/<n>`, is
+// what tells our pull to put them back together as the one tree `<name>`.
+const TREE_PART_ANNOTATION = 'io.github.oci-artifact-action.tree.part';
+function partTitle(title, index, count) {
+    return `${title}.part-${index + 1}-of-${count}`;
+}
+function partAnnotation(index, count) {
+    return { [TREE_PART_ANNOTATION]: `${index + 1}/${count}` };
+}
+/**
+ * Whether the manifest's layers are the parts of one tree (every layer says so, in order, 1 to n,
+ * each an ORAS directory layer). A manifest in which only some layers say it, or out of order, is
+ * refused rather than guessed at.
+ */
+function isSplitTree(layers) {
+    if (!layers.some((layer) => layer.annotations?.[TREE_PART_ANNOTATION] !== undefined))
+        return false;
+    const groups = groupParts(layers);
+    if (groups.length !== 1)
+        throw new Error(`the layers are not the parts of one tree: refusing to pull`);
+    for (const layer of layers) {
+        if (layer.mediaType !== MediaType.LayerTarGzip || layer.annotations?.[Annotation.OrasUnpack] !== 'true')
+            throw new Error(`part ${layer.annotations?.[TREE_PART_ANNOTATION]} (${layer.digest}) is not a directory layer`);
+    }
+    return true;
+}
+/**
+ * The layers as the trees they restore: parts 1 to n of one tree, in a row, make one group; every
+ * other layer is a group of its own. A part out of its place is refused.
+ */
+function groupParts(layers) {
+    const groups = [];
+    for (let i = 0; i < layers.length;) {
+        const first = layers[i];
+        const count = Number(/^1\/([0-9]+)$/.exec(first.annotations?.[TREE_PART_ANNOTATION] ?? '')?.[1] ?? 1);
+        const group = layers.slice(i, i + count);
+        group.forEach((layer, j) => {
+            const part = layer.annotations?.[TREE_PART_ANNOTATION];
+            if (count > 1 ? part !== `${j + 1}/${count}` : part !== undefined) {
+                throw new Error(`layer ${i + j + 1} (${layer.digest}) is out of place as part ${part ?? '(none)'}`);
+            }
+        });
+        if (group.length < count)
+            throw new Error(`layer ${i + 1} (${first.digest}) starts ${count} parts, but the manifest ends first`);
+        groups.push(group);
+        i += count;
+    }
+    return groups;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/transport/retry.ts
@@ -31714,7 +33316,7 @@ function connectionFailure(error, req, tries = 1) {
 // For loops that retry a larger unit (a whole upload, a resumed download): a refused request
 // counts as transient by its status, anything else by the network error test above.
 function isRetryableFailure(error) {
-    return error instanceof errors_RegistryError ? isRetryableStatus(error.status) : isRetryableError(error);
+    return error instanceof RegistryError ? isRetryableStatus(error.status) : isRetryableError(error);
 }
 function retryAfterMs(res, now = Date.now()) {
     return retryAfter(res.headers.get('retry-after'), now);
@@ -31738,7 +33340,7 @@ function withRetry(inner, o) {
                 if (last || !isRetryableError(error))
                     throw connectionFailure(error, req, attempt);
                 const delay = backoffDelay(policy, attempt);
-                o.logger.debug(`${req.method} ${redactUrl(req.url)} failed (${retry_describe(error)}); retry ${attempt} in ${delay} ms`);
+                o.logger.debug(`${req.method} ${redactUrl(req.url)} failed (${describe(error)}); retry ${attempt} in ${delay} ms`);
                 await policy.sleep(delay);
                 continue;
             }
@@ -31753,7 +33355,7 @@ function withRetry(inner, o) {
 }
 // An error and its causes on one line: "fetch failed: other side closed [UND_ERR_SOCKET]". Duck
 // typed, since fetch's errors may come from another realm than our Error.
-function retry_describe(error) {
+function describe(error) {
     const parts = [];
     for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth++) {
         const { message, code, cause } = e;
@@ -31765,7 +33367,7 @@ function retry_describe(error) {
 }
 // The wait before retrying a larger unit after `error`: the registry's Retry-After if it gave one.
 function delayAfter(policy, retry, error) {
-    const asked = error instanceof errors_RegistryError && isRetryableStatus(error.status) ? error.retryAfterMs : undefined;
+    const asked = error instanceof RegistryError && isRetryableStatus(error.status) ? error.retryAfterMs : undefined;
     return backoffDelay(policy, retry, asked);
 }
 
@@ -31830,7 +33432,7 @@ async function* chunks(desc, first, o) {
                 if (failures >= o.policy.attempts || !isRetryableError(error))
                     throw error;
                 const delay = backoffDelay(o.policy, failures);
-                o.logger.info(`download of ${desc.digest} broke at byte ${received} (${retry_describe(error)}); resuming in ${delay} ms`);
+                o.logger.info(`download of ${desc.digest} broke at byte ${received} (${describe(error)}); resuming in ${delay} ms`);
                 if (res)
                     await discardBody(res);
                 res = undefined;
@@ -31866,7 +33468,7 @@ async function reopenAt(o, offset) {
 }
 
 ;// CONCATENATED MODULE: ./src/oci/logger.ts
-const logger_silentLogger = {
+const silentLogger = {
     debug() { },
     info() { },
     warning() { },
@@ -31881,18 +33483,18 @@ const logger_silentLogger = {
 
 // The distribution spec lets registries refuse manifests over 4 MiB, and ghcr.io does: nothing
 // bigger is a manifest we should buffer.
-const manifest_requests_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const ACCEPT = MANIFEST_MEDIA_TYPES.join(', ');
 async function putManifest(c, bytes, mediaType, tagOrDigest) {
     checkReference(tagOrDigest);
-    const digest = descriptor_sha256Digest(bytes);
-    if (reference_isValidDigest(tagOrDigest)) {
+    const digest = sha256Digest(bytes);
+    if (isValidDigest(tagOrDigest)) {
         const actual = digestOf(bytes, tagOrDigest);
         if (actual !== tagOrDigest)
             throw new DigestMismatchError(tagOrDigest, actual, 'the manifest');
     }
-    if (bytes.length > manifest_requests_MAX_MANIFEST_BYTES) {
-        throw new Error(`the manifest is ${bytes.length} bytes; registries accept at most ${manifest_requests_MAX_MANIFEST_BYTES}`);
+    if (bytes.length > MAX_MANIFEST_BYTES) {
+        throw new Error(`the manifest is ${bytes.length} bytes; registries accept at most ${MAX_MANIFEST_BYTES}`);
     }
     const res = await c.send({
         method: 'PUT',
@@ -31911,13 +33513,13 @@ async function putManifest(c, bytes, mediaType, tagOrDigest) {
 async function getManifest(c, tagOrDigest) {
     checkReference(tagOrDigest);
     const res = await checkResponse(await c.send({ method: 'GET', url: `${c.manifestsUrl}/${tagOrDigest}`, headers: { accept: ACCEPT } }), 200);
-    const bytes = await readBody(res, manifest_requests_MAX_MANIFEST_BYTES, { what: `manifest ${tagOrDigest}` });
+    const bytes = await readBody(res, MAX_MANIFEST_BYTES, { what: `manifest ${tagOrDigest}` });
     // By digest, the bytes must hash to it; by tag, to what the registry says it served (when it says).
-    const claimed = reference_isValidDigest(tagOrDigest)
+    const claimed = isValidDigest(tagOrDigest)
         ? tagOrDigest
         : res.headers.get('docker-content-digest') || undefined;
-    const digest = claimed && reference_isValidDigest(claimed) ? digestOf(bytes, claimed) : descriptor_sha256Digest(bytes);
-    if (claimed && reference_isValidDigest(claimed) && digest !== claimed) {
+    const digest = claimed && isValidDigest(claimed) ? digestOf(bytes, claimed) : sha256Digest(bytes);
+    if (claimed && isValidDigest(claimed) && digest !== claimed) {
         throw new DigestMismatchError(claimed, digest, `manifest ${tagOrDigest}`);
     }
     return { bytes, mediaType: mediaTypeOf(res.headers.get('content-type'), bytes), digest };
@@ -31938,7 +33540,7 @@ async function headManifest(c, tagOrDigest) {
     const size = Number(res.headers.get('content-length') ?? NaN);
     const contentType = res.headers.get('content-type')?.split(';')[0]?.trim();
     if (!digest ||
-        !reference_isValidDigest(digest) ||
+        !isValidDigest(digest) ||
         !Number.isSafeInteger(size) ||
         !contentType ||
         !isManifestType(contentType)) {
@@ -31946,21 +33548,17 @@ async function headManifest(c, tagOrDigest) {
         const m = await getManifest(c, tagOrDigest);
         return { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
     }
-    if (reference_isValidDigest(tagOrDigest) && digest !== tagOrDigest) {
+    if (isValidDigest(tagOrDigest) && digest !== tagOrDigest) {
         throw new DigestMismatchError(tagOrDigest, digest, `manifest ${tagOrDigest}`);
     }
     return { mediaType: contentType, digest, size };
 }
-// What a refusal to delete means to the user: a registry may simply not offer deletes.
-const DELETE_UNSUPPORTED_HINT = 'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true; ' +
-    'on ghcr.io, versions are deleted through the GitHub Packages API)';
-const DELETE_DENIED_HINT = 'Check that the credentials may delete from this repository';
 /**
  * Deletes a manifest by digest (the distribution spec deletes by digest only); the registry drops
  * every tag that named it. A manifest already gone counts as deleted.
  */
 async function deleteManifest(c, digest) {
-    if (!reference_isValidDigest(digest))
+    if (!isValidDigest(digest))
         throw new Error(`"${digest}" is not a valid digest`);
     const res = await c.send({ method: 'DELETE', url: `${c.manifestsUrl}/${digest}`, headers: {} });
     if (res.status === 202 || res.status === 200 || res.status === 204)
@@ -31968,14 +33566,17 @@ async function deleteManifest(c, digest) {
     const error = await responseError(res);
     if (res.status === 404 && error.hasCode('MANIFEST_UNKNOWN'))
         return;
-    if (res.status === 405 || error.hasCode('UNSUPPORTED'))
-        throw withHint(error, DELETE_UNSUPPORTED_HINT);
-    if (res.status === 401 || res.status === 403 || error.hasCode('DENIED'))
-        throw withHint(error, DELETE_DENIED_HINT);
+    // what a refusal to delete means to the user: a registry may simply not offer deletes
+    if (res.status === 405 || error.hasCode('UNSUPPORTED')) {
+        throw withHint(error, c.hints?.deleteUnsupported ?? GENERIC_HINTS.deleteUnsupported);
+    }
+    if (res.status === 401 || res.status === 403 || error.hasCode('DENIED')) {
+        throw withHint(error, c.hints?.deleteDenied ?? GENERIC_HINTS.deleteDenied);
+    }
     throw error;
 }
 function withHint(error, hint) {
-    return new errors_RegistryError({
+    return new RegistryError({
         method: error.method,
         url: error.url,
         status: error.status,
@@ -31985,7 +33586,7 @@ function withHint(error, hint) {
     });
 }
 function checkReference(tagOrDigest) {
-    if (!reference_isValidTag(tagOrDigest) && !reference_isValidDigest(tagOrDigest)) {
+    if (!isValidTag(tagOrDigest) && !isValidDigest(tagOrDigest)) {
         throw new Error(`"${tagOrDigest}" is neither a valid tag nor a valid digest`);
     }
 }
@@ -32035,7 +33636,7 @@ async function listTags(send, tagsUrl, pageSize) {
         const res = await send({ method: 'GET', url, headers: { accept: 'application/json' } });
         if (res.status === 404 && page === 0) {
             const error = await checkResponse(res).catch((e) => e);
-            if (error instanceof errors_RegistryError && (error.codes.length === 0 || error.hasCode('NAME_UNKNOWN')))
+            if (error instanceof RegistryError && (error.codes.length === 0 || error.hasCode('NAME_UNKNOWN')))
                 return [];
             throw error;
         }
@@ -32204,84 +33805,7 @@ function addressKind(hostname) {
     return 'name';
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
-
-
-
-// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
-const MAX_REDIRECTS = 10;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
-// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-class RedirectError extends Error {
-    retryable = false;
-    constructor(message) {
-        super(message);
-        this.name = 'RedirectError';
-    }
-}
-// The URL that answered when a redirect was followed: layers above (auth) must tell the
-// registry's own answer from a redirect target's.
-const finalUrls = new WeakMap();
-function answeredFrom(res) {
-    return finalUrls.get(res);
-}
-// Checks a caller asked for on every hop of one request (the token request: each hop is a realm).
-const hopChecks = new WeakMap();
-function guardRedirects(req, check) {
-    hopChecks.set(req, check);
-    return req;
-}
-// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
-// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
-function withRedirects(inner, o) {
-    const max = o.maxRedirects ?? MAX_REDIRECTS;
-    return async (first) => {
-        let req = first;
-        for (let hop = 0;; hop++) {
-            const res = await inner(req);
-            const location = res.headers.get('location');
-            if (!REDIRECT_STATUSES.has(res.status) || !location) {
-                if (hop > 0)
-                    finalUrls.set(res, req.url);
-                return res;
-            }
-            await discardBody(res);
-            if (hop >= max)
-                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
-            const target = new URL(location, req.url);
-            hopChecks.get(first)?.(target);
-            const next = nextRequest(req, res.status, target);
-            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
-            req = next;
-        }
-    };
-}
-function nextRequest(req, status, target) {
-    const from = new URL(req.url);
-    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
-    }
-    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
-        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
-    }
-    const headers = { ...req.headers };
-    if (target.origin !== from.origin)
-        for (const name of CREDENTIAL_HEADERS)
-            delete headers[name];
-    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
-    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
-    if (toGet) {
-        delete headers['content-type'];
-        delete headers['content-length'];
-        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
-    }
-    return { ...req, url: target.toString(), headers };
-}
-
 ;// CONCATENATED MODULE: ./src/oci/transport/auth.ts
-
 
 
 
@@ -32349,7 +33873,7 @@ function withAuth(inner, o) {
             return res;
         // A redirect target (a storage host) is not the registry: its challenge would have us send the
         // credentials to a realm it names and its token to the registry. Its 401 is the answer.
-        if (new URL(answeredFrom(res) ?? req.url).origin !== origin)
+        if (new URL(res.request?.url ?? req.url).origin !== origin)
             return res;
         const header = res.headers.get('www-authenticate');
         const offered = header ? parseChallenges(header) : [];
@@ -32374,11 +33898,16 @@ async function fetchToken(send, o, challenge, scopes, now) {
         headers.authorization = basic(o.credentials);
     o.logger.debug(`token exchange at ${redactUrl(realm)} (${o.credentials ? 'with credentials' : 'anonymous'})`);
     // every hop of the token request is a realm too, on the realm's own scheme
-    const tokenRequest = guardRedirects({ method: 'GET', url: realm.toString(), headers }, (target) => {
-        if (target.protocol !== realm.protocol)
-            throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
-        checkRealmUrl(target, o.registry, o.plainHttp);
-    });
+    const tokenRequest = {
+        method: 'GET',
+        url: realm.toString(),
+        headers,
+        checkRedirect: (target) => {
+            if (target.protocol !== realm.protocol)
+                throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
+            checkRealmUrl(target, o.registry, o.plainHttp);
+        },
+    };
     const res = await send(tokenRequest);
     if (res.status !== 200) {
         const pushing = scopes.some((s) => /:(.*,)?(push|\*)(,.*)?$/.test(s));
@@ -32434,36 +33963,242 @@ function basic(c) {
     return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/log.ts
+;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
 
-// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
-function withRequestLog(inner, logger) {
-    return async (req) => {
-        const started = performance.now();
-        const url = redactUrl(req.url);
-        try {
+
+
+
+// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
+// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+class RedirectError extends Error {
+    retryable = false;
+    constructor(message) {
+        super(message);
+        this.name = 'RedirectError';
+    }
+}
+// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
+// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
+function withRedirects(inner, o) {
+    const max = o.maxRedirects ?? MAX_REDIRECTS;
+    return async (first) => {
+        let req = first;
+        for (let hop = 0;; hop++) {
             const res = await inner(req);
-            logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
-            return res;
-        }
-        catch (error) {
-            logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`);
-            throw error;
+            const location = res.headers.get('location');
+            if (!REDIRECT_STATUSES.has(res.status) || !location) {
+                // the URL that answered, so layers above (auth) tell the registry's answer from a redirect target's
+                return hop > 0 ? withRequest(res, { method: req.method, ...res.request, url: req.url }) : res;
+            }
+            await discardBody(res);
+            if (hop >= max)
+                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
+            const target = new URL(location, req.url);
+            first.checkRedirect?.(target);
+            const next = nextRequest(req, res.status, target);
+            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
+            req = next;
         }
     };
 }
+function nextRequest(req, status, target) {
+    const from = new URL(req.url);
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
+    }
+    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
+        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
+    }
+    const headers = { ...req.headers };
+    if (target.origin !== from.origin)
+        for (const name of CREDENTIAL_HEADERS)
+            delete headers[name];
+    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
+    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
+    if (toGet) {
+        delete headers['content-type'];
+        delete headers['content-length'];
+        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
+    }
+    return { ...req, url: target.toString(), headers };
+}
 
-;// CONCATENATED MODULE: ./src/oci/transport/user-agent.ts
-// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
-// carry the HTTP client's own.
-function withUserAgent(inner, userAgent) {
-    if (!userAgent)
-        return inner;
-    return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
+
+// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
+class StallError extends Error {
+    code = 'ETIMEDOUT';
+    constructor(ms) {
+        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
+        this.name = 'StallError';
+    }
+}
+// Pieces small enough that what waits here shows how far the socket has got.
+const PIECE = 64 * 1024;
+/**
+ * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
+ * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
+ * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
+ * are the dispatcher's headers timeout's (it counts from the last write the socket took);
+ * response bodies are its bodyTimeout.
+ */
+function watchUploadStall(source, ms) {
+    const controller = new AbortController();
+    let received = 0;
+    const body = new external_node_stream_.Transform({
+        highWaterMark: PIECE,
+        transform(chunk, _encoding, callback) {
+            received += chunk.length;
+            for (let at = 0; at < chunk.length; at += PIECE)
+                this.push(chunk.subarray(at, at + PIECE));
+            callback();
+        },
+    });
+    let stalled;
+    // a failed request destroys body, and with it the source (the file it was reading)
+    (0,external_node_stream_.pipeline)(source, body, () => { });
+    let taken = -1;
+    const timer = setInterval(() => {
+        const waiting = body.readableLength + body.writableLength + source.readableLength;
+        const now = received - body.readableLength;
+        if (now === taken && waiting > 0) {
+            stalled = new StallError(ms);
+            controller.abort(stalled);
+            body.destroy(stalled);
+        }
+        taken = now;
+    }, ms);
+    timer.unref();
+    const stop = () => clearInterval(timer);
+    body.once('close', stop);
+    return { body, signal: controller.signal, reason: () => stalled, stop };
+}
+
+;// CONCATENATED MODULE: ./src/oci/transport/send.ts
+
+
+
+
+
+// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
+// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
+const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
+// Statuses whose responses have no body; the Response constructor refuses one for them.
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+class TransportError extends Error {
+    code;
+    constructor(message, cause) {
+        super(message, { cause });
+        this.name = 'TransportError';
+        const code = cause?.code;
+        if (typeof code === 'string')
+            this.code = code;
+    }
+}
+/**
+ * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
+ * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
+ * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
+ * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
+ * the redirect layer's; the answer is a fetch Response so the layers above read one type.
+ */
+function createExchange(o = {}) {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+    const common = {
+        connect: { timeout: timeouts.connectMs },
+        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
+        bodyTimeout: timeouts.stallMs,
+    };
+    const direct = new undici.Agent(common);
+    const proxies = new Map();
+    const dispatcherFor = (url) => {
+        const proxy = o.proxyFor?.(url);
+        if (!proxy)
+            return direct;
+        let agent = proxies.get(proxy);
+        if (!agent) {
+            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
+            agent = new undici.ProxyAgent({ uri: proxy, ...common });
+            proxies.set(proxy, agent);
+        }
+        return agent;
+    };
+    return async (req) => {
+        const url = new URL(req.url);
+        const made = req.body?.();
+        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
+        let answer;
+        try {
+            answer = await dispatcherFor(url).request({
+                origin: url.origin,
+                path: `${url.pathname}${url.search}`,
+                method: req.method,
+                headers: req.headers,
+                body: stall?.body ?? made,
+                signal: stall?.signal,
+            });
+        }
+        catch (error) {
+            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
+        }
+        finally {
+            stall?.stop();
+        }
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(answer.headers)) {
+            if (value === undefined)
+                continue;
+            for (const v of Array.isArray(value) ? value : [value])
+                headers.append(name, v);
+        }
+        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
+        if (noBody)
+            answer.body.resume();
+        const res = new Response(noBody ? null : webStream(answer.body, req), {
+            status: answer.statusCode,
+            headers,
+        });
+        return withRequest(res, { method: req.method, url: req.url });
+    };
+}
+// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
+// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
+// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
+function webStream(body, req) {
+    const chunks = body[Symbol.asyncIterator]();
+    return new ReadableStream({
+        async pull(controller) {
+            let next;
+            try {
+                next = (await chunks.next());
+            }
+            catch (error) {
+                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
+                return;
+            }
+            if (next.done)
+                controller.close();
+            else
+                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+        },
+        async cancel() {
+            await chunks.return?.();
+        },
+    }, { highWaterMark: 0 });
+}
+function messageOf(error) {
+    const { message, code } = (error ?? {});
+    const text = typeof message === 'string' ? message : String(error);
+    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/transport/client.ts
-
 
 
 
@@ -32493,10 +34228,35 @@ function createTransport(o) {
         return authed;
     return async (req) => {
         const res = await authed(req);
-        const sent = requestOf(res);
-        if (sent && pushing)
-            sent.pushing = true;
-        return o.hints ? attachHints(res, o.hints) : res;
+        const sent = res.request ?? { method: req.method, url: req.url };
+        return withRequest(res, {
+            ...sent,
+            ...(pushing ? { pushing } : {}),
+            ...(o.hints ? { hints: o.hints } : {}),
+        });
+    };
+}
+// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
+// carry the HTTP client's own.
+function withUserAgent(inner, userAgent) {
+    if (!userAgent)
+        return inner;
+    return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
+}
+// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
+function withRequestLog(inner, logger) {
+    return async (req) => {
+        const started = performance.now();
+        const url = redactUrl(req.url);
+        try {
+            const res = await inner(req);
+            logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
+            return res;
+        }
+        catch (error) {
+            logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`);
+            throw error;
+        }
     };
 }
 
@@ -32621,7 +34381,7 @@ async function uploadBlob(desc, open, o) {
             if (attempt >= o.policy.attempts || !isRetryableFailure(cause))
                 throw cause;
             const delay = delayAfter(o.policy, attempt, cause);
-            o.logger.info(`upload of ${desc.digest} failed (${retry_describe(cause)}); starting over in ${delay} ms`);
+            o.logger.info(`upload of ${desc.digest} failed (${describe(cause)}); starting over in ${delay} ms`);
             await o.policy.sleep(delay);
         }
         session = undefined;
@@ -32928,11 +34688,14 @@ class Repository {
     logger;
     policy;
     base;
+    hints;
     constructor(o) {
         this.registry = o.registry;
         this.repository = o.repository;
-        this.logger = o.logger ?? logger_silentLogger;
+        this.logger = o.logger ?? silentLogger;
         this.policy = retryPolicy(o.retry);
+        if (o.hints)
+            this.hints = o.hints;
         this.base = `${registryBaseUrl(o.registry, { plainHttp: o.plainHttp })}/v2/${o.repository}`;
         const actions = [...new Set(o.actions)].sort();
         this.send = createTransport({
@@ -33017,41 +34780,17 @@ class Repository {
         return listTags(this.send, `${this.base}/tags/list`, o.pageSize);
     }
     manifestContext() {
-        return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger };
+        return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger, hints: this.hints };
     }
 }
 function checkDigest(digest) {
-    if (!reference_isValidDigest(digest))
+    if (!isValidDigest(digest))
         throw new Error(`"${digest}" is not a valid digest`);
-}
-
-;// CONCATENATED MODULE: ./src/action/ghcr.ts
-
-// GitHub's registry and its policies: what src/oci/ is told, never knows.
-const GHCR = 'ghcr.io';
-// ghcr.io's causes are specific enough to name: the job's permissions and the package's settings.
-const GHCR_HINTS = {
-    pushDenied: 'To push with GITHUB_TOKEN, give the job `permissions: packages: write`; if the package already ' +
-        'exists, also add this repository with the Write role in the package settings under "Manage Actions access"',
-    pullDenied: 'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
-        'under "Manage Actions access", grant this repository access',
-};
-/** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
-function registryHints(registry) {
-    return registry === GHCR ? GHCR_HINTS : undefined;
-}
-/** `[host/]owner/name`: no host means ghcr.io, where a package is always OWNER/NAME. */
-function parseRepositoryInput(input) {
-    const parsed = parseRepository(input, { defaultRegistry: GHCR });
-    if (parsed.registry === GHCR && !parsed.repository.includes('/')) {
-        throw new InvalidReferenceError(input, 'a ghcr.io repository is OWNER/NAME');
-    }
-    return parsed;
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(4942);
-;// CONCATENATED MODULE: ./src/action/network.ts
+;// CONCATENATED MODULE: ./src/action/runner/network.ts
 
 /**
  * How the action reaches the registry, decided here by the runner's conventions so that src/oci
@@ -33061,12 +34800,11 @@ var lib = __nccwpck_require__(4942);
  * host the registry redirects to gets its own decision. A private CA is Node's
  * NODE_EXTRA_CA_CERTS, read at start-up: nothing to do here.
  */
-function networkOptions(inputs) {
-    return { http: { proxyFor: (url) => (0,lib/* getProxyUrl */.s_)(url.href) || undefined }, plainHttp: inputs.plainHttp };
+function networkOptions(target) {
+    return { http: { proxyFor: (url) => (0,lib/* getProxyUrl */.s_)(url.href) || undefined }, plainHttp: target.plainHttp };
 }
 
-;// CONCATENATED MODULE: ./src/action/registry.ts
-
+;// CONCATENATED MODULE: ./src/action/runner/registry.ts
 
 
 
@@ -33075,99 +34813,200 @@ function networkOptions(inputs) {
 // How every mode opens the registry, and the one way a replayable blob goes up: shared by the modes
 // so that none imports another.
 /**
- * The repository `inputs` name, opened for `actions` (one token exchange covers them), with the
+ * The repository `target` names, opened for `actions` (one token exchange covers them), with the
  * user agent, GitHub's permission hints and the network options (proxies, plain http).
  */
-function registry_openRepository(inputs, actions, env = process.env) {
+function openRepository(target, actions, env = process.env) {
     return new Repository({
-        registry: inputs.registry,
-        repository: inputs.repository,
-        credentials: inputs.credentials,
+        registry: target.registry,
+        repository: target.repository,
+        credentials: target.credentials,
         actions,
-        logger: logger_actionsLogger,
-        userAgent: logger_userAgent(env),
-        hints: registryHints(inputs.registry),
-        ...networkOptions(inputs),
+        logger: actionsLogger,
+        userAgent: userAgent(env),
+        hints: registryHints(target.registry),
+        ...networkOptions(target),
     });
 }
-function registry_openForPull(inputs) {
-    return registry_openRepository(inputs, ['pull']);
+function openForPull(target) {
+    return openRepository(target, ['pull']);
 }
-function registry_openForPush(inputs) {
-    return registry_openRepository(inputs, ['pull', 'push']);
+function openForPush(target) {
+    return openRepository(target, ['pull', 'push']);
+}
+/** Names this action and the ref it runs at in every request, so registry logs can tell it apart. */
+function userAgent(env = process.env) {
+    return `oci-artifact-action/${env.GITHUB_ACTION_REF || 'dev'} (node ${process.versions.node})`;
 }
 /** Uploads a blob unless the registry has it; returns the bytes sent. */
-async function registry_pushBlobIfMissing(repo, blob, open) {
+async function pushBlobIfMissing(repo, blob, open) {
     if (await repo.blobExists(blob.digest)) {
         lib_core/* info */.pq(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`);
         return 0;
     }
-    const progress = progress_startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
+    const progress = startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
     await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) });
     progress.done();
     return blob.size;
 }
 
-;// CONCATENATED MODULE: ./src/action/tree-parts.ts
-
-
-// A directory too large for one layer goes up as several, each a tar+gzip of a disjoint part of
-// the tree (cut at file boundaries), applied in order into one directory as image layers are.
-// Each part is an ORAS directory layer of its own (title `<name>.part-<i>-of-<n>`, its entries
-// under that title), so `oras pull` saves the parts side by side; this annotation, `<i>/<n>`, is
-// what tells our pull to put them back together as the one tree `<name>`.
-const TREE_PART_ANNOTATION = 'io.github.oci-artifact-action.tree.part';
-function tree_parts_partTitle(title, index, count) {
-    return `${title}.part-${index + 1}-of-${count}`;
-}
-function tree_parts_partAnnotation(index, count) {
-    return { [TREE_PART_ANNOTATION]: `${index + 1}/${count}` };
-}
-/**
- * Whether the manifest's layers are the parts of one tree (every layer says so, in order, 1 to n,
- * each an ORAS directory layer). A manifest in which only some layers say it, or out of order, is
- * refused rather than guessed at.
- */
-function tree_parts_isSplitTree(layers) {
-    if (!layers.some((layer) => layer.annotations?.[TREE_PART_ANNOTATION] !== undefined))
+;// CONCATENATED MODULE: ./src/action/cache/fallback.ts
+// The seam to GitHub's own cache service, used when the registry cannot take or give the cache
+// (a fork's read-only token, a registry out of reach). Deliberately thin: every decision about
+// when to come here lives in restore.ts and save.ts, where it is tested; this file
+// only translates.
+//
+// @actions/cache is loaded on first use: it brings the Azure storage SDK, which costs every step
+// of every mode a few hundred milliseconds of start-up when it is part of the main bundle.
+const load = () => __nccwpck_require__.e(/* import() */ 312).then(__nccwpck_require__.bind(__nccwpck_require__, 9312));
+/** True on runners that offer GitHub's cache service. */
+async function githubCacheAvailable(env = process.env) {
+    // Without either service URL the answer is no, and known without loading the library.
+    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
         return false;
-    const groups = tree_parts_groupParts(layers);
-    if (groups.length !== 1)
-        throw new Error(`the layers are not the parts of one tree: refusing to pull`);
-    for (const layer of layers) {
-        if (layer.mediaType !== MediaType.LayerTarGzip || layer.annotations?.[Annotation.OrasUnpack] !== 'true')
-            throw new Error(`part ${layer.annotations?.[TREE_PART_ANNOTATION]} (${layer.digest}) is not a directory layer`);
-    }
-    return true;
+    return (await load()).isFeatureAvailable();
 }
 /**
- * The layers as the trees they restore: parts 1 to n of one tree, in a row, make one group; every
- * other layer is a group of its own. A part out of its place is refused.
+ * Restores `paths` (the input's lines, as actions/cache takes them) from GitHub's cache, or with
+ * `lookupOnly` only asks which key would be restored. The service matches `key` as a prefix too,
+ * so the key returned may differ from `key`.
  */
-function tree_parts_groupParts(layers) {
-    const groups = [];
-    for (let i = 0; i < layers.length;) {
-        const first = layers[i];
-        const count = Number(/^1\/([0-9]+)$/.exec(first.annotations?.[TREE_PART_ANNOTATION] ?? '')?.[1] ?? 1);
-        const group = layers.slice(i, i + count);
-        group.forEach((layer, j) => {
-            const part = layer.annotations?.[TREE_PART_ANNOTATION];
-            if (count > 1 ? part !== `${j + 1}/${count}` : part !== undefined) {
-                throw new Error(`layer ${i + j + 1} (${layer.digest}) is out of place as part ${part ?? '(none)'}`);
-            }
-        });
-        if (group.length < count)
-            throw new Error(`layer ${i + 1} (${first.digest}) starts ${count} parts, but the manifest ends first`);
-        groups.push(group);
-        i += count;
-    }
-    return groups;
+async function restoreFromGitHubCache(paths, key, restoreKeys, lookupOnly) {
+    return (await load()).restoreCache(paths, key, restoreKeys, { lookupOnly });
+}
+/** Saves `paths` under `key`; false when the service declined (it logs why, e.g. the key exists). */
+async function saveToGitHubCache(paths, key) {
+    return (await (await load()).saveCache(paths, key)) !== -1;
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-restore.ts
+// EXTERNAL MODULE: ./node_modules/@actions/glob/lib/glob.js + 17 modules
+var glob = __nccwpck_require__(2377);
+;// CONCATENATED MODULE: ./src/action/inputs/collect-paths.ts
 
 
 
+
+
+class PathSelectionError extends Error {
+    constructor(message) {
+        super(`Input 'path': ${message}`);
+        this.name = 'PathSelectionError';
+    }
+}
+/** Every match of every include line, less the exclusions, hidden names and `.git` filtered. */
+async function matchAll(patterns, o) {
+    const all = new Set();
+    for (const line of patterns.includes) {
+        for (const match of await matchLine(line, patterns.excludes, o))
+            all.add(match);
+    }
+    return [...all].sort();
+}
+/**
+ * One line's matches with @actions/glob, symlinks listed as links (never followed: they are
+ * stored as links). Hidden names count below what the line names, so `~/.npm` or `.env` written
+ * out is kept while `dist/.env` under `dist` is not; `.git` is left out anywhere below the
+ * workspace unless includeGit, even when named.
+ */
+async function matchLine(line, excludes, o) {
+    logOutside(line, o.workspace);
+    const globber = await glob/* create */.v([line.pattern, ...excludes.map((x) => `!${x}`)].join('\n'), {
+        followSymbolicLinks: false,
+        implicitDescendants: true,
+        matchDirectories: true,
+    });
+    const matches = [];
+    for await (const match of globber.globGenerator()) {
+        if (!o.includeHidden && hasHiddenPart(external_node_path_default().relative(line.searchRoot, match)))
+            continue;
+        const base = isWithin(match, o.workspace) ? o.workspace : external_node_path_default().dirname(line.searchRoot);
+        if (!o.includeGit && external_node_path_default().relative(base, match).split((external_node_path_default()).sep).includes('.git'))
+            continue;
+        matches.push(match);
+    }
+    return matches;
+}
+function hasHiddenPart(relative) {
+    return relative !== '' && relative.split((external_node_path_default()).sep).some((part) => part.startsWith('.'));
+}
+const logged = new Set();
+/** upload-artifact allows paths outside the workspace; the log says where one resolved to. */
+function logOutside(line, workspace) {
+    if (isWithin(line.searchRoot, workspace) || logged.has(line.pattern))
+        return;
+    logged.add(line.pattern);
+    lib_core/* info */.pq(`path '${line.given}' is outside the workspace: ${line.pattern}`);
+}
+function collect_paths_lstatOrUndefined(file) {
+    try {
+        return (0,external_node_fs_.lstatSync)(file);
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/paths.ts
+
+
+
+
+/** actions/cache's version of these path lines: part of what a key means. */
+function pathsVersion(patterns, windows = process.platform === 'win32') {
+    return cacheVersion(patterns.lines, windows);
+}
+/** What each line names now; lines that match nothing are left out (and named in `missing`). */
+async function collectCachePaths(patterns, o) {
+    const sources = [];
+    const missing = [];
+    for (const line of patterns.includes) {
+        const source = await collectLine(line, patterns.excludes, o);
+        if (source)
+            sources.push(source);
+        else
+            missing.push(line.given);
+    }
+    return { sources, missing };
+}
+async function collectLine(line, excludes, o) {
+    const stat = line.literal ? collect_paths_lstatOrUndefined(line.pattern) : undefined;
+    if (line.literal && !stat)
+        return undefined;
+    const relation = stat && !stat.isDirectory() ? '..' : '.';
+    const root = rootOf(line, relation);
+    // a whole folder with nothing left out is walked by the archive itself, as fast as tar
+    if (stat?.isDirectory() && excludes.length === 0)
+        return { line, root, relation };
+    // a cache keeps hidden files, as actions/cache does
+    const matches = await matchLine(line, excludes, { ...o, includeHidden: true });
+    if (matches.length === 0)
+        return undefined;
+    const select = matches.map((m) => external_node_path_default().relative(root, m)).filter((r) => r !== '');
+    return { line, root, relation, select };
+}
+function rootOf(line, relation) {
+    if (relation === '..')
+        return external_node_path_default().dirname(line.pattern);
+    return line.literal ? line.pattern : line.searchRoot;
+}
+function cacheLayerAnnotations(source) {
+    return { [PATH_ANNOTATION]: source.line.given, [ROOT_ANNOTATION]: source.relation };
+}
+/**
+ * Where a saved layer goes: the restoring job's own line of the same text, resolved in its own
+ * workspace and home. A layer naming a line this job did not give is refused (the version makes
+ * that a forgery or a bug), so a cache can only write where the job's `path` points.
+ */
+function restoreRootOf(layer, patterns) {
+    const given = layer.annotations?.[PATH_ANNOTATION];
+    const relation = layer.annotations?.[ROOT_ANNOTATION] === '..' ? '..' : '.';
+    const line = patterns.includes.find((l) => l.given === given);
+    if (!line)
+        throw new Error(`cache layer ${layer.digest} is for path '${given}', which this job does not name`);
+    return rootOf(line, relation);
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/restore.ts
 
 
 
@@ -33186,17 +35025,17 @@ function tree_parts_groupParts(layers) {
  * partial one in the registry; when the registry has nothing, any match there will do.
  * Every failure is a warning: a cache that cannot be restored is a miss, not a failed job.
  */
-async function cache_restore_restoreCache(inputs, scopes) {
+async function restoreCache(inputs, scopes) {
     const where = `${inputs.registry}/${inputs.repository}`;
     const repo = openForPull(inputs);
     let match;
     let registryFailed = false;
     try {
-        match = await core.group(`Look up the cache in ${where}`, () => findCache(repo, { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys, version: pathsVersion(inputs.paths) }, actionsLogger));
+        match = await lib_core/* group */.Os(`Look up the cache in ${where}`, () => findCache(repo, { scopes, key: inputs.key, restoreKeys: inputs.restoreKeys, version: pathsVersion(inputs.paths) }, actionsLogger));
     }
     catch (error) {
         registryFailed = true;
-        core.warning(`Could not look up the cache in ${where}: ${describeError(error)}`);
+        lib_core/* warning */.$e(`Could not look up the cache in ${where}: ${log_describeError(error)}`);
     }
     if (match?.exact && (await restoreFromRegistry(repo, match, inputs))) {
         return { matchedKey: match.key, source: 'registry', registryFailed };
@@ -33213,11 +35052,11 @@ async function restoreFromRegistry(repo, match, inputs) {
     const how = match.exact ? 'key' : 'restore key';
     const scope = match.scope;
     if (inputs.lookupOnly) {
-        core.info(`Cache found for ${how} ${match.key} (${scope}); lookup-only: not downloading`);
+        lib_core/* info */.pq(`Cache found for ${how} ${match.key} (${scope}); lookup-only: not downloading`);
         return true;
     }
     try {
-        return await core.group(`Restore ${match.key}`, async () => {
+        return await lib_core/* group */.Os(`Restore ${match.key}`, async () => {
             const started = Date.now();
             const layers = await loadCacheLayers(repo, match, pathsVersion(inputs.paths));
             // every layer's place is known before any download: a layer this job's paths do not name
@@ -33248,7 +35087,7 @@ async function restoreFromRegistry(repo, match, inputs) {
                 const root = roots[i];
                 if (group.length === 1) {
                     const result = await restoreInto(group[0], root);
-                    core.info(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)}`);
+                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)}`);
                     return;
                 }
                 if (group.some((layer) => layer.annotations?.[PATH_ANNOTATION] !== group[0]?.annotations?.[PATH_ANNOTATION]))
@@ -33256,15 +35095,15 @@ async function restoreFromRegistry(repo, match, inputs) {
                 await stagePartsAndCommit(root, group.length, (folders) => forEachLimited(group, RESTORE_CONCURRENCY, async (layer, j) => {
                     await restoreInto(layer, folders[j]);
                 }));
-                core.info(`Restored ${root} from ${group.length} parts`);
+                lib_core/* info */.pq(`Restored ${root} from ${group.length} parts`);
             });
-            core.info(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${formatBytes(bytes)} ` +
+            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${formatBytes(bytes)} ` +
                 `in ${groups.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
             return true;
         });
     }
     catch (error) {
-        core.warning(`Could not restore the cache ${match.key} from the registry: ${describeError(error)}`);
+        lib_core/* warning */.$e(`Could not restore the cache ${match.key} from the registry: ${log_describeError(error)}`);
         return false;
     }
 }
@@ -33278,11 +35117,11 @@ async function restoreFromFallback(inputs, wanted) {
     if (!(await githubCacheAvailable()))
         return undefined;
     try {
-        return await core.group("Look up the cache in GitHub's cache service (fallback)", async () => {
+        return await lib_core/* group */.Os("Look up the cache in GitHub's cache service (fallback)", async () => {
             if (wanted === 'any') {
                 const key = await restoreFromGitHubCache(inputs.paths.lines, inputs.key, inputs.restoreKeys, inputs.lookupOnly);
                 if (key)
-                    core.info(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`);
+                    lib_core/* info */.pq(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`);
                 return key;
             }
             const found = await restoreFromGitHubCache(inputs.paths.lines, inputs.key, [], true);
@@ -33292,41 +35131,13 @@ async function restoreFromFallback(inputs, wanted) {
                 ? found
                 : await restoreFromGitHubCache(inputs.paths.lines, inputs.key, [], false);
             if (key)
-                core.info(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`);
+                lib_core/* info */.pq(`Cache ${inputs.lookupOnly ? 'found' : 'restored'} from GitHub's cache service: ${key}`);
             return key;
         });
     }
     catch (error) {
-        core.warning(`Could not use GitHub's cache service: ${describeError(error)}`);
+        lib_core/* warning */.$e(`Could not use GitHub's cache service: ${log_describeError(error)}`);
         return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/archive/buffer-pool.ts
-// Reuses the 1 MiB chunk buffers that carry the tar through compression. Allocating a fresh one
-// per chunk made V8 run a full GC every few chunks under external-memory pressure (30 mark-compacts
-// and ~0.5 s of a 256 MiB pack) and let RSS grow with garbage not yet collected; recycling keeps
-// the live set at the handful of chunks in flight.
-class buffer_pool_BufferPool {
-    #size;
-    #free = [];
-    #max;
-    constructor(size, max = 16) {
-        this.#size = size;
-        this.#max = max;
-    }
-    get size() {
-        return this.#size;
-    }
-    get() {
-        return this.#free.pop() ?? Buffer.allocUnsafe(this.#size);
-    }
-    // only for a buffer nothing else still reads: its bytes will be overwritten
-    release(buffer) {
-        if (buffer.buffer.byteLength !== this.#size || buffer.byteOffset !== 0)
-            return;
-        if (this.#free.length < this.#max)
-            this.#free.push(Buffer.from(buffer.buffer, 0, this.#size));
     }
 }
 
@@ -33388,12 +35199,12 @@ const deflateRaw = (0,external_node_util_.promisify)((external_node_zlib_default
 // 1 MiB chunks: large enough that priming each one with its predecessor's last 32 KiB costs nothing
 // measurable in size (our layer is 0.8% smaller than `gzip -6` on the benchmark tree), small
 // enough that both cores stay busy on a small tree.
-const parallel_gzip_GZIP_CHUNK_SIZE = 1 << 20;
+const GZIP_CHUNK_SIZE = 1 << 20;
 // deflate's window: a chunk primed with this much of the previous one compresses as if unsplit
 const DEFLATE_WINDOW = 32 * 1024;
 // gzip header (RFC 1952) written by hand so it is the same on every platform: no name, mtime 0,
 // XFL 0, OS 3 (Unix) even on Windows and macOS, where zlib would write 10 or 19.
-const parallel_gzip_GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]);
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]);
 // Deflate's stored blocks (RFC 1951 3.2.4), written by hand for chunks not worth compressing: the
 // previous chunk ended with a sync flush, so we are byte-aligned; each block is a 0x00 byte (not
 // final, stored), LEN and its complement, then up to 65,535 bytes as they are.
@@ -33431,26 +35242,26 @@ class ParallelGzip {
     #crc = 0;
     #size = 0;
     #started = false;
-    constructor(level, concurrency, emit, input = new buffer_pool_BufferPool(parallel_gzip_GZIP_CHUNK_SIZE)) {
+    constructor(level, concurrency, emit, input = new BufferPool(GZIP_CHUNK_SIZE)) {
         this.#level = level;
         this.#concurrency = Math.max(1, concurrency);
         this.#emit = emit;
         this.#input = input;
-        this.#stored = new buffer_pool_BufferPool(storedSize(parallel_gzip_GZIP_CHUNK_SIZE));
+        this.#stored = new BufferPool(storedSize(GZIP_CHUNK_SIZE));
         this.#chunk = input.get();
     }
     // Takes ownership of `data` when it is exactly one chunk (what TarWriter hands over, from the
     // same pool), else copies it.
     async write(data) {
-        if (this.#fill === 0 && data.length === parallel_gzip_GZIP_CHUNK_SIZE)
+        if (this.#fill === 0 && data.length === GZIP_CHUNK_SIZE)
             return this.#submit(data, false);
         let offset = 0;
         while (offset < data.length) {
-            const take = Math.min(parallel_gzip_GZIP_CHUNK_SIZE - this.#fill, data.length - offset);
+            const take = Math.min(GZIP_CHUNK_SIZE - this.#fill, data.length - offset);
             data.copy(this.#chunk, this.#fill, offset, offset + take);
             this.#fill += take;
             offset += take;
-            if (this.#fill === parallel_gzip_GZIP_CHUNK_SIZE) {
+            if (this.#fill === GZIP_CHUNK_SIZE) {
                 const full = this.#chunk;
                 this.#chunk = this.#input.get();
                 this.#fill = 0;
@@ -33471,7 +35282,7 @@ class ParallelGzip {
     async #submit(chunk, last) {
         if (!this.#started) {
             this.#started = true;
-            await this.#emit(parallel_gzip_GZIP_HEADER);
+            await this.#emit(GZIP_HEADER);
         }
         this.#crc = external_node_zlib_default().crc32(chunk, this.#crc);
         this.#size += chunk.length;
@@ -33585,7 +35396,7 @@ class ParallelZstd {
     #emit;
     // where the incoming chunks come from: each goes back once copied into a frame
     #input;
-    #frames = new buffer_pool_BufferPool(ZSTD_FRAME_SIZE, 8);
+    #frames = new BufferPool(ZSTD_FRAME_SIZE, 8);
     #inFlight = [];
     // one per frame in flight; frame n goes to compressor n % concurrency
     #compressors = [];
@@ -34002,11 +35813,11 @@ function normalizedMode({ kind, mode }) {
 // Packs `dir` into a reproducible tar (sorted entries, fixed mtime, uid/gid 0 without names,
 // normalised modes, PAX for long or non-ASCII names, symlinks and in-tree hard links as links),
 // compresses it and writes it to `out`, which it ends. Digests and sizes come from the same pass.
-async function pack_packDirectory(dir, out, o) {
+async function packDirectory(dir, out, o) {
     const sink = new OutputSink(out);
     let compressor;
     try {
-        const pool = new buffer_pool_BufferPool(parallel_gzip_GZIP_CHUNK_SIZE);
+        const pool = new BufferPool(GZIP_CHUNK_SIZE);
         const started = createCompressor(o.compression, o.level, sink, pool);
         compressor = started;
         const tar = await writeTar(dir, o, pool, (chunk) => started.write(chunk), o.hashTar ?? true);
@@ -34027,7 +35838,7 @@ async function pack_packDirectory(dir, out, o) {
 // Cheap enough (a 256 MiB tree in ~0.5 s) to tell whether a tree changed since its last push.
 // It lets the event loop run every few MiB, so the caller's requests progress meanwhile, and stops
 // there with the signal's reason once `o.signal` is aborted.
-async function pack_digestDirectory(dir, o) {
+async function digestDirectory(dir, o) {
     const pool = new BufferPool(GZIP_CHUNK_SIZE, 1);
     let chunks = 0;
     const tar = await writeTar(dir, o, pool, async (chunk) => {
@@ -34074,7 +35885,7 @@ async function writeTar(dir, o, pool, emit, hash) {
 // The caller uploads from the file (and may re-read it for a retry); a failed pack leaves no file.
 async function packDirectoryToFile(dir, file, o) {
     try {
-        return await pack_packDirectory(dir, createWriteStream(file), o);
+        return await packDirectory(dir, createWriteStream(file), o);
     }
     catch (error) {
         await rm(file, { force: true });
@@ -34096,7 +35907,7 @@ const split_BLOCK = 512;
  * A file larger than `maxBytes` is a part of its own. The cut depends only on the tree, so the
  * same tree gives the same parts, and each part the same digest.
  */
-function split_splitTree(dir, maxBytes, o) {
+function splitTree(dir, maxBytes, o) {
     // walked twice rather than listed once: the common tree fits, and is then never held in memory
     return fits(walkEntries(dir, o), maxBytes) ? undefined : cut(walkEntries(dir, o), maxBytes);
 }
@@ -34137,6 +35948,7 @@ function cut(entries, maxBytes) {
 
 
 
+
 // HEADs in flight when an index must be checked against the repository entry by entry.
 const CHECK_CONCURRENCY = 8;
 /**
@@ -34146,7 +35958,7 @@ const CHECK_CONCURRENCY = 8;
  */
 async function publishCache(registry, fields, logger, o = {}) {
     const manifest = buildCacheManifest(fields);
-    const tag = cache_tag_cacheTag(fields.scope, fields.key, fields.version);
+    const tag = cacheTag(fields.scope, fields.key, fields.version);
     await registry.putManifest(manifest.bytes, manifest.mediaType, tag);
     const entry = {
         key: fields.key,
@@ -34212,7 +36024,7 @@ async function addToIndex(registry, scope, entry, logger, o = {}) {
 }
 async function putIndex(registry, scope, entries, logger) {
     const tag = indexTag(scope);
-    const built = cache_index_buildCacheIndex(scope, entries);
+    const built = buildCacheIndex(scope, entries);
     try {
         await registry.putManifest(built.bytes, built.mediaType, tag);
         return { digest: built.digest, entries };
@@ -34225,7 +36037,7 @@ async function putIndex(registry, scope, entries, logger) {
         if (kept.length === entries.length)
             throw error;
         logger.info(`Dropping ${entries.length - kept.length} deleted cache(s) from the index of ${scope}`);
-        const rebuilt = cache_index_buildCacheIndex(scope, kept);
+        const rebuilt = buildCacheIndex(scope, kept);
         await registry.putManifest(rebuilt.bytes, rebuilt.mediaType, tag);
         return { digest: rebuilt.digest, entries: kept };
     }
@@ -34233,19 +36045,15 @@ async function putIndex(registry, scope, entries, logger) {
 // Distribution refuses an index naming an unknown manifest with 400 MANIFEST_BLOB_UNKNOWN; other
 // registries word it differently, so any refusal of the content (not of the credentials) is checked.
 function mayListDeletedManifests(error) {
-    if (!(error instanceof errors_RegistryError))
+    if (!(error instanceof RegistryError))
         return false;
     return error.status >= 400 && error.status < 500 && ![401, 403, 429].includes(error.status);
 }
 async function keepExisting(registry, entries) {
     const exists = new Array(entries.length).fill(true);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < entries.length; i = next++) {
-            exists[i] = (await registry.headManifest(entries[i].manifest.digest)) !== undefined;
-        }
-    };
-    await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker));
+    await forEachLimited(entries, CHECK_CONCURRENCY, async (entry, i) => {
+        exists[i] = (await registry.headManifest(entry.manifest.digest)) !== undefined;
+    });
     return entries.filter((_, i) => exists[i]);
 }
 
@@ -34260,12 +36068,12 @@ async function keepExisting(registry, entries) {
  * was refused) produced again into a file, which goes up as a replayable blob with the usual
  * retries. A refusal of the upload itself (401, 403) is thrown at once: a file would not help.
  */
-async function produced_upload_uploadProducedBlob(target, blob, o) {
+async function uploadProducedBlob(target, blob, o) {
     if (o.stream) {
         const streamed = await target.startStreamedUpload({ spillDir: o.spoolDir }).catch((error) => {
-            if (error instanceof errors_RegistryError && (error.status === 401 || error.status === 403))
+            if (error instanceof RegistryError && (error.status === 401 || error.status === 403))
                 throw error;
-            o.logger.info(`Uploading ${blob.label} after writing it: the registry did not open an upload (${retry_describe(error)})`);
+            o.logger.info(`Uploading ${blob.label} after writing it: the registry did not open an upload (${describe(error)})`);
             return undefined;
         });
         if (streamed) {
@@ -34298,7 +36106,7 @@ async function streamInto(streamed, blob, logger) {
         desc = await blob.produce(streamed.body, 'upload');
     }
     catch (error) {
-        logger.info(`Writing ${blob.label} into the upload failed (${retry_describe(error)}): writing it again, into a file`);
+        logger.info(`Writing ${blob.label} into the upload failed (${describe(error)}): writing it again, into a file`);
         return undefined;
     }
     try {
@@ -34306,44 +36114,12 @@ async function streamInto(streamed, blob, logger) {
         return desc;
     }
     catch (error) {
-        logger.info(`The registry did not take ${blob.label} as streamed (${retry_describe(error)}): writing it again, into a file`);
+        logger.info(`The registry did not take ${blob.label} as streamed (${describe(error)}): writing it again, into a file`);
         return undefined;
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-fallback.ts
-// The seam to GitHub's own cache service, used when the registry cannot take or give the cache
-// (a fork's read-only token, a registry out of reach). Deliberately thin: every decision about
-// when to come here lives in cache-restore.ts and cache-save.ts, where it is tested; this file
-// only translates.
-//
-// @actions/cache is loaded on first use: it brings the Azure storage SDK, which costs every step
-// of every mode a few hundred milliseconds of start-up when it is part of the main bundle.
-const load = () => __nccwpck_require__.e(/* import() */ 312).then(__nccwpck_require__.bind(__nccwpck_require__, 9312));
-/** True on runners that offer GitHub's cache service. */
-async function cache_fallback_githubCacheAvailable(env = process.env) {
-    // Without either service URL the answer is no, and known without loading the library.
-    if (!env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
-        return false;
-    return (await load()).isFeatureAvailable();
-}
-/**
- * Restores `paths` (the input's lines, as actions/cache takes them) from GitHub's cache, or with
- * `lookupOnly` only asks which key would be restored. The service matches `key` as a prefix too,
- * so the key returned may differ from `key`.
- */
-async function cache_fallback_restoreFromGitHubCache(paths, key, restoreKeys, lookupOnly) {
-    return (await load()).restoreCache(paths, key, restoreKeys, { lookupOnly });
-}
-/** Saves `paths` under `key`; false when the service declined (it logs why, e.g. the key exists). */
-async function saveToGitHubCache(paths, key) {
-    return (await (await load()).saveCache(paths, key)) !== -1;
-}
-
-;// CONCATENATED MODULE: ./src/action/cache-save.ts
-
-
-
+;// CONCATENATED MODULE: ./src/action/cache/save.ts
 
 
 
@@ -34391,9 +36167,9 @@ async function saveCache(inputs, state, now = () => new Date()) {
         return;
     }
     const where = `${inputs.registry}/${inputs.repository}`;
-    const repo = registry_openForPush(inputs);
-    const version = cache_paths_pathsVersion(patterns);
-    const tag = cache_tag_cacheTag(state.scope, state.key, version);
+    const repo = openForPush(inputs);
+    const version = pathsVersion(patterns);
+    const tag = cacheTag(state.scope, state.key, version);
     try {
         // Keys are immutable, as in actions/cache: another job may have saved this one since we looked.
         if (!state.update && (await repo.headManifest(tag))) {
@@ -34402,7 +36178,7 @@ async function saveCache(inputs, state, now = () => new Date()) {
         }
     }
     catch (error) {
-        await saveToFallback(state, `${where}: ${errors_describeError(error)}`);
+        await saveToFallback(state, `${where}: ${log_describeError(error)}`);
         return;
     }
     const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-cache-'));
@@ -34415,14 +36191,14 @@ async function saveCache(inputs, state, now = () => new Date()) {
         // nothing.
         let config;
         const startConfig = () => {
-            config ??= registry_pushBlobIfMissing(repo, manifest_EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
+            config ??= pushBlobIfMissing(repo, EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
             config.catch(() => undefined);
         };
         const layers = [];
         let sent = 0;
         for (const [i, source] of sources.entries()) {
             // a path above max-layer-size is saved as several layers, as a push splits a tree
-            const parts = split_splitTree(source.root, inputs.maxLayerSize, {
+            const parts = splitTree(source.root, inputs.maxLayerSize, {
                 includeGit: inputs.includeGit,
                 select: source.select,
             });
@@ -34432,7 +36208,7 @@ async function saveCache(inputs, state, now = () => new Date()) {
                 const saved = await saveLayer(repo, piece, state, inputs.includeGit, spool, where, startConfig);
                 if (saved === 'refused')
                     return;
-                const part = parts ? tree_parts_partAnnotation(j, pieces.length) : {};
+                const part = parts ? partAnnotation(j, pieces.length) : {};
                 layers.push({ ...saved.layer, annotations: { ...cacheLayerAnnotations(source), ...part } });
                 sent += saved.sent;
             }
@@ -34440,20 +36216,20 @@ async function saveCache(inputs, state, now = () => new Date()) {
         try {
             startConfig();
             sent += await config;
-            const published = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layers, version }, logger_actionsLogger);
+            const published = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layers, version }, actionsLogger);
             const size = layers.reduce((sum, layer) => sum + layer.size, 0);
             lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
-                `${format_formatBytes(size)}, ${format_formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+                `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         }
         catch (error) {
-            await saveToFallback(state, `${where}: ${errors_describeError(error)}`);
+            await saveToFallback(state, `${where}: ${log_describeError(error)}`);
         }
     }
     catch (error) {
         if (error instanceof UploadError)
-            await saveToFallback(state, `${where}: ${errors_describeError(error.cause)}`);
+            await saveToFallback(state, `${where}: ${log_describeError(error.cause)}`);
         else
-            lib_core/* warning */.$e(`Cache not saved: ${errors_describeError(error)}`);
+            lib_core/* warning */.$e(`Cache not saved: ${log_describeError(error)}`);
     }
     finally {
         await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
@@ -34480,7 +36256,7 @@ async function saveLayer(repo, source, state, includeGit, spoolDir, where, start
     await (0,external_node_fs_promises_namespaceObject.mkdir)(spoolDir, { recursive: true });
     let upload;
     try {
-        upload = await produced_upload_uploadProducedBlob(repo, {
+        upload = await uploadProducedBlob(repo, {
             label: `the cache layer of ${source.line.given}`,
             produce: async (out, into) => {
                 started();
@@ -34489,20 +36265,20 @@ async function saveLayer(repo, source, state, includeGit, spoolDir, where, start
         }, {
             stream: !state.matchedKey,
             spoolDir,
-            logger: logger_actionsLogger,
-            onUpload: (desc) => progress_startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+            logger: actionsLogger,
+            onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
         });
     }
     catch (error) {
         // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
-        if (error instanceof errors_RegistryError && (error.status === 401 || error.status === 403)) {
-            await saveToFallback(state, `${where}: ${errors_describeError(error)}`);
+        if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
+            await saveToFallback(state, `${where}: ${log_describeError(error)}`);
             return 'refused';
         }
         throw new UploadError(error);
     }
     if (upload.streamed)
-        lib_core/* info */.pq(`Uploaded ${format_formatBytes(upload.desc.size)} while packing`);
+        lib_core/* info */.pq(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
     return { layer: upload.desc, sent: upload.uploaded };
 }
 function statePatterns(state) {
@@ -34522,22 +36298,22 @@ function workspaceOf(env) {
 // same manifest, would add no trust (it cost 0.15 s of every 256 MiB save).
 async function pack(source, out, includeGit) {
     const started = Date.now();
-    const packed = await pack_packDirectory(source.root, out, {
+    const packed = await packDirectory(source.root, out, {
         compression: 'zstd',
         includeGit,
         select: source.select,
         mtime: 'preserve',
         hashTar: false,
     });
-    lib_core/* info */.pq(`Packed ${source.line.given}: ${packed.files} files, ${format_formatBytes(packed.uncompressedSize)} -> ` +
-        `${format_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    lib_core/* info */.pq(`Packed ${source.line.given}: ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ` +
+        `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
 }
 function layerOf(packed) {
-    return { mediaType: media_types_MediaType.LayerTarZstd, digest: packed.digest, size: packed.size };
+    return { mediaType: MediaType.LayerTarZstd, digest: packed.digest, size: packed.size };
 }
 async function saveToFallback(state, reason) {
-    if (!(await cache_fallback_githubCacheAvailable())) {
+    if (!(await githubCacheAvailable())) {
         lib_core/* warning */.$e(`Cache not saved: ${reason}`);
         return;
     }
@@ -34548,194 +36324,11 @@ async function saveToFallback(state, reason) {
         }
     }
     catch (error) {
-        lib_core/* warning */.$e(`Cache not saved to GitHub's cache service either: ${errors_describeError(error)}`);
+        lib_core/* warning */.$e(`Cache not saved to GitHub's cache service either: ${log_describeError(error)}`);
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/cache-state.ts
-
-const STATE_NAME = 'oci-cache';
-function cache_state_saveCacheState(state) {
-    core.saveState(STATE_NAME, JSON.stringify(state));
-}
-/** The main step's state, or undefined when it ran in another mode (or never reached cache mode). */
-function readCacheState() {
-    const text = lib_core/* getState */.Gu(STATE_NAME);
-    if (!text)
-        return undefined;
-    return JSON.parse(text);
-}
-
-;// CONCATENATED MODULE: ./src/action/byte-size.ts
-// Sizes as people write them in a workflow: `4GiB`, `500MB`, `1.5 GiB`, `1048576`. Units are
-// case-insensitive; KB/MB/GB are powers of 1000 and KiB/MiB/GiB of 1024, as the SI and IEC say.
-const UNITS = {
-    '': 1,
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    tb: 1e12,
-    kib: 2 ** 10,
-    mib: 2 ** 20,
-    gib: 2 ** 30,
-    tib: 2 ** 40,
-};
-/** The bytes `text` names, or undefined when it is not a size. */
-function parseByteSize(text) {
-    const match = /^([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)$/i.exec(text.trim());
-    if (!match)
-        return undefined;
-    const unit = UNITS[match[2].toLowerCase()];
-    if (unit === undefined)
-        return undefined;
-    return Math.floor(Number(match[1]) * unit);
-}
-
-;// CONCATENATED MODULE: ./src/action/input-error.ts
-/** A bad input: the message names the input and quotes the value, so the user knows what to fix. */
-class input_error_InputError extends Error {
-    input;
-    constructor(input, message) {
-        super(`Input '${input}': ${message}`);
-        this.input = input;
-        this.name = 'InputError';
-    }
-}
-function oneOf(input, value, allowed) {
-    if (allowed.includes(value))
-        return value;
-    throw new input_error_InputError(input, `'${value}' is not one of ${allowed.join(', ')}`);
-}
-function readBoolean(input, value) {
-    const text = value.trim().toLowerCase();
-    if (text === '' || text === 'false')
-        return false;
-    if (text === 'true')
-        return true;
-    throw new input_error_InputError(input, `'${value.trim()}' is not true or false`);
-}
-
-;// CONCATENATED MODULE: ./src/oci/platform.ts
-// The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
-const WORD = /^[a-z0-9_]{1,32}$/;
-class platform_InvalidPlatformError extends Error {
-    input;
-    constructor(input) {
-        super(`'${input}' is not a platform like linux/amd64, darwin/arm64 or linux/arm/v7 (os/arch[/variant])`);
-        this.input = input;
-        this.name = 'InvalidPlatformError';
-    }
-}
-/** `os/arch[/variant]` as in `docker --platform` and `oras --platform`, lowercase OCI words. */
-function platform_parsePlatform(input) {
-    const parts = input.trim().split('/');
-    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p))) {
-        throw new platform_InvalidPlatformError(input);
-    }
-    const [os, architecture, variant] = parts;
-    return variant ? { os, architecture, variant } : { os, architecture };
-}
-function platform_formatPlatform(p) {
-    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
-/**
- * The tag that holds one platform's manifest of `tag`: `v1.4.0-linux-amd64`, `v1.4.0-linux-arm-v7`.
- * These tags are what the index is rebuilt from, and each is written by its own platform's job
- * only, so concurrent jobs never overwrite each other's. They also serve clients that do not read
- * indexes (a plain curl of the manifest).
- */
-function platform_platformTag(tag, p) {
-    return `${tag}-${platform_formatPlatform(p).replaceAll('/', '-')}`;
-}
-/** The longest suffix platformTag adds, so a tag input can be checked before any network work. */
-function platformTagSuffixLength(p) {
-    return platform_platformTag('', p).length;
-}
-/** Same os and architecture; the variant must match only when both name one. */
-function platform_platformMatches(have, want) {
-    if (!have || have.os !== want.os || have.architecture !== want.architecture)
-        return false;
-    return !want.variant || !have.variant || have.variant === want.variant;
-}
-/** Sorts platforms as `os/arch/variant` strings, the order index entries are written in. */
-function platform_comparePlatforms(a, b) {
-    const x = platform_formatPlatform(a);
-    const y = platform_formatPlatform(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/action/platform-input.ts
-
-
-// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
-const MAX_TAG_LENGTH = 128;
-function readPlatform(value, mode, tags, format) {
-    const text = value.trim();
-    if (!text)
-        return undefined;
-    if (mode === 'cache')
-        throw new input_error_InputError('platform', 'is for push and pull, not cache mode');
-    if (format === 'oci-layout') {
-        throw new input_error_InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
-    }
-    let platform;
-    try {
-        platform = platform_parsePlatform(text);
-    }
-    catch (error) {
-        if (error instanceof platform_InvalidPlatformError)
-            throw new input_error_InputError('platform', error.message);
-        throw error;
-    }
-    if (mode === 'push') {
-        const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
-        const long = tags.find((t) => t.length > room);
-        if (long) {
-            throw new input_error_InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${text}'`);
-        }
-    }
-    return platform;
-}
-
-;// CONCATENATED MODULE: ./src/action/prune-inputs.ts
-
-// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
-// so `older-than: 30` cannot mean seconds to one reader and days to another.
-const DURATION = /^(\d+)\s*(m|h|d|w)$/;
-const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-function readPruneInputs(read, mode) {
-    const tagPatterns = read('tag-pattern')
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter(Boolean);
-    for (const pattern of tagPatterns) {
-        if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
-            throw new input_error_InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`);
-        }
-    }
-    const keepText = read('keep').trim();
-    if (keepText && !/^\d{1,6}$/.test(keepText)) {
-        throw new input_error_InputError('keep', `'${keepText}' is not a whole number of versions`);
-    }
-    const olderText = read('older-than').trim();
-    const duration = DURATION.exec(olderText);
-    if (olderText && !duration) {
-        throw new input_error_InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`);
-    }
-    const prune = { tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) };
-    if (keepText)
-        prune.keep = Number(keepText);
-    if (duration)
-        prune.olderThanMs = Number(duration[1]) * DURATION_MS[duration[2]];
-    if (mode === 'prune' && prune.keep === undefined && prune.olderThanMs === undefined) {
-        // with neither, every matching version would go: make that a choice someone wrote down
-        throw new input_error_InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)');
-    }
-    return prune;
-}
-
-;// CONCATENATED MODULE: ./src/action/inputs.ts
+;// CONCATENATED MODULE: ./src/action/cache/cache.ts
 
 
 
@@ -34744,435 +36337,18 @@ function readPruneInputs(read, mode) {
 
 
 
-
-
-
-
-const MODES = ['push', 'pull', 'cache', 'prune'];
-const FORMATS = ['auto', 'directory', 'oci-layout', 'files'];
-const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
-// RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
-const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
-const inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
-// actions/cache's limit on key length; longer keys are refused there too.
-const MAX_KEY_LENGTH = 512;
-// Tokens GitHub mints (ghs_ is the workflow's GITHUB_TOKEN); they belong to GitHub's registry only.
-const GITHUB_TOKEN_PREFIX = /^(ghs_|ghp_|gho_|ghu_|ghr_|github_pat_)/;
-const GITHUB_REGISTRIES = new Set(['ghcr.io', 'docker.pkg.github.com']);
-const DEFAULT_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.directory.v1';
-/** Reads and validates the inputs from the runner's environment. Masks the token at once. */
-function inputs_getInputs() {
-    const token = lib_core/* getInput */.V4('token');
-    if (token)
-        lib_core/* setSecret */.Pq(token);
-    return parseInputs((name) => lib_core/* getInput */.V4(name), process.env, (message) => lib_core/* notice */.lm(message));
+/** mode: cache, the main step. */
+async function runCache() {
+    await restoreCacheStep(getInputs(parseCacheInputs));
 }
-/**
- * The pure half of getInputs: values in, a typed Inputs out, or an InputError naming the input.
- * `env` supplies the runner's GITHUB_* variables for defaults.
- */
-function parseInputs(read, env, notice = () => { }) {
-    const mode = oneOf('mode', read('mode').trim() || 'push', MODES);
-    const format = oneOf('format', read('format').trim() || 'auto', FORMATS);
-    const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    const { registry, repository } = readRepository(read('repository').trim(), mode, env);
-    const pathInput = read('path').trim();
-    const home = env.HOME || env.USERPROFILE || external_node_os_default().homedir();
-    const paths = readPaths(pathInput, mode, { workspace, home });
-    const first = paths.includes[0]?.pattern;
-    const dir = first ?? external_node_path_default().resolve(workspace, expandHome(pathInput, home) || '.');
-    for (const include of paths.includes) {
-        if (include.literal)
-            refuseDanglingSymlink(include.pattern, include.given);
-    }
-    if (mode === 'pull')
-        refuseDanglingSymlink(dir, pathInput);
-    if (mode === 'pull' && existsAsNonDirectory(dir)) {
-        throw new input_error_InputError('path', `'${pathInput}' exists and is not a directory`);
-    }
-    if (mode !== 'push' && format === 'files') {
-        throw new input_error_InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
-    }
-    const tags = readTags(read('tag'), mode, env);
-    const platform = readPlatform(read('platform'), mode, tags, format);
-    const compressionLevel = readCompressionLevel(read('compression-level'));
-    const annotations = readAnnotations(read('annotations'));
-    const artifactType = read('artifact-type').trim() || DEFAULT_ARTIFACT_TYPE;
-    if (!MEDIA_TYPE.test(artifactType)) {
-        throw new input_error_InputError('artifact-type', `'${artifactType}' is not a media type like 'application/vnd.example+type'`);
-    }
-    const key = read('key').trim();
-    if (mode === 'cache') {
-        if (!key)
-            throw new input_error_InputError('key', 'is required in cache mode');
-        if (key.length > MAX_KEY_LENGTH)
-            throw new input_error_InputError('key', `is longer than ${MAX_KEY_LENGTH} characters`);
-        if (key.includes(','))
-            throw new input_error_InputError('key', `'${key}' contains a comma, which actions/cache refuses too`);
-    }
-    const restoreKeys = lines(read('restore-keys'));
-    for (const prefix of restoreKeys) {
-        if (prefix.length > MAX_KEY_LENGTH) {
-            throw new input_error_InputError('restore-keys', `'${prefix.slice(0, 40)}...' is longer than ${MAX_KEY_LENGTH} characters`);
-        }
-    }
-    return {
-        mode,
-        path: dir,
-        paths,
-        ifNoFilesFound: oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
-        includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
-        registry,
-        repository,
-        tags,
-        tagGiven: read('tag').trim() !== '',
-        format,
-        credentials: readCredentials(read('username').trim(), read('token'), registry, notice),
-        annotations,
-        artifactType,
-        compressionLevel,
-        maxLayerSize: readMaxLayerSize(read('max-layer-size')),
-        includeGit: readBoolean('include-git', read('include-git')),
-        plainHttp: readPlainHttp(read('plain-http'), registry),
-        key,
-        restoreKeys,
-        lookupOnly: readBoolean('lookup-only', read('lookup-only')),
-        failOnCacheMiss: readBoolean('fail-on-cache-miss', read('fail-on-cache-miss')),
-        cacheScope: readCacheScope(read('cache-scope').trim()),
-        cacheUpdate: readBoolean('cache-update', read('cache-update')),
-        platform,
-        overwrite: read('overwrite').trim() === '' ? true : readBoolean('overwrite', read('overwrite')),
-        prune: readPruneInputs(read, mode),
-    };
-}
-/** `~/.npm` means the home directory, as in actions/cache (the runner does not expand it). */
-function expandHome(value, home) {
-    if (value !== '~' && !value.startsWith('~/'))
-        return value;
-    return external_node_path_default().join(home, value.slice(1));
-}
-/**
- * push and cache take upload-artifact's and actions/cache's lines (globs, `!` exclusions, `~`);
- * a pull writes to one directory, named literally.
- */
-function readPaths(value, mode, context) {
-    let paths;
-    try {
-        // prune reads no path; a pull's path is a destination, not patterns
-        paths = parsePathInput(mode === 'pull' || mode === 'prune' ? '' : value, {
-            ...context,
-            pathApi: process.platform === 'win32' ? (external_node_path_default()).win32 : (external_node_path_default()).posix,
-        });
-    }
-    catch (error) {
-        if (error instanceof PathInputError)
-            throw new input_error_InputError('path', error.message);
-        throw error;
-    }
-    if (mode === 'prune')
-        return paths;
-    if (mode === 'pull') {
-        if (value.includes('\n'))
-            throw new input_error_InputError('path', `a pull writes to one directory, got '${value}'`);
-        return paths;
-    }
-    if (paths.includes.length === 0) {
-        throw new input_error_InputError('path', value ? `'${value}' names nothing but exclusions` : `is required in ${mode} mode`);
-    }
-    return paths;
-}
-function readCacheScope(value) {
-    if (value && !/^[A-Za-z0-9._/-]{1,100}$/.test(value)) {
-        throw new input_error_InputError('cache-scope', `'${value}' is not up to 100 of [A-Za-z0-9._/-]`);
-    }
-    return value;
-}
-/**
- * No repository input: the current repository on ghcr.io, and for caches a `/cache` package under
- * it, so cache tags never mix with the artifacts a push publishes.
- */
-function readRepository(value, mode, env) {
-    let input = value;
-    if (!input) {
-        const current = env.GITHUB_REPOSITORY;
-        if (!current)
-            throw new input_error_InputError('repository', 'is empty and GITHUB_REPOSITORY is not set');
-        input = `${GHCR}/${current}${mode === 'cache' ? '/cache' : ''}`;
-    }
-    try {
-        return parseRepositoryInput(input);
-    }
-    catch (error) {
-        throw new input_error_InputError('repository', error.message);
-    }
-}
-function readTags(value, mode, env) {
-    const given = value
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter(Boolean);
-    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
-    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
-    const tags = given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
-    if (mode === 'pull') {
-        if (tags.length > 1)
-            throw new input_error_InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`);
-        const ref = tags[0];
-        if (ref.startsWith('sha256:')) {
-            if (!inputs_DIGEST.test(ref))
-                throw new input_error_InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
-            return [ref];
-        }
-    }
-    for (const tag of tags) {
-        if (!reference_isValidTag(tag)) {
-            throw new input_error_InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-        }
-    }
-    return [...new Set(tags)];
-}
-// 4 GiB: well under ghcr.io's 10 GB layer cap even for data that will not compress, and a layer
-// that size goes up inside ghcr.io's 10-minute upload limit at about 7 MB/s.
-const DEFAULT_MAX_LAYER_SIZE = '4GiB';
-// below this, a tree would split into absurdly many layers (and each costs a few requests)
-const MIN_LAYER_SIZE = 2 ** 20;
-function readMaxLayerSize(value) {
-    const text = value.trim() || DEFAULT_MAX_LAYER_SIZE;
-    const bytes = parseByteSize(text);
-    if (bytes === undefined)
-        throw new input_error_InputError('max-layer-size', `'${text}' is not a size like 4GiB, 500MB or 1048576`);
-    if (bytes < MIN_LAYER_SIZE)
-        throw new input_error_InputError('max-layer-size', `'${text}' is below the minimum, 1MiB`);
-    return bytes;
-}
-function readCompressionLevel(value) {
-    const text = value.trim() || '6';
-    if (!/^[0-9]$/.test(text))
-        throw new input_error_InputError('compression-level', `'${text}' is not a whole number from 0 to 9`);
-    return Number(text);
-}
-function readAnnotations(value) {
-    const annotations = {};
-    for (const line of lines(value)) {
-        const eq = line.indexOf('=');
-        const key = eq > 0 ? line.slice(0, eq).trim() : '';
-        if (!key)
-            throw new input_error_InputError('annotations', `'${line}' is not key=value`);
-        annotations[key] = line.slice(eq + 1).trim();
-    }
-    return annotations;
-}
-// GitHub's registries speak only https: plain http to them is a mistake, not a choice.
-function readPlainHttp(value, registry) {
-    const plain = readBoolean('plain-http', value);
-    if (plain && GITHUB_REGISTRIES.has(registry)) {
-        throw new input_error_InputError('plain-http', `${registry} speaks only https: leave plain-http off for it`);
-    }
-    return plain;
-}
-/**
- * An empty token means anonymous. The default token is the workflow's GITHUB_TOKEN, which must
- * never reach a registry other than GitHub's: for another host it is dropped unless the user
- * names a token meant for that registry.
- */
-function readCredentials(username, token, registry, notice) {
-    if (!token)
-        return undefined;
-    if (GITHUB_TOKEN_PREFIX.test(token) && !GITHUB_REGISTRIES.has(registry)) {
-        notice(`Not sending a GitHub token to ${registry}: set the 'token' input to that registry's own credential.`);
-        return undefined;
-    }
-    // ghcr.io ignores the username for GITHUB_TOKEN but Basic auth needs one.
-    return { username: username || 'token', password: token };
-}
-// A symlink to nothing would fail later with a bare ENOENT from wherever it is first followed.
-function refuseDanglingSymlink(dir, given) {
-    let target;
-    try {
-        if (!(0,external_node_fs_.lstatSync)(dir).isSymbolicLink() || (0,external_node_fs_.existsSync)(dir))
-            return;
-        target = (0,external_node_fs_.readlinkSync)(dir);
-    }
-    catch {
-        return;
-    }
-    throw new input_error_InputError('path', `'${given}' is a symlink to '${target}', which does not exist`);
-}
-function existsAsNonDirectory(dir) {
-    try {
-        return !(0,external_node_fs_.statSync)(dir).isDirectory();
-    }
-    catch {
-        return false;
-    }
-}
-function lines(value) {
-    return value
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
-}
-
-;// CONCATENATED MODULE: ./src/action/summary.ts
-
-
-
-
-
-/** The `uses:` line that calls this very action, as the runner told us where it came from. */
-function usesLine(env) {
-    const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action';
-    const ref = env.GITHUB_ACTION_REF || 'v1';
-    return `${repo}@${ref}`;
-}
-function rate(bytes, seconds) {
-    return `${formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
-}
-/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
-function summary_pushSummary(result, target, env = process.env) {
-    const platform = result.platform ? formatPlatform(result.platform.platform) : undefined;
-    const rows = [
-        ['Reference', `\`${result.ref}\``],
-        ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
-        [platform ? 'Index digest' : 'Digest', `\`${result.digest}\``],
-    ];
-    if (result.platform) {
-        rows.push(['Platform', `\`${platform}\`: \`${result.platform.manifest.digest}\``]);
-        rows.push(['Platform tags', result.platform.platformTags.map((t) => `\`${t}\``).join(', ')]);
-    }
-    if (result.files !== undefined)
-        rows.push(['Files', String(result.files)]);
-    if (result.uncompressedSize) {
-        rows.push([
-            'Size',
-            `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
-        ]);
-    }
-    else {
-        rows.push(['Size', formatBytes(result.size)]);
-    }
-    rows.push([
-        'Uploaded',
-        result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded),
-    ]);
-    rows.push([
-        'Time',
-        `${result.seconds.toFixed(1)} s (${rate(result.uploaded || result.size, result.seconds)})`,
-    ]);
-    if (result.url)
-        rows.push(['Package', result.url]);
-    const image = `${target.registry}/${target.repository}`;
-    const tag = result.tags[0] ?? result.digest;
-    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${table(rows)}`;
-    if (result.platform)
-        text += indexTable(tag, result.platform);
-    text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
-    text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n`;
-    if (platform)
-        text += `    platform: ${platform}\n`;
-    text += '    path: out\n```\n\nWith ORAS:\n\n```sh\n';
-    text += `oras pull ${platform ? `--platform ${platform} ` : ''}${image}:${tag}\n`;
-    text += '```\n';
-    const layers = result.layers ?? [];
-    if (target.registry === 'ghcr.io' && layers.length > 0) {
-        text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n';
-        text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`;
-        for (const layer of layers)
-            text += `${curlLine(target.repository, layer)}\n`;
-        text += '```\n';
-    }
-    return text;
-}
-/** A file name as one shell word: quoted unless it is plainly safe. */
-function shellWord(name) {
-    return /^[A-Za-z0-9._+-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
-}
-/** The index the first tag now names, this push's entry marked. */
-function indexTable(tag, pushed) {
-    const lines = pushed.entries.map((e) => {
-        const mine = e.manifest.digest === pushed.manifest.digest && e.tag === pushed.platformTags[0];
-        return `| \`${formatPlatform(e.platform)}\`${mine ? ' (this push)' : ''} | \`${e.manifest.digest}\` | \`${e.tag}\` |`;
-    });
-    return (`\n### Index \`${tag}\`\n\n| Platform | Manifest | Platform tag |\n|---|---|---|\n` +
-        `${lines.join('\n')}\n`);
-}
-/**
- * One blob download per layer: a directory layer (ORAS's unpack annotation, or a tar we packed) is
- * piped to tar; any other layer is one file (a binary, as `oras push FILE` stores it), saved under
- * its title, so the curl of the blob is the file itself.
- */
-function curlLine(repository, layer) {
-    const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${repository}/blobs/${layer.digest}`;
-    const title = layer.annotations?.[Annotation.Title];
-    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
-    const ours = layer.mediaType === MediaType.LayerTarGzip || layer.mediaType === MediaType.LayerTarZstd;
-    if (unpack || ours || !title) {
-        if (layer.mediaType.endsWith('+gzip'))
-            return `${get} | tar -xz`;
-        if (layer.mediaType.endsWith('+zstd'))
-            return `${get} | tar --zstd -x`;
-        return `${get} | tar -x`;
-    }
-    return `${get} -o ${shellWord(title)}`;
-}
-function summary_pullSummary(result, reference) {
-    const rows = [
-        ['Reference', `\`${reference}\``],
-        ['Digest', `\`${result.digest}\``],
-        ['Path', `\`${result.path}\``],
-        ['Files', String(result.files)],
-        ['Downloaded', formatBytes(result.size)],
-        ['Time', `${result.seconds.toFixed(1)} s (${rate(result.size, result.seconds)})`],
-    ];
-    return `## Pulled ${reference}\n\n${table(rows)}`;
-}
-/** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
-function summary_cacheRestoreSummary(o) {
-    const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-';
-    const rows = [
-        ['Key', `\`${o.key}\``],
-        [
-            'Matched',
-            o.matchedKey
-                ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
-                : 'nothing: the post step saves',
-        ],
-        ['Store', store],
-        ['Path', `\`${o.path}\``],
-    ];
-    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${table(rows)}`;
-}
-function table(rows) {
-    return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
-}
-/** Best effort: a summary that cannot be written warns and never fails the step. */
-async function summary_writeSummary(markdown) {
-    try {
-        if (!process.env.GITHUB_STEP_SUMMARY)
-            return;
-        await core.summary.addRaw(markdown, true).write();
-    }
-    catch (error) {
-        core.warning(`Could not write the job summary: ${error.message}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/cache.ts
-
-
-
-
-
-
-
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
-async function cache_restoreCacheStep(inputs, env = process.env) {
+async function restoreCacheStep(inputs, env = process.env) {
     const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined);
-    core.setOutput('cache-primary-key', inputs.key);
+    lib_core/* setOutput */.uH('cache-primary-key', inputs.key);
     const outcome = await restoreCache(inputs, scopes.restore);
     const hit = outcome.matchedKey === inputs.key;
-    core.setOutput('cache-hit', String(hit));
-    core.setOutput('cache-matched-key', outcome.matchedKey);
+    lib_core/* setOutput */.uH('cache-hit', String(hit));
+    lib_core/* setOutput */.uH('cache-matched-key', outcome.matchedKey);
     await writeSummary(cacheRestoreSummary({
         ...outcome,
         key: inputs.key,
@@ -35196,775 +36372,49 @@ async function cache_restoreCacheStep(inputs, env = process.env) {
     if (inputs.failOnCacheMiss) {
         throw new Error(`Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: ${inputs.key}`);
     }
-    core.info(`Cache not found for input keys: ${[inputs.key, ...inputs.restoreKeys].join(', ')}`);
+    lib_core/* info */.pq(`Cache not found for input keys: ${[inputs.key, ...inputs.restoreKeys].join(', ')}`);
 }
 /** The post step: saves what the main step left to save; in push and pull modes there is nothing. */
 async function saveCacheStep() {
     const state = readCacheState();
     if (!state)
         return;
-    await saveCache(inputs_getInputs(), state);
+    await saveCache(getInputs(parseCacheInputs), state);
 }
-
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: external "node:vm"
-const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
-;// CONCATENATED MODULE: ./src/action/gc-pacer.ts
-
-
-/** The tuning knob: a young-generation GC every this many milliseconds. Unset: none. */
-const GC_INTERVAL_VARIABLE = 'OCI_ARTIFACT_ACTION_GC_INTERVAL_MS';
-/**
- * The interval the variable asks for: 0 (off) when it is unset or empty, else a whole number of
- * milliseconds from 1 to 1000. Anything else is an error naming the variable.
- */
-function gc_pacer_gcIntervalFrom(env) {
-    const value = env[GC_INTERVAL_VARIABLE]?.trim();
-    if (!value)
-        return 0;
-    const ms = Number(value);
-    if (!Number.isInteger(ms) || ms < 0 || ms > 1000) {
-        throw new Error(`${GC_INTERVAL_VARIABLE} must be a whole number of milliseconds from 0 to 1000, not "${value}"`);
-    }
-    return ms;
+/** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
+function cacheRestoreSummary(o) {
+    const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-';
+    const rows = [
+        ['Key', `\`${o.key}\``],
+        [
+            'Matched',
+            o.matchedKey
+                ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
+                : 'nothing: the post step saves',
+        ],
+        ['Store', store],
+        ['Path', `\`${o.path}\``],
+    ];
+    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${summaryTable(rows)}`;
 }
-/**
- * Off unless asked for (see README, "Tuning"): frees spent I/O buffers every few milliseconds
- * instead of every few dozen megabytes.
- *
- * Node gives every socket read and every zlib output piece a new ArrayBuffer, which V8 frees only
- * at a collection it starts once their total has grown by tens of MB; until then each new buffer
- * lands on fresh pages. Where the kernel hands freed memory back to the host at once (this
- * project's build VM: free page reporting) fresh pages cost as much as the transfer, and a minor
- * GC on a timer paid off. Ordinary runners do not hand memory back like that, setting V8 flags at
- * run time is documented as unpredictable, and the archive code now reuses its own buffers, so
- * it is an opt-in (the numbers: BENCHMARKS.md, "The GC pacer"). The timer is unref'd.
- */
-function gc_pacer_paceGarbageCollection(intervalMs) {
-    if (!(intervalMs > 0))
-        return () => undefined;
-    // --expose-gc set at run time: V8 installs gc() in contexts created after the flag, hence the
-    // fresh context (the documented use of setFlagsFromString; the flag touches nothing else)
-    (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
-    const collect = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
-    const timer = setInterval(() => collect({ type: 'minor' }), intervalMs);
-    timer.unref();
-    return () => clearInterval(timer);
+/** The runner's ref variables and the default branch named in the event payload. */
+function readRefContext(env) {
+    return {
+        ref: env.GITHUB_REF || undefined,
+        baseRef: env.GITHUB_BASE_REF || undefined,
+        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
+    };
 }
-
-;// CONCATENATED MODULE: ./src/action/interrupt.ts
-
-/**
- * The runner cancels a step with SIGINT, then SIGTERM, then kills it: on either signal, remove the
- * staging folders of the extraction under way (a pull killed later by SIGKILL leaves its folder to
- * the next pull of the same dest, which sweeps it), then let the signal end the process as it would
- * have without us.
- */
-let installed = false;
-function interrupt_removeStagingOnInterrupt() {
-    if (installed)
-        return;
-    installed = true;
-    for (const signal of ['SIGINT', 'SIGTERM']) {
-        process.once(signal, () => {
-            try {
-                removeLiveStaging();
-            }
-            finally {
-                process.kill(process.pid, signal);
-            }
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
-/**
- * A layout that cannot be used as it is: the file is the one to look at (oci-layout, index.json or
- * a blob under blobs/), so the message and the property both name it.
- */
-class layout_error_LayoutError extends Error {
-    name = 'LayoutError';
-    file;
-    constructor(file, message, options) {
-        super(`${file}: ${message}`, options);
-        this.file = file;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/blob-path.ts
-
-
-// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
-// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
-const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
-function blob_path_isSha256Digest(digest) {
-    return SHA256_DIGEST.test(digest);
-}
-/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
-function blob_path_blobPath(layoutDir, digest, referencedFrom) {
-    if (!blob_path_isSha256Digest(digest)) {
-        throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`);
-    }
-    return path.join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/parse-descriptor.ts
-
-
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/**
- * Checks the fields the layout code relies on (media type, digest, size, string annotations) and
- * returns the descriptor as found, unknown fields included, so re-serialising loses nothing.
- * `where` says which descriptor in `file` is at fault, e.g. "manifests[2]".
- */
-function parse_descriptor_parseDescriptor(value, file, where) {
-    if (!isRecord(value))
-        throw new LayoutError(file, `${where} is not a descriptor object`);
-    const { mediaType, digest, size, annotations } = value;
-    if (typeof mediaType !== 'string' || mediaType === '') {
-        throw new LayoutError(file, `${where} has no mediaType`);
-    }
-    if (typeof digest !== 'string' || !isSha256Digest(digest)) {
-        throw new LayoutError(file, `${where} has an unsupported or malformed digest ${JSON.stringify(digest)}`);
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-        throw new LayoutError(file, `${where} has an invalid size ${JSON.stringify(size)}`);
-    }
-    if (annotations !== undefined) {
-        if (!isRecord(annotations) || Object.values(annotations).some((v) => typeof v !== 'string')) {
-            throw new LayoutError(file, `${where} has annotations that are not a map of strings`);
-        }
-    }
-    return value;
-}
-function parse_descriptor_parseJsonObject(bytes, file) {
-    let value;
+// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
+function defaultBranchOf(eventPath) {
     try {
-        value = JSON.parse(bytes.toString('utf8'));
-    }
-    catch (cause) {
-        throw new LayoutError(file, `not valid JSON (${cause.message})`, { cause });
-    }
-    if (!isRecord(value))
-        throw new LayoutError(file, 'is not a JSON object');
-    return value;
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/read-layout.ts
-
-
-
-
-
-// The only version of the image layout spec there is (image-spec v1.0 and v1.1 both write 1.0.0).
-const read_layout_IMAGE_LAYOUT_VERSION = '1.0.0';
-const read_layout_REF_NAME_ANNOTATION = annotations_Annotation.RefName;
-// index.json is JSON read whole; this cap (the size limit Distribution puts on a manifest) keeps
-// a hostile or mistaken multi-gigabyte file from being loaded into memory.
-const read_layout_MAX_INDEX_BYTES = (/* unused pure expression or super */ null && (4 * 1024 * 1024));
-/** The size of a regular file, or undefined when there is none at that path. */
-async function read_layout_fileSizeOf(file) {
-    try {
-        const info = await stat(file);
-        return info.isFile() ? info.size : undefined;
+        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
+        const name = event.repository?.default_branch;
+        return typeof name === 'string' && name ? name : undefined;
     }
     catch {
         return undefined;
     }
-}
-/** What `format: auto` asks: does this folder look like an OCI image layout (it may still be broken). */
-async function read_layout_isLayout(dir) {
-    const sizes = await Promise.all([
-        read_layout_fileSizeOf(path.join(dir, 'oci-layout')),
-        read_layout_fileSizeOf(path.join(dir, 'index.json')),
-    ]);
-    return sizes.every((size) => size !== undefined);
-}
-async function read_layout_readSmallFile(file, limit) {
-    let size;
-    try {
-        size = (await stat(file)).size;
-    }
-    catch (cause) {
-        throw new LayoutError(file, 'is missing', { cause });
-    }
-    if (size > limit)
-        throw new LayoutError(file, `is ${size} bytes, more than the ${limit} allowed`);
-    return readFile(file);
-}
-async function read_layout_readLayoutMarker(dir) {
-    const file = path.join(dir, 'oci-layout');
-    const marker = parseJsonObject(await read_layout_readSmallFile(file, 64 * 1024), file);
-    if (marker.imageLayoutVersion !== read_layout_IMAGE_LAYOUT_VERSION) {
-        throw new LayoutError(file, `imageLayoutVersion is ${JSON.stringify(marker.imageLayoutVersion)}, expected "${read_layout_IMAGE_LAYOUT_VERSION}"`);
-    }
-}
-function read_layout_parseIndex(bytes, file) {
-    const index = parseJsonObject(bytes, file);
-    if (index.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(index.schemaVersion)}, expected 2`);
-    }
-    if (!Array.isArray(index.manifests))
-        throw new LayoutError(file, 'has no manifests array');
-    index.manifests.forEach((entry, i) => parseDescriptor(entry, file, `manifests[${i}]`));
-    return index;
-}
-/** Reads and validates oci-layout and index.json; blobs are checked later, by verifyLayout. */
-async function read_layout_readLayout(dir) {
-    await read_layout_readLayoutMarker(dir);
-    const file = path.join(dir, 'index.json');
-    return { dir, index: read_layout_parseIndex(await read_layout_readSmallFile(file, read_layout_MAX_INDEX_BYTES), file) };
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/select-manifests.ts
-
-
-
-function select_manifests_describe(names) {
-    return names.map((n) => (n === undefined ? '(unnamed)' : JSON.stringify(n))).join(', ');
-}
-/**
- * Which of index.json's manifests to publish, as issue 8 puts it: the one named `tag`; else the only
- * one; else, with no tag asked for, every named one under its own name. Anything else is ambiguous
- * and refused rather than guessed.
- */
-function select_manifests_selectManifests(layout, tag) {
-    const file = path.join(layout.dir, 'index.json');
-    const entries = layout.index.manifests.map((descriptor) => ({
-        name: descriptor.annotations?.[REF_NAME_ANNOTATION],
-        descriptor,
-    }));
-    if (entries.length === 0)
-        throw new LayoutError(file, 'lists no manifests');
-    const names = entries.map((e) => e.name);
-    if (tag !== undefined && tag !== '') {
-        const matching = entries.filter((e) => e.name === tag);
-        if (matching.length === 1)
-            return matching;
-        if (matching.length > 1) {
-            throw new LayoutError(file, `${matching.length} manifests are named ${JSON.stringify(tag)}; expected one`);
-        }
-        if (entries.length === 1)
-            return entries;
-        throw new LayoutError(file, `no manifest is named ${JSON.stringify(tag)}; the manifests are ${select_manifests_describe(names)}`);
-    }
-    if (entries.length === 1)
-        return entries;
-    const named = entries.filter((e) => e.name !== undefined);
-    if (named.length === 0) {
-        throw new LayoutError(file, `lists ${entries.length} manifests and none is named; give the tag to publish`);
-    }
-    const seen = new Set();
-    for (const { name } of named) {
-        if (seen.has(name)) {
-            throw new LayoutError(file, `${JSON.stringify(name)} names more than one manifest; give the tag to publish`);
-        }
-        seen.add(name);
-    }
-    return named;
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/file-digest.ts
-
-
-/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
-async function file_digest_digestFile(file) {
-    const hash = createHash('sha256');
-    let size = 0;
-    for await (const chunk of createReadStream(file)) {
-        const bytes = chunk;
-        hash.update(bytes);
-        size += bytes.length;
-    }
-    return { digest: `sha256:${hash.digest('hex')}`, size };
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/manifest-children.ts
-
-
-
-// The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
-const IMAGE_MANIFEST_TYPES = new Set([media_types_MediaType.OciManifest, media_types_MediaType.DockerManifest]);
-// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
-
-/** Parses a manifest or index and lists what it references. `file` is named in every error. */
-function manifest_children_manifestChildren(bytes, mediaType, file) {
-    const json = parseJsonObject(bytes, file);
-    if (json.mediaType !== undefined && json.mediaType !== mediaType) {
-        throw new LayoutError(file, `mediaType ${JSON.stringify(json.mediaType)} differs from the descriptor's ${JSON.stringify(mediaType)}`);
-    }
-    if (json.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(json.schemaVersion)}, expected 2`);
-    }
-    const subject = json.subject === undefined ? undefined : parseDescriptor(json.subject, file, 'subject');
-    if (isIndexMediaType(mediaType)) {
-        if (!Array.isArray(json.manifests))
-            throw new LayoutError(file, 'is an index without a manifests array');
-        const manifests = json.manifests.map((m, i) => parseDescriptor(m, file, `manifests[${i}]`));
-        return { manifests, blobs: [], subject };
-    }
-    if (IMAGE_MANIFEST_TYPES.has(mediaType)) {
-        const config = parseDescriptor(json.config, file, 'config');
-        if (!Array.isArray(json.layers))
-            throw new LayoutError(file, 'is a manifest without a layers array');
-        const layers = json.layers.map((l, i) => parseDescriptor(l, file, `layers[${i}]`));
-        return { manifests: [], blobs: [config, ...layers], subject };
-    }
-    throw new LayoutError(file, `has the unsupported manifest media type ${JSON.stringify(mediaType)}`);
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/verify-layout.ts
-
-
-
-
-
-
-
-
-// Hashing is disk-bound; a few files at once keep the disk busy without thrashing it.
-const HASH_CONCURRENCY = 4;
-function checkSize(file, descriptor, actual) {
-    if (actual !== descriptor.size) {
-        throw new LayoutError(file, `is ${actual} bytes, but ${descriptor.digest} is described as ${descriptor.size} bytes`);
-    }
-}
-function verify_layout_checkDigest(file, descriptor, actual) {
-    if (actual !== descriptor.digest) {
-        throw new LayoutError(file, `content does not match its digest: expected ${descriptor.digest}, got ${actual}`);
-    }
-}
-/**
- * Walks every blob the roots reference (index -> manifests -> config and layers, subjects found in
- * the layout), checks that each file exists with the size and sha256 its descriptors claim, and
- * returns them children first, the order a registry needs them pushed in. Nothing is uploaded, so
- * a broken layout is refused before the registry sees any of it.
- */
-async function verify_layout_verifyLayout(layout, roots) {
-    const ordered = [];
-    const seen = new Map();
-    const indexFile = path.join(layout.dir, 'index.json');
-    // Manifests are read and checked during the walk because their children are only known once
-    // parsed; plain blobs are only collected here and hashed afterwards, several at a time.
-    const visit = async (descriptor, referencedFrom, isManifest) => {
-        const earlier = seen.get(descriptor.digest);
-        if (earlier) {
-            if (earlier.size !== descriptor.size) {
-                throw new LayoutError(referencedFrom, `describes ${descriptor.digest} as ${descriptor.size} bytes, elsewhere it is ${earlier.size}`);
-            }
-            return;
-        }
-        seen.set(descriptor.digest, descriptor);
-        const file = blobPath(layout.dir, descriptor.digest, referencedFrom);
-        if (!isManifest) {
-            ordered.push({ descriptor, file, isManifest });
-            return;
-        }
-        if (descriptor.size > MAX_MANIFEST_BYTES) {
-            throw new LayoutError(file, `manifest of ${descriptor.size} bytes is above the ${MAX_MANIFEST_BYTES} allowed`);
-        }
-        const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES);
-        checkSize(file, descriptor, bytes.length);
-        verify_layout_checkDigest(file, descriptor, sha256Digest(bytes));
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
-        for (const blob of children.blobs)
-            await visit(blob, file, false);
-        for (const manifest of children.manifests)
-            await visit(manifest, file, true);
-        // A subject may well live only in the registry (an SBOM pushed next to an image published
-        // earlier); when the layout holds it, it is pushed first, as the registry prefers.
-        if (children.subject) {
-            const subjectFile = blobPath(layout.dir, children.subject.digest, file);
-            if ((await fileSizeOf(subjectFile)) !== undefined)
-                await visit(children.subject, file, true);
-        }
-        ordered.push({ descriptor, file, isManifest });
-    };
-    for (const root of roots)
-        await visit(root.descriptor, indexFile, true);
-    const plain = ordered.filter((b) => !b.isManifest);
-    await forEachLimited(plain, HASH_CONCURRENCY, async ({ descriptor, file }) => {
-        const size = await fileSizeOf(file);
-        if (size === undefined)
-            throw new LayoutError(file, `is missing (blob ${descriptor.digest})`);
-        checkSize(file, descriptor, size);
-        verify_layout_checkDigest(file, descriptor, (await digestFile(file)).digest);
-    });
-    return ordered;
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/push-layout.ts
-
-
-
-
-
-
-
-
-
-// Blob uploads at once: enough to hide per-request latency, few enough not to trip registry rate limits.
-const UPLOAD_CONCURRENCY = 4;
-function tagsFor(layout, roots, tags) {
-    if (roots.length > 1 && tags.length > 0) {
-        throw new Error(`${roots.length} manifests were selected; each is tagged with its own ref name, not with given tags`);
-    }
-    return roots.map(({ name }) => {
-        const chosen = tags.length > 0 ? [...tags] : name !== undefined ? [name] : [];
-        for (const tag of chosen) {
-            if (!isValidTag(tag)) {
-                throw new LayoutError(path.join(layout.dir, 'index.json'), `${JSON.stringify(tag)} is not a valid tag`);
-            }
-        }
-        return chosen;
-    });
-}
-/**
- * Publishes the selected manifests of a layout as they are: every referenced blob byte for byte
- * from its file (skipping those the registry has), then manifests and indexes children first by
- * their exact bytes, so the registry's digests are the layout's. One root gets `tags` (or its ref
- * name when none are given); several roots each get their own ref name. The whole layout is
- * verified before the first byte is sent.
- */
-async function push_layout_pushLayout(layout, repo, roots, tags, o = {}) {
-    const logger = o.logger ?? silentLogger;
-    const rootTags = tagsFor(layout, roots, tags);
-    const blobs = await verifyLayout(layout, roots);
-    const concurrency = o.concurrency ?? UPLOAD_CONCURRENCY;
-    const plain = blobs.filter((b) => !b.isManifest);
-    const present = new Set();
-    await forEachLimited(plain, concurrency, async ({ descriptor }) => {
-        if (await repo.blobExists(descriptor.digest))
-            present.add(descriptor.digest);
-    });
-    const missing = plain.filter((b) => !present.has(b.descriptor.digest));
-    o.onStart?.({
-        uploadBytes: missing.reduce((sum, b) => sum + b.descriptor.size, 0),
-        uploadBlobs: missing.length,
-        skippedBlobs: present.size,
-        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
-    });
-    if (present.size > 0)
-        logger.debug(`${present.size} blob(s) already in the registry, not uploaded`);
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
-        logger.debug(`uploading ${descriptor.digest} (${descriptor.size} bytes) from ${file}`);
-        await repo.pushBlob(descriptor, () => createReadStream(file), { onProgress: o.onProgress });
-    });
-    const tagsByRoot = new Map();
-    roots.forEach((root, i) => {
-        const known = tagsByRoot.get(root.descriptor.digest) ?? [];
-        tagsByRoot.set(root.descriptor.digest, [...known, ...(rootTags[i] ?? [])]);
-    });
-    for (const { descriptor, file } of blobs.filter((b) => b.isManifest)) {
-        // Read again rather than kept from verification, so memory holds one manifest at a time; checked
-        // again because the file could have changed since.
-        const bytes = await readFile(file);
-        if (sha256Digest(bytes) !== descriptor.digest) {
-            throw new LayoutError(file, `changed while being pushed: no longer matches ${descriptor.digest}`);
-        }
-        const references = tagsByRoot.get(descriptor.digest);
-        for (const reference of references?.length ? references : [descriptor.digest]) {
-            const digest = await repo.putManifest(bytes, descriptor.mediaType, reference);
-            if (digest !== descriptor.digest) {
-                throw new Error(`the registry stored ${reference} as ${digest}, not as the layout's ${descriptor.digest}`);
-            }
-        }
-    }
-    return roots.map((root, i) => ({
-        name: root.name,
-        digest: root.descriptor.digest,
-        mediaType: root.descriptor.mediaType,
-        size: root.descriptor.size,
-        tags: rootTags[i] ?? [],
-    }));
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/layout-writer.ts
-
-
-
-
-
-
-
-function tempNameFor(file) {
-    // Hidden and random, so a crash leaves a file no layout reader mistakes for a blob, and two
-    // writers of the same blob never share a temp file.
-    return path.join(path.dirname(file), `.tmp-${path.basename(file)}-${randomBytes(6).toString('hex')}`);
-}
-/** Writes a small file (index.json, oci-layout, a manifest) so readers see the old or the new one. */
-async function layout_writer_writeFileAtomic(file, bytes) {
-    const temp = tempNameFor(file);
-    try {
-        await writeFile(temp, bytes);
-        await rename(temp, file);
-    }
-    catch (error) {
-        await rm(temp, { force: true });
-        throw error;
-    }
-}
-/**
- * Streams `source` into `file`, hashing as it goes, and only renames it into place once the sha256
- * and length are the descriptor's: a blob file under its digest is always that digest's content.
- */
-async function layout_writer_writeBlobVerified(file, descriptor, source) {
-    await mkdir(path.dirname(file), { recursive: true });
-    const temp = tempNameFor(file);
-    const hash = createHash('sha256');
-    let size = 0;
-    const tap = new Transform({
-        transform(chunk, _encoding, done) {
-            hash.update(chunk);
-            size += chunk.length;
-            done(null, chunk);
-        },
-    });
-    try {
-        await pipeline(source, tap, createWriteStream(temp));
-        const digest = `sha256:${hash.digest('hex')}`;
-        if (digest !== descriptor.digest || size !== descriptor.size) {
-            throw new LayoutError(file, `download does not match its descriptor: expected ${descriptor.digest} (${descriptor.size} bytes), ` +
-                `got ${digest} (${size} bytes)`);
-        }
-        await rename(temp, file);
-    }
-    catch (error) {
-        await rm(temp, { force: true });
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/pull-to-layout.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-// Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
-const DOWNLOAD_CONCURRENCY = 4;
-async function existingIndex(dir) {
-    const file = path.join(dir, 'index.json');
-    const hasIndex = (await fileSizeOf(file)) !== undefined;
-    if ((await fileSizeOf(path.join(dir, 'oci-layout'))) === undefined) {
-        // An index.json with no oci-layout beside it is someone else's file: not ours to overwrite.
-        if (hasIndex)
-            throw new LayoutError(file, 'exists but oci-layout does not: not an OCI image layout');
-        return undefined;
-    }
-    await readLayoutMarker(dir);
-    return hasIndex ? parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) : undefined;
-}
-async function hasBlob(file, descriptor) {
-    if ((await fileSizeOf(file)) !== descriptor.size)
-        return false;
-    return (await digestFile(file)).digest === descriptor.digest;
-}
-/**
- * Pulls `tagOrDigest` with everything it references (nested indexes included) into an OCI image
- * layout at `dir`, creating it or adding to one already there. Blobs land verified (temp file,
- * renamed once the digest matched); blobs already present and intact are kept; index.json is written
- * last and atomically, replacing the entry of the same ref name, so the layout is whole at every moment.
- */
-async function pull_to_layout_pullToLayout(repo, tagOrDigest, dir, o = {}) {
-    const logger = o.logger ?? silentLogger;
-    const refName = o.refName ?? (isSha256Digest(tagOrDigest) ? undefined : tagOrDigest);
-    // A broken layout already at dir is reported before anything is downloaded.
-    const index = (await existingIndex(dir)) ?? {
-        schemaVersion: 2,
-        mediaType: MediaType.OciIndex,
-        manifests: [],
-    };
-    await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
-    const root = await repo.getManifest(tagOrDigest);
-    const rootDescriptor = {
-        mediaType: root.mediaType,
-        digest: root.digest,
-        size: root.bytes.length,
-    };
-    if (isSha256Digest(tagOrDigest) && root.digest !== tagOrDigest) {
-        throw new Error(`the registry answered ${tagOrDigest} with a manifest of digest ${root.digest}`);
-    }
-    const seen = new Set();
-    const plain = [];
-    let reusedBlobs = 0;
-    const storeManifest = async (descriptor, bytes) => {
-        const file = blobPath(dir, descriptor.digest, `manifest ${descriptor.digest}`);
-        const actual = sha256Digest(bytes);
-        if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
-            throw new LayoutError(file, `manifest from the registry is ${actual} (${bytes.length} bytes), expected ${descriptor.digest}`);
-        }
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
-        for (const blob of children.blobs) {
-            if (seen.has(blob.digest))
-                continue;
-            seen.add(blob.digest);
-            plain.push({ descriptor: blob, file: blobPath(dir, blob.digest, file) });
-        }
-        for (const child of children.manifests) {
-            if (seen.has(child.digest))
-                continue;
-            seen.add(child.digest);
-            const fetched = await repo.getManifest(child.digest);
-            await storeManifest(child, fetched.bytes);
-        }
-        // The subject is not pulled: it is another artifact (the image an SBOM describes), and layout
-        // readers such as skopeo do not follow it.
-        if (await hasBlob(file, descriptor))
-            reusedBlobs++;
-        else
-            await writeBlobVerified(file, descriptor, Readable.from([bytes]));
-    };
-    seen.add(root.digest);
-    await storeManifest(rootDescriptor, root.bytes);
-    const concurrency = o.concurrency ?? DOWNLOAD_CONCURRENCY;
-    const onDisk = new Set();
-    await forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
-        if (await hasBlob(file, descriptor))
-            onDisk.add(descriptor.digest);
-    });
-    const missing = plain.filter((b) => !onDisk.has(b.descriptor.digest));
-    reusedBlobs += onDisk.size;
-    if (onDisk.size > 0)
-        logger.debug(`${onDisk.size} blob(s) already in ${dir}, kept`);
-    const downloadedBytes = missing.reduce((sum, b) => sum + b.descriptor.size, 0);
-    o.onStart?.({
-        downloadBytes: downloadedBytes,
-        downloadBlobs: missing.length,
-        reusedBlobs: onDisk.size,
-        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
-    });
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
-        const source = await repo.fetchBlob(descriptor, { onProgress: o.onProgress });
-        await writeBlobVerified(file, descriptor, source);
-    });
-    const entry = { ...rootDescriptor };
-    if (refName !== undefined)
-        entry.annotations = { [REF_NAME_ANNOTATION]: refName };
-    const kept = index.manifests.filter((m) => refName !== undefined
-        ? m.annotations?.[REF_NAME_ANNOTATION] !== refName
-        : !(m.digest === root.digest && m.annotations?.[REF_NAME_ANNOTATION] === undefined));
-    const updated = { ...index, manifests: [...kept, entry] };
-    await writeFileAtomic(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION }));
-    await writeFileAtomic(path.join(dir, 'index.json'), JSON.stringify(updated));
-    return {
-        digest: root.digest,
-        mediaType: root.mediaType,
-        size: root.bytes.length,
-        refName,
-        blobs: seen.size,
-        reusedBlobs,
-        downloadedBytes,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/index.ts
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./src/action/layout.ts
-
-
-
-
-
-
-
-/** `format: auto` publishes a folder that is an OCI image layout as-is; `directory` never does. */
-async function layout_isLayoutPush(inputs) {
-    if (inputs.format === 'oci-layout')
-        return true;
-    if (inputs.format === 'directory' || inputs.format === 'files')
-        return false;
-    // only a folder named as it is: globs and exclusions select files to pack
-    const [only, ...more] = inputs.paths.includes;
-    if (!only?.literal || more.length > 0 || inputs.paths.excludes.length > 0)
-        return false;
-    return isLayout(inputs.path);
-}
-/**
- * Publishes an OCI image layout byte for byte: the manifest digest in the registry is the one in
- * index.json. With no tag input, a manifest keeps its own ref name as its tag (as `skopeo copy
- * oci:DIR:NAME` would publish it); a lone unnamed manifest gets the default run tag.
- */
-async function layout_pushOciLayout(inputs) {
-    const started = Date.now();
-    // A layout is published byte for byte, its own index included: neither can apply to it.
-    if (inputs.platform)
-        throw new InputError('platform', `${inputs.path} is an OCI image layout, published as it is`);
-    if (!inputs.overwrite)
-        throw new InputError('overwrite', `false is not supported for OCI image layouts yet`);
-    const layout = await readLayout(inputs.path);
-    const roots = selectManifests(layout, inputs.tagGiven ? inputs.tags[0] : undefined);
-    const unnamedAlone = roots.length === 1 && roots[0]?.name === undefined;
-    const tags = inputs.tagGiven || unnamedAlone ? inputs.tags : [];
-    core.info(`${inputs.path} is an OCI image layout: publishing ${roots.length} manifest(s) as they are`);
-    const repo = openForPush(inputs);
-    let progress;
-    let uploaded = 0;
-    let total = 0;
-    const pushed = await core.group('Upload', () => pushLayout(layout, repo, roots, tags, {
-        logger: actionsLogger,
-        onStart: (plan) => {
-            uploaded = plan.uploadBytes;
-            total = plan.totalBytes;
-            core.info(`${plan.uploadBlobs} blob(s) to upload (${plan.uploadBytes} bytes), ${plan.skippedBlobs} already there`);
-            progress = startProgress('Uploading layout blobs', plan.uploadBytes);
-        },
-        onProgress: (bytes) => progress?.add(bytes),
-    }));
-    progress?.done();
-    const first = pushed[0];
-    if (!first)
-        throw new Error(`${inputs.path}: no manifest was selected`);
-    for (const root of pushed)
-        core.info(`Pushed ${root.digest} as ${root.tags.join(', ') || '(digest only)'}`);
-    return {
-        digest: first.digest,
-        ref: `${inputs.registry}/${inputs.repository}@${first.digest}`,
-        tags: pushed.flatMap((root) => root.tags),
-        size: total + pushed.reduce((sum, root) => sum + root.size, 0),
-        uploaded,
-        url: packageUrl(inputs.registry, inputs.repository),
-        seconds: (Date.now() - started) / 1000,
-    };
-}
-/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
-async function layout_pullOciLayout(inputs) {
-    const started = Date.now();
-    const repo = openForPull(inputs);
-    const reference = inputs.tags[0];
-    const progress = startProgress(`Downloading ${reference}`);
-    const pulled = await core.group('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
-        logger: actionsLogger,
-        onProgress: (bytes) => progress.add(bytes),
-    }));
-    progress.done();
-    core.info(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
-        (pulled.refName ? ` as ${pulled.refName}` : '') +
-        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
-    return {
-        digest: pulled.digest,
-        path: inputs.path,
-        files: pulled.blobs,
-        size: pulled.downloadedBytes,
-        seconds: (Date.now() - started) / 1000,
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/prune/inventory.ts
@@ -35980,7 +36430,7 @@ const FETCH_CONCURRENCY = 8;
  * usually named by digest only). A manifest gone meanwhile drops out; creation time is the
  * store's, else the manifest's `org.opencontainers.image.created`.
  */
-async function inventory_readInventory(source, listed, o) {
+async function readInventory(source, listed, o) {
     const found = new Map();
     let wave = listed;
     while (wave.length > 0) {
@@ -36014,54 +36464,32 @@ async function readVersion(source, version, logger) {
             return undefined;
         throw error;
     }
-    const json = parseObject(manifest.bytes);
-    const annotations = stringRecord(json.annotations);
-    let children = [];
-    let blobs = [];
+    let doc;
     try {
-        const parsed = manifestChildren(manifest.bytes, manifest.mediaType, version.digest);
-        children = parsed.manifests.map((m) => m.digest);
-        blobs = parsed.blobs;
+        doc = readManifest(manifest.bytes, manifest.mediaType);
     }
     catch (error) {
         // a manifest kind we do not read (a Docker schema 1, say) is still a version: kept or deleted whole
         logger.debug(`${version.digest}: ${error.message}`);
     }
-    const created = version.created ?? inventory_parseTime(annotations[Annotation.Created]);
+    const annotations = doc?.annotations ?? {};
+    const created = version.created ?? parseTime(annotations[Annotation.Created]);
     return {
         ...version,
         ...(created ? { created } : {}),
         mediaType: manifest.mediaType,
         size: manifest.bytes.length,
-        children,
-        blobs,
-        ...(typeof json.artifactType === 'string' ? { artifactType: json.artifactType } : {}),
+        children: doc?.manifests.map((m) => m.digest) ?? [],
+        blobs: doc ? manifestChildren(doc).blobs : [],
+        ...(doc?.artifactType === undefined ? {} : { artifactType: doc.artifactType }),
         annotations,
     };
 }
-function inventory_parseTime(value) {
+function parseTime(value) {
     if (!value)
         return undefined;
     const at = Date.parse(value);
     return Number.isNaN(at) ? undefined : new Date(at);
-}
-function parseObject(bytes) {
-    try {
-        const value = JSON.parse(bytes.toString('utf8'));
-        return typeof value === 'object' && value !== null ? value : {};
-    }
-    catch {
-        return {};
-    }
-}
-function stringRecord(value) {
-    const out = {};
-    if (typeof value !== 'object' || value === null)
-        return out;
-    for (const [k, v] of Object.entries(value))
-        if (typeof v === 'string')
-            out[k] = v;
-    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/prune/plan.ts
@@ -36075,7 +36503,7 @@ function stringRecord(value) {
  * left) go always. Nothing a kept index references goes (a kept release's platform manifests),
  * and an untagged manifest only a deleted index referenced goes with it.
  */
-function plan_planPrune(versions, policy) {
+function planPrune(versions, policy) {
     const verdicts = new Map();
     const set = (v, del, reason, cache) => verdicts.set(v.digest, { del, verdict: { version: v, reason, ...(cache ? { cache } : {}) } });
     const caches = versions.filter((v) => v.artifactType === CACHE_ARTIFACT_TYPE);
@@ -36147,7 +36575,7 @@ function plan_planPrune(versions, policy) {
 }
 function matchesAny(tag, patterns) {
     // tags hold no slash, so a path glob is a tag glob; Node's own matcher, no dependency
-    return patterns.some((pattern) => path.posix.matchesGlob(tag, pattern));
+    return patterns.some((pattern) => external_node_path_default().posix.matchesGlob(tag, pattern));
 }
 function ageVerdict(created, rank, policy, among) {
     if (policy.keep !== undefined && rank < policy.keep) {
@@ -36183,7 +36611,7 @@ function protectReferenced(versions, verdicts) {
                 if (!entry?.del)
                     continue;
                 entry.del = false;
-                entry.verdict.reason = `listed by the kept index ${plan_versionName(parent)}`;
+                entry.verdict.reason = `listed by the kept index ${versionName(parent)}`;
                 changed = true;
             }
         }
@@ -36204,42 +36632,20 @@ function cascade(versions, verdicts) {
                 if (!entry || entry.del || entry.verdict.version.tags.length > 0 || listedByKept.has(child))
                     continue;
                 entry.del = true;
-                entry.verdict.reason = `listed only by the deleted index ${plan_versionName(parent)}`;
+                entry.verdict.reason = `listed only by the deleted index ${versionName(parent)}`;
                 changed = true;
             }
         }
     }
 }
-function plan_versionName(version) {
+function versionName(version) {
     return version.tags.length > 0 ? version.tags.join(', ') : version.digest.slice(0, 19);
-}
-
-;// CONCATENATED MODULE: ./src/prune/rewrite-index.ts
-
-/**
- * Writes the scope's index again without the caches about to be deleted, before they are: a
- * restore that reads the index from now on never picks one. The index is read afresh, so entries
- * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
- * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
- */
-async function rewrite_index_rewriteScopeIndex(registry, rewrite, deleting) {
-    const tag = rewrite.index.tags[0];
-    if (!tag)
-        throw new Error(`the index of ${rewrite.scope} has no tag`);
-    const current = parseCacheIndex((await registry.getManifest(tag)).bytes);
-    const entries = current.filter((e) => !deleting.has(e.manifest.digest));
-    if (entries.length === current.length)
-        return 'unchanged';
-    if (entries.length === 0)
-        return 'empty';
-    const built = buildCacheIndex(rewrite.scope, entries);
-    return registry.putManifest(built.bytes, built.mediaType, tag);
 }
 
 ;// CONCATENATED MODULE: ./src/prune/versions.ts
 
 /** A version the store would not delete, with the store's reason; the prune goes on. */
-class versions_VersionRefusedError extends Error {
+class VersionRefusedError extends Error {
     version;
     constructor(version, reason) {
         super(reason);
@@ -36254,7 +36660,7 @@ const RESOLVE_CONCURRENCY = 8;
  * naming the same manifest make one version), and DELETE by digest. Untagged manifests cannot be
  * listed through this API; the inventory finds the ones a tagged index references.
  */
-function versions_registryVersionStore(repo) {
+function registryVersionStore(repo) {
     return {
         name: `the distribution API of ${repo.registry}/${repo.repository}`,
         listsUntagged: false,
@@ -36287,9 +36693,9 @@ function versions_registryVersionStore(repo) {
 /**
  * List, read, plan, then (unless a dry run) rewrite the scope indexes and delete. Indexes go
  * before what they list, so no moment has a kept index naming a deleted manifest. A version the
- * store refuses (ghcr.io: a public version downloaded over 5,000 times) is reported and skipped.
+ * store refuses (by a policy of its own) is reported and skipped.
  */
-async function prune_prune(o) {
+async function prune(o) {
     const listed = await o.store.list();
     const inventory = await readInventory(o.registry, listed, {
         listsUntagged: o.store.listsUntagged,
@@ -36397,6 +36803,25 @@ function report(dryRun, inventory, plan, deleted, refused, rewrittenScopes) {
     const freedBytes = [...freed.values()].reduce((a, b) => a + b, 0);
     return { dryRun, deleted, kept, refused, freedBytes, rewrittenScopes };
 }
+/**
+ * Writes the scope's index again without the caches about to be deleted, before they are: a
+ * restore that reads the index from now on never picks one. The index is read afresh, so entries
+ * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
+ * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
+ */
+async function rewriteScopeIndex(registry, rewrite, deleting) {
+    const tag = rewrite.index.tags[0];
+    if (!tag)
+        throw new Error(`the index of ${rewrite.scope} has no tag`);
+    const current = parseCacheIndex((await registry.getManifest(tag)).bytes);
+    const entries = current.filter((e) => !deleting.has(e.manifest.digest));
+    if (entries.length === current.length)
+        return 'unchanged';
+    if (entries.length === 0)
+        return 'empty';
+    const built = buildCacheIndex(rewrite.scope, entries);
+    return registry.putManifest(built.bytes, built.mediaType, tag);
+}
 
 ;// CONCATENATED MODULE: ./src/prune/index.ts
 // The prune room's public face: retention over a repository's versions and caches, no @actions/*.
@@ -36404,6 +36829,46 @@ function report(dryRun, inventory, plan, deleted, refused, rewrittenScopes) {
 
 
 
+
+;// CONCATENATED MODULE: ./src/action/prune/inputs.ts
+
+
+// `30d`, `12h`, `90m`, `2w`: what retention settings are written in; a bare number is refused
+// so `older-than: 30` cannot mean seconds to one reader and days to another.
+const DURATION = /^(\d+)\s*(m|h|d|w)$/;
+const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** The pure half of prune mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePruneInputs(read, env, notice = () => { }) {
+    const target = readRegistryTarget(read, env, notice);
+    const tagPatterns = read('tag-pattern')
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter(Boolean);
+    for (const pattern of tagPatterns) {
+        if (!/^[A-Za-z0-9_.\-*?[\]!]+$/.test(pattern)) {
+            throw new InputError('tag-pattern', `'${pattern}' is not a glob over tags (tag characters and * ? [ ])`);
+        }
+    }
+    const keepText = read('keep').trim();
+    if (keepText && !/^\d{1,6}$/.test(keepText)) {
+        throw new InputError('keep', `'${keepText}' is not a whole number of versions`);
+    }
+    const olderText = read('older-than').trim();
+    const duration = DURATION.exec(olderText);
+    if (olderText && !duration) {
+        throw new InputError('older-than', `'${olderText}' is not a duration like 30d, 12h, 90m or 2w`);
+    }
+    const prune = { ...target, tagPatterns, dryRun: readBoolean('dry-run', read('dry-run')) };
+    if (keepText)
+        prune.keep = Number(keepText);
+    if (duration)
+        prune.olderThanMs = Number(duration[1]) * DURATION_MS[duration[2]];
+    if (prune.keep === undefined && prune.olderThanMs === undefined) {
+        // with neither, every matching version would go: make that a choice someone wrote down
+        throw new InputError('keep', 'prune needs keep, older-than or both (keep: 0 deletes every match)');
+    }
+    return prune;
+}
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -37021,298 +37486,8 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, dist_bundle_DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-const LOWER_CASE = 1;
-const OWS = 2;
-const SEMI_FLAG = 4;
-const COMMA_FLAG = 8;
-const TOKEN_FLAG = 16;
-const NON_ASCII = 0xff00;
-const CASE_FLAGS = LOWER_CASE | NON_ASCII;
-/**
- * Character flags used to normalize HTTP field values while scanning.
- * Out-of-range reads intentionally coerce to zero in bitwise expressions.
- */
-const CHAR_MAP = new Uint8Array(0x100);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
-    CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
-    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-/**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
- */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Validate a type string against RFC 9110.
- */
-function isTypeValid(type, start = 0, end = type.length) {
-    let hasSlash = false;
-    for (let index = start; index < end; index++) {
-        const code = type.charCodeAt(index);
-        if (code === 47 /* / */) {
-            if (hasSlash || index === start || index >= end - 1)
-                return false;
-            hasSlash = true;
-        }
-        else if (!isTokenCode(code)) {
-            return false;
-        }
-    }
-    return hasSlash;
-}
-/**
- * Validate a token against RFC 9110.
- */
-function isTokenValid(token, start = 0, end = token.length) {
-    if (start >= end)
-        return false;
-    for (let index = start; index < end; index++) {
-        if (!isTokenCode(token.charCodeAt(index)))
-            return false;
-    }
-    return true;
-}
-/**
- * Check whether a character code belongs to the token production in RFC 9110.
- */
-function isTokenCode(code) {
-    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
-}
-/**
- * Serialize a parameter value.
- */
-function parameterValue(str) {
-    const len = str.length;
-    if (len === 0)
-        return '""';
-    let index = 0;
-    while (index < len && isTokenCode(str.charCodeAt(index)))
-        index++;
-    if (index === len)
-        return str;
-    let result = '"';
-    let start = 0;
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
-            throw new TypeError(`Invalid parameter value: ${str}`);
-        }
-        if (code === 34 /* " */ || code === 92 /* \\ */) {
-            result += `${str.slice(start, index)}\\`;
-            start = index;
-        }
-        index++;
-    }
-    return `${result}${str.slice(start)}"`;
-}
-/**
- * Format an object into a `Content-Type` header.
- */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !isTypeValid(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
-    }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!isTokenValid(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
-            }
-            result += `; ${param}=${parameterValue(parameters[param])}`;
-        }
-    }
-    return result;
-}
-/**
- * Parse a `Content-Type` header.
- */
-function dist_parse(header, options) {
-    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-    const len = header.length;
-    let valueStart = options?.start ?? 0;
-    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-        valueStart++;
-    }
-    let index = valueStart;
-    let typeFlags = 0;
-    let whitespace = -1;
-    let stop = options?.parameters === false ? COMMA_FLAG : 0;
-    while (index < len) {
-        const code = header.charCodeAt(index);
-        const flags = CHAR_MAP[code];
-        if ((flags & stopFlags) !== 0) {
-            stop |= flags & COMMA_FLAG;
-            break;
-        }
-        if ((flags & OWS) !== 0) {
-            if (whitespace === -1)
-                whitespace = index;
-        }
-        else {
-            whitespace = -1;
-        }
-        typeFlags |= (code & NON_ASCII) | flags;
-        index++;
-    }
-    const valueEnd = whitespace === -1 ? index : whitespace;
-    const value = header.slice(valueStart, valueEnd);
-    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-    if (index === len || stop !== 0) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopFlags);
-}
-/**
- * Parses the parameters of a `Content-Type` header starting at the given index.
- */
-function parseParameters(header, type, index, len, stopFlags) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        index++; // Skip over ;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-            index++;
-        }
-        const keyStart = index;
-        let keyFlags = 0;
-        let keyWhitespace = -1;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            const flags = CHAR_MAP[code];
-            if ((flags & stopFlags) !== 0) {
-                if ((flags & COMMA_FLAG) !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if (code === EQ) {
-                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-                const value = header.slice(keyStart, keyEnd);
-                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-                index++;
-                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-                    index++;
-                }
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    const quotedStart = ++index;
-                    let escaped = false;
-                    while (index < len) {
-                        const code = header.charCodeAt(index);
-                        if (code === DQUOTE) {
-                            if (parameters[key] === undefined) {
-                                parameters[key] = escaped
-                                    ? unescapeQuotedPairs(header, quotedStart, index)
-                                    : header.slice(quotedStart, index);
-                            }
-                            index++;
-                            let stop = 0;
-                            // Discard characters between quote and delimiter.
-                            while (index < len) {
-                                const code = header.charCodeAt(index);
-                                const flags = CHAR_MAP[code];
-                                if ((flags & stopFlags) !== 0) {
-                                    stop = flags & COMMA_FLAG;
-                                    break;
-                                }
-                                index++;
-                            }
-                            if (stop !== 0)
-                                break parameter;
-                            continue parameter;
-                        }
-                        if (code === BSLASH && index + 1 < len) {
-                            escaped = true;
-                            index += 2;
-                            continue;
-                        }
-                        index++;
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                let stop = 0;
-                let valueWhitespace = -1;
-                while (index < len) {
-                    const code = header.charCodeAt(index);
-                    const flags = CHAR_MAP[code];
-                    if ((flags & stopFlags) !== 0) {
-                        stop = flags & COMMA_FLAG;
-                        break;
-                    }
-                    if ((flags & OWS) !== 0) {
-                        if (valueWhitespace === -1)
-                            valueWhitespace = index;
-                    }
-                    else {
-                        valueWhitespace = -1;
-                    }
-                    index++;
-                }
-                if (parameters[key] === undefined) {
-                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                if (stop !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if ((flags & OWS) !== 0) {
-                if (keyWhitespace === -1)
-                    keyWhitespace = index;
-            }
-            else {
-                keyWhitespace = -1;
-            }
-            keyFlags |= (code & NON_ASCII) | flags;
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Remove backslashes from quoted pairs in a known-terminated quoted string body.
- */
-function unescapeQuotedPairs(str, start, end) {
-    let result = "";
-    for (let index = start; index < end; index++) {
-        if (str.charCodeAt(index) === BSLASH) {
-            result += str.slice(start, index);
-            start = ++index;
-        }
-    }
-    return result + str.slice(start, end);
-}
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+var dist = __nccwpck_require__(6919);
 ;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
@@ -38092,7 +38267,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = dist_parse(contentType);
+  const mimetype = (0,dist/* parse */.qg)(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -41367,7 +41542,7 @@ const defaults = {
         fetch: getProxyFetch(baseUrl)
     }
 };
-const utils_GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
+const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
 
 /**
  * Convience function to correctly format Octokit Options to pass into the constructor.
@@ -41375,15 +41550,15 @@ const utils_GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(
  * @param     token    the repo PAT or GITHUB_TOKEN
  * @param     options  other options to set
  */
-function utils_getOctokitOptions(token, options) {
+function getOctokitOptions(token, options) {
     const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
     // Auth
-    const auth = Utils.getAuthString(token, opts);
+    const auth = getAuthString(token, opts);
     if (auth) {
         opts.auth = auth;
     }
     // Orchestration ID
-    const userAgent = Utils.getUserAgentWithOrchestrationId(opts.userAgent);
+    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
     if (userAgent) {
         opts.userAgent = userAgent;
     }
@@ -41400,21 +41575,265 @@ const github_context = new Context();
  * @param     token    the repo PAT or GITHUB_TOKEN
  * @param     options  other options to set
  */
-function github_getOctokit(token, options, ...additionalPlugins) {
+function getOctokit(token, options, ...additionalPlugins) {
     const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./src/action/packages-store.ts
+// EXTERNAL MODULE: ./node_modules/bottleneck/light.js
+var light = __nccwpck_require__(3251);
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-throttling/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/version.js
+var plugin_throttling_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/wrap-request.js
+var dist_bundle_noop = () => Promise.resolve();
+function wrapRequest(state, request, options) {
+  return state.retryLimiter.schedule(doRequest, state, request, options);
+}
+async function doRequest(state, request, options) {
+  const { pathname } = new URL(options.url, "http://github.test");
+  const isAuth = isAuthRequest(options.method, pathname);
+  const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
+  const isSearch = options.method === "GET" && pathname.startsWith("/search/");
+  const isGraphQL = pathname.startsWith("/graphql");
+  const retryCount = ~~request.retryCount;
+  const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
+  if (state.clustering) {
+    jobOptions.expiration = 1e3 * 60;
+  }
+  if (isWrite || isGraphQL) {
+    await state.write.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  if (isWrite && state.triggersNotification(pathname)) {
+    await state.notifications.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  if (isSearch) {
+    await state.search.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
+  if (isGraphQL) {
+    const res = await req;
+    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
+      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
+        response: res,
+        data: res.data
+      });
+      throw error;
+    }
+  }
+  return req;
+}
+function isAuthRequest(method, pathname) {
+  return method === "PATCH" && // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-a-scoped-access-token
+  /^\/applications\/[^/]+\/token\/scoped$/.test(pathname) || method === "POST" && // https://docs.github.com/en/rest/apps/oauth-applications?apiVersion=2022-11-28#reset-a-token
+  (/^\/applications\/[^/]+\/token$/.test(pathname) || // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-an-installation-access-token-for-an-app
+  /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+  pathname === "/login/oauth/access_token");
+}
+
+// pkg/dist-src/generated/triggers-notification-paths.js
+var triggers_notification_paths_default = [
+  "/orgs/{org}/invitations",
+  "/orgs/{org}/invitations/{invitation_id}",
+  "/orgs/{org}/teams/{team_slug}/discussions",
+  "/orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "/repos/{owner}/{repo}/collaborators/{username}",
+  "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "/repos/{owner}/{repo}/issues",
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
+  "/repos/{owner}/{repo}/pulls",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "/repos/{owner}/{repo}/releases",
+  "/teams/{team_id}/discussions",
+  "/teams/{team_id}/discussions/{discussion_number}/comments"
+];
+
+// pkg/dist-src/route-matcher.js
+function routeMatcher(paths) {
+  const regexes = paths.map(
+    (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+  );
+  const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
+  return new RegExp(regex2, "i");
+}
+
+// pkg/dist-src/index.js
+var regex = routeMatcher(triggers_notification_paths_default);
+var triggersNotification = regex.test.bind(regex);
+var groups = {};
+var createGroups = function(Bottleneck, common) {
+  groups.global = new Bottleneck.Group({
+    id: "octokit-global",
+    maxConcurrent: 10,
+    ...common
+  });
+  groups.auth = new Bottleneck.Group({
+    id: "octokit-auth",
+    maxConcurrent: 1,
+    ...common
+  });
+  groups.search = new Bottleneck.Group({
+    id: "octokit-search",
+    maxConcurrent: 1,
+    minTime: 2e3,
+    ...common
+  });
+  groups.write = new Bottleneck.Group({
+    id: "octokit-write",
+    maxConcurrent: 1,
+    minTime: 1e3,
+    ...common
+  });
+  groups.notifications = new Bottleneck.Group({
+    id: "octokit-notifications",
+    maxConcurrent: 1,
+    minTime: 3e3,
+    ...common
+  });
+};
+function throttling(octokit, octokitOptions) {
+  const {
+    enabled = true,
+    Bottleneck = light,
+    id = "no-id",
+    timeout = 1e3 * 60 * 2,
+    // Redis TTL: 2 minutes
+    connection
+  } = octokitOptions.throttle || {};
+  if (!enabled) {
+    return {};
+  }
+  const common = { timeout };
+  if (typeof connection !== "undefined") {
+    common.connection = connection;
+  }
+  const state = Object.assign(
+    {
+      clustering: connection != null,
+      triggersNotification,
+      fallbackSecondaryRateRetryAfter: 60,
+      retryAfterBaseValue: 1e3,
+      id
+    },
+    octokitOptions.throttle
+  );
+  if (typeof state.onSecondaryRateLimit !== "function" || typeof state.onRateLimit !== "function") {
+    throw new Error(`octokit/plugin-throttling error:
+        You must pass the onSecondaryRateLimit and onRateLimit error handlers.
+        See https://octokit.github.io/rest.js/#throttling
+
+        const octokit = new Octokit({
+          throttle: {
+            onSecondaryRateLimit: (retryAfter, options) => {/* ... */},
+            onRateLimit: (retryAfter, options) => {/* ... */}
+          }
+        })
+    `);
+  }
+  let initialized = false;
+  const initializeBottleneck = () => {
+    if (initialized) {
+      return;
+    }
+    initialized = true;
+    if (groups.global == null) {
+      createGroups(Bottleneck, common);
+    }
+    state.global = state.global ?? groups.global;
+    state.auth = state.auth ?? groups.auth;
+    state.search = state.search ?? groups.search;
+    state.write = state.write ?? groups.write;
+    state.notifications = state.notifications ?? groups.notifications;
+    state.retryLimiter = state.retryLimiter ?? new Bottleneck();
+    const events = {};
+    const emitter = new Bottleneck.Events(events);
+    events.on("secondary-limit", state.onSecondaryRateLimit);
+    events.on("rate-limit", state.onRateLimit);
+    events.on(
+      "error",
+      (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
+    );
+    state.retryLimiter.on("failed", async function(error, info) {
+      const [state2, request, options] = info.args;
+      const { pathname } = new URL(options.url, "http://github.test");
+      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
+      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
+        return;
+      }
+      const retryCount = ~~request.retryCount;
+      request.retryCount = retryCount;
+      options.request.retryCount = retryCount;
+      const { wantRetry, retryAfter = 0 } = await (async function() {
+        if (/\bsecondary rate\b/i.test(error.message)) {
+          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
+          const wantRetry2 = await emitter.trigger(
+            "secondary-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
+          (error2) => error2.type === "RATE_LIMITED"
+        )) {
+          const rateLimitReset = new Date(
+            ~~error.response.headers["x-ratelimit-reset"] * 1e3
+          ).getTime();
+          const retryAfter2 = Math.max(
+            // Add one second so we retry _after_ the reset time
+            // https://docs.github.com/en/rest/overview/resources-in-the-rest-api?apiVersion=2022-11-28#exceeding-the-rate-limit
+            Math.ceil((rateLimitReset - Date.now()) / 1e3) + 1,
+            0
+          );
+          const wantRetry2 = await emitter.trigger(
+            "rate-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        return {};
+      })();
+      if (wantRetry) {
+        request.retryCount++;
+        return retryAfter * state2.retryAfterBaseValue;
+      }
+    });
+  };
+  octokit.hook.wrap("request", (request, options) => {
+    initializeBottleneck();
+    return wrapRequest(state, request, options);
+  });
+  return {};
+}
+throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
+throttling.triggersNotification = triggersNotification;
+
+
+;// CONCATENATED MODULE: ./src/action/prune/packages-store.ts
 
 
 
 // A rate limit that resets later than this is reported, not waited out: a scheduled cleanup can
 // run again, while a job that sleeps an hour holds a runner for nothing.
-const MAX_RATE_LIMIT_WAIT_S = (/* unused pure expression or super */ null && (15 * 60));
+const MAX_RATE_LIMIT_WAIT_S = 15 * 60;
 const MAX_RATE_LIMIT_RETRIES = 3;
-const DELETE_DENIED = (/* unused pure expression or super */ null && ('To delete package versions with GITHUB_TOKEN, give the job `permissions: packages: write`, and give ' +
-    'this repository the Admin role on the package (package settings -> Manage Actions access -> Role: Admin)'));
+const DELETE_DENIED = 'To delete package versions with GITHUB_TOKEN, give the job `permissions: packages: write`, and give ' +
+    'this repository the Admin role on the package (package settings -> Manage Actions access -> Role: Admin)';
 /**
  * GitHub's Packages REST API as a version store (ghcr.io deletes nothing through the registry
  * API): versions with their tags and push times, deleted by id. The owner's kind is looked up
@@ -41422,7 +41841,7 @@ const DELETE_DENIED = (/* unused pure expression or super */ null && ('To delete
  * package name (`repo/cache` -> `repo%2Fcache`), pages through the list, and the throttling
  * plugin waits out rate limits (Retry-After, x-ratelimit-reset) as GitHub asks.
  */
-function packages_store_packagesApiStore(o) {
+function packagesApiStore(o) {
     const slash = o.repository.indexOf('/');
     const owner = o.repository.slice(0, slash);
     const packageName = o.repository.slice(slash + 1);
@@ -41513,13 +41932,85 @@ function apiError(error, what) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/action/prune-summary.ts
+;// CONCATENATED MODULE: ./src/action/prune/prune.ts
 
 
+
+
+
+
+
+/**
+ * Test-only: the registry host (`127.0.0.1:PORT`) that the test suite's Packages API stand-in
+ * serves, so the ghcr.io path runs end to end against the local registry. On a runner it is
+ * unset, and only ghcr.io's versions are handled through the Packages API.
+ */
+const PACKAGES_API_REGISTRY_ENV = 'OCI_ARTIFACT_ACTION_TEST_PACKAGES_API_REGISTRY';
+/** Whether versions are listed and deleted through GitHub's Packages API rather than the registry's. */
+function usesPackagesApi(registry, env) {
+    return (registry === 'ghcr.io' ||
+        (!!env[PACKAGES_API_REGISTRY_ENV] && env[PACKAGES_API_REGISTRY_ENV] === registry));
+}
+/** mode: prune. */
+async function runPrune() {
+    await pruneRepository(getInputs(parsePruneInputs));
+}
+/** Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
+async function pruneRepository(inputs, env = process.env) {
+    const where = `${inputs.registry}/${inputs.repository}`;
+    const packagesApi = usesPackagesApi(inputs.registry, env);
+    // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
+    const actions = inputs.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete'];
+    const repo = openRepository(inputs, actions, env);
+    const store = packagesApi ? openPackagesStore(inputs, env) : registryVersionStore(repo);
+    if (inputs.tagPatterns.length === 0)
+        lib_core/* info */.pq('No tag-pattern: only caches are pruned');
+    const report = await prune({
+        store,
+        registry: repo,
+        policy: {
+            tagPatterns: inputs.tagPatterns,
+            keep: inputs.keep,
+            olderThanMs: inputs.olderThanMs,
+            now: Date.now(),
+        },
+        dryRun: inputs.dryRun,
+        logger: actionsLogger,
+    });
+    if (report.dryRun)
+        for (const verdict of report.deleted)
+            lib_core/* info */.pq(`Would delete ${prune_describe(verdict)}: ${verdict.reason}`);
+    setOutputs(report);
+    const verb = report.dryRun ? 'Would delete' : 'Deleted';
+    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
+    await writeSummary(pruneSummary(report, where));
+}
+function openPackagesStore(inputs, env) {
+    const token = inputs.credentials?.password;
+    if (!token)
+        throw new Error("Input 'token': pruning a ghcr.io package needs a token (the default github.token will do)");
+    return packagesApiStore({
+        token,
+        repository: inputs.repository,
+        baseUrl: env.GITHUB_API_URL || 'https://api.github.com',
+        logger: actionsLogger,
+        userAgent: userAgent(env),
+    });
+}
+function setOutputs(report) {
+    const deleted = report.deleted.map(({ version, cache }) => ({
+        digest: version.digest,
+        tags: version.tags,
+        ...(cache ? { key: cache.key, scope: cache.scope } : {}),
+    }));
+    lib_core/* setOutput */.uH('deleted', JSON.stringify(deleted));
+    lib_core/* setOutput */.uH('deleted-count', String(deleted.length));
+    lib_core/* setOutput */.uH('freed-bytes', String(report.freedBytes));
+}
 // A summary is for reading: past this many rows per table, the rest is counted, not listed.
 const MAX_ROWS = 200;
 /** Markdown for the job summary of a prune: what went (or would), what stayed and why. */
-function prune_summary_pruneSummary(report, where) {
+function pruneSummary(report, where) {
     const title = report.dryRun ? `Prune of ${where} (dry run: nothing deleted)` : `Pruned ${where}`;
     let text = `## ${title}\n\n`;
     text += `${report.dryRun ? 'Would delete' : 'Deleted'} **${report.deleted.length}** version(s), `;
@@ -41549,76 +42040,592 @@ function cell(text) {
     return text.replace(/\|/g, '\\|');
 }
 
-;// CONCATENATED MODULE: ./src/action/prune.ts
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
 /**
- * Test-only: the registry host (`127.0.0.1:PORT`) that the test suite's Packages API stand-in
- * serves, so the ghcr.io path runs end to end against the local registry. On a runner it is
- * unset, and only ghcr.io's versions are handled through the Packages API.
+ * A layout that cannot be used as it is: the file is the one to look at (oci-layout, index.json or
+ * a blob under blobs/), so the message and the property both name it.
  */
-const PACKAGES_API_REGISTRY_ENV = 'OCI_ARTIFACT_ACTION_TEST_PACKAGES_API_REGISTRY';
-/** Whether versions are listed and deleted through GitHub's Packages API rather than the registry's. */
-function usesPackagesApi(registry, env) {
-    return (registry === 'ghcr.io' ||
-        (!!env[PACKAGES_API_REGISTRY_ENV] && env[PACKAGES_API_REGISTRY_ENV] === registry));
+class LayoutError extends Error {
+    name = 'LayoutError';
+    file;
+    constructor(file, message, options) {
+        super(`${file}: ${message}`, options);
+        this.file = file;
+    }
 }
-/** mode: prune. Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
-async function prune_runPrune(inputs, env = process.env) {
-    const { prune: o } = inputs;
-    const where = `${inputs.registry}/${inputs.repository}`;
-    const packagesApi = usesPackagesApi(inputs.registry, env);
-    // push: rewriting scope indexes; delete: the distribution API's DELETE (ghcr.io has none)
-    const actions = o.dryRun ? ['pull'] : packagesApi ? ['pull', 'push'] : ['pull', 'push', 'delete'];
-    const repo = openRepository(inputs, actions, env);
-    const store = packagesApi ? openPackagesStore(inputs, env) : registryVersionStore(repo);
-    if (o.tagPatterns.length === 0)
-        core.info('No tag-pattern: only caches are pruned');
-    const report = await prune({
-        store,
-        registry: repo,
-        policy: { tagPatterns: o.tagPatterns, keep: o.keep, olderThanMs: o.olderThanMs, now: Date.now() },
-        dryRun: o.dryRun,
-        logger: actionsLogger,
-    });
-    if (report.dryRun)
-        for (const verdict of report.deleted)
-            core.info(`Would delete ${describe(verdict)}: ${verdict.reason}`);
-    setOutputs(report);
-    const verb = report.dryRun ? 'Would delete' : 'Deleted';
-    core.info(`${verb} ${report.deleted.length} version(s) of ${where}, ${formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
-    await writeSummary(pruneSummary(report, where));
+
+;// CONCATENATED MODULE: ./src/oci/layout/read-layout.ts
+
+
+
+
+
+
+// The only version of the image layout spec there is (image-spec v1.0 and v1.1 both write 1.0.0).
+const IMAGE_LAYOUT_VERSION = '1.0.0';
+const REF_NAME_ANNOTATION = Annotation.RefName;
+// index.json is JSON read whole; this cap (the size limit Distribution puts on a manifest) keeps
+// a hostile or mistaken multi-gigabyte file from being loaded into memory.
+const MAX_INDEX_BYTES = 4 * 1024 * 1024;
+/** The size of a regular file, or undefined when there is none at that path. */
+async function fileSizeOf(file) {
+    try {
+        const info = await (0,external_node_fs_promises_namespaceObject.stat)(file);
+        return info.isFile() ? info.size : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
-function openPackagesStore(inputs, env) {
-    const token = inputs.credentials?.password;
-    if (!token)
-        throw new Error("Input 'token': pruning a ghcr.io package needs a token (the default github.token will do)");
-    return packagesApiStore({
-        token,
-        repository: inputs.repository,
-        baseUrl: env.GITHUB_API_URL || 'https://api.github.com',
-        logger: actionsLogger,
-        userAgent: userAgent(env),
-    });
+/** What `format: auto` asks: does this folder look like an OCI image layout (it may still be broken). */
+async function isLayout(dir) {
+    const sizes = await Promise.all([
+        fileSizeOf(external_node_path_default().join(dir, 'oci-layout')),
+        fileSizeOf(external_node_path_default().join(dir, 'index.json')),
+    ]);
+    return sizes.every((size) => size !== undefined);
 }
-function setOutputs(report) {
-    const deleted = report.deleted.map(({ version, cache }) => ({
-        digest: version.digest,
-        tags: version.tags,
-        ...(cache ? { key: cache.key, scope: cache.scope } : {}),
+async function readSmallFile(file, limit) {
+    let size;
+    try {
+        size = (await (0,external_node_fs_promises_namespaceObject.stat)(file)).size;
+    }
+    catch (cause) {
+        throw new LayoutError(file, 'is missing', { cause });
+    }
+    if (size > limit)
+        throw new LayoutError(file, `is ${size} bytes, more than the ${limit} allowed`);
+    return (0,external_node_fs_promises_namespaceObject.readFile)(file);
+}
+async function readLayoutMarker(dir) {
+    const file = external_node_path_default().join(dir, 'oci-layout');
+    const marker = parseJsonObject(await readSmallFile(file, 64 * 1024), file);
+    if (marker.imageLayoutVersion !== IMAGE_LAYOUT_VERSION) {
+        throw new LayoutError(file, `imageLayoutVersion is ${JSON.stringify(marker.imageLayoutVersion)}, expected "${IMAGE_LAYOUT_VERSION}"`);
+    }
+}
+function parseIndex(bytes, file) {
+    const index = parseJsonObject(bytes, file);
+    const own = typeof index.mediaType === 'string' ? index.mediaType : MediaType.OciIndex;
+    if (!isIndexMediaType(own))
+        throw new LayoutError(file, `mediaType ${JSON.stringify(own)} is not an index`);
+    layoutManifest(bytes, own, file);
+    return index;
+}
+/** What a manifest or index of the layout references; `file` is named in every error. */
+function layoutManifest(bytes, mediaType, file) {
+    try {
+        return manifestChildren(readManifest(bytes, mediaType));
+    }
+    catch (error) {
+        if (error instanceof InvalidManifestError)
+            throw new LayoutError(file, error.reason, { cause: error });
+        throw error;
+    }
+}
+// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
+// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+function isSha256Digest(digest) {
+    return SHA256_DIGEST.test(digest);
+}
+/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
+function blobPath(layoutDir, digest, referencedFrom) {
+    if (!isSha256Digest(digest)) {
+        throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`);
+    }
+    return external_node_path_default().join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+}
+function parseJsonObject(bytes, file) {
+    let value;
+    try {
+        value = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (cause) {
+        throw new LayoutError(file, `not valid JSON (${cause.message})`, { cause });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new LayoutError(file, 'is not a JSON object');
+    }
+    return value;
+}
+/** Reads and validates oci-layout and index.json; blobs are checked later, by verifyLayout. */
+async function readLayout(dir) {
+    await readLayoutMarker(dir);
+    const file = external_node_path_default().join(dir, 'index.json');
+    return { dir, index: parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) };
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/select-manifests.ts
+
+
+
+function select_manifests_describe(names) {
+    return names.map((n) => (n === undefined ? '(unnamed)' : JSON.stringify(n))).join(', ');
+}
+/**
+ * Which of index.json's manifests to publish, as issue 8 puts it: the one named `tag`; else the only
+ * one; else, with no tag asked for, every named one under its own name. Anything else is ambiguous
+ * and refused rather than guessed.
+ */
+function selectManifests(layout, tag) {
+    const file = external_node_path_default().join(layout.dir, 'index.json');
+    const entries = layout.index.manifests.map((descriptor) => ({
+        name: descriptor.annotations?.[REF_NAME_ANNOTATION],
+        descriptor,
     }));
-    core.setOutput('deleted', JSON.stringify(deleted));
-    core.setOutput('deleted-count', String(deleted.length));
-    core.setOutput('freed-bytes', String(report.freedBytes));
+    if (entries.length === 0)
+        throw new LayoutError(file, 'lists no manifests');
+    const names = entries.map((e) => e.name);
+    if (tag !== undefined && tag !== '') {
+        const matching = entries.filter((e) => e.name === tag);
+        if (matching.length === 1)
+            return matching;
+        if (matching.length > 1) {
+            throw new LayoutError(file, `${matching.length} manifests are named ${JSON.stringify(tag)}; expected one`);
+        }
+        if (entries.length === 1)
+            return entries;
+        throw new LayoutError(file, `no manifest is named ${JSON.stringify(tag)}; the manifests are ${select_manifests_describe(names)}`);
+    }
+    if (entries.length === 1)
+        return entries;
+    const named = entries.filter((e) => e.name !== undefined);
+    if (named.length === 0) {
+        throw new LayoutError(file, `lists ${entries.length} manifests and none is named; give the tag to publish`);
+    }
+    const seen = new Set();
+    for (const { name } of named) {
+        if (seen.has(name)) {
+            throw new LayoutError(file, `${JSON.stringify(name)} names more than one manifest; give the tag to publish`);
+        }
+        seen.add(name);
+    }
+    return named;
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/verify-layout.ts
+
+
+
+
+// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
+
+
+
+
+// Hashing is disk-bound; a few files at once keep the disk busy without thrashing it.
+const HASH_CONCURRENCY = 4;
+function checkSize(file, descriptor, actual) {
+    if (actual !== descriptor.size) {
+        throw new LayoutError(file, `is ${actual} bytes, but ${descriptor.digest} is described as ${descriptor.size} bytes`);
+    }
+}
+function verify_layout_checkDigest(file, descriptor, actual) {
+    if (actual !== descriptor.digest) {
+        throw new LayoutError(file, `content does not match its digest: expected ${descriptor.digest}, got ${actual}`);
+    }
+}
+/**
+ * Walks every blob the roots reference (index -> manifests -> config and layers, subjects found in
+ * the layout), checks that each file exists with the size and sha256 its descriptors claim, and
+ * returns them children first, the order a registry needs them pushed in. Nothing is uploaded, so
+ * a broken layout is refused before the registry sees any of it.
+ */
+async function verifyLayout(layout, roots) {
+    const ordered = [];
+    const seen = new Map();
+    const indexFile = external_node_path_default().join(layout.dir, 'index.json');
+    // Manifests are read and checked during the walk because their children are only known once
+    // parsed; plain blobs are only collected here and hashed afterwards, several at a time.
+    const visit = async (descriptor, referencedFrom, isManifest) => {
+        const earlier = seen.get(descriptor.digest);
+        if (earlier) {
+            if (earlier.size !== descriptor.size) {
+                throw new LayoutError(referencedFrom, `describes ${descriptor.digest} as ${descriptor.size} bytes, elsewhere it is ${earlier.size}`);
+            }
+            return;
+        }
+        seen.set(descriptor.digest, descriptor);
+        const file = blobPath(layout.dir, descriptor.digest, referencedFrom);
+        if (!isManifest) {
+            ordered.push({ descriptor, file, isManifest });
+            return;
+        }
+        if (descriptor.size > MAX_MANIFEST_BYTES) {
+            throw new LayoutError(file, `manifest of ${descriptor.size} bytes is above the ${MAX_MANIFEST_BYTES} allowed`);
+        }
+        const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES);
+        checkSize(file, descriptor, bytes.length);
+        verify_layout_checkDigest(file, descriptor, sha256Digest(bytes));
+        const children = layoutManifest(bytes, descriptor.mediaType, file);
+        for (const blob of children.blobs)
+            await visit(blob, file, false);
+        for (const manifest of children.manifests)
+            await visit(manifest, file, true);
+        // A subject may well live only in the registry (an SBOM pushed next to an image published
+        // earlier); when the layout holds it, it is pushed first, as the registry prefers.
+        if (children.subject) {
+            const subjectFile = blobPath(layout.dir, children.subject.digest, file);
+            if ((await fileSizeOf(subjectFile)) !== undefined)
+                await visit(children.subject, file, true);
+        }
+        ordered.push({ descriptor, file, isManifest });
+    };
+    for (const root of roots)
+        await visit(root.descriptor, indexFile, true);
+    const plain = ordered.filter((b) => !b.isManifest);
+    await forEachLimited(plain, HASH_CONCURRENCY, async ({ descriptor, file }) => {
+        const size = await fileSizeOf(file);
+        if (size === undefined)
+            throw new LayoutError(file, `is missing (blob ${descriptor.digest})`);
+        checkSize(file, descriptor, size);
+        verify_layout_checkDigest(file, descriptor, (await digestFile(file)).digest);
+    });
+    return ordered;
+}
+/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
+async function digestFile(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
+        const bytes = chunk;
+        hash.update(bytes);
+        size += bytes.length;
+    }
+    return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/push-layout.ts
+
+
+
+
+
+
+
+
+
+// Blob uploads at once: enough to hide per-request latency, few enough not to trip registry rate limits.
+const UPLOAD_CONCURRENCY = 4;
+function tagsFor(layout, roots, tags) {
+    if (roots.length > 1 && tags.length > 0) {
+        throw new Error(`${roots.length} manifests were selected; each is tagged with its own ref name, not with given tags`);
+    }
+    return roots.map(({ name }) => {
+        const chosen = tags.length > 0 ? [...tags] : name !== undefined ? [name] : [];
+        for (const tag of chosen) {
+            if (!isValidTag(tag)) {
+                throw new LayoutError(external_node_path_default().join(layout.dir, 'index.json'), `${JSON.stringify(tag)} is not a valid tag`);
+            }
+        }
+        return chosen;
+    });
+}
+/**
+ * Publishes the selected manifests of a layout as they are: every referenced blob byte for byte
+ * from its file (skipping those the registry has), then manifests and indexes children first by
+ * their exact bytes, so the registry's digests are the layout's. One root gets `tags` (or its ref
+ * name when none are given); several roots each get their own ref name. The whole layout is
+ * verified before the first byte is sent.
+ */
+async function pushLayout(layout, repo, roots, tags, o = {}) {
+    const logger = o.logger ?? silentLogger;
+    const rootTags = tagsFor(layout, roots, tags);
+    const blobs = await verifyLayout(layout, roots);
+    const concurrency = o.concurrency ?? UPLOAD_CONCURRENCY;
+    const plain = blobs.filter((b) => !b.isManifest);
+    const present = new Set();
+    await forEachLimited(plain, concurrency, async ({ descriptor }) => {
+        if (await repo.blobExists(descriptor.digest))
+            present.add(descriptor.digest);
+    });
+    const missing = plain.filter((b) => !present.has(b.descriptor.digest));
+    o.onStart?.({
+        uploadBytes: missing.reduce((sum, b) => sum + b.descriptor.size, 0),
+        uploadBlobs: missing.length,
+        skippedBlobs: present.size,
+        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
+    });
+    if (present.size > 0)
+        logger.debug(`${present.size} blob(s) already in the registry, not uploaded`);
+    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
+        logger.debug(`uploading ${descriptor.digest} (${descriptor.size} bytes) from ${file}`);
+        await repo.pushBlob(descriptor, () => (0,external_node_fs_.createReadStream)(file), { onProgress: o.onProgress });
+    });
+    const tagsByRoot = new Map();
+    roots.forEach((root, i) => {
+        const known = tagsByRoot.get(root.descriptor.digest) ?? [];
+        tagsByRoot.set(root.descriptor.digest, [...known, ...(rootTags[i] ?? [])]);
+    });
+    for (const { descriptor, file } of blobs.filter((b) => b.isManifest)) {
+        // Read again rather than kept from verification, so memory holds one manifest at a time; checked
+        // again because the file could have changed since.
+        const bytes = await (0,external_node_fs_promises_namespaceObject.readFile)(file);
+        if (sha256Digest(bytes) !== descriptor.digest) {
+            throw new LayoutError(file, `changed while being pushed: no longer matches ${descriptor.digest}`);
+        }
+        const references = tagsByRoot.get(descriptor.digest);
+        for (const reference of references?.length ? references : [descriptor.digest]) {
+            const digest = await repo.putManifest(bytes, descriptor.mediaType, reference);
+            if (digest !== descriptor.digest) {
+                throw new Error(`the registry stored ${reference} as ${digest}, not as the layout's ${descriptor.digest}`);
+            }
+        }
+    }
+    return roots.map((root, i) => ({
+        name: root.name,
+        digest: root.descriptor.digest,
+        mediaType: root.descriptor.mediaType,
+        size: root.descriptor.size,
+        tags: rootTags[i] ?? [],
+    }));
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/layout-writer.ts
+
+
+
+
+
+
+
+function tempNameFor(file) {
+    // Hidden and random, so a crash leaves a file no layout reader mistakes for a blob, and two
+    // writers of the same blob never share a temp file.
+    return external_node_path_default().join(external_node_path_default().dirname(file), `.tmp-${external_node_path_default().basename(file)}-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`);
+}
+/** Writes a small file (index.json, oci-layout, a manifest) so readers see the old or the new one. */
+async function writeFileAtomic(file, bytes) {
+    const temp = tempNameFor(file);
+    try {
+        await (0,external_node_fs_promises_namespaceObject.writeFile)(temp, bytes);
+        await (0,external_node_fs_promises_namespaceObject.rename)(temp, file);
+    }
+    catch (error) {
+        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { force: true });
+        throw error;
+    }
+}
+/**
+ * Streams `source` into `file`, hashing as it goes, and only renames it into place once the sha256
+ * and length are the descriptor's: a blob file under its digest is always that digest's content.
+ */
+async function writeBlobVerified(file, descriptor, source) {
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
+    const temp = tempNameFor(file);
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    const tap = new external_node_stream_.Transform({
+        transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+        },
+    });
+    try {
+        await (0,promises_namespaceObject.pipeline)(source, tap, (0,external_node_fs_.createWriteStream)(temp));
+        const digest = `sha256:${hash.digest('hex')}`;
+        if (digest !== descriptor.digest || size !== descriptor.size) {
+            throw new LayoutError(file, `download does not match its descriptor: expected ${descriptor.digest} (${descriptor.size} bytes), ` +
+                `got ${digest} (${size} bytes)`);
+        }
+        await (0,external_node_fs_promises_namespaceObject.rename)(temp, file);
+    }
+    catch (error) {
+        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { force: true });
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/pull-to-layout.ts
+
+
+
+
+
+
+
+
+
+
+
+// Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
+const DOWNLOAD_CONCURRENCY = 4;
+async function existingIndex(dir) {
+    const file = external_node_path_default().join(dir, 'index.json');
+    const hasIndex = (await fileSizeOf(file)) !== undefined;
+    if ((await fileSizeOf(external_node_path_default().join(dir, 'oci-layout'))) === undefined) {
+        // An index.json with no oci-layout beside it is someone else's file: not ours to overwrite.
+        if (hasIndex)
+            throw new LayoutError(file, 'exists but oci-layout does not: not an OCI image layout');
+        return undefined;
+    }
+    await readLayoutMarker(dir);
+    return hasIndex ? parseIndex(await readSmallFile(file, MAX_INDEX_BYTES), file) : undefined;
+}
+async function hasBlob(file, descriptor) {
+    if ((await fileSizeOf(file)) !== descriptor.size)
+        return false;
+    return (await digestFile(file)).digest === descriptor.digest;
+}
+/**
+ * Pulls `tagOrDigest` with everything it references (nested indexes included) into an OCI image
+ * layout at `dir`, creating it or adding to one already there. Blobs land verified (temp file,
+ * renamed once the digest matched); blobs already present and intact are kept; index.json is written
+ * last and atomically, replacing the entry of the same ref name, so the layout is whole at every moment.
+ */
+async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
+    const logger = o.logger ?? silentLogger;
+    const refName = o.refName ?? (isSha256Digest(tagOrDigest) ? undefined : tagOrDigest);
+    // A broken layout already at dir is reported before anything is downloaded.
+    const index = (await existingIndex(dir)) ?? {
+        schemaVersion: 2,
+        mediaType: MediaType.OciIndex,
+        manifests: [],
+    };
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().join(dir, 'blobs', 'sha256'), { recursive: true });
+    const root = await repo.getManifest(tagOrDigest);
+    const rootDescriptor = {
+        mediaType: root.mediaType,
+        digest: root.digest,
+        size: root.bytes.length,
+    };
+    if (isSha256Digest(tagOrDigest) && root.digest !== tagOrDigest) {
+        throw new Error(`the registry answered ${tagOrDigest} with a manifest of digest ${root.digest}`);
+    }
+    const seen = new Set();
+    const plain = [];
+    let reusedBlobs = 0;
+    const storeManifest = async (descriptor, bytes) => {
+        const file = blobPath(dir, descriptor.digest, `manifest ${descriptor.digest}`);
+        const actual = sha256Digest(bytes);
+        if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
+            throw new LayoutError(file, `manifest from the registry is ${actual} (${bytes.length} bytes), expected ${descriptor.digest}`);
+        }
+        const children = layoutManifest(bytes, descriptor.mediaType, file);
+        for (const blob of children.blobs) {
+            if (seen.has(blob.digest))
+                continue;
+            seen.add(blob.digest);
+            plain.push({ descriptor: blob, file: blobPath(dir, blob.digest, file) });
+        }
+        for (const child of children.manifests) {
+            if (seen.has(child.digest))
+                continue;
+            seen.add(child.digest);
+            const fetched = await repo.getManifest(child.digest);
+            await storeManifest(child, fetched.bytes);
+        }
+        // The subject is not pulled: it is another artifact (the image an SBOM describes), and layout
+        // readers such as skopeo do not follow it.
+        if (await hasBlob(file, descriptor))
+            reusedBlobs++;
+        else
+            await writeBlobVerified(file, descriptor, external_node_stream_.Readable.from([bytes]));
+    };
+    seen.add(root.digest);
+    await storeManifest(rootDescriptor, root.bytes);
+    const concurrency = o.concurrency ?? DOWNLOAD_CONCURRENCY;
+    const onDisk = new Set();
+    await forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
+        if (await hasBlob(file, descriptor))
+            onDisk.add(descriptor.digest);
+    });
+    const missing = plain.filter((b) => !onDisk.has(b.descriptor.digest));
+    reusedBlobs += onDisk.size;
+    if (onDisk.size > 0)
+        logger.debug(`${onDisk.size} blob(s) already in ${dir}, kept`);
+    const downloadedBytes = missing.reduce((sum, b) => sum + b.descriptor.size, 0);
+    o.onStart?.({
+        downloadBytes: downloadedBytes,
+        downloadBlobs: missing.length,
+        reusedBlobs: onDisk.size,
+        totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
+    });
+    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
+        const source = await repo.fetchBlob(descriptor, { onProgress: o.onProgress });
+        await writeBlobVerified(file, descriptor, source);
+    });
+    const entry = { ...rootDescriptor };
+    if (refName !== undefined)
+        entry.annotations = { [REF_NAME_ANNOTATION]: refName };
+    const kept = index.manifests.filter((m) => refName !== undefined
+        ? m.annotations?.[REF_NAME_ANNOTATION] !== refName
+        : !(m.digest === root.digest && m.annotations?.[REF_NAME_ANNOTATION] === undefined));
+    const updated = { ...index, manifests: [...kept, entry] };
+    await writeFileAtomic(external_node_path_default().join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: IMAGE_LAYOUT_VERSION }));
+    await writeFileAtomic(external_node_path_default().join(dir, 'index.json'), JSON.stringify(updated));
+    return {
+        digest: root.digest,
+        mediaType: root.mediaType,
+        size: root.bytes.length,
+        refName,
+        blobs: seen.size,
+        reusedBlobs,
+        downloadedBytes,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/oci/layout/index.ts
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/oci/platform.ts
+// The OCI platform words (image-spec image-index.md: GOOS/GOARCH and a variant such as v7 or v8).
+const WORD = /^[a-z0-9_]{1,32}$/;
+class InvalidPlatformError extends Error {
+    input;
+    constructor(input) {
+        super(`'${input}' is not a platform like linux/amd64, darwin/arm64 or linux/arm/v7 (os/arch[/variant])`);
+        this.input = input;
+        this.name = 'InvalidPlatformError';
+    }
+}
+/** `os/arch[/variant]` as in `docker --platform` and `oras --platform`, lowercase OCI words. */
+function parsePlatform(input) {
+    const parts = input.trim().split('/');
+    if (parts.length < 2 || parts.length > 3 || !parts.every((p) => WORD.test(p))) {
+        throw new InvalidPlatformError(input);
+    }
+    const [os, architecture, variant] = parts;
+    return variant ? { os, architecture, variant } : { os, architecture };
+}
+function formatPlatform(p) {
+    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+/**
+ * The tag that holds one platform's manifest of `tag`: `v1.4.0-linux-amd64`, `v1.4.0-linux-arm-v7`.
+ * These tags are what the index is rebuilt from, and each is written by its own platform's job
+ * only, so concurrent jobs never overwrite each other's. They also serve clients that do not read
+ * indexes (a plain curl of the manifest).
+ */
+function platformTag(tag, p) {
+    return `${tag}-${formatPlatform(p).replaceAll('/', '-')}`;
+}
+/** The longest suffix platformTag adds, so a tag input can be checked before any network work. */
+function platformTagSuffixLength(p) {
+    return platformTag('', p).length;
+}
+/** Same os and architecture; the variant must match only when both name one. */
+function platformMatches(have, want) {
+    if (!have || have.os !== want.os || have.architecture !== want.architecture)
+        return false;
+    return !want.variant || !have.variant || have.variant === want.variant;
+}
+/** Sorts platforms as `os/arch/variant` strings, the order index entries are written in. */
+function comparePlatforms(a, b) {
+    const x = formatPlatform(a);
+    const y = formatPlatform(b);
+    return x < y ? -1 : x > y ? 1 : 0;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/index-merge.ts
+
 
 
 
@@ -41629,7 +42636,7 @@ function setOutputs(report) {
  * makes racing writers converge (see platform-publish.ts). ref.name per entry follows Homebrew's
  * bottles (`<version>.<bottle tag>` there, the platform tag here).
  */
-function index_merge_buildPlatformIndex(entries, annotations = {}) {
+function buildPlatformIndex(entries, annotations = {}) {
     const manifests = onePerPlatform(entries).map((e) => {
         const d = { mediaType: e.manifest.mediaType };
         if (e.manifest.artifactType)
@@ -41648,19 +42655,20 @@ function index_merge_buildPlatformIndex(entries, annotations = {}) {
     return { bytes, mediaType: MediaType.OciIndex, digest: sha256Digest(bytes) };
 }
 /** The platform entries of an index's bytes; entries without a platform are left out. */
-function index_merge_platformEntriesOf(bytes) {
-    let value;
+function platformEntriesOf(bytes) {
+    let manifests;
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        manifests = readManifest(bytes).manifests;
     }
-    catch {
-        return [];
+    catch (error) {
+        // what is not an index we can read lists no platform: the index is rebuilt from the platform tags
+        if (error instanceof InvalidManifestError)
+            return [];
+        throw error;
     }
-    if (!Array.isArray(value.manifests))
-        return [];
     const entries = [];
-    for (const item of value.manifests) {
-        if (!item || typeof item.digest !== 'string' || !item.platform)
+    for (const item of manifests) {
+        if (!item.platform)
             continue;
         let platform;
         try {
@@ -41675,7 +42683,7 @@ function index_merge_platformEntriesOf(bytes) {
     return entries;
 }
 /** True when both list the same manifest for the same platforms, and nothing else. */
-function index_merge_sameEntries(a, b) {
+function sameEntries(a, b) {
     const key = (list) => onePerPlatform(list)
         .map((e) => `${formatPlatform(e.platform)}=${e.manifest.digest}`)
         .join(',');
@@ -41696,6 +42704,7 @@ function canonicalPlatform(p) {
 }
 
 ;// CONCATENATED MODULE: ./src/oci/platform-publish.ts
+
 
 
 
@@ -41723,13 +42732,13 @@ const CONCURRENCY = 8;
  * final index holds every job that succeeded. Once all platform tags are in, every writer builds
  * the same entries, so the race ends.
  */
-async function platform_publish_publishPlatformIndex(registry, tag, platform, manifest, o) {
+async function publishPlatformIndex(registry, tag, platform, manifest, o) {
     const sleep = o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     const attempts = o.attempts ?? DEFAULT_ATTEMPTS;
     const ownTag = platformTag(tag, platform);
     await registry.putManifest(manifest.bytes, manifest.mediaType, ownTag);
     o.logger.info(`Tagged ${ownTag} -> ${manifest.digest}`);
-    const known = new Map([[manifest.digest, platform_publish_manifestFacts(manifest.bytes, o.platformKey)]]);
+    const known = new Map([[manifest.digest, manifestFacts(manifest.bytes, o.platformKey)]]);
     let entries = await readPlatformTags(registry, tag, o.platformKey, known);
     for (let round = 1;; round++) {
         const started = Date.now();
@@ -41774,29 +42783,26 @@ async function readPlatformTags(registry, tag, platformKey, facts = new Map()) {
     const prefix = `${tag}-`;
     const candidates = (await registry.listTags()).filter((t) => t.startsWith(prefix) && /^[a-z0-9_]+-[a-z0-9_]+(-[a-z0-9_]+)?$/.test(t.slice(prefix.length)));
     const found = new Array(candidates.length);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < candidates.length; i = next++) {
-            const candidate = candidates[i];
-            const head = await registry.headManifest(candidate);
-            if (!head || isIndexMediaType(head.mediaType))
-                continue;
-            let fact = facts.get(head.digest);
-            if (!fact)
-                facts.set(head.digest, (fact = platform_publish_manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)));
-            if (fact.platform && platformTag(tag, fact.platform) === candidate) {
-                const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
-                if (fact.artifactType)
-                    manifest.artifactType = fact.artifactType;
-                found[i] = { platform: fact.platform, tag: candidate, manifest };
-            }
+    await forEachLimited(candidates, CONCURRENCY, async (candidate, i) => {
+        const head = await registry.headManifest(candidate);
+        if (!head || isIndexMediaType(head.mediaType))
+            return;
+        let fact = facts.get(head.digest);
+        if (!fact) {
+            fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey);
+            facts.set(head.digest, fact);
         }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, candidates.length) }, worker));
+        if (fact.platform && platformTag(tag, fact.platform) === candidate) {
+            const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
+            if (fact.artifactType)
+                manifest.artifactType = fact.artifactType;
+            found[i] = { platform: fact.platform, tag: candidate, manifest };
+        }
+    });
     return found.filter((e) => e !== undefined);
 }
 /** The platform annotation and artifactType of a manifest's bytes; nothing for other documents. */
-function platform_publish_manifestFacts(bytes, platformKey) {
+function manifestFacts(bytes, platformKey) {
     try {
         const m = parseManifest(bytes);
         if (m.mediaType !== MediaType.OciManifest)
@@ -41811,7 +42817,7 @@ function platform_publish_manifestFacts(bytes, platformKey) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/file-layers.ts
+;// CONCATENATED MODULE: ./src/action/layers/file-layers.ts
 
 
 
@@ -41824,18 +42830,18 @@ function platform_publish_manifestFacts(bytes, platformKey) {
 // unpack annotation, so `curl .../blobs/<digest> -o NAME` gives the file and `oras pull` saves it
 // under its name. ORAS keeps no mode; ours goes in this annotation, which our pull restores.
 const FILE_MODE_ANNOTATION = 'io.github.oci-artifact-action.file.mode';
-const FILE_LAYER_MEDIA_TYPE = media_types_MediaType.LayerTar;
+const FILE_LAYER_MEDIA_TYPE = MediaType.LayerTar;
 /** One layer per file, in the order given; each file is read once here to hash it. */
-async function file_layers_fileLayers(files) {
+async function fileLayers(files) {
     const layers = [];
     for (const file of files)
         layers.push(await fileLayer(file));
     return layers;
 }
 async function fileLayer(file) {
-    const hash = createHash('sha256');
+    const hash = (0,external_node_crypto_.createHash)('sha256');
     let size = 0;
-    await pipeline(createReadStream(file), async (chunks) => {
+    await (0,promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file), async (chunks) => {
         for await (const chunk of chunks) {
             hash.update(chunk);
             size += chunk.length;
@@ -41846,19 +42852,19 @@ async function fileLayer(file) {
         digest: `sha256:${hash.digest('hex')}`,
         size,
         annotations: {
-            [Annotation.Title]: path.basename(file),
+            [Annotation.Title]: external_node_path_default().basename(file),
             // as git records modes (and as the tar layers do): executable by the owner or not
-            [FILE_MODE_ANNOTATION]: statSync(file).mode & 0o100 ? '0755' : '0644',
+            [FILE_MODE_ANNOTATION]: (0,external_node_fs_.statSync)(file).mode & 0o100 ? '0755' : '0644',
         },
     };
-    return { descriptor, open: () => createReadStream(file) };
+    return { descriptor, open: () => (0,external_node_fs_.createReadStream)(file) };
 }
 /**
  * A layer's title as a file name to write: one plain path component, nothing a file system could
  * read as a path or a device. The title comes from the registry, so it is checked like an archive
  * entry. `windows` adds Windows' rules (the default on Windows; unit tests check them anywhere).
  */
-function file_layers_safeFileTitle(title, windows = process.platform === 'win32') {
+function safeFileTitle(title, windows = process.platform === 'win32') {
     const refuse = (why) => new Error(`layer title '${title}' ${why}: refusing to write it`);
     if (title === '' || title === '.' || title === '..')
         throw refuse('is not a file name');
@@ -41870,21 +42876,21 @@ function file_layers_safeFileTitle(title, windows = process.platform === 'win32'
     return title;
 }
 /** The mode a file layer's annotation gives (0644 when absent or unreadable). */
-function file_layers_fileModeOf(layer) {
+function fileModeOf(layer) {
     return layer.annotations?.[FILE_MODE_ANNOTATION] === '0755' ? 0o755 : 0o644;
 }
 
-;// CONCATENATED MODULE: ./src/action/platform.ts
+;// CONCATENATED MODULE: ./src/action/layers/platform.ts
 
 // The annotation by which a platform push's manifest says which platform it is for. An image
 // manifest has no platform field (only an index's descriptor does), and the index is rebuilt from
 // the platform tags, so each tagged manifest must carry its own.
-const platform_PLATFORM_ANNOTATION = 'io.github.oci-artifact-action.platform';
+const PLATFORM_ANNOTATION = 'io.github.oci-artifact-action.platform';
 // Node's names for the runner's platform, in the OCI image-spec's words (GOOS/GOARCH).
 const OS = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
 const ARCH = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' };
 /** The runner's platform in OCI words: `process.platform`/`process.arch` mapped to GOOS/GOARCH. */
-function platform_runnerPlatform(platform = process.platform, arch = process.arch) {
+function runnerPlatform(platform = process.platform, arch = process.arch) {
     return { os: OS[platform] ?? platform, architecture: ARCH[arch] ?? arch };
 }
 /**
@@ -41892,7 +42898,7 @@ function platform_runnerPlatform(platform = process.platform, arch = process.arc
  * (an exact variant first); else the only entry when there is one, else the runner's. Entries
  * with no platform (ORAS artifacts, attestations) only win when they are alone and none was named.
  */
-function platform_choosePlatform(manifests, wanted, runner = platform_runnerPlatform(), reference = 'the index') {
+function choosePlatform(manifests, wanted, runner = runnerPlatform(), reference = 'the index') {
     if (!wanted && manifests.length === 1)
         return manifests[0];
     const want = wanted ?? runner;
@@ -41905,7 +42911,95 @@ function platform_choosePlatform(manifests, wanted, runner = platform_runnerPlat
         `it has ${manifests.length}: ${offered.join(', ')}. Set 'platform' to one of them, or 'tag' to a digest`);
 }
 
-;// CONCATENATED MODULE: ./src/action/pull.ts
+;// CONCATENATED MODULE: ./src/action/inputs/tag-inputs.ts
+
+
+
+// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
+const MAX_TAG_LENGTH = 128;
+const tag_inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** The `tag` input's tags (commas or lines), or the run's default tag when it is empty. */
+function givenOrDefault(value, env) {
+    const given = value
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter(Boolean);
+    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
+    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
+    return given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
+}
+function refuseInvalidTags(tags) {
+    for (const tag of tags) {
+        if (!isValidTag(tag)) {
+            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+        }
+    }
+}
+/** push: every tag to set, duplicates dropped. */
+function readPushTags(value, env) {
+    const tags = givenOrDefault(value, env);
+    refuseInvalidTags(tags);
+    return [...new Set(tags)];
+}
+/** pull: the one tag or sha256: digest to pull. */
+function readPullReference(value, env) {
+    const tags = givenOrDefault(value, env);
+    if (tags.length > 1)
+        throw new InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`);
+    const ref = tags[0];
+    if (ref.startsWith('sha256:')) {
+        if (!tag_inputs_DIGEST.test(ref))
+            throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
+        return ref;
+    }
+    refuseInvalidTags(tags);
+    return ref;
+}
+/** `platform` (push and pull): `os/arch[/variant]`; undefined when empty. */
+function readPlatform(value, format) {
+    const text = value.trim();
+    if (!text)
+        return undefined;
+    if (format === 'oci-layout') {
+        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
+    }
+    try {
+        return parsePlatform(text);
+    }
+    catch (error) {
+        if (error instanceof InvalidPlatformError)
+            throw new InputError('platform', error.message);
+        throw error;
+    }
+}
+/** A platform push tags `<tag>-<os>-<arch>` too: each tag must leave room for that suffix. */
+function refuseTagsTooLongForPlatform(tags, platform, given) {
+    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
+    const long = tags.find((t) => t.length > room);
+    if (long) {
+        throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${given.trim()}'`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/inputs.ts
+
+
+
+
+const FORMATS = ['auto', 'directory', 'oci-layout'];
+/** The pure half of the pull's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePullInputs(read, env, notice = () => { }) {
+    const format = readers_oneOf('format', read('format').trim() || 'auto', [...FORMATS, 'files']);
+    if (format === 'files') {
+        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
+    }
+    const target = readRegistryTarget(read, env, notice);
+    const path = readDestination(read('path').trim(), pathContextOf(env));
+    const reference = readPullReference(read('tag'), env);
+    return { ...target, path, reference, format, platform: readPlatform(read('platform'), format) };
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/pull.ts
 
 
 
@@ -41926,21 +43020,67 @@ function platform_choosePlatform(manifests, wanted, runner = platform_runnerPlat
 
 
 
+
+
+
+/** mode: pull. Into a directory, or with `format: oci-layout` into an OCI image layout. */
+async function runPull() {
+    const inputs = getInputs(parsePullInputs);
+    const reference = `${inputs.registry}/${inputs.repository}${inputs.reference.startsWith('sha256:') ? '@' : ':'}${inputs.reference}`;
+    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
+    lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('path', result.path);
+    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
+    await writeSummary(pullSummary(result, reference));
+}
+function pullSummary(result, reference) {
+    const rows = [
+        ['Reference', `\`${reference}\``],
+        ['Digest', `\`${result.digest}\``],
+        ['Path', `\`${result.path}\``],
+        ['Files', String(result.files)],
+        ['Downloaded', formatBytes(result.size)],
+        ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`],
+    ];
+    return `## Pulled ${reference}\n\n${summaryTable(rows)}`;
+}
+/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
+async function pullOciLayout(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.reference;
+    const progress = startProgress(`Downloading ${reference}`);
+    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
+        logger: actionsLogger,
+        onProgress: (bytes) => progress.add(bytes),
+    }));
+    progress.done();
+    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
+        (pulled.refName ? ` as ${pulled.refName}` : '') +
+        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
+    return {
+        digest: pulled.digest,
+        path: inputs.path,
+        files: pulled.blobs,
+        size: pulled.downloadedBytes,
+        seconds: (Date.now() - started) / 1000,
+    };
+}
 /**
  * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
  * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
  * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
  * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
  */
-async function pull_pullDirectory(inputs) {
+async function pullDirectory(inputs) {
     const started = Date.now();
     const repo = openForPull(inputs);
-    const reference = inputs.tags[0];
-    const { digest, layers } = await core.group('Resolve', () => resolveLayers(repo, reference, inputs.platform));
+    const reference = inputs.reference;
+    const { digest, layers } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference, inputs.platform));
     logOutsideWorkspace(inputs.path);
     let files = 0;
     const size = layers.reduce((sum, layer) => sum + layer.size, 0);
-    await core.group('Download and extract', async () => {
+    await lib_core/* group */.Os('Download and extract', async () => {
         if (layers.length === 1) {
             files = (await pullLayer(repo, layers[0], inputs.path, 'contents')).files;
             return;
@@ -42004,7 +43144,7 @@ function logOutsideWorkspace(dest) {
     if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest))
         return;
     loggedOutside.add(dest);
-    core.info(`path is outside the workspace: pulling into ${dest}`);
+    lib_core/* info */.pq(`path is outside the workspace: pulling into ${dest}`);
 }
 /**
  * The manifest's layers; an index is narrowed to the named platform, else to the runner's (or its
@@ -42014,10 +43154,10 @@ async function resolveLayers(repo, reference, platform) {
     const top = await repo.getManifest(reference);
     let manifest = top;
     if (isIndexMediaType(top.mediaType)) {
-        const index = JSON.parse(top.bytes.toString('utf8'));
-        const chosen = choosePlatform(index.manifests ?? [], platform, runnerPlatform(), reference);
+        const entries = readManifest(top.bytes, top.mediaType).manifests;
+        const chosen = choosePlatform(entries, platform, runnerPlatform(), reference);
         const named = chosen.platform ? ` (${formatPlatform(chosen.platform)})` : '';
-        core.info(`${reference} is an index: using ${chosen.digest}${named}`);
+        lib_core/* info */.pq(`${reference} is an index: using ${chosen.digest}${named}`);
         manifest = await repo.getManifest(chosen.digest);
     }
     else if (platform) {
@@ -42037,7 +43177,7 @@ async function resolveLayers(repo, reference, platform) {
     }
     if (layers.length === 0)
         throw new Error(`${reference} (${manifest.digest}) has no layers to extract`);
-    core.info(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
+    lib_core/* info */.pq(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
     return { digest: top.digest, layers };
 }
 /**
@@ -42057,19 +43197,19 @@ async function pullLayer(repo, layer, dest, place) {
     const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
     const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
     if (compression && (unpack || !title)) {
-        const into = title && place === 'titled' ? path.join(dest, safeFileTitle(title)) : dest;
+        const into = title && place === 'titled' ? external_node_path_default().join(dest, safeFileTitle(title)) : dest;
         const result = await extractToDirectory(source, into, {
             compression,
             stripPrefix: unpack ? title : undefined,
             expectedUncompressedDigest: layer.annotations?.[Annotation.OrasContentDigest],
         });
         progress.done();
-        core.info(`Extracted ${result.files} entries (${result.uncompressedSize} bytes) into ${into}`);
+        lib_core/* info */.pq(`Extracted ${result.files} entries (${result.uncompressedSize} bytes) into ${into}`);
         return { files: result.files };
     }
     await saveFile(source, dest, safeFileTitle(title), fileModeOf(layer));
     progress.done();
-    core.info(`Saved ${title} (${layer.size} bytes) into ${dest}`);
+    lib_core/* info */.pq(`Saved ${title} (${layer.size} bytes) into ${dest}`);
     return { files: 1 };
 }
 /** The compression of a tar layer's media type, or undefined when the layer is not a tar. */
@@ -42087,25 +43227,86 @@ function tarCompression(mediaType) {
  * into place. The mode is our push's record of the exec bit (Windows has none to set).
  */
 async function saveFile(source, dest, title, mode) {
-    const target = path.resolve(dest);
-    await mkdir(path.dirname(target), { recursive: true });
+    const target = external_node_path_default().resolve(dest);
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(external_node_path_default().dirname(target), { recursive: true });
     sweepStaleStaging(target);
     const staging = makeStagingDirectory(target);
     try {
         // created with the recorded mode, less the umask, as tar extraction creates files
-        await pipeline(source, createWriteStream(path.join(staging, title), { mode }));
-        await mkdir(dest, { recursive: true });
-        await rename(path.join(staging, title), path.join(dest, title));
+        await (0,promises_namespaceObject.pipeline)(source, (0,external_node_fs_.createWriteStream)(external_node_path_default().join(staging, title), { mode }));
+        await (0,external_node_fs_promises_namespaceObject.mkdir)(dest, { recursive: true });
+        await (0,external_node_fs_promises_namespaceObject.rename)(external_node_path_default().join(staging, title), external_node_path_default().join(dest, title));
     }
     finally {
-        await rm(staging, { recursive: true, force: true });
+        await (0,external_node_fs_promises_namespaceObject.rm)(staging, { recursive: true, force: true });
         releaseStaging(staging);
     }
 }
 
+;// CONCATENATED MODULE: ./src/action/push/inputs.ts
+
+
+
+
+const inputs_FORMATS = ['auto', 'directory', 'oci-layout', 'files'];
+const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
+// RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+const DEFAULT_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.directory.v1';
+/** The pure half of the push's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePushInputs(read, env, notice = () => { }) {
+    const format = readers_oneOf('format', read('format').trim() || 'auto', inputs_FORMATS);
+    const target = readRegistryTarget(read, env, notice);
+    const paths = readPathPatterns(read('path').trim(), 'push', pathContextOf(env));
+    const tags = readPushTags(read('tag'), env);
+    const platform = readPlatform(read('platform'), format);
+    if (platform)
+        refuseTagsTooLongForPlatform(tags, platform, read('platform'));
+    const compressionLevel = readCompressionLevel(read('compression-level'));
+    const annotations = readAnnotations(read('annotations'));
+    const artifactType = read('artifact-type').trim() || DEFAULT_ARTIFACT_TYPE;
+    if (!MEDIA_TYPE.test(artifactType)) {
+        throw new InputError('artifact-type', `'${artifactType}' is not a media type like 'application/vnd.example+type'`);
+    }
+    return {
+        ...target,
+        path: paths.includes[0].pattern,
+        paths,
+        ifNoFilesFound: readers_oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
+        includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
+        includeGit: readBoolean('include-git', read('include-git')),
+        tags,
+        tagGiven: read('tag').trim() !== '',
+        format,
+        annotations,
+        artifactType,
+        compressionLevel,
+        maxLayerSize: readMaxLayerSize(read('max-layer-size')),
+        platform,
+        overwrite: read('overwrite').trim() === '' ? true : readBoolean('overwrite', read('overwrite')),
+    };
+}
+function readCompressionLevel(value) {
+    const text = value.trim() || '6';
+    if (!/^[0-9]$/.test(text))
+        throw new InputError('compression-level', `'${text}' is not a whole number from 0 to 9`);
+    return Number(text);
+}
+function readAnnotations(value) {
+    const annotations = {};
+    for (const line of readLines(value)) {
+        const eq = line.indexOf('=');
+        const key = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (!key)
+            throw new InputError('annotations', `'${line}' is not key=value`);
+        annotations[key] = line.slice(eq + 1).trim();
+    }
+    return annotations;
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/action/provenance.ts
+;// CONCATENATED MODULE: ./src/action/push/provenance.ts
 
 
 /**
@@ -42113,7 +43314,7 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
  * `created` is SOURCE_DATE_EPOCH or the commit's time, so pushing the same content from the same
  * commit twice gives the same manifest digest. The user's annotations win over ours.
  */
-function provenance_provenanceAnnotations(env, user, commitTime = gitCommitTime) {
+function provenanceAnnotations(env, user, commitTime = gitCommitTime) {
     const annotations = {};
     // ghcr.io links a package to the repository named in `source`
     if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY) {
@@ -42127,18 +43328,18 @@ function provenance_provenanceAnnotations(env, user, commitTime = gitCommitTime)
     return { ...annotations, ...user };
 }
 /** The fixed timestamp for reproducible output: SOURCE_DATE_EPOCH when set (reproducible-builds.org). */
-function provenance_sourceDateEpoch(env) {
+function sourceDateEpoch(env) {
     const value = env.SOURCE_DATE_EPOCH?.trim();
     if (!value || !/^\d+$/.test(value))
         return undefined;
     return new Date(Number(value) * 1000);
 }
 function sourceDate(env) {
-    return provenance_sourceDateEpoch(env)?.toISOString().replace('.000Z', 'Z');
+    return sourceDateEpoch(env)?.toISOString().replace('.000Z', 'Z');
 }
 function gitCommitTime(cwd) {
     try {
-        const iso = execFileSync('git', ['show', '-s', '--format=%cI', 'HEAD'], {
+        const iso = (0,external_node_child_process_namespaceObject.execFileSync)('git', ['show', '-s', '--format=%cI', 'HEAD'], {
             cwd,
             encoding: 'utf8',
             stdio: ['ignore', 'pipe', 'ignore'],
@@ -42149,316 +43350,83 @@ function gitCommitTime(cwd) {
         return undefined;
     }
 }
-
-;// CONCATENATED MODULE: ./src/action/push-source.ts
-
-
-/** What the push packs, from `path`, `format`, `include-hidden-files` and `include-git`. */
-async function push_source_findPushSource(inputs) {
-    const format = inputs.format === 'files' || inputs.format === 'directory' ? inputs.format : 'auto';
-    const source = await collectPushSource(inputs.paths, format, {
-        workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-        includeGit: inputs.includeGit,
-        includeHidden: inputs.includeHiddenFiles,
-    });
-    switch (source.kind) {
-        case 'directory':
-            core.info(`Packing the directory ${source.root}`);
-            break;
-        case 'selection':
-            core.info(`Packing ${source.select.length} matched entries below ${source.root}`);
-            break;
-        case 'files':
-            core.info(`Pushing ${source.files.length} file(s), one layer each: ${source.files.join(', ')}`);
-            break;
-        case 'none':
-            break;
-    }
-    return source;
-}
-/** upload-artifact's `if-no-files-found`, with its wording: warn (default), error or ignore. */
-function push_source_noFilesFound(inputs) {
-    const given = inputs.paths.includes.map((line) => line.given).join(', ');
-    const message = `No files were found with the provided path: ${given}. No artifacts will be uploaded.`;
-    if (inputs.ifNoFilesFound === 'error')
-        throw new PathSelectionError(message);
-    if (inputs.ifNoFilesFound === 'warn')
-        core.warning(message);
-    else
-        core.info(message);
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
-
-
-
-
-// the gzip trailer (RFC 1952): CRC-32 and ISIZE, little-endian
-const TRAILER = 8;
-// inflated pieces as large as extraction uses: fewer hand-offs from the thread pool
-const gzip_content_PIECE = (/* unused pure expression or super */ null && (256 * 1024));
 /**
- * The sha256 of what a gzip layer decompresses to, when it is framed exactly as our packer frames
- * one: our fixed header (no name, comment or extra field), one deflate stream, then a trailer whose
- * CRC-32 and size are right, and not one byte more. undefined otherwise. Streamed: nothing is
- * written and memory stays bounded. A re-push reuses a tagged layer only when this equals the
- * tree's tar digest, so the layer holds exactly our tar and no bytes anyone else chose beyond the
- * deflate encoding of it (which every gzip reader decodes to the same tar).
+ * The package page for a ghcr.io repository: ghcr.io answers a browser's GET of the image name
+ * with a redirect to the package on github.com, for users and organisations alike. Other
+ * registries have no page we can name.
  */
-async function gzip_content_gzipContentDigest(source) {
-    // as extraction does: large pieces in, large pieces out, so the pool is not woken per 16 KiB
-    const inflate = zlib.createInflateRaw({
-        chunkSize: gzip_content_PIECE,
-        readableHighWaterMark: 4 * gzip_content_PIECE,
-    });
-    const hash = createHash('sha256');
-    let crc = 0;
-    let size = 0;
-    let head;
-    let tail = Buffer.alloc(0);
-    let body = 0;
-    // Splits off the header, joins the rest into pieces of about PIECE (one copy), and holds back
-    // the last 8 bytes seen, which are the trailer once the source ends.
-    async function* deflated(chunks) {
-        let parts = [];
-        let held = 0;
-        let start = Buffer.alloc(0);
-        for await (const chunk of chunks) {
-            let rest = chunk;
-            if (!head) {
-                start = Buffer.concat([start, rest]);
-                if (start.length < GZIP_HEADER.length)
-                    continue;
-                head = start.subarray(0, GZIP_HEADER.length);
-                if (!head.equals(GZIP_HEADER))
-                    return;
-                rest = start.subarray(GZIP_HEADER.length);
-            }
-            parts.push(rest);
-            held += rest.length;
-            if (held < gzip_content_PIECE + TRAILER)
-                continue;
-            const joined = Buffer.concat(parts, held);
-            body += held - TRAILER;
-            yield joined.subarray(0, held - TRAILER);
-            parts = [joined.subarray(held - TRAILER)];
-            held = TRAILER;
-        }
-        const joined = Buffer.concat(parts, held);
-        const cut = Math.max(0, held - TRAILER);
-        tail = joined.subarray(cut);
-        body += cut;
-        if (cut > 0)
-            yield joined.subarray(0, cut);
-    }
-    try {
-        await pipeline(source, deflated, inflate, async (inflated) => {
-            for await (const piece of inflated) {
-                hash.update(piece);
-                crc = zlib.crc32(piece, crc);
-                size = (size + piece.length) >>> 0;
-            }
-        });
-    }
-    catch (error) {
-        // another header (the source was let go), not a deflate stream, or one that does not end
-        if (head && !head.equals(GZIP_HEADER))
-            return undefined;
-        if (String(error.code).startsWith('Z_'))
-            return undefined;
-        throw error;
-    }
-    if (!head?.equals(GZIP_HEADER) || tail.length !== TRAILER)
-        return undefined;
-    // inflateRaw stops at the end of the deflate stream: bytes between it and the trailer are junk
-    if (inflate.bytesWritten !== body)
-        return undefined;
-    if (tail.readUInt32LE(0) !== crc >>> 0 || tail.readUInt32LE(4) !== size)
-        return undefined;
-    return `sha256:${hash.digest('hex')}`;
+function packageUrl(registry, repository) {
+    return registry === 'ghcr.io' ? `https://ghcr.io/${repository}` : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/action/unchanged-layer.ts
+;// CONCATENATED MODULE: ./src/action/push/layout.ts
 
 
 
 
 
 
-
-/**
- * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
- * it again. When the first tag already names a one-layer directory manifest, hash the tree's tar
- * without writing or compressing it, and compare with that layer.
- *
- * The layer's annotation (`io.deis.oras.content.digest`) is only a claim: anyone who can write
- * the tag can swap the layer and keep the annotation, and we would then publish (and output for
- * signing) a digest of bytes we never produced. No value of ours can prove a layer was ours
- * without a secret kept across runs, which a job does not have; so the layer itself is checked.
- * Its bytes are downloaded (verified against its digest) and decompressed, never written, while
- * the tree is hashed: reused only when it is exactly our tar in our gzip framing
- * (gzipContentDigest). Decompressing is several times cheaper than compressing and runs on the
- * other core meanwhile; BENCHMARKS.md has the cost. The download stops as soon as the tree turns
- * out to differ from the claim.
- */
-async function unchanged_layer_unchangedLayer(repo, tag, dir, title, options) {
-    const stop = new AbortController();
-    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
-    // settled below on every path; until then a rejection must not count as unhandled
-    hashing.catch(() => { });
-    let proving;
-    try {
-        const previous = await previousLayer(repo, tag);
-        const claimed = previous?.annotations?.[Annotation.OrasContentDigest];
-        if (!previous || !claimed || previous.annotations?.[Annotation.Title] !== title)
-            return undefined;
-        proving = layerContent(repo, previous, stop.signal);
-        proving.catch(() => { });
-        const hashed = await hashing;
-        if (hashed.uncompressedDigest !== claimed) {
-            core.info(`${tag} holds other content (${claimed}): packing anew`);
-            return undefined;
-        }
-        const proven = await proving;
-        if (proven !== hashed.uncompressedDigest) {
-            core.warning(`${tag}'s layer ${previous.digest} does not hold the content its annotation claims ` +
-                `(${claimed}): packing anew. Someone with write access to the tag may have replaced it.`);
-            return undefined;
-        }
-        core.info(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest} (verified)`);
-        // our descriptor, not the tag's: annotations or fields someone else added do not come along
-        return unchanged_layer_directoryLayer(previous, proven, title);
-    }
-    finally {
-        // no file or download stays open and no read competes with the pack that may follow
-        stop.abort();
-        await Promise.all([hashing.catch(() => { }), proving?.catch(() => { })]);
-    }
-}
-/** The descriptor of a directory layer as we publish it (ORAS's annotations). */
-function unchanged_layer_directoryLayer(blob, tarDigest, title) {
-    return {
-        mediaType: MediaType.LayerTarGzip,
-        digest: blob.digest,
-        size: blob.size,
-        annotations: {
-            [Annotation.OrasContentDigest]: tarDigest,
-            [Annotation.OrasUnpack]: 'true',
-            [Annotation.Title]: title,
-        },
-    };
-}
-// What the layer decompresses to, or undefined when it cannot be read or is not in our framing:
-// either way the push packs anew, which is always correct.
-async function layerContent(repo, layer, signal) {
-    try {
-        const blob = await repo.fetchBlob(layer);
-        const abort = () => blob.destroy(new Error('no longer needed'));
-        if (signal.aborted)
-            abort();
-        signal.addEventListener('abort', abort, { once: true });
-        try {
-            return await gzipContentDigest(blob);
-        }
-        finally {
-            signal.removeEventListener('abort', abort);
-        }
-    }
-    catch (error) {
-        if (!signal.aborted)
-            core.info(`Could not check the layer ${layer.digest}: ${error.message}`);
-        return undefined;
-    }
-}
-async function previousLayer(repo, tag) {
-    try {
-        const previous = await repo.getManifest(tag);
-        const manifest = parseManifest(previous.bytes);
-        const layers = manifest.layers ?? [];
-        const only = layers[0];
-        return layers.length === 1 && only?.mediaType === MediaType.LayerTarGzip ? only : undefined;
-    }
-    catch (error) {
-        if (error instanceof RegistryError && error.status === 404)
-            return undefined;
-        if (error instanceof InvalidManifestError)
-            return undefined;
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/split-push.ts
-
-
-
-
-
-
-
-
-
-
-
-// Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
-// would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
-// every core, and the upload's spill lets the next part pack while the last one's bytes still go
-// up. Two packs at once doubled the push's memory (1 GiB in five parts: 206-217 MiB, against 161
-// for one layer) for no speed.
-const PART_CONCURRENCY = 2;
-function oneAtATime() {
-    let last = Promise.resolve();
-    return (work) => {
-        const run = last.then(work);
-        last = run.catch(() => undefined);
-        return run;
-    };
+/** `format: auto` publishes a folder that is an OCI image layout as-is; `directory` never does. */
+async function isLayoutPush(inputs) {
+    if (inputs.format === 'oci-layout')
+        return true;
+    if (inputs.format === 'directory' || inputs.format === 'files')
+        return false;
+    // only a folder named as it is: globs and exclusions select files to pack
+    const [only, ...more] = inputs.paths.includes;
+    if (!only?.literal || more.length > 0 || inputs.paths.excludes.length > 0)
+        return false;
+    return isLayout(inputs.path);
 }
 /**
- * A tree above `max-layer-size` as several layers, one per part (src/archive/split.ts cuts them),
- * each packed straight into its own streamed upload as a lone layer is (falling back to a file the
- * same way). The manifest lists them in tree order, whatever order they finished in.
+ * Publishes an OCI image layout byte for byte: the manifest digest in the registry is the one in
+ * index.json. With no tag input, a manifest keeps its own ref name as its tag (as `skopeo copy
+ * oci:DIR:NAME` would publish it); a lone unnamed manifest gets the default run tag.
  */
-async function split_push_pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
-    const count = parts.length;
-    core.info(`The tree is larger than max-layer-size: pushing it as ${count} layers`);
-    const layers = new Array(count);
+async function pushOciLayout(inputs) {
+    const started = Date.now();
+    // A layout is published byte for byte, its own index included: neither can apply to it.
+    if (inputs.platform)
+        throw new InputError('platform', `${inputs.path} is an OCI image layout, published as it is`);
+    if (!inputs.overwrite)
+        throw new InputError('overwrite', `false is not supported for OCI image layouts yet`);
+    const layout = await readLayout(inputs.path);
+    const roots = selectManifests(layout, inputs.tagGiven ? inputs.tags[0] : undefined);
+    const unnamedAlone = roots.length === 1 && roots[0]?.name === undefined;
+    const tags = inputs.tagGiven || unnamedAlone ? inputs.tags : [];
+    lib_core/* info */.pq(`${inputs.path} is an OCI image layout: publishing ${roots.length} manifest(s) as they are`);
+    const repo = openForPush(inputs);
+    let progress;
     let uploaded = 0;
-    let files = 0;
-    let uncompressedSize = 0;
-    const packing = oneAtATime();
-    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
-        const name = partTitle(title, i, count);
-        const spool = path.join(spoolDir, `part-${i + 1}`);
-        await mkdir(spool, { recursive: true });
-        let packed;
-        const upload = await uploadProducedBlob(repo, {
-            label: `layer ${name}`,
-            produce: async (out) => {
-                const started = Date.now();
-                packed = await packing(() => packDirectory(root, out, { ...packOptions, compression: 'gzip', prefix: name, select }));
-                core.info(`Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
-                    `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
-                const layer = directoryLayer(packed, packed.uncompressedDigest, name);
-                return { ...layer, annotations: { ...layer.annotations, ...partAnnotation(i, count) } };
-            },
-        }, {
-            stream: true,
-            spoolDir: spool,
-            logger: actionsLogger,
-            onUpload: (desc) => startProgress(`Uploading ${name}`, desc.size),
-        });
-        if (upload.streamed)
-            core.info(`Uploaded ${name} (${formatBytes(upload.desc.size)}) while packing`);
-        layers[i] = upload.desc;
-        uploaded += upload.uploaded;
-        files += packed.files;
-        uncompressedSize += packed.uncompressedSize;
-    });
-    return { layers, uploaded, files, uncompressedSize };
+    let total = 0;
+    const pushed = await lib_core/* group */.Os('Upload', () => pushLayout(layout, repo, roots, tags, {
+        logger: actionsLogger,
+        onStart: (plan) => {
+            uploaded = plan.uploadBytes;
+            total = plan.totalBytes;
+            lib_core/* info */.pq(`${plan.uploadBlobs} blob(s) to upload (${plan.uploadBytes} bytes), ${plan.skippedBlobs} already there`);
+            progress = startProgress('Uploading layout blobs', plan.uploadBytes);
+        },
+        onProgress: (bytes) => progress?.add(bytes),
+    }));
+    progress?.done();
+    const first = pushed[0];
+    if (!first)
+        throw new Error(`${inputs.path}: no manifest was selected`);
+    for (const root of pushed)
+        lib_core/* info */.pq(`Pushed ${root.digest} as ${root.tags.join(', ') || '(digest only)'}`);
+    return {
+        digest: first.digest,
+        ref: `${inputs.registry}/${inputs.repository}@${first.digest}`,
+        tags: pushed.flatMap((root) => root.tags),
+        size: total + pushed.reduce((sum, root) => sum + root.size, 0),
+        uploaded,
+        url: packageUrl(inputs.registry, inputs.repository),
+        seconds: (Date.now() - started) / 1000,
+    };
 }
 
-;// CONCATENATED MODULE: ./src/action/publish-tags.ts
+;// CONCATENATED MODULE: ./src/action/push/publish-tags.ts
 
 
 
@@ -42467,11 +43435,11 @@ async function split_push_pushSplitTree(repo, root, title, parts, packOptions, s
 
 
 /** The annotation that marks a platform push's manifest; empty for a plain push. */
-function publish_tags_platformAnnotations(platform) {
+function platformAnnotations(platform) {
     return platform ? { [PLATFORM_ANNOTATION]: formatPlatform(platform) } : {};
 }
 /** The tag whose manifest a re-push compares its tree with: its own platform tag on a platform push. */
-function publish_tags_comparedTag(tag, platform) {
+function comparedTag(tag, platform) {
     return platform ? platformTag(tag, platform) : tag;
 }
 /**
@@ -42479,14 +43447,14 @@ function publish_tags_comparedTag(tag, platform) {
  * into each tag's index. With `overwrite: false` every tag is checked first and nothing is written
  * when one would move to other content.
  */
-async function publish_tags_publishTags(repo, manifest, tags, o) {
+async function publishTags(repo, manifest, tags, o) {
     if (!o.overwrite)
         for (const tag of tags)
             await refuseOtherContent(repo, tag, manifest.digest, o.platform);
     if (!o.platform) {
         for (const tag of tags) {
             await repo.putManifest(manifest.bytes, manifest.mediaType, tag);
-            core.info(`Tagged ${tag} -> ${manifest.digest}`);
+            lib_core/* info */.pq(`Tagged ${tag} -> ${manifest.digest}`);
         }
         return { digest: manifest.digest, size: manifest.bytes.length };
     }
@@ -42498,7 +43466,7 @@ async function publish_tags_publishTags(repo, manifest, tags, o) {
             annotations: o.annotations,
         });
         if (published.rounds > 1)
-            core.info(`${tag}: ${published.rounds} index writes before it settled`);
+            lib_core/* info */.pq(`${tag}: ${published.rounds} index writes before it settled`);
         first ??= published;
     }
     if (!first)
@@ -42542,21 +43510,210 @@ async function refuseOtherContent(repo, tag, digest, platform) {
         throw refuse(`${name} as`, listed.manifest.digest);
 }
 
-;// CONCATENATED MODULE: ./src/action/push.ts
+;// CONCATENATED MODULE: ./src/action/push/source.ts
 
 
 
 
+/** What the push packs, from `path`, `format`, `include-hidden-files` and `include-git`. */
+async function findPushSource(inputs) {
+    const format = inputs.format === 'files' || inputs.format === 'directory' ? inputs.format : 'auto';
+    const source = await collectPushSource(inputs.paths, format, {
+        workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+        includeGit: inputs.includeGit,
+        includeHidden: inputs.includeHiddenFiles,
+    });
+    switch (source.kind) {
+        case 'directory':
+            lib_core/* info */.pq(`Packing the directory ${source.root}`);
+            break;
+        case 'selection':
+            lib_core/* info */.pq(`Packing ${source.select.length} matched entries below ${source.root}`);
+            break;
+        case 'files':
+            lib_core/* info */.pq(`Pushing ${source.files.length} file(s), one layer each: ${source.files.join(', ')}`);
+            break;
+        case 'none':
+            break;
+    }
+    return source;
+}
+/** upload-artifact's `if-no-files-found`, with its wording: warn (default), error or ignore. */
+function noFilesFound(inputs) {
+    const given = inputs.paths.includes.map((line) => line.given).join(', ');
+    const message = `No files were found with the provided path: ${given}. No artifacts will be uploaded.`;
+    if (inputs.ifNoFilesFound === 'error')
+        throw new PathSelectionError(message);
+    if (inputs.ifNoFilesFound === 'warn')
+        lib_core/* warning */.$e(message);
+    else
+        lib_core/* info */.pq(message);
+    return undefined;
+}
+/**
+ * The push's source. `format: files` asks for a layer per file; otherwise one file alone is
+ * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
+ */
+async function collectPushSource(patterns, format, o) {
+    // one tree has one root; with `format: files` each file is a layer of its own, from any drive
+    if (format !== 'files')
+        refuseSeveralDrives(patterns.includes);
+    const [only] = patterns.includes;
+    if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
+        const stat = collect_paths_lstatOrUndefined(only.pattern);
+        logOutside(only, o.workspace);
+        if (!stat)
+            return { kind: 'none' };
+        if (stat.isDirectory() && format !== 'files')
+            return { kind: 'directory', root: only.pattern };
+        if (stat.isFile() && format !== 'directory')
+            return { kind: 'files', files: [only.pattern] };
+    }
+    const matches = await matchAll(patterns, o);
+    if (matches.length === 0)
+        return { kind: 'none' };
+    if (format === 'files')
+        return { kind: 'files', files: regularFiles(matches) };
+    const [first] = matches;
+    if (first && matches.length === 1 && format === 'auto' && collect_paths_lstatOrUndefined(first)?.isFile()) {
+        return { kind: 'files', files: [first] };
+    }
+    const root = commonAncestor(matches);
+    const select = matches.map((m) => external_node_path_default().relative(root, m)).filter((r) => r !== '');
+    // a lone file selected with format: directory is packed from its folder
+    if (select.length === 0 && !collect_paths_lstatOrUndefined(root)?.isDirectory()) {
+        return { kind: 'selection', root: external_node_path_default().dirname(root), select: [external_node_path_default().basename(root)] };
+    }
+    return { kind: 'selection', root, select };
+}
+/**
+ * A tree is packed from its matches' common folder: lines on two drives (a hosted Windows runner
+ * has the workspace on D: and the home on C:) have none. Refused before anything is read, naming
+ * both lines and the way out, as upload-artifact refuses them (actions/upload-artifact#431); a
+ * cache keeps a layer per line, so it takes lines on any drive.
+ */
+function refuseSeveralDrives(includes, p = (external_node_path_default())) {
+    const drive = (line) => p.parse(line.searchRoot).root.toLowerCase();
+    const [first] = includes;
+    const other = includes.find((line) => first && drive(line) !== drive(first));
+    if (!first || !other)
+        return;
+    throw new PathSelectionError(`'${first.given}' (${first.searchRoot}) and '${other.given}' (${other.searchRoot}) are on ` +
+        "different drives, and a push stores one tree with one root: push each drive's paths in a " +
+        'push of its own (its own tag or repository), or use format: files for files');
+}
+// Layers are titled with a file's name: two files of the same name would overwrite each other
+// on pull, so they are refused here, naming both.
+function regularFiles(matches) {
+    const files = matches.filter((m) => {
+        const stat = collect_paths_lstatOrUndefined(m);
+        if (stat?.isSymbolicLink()) {
+            throw new PathSelectionError(`${m} is a symlink: format 'files' pushes regular files only`);
+        }
+        return stat?.isFile();
+    });
+    const byName = new Map();
+    for (const file of files) {
+        const name = external_node_path_default().basename(file);
+        const seen = byName.get(name);
+        if (seen)
+            throw new PathSelectionError(`${seen} and ${file} would both be pulled as '${name}'`);
+        byName.set(name, file);
+    }
+    return files.sort((a, b) => Buffer.compare(Buffer.from(external_node_path_default().basename(a)), Buffer.from(external_node_path_default().basename(b))));
+}
+
+;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
 
 
 
 
+// the gzip trailer (RFC 1952): CRC-32 and ISIZE, little-endian
+const TRAILER = 8;
+// inflated pieces as large as extraction uses: fewer hand-offs from the thread pool
+const gzip_content_PIECE = 256 * 1024;
+/**
+ * The sha256 of what a gzip layer decompresses to, when it is framed exactly as our packer frames
+ * one: our fixed header (no name, comment or extra field), one deflate stream, then a trailer whose
+ * CRC-32 and size are right, and not one byte more. undefined otherwise. Streamed: nothing is
+ * written and memory stays bounded. A re-push reuses a tagged layer only when this equals the
+ * tree's tar digest, so the layer holds exactly our tar and no bytes anyone else chose beyond the
+ * deflate encoding of it (which every gzip reader decodes to the same tar).
+ */
+async function gzipContentDigest(source) {
+    // as extraction does: large pieces in, large pieces out, so the pool is not woken per 16 KiB
+    const inflate = external_node_zlib_default().createInflateRaw({
+        chunkSize: gzip_content_PIECE,
+        readableHighWaterMark: 4 * gzip_content_PIECE,
+    });
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let crc = 0;
+    let size = 0;
+    let head;
+    let tail = Buffer.alloc(0);
+    let body = 0;
+    // Splits off the header, joins the rest into pieces of about PIECE (one copy), and holds back
+    // the last 8 bytes seen, which are the trailer once the source ends.
+    async function* deflated(chunks) {
+        let parts = [];
+        let held = 0;
+        let start = Buffer.alloc(0);
+        for await (const chunk of chunks) {
+            let rest = chunk;
+            if (!head) {
+                start = Buffer.concat([start, rest]);
+                if (start.length < GZIP_HEADER.length)
+                    continue;
+                head = start.subarray(0, GZIP_HEADER.length);
+                if (!head.equals(GZIP_HEADER))
+                    return;
+                rest = start.subarray(GZIP_HEADER.length);
+            }
+            parts.push(rest);
+            held += rest.length;
+            if (held < gzip_content_PIECE + TRAILER)
+                continue;
+            const joined = Buffer.concat(parts, held);
+            body += held - TRAILER;
+            yield joined.subarray(0, held - TRAILER);
+            parts = [joined.subarray(held - TRAILER)];
+            held = TRAILER;
+        }
+        const joined = Buffer.concat(parts, held);
+        const cut = Math.max(0, held - TRAILER);
+        tail = joined.subarray(cut);
+        body += cut;
+        if (cut > 0)
+            yield joined.subarray(0, cut);
+    }
+    try {
+        await (0,promises_namespaceObject.pipeline)(source, deflated, inflate, async (inflated) => {
+            for await (const piece of inflated) {
+                hash.update(piece);
+                crc = external_node_zlib_default().crc32(piece, crc);
+                size = (size + piece.length) >>> 0;
+            }
+        });
+    }
+    catch (error) {
+        // another header (the source was let go), not a deflate stream, or one that does not end
+        if (head && !head.equals(GZIP_HEADER))
+            return undefined;
+        if (String(error.code).startsWith('Z_'))
+            return undefined;
+        throw error;
+    }
+    if (!head?.equals(GZIP_HEADER) || tail.length !== TRAILER)
+        return undefined;
+    // inflateRaw stops at the end of the deflate stream: bytes between it and the trailer are junk
+    if (inflate.bytesWritten !== body)
+        return undefined;
+    if (tail.readUInt32LE(0) !== crc >>> 0 || tail.readUInt32LE(4) !== size)
+        return undefined;
+    return `sha256:${hash.digest('hex')}`;
+}
 
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/action/push/unchanged-layer.ts
 
 
 
@@ -42565,24 +43722,333 @@ async function refuseOtherContent(repo, tag, digest, platform) {
 
 
 /**
+ * Compressing is nearly all of a push's time, and a re-push of an unchanged tree should not pay
+ * it again. When the first tag already names a one-layer directory manifest, hash the tree's tar
+ * without writing or compressing it, and compare with that layer.
+ *
+ * The layer's annotation (`io.deis.oras.content.digest`) is only a claim: anyone who can write
+ * the tag can swap the layer and keep the annotation, and we would then publish (and output for
+ * signing) a digest of bytes we never produced. No value of ours can prove a layer was ours
+ * without a secret kept across runs, which a job does not have; so the layer itself is checked.
+ * Its bytes are downloaded (verified against its digest) and decompressed, never written, while
+ * the tree is hashed: reused only when it is exactly our tar in our gzip framing
+ * (gzipContentDigest). Decompressing is several times cheaper than compressing and runs on the
+ * other core meanwhile; BENCHMARKS.md has the cost. The download stops as soon as the tree turns
+ * out to differ from the claim.
+ */
+async function unchangedLayer(repo, tag, dir, title, options) {
+    const stop = new AbortController();
+    const hashing = digestDirectory(dir, { ...options, signal: stop.signal });
+    // settled below on every path; until then a rejection must not count as unhandled
+    hashing.catch(() => { });
+    let proving;
+    try {
+        const previous = await previousLayer(repo, tag);
+        const claimed = previous?.annotations?.[Annotation.OrasContentDigest];
+        if (!previous || !claimed || previous.annotations?.[Annotation.Title] !== title)
+            return undefined;
+        proving = layerContent(repo, previous, stop.signal);
+        proving.catch(() => { });
+        const hashed = await hashing;
+        if (hashed.uncompressedDigest !== claimed) {
+            lib_core/* info */.pq(`${tag} holds other content (${claimed}): packing anew`);
+            return undefined;
+        }
+        const proven = await proving;
+        if (proven !== hashed.uncompressedDigest) {
+            lib_core/* warning */.$e(`${tag}'s layer ${previous.digest} does not hold the content its annotation claims ` +
+                `(${claimed}): packing anew. Someone with write access to the tag may have replaced it.`);
+            return undefined;
+        }
+        lib_core/* info */.pq(`The tree is unchanged since ${tag}: reusing its layer ${previous.digest} (verified)`);
+        // our descriptor, not the tag's: annotations or fields someone else added do not come along
+        return directoryLayer(previous, proven, title);
+    }
+    finally {
+        // no file or download stays open and no read competes with the pack that may follow
+        stop.abort();
+        await Promise.all([hashing.catch(() => { }), proving?.catch(() => { })]);
+    }
+}
+/** The descriptor of a directory layer as we publish it (ORAS's annotations). */
+function directoryLayer(blob, tarDigest, title) {
+    return {
+        mediaType: MediaType.LayerTarGzip,
+        digest: blob.digest,
+        size: blob.size,
+        annotations: {
+            [Annotation.OrasContentDigest]: tarDigest,
+            [Annotation.OrasUnpack]: 'true',
+            [Annotation.Title]: title,
+        },
+    };
+}
+// What the layer decompresses to, or undefined when it cannot be read or is not in our framing:
+// either way the push packs anew, which is always correct.
+async function layerContent(repo, layer, signal) {
+    try {
+        const blob = await repo.fetchBlob(layer);
+        const abort = () => blob.destroy(new Error('no longer needed'));
+        if (signal.aborted)
+            abort();
+        signal.addEventListener('abort', abort, { once: true });
+        try {
+            return await gzipContentDigest(blob);
+        }
+        finally {
+            signal.removeEventListener('abort', abort);
+        }
+    }
+    catch (error) {
+        if (!signal.aborted)
+            lib_core/* info */.pq(`Could not check the layer ${layer.digest}: ${error.message}`);
+        return undefined;
+    }
+}
+async function previousLayer(repo, tag) {
+    try {
+        const previous = await repo.getManifest(tag);
+        const manifest = parseManifest(previous.bytes);
+        const layers = manifest.layers ?? [];
+        const only = layers[0];
+        return layers.length === 1 && only?.mediaType === MediaType.LayerTarGzip ? only : undefined;
+    }
+    catch (error) {
+        if (error instanceof RegistryError && error.status === 404)
+            return undefined;
+        if (error instanceof InvalidManifestError)
+            return undefined;
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/push/split-push.ts
+
+
+
+
+
+
+
+
+
+// Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
+// would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
+// every core, and the upload's spill lets the next part pack while the last one's bytes still go
+// up. Two packs at once doubled the push's memory (1 GiB in five parts: 206-217 MiB, against 161
+// for one layer) for no speed.
+const PART_CONCURRENCY = 2;
+function oneAtATime() {
+    let last = Promise.resolve();
+    return (work) => {
+        const run = last.then(work);
+        last = run.catch(() => undefined);
+        return run;
+    };
+}
+/**
+ * A tree above `max-layer-size` as several layers, one per part (src/archive/split.ts cuts them),
+ * each packed straight into its own streamed upload as a lone layer is (falling back to a file the
+ * same way). The manifest lists them in tree order, whatever order they finished in.
+ */
+async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
+    const count = parts.length;
+    lib_core/* info */.pq(`The tree is larger than max-layer-size: pushing it as ${count} layers`);
+    const layers = new Array(count);
+    let uploaded = 0;
+    let files = 0;
+    let uncompressedSize = 0;
+    const packing = oneAtATime();
+    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
+        const name = partTitle(title, i, count);
+        const spool = external_node_path_default().join(spoolDir, `part-${i + 1}`);
+        await (0,external_node_fs_promises_namespaceObject.mkdir)(spool, { recursive: true });
+        let packed;
+        const upload = await uploadProducedBlob(repo, {
+            label: `layer ${name}`,
+            produce: async (out) => {
+                const started = Date.now();
+                packed = await packing(() => packDirectory(root, out, { ...packOptions, compression: 'gzip', prefix: name, select }));
+                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
+                    `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
+                const layer = directoryLayer(packed, packed.uncompressedDigest, name);
+                return { ...layer, annotations: { ...layer.annotations, ...partAnnotation(i, count) } };
+            },
+        }, {
+            stream: true,
+            spoolDir: spool,
+            logger: actionsLogger,
+            onUpload: (desc) => startProgress(`Uploading ${name}`, desc.size),
+        });
+        if (upload.streamed)
+            lib_core/* info */.pq(`Uploaded ${name} (${formatBytes(upload.desc.size)}) while packing`);
+        layers[i] = upload.desc;
+        uploaded += upload.uploaded;
+        files += packed.files;
+        uncompressedSize += packed.uncompressedSize;
+    });
+    return { layers, uploaded, files, uncompressedSize };
+}
+
+;// CONCATENATED MODULE: ./src/action/push/summary.ts
+
+
+
+
+/** The `uses:` line that calls this very action, as the runner told us where it came from. */
+function usesLine(env) {
+    const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action';
+    const ref = env.GITHUB_ACTION_REF || 'v1';
+    return `${repo}@${ref}`;
+}
+/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
+function pushSummary(result, target, env = process.env) {
+    const platform = result.platform ? formatPlatform(result.platform.platform) : undefined;
+    const rows = [
+        ['Reference', `\`${result.ref}\``],
+        ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
+        [platform ? 'Index digest' : 'Digest', `\`${result.digest}\``],
+    ];
+    if (result.platform) {
+        rows.push(['Platform', `\`${platform}\`: \`${result.platform.manifest.digest}\``]);
+        rows.push(['Platform tags', result.platform.platformTags.map((t) => `\`${t}\``).join(', ')]);
+    }
+    if (result.files !== undefined)
+        rows.push(['Files', String(result.files)]);
+    if (result.uncompressedSize) {
+        rows.push([
+            'Size',
+            `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
+        ]);
+    }
+    else {
+        rows.push(['Size', formatBytes(result.size)]);
+    }
+    rows.push([
+        'Uploaded',
+        result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded),
+    ]);
+    rows.push([
+        'Time',
+        `${result.seconds.toFixed(1)} s (${formatRate(result.uploaded || result.size, result.seconds)})`,
+    ]);
+    if (result.url)
+        rows.push(['Package', result.url]);
+    const image = `${target.registry}/${target.repository}`;
+    const tag = result.tags[0] ?? result.digest;
+    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${summaryTable(rows)}`;
+    if (result.platform)
+        text += indexTable(tag, result.platform);
+    text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
+    text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n`;
+    if (platform)
+        text += `    platform: ${platform}\n`;
+    text += '    path: out\n```\n\nWith ORAS:\n\n```sh\n';
+    text += `oras pull ${platform ? `--platform ${platform} ` : ''}${image}:${tag}\n`;
+    text += '```\n';
+    const layers = result.layers ?? [];
+    if (target.registry === 'ghcr.io' && layers.length > 0) {
+        text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n';
+        text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`;
+        for (const layer of layers)
+            text += `${curlLine(target.repository, layer)}\n`;
+        text += '```\n';
+    }
+    return text;
+}
+/** A file name as one shell word: quoted unless it is plainly safe. */
+function shellWord(name) {
+    return /^[A-Za-z0-9._+-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
+}
+/** The index the first tag now names, this push's entry marked. */
+function indexTable(tag, pushed) {
+    const lines = pushed.entries.map((e) => {
+        const mine = e.manifest.digest === pushed.manifest.digest && e.tag === pushed.platformTags[0];
+        return `| \`${formatPlatform(e.platform)}\`${mine ? ' (this push)' : ''} | \`${e.manifest.digest}\` | \`${e.tag}\` |`;
+    });
+    return (`\n### Index \`${tag}\`\n\n| Platform | Manifest | Platform tag |\n|---|---|---|\n` +
+        `${lines.join('\n')}\n`);
+}
+/**
+ * One blob download per layer: a directory layer (ORAS's unpack annotation, or a tar we packed) is
+ * piped to tar; any other layer is one file (a binary, as `oras push FILE` stores it), saved under
+ * its title, so the curl of the blob is the file itself.
+ */
+function curlLine(repository, layer) {
+    const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${repository}/blobs/${layer.digest}`;
+    const title = layer.annotations?.[Annotation.Title];
+    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
+    const ours = layer.mediaType === MediaType.LayerTarGzip || layer.mediaType === MediaType.LayerTarZstd;
+    if (unpack || ours || !title) {
+        if (layer.mediaType.endsWith('+gzip'))
+            return `${get} | tar -xz`;
+        if (layer.mediaType.endsWith('+zstd'))
+            return `${get} | tar --zstd -x`;
+        return `${get} | tar -x`;
+    }
+    return `${get} -o ${shellWord(title)}`;
+}
+
+;// CONCATENATED MODULE: ./src/action/push/push.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** mode: push. A folder that is an OCI image layout goes up as it is; anything else as layers. */
+async function runPush() {
+    const inputs = getInputs(parsePushInputs);
+    const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs);
+    // nothing matched `path` and if-no-files-found let the step go on
+    if (!result)
+        return;
+    lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('ref', result.ref);
+    if (result.platform)
+        lib_core/* setOutput */.uH('platform-digest', result.platform.manifest.digest);
+    lib_core/* setOutput */.uH('tags', result.tags.join(','));
+    lib_core/* setOutput */.uH('size', String(result.size));
+    if (result.url)
+        lib_core/* setOutput */.uH('url', result.url);
+    lib_core/* info */.pq(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`);
+    await writeSummary(pushSummary(result, inputs));
+}
+/**
  * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
  * with `format: files`, each file) as a layer of its own bytes; then publishes under every tag.
  * Undefined when `path` matched nothing and `if-no-files-found` is not `error`.
  */
-async function push_pushDirectory(inputs, env = process.env) {
+async function pushDirectory(inputs, env = process.env) {
     const started = Date.now();
-    const source = await core.group('Find the files', () => findPushSource(inputs));
+    const source = await lib_core/* group */.Os('Find the files', () => findPushSource(inputs));
     if (source.kind === 'none')
         return noFilesFound(inputs);
     // Windows has no exec bit (Node reports every file 0666), so nothing marks a binary cross-built
     // here for Linux as executable: said where users look, as upload-artifact keeps no modes either
     if (process.platform === 'win32')
-        core.info('Windows keeps no exec bit: every file is stored 0644 (run chmod +x after a pull on Linux or macOS)');
-    const temp = await mkdtemp(path.join(env.RUNNER_TEMP || os.tmpdir(), 'oci-artifact-'));
+        lib_core/* info */.pq('Windows keeps no exec bit: every file is stored 0644 (run chmod +x after a pull on Linux or macOS)');
+    const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-artifact-'));
     try {
         const repo = openForPush(inputs);
         const content = source.kind === 'files'
-            ? await core.group('Hash the files', async () => filesContent(await fileLayers(source.files)))
+            ? await lib_core/* group */.Os('Hash the files', async () => filesContent(await fileLayers(source.files)))
             : await treeLayer(repo, inputs, source, temp, env, started);
         const layers = content.blobs.map((blob) => blob.descriptor);
         const annotations = provenanceAnnotations(env, inputs.annotations);
@@ -42592,9 +44058,9 @@ async function push_pushDirectory(inputs, env = process.env) {
             layers,
             annotations: { ...annotations, ...platformAnnotations(inputs.platform) },
         });
-        const uploaded = await core.group('Upload', async () => {
+        const uploaded = await lib_core/* group */.Os('Upload', async () => {
             let sent = 0;
-            sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]));
+            sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
             // a tree's layer went up while it was packed (or was the tag's own, already there)
             if (content.tarLayer)
                 return sent + (content.uploaded ?? 0);
@@ -42602,7 +44068,7 @@ async function push_pushDirectory(inputs, env = process.env) {
                 sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open);
             return sent;
         });
-        const published = await core.group('Tag', () => publishTags(repo, manifest, inputs.tags, {
+        const published = await lib_core/* group */.Os('Tag', () => publishTags(repo, manifest, inputs.tags, {
             platform: inputs.platform,
             overwrite: inputs.overwrite,
             annotations,
@@ -42622,12 +44088,12 @@ async function push_pushDirectory(inputs, env = process.env) {
         };
     }
     finally {
-        await rm(temp, { recursive: true, force: true });
+        await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
     }
 }
 function filesContent(blobs) {
     for (const blob of blobs)
-        core.info(`${blob.descriptor.annotations?.[Annotation.Title]}: ${blob.descriptor.digest}`);
+        lib_core/* info */.pq(`${blob.descriptor.annotations?.[Annotation.Title]}: ${blob.descriptor.digest}`);
     return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined };
 }
 /**
@@ -42646,7 +44112,7 @@ function filesContent(blobs) {
  */
 async function treeLayer(repo, inputs, source, spoolDir, env, started) {
     // The layer's title is the directory's name, as `oras push DIR` names it.
-    const title = path.basename(source.root) || 'artifact';
+    const title = external_node_path_default().basename(source.root) || 'artifact';
     const packOptions = {
         level: inputs.compressionLevel,
         prefix: title,
@@ -42655,16 +44121,16 @@ async function treeLayer(repo, inputs, source, spoolDir, env, started) {
         select: source.kind === 'selection' ? source.select : undefined,
         mtime: sourceDateEpoch(env),
     };
-    const reused = await core.group('Compare with the tag', () => unchangedLayer(repo, comparedTag(inputs.tags[0], inputs.platform), source.root, title, packOptions));
+    const reused = await lib_core/* group */.Os('Compare with the tag', () => unchangedLayer(repo, comparedTag(inputs.tags[0], inputs.platform), source.root, title, packOptions));
     if (reused)
-        return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, uploaded: 0 };
+        return { blobs: [{ descriptor: reused, open: () => external_node_stream_.Readable.from([]) }], tarLayer: true, uploaded: 0 };
     // Below max-layer-size (nearly every tree): exactly the one layer `oras push DIR` makes. A tree
     // the tag holds as parts is not compared above (that shortcut knows one layer): it is packed anew.
     const parts = splitTree(source.root, inputs.maxLayerSize, packOptions);
     if (parts) {
-        const split = await core.group(`Pack and upload ${parts.length} layers`, () => pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir));
+        const split = await lib_core/* group */.Os(`Pack and upload ${parts.length} layers`, () => pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir));
         return {
-            blobs: split.layers.map((descriptor) => ({ descriptor, open: () => Readable.from([]) })),
+            blobs: split.layers.map((descriptor) => ({ descriptor, open: () => external_node_stream_.Readable.from([]) })),
             tarLayer: true,
             uploaded: split.uploaded,
             files: split.files,
@@ -42676,9 +44142,9 @@ async function treeLayer(repo, inputs, source, spoolDir, env, started) {
     const upload = await uploadProducedBlob(repo, {
         label: `the layer of ${source.root}`,
         produce: async (out, into) => {
-            packed = await core.group(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
+            packed = await lib_core/* group */.Os(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
                 const result = await pack(out);
-                core.info(describePack(result, (Date.now() - started) / 1000));
+                lib_core/* info */.pq(describePack(result, (Date.now() - started) / 1000));
                 return result;
             });
             // packed with the tar's hash (hashTar defaults to true)
@@ -42691,10 +44157,10 @@ async function treeLayer(repo, inputs, source, spoolDir, env, started) {
         onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
     });
     if (upload.streamed)
-        core.info(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
+        lib_core/* info */.pq(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
     const done = packed;
     return {
-        blobs: [{ descriptor: upload.desc, open: () => Readable.from([]) }],
+        blobs: [{ descriptor: upload.desc, open: () => external_node_stream_.Readable.from([]) }],
         tarLayer: true,
         uploaded: upload.uploaded,
         files: done.files,
@@ -42707,6 +44173,86 @@ function describePack(result, seconds) {
         `(ratio ${ratio}) in ${seconds.toFixed(1)} s: layer ${result.digest}`);
 }
 
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+;// CONCATENATED MODULE: external "node:vm"
+const external_node_vm_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:vm");
+;// CONCATENATED MODULE: ./src/action/runner/process.ts
+
+
+
+
+// Process-wide choices every step makes before its mode runs: the thread pool, what a cancelled
+// step cleans up, and the opt-in GC pacer.
+/**
+ * Compression runs on libuv's thread pool, 4 threads unless told otherwise: on larger runners, use
+ * every core. libuv reads the variable when the pool first starts, which is after this line.
+ */
+function process_useEveryCore() {
+    process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, (0,external_node_os_.availableParallelism)()));
+}
+/**
+ * The runner cancels a step with SIGINT, then SIGTERM, then kills it: on either signal, remove the
+ * staging folders of the extraction under way (a pull killed later by SIGKILL leaves its folder to
+ * the next pull of the same dest, which sweeps it), then let the signal end the process as it would
+ * have without us.
+ */
+let interruptHandled = false;
+function process_removeStagingOnInterrupt() {
+    if (interruptHandled)
+        return;
+    interruptHandled = true;
+    for (const signal of ['SIGINT', 'SIGTERM']) {
+        process.once(signal, () => {
+            try {
+                removeLiveStaging();
+            }
+            finally {
+                process.kill(process.pid, signal);
+            }
+        });
+    }
+}
+/** The tuning knob: a young-generation GC every this many milliseconds. Unset: none. */
+const GC_INTERVAL_VARIABLE = 'OCI_ARTIFACT_ACTION_GC_INTERVAL_MS';
+/**
+ * The interval the variable asks for: 0 (off) when it is unset or empty, else a whole number of
+ * milliseconds from 1 to 1000. Anything else is an error naming the variable.
+ */
+function process_gcIntervalFrom(env) {
+    const value = env[GC_INTERVAL_VARIABLE]?.trim();
+    if (!value)
+        return 0;
+    const ms = Number(value);
+    if (!Number.isInteger(ms) || ms < 0 || ms > 1000) {
+        throw new Error(`${GC_INTERVAL_VARIABLE} must be a whole number of milliseconds from 0 to 1000, not "${value}"`);
+    }
+    return ms;
+}
+/**
+ * Off unless asked for (see README, "Tuning"): frees spent I/O buffers every few milliseconds
+ * instead of every few dozen megabytes.
+ *
+ * Node gives every socket read and every zlib output piece a new ArrayBuffer, which V8 frees only
+ * at a collection it starts once their total has grown by tens of MB; until then each new buffer
+ * lands on fresh pages. Where the kernel hands freed memory back to the host at once (this
+ * project's build VM: free page reporting) fresh pages cost as much as the transfer, and a minor
+ * GC on a timer paid off. Ordinary runners do not hand memory back like that, setting V8 flags at
+ * run time is documented as unpredictable, and the archive code now reuses its own buffers, so
+ * it is an opt-in (the numbers: BENCHMARKS.md, "The GC pacer"). The timer is unref'd.
+ */
+function process_paceGarbageCollection(intervalMs) {
+    if (!(intervalMs > 0))
+        return () => undefined;
+    // --expose-gc set at run time: V8 installs gc() in contexts created after the flag, hence the
+    // fresh context (the documented use of setFlagsFromString; the flag touches nothing else)
+    (0,external_node_v8_namespaceObject.setFlagsFromString)('--expose-gc');
+    const collect = (0,external_node_vm_namespaceObject.runInNewContext)('gc');
+    const timer = setInterval(() => collect({ type: 'minor' }), intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+}
+
 ;// CONCATENATED MODULE: ./src/action/main.ts
 
 
@@ -42716,27 +44262,25 @@ function describePack(result, seconds) {
 
 
 
-
-
-
-
-/** The main step: reads inputs, runs the mode, turns any error into one failed-step line. */
+const MODES = (/* unused pure expression or super */ null && (['push', 'pull', 'cache', 'prune']));
+/** The `mode` input, push when empty: the first thing read, so a bad mode is refused first. */
+function readMode(read) {
+    return oneOf('mode', read('mode').trim() || 'push', MODES);
+}
+// Each mode reads its own inputs, does its work and sets its own outputs.
+const RUN = {
+    push: runPush,
+    pull: runPull,
+    cache: runCache,
+    prune: runPrune,
+};
+/** The main step: reads the mode, hands over to it, turns any error into one failed-step line. */
 async function run() {
     useEveryCore();
     removeStagingOnInterrupt();
     try {
         paceGarbageCollection(gcIntervalFrom(process.env));
-        const inputs = getInputs();
-        switch (inputs.mode) {
-            case 'push':
-                return await runPush(inputs);
-            case 'pull':
-                return await runPull(inputs);
-            case 'cache':
-                return await restoreCacheStep(inputs);
-            case 'prune':
-                return await runPrune(inputs);
-        }
+        await RUN[readMode((name) => core.getInput(name))]();
     }
     catch (error) {
         core.setFailed(describeError(error));
@@ -42744,45 +44288,14 @@ async function run() {
 }
 /** The post step: only cache mode has work here (saving the cache); it never fails the job. */
 async function runPost() {
-    useEveryCore();
+    process_useEveryCore();
     try {
-        gc_pacer_paceGarbageCollection(gc_pacer_gcIntervalFrom(process.env));
+        process_paceGarbageCollection(process_gcIntervalFrom(process.env));
         await saveCacheStep();
     }
     catch (error) {
-        lib_core/* warning */.$e(errors_describeError(error));
+        lib_core/* warning */.$e(log_describeError(error));
     }
-}
-async function runPush(inputs) {
-    const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs);
-    // nothing matched `path` and if-no-files-found let the step go on
-    if (!result)
-        return;
-    core.setOutput('digest', result.digest);
-    core.setOutput('ref', result.ref);
-    if (result.platform)
-        core.setOutput('platform-digest', result.platform.manifest.digest);
-    core.setOutput('tags', result.tags.join(','));
-    core.setOutput('size', String(result.size));
-    if (result.url)
-        core.setOutput('url', result.url);
-    core.info(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`);
-    await writeSummary(pushSummary(result, inputs));
-}
-async function runPull(inputs) {
-    const reference = `${inputs.registry}/${inputs.repository}${inputs.tags[0]?.startsWith('sha256:') ? '@' : ':'}${inputs.tags[0]}`;
-    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
-    core.setOutput('digest', result.digest);
-    core.setOutput('path', result.path);
-    core.info(`Pulled ${reference} (${result.digest}) into ${result.path}`);
-    await writeSummary(pullSummary(result, reference));
-}
-/**
- * Compression runs on libuv's thread pool, 4 threads unless told otherwise: on larger runners, use
- * every core. libuv reads the variable when the pool first starts, which is after this line.
- */
-function useEveryCore() {
-    process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, (0,external_node_os_.availableParallelism)()));
 }
 
 
@@ -42792,9 +44305,9 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1174);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5088);
 
-await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a)();
+await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a2)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -43095,6 +44608,189 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
+/***/ 6919:
+/***/ ((__unused_webpack_module, exports) => {
+
+var __webpack_unused_export__;
+
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+__webpack_unused_export__ = ({ value: true });
+__webpack_unused_export__ = format;
+exports.qg = parse;
+const TEXT_REGEXP = /^[\u0009\u0020-\u007e\u0080-\u00ff]*$/;
+const TOKEN_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * RegExp to match chars that must be quoted-pair in RFC 9110 sec 5.6.4
+ */
+const QUOTE_REGEXP = /[\\"]/g;
+/**
+ * RegExp to match type in RFC 9110 sec 8.3.1
+ *
+ * media-type = type "/" subtype
+ * type       = token
+ * subtype    = token
+ */
+const TYPE_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !TYPE_REGEXP.test(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!TOKEN_REGEXP.test(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${qstring(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function parse(header, options) {
+    const stopChar = options?.comma === true ? COMMA : 65536; // Sentinel for "no stop char".
+    const len = header.length;
+    let index = skipOWS(header, options?.start ?? 0, len);
+    const valueStart = index;
+    index = skipValue(header, index, len, stopChar);
+    const valueEnd = trailingOWS(header, valueStart, index);
+    const type = header.slice(valueStart, valueEnd).toLowerCase();
+    if (options?.parameters === false) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopChar);
+}
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopChar) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        if (header.charCodeAt(index) === stopChar)
+            break;
+        index = skipOWS(header, index + 1 /* Skip over ; */, len);
+        const keyStart = index;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            if (code === stopChar)
+                break parameter;
+            if (code === SEMI)
+                continue parameter;
+            if (code === EQ) {
+                const keyEnd = trailingOWS(header, keyStart, index);
+                const key = header.slice(keyStart, keyEnd).toLowerCase();
+                index = skipOWS(header, index + 1, len);
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    index++;
+                    let value = "";
+                    while (index < len) {
+                        const code = header.charCodeAt(index++);
+                        if (code === DQUOTE) {
+                            index = skipValue(header, index, len, stopChar);
+                            if (parameters[key] === undefined)
+                                parameters[key] = value;
+                            break;
+                        }
+                        if (code === BSLASH && index < len) {
+                            value += header[index++];
+                            continue;
+                        }
+                        value += String.fromCharCode(code);
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                index = skipValue(header, index, len, stopChar);
+                if (parameters[key] === undefined) {
+                    const valueEnd = trailingOWS(header, valueStart, index);
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                continue parameter;
+            }
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Skip over characters until a semicolon or other exit character.
+ */
+function skipValue(str, index, len, stopChar) {
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code === SEMI || code === stopChar)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Skip optional whitespace (OWS) in an HTTP header value.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function skipOWS(header, index, len) {
+    while (index < len) {
+        const char = header.charCodeAt(index);
+        if (char !== SP && char !== HTAB)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Trim optional whitespace (OWS) from the end of a substring.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function trailingOWS(header, start, end) {
+    while (end > start) {
+        const char = header.charCodeAt(end - 1);
+        if (char !== SP && char !== HTAB)
+            break;
+        end--;
+    }
+    return end;
+}
+/**
+ * Serialize a parameter value.
+ */
+function qstring(str) {
+    if (TOKEN_REGEXP.test(str))
+        return str;
+    if (TEXT_REGEXP.test(str))
+        return `"${str.replace(QUOTE_REGEXP, "\\$&")}"`;
+    throw new TypeError(`Invalid parameter value: ${str}`);
+}
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
 /***/ 3838:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -43109,11 +44805,14 @@ __nccwpck_require__.d(__webpack_exports__, {
   pq: () => (/* binding */ info),
   _o: () => (/* binding */ isDebug),
   lm: () => (/* binding */ notice),
+  LZ: () => (/* binding */ saveState),
+  uH: () => (/* binding */ setOutput),
   Pq: () => (/* binding */ core_setSecret),
+  z: () => (/* reexport */ summary),
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, markdownSummary, platform, saveState, setCommandEcho, setFailed, setOutput, startGroup, summary, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, markdownSummary, platform, setCommandEcho, setFailed, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -43262,16 +44961,16 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!fs.existsSync(filePath)) {
+    if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    fs.appendFileSync(filePath, `${toCommandValue(message)}${os.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
 function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
-    const convertedValue = toCommandValue(value);
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -43281,7 +44980,7 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${os.EOL}${convertedValue}${os.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
@@ -43643,7 +45342,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -43907,10 +45606,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(os.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
+    process.stdout.write(external_os_.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -44029,9 +45728,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
