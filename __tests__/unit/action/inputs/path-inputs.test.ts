@@ -2,7 +2,12 @@ import { describe, expect, test } from '@jest/globals'
 import path from 'node:path'
 import { refuseSeveralDrives } from '../../../../src/action/push/source.js'
 import { safeFileTitle } from '../../../../src/action/layers/file-layers.js'
-import { commonAncestor, isWithin, parsePathInput, searchRootOf } from '../../../../src/action/inputs/path-inputs.js'
+import {
+  commonAncestor,
+  isWithin,
+  parsePathInput,
+  searchRootOf,
+} from '../../../../src/action/inputs/path-inputs.js'
 import { cacheVersion } from '../../../../src/cache/cache-tag.js'
 
 describe('path lines on Linux and macOS', () => {
