@@ -216,7 +216,11 @@ describe('cache/restore and cache/save as two steps', () => {
 
   test('a save step without a key fails naming the input, before any network work', async () => {
     const before = bed.tokenRequests.length
-    const result = await save({ repository: cacheRepository(), dir: makeTree(freshDir('nokey'), 'x'), key: '' })
+    const result = await save({
+      repository: cacheRepository(),
+      dir: makeTree(freshDir('nokey'), 'x'),
+      key: '',
+    })
     expect(result.code).not.toBe(0)
     expect(result.stdout).toMatch(/::error::Input 'key': is required/)
     expect(bed.tokenRequests.length).toBe(before)
@@ -242,17 +246,23 @@ describe('cache/restore and cache/save as two steps', () => {
       const restored = await restore({ ...step, restoreKeys: ['fallback-'] })
       expect(restored.code).toBe(0)
       expect(restored.outputs['cache-hit']).toBe('false')
-      expect(requests.some((r) => r.startsWith('GET ') && r.includes('keys=fallback-key,fallback-'))).toBe(true)
+      expect(requests.some((r) => r.startsWith('GET ') && r.includes('keys=fallback-key,fallback-'))).toBe(
+        true,
+      )
 
       const saved = await save(step)
       expect(saved.code).toBe(0)
       expect(saved.annotations).toContainEqual(
         expect.objectContaining({
           level: 'notice',
-          message: expect.stringMatching(/^Saving the cache to GitHub's cache service instead of the registry: /),
+          message: expect.stringMatching(
+            /^Saving the cache to GitHub's cache service instead of the registry: /,
+          ),
         }),
       )
-      expect(requests.some((r) => r.startsWith('POST ') && r.includes('_apis/artifactcache/caches'))).toBe(true)
+      expect(requests.some((r) => r.startsWith('POST ') && r.includes('_apis/artifactcache/caches'))).toBe(
+        true,
+      )
       expect(saved.summary).toMatch(/## Cache not saved/)
     } finally {
       await close(service)

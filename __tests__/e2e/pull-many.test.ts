@@ -79,7 +79,8 @@ interface Pulled {
   path: string
 }
 
-const pulledOf = (result: RunActionResult): Pulled[] => JSON.parse(result.outputs.pulled ?? 'null') as Pulled[]
+const pulledOf = (result: RunActionResult): Pulled[] =>
+  JSON.parse(result.outputs.pulled ?? 'null') as Pulled[]
 
 describe('platform: all', () => {
   const PLATFORMS = ['linux/amd64', 'linux/arm/v7', 'darwin/arm64']
@@ -110,7 +111,8 @@ describe('platform: all', () => {
       ['v1', 'linux/amd64', path.join(dest, 'linux-amd64')],
       ['v1', 'linux/arm/v7', path.join(dest, 'linux-arm-v7')],
     ])
-    const entries = (JSON.parse(index.bytes.toString('utf8')) as { manifests: { digest: string }[] }).manifests
+    const entries = (JSON.parse(index.bytes.toString('utf8')) as { manifests: { digest: string }[] })
+      .manifests
     expect(pulled.map((p) => p.digest).sort()).toEqual(entries.map((e) => e.digest).sort())
     expect(result.summary).toMatch(/## Pulled 3 artifacts[\s\S]*`linux\/arm\/v7`[\s\S]*linux-arm-v7/)
   })
@@ -165,8 +167,8 @@ describe('tag globs', () => {
 
   test('merge-multiple: all into path, the later tag in sorted order wins a file two hold, and the log says so', async () => {
     const repository = freshRepository('merged')
-    await push(repository, 'pkg-a', { 'a.txt': 'a', 'VERSION': 'from a', 'lib/shared.txt': 'a' })
-    await push(repository, 'pkg-b', { 'b.txt': 'b', 'VERSION': 'from b', 'lib/shared.txt': 'b' })
+    await push(repository, 'pkg-a', { 'a.txt': 'a', VERSION: 'from a', 'lib/shared.txt': 'a' })
+    await push(repository, 'pkg-b', { 'b.txt': 'b', VERSION: 'from b', 'lib/shared.txt': 'b' })
     const dest = freshDest()
     const result = await pull(repository, dest, { tag: 'pkg-*', 'merge-multiple': 'true' })
     expect(result.code).toBe(0)
@@ -227,7 +229,9 @@ describe('tag globs', () => {
 
     const failed = await pull(repository, dest, { tag: 'nightly-*', 'if-no-files-found': 'error' })
     expect(failed.code).not.toBe(0)
-    expect(failed.stdout).toContain(`::error::No tag of ${repository} matches 'nightly-*'. Nothing was pulled.`)
+    expect(failed.stdout).toContain(
+      `::error::No tag of ${repository} matches 'nightly-*'. Nothing was pulled.`,
+    )
 
     const ignored = await pull(repository, dest, { tag: 'nightly-*', 'if-no-files-found': 'ignore' })
     expect(ignored.code).toBe(0)

@@ -183,7 +183,9 @@ async function inputEnv(
   const declared = await actionInputDefaults(action)
   const unknown = Object.keys(inputs).filter((name) => !(name in declared))
   if (unknown.length > 0) {
-    throw new Error(`runAction: ${action ? `${action}/` : ''}action.yml declares no input ${unknown.join(', ')}`)
+    throw new Error(
+      `runAction: ${action ? `${action}/` : ''}action.yml declares no input ${unknown.join(', ')}`,
+    )
   }
   const env: Record<string, string> = {}
   for (const [name, fallback] of Object.entries(declared)) {
