@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8567:
+/***/ 385:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30750,7 +30750,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   a2: () => (/* binding */ runPost)
 });
 
-// UNUSED EXPORTS: readMode, run
+// UNUSED EXPORTS: readMode, run, runCacheRestore, runCacheSave
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
@@ -30768,7 +30768,7 @@ const NAMED_PREFIX = 'named/';
  * A `named` scope is the opt-in to sharing: every job that names it saves into and restores from
  * that one scope, whatever its ref, so it trusts every ref that may name it.
  */
-function cacheScopes(context, named) {
+function scope_cacheScopes(context, named) {
     if (named) {
         const scope = `${NAMED_PREFIX}${named}`;
         return { save: scope, restore: [scope] };
@@ -30780,7 +30780,7 @@ function cacheScopes(context, named) {
     return { save, restore };
 }
 /** The runner's ref variables and the default branch named in the event payload. */
-function readRefContext(env) {
+function scope_readRefContext(env) {
     return {
         ref: env.GITHUB_REF || undefined,
         baseRef: env.GITHUB_BASE_REF || undefined,
@@ -30814,7 +30814,7 @@ class InputError extends Error {
  * Reads a mode's inputs from the runner with `parse`, its pure half. Masks the token at once,
  * before anything could print it.
  */
-function getInputs(parse) {
+function readers_getInputs(parse) {
     const token = lib_core/* getInput */.V4('token');
     if (token)
         lib_core/* setSecret */.Pq(token);
@@ -30832,6 +30832,11 @@ function readBoolean(input, value) {
     if (text === 'true')
         return true;
     throw new InputError(input, `'${value.trim()}' is not true or false`);
+}
+const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
+/** upload-artifact's `if-no-files-found` (push: `path` matches nothing; pull: a tag glob matches no tag). */
+function readIfNoFilesFound(read) {
+    return readers_oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND);
 }
 /** A multi-line input's non-empty lines, trimmed. */
 function readLines(value) {
@@ -31324,7 +31329,7 @@ function answeredWithoutTls(error) {
     return false;
 }
 /** Human sizes in the log and the job summary: 1000-based, as download tools show them. */
-function formatBytes(bytes) {
+function log_formatBytes(bytes) {
     const units = ['B', 'kB', 'MB', 'GB', 'TB'];
     let value = bytes;
     let unit = 0;
@@ -31336,7 +31341,7 @@ function formatBytes(bytes) {
 }
 /** Bytes per second, as the summaries and progress lines show it. */
 function formatRate(bytes, seconds) {
-    return `${formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
+    return `${log_formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
 }
 // Often enough to show a transfer is alive, rare enough not to flood the log.
 const PROGRESS_INTERVAL_MS = 5000;
@@ -31348,8 +31353,8 @@ function startProgress(label, total, now = Date.now) {
     const line = (t) => {
         const seconds = Math.max((t - started) / 1000, 0.001);
         const share = total
-            ? `${Math.floor((100 * transferred) / total)}% of ${formatBytes(total)}`
-            : formatBytes(transferred);
+            ? `${Math.floor((100 * transferred) / total)}% of ${log_formatBytes(total)}`
+            : log_formatBytes(transferred);
         return `${label}: ${share}, ${formatRate(transferred, seconds)}`;
     };
     return {
@@ -31364,17 +31369,17 @@ function startProgress(label, total, now = Date.now) {
         done() {
             const t = now();
             const seconds = (t - started) / 1000;
-            lib_core/* info */.pq(`${label}: ${formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatRate(transferred, seconds)})`);
+            lib_core/* info */.pq(`${label}: ${log_formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatRate(transferred, seconds)})`);
             return seconds;
         },
     };
 }
 /** A two-column Markdown table of a summary's facts, pipes in values escaped. */
-function summaryTable(rows) {
+function log_summaryTable(rows) {
     return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
 }
 /** Best effort: a summary that cannot be written warns and never fails the step. */
-async function writeSummary(markdown) {
+async function log_writeSummary(markdown) {
     try {
         if (!process.env.GITHUB_STEP_SUMMARY)
             return;
@@ -31768,7 +31773,7 @@ function readCredentials(username, token, registry, notice) {
 // actions/cache's limit on key length; longer keys are refused there too.
 const MAX_KEY_LENGTH = 512;
 /** The pure half of cache mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
-function parseCacheInputs(read, env, notice = () => { }) {
+function inputs_parseCacheInputs(read, env, notice = () => { }) {
     const target = readRegistryTarget(read, env, notice, '/cache');
     const paths = readPathPatterns(read('path').trim(), 'cache', pathContextOf(env));
     if (read('platform').trim())
@@ -35012,7 +35017,7 @@ async function restoreFromRegistry(repo, match, inputs) {
                 const root = roots[i];
                 if (group.length === 1) {
                     const result = await restoreInto(group[0], root);
-                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)}`);
+                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${log_formatBytes(result.uncompressedSize)}`);
                     return;
                 }
                 if (group.some((layer) => layer.annotations?.[PATH_ANNOTATION] !== group[0]?.annotations?.[PATH_ANNOTATION]))
@@ -35022,7 +35027,7 @@ async function restoreFromRegistry(repo, match, inputs) {
                 }));
                 lib_core/* info */.pq(`Restored ${root} from ${group.length} parts`);
             });
-            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${formatBytes(bytes)} ` +
+            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${log_formatBytes(bytes)} ` +
                 `in ${groups.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
             return true;
         });
@@ -36073,10 +36078,10 @@ async function streamInto(streamed, blob, logger) {
  * refuses the push or cannot be reached sends the save to GitHub's cache service instead. Never
  * throws for a cache problem: at worst the next job misses.
  */
-async function saveCache(inputs, state, now = () => new Date()) {
+async function save_saveCache(inputs, state, now = () => new Date(), o = {}) {
     if (state.hit && !state.update) {
         lib_core/* info */.pq(`Cache hit occurred on the primary key ${state.key}, not saving cache.`);
-        return;
+        return { saved: false, reason: `exact hit on ${state.key}` };
     }
     const patterns = statePatterns(state);
     const { sources, missing } = await collectCachePaths(patterns, {
@@ -36086,13 +36091,12 @@ async function saveCache(inputs, state, now = () => new Date()) {
     if (sources.length === 0) {
         // actions/cache's wording
         lib_core/* warning */.$e(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
-        return;
+        return { saved: false, reason: 'no path matched anything' };
     }
     if (missing.length > 0)
         lib_core/* info */.pq(`Not in the cache (nothing there): ${missing.join(', ')}`);
     if (state.registryFailed) {
-        await saveToFallback(state, 'the registry could not be used when restoring');
-        return;
+        return saveToFallback(state, 'the registry could not be used when restoring');
     }
     const where = `${inputs.registry}/${inputs.repository}`;
     const repo = openForPush(inputs);
@@ -36101,13 +36105,20 @@ async function saveCache(inputs, state, now = () => new Date()) {
     try {
         // Keys are immutable, as in actions/cache: another job may have saved this one since we looked.
         if (!state.update && (await repo.headManifest(tag))) {
+            // a save step cannot know what a restore step found: there the key existing is the rule
+            if (o.step === 'save') {
+                lib_core/* info */.pq(`Cache ${state.key} already exists (keys are immutable): not saving it. cache-update: true replaces it.`);
+                return {
+                    saved: false,
+                    reason: `${state.key} already exists (keys are immutable; cache-update: true replaces it)`,
+                };
+            }
             lib_core/* info */.pq(`Cache ${state.key} was saved by another job meanwhile: not saving it again.`);
-            return;
+            return { saved: false, reason: `${state.key} was saved by another job meanwhile` };
         }
     }
     catch (error) {
-        await saveToFallback(state, `${where}: ${log_describeError(error)}`);
-        return;
+        return saveToFallback(state, `${where}: ${log_describeError(error)}`);
     }
     const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-cache-'));
     try {
@@ -36134,8 +36145,8 @@ async function saveCache(inputs, state, now = () => new Date()) {
             for (const [j, piece] of pieces.entries()) {
                 const spool = external_node_path_default().join(temp, `path-${i}-${j}`);
                 const saved = await saveLayer(repo, piece, state, inputs.includeGit, spool, where, startConfig);
-                if (saved === 'refused')
-                    return;
+                if (typeof saved === 'object' && 'saved' in saved)
+                    return saved;
                 const part = parts ? partAnnotation(j, pieces.length) : {};
                 layers.push({ ...saved.layer, annotations: { ...cacheLayerAnnotations(source), ...part } });
                 sent += saved.sent;
@@ -36146,18 +36157,27 @@ async function saveCache(inputs, state, now = () => new Date()) {
             sent += await config;
             const published = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layers, version }, actionsLogger);
             const size = layers.reduce((sum, layer) => sum + layer.size, 0);
+            const seconds = (Date.now() - started) / 1000;
             lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
-                `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+                `${log_formatBytes(size)}, ${log_formatBytes(sent)} uploaded) in ${seconds.toFixed(1)} s`);
+            return {
+                saved: 'registry',
+                where: `${where}:${published.tag}`,
+                paths: sources.length,
+                size,
+                uploaded: sent,
+                seconds,
+            };
         }
         catch (error) {
-            await saveToFallback(state, `${where}: ${log_describeError(error)}`);
+            return saveToFallback(state, `${where}: ${log_describeError(error)}`);
         }
     }
     catch (error) {
         if (error instanceof UploadError)
-            await saveToFallback(state, `${where}: ${log_describeError(error.cause)}`);
-        else
-            lib_core/* warning */.$e(`Cache not saved: ${log_describeError(error)}`);
+            return saveToFallback(state, `${where}: ${log_describeError(error.cause)}`);
+        lib_core/* warning */.$e(`Cache not saved: ${log_describeError(error)}`);
+        return { saved: false, reason: log_describeError(error) };
     }
     finally {
         await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
@@ -36200,13 +36220,12 @@ async function saveLayer(repo, source, state, includeGit, spoolDir, where, start
     catch (error) {
         // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
         if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
-            await saveToFallback(state, `${where}: ${log_describeError(error)}`);
-            return 'refused';
+            return saveToFallback(state, `${where}: ${log_describeError(error)}`);
         }
         throw new UploadError(error);
     }
     if (upload.streamed)
-        lib_core/* info */.pq(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
+        lib_core/* info */.pq(`Uploaded ${log_formatBytes(upload.desc.size)} while packing`);
     return { layer: upload.desc, sent: upload.uploaded };
 }
 function statePatterns(state) {
@@ -36233,8 +36252,8 @@ async function pack(source, out, includeGit) {
         mtime: 'preserve',
         hashTar: false,
     });
-    lib_core/* info */.pq(`Packed ${source.line.given}: ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ` +
-        `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    lib_core/* info */.pq(`Packed ${source.line.given}: ${packed.files} files, ${log_formatBytes(packed.uncompressedSize)} -> ` +
+        `${log_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
 }
 function layerOf(packed) {
@@ -36243,16 +36262,19 @@ function layerOf(packed) {
 async function saveToFallback(state, reason) {
     if (!(await githubCacheAvailable())) {
         lib_core/* warning */.$e(`Cache not saved: ${reason}`);
-        return;
+        return { saved: false, reason };
     }
     lib_core/* notice */.lm(`Saving the cache to GitHub's cache service instead of the registry: ${reason}`);
     try {
         if (await saveToGitHubCache(state.paths, state.key)) {
             lib_core/* info */.pq(`Cache saved with key ${state.key} to GitHub's cache service`);
+            return { saved: 'github', reason };
         }
+        return { saved: false, reason: `${reason}; GitHub's cache service declined it too (see the log)` };
     }
     catch (error) {
         lib_core/* warning */.$e(`Cache not saved to GitHub's cache service either: ${log_describeError(error)}`);
+        return { saved: false, reason: `${reason}; GitHub's cache service: ${log_describeError(error)}` };
     }
 }
 
@@ -36266,33 +36288,36 @@ async function saveToFallback(state, reason) {
 
 /** mode: cache, the main step. */
 async function runCache() {
-    await restoreCacheStep(getInputs(parseCacheInputs));
+    await cache_restoreCacheStep(readers_getInputs(inputs_parseCacheInputs));
 }
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
-async function restoreCacheStep(inputs, env = process.env) {
-    const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined);
+async function cache_restoreCacheStep(inputs, env = process.env, o = { postStep: true }) {
+    const scopes = scope_cacheScopes(scope_readRefContext(env), inputs.cacheScope || undefined);
     lib_core/* setOutput */.uH('cache-primary-key', inputs.key);
     const outcome = await restoreCache(inputs, scopes.restore);
     const hit = outcome.matchedKey === inputs.key;
     lib_core/* setOutput */.uH('cache-hit', String(hit));
     lib_core/* setOutput */.uH('cache-matched-key', outcome.matchedKey);
-    await writeSummary(cacheRestoreSummary({
+    await log_writeSummary(cacheRestoreSummary({
         ...outcome,
         key: inputs.key,
         hit,
         where: `${inputs.registry}/${inputs.repository}`,
         path: inputs.paths.lines.join(', '),
+        onMiss: o.postStep ? 'nothing: the post step saves' : 'nothing',
     }));
-    saveCacheState({
-        key: inputs.key,
-        paths: inputs.paths.lines,
-        scope: scopes.save,
-        matchedKey: outcome.matchedKey,
-        hit,
-        source: outcome.source,
-        registryFailed: outcome.registryFailed,
-        update: inputs.cacheUpdate,
-    });
+    // cache/restore has no post step, and leaves nothing to save
+    if (o.postStep)
+        saveCacheState({
+            key: inputs.key,
+            paths: inputs.paths.lines,
+            scope: scopes.save,
+            matchedKey: outcome.matchedKey,
+            hit,
+            source: outcome.source,
+            registryFailed: outcome.registryFailed,
+            update: inputs.cacheUpdate,
+        });
     if (outcome.matchedKey)
         return;
     // actions/cache's wording, so workflows and people searching logs recognise it
@@ -36306,23 +36331,85 @@ async function saveCacheStep() {
     const state = readCacheState();
     if (!state)
         return;
-    await saveCache(getInputs(parseCacheInputs), state);
+    await save_saveCache(readers_getInputs(inputs_parseCacheInputs), state);
 }
 /** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
 function cacheRestoreSummary(o) {
     const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-';
     const rows = [
         ['Key', `\`${o.key}\``],
-        [
-            'Matched',
-            o.matchedKey
-                ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
-                : 'nothing: the post step saves',
-        ],
+        ['Matched', o.matchedKey ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}` : o.onMiss],
         ['Store', store],
         ['Path', `\`${o.path}\``],
     ];
-    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${summaryTable(rows)}`;
+    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${log_summaryTable(rows)}`;
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/steps.ts
+
+
+
+
+
+
+
+// The sub-actions cache/restore and cache/save: the two halves of cache mode as steps of their
+// own, as actions/cache/restore and actions/cache/save are. Their action.yml files declare
+// actions/cache's inputs for each half plus ours; an input a half does not declare reads as empty.
+/** cache/restore: the main step of cache mode, without a post step to hand anything to. */
+async function steps_cacheRestoreStep() {
+    await restoreCacheStep(getInputs(parseCacheInputs), process.env, { postStep: false });
+}
+/** cache/save: the inputs are checked first (a bad one fails the step); a save itself never does. */
+async function steps_cacheSaveStep() {
+    const inputs = getInputs(parseCacheInputs);
+    try {
+        await saveCacheNow(inputs);
+    }
+    catch (error) {
+        core.warning(describeError(error));
+    }
+}
+/**
+ * Saves `path` under `key` now, into this job's scope (or `cache-scope`). No restore step's state
+ * reaches this step (the runner keeps state per step), so it saves as after a miss: the pack
+ * streams into the upload, and a key already saved in the scope is left alone unless
+ * `cache-update` (keys are immutable, as in actions/cache). Writes the job summary.
+ */
+async function saveCacheNow(inputs, env = process.env) {
+    const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined);
+    const outcome = await saveCache(inputs, {
+        key: inputs.key,
+        paths: inputs.paths.lines,
+        scope: scopes.save,
+        matchedKey: '',
+        hit: false,
+        source: '',
+        registryFailed: false,
+        update: inputs.cacheUpdate,
+    }, undefined, { step: 'save' });
+    await writeSummary(cacheSaveSummary(outcome, { key: inputs.key, scope: scopes.save, path: inputs.paths.lines.join(', ') }));
+}
+/** Markdown for the job summary of cache/save: where the cache went, or why it was not saved. */
+function cacheSaveSummary(outcome, o) {
+    const rows = [
+        ['Key', `\`${o.key}\``],
+        ['Scope', `\`${o.scope}\``],
+        ['Path', `\`${o.path}\``],
+    ];
+    if (outcome.saved === 'registry') {
+        rows.push(['Store', `\`${outcome.where}\``], ['Size', `${formatBytes(outcome.size)} in ${outcome.paths} path(s)`], [
+            'Uploaded',
+            outcome.uploaded === 0 ? 'nothing: the registry had every layer' : formatBytes(outcome.uploaded),
+        ], ['Time', `${outcome.seconds.toFixed(1)} s`]);
+    }
+    else if (outcome.saved === 'github') {
+        rows.push(['Store', "GitHub's cache service (fallback)"], ['Why', outcome.reason]);
+    }
+    else {
+        rows.push(['Why', outcome.reason]);
+    }
+    return `## Cache ${outcome.saved ? 'saved' : 'not saved'}\n\n${summaryTable(rows)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
@@ -36531,6 +36618,54 @@ function stringRecord(value) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/oci/tag-glob.ts
+
+// Globs over tags: `*`, `?` and `[...]` (with `[!...]`), as prune's tag-pattern and a pull's
+// `tag: reports-*` take them. A tag holds no `/` and none of `* ? [ ]`, so a value is a glob
+// exactly when it holds one of those characters, and a path glob is a tag glob: Node's own
+// matcher does, no dependency.
+const GLOB_CHARACTER = /[*?[]/;
+const TAG_GLOB = /^[A-Za-z0-9_.\-*?[\]!]{1,256}$/;
+/** True when `value` is a glob rather than one tag (no tag can hold `*`, `?` or `[`). */
+function isTagGlob(value) {
+    return GLOB_CHARACTER.test(value);
+}
+/** Tag characters and `* ? [ ] !` only: anything else cannot match a tag and is a typo. */
+function isValidTagGlob(pattern) {
+    return TAG_GLOB.test(pattern);
+}
+function matchesTagGlob(tag, pattern) {
+    return external_node_path_default().posix.matchesGlob(tag, pattern);
+}
+class TooManyTagsError extends Error {
+    pattern;
+    matched;
+    max;
+    constructor(pattern, matched, max) {
+        super(`'${pattern}' matches ${matched} tags, more than the ${max} one step takes: ` +
+            `narrow the pattern (or split it over several steps)`);
+        this.pattern = pattern;
+        this.matched = matched;
+        this.max = max;
+        this.name = 'TooManyTagsError';
+    }
+}
+/**
+ * The tags of `tags` (a whole, paged tag list) that `pattern` matches, sorted by code point so the
+ * same tags give the same order on every registry (ghcr.io and Distribution list in their own
+ * orders). Above `max` matches it throws, naming the count: a pattern that matches far more than
+ * meant should fail before anything is downloaded, not fill the disk.
+ */
+function matchTagList(tags, pattern, max) {
+    const matched = [...new Set(tags.filter((tag) => matchesTagGlob(tag, pattern)))].sort(byCodePoint);
+    if (matched.length > max)
+        throw new TooManyTagsError(pattern, matched.length, max);
+    return matched;
+}
+function byCodePoint(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
 ;// CONCATENATED MODULE: ./src/prune/plan.ts
 
 
@@ -36613,8 +36748,7 @@ function planPrune(versions, policy) {
     return plan;
 }
 function matchesAny(tag, patterns) {
-    // tags hold no slash, so a path glob is a tag glob; Node's own matcher, no dependency
-    return patterns.some((pattern) => external_node_path_default().posix.matchesGlob(tag, pattern));
+    return patterns.some((pattern) => matchesTagGlob(tag, pattern));
 }
 function ageVerdict(created, rank, policy, among) {
     if (policy.keep !== undefined && rank < policy.keep) {
@@ -42285,7 +42419,7 @@ function usesPackagesApi(registry, env) {
 }
 /** mode: prune. */
 async function runPrune() {
-    await pruneRepository(getInputs(parsePruneInputs));
+    await pruneRepository(readers_getInputs(parsePruneInputs));
 }
 /** Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
 async function pruneRepository(inputs, env = process.env) {
@@ -42314,8 +42448,8 @@ async function pruneRepository(inputs, env = process.env) {
             lib_core/* info */.pq(`Would delete ${prune_describe(verdict)}: ${verdict.reason}`);
     setOutputs(report);
     const verb = report.dryRun ? 'Would delete' : 'Deleted';
-    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
-    await writeSummary(pruneSummary(report, where));
+    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${log_formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
+    await log_writeSummary(pruneSummary(report, where));
 }
 function openPackagesStore(inputs, env) {
     const token = inputs.credentials?.password;
@@ -42346,7 +42480,7 @@ function pruneSummary(report, where) {
     const title = report.dryRun ? `Prune of ${where} (dry run: nothing deleted)` : `Pruned ${where}`;
     let text = `## ${title}\n\n`;
     text += `${report.dryRun ? 'Would delete' : 'Deleted'} **${report.deleted.length}** version(s), `;
-    text += `${formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`;
+    text += `${log_formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`;
     if (report.rewrittenScopes.length > 0) {
         text += `\nCache scope indexes ${report.dryRun ? 'to rewrite' : 'rewritten'}: ${report.rewrittenScopes.map((s) => `\`${s}\``).join(', ')}\n`;
     }
@@ -42910,6 +43044,153 @@ function comparePlatforms(a, b) {
     const y = formatPlatform(b);
     return x < y ? -1 : x > y ? 1 : 0;
 }
+/**
+ * The folder a platform's files land in when a pull takes every platform: `linux-amd64`,
+ * `linux-arm-v7`, as its platform tag ends. Platform words are [a-z0-9_], so it is a plain name.
+ */
+function platformFolder(p) {
+    return formatPlatform(p).replaceAll('/', '-');
+}
+// BuildKit lists a provenance or SBOM manifest for each image as an entry of `unknown/unknown`
+// marked with this annotation: an attachment of another entry, not a platform's artifact.
+const REFERENCE_TYPE_ANNOTATION = 'vnd.docker.reference.type';
+/**
+ * Every platform's entry of an index, sorted by folder, for a pull that takes them all. Entries
+ * that attach to another (attestations) are left out; an entry with no platform, or two that would
+ * land in one folder, are refused, naming them: guessing a folder would hide content.
+ */
+function platformEntries(manifests, reference) {
+    const entries = [];
+    const byFolder = new Map();
+    for (const entry of manifests) {
+        if (entry.annotations?.[REFERENCE_TYPE_ANNOTATION])
+            continue;
+        if (!entry.platform)
+            throw new Error(`${reference} lists ${entry.digest} with no platform: cannot name its folder`);
+        const folder = platformFolder(entry.platform);
+        const earlier = byFolder.get(folder);
+        if (earlier) {
+            throw new Error(`${reference} lists two manifests for ${formatPlatform(entry.platform)} (${earlier.digest}, ${entry.digest}): ` +
+                `both would land in ${folder}/`);
+        }
+        byFolder.set(folder, entry);
+        entries.push({ entry, platform: entry.platform, folder });
+    }
+    if (entries.length === 0)
+        throw new Error(`${reference} lists no platform's manifest`);
+    return entries.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0));
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/tag-inputs.ts
+
+
+
+
+// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
+const MAX_TAG_LENGTH = 128;
+const tag_inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** The `tag` input's tags (commas or lines), or the run's default tag when it is empty. */
+function givenOrDefault(value, env) {
+    const given = value
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter(Boolean);
+    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
+    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
+    return given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
+}
+function refuseInvalidTags(tags) {
+    for (const tag of tags) {
+        if (!isValidTag(tag)) {
+            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+        }
+    }
+}
+/** push: every tag to set, duplicates dropped. */
+function readPushTags(value, env) {
+    const tags = givenOrDefault(value, env);
+    refuseInvalidTags(tags);
+    return [...new Set(tags)];
+}
+/** pull: the one tag, sha256: digest, or glob over tags (`reports-*`, no tag holds `* ? [`) to pull. */
+function readPullReference(value, env) {
+    const tags = givenOrDefault(value, env);
+    if (tags.length > 1)
+        throw new InputError('tag', `pull takes one tag, digest or glob, got '${value.trim()}'`);
+    const ref = tags[0];
+    if (ref.startsWith('sha256:')) {
+        if (!tag_inputs_DIGEST.test(ref))
+            throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
+        return { reference: ref, glob: false };
+    }
+    if (isTagGlob(ref)) {
+        if (!isValidTagGlob(ref))
+            throw new InputError('tag', `'${ref}' is not a glob over tags (tag characters and * ? [ ])`);
+        return { reference: ref, glob: true };
+    }
+    refuseInvalidTags(tags);
+    return { reference: ref, glob: false };
+}
+/** `platform` (push and pull): `os/arch[/variant]`; undefined when empty. */
+function readPlatform(value, format) {
+    const text = value.trim();
+    if (!text)
+        return undefined;
+    if (format === 'oci-layout') {
+        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
+    }
+    try {
+        return parsePlatform(text);
+    }
+    catch (error) {
+        if (error instanceof InvalidPlatformError)
+            throw new InputError('platform', error.message);
+        throw error;
+    }
+}
+/** A platform push tags `<tag>-<os>-<arch>` too: each tag must leave room for that suffix. */
+function refuseTagsTooLongForPlatform(tags, platform, given) {
+    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
+    const long = tags.find((t) => t.length > room);
+    if (long) {
+        throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${given.trim()}'`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/inputs.ts
+
+
+
+
+const FORMATS = ['auto', 'directory', 'oci-layout'];
+/** The pure half of the pull's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePullInputs(read, env, notice = () => { }) {
+    const format = readers_oneOf('format', read('format').trim() || 'auto', [...FORMATS, 'files']);
+    if (format === 'files') {
+        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
+    }
+    const target = readRegistryTarget(read, env, notice);
+    const path = readDestination(read('path').trim(), pathContextOf(env));
+    const { reference, glob } = readPullReference(read('tag'), env);
+    const allPlatforms = read('platform').trim() === 'all';
+    if (format === 'oci-layout' && glob) {
+        throw new InputError('tag', `format 'oci-layout' takes one tag or digest, not the glob '${reference}'`);
+    }
+    if (format === 'oci-layout' && allPlatforms) {
+        throw new InputError('platform', "'all' cannot be combined with format 'oci-layout' (a layout keeps its own index)");
+    }
+    return {
+        ...target,
+        path,
+        reference,
+        glob,
+        format,
+        platform: allPlatforms ? undefined : readPlatform(read('platform'), format),
+        allPlatforms,
+        mergeMultiple: readBoolean('merge-multiple', read('merge-multiple')),
+        ifNoFilesFound: readIfNoFilesFound(read),
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/oci/index-merge.ts
 
@@ -43203,95 +43484,7 @@ function choosePlatform(manifests, wanted, runner = runnerPlatform(), reference 
         `it has ${manifests.length}: ${offered.join(', ')}. Set 'platform' to one of them, or 'tag' to a digest`);
 }
 
-;// CONCATENATED MODULE: ./src/action/inputs/tag-inputs.ts
-
-
-
-// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
-const MAX_TAG_LENGTH = 128;
-const tag_inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
-/** The `tag` input's tags (commas or lines), or the run's default tag when it is empty. */
-function givenOrDefault(value, env) {
-    const given = value
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter(Boolean);
-    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
-    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
-    return given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
-}
-function refuseInvalidTags(tags) {
-    for (const tag of tags) {
-        if (!isValidTag(tag)) {
-            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-        }
-    }
-}
-/** push: every tag to set, duplicates dropped. */
-function readPushTags(value, env) {
-    const tags = givenOrDefault(value, env);
-    refuseInvalidTags(tags);
-    return [...new Set(tags)];
-}
-/** pull: the one tag or sha256: digest to pull. */
-function readPullReference(value, env) {
-    const tags = givenOrDefault(value, env);
-    if (tags.length > 1)
-        throw new InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`);
-    const ref = tags[0];
-    if (ref.startsWith('sha256:')) {
-        if (!tag_inputs_DIGEST.test(ref))
-            throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
-        return ref;
-    }
-    refuseInvalidTags(tags);
-    return ref;
-}
-/** `platform` (push and pull): `os/arch[/variant]`; undefined when empty. */
-function readPlatform(value, format) {
-    const text = value.trim();
-    if (!text)
-        return undefined;
-    if (format === 'oci-layout') {
-        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
-    }
-    try {
-        return parsePlatform(text);
-    }
-    catch (error) {
-        if (error instanceof InvalidPlatformError)
-            throw new InputError('platform', error.message);
-        throw error;
-    }
-}
-/** A platform push tags `<tag>-<os>-<arch>` too: each tag must leave room for that suffix. */
-function refuseTagsTooLongForPlatform(tags, platform, given) {
-    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
-    const long = tags.find((t) => t.length > room);
-    if (long) {
-        throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${given.trim()}'`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/pull/inputs.ts
-
-
-
-
-const FORMATS = ['auto', 'directory', 'oci-layout'];
-/** The pure half of the pull's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
-function parsePullInputs(read, env, notice = () => { }) {
-    const format = readers_oneOf('format', read('format').trim() || 'auto', [...FORMATS, 'files']);
-    if (format === 'files') {
-        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
-    }
-    const target = readRegistryTarget(read, env, notice);
-    const path = readDestination(read('path').trim(), pathContextOf(env));
-    const reference = readPullReference(read('tag'), env);
-    return { ...target, path, reference, format, platform: readPlatform(read('platform'), format) };
-}
-
-;// CONCATENATED MODULE: ./src/action/pull/pull.ts
+;// CONCATENATED MODULE: ./src/action/pull/layers.ts
 
 
 
@@ -43310,96 +43503,37 @@ function parsePullInputs(read, env, notice = () => { }) {
 
 
 
-
-
-
-
-
-/** mode: pull. Into a directory, or with `format: oci-layout` into an OCI image layout. */
-async function runPull() {
-    const inputs = getInputs(parsePullInputs);
-    const reference = `${inputs.registry}/${inputs.repository}${inputs.reference.startsWith('sha256:') ? '@' : ':'}${inputs.reference}`;
-    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
-    lib_core/* setOutput */.uH('digest', result.digest);
-    lib_core/* setOutput */.uH('path', result.path);
-    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
-    await writeSummary(pullSummary(result, reference));
-}
-function pullSummary(result, reference) {
-    const rows = [
-        ['Reference', `\`${reference}\``],
-        ['Digest', `\`${result.digest}\``],
-        ['Path', `\`${result.path}\``],
-        ['Files', String(result.files)],
-        ['Downloaded', formatBytes(result.size)],
-        ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`],
-    ];
-    return `## Pulled ${reference}\n\n${summaryTable(rows)}`;
-}
-/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
-async function pullOciLayout(inputs) {
-    const started = Date.now();
-    const repo = openForPull(inputs);
-    const reference = inputs.reference;
-    const progress = startProgress(`Downloading ${reference}`);
-    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
-        logger: actionsLogger,
-        onProgress: (bytes) => progress.add(bytes),
-    }));
-    progress.done();
-    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
-        (pulled.refName ? ` as ${pulled.refName}` : '') +
-        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
-    return {
-        digest: pulled.digest,
-        path: inputs.path,
-        files: pulled.blobs,
-        size: pulled.downloadedBytes,
-        seconds: (Date.now() - started) / 1000,
-    };
-}
+// What every pull does with one artifact, whether the step pulls one or several (many.ts): resolve
+// a reference to a manifest's layers, and download, verify and extract those layers into a folder.
 /**
- * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
- * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
- * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
- * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
+ * A manifest's layers into `dest`, atomically: one layer keeps the single-directory rule, the
+ * parts of a split tree are merged in order, several other layers land under their titles. Returns
+ * the number of files written.
  */
-async function pullDirectory(inputs) {
-    const started = Date.now();
-    const repo = openForPull(inputs);
-    const reference = inputs.reference;
-    const { digest, layers } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference, inputs.platform));
-    logOutsideWorkspace(inputs.path);
-    let files = 0;
-    const size = layers.reduce((sum, layer) => sum + layer.size, 0);
-    await lib_core/* group */.Os('Download and extract', async () => {
-        if (layers.length === 1) {
-            files = (await pullLayer(repo, layers[0], inputs.path, 'contents')).files;
-            return;
-        }
-        // the parts of one tree: each extracted at once into a folder of its own, then merged in order
-        if (isSplitTree(layers)) {
-            files = await stagePartsAndCommit(inputs.path, layers.length, async (folders) => {
-                let count = 0;
-                await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
-                    count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
-                });
-                return count;
-            });
-            return;
-        }
-        const places = placesOf(layers);
-        files = await stageAndCommit(inputs.path, async (staging) => {
+async function pullLayers(repo, layers, dest) {
+    if (layers.length === 1) {
+        return (await pullLayer(repo, layers[0], dest, 'contents')).files;
+    }
+    // the parts of one tree: each extracted at once into a folder of its own, then merged in order
+    if (isSplitTree(layers)) {
+        return stagePartsAndCommit(dest, layers.length, async (folders) => {
             let count = 0;
-            // layers extracted into the same folder go in order: a later one overrides an earlier one
-            const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
-            await forEachLimited(layers, limit, async (layer, i) => {
-                count += (await pullLayer(repo, layer, staging, places[i])).files;
+            await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
+                count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
             });
             return count;
         });
+    }
+    const places = placesOf(layers);
+    return stageAndCommit(dest, async (staging) => {
+        let count = 0;
+        // layers extracted into the same folder go in order: a later one overrides an earlier one
+        const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
+        await forEachLimited(layers, limit, async (layer, i) => {
+            count += (await pullLayer(repo, layer, staging, places[i])).files;
+        });
+        return count;
     });
-    return { digest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 };
 }
 // Layers downloaded at once in a multi-layer pull: a release's few files go up in parallel,
 // without opening a connection per file of a large set.
@@ -43430,14 +43564,6 @@ function foldName(name) {
 function caseInsensitiveFileSystem() {
     return process.platform === 'darwin' || process.platform === 'win32';
 }
-const loggedOutside = new Set();
-function logOutsideWorkspace(dest) {
-    const workspace = process.env.GITHUB_WORKSPACE;
-    if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest))
-        return;
-    loggedOutside.add(dest);
-    lib_core/* info */.pq(`path is outside the workspace: pulling into ${dest}`);
-}
 /**
  * The manifest's layers; an index is narrowed to the named platform, else to the runner's (or its
  * only entry). A plain manifest that says it is for another platform than the named one is refused.
@@ -43445,12 +43571,13 @@ function logOutsideWorkspace(dest) {
 async function resolveLayers(repo, reference, platform) {
     const top = await repo.getManifest(reference);
     let manifest = top;
+    let chosenPlatform;
     if (isIndexMediaType(top.mediaType)) {
-        const index = JSON.parse(top.bytes.toString('utf8'));
-        const chosen = choosePlatform(index.manifests ?? [], platform, runnerPlatform(), reference);
+        const chosen = choosePlatform(indexEntries(top.bytes, reference), platform, runnerPlatform(), reference);
         const named = chosen.platform ? ` (${formatPlatform(chosen.platform)})` : '';
         lib_core/* info */.pq(`${reference} is an index: using ${chosen.digest}${named}`);
         manifest = await repo.getManifest(chosen.digest);
+        chosenPlatform = chosen.platform;
     }
     else if (platform) {
         const own = manifestFacts(top.bytes, PLATFORM_ANNOTATION).platform;
@@ -43458,6 +43585,19 @@ async function resolveLayers(repo, reference, platform) {
             throw new Error(`${reference} is the ${formatPlatform(own)} artifact, not ${formatPlatform(platform)}`);
         }
     }
+    const layers = extractableLayers(manifest, reference);
+    lib_core/* info */.pq(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
+    return { digest: top.digest, layers, manifest: { digest: manifest.digest, platform: chosenPlatform } };
+}
+/** An index's entries (its manifests array). */
+function indexEntries(bytes, reference) {
+    const index = JSON.parse(bytes.toString('utf8'));
+    if (!Array.isArray(index.manifests))
+        throw new Error(`${reference} is an index without a manifests array`);
+    return index.manifests;
+}
+/** An image manifest's layers, refusing what cannot be extracted (an index, no layers). */
+function extractableLayers(manifest, reference) {
     let layers;
     try {
         layers = parseManifest(manifest.bytes).layers;
@@ -43469,8 +43609,7 @@ async function resolveLayers(repo, reference, platform) {
     }
     if (layers.length === 0)
         throw new Error(`${reference} (${manifest.digest}) has no layers to extract`);
-    lib_core/* info */.pq(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
-    return { digest: top.digest, layers };
+    return layers;
 }
 /**
  * One layer into `dest`. A tar layer is extracted (under ORAS's convention its entries sit below
@@ -43535,13 +43674,310 @@ async function saveFile(source, dest, title, mode) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/archive/overlaps.ts
+
+
+/**
+ * The entries that merging `roots` in order (mergeInto, later over earlier) would replace: a path
+ * that several roots hold, unless it is a directory in every one of them (directories merge).
+ * Names only, never contents; a root that does not exist holds nothing. Sorted by path.
+ */
+function overlappingEntries(roots) {
+    const seen = new Map();
+    roots.forEach((root, index) => {
+        for (const { relative, directory } of walk(root)) {
+            const entry = seen.get(relative);
+            if (!entry)
+                seen.set(relative, { holders: [index], allDirectories: directory });
+            else {
+                entry.holders.push(index);
+                entry.allDirectories &&= directory;
+            }
+        }
+    });
+    const overlaps = [];
+    for (const [relative, entry] of seen) {
+        if (entry.holders.length > 1 && !entry.allDirectories)
+            overlaps.push({ path: relative, holders: entry.holders });
+    }
+    return overlaps.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+// Depth first, without following symlinks (a link is an entry, as mergeInto treats it).
+function* walk(root, prefix = '') {
+    let entries;
+    try {
+        entries = (0,external_node_fs_.readdirSync)(external_node_path_default().join(root, prefix), { withFileTypes: true });
+    }
+    catch (error) {
+        if (error.code === 'ENOENT' && prefix === '')
+            return;
+        throw error;
+    }
+    for (const entry of entries) {
+        const relative = prefix ? external_node_path_default().join(prefix, entry.name) : entry.name;
+        const directory = entry.isDirectory();
+        yield { relative, directory };
+        if (directory)
+            yield* walk(root, relative);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/many.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+// 256: the most jobs one matrix makes (GitHub's limit), so a glob over a matrix's tags always fits;
+// a pattern that matches more most likely matches what it was not meant to.
+const MAX_TAG_MATCHES = 256;
+// Artifacts downloaded at once; each may download its own layers concurrently too.
+const ARTIFACT_CONCURRENCY = 4;
+// Files named one by one in the log when merge-multiple replaces some; the rest are counted.
+const OVERLAPS_LOGGED = 100;
+/** A tag glob, platform: all, or both: several artifacts in one step, and the `pulled` output. */
+async function runPullMany(inputs) {
+    const result = await pullMany(inputs);
+    if (!result) {
+        lib_core/* setOutput */.uH('pulled', '[]');
+        return;
+    }
+    if (result.digest)
+        lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('path', result.path);
+    lib_core/* setOutput */.uH('pulled', JSON.stringify(result.pulled));
+    const where = `${inputs.registry}/${inputs.repository}`;
+    lib_core/* info */.pq(`Pulled ${result.pulled.length} artifacts of ${where} into ${result.path}`);
+    await log_writeSummary(manyPullSummary(result, where));
+}
+/** Markdown for the job summary of a pull of several artifacts: what landed where. */
+function manyPullSummary(result, where) {
+    const rows = [['Repository', `\`${where}\``]];
+    if (result.digest)
+        rows.push(['Index', `\`${result.digest}\``]);
+    rows.push(['Path', `\`${result.path}\``], ['Files', String(result.files)], ['Downloaded', log_formatBytes(result.size)], ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`]);
+    const lines = result.pulled.map((p) => `| \`${p.tag}\` | ${p.platform ? `\`${p.platform}\`` : '-'} | \`${p.digest}\` | \`${p.path}\` |`);
+    return (`## Pulled ${result.pulled.length} artifacts from ${where}\n\n${log_summaryTable(rows)}\n` +
+        `| Tag | Platform | Manifest | Path |\n|---|---|---|---|\n${lines.join('\n')}\n`);
+}
+/**
+ * A pull of several artifacts: every tag a glob matches, every platform of an index, or both.
+ * Everything is resolved first (tags, manifests: no download yet), then every artifact is
+ * downloaded, verified and extracted into one staging folder next to `path`, several at once, and
+ * moved into place only when all passed: either every artifact lands, or none. Returns undefined
+ * when a glob matched nothing and if-no-files-found let the step go on.
+ */
+async function pullMany(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const where = `${inputs.registry}/${inputs.repository}`;
+    const given = inputs.reference;
+    const tags = inputs.glob ? await matchTags(repo, given, where, inputs) : [given];
+    if (tags.length === 0)
+        return undefined;
+    const { units, tops } = await lib_core/* group */.Os('Resolve', () => resolveUnits(repo, tags, inputs));
+    const merge = inputs.glob && inputs.mergeMultiple;
+    const size = units.reduce((sum, u) => sum + u.layers.reduce((s, l) => s + l.size, 0), 0);
+    // with merge-multiple every match lands in path itself: the tag's folder goes
+    const place = (unit) => (merge ? unit.folder.slice(1) : unit.folder);
+    let files = 0;
+    await lib_core/* group */.Os(`Download and extract ${units.length} artifacts`, async () => {
+        const pullUnit = async (unit, into) => {
+            const folder = place(unit);
+            // the tag's folder first, so that concurrent platforms below it never race to create it
+            if (folder.length > 1)
+                (0,external_node_fs_.mkdirSync)(external_node_path_default().join(into, ...folder.slice(0, -1)), { recursive: true });
+            files += await pullLayers(repo, unit.layers, external_node_path_default().join(into, ...folder));
+        };
+        if (!merge) {
+            await stageAndCommit(inputs.path, (staging) => forEachLimited(units, ARTIFACT_CONCURRENCY, (unit) => pullUnit(unit, staging)));
+            return;
+        }
+        // each match into a folder of its own, then merged in the matches' order: the later wins
+        await stagePartsAndCommit(inputs.path, tags.length, async (folders) => {
+            await forEachLimited(units, ARTIFACT_CONCURRENCY, (unit) => pullUnit(unit, folders[unit.match]));
+            logOverlaps(folders, tags);
+        });
+    });
+    const pulled = units.map((unit) => ({
+        tag: unit.tag,
+        digest: unit.digest,
+        ...(unit.platform ? { platform: formatPlatform(unit.platform) } : {}),
+        path: external_node_path_default().join(inputs.path, ...place(unit)),
+    }));
+    // one tag's index (platform: all) has a digest to name; several tags do not
+    const digest = inputs.glob ? undefined : tops[0];
+    return { digest, path: inputs.path, pulled, files, size, seconds: (Date.now() - started) / 1000 };
+}
+async function matchTags(repo, pattern, where, inputs) {
+    const tags = matchTagList(await repo.listTags(), pattern, MAX_TAG_MATCHES);
+    if (tags.length > 0) {
+        lib_core/* info */.pq(`'${pattern}' matches ${tags.length} tags: ${tags.join(', ')}`);
+        return tags;
+    }
+    // upload-artifact's three answers to a path that matches nothing, for a tag glob
+    const message = `No tag of ${where} matches '${pattern}'. Nothing was pulled.`;
+    if (inputs.ifNoFilesFound === 'error')
+        throw new Error(message);
+    if (inputs.ifNoFilesFound === 'warn')
+        lib_core/* warning */.$e(message);
+    else
+        lib_core/* info */.pq(message);
+    return [];
+}
+/** Every artifact to pull, with its folder: `<tag>/` for a glob's match, `<os>-<arch>/` below for platform: all. */
+async function resolveUnits(repo, tags, inputs) {
+    const units = [];
+    const tops = [];
+    for (const [match, tag] of tags.entries()) {
+        const tagFolder = inputs.glob ? [safeFileTitle(tag)] : [];
+        if (!inputs.allPlatforms) {
+            const { digest, layers, manifest } = await resolveLayers(repo, tag, inputs.platform);
+            tops.push(digest);
+            units.push({
+                tag,
+                match,
+                digest: manifest.digest,
+                platform: manifest.platform,
+                layers,
+                folder: tagFolder,
+            });
+            continue;
+        }
+        const top = await repo.getManifest(tag);
+        tops.push(top.digest);
+        if (!isIndexMediaType(top.mediaType)) {
+            throw new Error(`${tag} is not an image index (${top.mediaType}): platform: all takes every entry of one`);
+        }
+        const entries = platformEntries(indexEntries(top.bytes, tag), tag);
+        lib_core/* info */.pq(`${tag} (${top.digest}): ${entries.map((e) => e.folder).join(', ')}`);
+        for (const { entry, platform, folder } of entries) {
+            const manifest = await repo.getManifest(entry.digest);
+            const layers = extractableLayers(manifest, `${tag} (${formatPlatform(platform)})`);
+            units.push({ tag, match, digest: manifest.digest, platform, layers, folder: [...tagFolder, folder] });
+        }
+    }
+    return { units, tops };
+}
+/** merge-multiple: each file several matches hold, and which one wins (the last, as merged). */
+function logOverlaps(folders, tags) {
+    const overlaps = overlappingEntries(folders);
+    if (overlaps.length === 0)
+        return;
+    lib_core/* info */.pq(`merge-multiple: ${overlaps.length} path(s) are in more than one artifact; the later tag wins:`);
+    for (const { path: file, holders } of overlaps.slice(0, OVERLAPS_LOGGED)) {
+        const names = holders.map((i) => tags[i]);
+        lib_core/* info */.pq(`${file}: in ${names.slice(0, -1).join(', ')} and ${names.at(-1)}; ${names.at(-1)} wins`);
+    }
+    if (overlaps.length > OVERLAPS_LOGGED)
+        lib_core/* info */.pq(`... and ${overlaps.length - OVERLAPS_LOGGED} more`);
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/pull.ts
+
+
+
+
+
+
+
+
+
+
+/** mode: pull. Into a directory, or with `format: oci-layout` into an OCI image layout. */
+async function runPull() {
+    const inputs = readers_getInputs(parsePullInputs);
+    if (inputs.glob || inputs.allPlatforms)
+        return runPullMany(inputs);
+    const reference = `${inputs.registry}/${inputs.repository}${inputs.reference.startsWith('sha256:') ? '@' : ':'}${inputs.reference}`;
+    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
+    lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('path', result.path);
+    const platform = result.manifest?.platform;
+    const pulled = [
+        {
+            tag: inputs.reference,
+            digest: result.manifest?.digest ?? result.digest,
+            ...(platform ? { platform: formatPlatform(platform) } : {}),
+            path: result.path,
+        },
+    ];
+    lib_core/* setOutput */.uH('pulled', JSON.stringify(pulled));
+    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
+    await log_writeSummary(pullSummary(result, reference));
+}
+function pullSummary(result, reference) {
+    const rows = [
+        ['Reference', `\`${reference}\``],
+        ['Digest', `\`${result.digest}\``],
+        ['Path', `\`${result.path}\``],
+        ['Files', String(result.files)],
+        ['Downloaded', log_formatBytes(result.size)],
+        ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`],
+    ];
+    return `## Pulled ${reference}\n\n${log_summaryTable(rows)}`;
+}
+/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
+async function pullOciLayout(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.reference;
+    const progress = startProgress(`Downloading ${reference}`);
+    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
+        logger: actionsLogger,
+        onProgress: (bytes) => progress.add(bytes),
+    }));
+    progress.done();
+    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
+        (pulled.refName ? ` as ${pulled.refName}` : '') +
+        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
+    return {
+        digest: pulled.digest,
+        path: inputs.path,
+        files: pulled.blobs,
+        size: pulled.downloadedBytes,
+        seconds: (Date.now() - started) / 1000,
+    };
+}
+/**
+ * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
+ * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
+ * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
+ * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
+ */
+async function pullDirectory(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.reference;
+    const { digest, layers, manifest } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference, inputs.platform));
+    logOutsideWorkspace(inputs.path);
+    const size = layers.reduce((sum, layer) => sum + layer.size, 0);
+    const files = await lib_core/* group */.Os('Download and extract', () => pullLayers(repo, layers, inputs.path));
+    return { digest, manifest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 };
+}
+const loggedOutside = new Set();
+function logOutsideWorkspace(dest) {
+    const workspace = process.env.GITHUB_WORKSPACE;
+    if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest))
+        return;
+    loggedOutside.add(dest);
+    lib_core/* info */.pq(`path is outside the workspace: pulling into ${dest}`);
+}
+
 ;// CONCATENATED MODULE: ./src/action/push/inputs.ts
 
 
 
 
 const inputs_FORMATS = ['auto', 'directory', 'oci-layout', 'files'];
-const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
 // RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 const DEFAULT_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.directory.v1';
@@ -43564,7 +44000,7 @@ function parsePushInputs(read, env, notice = () => { }) {
         ...target,
         path: paths.includes[0].pattern,
         paths,
-        ifNoFilesFound: readers_oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
+        ifNoFilesFound: readIfNoFilesFound(read),
         includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
         includeGit: readBoolean('include-git', read('include-git')),
         tags,
@@ -44142,8 +44578,8 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
             produce: async (out) => {
                 const started = Date.now();
                 packed = await packing(() => packDirectory(root, out, { ...packOptions, compression: 'gzip', prefix: name, select }));
-                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
-                    `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
+                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${log_formatBytes(packed.uncompressedSize)} -> ` +
+                    `${log_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
                 const layer = directoryLayer(packed, packed.uncompressedDigest, name);
                 return { ...layer, annotations: { ...layer.annotations, ...partAnnotation(i, count) } };
             },
@@ -44154,7 +44590,7 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
             onUpload: (desc) => startProgress(`Uploading ${name}`, desc.size),
         });
         if (upload.streamed)
-            lib_core/* info */.pq(`Uploaded ${name} (${formatBytes(upload.desc.size)}) while packing`);
+            lib_core/* info */.pq(`Uploaded ${name} (${log_formatBytes(upload.desc.size)}) while packing`);
         layers[i] = upload.desc;
         uploaded += upload.uploaded;
         files += packed.files;
@@ -44191,15 +44627,15 @@ function pushSummary(result, target, env = process.env) {
     if (result.uncompressedSize) {
         rows.push([
             'Size',
-            `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
+            `${log_formatBytes(result.size)} (from ${log_formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
         ]);
     }
     else {
-        rows.push(['Size', formatBytes(result.size)]);
+        rows.push(['Size', log_formatBytes(result.size)]);
     }
     rows.push([
         'Uploaded',
-        result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded),
+        result.uploaded === 0 ? 'nothing: the registry had every blob' : log_formatBytes(result.uploaded),
     ]);
     rows.push([
         'Time',
@@ -44209,7 +44645,7 @@ function pushSummary(result, target, env = process.env) {
         rows.push(['Package', result.url]);
     const image = `${target.registry}/${target.repository}`;
     const tag = result.tags[0] ?? result.digest;
-    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${summaryTable(rows)}`;
+    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${log_summaryTable(rows)}`;
     if (result.platform)
         text += indexTable(tag, result.platform);
     text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
@@ -44287,7 +44723,7 @@ function curlLine(repository, layer) {
 
 /** mode: push. A folder that is an OCI image layout goes up as it is; anything else as layers. */
 async function runPush() {
-    const inputs = getInputs(parsePushInputs);
+    const inputs = readers_getInputs(parsePushInputs);
     const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs);
     // nothing matched `path` and if-no-files-found let the step go on
     if (!result)
@@ -44301,7 +44737,7 @@ async function runPush() {
     if (result.url)
         lib_core/* setOutput */.uH('url', result.url);
     lib_core/* info */.pq(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`);
-    await writeSummary(pushSummary(result, inputs));
+    await log_writeSummary(pushSummary(result, inputs));
 }
 /**
  * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
@@ -44426,7 +44862,7 @@ async function treeLayer(repo, inputs, source, spoolDir, env, started) {
         onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
     });
     if (upload.streamed)
-        lib_core/* info */.pq(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
+        lib_core/* info */.pq(`Uploaded ${log_formatBytes(upload.desc.size)} while packing`);
     const done = packed;
     return {
         blobs: [{ descriptor: upload.desc, open: () => external_node_stream_.Readable.from([]) }],
@@ -44531,6 +44967,7 @@ function process_paceGarbageCollection(intervalMs) {
 
 
 
+
 const MODES = (/* unused pure expression or super */ null && (['push', 'pull', 'cache', 'prune']));
 /** The `mode` input, push when empty: the first thing read, so a bad mode is refused first. */
 function readMode(read) {
@@ -44545,11 +44982,22 @@ const RUN = {
 };
 /** The main step: reads the mode, hands over to it, turns any error into one failed-step line. */
 async function run() {
+    await runStep(() => RUN[readMode((name) => core.getInput(name))]());
+}
+/** The cache/restore sub-action's one step: cache mode's restore, no post step. */
+async function runCacheRestore() {
+    await runStep(cacheRestoreStep);
+}
+/** The cache/save sub-action's one step: cache mode's save, where the workflow puts it. */
+async function runCacheSave() {
+    await runStep(cacheSaveStep);
+}
+async function runStep(work) {
     useEveryCore();
     removeStagingOnInterrupt();
     try {
         paceGarbageCollection(gcIntervalFrom(process.env));
-        await RUN[readMode((name) => core.getInput(name))]();
+        await work();
     }
     catch (error) {
         core.setFailed(describeError(error));
@@ -44574,7 +45022,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8567);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(385);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a2)();
 
