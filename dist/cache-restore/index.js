@@ -43741,6 +43741,8 @@ function* walk(root, prefix = '') {
 const MAX_TAG_MATCHES = 256;
 // Artifacts downloaded at once; each may download its own layers concurrently too.
 const ARTIFACT_CONCURRENCY = 4;
+// Manifests read at once while resolving: small requests, which a registry answers in parallel.
+const many_RESOLVE_CONCURRENCY = 8;
 // Files named one by one in the log when merge-multiple replaces some; the rest are counted.
 const OVERLAPS_LOGGED = 100;
 /** A tag glob, platform: all, or both: several artifacts in one step, and the `pulled` output. */
@@ -43786,12 +43788,10 @@ async function pullMany(inputs) {
     const { units, tops } = await lib_core/* group */.Os('Resolve', () => resolveUnits(repo, tags, inputs));
     const merge = inputs.glob && inputs.mergeMultiple;
     const size = units.reduce((sum, u) => sum + u.layers.reduce((s, l) => s + l.size, 0), 0);
-    // with merge-multiple every match lands in path itself: the tag's folder goes
-    const place = (unit) => (merge ? unit.folder.slice(1) : unit.folder);
     let files = 0;
     await lib_core/* group */.Os(`Download and extract ${units.length} artifacts`, async () => {
         const pullUnit = async (unit, into) => {
-            const folder = place(unit);
+            const folder = unit.folder;
             // the tag's folder first, so that concurrent platforms below it never race to create it
             if (folder.length > 1)
                 (0,external_node_fs_.mkdirSync)(external_node_path_default().join(into, ...folder.slice(0, -1)), { recursive: true });
@@ -43811,7 +43811,7 @@ async function pullMany(inputs) {
         tag: unit.tag,
         digest: unit.digest,
         ...(unit.platform ? { platform: formatPlatform(unit.platform) } : {}),
-        path: external_node_path_default().join(inputs.path, ...place(unit)),
+        path: external_node_path_default().join(inputs.path, ...unit.folder),
     }));
     // one tag's index (platform: all) has a digest to name; several tags do not
     const digest = inputs.glob ? undefined : tops[0];
@@ -43833,39 +43833,57 @@ async function matchTags(repo, pattern, where, inputs) {
         lib_core/* info */.pq(message);
     return [];
 }
-/** Every artifact to pull, with its folder: `<tag>/` for a glob's match, `<os>-<arch>/` below for platform: all. */
+/**
+ * Every artifact to pull, in the matches' order, with its folder: `<tag>/` for a glob's match,
+ * `<os>-<arch>/` (below it) for platform: all. Manifests are read several at once: a glob of a
+ * whole matrix is hundreds of small requests before the first download.
+ */
 async function resolveUnits(repo, tags, inputs) {
-    const units = [];
-    const tops = [];
-    for (const [match, tag] of tags.entries()) {
-        const tagFolder = inputs.glob ? [safeFileTitle(tag)] : [];
-        if (!inputs.allPlatforms) {
-            const { digest, layers, manifest } = await resolveLayers(repo, tag, inputs.platform);
-            tops.push(digest);
-            units.push({
-                tag,
-                match,
-                digest: manifest.digest,
-                platform: manifest.platform,
-                layers,
-                folder: tagFolder,
-            });
-            continue;
-        }
-        const top = await repo.getManifest(tag);
-        tops.push(top.digest);
-        if (!isIndexMediaType(top.mediaType)) {
-            throw new Error(`${tag} is not an image index (${top.mediaType}): platform: all takes every entry of one`);
-        }
-        const entries = platformEntries(indexEntries(top.bytes, tag), tag);
-        lib_core/* info */.pq(`${tag} (${top.digest}): ${entries.map((e) => e.folder).join(', ')}`);
-        for (const { entry, platform, folder } of entries) {
-            const manifest = await repo.getManifest(entry.digest);
-            const layers = extractableLayers(manifest, `${tag} (${formatPlatform(platform)})`);
-            units.push({ tag, match, digest: manifest.digest, platform, layers, folder: [...tagFolder, folder] });
-        }
+    const resolved = [];
+    await forEachLimited(tags, many_RESOLVE_CONCURRENCY, async (tag, match) => {
+        resolved[match] = await resolveTag(repo, tag, match, inputs);
+    });
+    return { units: resolved.flatMap((r) => r.units), tops: resolved.map((r) => r.top) };
+}
+async function resolveTag(repo, tag, match, inputs) {
+    // with merge-multiple every match lands in path itself, so no folder is named after its tag
+    const tagFolder = inputs.glob && !inputs.mergeMultiple ? [tagFolderName(tag)] : [];
+    if (!inputs.allPlatforms) {
+        const { digest, layers, manifest } = await resolveLayers(repo, tag, inputs.platform);
+        const unit = {
+            tag,
+            match,
+            digest: manifest.digest,
+            platform: manifest.platform,
+            layers,
+            folder: tagFolder,
+        };
+        return { units: [unit], top: digest };
     }
-    return { units, tops };
+    const top = await repo.getManifest(tag);
+    if (!isIndexMediaType(top.mediaType)) {
+        throw new Error(`${tag} is not an image index (${top.mediaType}): platform: all takes every entry of one`);
+    }
+    const entries = platformEntries(indexEntries(top.bytes, tag), tag);
+    lib_core/* info */.pq(`${tag} (${top.digest}): ${entries.map((e) => e.folder).join(', ')}`);
+    const units = [];
+    for (const { entry, platform, folder } of entries) {
+        const manifest = await repo.getManifest(entry.digest);
+        const layers = extractableLayers(manifest, `${tag} (${formatPlatform(platform)})`);
+        units.push({ tag, match, digest: manifest.digest, platform, layers, folder: [...tagFolder, folder] });
+    }
+    return { units, top: top.digest };
+}
+/** A tag as a folder name: tags are plain names, but Windows refuses a few (`con`, a trailing dot). */
+function tagFolderName(tag) {
+    try {
+        return safeFileTitle(tag);
+    }
+    catch (error) {
+        throw new Error(`the tag ${tag} cannot be a folder name on this runner: set merge-multiple or narrow the glob`, {
+            cause: error,
+        });
+    }
 }
 /** merge-multiple: each file several matches hold, and which one wins (the last, as merged). */
 function logOverlaps(folders, tags) {
