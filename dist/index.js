@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 385:
+/***/ 2529:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30757,7 +30757,6 @@ var lib_core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/cache/scope.ts
-
 // A named scope cannot be mistaken for a ref's: git refs always start with `refs/`.
 const NAMED_PREFIX = 'named/';
 /**
@@ -30778,25 +30777,6 @@ function scope_cacheScopes(context, named) {
     const candidates = [save, branch(context.baseRef), branch(context.defaultBranch)];
     const restore = [...new Set(candidates.filter((s) => Boolean(s)))];
     return { save, restore };
-}
-/** The runner's ref variables and the default branch named in the event payload. */
-function scope_readRefContext(env) {
-    return {
-        ref: env.GITHUB_REF || undefined,
-        baseRef: env.GITHUB_BASE_REF || undefined,
-        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
-    };
-}
-// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
-function defaultBranchOf(eventPath) {
-    try {
-        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
-        const name = event.repository?.default_branch;
-        return typeof name === 'string' && name ? name : undefined;
-    }
-    catch {
-        return undefined;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/inputs/readers.ts
@@ -30955,191 +30935,13 @@ async function discardBody(res) {
     await res.body?.cancel().catch(() => { });
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
-
-// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
-class StallError extends Error {
-    code = 'ETIMEDOUT';
-    constructor(ms) {
-        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
-        this.name = 'StallError';
-    }
-}
-// Pieces small enough that what waits here shows how far the socket has got.
-const PIECE = 64 * 1024;
-/**
- * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
- * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
- * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
- * are the dispatcher's headers timeout's (it counts from the last write the socket took);
- * response bodies are its bodyTimeout.
- */
-function watchUploadStall(source, ms) {
-    const controller = new AbortController();
-    let received = 0;
-    const body = new external_node_stream_.Transform({
-        highWaterMark: PIECE,
-        transform(chunk, _encoding, callback) {
-            received += chunk.length;
-            for (let at = 0; at < chunk.length; at += PIECE)
-                this.push(chunk.subarray(at, at + PIECE));
-            callback();
-        },
-    });
-    let stalled;
-    // a failed request destroys body, and with it the source (the file it was reading)
-    (0,external_node_stream_.pipeline)(source, body, () => { });
-    let taken = -1;
-    const timer = setInterval(() => {
-        const waiting = body.readableLength + body.writableLength + source.readableLength;
-        const now = received - body.readableLength;
-        if (now === taken && waiting > 0) {
-            stalled = new StallError(ms);
-            controller.abort(stalled);
-            body.destroy(stalled);
-        }
-        taken = now;
-    }, ms);
-    timer.unref();
-    const stop = () => clearInterval(timer);
-    body.once('close', stop);
-    return { body, signal: controller.signal, reason: () => stalled, stop };
-}
-
-;// CONCATENATED MODULE: ./src/oci/transport/send.ts
-
-
-
-
-// Which request produced a response, so an error built from the response alone can name it.
-const sentRequests = new WeakMap();
-function requestOf(res) {
-    return sentRequests.get(res);
-}
-function recordRequest(res, req) {
-    sentRequests.set(res, req);
-    return res;
-}
-// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
-// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
-const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
-// Statuses whose responses have no body; the Response constructor refuses one for them.
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-class TransportError extends Error {
-    code;
-    constructor(message, cause) {
-        super(message, { cause });
-        this.name = 'TransportError';
-        const code = cause?.code;
-        if (typeof code === 'string')
-            this.code = code;
-    }
-}
-/**
- * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
- * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
- * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
- * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
- * the redirect layer's; the answer is a fetch Response so the layers above read one type.
- */
-function createExchange(o = {}) {
-    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
-    const common = {
-        connect: { timeout: timeouts.connectMs },
-        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
-        bodyTimeout: timeouts.stallMs,
-    };
-    const direct = new undici.Agent(common);
-    const proxies = new Map();
-    const dispatcherFor = (url) => {
-        const proxy = o.proxyFor?.(url);
-        if (!proxy)
-            return direct;
-        let agent = proxies.get(proxy);
-        if (!agent) {
-            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
-            agent = new undici.ProxyAgent({ uri: proxy, ...common });
-            proxies.set(proxy, agent);
-        }
-        return agent;
-    };
-    return async (req) => {
-        const url = new URL(req.url);
-        const made = req.body?.();
-        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
-        let answer;
-        try {
-            answer = await dispatcherFor(url).request({
-                origin: url.origin,
-                path: `${url.pathname}${url.search}`,
-                method: req.method,
-                headers: req.headers,
-                body: stall?.body ?? made,
-                signal: stall?.signal,
-            });
-        }
-        catch (error) {
-            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
-        }
-        finally {
-            stall?.stop();
-        }
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(answer.headers)) {
-            if (value === undefined)
-                continue;
-            for (const v of Array.isArray(value) ? value : [value])
-                headers.append(name, v);
-        }
-        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
-        if (noBody)
-            answer.body.resume();
-        const res = new Response(noBody ? null : webStream(answer.body, req), {
-            status: answer.statusCode,
-            headers,
-        });
-        return recordRequest(res, { method: req.method, url: req.url });
-    };
-}
-// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
-// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
-// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
-function webStream(body, req) {
-    const chunks = body[Symbol.asyncIterator]();
-    return new ReadableStream({
-        async pull(controller) {
-            let next;
-            try {
-                next = (await chunks.next());
-            }
-            catch (error) {
-                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
-                return;
-            }
-            if (next.done)
-                controller.close();
-            else
-                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
-        },
-        async cancel() {
-            await chunks.return?.();
-        },
-    }, { highWaterMark: 0 });
-}
-function messageOf(error) {
-    const { message, code } = (error ?? {});
-    const text = typeof message === 'string' ? message : String(error);
-    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
-}
-
 ;// CONCATENATED MODULE: ./src/oci/errors.ts
 
 
-
+/** The response with `facts` as its request's, replacing any it had. */
+function withRequest(res, facts) {
+    return Object.assign(res, { request: facts });
+}
 // An error body is for people and logs: 64 KiB holds any registry's error JSON.
 const ERROR_BODY_LIMIT = 64 * 1024;
 class errors_RegistryError extends Error {
@@ -31214,7 +31016,7 @@ async function checkResponse(res, ...okStatuses) {
     throw await responseError(res);
 }
 async function responseError(res, o = {}) {
-    const sent = requestOf(res);
+    const sent = res.request;
     let text = '';
     try {
         text = (await readBody(res, ERROR_BODY_LIMIT, { truncate: true })).toString('utf8').trim();
@@ -31233,7 +31035,7 @@ async function responseError(res, o = {}) {
         hint: o.hint,
         retryAfterMs: retryAfter(res.headers.get('retry-after')),
         pushing: sent?.pushing,
-        hints: responseHints.get(res),
+        hints: sent?.hints,
     });
 }
 // Retry-After is seconds or an HTTP date.
@@ -31273,13 +31075,9 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const GENERIC_HINTS = {
     pushDenied: 'Check that the credentials may push to this repository',
     pullDenied: 'Check the credentials: the registry refused them or needs some',
+    deleteUnsupported: 'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true)',
+    deleteDenied: 'Check that the credentials may delete from this repository',
 };
-// The hints of the repository a response came from (set by the transport, read by responseError).
-const responseHints = new WeakMap();
-function attachHints(res, hints) {
-    responseHints.set(res, hints);
-    return res;
-}
 // What a user can do about the most common refusals.
 function hintFor(method, status, codes, pushing = false, hints = GENERIC_HINTS) {
     const denied = status === 401 || status === 403 || codes.some((c) => c.code === 'DENIED' || c.code === 'UNAUTHORIZED');
@@ -31477,6 +31275,9 @@ function commonAncestor(paths, p = (external_node_path_default())) {
         while (n < common.length && n < parts.length && same(common[n], parts[n]))
             n++;
         common = common.slice(0, n);
+        // two drives (D:\\x, C:\\y) share no folder, not even a root
+        if (n === 0)
+            throw new Error(`${paths[0]} and ${other} have no folder in common (two drives)`);
     }
     const joined = common.join(p.sep);
     // `/` splits to ['']: the root itself; `C:` needs its separator back
@@ -31700,6 +31501,7 @@ const GHCR_HINTS = {
         'exists, also add this repository with the Write role in the package settings under "Manage Actions access"',
     pullDenied: 'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
         'under "Manage Actions access", grant this repository access',
+    deleteUnsupported: 'ghcr.io does not delete manifests through the registry API: its versions are deleted through the GitHub Packages API',
 };
 /** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
 function registryHints(registry) {
@@ -31867,6 +31669,175 @@ function isIndexMediaType(mediaType) {
     return mediaType === media_types_MediaType.OciIndex || mediaType === media_types_MediaType.DockerManifestList;
 }
 
+;// CONCATENATED MODULE: ./src/oci/manifest.ts
+
+
+
+// OCI image spec v1.1 "guidance for an empty descriptor": the two bytes "{}", inlined as base64.
+const manifest_EMPTY_CONFIG = Object.freeze({
+    mediaType: media_types_MediaType.OciEmpty,
+    digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+    size: 2,
+    data: 'e30=',
+});
+class InvalidManifestError extends Error {
+    /** What is wrong, without the prefix: callers that name a file (a layout's blob) reword it. */
+    reason;
+    constructor(reason, options) {
+        super(`invalid manifest: ${reason}`, options);
+        this.name = 'InvalidManifestError';
+        this.reason = reason;
+    }
+}
+// Deterministic bytes: fields in a fixed order and annotations sorted, so the same inputs always
+// produce the same digest (a cache key can then be compared by digest alone).
+function manifest_buildManifest(o) {
+    const config = o.config ?? manifest_EMPTY_CONFIG;
+    // OCI v1.1: a manifest whose config is the empty descriptor must say what it is in artifactType.
+    if (config.mediaType === media_types_MediaType.OciEmpty && !o.artifactType) {
+        throw new InvalidManifestError('an artifact with the empty config needs an artifactType');
+    }
+    const manifest = { schemaVersion: 2, mediaType: media_types_MediaType.OciManifest };
+    if (o.artifactType)
+        manifest.artifactType = o.artifactType;
+    manifest.config = canonicalDescriptor(config);
+    manifest.layers = o.layers.map(canonicalDescriptor);
+    if (o.annotations && Object.keys(o.annotations).length > 0)
+        manifest.annotations = sorted(o.annotations);
+    const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+    return { bytes, mediaType: media_types_MediaType.OciManifest, digest: sha256Digest(bytes) };
+}
+// The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
+const IMAGE_MANIFEST_TYPES = new Set([media_types_MediaType.OciManifest, media_types_MediaType.DockerManifest]);
+/**
+ * The one reader of manifests and indexes, for pull, layouts, prune and the cache index alike.
+ * `mediaType` is what the descriptor or the response said; the document's own field must agree.
+ * Without it the document's field decides, else its shape (an index has manifests, no layers).
+ */
+function readManifest(bytes, mediaType) {
+    let value;
+    try {
+        value = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (cause) {
+        throw new InvalidManifestError(`not valid JSON (${cause.message})`, { cause });
+    }
+    if (!isObject(value))
+        throw new InvalidManifestError('is not a JSON object');
+    const own = typeof value.mediaType === 'string' ? value.mediaType : undefined;
+    if (mediaType !== undefined && own !== undefined && own !== mediaType) {
+        throw new InvalidManifestError(`mediaType ${JSON.stringify(own)} differs from the descriptor's ${JSON.stringify(mediaType)}`);
+    }
+    if (value.schemaVersion !== 2) {
+        throw new InvalidManifestError(`schemaVersion is ${JSON.stringify(value.schemaVersion)}, expected 2`);
+    }
+    const shape = Array.isArray(value.manifests) && !('layers' in value) ? media_types_MediaType.OciIndex : media_types_MediaType.OciManifest;
+    const type = mediaType ?? own ?? shape;
+    const doc = {
+        mediaType: type,
+        annotations: stringValues(value.annotations),
+        manifests: [],
+        layers: [],
+    };
+    if (typeof value.artifactType === 'string')
+        doc.artifactType = value.artifactType;
+    if (value.subject !== undefined)
+        doc.subject = checkDescriptor(value.subject, 'subject');
+    if (isIndexMediaType(type)) {
+        if (!Array.isArray(value.manifests))
+            throw new InvalidManifestError('is an index without a manifests array');
+        doc.manifests = value.manifests.map((m, i) => checkDescriptor(m, `manifests[${i}]`));
+        return doc;
+    }
+    if (!IMAGE_MANIFEST_TYPES.has(type)) {
+        throw new InvalidManifestError(`has the unsupported manifest media type ${JSON.stringify(type)}`);
+    }
+    doc.config = checkDescriptor(value.config, 'config');
+    if (!Array.isArray(value.layers))
+        throw new InvalidManifestError('is a manifest without a layers array');
+    doc.layers = value.layers.map((l, i) => checkDescriptor(l, `layers[${i}]`));
+    return doc;
+}
+/** Its successors: the manifests an index lists, or an image manifest's config and layers. */
+function manifestChildren(doc) {
+    const blobs = doc.config ? [doc.config, ...doc.layers] : [];
+    return { manifests: doc.manifests, blobs, subject: doc.subject };
+}
+/** An OCI or Docker v2 image manifest; an index or anything malformed is refused. */
+function parseManifest(bytes) {
+    const doc = readManifest(bytes);
+    if (!doc.config)
+        throw new InvalidManifestError(`media type ${doc.mediaType} is not an image manifest`);
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: doc.mediaType,
+        config: doc.config,
+        layers: doc.layers,
+    };
+    if (doc.artifactType !== undefined)
+        manifest.artifactType = doc.artifactType;
+    if (doc.subject)
+        manifest.subject = doc.subject;
+    if (Object.keys(doc.annotations).length > 0)
+        manifest.annotations = doc.annotations;
+    return manifest;
+}
+/**
+ * Checks the fields everything relies on (media type, digest, size, string annotations) and
+ * returns the descriptor as found, unknown fields included, so re-serialising loses nothing.
+ */
+function checkDescriptor(value, where) {
+    if (!isObject(value))
+        throw new InvalidManifestError(`${where} is not a descriptor object`);
+    const { mediaType, digest, size, annotations } = value;
+    if (typeof mediaType !== 'string' || mediaType === '') {
+        throw new InvalidManifestError(`${where} has no mediaType`);
+    }
+    if (typeof digest !== 'string' || !isValidDigest(digest)) {
+        throw new InvalidManifestError(`${where} has an unsupported or malformed digest ${JSON.stringify(digest)}`);
+    }
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+        throw new InvalidManifestError(`${where} has an invalid size ${JSON.stringify(size)}`);
+    }
+    if (annotations !== undefined) {
+        if (!isObject(annotations) || Object.values(annotations).some((v) => typeof v !== 'string')) {
+            throw new InvalidManifestError(`${where} has annotations that are not a map of strings`);
+        }
+    }
+    return value;
+}
+function stringValues(value) {
+    const out = {};
+    if (!isObject(value))
+        return out;
+    for (const [k, v] of Object.entries(value))
+        if (typeof v === 'string')
+            out[k] = v;
+    return out;
+}
+function canonicalDescriptor(d) {
+    const out = { mediaType: d.mediaType };
+    if (d.artifactType)
+        out.artifactType = d.artifactType;
+    out.digest = d.digest;
+    out.size = d.size;
+    if (d.urls && d.urls.length > 0)
+        out.urls = [...d.urls];
+    if (d.annotations && Object.keys(d.annotations).length > 0)
+        out.annotations = sorted(d.annotations);
+    if (d.data !== undefined)
+        out.data = d.data;
+    if (d.platform)
+        out.platform = d.platform;
+    return out;
+}
+function sorted(record) {
+    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 ;// CONCATENATED MODULE: ./src/oci/annotations.ts
 // Annotation keys that more than one room reads or writes: the image spec's own
 // (image-spec annotations.md) and ORAS's, whose layer convention our pushes follow so `oras pull`
@@ -31905,6 +31876,7 @@ const cache_annotations_ROOT_ANNOTATION = 'io.github.oci-artifact-action.cache.r
 
 
 
+
 // One GET must stay quick for a prefix lookup: an entry is ~300 bytes for a typical key and
 // ~900 for a 512-character one, so 500 entries keep the index under half a megabyte, far below
 // the 4 MiB manifest size registries are asked to accept. Older caches drop out of the index
@@ -31918,18 +31890,17 @@ class CacheIndexError extends Error {
 }
 /** The index's entries, oldest first. Entries that are not ours or are malformed are left out. */
 function parseCacheIndex(bytes) {
-    let value;
+    let index;
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        index = readManifest(bytes, media_types_MediaType.OciIndex);
     }
     catch (error) {
-        throw new CacheIndexError('not JSON', { cause: error });
+        if (error instanceof InvalidManifestError)
+            throw new CacheIndexError(error.reason, { cause: error });
+        throw error;
     }
-    const manifests = value?.manifests;
-    if (!Array.isArray(manifests))
-        throw new CacheIndexError('no manifests list');
     const entries = [];
-    for (const item of manifests) {
+    for (const item of index.manifests) {
         const entry = entryOf(item);
         if (entry)
             entries.push(entry);
@@ -32018,129 +31989,22 @@ function time(entry) {
     const at = Date.parse(entry.created);
     return Number.isNaN(at) ? 0 : at;
 }
+// An entry is ours when it carries the key and the time of its save.
 function entryOf(item) {
-    if (typeof item !== 'object' || item === null)
-        return undefined;
-    const { mediaType, digest, size, annotations } = item;
-    const notes = (annotations ?? {});
+    const notes = item.annotations ?? {};
     const key = notes[cache_annotations_KEY_ANNOTATION];
     const created = notes[cache_annotations_CREATED_ANNOTATION];
     const version = notes[cache_annotations_VERSION_ANNOTATION];
-    if (typeof key !== 'string' || typeof created !== 'string')
+    if (key === undefined || created === undefined)
         return undefined;
-    if (typeof mediaType !== 'string' || typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-        return undefined;
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
-        return undefined;
-    const entry = { key, created, manifest: { mediaType, digest, size } };
-    if (typeof version === 'string')
+    const entry = {
+        key,
+        created,
+        manifest: { mediaType: item.mediaType, digest: item.digest, size: item.size },
+    };
+    if (version !== undefined)
         entry.version = version;
     return entry;
-}
-
-;// CONCATENATED MODULE: ./src/oci/manifest.ts
-
-
-
-// OCI image spec v1.1 "guidance for an empty descriptor": the two bytes "{}", inlined as base64.
-const manifest_EMPTY_CONFIG = Object.freeze({
-    mediaType: media_types_MediaType.OciEmpty,
-    digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
-    size: 2,
-    data: 'e30=',
-});
-class InvalidManifestError extends Error {
-    constructor(reason, options) {
-        super(`invalid manifest: ${reason}`, options);
-        this.name = 'InvalidManifestError';
-    }
-}
-// Deterministic bytes: fields in a fixed order and annotations sorted, so the same inputs always
-// produce the same digest (a cache key can then be compared by digest alone).
-function manifest_buildManifest(o) {
-    const config = o.config ?? manifest_EMPTY_CONFIG;
-    // OCI v1.1: a manifest whose config is the empty descriptor must say what it is in artifactType.
-    if (config.mediaType === media_types_MediaType.OciEmpty && !o.artifactType) {
-        throw new InvalidManifestError('an artifact with the empty config needs an artifactType');
-    }
-    const manifest = { schemaVersion: 2, mediaType: media_types_MediaType.OciManifest };
-    if (o.artifactType)
-        manifest.artifactType = o.artifactType;
-    manifest.config = canonicalDescriptor(config);
-    manifest.layers = o.layers.map(canonicalDescriptor);
-    if (o.annotations && Object.keys(o.annotations).length > 0)
-        manifest.annotations = sorted(o.annotations);
-    const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
-    return { bytes, mediaType: media_types_MediaType.OciManifest, digest: sha256Digest(bytes) };
-}
-// Reads an OCI or Docker v2 image manifest; an index or anything malformed is refused.
-function parseManifest(bytes) {
-    let value;
-    try {
-        value = JSON.parse(bytes.toString('utf8'));
-    }
-    catch (error) {
-        throw new InvalidManifestError('not JSON', { cause: error });
-    }
-    if (!isObject(value) || value.schemaVersion !== 2)
-        throw new InvalidManifestError('schemaVersion is not 2');
-    const mediaType = typeof value.mediaType === 'string' ? value.mediaType : media_types_MediaType.OciManifest;
-    if (mediaType !== media_types_MediaType.OciManifest && mediaType !== media_types_MediaType.DockerManifest) {
-        throw new InvalidManifestError(`media type ${mediaType} is not an image manifest`);
-    }
-    if (!Array.isArray(value.layers))
-        throw new InvalidManifestError('layers is missing');
-    const manifest = {
-        schemaVersion: 2,
-        mediaType,
-        config: checkDescriptor(value.config, 'config'),
-        layers: value.layers.map((layer, i) => checkDescriptor(layer, `layers[${i}]`)),
-    };
-    if (typeof value.artifactType === 'string')
-        manifest.artifactType = value.artifactType;
-    if (value.subject !== undefined)
-        manifest.subject = checkDescriptor(value.subject, 'subject');
-    if (isObject(value.annotations))
-        manifest.annotations = value.annotations;
-    return manifest;
-}
-function checkDescriptor(value, where) {
-    if (!isObject(value))
-        throw new InvalidManifestError(`${where} is not a descriptor`);
-    const { mediaType, digest, size } = value;
-    if (typeof mediaType !== 'string' || mediaType === '') {
-        throw new InvalidManifestError(`${where} has no mediaType`);
-    }
-    if (typeof digest !== 'string' || !isValidDigest(digest)) {
-        throw new InvalidManifestError(`${where} has an invalid digest ${JSON.stringify(digest)}`);
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-        throw new InvalidManifestError(`${where} has an invalid size ${JSON.stringify(size)}`);
-    }
-    return value;
-}
-function canonicalDescriptor(d) {
-    const out = { mediaType: d.mediaType };
-    if (d.artifactType)
-        out.artifactType = d.artifactType;
-    out.digest = d.digest;
-    out.size = d.size;
-    if (d.urls && d.urls.length > 0)
-        out.urls = [...d.urls];
-    if (d.annotations && Object.keys(d.annotations).length > 0)
-        out.annotations = sorted(d.annotations);
-    if (d.data !== undefined)
-        out.data = d.data;
-    if (d.platform)
-        out.platform = d.platform;
-    return out;
-}
-function sorted(record) {
-    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-function isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 ;// CONCATENATED MODULE: ./src/cache/cache-manifest.ts
@@ -32587,7 +32451,48 @@ function ancestorsOf(relative) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/archive/windows-names.ts
+
+// What Windows cannot hold as a file or folder name, from Microsoft's "Naming Files, Paths, and
+// Namespaces" and Go's filepath.IsLocal (internal/filepathlite, isReservedName). NTFS would read
+// `x:y` as the stream `y` of a file `x`, open a device for `aux.txt`, and drop a trailing dot or
+// space (so `.. ` would be `..`): each would write something other than the archive's entry.
+// node-tar's Windows advisories (CVE-2021-37713: drive-relative `C:..`, `\\?\` roots) fall in the
+// same class: `:` and `?` are refused in any component, and entry-path.ts refuses absolute roots.
+// `<>:"|?*` and the control characters 1-31 (NUL is refused everywhere)
+// eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
+const FORBIDDEN = /[<>:"|?*\x01-\x1f]/;
+// CON, PRN, AUX, NUL, COM0-9, LPT0-9 (Microsoft's list; 0 is refused though only 1-9 open a
+// device), COM/LPT with the superscript digits ¹ ² ³, which ntdll's device-name check counts as
+// digits (so does Node's own path.win32 since nodejs/node#59261), and CONIN$/CONOUT$, the console.
+const DEVICE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)$/i;
+/** Why Windows cannot hold `name` (one path component), or undefined when it can. */
+function windowsNameProblem(name) {
+    const bad = FORBIDDEN.exec(name);
+    if (bad)
+        return `holds ${JSON.stringify(bad[0])}, which Windows does not allow in names`;
+    if (/[. ]$/.test(name) && name !== '.' && name !== '..')
+        return 'ends with a dot or space, which Windows drops';
+    // a device name stays one with any extension (`NUL.tar.gz`) and with spaces before it (`CON .txt`)
+    const stem = name.split('.')[0].replace(/ +$/, '');
+    if (DEVICE.test(stem))
+        return `is the Windows device name ${stem.toUpperCase()}`;
+    return undefined;
+}
+/**
+ * Refuses an archive entry whose path (relative, `/`-separated, as entry-path.ts returns it) has
+ * a component Windows cannot hold, naming the entry as the archive spells it.
+ */
+function refuseWindowsNames(raw, relative) {
+    for (const part of relative.split('/')) {
+        const problem = windowsNameProblem(part);
+        if (problem)
+            throw new ArchiveEntryError(raw, `${JSON.stringify(part)} ${problem}: refused on Windows`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/staging-writer.ts
+
 
 
 
@@ -32609,6 +32514,7 @@ class StagingWriter {
     #kinds = new Map();
     // on a case-insensitive file system: each path as folded -> the spelling the archive used first
     #spellings;
+    #windowsNames;
     // directories whose archive mode lacks owner rwx: applied once everything is in place
     directoryModes = new Map();
     // with restoreMtimes, each directory's archive mtime: applied once nothing more goes into it
@@ -32622,6 +32528,7 @@ class StagingWriter {
         this.#stripPrefix = o.stripPrefix;
         this.#restoreMtimes = o.restoreMtimes ?? false;
         this.#spellings = (o.caseInsensitive ?? caseInsensitiveByDefault()) ? new Map() : undefined;
+        this.#windowsNames = o.windowsNames ?? process.platform === 'win32';
     }
     // A name the filesystem refuses (too long, say) fails naming the entry as the archive spells it,
     // not the staging path it would have had (found by reasoning over the fuzz target's property:
@@ -32646,6 +32553,9 @@ class StagingWriter {
             return;
         }
         this.#current = entry.path;
+        // before anything of this entry is written: the staging folder is removed, dest untouched
+        if (this.#windowsNames)
+            refuseWindowsNames(entry.path, relative);
         this.#checkSpelling(entry.path, relative);
         this.#makeParents(entry.path, relative);
         const target = external_node_path_default().join(this.#root, relative);
@@ -32797,6 +32707,8 @@ var external_events_ = __nccwpck_require__(4434);
 var external_fs_ = __nccwpck_require__(9896);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: external "path"
@@ -33116,6 +33028,7 @@ async function extractToDirectory(source, dest, o) {
             stripPrefix: o.stripPrefix,
             restoreMtimes: o.restoreMtimes,
             caseInsensitive: o.caseInsensitive,
+            windowsNames: o.windowsNames,
         });
         const reader = new TarReader(writer);
         const hash = expected ? (0,external_node_crypto_.createHash)(expected.algorithm) : undefined;
@@ -33204,10 +33117,11 @@ function restoreDirectoryMtimes(root, mtimes) {
 
 ;// CONCATENATED MODULE: ./src/oci/layout/for-each-limited.ts
 /**
- * Runs `work` over `items` with at most `limit` in flight, in order of start; the first failure
- * stops new work from starting and is what the returned promise rejects with.
+ * The one worker pool (Go's errgroup with SetLimit): runs `work` over `items` with at most `limit`
+ * in flight, in order of start. The first failure stops new work from starting; the promise
+ * rejects with it once the tasks in flight have settled, so none is left running unobserved.
  */
-async function forEachLimited(items, limit, work) {
+async function for_each_limited_forEachLimited(items, limit, work) {
     let next = 0;
     let failed = false;
     const worker = async () => {
@@ -33644,10 +33558,6 @@ async function headManifest(c, tagOrDigest) {
     }
     return { mediaType: contentType, digest, size };
 }
-// What a refusal to delete means to the user: a registry may simply not offer deletes.
-const DELETE_UNSUPPORTED_HINT = 'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true; ' +
-    'on ghcr.io, versions are deleted through the GitHub Packages API)';
-const DELETE_DENIED_HINT = 'Check that the credentials may delete from this repository';
 /**
  * Deletes a manifest by digest (the distribution spec deletes by digest only); the registry drops
  * every tag that named it. A manifest already gone counts as deleted.
@@ -33661,10 +33571,13 @@ async function deleteManifest(c, digest) {
     const error = await responseError(res);
     if (res.status === 404 && error.hasCode('MANIFEST_UNKNOWN'))
         return;
-    if (res.status === 405 || error.hasCode('UNSUPPORTED'))
-        throw withHint(error, DELETE_UNSUPPORTED_HINT);
-    if (res.status === 401 || res.status === 403 || error.hasCode('DENIED'))
-        throw withHint(error, DELETE_DENIED_HINT);
+    // what a refusal to delete means to the user: a registry may simply not offer deletes
+    if (res.status === 405 || error.hasCode('UNSUPPORTED')) {
+        throw withHint(error, c.hints?.deleteUnsupported ?? GENERIC_HINTS.deleteUnsupported);
+    }
+    if (res.status === 401 || res.status === 403 || error.hasCode('DENIED')) {
+        throw withHint(error, c.hints?.deleteDenied ?? GENERIC_HINTS.deleteDenied);
+    }
     throw error;
 }
 function withHint(error, hint) {
@@ -33897,84 +33810,7 @@ function addressKind(hostname) {
     return 'name';
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
-
-
-
-// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
-const MAX_REDIRECTS = 10;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
-// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-class RedirectError extends Error {
-    retryable = false;
-    constructor(message) {
-        super(message);
-        this.name = 'RedirectError';
-    }
-}
-// The URL that answered when a redirect was followed: layers above (auth) must tell the
-// registry's own answer from a redirect target's.
-const finalUrls = new WeakMap();
-function answeredFrom(res) {
-    return finalUrls.get(res);
-}
-// Checks a caller asked for on every hop of one request (the token request: each hop is a realm).
-const hopChecks = new WeakMap();
-function guardRedirects(req, check) {
-    hopChecks.set(req, check);
-    return req;
-}
-// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
-// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
-function withRedirects(inner, o) {
-    const max = o.maxRedirects ?? MAX_REDIRECTS;
-    return async (first) => {
-        let req = first;
-        for (let hop = 0;; hop++) {
-            const res = await inner(req);
-            const location = res.headers.get('location');
-            if (!REDIRECT_STATUSES.has(res.status) || !location) {
-                if (hop > 0)
-                    finalUrls.set(res, req.url);
-                return res;
-            }
-            await discardBody(res);
-            if (hop >= max)
-                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
-            const target = new URL(location, req.url);
-            hopChecks.get(first)?.(target);
-            const next = nextRequest(req, res.status, target);
-            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
-            req = next;
-        }
-    };
-}
-function nextRequest(req, status, target) {
-    const from = new URL(req.url);
-    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
-    }
-    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
-        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
-    }
-    const headers = { ...req.headers };
-    if (target.origin !== from.origin)
-        for (const name of CREDENTIAL_HEADERS)
-            delete headers[name];
-    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
-    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
-    if (toGet) {
-        delete headers['content-type'];
-        delete headers['content-length'];
-        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
-    }
-    return { ...req, url: target.toString(), headers };
-}
-
 ;// CONCATENATED MODULE: ./src/oci/transport/auth.ts
-
 
 
 
@@ -34042,7 +33878,7 @@ function withAuth(inner, o) {
             return res;
         // A redirect target (a storage host) is not the registry: its challenge would have us send the
         // credentials to a realm it names and its token to the registry. Its 401 is the answer.
-        if (new URL(answeredFrom(res) ?? req.url).origin !== origin)
+        if (new URL(res.request?.url ?? req.url).origin !== origin)
             return res;
         const header = res.headers.get('www-authenticate');
         const offered = header ? parseChallenges(header) : [];
@@ -34067,11 +33903,16 @@ async function fetchToken(send, o, challenge, scopes, now) {
         headers.authorization = basic(o.credentials);
     o.logger.debug(`token exchange at ${redactUrl(realm)} (${o.credentials ? 'with credentials' : 'anonymous'})`);
     // every hop of the token request is a realm too, on the realm's own scheme
-    const tokenRequest = guardRedirects({ method: 'GET', url: realm.toString(), headers }, (target) => {
-        if (target.protocol !== realm.protocol)
-            throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
-        checkRealmUrl(target, o.registry, o.plainHttp);
-    });
+    const tokenRequest = {
+        method: 'GET',
+        url: realm.toString(),
+        headers,
+        checkRedirect: (target) => {
+            if (target.protocol !== realm.protocol)
+                throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
+            checkRealmUrl(target, o.registry, o.plainHttp);
+        },
+    };
     const res = await send(tokenRequest);
     if (res.status !== 200) {
         const pushing = scopes.some((s) => /:(.*,)?(push|\*)(,.*)?$/.test(s));
@@ -34127,36 +33968,242 @@ function basic(c) {
     return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/log.ts
+;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
 
-// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
-function withRequestLog(inner, logger) {
-    return async (req) => {
-        const started = performance.now();
-        const url = redactUrl(req.url);
-        try {
+
+
+
+// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
+// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+class RedirectError extends Error {
+    retryable = false;
+    constructor(message) {
+        super(message);
+        this.name = 'RedirectError';
+    }
+}
+// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
+// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
+function withRedirects(inner, o) {
+    const max = o.maxRedirects ?? MAX_REDIRECTS;
+    return async (first) => {
+        let req = first;
+        for (let hop = 0;; hop++) {
             const res = await inner(req);
-            logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
-            return res;
-        }
-        catch (error) {
-            logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`);
-            throw error;
+            const location = res.headers.get('location');
+            if (!REDIRECT_STATUSES.has(res.status) || !location) {
+                // the URL that answered, so layers above (auth) tell the registry's answer from a redirect target's
+                return hop > 0 ? withRequest(res, { method: req.method, ...res.request, url: req.url }) : res;
+            }
+            await discardBody(res);
+            if (hop >= max)
+                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
+            const target = new URL(location, req.url);
+            first.checkRedirect?.(target);
+            const next = nextRequest(req, res.status, target);
+            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
+            req = next;
         }
     };
 }
+function nextRequest(req, status, target) {
+    const from = new URL(req.url);
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
+    }
+    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
+        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
+    }
+    const headers = { ...req.headers };
+    if (target.origin !== from.origin)
+        for (const name of CREDENTIAL_HEADERS)
+            delete headers[name];
+    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
+    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
+    if (toGet) {
+        delete headers['content-type'];
+        delete headers['content-length'];
+        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
+    }
+    return { ...req, url: target.toString(), headers };
+}
 
-;// CONCATENATED MODULE: ./src/oci/transport/user-agent.ts
-// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
-// carry the HTTP client's own.
-function withUserAgent(inner, userAgent) {
-    if (!userAgent)
-        return inner;
-    return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
+
+// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
+class StallError extends Error {
+    code = 'ETIMEDOUT';
+    constructor(ms) {
+        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
+        this.name = 'StallError';
+    }
+}
+// Pieces small enough that what waits here shows how far the socket has got.
+const PIECE = 64 * 1024;
+/**
+ * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
+ * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
+ * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
+ * are the dispatcher's headers timeout's (it counts from the last write the socket took);
+ * response bodies are its bodyTimeout.
+ */
+function watchUploadStall(source, ms) {
+    const controller = new AbortController();
+    let received = 0;
+    const body = new external_node_stream_.Transform({
+        highWaterMark: PIECE,
+        transform(chunk, _encoding, callback) {
+            received += chunk.length;
+            for (let at = 0; at < chunk.length; at += PIECE)
+                this.push(chunk.subarray(at, at + PIECE));
+            callback();
+        },
+    });
+    let stalled;
+    // a failed request destroys body, and with it the source (the file it was reading)
+    (0,external_node_stream_.pipeline)(source, body, () => { });
+    let taken = -1;
+    const timer = setInterval(() => {
+        const waiting = body.readableLength + body.writableLength + source.readableLength;
+        const now = received - body.readableLength;
+        if (now === taken && waiting > 0) {
+            stalled = new StallError(ms);
+            controller.abort(stalled);
+            body.destroy(stalled);
+        }
+        taken = now;
+    }, ms);
+    timer.unref();
+    const stop = () => clearInterval(timer);
+    body.once('close', stop);
+    return { body, signal: controller.signal, reason: () => stalled, stop };
+}
+
+;// CONCATENATED MODULE: ./src/oci/transport/send.ts
+
+
+
+
+
+// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
+// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
+const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
+// Statuses whose responses have no body; the Response constructor refuses one for them.
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+class TransportError extends Error {
+    code;
+    constructor(message, cause) {
+        super(message, { cause });
+        this.name = 'TransportError';
+        const code = cause?.code;
+        if (typeof code === 'string')
+            this.code = code;
+    }
+}
+/**
+ * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
+ * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
+ * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
+ * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
+ * the redirect layer's; the answer is a fetch Response so the layers above read one type.
+ */
+function createExchange(o = {}) {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+    const common = {
+        connect: { timeout: timeouts.connectMs },
+        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
+        bodyTimeout: timeouts.stallMs,
+    };
+    const direct = new undici.Agent(common);
+    const proxies = new Map();
+    const dispatcherFor = (url) => {
+        const proxy = o.proxyFor?.(url);
+        if (!proxy)
+            return direct;
+        let agent = proxies.get(proxy);
+        if (!agent) {
+            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
+            agent = new undici.ProxyAgent({ uri: proxy, ...common });
+            proxies.set(proxy, agent);
+        }
+        return agent;
+    };
+    return async (req) => {
+        const url = new URL(req.url);
+        const made = req.body?.();
+        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
+        let answer;
+        try {
+            answer = await dispatcherFor(url).request({
+                origin: url.origin,
+                path: `${url.pathname}${url.search}`,
+                method: req.method,
+                headers: req.headers,
+                body: stall?.body ?? made,
+                signal: stall?.signal,
+            });
+        }
+        catch (error) {
+            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
+        }
+        finally {
+            stall?.stop();
+        }
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(answer.headers)) {
+            if (value === undefined)
+                continue;
+            for (const v of Array.isArray(value) ? value : [value])
+                headers.append(name, v);
+        }
+        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
+        if (noBody)
+            answer.body.resume();
+        const res = new Response(noBody ? null : webStream(answer.body, req), {
+            status: answer.statusCode,
+            headers,
+        });
+        return withRequest(res, { method: req.method, url: req.url });
+    };
+}
+// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
+// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
+// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
+function webStream(body, req) {
+    const chunks = body[Symbol.asyncIterator]();
+    return new ReadableStream({
+        async pull(controller) {
+            let next;
+            try {
+                next = (await chunks.next());
+            }
+            catch (error) {
+                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
+                return;
+            }
+            if (next.done)
+                controller.close();
+            else
+                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+        },
+        async cancel() {
+            await chunks.return?.();
+        },
+    }, { highWaterMark: 0 });
+}
+function messageOf(error) {
+    const { message, code } = (error ?? {});
+    const text = typeof message === 'string' ? message : String(error);
+    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/transport/client.ts
-
 
 
 
@@ -34186,10 +34233,35 @@ function createTransport(o) {
         return authed;
     return async (req) => {
         const res = await authed(req);
-        const sent = requestOf(res);
-        if (sent && pushing)
-            sent.pushing = true;
-        return o.hints ? attachHints(res, o.hints) : res;
+        const sent = res.request ?? { method: req.method, url: req.url };
+        return withRequest(res, {
+            ...sent,
+            ...(pushing ? { pushing } : {}),
+            ...(o.hints ? { hints: o.hints } : {}),
+        });
+    };
+}
+// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
+// carry the HTTP client's own.
+function withUserAgent(inner, userAgent) {
+    if (!userAgent)
+        return inner;
+    return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
+}
+// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
+function withRequestLog(inner, logger) {
+    return async (req) => {
+        const started = performance.now();
+        const url = redactUrl(req.url);
+        try {
+            const res = await inner(req);
+            logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
+            return res;
+        }
+        catch (error) {
+            logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`);
+            throw error;
+        }
     };
 }
 
@@ -34621,11 +34693,14 @@ class Repository {
     logger;
     policy;
     base;
+    hints;
     constructor(o) {
         this.registry = o.registry;
         this.repository = o.repository;
         this.logger = o.logger ?? silentLogger;
         this.policy = retryPolicy(o.retry);
+        if (o.hints)
+            this.hints = o.hints;
         this.base = `${registryBaseUrl(o.registry, { plainHttp: o.plainHttp })}/v2/${o.repository}`;
         const actions = [...new Set(o.actions)].sort();
         this.send = createTransport({
@@ -34710,7 +34785,7 @@ class Repository {
         return listTags(this.send, `${this.base}/tags/list`, o.pageSize);
     }
     manifestContext() {
-        return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger };
+        return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger, hints: this.hints };
     }
 }
 function checkDigest(digest) {
@@ -35013,7 +35088,7 @@ async function restoreFromRegistry(repo, match, inputs) {
             // paths inside one another (`~/.cargo` and `~/.cargo/registry`) would merge into each other
             // at once: those go one at a time, in the order of the lines
             const nested = roots.some((a, i) => roots.some((b, j) => i !== j && isWithin(a, b)));
-            await forEachLimited(groups, nested ? 1 : RESTORE_CONCURRENCY, async (group, i) => {
+            await for_each_limited_forEachLimited(groups, nested ? 1 : RESTORE_CONCURRENCY, async (group, i) => {
                 const root = roots[i];
                 if (group.length === 1) {
                     const result = await restoreInto(group[0], root);
@@ -35022,7 +35097,7 @@ async function restoreFromRegistry(repo, match, inputs) {
                 }
                 if (group.some((layer) => layer.annotations?.[cache_annotations_PATH_ANNOTATION] !== group[0]?.annotations?.[cache_annotations_PATH_ANNOTATION]))
                     throw new Error(`the parts of ${root} name different paths`);
-                await stagePartsAndCommit(root, group.length, (folders) => forEachLimited(group, RESTORE_CONCURRENCY, async (layer, j) => {
+                await stagePartsAndCommit(root, group.length, (folders) => for_each_limited_forEachLimited(group, RESTORE_CONCURRENCY, async (layer, j) => {
                     await restoreInto(layer, folders[j]);
                 }));
                 lib_core/* info */.pq(`Restored ${root} from ${group.length} parts`);
@@ -35878,6 +35953,7 @@ function cut(entries, maxBytes) {
 
 
 
+
 // HEADs in flight when an index must be checked against the repository entry by entry.
 const CHECK_CONCURRENCY = 8;
 /**
@@ -35980,13 +36056,9 @@ function mayListDeletedManifests(error) {
 }
 async function keepExisting(registry, entries) {
     const exists = new Array(entries.length).fill(true);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < entries.length; i = next++) {
-            exists[i] = (await registry.headManifest(entries[i].manifest.digest)) !== undefined;
-        }
-    };
-    await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker));
+    await forEachLimited(entries, CHECK_CONCURRENCY, async (entry, i) => {
+        exists[i] = (await registry.headManifest(entry.manifest.digest)) !== undefined;
+    });
     return entries.filter((_, i) => exists[i]);
 }
 
@@ -36286,13 +36358,14 @@ async function saveToFallback(state, reason) {
 
 
 
+
 /** mode: cache, the main step. */
 async function runCache() {
     await cache_restoreCacheStep(readers_getInputs(inputs_parseCacheInputs));
 }
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
 async function cache_restoreCacheStep(inputs, env = process.env, o = { postStep: true }) {
-    const scopes = scope_cacheScopes(scope_readRefContext(env), inputs.cacheScope || undefined);
+    const scopes = scope_cacheScopes(cache_readRefContext(env), inputs.cacheScope || undefined);
     lib_core/* setOutput */.uH('cache-primary-key', inputs.key);
     const outcome = await restoreCache(inputs, scopes.restore);
     const hit = outcome.matchedKey === inputs.key;
@@ -36343,6 +36416,25 @@ function cacheRestoreSummary(o) {
         ['Path', `\`${o.path}\``],
     ];
     return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${log_summaryTable(rows)}`;
+}
+/** The runner's ref variables and the default branch named in the event payload. */
+function cache_readRefContext(env) {
+    return {
+        ref: env.GITHUB_REF || undefined,
+        baseRef: env.GITHUB_BASE_REF || undefined,
+        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
+    };
+}
+// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
+function defaultBranchOf(eventPath) {
+    try {
+        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
+        const name = event.repository?.default_branch;
+        return typeof name === 'string' && name ? name : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache/steps.ts
@@ -36412,115 +36504,6 @@ function cacheSaveSummary(outcome, o) {
     return `## Cache ${outcome.saved ? 'saved' : 'not saved'}\n\n${summaryTable(rows)}`;
 }
 
-;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
-/**
- * A layout that cannot be used as it is: the file is the one to look at (oci-layout, index.json or
- * a blob under blobs/), so the message and the property both name it.
- */
-class LayoutError extends Error {
-    name = 'LayoutError';
-    file;
-    constructor(file, message, options) {
-        super(`${file}: ${message}`, options);
-        this.file = file;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/blob-path.ts
-
-
-// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
-// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
-const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
-function isSha256Digest(digest) {
-    return SHA256_DIGEST.test(digest);
-}
-/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
-function blobPath(layoutDir, digest, referencedFrom) {
-    if (!isSha256Digest(digest)) {
-        throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`);
-    }
-    return external_node_path_default().join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/parse-descriptor.ts
-
-
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/**
- * Checks the fields the layout code relies on (media type, digest, size, string annotations) and
- * returns the descriptor as found, unknown fields included, so re-serialising loses nothing.
- * `where` says which descriptor in `file` is at fault, e.g. "manifests[2]".
- */
-function parseDescriptor(value, file, where) {
-    if (!isRecord(value))
-        throw new LayoutError(file, `${where} is not a descriptor object`);
-    const { mediaType, digest, size, annotations } = value;
-    if (typeof mediaType !== 'string' || mediaType === '') {
-        throw new LayoutError(file, `${where} has no mediaType`);
-    }
-    if (typeof digest !== 'string' || !isSha256Digest(digest)) {
-        throw new LayoutError(file, `${where} has an unsupported or malformed digest ${JSON.stringify(digest)}`);
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-        throw new LayoutError(file, `${where} has an invalid size ${JSON.stringify(size)}`);
-    }
-    if (annotations !== undefined) {
-        if (!isRecord(annotations) || Object.values(annotations).some((v) => typeof v !== 'string')) {
-            throw new LayoutError(file, `${where} has annotations that are not a map of strings`);
-        }
-    }
-    return value;
-}
-function parseJsonObject(bytes, file) {
-    let value;
-    try {
-        value = JSON.parse(bytes.toString('utf8'));
-    }
-    catch (cause) {
-        throw new LayoutError(file, `not valid JSON (${cause.message})`, { cause });
-    }
-    if (!isRecord(value))
-        throw new LayoutError(file, 'is not a JSON object');
-    return value;
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/manifest-children.ts
-
-
-
-// The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
-const IMAGE_MANIFEST_TYPES = new Set([media_types_MediaType.OciManifest, media_types_MediaType.DockerManifest]);
-// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
-
-/** Parses a manifest or index and lists what it references. `file` is named in every error. */
-function manifestChildren(bytes, mediaType, file) {
-    const json = parseJsonObject(bytes, file);
-    if (json.mediaType !== undefined && json.mediaType !== mediaType) {
-        throw new LayoutError(file, `mediaType ${JSON.stringify(json.mediaType)} differs from the descriptor's ${JSON.stringify(mediaType)}`);
-    }
-    if (json.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(json.schemaVersion)}, expected 2`);
-    }
-    const subject = json.subject === undefined ? undefined : parseDescriptor(json.subject, file, 'subject');
-    if (isIndexMediaType(mediaType)) {
-        if (!Array.isArray(json.manifests))
-            throw new LayoutError(file, 'is an index without a manifests array');
-        const manifests = json.manifests.map((m, i) => parseDescriptor(m, file, `manifests[${i}]`));
-        return { manifests, blobs: [], subject };
-    }
-    if (IMAGE_MANIFEST_TYPES.has(mediaType)) {
-        const config = parseDescriptor(json.config, file, 'config');
-        if (!Array.isArray(json.layers))
-            throw new LayoutError(file, 'is a manifest without a layers array');
-        const layers = json.layers.map((l, i) => parseDescriptor(l, file, `layers[${i}]`));
-        return { manifests: [], blobs: [config, ...layers], subject };
-    }
-    throw new LayoutError(file, `has the unsupported manifest media type ${JSON.stringify(mediaType)}`);
-}
-
 ;// CONCATENATED MODULE: ./src/prune/inventory.ts
 
 
@@ -36539,7 +36522,7 @@ async function readInventory(source, listed, o) {
     let wave = listed;
     while (wave.length > 0) {
         const read = new Array(wave.length);
-        await forEachLimited(wave, FETCH_CONCURRENCY, async (version, i) => {
+        await for_each_limited_forEachLimited(wave, FETCH_CONCURRENCY, async (version, i) => {
             read[i] = await readVersion(source, version, o.logger);
         });
         const next = new Map();
@@ -36568,28 +36551,24 @@ async function readVersion(source, version, logger) {
             return undefined;
         throw error;
     }
-    const json = parseObject(manifest.bytes);
-    const annotations = stringRecord(json.annotations);
-    let children = [];
-    let blobs = [];
+    let doc;
     try {
-        const parsed = manifestChildren(manifest.bytes, manifest.mediaType, version.digest);
-        children = parsed.manifests.map((m) => m.digest);
-        blobs = parsed.blobs;
+        doc = readManifest(manifest.bytes, manifest.mediaType);
     }
     catch (error) {
         // a manifest kind we do not read (a Docker schema 1, say) is still a version: kept or deleted whole
         logger.debug(`${version.digest}: ${error.message}`);
     }
+    const annotations = doc?.annotations ?? {};
     const created = version.created ?? parseTime(annotations[Annotation.Created]);
     return {
         ...version,
         ...(created ? { created } : {}),
         mediaType: manifest.mediaType,
         size: manifest.bytes.length,
-        children,
-        blobs,
-        ...(typeof json.artifactType === 'string' ? { artifactType: json.artifactType } : {}),
+        children: doc?.manifests.map((m) => m.digest) ?? [],
+        blobs: doc ? manifestChildren(doc).blobs : [],
+        ...(doc?.artifactType === undefined ? {} : { artifactType: doc.artifactType }),
         annotations,
     };
 }
@@ -36598,24 +36577,6 @@ function parseTime(value) {
         return undefined;
     const at = Date.parse(value);
     return Number.isNaN(at) ? undefined : new Date(at);
-}
-function parseObject(bytes) {
-    try {
-        const value = JSON.parse(bytes.toString('utf8'));
-        return typeof value === 'object' && value !== null ? value : {};
-    }
-    catch {
-        return {};
-    }
-}
-function stringRecord(value) {
-    const out = {};
-    if (typeof value !== 'object' || value === null)
-        return out;
-    for (const [k, v] of Object.entries(value))
-        if (typeof v === 'string')
-            out[k] = v;
-    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/tag-glob.ts
@@ -36815,28 +36776,6 @@ function versionName(version) {
     return version.tags.length > 0 ? version.tags.join(', ') : version.digest.slice(0, 19);
 }
 
-;// CONCATENATED MODULE: ./src/prune/rewrite-index.ts
-
-/**
- * Writes the scope's index again without the caches about to be deleted, before they are: a
- * restore that reads the index from now on never picks one. The index is read afresh, so entries
- * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
- * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
- */
-async function rewriteScopeIndex(registry, rewrite, deleting) {
-    const tag = rewrite.index.tags[0];
-    if (!tag)
-        throw new Error(`the index of ${rewrite.scope} has no tag`);
-    const current = parseCacheIndex((await registry.getManifest(tag)).bytes);
-    const entries = current.filter((e) => !deleting.has(e.manifest.digest));
-    if (entries.length === current.length)
-        return 'unchanged';
-    if (entries.length === 0)
-        return 'empty';
-    const built = cache_index_buildCacheIndex(rewrite.scope, entries);
-    return registry.putManifest(built.bytes, built.mediaType, tag);
-}
-
 ;// CONCATENATED MODULE: ./src/prune/versions.ts
 
 /** A version the store would not delete, with the store's reason; the prune goes on. */
@@ -36862,7 +36801,7 @@ function registryVersionStore(repo) {
         async list() {
             const tags = await repo.listTags();
             const digests = new Array(tags.length);
-            await forEachLimited(tags, RESOLVE_CONCURRENCY, async (tag, i) => {
+            await for_each_limited_forEachLimited(tags, RESOLVE_CONCURRENCY, async (tag, i) => {
                 digests[i] = (await repo.headManifest(tag))?.digest;
             });
             const byDigest = new Map();
@@ -36888,7 +36827,7 @@ function registryVersionStore(repo) {
 /**
  * List, read, plan, then (unless a dry run) rewrite the scope indexes and delete. Indexes go
  * before what they list, so no moment has a kept index naming a deleted manifest. A version the
- * store refuses (ghcr.io: a public version downloaded over 5,000 times) is reported and skipped.
+ * store refuses (by a policy of its own) is reported and skipped.
  */
 async function prune(o) {
     const listed = await o.store.list();
@@ -36997,6 +36936,25 @@ function report(dryRun, inventory, plan, deleted, refused, rewrittenScopes) {
     }
     const freedBytes = [...freed.values()].reduce((a, b) => a + b, 0);
     return { dryRun, deleted, kept, refused, freedBytes, rewrittenScopes };
+}
+/**
+ * Writes the scope's index again without the caches about to be deleted, before they are: a
+ * restore that reads the index from now on never picks one. The index is read afresh, so entries
+ * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
+ * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
+ */
+async function rewriteScopeIndex(registry, rewrite, deleting) {
+    const tag = rewrite.index.tags[0];
+    if (!tag)
+        throw new Error(`the index of ${rewrite.scope} has no tag`);
+    const current = parseCacheIndex((await registry.getManifest(tag)).bytes);
+    const entries = current.filter((e) => !deleting.has(e.manifest.digest));
+    if (entries.length === current.length)
+        return 'unchanged';
+    if (entries.length === 0)
+        return 'empty';
+    const built = cache_index_buildCacheIndex(rewrite.scope, entries);
+    return registry.putManifest(built.bytes, built.mediaType, tag);
 }
 
 ;// CONCATENATED MODULE: ./src/prune/index.ts
@@ -37662,298 +37620,8 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, dist_bundle_DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-const LOWER_CASE = 1;
-const OWS = 2;
-const SEMI_FLAG = 4;
-const COMMA_FLAG = 8;
-const TOKEN_FLAG = 16;
-const NON_ASCII = 0xff00;
-const CASE_FLAGS = LOWER_CASE | NON_ASCII;
-/**
- * Character flags used to normalize HTTP field values while scanning.
- * Out-of-range reads intentionally coerce to zero in bitwise expressions.
- */
-const CHAR_MAP = new Uint8Array(0x100);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
-    CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
-    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-/**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
- */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Validate a type string against RFC 9110.
- */
-function isTypeValid(type, start = 0, end = type.length) {
-    let hasSlash = false;
-    for (let index = start; index < end; index++) {
-        const code = type.charCodeAt(index);
-        if (code === 47 /* / */) {
-            if (hasSlash || index === start || index >= end - 1)
-                return false;
-            hasSlash = true;
-        }
-        else if (!isTokenCode(code)) {
-            return false;
-        }
-    }
-    return hasSlash;
-}
-/**
- * Validate a token against RFC 9110.
- */
-function isTokenValid(token, start = 0, end = token.length) {
-    if (start >= end)
-        return false;
-    for (let index = start; index < end; index++) {
-        if (!isTokenCode(token.charCodeAt(index)))
-            return false;
-    }
-    return true;
-}
-/**
- * Check whether a character code belongs to the token production in RFC 9110.
- */
-function isTokenCode(code) {
-    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
-}
-/**
- * Serialize a parameter value.
- */
-function parameterValue(str) {
-    const len = str.length;
-    if (len === 0)
-        return '""';
-    let index = 0;
-    while (index < len && isTokenCode(str.charCodeAt(index)))
-        index++;
-    if (index === len)
-        return str;
-    let result = '"';
-    let start = 0;
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
-            throw new TypeError(`Invalid parameter value: ${str}`);
-        }
-        if (code === 34 /* " */ || code === 92 /* \\ */) {
-            result += `${str.slice(start, index)}\\`;
-            start = index;
-        }
-        index++;
-    }
-    return `${result}${str.slice(start)}"`;
-}
-/**
- * Format an object into a `Content-Type` header.
- */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !isTypeValid(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
-    }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!isTokenValid(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
-            }
-            result += `; ${param}=${parameterValue(parameters[param])}`;
-        }
-    }
-    return result;
-}
-/**
- * Parse a `Content-Type` header.
- */
-function dist_parse(header, options) {
-    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-    const len = header.length;
-    let valueStart = options?.start ?? 0;
-    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-        valueStart++;
-    }
-    let index = valueStart;
-    let typeFlags = 0;
-    let whitespace = -1;
-    let stop = options?.parameters === false ? COMMA_FLAG : 0;
-    while (index < len) {
-        const code = header.charCodeAt(index);
-        const flags = CHAR_MAP[code];
-        if ((flags & stopFlags) !== 0) {
-            stop |= flags & COMMA_FLAG;
-            break;
-        }
-        if ((flags & OWS) !== 0) {
-            if (whitespace === -1)
-                whitespace = index;
-        }
-        else {
-            whitespace = -1;
-        }
-        typeFlags |= (code & NON_ASCII) | flags;
-        index++;
-    }
-    const valueEnd = whitespace === -1 ? index : whitespace;
-    const value = header.slice(valueStart, valueEnd);
-    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-    if (index === len || stop !== 0) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopFlags);
-}
-/**
- * Parses the parameters of a `Content-Type` header starting at the given index.
- */
-function parseParameters(header, type, index, len, stopFlags) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        index++; // Skip over ;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-            index++;
-        }
-        const keyStart = index;
-        let keyFlags = 0;
-        let keyWhitespace = -1;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            const flags = CHAR_MAP[code];
-            if ((flags & stopFlags) !== 0) {
-                if ((flags & COMMA_FLAG) !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if (code === EQ) {
-                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-                const value = header.slice(keyStart, keyEnd);
-                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-                index++;
-                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-                    index++;
-                }
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    const quotedStart = ++index;
-                    let escaped = false;
-                    while (index < len) {
-                        const code = header.charCodeAt(index);
-                        if (code === DQUOTE) {
-                            if (parameters[key] === undefined) {
-                                parameters[key] = escaped
-                                    ? unescapeQuotedPairs(header, quotedStart, index)
-                                    : header.slice(quotedStart, index);
-                            }
-                            index++;
-                            let stop = 0;
-                            // Discard characters between quote and delimiter.
-                            while (index < len) {
-                                const code = header.charCodeAt(index);
-                                const flags = CHAR_MAP[code];
-                                if ((flags & stopFlags) !== 0) {
-                                    stop = flags & COMMA_FLAG;
-                                    break;
-                                }
-                                index++;
-                            }
-                            if (stop !== 0)
-                                break parameter;
-                            continue parameter;
-                        }
-                        if (code === BSLASH && index + 1 < len) {
-                            escaped = true;
-                            index += 2;
-                            continue;
-                        }
-                        index++;
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                let stop = 0;
-                let valueWhitespace = -1;
-                while (index < len) {
-                    const code = header.charCodeAt(index);
-                    const flags = CHAR_MAP[code];
-                    if ((flags & stopFlags) !== 0) {
-                        stop = flags & COMMA_FLAG;
-                        break;
-                    }
-                    if ((flags & OWS) !== 0) {
-                        if (valueWhitespace === -1)
-                            valueWhitespace = index;
-                    }
-                    else {
-                        valueWhitespace = -1;
-                    }
-                    index++;
-                }
-                if (parameters[key] === undefined) {
-                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                if (stop !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if ((flags & OWS) !== 0) {
-                if (keyWhitespace === -1)
-                    keyWhitespace = index;
-            }
-            else {
-                keyWhitespace = -1;
-            }
-            keyFlags |= (code & NON_ASCII) | flags;
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Remove backslashes from quoted pairs in a known-terminated quoted string body.
- */
-function unescapeQuotedPairs(str, start, end) {
-    let result = "";
-    for (let index = start; index < end; index++) {
-        if (str.charCodeAt(index) === BSLASH) {
-            result += str.slice(start, index);
-            start = ++index;
-        }
-    }
-    return result + str.slice(start, end);
-}
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+var dist = __nccwpck_require__(6919);
 ;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
@@ -38733,7 +38401,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = dist_parse(contentType);
+  const mimetype = (0,dist/* parse */.qg)(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -42506,7 +42174,22 @@ function cell(text) {
     return text.replace(/\|/g, '\\|');
 }
 
+;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
+/**
+ * A layout that cannot be used as it is: the file is the one to look at (oci-layout, index.json or
+ * a blob under blobs/), so the message and the property both name it.
+ */
+class LayoutError extends Error {
+    name = 'LayoutError';
+    file;
+    constructor(file, message, options) {
+        super(`${file}: ${message}`, options);
+        this.file = file;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/oci/layout/read-layout.ts
+
 
 
 
@@ -42557,13 +42240,48 @@ async function readLayoutMarker(dir) {
 }
 function parseIndex(bytes, file) {
     const index = parseJsonObject(bytes, file);
-    if (index.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(index.schemaVersion)}, expected 2`);
-    }
-    if (!Array.isArray(index.manifests))
-        throw new LayoutError(file, 'has no manifests array');
-    index.manifests.forEach((entry, i) => parseDescriptor(entry, file, `manifests[${i}]`));
+    const own = typeof index.mediaType === 'string' ? index.mediaType : media_types_MediaType.OciIndex;
+    if (!isIndexMediaType(own))
+        throw new LayoutError(file, `mediaType ${JSON.stringify(own)} is not an index`);
+    layoutManifest(bytes, own, file);
     return index;
+}
+/** What a manifest or index of the layout references; `file` is named in every error. */
+function layoutManifest(bytes, mediaType, file) {
+    try {
+        return manifestChildren(readManifest(bytes, mediaType));
+    }
+    catch (error) {
+        if (error instanceof InvalidManifestError)
+            throw new LayoutError(file, error.reason, { cause: error });
+        throw error;
+    }
+}
+// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
+// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+function isSha256Digest(digest) {
+    return SHA256_DIGEST.test(digest);
+}
+/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
+function blobPath(layoutDir, digest, referencedFrom) {
+    if (!isSha256Digest(digest)) {
+        throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`);
+    }
+    return external_node_path_default().join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+}
+function parseJsonObject(bytes, file) {
+    let value;
+    try {
+        value = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (cause) {
+        throw new LayoutError(file, `not valid JSON (${cause.message})`, { cause });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new LayoutError(file, 'is not a JSON object');
+    }
+    return value;
 }
 /** Reads and validates oci-layout and index.json; blobs are checked later, by verifyLayout. */
 async function readLayout(dir) {
@@ -42620,26 +42338,12 @@ function selectManifests(layout, tag) {
     return named;
 }
 
-;// CONCATENATED MODULE: ./src/oci/layout/file-digest.ts
-
-
-/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
-async function digestFile(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
-        const bytes = chunk;
-        hash.update(bytes);
-        size += bytes.length;
-    }
-    return { digest: `sha256:${hash.digest('hex')}`, size };
-}
-
 ;// CONCATENATED MODULE: ./src/oci/layout/verify-layout.ts
 
 
 
 
+// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
 
 
 
@@ -42688,7 +42392,7 @@ async function verifyLayout(layout, roots) {
         const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES);
         checkSize(file, descriptor, bytes.length);
         verify_layout_checkDigest(file, descriptor, sha256Digest(bytes));
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
+        const children = layoutManifest(bytes, descriptor.mediaType, file);
         for (const blob of children.blobs)
             await visit(blob, file, false);
         for (const manifest of children.manifests)
@@ -42705,7 +42409,7 @@ async function verifyLayout(layout, roots) {
     for (const root of roots)
         await visit(root.descriptor, indexFile, true);
     const plain = ordered.filter((b) => !b.isManifest);
-    await forEachLimited(plain, HASH_CONCURRENCY, async ({ descriptor, file }) => {
+    await for_each_limited_forEachLimited(plain, HASH_CONCURRENCY, async ({ descriptor, file }) => {
         const size = await fileSizeOf(file);
         if (size === undefined)
             throw new LayoutError(file, `is missing (blob ${descriptor.digest})`);
@@ -42713,6 +42417,17 @@ async function verifyLayout(layout, roots) {
         verify_layout_checkDigest(file, descriptor, (await digestFile(file)).digest);
     });
     return ordered;
+}
+/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
+async function digestFile(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
+        const bytes = chunk;
+        hash.update(bytes);
+        size += bytes.length;
+    }
+    return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 ;// CONCATENATED MODULE: ./src/oci/layout/push-layout.ts
@@ -42755,7 +42470,7 @@ async function pushLayout(layout, repo, roots, tags, o = {}) {
     const concurrency = o.concurrency ?? UPLOAD_CONCURRENCY;
     const plain = blobs.filter((b) => !b.isManifest);
     const present = new Set();
-    await forEachLimited(plain, concurrency, async ({ descriptor }) => {
+    await for_each_limited_forEachLimited(plain, concurrency, async ({ descriptor }) => {
         if (await repo.blobExists(descriptor.digest))
             present.add(descriptor.digest);
     });
@@ -42768,7 +42483,7 @@ async function pushLayout(layout, repo, roots, tags, o = {}) {
     });
     if (present.size > 0)
         logger.debug(`${present.size} blob(s) already in the registry, not uploaded`);
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
+    await for_each_limited_forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
         logger.debug(`uploading ${descriptor.digest} (${descriptor.size} bytes) from ${file}`);
         await repo.pushBlob(descriptor, () => (0,external_node_fs_.createReadStream)(file), { onProgress: o.onProgress });
     });
@@ -42869,8 +42584,6 @@ async function writeBlobVerified(file, descriptor, source) {
 
 
 
-
-
 // Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
 const DOWNLOAD_CONCURRENCY = 4;
 async function existingIndex(dir) {
@@ -42924,7 +42637,7 @@ async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
         if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
             throw new LayoutError(file, `manifest from the registry is ${actual} (${bytes.length} bytes), expected ${descriptor.digest}`);
         }
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
+        const children = layoutManifest(bytes, descriptor.mediaType, file);
         for (const blob of children.blobs) {
             if (seen.has(blob.digest))
                 continue;
@@ -42949,7 +42662,7 @@ async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
     await storeManifest(rootDescriptor, root.bytes);
     const concurrency = o.concurrency ?? DOWNLOAD_CONCURRENCY;
     const onDisk = new Set();
-    await forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
+    await for_each_limited_forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
         if (await hasBlob(file, descriptor))
             onDisk.add(descriptor.digest);
     });
@@ -42964,7 +42677,7 @@ async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
         reusedBlobs: onDisk.size,
         totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
     });
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
+    await for_each_limited_forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
         const source = await repo.fetchBlob(descriptor, { onProgress: o.onProgress });
         await writeBlobVerified(file, descriptor, source);
     });
@@ -43197,6 +42910,7 @@ function parsePullInputs(read, env, notice = () => { }) {
 
 
 
+
 /**
  * The index of a tag: one entry per platform, sorted, so that every job that sees the same
  * platform tags writes the same entries whatever order it found them in. That determinism is what
@@ -43223,18 +42937,19 @@ function buildPlatformIndex(entries, annotations = {}) {
 }
 /** The platform entries of an index's bytes; entries without a platform are left out. */
 function platformEntriesOf(bytes) {
-    let value;
+    let manifests;
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        manifests = readManifest(bytes).manifests;
     }
-    catch {
-        return [];
+    catch (error) {
+        // what is not an index we can read lists no platform: the index is rebuilt from the platform tags
+        if (error instanceof InvalidManifestError)
+            return [];
+        throw error;
     }
-    if (!Array.isArray(value.manifests))
-        return [];
     const entries = [];
-    for (const item of value.manifests) {
-        if (!item || typeof item.digest !== 'string' || !item.platform)
+    for (const item of manifests) {
+        if (!item.platform)
             continue;
         let platform;
         try {
@@ -43270,6 +42985,7 @@ function canonicalPlatform(p) {
 }
 
 ;// CONCATENATED MODULE: ./src/oci/platform-publish.ts
+
 
 
 
@@ -43348,25 +43064,22 @@ async function readPlatformTags(registry, tag, platformKey, facts = new Map()) {
     const prefix = `${tag}-`;
     const candidates = (await registry.listTags()).filter((t) => t.startsWith(prefix) && /^[a-z0-9_]+-[a-z0-9_]+(-[a-z0-9_]+)?$/.test(t.slice(prefix.length)));
     const found = new Array(candidates.length);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < candidates.length; i = next++) {
-            const candidate = candidates[i];
-            const head = await registry.headManifest(candidate);
-            if (!head || isIndexMediaType(head.mediaType))
-                continue;
-            let fact = facts.get(head.digest);
-            if (!fact)
-                facts.set(head.digest, (fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)));
-            if (fact.platform && platformTag(tag, fact.platform) === candidate) {
-                const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
-                if (fact.artifactType)
-                    manifest.artifactType = fact.artifactType;
-                found[i] = { platform: fact.platform, tag: candidate, manifest };
-            }
+    await for_each_limited_forEachLimited(candidates, CONCURRENCY, async (candidate, i) => {
+        const head = await registry.headManifest(candidate);
+        if (!head || isIndexMediaType(head.mediaType))
+            return;
+        let fact = facts.get(head.digest);
+        if (!fact) {
+            fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey);
+            facts.set(head.digest, fact);
         }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, candidates.length) }, worker));
+        if (fact.platform && platformTag(tag, fact.platform) === candidate) {
+            const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
+            if (fact.artifactType)
+                manifest.artifactType = fact.artifactType;
+            found[i] = { platform: fact.platform, tag: candidate, manifest };
+        }
+    });
     return found.filter((e) => e !== undefined);
 }
 /** The platform annotation and artifactType of a manifest's bytes; nothing for other documents. */
@@ -43386,6 +43099,7 @@ function manifestFacts(bytes, platformKey) {
 }
 
 ;// CONCATENATED MODULE: ./src/action/layers/file-layers.ts
+
 
 
 
@@ -43437,15 +43151,9 @@ function safeFileTitle(title, windows = process.platform === 'win32') {
         throw refuse('is not a file name');
     if (/[/\\\0]/.test(title))
         throw refuse('is not a single path component');
-    if (windows) {
-        // eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
-        if (/[<>:"|?*\x01-\x1f]/.test(title))
-            throw refuse('holds a character Windows does not allow in names');
-        if (/[. ]$/.test(title))
-            throw refuse('ends with a dot or space, which Windows drops');
-        if (/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(title))
-            throw refuse('is a Windows device name');
-    }
+    const problem = windows ? windowsNameProblem(title) : undefined;
+    if (problem)
+        throw refuse(problem);
     return title;
 }
 /** The mode a file layer's annotation gives (0644 when absent or unreadable). */
@@ -43518,7 +43226,7 @@ async function pullLayers(repo, layers, dest) {
     if (isSplitTree(layers)) {
         return stagePartsAndCommit(dest, layers.length, async (folders) => {
             let count = 0;
-            await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
+            await for_each_limited_forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
                 count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
             });
             return count;
@@ -43529,7 +43237,7 @@ async function pullLayers(repo, layers, dest) {
         let count = 0;
         // layers extracted into the same folder go in order: a later one overrides an earlier one
         const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
-        await forEachLimited(layers, limit, async (layer, i) => {
+        await for_each_limited_forEachLimited(layers, limit, async (layer, i) => {
             count += (await pullLayer(repo, layer, staging, places[i])).files;
         });
         return count;
@@ -43591,10 +43299,12 @@ async function resolveLayers(repo, reference, platform) {
 }
 /** An index's entries (its manifests array). */
 function indexEntries(bytes, reference) {
-    const index = JSON.parse(bytes.toString('utf8'));
-    if (!Array.isArray(index.manifests))
-        throw new Error(`${reference} is an index without a manifests array`);
-    return index.manifests;
+    try {
+        return readManifest(bytes).manifests;
+    }
+    catch (error) {
+        throw new Error(`${reference} is not an index we can read`, { cause: error });
+    }
 }
 /** An image manifest's layers, refusing what cannot be extracted (an index, no layers). */
 function extractableLayers(manifest, reference) {
@@ -43798,12 +43508,12 @@ async function pullMany(inputs) {
             files += await pullLayers(repo, unit.layers, external_node_path_default().join(into, ...folder));
         };
         if (!merge) {
-            await stageAndCommit(inputs.path, (staging) => forEachLimited(units, ARTIFACT_CONCURRENCY, (unit) => pullUnit(unit, staging)));
+            await stageAndCommit(inputs.path, (staging) => for_each_limited_forEachLimited(units, ARTIFACT_CONCURRENCY, (unit) => pullUnit(unit, staging)));
             return;
         }
         // each match into a folder of its own, then merged in the matches' order: the later wins
         await stagePartsAndCommit(inputs.path, tags.length, async (folders) => {
-            await forEachLimited(units, ARTIFACT_CONCURRENCY, (unit) => pullUnit(unit, folders[unit.match]));
+            await for_each_limited_forEachLimited(units, ARTIFACT_CONCURRENCY, (unit) => pullUnit(unit, folders[unit.match]));
             logOverlaps(folders, tags);
         });
     });
@@ -43840,7 +43550,7 @@ async function matchTags(repo, pattern, where, inputs) {
  */
 async function resolveUnits(repo, tags, inputs) {
     const resolved = [];
-    await forEachLimited(tags, many_RESOLVE_CONCURRENCY, async (tag, match) => {
+    await for_each_limited_forEachLimited(tags, many_RESOLVE_CONCURRENCY, async (tag, match) => {
         resolved[match] = await resolveTag(repo, tag, match, inputs);
     });
     return { units: resolved.flatMap((r) => r.units), tops: resolved.map((r) => r.top) };
@@ -44301,6 +44011,9 @@ function noFilesFound(inputs) {
  * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
  */
 async function collectPushSource(patterns, format, o) {
+    // one tree has one root; with `format: files` each file is a layer of its own, from any drive
+    if (format !== 'files')
+        refuseSeveralDrives(patterns.includes);
     const [only] = patterns.includes;
     if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
         const stat = collect_paths_lstatOrUndefined(only.pattern);
@@ -44328,6 +44041,22 @@ async function collectPushSource(patterns, format, o) {
         return { kind: 'selection', root: external_node_path_default().dirname(root), select: [external_node_path_default().basename(root)] };
     }
     return { kind: 'selection', root, select };
+}
+/**
+ * A tree is packed from its matches' common folder: lines on two drives (a hosted Windows runner
+ * has the workspace on D: and the home on C:) have none. Refused before anything is read, naming
+ * both lines and the way out, as upload-artifact refuses them (actions/upload-artifact#431); a
+ * cache keeps a layer per line, so it takes lines on any drive.
+ */
+function refuseSeveralDrives(includes, p = (external_node_path_default())) {
+    const drive = (line) => p.parse(line.searchRoot).root.toLowerCase();
+    const [first] = includes;
+    const other = includes.find((line) => first && drive(line) !== drive(first));
+    if (!first || !other)
+        return;
+    throw new PathSelectionError(`'${first.given}' (${first.searchRoot}) and '${other.given}' (${other.searchRoot}) are on ` +
+        "different drives, and a push stores one tree with one root: push each drive's paths in a " +
+        'push of its own (its own tag or repository), or use format: files for files');
 }
 // Layers are titled with a file's name: two files of the same name would overwrite each other
 // on pull, so they are refused here, naming both.
@@ -44586,7 +44315,7 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
     let files = 0;
     let uncompressedSize = 0;
     const packing = oneAtATime();
-    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
+    await for_each_limited_forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
         const name = partTitle(title, i, count);
         const spool = external_node_path_default().join(spoolDir, `part-${i + 1}`);
         await (0,external_node_fs_promises_namespaceObject.mkdir)(spool, { recursive: true });
@@ -44767,6 +44496,10 @@ async function pushDirectory(inputs, env = process.env) {
     const source = await lib_core/* group */.Os('Find the files', () => findPushSource(inputs));
     if (source.kind === 'none')
         return noFilesFound(inputs);
+    // Windows has no exec bit (Node reports every file 0666), so nothing marks a binary cross-built
+    // here for Linux as executable: said where users look, as upload-artifact keeps no modes either
+    if (process.platform === 'win32')
+        lib_core/* info */.pq('Windows keeps no exec bit: every file is stored 0644 (run chmod +x after a pull on Linux or macOS)');
     const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-artifact-'));
     try {
         const repo = registry_openForPush(inputs);
@@ -45040,7 +44773,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(385);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2529);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -45340,6 +45073,189 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 6919:
+/***/ ((__unused_webpack_module, exports) => {
+
+var __webpack_unused_export__;
+
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+__webpack_unused_export__ = ({ value: true });
+__webpack_unused_export__ = format;
+exports.qg = parse;
+const TEXT_REGEXP = /^[\u0009\u0020-\u007e\u0080-\u00ff]*$/;
+const TOKEN_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * RegExp to match chars that must be quoted-pair in RFC 9110 sec 5.6.4
+ */
+const QUOTE_REGEXP = /[\\"]/g;
+/**
+ * RegExp to match type in RFC 9110 sec 8.3.1
+ *
+ * media-type = type "/" subtype
+ * type       = token
+ * subtype    = token
+ */
+const TYPE_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !TYPE_REGEXP.test(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!TOKEN_REGEXP.test(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${qstring(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function parse(header, options) {
+    const stopChar = options?.comma === true ? COMMA : 65536; // Sentinel for "no stop char".
+    const len = header.length;
+    let index = skipOWS(header, options?.start ?? 0, len);
+    const valueStart = index;
+    index = skipValue(header, index, len, stopChar);
+    const valueEnd = trailingOWS(header, valueStart, index);
+    const type = header.slice(valueStart, valueEnd).toLowerCase();
+    if (options?.parameters === false) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopChar);
+}
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopChar) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        if (header.charCodeAt(index) === stopChar)
+            break;
+        index = skipOWS(header, index + 1 /* Skip over ; */, len);
+        const keyStart = index;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            if (code === stopChar)
+                break parameter;
+            if (code === SEMI)
+                continue parameter;
+            if (code === EQ) {
+                const keyEnd = trailingOWS(header, keyStart, index);
+                const key = header.slice(keyStart, keyEnd).toLowerCase();
+                index = skipOWS(header, index + 1, len);
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    index++;
+                    let value = "";
+                    while (index < len) {
+                        const code = header.charCodeAt(index++);
+                        if (code === DQUOTE) {
+                            index = skipValue(header, index, len, stopChar);
+                            if (parameters[key] === undefined)
+                                parameters[key] = value;
+                            break;
+                        }
+                        if (code === BSLASH && index < len) {
+                            value += header[index++];
+                            continue;
+                        }
+                        value += String.fromCharCode(code);
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                index = skipValue(header, index, len, stopChar);
+                if (parameters[key] === undefined) {
+                    const valueEnd = trailingOWS(header, valueStart, index);
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                continue parameter;
+            }
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Skip over characters until a semicolon or other exit character.
+ */
+function skipValue(str, index, len, stopChar) {
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code === SEMI || code === stopChar)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Skip optional whitespace (OWS) in an HTTP header value.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function skipOWS(header, index, len) {
+    while (index < len) {
+        const char = header.charCodeAt(index);
+        if (char !== SP && char !== HTAB)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Trim optional whitespace (OWS) from the end of a substring.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function trailingOWS(header, start, end) {
+    while (end > start) {
+        const char = header.charCodeAt(end - 1);
+        if (char !== SP && char !== HTAB)
+            break;
+        end--;
+    }
+    return end;
+}
+/**
+ * Serialize a parameter value.
+ */
+function qstring(str) {
+    if (TOKEN_REGEXP.test(str))
+        return str;
+    if (TEXT_REGEXP.test(str))
+        return `"${str.replace(QUOTE_REGEXP, "\\$&")}"`;
+    throw new TypeError(`Invalid parameter value: ${str}`);
+}
+//# sourceMappingURL=index.js.map
 
 /***/ }),
 

@@ -1,8 +1,8 @@
 import * as core from '@actions/core'
-import { cacheScopes, readRefContext } from '../../cache/scope.js'
+import { cacheScopes } from '../../cache/scope.js'
 import { getInputs } from '../inputs/readers.js'
 import { describeError, formatBytes, summaryTable, writeSummary } from '../runner/log.js'
-import { restoreCacheStep } from './cache.js'
+import { readRefContext, restoreCacheStep } from './cache.js'
 import { parseCacheInputs, type CacheInputs } from './inputs.js'
 import { saveCache, type SaveOutcome } from './save.js'
 
