@@ -132,6 +132,7 @@ export async function extractToDirectory(
       await pipeline(source, consume)
     }
     reader.end()
+    writer.finish()
     if (hash && expected) {
       const actual = `${expected.algorithm}:${hash.digest('hex')}`
       if (actual !== o.expectedUncompressedDigest) {

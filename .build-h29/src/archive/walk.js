@@ -1,0 +1,112 @@
+import { lstatSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+const SLASH = 0x2f;
+// UTF-8 byte order without encoding: code point order, which is UTF-16 code unit order except
+// that a surrogate (half of a code point above U+FFFF) sorts after every other unit. Encoding both
+// names for every comparison made n log n small buffers (listing 33,000 files: 330 ms, now 200).
+// With `separator`, a `/` sorts before everything: paths then compare component by component.
+function byteOrder(a, b, separator = false) {
+    const length = Math.min(a.length, b.length);
+    for (let i = 0; i < length; i++) {
+        const x = a.charCodeAt(i);
+        const y = b.charCodeAt(i);
+        if (x === y)
+            continue;
+        if (separator && (x === SLASH || y === SLASH))
+            return x === SLASH ? -1 : 1;
+        const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+        const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+        if (xSurrogate !== ySurrogate)
+            return xSurrogate ? 1 : -1;
+        return x - y;
+    }
+    return a.length - b.length;
+}
+// Walks the tree depth first, each directory's children in bytewise (UTF-8) order of their names,
+// so a directory comes right before its contents and the order never depends on the filesystem
+// (GNU tar's --sort=name gives the same order). Sockets, FIFOs and devices are left out: they
+// cannot be restored anywhere else. A `.git` entry (directory, or a submodule's file) is left out
+// at any depth unless includeGit; so are hidden names unless includeHidden. Synchronous on purpose:
+// a thread-pool round trip per lstat costs more than the lstat itself (7,000 files: 130 ms sync,
+// 290 ms async, measured). Lazy, so memory is the open directories' names, not the tree: a list of
+// a 33,000-file tree held ~14 MB and grew the heap by ~40 MB, which V8 kept for the whole push.
+export function* walkTree(root, filter) {
+    if (!lstatSync(root).isDirectory())
+        throw new Error(`not a directory: ${root}`);
+    yield* visit(root, '', filter);
+}
+function* visit(dirAbsolute, dirRelative, filter) {
+    const names = readdirSync(dirAbsolute)
+        .filter((name) => (filter.includeGit || name !== '.git') && (filter.includeHidden || !name.startsWith('.')))
+        .sort((a, b) => byteOrder(a, b));
+    for (const name of names) {
+        const absolute = path.join(dirAbsolute, name);
+        const relative = dirRelative === '' ? name : `${dirRelative}/${name}`;
+        const entry = entryOf(relative, lstatSync(absolute));
+        if (entry === undefined)
+            continue;
+        yield entry;
+        if (entry.kind === 'directory')
+            yield* visit(absolute, relative, filter);
+    }
+}
+function entryOf(relative, stat) {
+    const kind = stat.isFile()
+        ? 'file'
+        : stat.isDirectory()
+            ? 'directory'
+            : stat.isSymbolicLink()
+                ? 'symlink'
+                : undefined;
+    if (kind === undefined)
+        return undefined;
+    const entry = {
+        relative,
+        kind,
+        mode: stat.mode,
+        size: kind === 'file' ? stat.size : 0,
+        mtime: Math.floor(stat.mtimeMs / 1000),
+    };
+    if (kind === 'file' && stat.nlink > 1)
+        entry.inode = `${stat.dev}:${stat.ino}`;
+    return entry;
+}
+// The entries a selection names (paths relative to root, as a glob matched them, descendants
+// listed by the caller), plus the directories between root and each, in walkTree's order, so a
+// selection of a whole tree packs to the same bytes as the tree. Nothing is walked: a directory
+// brings only the entries the selection lists below it. `.git` is left out at any depth unless
+// includeGit; hidden names are the caller's to filter (it knows which names the user wrote).
+export function* walkSelection(root, select, includeGit) {
+    const wanted = new Set();
+    for (const raw of select) {
+        const parts = raw.split(/[\\/]+/).filter((part) => part !== '' && part !== '.');
+        if (parts.includes('..'))
+            throw new Error(`selected path ${raw} is outside ${root}`);
+        if (parts.length === 0 || (!includeGit && parts.includes('.git')))
+            continue;
+        const joined = parts.join('/');
+        // each leading folder as a prefix of the one joined string
+        for (let at = joined.indexOf('/'); at !== -1; at = joined.indexOf('/', at + 1)) {
+            wanted.add(joined.slice(0, at));
+        }
+        wanted.add(joined);
+    }
+    // each lstat as the pack gets there, as walkTree does: 20,000 Stats at once grew the heap by ~40 MB
+    for (const relative of [...wanted].sort(treeOrder)) {
+        const entry = entryOf(relative, lstatSync(path.join(root, relative)));
+        if (entry)
+            yield entry;
+    }
+}
+// What a pack of `dir` with these options holds, in its order: the selection, else the tree.
+export function walkEntries(dir, o) {
+    const includeGit = o.includeGit ?? false;
+    return o.select
+        ? walkSelection(dir, o.select, includeGit)
+        : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true });
+}
+// depth first with each directory's children in bytewise order: component by component, without
+// splitting (a split per comparison grew a split push's heap by ~40 MB at 33,000 paths)
+function treeOrder(a, b) {
+    return byteOrder(a, b, true);
+}
