@@ -91,7 +91,6 @@ function workerMain(): void {
 // Writes whole small files on `workers` threads, at most IN_FLIGHT_PER_WORKER batches each in
 // flight, reusing the batches' buffers. The first failure is kept and thrown by the next call.
 export class FileBatches {
-  readonly #flags: number
   readonly #workers: { worker: Worker; port: MessagePort }[] = []
   readonly #replies: MessagePort[] = []
   readonly #signal = new Int32Array(new SharedArrayBuffer(4))
@@ -104,7 +103,6 @@ export class FileBatches {
   #failure: BatchFailure | undefined
 
   constructor(o: { flags: number; workers?: number }) {
-    this.#flags = o.flags
     const count = o.workers ?? DEFAULT_WORKERS
     this.#maxInFlight = count * IN_FLIGHT_PER_WORKER
     for (let i = 0; i < count; i++) {
