@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4868:
+/***/ 3550:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32106,206 +32106,18 @@ function ancestorsOf(relative) {
     return out;
 }
 
-// EXTERNAL MODULE: external "node:worker_threads"
-var external_node_worker_threads_ = __nccwpck_require__(5919);
-;// CONCATENATED MODULE: ./src/archive/file-batches.ts
-
-
-// A tree of many small files spends its extraction in open, write and close, one file after
-// another (BENCHMARKS.md, "Many small files"). Those calls go to worker threads in batches, so they
-// run on every core while the main thread parses the next entries; a batch is one message each way,
-// where the thread pool would take three round trips per file (open, write, close).
-// Everything stays synchronous for the caller: the main thread waits for a batch's answer with
-// Atomics.wait and reads it with receiveMessageOnPort, so a check that needs an earlier file on disk
-// (a hard link to it, a later entry replacing it) simply calls flush() first.
-// a batch goes out at this many bytes of contents or this many files, whichever comes first
-const BATCH_BYTES = 256 * 1024;
-const BATCH_FILES = 64;
-// batches each worker may have queued: enough that it never waits for the main thread
-const IN_FLIGHT_PER_WORKER = 2;
-// one thread writes while the main thread parses; a second helps once there are cores for it
-const DEFAULT_WORKERS = Math.max(1, Math.min(2, (0,external_node_os_.availableParallelism)() - 1));
-// The worker's whole program, run from a string: the bundle has no file for a worker to load.
-// It reaches node:fs through process.getBuiltinModule, which a bundler leaves alone.
-function workerMain() {
-    const fs = process.getBuiltinModule('node:fs');
-    const { workerData } = process.getBuiltinModule('node:worker_threads');
-    const { port, signal, flags } = workerData;
-    port.on('message', (batch) => {
-        const bytes = new Uint8Array(batch.data);
-        let failed;
-        for (let i = 0, start = 0; i < batch.paths.length; start = batch.ends[i], i++) {
-            try {
-                const fd = fs.openSync(batch.paths[i], flags, batch.modes[i]);
-                try {
-                    const end = batch.ends[i];
-                    for (let at = start; at < end;)
-                        at += fs.writeSync(fd, bytes, at, end - at);
-                    const mtime = batch.mtimes[i];
-                    if (!Number.isNaN(mtime))
-                        fs.futimesSync(fd, mtime, mtime);
-                }
-                finally {
-                    fs.closeSync(fd);
-                }
-            }
-            catch (error) {
-                const e = error;
-                failed = { index: i, message: e.message, code: e.code };
-                break;
-            }
-        }
-        port.postMessage({ id: batch.id, data: batch.data, failed }, [batch.data]);
-        Atomics.add(signal, 0, 1);
-        Atomics.notify(signal, 0);
-    });
-}
-// Writes whole small files on `workers` threads, at most IN_FLIGHT_PER_WORKER batches each in
-// flight, reusing the batches' buffers. The first failure is kept and thrown by the next call.
-class FileBatches {
-    #workers = [];
-    #replies = [];
-    #signal = new Int32Array(new SharedArrayBuffer(4));
-    #sent = new Map();
-    #spare = [];
-    #maxInFlight;
-    #current;
-    #nextId = 0;
-    #seen = 0;
-    #failure;
-    constructor(o) {
-        const count = o.workers ?? DEFAULT_WORKERS;
-        this.#maxInFlight = count * IN_FLIGHT_PER_WORKER;
-        for (let i = 0; i < count; i++) {
-            const { port1, port2 } = new external_node_worker_threads_.MessageChannel();
-            const worker = new external_node_worker_threads_.Worker(`(${workerMain.toString()})()`, {
-                eval: true,
-                workerData: { port: port2, signal: this.#signal, flags: o.flags },
-                transferList: [port2],
-            });
-            worker.unref();
-            this.#workers.push({ worker, port: port1 });
-            this.#replies.push(port1);
-        }
-    }
-    get inFlight() {
-        return this.#sent.size;
-    }
-    // Adds a file whose whole contents follow through write(); true once it can take them (size fits).
-    static fits(size) {
-        return size <= BATCH_BYTES;
-    }
-    add(file, size) {
-        this.#throwIfFailed();
-        if (this.#current &&
-            (this.#current.fill + size > BATCH_BYTES || this.#current.files.length >= BATCH_FILES))
-            this.#send();
-        const batch = (this.#current ??= {
-            files: [],
-            ends: [],
-            data: this.#spare.pop() ?? new ArrayBuffer(BATCH_BYTES),
-            fill: 0,
-        });
-        batch.files.push(file);
-        batch.ends.push(batch.fill);
-    }
-    // contents of the file last added, in order
-    write(chunk) {
-        const batch = this.#current;
-        new Uint8Array(batch.data).set(chunk, batch.fill);
-        batch.fill += chunk.length;
-        batch.ends[batch.ends.length - 1] = batch.fill;
-    }
-    // Every file added so far is on disk when this returns (or its failure is thrown).
-    flush() {
-        if (this.#current)
-            this.#send();
-        while (this.#sent.size > 0)
-            this.#receive();
-        this.#throwIfFailed();
-    }
-    // after an error: waits for what is in flight (no file half-written while its folder is removed)
-    close() {
-        this.#current = undefined;
-        while (this.#sent.size > 0)
-            this.#receive();
-        for (const { worker, port } of this.#workers) {
-            port.close();
-            void worker.terminate();
-        }
-        this.#workers.length = 0;
-    }
-    #send() {
-        const batch = this.#current;
-        this.#current = undefined;
-        while (this.#sent.size >= this.#maxInFlight)
-            this.#receive();
-        const id = this.#nextId++;
-        this.#sent.set(id, batch);
-        const { port } = this.#workers[id % this.#workers.length];
-        port.postMessage({
-            id,
-            paths: batch.files.map((file) => file.target),
-            modes: batch.files.map((file) => file.mode),
-            mtimes: batch.files.map((file) => file.mtime ?? NaN),
-            ends: batch.ends,
-            data: batch.data,
-        }, [batch.data]);
-    }
-    // waits for one reply from any worker
-    #receive() {
-        for (;;) {
-            for (const port of this.#replies) {
-                const message = (0,external_node_worker_threads_.receiveMessageOnPort)(port);
-                if (message)
-                    return this.#settle(message.message);
-            }
-            // a reply is posted before the count goes up, so none is missed between the look and the wait
-            const seen = Atomics.load(this.#signal, 0);
-            if (seen === this.#seen)
-                Atomics.wait(this.#signal, 0, seen, 1000);
-            this.#seen = Atomics.load(this.#signal, 0);
-        }
-    }
-    #settle(reply) {
-        const batch = this.#sent.get(reply.id);
-        this.#sent.delete(reply.id);
-        this.#spare.push(reply.data);
-        if (reply.failed && !this.#failure) {
-            const error = Object.assign(new Error(reply.failed.message), { code: reply.failed.code });
-            this.#failure = { file: batch.files[reply.failed.index], error };
-        }
-    }
-    #throwIfFailed() {
-        if (this.#failure)
-            throw new BatchFileError(this.#failure);
-    }
-}
-// the file of a batch that the filesystem refused, with its error
-class BatchFileError extends Error {
-    failure;
-    constructor(failure) {
-        super(failure.error.message, { cause: failure.error });
-        this.failure = failure;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/archive/staging-writer.ts
-
 
 
 
 
 // O_EXCL and O_NOFOLLOW: a file is only ever created, never opened through whatever sits there
 const CREATE_FLAGS = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | (external_node_fs_.constants.O_NOFOLLOW ?? 0);
-// small files written here before worker threads are worth starting (each costs a thread's start)
-const BATCH_AFTER = 256;
 // Writes the entries of one archive into a fresh staging folder that only we write to, checking
 // each entry against what the archive itself has put there so far: the map below is the truth
 // about the staging tree, so no check depends on the filesystem's answer to a race.
 // Synchronous writes, as GNU tar does: a thread-pool round trip per open/write/close costs more
-// than the syscall. Past BATCH_AFTER small files, whole small files go to worker threads in
-// batches instead (file-batches.ts); a check that needs an earlier one on disk flushes them first.
+// than the syscall, and gunzip keeps running on the pool meanwhile.
 // Files get the extraction time as mtime unless restoreMtimes: a pushed layer's is a fixed value
 // chosen for reproducibility, and build tools comparing mtimes must see pulled files as new; a
 // cache holds real mtimes, which build tools compare with their own records (as actions/cache).
@@ -32322,22 +32134,12 @@ class StagingWriter {
     directoryMtimes = new Map();
     #fd;
     #mtime;
-    #workers;
-    #batchAfter;
-    #batches;
-    // the current entry's contents go to #batches
-    #batching = false;
-    #smallFiles = 0;
+    #current = '';
     // the folder of the last entry, with every ancestor checked and a directory of ours ('' the root)
     #lastParent = '';
-    // files added to #batches since the last flush: not on disk yet
-    #unflushed = new Set();
-    #current = '';
     files = 0;
     constructor(root, o = {}) {
         this.#root = root;
-        this.#workers = o.workers ?? DEFAULT_WORKERS;
-        this.#batchAfter = o.batchAfter ?? BATCH_AFTER;
         this.#stripPrefix = o.stripPrefix;
         this.#restoreMtimes = o.restoreMtimes ?? false;
         this.#spellings = (o.caseInsensitive ?? caseInsensitiveByDefault()) ? new Map() : undefined;
@@ -32350,7 +32152,11 @@ class StagingWriter {
             this.#entry(entry);
         }
         catch (error) {
-            throw refused(entry.path, error);
+            const code = error.code;
+            if (error instanceof ArchiveEntryError || code === undefined)
+                throw error;
+            const reason = error.message.replace(/,.*$/s, '');
+            throw new ArchiveEntryError(entry.path, `the filesystem refused it (${reason})`, { cause: error });
         }
     }
     #entry(entry) {
@@ -32380,16 +32186,9 @@ class StagingWriter {
         this.files++;
         switch (entry.kind) {
             case 'file':
-                this.#kinds.set(relative, 'file');
-                if (this.#batchable(entry.size)) {
-                    ;
-                    this.#batches.add({ name: entry.path, target, mode, mtime }, entry.size);
-                    this.#batching = true;
-                    this.#unflushed.add(relative);
-                    return;
-                }
                 this.#fd = (0,external_node_fs_.openSync)(target, CREATE_FLAGS, mode);
                 this.#mtime = mtime;
+                this.#kinds.set(relative, 'file');
                 return;
             case 'symlink':
                 // a symlink may point anywhere: it is never followed while extracting or merging
@@ -32401,8 +32200,6 @@ class StagingWriter {
                 return;
             case 'hardlink': {
                 const linked = this.#linkTarget(entry.path, entry.linkpath);
-                if (linked !== undefined && this.#unflushed.has(linked))
-                    this.#flush();
                 if (linked === undefined || this.#kinds.get(linked) !== 'file') {
                     throw new ArchiveEntryError(entry.path, `a hard link must point to an earlier file of the archive, not "${entry.linkpath}"`);
                 }
@@ -32413,8 +32210,6 @@ class StagingWriter {
         }
     }
     data(chunk) {
-        if (this.#batching)
-            return this.#batches.write(chunk);
         if (this.#fd === undefined)
             return;
         let at = 0;
@@ -32422,7 +32217,6 @@ class StagingWriter {
             at += (0,external_node_fs_.writeSync)(this.#fd, chunk, at, chunk.length - at);
     }
     endEntry() {
-        this.#batching = false;
         if (this.#fd === undefined)
             return;
         const fd = this.#fd;
@@ -32432,40 +32226,11 @@ class StagingWriter {
             (0,external_node_fs_.futimesSync)(fd, this.#mtime, this.#mtime);
         (0,external_node_fs_.closeSync)(fd);
     }
-    // Every file is on disk, or the first one the filesystem refused is thrown. Ends the workers.
-    finish() {
-        this.#flush();
-        this.close();
-    }
     // after an error: the staging folder is about to be removed, but not with a file still open
     close() {
         if (this.#fd !== undefined)
             (0,external_node_fs_.closeSync)(this.#fd);
         this.#fd = undefined;
-        this.#batches?.close();
-        this.#batches = undefined;
-    }
-    // whether a file of this size goes to the workers, starting them once there are enough
-    #batchable(size) {
-        if (this.#workers === 0 || !FileBatches.fits(size))
-            return false;
-        if (this.#batches)
-            return true;
-        if (this.#smallFiles++ < this.#batchAfter)
-            return false;
-        this.#batches = new FileBatches({ flags: CREATE_FLAGS, workers: this.#workers });
-        return true;
-    }
-    #flush() {
-        if (!this.#batches)
-            return;
-        try {
-            this.#batches.flush();
-        }
-        catch (error) {
-            throw refused('', error);
-        }
-        this.#unflushed.clear();
     }
     // a hard link's target is an archive path too, with the same rules; the error names the link
     #linkTarget(raw, linkpath) {
@@ -32505,8 +32270,6 @@ class StagingWriter {
             return;
         if (kind === 'directory')
             throw new ArchiveEntryError(raw, 'it would replace a directory of the same archive');
-        if (this.#unflushed.has(relative))
-            this.#flush();
         (0,external_node_fs_.unlinkSync)(target);
         this.#kinds.delete(relative);
     }
@@ -32534,17 +32297,6 @@ class StagingWriter {
     get current() {
         return this.#current;
     }
-}
-// A name the filesystem refuses fails naming the entry as the archive spells it
-function refused(raw, error) {
-    // an earlier file, written by a worker: named as it was
-    if (error instanceof BatchFileError)
-        return refused(error.failure.file.name, error.failure.error);
-    const code = error.code;
-    if (error instanceof ArchiveEntryError || code === undefined)
-        return error;
-    const reason = error.message.replace(/,.*$/s, '');
-    return new ArchiveEntryError(raw, `the filesystem refused it (${reason})`, { cause: error });
 }
 // APFS and NTFS compare names without case (APFS also without Unicode normalization)
 function caseInsensitiveByDefault() {
@@ -32907,7 +32659,6 @@ async function extractToDirectory(source, dest, o) {
             await (0,promises_namespaceObject.pipeline)(source, consume);
         }
         reader.end();
-        writer.finish();
         if (hash && expected) {
             const actual = `${expected.algorithm}:${hash.digest('hex')}`;
             if (actual !== o.expectedUncompressedDigest) {
@@ -44782,7 +44533,7 @@ function useEveryCore() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4868);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3550);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 

@@ -130,7 +130,6 @@ export async function extractToDirectory(
       await pipeline(source, consume)
     }
     reader.end()
-    writer.finish()
     if (hash && expected) {
       const actual = `${expected.algorithm}:${hash.digest('hex')}`
       if (actual !== o.expectedUncompressedDigest) {

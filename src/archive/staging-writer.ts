@@ -13,22 +13,18 @@ import {
 import path from 'node:path'
 import { ancestorsOf, safeRelativePath } from './entry-path.js'
 import { ArchiveEntryError } from './errors.js'
-import { BatchFileError, DEFAULT_WORKERS, FileBatches } from './file-batches.js'
 import type { TarEntry, TarEntryHandler } from './tar-reader.js'
 
 type Kind = 'directory' | 'file' | 'symlink'
 
 // O_EXCL and O_NOFOLLOW: a file is only ever created, never opened through whatever sits there
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0)
-// small files written here before worker threads are worth starting (each costs a thread's start)
-const BATCH_AFTER = 256
 
 // Writes the entries of one archive into a fresh staging folder that only we write to, checking
 // each entry against what the archive itself has put there so far: the map below is the truth
 // about the staging tree, so no check depends on the filesystem's answer to a race.
 // Synchronous writes, as GNU tar does: a thread-pool round trip per open/write/close costs more
-// than the syscall. Past BATCH_AFTER small files, whole small files go to worker threads in
-// batches instead (file-batches.ts); a check that needs an earlier one on disk flushes them first.
+// than the syscall, and gunzip keeps running on the pool meanwhile.
 // Files get the extraction time as mtime unless restoreMtimes: a pushed layer's is a fixed value
 // chosen for reproducibility, and build tools comparing mtimes must see pulled files as new; a
 // cache holds real mtimes, which build tools compare with their own records (as actions/cache).
@@ -45,33 +41,16 @@ export class StagingWriter implements TarEntryHandler {
   readonly directoryMtimes = new Map<string, number>()
   #fd: number | undefined
   #mtime: number | undefined
-  readonly #workers: number
-  readonly #batchAfter: number
-  #batches: FileBatches | undefined
-  // the current entry's contents go to #batches
-  #batching = false
-  #smallFiles = 0
+  #current = ''
   // the folder of the last entry, with every ancestor checked and a directory of ours ('' the root)
   #lastParent = ''
-  // files added to #batches since the last flush: not on disk yet
-  readonly #unflushed = new Set<string>()
-  #current = ''
   files = 0
 
   constructor(
     root: string,
-    o: {
-      stripPrefix?: string
-      restoreMtimes?: boolean
-      caseInsensitive?: boolean
-      // threads for small files (0: every file written on this thread), and after how many
-      workers?: number
-      batchAfter?: number
-    } = {},
+    o: { stripPrefix?: string; restoreMtimes?: boolean; caseInsensitive?: boolean } = {},
   ) {
     this.#root = root
-    this.#workers = o.workers ?? DEFAULT_WORKERS
-    this.#batchAfter = o.batchAfter ?? BATCH_AFTER
     this.#stripPrefix = o.stripPrefix
     this.#restoreMtimes = o.restoreMtimes ?? false
     this.#spellings = (o.caseInsensitive ?? caseInsensitiveByDefault()) ? new Map() : undefined
@@ -84,7 +63,10 @@ export class StagingWriter implements TarEntryHandler {
     try {
       this.#entry(entry)
     } catch (error) {
-      throw refused(entry.path, error)
+      const code = (error as NodeJS.ErrnoException).code
+      if (error instanceof ArchiveEntryError || code === undefined) throw error
+      const reason = (error as Error).message.replace(/,.*$/s, '')
+      throw new ArchiveEntryError(entry.path, `the filesystem refused it (${reason})`, { cause: error })
     }
   }
 
@@ -114,15 +96,9 @@ export class StagingWriter implements TarEntryHandler {
     this.files++
     switch (entry.kind) {
       case 'file':
-        this.#kinds.set(relative, 'file')
-        if (this.#batchable(entry.size)) {
-          ;(this.#batches as FileBatches).add({ name: entry.path, target, mode, mtime }, entry.size)
-          this.#batching = true
-          this.#unflushed.add(relative)
-          return
-        }
         this.#fd = openSync(target, CREATE_FLAGS, mode)
         this.#mtime = mtime
+        this.#kinds.set(relative, 'file')
         return
       case 'symlink':
         // a symlink may point anywhere: it is never followed while extracting or merging
@@ -133,7 +109,6 @@ export class StagingWriter implements TarEntryHandler {
         return
       case 'hardlink': {
         const linked = this.#linkTarget(entry.path, entry.linkpath as string)
-        if (linked !== undefined && this.#unflushed.has(linked)) this.#flush()
         if (linked === undefined || this.#kinds.get(linked) !== 'file') {
           throw new ArchiveEntryError(
             entry.path,
@@ -148,14 +123,12 @@ export class StagingWriter implements TarEntryHandler {
   }
 
   data(chunk: Buffer): void {
-    if (this.#batching) return (this.#batches as FileBatches).write(chunk)
     if (this.#fd === undefined) return
     let at = 0
     while (at < chunk.length) at += writeSync(this.#fd, chunk, at, chunk.length - at)
   }
 
   endEntry(): void {
-    this.#batching = false
     if (this.#fd === undefined) return
     const fd = this.#fd
     this.#fd = undefined
@@ -164,37 +137,10 @@ export class StagingWriter implements TarEntryHandler {
     closeSync(fd)
   }
 
-  // Every file is on disk, or the first one the filesystem refused is thrown. Ends the workers.
-  finish(): void {
-    this.#flush()
-    this.close()
-  }
-
   // after an error: the staging folder is about to be removed, but not with a file still open
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd)
     this.#fd = undefined
-    this.#batches?.close()
-    this.#batches = undefined
-  }
-
-  // whether a file of this size goes to the workers, starting them once there are enough
-  #batchable(size: number): boolean {
-    if (this.#workers === 0 || !FileBatches.fits(size)) return false
-    if (this.#batches) return true
-    if (this.#smallFiles++ < this.#batchAfter) return false
-    this.#batches = new FileBatches({ flags: CREATE_FLAGS, workers: this.#workers })
-    return true
-  }
-
-  #flush(): void {
-    if (!this.#batches) return
-    try {
-      this.#batches.flush()
-    } catch (error) {
-      throw refused('', error)
-    }
-    this.#unflushed.clear()
   }
 
   // a hard link's target is an archive path too, with the same rules; the error names the link
@@ -232,7 +178,6 @@ export class StagingWriter implements TarEntryHandler {
     if (kind === undefined) return
     if (kind === 'directory')
       throw new ArchiveEntryError(raw, 'it would replace a directory of the same archive')
-    if (this.#unflushed.has(relative)) this.#flush()
     unlinkSync(target)
     this.#kinds.delete(relative)
   }
@@ -262,16 +207,6 @@ export class StagingWriter implements TarEntryHandler {
   get current(): string {
     return this.#current
   }
-}
-
-// A name the filesystem refuses fails naming the entry as the archive spells it
-function refused(raw: string, error: unknown): Error {
-  // an earlier file, written by a worker: named as it was
-  if (error instanceof BatchFileError) return refused(error.failure.file.name, error.failure.error)
-  const code = (error as NodeJS.ErrnoException).code
-  if (error instanceof ArchiveEntryError || code === undefined) return error as Error
-  const reason = (error as Error).message.replace(/,.*$/s, '')
-  return new ArchiveEntryError(raw, `the filesystem refused it (${reason})`, { cause: error })
 }
 
 // APFS and NTFS compare names without case (APFS also without Unicode normalization)
