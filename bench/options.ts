@@ -10,6 +10,10 @@ export interface BenchOptions {
   scaling: boolean
   scalingSizes: number[]
   smallFiles: number
+  /** File count of the many-files tree compared after the mixed one (0 leaves it out). */
+  manyFiles: number
+  /** Compare the many-files tree alone (trial runs). */
+  manyFilesOnly: boolean
   /** Skip the action and time the baselines alone. */
   baselineOnly: boolean
   /** Skip cache save and restore. */
@@ -34,6 +38,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --scaling            our push and pull at 64M, 256M, 1G and 20,000 small files
   --scaling-sizes LIST sizes for --scaling, comma-separated (default 64M,256M,1G)
   --small-files N      file count of the small-files tree in --scaling (default 20000; 0 skips it)
+  --many-files N        after the mixed tree, the same comparison on a tree of N small text files
+                       in packages, as node_modules (default 60000; 0 skips it)
+  --many-files-only    compare the many-files tree alone (for trial runs)
   --baseline-only      time the baselines alone (until the action's push and pull exist)
   --no-cache           skip cache save and restore
   --dist DIR           time the bundle in DIR (index.js, post/index.js) instead of dist/
@@ -57,6 +64,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       scaling: { type: 'boolean', default: false },
       'scaling-sizes': { type: 'string', default: '64M,256M,1G' },
       'small-files': { type: 'string', default: '20000' },
+      'many-files': { type: 'string', default: '60000' },
+      'many-files-only': { type: 'boolean', default: false },
       'baseline-only': { type: 'boolean', default: false },
       'no-cache': { type: 'boolean', default: false },
       dist: { type: 'string' },
@@ -77,6 +86,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 3) throw new Error(`--repeat must be 1, 2 or 3`)
   const smallFiles = Number(values['small-files'])
   if (!Number.isInteger(smallFiles) || smallFiles < 0) throw new Error(`--small-files must be a count`)
+  const manyFiles = Number(values['many-files'])
+  if (!Number.isInteger(manyFiles) || manyFiles < 0) throw new Error(`--many-files must be a count`)
+  if (values['many-files-only'] && manyFiles === 0) throw new Error('--many-files-only needs a count above 0')
   if (values['link-only'] && !values.link) throw new Error('--link-only needs --link RATE')
   if (values.link && values.scaling) throw new Error('--link is for the comparison, not --scaling')
   if (values['split-size'] && !values.scaling) throw new Error('--split-size is for --scaling')
@@ -86,6 +98,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     scaling: values.scaling,
     scalingSizes: values['scaling-sizes'].split(',').map(parseSize),
     smallFiles,
+    manyFiles,
+    manyFilesOnly: values['many-files-only'],
     baselineOnly: values['baseline-only'],
     noCache: values['no-cache'],
     dist: values.dist,

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { BenchContext } from './bench-context.js'
 import { startTestbedProcess, type BenchTestbed } from './testbed-client.js'
 import { runComparison } from './comparison.js'
-import { LOOPBACK, linkProfile } from './comparison-report.js'
+import { LOOPBACK, MANY_FILES, linkProfile } from './comparison-report.js'
 import { ensureTree } from './generate-tree.js'
 import { createLink, describeLink, measureWire } from './link.js'
 import { canMeasureRss } from './measured-process.js'
@@ -90,10 +90,17 @@ async function main(): Promise<void> {
       if (options.splitSize !== undefined) specs.push(splitSpec(options.splitSize))
       await report('scaling', await runScaling(ctx, dataDir, specs, options.repeat))
     } else {
-      const tree = await ensureTree(dataDir, { variant: 'mixed', bytes: options.size })
-      if (!options.linkOnly)
+      const tree = options.manyFilesOnly
+        ? undefined
+        : await ensureTree(dataDir, { variant: 'mixed', bytes: options.size })
+      if (tree && !options.linkOnly)
         await report(LOOPBACK.section, await runComparison(ctx, tree, options.repeat, LOOPBACK))
-      if (options.link) {
+      if (options.manyFiles > 0 && !options.linkOnly) {
+        const many = await ensureTree(dataDir, { variant: 'many-files', files: options.manyFiles })
+        await ctx.clearScratch()
+        await report(MANY_FILES.section, await runComparison(ctx, many, options.repeat, MANY_FILES))
+      }
+      if (options.link && tree) {
         await ctx.clearScratch()
         await bed.stop()
         bed = undefined

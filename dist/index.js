@@ -32185,10 +32185,9 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
 ;// CONCATENATED MODULE: ./src/archive/buffer-pool.ts
-// Reuses the 1 MiB chunk buffers that carry the tar through compression. Allocating a fresh one
-// per chunk made V8 run a full GC every few chunks under external-memory pressure (30 mark-compacts
-// and ~0.5 s of a 256 MiB pack) and let RSS grow with garbage not yet collected; recycling keeps
-// the live set at the handful of chunks in flight.
+// Reuses the 1 MiB chunk buffers that carry the tar through compression. A fresh one per chunk made
+// V8 run a full GC every few chunks under external-memory pressure and let RSS grow with garbage
+// not yet collected; recycling keeps the live set at the handful of chunks in flight.
 class BufferPool {
     #size;
     #free = [];
@@ -32522,6 +32521,8 @@ class StagingWriter {
     #fd;
     #mtime;
     #current = '';
+    // the folder of the last entry, with every ancestor checked and a directory of ours ('' the root)
+    #lastParent = '';
     files = 0;
     constructor(root, o = {}) {
         this.#root = root;
@@ -32631,7 +32632,12 @@ class StagingWriter {
             throw new ArchiveEntryError(raw, `hard link target refused: ${reason}`, { cause: error });
         }
     }
+    // An archive lists a folder's files one after another: once a parent and its ancestors are our
+    // directories they stay so (a directory is never replaced), and their spellings were checked.
     #makeParents(raw, relative) {
+        const parent = relative.slice(0, Math.max(0, relative.lastIndexOf('/')));
+        if (parent === this.#lastParent)
+            return;
         for (const ancestor of ancestorsOf(relative)) {
             this.#checkSpelling(raw, ancestor);
             const kind = this.#kinds.get(ancestor);
@@ -32644,6 +32650,7 @@ class StagingWriter {
             (0,external_node_fs_.mkdirSync)(external_node_path_default().join(this.#root, ancestor), { mode: 0o755 });
             this.#kinds.set(ancestor, 'directory');
         }
+        this.#lastParent = parent;
     }
     // A later entry of the same path replaces an earlier one (as with GNU tar), except that a
     // directory is never replaced: its contents were earlier entries of this archive.
@@ -32938,9 +32945,8 @@ function rawSizeField(block) {
 
 
 // Decompressed pieces of 256 KiB (gzip) and 1 MiB (zstd) instead of zlib's 16 KiB: fewer
-// hand-offs between the pool and the main thread, and fewer write(2) calls for large files. Each
-// measured best for its format, extracting the 256 MiB benchmark tree from a file on tmpfs:
-// gzip 1.1 s at 256 KiB, 1.3-1.4 s at 1 MiB; zstd 1.1 s at 256 KiB, 0.95 s at 1 MiB, 1.3 s at 2 MiB.
+// hand-offs between the pool and the main thread, and fewer write(2) calls for large files; each
+// the fastest of the sizes tried for its format (BENCHMARKS.md, "Measured choices").
 const GZIP_PIECE = 256 * 1024;
 const ZSTD_PIECE = 1024 * 1024;
 // Up to 4 MiB of decompressed output waits for the tar reader: at zlib's default 16 KiB mark the
@@ -32955,9 +32961,8 @@ function inflateOptions(piece) {
 }
 // The network hands over 16 to 64 KiB at a time, and zlib sends every piece it is given to the
 // pool on its own: two thread wake-ups per piece, which on a 2-core VM cost more than the
-// decompression (futex wake-ups were 18% of a restore's CPU profile). Pieces are joined to
-// 256 KiB first, a tenth of the hand-offs for one copy of the compressed bytes: a 256 MiB pull
-// went from 1.9 to 1.8 s (1 MiB measured the same, 4 MiB slower). The 256 KiB buffers are reused
+// decompression (futex wake-ups, in a restore's CPU profile). Pieces are joined to 256 KiB
+// first, a tenth of the hand-offs for one copy of the compressed bytes. The 256 KiB buffers are reused
 // once zlib has consumed them, instead of a new one each (as much fresh memory as the download).
 const COALESCE = 256 * 1024;
 // Copies `source` into pooled COALESCE-byte pieces for `inflate`, then ends it. The source is read
@@ -35152,19 +35157,19 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 const SLICES = 16;
 const SLICE_SIZE = 4096;
-// Already-compressed data (gzip, zstd, brotli, random) measured 7.978-7.997 bits per byte on these
-// samples; text and binaries 5-6.3; a jar (deflated entries + zip headers) 7.94. Below this, no test.
+// Already-compressed data sits just under 8 bits per byte on these samples, text and binaries
+// well below, a jar between (BENCHMARKS.md, "Measured choices"). Below this, no test.
 const ENTROPY_FLOOR = 7.9;
-// Random-looking: the sampling bias alone puts random bytes at 7.997. Deflating the sample (2 ms on
-// the main thread) would only confirm it, so above this the chunk is stored without that test.
+// Random-looking, allowing for the sampling bias. Deflating the sample (main-thread work) would
+// only confirm it, so above this the chunk is stored without that test.
 const ENTROPY_RANDOM = 7.99;
 // stored if deflate saves less than 2% on the sample
 const STORE_RATIO = 0.98;
-// The sample's buffer, reused: the test runs synchronously, once per 1 MiB chunk, and a fresh
-// 64 KiB each time was 1/16 of the tree in garbage for the collector to find.
+// The sample's buffer, reused: the test runs synchronously, once per chunk, and a fresh one each
+// time would be a sixteenth of the tree in garbage.
 const sample = Buffer.allocUnsafe(SLICES * SLICE_SIZE);
 // Deflating data that is already compressed costs as much CPU as the rest of a typical artifact
-// (level 6 runs at ~37 MiB/s on random bytes, ~90 MiB/s on logs) and gains nothing: gzip -6
+// (deflate is slower on random bytes than on text) and gains nothing: gzip -6
 // itself emits such data as stored blocks. A chunk whose sampled order-0 entropy is that of
 // compressed data, and whose sample deflate cannot shrink, is stored instead. The decision reads
 // only the chunk's bytes, so the output stays reproducible.
@@ -35333,11 +35338,9 @@ class ParallelGzip {
 
 // One zstd stream that compresses frame after frame: every write is flushed with ZSTD_e_end,
 // which closes the frame, and the next write starts a new one from a clean state, so each frame
-// depends on its own bytes only. A stream per frame instead set up a new compression context
-// (megabytes of tables) 66 times in a 256 MiB pack: reusing two cut its mark-compacts from ~19
-// to ~14, its page faults by a tenth and its CPU time by 0.1-0.3 s. A frame's compressed bytes
-// come back as zstd handed them out: zlib.zstdCompress would join them into one buffer on the
-// main thread, which cost 0.4 s of a 256 MiB pack (Buffer.concat, measured).
+// depends on its own bytes only: a stream per frame would set up a new compression context
+// (megabytes of tables) for every frame. A frame's compressed bytes come back as zstd handed them
+// out: zlib.zstdCompress would join them into one buffer on the main thread.
 class FrameCompressor {
     #zstd;
     #parts = [];
@@ -35383,13 +35386,11 @@ class FrameCompressor {
         this.#zstd.destroy();
     }
 }
-// 4 MiB frames: twice zstd's 2 MiB window at level 3, so cutting the stream costs almost nothing:
-// on 24 MB of source text, 1 MiB frames came out 3.9% larger than one stream, 2 MiB 1.6%, 4 MiB
-// 0.1%; on the 256 MiB benchmark tree every size from 1 to 16 MiB was within 0.1% of one stream.
+// 4 MiB frames: twice zstd's 2 MiB window at level 3, so cutting the stream costs almost nothing
+// in size (BENCHMARKS.md, "Measured choices").
 const ZSTD_FRAME_SIZE = 4 << 20;
 // zstd's own threads (ZSTD_c_nbWorkers >= 1) are not an option: on Node 24.21 they cut the stream
-// short (`zstd -t`: premature end) on a 256 MiB tree in 3 of 4 runs, and on a plain 270 MiB stream
-// of text and random chunks without any of our code (like nodejs/node#59899). Instead, as
+// short (`zstd -t`: premature end), with or without our code (like nodejs/node#59899). Instead, as
 // ParallelGzip does for gzip, the stream is cut into fixed-size pieces, each compressed on the
 // libuv thread pool as an independent zstd frame, and the frames are written in order. The format
 // allows any number of frames one after another (RFC 8878 3.1) and every decoder (`zstd -d`, Node's
@@ -35485,8 +35486,7 @@ function createCompressor(compression, level, sink, pool) {
             return new ParallelGzip(level ?? DEFAULT_LEVEL.gzip, cores + 1, (bytes, onWritten) => sink.write(bytes, onWritten), pool);
         case 'zstd':
             // independent frames on the pool, as for gzip: see ParallelZstd for why not zstd's threads.
-            // One 4 MiB frame per core: a third in flight packed the 256 MiB tree no faster (1.6 s
-            // either way) and peaked 10-25 MB higher.
+            // One 4 MiB frame per core: more in flight was no faster and took more memory.
             return new ParallelZstd(level ?? DEFAULT_LEVEL.zstd, cores, (bytes) => sink.write(bytes), pool);
         case 'none':
             return { write: (chunk) => sink.write(chunk), end: async () => { } };
@@ -35558,10 +35558,9 @@ const tar_writer_BLOCK = 512;
 const OCTAL_SIZE_LIMIT = 8 ** 11;
 const EPOCH = new Date(0);
 // Writes the tar stream of an already sorted tree with node-tar's Header and Pax encoders, reading
-// file contents with synchronous reads straight into the outgoing chunk. node-tar's own Pack does
-// a thread-pool round trip per open/read/close: on a 2-core runner that made packing a 256 MiB
-// tree of 7,000 files take 4.1 s against 0.3 s for the same reads done synchronously, as GNU tar
-// does. The event loop has nothing else to do meanwhile: compression runs on the pool.
+// file contents with synchronous reads straight into the outgoing chunk, as GNU tar does: node-tar's
+// own Pack pays a thread-pool round trip per open/read/close (BENCHMARKS.md, "Measured choices").
+// The event loop has nothing else to do meanwhile: compression runs on the pool.
 class TarWriter {
     #o;
     #chunk;
@@ -35685,7 +35684,7 @@ class TarWriter {
 const SLASH = 0x2f;
 // UTF-8 byte order without encoding: code point order, which is UTF-16 code unit order except
 // that a surrogate (half of a code point above U+FFFF) sorts after every other unit. Encoding both
-// names for every comparison made n log n small buffers (listing 33,000 files: 330 ms, now 200).
+// names for every comparison made n log n small buffers.
 // With `separator`, a `/` sorts before everything: paths then compare component by component.
 function byteOrder(a, b, separator = false) {
     const length = Math.min(a.length, b.length);
@@ -35709,9 +35708,8 @@ function byteOrder(a, b, separator = false) {
 // (GNU tar's --sort=name gives the same order). Sockets, FIFOs and devices are left out: they
 // cannot be restored anywhere else. A `.git` entry (directory, or a submodule's file) is left out
 // at any depth unless includeGit; so are hidden names unless includeHidden. Synchronous on purpose:
-// a thread-pool round trip per lstat costs more than the lstat itself (7,000 files: 130 ms sync,
-// 290 ms async, measured). Lazy, so memory is the open directories' names, not the tree: a list of
-// a 33,000-file tree held ~14 MB and grew the heap by ~40 MB, which V8 kept for the whole push.
+// a thread-pool round trip per lstat costs more than the lstat itself. Lazy, so memory is the open
+// directories' names, not the tree, whose list V8 would keep for the whole push.
 function* walkTree(root, filter) {
     if (!(0,external_node_fs_.lstatSync)(root).isDirectory())
         throw new Error(`not a directory: ${root}`);
@@ -35773,7 +35771,7 @@ function* walkSelection(root, select, includeGit) {
         }
         wanted.add(joined);
     }
-    // each lstat as the pack gets there, as walkTree does: 20,000 Stats at once grew the heap by ~40 MB
+    // each lstat as the pack gets there, as walkTree does: not a Stats per path held at once
     for (const relative of [...wanted].sort(treeOrder)) {
         const entry = walk_entryOf(relative, (0,external_node_fs_.lstatSync)(external_node_path_default().join(root, relative)));
         if (entry)
@@ -35788,7 +35786,7 @@ function walkEntries(dir, o) {
         : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true });
 }
 // depth first with each directory's children in bytewise order: component by component, without
-// splitting (a split per comparison grew a split push's heap by ~40 MB at 33,000 paths)
+// splitting (a split per comparison is garbage n log n times)
 function treeOrder(a, b) {
     return byteOrder(a, b, true);
 }
@@ -35804,8 +35802,8 @@ function treeOrder(a, b) {
 
 
 const pack_EPOCH = new Date(0);
-// chunks between two turns of the event loop in digestDirectory: 8 MiB, ~15 ms of reading and
-// hashing, so a response waits no longer than that and 256 MiB costs 32 turns
+// chunks between two turns of the event loop in digestDirectory: 8 MiB of reading and hashing,
+// so a response waits only milliseconds, and a large tree costs few turns
 const YIELD_EVERY = 8;
 // Modes as git records them, so umask and the packing user never change the digest: a file is 0755
 // when its owner may execute it, else 0644; directories and symlinks 0755 (a symlink's own mode is
@@ -35840,7 +35838,7 @@ async function pack_packDirectory(dir, out, o) {
 }
 // The digest and size of the tar packDirectory would write for the same options, without writing
 // or compressing it: one sha256 over the bytes as they are produced, through one reused chunk.
-// Cheap enough (a 256 MiB tree in ~0.5 s) to tell whether a tree changed since its last push.
+// Cheap enough (a read and a hash, no compression) to tell whether a tree changed since its last push.
 // It lets the event loop run every few MiB, so the caller's requests progress meanwhile, and stops
 // there with the signal's reason once `o.signal` is aborted.
 async function digestDirectory(dir, o) {

@@ -44,6 +44,8 @@ export class StagingWriter implements TarEntryHandler {
   #fd: number | undefined
   #mtime: number | undefined
   #current = ''
+  // the folder of the last entry, with every ancestor checked and a directory of ours ('' the root)
+  #lastParent = ''
   files = 0
 
   constructor(
@@ -161,7 +163,11 @@ export class StagingWriter implements TarEntryHandler {
     }
   }
 
+  // An archive lists a folder's files one after another: once a parent and its ancestors are our
+  // directories they stay so (a directory is never replaced), and their spellings were checked.
   #makeParents(raw: string, relative: string): void {
+    const parent = relative.slice(0, Math.max(0, relative.lastIndexOf('/')))
+    if (parent === this.#lastParent) return
     for (const ancestor of ancestorsOf(relative)) {
       this.#checkSpelling(raw, ancestor)
       const kind = this.#kinds.get(ancestor)
@@ -172,6 +178,7 @@ export class StagingWriter implements TarEntryHandler {
       mkdirSync(path.join(this.#root, ancestor), { mode: 0o755 })
       this.#kinds.set(ancestor, 'directory')
     }
+    this.#lastParent = parent
   }
 
   // A later entry of the same path replaces an earlier one (as with GNU tar), except that a
