@@ -42,7 +42,21 @@ const BLOB_PREFIX = '/docker/registry/v2/blobs/'
  * an Authorization header, as signed-URL storage does. A client that forwards the registry token
  * across origins fails here.
  */
-export async function startStorageHost(root: string, host: string, tls?: ServerTls): Promise<StorageHost> {
+export interface StorageHostOptions {
+  /**
+   * Closes a connection that has been idle this long, a response half-sent included, as the load
+   * balancers in front of blob storage do: a client that stops reading a body without cancelling it
+   * sees its socket closed under it. Default: never.
+   */
+  idleTimeoutMs?: number
+}
+
+export async function startStorageHost(
+  root: string,
+  host: string,
+  tls?: ServerTls,
+  o: StorageHostOptions = {},
+): Promise<StorageHost> {
   const requests: StorageRequest[] = []
   const faults: StorageFault[] = []
 
@@ -101,6 +115,7 @@ export async function startStorageHost(root: string, host: string, tls?: ServerT
     )
   })
 
+  if (o.idleTimeoutMs) server.setTimeout(o.idleTimeoutMs, (socket) => socket.destroy())
   const port = await listen(server, host)
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,

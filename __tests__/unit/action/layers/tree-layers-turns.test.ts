@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { oneAtATime } from '../../../../src/action/push/split-push.js'
+import { oneAtATime } from '../../../../src/action/layers/tree-layers.js'
 
 describe("a split push's packs", () => {
   it('take turns: the next starts when the last has ended, failed or not', async () => {
