@@ -34897,7 +34897,7 @@ async function matchAll(patterns, o) {
  * One line's matches with @actions/glob, symlinks listed as links (never followed: they are
  * stored as links). Hidden names count below what the line names, so `~/.npm` or `.env` written
  * out is kept while `dist/.env` under `dist` is not; `.git` is left out anywhere below the
- * workspace unless includeGit, even when named.
+ * workspace unless includeGit, even when named, and kept with includeGit however hidden names go.
  */
 async function collect_paths_matchLine(line, excludes, o) {
     logOutside(line, o.workspace);
@@ -34908,7 +34908,7 @@ async function collect_paths_matchLine(line, excludes, o) {
     });
     const matches = [];
     for await (const match of globber.globGenerator()) {
-        if (!o.includeHidden && hasHiddenPart(external_node_path_default().relative(line.searchRoot, match)))
+        if (!o.includeHidden && hasHiddenPart(external_node_path_default().relative(line.searchRoot, match), o.includeGit))
             continue;
         const base = isWithin(match, o.workspace) ? o.workspace : external_node_path_default().dirname(line.searchRoot);
         if (!o.includeGit && external_node_path_default().relative(base, match).split((external_node_path_default()).sep).includes('.git'))
@@ -34917,8 +34917,10 @@ async function collect_paths_matchLine(line, excludes, o) {
     }
     return matches;
 }
-function hasHiddenPart(relative) {
-    return relative !== '' && relative.split((external_node_path_default()).sep).some((part) => part.startsWith('.'));
+// `.git` answers to includeGit alone, hidden or not (README: "whatever else is set").
+function hasHiddenPart(relative, includeGit) {
+    return (relative !== '' &&
+        relative.split((external_node_path_default()).sep).some((part) => part.startsWith('.') && !(includeGit && part === '.git')));
 }
 const logged = new Set();
 /** upload-artifact allows paths outside the workspace; the log says where one resolved to. */
@@ -35705,7 +35707,8 @@ function* walkTree(root, filter) {
 }
 function* visit(dirAbsolute, dirRelative, filter) {
     const names = (0,external_node_fs_.readdirSync)(dirAbsolute)
-        .filter((name) => (filter.includeGit || name !== '.git') && (filter.includeHidden || !name.startsWith('.')))
+        // `.git` answers to includeGit alone, hidden or not (README: "whatever else is set")
+        .filter((name) => (name === '.git' ? filter.includeGit : filter.includeHidden || !name.startsWith('.')))
         .sort((a, b) => byteOrder(a, b));
     for (const name of names) {
         const absolute = external_node_path_default().join(dirAbsolute, name);

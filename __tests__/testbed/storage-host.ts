@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:https'
 import { join, normalize } from 'node:path'
 import { close, listen } from './listen.js'
@@ -13,6 +14,8 @@ export interface StorageRequest {
   /** 0 when the connection was reset before an answer. */
   status: number
   fault?: StorageFault
+  /** The host closed the connection, idle, before the client had taken the whole response. */
+  abandoned?: boolean
 }
 
 /**
@@ -60,6 +63,8 @@ export async function startStorageHost(
   const requests: StorageRequest[] = []
   const faults: StorageFault[] = []
 
+  // the response each connection is sending, for the idle timeout to say whom it cut off
+  const sending = new WeakMap<Socket, { record: StorageRequest; res: ServerResponse }>()
   const server = serverFor(tls, (req, res) => {
     const path = new URL(req.url ?? '/', 'http://storage').pathname
     const record: StorageRequest = {
@@ -69,6 +74,7 @@ export async function startStorageHost(
       status: 0,
     }
     requests.push(record)
+    sending.set(req.socket, { record, res })
     const reply = (status: number, message: string): void => {
       record.status = status
       res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(message) })
@@ -115,7 +121,13 @@ export async function startStorageHost(
     )
   })
 
-  if (o.idleTimeoutMs) server.setTimeout(o.idleTimeoutMs, (socket) => socket.destroy())
+  if (o.idleTimeoutMs) {
+    server.setTimeout(o.idleTimeoutMs, (socket) => {
+      const current = sending.get(socket)
+      if (current && !current.res.writableFinished) current.record.abandoned = true
+      socket.destroy()
+    })
+  }
   const port = await listen(server, host)
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
