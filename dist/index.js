@@ -31104,6 +31104,9 @@ function createExchange(o = {}) {
 // slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
 // that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
 function webStream(body, req) {
+    // the iterator listens only from its first read: a socket that fails before (a server closing a
+    // body nobody read yet) must not be an unhandled 'error'; the iterator still sees the error
+    body.on('error', () => { });
     const chunks = body[Symbol.asyncIterator]();
     return new ReadableStream({
         async pull(controller) {
@@ -31122,6 +31125,8 @@ function webStream(body, req) {
         },
         async cancel() {
             await chunks.return?.();
+            // an iterator never read returns without touching the body: close its connection here
+            body.destroy();
         },
     }, { highWaterMark: 0 });
 }
@@ -33471,7 +33476,11 @@ function delayAfter(policy, retry, error) {
 // DigestMismatchError instead of ending it, so no consumer mistakes partial or wrong data for the
 // blob. A connection that drops mid-body is resumed from the byte it stopped at.
 function verifiedBlobStream(desc, first, o) {
-    return external_node_stream_.Readable.from(chunks(desc, first, o), { objectMode: false, highWaterMark: 1024 * 1024 });
+    const stream = external_node_stream_.Readable.from(chunks(desc, first, o), { objectMode: false, highWaterMark: 1024 * 1024 });
+    // destroyed before its first read, the generator never runs (nor its finally): let the body go
+    // here, or its connection stays open until the server cuts it (a no-op once the body was read)
+    stream.once('close', () => void discardBody(first));
+    return stream;
 }
 async function* chunks(desc, first, o) {
     const hash = (0,external_node_crypto_.createHash)(digestAlgorithm(desc.digest));
@@ -36064,7 +36073,7 @@ async function keepExisting(registry, entries) {
 // Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
 // would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
 // every core, and the upload's spill lets the next part pack while the last one's bytes still go
-// up; two packs at once cost memory for no speed (BENCHMARKS.md, "Split push").
+// up; two packs at once cost memory for no speed (BENCHMARKS.md, "Scaling": the split tree).
 const PARTS_IN_FLIGHT = 2;
 /**
  * The one path by which tree layers go up (push, split push, cache save), in the manner of
@@ -36191,9 +36200,10 @@ async function save_saveCache(inputs, state, now = () => new Date()) {
             config.catch(() => undefined);
             return config;
         };
-        // After a miss the content is new: packed straight into the upload. After a restore (a
-        // restore-keys match, or an update) a path may be unchanged and pack to a layer the registry
-        // has, which only its digest tells: packed first, and not uploaded again.
+        // After a miss the content is new: packed straight into the upload, no copy on disk
+        // (BENCHMARKS.md, "Where the time goes": cache save). After a restore (a restore-keys match,
+        // or an update) a path may be unchanged and pack to a layer the registry has, which only its
+        // digest tells: packed first, and not uploaded again, so one changed path uploads alone.
         const saved = await uploadTreeLayers(repo, cacheParts(sources, inputs, where), {
             stream: !state.matchedKey,
             spoolDir: temp,
@@ -44193,9 +44203,12 @@ function directoryLayer(blob, tarDigest, title) {
 async function layerContent(repo, layer, signal) {
     try {
         const blob = await repo.fetchBlob(layer);
+        if (signal.aborted) {
+            // answered after the tree was found changed: let the download go unread
+            blob.destroy();
+            return undefined;
+        }
         const abort = () => blob.destroy(new Error('no longer needed'));
-        if (signal.aborted)
-            abort();
         signal.addEventListener('abort', abort, { once: true });
         try {
             return await gzipContentDigest(blob);
@@ -44481,16 +44494,10 @@ function process_gcIntervalFrom(env) {
     return ms;
 }
 /**
- * Off unless asked for (see README, "Tuning"): frees spent I/O buffers every few milliseconds
- * instead of every few dozen megabytes.
- *
- * Node gives every socket read and every zlib output piece a new ArrayBuffer, which V8 frees only
- * at a collection it starts once their total has grown by tens of MB; until then each new buffer
- * lands on fresh pages. Where the kernel hands freed memory back to the host at once (this
- * project's build VM: free page reporting) fresh pages cost as much as the transfer, and a minor
- * GC on a timer paid off. Ordinary runners do not hand memory back like that, setting V8 flags at
- * run time is documented as unpredictable, and the archive code now reuses its own buffers, so
- * it is an opt-in (the numbers: BENCHMARKS.md, "The GC pacer"). The timer is unref'd.
+ * Off unless asked for (README, "Tuning"): a minor GC on a timer frees spent I/O buffers sooner,
+ * which pays only where freed memory goes back to the host at once; V8 flags set at run time are
+ * documented as unpredictable, so it is an opt-in (why and the numbers: BENCHMARKS.md, "The GC
+ * pacer"). The timer is unref'd.
  */
 function process_paceGarbageCollection(intervalMs) {
     if (!(intervalMs > 0))

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals'
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,7 +13,7 @@ import { startTestbed, type Testbed } from '../testbed/index.js'
 // socket under it after the push succeeded, and an unhandled 'error' would fail the step.
 
 // Far below the length of a push, so the host closes what the action left open while it still runs.
-const IDLE_MS = 300
+const IDLE_MS = 50
 
 let bed: Testbed
 let work: string
@@ -25,13 +26,12 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true })
 })
 
-function tree(name: string, content: string): string {
+function tree(name: string, content: string, data: Buffer): string {
   const dir = path.join(work, name, 'dist')
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(path.join(dir, 'bin'), { recursive: true })
   writeFileSync(path.join(dir, 'bin', 'tool'), content)
-  // enough bytes that the layer's download is still under way when the tree is found changed
-  writeFileSync(path.join(dir, 'data.bin'), Buffer.alloc(8 * 2 ** 20, content))
+  writeFileSync(path.join(dir, 'data.bin'), data)
   return dir
 }
 
@@ -39,10 +39,10 @@ test('a re-run with rebuilt content for its platform succeeds although the stora
   const repository = `${bed.registry}/alice/release`
   const auth = { username: 'alice', token: bed.users.alice as string }
   const env = { SOURCE_DATE_EPOCH: '1700000000' }
-  const push = (platform: string, content: string) =>
+  const push = (platform: string, content: string, data: Buffer) =>
     runAction({
       inputs: {
-        path: tree(`${platform}-${content}`.replace(/\W/g, '_'), content),
+        path: tree(`${platform}-${content}`.replace(/\W/g, '_'), content, data),
         repository,
         tag: 'v2.0.0',
         platform,
@@ -51,15 +51,23 @@ test('a re-run with rebuilt content for its platform succeeds although the stora
       env,
     })
   for (const platform of ['linux/amd64', 'linux/arm64', 'darwin/arm64']) {
-    expect((await push(platform, `built for ${platform}`)).code).toBe(0)
+    // a layer far larger than the socket's buffers: its download cannot be over at once
+    expect((await push(platform, `built for ${platform}`, randomBytes(32 * 2 ** 20))).code).toBe(0)
   }
 
   const storageGets = bed.storageRequests.length
-  const rerun = await push('linux/amd64', 'rebuilt for linux/amd64')
+  // the tag's layer answers late (a storage host far away): the small tree is hashed, and found
+  // changed, before the download has begun
+  bed.failStorage('slow')
+  // a small rebuilt tree: found changed while the tag's layer is still being fetched
+  const rerun = await push('linux/amd64', 'rebuilt for linux/amd64', Buffer.from('small now'))
   expect(rerun.stderr).not.toMatch(/Unhandled 'error' event|other side closed/)
   expect(rerun.stdout).toMatch(/v2\.0\.0-linux-amd64 holds other content/)
   expect(rerun.stdout).toMatch(/Pushed /)
   expect(rerun.code).toBe(0)
-  // the comparison did start downloading the tag's layer
-  expect(bed.storageRequests.slice(storageGets).some((r) => r.method === 'GET')).toBe(true)
+  // the comparison did start downloading the tag's layer, and let it go rather than leave it
+  // open for the host to cut off
+  const gets = bed.storageRequests.slice(storageGets).filter((r) => r.method === 'GET')
+  expect(gets.length).toBeGreaterThan(0)
+  expect(gets.filter((r) => r.abandoned)).toEqual([])
 })

@@ -22,9 +22,12 @@ export interface StorageRequest {
  * How a blob download can go wrong at the storage host: a 503, a connection reset before any
  * answer, a 200 with the full Content-Length whose body stops halfway (`truncate`: the
  * connection closes; `stall`: it stays open, sending nothing more, until the host stops), or a 401
- * whose Bearer challenge names a realm on the storage host itself (a client must not answer it).
+ * whose Bearer challenge names a realm on the storage host itself (a client must not answer it),
+ * or `slow`: the answer, a whole one, comes only after SLOW_ANSWER_MS (a host far away).
  */
-export type StorageFault = '503' | 'reset' | 'truncate' | 'stall' | '401'
+export type StorageFault = '503' | 'reset' | 'truncate' | 'stall' | '401' | 'slow'
+
+const SLOW_ANSWER_MS = 1000
 
 export interface StorageHost {
   /** `http://127.0.0.2:PORT`: the registry's redirect middleware base URL. */
@@ -96,35 +99,43 @@ export async function startStorageHost(
       res.setHeader('www-authenticate', `Bearer realm="${realm}",service="storage"`)
       return reply(401, 'injected challenge\n')
     }
-    stat(file).then(
-      (s) => {
-        const range = parseRange(req.headers.range, s.size)
-        if (range === 'invalid') {
-          record.status = 416
-          res.writeHead(416, { 'content-range': `bytes */${s.size}` })
-          return res.end()
-        }
-        const { start, end } = range ?? { start: 0, end: s.size - 1 }
-        record.status = range ? 206 : 200
-        res.writeHead(record.status, {
-          'content-type': 'application/octet-stream',
-          'content-length': Math.max(0, end - start + 1),
-          'accept-ranges': 'bytes',
-          ...(range ? { 'content-range': `bytes ${start}-${end}/${s.size}` } : {}),
-        })
-        if (req.method === 'HEAD' || end < start) return res.end()
-        if (fault === 'truncate' || fault === 'stall')
-          return sendFile(res, file, start, start + Math.floor((end - start) / 2), fault)
-        sendFile(res, file, start, end)
-      },
-      () => reply(404, 'no such blob\n'),
-    )
+    const answer = () =>
+      stat(file).then(
+        (s) => {
+          const range = parseRange(req.headers.range, s.size)
+          if (range === 'invalid') {
+            record.status = 416
+            res.writeHead(416, { 'content-range': `bytes */${s.size}` })
+            return res.end()
+          }
+          const { start, end } = range ?? { start: 0, end: s.size - 1 }
+          record.status = range ? 206 : 200
+          res.writeHead(record.status, {
+            'content-type': 'application/octet-stream',
+            'content-length': Math.max(0, end - start + 1),
+            'accept-ranges': 'bytes',
+            ...(range ? { 'content-range': `bytes ${start}-${end}/${s.size}` } : {}),
+          })
+          if (req.method === 'HEAD' || end < start) return res.end()
+          if (fault === 'truncate' || fault === 'stall')
+            return sendFile(res, file, start, start + Math.floor((end - start) / 2), fault)
+          sendFile(res, file, start, end)
+        },
+        () => reply(404, 'no such blob\n'),
+      )
+    if (fault !== 'slow') return void answer()
+    // the host is thinking, not idle: its own idle timeout waits for the answer to start
+    req.socket.setTimeout(0)
+    setTimeout(() => {
+      if (o.idleTimeoutMs) req.socket.setTimeout(o.idleTimeoutMs)
+      void answer()
+    }, SLOW_ANSWER_MS)
   })
 
   if (o.idleTimeoutMs) {
     server.setTimeout(o.idleTimeoutMs, (socket) => {
       const current = sending.get(socket)
-      if (current && !current.res.writableFinished) current.record.abandoned = true
+      if (current?.res.headersSent && !current.res.writableFinished) current.record.abandoned = true
       socket.destroy()
     })
   }

@@ -81,9 +81,10 @@ export async function saveCache(
       config.catch(() => undefined)
       return config
     }
-    // After a miss the content is new: packed straight into the upload. After a restore (a
-    // restore-keys match, or an update) a path may be unchanged and pack to a layer the registry
-    // has, which only its digest tells: packed first, and not uploaded again.
+    // After a miss the content is new: packed straight into the upload, no copy on disk
+    // (BENCHMARKS.md, "Where the time goes": cache save). After a restore (a restore-keys match,
+    // or an update) a path may be unchanged and pack to a layer the registry has, which only its
+    // digest tells: packed first, and not uploaded again, so one changed path uploads alone.
     const saved = await uploadTreeLayers(repo, cacheParts(sources, inputs, where), {
       stream: !state.matchedKey,
       spoolDir: temp,

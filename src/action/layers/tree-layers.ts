@@ -11,7 +11,7 @@ import { actionsLogger, formatBytes, startProgress, uploadProgress } from '../ru
 // Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
 // would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
 // every core, and the upload's spill lets the next part pack while the last one's bytes still go
-// up; two packs at once cost memory for no speed (BENCHMARKS.md, "Split push").
+// up; two packs at once cost memory for no speed (BENCHMARKS.md, "Scaling": the split tree).
 const PARTS_IN_FLIGHT = 2
 
 /** One part of a tree (a whole directory, a cache path, or one part of a split) to pack and upload. */
