@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:https'
 import { join, normalize } from 'node:path'
 import { close, listen } from './listen.js'
@@ -13,15 +14,20 @@ export interface StorageRequest {
   /** 0 when the connection was reset before an answer. */
   status: number
   fault?: StorageFault
+  /** The host closed the connection, idle, before the client had taken the whole response. */
+  abandoned?: boolean
 }
 
 /**
  * How a blob download can go wrong at the storage host: a 503, a connection reset before any
  * answer, a 200 with the full Content-Length whose body stops halfway (`truncate`: the
  * connection closes; `stall`: it stays open, sending nothing more, until the host stops), or a 401
- * whose Bearer challenge names a realm on the storage host itself (a client must not answer it).
+ * whose Bearer challenge names a realm on the storage host itself (a client must not answer it),
+ * or `slow`: the answer, a whole one, comes only after SLOW_ANSWER_MS (a host far away).
  */
-export type StorageFault = '503' | 'reset' | 'truncate' | 'stall' | '401'
+export type StorageFault = '503' | 'reset' | 'truncate' | 'stall' | '401' | 'slow'
+
+const SLOW_ANSWER_MS = 1000
 
 export interface StorageHost {
   /** `http://127.0.0.2:PORT`: the registry's redirect middleware base URL. */
@@ -42,10 +48,26 @@ const BLOB_PREFIX = '/docker/registry/v2/blobs/'
  * an Authorization header, as signed-URL storage does. A client that forwards the registry token
  * across origins fails here.
  */
-export async function startStorageHost(root: string, host: string, tls?: ServerTls): Promise<StorageHost> {
+export interface StorageHostOptions {
+  /**
+   * Closes a connection that has been idle this long, a response half-sent included, as the load
+   * balancers in front of blob storage do: a client that stops reading a body without cancelling it
+   * sees its socket closed under it. Default: never.
+   */
+  idleTimeoutMs?: number
+}
+
+export async function startStorageHost(
+  root: string,
+  host: string,
+  tls?: ServerTls,
+  o: StorageHostOptions = {},
+): Promise<StorageHost> {
   const requests: StorageRequest[] = []
   const faults: StorageFault[] = []
 
+  // the response each connection is sending, for the idle timeout to say whom it cut off
+  const sending = new WeakMap<Socket, { record: StorageRequest; res: ServerResponse }>()
   const server = serverFor(tls, (req, res) => {
     const path = new URL(req.url ?? '/', 'http://storage').pathname
     const record: StorageRequest = {
@@ -55,6 +77,7 @@ export async function startStorageHost(root: string, host: string, tls?: ServerT
       status: 0,
     }
     requests.push(record)
+    sending.set(req.socket, { record, res })
     const reply = (status: number, message: string): void => {
       record.status = status
       res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(message) })
@@ -76,31 +99,46 @@ export async function startStorageHost(root: string, host: string, tls?: ServerT
       res.setHeader('www-authenticate', `Bearer realm="${realm}",service="storage"`)
       return reply(401, 'injected challenge\n')
     }
-    stat(file).then(
-      (s) => {
-        const range = parseRange(req.headers.range, s.size)
-        if (range === 'invalid') {
-          record.status = 416
-          res.writeHead(416, { 'content-range': `bytes */${s.size}` })
-          return res.end()
-        }
-        const { start, end } = range ?? { start: 0, end: s.size - 1 }
-        record.status = range ? 206 : 200
-        res.writeHead(record.status, {
-          'content-type': 'application/octet-stream',
-          'content-length': Math.max(0, end - start + 1),
-          'accept-ranges': 'bytes',
-          ...(range ? { 'content-range': `bytes ${start}-${end}/${s.size}` } : {}),
-        })
-        if (req.method === 'HEAD' || end < start) return res.end()
-        if (fault === 'truncate' || fault === 'stall')
-          return sendFile(res, file, start, start + Math.floor((end - start) / 2), fault)
-        sendFile(res, file, start, end)
-      },
-      () => reply(404, 'no such blob\n'),
-    )
+    const answer = () =>
+      stat(file).then(
+        (s) => {
+          const range = parseRange(req.headers.range, s.size)
+          if (range === 'invalid') {
+            record.status = 416
+            res.writeHead(416, { 'content-range': `bytes */${s.size}` })
+            return res.end()
+          }
+          const { start, end } = range ?? { start: 0, end: s.size - 1 }
+          record.status = range ? 206 : 200
+          res.writeHead(record.status, {
+            'content-type': 'application/octet-stream',
+            'content-length': Math.max(0, end - start + 1),
+            'accept-ranges': 'bytes',
+            ...(range ? { 'content-range': `bytes ${start}-${end}/${s.size}` } : {}),
+          })
+          if (req.method === 'HEAD' || end < start) return res.end()
+          if (fault === 'truncate' || fault === 'stall')
+            return sendFile(res, file, start, start + Math.floor((end - start) / 2), fault)
+          sendFile(res, file, start, end)
+        },
+        () => reply(404, 'no such blob\n'),
+      )
+    if (fault !== 'slow') return void answer()
+    // the host is thinking, not idle: its own idle timeout waits for the answer to start
+    req.socket.setTimeout(0)
+    setTimeout(() => {
+      if (o.idleTimeoutMs) req.socket.setTimeout(o.idleTimeoutMs)
+      void answer()
+    }, SLOW_ANSWER_MS)
   })
 
+  if (o.idleTimeoutMs) {
+    server.setTimeout(o.idleTimeoutMs, (socket) => {
+      const current = sending.get(socket)
+      if (current?.res.headersSent && !current.res.writableFinished) current.record.abandoned = true
+      socket.destroy()
+    })
+  }
   const port = await listen(server, host)
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,

@@ -28,6 +28,8 @@ export interface TestbedOptions {
    * service and storage host on our end of its veth pair (`network.hostAddress`). Default: loopback.
    */
   network?: TestNetwork
+  /** The storage host closes connections idle this long (see StorageHostOptions). Default: never. */
+  storageIdleTimeoutMs?: number
 }
 
 export interface Testbed {
@@ -105,7 +107,7 @@ export async function startTestbed(o: TestbedOptions = {}): Promise<Testbed> {
         allowDelete: o.allowDelete ?? false,
         tls: certificates,
       }),
-      startStorageHost(storageDir, storageHost, certificates),
+      startStorageHost(storageDir, storageHost, certificates, { idleTimeoutMs: o.storageIdleTimeoutMs }),
     ])
     if (tokensStarted.status === 'fulfilled') stoppers.push(tokensStarted.value.stop)
     if (storageStarted.status === 'fulfilled') stoppers.push(storageStarted.value.stop)

@@ -56,9 +56,8 @@ export function* walkTree(root: string, filter: TreeFilter): Generator<TreeEntry
 
 function* visit(dirAbsolute: string, dirRelative: string, filter: TreeFilter): Generator<TreeEntry> {
   const names = readdirSync(dirAbsolute)
-    .filter(
-      (name) => (filter.includeGit || name !== '.git') && (filter.includeHidden || !name.startsWith('.')),
-    )
+    // `.git` answers to includeGit alone, hidden or not (README: "whatever else is set")
+    .filter((name) => (name === '.git' ? filter.includeGit : filter.includeHidden || !name.startsWith('.')))
     .sort((a, b) => byteOrder(a, b))
   for (const name of names) {
     const absolute = path.join(dirAbsolute, name)

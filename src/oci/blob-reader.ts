@@ -21,7 +21,11 @@ export interface BlobReaderOptions {
 // DigestMismatchError instead of ending it, so no consumer mistakes partial or wrong data for the
 // blob. A connection that drops mid-body is resumed from the byte it stopped at.
 export function verifiedBlobStream(desc: Descriptor, first: Response, o: BlobReaderOptions): Readable {
-  return Readable.from(chunks(desc, first, o), { objectMode: false, highWaterMark: 1024 * 1024 })
+  const stream = Readable.from(chunks(desc, first, o), { objectMode: false, highWaterMark: 1024 * 1024 })
+  // destroyed before its first read, the generator never runs (nor its finally): let the body go
+  // here, or its connection stays open until the server cuts it (a no-op once the body was read)
+  stream.once('close', () => void discardBody(first))
+  return stream
 }
 
 async function* chunks(desc: Descriptor, first: Response, o: BlobReaderOptions): AsyncGenerator<Buffer> {

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable, type Writable } from 'node:stream'
@@ -8,24 +8,28 @@ import { splitTree } from '../../archive/split.js'
 import type { PackResult } from '../../archive/types.js'
 import { publishCache } from '../../cache/cache-publish.js'
 import { cacheTag } from '../../cache/cache-tag.js'
-import { RegistryError } from '../../oci/errors.js'
+import { ConnectionError, RegistryError } from '../../oci/errors.js'
 import { EMPTY_CONFIG } from '../../oci/manifest.js'
-import type { Descriptor } from '../../oci/descriptor.js'
 import { MediaType } from '../../oci/media-types.js'
-import { uploadProducedBlob, type ProducedUpload } from '../../oci/upload/produced-upload.js'
-import { cacheLayerAnnotations, collectCachePaths, pathsVersion, type CachePathSource } from './paths.js'
-import { parsePathInput, type PathPatterns } from '../inputs/path-inputs.js'
+import { AuthError } from '../../oci/transport/auth.js'
+import { RealmError } from '../../oci/transport/realm.js'
+import { RedirectError } from '../../oci/transport/redirect.js'
+import { isRetryableError } from '../../oci/transport/retry.js'
+import { parsePathInput, pathContextOf } from '../inputs/path-inputs.js'
+import { uploadTreeLayers, type TreePart } from '../layers/tree-layers.js'
 import { partAnnotation } from '../layers/tree-parts.js'
-import { actionsLogger, describeError, formatBytes, startProgress } from '../runner/log.js'
+import { actionsLogger, describeError, formatBytes } from '../runner/log.js'
 import { openForPush, pushBlobIfMissing } from '../runner/registry.js'
 import { githubCacheAvailable, saveToGitHubCache } from './fallback.js'
 import type { CacheInputs, CacheState } from './inputs.js'
+import { cacheLayerAnnotations, collectCachePaths, pathsVersion, type CachePathSource } from './paths.js'
 
 /**
- * The post step's save: pack each `path` line as its own tar+zstd layer, upload those the
- * registry does not have, tag the manifest and list it in the scope's index. A registry that
- * refuses the push or cannot be reached sends the save to GitHub's cache service instead. Never
- * throws for a cache problem: at worst the next job misses.
+ * The post step's save, as actions/cache's saveCache: the steps in order, then one catch. Each
+ * `path` line is packed as its own tar+zstd layer (several above max-layer-size), uploaded unless
+ * the registry has it, and the manifest is tagged and listed in the scope's index. A registry that
+ * refuses or cannot be reached sends the save to GitHub's cache service instead; anything else is
+ * a warning. Never throws: at worst the next job misses.
  */
 export async function saveCache(
   inputs: CacheInputs,
@@ -37,9 +41,10 @@ export async function saveCache(
     core.info(`Cache hit occurred on the primary key ${state.key}, not saving cache.`)
     return { saved: false, reason: `exact hit on ${state.key}` }
   }
-  const patterns = statePatterns(state)
+  const context = pathContextOf(process.env)
+  const patterns = parsePathInput(state.paths.join('\n'), context)
   const { sources, missing } = await collectCachePaths(patterns, {
-    workspace: workspaceOf(process.env),
+    workspace: context.workspace,
     includeGit: inputs.includeGit,
   })
   if (sources.length === 0) {
@@ -55,9 +60,10 @@ export async function saveCache(
   }
 
   const where = `${inputs.registry}/${inputs.repository}`
-  const repo = openForPush(inputs)
   const version = pathsVersion(patterns)
   const tag = cacheTag(state.scope, state.key, version)
+  const repo = openForPush(inputs)
+  const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'oci-cache-'))
   try {
     // Keys are immutable, as in actions/cache: another job may have saved this one since we looked.
     if (!state.update && (await repo.headManifest(tag))) {
@@ -74,68 +80,48 @@ export async function saveCache(
       core.info(`Cache ${state.key} was saved by another job meanwhile: not saving it again.`)
       return { saved: false, reason: `${state.key} was saved by another job meanwhile` }
     }
-  } catch (error) {
-    return saveToFallback(state, `${where}: ${describeError(error)}`)
-  }
-
-  const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'oci-cache-'))
-  try {
     const started = Date.now()
     // The config blob ({}) goes up while the first path is packed, not after: three requests
-    // (HEAD, POST, PUT) fewer between the last layer's upload and the manifest. Its failure is
-    // met where it is awaited.
-    // It starts with the first pack, so a save refused before that (401/403 on the upload) sends
-    // nothing.
+    // (HEAD, POST, PUT) fewer between the last layer's upload and the manifest. It starts with the
+    // first pack, so a save refused before that (401/403 on the upload) sends nothing; its failure
+    // is met where it is awaited.
     let config: Promise<number> | undefined
     const startConfig = () => {
       config ??= pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
       config.catch(() => undefined)
+      return config
     }
-    const layers: Descriptor[] = []
-    let sent = 0
-    for (const [i, source] of sources.entries()) {
-      // a path above max-layer-size is saved as several layers, as a push splits a tree
-      const parts = splitTree(source.root, inputs.maxLayerSize, {
-        includeGit: inputs.includeGit,
-        select: source.select,
-      })
-      const pieces = parts ? parts.map((select) => ({ ...source, select })) : [source]
-      for (const [j, piece] of pieces.entries()) {
-        const spool = path.join(temp, `path-${i}-${j}`)
-        const saved = await saveLayer(repo, piece, state, inputs.includeGit, spool, where, startConfig)
-        if (typeof saved === 'object' && 'saved' in saved) return saved
-        const part = parts ? partAnnotation(j, pieces.length) : {}
-        layers.push({ ...saved.layer, annotations: { ...cacheLayerAnnotations(source), ...part } })
-        sent += saved.sent
-      }
-    }
-    try {
-      startConfig()
-      sent += await (config as Promise<number>)
-      const published = await publishCache(
-        repo,
-        { scope: state.scope, key: state.key, created: now().toISOString(), layers, version },
-        actionsLogger,
-      )
-      const size = layers.reduce((sum, layer) => sum + layer.size, 0)
-      const seconds = (Date.now() - started) / 1000
-      core.info(
-        `Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
-          `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${seconds.toFixed(1)} s`,
-      )
-      return {
-        saved: 'registry',
-        where: `${where}:${published.tag}`,
-        paths: sources.length,
-        size,
-        uploaded: sent,
-        seconds,
-      }
-    } catch (error) {
-      return saveToFallback(state, `${where}: ${describeError(error)}`)
+    // After a miss the content is new: packed straight into the upload, no copy on disk
+    // (BENCHMARKS.md, "Where the time goes": cache save). After a restore (a restore-keys match,
+    // or an update) a path may be unchanged and pack to a layer the registry has, which only its
+    // digest tells: packed first, and not uploaded again, so one changed path uploads alone.
+    const saved = await uploadTreeLayers(repo, cacheParts(sources, inputs, where), {
+      stream: !state.matchedKey,
+      spoolDir: temp,
+      onPack: startConfig,
+    })
+    const sent = saved.uploaded + (await startConfig())
+    const published = await publishCache(
+      repo,
+      { scope: state.scope, key: state.key, created: now().toISOString(), layers: saved.layers, version },
+      actionsLogger,
+    )
+    const size = saved.layers.reduce((sum, layer) => sum + layer.size, 0)
+    const seconds = (Date.now() - started) / 1000
+    core.info(
+      `Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
+        `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${seconds.toFixed(1)} s`,
+    )
+    return {
+      saved: 'registry',
+      where: `${where}:${published.tag}`,
+      paths: sources.length,
+      size,
+      uploaded: sent,
+      seconds,
     }
   } catch (error) {
-    if (error instanceof UploadError) return saveToFallback(state, `${where}: ${describeError(error.cause)}`)
+    if (registryUnusable(error)) return saveToFallback(state, `${where}: ${describeError(error)}`)
     core.warning(`Cache not saved: ${describeError(error)}`)
     return { saved: false, reason: describeError(error) }
   } finally {
@@ -149,85 +135,54 @@ export type SaveOutcome =
   | { saved: 'github'; reason: string }
   | { saved: false; reason: string }
 
-/** The registry would not take a layer: the save goes to the fallback, not to a warning. */
-class UploadError extends Error {
-  constructor(cause: unknown) {
-    super('upload failed', { cause })
-  }
-}
-
 /**
- * One path's layer in the registry. After a miss the content is new, so the layer is packed
- * straight into the upload (src/oci/upload/produced-upload.ts): the save takes about as long as
- * the pack instead of pack plus upload, and no copy goes to disk (writing one cost 0.35 s of a
- * 256 MiB save on two cores, measured). Should that upload fail, the module packs the path again,
- * into a file, which goes up with the usual retries; the pack is reproducible, so an unchanged tree
- * gives the same layer. When a cache was restored (a restore-keys match, or an update), the path
- * may be unchanged and pack to a layer the registry has: that is only known from the digest, so the
- * pack comes first and an existing layer is not uploaded again. That is also what lets a save in
- * which one path changed upload only that path.
+ * The registry refused (any status, its token service's included) or could not be reached: what
+ * GitHub's cache service can stand in for. A pack that fails or a full disk would fail there too.
  */
-async function saveLayer(
-  repo: ReturnType<typeof openForPush>,
-  source: CachePathSource,
-  state: CacheState,
-  includeGit: boolean,
-  spoolDir: string,
-  where: string,
-  started: () => void,
-): Promise<{ layer: Descriptor; sent: number } | SaveOutcome> {
-  await mkdir(spoolDir, { recursive: true })
-  let upload: ProducedUpload
-  try {
-    upload = await uploadProducedBlob(
-      repo,
-      {
-        label: `the cache layer of ${source.line.given}`,
-        produce: async (out, into) => {
-          started()
-          return layerOf(
-            await core.group(
-              into === 'upload' ? `Pack ${source.root} and upload to ${where}` : `Pack ${source.root}`,
-              () => pack(source, out, includeGit),
-            ),
-          )
+function registryUnusable(error: unknown): boolean {
+  return (
+    error instanceof RegistryError ||
+    error instanceof ConnectionError ||
+    error instanceof AuthError ||
+    error instanceof RealmError ||
+    error instanceof RedirectError ||
+    isRetryableError(error)
+  )
+}
+
+/** One part per `path` line, or per piece of a line above max-layer-size, as a push splits a tree. */
+function cacheParts(sources: CachePathSource[], inputs: CacheInputs, where: string): TreePart[] {
+  return sources.flatMap((source) => {
+    const cut = splitTree(source.root, inputs.maxLayerSize, {
+      includeGit: inputs.includeGit,
+      select: source.select,
+    })
+    const pieces = cut ?? [source.select]
+    return pieces.map((select, i) => ({
+      label: `the cache layer of ${source.line.given}`,
+      pack: (out: Writable, into: 'upload' | 'file') =>
+        core.group(
+          into === 'upload' ? `Pack ${source.root} and upload to ${where}` : `Pack ${source.root}`,
+          () => pack({ ...source, select }, out, inputs.includeGit),
+        ),
+      layer: (packed: PackResult) => ({
+        mediaType: MediaType.LayerTarZstd,
+        digest: packed.digest,
+        size: packed.size,
+        annotations: {
+          ...cacheLayerAnnotations(source),
+          ...(cut ? partAnnotation(i, pieces.length) : {}),
         },
-      },
-      {
-        stream: !state.matchedKey,
-        spoolDir,
-        logger: actionsLogger,
-        onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
-      },
-    )
-  } catch (error) {
-    // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
-    if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
-      return saveToFallback(state, `${where}: ${describeError(error)}`)
-    }
-    throw new UploadError(error)
-  }
-  if (upload.streamed) core.info(`Uploaded ${formatBytes(upload.desc.size)} while packing`)
-  return { layer: upload.desc, sent: upload.uploaded }
-}
-
-function statePatterns(state: CacheState): PathPatterns {
-  return parsePathInput(state.paths.join('\n'), {
-    workspace: workspaceOf(process.env),
-    home: process.env.HOME || process.env.USERPROFILE || os.homedir(),
-    pathApi: process.platform === 'win32' ? path.win32 : path.posix,
+      }),
+    }))
   })
-}
-
-function workspaceOf(env: NodeJS.ProcessEnv): string {
-  return env.GITHUB_WORKSPACE || process.cwd()
 }
 
 // zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.
 // Each entry keeps its mtime, as actions/cache's tar does: make, cargo and friends judge what is
 // stale by comparing them with their own records. No sha256 of the tar: the restore checks the
 // layer's digest as it downloads, and a digest of the same bytes before compression, from the
-// same manifest, would add no trust (it cost 0.15 s of every 256 MiB save).
+// same manifest, would add no trust, only time (BENCHMARKS.md, "Where the time goes").
 async function pack(source: CachePathSource, out: Writable, includeGit: boolean): Promise<PackResult> {
   const started = Date.now()
   const packed = await packDirectory(source.root, out, {
@@ -242,10 +197,6 @@ async function pack(source: CachePathSource, out: Writable, includeGit: boolean)
       `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   )
   return packed
-}
-
-function layerOf(packed: PackResult): Descriptor {
-  return { mediaType: MediaType.LayerTarZstd, digest: packed.digest, size: packed.size }
 }
 
 async function saveToFallback(state: CacheState, reason: string): Promise<SaveOutcome> {

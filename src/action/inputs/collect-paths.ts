@@ -30,7 +30,7 @@ export async function matchAll(patterns: PathPatterns, o: CollectOptions): Promi
  * One line's matches with @actions/glob, symlinks listed as links (never followed: they are
  * stored as links). Hidden names count below what the line names, so `~/.npm` or `.env` written
  * out is kept while `dist/.env` under `dist` is not; `.git` is left out anywhere below the
- * workspace unless includeGit, even when named.
+ * workspace unless includeGit, even when named, and kept with includeGit however hidden names go.
  */
 export async function matchLine(line: PathLine, excludes: string[], o: CollectOptions): Promise<string[]> {
   logOutside(line, o.workspace)
@@ -41,7 +41,7 @@ export async function matchLine(line: PathLine, excludes: string[], o: CollectOp
   })
   const matches: string[] = []
   for await (const match of globber.globGenerator()) {
-    if (!o.includeHidden && hasHiddenPart(path.relative(line.searchRoot, match))) continue
+    if (!o.includeHidden && hasHiddenPart(path.relative(line.searchRoot, match), o.includeGit)) continue
     const base = isWithin(match, o.workspace) ? o.workspace : path.dirname(line.searchRoot)
     if (!o.includeGit && path.relative(base, match).split(path.sep).includes('.git')) continue
     matches.push(match)
@@ -49,8 +49,12 @@ export async function matchLine(line: PathLine, excludes: string[], o: CollectOp
   return matches
 }
 
-function hasHiddenPart(relative: string): boolean {
-  return relative !== '' && relative.split(path.sep).some((part) => part.startsWith('.'))
+// `.git` answers to includeGit alone, hidden or not (README: "whatever else is set").
+function hasHiddenPart(relative: string, includeGit: boolean): boolean {
+  return (
+    relative !== '' &&
+    relative.split(path.sep).some((part) => part.startsWith('.') && !(includeGit && part === '.git'))
+  )
 }
 
 const logged = new Set<string>()

@@ -2,24 +2,25 @@ import * as core from '@actions/core'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Readable, type Writable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { packDirectory } from '../../archive/pack.js'
 import { splitTree } from '../../archive/split.js'
-import type { PackResult } from '../../archive/types.js'
+import type { PackOptions, PackResult } from '../../archive/types.js'
 import { Annotation } from '../../oci/annotations.js'
+import type { Descriptor } from '../../oci/descriptor.js'
 import { buildManifest, EMPTY_CONFIG } from '../../oci/manifest.js'
-import { Repository } from '../../oci/repository.js'
-import { uploadProducedBlob } from '../../oci/upload/produced-upload.js'
+import type { Repository } from '../../oci/repository.js'
 import { getInputs } from '../inputs/readers.js'
 import { fileLayers, type LayerBlob } from '../layers/file-layers.js'
-import { actionsLogger, formatBytes, startProgress, writeSummary } from '../runner/log.js'
+import { partAnnotation, partTitle } from '../layers/tree-parts.js'
+import { uploadTreeLayers, type TreePart } from '../layers/tree-layers.js'
+import { formatBytes, writeSummary } from '../runner/log.js'
 import { openForPush, pushBlobIfMissing } from '../runner/registry.js'
 import { parsePushInputs, type PushInputs } from './inputs.js'
 import { isLayoutPush, pushOciLayout } from './layout.js'
 import { packageUrl, provenanceAnnotations, sourceDateEpoch } from './provenance.js'
 import { comparedTag, platformAnnotations, publishTags } from './publish-tags.js'
 import { findPushSource, noFilesFound } from './source.js'
-import { pushSplitTree } from './split-push.js'
 import { pushSummary, type PushResult } from './summary.js'
 import { directoryLayer, unchangedLayer } from './unchanged-layer.js'
 
@@ -63,8 +64,8 @@ export async function pushDirectory(
     const content =
       source.kind === 'files'
         ? await core.group('Hash the files', async () => filesContent(await fileLayers(source.files)))
-        : await treeLayer(repo, inputs, source, temp, env, started)
-    const layers = content.blobs.map((blob) => blob.descriptor)
+        : await treeContent(repo, inputs, source, temp, env, started)
+    const layers = content.kind === 'files' ? content.blobs.map((blob) => blob.descriptor) : content.layers
     const annotations = provenanceAnnotations(env, inputs.annotations)
     const manifest = buildManifest({
       artifactType: inputs.artifactType,
@@ -74,10 +75,8 @@ export async function pushDirectory(
     })
 
     const uploaded = await core.group('Upload', async () => {
-      let sent = 0
-      sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
-      // a tree's layer went up while it was packed (or was the tag's own, already there)
-      if (content.tarLayer) return sent + (content.uploaded ?? 0)
+      let sent = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => Readable.from([Buffer.from('{}')]))
+      if (content.kind === 'tree') return sent + content.uploaded
       for (const blob of content.blobs) sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open)
       return sent
     })
@@ -97,8 +96,8 @@ export async function pushDirectory(
       url: packageUrl(inputs.registry, inputs.repository),
       layers,
       platform: published.platform,
-      files: content.files,
-      uncompressedSize: content.uncompressedSize,
+      files: content.kind === 'files' ? content.blobs.length : content.files,
+      uncompressedSize: content.kind === 'files' ? undefined : content.uncompressedSize,
       seconds: (Date.now() - started) / 1000,
     }
   } finally {
@@ -106,29 +105,28 @@ export async function pushDirectory(
   }
 }
 
-interface PushContent {
-  blobs: LayerBlob[]
-  /** A directory as tar+gzip layers (one, or its parts); otherwise every layer is a file */
-  tarLayer: boolean
-  /** Bytes of the tree's layer sent while packing (0: the tag's own layer, or one the registry had) */
-  uploaded?: number
-  files?: number
-  uncompressedSize?: number
-}
+/**
+ * What a push lists in its manifest: a tree's layers, already in the registry once this is known
+ * (sent while packed, or the tag's own layer reused), or files, each still to upload.
+ */
+type PushContent =
+  | { kind: 'tree'; layers: Descriptor[]; uploaded: number; files?: number; uncompressedSize?: number }
+  | { kind: 'files'; blobs: LayerBlob[] }
 
 function filesContent(blobs: LayerBlob[]): PushContent {
   for (const blob of blobs)
     core.info(`${blob.descriptor.annotations?.[Annotation.Title]}: ${blob.descriptor.digest}`)
-  return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined }
+  return { kind: 'files', blobs }
 }
 
 /**
- * The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged
- * (then nothing is packed or sent). Otherwise the layer is packed straight into a streamed upload
- * (src/oci/upload/produced-upload.ts, the cache save's path too): the push takes about the longer
- * of pack and upload, not their sum. On disk goes only what the wire has not taken yet (the spool
- * folder, so the pack can run ahead: spill-buffer.ts), or the whole layer when the stream fails
- * (then it packs again into a file and sends that with retries; the pack is reproducible).
+ * The directory or selection as one tar+gzip layer (or, above max-layer-size, several), or the
+ * tag's layer when the tree is unchanged (then nothing is packed or sent). Otherwise each layer is
+ * packed straight into a streamed upload (layers/tree-layers.ts, the cache save's path too): the
+ * push takes about the longer of pack and upload, not their sum. On disk goes only what the wire
+ * has not taken yet (the spool folder, so the pack can run ahead: spill-buffer.ts), or the whole
+ * layer when the stream fails (then it packs again into a file and sends that with retries; the
+ * pack is reproducible).
  *
  * A new tag whose tree the registry already holds under another tag cannot be told apart from new
  * content without compressing it first, since the digest is the compressed bytes'. We stream
@@ -136,7 +134,7 @@ function filesContent(blobs: LayerBlob[]): PushContent {
  * time (the upload runs alongside the pack it needs in either order), while packing first would
  * add the whole upload's time to every push of new content, the common case.
  */
-async function treeLayer(
+async function treeContent(
   repo: Repository,
   inputs: PushInputs,
   source: { kind: 'directory'; root: string } | { kind: 'selection'; root: string; select: string[] },
@@ -148,70 +146,88 @@ async function treeLayer(
   const title = path.basename(source.root) || 'artifact'
   const packOptions = {
     level: inputs.compressionLevel,
-    prefix: title,
     includeGit: inputs.includeGit,
     includeHidden: inputs.includeHiddenFiles,
-    select: source.kind === 'selection' ? source.select : undefined,
     mtime: sourceDateEpoch(env),
   }
   const reused = await core.group('Compare with the tag', () =>
-    unchangedLayer(
-      repo,
-      comparedTag(inputs.tags[0] as string, inputs.platform),
-      source.root,
-      title,
-      packOptions,
-    ),
+    unchangedLayer(repo, comparedTag(inputs.tags[0] as string, inputs.platform), source.root, title, {
+      ...packOptions,
+      prefix: title,
+      select: source.kind === 'selection' ? source.select : undefined,
+    }),
   )
-  if (reused)
-    return { blobs: [{ descriptor: reused, open: () => Readable.from([]) }], tarLayer: true, uploaded: 0 }
+  if (reused) return { kind: 'tree', layers: [reused], uploaded: 0 }
   // Below max-layer-size (nearly every tree): exactly the one layer `oras push DIR` makes. A tree
   // the tag holds as parts is not compared above (that shortcut knows one layer): it is packed anew.
-  const parts = splitTree(source.root, inputs.maxLayerSize, packOptions)
-  if (parts) {
-    const split = await core.group(`Pack and upload ${parts.length} layers`, () =>
-      pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir),
-    )
-    return {
-      blobs: split.layers.map((descriptor) => ({ descriptor, open: () => Readable.from([]) })),
-      tarLayer: true,
-      uploaded: split.uploaded,
-      files: split.files,
-      uncompressedSize: split.uncompressedSize,
-    }
-  }
-  let packed: PackResult | undefined
-  const pack = (out: Writable) => packDirectory(source.root, out, { compression: 'gzip', ...packOptions })
-  const upload = await uploadProducedBlob(
-    repo,
-    {
-      label: `the layer of ${source.root}`,
-      produce: async (out, into) => {
-        packed = await core.group(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
-          const result = await pack(out)
-          core.info(describePack(result, (Date.now() - started) / 1000))
-          return result
-        })
-        // packed with the tar's hash (hashTar defaults to true)
-        return directoryLayer(packed, packed.uncompressedDigest as string, title)
-      },
-    },
-    {
-      stream: true,
-      spoolDir,
-      logger: actionsLogger,
-      onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
-    },
-  )
-  if (upload.streamed) core.info(`Uploaded ${formatBytes(upload.desc.size)} while packing`)
-  const done = packed as PackResult
+  const select = source.kind === 'selection' ? source.select : undefined
+  const cut = splitTree(source.root, inputs.maxLayerSize, { ...packOptions, select })
+  const parts = cut
+    ? splitParts(source.root, title, cut, packOptions)
+    : [wholeTree(source.root, title, { ...packOptions, select }, started)]
+  const upload = () => uploadTreeLayers(repo, parts, { stream: true, spoolDir })
+  const sent = cut
+    ? await core.group(`Pack and upload ${parts.length} layers`, () => {
+        core.info(`The tree is larger than max-layer-size: pushing it as ${parts.length} layers`)
+        return upload()
+      })
+    : await upload()
+  return { kind: 'tree', ...sent }
+}
+
+type TreePackOptions = Omit<PackOptions, 'compression' | 'prefix' | 'select'>
+
+/** The tree as the one layer `oras push DIR` makes, its pack in a log group of its own. */
+function wholeTree(
+  root: string,
+  title: string,
+  options: TreePackOptions & { select?: string[] },
+  started: number,
+): TreePart {
   return {
-    blobs: [{ descriptor: upload.desc, open: () => Readable.from([]) }],
-    tarLayer: true,
-    uploaded: upload.uploaded,
-    files: done.files,
-    uncompressedSize: done.uncompressedSize,
+    label: `the layer of ${root}`,
+    pack: (out, into) =>
+      core.group(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
+        const packed = await packDirectory(root, out, { ...options, compression: 'gzip', prefix: title })
+        core.info(describePack(packed, (Date.now() - started) / 1000))
+        return packed
+      }),
+    // packed with the tar's hash (hashTar defaults to true)
+    layer: (packed) => directoryLayer(packed, packed.uncompressedDigest as string, title),
   }
+}
+
+/**
+ * A tree above `max-layer-size` as several layers, one per part (src/archive/split.ts cuts them),
+ * each an ORAS directory layer titled `<title>.part-<i>-of-<n>`; the manifest lists them in tree
+ * order, whatever order they finished in.
+ */
+function splitParts(root: string, title: string, cut: string[][], options: TreePackOptions): TreePart[] {
+  return cut.map((select, i) => {
+    const name = partTitle(title, i, cut.length)
+    return {
+      label: `layer ${name}`,
+      name,
+      pack: async (out) => {
+        const started = Date.now()
+        const packed = await packDirectory(root, out, {
+          ...options,
+          compression: 'gzip',
+          prefix: name,
+          select,
+        })
+        core.info(
+          `Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
+            `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`,
+        )
+        return packed
+      },
+      layer: (packed) => {
+        const layer = directoryLayer(packed, packed.uncompressedDigest as string, name)
+        return { ...layer, annotations: { ...layer.annotations, ...partAnnotation(i, cut.length) } }
+      },
+    }
+  })
 }
 
 function describePack(result: PackResult, seconds: number): string {

@@ -92,8 +92,12 @@ async function layerContent(
 ): Promise<string | undefined> {
   try {
     const blob = await repo.fetchBlob(layer)
+    if (signal.aborted) {
+      // answered after the tree was found changed: let the download go unread
+      blob.destroy()
+      return undefined
+    }
     const abort = () => blob.destroy(new Error('no longer needed'))
-    if (signal.aborted) abort()
     signal.addEventListener('abort', abort, { once: true })
     try {
       return await gzipContentDigest(blob)

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { ConnectionError } from '../../oci/errors.js'
 import type { Logger } from '../../oci/logger.js'
+import type { UploadProgress } from '../../oci/upload/produced-upload.js'
 
 // What the runner shows: the library's log lines, progress, the job summary and the one line a
 // failed step ends with.
@@ -94,6 +95,10 @@ export function startProgress(label: string, total?: number, now: () => number =
     },
   }
 }
+
+/** An upload's progress lines, named by the blob's digest. */
+export const uploadProgress: UploadProgress = (desc) =>
+  startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size)
 
 /** A two-column Markdown table of a summary's facts, pipes in values escaped. */
 export function summaryTable(rows: [string, string][]): string {

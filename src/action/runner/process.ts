@@ -58,16 +58,10 @@ export function gcIntervalFrom(env: NodeJS.ProcessEnv): number {
 }
 
 /**
- * Off unless asked for (see README, "Tuning"): frees spent I/O buffers every few milliseconds
- * instead of every few dozen megabytes.
- *
- * Node gives every socket read and every zlib output piece a new ArrayBuffer, which V8 frees only
- * at a collection it starts once their total has grown by tens of MB; until then each new buffer
- * lands on fresh pages. Where the kernel hands freed memory back to the host at once (this
- * project's build VM: free page reporting) fresh pages cost as much as the transfer, and a minor
- * GC on a timer paid off. Ordinary runners do not hand memory back like that, setting V8 flags at
- * run time is documented as unpredictable, and the archive code now reuses its own buffers, so
- * it is an opt-in (the numbers: BENCHMARKS.md, "The GC pacer"). The timer is unref'd.
+ * Off unless asked for (README, "Tuning"): a minor GC on a timer frees spent I/O buffers sooner,
+ * which pays only where freed memory goes back to the host at once; V8 flags set at run time are
+ * documented as unpredictable, so it is an opt-in (why and the numbers: BENCHMARKS.md, "The GC
+ * pacer"). The timer is unref'd.
  */
 export function paceGarbageCollection(intervalMs: number): () => void {
   if (!(intervalMs > 0)) return () => undefined

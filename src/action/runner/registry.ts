@@ -1,9 +1,9 @@
-import * as core from '@actions/core'
 import type { Readable } from 'node:stream'
 import type { Descriptor } from '../../oci/descriptor.js'
 import { Repository, type RepositoryOptions } from '../../oci/repository.js'
+import { uploadIfMissing } from '../../oci/upload/produced-upload.js'
 import { registryHints, type RegistryTarget } from '../inputs/registry-inputs.js'
-import { actionsLogger, startProgress } from './log.js'
+import { actionsLogger, uploadProgress } from './log.js'
 import { networkOptions } from './network.js'
 
 // How every mode opens the registry, and the one way a replayable blob goes up: shared by the modes
@@ -43,18 +43,7 @@ export function userAgent(env: NodeJS.ProcessEnv = process.env): string {
   return `oci-artifact-action/${env.GITHUB_ACTION_REF || 'dev'} (node ${process.versions.node})`
 }
 
-/** Uploads a blob unless the registry has it; returns the bytes sent. */
-export async function pushBlobIfMissing(
-  repo: Repository,
-  blob: Descriptor,
-  open: () => Readable,
-): Promise<number> {
-  if (await repo.blobExists(blob.digest)) {
-    core.info(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`)
-    return 0
-  }
-  const progress = startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size)
-  await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) })
-  progress.done()
-  return blob.size
+/** Uploads a blob unless the registry has it (src/oci/upload decides); returns the bytes sent. */
+export function pushBlobIfMissing(repo: Repository, blob: Descriptor, open: () => Readable): Promise<number> {
+  return uploadIfMissing(repo, blob, open, { logger: actionsLogger, onUpload: uploadProgress })
 }

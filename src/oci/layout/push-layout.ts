@@ -5,6 +5,7 @@ import path from 'node:path'
 import { sha256Digest } from '../descriptor.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { isValidTag } from '../reference.js'
+import { uploadIfMissing } from '../upload/produced-upload.js'
 import { forEachLimited } from './for-each-limited.js'
 import { LayoutError } from './layout-error.js'
 import type { Layout } from './read-layout.js'
@@ -92,11 +93,16 @@ export async function pushLayout(
     skippedBlobs: present.size,
     totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
   })
-  if (present.size > 0) logger.debug(`${present.size} blob(s) already in the registry, not uploaded`)
 
-  await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
-    logger.debug(`uploading ${descriptor.digest} (${descriptor.size} bytes) from ${file}`)
-    await repo.pushBlob(descriptor, () => createReadStream(file), { onProgress: o.onProgress })
+  // the plan's answers stand in for the registry's, so each blob is asked about once; those it
+  // has are skipped (and logged) where every upload decides it
+  const asked = {
+    blobExists: async (digest: string) => present.has(digest),
+    pushBlob: repo.pushBlob.bind(repo),
+  }
+  const onUpload = () => ({ add: (bytes: number) => o.onProgress?.(bytes), done: () => {} })
+  await forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
+    await uploadIfMissing(asked, descriptor, () => createReadStream(file), { logger, onUpload })
   })
 
   const tagsByRoot = new Map<string, string[]>()

@@ -124,6 +124,9 @@ export function createExchange(o: HttpOptions = {}): Send {
 // slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
 // that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
 function webStream(body: Readable, req: SendRequest): ReadableStream<Uint8Array> {
+  // the iterator listens only from its first read: a socket that fails before (a server closing a
+  // body nobody read yet) must not be an unhandled 'error'; the iterator still sees the error
+  body.on('error', () => {})
   const chunks = body[Symbol.asyncIterator]()
   return new ReadableStream<Uint8Array>(
     {
@@ -146,6 +149,8 @@ function webStream(body: Readable, req: SendRequest): ReadableStream<Uint8Array>
       },
       async cancel() {
         await chunks.return?.()
+        // an iterator never read returns without touching the body: close its connection here
+        body.destroy()
       },
     },
     { highWaterMark: 0 },

@@ -33,6 +33,35 @@ export interface ProducedBlob {
   produce(out: Writable, into: 'upload' | 'file'): Promise<Descriptor>
 }
 
+/** Follows one upload: bytes as they go, then the end (the caller's progress line). */
+export type UploadProgress = (desc: Descriptor) => { add(bytes: number): void; done(): void }
+
+export interface UploadIfMissingOptions {
+  logger: Logger
+  onUpload?: UploadProgress
+}
+
+/**
+ * The one place that decides "the registry has it: skip; else push", as go-containerregistry's
+ * uploadOne: every blob whose bytes can be read again (`open`) goes up through here. Returns the
+ * bytes sent (0 when the registry had the blob).
+ */
+export async function uploadIfMissing(
+  target: BlobWriter,
+  desc: Descriptor,
+  open: () => Readable,
+  o: UploadIfMissingOptions,
+): Promise<number> {
+  if (await target.blobExists(desc.digest)) {
+    o.logger.info(`${desc.digest} (${desc.size} bytes) is already in the registry: not uploaded`)
+    return 0
+  }
+  const progress = o.onUpload?.(desc)
+  await target.pushBlob(desc, open, { onProgress: (bytes) => progress?.add(bytes) })
+  progress?.done()
+  return desc.size
+}
+
 export interface ProducedUploadOptions {
   // true: produce straight into an upload (the blob is new); false: into a file first, uploaded
   // only when the registry does not hold its digest already
@@ -42,7 +71,7 @@ export interface ProducedUploadOptions {
   spoolDir: string
   logger: Logger
   // follows an upload from the file (a streamed upload moves as fast as `produce`)
-  onUpload?: (desc: Descriptor) => { add(bytes: number): void; done(): void }
+  onUpload?: UploadProgress
 }
 
 export interface ProducedUpload {
@@ -84,14 +113,8 @@ export async function uploadProducedBlob(
   }
   const file = path.join(o.spoolDir, 'blob')
   const desc = await blob.produce(createWriteStream(file), 'file')
-  if (await target.blobExists(desc.digest)) {
-    o.logger.info(`${desc.digest} (${desc.size} bytes) is already in the registry: not uploaded`)
-    return { desc, uploaded: 0, streamed: false }
-  }
-  const progress = o.onUpload?.(desc)
-  await target.pushBlob(desc, () => createReadStream(file), { onProgress: (bytes) => progress?.add(bytes) })
-  progress?.done()
-  return { desc, uploaded: desc.size, streamed: false }
+  const uploaded = await uploadIfMissing(target, desc, () => createReadStream(file), o)
+  return { desc, uploaded, streamed: false }
 }
 
 // The descriptor once the registry committed the streamed bytes; undefined to go by the file.

@@ -14,26 +14,13 @@ import { silentLogger } from '../../../../src/oci/logger.js'
 import { MediaType } from '../../../../src/oci/media-types.js'
 import type { CacheState } from '../../../../src/action/cache/inputs.js'
 import type { CacheInputs as Inputs } from '../../../../src/action/cache/inputs.js'
+import * as core from '../../../__fixtures__/core.js'
 import { MemoryRegistry } from '../../../helpers/memory-registry.js'
 
 // The decisions between the registry and GitHub's cache service, with both faked: @actions/cache
 // (the seam), the registry (an in-memory Repository), and the runner's core functions.
 
-const log: { level: string; message: string }[] = []
-const outputs: Record<string, string> = {}
-const state: Record<string, string> = {}
-const core = {
-  info: (message: string) => log.push({ level: 'info', message }),
-  notice: (message: string) => log.push({ level: 'notice', message }),
-  warning: (message: string) => log.push({ level: 'warning', message }),
-  debug: () => {},
-  group: async <T>(_name: string, fn: () => Promise<T>) => fn(),
-  setOutput: (name: string, value: string) => void (outputs[name] = value),
-  saveState: (name: string, value: string) => void (state[name] = value),
-  getState: (name: string) => state[name] ?? '',
-  setSecret: () => {},
-  getInput: () => '',
-}
+const { outputs, state, messages } = core
 const githubCache = {
   isFeatureAvailable: jest.fn(() => true),
   restoreCache: jest.fn(async (..._args: unknown[]): Promise<string | undefined> => undefined),
@@ -104,13 +91,6 @@ function saved(key: string, minute = 0) {
   )
 }
 
-function messages(level: string): string {
-  return log
-    .filter((l) => l.level === level)
-    .map((l) => l.message)
-    .join('\n')
-}
-
 const unreachable = () => {
   throw new TypeError('fetch failed', {
     cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
@@ -128,11 +108,9 @@ beforeEach(() => {
   // what a runner with GitHub's cache service sets; the seam skips the library without it
   process.env.ACTIONS_CACHE_URL = 'http://127.0.0.1:9/'
   registry = new MemoryRegistry()
-  log.length = 0
+  core.resetCore()
   extracted.length = 0
   extractOptions.length = 0
-  for (const k of Object.keys(outputs)) delete outputs[k]
-  for (const k of Object.keys(state)) delete state[k]
   githubCache.isFeatureAvailable.mockReset().mockReturnValue(true)
   githubCache.restoreCache.mockReset().mockResolvedValue(undefined)
   githubCache.saveCache.mockReset().mockResolvedValue(42)

@@ -6,6 +6,7 @@ import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { SendRequest } from '../../../../src/oci/transport/send.js'
+import * as core from '../../../__fixtures__/core.js'
 import { MemoryRegistry } from '../../../helpers/memory-registry.js'
 import { networkError } from '../../oci/scripted-send.js'
 
@@ -18,18 +19,6 @@ interface Seen {
   path: string
   query: URLSearchParams
   bytes: number
-}
-
-const log: string[] = []
-const core = {
-  info: (m: string) => void log.push(m),
-  notice: (m: string) => void log.push(m),
-  warning: (m: string) => void log.push(`warning: ${m}`),
-  debug: () => {},
-  group: async <T>(name: string, fn: () => Promise<T>) => {
-    log.push(`group: ${name}`)
-    return fn()
-  },
 }
 
 // What the registry does with a PATCH; 'ok' stores the bytes for the commit
@@ -91,7 +80,7 @@ beforeEach(() => {
   // the config blob ({}) is there already: what is sent is the layer alone
   memory = new MemoryRegistry()
   memory.blobs.set(EMPTY_DIGEST, Buffer.from('{}'))
-  log.length = 0
+  core.resetCore()
 })
 
 const layerRequests = () =>
@@ -109,8 +98,8 @@ describe('a directory push streams its layer into the upload', () => {
     expect(put!.query.get('digest')).toBe(layer.digest)
     expect(memory.blobs.get(layer.digest)!.length).toBe(layer.size)
     expect(result!.uploaded).toBe(layer.size)
-    expect(log).toContain('group: Pack and upload')
-    expect(log.some((m) => /^Uploaded .* while packing$/.test(m))).toBe(true)
+    expect(core.lines()).toContain('group: Pack and upload')
+    expect(core.lines().some((m) => /^Uploaded .* while packing$/.test(m))).toBe(true)
     // ORAS's directory layer, as before
     expect(layer.annotations).toEqual({
       'io.deis.oras.content.digest': expect.stringMatching(/^sha256:/),
@@ -134,7 +123,9 @@ describe('a directory push streams its layer into the upload', () => {
     const put = layerRequests().at(-1)!
     expect(put.bytes).toBe(layer.size)
     expect(memory.blobs.get(layer.digest)!.length).toBe(layer.size)
-    expect(log.some((m) => /into the upload failed .*writing it again, into a file/.test(m))).toBe(true)
+    expect(core.lines().some((m) => /into the upload failed .*writing it again, into a file/.test(m))).toBe(
+      true,
+    )
     expect(result!.uploaded).toBe(layer.size)
   })
 
@@ -163,11 +154,11 @@ describe('a directory push streams its layer into the upload', () => {
   test('an unchanged tree pushed to the same tag sends no layer at all', async () => {
     await pushDirectory(inputs(), env)
     seen = []
-    log.length = 0
+    core.resetCore()
     const again = await pushDirectory(inputs(), env)
     expect(layerRequests().filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([])
     expect(again!.uploaded).toBe(0)
-    expect(log).not.toContain('group: Pack and upload')
+    expect(core.lines()).not.toContain('group: Pack and upload')
   })
 })
 

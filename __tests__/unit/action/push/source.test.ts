@@ -2,6 +2,8 @@ import { describe, expect, test } from '@jest/globals'
 import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { packDirectoryToFile } from '../../../../src/archive/pack.js'
 import { collectPushSource } from '../../../../src/action/push/source.js'
 import { parsePathInput } from '../../../../src/action/inputs/path-inputs.js'
 
@@ -90,5 +92,31 @@ describe('what a push packs', () => {
     const root = workspace([])
     expect(await source(root, 'missing')).toEqual({ kind: 'none' })
     expect(await source(root, 'missing/*.zip')).toEqual({ kind: 'none' })
+  })
+})
+
+describe('include-git: true puts .git in, whatever include-hidden-files says (README)', () => {
+  test('a selection keeps .git and what is in it, other hidden names still out', async () => {
+    const root = workspace(['.git/config', '.env', 'src/a.ts', 'src/a.tmp'])
+    const patterns = parsePathInput('.\n!**/*.tmp', { workspace: root, home: os.homedir() })
+    const found = await collectPushSource(patterns, 'auto', {
+      workspace: root,
+      includeGit: true,
+      includeHidden: false,
+    })
+    expect(found).toEqual({
+      kind: 'selection',
+      root,
+      select: ['.git', '.git/config', 'src', 'src/a.ts'].map((p) => p.split('/').join(path.sep)),
+    })
+  })
+
+  test('a directory push packs .git with include-git alone, and no other hidden name', async () => {
+    const root = workspace(['.git/config', '.env', 'src/a.ts'])
+    const layer = path.join(mkdtempSync(path.join(os.tmpdir(), 'include-git-')), 'layer.tgz')
+    await packDirectoryToFile(root, layer, { compression: 'gzip', includeGit: true, includeHidden: false })
+    const listed = execFileSync('tar', ['-tzf', layer], { encoding: 'utf8' })
+    expect(listed).toMatch(/^\.git\/config$/m)
+    expect(listed).not.toMatch(/^\.env$/m)
   })
 })
