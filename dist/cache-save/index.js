@@ -56,7 +56,7 @@ const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
 const pm = __importStar(__nccwpck_require__(3335));
 const tunnel = __importStar(__nccwpck_require__(770));
-const undici_1 = __nccwpck_require__(6752);
+const undici_1 = __nccwpck_require__(4371);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -2653,7 +2653,7 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2529:
+/***/ 6752:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31172,6 +31172,8 @@ function startProgress(label, total, now = Date.now) {
         },
     };
 }
+/** An upload's progress lines, named by the blob's digest. */
+const uploadProgress = (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size);
 /** A two-column Markdown table of a summary's facts, pipes in values escaped. */
 function summaryTable(rows) {
     return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
@@ -33393,7 +33395,11 @@ function delayAfter(policy, retry, error) {
 // DigestMismatchError instead of ending it, so no consumer mistakes partial or wrong data for the
 // blob. A connection that drops mid-body is resumed from the byte it stopped at.
 function verifiedBlobStream(desc, first, o) {
-    return external_node_stream_.Readable.from(chunks(desc, first, o), { objectMode: false, highWaterMark: 1024 * 1024 });
+    const stream = external_node_stream_.Readable.from(chunks(desc, first, o), { objectMode: false, highWaterMark: 1024 * 1024 });
+    // destroyed before its first read, the generator never runs (nor its finally): let the body go
+    // here, or its connection stays open until the server cuts it (a no-op once the body was read)
+    stream.once('close', () => void discardBody(first));
+    return stream;
 }
 async function* chunks(desc, first, o) {
     const hash = (0,external_node_crypto_.createHash)(digestAlgorithm(desc.digest));
@@ -34038,7 +34044,7 @@ function nextRequest(req, status, target) {
 }
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
 
 // The dispatcher ends a request body only by failing it: a stall must look transient to retry.
@@ -34181,6 +34187,9 @@ function createExchange(o = {}) {
 // slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
 // that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
 function webStream(body, req) {
+    // the iterator listens only from its first read: a socket that fails before (a server closing a
+    // body nobody read yet) must not be an unhandled 'error'; the iterator still sees the error
+    body.on('error', () => { });
     const chunks = body[Symbol.asyncIterator]();
     return new ReadableStream({
         async pull(controller) {
@@ -34199,6 +34208,8 @@ function webStream(body, req) {
         },
         async cancel() {
             await chunks.return?.();
+            // an iterator never read returns without touching the body: close its connection here
+            body.destroy();
         },
     }, { highWaterMark: 0 });
 }
@@ -34798,6 +34809,77 @@ function checkDigest(digest) {
         throw new Error(`"${digest}" is not a valid digest`);
 }
 
+;// CONCATENATED MODULE: ./src/oci/upload/produced-upload.ts
+
+
+
+
+/**
+ * The one place that decides "the registry has it: skip; else push", as go-containerregistry's
+ * uploadOne: every blob whose bytes can be read again (`open`) goes up through here. Returns the
+ * bytes sent (0 when the registry had the blob).
+ */
+async function uploadIfMissing(target, desc, open, o) {
+    if (await target.blobExists(desc.digest)) {
+        o.logger.info(`${desc.digest} (${desc.size} bytes) is already in the registry: not uploaded`);
+        return 0;
+    }
+    const progress = o.onUpload?.(desc);
+    await target.pushBlob(desc, open, { onProgress: (bytes) => progress?.add(bytes) });
+    progress?.done();
+    return desc.size;
+}
+/**
+ * A blob whose bytes are produced once (a pack) and whose digest is known at their end: streamed
+ * into an upload as it is made, else (the registry did not open one, the stream broke, the commit
+ * was refused) produced again into a file, which goes up as a replayable blob with the usual
+ * retries. A refusal of the upload itself (401, 403) is thrown at once: a file would not help.
+ */
+async function uploadProducedBlob(target, blob, o) {
+    if (o.stream) {
+        const streamed = await target.startStreamedUpload({ spillDir: o.spoolDir }).catch((error) => {
+            if (error instanceof RegistryError && (error.status === 401 || error.status === 403))
+                throw error;
+            o.logger.info(`Uploading ${blob.label} after writing it: the registry did not open an upload (${describe(error)})`);
+            return undefined;
+        });
+        if (streamed) {
+            try {
+                const desc = await streamInto(streamed, blob, o.logger);
+                if (desc)
+                    return { desc, uploaded: desc.size, streamed: true };
+            }
+            finally {
+                // a session that was not committed is dropped
+                await streamed.abort(new Error('not used')).catch(() => undefined);
+            }
+        }
+    }
+    const file = external_node_path_default().join(o.spoolDir, 'blob');
+    const desc = await blob.produce((0,external_node_fs_.createWriteStream)(file), 'file');
+    const uploaded = await uploadIfMissing(target, desc, () => (0,external_node_fs_.createReadStream)(file), o);
+    return { desc, uploaded, streamed: false };
+}
+// The descriptor once the registry committed the streamed bytes; undefined to go by the file.
+async function streamInto(streamed, blob, logger) {
+    let desc;
+    try {
+        desc = await blob.produce(streamed.body, 'upload');
+    }
+    catch (error) {
+        logger.info(`Writing ${blob.label} into the upload failed (${describe(error)}): writing it again, into a file`);
+        return undefined;
+    }
+    try {
+        await streamed.finish(desc);
+        return desc;
+    }
+    catch (error) {
+        logger.info(`The registry did not take ${blob.label} as streamed (${describe(error)}): writing it again, into a file`);
+        return undefined;
+    }
+}
+
 // EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
 var lib = __nccwpck_require__(4942);
 ;// CONCATENATED MODULE: ./src/action/runner/network.ts
@@ -34848,16 +34930,9 @@ function openForPush(target) {
 function userAgent(env = process.env) {
     return `oci-artifact-action/${env.GITHUB_ACTION_REF || 'dev'} (node ${process.versions.node})`;
 }
-/** Uploads a blob unless the registry has it; returns the bytes sent. */
-async function pushBlobIfMissing(repo, blob, open) {
-    if (await repo.blobExists(blob.digest)) {
-        lib_core/* info */.pq(`${blob.digest} (${blob.size} bytes) is already in the registry: not uploaded`);
-        return 0;
-    }
-    const progress = startProgress(`Uploading ${blob.digest.slice(0, 19)}`, blob.size);
-    await repo.pushBlob(blob, open, { onProgress: (bytes) => progress.add(bytes) });
-    progress.done();
-    return blob.size;
+/** Uploads a blob unless the registry has it (src/oci/upload decides); returns the bytes sent. */
+function pushBlobIfMissing(repo, blob, open) {
+    return uploadIfMissing(repo, blob, open, { logger: actionsLogger, onUpload: uploadProgress });
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache/fallback.ts
@@ -34916,7 +34991,7 @@ async function matchAll(patterns, o) {
  * One line's matches with @actions/glob, symlinks listed as links (never followed: they are
  * stored as links). Hidden names count below what the line names, so `~/.npm` or `.env` written
  * out is kept while `dist/.env` under `dist` is not; `.git` is left out anywhere below the
- * workspace unless includeGit, even when named.
+ * workspace unless includeGit, even when named, and kept with includeGit however hidden names go.
  */
 async function matchLine(line, excludes, o) {
     logOutside(line, o.workspace);
@@ -34927,7 +35002,7 @@ async function matchLine(line, excludes, o) {
     });
     const matches = [];
     for await (const match of globber.globGenerator()) {
-        if (!o.includeHidden && hasHiddenPart(external_node_path_default().relative(line.searchRoot, match)))
+        if (!o.includeHidden && hasHiddenPart(external_node_path_default().relative(line.searchRoot, match), o.includeGit))
             continue;
         const base = isWithin(match, o.workspace) ? o.workspace : external_node_path_default().dirname(line.searchRoot);
         if (!o.includeGit && external_node_path_default().relative(base, match).split((external_node_path_default()).sep).includes('.git'))
@@ -34936,8 +35011,10 @@ async function matchLine(line, excludes, o) {
     }
     return matches;
 }
-function hasHiddenPart(relative) {
-    return relative !== '' && relative.split((external_node_path_default()).sep).some((part) => part.startsWith('.'));
+// `.git` answers to includeGit alone, hidden or not (README: "whatever else is set").
+function hasHiddenPart(relative, includeGit) {
+    return (relative !== '' &&
+        relative.split((external_node_path_default()).sep).some((part) => part.startsWith('.') && !(includeGit && part === '.git')));
 }
 const logged = new Set();
 /** upload-artifact allows paths outside the workspace; the log says where one resolved to. */
@@ -35717,7 +35794,8 @@ function* walkTree(root, filter) {
 }
 function* visit(dirAbsolute, dirRelative, filter) {
     const names = (0,external_node_fs_.readdirSync)(dirAbsolute)
-        .filter((name) => (filter.includeGit || name !== '.git') && (filter.includeHidden || !name.startsWith('.')))
+        // `.git` answers to includeGit alone, hidden or not (README: "whatever else is set")
+        .filter((name) => (name === '.git' ? filter.includeGit : filter.includeHidden || !name.startsWith('.')))
         .sort((a, b) => byteOrder(a, b));
     for (const name of names) {
         const absolute = external_node_path_default().join(dirAbsolute, name);
@@ -36060,66 +36138,66 @@ async function keepExisting(registry, entries) {
     return entries.filter((_, i) => exists[i]);
 }
 
-;// CONCATENATED MODULE: ./src/oci/upload/produced-upload.ts
+;// CONCATENATED MODULE: ./src/action/layers/tree-layers.ts
 
 
 
 
+
+
+// Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
+// would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
+// every core, and the upload's spill lets the next part pack while the last one's bytes still go
+// up; two packs at once cost memory for no speed (BENCHMARKS.md, "Scaling": the split tree).
+const PARTS_IN_FLIGHT = 2;
 /**
- * A blob whose bytes are produced once (a pack) and whose digest is known at their end: streamed
- * into an upload as it is made, else (the registry did not open one, the stream broke, the commit
- * was refused) produced again into a file, which goes up as a replayable blob with the usual
- * retries. A refusal of the upload itself (401, 403) is thrown at once: a file would not help.
+ * The one path by which tree layers go up (push, split push, cache save), in the manner of
+ * go-containerregistry's writeLayers: every part through one pool of PARTS_IN_FLIGHT, each packed
+ * into its upload (src/oci/upload/produced-upload.ts, which falls back to a file and decides
+ * "skip if the registry has it" in one place). A single layer is a split of one. The first
+ * failure stops parts not yet started and is what this rejects with.
  */
-async function uploadProducedBlob(target, blob, o) {
-    if (o.stream) {
-        const streamed = await target.startStreamedUpload({ spillDir: o.spoolDir }).catch((error) => {
-            if (error instanceof RegistryError && (error.status === 401 || error.status === 403))
-                throw error;
-            o.logger.info(`Uploading ${blob.label} after writing it: the registry did not open an upload (${describe(error)})`);
-            return undefined;
+async function uploadTreeLayers(repo, parts, o) {
+    const result = { layers: new Array(parts.length), uploaded: 0, files: 0, uncompressedSize: 0 };
+    const packing = oneAtATime();
+    await forEachLimited(parts, PARTS_IN_FLIGHT, async (part, i) => {
+        const spoolDir = external_node_path_default().join(o.spoolDir, `part-${i + 1}`);
+        await (0,external_node_fs_promises_namespaceObject.mkdir)(spoolDir, { recursive: true });
+        let packed;
+        const upload = await uploadProducedBlob(repo, {
+            label: part.label,
+            produce: async (out, into) => {
+                packed = await packing(() => {
+                    o.onPack?.();
+                    return part.pack(out, into);
+                });
+                return part.layer(packed);
+            },
+        }, {
+            stream: o.stream,
+            spoolDir,
+            logger: actionsLogger,
+            onUpload: part.name ? (desc) => startProgress(`Uploading ${part.name}`, desc.size) : uploadProgress,
         });
-        if (streamed) {
-            try {
-                const desc = await streamInto(streamed, blob, o.logger);
-                if (desc)
-                    return { desc, uploaded: desc.size, streamed: true };
-            }
-            finally {
-                // a session that was not committed is dropped
-                await streamed.abort(new Error('not used')).catch(() => undefined);
-            }
+        if (upload.streamed) {
+            const size = formatBytes(upload.desc.size);
+            lib_core/* info */.pq(part.name ? `Uploaded ${part.name} (${size}) while packing` : `Uploaded ${size} while packing`);
         }
-    }
-    const file = external_node_path_default().join(o.spoolDir, 'blob');
-    const desc = await blob.produce((0,external_node_fs_.createWriteStream)(file), 'file');
-    if (await target.blobExists(desc.digest)) {
-        o.logger.info(`${desc.digest} (${desc.size} bytes) is already in the registry: not uploaded`);
-        return { desc, uploaded: 0, streamed: false };
-    }
-    const progress = o.onUpload?.(desc);
-    await target.pushBlob(desc, () => (0,external_node_fs_.createReadStream)(file), { onProgress: (bytes) => progress?.add(bytes) });
-    progress?.done();
-    return { desc, uploaded: desc.size, streamed: false };
+        result.layers[i] = upload.desc;
+        result.uploaded += upload.uploaded;
+        result.files += packed.files;
+        result.uncompressedSize += packed.uncompressedSize;
+    });
+    return result;
 }
-// The descriptor once the registry committed the streamed bytes; undefined to go by the file.
-async function streamInto(streamed, blob, logger) {
-    let desc;
-    try {
-        desc = await blob.produce(streamed.body, 'upload');
-    }
-    catch (error) {
-        logger.info(`Writing ${blob.label} into the upload failed (${describe(error)}): writing it again, into a file`);
-        return undefined;
-    }
-    try {
-        await streamed.finish(desc);
-        return desc;
-    }
-    catch (error) {
-        logger.info(`The registry did not take ${blob.label} as streamed (${describe(error)}): writing it again, into a file`);
-        return undefined;
-    }
+/** Runs the works given to it one at a time, in the order given, whether the last failed or not. */
+function oneAtATime() {
+    let last = Promise.resolve();
+    return (work) => {
+        const run = last.then(work);
+        last = run.catch(() => undefined);
+        return run;
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache/save.ts
@@ -36142,20 +36220,26 @@ async function streamInto(streamed, blob, logger) {
 
 
 
+
+
+
+
 /**
- * The post step's save: pack each `path` line as its own tar+zstd layer, upload those the
- * registry does not have, tag the manifest and list it in the scope's index. A registry that
- * refuses the push or cannot be reached sends the save to GitHub's cache service instead. Never
- * throws for a cache problem: at worst the next job misses.
+ * The post step's save, as actions/cache's saveCache: the steps in order, then one catch. Each
+ * `path` line is packed as its own tar+zstd layer (several above max-layer-size), uploaded unless
+ * the registry has it, and the manifest is tagged and listed in the scope's index. A registry that
+ * refuses or cannot be reached sends the save to GitHub's cache service instead; anything else is
+ * a warning. Never throws: at worst the next job misses.
  */
 async function save_saveCache(inputs, state, now = () => new Date(), o = {}) {
     if (state.hit && !state.update) {
         lib_core/* info */.pq(`Cache hit occurred on the primary key ${state.key}, not saving cache.`);
         return { saved: false, reason: `exact hit on ${state.key}` };
     }
-    const patterns = statePatterns(state);
+    const context = pathContextOf(process.env);
+    const patterns = parsePathInput(state.paths.join('\n'), context);
     const { sources, missing } = await collectCachePaths(patterns, {
-        workspace: workspaceOf(process.env),
+        workspace: context.workspace,
         includeGit: inputs.includeGit,
     });
     if (sources.length === 0) {
@@ -36169,9 +36253,10 @@ async function save_saveCache(inputs, state, now = () => new Date(), o = {}) {
         return saveToFallback(state, 'the registry could not be used when restoring');
     }
     const where = `${inputs.registry}/${inputs.repository}`;
-    const repo = openForPush(inputs);
     const version = pathsVersion(patterns);
     const tag = cacheTag(state.scope, state.key, version);
+    const repo = openForPush(inputs);
+    const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-cache-'));
     try {
         // Keys are immutable, as in actions/cache: another job may have saved this one since we looked.
         if (!state.update && (await repo.headManifest(tag))) {
@@ -36186,66 +36271,44 @@ async function save_saveCache(inputs, state, now = () => new Date(), o = {}) {
             lib_core/* info */.pq(`Cache ${state.key} was saved by another job meanwhile: not saving it again.`);
             return { saved: false, reason: `${state.key} was saved by another job meanwhile` };
         }
-    }
-    catch (error) {
-        return saveToFallback(state, `${where}: ${log_describeError(error)}`);
-    }
-    const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-cache-'));
-    try {
         const started = Date.now();
         // The config blob ({}) goes up while the first path is packed, not after: three requests
-        // (HEAD, POST, PUT) fewer between the last layer's upload and the manifest. Its failure is
-        // met where it is awaited.
-        // It starts with the first pack, so a save refused before that (401/403 on the upload) sends
-        // nothing.
+        // (HEAD, POST, PUT) fewer between the last layer's upload and the manifest. It starts with the
+        // first pack, so a save refused before that (401/403 on the upload) sends nothing; its failure
+        // is met where it is awaited.
         let config;
         const startConfig = () => {
             config ??= pushBlobIfMissing(repo, EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
             config.catch(() => undefined);
+            return config;
         };
-        const layers = [];
-        let sent = 0;
-        for (const [i, source] of sources.entries()) {
-            // a path above max-layer-size is saved as several layers, as a push splits a tree
-            const parts = splitTree(source.root, inputs.maxLayerSize, {
-                includeGit: inputs.includeGit,
-                select: source.select,
-            });
-            const pieces = parts ? parts.map((select) => ({ ...source, select })) : [source];
-            for (const [j, piece] of pieces.entries()) {
-                const spool = external_node_path_default().join(temp, `path-${i}-${j}`);
-                const saved = await saveLayer(repo, piece, state, inputs.includeGit, spool, where, startConfig);
-                if (typeof saved === 'object' && 'saved' in saved)
-                    return saved;
-                const part = parts ? partAnnotation(j, pieces.length) : {};
-                layers.push({ ...saved.layer, annotations: { ...cacheLayerAnnotations(source), ...part } });
-                sent += saved.sent;
-            }
-        }
-        try {
-            startConfig();
-            sent += await config;
-            const published = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layers, version }, actionsLogger);
-            const size = layers.reduce((sum, layer) => sum + layer.size, 0);
-            const seconds = (Date.now() - started) / 1000;
-            lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
-                `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${seconds.toFixed(1)} s`);
-            return {
-                saved: 'registry',
-                where: `${where}:${published.tag}`,
-                paths: sources.length,
-                size,
-                uploaded: sent,
-                seconds,
-            };
-        }
-        catch (error) {
-            return saveToFallback(state, `${where}: ${log_describeError(error)}`);
-        }
+        // After a miss the content is new: packed straight into the upload, no copy on disk
+        // (BENCHMARKS.md, "Where the time goes": cache save). After a restore (a restore-keys match,
+        // or an update) a path may be unchanged and pack to a layer the registry has, which only its
+        // digest tells: packed first, and not uploaded again, so one changed path uploads alone.
+        const saved = await uploadTreeLayers(repo, cacheParts(sources, inputs, where), {
+            stream: !state.matchedKey,
+            spoolDir: temp,
+            onPack: startConfig,
+        });
+        const sent = saved.uploaded + (await startConfig());
+        const published = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layers: saved.layers, version }, actionsLogger);
+        const size = saved.layers.reduce((sum, layer) => sum + layer.size, 0);
+        const seconds = (Date.now() - started) / 1000;
+        lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
+            `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${seconds.toFixed(1)} s`);
+        return {
+            saved: 'registry',
+            where: `${where}:${published.tag}`,
+            paths: sources.length,
+            size,
+            uploaded: sent,
+            seconds,
+        };
     }
     catch (error) {
-        if (error instanceof UploadError)
-            return saveToFallback(state, `${where}: ${log_describeError(error.cause)}`);
+        if (registryUnusable(error))
+            return saveToFallback(state, `${where}: ${log_describeError(error)}`);
         lib_core/* warning */.$e(`Cache not saved: ${log_describeError(error)}`);
         return { saved: false, reason: log_describeError(error) };
     }
@@ -36253,66 +36316,46 @@ async function save_saveCache(inputs, state, now = () => new Date(), o = {}) {
         await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
     }
 }
-/** The registry would not take a layer: the save goes to the fallback, not to a warning. */
-class UploadError extends Error {
-    constructor(cause) {
-        super('upload failed', { cause });
-    }
-}
 /**
- * One path's layer in the registry. After a miss the content is new, so the layer is packed
- * straight into the upload (src/oci/upload/produced-upload.ts): the save takes about as long as
- * the pack instead of pack plus upload, and no copy goes to disk (writing one cost 0.35 s of a
- * 256 MiB save on two cores, measured). Should that upload fail, the module packs the path again,
- * into a file, which goes up with the usual retries; the pack is reproducible, so an unchanged tree
- * gives the same layer. When a cache was restored (a restore-keys match, or an update), the path
- * may be unchanged and pack to a layer the registry has: that is only known from the digest, so the
- * pack comes first and an existing layer is not uploaded again. That is also what lets a save in
- * which one path changed upload only that path.
+ * The registry refused (any status, its token service's included) or could not be reached: what
+ * GitHub's cache service can stand in for. A pack that fails or a full disk would fail there too.
  */
-async function saveLayer(repo, source, state, includeGit, spoolDir, where, started) {
-    await (0,external_node_fs_promises_namespaceObject.mkdir)(spoolDir, { recursive: true });
-    let upload;
-    try {
-        upload = await uploadProducedBlob(repo, {
-            label: `the cache layer of ${source.line.given}`,
-            produce: async (out, into) => {
-                started();
-                return layerOf(await lib_core/* group */.Os(into === 'upload' ? `Pack ${source.root} and upload to ${where}` : `Pack ${source.root}`, () => pack(source, out, includeGit)));
-            },
-        }, {
-            stream: !state.matchedKey,
-            spoolDir,
-            logger: actionsLogger,
-            onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
+function registryUnusable(error) {
+    return (error instanceof RegistryError ||
+        error instanceof ConnectionError ||
+        error instanceof AuthError ||
+        error instanceof RealmError ||
+        error instanceof RedirectError ||
+        isRetryableError(error));
+}
+/** One part per `path` line, or per piece of a line above max-layer-size, as a push splits a tree. */
+function cacheParts(sources, inputs, where) {
+    return sources.flatMap((source) => {
+        const cut = splitTree(source.root, inputs.maxLayerSize, {
+            includeGit: inputs.includeGit,
+            select: source.select,
         });
-    }
-    catch (error) {
-        // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
-        if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
-            return saveToFallback(state, `${where}: ${log_describeError(error)}`);
-        }
-        throw new UploadError(error);
-    }
-    if (upload.streamed)
-        lib_core/* info */.pq(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
-    return { layer: upload.desc, sent: upload.uploaded };
-}
-function statePatterns(state) {
-    return parsePathInput(state.paths.join('\n'), {
-        workspace: workspaceOf(process.env),
-        home: process.env.HOME || process.env.USERPROFILE || external_node_os_default().homedir(),
-        pathApi: process.platform === 'win32' ? (external_node_path_default()).win32 : (external_node_path_default()).posix,
+        const pieces = cut ?? [source.select];
+        return pieces.map((select, i) => ({
+            label: `the cache layer of ${source.line.given}`,
+            pack: (out, into) => lib_core/* group */.Os(into === 'upload' ? `Pack ${source.root} and upload to ${where}` : `Pack ${source.root}`, () => pack({ ...source, select }, out, inputs.includeGit)),
+            layer: (packed) => ({
+                mediaType: MediaType.LayerTarZstd,
+                digest: packed.digest,
+                size: packed.size,
+                annotations: {
+                    ...cacheLayerAnnotations(source),
+                    ...(cut ? partAnnotation(i, pieces.length) : {}),
+                },
+            }),
+        }));
     });
-}
-function workspaceOf(env) {
-    return env.GITHUB_WORKSPACE || process.cwd();
 }
 // zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.
 // Each entry keeps its mtime, as actions/cache's tar does: make, cargo and friends judge what is
 // stale by comparing them with their own records. No sha256 of the tar: the restore checks the
 // layer's digest as it downloads, and a digest of the same bytes before compression, from the
-// same manifest, would add no trust (it cost 0.15 s of every 256 MiB save).
+// same manifest, would add no trust, only time (BENCHMARKS.md, "Where the time goes").
 async function pack(source, out, includeGit) {
     const started = Date.now();
     const packed = await packDirectory(source.root, out, {
@@ -36325,9 +36368,6 @@ async function pack(source, out, includeGit) {
     lib_core/* info */.pq(`Packed ${source.line.given}: ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ` +
         `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
-}
-function layerOf(packed) {
-    return { mediaType: MediaType.LayerTarZstd, digest: packed.digest, size: packed.size };
 }
 async function saveToFallback(state, reason) {
     if (!(await githubCacheAvailable())) {
@@ -42438,6 +42478,7 @@ async function digestFile(file) {
 
 
 
+
 // Blob uploads at once: enough to hide per-request latency, few enough not to trip registry rate limits.
 const UPLOAD_CONCURRENCY = 4;
 function tagsFor(layout, roots, tags) {
@@ -42479,11 +42520,15 @@ async function pushLayout(layout, repo, roots, tags, o = {}) {
         skippedBlobs: present.size,
         totalBytes: plain.reduce((sum, b) => sum + b.descriptor.size, 0),
     });
-    if (present.size > 0)
-        logger.debug(`${present.size} blob(s) already in the registry, not uploaded`);
-    await forEachLimited(missing, concurrency, async ({ descriptor, file }) => {
-        logger.debug(`uploading ${descriptor.digest} (${descriptor.size} bytes) from ${file}`);
-        await repo.pushBlob(descriptor, () => (0,external_node_fs_.createReadStream)(file), { onProgress: o.onProgress });
+    // the plan's answers stand in for the registry's, so each blob is asked about once; those it
+    // has are skipped (and logged) where every upload decides it
+    const asked = {
+        blobExists: async (digest) => present.has(digest),
+        pushBlob: repo.pushBlob.bind(repo),
+    };
+    const onUpload = () => ({ add: (bytes) => o.onProgress?.(bytes), done: () => { } });
+    await forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
+        await uploadIfMissing(asked, descriptor, () => (0,external_node_fs_.createReadStream)(file), { logger, onUpload });
     });
     const tagsByRoot = new Map();
     roots.forEach((root, i) => {
@@ -44077,6 +44122,105 @@ function regularFiles(matches) {
     return files.sort((a, b) => Buffer.compare(Buffer.from(external_node_path_default().basename(a)), Buffer.from(external_node_path_default().basename(b))));
 }
 
+;// CONCATENATED MODULE: ./src/action/push/summary.ts
+
+
+
+
+/** The `uses:` line that calls this very action, as the runner told us where it came from. */
+function usesLine(env) {
+    const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action';
+    const ref = env.GITHUB_ACTION_REF || 'v1';
+    return `${repo}@${ref}`;
+}
+/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
+function pushSummary(result, target, env = process.env) {
+    const platform = result.platform ? formatPlatform(result.platform.platform) : undefined;
+    const rows = [
+        ['Reference', `\`${result.ref}\``],
+        ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
+        [platform ? 'Index digest' : 'Digest', `\`${result.digest}\``],
+    ];
+    if (result.platform) {
+        rows.push(['Platform', `\`${platform}\`: \`${result.platform.manifest.digest}\``]);
+        rows.push(['Platform tags', result.platform.platformTags.map((t) => `\`${t}\``).join(', ')]);
+    }
+    if (result.files !== undefined)
+        rows.push(['Files', String(result.files)]);
+    if (result.uncompressedSize) {
+        rows.push([
+            'Size',
+            `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
+        ]);
+    }
+    else {
+        rows.push(['Size', formatBytes(result.size)]);
+    }
+    rows.push([
+        'Uploaded',
+        result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded),
+    ]);
+    rows.push([
+        'Time',
+        `${result.seconds.toFixed(1)} s (${formatRate(result.uploaded || result.size, result.seconds)})`,
+    ]);
+    if (result.url)
+        rows.push(['Package', result.url]);
+    const image = `${target.registry}/${target.repository}`;
+    const tag = result.tags[0] ?? result.digest;
+    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${summaryTable(rows)}`;
+    if (result.platform)
+        text += indexTable(tag, result.platform);
+    text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
+    text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n`;
+    if (platform)
+        text += `    platform: ${platform}\n`;
+    text += '    path: out\n```\n\nWith ORAS:\n\n```sh\n';
+    text += `oras pull ${platform ? `--platform ${platform} ` : ''}${image}:${tag}\n`;
+    text += '```\n';
+    const layers = result.layers ?? [];
+    if (target.registry === 'ghcr.io' && layers.length > 0) {
+        text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n';
+        text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`;
+        for (const layer of layers)
+            text += `${curlLine(target.repository, layer)}\n`;
+        text += '```\n';
+    }
+    return text;
+}
+/** A file name as one shell word: quoted unless it is plainly safe. */
+function shellWord(name) {
+    return /^[A-Za-z0-9._+-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
+}
+/** The index the first tag now names, this push's entry marked. */
+function indexTable(tag, pushed) {
+    const lines = pushed.entries.map((e) => {
+        const mine = e.manifest.digest === pushed.manifest.digest && e.tag === pushed.platformTags[0];
+        return `| \`${formatPlatform(e.platform)}\`${mine ? ' (this push)' : ''} | \`${e.manifest.digest}\` | \`${e.tag}\` |`;
+    });
+    return (`\n### Index \`${tag}\`\n\n| Platform | Manifest | Platform tag |\n|---|---|---|\n` +
+        `${lines.join('\n')}\n`);
+}
+/**
+ * One blob download per layer: a directory layer (ORAS's unpack annotation, or a tar we packed) is
+ * piped to tar; any other layer is one file (a binary, as `oras push FILE` stores it), saved under
+ * its title, so the curl of the blob is the file itself.
+ */
+function curlLine(repository, layer) {
+    const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${repository}/blobs/${layer.digest}`;
+    const title = layer.annotations?.[Annotation.Title];
+    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
+    const ours = layer.mediaType === MediaType.LayerTarGzip || layer.mediaType === MediaType.LayerTarZstd;
+    if (unpack || ours || !title) {
+        if (layer.mediaType.endsWith('+gzip'))
+            return `${get} | tar -xz`;
+        if (layer.mediaType.endsWith('+zstd'))
+            return `${get} | tar --zstd -x`;
+        return `${get} | tar -x`;
+    }
+    return `${get} -o ${shellWord(title)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/archive/gzip-content.ts
 
 
@@ -44242,9 +44386,12 @@ function directoryLayer(blob, tarDigest, title) {
 async function layerContent(repo, layer, signal) {
     try {
         const blob = await repo.fetchBlob(layer);
+        if (signal.aborted) {
+            // answered after the tree was found changed: let the download go unread
+            blob.destroy();
+            return undefined;
+        }
         const abort = () => blob.destroy(new Error('no longer needed'));
-        if (signal.aborted)
-            abort();
         signal.addEventListener('abort', abort, { once: true });
         try {
             return await gzipContentDigest(blob);
@@ -44274,173 +44421,6 @@ async function previousLayer(repo, tag) {
             return undefined;
         throw error;
     }
-}
-
-;// CONCATENATED MODULE: ./src/action/push/split-push.ts
-
-
-
-
-
-
-
-
-
-// Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
-// would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
-// every core, and the upload's spill lets the next part pack while the last one's bytes still go
-// up. Two packs at once doubled the push's memory (1 GiB in five parts: 206-217 MiB, against 161
-// for one layer) for no speed.
-const PART_CONCURRENCY = 2;
-function oneAtATime() {
-    let last = Promise.resolve();
-    return (work) => {
-        const run = last.then(work);
-        last = run.catch(() => undefined);
-        return run;
-    };
-}
-/**
- * A tree above `max-layer-size` as several layers, one per part (src/archive/split.ts cuts them),
- * each packed straight into its own streamed upload as a lone layer is (falling back to a file the
- * same way). The manifest lists them in tree order, whatever order they finished in.
- */
-async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
-    const count = parts.length;
-    lib_core/* info */.pq(`The tree is larger than max-layer-size: pushing it as ${count} layers`);
-    const layers = new Array(count);
-    let uploaded = 0;
-    let files = 0;
-    let uncompressedSize = 0;
-    const packing = oneAtATime();
-    await forEachLimited(parts, PART_CONCURRENCY, async (select, i) => {
-        const name = partTitle(title, i, count);
-        const spool = external_node_path_default().join(spoolDir, `part-${i + 1}`);
-        await (0,external_node_fs_promises_namespaceObject.mkdir)(spool, { recursive: true });
-        let packed;
-        const upload = await uploadProducedBlob(repo, {
-            label: `layer ${name}`,
-            produce: async (out) => {
-                const started = Date.now();
-                packed = await packing(() => packDirectory(root, out, { ...packOptions, compression: 'gzip', prefix: name, select }));
-                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
-                    `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
-                const layer = directoryLayer(packed, packed.uncompressedDigest, name);
-                return { ...layer, annotations: { ...layer.annotations, ...partAnnotation(i, count) } };
-            },
-        }, {
-            stream: true,
-            spoolDir: spool,
-            logger: actionsLogger,
-            onUpload: (desc) => startProgress(`Uploading ${name}`, desc.size),
-        });
-        if (upload.streamed)
-            lib_core/* info */.pq(`Uploaded ${name} (${formatBytes(upload.desc.size)}) while packing`);
-        layers[i] = upload.desc;
-        uploaded += upload.uploaded;
-        files += packed.files;
-        uncompressedSize += packed.uncompressedSize;
-    });
-    return { layers, uploaded, files, uncompressedSize };
-}
-
-;// CONCATENATED MODULE: ./src/action/push/summary.ts
-
-
-
-
-/** The `uses:` line that calls this very action, as the runner told us where it came from. */
-function usesLine(env) {
-    const repo = env.GITHUB_ACTION_REPOSITORY || 'oci-artifact-action/oci-artifact-action';
-    const ref = env.GITHUB_ACTION_REF || 'v1';
-    return `${repo}@${ref}`;
-}
-/** Markdown for the job summary of a push: what was published and three ways to fetch it. */
-function pushSummary(result, target, env = process.env) {
-    const platform = result.platform ? formatPlatform(result.platform.platform) : undefined;
-    const rows = [
-        ['Reference', `\`${result.ref}\``],
-        ['Tags', result.tags.map((t) => `\`${t}\``).join(', ')],
-        [platform ? 'Index digest' : 'Digest', `\`${result.digest}\``],
-    ];
-    if (result.platform) {
-        rows.push(['Platform', `\`${platform}\`: \`${result.platform.manifest.digest}\``]);
-        rows.push(['Platform tags', result.platform.platformTags.map((t) => `\`${t}\``).join(', ')]);
-    }
-    if (result.files !== undefined)
-        rows.push(['Files', String(result.files)]);
-    if (result.uncompressedSize) {
-        rows.push([
-            'Size',
-            `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
-        ]);
-    }
-    else {
-        rows.push(['Size', formatBytes(result.size)]);
-    }
-    rows.push([
-        'Uploaded',
-        result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded),
-    ]);
-    rows.push([
-        'Time',
-        `${result.seconds.toFixed(1)} s (${formatRate(result.uploaded || result.size, result.seconds)})`,
-    ]);
-    if (result.url)
-        rows.push(['Package', result.url]);
-    const image = `${target.registry}/${target.repository}`;
-    const tag = result.tags[0] ?? result.digest;
-    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${summaryTable(rows)}`;
-    if (result.platform)
-        text += indexTable(tag, result.platform);
-    text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
-    text += `- uses: ${usesLine(env)}\n  with:\n    mode: pull\n    repository: ${image}\n    tag: ${result.digest}\n`;
-    if (platform)
-        text += `    platform: ${platform}\n`;
-    text += '    path: out\n```\n\nWith ORAS:\n\n```sh\n';
-    text += `oras pull ${platform ? `--platform ${platform} ` : ''}${image}:${tag}\n`;
-    text += '```\n';
-    const layers = result.layers ?? [];
-    if (target.registry === 'ghcr.io' && layers.length > 0) {
-        text += '\nWith curl, once the package is public (package settings -> Change visibility):\n\n```sh\n';
-        text += `token=$(curl -s "https://ghcr.io/token?scope=repository:${target.repository}:pull" | sed -E 's/.*"token":"([^"]+)".*/\\1/')\n`;
-        for (const layer of layers)
-            text += `${curlLine(target.repository, layer)}\n`;
-        text += '```\n';
-    }
-    return text;
-}
-/** A file name as one shell word: quoted unless it is plainly safe. */
-function shellWord(name) {
-    return /^[A-Za-z0-9._+-]+$/.test(name) ? name : `'${name.replace(/'/g, `'\\''`)}'`;
-}
-/** The index the first tag now names, this push's entry marked. */
-function indexTable(tag, pushed) {
-    const lines = pushed.entries.map((e) => {
-        const mine = e.manifest.digest === pushed.manifest.digest && e.tag === pushed.platformTags[0];
-        return `| \`${formatPlatform(e.platform)}\`${mine ? ' (this push)' : ''} | \`${e.manifest.digest}\` | \`${e.tag}\` |`;
-    });
-    return (`\n### Index \`${tag}\`\n\n| Platform | Manifest | Platform tag |\n|---|---|---|\n` +
-        `${lines.join('\n')}\n`);
-}
-/**
- * One blob download per layer: a directory layer (ORAS's unpack annotation, or a tar we packed) is
- * piped to tar; any other layer is one file (a binary, as `oras push FILE` stores it), saved under
- * its title, so the curl of the blob is the file itself.
- */
-function curlLine(repository, layer) {
-    const get = `curl -sL -H "Authorization: Bearer $token" https://ghcr.io/v2/${repository}/blobs/${layer.digest}`;
-    const title = layer.annotations?.[Annotation.Title];
-    const unpack = layer.annotations?.[Annotation.OrasUnpack] === 'true';
-    const ours = layer.mediaType === MediaType.LayerTarGzip || layer.mediaType === MediaType.LayerTarZstd;
-    if (unpack || ours || !title) {
-        if (layer.mediaType.endsWith('+gzip'))
-            return `${get} | tar -xz`;
-        if (layer.mediaType.endsWith('+zstd'))
-            return `${get} | tar --zstd -x`;
-        return `${get} | tar -x`;
-    }
-    return `${get} -o ${shellWord(title)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/action/push/push.ts
@@ -44503,8 +44483,8 @@ async function pushDirectory(inputs, env = process.env) {
         const repo = openForPush(inputs);
         const content = source.kind === 'files'
             ? await lib_core/* group */.Os('Hash the files', async () => filesContent(await fileLayers(source.files)))
-            : await treeLayer(repo, inputs, source, temp, env, started);
-        const layers = content.blobs.map((blob) => blob.descriptor);
+            : await treeContent(repo, inputs, source, temp, env, started);
+        const layers = content.kind === 'files' ? content.blobs.map((blob) => blob.descriptor) : content.layers;
         const annotations = provenanceAnnotations(env, inputs.annotations);
         const manifest = buildManifest({
             artifactType: inputs.artifactType,
@@ -44513,11 +44493,9 @@ async function pushDirectory(inputs, env = process.env) {
             annotations: { ...annotations, ...platformAnnotations(inputs.platform) },
         });
         const uploaded = await lib_core/* group */.Os('Upload', async () => {
-            let sent = 0;
-            sent += await pushBlobIfMissing(repo, EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
-            // a tree's layer went up while it was packed (or was the tag's own, already there)
-            if (content.tarLayer)
-                return sent + (content.uploaded ?? 0);
+            let sent = await pushBlobIfMissing(repo, EMPTY_CONFIG, () => external_node_stream_.Readable.from([Buffer.from('{}')]));
+            if (content.kind === 'tree')
+                return sent + content.uploaded;
             for (const blob of content.blobs)
                 sent += await pushBlobIfMissing(repo, blob.descriptor, blob.open);
             return sent;
@@ -44536,8 +44514,8 @@ async function pushDirectory(inputs, env = process.env) {
             url: packageUrl(inputs.registry, inputs.repository),
             layers,
             platform: published.platform,
-            files: content.files,
-            uncompressedSize: content.uncompressedSize,
+            files: content.kind === 'files' ? content.blobs.length : content.files,
+            uncompressedSize: content.kind === 'files' ? undefined : content.uncompressedSize,
             seconds: (Date.now() - started) / 1000,
         };
     }
@@ -44548,15 +44526,16 @@ async function pushDirectory(inputs, env = process.env) {
 function filesContent(blobs) {
     for (const blob of blobs)
         lib_core/* info */.pq(`${blob.descriptor.annotations?.[Annotation.Title]}: ${blob.descriptor.digest}`);
-    return { blobs, tarLayer: false, files: blobs.length, uncompressedSize: undefined };
+    return { kind: 'files', blobs };
 }
 /**
- * The directory or selection as one tar+gzip layer, or the tag's layer when the tree is unchanged
- * (then nothing is packed or sent). Otherwise the layer is packed straight into a streamed upload
- * (src/oci/upload/produced-upload.ts, the cache save's path too): the push takes about the longer
- * of pack and upload, not their sum. On disk goes only what the wire has not taken yet (the spool
- * folder, so the pack can run ahead: spill-buffer.ts), or the whole layer when the stream fails
- * (then it packs again into a file and sends that with retries; the pack is reproducible).
+ * The directory or selection as one tar+gzip layer (or, above max-layer-size, several), or the
+ * tag's layer when the tree is unchanged (then nothing is packed or sent). Otherwise each layer is
+ * packed straight into a streamed upload (layers/tree-layers.ts, the cache save's path too): the
+ * push takes about the longer of pack and upload, not their sum. On disk goes only what the wire
+ * has not taken yet (the spool folder, so the pack can run ahead: spill-buffer.ts), or the whole
+ * layer when the stream fails (then it packs again into a file and sends that with retries; the
+ * pack is reproducible).
  *
  * A new tag whose tree the registry already holds under another tag cannot be told apart from new
  * content without compressing it first, since the digest is the compressed bytes'. We stream
@@ -44564,62 +44543,80 @@ function filesContent(blobs) {
  * time (the upload runs alongside the pack it needs in either order), while packing first would
  * add the whole upload's time to every push of new content, the common case.
  */
-async function treeLayer(repo, inputs, source, spoolDir, env, started) {
+async function treeContent(repo, inputs, source, spoolDir, env, started) {
     // The layer's title is the directory's name, as `oras push DIR` names it.
     const title = external_node_path_default().basename(source.root) || 'artifact';
     const packOptions = {
         level: inputs.compressionLevel,
-        prefix: title,
         includeGit: inputs.includeGit,
         includeHidden: inputs.includeHiddenFiles,
-        select: source.kind === 'selection' ? source.select : undefined,
         mtime: sourceDateEpoch(env),
     };
-    const reused = await lib_core/* group */.Os('Compare with the tag', () => unchangedLayer(repo, comparedTag(inputs.tags[0], inputs.platform), source.root, title, packOptions));
+    const reused = await lib_core/* group */.Os('Compare with the tag', () => unchangedLayer(repo, comparedTag(inputs.tags[0], inputs.platform), source.root, title, {
+        ...packOptions,
+        prefix: title,
+        select: source.kind === 'selection' ? source.select : undefined,
+    }));
     if (reused)
-        return { blobs: [{ descriptor: reused, open: () => external_node_stream_.Readable.from([]) }], tarLayer: true, uploaded: 0 };
+        return { kind: 'tree', layers: [reused], uploaded: 0 };
     // Below max-layer-size (nearly every tree): exactly the one layer `oras push DIR` makes. A tree
     // the tag holds as parts is not compared above (that shortcut knows one layer): it is packed anew.
-    const parts = splitTree(source.root, inputs.maxLayerSize, packOptions);
-    if (parts) {
-        const split = await lib_core/* group */.Os(`Pack and upload ${parts.length} layers`, () => pushSplitTree(repo, source.root, title, parts, packOptions, spoolDir));
-        return {
-            blobs: split.layers.map((descriptor) => ({ descriptor, open: () => external_node_stream_.Readable.from([]) })),
-            tarLayer: true,
-            uploaded: split.uploaded,
-            files: split.files,
-            uncompressedSize: split.uncompressedSize,
-        };
-    }
-    let packed;
-    const pack = (out) => packDirectory(source.root, out, { compression: 'gzip', ...packOptions });
-    const upload = await uploadProducedBlob(repo, {
-        label: `the layer of ${source.root}`,
-        produce: async (out, into) => {
-            packed = await lib_core/* group */.Os(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
-                const result = await pack(out);
-                lib_core/* info */.pq(describePack(result, (Date.now() - started) / 1000));
-                return result;
-            });
-            // packed with the tar's hash (hashTar defaults to true)
-            return directoryLayer(packed, packed.uncompressedDigest, title);
-        },
-    }, {
-        stream: true,
-        spoolDir,
-        logger: actionsLogger,
-        onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
-    });
-    if (upload.streamed)
-        lib_core/* info */.pq(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
-    const done = packed;
+    const select = source.kind === 'selection' ? source.select : undefined;
+    const cut = splitTree(source.root, inputs.maxLayerSize, { ...packOptions, select });
+    const parts = cut
+        ? splitParts(source.root, title, cut, packOptions)
+        : [wholeTree(source.root, title, { ...packOptions, select }, started)];
+    const upload = () => uploadTreeLayers(repo, parts, { stream: true, spoolDir });
+    const sent = cut
+        ? await lib_core/* group */.Os(`Pack and upload ${parts.length} layers`, () => {
+            lib_core/* info */.pq(`The tree is larger than max-layer-size: pushing it as ${parts.length} layers`);
+            return upload();
+        })
+        : await upload();
+    return { kind: 'tree', ...sent };
+}
+/** The tree as the one layer `oras push DIR` makes, its pack in a log group of its own. */
+function wholeTree(root, title, options, started) {
     return {
-        blobs: [{ descriptor: upload.desc, open: () => external_node_stream_.Readable.from([]) }],
-        tarLayer: true,
-        uploaded: upload.uploaded,
-        files: done.files,
-        uncompressedSize: done.uncompressedSize,
+        label: `the layer of ${root}`,
+        pack: (out, into) => lib_core/* group */.Os(into === 'upload' ? 'Pack and upload' : 'Pack', async () => {
+            const packed = await packDirectory(root, out, { ...options, compression: 'gzip', prefix: title });
+            lib_core/* info */.pq(describePack(packed, (Date.now() - started) / 1000));
+            return packed;
+        }),
+        // packed with the tar's hash (hashTar defaults to true)
+        layer: (packed) => directoryLayer(packed, packed.uncompressedDigest, title),
     };
+}
+/**
+ * A tree above `max-layer-size` as several layers, one per part (src/archive/split.ts cuts them),
+ * each an ORAS directory layer titled `<title>.part-<i>-of-<n>`; the manifest lists them in tree
+ * order, whatever order they finished in.
+ */
+function splitParts(root, title, cut, options) {
+    return cut.map((select, i) => {
+        const name = partTitle(title, i, cut.length);
+        return {
+            label: `layer ${name}`,
+            name,
+            pack: async (out) => {
+                const started = Date.now();
+                const packed = await packDirectory(root, out, {
+                    ...options,
+                    compression: 'gzip',
+                    prefix: name,
+                    select,
+                });
+                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
+                    `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
+                return packed;
+            },
+            layer: (packed) => {
+                const layer = directoryLayer(packed, packed.uncompressedDigest, name);
+                return { ...layer, annotations: { ...layer.annotations, ...partAnnotation(i, cut.length) } };
+            },
+        };
+    });
 }
 function describePack(result, seconds) {
     const ratio = result.uncompressedSize > 0 ? (result.size / result.uncompressedSize).toFixed(3) : '1';
@@ -44684,16 +44681,10 @@ function process_gcIntervalFrom(env) {
     return ms;
 }
 /**
- * Off unless asked for (see README, "Tuning"): frees spent I/O buffers every few milliseconds
- * instead of every few dozen megabytes.
- *
- * Node gives every socket read and every zlib output piece a new ArrayBuffer, which V8 frees only
- * at a collection it starts once their total has grown by tens of MB; until then each new buffer
- * lands on fresh pages. Where the kernel hands freed memory back to the host at once (this
- * project's build VM: free page reporting) fresh pages cost as much as the transfer, and a minor
- * GC on a timer paid off. Ordinary runners do not hand memory back like that, setting V8 flags at
- * run time is documented as unpredictable, and the archive code now reuses its own buffers, so
- * it is an opt-in (the numbers: BENCHMARKS.md, "The GC pacer"). The timer is unref'd.
+ * Off unless asked for (README, "Tuning"): a minor GC on a timer frees spent I/O buffers sooner,
+ * which pays only where freed memory goes back to the host at once; V8 flags set at run time are
+ * documented as unpredictable, so it is an opt-in (why and the numbers: BENCHMARKS.md, "The GC
+ * pacer"). The timer is unref'd.
  */
 function process_paceGarbageCollection(intervalMs) {
     if (!(intervalMs > 0))
@@ -44771,7 +44762,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2529);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6752);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCacheSave */ .Jc)();
 
@@ -50864,7 +50855,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {

@@ -56,7 +56,7 @@ const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
 const pm = __importStar(__nccwpck_require__(3335));
 const tunnel = __importStar(__nccwpck_require__(770));
-const undici_1 = __nccwpck_require__(6752);
+const undici_1 = __nccwpck_require__(4371);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -2653,7 +2653,7 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7741:
+/***/ 6752:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30750,14 +30750,13 @@ __nccwpck_require__.d(__webpack_exports__, {
   a2: () => (/* binding */ runPost)
 });
 
-// UNUSED EXPORTS: readMode, run
+// UNUSED EXPORTS: readMode, run, runCacheRestore, runCacheSave
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/cache/scope.ts
-
 // A named scope cannot be mistaken for a ref's: git refs always start with `refs/`.
 const NAMED_PREFIX = 'named/';
 /**
@@ -30768,7 +30767,7 @@ const NAMED_PREFIX = 'named/';
  * A `named` scope is the opt-in to sharing: every job that names it saves into and restores from
  * that one scope, whatever its ref, so it trusts every ref that may name it.
  */
-function cacheScopes(context, named) {
+function scope_cacheScopes(context, named) {
     if (named) {
         const scope = `${NAMED_PREFIX}${named}`;
         return { save: scope, restore: [scope] };
@@ -30778,25 +30777,6 @@ function cacheScopes(context, named) {
     const candidates = [save, branch(context.baseRef), branch(context.defaultBranch)];
     const restore = [...new Set(candidates.filter((s) => Boolean(s)))];
     return { save, restore };
-}
-/** The runner's ref variables and the default branch named in the event payload. */
-function readRefContext(env) {
-    return {
-        ref: env.GITHUB_REF || undefined,
-        baseRef: env.GITHUB_BASE_REF || undefined,
-        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
-    };
-}
-// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
-function defaultBranchOf(eventPath) {
-    try {
-        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
-        const name = event.repository?.default_branch;
-        return typeof name === 'string' && name ? name : undefined;
-    }
-    catch {
-        return undefined;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/inputs/readers.ts
@@ -30814,7 +30794,7 @@ class InputError extends Error {
  * Reads a mode's inputs from the runner with `parse`, its pure half. Masks the token at once,
  * before anything could print it.
  */
-function getInputs(parse) {
+function readers_getInputs(parse) {
     const token = lib_core/* getInput */.V4('token');
     if (token)
         lib_core/* setSecret */.Pq(token);
@@ -30832,6 +30812,11 @@ function readBoolean(input, value) {
     if (text === 'true')
         return true;
     throw new InputError(input, `'${value.trim()}' is not true or false`);
+}
+const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
+/** upload-artifact's `if-no-files-found` (push: `path` matches nothing; pull: a tag glob matches no tag). */
+function readIfNoFilesFound(read) {
+    return readers_oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND);
 }
 /** A multi-line input's non-empty lines, trimmed. */
 function readLines(value) {
@@ -30950,196 +30935,13 @@ async function discardBody(res) {
     await res.body?.cancel().catch(() => { });
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
-
-// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
-class StallError extends Error {
-    code = 'ETIMEDOUT';
-    constructor(ms) {
-        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
-        this.name = 'StallError';
-    }
-}
-// Pieces small enough that what waits here shows how far the socket has got.
-const PIECE = 64 * 1024;
-/**
- * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
- * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
- * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
- * are the dispatcher's headers timeout's (it counts from the last write the socket took);
- * response bodies are its bodyTimeout.
- */
-function watchUploadStall(source, ms) {
-    const controller = new AbortController();
-    let received = 0;
-    const body = new external_node_stream_.Transform({
-        highWaterMark: PIECE,
-        transform(chunk, _encoding, callback) {
-            received += chunk.length;
-            for (let at = 0; at < chunk.length; at += PIECE)
-                this.push(chunk.subarray(at, at + PIECE));
-            callback();
-        },
-    });
-    let stalled;
-    // a failed request destroys body, and with it the source (the file it was reading)
-    (0,external_node_stream_.pipeline)(source, body, () => { });
-    let taken = -1;
-    const timer = setInterval(() => {
-        const waiting = body.readableLength + body.writableLength + source.readableLength;
-        const now = received - body.readableLength;
-        if (now === taken && waiting > 0) {
-            stalled = new StallError(ms);
-            controller.abort(stalled);
-            body.destroy(stalled);
-        }
-        taken = now;
-    }, ms);
-    timer.unref();
-    const stop = () => clearInterval(timer);
-    body.once('close', stop);
-    return { body, signal: controller.signal, reason: () => stalled, stop };
-}
-
-;// CONCATENATED MODULE: ./src/oci/transport/send.ts
-
-
-
-
-// Which request produced a response, so an error built from the response alone can name it.
-const sentRequests = new WeakMap();
-function requestOf(res) {
-    return sentRequests.get(res);
-}
-function recordRequest(res, req) {
-    sentRequests.set(res, req);
-    return res;
-}
-// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
-// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
-const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
-// Statuses whose responses have no body; the Response constructor refuses one for them.
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
-class TransportError extends Error {
-    code;
-    constructor(message, cause) {
-        super(message, { cause });
-        this.name = 'TransportError';
-        const code = cause?.code;
-        if (typeof code === 'string')
-            this.code = code;
-    }
-}
-/**
- * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
- * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
- * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
- * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
- * the redirect layer's; the answer is a fetch Response so the layers above read one type.
- */
-function createExchange(o = {}) {
-    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
-    const common = {
-        connect: { timeout: timeouts.connectMs },
-        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
-        bodyTimeout: timeouts.stallMs,
-    };
-    const direct = new undici.Agent(common);
-    const proxies = new Map();
-    const dispatcherFor = (url) => {
-        const proxy = o.proxyFor?.(url);
-        if (!proxy)
-            return direct;
-        let agent = proxies.get(proxy);
-        if (!agent) {
-            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
-            agent = new undici.ProxyAgent({ uri: proxy, ...common });
-            proxies.set(proxy, agent);
-        }
-        return agent;
-    };
-    return async (req) => {
-        const url = new URL(req.url);
-        const made = req.body?.();
-        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
-        let answer;
-        try {
-            answer = await dispatcherFor(url).request({
-                origin: url.origin,
-                path: `${url.pathname}${url.search}`,
-                method: req.method,
-                headers: req.headers,
-                body: stall?.body ?? made,
-                signal: stall?.signal,
-            });
-        }
-        catch (error) {
-            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
-        }
-        finally {
-            stall?.stop();
-        }
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(answer.headers)) {
-            if (value === undefined)
-                continue;
-            for (const v of Array.isArray(value) ? value : [value])
-                headers.append(name, v);
-        }
-        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
-        if (noBody)
-            answer.body.resume();
-        const res = new Response(noBody ? null : webStream(answer.body, req), {
-            status: answer.statusCode,
-            headers,
-        });
-        return recordRequest(res, { method: req.method, url: req.url });
-    };
-}
-// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
-// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
-// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
-function webStream(body, req) {
-    // the iterator listens only from its first read: a socket that fails before (a server closing a
-    // body nobody read yet) must not be an unhandled 'error'; the iterator still sees the error
-    body.on('error', () => { });
-    const chunks = body[Symbol.asyncIterator]();
-    return new ReadableStream({
-        async pull(controller) {
-            let next;
-            try {
-                next = (await chunks.next());
-            }
-            catch (error) {
-                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
-                return;
-            }
-            if (next.done)
-                controller.close();
-            else
-                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
-        },
-        async cancel() {
-            await chunks.return?.();
-            // an iterator never read returns without touching the body: close its connection here
-            body.destroy();
-        },
-    }, { highWaterMark: 0 });
-}
-function messageOf(error) {
-    const { message, code } = (error ?? {});
-    const text = typeof message === 'string' ? message : String(error);
-    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
-}
-
 ;// CONCATENATED MODULE: ./src/oci/errors.ts
 
 
-
+/** The response with `facts` as its request's, replacing any it had. */
+function withRequest(res, facts) {
+    return Object.assign(res, { request: facts });
+}
 // An error body is for people and logs: 64 KiB holds any registry's error JSON.
 const ERROR_BODY_LIMIT = 64 * 1024;
 class RegistryError extends Error {
@@ -31214,7 +31016,7 @@ async function checkResponse(res, ...okStatuses) {
     throw await responseError(res);
 }
 async function responseError(res, o = {}) {
-    const sent = requestOf(res);
+    const sent = res.request;
     let text = '';
     try {
         text = (await readBody(res, ERROR_BODY_LIMIT, { truncate: true })).toString('utf8').trim();
@@ -31233,7 +31035,7 @@ async function responseError(res, o = {}) {
         hint: o.hint,
         retryAfterMs: retryAfter(res.headers.get('retry-after')),
         pushing: sent?.pushing,
-        hints: responseHints.get(res),
+        hints: sent?.hints,
     });
 }
 // Retry-After is seconds or an HTTP date.
@@ -31273,13 +31075,9 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const GENERIC_HINTS = {
     pushDenied: 'Check that the credentials may push to this repository',
     pullDenied: 'Check the credentials: the registry refused them or needs some',
+    deleteUnsupported: 'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true)',
+    deleteDenied: 'Check that the credentials may delete from this repository',
 };
-// The hints of the repository a response came from (set by the transport, read by responseError).
-const responseHints = new WeakMap();
-function attachHints(res, hints) {
-    responseHints.set(res, hints);
-    return res;
-}
 // What a user can do about the most common refusals.
 function hintFor(method, status, codes, pushing = false, hints = GENERIC_HINTS) {
     const denied = status === 401 || status === 403 || codes.some((c) => c.code === 'DENIED' || c.code === 'UNAUTHORIZED');
@@ -31329,7 +31127,7 @@ function answeredWithoutTls(error) {
     return false;
 }
 /** Human sizes in the log and the job summary: 1000-based, as download tools show them. */
-function formatBytes(bytes) {
+function log_formatBytes(bytes) {
     const units = ['B', 'kB', 'MB', 'GB', 'TB'];
     let value = bytes;
     let unit = 0;
@@ -31341,7 +31139,7 @@ function formatBytes(bytes) {
 }
 /** Bytes per second, as the summaries and progress lines show it. */
 function formatRate(bytes, seconds) {
-    return `${formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
+    return `${log_formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
 }
 // Often enough to show a transfer is alive, rare enough not to flood the log.
 const PROGRESS_INTERVAL_MS = 5000;
@@ -31353,8 +31151,8 @@ function startProgress(label, total, now = Date.now) {
     const line = (t) => {
         const seconds = Math.max((t - started) / 1000, 0.001);
         const share = total
-            ? `${Math.floor((100 * transferred) / total)}% of ${formatBytes(total)}`
-            : formatBytes(transferred);
+            ? `${Math.floor((100 * transferred) / total)}% of ${log_formatBytes(total)}`
+            : log_formatBytes(transferred);
         return `${label}: ${share}, ${formatRate(transferred, seconds)}`;
     };
     return {
@@ -31369,7 +31167,7 @@ function startProgress(label, total, now = Date.now) {
         done() {
             const t = now();
             const seconds = (t - started) / 1000;
-            lib_core/* info */.pq(`${label}: ${formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatRate(transferred, seconds)})`);
+            lib_core/* info */.pq(`${label}: ${log_formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatRate(transferred, seconds)})`);
             return seconds;
         },
     };
@@ -31377,11 +31175,11 @@ function startProgress(label, total, now = Date.now) {
 /** An upload's progress lines, named by the blob's digest. */
 const uploadProgress = (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size);
 /** A two-column Markdown table of a summary's facts, pipes in values escaped. */
-function summaryTable(rows) {
+function log_summaryTable(rows) {
     return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
 }
 /** Best effort: a summary that cannot be written warns and never fails the step. */
-async function writeSummary(markdown) {
+async function log_writeSummary(markdown) {
     try {
         if (!process.env.GITHUB_STEP_SUMMARY)
             return;
@@ -31479,6 +31277,9 @@ function commonAncestor(paths, p = (external_node_path_default())) {
         while (n < common.length && n < parts.length && same(common[n], parts[n]))
             n++;
         common = common.slice(0, n);
+        // two drives (D:\\x, C:\\y) share no folder, not even a root
+        if (n === 0)
+            throw new Error(`${paths[0]} and ${other} have no folder in common (two drives)`);
     }
     const joined = common.join(p.sep);
     // `/` splits to ['']: the root itself; `C:` needs its separator back
@@ -31702,6 +31503,7 @@ const GHCR_HINTS = {
         'exists, also add this repository with the Write role in the package settings under "Manage Actions access"',
     pullDenied: 'For a private package, give the job `permissions: packages: read` and, in the package settings ' +
         'under "Manage Actions access", grant this repository access',
+    deleteUnsupported: 'ghcr.io does not delete manifests through the registry API: its versions are deleted through the GitHub Packages API',
 };
 /** The hints for a refusal by `registry`: ghcr.io's, or the library's generic ones. */
 function registryHints(registry) {
@@ -31775,7 +31577,7 @@ function readCredentials(username, token, registry, notice) {
 // actions/cache's limit on key length; longer keys are refused there too.
 const MAX_KEY_LENGTH = 512;
 /** The pure half of cache mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
-function parseCacheInputs(read, env, notice = () => { }) {
+function inputs_parseCacheInputs(read, env, notice = () => { }) {
     const target = readRegistryTarget(read, env, notice, '/cache');
     const paths = readPathPatterns(read('path').trim(), 'cache', pathContextOf(env));
     if (read('platform').trim())
@@ -31869,6 +31671,175 @@ function isIndexMediaType(mediaType) {
     return mediaType === MediaType.OciIndex || mediaType === MediaType.DockerManifestList;
 }
 
+;// CONCATENATED MODULE: ./src/oci/manifest.ts
+
+
+
+// OCI image spec v1.1 "guidance for an empty descriptor": the two bytes "{}", inlined as base64.
+const EMPTY_CONFIG = Object.freeze({
+    mediaType: MediaType.OciEmpty,
+    digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+    size: 2,
+    data: 'e30=',
+});
+class InvalidManifestError extends Error {
+    /** What is wrong, without the prefix: callers that name a file (a layout's blob) reword it. */
+    reason;
+    constructor(reason, options) {
+        super(`invalid manifest: ${reason}`, options);
+        this.name = 'InvalidManifestError';
+        this.reason = reason;
+    }
+}
+// Deterministic bytes: fields in a fixed order and annotations sorted, so the same inputs always
+// produce the same digest (a cache key can then be compared by digest alone).
+function buildManifest(o) {
+    const config = o.config ?? EMPTY_CONFIG;
+    // OCI v1.1: a manifest whose config is the empty descriptor must say what it is in artifactType.
+    if (config.mediaType === MediaType.OciEmpty && !o.artifactType) {
+        throw new InvalidManifestError('an artifact with the empty config needs an artifactType');
+    }
+    const manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest };
+    if (o.artifactType)
+        manifest.artifactType = o.artifactType;
+    manifest.config = canonicalDescriptor(config);
+    manifest.layers = o.layers.map(canonicalDescriptor);
+    if (o.annotations && Object.keys(o.annotations).length > 0)
+        manifest.annotations = sorted(o.annotations);
+    const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+    return { bytes, mediaType: MediaType.OciManifest, digest: sha256Digest(bytes) };
+}
+// The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
+const IMAGE_MANIFEST_TYPES = new Set([MediaType.OciManifest, MediaType.DockerManifest]);
+/**
+ * The one reader of manifests and indexes, for pull, layouts, prune and the cache index alike.
+ * `mediaType` is what the descriptor or the response said; the document's own field must agree.
+ * Without it the document's field decides, else its shape (an index has manifests, no layers).
+ */
+function readManifest(bytes, mediaType) {
+    let value;
+    try {
+        value = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (cause) {
+        throw new InvalidManifestError(`not valid JSON (${cause.message})`, { cause });
+    }
+    if (!isObject(value))
+        throw new InvalidManifestError('is not a JSON object');
+    const own = typeof value.mediaType === 'string' ? value.mediaType : undefined;
+    if (mediaType !== undefined && own !== undefined && own !== mediaType) {
+        throw new InvalidManifestError(`mediaType ${JSON.stringify(own)} differs from the descriptor's ${JSON.stringify(mediaType)}`);
+    }
+    if (value.schemaVersion !== 2) {
+        throw new InvalidManifestError(`schemaVersion is ${JSON.stringify(value.schemaVersion)}, expected 2`);
+    }
+    const shape = Array.isArray(value.manifests) && !('layers' in value) ? MediaType.OciIndex : MediaType.OciManifest;
+    const type = mediaType ?? own ?? shape;
+    const doc = {
+        mediaType: type,
+        annotations: stringValues(value.annotations),
+        manifests: [],
+        layers: [],
+    };
+    if (typeof value.artifactType === 'string')
+        doc.artifactType = value.artifactType;
+    if (value.subject !== undefined)
+        doc.subject = checkDescriptor(value.subject, 'subject');
+    if (isIndexMediaType(type)) {
+        if (!Array.isArray(value.manifests))
+            throw new InvalidManifestError('is an index without a manifests array');
+        doc.manifests = value.manifests.map((m, i) => checkDescriptor(m, `manifests[${i}]`));
+        return doc;
+    }
+    if (!IMAGE_MANIFEST_TYPES.has(type)) {
+        throw new InvalidManifestError(`has the unsupported manifest media type ${JSON.stringify(type)}`);
+    }
+    doc.config = checkDescriptor(value.config, 'config');
+    if (!Array.isArray(value.layers))
+        throw new InvalidManifestError('is a manifest without a layers array');
+    doc.layers = value.layers.map((l, i) => checkDescriptor(l, `layers[${i}]`));
+    return doc;
+}
+/** Its successors: the manifests an index lists, or an image manifest's config and layers. */
+function manifestChildren(doc) {
+    const blobs = doc.config ? [doc.config, ...doc.layers] : [];
+    return { manifests: doc.manifests, blobs, subject: doc.subject };
+}
+/** An OCI or Docker v2 image manifest; an index or anything malformed is refused. */
+function parseManifest(bytes) {
+    const doc = readManifest(bytes);
+    if (!doc.config)
+        throw new InvalidManifestError(`media type ${doc.mediaType} is not an image manifest`);
+    const manifest = {
+        schemaVersion: 2,
+        mediaType: doc.mediaType,
+        config: doc.config,
+        layers: doc.layers,
+    };
+    if (doc.artifactType !== undefined)
+        manifest.artifactType = doc.artifactType;
+    if (doc.subject)
+        manifest.subject = doc.subject;
+    if (Object.keys(doc.annotations).length > 0)
+        manifest.annotations = doc.annotations;
+    return manifest;
+}
+/**
+ * Checks the fields everything relies on (media type, digest, size, string annotations) and
+ * returns the descriptor as found, unknown fields included, so re-serialising loses nothing.
+ */
+function checkDescriptor(value, where) {
+    if (!isObject(value))
+        throw new InvalidManifestError(`${where} is not a descriptor object`);
+    const { mediaType, digest, size, annotations } = value;
+    if (typeof mediaType !== 'string' || mediaType === '') {
+        throw new InvalidManifestError(`${where} has no mediaType`);
+    }
+    if (typeof digest !== 'string' || !isValidDigest(digest)) {
+        throw new InvalidManifestError(`${where} has an unsupported or malformed digest ${JSON.stringify(digest)}`);
+    }
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+        throw new InvalidManifestError(`${where} has an invalid size ${JSON.stringify(size)}`);
+    }
+    if (annotations !== undefined) {
+        if (!isObject(annotations) || Object.values(annotations).some((v) => typeof v !== 'string')) {
+            throw new InvalidManifestError(`${where} has annotations that are not a map of strings`);
+        }
+    }
+    return value;
+}
+function stringValues(value) {
+    const out = {};
+    if (!isObject(value))
+        return out;
+    for (const [k, v] of Object.entries(value))
+        if (typeof v === 'string')
+            out[k] = v;
+    return out;
+}
+function canonicalDescriptor(d) {
+    const out = { mediaType: d.mediaType };
+    if (d.artifactType)
+        out.artifactType = d.artifactType;
+    out.digest = d.digest;
+    out.size = d.size;
+    if (d.urls && d.urls.length > 0)
+        out.urls = [...d.urls];
+    if (d.annotations && Object.keys(d.annotations).length > 0)
+        out.annotations = sorted(d.annotations);
+    if (d.data !== undefined)
+        out.data = d.data;
+    if (d.platform)
+        out.platform = d.platform;
+    return out;
+}
+function sorted(record) {
+    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 ;// CONCATENATED MODULE: ./src/oci/annotations.ts
 // Annotation keys that more than one room reads or writes: the image spec's own
 // (image-spec annotations.md) and ORAS's, whose layer convention our pushes follow so `oras pull`
@@ -31907,6 +31878,7 @@ const ROOT_ANNOTATION = 'io.github.oci-artifact-action.cache.root';
 
 
 
+
 // One GET must stay quick for a prefix lookup: an entry is ~300 bytes for a typical key and
 // ~900 for a 512-character one, so 500 entries keep the index under half a megabyte, far below
 // the 4 MiB manifest size registries are asked to accept. Older caches drop out of the index
@@ -31920,18 +31892,17 @@ class CacheIndexError extends Error {
 }
 /** The index's entries, oldest first. Entries that are not ours or are malformed are left out. */
 function parseCacheIndex(bytes) {
-    let value;
+    let index;
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        index = readManifest(bytes, MediaType.OciIndex);
     }
     catch (error) {
-        throw new CacheIndexError('not JSON', { cause: error });
+        if (error instanceof InvalidManifestError)
+            throw new CacheIndexError(error.reason, { cause: error });
+        throw error;
     }
-    const manifests = value?.manifests;
-    if (!Array.isArray(manifests))
-        throw new CacheIndexError('no manifests list');
     const entries = [];
-    for (const item of manifests) {
+    for (const item of index.manifests) {
         const entry = entryOf(item);
         if (entry)
             entries.push(entry);
@@ -32020,129 +31991,22 @@ function time(entry) {
     const at = Date.parse(entry.created);
     return Number.isNaN(at) ? 0 : at;
 }
+// An entry is ours when it carries the key and the time of its save.
 function entryOf(item) {
-    if (typeof item !== 'object' || item === null)
-        return undefined;
-    const { mediaType, digest, size, annotations } = item;
-    const notes = (annotations ?? {});
+    const notes = item.annotations ?? {};
     const key = notes[KEY_ANNOTATION];
     const created = notes[CREATED_ANNOTATION];
     const version = notes[VERSION_ANNOTATION];
-    if (typeof key !== 'string' || typeof created !== 'string')
+    if (key === undefined || created === undefined)
         return undefined;
-    if (typeof mediaType !== 'string' || typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-        return undefined;
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
-        return undefined;
-    const entry = { key, created, manifest: { mediaType, digest, size } };
-    if (typeof version === 'string')
+    const entry = {
+        key,
+        created,
+        manifest: { mediaType: item.mediaType, digest: item.digest, size: item.size },
+    };
+    if (version !== undefined)
         entry.version = version;
     return entry;
-}
-
-;// CONCATENATED MODULE: ./src/oci/manifest.ts
-
-
-
-// OCI image spec v1.1 "guidance for an empty descriptor": the two bytes "{}", inlined as base64.
-const EMPTY_CONFIG = Object.freeze({
-    mediaType: MediaType.OciEmpty,
-    digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
-    size: 2,
-    data: 'e30=',
-});
-class InvalidManifestError extends Error {
-    constructor(reason, options) {
-        super(`invalid manifest: ${reason}`, options);
-        this.name = 'InvalidManifestError';
-    }
-}
-// Deterministic bytes: fields in a fixed order and annotations sorted, so the same inputs always
-// produce the same digest (a cache key can then be compared by digest alone).
-function buildManifest(o) {
-    const config = o.config ?? EMPTY_CONFIG;
-    // OCI v1.1: a manifest whose config is the empty descriptor must say what it is in artifactType.
-    if (config.mediaType === MediaType.OciEmpty && !o.artifactType) {
-        throw new InvalidManifestError('an artifact with the empty config needs an artifactType');
-    }
-    const manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest };
-    if (o.artifactType)
-        manifest.artifactType = o.artifactType;
-    manifest.config = canonicalDescriptor(config);
-    manifest.layers = o.layers.map(canonicalDescriptor);
-    if (o.annotations && Object.keys(o.annotations).length > 0)
-        manifest.annotations = sorted(o.annotations);
-    const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
-    return { bytes, mediaType: MediaType.OciManifest, digest: sha256Digest(bytes) };
-}
-// Reads an OCI or Docker v2 image manifest; an index or anything malformed is refused.
-function parseManifest(bytes) {
-    let value;
-    try {
-        value = JSON.parse(bytes.toString('utf8'));
-    }
-    catch (error) {
-        throw new InvalidManifestError('not JSON', { cause: error });
-    }
-    if (!isObject(value) || value.schemaVersion !== 2)
-        throw new InvalidManifestError('schemaVersion is not 2');
-    const mediaType = typeof value.mediaType === 'string' ? value.mediaType : MediaType.OciManifest;
-    if (mediaType !== MediaType.OciManifest && mediaType !== MediaType.DockerManifest) {
-        throw new InvalidManifestError(`media type ${mediaType} is not an image manifest`);
-    }
-    if (!Array.isArray(value.layers))
-        throw new InvalidManifestError('layers is missing');
-    const manifest = {
-        schemaVersion: 2,
-        mediaType,
-        config: checkDescriptor(value.config, 'config'),
-        layers: value.layers.map((layer, i) => checkDescriptor(layer, `layers[${i}]`)),
-    };
-    if (typeof value.artifactType === 'string')
-        manifest.artifactType = value.artifactType;
-    if (value.subject !== undefined)
-        manifest.subject = checkDescriptor(value.subject, 'subject');
-    if (isObject(value.annotations))
-        manifest.annotations = value.annotations;
-    return manifest;
-}
-function checkDescriptor(value, where) {
-    if (!isObject(value))
-        throw new InvalidManifestError(`${where} is not a descriptor`);
-    const { mediaType, digest, size } = value;
-    if (typeof mediaType !== 'string' || mediaType === '') {
-        throw new InvalidManifestError(`${where} has no mediaType`);
-    }
-    if (typeof digest !== 'string' || !isValidDigest(digest)) {
-        throw new InvalidManifestError(`${where} has an invalid digest ${JSON.stringify(digest)}`);
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-        throw new InvalidManifestError(`${where} has an invalid size ${JSON.stringify(size)}`);
-    }
-    return value;
-}
-function canonicalDescriptor(d) {
-    const out = { mediaType: d.mediaType };
-    if (d.artifactType)
-        out.artifactType = d.artifactType;
-    out.digest = d.digest;
-    out.size = d.size;
-    if (d.urls && d.urls.length > 0)
-        out.urls = [...d.urls];
-    if (d.annotations && Object.keys(d.annotations).length > 0)
-        out.annotations = sorted(d.annotations);
-    if (d.data !== undefined)
-        out.data = d.data;
-    if (d.platform)
-        out.platform = d.platform;
-    return out;
-}
-function sorted(record) {
-    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-function isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 ;// CONCATENATED MODULE: ./src/cache/cache-manifest.ts
@@ -32323,10 +32187,9 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
 ;// CONCATENATED MODULE: ./src/archive/buffer-pool.ts
-// Reuses the 1 MiB chunk buffers that carry the tar through compression. Allocating a fresh one
-// per chunk made V8 run a full GC every few chunks under external-memory pressure (30 mark-compacts
-// and ~0.5 s of a 256 MiB pack) and let RSS grow with garbage not yet collected; recycling keeps
-// the live set at the handful of chunks in flight.
+// Reuses the 1 MiB chunk buffers that carry the tar through compression. A fresh one per chunk made
+// V8 run a full GC every few chunks under external-memory pressure and let RSS grow with garbage
+// not yet collected; recycling keeps the live set at the handful of chunks in flight.
 class BufferPool {
     #size;
     #free = [];
@@ -32589,7 +32452,48 @@ function ancestorsOf(relative) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/archive/windows-names.ts
+
+// What Windows cannot hold as a file or folder name, from Microsoft's "Naming Files, Paths, and
+// Namespaces" and Go's filepath.IsLocal (internal/filepathlite, isReservedName). NTFS would read
+// `x:y` as the stream `y` of a file `x`, open a device for `aux.txt`, and drop a trailing dot or
+// space (so `.. ` would be `..`): each would write something other than the archive's entry.
+// node-tar's Windows advisories (CVE-2021-37713: drive-relative `C:..`, `\\?\` roots) fall in the
+// same class: `:` and `?` are refused in any component, and entry-path.ts refuses absolute roots.
+// `<>:"|?*` and the control characters 1-31 (NUL is refused everywhere)
+// eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
+const FORBIDDEN = /[<>:"|?*\x01-\x1f]/;
+// CON, PRN, AUX, NUL, COM0-9, LPT0-9 (Microsoft's list; 0 is refused though only 1-9 open a
+// device), COM/LPT with the superscript digits ¹ ² ³, which ntdll's device-name check counts as
+// digits (so does Node's own path.win32 since nodejs/node#59261), and CONIN$/CONOUT$, the console.
+const DEVICE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)$/i;
+/** Why Windows cannot hold `name` (one path component), or undefined when it can. */
+function windowsNameProblem(name) {
+    const bad = FORBIDDEN.exec(name);
+    if (bad)
+        return `holds ${JSON.stringify(bad[0])}, which Windows does not allow in names`;
+    if (/[. ]$/.test(name) && name !== '.' && name !== '..')
+        return 'ends with a dot or space, which Windows drops';
+    // a device name stays one with any extension (`NUL.tar.gz`) and with spaces before it (`CON .txt`)
+    const stem = name.split('.')[0].replace(/ +$/, '');
+    if (DEVICE.test(stem))
+        return `is the Windows device name ${stem.toUpperCase()}`;
+    return undefined;
+}
+/**
+ * Refuses an archive entry whose path (relative, `/`-separated, as entry-path.ts returns it) has
+ * a component Windows cannot hold, naming the entry as the archive spells it.
+ */
+function refuseWindowsNames(raw, relative) {
+    for (const part of relative.split('/')) {
+        const problem = windowsNameProblem(part);
+        if (problem)
+            throw new ArchiveEntryError(raw, `${JSON.stringify(part)} ${problem}: refused on Windows`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/staging-writer.ts
+
 
 
 
@@ -32611,6 +32515,7 @@ class StagingWriter {
     #kinds = new Map();
     // on a case-insensitive file system: each path as folded -> the spelling the archive used first
     #spellings;
+    #windowsNames;
     // directories whose archive mode lacks owner rwx: applied once everything is in place
     directoryModes = new Map();
     // with restoreMtimes, each directory's archive mtime: applied once nothing more goes into it
@@ -32618,12 +32523,15 @@ class StagingWriter {
     #fd;
     #mtime;
     #current = '';
+    // the folder of the last entry, with every ancestor checked and a directory of ours ('' the root)
+    #lastParent = '';
     files = 0;
     constructor(root, o = {}) {
         this.#root = root;
         this.#stripPrefix = o.stripPrefix;
         this.#restoreMtimes = o.restoreMtimes ?? false;
         this.#spellings = (o.caseInsensitive ?? caseInsensitiveByDefault()) ? new Map() : undefined;
+        this.#windowsNames = o.windowsNames ?? process.platform === 'win32';
     }
     // A name the filesystem refuses (too long, say) fails naming the entry as the archive spells it,
     // not the staging path it would have had (found by reasoning over the fuzz target's property:
@@ -32648,6 +32556,9 @@ class StagingWriter {
             return;
         }
         this.#current = entry.path;
+        // before anything of this entry is written: the staging folder is removed, dest untouched
+        if (this.#windowsNames)
+            refuseWindowsNames(entry.path, relative);
         this.#checkSpelling(entry.path, relative);
         this.#makeParents(entry.path, relative);
         const target = external_node_path_default().join(this.#root, relative);
@@ -32723,7 +32634,12 @@ class StagingWriter {
             throw new ArchiveEntryError(raw, `hard link target refused: ${reason}`, { cause: error });
         }
     }
+    // An archive lists a folder's files one after another: once a parent and its ancestors are our
+    // directories they stay so (a directory is never replaced), and their spellings were checked.
     #makeParents(raw, relative) {
+        const parent = relative.slice(0, Math.max(0, relative.lastIndexOf('/')));
+        if (parent === this.#lastParent)
+            return;
         for (const ancestor of ancestorsOf(relative)) {
             this.#checkSpelling(raw, ancestor);
             const kind = this.#kinds.get(ancestor);
@@ -32736,6 +32652,7 @@ class StagingWriter {
             (0,external_node_fs_.mkdirSync)(external_node_path_default().join(this.#root, ancestor), { mode: 0o755 });
             this.#kinds.set(ancestor, 'directory');
         }
+        this.#lastParent = parent;
     }
     // A later entry of the same path replaces an earlier one (as with GNU tar), except that a
     // directory is never replaced: its contents were earlier entries of this archive.
@@ -32799,6 +32716,8 @@ var external_events_ = __nccwpck_require__(4434);
 var external_fs_ = __nccwpck_require__(9896);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: external "path"
@@ -33028,9 +32947,8 @@ function rawSizeField(block) {
 
 
 // Decompressed pieces of 256 KiB (gzip) and 1 MiB (zstd) instead of zlib's 16 KiB: fewer
-// hand-offs between the pool and the main thread, and fewer write(2) calls for large files. Each
-// measured best for its format, extracting the 256 MiB benchmark tree from a file on tmpfs:
-// gzip 1.1 s at 256 KiB, 1.3-1.4 s at 1 MiB; zstd 1.1 s at 256 KiB, 0.95 s at 1 MiB, 1.3 s at 2 MiB.
+// hand-offs between the pool and the main thread, and fewer write(2) calls for large files; each
+// the fastest of the sizes tried for its format (BENCHMARKS.md, "Measured choices").
 const GZIP_PIECE = 256 * 1024;
 const ZSTD_PIECE = 1024 * 1024;
 // Up to 4 MiB of decompressed output waits for the tar reader: at zlib's default 16 KiB mark the
@@ -33045,9 +32963,8 @@ function inflateOptions(piece) {
 }
 // The network hands over 16 to 64 KiB at a time, and zlib sends every piece it is given to the
 // pool on its own: two thread wake-ups per piece, which on a 2-core VM cost more than the
-// decompression (futex wake-ups were 18% of a restore's CPU profile). Pieces are joined to
-// 256 KiB first, a tenth of the hand-offs for one copy of the compressed bytes: a 256 MiB pull
-// went from 1.9 to 1.8 s (1 MiB measured the same, 4 MiB slower). The 256 KiB buffers are reused
+// decompression (futex wake-ups, in a restore's CPU profile). Pieces are joined to 256 KiB
+// first, a tenth of the hand-offs for one copy of the compressed bytes. The 256 KiB buffers are reused
 // once zlib has consumed them, instead of a new one each (as much fresh memory as the download).
 const COALESCE = 256 * 1024;
 // Copies `source` into pooled COALESCE-byte pieces for `inflate`, then ends it. The source is read
@@ -33118,6 +33035,7 @@ async function extractToDirectory(source, dest, o) {
             stripPrefix: o.stripPrefix,
             restoreMtimes: o.restoreMtimes,
             caseInsensitive: o.caseInsensitive,
+            windowsNames: o.windowsNames,
         });
         const reader = new TarReader(writer);
         const hash = expected ? (0,external_node_crypto_.createHash)(expected.algorithm) : undefined;
@@ -33206,8 +33124,9 @@ function restoreDirectoryMtimes(root, mtimes) {
 
 ;// CONCATENATED MODULE: ./src/oci/layout/for-each-limited.ts
 /**
- * Runs `work` over `items` with at most `limit` in flight, in order of start; the first failure
- * stops new work from starting and is what the returned promise rejects with.
+ * The one worker pool (Go's errgroup with SetLimit): runs `work` over `items` with at most `limit`
+ * in flight, in order of start. The first failure stops new work from starting; the promise
+ * rejects with it once the tasks in flight have settled, so none is left running unobserved.
  */
 async function forEachLimited(items, limit, work) {
     let next = 0;
@@ -33650,10 +33569,6 @@ async function headManifest(c, tagOrDigest) {
     }
     return { mediaType: contentType, digest, size };
 }
-// What a refusal to delete means to the user: a registry may simply not offer deletes.
-const DELETE_UNSUPPORTED_HINT = 'The registry does not allow deleting manifests (CNCF Distribution: set storage.delete.enabled: true; ' +
-    'on ghcr.io, versions are deleted through the GitHub Packages API)';
-const DELETE_DENIED_HINT = 'Check that the credentials may delete from this repository';
 /**
  * Deletes a manifest by digest (the distribution spec deletes by digest only); the registry drops
  * every tag that named it. A manifest already gone counts as deleted.
@@ -33667,10 +33582,13 @@ async function deleteManifest(c, digest) {
     const error = await responseError(res);
     if (res.status === 404 && error.hasCode('MANIFEST_UNKNOWN'))
         return;
-    if (res.status === 405 || error.hasCode('UNSUPPORTED'))
-        throw withHint(error, DELETE_UNSUPPORTED_HINT);
-    if (res.status === 401 || res.status === 403 || error.hasCode('DENIED'))
-        throw withHint(error, DELETE_DENIED_HINT);
+    // what a refusal to delete means to the user: a registry may simply not offer deletes
+    if (res.status === 405 || error.hasCode('UNSUPPORTED')) {
+        throw withHint(error, c.hints?.deleteUnsupported ?? GENERIC_HINTS.deleteUnsupported);
+    }
+    if (res.status === 401 || res.status === 403 || error.hasCode('DENIED')) {
+        throw withHint(error, c.hints?.deleteDenied ?? GENERIC_HINTS.deleteDenied);
+    }
     throw error;
 }
 function withHint(error, hint) {
@@ -33903,84 +33821,7 @@ function addressKind(hostname) {
     return 'name';
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
-
-
-
-// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
-const MAX_REDIRECTS = 10;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
-// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-class RedirectError extends Error {
-    retryable = false;
-    constructor(message) {
-        super(message);
-        this.name = 'RedirectError';
-    }
-}
-// The URL that answered when a redirect was followed: layers above (auth) must tell the
-// registry's own answer from a redirect target's.
-const finalUrls = new WeakMap();
-function answeredFrom(res) {
-    return finalUrls.get(res);
-}
-// Checks a caller asked for on every hop of one request (the token request: each hop is a realm).
-const hopChecks = new WeakMap();
-function guardRedirects(req, check) {
-    hopChecks.set(req, check);
-    return req;
-}
-// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
-// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
-function withRedirects(inner, o) {
-    const max = o.maxRedirects ?? MAX_REDIRECTS;
-    return async (first) => {
-        let req = first;
-        for (let hop = 0;; hop++) {
-            const res = await inner(req);
-            const location = res.headers.get('location');
-            if (!REDIRECT_STATUSES.has(res.status) || !location) {
-                if (hop > 0)
-                    finalUrls.set(res, req.url);
-                return res;
-            }
-            await discardBody(res);
-            if (hop >= max)
-                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
-            const target = new URL(location, req.url);
-            hopChecks.get(first)?.(target);
-            const next = nextRequest(req, res.status, target);
-            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
-            req = next;
-        }
-    };
-}
-function nextRequest(req, status, target) {
-    const from = new URL(req.url);
-    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
-    }
-    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
-        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
-    }
-    const headers = { ...req.headers };
-    if (target.origin !== from.origin)
-        for (const name of CREDENTIAL_HEADERS)
-            delete headers[name];
-    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
-    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
-    if (toGet) {
-        delete headers['content-type'];
-        delete headers['content-length'];
-        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
-    }
-    return { ...req, url: target.toString(), headers };
-}
-
 ;// CONCATENATED MODULE: ./src/oci/transport/auth.ts
-
 
 
 
@@ -34048,7 +33889,7 @@ function withAuth(inner, o) {
             return res;
         // A redirect target (a storage host) is not the registry: its challenge would have us send the
         // credentials to a realm it names and its token to the registry. Its 401 is the answer.
-        if (new URL(answeredFrom(res) ?? req.url).origin !== origin)
+        if (new URL(res.request?.url ?? req.url).origin !== origin)
             return res;
         const header = res.headers.get('www-authenticate');
         const offered = header ? parseChallenges(header) : [];
@@ -34073,11 +33914,16 @@ async function fetchToken(send, o, challenge, scopes, now) {
         headers.authorization = basic(o.credentials);
     o.logger.debug(`token exchange at ${redactUrl(realm)} (${o.credentials ? 'with credentials' : 'anonymous'})`);
     // every hop of the token request is a realm too, on the realm's own scheme
-    const tokenRequest = guardRedirects({ method: 'GET', url: realm.toString(), headers }, (target) => {
-        if (target.protocol !== realm.protocol)
-            throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
-        checkRealmUrl(target, o.registry, o.plainHttp);
-    });
+    const tokenRequest = {
+        method: 'GET',
+        url: realm.toString(),
+        headers,
+        checkRedirect: (target) => {
+            if (target.protocol !== realm.protocol)
+                throw new RealmError(`refusing a redirect of the token request from ${realm.protocol} to ${redactUrl(target)}`);
+            checkRealmUrl(target, o.registry, o.plainHttp);
+        },
+    };
     const res = await send(tokenRequest);
     if (res.status !== 200) {
         const pushing = scopes.some((s) => /:(.*,)?(push|\*)(,.*)?$/.test(s));
@@ -34133,36 +33979,247 @@ function basic(c) {
     return `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
 }
 
-;// CONCATENATED MODULE: ./src/oci/transport/log.ts
+;// CONCATENATED MODULE: ./src/oci/transport/redirect.ts
 
-// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
-function withRequestLog(inner, logger) {
-    return async (req) => {
-        const started = performance.now();
-        const url = redactUrl(req.url);
-        try {
+
+
+
+// Browsers and curl stop at 20 and 50; a registry needs one hop (to its storage), so 10 is plenty.
+const MAX_REDIRECTS = 10;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// Headers that carry who we are: they must not follow us to another origin (ghcr.io answers blob
+// GETs with a 307 to a signed URL on a storage host that must never see the registry token).
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+class RedirectError extends Error {
+    retryable = false;
+    constructor(message) {
+        super(message);
+        this.name = 'RedirectError';
+    }
+}
+// Follows redirects itself (the base layer fetches with redirect: 'manual') so that what crosses
+// origins is decided here, visibly and tested, not by a fetch implementation's defaults.
+function withRedirects(inner, o) {
+    const max = o.maxRedirects ?? MAX_REDIRECTS;
+    return async (first) => {
+        let req = first;
+        for (let hop = 0;; hop++) {
             const res = await inner(req);
-            logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
-            return res;
-        }
-        catch (error) {
-            logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`);
-            throw error;
+            const location = res.headers.get('location');
+            if (!REDIRECT_STATUSES.has(res.status) || !location) {
+                // the URL that answered, so layers above (auth) tell the registry's answer from a redirect target's
+                return hop > 0 ? withRequest(res, { method: req.method, ...res.request, url: req.url }) : res;
+            }
+            await discardBody(res);
+            if (hop >= max)
+                throw new RedirectError(`${first.method} ${redactUrl(first.url)}: more than ${max} redirects`);
+            const target = new URL(location, req.url);
+            first.checkRedirect?.(target);
+            const next = nextRequest(req, res.status, target);
+            o.logger.debug(`${req.method} ${redactUrl(req.url)} redirected (${res.status}) to ${redactUrl(next.url)}`);
+            req = next;
         }
     };
 }
+function nextRequest(req, status, target) {
+    const from = new URL(req.url);
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+        throw new RedirectError(`refusing a redirect to ${target.protocol} URL ${redactUrl(target)}`);
+    }
+    if (from.protocol === 'https:' && target.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
+        throw new RedirectError(`refusing a redirect from https to plain http: ${redactUrl(target)}`);
+    }
+    const headers = { ...req.headers };
+    if (target.origin !== from.origin)
+        for (const name of CREDENTIAL_HEADERS)
+            delete headers[name];
+    // Fetch's rules: 303 turns anything but HEAD into a GET, and so do 301/302 after a POST.
+    const toGet = (status === 303 && req.method !== 'HEAD') || ((status === 301 || status === 302) && req.method === 'POST');
+    if (toGet) {
+        delete headers['content-type'];
+        delete headers['content-length'];
+        return { ...req, method: 'GET', url: target.toString(), headers, body: undefined };
+    }
+    return { ...req, url: target.toString(), headers };
+}
 
-;// CONCATENATED MODULE: ./src/oci/transport/user-agent.ts
-// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
-// carry the HTTP client's own.
-function withUserAgent(inner, userAgent) {
-    if (!userAgent)
-        return inner;
-    return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(4371);
+;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
+
+// The dispatcher ends a request body only by failing it: a stall must look transient to retry.
+class StallError extends Error {
+    code = 'ETIMEDOUT';
+    constructor(ms) {
+        super(`no byte of the request body moved for ${Math.round(ms / 1000)} s: the connection is stalled`);
+        this.name = 'StallError';
+    }
+}
+// Pieces small enough that what waits here shows how far the socket has got.
+const PIECE = 64 * 1024;
+/**
+ * Aborts a request whose body has bytes waiting but the socket takes none of them for `ms`: a
+ * peer that stopped reading. A producer that is merely slow (a pack feeding the upload) has
+ * nothing waiting, so its pauses never count. The last bytes, already in the socket's buffers,
+ * are the dispatcher's headers timeout's (it counts from the last write the socket took);
+ * response bodies are its bodyTimeout.
+ */
+function watchUploadStall(source, ms) {
+    const controller = new AbortController();
+    let received = 0;
+    const body = new external_node_stream_.Transform({
+        highWaterMark: PIECE,
+        transform(chunk, _encoding, callback) {
+            received += chunk.length;
+            for (let at = 0; at < chunk.length; at += PIECE)
+                this.push(chunk.subarray(at, at + PIECE));
+            callback();
+        },
+    });
+    let stalled;
+    // a failed request destroys body, and with it the source (the file it was reading)
+    (0,external_node_stream_.pipeline)(source, body, () => { });
+    let taken = -1;
+    const timer = setInterval(() => {
+        const waiting = body.readableLength + body.writableLength + source.readableLength;
+        const now = received - body.readableLength;
+        if (now === taken && waiting > 0) {
+            stalled = new StallError(ms);
+            controller.abort(stalled);
+            body.destroy(stalled);
+        }
+        taken = now;
+    }, ms);
+    timer.unref();
+    const stop = () => clearInterval(timer);
+    body.once('close', stop);
+    return { body, signal: controller.signal, reason: () => stalled, stop };
+}
+
+;// CONCATENATED MODULE: ./src/oci/transport/send.ts
+
+
+
+
+
+// A registry finishing a multi-GB PUT may think for a while before it answers; a body that moves
+// no byte for a minute is stuck. Either way a job must not hang until its six-hour limit.
+const DEFAULT_TIMEOUTS = { connectMs: 30_000, headersMs: 120_000, stallMs: 60_000 };
+// Statuses whose responses have no body; the Response constructor refuses one for them.
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+class TransportError extends Error {
+    code;
+    constructor(message, cause) {
+        super(message, { cause });
+        this.name = 'TransportError';
+        const code = cause?.code;
+        if (typeof code === 'string')
+            this.code = code;
+    }
+}
+/**
+ * The innermost layer, one HTTP exchange, for every request: undici's dispatcher, not fetch.
+ * fetch buffers a streamed request body far ahead of the socket (a 512 MiB PUT peaked at 660 MB
+ * RSS, see BENCHMARKS.md); the dispatcher writes a stream as the socket drains, has connect,
+ * headers and body timeouts of its own, and tunnels through a proxy with CONNECT. Redirects are
+ * the redirect layer's; the answer is a fetch Response so the layers above read one type.
+ */
+function createExchange(o = {}) {
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts };
+    const common = {
+        connect: { timeout: timeouts.connectMs },
+        headersTimeout: Math.max(timeouts.headersMs, timeouts.stallMs),
+        bodyTimeout: timeouts.stallMs,
+    };
+    const direct = new undici.Agent(common);
+    const proxies = new Map();
+    const dispatcherFor = (url) => {
+        const proxy = o.proxyFor?.(url);
+        if (!proxy)
+            return direct;
+        let agent = proxies.get(proxy);
+        if (!agent) {
+            // credentials in the proxy URL become its Proxy-Authorization (undici reads them from uri)
+            agent = new undici.ProxyAgent({ uri: proxy, ...common });
+            proxies.set(proxy, agent);
+        }
+        return agent;
+    };
+    return async (req) => {
+        const url = new URL(req.url);
+        const made = req.body?.();
+        const stall = made instanceof external_node_stream_.Readable ? watchUploadStall(made, timeouts.stallMs) : undefined;
+        let answer;
+        try {
+            answer = await dispatcherFor(url).request({
+                origin: url.origin,
+                path: `${url.pathname}${url.search}`,
+                method: req.method,
+                headers: req.headers,
+                body: stall?.body ?? made,
+                signal: stall?.signal,
+            });
+        }
+        catch (error) {
+            throw new TransportError(`${req.method} ${redactUrl(req.url)}: ${messageOf(stall?.reason() ?? error)}`, stall?.reason() ?? error);
+        }
+        finally {
+            stall?.stop();
+        }
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(answer.headers)) {
+            if (value === undefined)
+                continue;
+            for (const v of Array.isArray(value) ? value : [value])
+                headers.append(name, v);
+        }
+        const noBody = NULL_BODY_STATUSES.has(answer.statusCode) || req.method === 'HEAD';
+        if (noBody)
+            answer.body.resume();
+        const res = new Response(noBody ? null : webStream(answer.body, req), {
+            status: answer.statusCode,
+            headers,
+        });
+        return withRequest(res, { method: req.method, url: req.url });
+    };
+}
+// A pull-driven web stream over the dispatcher's body: one chunk read per chunk asked for, so a
+// slow reader holds back the socket (Readable.toWeb's default strategy reads far ahead). A body
+// that fails says which request it belonged to, its cause (a stall, a reset) kept for retry.
+function webStream(body, req) {
+    // the iterator listens only from its first read: a socket that fails before (a server closing a
+    // body nobody read yet) must not be an unhandled 'error'; the iterator still sees the error
+    body.on('error', () => { });
+    const chunks = body[Symbol.asyncIterator]();
+    return new ReadableStream({
+        async pull(controller) {
+            let next;
+            try {
+                next = (await chunks.next());
+            }
+            catch (error) {
+                controller.error(new TransportError(`${req.method} ${redactUrl(req.url)}: the body broke: ${messageOf(error)}`, error));
+                return;
+            }
+            if (next.done)
+                controller.close();
+            else
+                controller.enqueue(new Uint8Array(next.value.buffer, next.value.byteOffset, next.value.byteLength));
+        },
+        async cancel() {
+            await chunks.return?.();
+            // an iterator never read returns without touching the body: close its connection here
+            body.destroy();
+        },
+    }, { highWaterMark: 0 });
+}
+function messageOf(error) {
+    const { message, code } = (error ?? {});
+    const text = typeof message === 'string' ? message : String(error);
+    return typeof code === 'string' && !text.includes(code) ? `${text} [${code}]` : text;
 }
 
 ;// CONCATENATED MODULE: ./src/oci/transport/client.ts
-
 
 
 
@@ -34192,10 +34249,35 @@ function createTransport(o) {
         return authed;
     return async (req) => {
         const res = await authed(req);
-        const sent = requestOf(res);
-        if (sent && pushing)
-            sent.pushing = true;
-        return o.hints ? attachHints(res, o.hints) : res;
+        const sent = res.request ?? { method: req.method, url: req.url };
+        return withRequest(res, {
+            ...sent,
+            ...(pushing ? { pushing } : {}),
+            ...(o.hints ? { hints: o.hints } : {}),
+        });
+    };
+}
+// The caller names itself (src/action/ passes the action's name and ref); without a name, requests
+// carry the HTTP client's own.
+function withUserAgent(inner, userAgent) {
+    if (!userAgent)
+        return inner;
+    return (req) => inner({ ...req, headers: { ...req.headers, 'user-agent': userAgent } });
+}
+// One debug line per HTTP exchange (never per chunk), with the URL redacted and no headers.
+function withRequestLog(inner, logger) {
+    return async (req) => {
+        const started = performance.now();
+        const url = redactUrl(req.url);
+        try {
+            const res = await inner(req);
+            logger.debug(`${req.method} ${url} -> ${res.status} (${Math.round(performance.now() - started)} ms)`);
+            return res;
+        }
+        catch (error) {
+            logger.debug(`${req.method} ${url} -> ${error instanceof Error ? error.message : String(error)}`);
+            throw error;
+        }
     };
 }
 
@@ -34627,11 +34709,14 @@ class Repository {
     logger;
     policy;
     base;
+    hints;
     constructor(o) {
         this.registry = o.registry;
         this.repository = o.repository;
         this.logger = o.logger ?? silentLogger;
         this.policy = retryPolicy(o.retry);
+        if (o.hints)
+            this.hints = o.hints;
         this.base = `${registryBaseUrl(o.registry, { plainHttp: o.plainHttp })}/v2/${o.repository}`;
         const actions = [...new Set(o.actions)].sort();
         this.send = createTransport({
@@ -34716,7 +34801,7 @@ class Repository {
         return listTags(this.send, `${this.base}/tags/list`, o.pageSize);
     }
     manifestContext() {
-        return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger };
+        return { send: this.send, manifestsUrl: `${this.base}/manifests`, logger: this.logger, hints: this.hints };
     }
 }
 function checkDigest(digest) {
@@ -35089,7 +35174,7 @@ async function restoreFromRegistry(repo, match, inputs) {
                 const root = roots[i];
                 if (group.length === 1) {
                     const result = await restoreInto(group[0], root);
-                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)}`);
+                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${log_formatBytes(result.uncompressedSize)}`);
                     return;
                 }
                 if (group.some((layer) => layer.annotations?.[PATH_ANNOTATION] !== group[0]?.annotations?.[PATH_ANNOTATION]))
@@ -35099,7 +35184,7 @@ async function restoreFromRegistry(repo, match, inputs) {
                 }));
                 lib_core/* info */.pq(`Restored ${root} from ${group.length} parts`);
             });
-            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${formatBytes(bytes)} ` +
+            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${log_formatBytes(bytes)} ` +
                 `in ${groups.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
             return true;
         });
@@ -35149,19 +35234,19 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 const SLICES = 16;
 const SLICE_SIZE = 4096;
-// Already-compressed data (gzip, zstd, brotli, random) measured 7.978-7.997 bits per byte on these
-// samples; text and binaries 5-6.3; a jar (deflated entries + zip headers) 7.94. Below this, no test.
+// Already-compressed data sits just under 8 bits per byte on these samples, text and binaries
+// well below, a jar between (BENCHMARKS.md, "Measured choices"). Below this, no test.
 const ENTROPY_FLOOR = 7.9;
-// Random-looking: the sampling bias alone puts random bytes at 7.997. Deflating the sample (2 ms on
-// the main thread) would only confirm it, so above this the chunk is stored without that test.
+// Random-looking, allowing for the sampling bias. Deflating the sample (main-thread work) would
+// only confirm it, so above this the chunk is stored without that test.
 const ENTROPY_RANDOM = 7.99;
 // stored if deflate saves less than 2% on the sample
 const STORE_RATIO = 0.98;
-// The sample's buffer, reused: the test runs synchronously, once per 1 MiB chunk, and a fresh
-// 64 KiB each time was 1/16 of the tree in garbage for the collector to find.
+// The sample's buffer, reused: the test runs synchronously, once per chunk, and a fresh one each
+// time would be a sixteenth of the tree in garbage.
 const sample = Buffer.allocUnsafe(SLICES * SLICE_SIZE);
 // Deflating data that is already compressed costs as much CPU as the rest of a typical artifact
-// (level 6 runs at ~37 MiB/s on random bytes, ~90 MiB/s on logs) and gains nothing: gzip -6
+// (deflate is slower on random bytes than on text) and gains nothing: gzip -6
 // itself emits such data as stored blocks. A chunk whose sampled order-0 entropy is that of
 // compressed data, and whose sample deflate cannot shrink, is stored instead. The decision reads
 // only the chunk's bytes, so the output stays reproducible.
@@ -35330,11 +35415,9 @@ class ParallelGzip {
 
 // One zstd stream that compresses frame after frame: every write is flushed with ZSTD_e_end,
 // which closes the frame, and the next write starts a new one from a clean state, so each frame
-// depends on its own bytes only. A stream per frame instead set up a new compression context
-// (megabytes of tables) 66 times in a 256 MiB pack: reusing two cut its mark-compacts from ~19
-// to ~14, its page faults by a tenth and its CPU time by 0.1-0.3 s. A frame's compressed bytes
-// come back as zstd handed them out: zlib.zstdCompress would join them into one buffer on the
-// main thread, which cost 0.4 s of a 256 MiB pack (Buffer.concat, measured).
+// depends on its own bytes only: a stream per frame would set up a new compression context
+// (megabytes of tables) for every frame. A frame's compressed bytes come back as zstd handed them
+// out: zlib.zstdCompress would join them into one buffer on the main thread.
 class FrameCompressor {
     #zstd;
     #parts = [];
@@ -35380,13 +35463,11 @@ class FrameCompressor {
         this.#zstd.destroy();
     }
 }
-// 4 MiB frames: twice zstd's 2 MiB window at level 3, so cutting the stream costs almost nothing:
-// on 24 MB of source text, 1 MiB frames came out 3.9% larger than one stream, 2 MiB 1.6%, 4 MiB
-// 0.1%; on the 256 MiB benchmark tree every size from 1 to 16 MiB was within 0.1% of one stream.
+// 4 MiB frames: twice zstd's 2 MiB window at level 3, so cutting the stream costs almost nothing
+// in size (BENCHMARKS.md, "Measured choices").
 const ZSTD_FRAME_SIZE = 4 << 20;
 // zstd's own threads (ZSTD_c_nbWorkers >= 1) are not an option: on Node 24.21 they cut the stream
-// short (`zstd -t`: premature end) on a 256 MiB tree in 3 of 4 runs, and on a plain 270 MiB stream
-// of text and random chunks without any of our code (like nodejs/node#59899). Instead, as
+// short (`zstd -t`: premature end), with or without our code (like nodejs/node#59899). Instead, as
 // ParallelGzip does for gzip, the stream is cut into fixed-size pieces, each compressed on the
 // libuv thread pool as an independent zstd frame, and the frames are written in order. The format
 // allows any number of frames one after another (RFC 8878 3.1) and every decoder (`zstd -d`, Node's
@@ -35482,8 +35563,7 @@ function createCompressor(compression, level, sink, pool) {
             return new ParallelGzip(level ?? DEFAULT_LEVEL.gzip, cores + 1, (bytes, onWritten) => sink.write(bytes, onWritten), pool);
         case 'zstd':
             // independent frames on the pool, as for gzip: see ParallelZstd for why not zstd's threads.
-            // One 4 MiB frame per core: a third in flight packed the 256 MiB tree no faster (1.6 s
-            // either way) and peaked 10-25 MB higher.
+            // One 4 MiB frame per core: more in flight was no faster and took more memory.
             return new ParallelZstd(level ?? DEFAULT_LEVEL.zstd, cores, (bytes) => sink.write(bytes), pool);
         case 'none':
             return { write: (chunk) => sink.write(chunk), end: async () => { } };
@@ -35555,10 +35635,9 @@ const tar_writer_BLOCK = 512;
 const OCTAL_SIZE_LIMIT = 8 ** 11;
 const EPOCH = new Date(0);
 // Writes the tar stream of an already sorted tree with node-tar's Header and Pax encoders, reading
-// file contents with synchronous reads straight into the outgoing chunk. node-tar's own Pack does
-// a thread-pool round trip per open/read/close: on a 2-core runner that made packing a 256 MiB
-// tree of 7,000 files take 4.1 s against 0.3 s for the same reads done synchronously, as GNU tar
-// does. The event loop has nothing else to do meanwhile: compression runs on the pool.
+// file contents with synchronous reads straight into the outgoing chunk, as GNU tar does: node-tar's
+// own Pack pays a thread-pool round trip per open/read/close (BENCHMARKS.md, "Measured choices").
+// The event loop has nothing else to do meanwhile: compression runs on the pool.
 class TarWriter {
     #o;
     #chunk;
@@ -35682,7 +35761,7 @@ class TarWriter {
 const SLASH = 0x2f;
 // UTF-8 byte order without encoding: code point order, which is UTF-16 code unit order except
 // that a surrogate (half of a code point above U+FFFF) sorts after every other unit. Encoding both
-// names for every comparison made n log n small buffers (listing 33,000 files: 330 ms, now 200).
+// names for every comparison made n log n small buffers.
 // With `separator`, a `/` sorts before everything: paths then compare component by component.
 function byteOrder(a, b, separator = false) {
     const length = Math.min(a.length, b.length);
@@ -35706,9 +35785,8 @@ function byteOrder(a, b, separator = false) {
 // (GNU tar's --sort=name gives the same order). Sockets, FIFOs and devices are left out: they
 // cannot be restored anywhere else. A `.git` entry (directory, or a submodule's file) is left out
 // at any depth unless includeGit; so are hidden names unless includeHidden. Synchronous on purpose:
-// a thread-pool round trip per lstat costs more than the lstat itself (7,000 files: 130 ms sync,
-// 290 ms async, measured). Lazy, so memory is the open directories' names, not the tree: a list of
-// a 33,000-file tree held ~14 MB and grew the heap by ~40 MB, which V8 kept for the whole push.
+// a thread-pool round trip per lstat costs more than the lstat itself. Lazy, so memory is the open
+// directories' names, not the tree, whose list V8 would keep for the whole push.
 function* walkTree(root, filter) {
     if (!(0,external_node_fs_.lstatSync)(root).isDirectory())
         throw new Error(`not a directory: ${root}`);
@@ -35771,7 +35849,7 @@ function* walkSelection(root, select, includeGit) {
         }
         wanted.add(joined);
     }
-    // each lstat as the pack gets there, as walkTree does: 20,000 Stats at once grew the heap by ~40 MB
+    // each lstat as the pack gets there, as walkTree does: not a Stats per path held at once
     for (const relative of [...wanted].sort(treeOrder)) {
         const entry = walk_entryOf(relative, (0,external_node_fs_.lstatSync)(external_node_path_default().join(root, relative)));
         if (entry)
@@ -35786,7 +35864,7 @@ function walkEntries(dir, o) {
         : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true });
 }
 // depth first with each directory's children in bytewise order: component by component, without
-// splitting (a split per comparison grew a split push's heap by ~40 MB at 33,000 paths)
+// splitting (a split per comparison is garbage n log n times)
 function treeOrder(a, b) {
     return byteOrder(a, b, true);
 }
@@ -35802,8 +35880,8 @@ function treeOrder(a, b) {
 
 
 const pack_EPOCH = new Date(0);
-// chunks between two turns of the event loop in digestDirectory: 8 MiB, ~15 ms of reading and
-// hashing, so a response waits no longer than that and 256 MiB costs 32 turns
+// chunks between two turns of the event loop in digestDirectory: 8 MiB of reading and hashing,
+// so a response waits only milliseconds, and a large tree costs few turns
 const YIELD_EVERY = 8;
 // Modes as git records them, so umask and the packing user never change the digest: a file is 0755
 // when its owner may execute it, else 0644; directories and symlinks 0755 (a symlink's own mode is
@@ -35838,7 +35916,7 @@ async function packDirectory(dir, out, o) {
 }
 // The digest and size of the tar packDirectory would write for the same options, without writing
 // or compressing it: one sha256 over the bytes as they are produced, through one reused chunk.
-// Cheap enough (a 256 MiB tree in ~0.5 s) to tell whether a tree changed since its last push.
+// Cheap enough (a read and a hash, no compression) to tell whether a tree changed since its last push.
 // It lets the event loop run every few MiB, so the caller's requests progress meanwhile, and stops
 // there with the signal's reason once `o.signal` is aborted.
 async function digestDirectory(dir, o) {
@@ -35951,6 +36029,7 @@ function cut(entries, maxBytes) {
 
 
 
+
 // HEADs in flight when an index must be checked against the repository entry by entry.
 const CHECK_CONCURRENCY = 8;
 /**
@@ -36053,13 +36132,9 @@ function mayListDeletedManifests(error) {
 }
 async function keepExisting(registry, entries) {
     const exists = new Array(entries.length).fill(true);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < entries.length; i = next++) {
-            exists[i] = (await registry.headManifest(entries[i].manifest.digest)) !== undefined;
-        }
-    };
-    await Promise.all(Array.from({ length: CHECK_CONCURRENCY }, worker));
+    await forEachLimited(entries, CHECK_CONCURRENCY, async (entry, i) => {
+        exists[i] = (await registry.headManifest(entry.manifest.digest)) !== undefined;
+    });
     return entries.filter((_, i) => exists[i]);
 }
 
@@ -36105,7 +36180,7 @@ async function uploadTreeLayers(repo, parts, o) {
             onUpload: part.name ? (desc) => startProgress(`Uploading ${part.name}`, desc.size) : uploadProgress,
         });
         if (upload.streamed) {
-            const size = formatBytes(upload.desc.size);
+            const size = log_formatBytes(upload.desc.size);
             lib_core/* info */.pq(part.name ? `Uploaded ${part.name} (${size}) while packing` : `Uploaded ${size} while packing`);
         }
         result.layers[i] = upload.desc;
@@ -36156,10 +36231,10 @@ function oneAtATime() {
  * refuses or cannot be reached sends the save to GitHub's cache service instead; anything else is
  * a warning. Never throws: at worst the next job misses.
  */
-async function saveCache(inputs, state, now = () => new Date()) {
+async function save_saveCache(inputs, state, now = () => new Date(), o = {}) {
     if (state.hit && !state.update) {
         lib_core/* info */.pq(`Cache hit occurred on the primary key ${state.key}, not saving cache.`);
-        return;
+        return { saved: false, reason: `exact hit on ${state.key}` };
     }
     const context = pathContextOf(process.env);
     const patterns = parsePathInput(state.paths.join('\n'), context);
@@ -36170,13 +36245,12 @@ async function saveCache(inputs, state, now = () => new Date()) {
     if (sources.length === 0) {
         // actions/cache's wording
         lib_core/* warning */.$e(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
-        return;
+        return { saved: false, reason: 'no path matched anything' };
     }
     if (missing.length > 0)
         lib_core/* info */.pq(`Not in the cache (nothing there): ${missing.join(', ')}`);
     if (state.registryFailed) {
-        await saveToFallback(state, 'the registry could not be used when restoring');
-        return;
+        return saveToFallback(state, 'the registry could not be used when restoring');
     }
     const where = `${inputs.registry}/${inputs.repository}`;
     const version = pathsVersion(patterns);
@@ -36186,8 +36260,16 @@ async function saveCache(inputs, state, now = () => new Date()) {
     try {
         // Keys are immutable, as in actions/cache: another job may have saved this one since we looked.
         if (!state.update && (await repo.headManifest(tag))) {
+            // a save step cannot know what a restore step found: there the key existing is the rule
+            if (o.step === 'save') {
+                lib_core/* info */.pq(`Cache ${state.key} already exists (keys are immutable): not saving it. cache-update: true replaces it.`);
+                return {
+                    saved: false,
+                    reason: `${state.key} already exists (keys are immutable; cache-update: true replaces it)`,
+                };
+            }
             lib_core/* info */.pq(`Cache ${state.key} was saved by another job meanwhile: not saving it again.`);
-            return;
+            return { saved: false, reason: `${state.key} was saved by another job meanwhile` };
         }
         const started = Date.now();
         // The config blob ({}) goes up while the first path is packed, not after: three requests
@@ -36212,14 +36294,23 @@ async function saveCache(inputs, state, now = () => new Date()) {
         const sent = saved.uploaded + (await startConfig());
         const published = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layers: saved.layers, version }, actionsLogger);
         const size = saved.layers.reduce((sum, layer) => sum + layer.size, 0);
+        const seconds = (Date.now() - started) / 1000;
         lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
-            `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+            `${log_formatBytes(size)}, ${log_formatBytes(sent)} uploaded) in ${seconds.toFixed(1)} s`);
+        return {
+            saved: 'registry',
+            where: `${where}:${published.tag}`,
+            paths: sources.length,
+            size,
+            uploaded: sent,
+            seconds,
+        };
     }
     catch (error) {
         if (registryUnusable(error))
-            await saveToFallback(state, `${where}: ${log_describeError(error)}`);
-        else
-            lib_core/* warning */.$e(`Cache not saved: ${log_describeError(error)}`);
+            return saveToFallback(state, `${where}: ${log_describeError(error)}`);
+        lib_core/* warning */.$e(`Cache not saved: ${log_describeError(error)}`);
+        return { saved: false, reason: log_describeError(error) };
     }
     finally {
         await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
@@ -36274,23 +36365,26 @@ async function pack(source, out, includeGit) {
         mtime: 'preserve',
         hashTar: false,
     });
-    lib_core/* info */.pq(`Packed ${source.line.given}: ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ` +
-        `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    lib_core/* info */.pq(`Packed ${source.line.given}: ${packed.files} files, ${log_formatBytes(packed.uncompressedSize)} -> ` +
+        `${log_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
 }
 async function saveToFallback(state, reason) {
     if (!(await githubCacheAvailable())) {
         lib_core/* warning */.$e(`Cache not saved: ${reason}`);
-        return;
+        return { saved: false, reason };
     }
     lib_core/* notice */.lm(`Saving the cache to GitHub's cache service instead of the registry: ${reason}`);
     try {
         if (await saveToGitHubCache(state.paths, state.key)) {
             lib_core/* info */.pq(`Cache saved with key ${state.key} to GitHub's cache service`);
+            return { saved: 'github', reason };
         }
+        return { saved: false, reason: `${reason}; GitHub's cache service declined it too (see the log)` };
     }
     catch (error) {
         lib_core/* warning */.$e(`Cache not saved to GitHub's cache service either: ${log_describeError(error)}`);
+        return { saved: false, reason: `${reason}; GitHub's cache service: ${log_describeError(error)}` };
     }
 }
 
@@ -36302,35 +36396,39 @@ async function saveToFallback(state, reason) {
 
 
 
+
 /** mode: cache, the main step. */
 async function runCache() {
-    await restoreCacheStep(getInputs(parseCacheInputs));
+    await cache_restoreCacheStep(readers_getInputs(inputs_parseCacheInputs));
 }
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
-async function restoreCacheStep(inputs, env = process.env) {
-    const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined);
+async function cache_restoreCacheStep(inputs, env = process.env, o = { postStep: true }) {
+    const scopes = scope_cacheScopes(cache_readRefContext(env), inputs.cacheScope || undefined);
     lib_core/* setOutput */.uH('cache-primary-key', inputs.key);
     const outcome = await restoreCache(inputs, scopes.restore);
     const hit = outcome.matchedKey === inputs.key;
     lib_core/* setOutput */.uH('cache-hit', String(hit));
     lib_core/* setOutput */.uH('cache-matched-key', outcome.matchedKey);
-    await writeSummary(cacheRestoreSummary({
+    await log_writeSummary(cacheRestoreSummary({
         ...outcome,
         key: inputs.key,
         hit,
         where: `${inputs.registry}/${inputs.repository}`,
         path: inputs.paths.lines.join(', '),
+        onMiss: o.postStep ? 'nothing: the post step saves' : 'nothing',
     }));
-    saveCacheState({
-        key: inputs.key,
-        paths: inputs.paths.lines,
-        scope: scopes.save,
-        matchedKey: outcome.matchedKey,
-        hit,
-        source: outcome.source,
-        registryFailed: outcome.registryFailed,
-        update: inputs.cacheUpdate,
-    });
+    // cache/restore has no post step, and leaves nothing to save
+    if (o.postStep)
+        saveCacheState({
+            key: inputs.key,
+            paths: inputs.paths.lines,
+            scope: scopes.save,
+            matchedKey: outcome.matchedKey,
+            hit,
+            source: outcome.source,
+            registryFailed: outcome.registryFailed,
+            update: inputs.cacheUpdate,
+        });
     if (outcome.matchedKey)
         return;
     // actions/cache's wording, so workflows and people searching logs recognise it
@@ -36344,132 +36442,104 @@ async function saveCacheStep() {
     const state = readCacheState();
     if (!state)
         return;
-    await saveCache(getInputs(parseCacheInputs), state);
+    await save_saveCache(readers_getInputs(inputs_parseCacheInputs), state);
 }
 /** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
 function cacheRestoreSummary(o) {
     const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-';
     const rows = [
         ['Key', `\`${o.key}\``],
-        [
-            'Matched',
-            o.matchedKey
-                ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
-                : 'nothing: the post step saves',
-        ],
+        ['Matched', o.matchedKey ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}` : o.onMiss],
         ['Store', store],
         ['Path', `\`${o.path}\``],
     ];
-    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${summaryTable(rows)}`;
+    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${log_summaryTable(rows)}`;
 }
-
-;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
-/**
- * A layout that cannot be used as it is: the file is the one to look at (oci-layout, index.json or
- * a blob under blobs/), so the message and the property both name it.
- */
-class LayoutError extends Error {
-    name = 'LayoutError';
-    file;
-    constructor(file, message, options) {
-        super(`${file}: ${message}`, options);
-        this.file = file;
-    }
+/** The runner's ref variables and the default branch named in the event payload. */
+function cache_readRefContext(env) {
+    return {
+        ref: env.GITHUB_REF || undefined,
+        baseRef: env.GITHUB_BASE_REF || undefined,
+        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
+    };
 }
-
-;// CONCATENATED MODULE: ./src/oci/layout/blob-path.ts
-
-
-// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
-// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
-const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
-function isSha256Digest(digest) {
-    return SHA256_DIGEST.test(digest);
-}
-/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
-function blobPath(layoutDir, digest, referencedFrom) {
-    if (!isSha256Digest(digest)) {
-        throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`);
-    }
-    return external_node_path_default().join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
-}
-
-;// CONCATENATED MODULE: ./src/oci/layout/parse-descriptor.ts
-
-
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/**
- * Checks the fields the layout code relies on (media type, digest, size, string annotations) and
- * returns the descriptor as found, unknown fields included, so re-serialising loses nothing.
- * `where` says which descriptor in `file` is at fault, e.g. "manifests[2]".
- */
-function parseDescriptor(value, file, where) {
-    if (!isRecord(value))
-        throw new LayoutError(file, `${where} is not a descriptor object`);
-    const { mediaType, digest, size, annotations } = value;
-    if (typeof mediaType !== 'string' || mediaType === '') {
-        throw new LayoutError(file, `${where} has no mediaType`);
-    }
-    if (typeof digest !== 'string' || !isSha256Digest(digest)) {
-        throw new LayoutError(file, `${where} has an unsupported or malformed digest ${JSON.stringify(digest)}`);
-    }
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
-        throw new LayoutError(file, `${where} has an invalid size ${JSON.stringify(size)}`);
-    }
-    if (annotations !== undefined) {
-        if (!isRecord(annotations) || Object.values(annotations).some((v) => typeof v !== 'string')) {
-            throw new LayoutError(file, `${where} has annotations that are not a map of strings`);
-        }
-    }
-    return value;
-}
-function parseJsonObject(bytes, file) {
-    let value;
+// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
+function defaultBranchOf(eventPath) {
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
+        const name = event.repository?.default_branch;
+        return typeof name === 'string' && name ? name : undefined;
     }
-    catch (cause) {
-        throw new LayoutError(file, `not valid JSON (${cause.message})`, { cause });
+    catch {
+        return undefined;
     }
-    if (!isRecord(value))
-        throw new LayoutError(file, 'is not a JSON object');
-    return value;
 }
 
-;// CONCATENATED MODULE: ./src/oci/layout/manifest-children.ts
+;// CONCATENATED MODULE: ./src/action/cache/steps.ts
 
 
 
-// The manifest kinds a registry accepts and that skopeo, buildah, oras and containerd write.
-const IMAGE_MANIFEST_TYPES = new Set([MediaType.OciManifest, MediaType.DockerManifest]);
-// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
 
-/** Parses a manifest or index and lists what it references. `file` is named in every error. */
-function manifestChildren(bytes, mediaType, file) {
-    const json = parseJsonObject(bytes, file);
-    if (json.mediaType !== undefined && json.mediaType !== mediaType) {
-        throw new LayoutError(file, `mediaType ${JSON.stringify(json.mediaType)} differs from the descriptor's ${JSON.stringify(mediaType)}`);
+
+
+
+// The sub-actions cache/restore and cache/save: the two halves of cache mode as steps of their
+// own, as actions/cache/restore and actions/cache/save are. Their action.yml files declare
+// actions/cache's inputs for each half plus ours; an input a half does not declare reads as empty.
+/** cache/restore: the main step of cache mode, without a post step to hand anything to. */
+async function steps_cacheRestoreStep() {
+    await restoreCacheStep(getInputs(parseCacheInputs), process.env, { postStep: false });
+}
+/** cache/save: the inputs are checked first (a bad one fails the step); a save itself never does. */
+async function steps_cacheSaveStep() {
+    const inputs = getInputs(parseCacheInputs);
+    try {
+        await saveCacheNow(inputs);
     }
-    if (json.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(json.schemaVersion)}, expected 2`);
+    catch (error) {
+        core.warning(describeError(error));
     }
-    const subject = json.subject === undefined ? undefined : parseDescriptor(json.subject, file, 'subject');
-    if (isIndexMediaType(mediaType)) {
-        if (!Array.isArray(json.manifests))
-            throw new LayoutError(file, 'is an index without a manifests array');
-        const manifests = json.manifests.map((m, i) => parseDescriptor(m, file, `manifests[${i}]`));
-        return { manifests, blobs: [], subject };
+}
+/**
+ * Saves `path` under `key` now, into this job's scope (or `cache-scope`). No restore step's state
+ * reaches this step (the runner keeps state per step), so it saves as after a miss: the pack
+ * streams into the upload, and a key already saved in the scope is left alone unless
+ * `cache-update` (keys are immutable, as in actions/cache). Writes the job summary.
+ */
+async function saveCacheNow(inputs, env = process.env) {
+    const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined);
+    const outcome = await saveCache(inputs, {
+        key: inputs.key,
+        paths: inputs.paths.lines,
+        scope: scopes.save,
+        matchedKey: '',
+        hit: false,
+        source: '',
+        registryFailed: false,
+        update: inputs.cacheUpdate,
+    }, undefined, { step: 'save' });
+    await writeSummary(cacheSaveSummary(outcome, { key: inputs.key, scope: scopes.save, path: inputs.paths.lines.join(', ') }));
+}
+/** Markdown for the job summary of cache/save: where the cache went, or why it was not saved. */
+function cacheSaveSummary(outcome, o) {
+    const rows = [
+        ['Key', `\`${o.key}\``],
+        ['Scope', `\`${o.scope}\``],
+        ['Path', `\`${o.path}\``],
+    ];
+    if (outcome.saved === 'registry') {
+        rows.push(['Store', `\`${outcome.where}\``], ['Size', `${formatBytes(outcome.size)} in ${outcome.paths} path(s)`], [
+            'Uploaded',
+            outcome.uploaded === 0 ? 'nothing: the registry had every layer' : formatBytes(outcome.uploaded),
+        ], ['Time', `${outcome.seconds.toFixed(1)} s`]);
     }
-    if (IMAGE_MANIFEST_TYPES.has(mediaType)) {
-        const config = parseDescriptor(json.config, file, 'config');
-        if (!Array.isArray(json.layers))
-            throw new LayoutError(file, 'is a manifest without a layers array');
-        const layers = json.layers.map((l, i) => parseDescriptor(l, file, `layers[${i}]`));
-        return { manifests: [], blobs: [config, ...layers], subject };
+    else if (outcome.saved === 'github') {
+        rows.push(['Store', "GitHub's cache service (fallback)"], ['Why', outcome.reason]);
     }
-    throw new LayoutError(file, `has the unsupported manifest media type ${JSON.stringify(mediaType)}`);
+    else {
+        rows.push(['Why', outcome.reason]);
+    }
+    return `## Cache ${outcome.saved ? 'saved' : 'not saved'}\n\n${summaryTable(rows)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/prune/inventory.ts
@@ -36519,28 +36589,24 @@ async function readVersion(source, version, logger) {
             return undefined;
         throw error;
     }
-    const json = parseObject(manifest.bytes);
-    const annotations = stringRecord(json.annotations);
-    let children = [];
-    let blobs = [];
+    let doc;
     try {
-        const parsed = manifestChildren(manifest.bytes, manifest.mediaType, version.digest);
-        children = parsed.manifests.map((m) => m.digest);
-        blobs = parsed.blobs;
+        doc = readManifest(manifest.bytes, manifest.mediaType);
     }
     catch (error) {
         // a manifest kind we do not read (a Docker schema 1, say) is still a version: kept or deleted whole
         logger.debug(`${version.digest}: ${error.message}`);
     }
+    const annotations = doc?.annotations ?? {};
     const created = version.created ?? parseTime(annotations[Annotation.Created]);
     return {
         ...version,
         ...(created ? { created } : {}),
         mediaType: manifest.mediaType,
         size: manifest.bytes.length,
-        children,
-        blobs,
-        ...(typeof json.artifactType === 'string' ? { artifactType: json.artifactType } : {}),
+        children: doc?.manifests.map((m) => m.digest) ?? [],
+        blobs: doc ? manifestChildren(doc).blobs : [],
+        ...(doc?.artifactType === undefined ? {} : { artifactType: doc.artifactType }),
         annotations,
     };
 }
@@ -36550,23 +36616,53 @@ function parseTime(value) {
     const at = Date.parse(value);
     return Number.isNaN(at) ? undefined : new Date(at);
 }
-function parseObject(bytes) {
-    try {
-        const value = JSON.parse(bytes.toString('utf8'));
-        return typeof value === 'object' && value !== null ? value : {};
-    }
-    catch {
-        return {};
+
+;// CONCATENATED MODULE: ./src/oci/tag-glob.ts
+
+// Globs over tags: `*`, `?` and `[...]` (with `[!...]`), as prune's tag-pattern and a pull's
+// `tag: reports-*` take them. A tag holds no `/` and none of `* ? [ ]`, so a value is a glob
+// exactly when it holds one of those characters, and a path glob is a tag glob: Node's own
+// matcher does, no dependency.
+const GLOB_CHARACTER = /[*?[]/;
+const TAG_GLOB = /^[A-Za-z0-9_.\-*?[\]!]{1,256}$/;
+/** True when `value` is a glob rather than one tag (no tag can hold `*`, `?` or `[`). */
+function isTagGlob(value) {
+    return GLOB_CHARACTER.test(value);
+}
+/** Tag characters and `* ? [ ] !` only: anything else cannot match a tag and is a typo. */
+function isValidTagGlob(pattern) {
+    return TAG_GLOB.test(pattern);
+}
+function matchesTagGlob(tag, pattern) {
+    return external_node_path_default().posix.matchesGlob(tag, pattern);
+}
+class TooManyTagsError extends Error {
+    pattern;
+    matched;
+    max;
+    constructor(pattern, matched, max) {
+        super(`'${pattern}' matches ${matched} tags, more than the ${max} one step takes: ` +
+            `narrow the pattern (or split it over several steps)`);
+        this.pattern = pattern;
+        this.matched = matched;
+        this.max = max;
+        this.name = 'TooManyTagsError';
     }
 }
-function stringRecord(value) {
-    const out = {};
-    if (typeof value !== 'object' || value === null)
-        return out;
-    for (const [k, v] of Object.entries(value))
-        if (typeof v === 'string')
-            out[k] = v;
-    return out;
+/**
+ * The tags of `tags` (a whole, paged tag list) that `pattern` matches, sorted by code point so the
+ * same tags give the same order on every registry (ghcr.io and Distribution list in their own
+ * orders). Above `max` matches it throws, naming the count: a pattern that matches far more than
+ * meant should fail before anything is downloaded, not fill the disk.
+ */
+function matchTagList(tags, pattern, max) {
+    const matched = [...new Set(tags.filter((tag) => matchesTagGlob(tag, pattern)))].sort(byCodePoint);
+    if (matched.length > max)
+        throw new TooManyTagsError(pattern, matched.length, max);
+    return matched;
+}
+function byCodePoint(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
 }
 
 ;// CONCATENATED MODULE: ./src/prune/plan.ts
@@ -36651,8 +36747,7 @@ function planPrune(versions, policy) {
     return plan;
 }
 function matchesAny(tag, patterns) {
-    // tags hold no slash, so a path glob is a tag glob; Node's own matcher, no dependency
-    return patterns.some((pattern) => external_node_path_default().posix.matchesGlob(tag, pattern));
+    return patterns.some((pattern) => matchesTagGlob(tag, pattern));
 }
 function ageVerdict(created, rank, policy, among) {
     if (policy.keep !== undefined && rank < policy.keep) {
@@ -36719,28 +36814,6 @@ function versionName(version) {
     return version.tags.length > 0 ? version.tags.join(', ') : version.digest.slice(0, 19);
 }
 
-;// CONCATENATED MODULE: ./src/prune/rewrite-index.ts
-
-/**
- * Writes the scope's index again without the caches about to be deleted, before they are: a
- * restore that reads the index from now on never picks one. The index is read afresh, so entries
- * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
- * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
- */
-async function rewriteScopeIndex(registry, rewrite, deleting) {
-    const tag = rewrite.index.tags[0];
-    if (!tag)
-        throw new Error(`the index of ${rewrite.scope} has no tag`);
-    const current = parseCacheIndex((await registry.getManifest(tag)).bytes);
-    const entries = current.filter((e) => !deleting.has(e.manifest.digest));
-    if (entries.length === current.length)
-        return 'unchanged';
-    if (entries.length === 0)
-        return 'empty';
-    const built = buildCacheIndex(rewrite.scope, entries);
-    return registry.putManifest(built.bytes, built.mediaType, tag);
-}
-
 ;// CONCATENATED MODULE: ./src/prune/versions.ts
 
 /** A version the store would not delete, with the store's reason; the prune goes on. */
@@ -36792,7 +36865,7 @@ function registryVersionStore(repo) {
 /**
  * List, read, plan, then (unless a dry run) rewrite the scope indexes and delete. Indexes go
  * before what they list, so no moment has a kept index naming a deleted manifest. A version the
- * store refuses (ghcr.io: a public version downloaded over 5,000 times) is reported and skipped.
+ * store refuses (by a policy of its own) is reported and skipped.
  */
 async function prune(o) {
     const listed = await o.store.list();
@@ -36901,6 +36974,25 @@ function report(dryRun, inventory, plan, deleted, refused, rewrittenScopes) {
     }
     const freedBytes = [...freed.values()].reduce((a, b) => a + b, 0);
     return { dryRun, deleted, kept, refused, freedBytes, rewrittenScopes };
+}
+/**
+ * Writes the scope's index again without the caches about to be deleted, before they are: a
+ * restore that reads the index from now on never picks one. The index is read afresh, so entries
+ * saved since the inventory stay. Returns the digest written; `empty` when nothing is left to
+ * list (the caller deletes the index), `unchanged` when it lists none of `deleting`.
+ */
+async function rewriteScopeIndex(registry, rewrite, deleting) {
+    const tag = rewrite.index.tags[0];
+    if (!tag)
+        throw new Error(`the index of ${rewrite.scope} has no tag`);
+    const current = parseCacheIndex((await registry.getManifest(tag)).bytes);
+    const entries = current.filter((e) => !deleting.has(e.manifest.digest));
+    if (entries.length === current.length)
+        return 'unchanged';
+    if (entries.length === 0)
+        return 'empty';
+    const built = buildCacheIndex(rewrite.scope, entries);
+    return registry.putManifest(built.bytes, built.mediaType, tag);
 }
 
 ;// CONCATENATED MODULE: ./src/prune/index.ts
@@ -37566,298 +37658,8 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, dist_bundle_DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-const LOWER_CASE = 1;
-const OWS = 2;
-const SEMI_FLAG = 4;
-const COMMA_FLAG = 8;
-const TOKEN_FLAG = 16;
-const NON_ASCII = 0xff00;
-const CASE_FLAGS = LOWER_CASE | NON_ASCII;
-/**
- * Character flags used to normalize HTTP field values while scanning.
- * Out-of-range reads intentionally coerce to zero in bitwise expressions.
- */
-const CHAR_MAP = new Uint8Array(0x100);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
-    CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
-    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-/**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
- */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Validate a type string against RFC 9110.
- */
-function isTypeValid(type, start = 0, end = type.length) {
-    let hasSlash = false;
-    for (let index = start; index < end; index++) {
-        const code = type.charCodeAt(index);
-        if (code === 47 /* / */) {
-            if (hasSlash || index === start || index >= end - 1)
-                return false;
-            hasSlash = true;
-        }
-        else if (!isTokenCode(code)) {
-            return false;
-        }
-    }
-    return hasSlash;
-}
-/**
- * Validate a token against RFC 9110.
- */
-function isTokenValid(token, start = 0, end = token.length) {
-    if (start >= end)
-        return false;
-    for (let index = start; index < end; index++) {
-        if (!isTokenCode(token.charCodeAt(index)))
-            return false;
-    }
-    return true;
-}
-/**
- * Check whether a character code belongs to the token production in RFC 9110.
- */
-function isTokenCode(code) {
-    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
-}
-/**
- * Serialize a parameter value.
- */
-function parameterValue(str) {
-    const len = str.length;
-    if (len === 0)
-        return '""';
-    let index = 0;
-    while (index < len && isTokenCode(str.charCodeAt(index)))
-        index++;
-    if (index === len)
-        return str;
-    let result = '"';
-    let start = 0;
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
-            throw new TypeError(`Invalid parameter value: ${str}`);
-        }
-        if (code === 34 /* " */ || code === 92 /* \\ */) {
-            result += `${str.slice(start, index)}\\`;
-            start = index;
-        }
-        index++;
-    }
-    return `${result}${str.slice(start)}"`;
-}
-/**
- * Format an object into a `Content-Type` header.
- */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !isTypeValid(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
-    }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!isTokenValid(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
-            }
-            result += `; ${param}=${parameterValue(parameters[param])}`;
-        }
-    }
-    return result;
-}
-/**
- * Parse a `Content-Type` header.
- */
-function dist_parse(header, options) {
-    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-    const len = header.length;
-    let valueStart = options?.start ?? 0;
-    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-        valueStart++;
-    }
-    let index = valueStart;
-    let typeFlags = 0;
-    let whitespace = -1;
-    let stop = options?.parameters === false ? COMMA_FLAG : 0;
-    while (index < len) {
-        const code = header.charCodeAt(index);
-        const flags = CHAR_MAP[code];
-        if ((flags & stopFlags) !== 0) {
-            stop |= flags & COMMA_FLAG;
-            break;
-        }
-        if ((flags & OWS) !== 0) {
-            if (whitespace === -1)
-                whitespace = index;
-        }
-        else {
-            whitespace = -1;
-        }
-        typeFlags |= (code & NON_ASCII) | flags;
-        index++;
-    }
-    const valueEnd = whitespace === -1 ? index : whitespace;
-    const value = header.slice(valueStart, valueEnd);
-    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-    if (index === len || stop !== 0) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopFlags);
-}
-/**
- * Parses the parameters of a `Content-Type` header starting at the given index.
- */
-function parseParameters(header, type, index, len, stopFlags) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        index++; // Skip over ;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-            index++;
-        }
-        const keyStart = index;
-        let keyFlags = 0;
-        let keyWhitespace = -1;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            const flags = CHAR_MAP[code];
-            if ((flags & stopFlags) !== 0) {
-                if ((flags & COMMA_FLAG) !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if (code === EQ) {
-                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-                const value = header.slice(keyStart, keyEnd);
-                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-                index++;
-                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-                    index++;
-                }
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    const quotedStart = ++index;
-                    let escaped = false;
-                    while (index < len) {
-                        const code = header.charCodeAt(index);
-                        if (code === DQUOTE) {
-                            if (parameters[key] === undefined) {
-                                parameters[key] = escaped
-                                    ? unescapeQuotedPairs(header, quotedStart, index)
-                                    : header.slice(quotedStart, index);
-                            }
-                            index++;
-                            let stop = 0;
-                            // Discard characters between quote and delimiter.
-                            while (index < len) {
-                                const code = header.charCodeAt(index);
-                                const flags = CHAR_MAP[code];
-                                if ((flags & stopFlags) !== 0) {
-                                    stop = flags & COMMA_FLAG;
-                                    break;
-                                }
-                                index++;
-                            }
-                            if (stop !== 0)
-                                break parameter;
-                            continue parameter;
-                        }
-                        if (code === BSLASH && index + 1 < len) {
-                            escaped = true;
-                            index += 2;
-                            continue;
-                        }
-                        index++;
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                let stop = 0;
-                let valueWhitespace = -1;
-                while (index < len) {
-                    const code = header.charCodeAt(index);
-                    const flags = CHAR_MAP[code];
-                    if ((flags & stopFlags) !== 0) {
-                        stop = flags & COMMA_FLAG;
-                        break;
-                    }
-                    if ((flags & OWS) !== 0) {
-                        if (valueWhitespace === -1)
-                            valueWhitespace = index;
-                    }
-                    else {
-                        valueWhitespace = -1;
-                    }
-                    index++;
-                }
-                if (parameters[key] === undefined) {
-                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                if (stop !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if ((flags & OWS) !== 0) {
-                if (keyWhitespace === -1)
-                    keyWhitespace = index;
-            }
-            else {
-                keyWhitespace = -1;
-            }
-            keyFlags |= (code & NON_ASCII) | flags;
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Remove backslashes from quoted pairs in a known-terminated quoted string body.
- */
-function unescapeQuotedPairs(str, start, end) {
-    let result = "";
-    for (let index = start; index < end; index++) {
-        if (str.charCodeAt(index) === BSLASH) {
-            result += str.slice(start, index);
-            start = ++index;
-        }
-    }
-    return result + str.slice(start, end);
-}
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+var dist = __nccwpck_require__(6919);
 ;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
@@ -38637,7 +38439,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = dist_parse(contentType);
+  const mimetype = (0,dist/* parse */.qg)(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {
@@ -42323,7 +42125,7 @@ function usesPackagesApi(registry, env) {
 }
 /** mode: prune. */
 async function runPrune() {
-    await pruneRepository(getInputs(parsePruneInputs));
+    await pruneRepository(readers_getInputs(parsePruneInputs));
 }
 /** Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
 async function pruneRepository(inputs, env = process.env) {
@@ -42352,8 +42154,8 @@ async function pruneRepository(inputs, env = process.env) {
             lib_core/* info */.pq(`Would delete ${prune_describe(verdict)}: ${verdict.reason}`);
     setOutputs(report);
     const verb = report.dryRun ? 'Would delete' : 'Deleted';
-    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
-    await writeSummary(pruneSummary(report, where));
+    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${log_formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
+    await log_writeSummary(pruneSummary(report, where));
 }
 function openPackagesStore(inputs, env) {
     const token = inputs.credentials?.password;
@@ -42384,7 +42186,7 @@ function pruneSummary(report, where) {
     const title = report.dryRun ? `Prune of ${where} (dry run: nothing deleted)` : `Pruned ${where}`;
     let text = `## ${title}\n\n`;
     text += `${report.dryRun ? 'Would delete' : 'Deleted'} **${report.deleted.length}** version(s), `;
-    text += `${formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`;
+    text += `${log_formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`;
     if (report.rewrittenScopes.length > 0) {
         text += `\nCache scope indexes ${report.dryRun ? 'to rewrite' : 'rewritten'}: ${report.rewrittenScopes.map((s) => `\`${s}\``).join(', ')}\n`;
     }
@@ -42410,7 +42212,22 @@ function cell(text) {
     return text.replace(/\|/g, '\\|');
 }
 
+;// CONCATENATED MODULE: ./src/oci/layout/layout-error.ts
+/**
+ * A layout that cannot be used as it is: the file is the one to look at (oci-layout, index.json or
+ * a blob under blobs/), so the message and the property both name it.
+ */
+class LayoutError extends Error {
+    name = 'LayoutError';
+    file;
+    constructor(file, message, options) {
+        super(`${file}: ${message}`, options);
+        this.file = file;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/oci/layout/read-layout.ts
+
 
 
 
@@ -42461,13 +42278,48 @@ async function readLayoutMarker(dir) {
 }
 function parseIndex(bytes, file) {
     const index = parseJsonObject(bytes, file);
-    if (index.schemaVersion !== 2) {
-        throw new LayoutError(file, `schemaVersion is ${JSON.stringify(index.schemaVersion)}, expected 2`);
-    }
-    if (!Array.isArray(index.manifests))
-        throw new LayoutError(file, 'has no manifests array');
-    index.manifests.forEach((entry, i) => parseDescriptor(entry, file, `manifests[${i}]`));
+    const own = typeof index.mediaType === 'string' ? index.mediaType : MediaType.OciIndex;
+    if (!isIndexMediaType(own))
+        throw new LayoutError(file, `mediaType ${JSON.stringify(own)} is not an index`);
+    layoutManifest(bytes, own, file);
     return index;
+}
+/** What a manifest or index of the layout references; `file` is named in every error. */
+function layoutManifest(bytes, mediaType, file) {
+    try {
+        return manifestChildren(readManifest(bytes, mediaType));
+    }
+    catch (error) {
+        if (error instanceof InvalidManifestError)
+            throw new LayoutError(file, error.reason, { cause: error });
+        throw error;
+    }
+}
+// Only sha256 is accepted: it is what registries and the image spec require of every implementation,
+// and the strict pattern is also what keeps a digest from naming a path outside blobs/.
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+function isSha256Digest(digest) {
+    return SHA256_DIGEST.test(digest);
+}
+/** Where the image spec puts a blob: blobs/<algorithm>/<encoded>. `file` names who referenced it. */
+function blobPath(layoutDir, digest, referencedFrom) {
+    if (!isSha256Digest(digest)) {
+        throw new LayoutError(referencedFrom, `unsupported or malformed digest ${JSON.stringify(digest)}`);
+    }
+    return external_node_path_default().join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+}
+function parseJsonObject(bytes, file) {
+    let value;
+    try {
+        value = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (cause) {
+        throw new LayoutError(file, `not valid JSON (${cause.message})`, { cause });
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new LayoutError(file, 'is not a JSON object');
+    }
+    return value;
 }
 /** Reads and validates oci-layout and index.json; blobs are checked later, by verifyLayout. */
 async function readLayout(dir) {
@@ -42524,26 +42376,12 @@ function selectManifests(layout, tag) {
     return named;
 }
 
-;// CONCATENATED MODULE: ./src/oci/layout/file-digest.ts
-
-
-/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
-async function digestFile(file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let size = 0;
-    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
-        const bytes = chunk;
-        hash.update(bytes);
-        size += bytes.length;
-    }
-    return { digest: `sha256:${hash.digest('hex')}`, size };
-}
-
 ;// CONCATENATED MODULE: ./src/oci/layout/verify-layout.ts
 
 
 
 
+// The registry client's cap: a larger manifest could never be pushed, and it bounds memory here too.
 
 
 
@@ -42592,7 +42430,7 @@ async function verifyLayout(layout, roots) {
         const bytes = await readSmallFile(file, MAX_MANIFEST_BYTES);
         checkSize(file, descriptor, bytes.length);
         verify_layout_checkDigest(file, descriptor, sha256Digest(bytes));
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
+        const children = layoutManifest(bytes, descriptor.mediaType, file);
         for (const blob of children.blobs)
             await visit(blob, file, false);
         for (const manifest of children.manifests)
@@ -42617,6 +42455,17 @@ async function verifyLayout(layout, roots) {
         verify_layout_checkDigest(file, descriptor, (await digestFile(file)).digest);
     });
     return ordered;
+}
+/** sha256 and length of a file, streamed so a multi-gigabyte layer costs one read buffer of memory. */
+async function digestFile(file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let size = 0;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file)) {
+        const bytes = chunk;
+        hash.update(bytes);
+        size += bytes.length;
+    }
+    return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 ;// CONCATENATED MODULE: ./src/oci/layout/push-layout.ts
@@ -42778,8 +42627,6 @@ async function writeBlobVerified(file, descriptor, source) {
 
 
 
-
-
 // Downloads at once: the same reasoning as uploads, latency hidden without hammering the registry.
 const DOWNLOAD_CONCURRENCY = 4;
 async function existingIndex(dir) {
@@ -42833,7 +42680,7 @@ async function pullToLayout(repo, tagOrDigest, dir, o = {}) {
         if (actual !== descriptor.digest || bytes.length !== descriptor.size) {
             throw new LayoutError(file, `manifest from the registry is ${actual} (${bytes.length} bytes), expected ${descriptor.digest}`);
         }
-        const children = manifestChildren(bytes, descriptor.mediaType, file);
+        const children = layoutManifest(bytes, descriptor.mediaType, file);
         for (const blob of children.blobs) {
             if (seen.has(blob.digest))
                 continue;
@@ -42953,8 +42800,156 @@ function comparePlatforms(a, b) {
     const y = formatPlatform(b);
     return x < y ? -1 : x > y ? 1 : 0;
 }
+/**
+ * The folder a platform's files land in when a pull takes every platform: `linux-amd64`,
+ * `linux-arm-v7`, as its platform tag ends. Platform words are [a-z0-9_], so it is a plain name.
+ */
+function platformFolder(p) {
+    return formatPlatform(p).replaceAll('/', '-');
+}
+// BuildKit lists a provenance or SBOM manifest for each image as an entry of `unknown/unknown`
+// marked with this annotation: an attachment of another entry, not a platform's artifact.
+const REFERENCE_TYPE_ANNOTATION = 'vnd.docker.reference.type';
+/**
+ * Every platform's entry of an index, sorted by folder, for a pull that takes them all. Entries
+ * that attach to another (attestations) are left out; an entry with no platform, or two that would
+ * land in one folder, are refused, naming them: guessing a folder would hide content.
+ */
+function platformEntries(manifests, reference) {
+    const entries = [];
+    const byFolder = new Map();
+    for (const entry of manifests) {
+        if (entry.annotations?.[REFERENCE_TYPE_ANNOTATION])
+            continue;
+        if (!entry.platform)
+            throw new Error(`${reference} lists ${entry.digest} with no platform: cannot name its folder`);
+        const folder = platformFolder(entry.platform);
+        const earlier = byFolder.get(folder);
+        if (earlier) {
+            throw new Error(`${reference} lists two manifests for ${formatPlatform(entry.platform)} (${earlier.digest}, ${entry.digest}): ` +
+                `both would land in ${folder}/`);
+        }
+        byFolder.set(folder, entry);
+        entries.push({ entry, platform: entry.platform, folder });
+    }
+    if (entries.length === 0)
+        throw new Error(`${reference} lists no platform's manifest`);
+    return entries.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0));
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/tag-inputs.ts
+
+
+
+
+// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
+const MAX_TAG_LENGTH = 128;
+const tag_inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** The `tag` input's tags (commas or lines), or the run's default tag when it is empty. */
+function givenOrDefault(value, env) {
+    const given = value
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter(Boolean);
+    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
+    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
+    return given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
+}
+function refuseInvalidTags(tags) {
+    for (const tag of tags) {
+        if (!isValidTag(tag)) {
+            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+        }
+    }
+}
+/** push: every tag to set, duplicates dropped. */
+function readPushTags(value, env) {
+    const tags = givenOrDefault(value, env);
+    refuseInvalidTags(tags);
+    return [...new Set(tags)];
+}
+/** pull: the one tag, sha256: digest, or glob over tags (`reports-*`, no tag holds `* ? [`) to pull. */
+function readPullReference(value, env) {
+    const tags = givenOrDefault(value, env);
+    if (tags.length > 1)
+        throw new InputError('tag', `pull takes one tag, digest or glob, got '${value.trim()}'`);
+    const ref = tags[0];
+    if (ref.startsWith('sha256:')) {
+        if (!tag_inputs_DIGEST.test(ref))
+            throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
+        return { reference: ref, glob: false };
+    }
+    if (isTagGlob(ref)) {
+        if (!isValidTagGlob(ref))
+            throw new InputError('tag', `'${ref}' is not a glob over tags (tag characters and * ? [ ])`);
+        return { reference: ref, glob: true };
+    }
+    refuseInvalidTags(tags);
+    return { reference: ref, glob: false };
+}
+/** `platform` (push and pull): `os/arch[/variant]`; undefined when empty. */
+function readPlatform(value, format) {
+    const text = value.trim();
+    if (!text)
+        return undefined;
+    if (format === 'oci-layout') {
+        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
+    }
+    try {
+        return parsePlatform(text);
+    }
+    catch (error) {
+        if (error instanceof InvalidPlatformError)
+            throw new InputError('platform', error.message);
+        throw error;
+    }
+}
+/** A platform push tags `<tag>-<os>-<arch>` too: each tag must leave room for that suffix. */
+function refuseTagsTooLongForPlatform(tags, platform, given) {
+    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
+    const long = tags.find((t) => t.length > room);
+    if (long) {
+        throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${given.trim()}'`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/inputs.ts
+
+
+
+
+const FORMATS = ['auto', 'directory', 'oci-layout'];
+/** The pure half of the pull's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePullInputs(read, env, notice = () => { }) {
+    const format = readers_oneOf('format', read('format').trim() || 'auto', [...FORMATS, 'files']);
+    if (format === 'files') {
+        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
+    }
+    const target = readRegistryTarget(read, env, notice);
+    const path = readDestination(read('path').trim(), pathContextOf(env));
+    const { reference, glob } = readPullReference(read('tag'), env);
+    const allPlatforms = read('platform').trim() === 'all';
+    if (format === 'oci-layout' && glob) {
+        throw new InputError('tag', `format 'oci-layout' takes one tag or digest, not the glob '${reference}'`);
+    }
+    if (format === 'oci-layout' && allPlatforms) {
+        throw new InputError('platform', "'all' cannot be combined with format 'oci-layout' (a layout keeps its own index)");
+    }
+    return {
+        ...target,
+        path,
+        reference,
+        glob,
+        format,
+        platform: allPlatforms ? undefined : readPlatform(read('platform'), format),
+        allPlatforms,
+        mergeMultiple: readBoolean('merge-multiple', read('merge-multiple')),
+        ifNoFilesFound: readIfNoFilesFound(read),
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/oci/index-merge.ts
+
 
 
 
@@ -42985,18 +42980,19 @@ function buildPlatformIndex(entries, annotations = {}) {
 }
 /** The platform entries of an index's bytes; entries without a platform are left out. */
 function platformEntriesOf(bytes) {
-    let value;
+    let manifests;
     try {
-        value = JSON.parse(bytes.toString('utf8'));
+        manifests = readManifest(bytes).manifests;
     }
-    catch {
-        return [];
+    catch (error) {
+        // what is not an index we can read lists no platform: the index is rebuilt from the platform tags
+        if (error instanceof InvalidManifestError)
+            return [];
+        throw error;
     }
-    if (!Array.isArray(value.manifests))
-        return [];
     const entries = [];
-    for (const item of value.manifests) {
-        if (!item || typeof item.digest !== 'string' || !item.platform)
+    for (const item of manifests) {
+        if (!item.platform)
             continue;
         let platform;
         try {
@@ -43032,6 +43028,7 @@ function canonicalPlatform(p) {
 }
 
 ;// CONCATENATED MODULE: ./src/oci/platform-publish.ts
+
 
 
 
@@ -43110,25 +43107,22 @@ async function readPlatformTags(registry, tag, platformKey, facts = new Map()) {
     const prefix = `${tag}-`;
     const candidates = (await registry.listTags()).filter((t) => t.startsWith(prefix) && /^[a-z0-9_]+-[a-z0-9_]+(-[a-z0-9_]+)?$/.test(t.slice(prefix.length)));
     const found = new Array(candidates.length);
-    let next = 0;
-    const worker = async () => {
-        for (let i = next++; i < candidates.length; i = next++) {
-            const candidate = candidates[i];
-            const head = await registry.headManifest(candidate);
-            if (!head || isIndexMediaType(head.mediaType))
-                continue;
-            let fact = facts.get(head.digest);
-            if (!fact)
-                facts.set(head.digest, (fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey)));
-            if (fact.platform && platformTag(tag, fact.platform) === candidate) {
-                const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
-                if (fact.artifactType)
-                    manifest.artifactType = fact.artifactType;
-                found[i] = { platform: fact.platform, tag: candidate, manifest };
-            }
+    await forEachLimited(candidates, CONCURRENCY, async (candidate, i) => {
+        const head = await registry.headManifest(candidate);
+        if (!head || isIndexMediaType(head.mediaType))
+            return;
+        let fact = facts.get(head.digest);
+        if (!fact) {
+            fact = manifestFacts((await registry.getManifest(head.digest)).bytes, platformKey);
+            facts.set(head.digest, fact);
         }
-    };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, candidates.length) }, worker));
+        if (fact.platform && platformTag(tag, fact.platform) === candidate) {
+            const manifest = { mediaType: head.mediaType, digest: head.digest, size: head.size };
+            if (fact.artifactType)
+                manifest.artifactType = fact.artifactType;
+            found[i] = { platform: fact.platform, tag: candidate, manifest };
+        }
+    });
     return found.filter((e) => e !== undefined);
 }
 /** The platform annotation and artifactType of a manifest's bytes; nothing for other documents. */
@@ -43148,6 +43142,7 @@ function manifestFacts(bytes, platformKey) {
 }
 
 ;// CONCATENATED MODULE: ./src/action/layers/file-layers.ts
+
 
 
 
@@ -43199,15 +43194,9 @@ function safeFileTitle(title, windows = process.platform === 'win32') {
         throw refuse('is not a file name');
     if (/[/\\\0]/.test(title))
         throw refuse('is not a single path component');
-    if (windows) {
-        // eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
-        if (/[<>:"|?*\x01-\x1f]/.test(title))
-            throw refuse('holds a character Windows does not allow in names');
-        if (/[. ]$/.test(title))
-            throw refuse('ends with a dot or space, which Windows drops');
-        if (/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(title))
-            throw refuse('is a Windows device name');
-    }
+    const problem = windows ? windowsNameProblem(title) : undefined;
+    if (problem)
+        throw refuse(problem);
     return title;
 }
 /** The mode a file layer's annotation gives (0644 when absent or unreadable). */
@@ -43246,95 +43235,7 @@ function choosePlatform(manifests, wanted, runner = runnerPlatform(), reference 
         `it has ${manifests.length}: ${offered.join(', ')}. Set 'platform' to one of them, or 'tag' to a digest`);
 }
 
-;// CONCATENATED MODULE: ./src/action/inputs/tag-inputs.ts
-
-
-
-// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
-const MAX_TAG_LENGTH = 128;
-const tag_inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
-/** The `tag` input's tags (commas or lines), or the run's default tag when it is empty. */
-function givenOrDefault(value, env) {
-    const given = value
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter(Boolean);
-    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
-    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
-    return given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
-}
-function refuseInvalidTags(tags) {
-    for (const tag of tags) {
-        if (!isValidTag(tag)) {
-            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-        }
-    }
-}
-/** push: every tag to set, duplicates dropped. */
-function readPushTags(value, env) {
-    const tags = givenOrDefault(value, env);
-    refuseInvalidTags(tags);
-    return [...new Set(tags)];
-}
-/** pull: the one tag or sha256: digest to pull. */
-function readPullReference(value, env) {
-    const tags = givenOrDefault(value, env);
-    if (tags.length > 1)
-        throw new InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`);
-    const ref = tags[0];
-    if (ref.startsWith('sha256:')) {
-        if (!tag_inputs_DIGEST.test(ref))
-            throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
-        return ref;
-    }
-    refuseInvalidTags(tags);
-    return ref;
-}
-/** `platform` (push and pull): `os/arch[/variant]`; undefined when empty. */
-function readPlatform(value, format) {
-    const text = value.trim();
-    if (!text)
-        return undefined;
-    if (format === 'oci-layout') {
-        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
-    }
-    try {
-        return parsePlatform(text);
-    }
-    catch (error) {
-        if (error instanceof InvalidPlatformError)
-            throw new InputError('platform', error.message);
-        throw error;
-    }
-}
-/** A platform push tags `<tag>-<os>-<arch>` too: each tag must leave room for that suffix. */
-function refuseTagsTooLongForPlatform(tags, platform, given) {
-    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
-    const long = tags.find((t) => t.length > room);
-    if (long) {
-        throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${given.trim()}'`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/pull/inputs.ts
-
-
-
-
-const FORMATS = ['auto', 'directory', 'oci-layout'];
-/** The pure half of the pull's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
-function parsePullInputs(read, env, notice = () => { }) {
-    const format = readers_oneOf('format', read('format').trim() || 'auto', [...FORMATS, 'files']);
-    if (format === 'files') {
-        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
-    }
-    const target = readRegistryTarget(read, env, notice);
-    const path = readDestination(read('path').trim(), pathContextOf(env));
-    const reference = readPullReference(read('tag'), env);
-    return { ...target, path, reference, format, platform: readPlatform(read('platform'), format) };
-}
-
-;// CONCATENATED MODULE: ./src/action/pull/pull.ts
+;// CONCATENATED MODULE: ./src/action/pull/layers.ts
 
 
 
@@ -43353,96 +43254,37 @@ function parsePullInputs(read, env, notice = () => { }) {
 
 
 
-
-
-
-
-
-/** mode: pull. Into a directory, or with `format: oci-layout` into an OCI image layout. */
-async function runPull() {
-    const inputs = getInputs(parsePullInputs);
-    const reference = `${inputs.registry}/${inputs.repository}${inputs.reference.startsWith('sha256:') ? '@' : ':'}${inputs.reference}`;
-    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
-    lib_core/* setOutput */.uH('digest', result.digest);
-    lib_core/* setOutput */.uH('path', result.path);
-    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
-    await writeSummary(pullSummary(result, reference));
-}
-function pullSummary(result, reference) {
-    const rows = [
-        ['Reference', `\`${reference}\``],
-        ['Digest', `\`${result.digest}\``],
-        ['Path', `\`${result.path}\``],
-        ['Files', String(result.files)],
-        ['Downloaded', formatBytes(result.size)],
-        ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`],
-    ];
-    return `## Pulled ${reference}\n\n${summaryTable(rows)}`;
-}
-/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
-async function pullOciLayout(inputs) {
-    const started = Date.now();
-    const repo = openForPull(inputs);
-    const reference = inputs.reference;
-    const progress = startProgress(`Downloading ${reference}`);
-    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
-        logger: actionsLogger,
-        onProgress: (bytes) => progress.add(bytes),
-    }));
-    progress.done();
-    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
-        (pulled.refName ? ` as ${pulled.refName}` : '') +
-        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
-    return {
-        digest: pulled.digest,
-        path: inputs.path,
-        files: pulled.blobs,
-        size: pulled.downloadedBytes,
-        seconds: (Date.now() - started) / 1000,
-    };
-}
+// What every pull does with one artifact, whether the step pulls one or several (many.ts): resolve
+// a reference to a manifest's layers, and download, verify and extract those layers into a folder.
 /**
- * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
- * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
- * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
- * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
+ * A manifest's layers into `dest`, atomically: one layer keeps the single-directory rule, the
+ * parts of a split tree are merged in order, several other layers land under their titles. Returns
+ * the number of files written.
  */
-async function pullDirectory(inputs) {
-    const started = Date.now();
-    const repo = openForPull(inputs);
-    const reference = inputs.reference;
-    const { digest, layers } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference, inputs.platform));
-    logOutsideWorkspace(inputs.path);
-    let files = 0;
-    const size = layers.reduce((sum, layer) => sum + layer.size, 0);
-    await lib_core/* group */.Os('Download and extract', async () => {
-        if (layers.length === 1) {
-            files = (await pullLayer(repo, layers[0], inputs.path, 'contents')).files;
-            return;
-        }
-        // the parts of one tree: each extracted at once into a folder of its own, then merged in order
-        if (isSplitTree(layers)) {
-            files = await stagePartsAndCommit(inputs.path, layers.length, async (folders) => {
-                let count = 0;
-                await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
-                    count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
-                });
-                return count;
-            });
-            return;
-        }
-        const places = placesOf(layers);
-        files = await stageAndCommit(inputs.path, async (staging) => {
+async function pullLayers(repo, layers, dest) {
+    if (layers.length === 1) {
+        return (await pullLayer(repo, layers[0], dest, 'contents')).files;
+    }
+    // the parts of one tree: each extracted at once into a folder of its own, then merged in order
+    if (isSplitTree(layers)) {
+        return stagePartsAndCommit(dest, layers.length, async (folders) => {
             let count = 0;
-            // layers extracted into the same folder go in order: a later one overrides an earlier one
-            const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
-            await forEachLimited(layers, limit, async (layer, i) => {
-                count += (await pullLayer(repo, layer, staging, places[i])).files;
+            await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
+                count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
             });
             return count;
         });
+    }
+    const places = placesOf(layers);
+    return stageAndCommit(dest, async (staging) => {
+        let count = 0;
+        // layers extracted into the same folder go in order: a later one overrides an earlier one
+        const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
+        await forEachLimited(layers, limit, async (layer, i) => {
+            count += (await pullLayer(repo, layer, staging, places[i])).files;
+        });
+        return count;
     });
-    return { digest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 };
 }
 // Layers downloaded at once in a multi-layer pull: a release's few files go up in parallel,
 // without opening a connection per file of a large set.
@@ -43473,14 +43315,6 @@ function foldName(name) {
 function caseInsensitiveFileSystem() {
     return process.platform === 'darwin' || process.platform === 'win32';
 }
-const loggedOutside = new Set();
-function logOutsideWorkspace(dest) {
-    const workspace = process.env.GITHUB_WORKSPACE;
-    if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest))
-        return;
-    loggedOutside.add(dest);
-    lib_core/* info */.pq(`path is outside the workspace: pulling into ${dest}`);
-}
 /**
  * The manifest's layers; an index is narrowed to the named platform, else to the runner's (or its
  * only entry). A plain manifest that says it is for another platform than the named one is refused.
@@ -43488,12 +43322,13 @@ function logOutsideWorkspace(dest) {
 async function resolveLayers(repo, reference, platform) {
     const top = await repo.getManifest(reference);
     let manifest = top;
+    let chosenPlatform;
     if (isIndexMediaType(top.mediaType)) {
-        const index = JSON.parse(top.bytes.toString('utf8'));
-        const chosen = choosePlatform(index.manifests ?? [], platform, runnerPlatform(), reference);
+        const chosen = choosePlatform(indexEntries(top.bytes, reference), platform, runnerPlatform(), reference);
         const named = chosen.platform ? ` (${formatPlatform(chosen.platform)})` : '';
         lib_core/* info */.pq(`${reference} is an index: using ${chosen.digest}${named}`);
         manifest = await repo.getManifest(chosen.digest);
+        chosenPlatform = chosen.platform;
     }
     else if (platform) {
         const own = manifestFacts(top.bytes, PLATFORM_ANNOTATION).platform;
@@ -43501,6 +43336,21 @@ async function resolveLayers(repo, reference, platform) {
             throw new Error(`${reference} is the ${formatPlatform(own)} artifact, not ${formatPlatform(platform)}`);
         }
     }
+    const layers = extractableLayers(manifest, reference);
+    lib_core/* info */.pq(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
+    return { digest: top.digest, layers, manifest: { digest: manifest.digest, platform: chosenPlatform } };
+}
+/** An index's entries (its manifests array). */
+function indexEntries(bytes, reference) {
+    try {
+        return readManifest(bytes).manifests;
+    }
+    catch (error) {
+        throw new Error(`${reference} is not an index we can read`, { cause: error });
+    }
+}
+/** An image manifest's layers, refusing what cannot be extracted (an index, no layers). */
+function extractableLayers(manifest, reference) {
     let layers;
     try {
         layers = parseManifest(manifest.bytes).layers;
@@ -43512,8 +43362,7 @@ async function resolveLayers(repo, reference, platform) {
     }
     if (layers.length === 0)
         throw new Error(`${reference} (${manifest.digest}) has no layers to extract`);
-    lib_core/* info */.pq(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
-    return { digest: top.digest, layers };
+    return layers;
 }
 /**
  * One layer into `dest`. A tar layer is extracted (under ORAS's convention its entries sit below
@@ -43578,13 +43427,328 @@ async function saveFile(source, dest, title, mode) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/archive/overlaps.ts
+
+
+/**
+ * The entries that merging `roots` in order (mergeInto, later over earlier) would replace: a path
+ * that several roots hold, unless it is a directory in every one of them (directories merge).
+ * Names only, never contents; a root that does not exist holds nothing. Sorted by path.
+ */
+function overlappingEntries(roots) {
+    const seen = new Map();
+    roots.forEach((root, index) => {
+        for (const { relative, directory } of walk(root)) {
+            const entry = seen.get(relative);
+            if (!entry)
+                seen.set(relative, { holders: [index], allDirectories: directory });
+            else {
+                entry.holders.push(index);
+                entry.allDirectories &&= directory;
+            }
+        }
+    });
+    const overlaps = [];
+    for (const [relative, entry] of seen) {
+        if (entry.holders.length > 1 && !entry.allDirectories)
+            overlaps.push({ path: relative, holders: entry.holders });
+    }
+    return overlaps.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+// Depth first, without following symlinks (a link is an entry, as mergeInto treats it).
+function* walk(root, prefix = '') {
+    let entries;
+    try {
+        entries = (0,external_node_fs_.readdirSync)(external_node_path_default().join(root, prefix), { withFileTypes: true });
+    }
+    catch (error) {
+        if (error.code === 'ENOENT' && prefix === '')
+            return;
+        throw error;
+    }
+    for (const entry of entries) {
+        const relative = prefix ? external_node_path_default().join(prefix, entry.name) : entry.name;
+        const directory = entry.isDirectory();
+        yield { relative, directory };
+        if (directory)
+            yield* walk(root, relative);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/many.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+// 256: the most jobs one matrix makes (GitHub's limit), so a glob over a matrix's tags always fits;
+// a pattern that matches more most likely matches what it was not meant to.
+const MAX_TAG_MATCHES = 256;
+// Artifacts downloaded at once; each may download its own layers concurrently too.
+const ARTIFACT_CONCURRENCY = 4;
+// Manifests read at once while resolving: small requests, which a registry answers in parallel.
+const many_RESOLVE_CONCURRENCY = 8;
+// Files named one by one in the log when merge-multiple replaces some; the rest are counted.
+const OVERLAPS_LOGGED = 100;
+/** A tag glob, platform: all, or both: several artifacts in one step, and the `pulled` output. */
+async function runPullMany(inputs) {
+    const result = await pullMany(inputs);
+    if (!result) {
+        lib_core/* setOutput */.uH('pulled', '[]');
+        return;
+    }
+    if (result.digest)
+        lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('path', result.path);
+    lib_core/* setOutput */.uH('pulled', JSON.stringify(result.pulled));
+    const where = `${inputs.registry}/${inputs.repository}`;
+    lib_core/* info */.pq(`Pulled ${result.pulled.length} artifacts of ${where} into ${result.path}`);
+    await log_writeSummary(manyPullSummary(result, where));
+}
+/** Markdown for the job summary of a pull of several artifacts: what landed where. */
+function manyPullSummary(result, where) {
+    const rows = [['Repository', `\`${where}\``]];
+    if (result.digest)
+        rows.push(['Index', `\`${result.digest}\``]);
+    rows.push(['Path', `\`${result.path}\``], ['Files', String(result.files)], ['Downloaded', log_formatBytes(result.size)], ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`]);
+    const lines = result.pulled.map((p) => `| \`${p.tag}\` | ${p.platform ? `\`${p.platform}\`` : '-'} | \`${p.digest}\` | \`${p.path}\` |`);
+    return (`## Pulled ${result.pulled.length} artifacts from ${where}\n\n${log_summaryTable(rows)}\n` +
+        `| Tag | Platform | Manifest | Path |\n|---|---|---|---|\n${lines.join('\n')}\n`);
+}
+/**
+ * A pull of several artifacts: every tag a glob matches, every platform of an index, or both.
+ * Everything is resolved first (tags, manifests: no download yet), then every artifact is
+ * downloaded, verified and extracted into one staging folder next to `path`, several at once, and
+ * moved into place only when all passed: either every artifact lands, or none. Returns undefined
+ * when a glob matched nothing and if-no-files-found let the step go on.
+ */
+async function pullMany(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const where = `${inputs.registry}/${inputs.repository}`;
+    const given = inputs.reference;
+    const tags = inputs.glob ? await matchTags(repo, given, where, inputs) : [given];
+    if (tags.length === 0)
+        return undefined;
+    const { units, tops } = await lib_core/* group */.Os('Resolve', () => resolveUnits(repo, tags, inputs));
+    const merge = inputs.glob && inputs.mergeMultiple;
+    const size = units.reduce((sum, u) => sum + u.layers.reduce((s, l) => s + l.size, 0), 0);
+    let files = 0;
+    await lib_core/* group */.Os(`Download and extract ${units.length} artifacts`, async () => {
+        const pullUnit = async (unit, into) => {
+            const folder = unit.folder;
+            // the tag's folder first, so that concurrent platforms below it never race to create it
+            if (folder.length > 1)
+                (0,external_node_fs_.mkdirSync)(external_node_path_default().join(into, ...folder.slice(0, -1)), { recursive: true });
+            files += await pullLayers(repo, unit.layers, external_node_path_default().join(into, ...folder));
+        };
+        if (!merge) {
+            await stageAndCommit(inputs.path, (staging) => forEachLimited(units, ARTIFACT_CONCURRENCY, (unit) => pullUnit(unit, staging)));
+            return;
+        }
+        // each match into a folder of its own, then merged in the matches' order: the later wins
+        await stagePartsAndCommit(inputs.path, tags.length, async (folders) => {
+            await forEachLimited(units, ARTIFACT_CONCURRENCY, (unit) => pullUnit(unit, folders[unit.match]));
+            logOverlaps(folders, tags);
+        });
+    });
+    const pulled = units.map((unit) => ({
+        tag: unit.tag,
+        digest: unit.digest,
+        ...(unit.platform ? { platform: formatPlatform(unit.platform) } : {}),
+        path: external_node_path_default().join(inputs.path, ...unit.folder),
+    }));
+    // one tag's index (platform: all) has a digest to name; several tags do not
+    const digest = inputs.glob ? undefined : tops[0];
+    return { digest, path: inputs.path, pulled, files, size, seconds: (Date.now() - started) / 1000 };
+}
+async function matchTags(repo, pattern, where, inputs) {
+    const tags = matchTagList(await repo.listTags(), pattern, MAX_TAG_MATCHES);
+    if (tags.length > 0) {
+        lib_core/* info */.pq(`'${pattern}' matches ${tags.length} tags: ${tags.join(', ')}`);
+        return tags;
+    }
+    // upload-artifact's three answers to a path that matches nothing, for a tag glob
+    const message = `No tag of ${where} matches '${pattern}'. Nothing was pulled.`;
+    if (inputs.ifNoFilesFound === 'error')
+        throw new Error(message);
+    if (inputs.ifNoFilesFound === 'warn')
+        lib_core/* warning */.$e(message);
+    else
+        lib_core/* info */.pq(message);
+    return [];
+}
+/**
+ * Every artifact to pull, in the matches' order, with its folder: `<tag>/` for a glob's match,
+ * `<os>-<arch>/` (below it) for platform: all. Manifests are read several at once: a glob of a
+ * whole matrix is hundreds of small requests before the first download.
+ */
+async function resolveUnits(repo, tags, inputs) {
+    const resolved = [];
+    await forEachLimited(tags, many_RESOLVE_CONCURRENCY, async (tag, match) => {
+        resolved[match] = await resolveTag(repo, tag, match, inputs);
+    });
+    return { units: resolved.flatMap((r) => r.units), tops: resolved.map((r) => r.top) };
+}
+async function resolveTag(repo, tag, match, inputs) {
+    // with merge-multiple every match lands in path itself, so no folder is named after its tag
+    const tagFolder = inputs.glob && !inputs.mergeMultiple ? [tagFolderName(tag)] : [];
+    if (!inputs.allPlatforms) {
+        const { digest, layers, manifest } = await resolveLayers(repo, tag, inputs.platform);
+        const unit = {
+            tag,
+            match,
+            digest: manifest.digest,
+            platform: manifest.platform,
+            layers,
+            folder: tagFolder,
+        };
+        return { units: [unit], top: digest };
+    }
+    const top = await repo.getManifest(tag);
+    if (!isIndexMediaType(top.mediaType)) {
+        throw new Error(`${tag} is not an image index (${top.mediaType}): platform: all takes every entry of one`);
+    }
+    const entries = platformEntries(indexEntries(top.bytes, tag), tag);
+    lib_core/* info */.pq(`${tag} (${top.digest}): ${entries.map((e) => e.folder).join(', ')}`);
+    const units = [];
+    for (const { entry, platform, folder } of entries) {
+        const manifest = await repo.getManifest(entry.digest);
+        const layers = extractableLayers(manifest, `${tag} (${formatPlatform(platform)})`);
+        units.push({ tag, match, digest: manifest.digest, platform, layers, folder: [...tagFolder, folder] });
+    }
+    return { units, top: top.digest };
+}
+/** A tag as a folder name: tags are plain names, but Windows refuses a few (`con`, a trailing dot). */
+function tagFolderName(tag) {
+    try {
+        return safeFileTitle(tag);
+    }
+    catch (error) {
+        throw new Error(`the tag ${tag} cannot be a folder name on this runner: set merge-multiple or narrow the glob`, {
+            cause: error,
+        });
+    }
+}
+/** merge-multiple: each file several matches hold, and which one wins (the last, as merged). */
+function logOverlaps(folders, tags) {
+    const overlaps = overlappingEntries(folders);
+    if (overlaps.length === 0)
+        return;
+    lib_core/* info */.pq(`merge-multiple: ${overlaps.length} path(s) are in more than one artifact; the later tag wins:`);
+    for (const { path: file, holders } of overlaps.slice(0, OVERLAPS_LOGGED)) {
+        const names = holders.map((i) => tags[i]);
+        lib_core/* info */.pq(`${file}: in ${names.slice(0, -1).join(', ')} and ${names.at(-1)}; ${names.at(-1)} wins`);
+    }
+    if (overlaps.length > OVERLAPS_LOGGED)
+        lib_core/* info */.pq(`... and ${overlaps.length - OVERLAPS_LOGGED} more`);
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/pull.ts
+
+
+
+
+
+
+
+
+
+
+/** mode: pull. Into a directory, or with `format: oci-layout` into an OCI image layout. */
+async function runPull() {
+    const inputs = readers_getInputs(parsePullInputs);
+    if (inputs.glob || inputs.allPlatforms)
+        return runPullMany(inputs);
+    const reference = `${inputs.registry}/${inputs.repository}${inputs.reference.startsWith('sha256:') ? '@' : ':'}${inputs.reference}`;
+    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
+    lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('path', result.path);
+    const platform = result.manifest?.platform;
+    const pulled = [
+        {
+            tag: inputs.reference,
+            digest: result.manifest?.digest ?? result.digest,
+            ...(platform ? { platform: formatPlatform(platform) } : {}),
+            path: result.path,
+        },
+    ];
+    lib_core/* setOutput */.uH('pulled', JSON.stringify(pulled));
+    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
+    await log_writeSummary(pullSummary(result, reference));
+}
+function pullSummary(result, reference) {
+    const rows = [
+        ['Reference', `\`${reference}\``],
+        ['Digest', `\`${result.digest}\``],
+        ['Path', `\`${result.path}\``],
+        ['Files', String(result.files)],
+        ['Downloaded', log_formatBytes(result.size)],
+        ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`],
+    ];
+    return `## Pulled ${reference}\n\n${log_summaryTable(rows)}`;
+}
+/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
+async function pullOciLayout(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.reference;
+    const progress = startProgress(`Downloading ${reference}`);
+    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
+        logger: actionsLogger,
+        onProgress: (bytes) => progress.add(bytes),
+    }));
+    progress.done();
+    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
+        (pulled.refName ? ` as ${pulled.refName}` : '') +
+        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
+    return {
+        digest: pulled.digest,
+        path: inputs.path,
+        files: pulled.blobs,
+        size: pulled.downloadedBytes,
+        seconds: (Date.now() - started) / 1000,
+    };
+}
+/**
+ * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
+ * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
+ * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
+ * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
+ */
+async function pullDirectory(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.reference;
+    const { digest, layers, manifest } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference, inputs.platform));
+    logOutsideWorkspace(inputs.path);
+    const size = layers.reduce((sum, layer) => sum + layer.size, 0);
+    const files = await lib_core/* group */.Os('Download and extract', () => pullLayers(repo, layers, inputs.path));
+    return { digest, manifest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 };
+}
+const loggedOutside = new Set();
+function logOutsideWorkspace(dest) {
+    const workspace = process.env.GITHUB_WORKSPACE;
+    if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest))
+        return;
+    loggedOutside.add(dest);
+    lib_core/* info */.pq(`path is outside the workspace: pulling into ${dest}`);
+}
+
 ;// CONCATENATED MODULE: ./src/action/push/inputs.ts
 
 
 
 
 const inputs_FORMATS = ['auto', 'directory', 'oci-layout', 'files'];
-const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
 // RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 const DEFAULT_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.directory.v1';
@@ -43607,7 +43771,7 @@ function parsePushInputs(read, env, notice = () => { }) {
         ...target,
         path: paths.includes[0].pattern,
         paths,
-        ifNoFilesFound: readers_oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
+        ifNoFilesFound: readIfNoFilesFound(read),
         includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
         includeGit: readBoolean('include-git', read('include-git')),
         tags,
@@ -43890,6 +44054,9 @@ function noFilesFound(inputs) {
  * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
  */
 async function collectPushSource(patterns, format, o) {
+    // one tree has one root; with `format: files` each file is a layer of its own, from any drive
+    if (format !== 'files')
+        refuseSeveralDrives(patterns.includes);
     const [only] = patterns.includes;
     if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
         const stat = collect_paths_lstatOrUndefined(only.pattern);
@@ -43917,6 +44084,22 @@ async function collectPushSource(patterns, format, o) {
         return { kind: 'selection', root: external_node_path_default().dirname(root), select: [external_node_path_default().basename(root)] };
     }
     return { kind: 'selection', root, select };
+}
+/**
+ * A tree is packed from its matches' common folder: lines on two drives (a hosted Windows runner
+ * has the workspace on D: and the home on C:) have none. Refused before anything is read, naming
+ * both lines and the way out, as upload-artifact refuses them (actions/upload-artifact#431); a
+ * cache keeps a layer per line, so it takes lines on any drive.
+ */
+function refuseSeveralDrives(includes, p = (external_node_path_default())) {
+    const drive = (line) => p.parse(line.searchRoot).root.toLowerCase();
+    const [first] = includes;
+    const other = includes.find((line) => first && drive(line) !== drive(first));
+    if (!first || !other)
+        return;
+    throw new PathSelectionError(`'${first.given}' (${first.searchRoot}) and '${other.given}' (${other.searchRoot}) are on ` +
+        "different drives, and a push stores one tree with one root: push each drive's paths in a " +
+        'push of its own (its own tag or repository), or use format: files for files');
 }
 // Layers are titled with a file's name: two files of the same name would overwrite each other
 // on pull, so they are refused here, naming both.
@@ -43967,15 +44150,15 @@ function pushSummary(result, target, env = process.env) {
     if (result.uncompressedSize) {
         rows.push([
             'Size',
-            `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
+            `${log_formatBytes(result.size)} (from ${log_formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
         ]);
     }
     else {
-        rows.push(['Size', formatBytes(result.size)]);
+        rows.push(['Size', log_formatBytes(result.size)]);
     }
     rows.push([
         'Uploaded',
-        result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded),
+        result.uploaded === 0 ? 'nothing: the registry had every blob' : log_formatBytes(result.uploaded),
     ]);
     rows.push([
         'Time',
@@ -43985,7 +44168,7 @@ function pushSummary(result, target, env = process.env) {
         rows.push(['Package', result.url]);
     const image = `${target.registry}/${target.repository}`;
     const tag = result.tags[0] ?? result.digest;
-    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${summaryTable(rows)}`;
+    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${log_summaryTable(rows)}`;
     if (result.platform)
         text += indexTable(tag, result.platform);
     text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
@@ -44265,7 +44448,7 @@ async function previousLayer(repo, tag) {
 
 /** mode: push. A folder that is an OCI image layout goes up as it is; anything else as layers. */
 async function runPush() {
-    const inputs = getInputs(parsePushInputs);
+    const inputs = readers_getInputs(parsePushInputs);
     const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs);
     // nothing matched `path` and if-no-files-found let the step go on
     if (!result)
@@ -44279,7 +44462,7 @@ async function runPush() {
     if (result.url)
         lib_core/* setOutput */.uH('url', result.url);
     lib_core/* info */.pq(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`);
-    await writeSummary(pushSummary(result, inputs));
+    await log_writeSummary(pushSummary(result, inputs));
 }
 /**
  * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
@@ -44291,6 +44474,10 @@ async function pushDirectory(inputs, env = process.env) {
     const source = await lib_core/* group */.Os('Find the files', () => findPushSource(inputs));
     if (source.kind === 'none')
         return noFilesFound(inputs);
+    // Windows has no exec bit (Node reports every file 0666), so nothing marks a binary cross-built
+    // here for Linux as executable: said where users look, as upload-artifact keeps no modes either
+    if (process.platform === 'win32')
+        lib_core/* info */.pq('Windows keeps no exec bit: every file is stored 0644 (run chmod +x after a pull on Linux or macOS)');
     const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-artifact-'));
     try {
         const repo = openForPush(inputs);
@@ -44420,8 +44607,8 @@ function splitParts(root, title, cut, options) {
                     prefix: name,
                     select,
                 });
-                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
-                    `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
+                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${log_formatBytes(packed.uncompressedSize)} -> ` +
+                    `${log_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
                 return packed;
             },
             layer: (packed) => {
@@ -44520,6 +44707,7 @@ function process_paceGarbageCollection(intervalMs) {
 
 
 
+
 const MODES = (/* unused pure expression or super */ null && (['push', 'pull', 'cache', 'prune']));
 /** The `mode` input, push when empty: the first thing read, so a bad mode is refused first. */
 function readMode(read) {
@@ -44534,11 +44722,22 @@ const RUN = {
 };
 /** The main step: reads the mode, hands over to it, turns any error into one failed-step line. */
 async function run() {
+    await runStep(() => RUN[readMode((name) => core.getInput(name))]());
+}
+/** The cache/restore sub-action's one step: cache mode's restore, no post step. */
+async function runCacheRestore() {
+    await runStep(cacheRestoreStep);
+}
+/** The cache/save sub-action's one step: cache mode's save, where the workflow puts it. */
+async function runCacheSave() {
+    await runStep(cacheSaveStep);
+}
+async function runStep(work) {
     useEveryCore();
     removeStagingOnInterrupt();
     try {
         paceGarbageCollection(gcIntervalFrom(process.env));
-        await RUN[readMode((name) => core.getInput(name))]();
+        await work();
     }
     catch (error) {
         core.setFailed(describeError(error));
@@ -44563,7 +44762,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7741);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6752);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a2)();
 
@@ -44863,6 +45062,189 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 6919:
+/***/ ((__unused_webpack_module, exports) => {
+
+var __webpack_unused_export__;
+
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+__webpack_unused_export__ = ({ value: true });
+__webpack_unused_export__ = format;
+exports.qg = parse;
+const TEXT_REGEXP = /^[\u0009\u0020-\u007e\u0080-\u00ff]*$/;
+const TOKEN_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * RegExp to match chars that must be quoted-pair in RFC 9110 sec 5.6.4
+ */
+const QUOTE_REGEXP = /[\\"]/g;
+/**
+ * RegExp to match type in RFC 9110 sec 8.3.1
+ *
+ * media-type = type "/" subtype
+ * type       = token
+ * subtype    = token
+ */
+const TYPE_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !TYPE_REGEXP.test(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!TOKEN_REGEXP.test(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${qstring(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function parse(header, options) {
+    const stopChar = options?.comma === true ? COMMA : 65536; // Sentinel for "no stop char".
+    const len = header.length;
+    let index = skipOWS(header, options?.start ?? 0, len);
+    const valueStart = index;
+    index = skipValue(header, index, len, stopChar);
+    const valueEnd = trailingOWS(header, valueStart, index);
+    const type = header.slice(valueStart, valueEnd).toLowerCase();
+    if (options?.parameters === false) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopChar);
+}
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopChar) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        if (header.charCodeAt(index) === stopChar)
+            break;
+        index = skipOWS(header, index + 1 /* Skip over ; */, len);
+        const keyStart = index;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            if (code === stopChar)
+                break parameter;
+            if (code === SEMI)
+                continue parameter;
+            if (code === EQ) {
+                const keyEnd = trailingOWS(header, keyStart, index);
+                const key = header.slice(keyStart, keyEnd).toLowerCase();
+                index = skipOWS(header, index + 1, len);
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    index++;
+                    let value = "";
+                    while (index < len) {
+                        const code = header.charCodeAt(index++);
+                        if (code === DQUOTE) {
+                            index = skipValue(header, index, len, stopChar);
+                            if (parameters[key] === undefined)
+                                parameters[key] = value;
+                            break;
+                        }
+                        if (code === BSLASH && index < len) {
+                            value += header[index++];
+                            continue;
+                        }
+                        value += String.fromCharCode(code);
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                index = skipValue(header, index, len, stopChar);
+                if (parameters[key] === undefined) {
+                    const valueEnd = trailingOWS(header, valueStart, index);
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                continue parameter;
+            }
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Skip over characters until a semicolon or other exit character.
+ */
+function skipValue(str, index, len, stopChar) {
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code === SEMI || code === stopChar)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Skip optional whitespace (OWS) in an HTTP header value.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function skipOWS(header, index, len) {
+    while (index < len) {
+        const char = header.charCodeAt(index);
+        if (char !== SP && char !== HTAB)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Trim optional whitespace (OWS) from the end of a substring.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function trailingOWS(header, start, end) {
+    while (end > start) {
+        const char = header.charCodeAt(end - 1);
+        if (char !== SP && char !== HTAB)
+            break;
+        end--;
+    }
+    return end;
+}
+/**
+ * Serialize a parameter value.
+ */
+function qstring(str) {
+    if (TOKEN_REGEXP.test(str))
+        return str;
+    if (TEXT_REGEXP.test(str))
+        return `"${str.replace(QUOTE_REGEXP, "\\$&")}"`;
+    throw new TypeError(`Invalid parameter value: ${str}`);
+}
+//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -50473,7 +50855,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
