@@ -1,9 +1,14 @@
 import * as core from '@actions/core'
-import { readFileSync } from 'node:fs'
-import { cacheScopes, type RefContext } from '../../cache/scope.js'
+import { cacheScopes } from '../../cache/scope.js'
 import { getInputs } from '../inputs/readers.js'
 import { summaryTable, writeSummary } from '../runner/log.js'
-import { parseCacheInputs, readCacheState, saveCacheState, type CacheInputs } from './inputs.js'
+import {
+  parseCacheInputs,
+  readCacheState,
+  readRefContext,
+  saveCacheState,
+  type CacheInputs,
+} from './inputs.js'
 import { restoreCache } from './restore.js'
 import { saveCache } from './save.js'
 
@@ -84,24 +89,4 @@ export function cacheRestoreSummary(o: {
     ['Path', `\`${o.path}\``],
   ]
   return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${summaryTable(rows)}`
-}
-
-/** The runner's ref variables and the default branch named in the event payload. */
-export function readRefContext(env: NodeJS.ProcessEnv): RefContext {
-  return {
-    ref: env.GITHUB_REF || undefined,
-    baseRef: env.GITHUB_BASE_REF || undefined,
-    defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
-  }
-}
-
-// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
-function defaultBranchOf(eventPath: string): string | undefined {
-  try {
-    const event = JSON.parse(readFileSync(eventPath, 'utf8')) as { repository?: { default_branch?: unknown } }
-    const name = event.repository?.default_branch
-    return typeof name === 'string' && name ? name : undefined
-  } catch {
-    return undefined
-  }
 }

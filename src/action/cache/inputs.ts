@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
 import { pathContextOf, readPathPatterns, type PathPatterns } from '../inputs/path-inputs.js'
 import { InputError, readBoolean, readLines, readMaxLayerSize, type ReadInput } from '../inputs/readers.js'
 import { readRegistryTarget, type RegistryTarget } from '../inputs/registry-inputs.js'
+import type { RefContext } from '../../cache/scope.js'
 
 /** What cache mode reads from the runner (actions/cache's inputs and ours), validated up front. */
 export interface CacheInputs extends RegistryTarget {
@@ -101,4 +103,24 @@ export function readCacheState(): CacheState | undefined {
   const text = core.getState(STATE_NAME)
   if (!text) return undefined
   return JSON.parse(text) as CacheState
+}
+
+/** The runner's ref variables and the default branch named in the event payload. */
+export function readRefContext(env: NodeJS.ProcessEnv): RefContext {
+  return {
+    ref: env.GITHUB_REF || undefined,
+    baseRef: env.GITHUB_BASE_REF || undefined,
+    defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
+  }
+}
+
+// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
+function defaultBranchOf(eventPath: string): string | undefined {
+  try {
+    const event = JSON.parse(readFileSync(eventPath, 'utf8')) as { repository?: { default_branch?: unknown } }
+    const name = event.repository?.default_branch
+    return typeof name === 'string' && name ? name : undefined
+  } catch {
+    return undefined
+  }
 }

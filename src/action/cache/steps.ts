@@ -2,8 +2,8 @@ import * as core from '@actions/core'
 import { cacheScopes } from '../../cache/scope.js'
 import { getInputs } from '../inputs/readers.js'
 import { describeError, formatBytes, summaryTable, writeSummary } from '../runner/log.js'
-import { readRefContext, restoreCacheStep } from './cache.js'
-import { parseCacheInputs, type CacheInputs } from './inputs.js'
+import { restoreCacheStep } from './cache.js'
+import { parseCacheInputs, readRefContext, type CacheInputs } from './inputs.js'
 import { saveCache, type SaveOutcome } from './save.js'
 
 // The sub-actions cache/restore and cache/save: the two halves of cache mode as steps of their

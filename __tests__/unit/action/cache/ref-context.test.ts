@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { readRefContext } from '../../../../src/action/cache/cache.js'
+import { readRefContext } from '../../../../src/action/cache/inputs.js'
 
 // The runner's variables are read in src/action/; src/cache/scope.ts takes the values.
 describe('readRefContext', () => {

@@ -68,7 +68,11 @@ describe('mode: pull', () => {
     await runPull()
     expect(readFileSync(path.join(dest, 'bin', 'tool'), 'utf8')).toBe('run me\n')
     expect(readFileSync(path.join(dest, 'README'), 'utf8')).toBe('hi\n')
-    expect(core.outputs).toEqual({ digest, path: dest })
+    expect(core.outputs).toEqual({
+      digest,
+      path: dest,
+      pulled: JSON.stringify([{ tag: 'v1', digest, path: dest }]),
+    })
     expect(core.messages('info')).toContain(`Pulled registry.example/o/n:v1 (${digest}) into ${dest}`)
   })
 
