@@ -30754,8 +30754,6 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/cache/scope.ts
 // A named scope cannot be mistaken for a ref's: git refs always start with `refs/`.
 const NAMED_PREFIX = 'named/';
@@ -31190,6 +31188,8 @@ async function log_writeSummary(markdown) {
     }
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
@@ -31574,6 +31574,7 @@ function readCredentials(username, token, registry, notice) {
 
 
 
+
 // actions/cache's limit on key length; longer keys are refused there too.
 const MAX_KEY_LENGTH = 512;
 /** The pure half of cache mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
@@ -31624,6 +31625,25 @@ function inputs_readCacheState() {
     if (!text)
         return undefined;
     return JSON.parse(text);
+}
+/** The runner's ref variables and the default branch named in the event payload. */
+function inputs_readRefContext(env) {
+    return {
+        ref: env.GITHUB_REF || undefined,
+        baseRef: env.GITHUB_BASE_REF || undefined,
+        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
+    };
+}
+// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
+function defaultBranchOf(eventPath) {
+    try {
+        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
+        const name = event.repository?.default_branch;
+        return typeof name === 'string' && name ? name : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -36396,14 +36416,13 @@ async function saveToFallback(state, reason) {
 
 
 
-
 /** mode: cache, the main step. */
 async function runCache() {
     await restoreCacheStep(readers_getInputs(inputs_parseCacheInputs));
 }
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
 async function restoreCacheStep(inputs, env = process.env, o = { postStep: true }) {
-    const scopes = scope_cacheScopes(cache_readRefContext(env), inputs.cacheScope || undefined);
+    const scopes = scope_cacheScopes(inputs_readRefContext(env), inputs.cacheScope || undefined);
     lib_core/* setOutput */.uH('cache-primary-key', inputs.key);
     const outcome = await restoreCache(inputs, scopes.restore);
     const hit = outcome.matchedKey === inputs.key;
@@ -36454,25 +36473,6 @@ function cacheRestoreSummary(o) {
         ['Path', `\`${o.path}\``],
     ];
     return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${log_summaryTable(rows)}`;
-}
-/** The runner's ref variables and the default branch named in the event payload. */
-function cache_readRefContext(env) {
-    return {
-        ref: env.GITHUB_REF || undefined,
-        baseRef: env.GITHUB_BASE_REF || undefined,
-        defaultBranch: env.GITHUB_EVENT_PATH ? defaultBranchOf(env.GITHUB_EVENT_PATH) : undefined,
-    };
-}
-// A missing or unreadable payload only narrows the restore scopes: it is not worth failing for.
-function defaultBranchOf(eventPath) {
-    try {
-        const event = JSON.parse((0,external_node_fs_.readFileSync)(eventPath, 'utf8'));
-        const name = event.repository?.default_branch;
-        return typeof name === 'string' && name ? name : undefined;
-    }
-    catch {
-        return undefined;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache/steps.ts
