@@ -56,7 +56,7 @@ const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
 const pm = __importStar(__nccwpck_require__(3335));
 const tunnel = __importStar(__nccwpck_require__(770));
-const undici_1 = __nccwpck_require__(4371);
+const undici_1 = __nccwpck_require__(6752);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -2653,7 +2653,7 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6752:
+/***/ 6952:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34064,7 +34064,7 @@ function nextRequest(req, status, target) {
 }
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(4371);
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./src/oci/transport/stall.ts
 
 // The dispatcher ends a request body only by failing it: a stall must look transient to retry.
@@ -35646,7 +35646,60 @@ class OutputSink {
     }
 }
 
+;// CONCATENATED MODULE: ./src/archive/ustar-header.ts
+// The ustar header of the common entry, encoded byte for byte as node-tar's Header.encode writes
+// it, without its per-entry objects (a Header, a Date, a copy of the fields): for a tree of many
+// small files those were most of the packing's JavaScript and its garbage. Only for what needs no
+// PAX record and no base-256 number; anything else returns false and goes to node-tar.
+const TYPE_CODE = { File: 0x30, Link: 0x31, SymbolicLink: 0x32, Directory: 0x35 };
+// the largest values node-tar writes as octal in a field of 8 and 12 bytes
+const MAX_OCTAL_8 = 0o7777777;
+const MAX_OCTAL_12 = 0o77777777777;
+// printable ASCII only: a name with anything else (UTF-8, control bytes) takes node-tar's path
+const PLAIN = /^[\x20-\x7e]*$/;
+// `block` must be 512 zero bytes; `mtime` in seconds since the epoch. True when the header was
+// written, false when it needs node-tar.
+function encodeUstarHeader(block, f, mtime) {
+    // node-tar splits a name of 100 bytes or more into prefix and name: left to it
+    if (f.path.length >= 100 || !PLAIN.test(f.path))
+        return false;
+    if (f.linkpath !== undefined && (f.linkpath.length >= 100 || !PLAIN.test(f.linkpath)))
+        return false;
+    if (!(f.mode >= 0 && f.mode <= MAX_OCTAL_8) || !(f.size >= 0 && f.size <= MAX_OCTAL_12))
+        return false;
+    if (!(mtime >= 0 && mtime <= MAX_OCTAL_12))
+        return false;
+    block.write(f.path, 0, 'latin1');
+    octal(block, 100, 8, f.mode);
+    octal(block, 108, 8, 0); // uid
+    octal(block, 116, 8, 0); // gid
+    octal(block, 124, 12, f.size);
+    octal(block, 136, 12, mtime);
+    block[156] = TYPE_CODE[f.type];
+    if (f.linkpath !== undefined)
+        block.write(f.linkpath, 157, 'latin1');
+    block.write('ustar\u000000', 257, 'latin1');
+    // uname and gname stay empty; devmajor and devminor are 0, as node-tar writes them
+    octal(block, 329, 8, 0);
+    octal(block, 337, 8, 0);
+    let sum = 8 * 0x20;
+    for (let i = 0; i < 148; i++)
+        sum += block[i];
+    for (let i = 156; i < 512; i++)
+        sum += block[i];
+    octal(block, 148, 8, sum);
+    return true;
+}
+// node-tar's padding: a number that fills size-1 digits ends in NUL, a shorter one is padded
+// with zeros in front and ends in a space and a NUL
+function octal(block, at, size, value) {
+    const digits = Math.floor(value).toString(8);
+    const text = digits.length === size - 1 ? digits : `${'0'.repeat(size - digits.length - 2)}${digits} `;
+    block.write(text, at, 'latin1');
+}
+
 ;// CONCATENATED MODULE: ./src/archive/tar-writer.ts
+
 
 
 
@@ -35708,6 +35761,10 @@ class TarWriter {
         return entry ? new Date(entry.mtime * 1000) : EPOCH;
     }
     async #header(data, entry) {
+        const seconds = this.#o.mtime === 'preserve' ? (entry?.mtime ?? 0) : this.#o.mtime.getTime() / 1000;
+        // the reused block's bytes are copied out by #append before it awaits
+        if (encodeUstarHeader(this.#block.fill(0), data, seconds))
+            return this.#append(this.#block);
         const mtime = this.#mtimeOf(entry);
         const full = { ...data, uid: 0, gid: 0, uname: '', gname: '', mtime };
         // encode once into a scratch block to learn whether the names need a PAX record first
@@ -44762,7 +44819,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6752);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6952);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCacheRestore */ .Uq)();
 
@@ -50855,7 +50912,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(4371);
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {

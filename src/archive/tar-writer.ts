@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, readlinkSync } from 'node:fs'
 import path from 'node:path'
 import { Header, Pax, type HeaderData } from 'tar'
 import type { BufferPool } from './buffer-pool.js'
+import { encodeUstarHeader, type UstarFields } from './ustar-header.js'
 import type { TreeEntry } from './walk.js'
 
 const BLOCK = 512
@@ -77,7 +78,10 @@ export class TarWriter {
     return entry ? new Date(entry.mtime * 1000) : EPOCH
   }
 
-  async #header(data: HeaderData, entry: TreeEntry | undefined): Promise<void> {
+  async #header(data: HeaderData & UstarFields, entry: TreeEntry | undefined): Promise<void> {
+    const seconds = this.#o.mtime === 'preserve' ? (entry?.mtime ?? 0) : this.#o.mtime.getTime() / 1000
+    // the reused block's bytes are copied out by #append before it awaits
+    if (encodeUstarHeader(this.#block.fill(0), data, seconds)) return this.#append(this.#block)
     const mtime = this.#mtimeOf(entry)
     const full: HeaderData = { ...data, uid: 0, gid: 0, uname: '', gname: '', mtime }
     // encode once into a scratch block to learn whether the names need a PAX record first
