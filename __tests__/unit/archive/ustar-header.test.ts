@@ -31,10 +31,18 @@ describe('encodeUstarHeader', () => {
   })
 
   it.each([
-    ['a name of 100 bytes (node-tar splits it)', { path: 'x'.repeat(100), type: 'File', mode: 0o644, size: 1 }, 1],
+    [
+      'a name of 100 bytes (node-tar splits it)',
+      { path: 'x'.repeat(100), type: 'File', mode: 0o644, size: 1 },
+      1,
+    ],
     ['a non-ASCII name', { path: 'caf\u00e9', type: 'File', mode: 0o644, size: 1 }, 1],
     ['a control byte in a name', { path: 'a\nb', type: 'File', mode: 0o644, size: 1 }, 1],
-    ['a long link target', { path: 'l', type: 'SymbolicLink', linkpath: 'y'.repeat(100), mode: 0o755, size: 0 }, 1],
+    [
+      'a long link target',
+      { path: 'l', type: 'SymbolicLink', linkpath: 'y'.repeat(100), mode: 0o755, size: 0 },
+      1,
+    ],
     ['a size past the octal field', { path: 'huge', type: 'File', mode: 0o644, size: 0o77777777777 + 1 }, 1],
     ['an mtime before the epoch', { path: 'old', type: 'File', mode: 0o644, size: 1 }, -1],
   ] as [string, UstarFields, number][])('leaves %s to node-tar', (_, fields, mtime) => {
