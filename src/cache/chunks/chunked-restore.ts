@@ -1,0 +1,72 @@
+import { webcrypto } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { promisify } from 'node:util'
+import zlib from 'node:zlib'
+import { chunkSizes } from '../../archive/chunker.js'
+import type { Descriptor } from '../../oci/descriptor.js'
+import { DigestMismatchError } from '../../oci/errors.js'
+import type { ChunkRef } from './chunk-map.js'
+
+const zstdDecompress = promisify(zlib.zstdDecompress)
+
+// Compressed plus uncompressed bytes of chunks downloaded ahead of the extraction at most: the
+// restore's memory, whatever the tree's size (8 chunks of 4 MiB in class 0).
+const AHEAD_BYTES = 64 << 20
+
+export interface ChunkFetchOptions {
+  sizeClass: number
+  /** Downloads at once (fewer when the class's chunks are large) */
+  concurrency: number
+}
+
+/**
+ * The uncompressed tar of one path, assembled from its chunks in order: downloaded several at a
+ * time (`fetch` checks each blob's digest as it streams), decompressed on libuv's pool, and each
+ * checked against the sha256 and size the map gives it before a byte of it is passed on. A chunk
+ * that does not match errors the stream, so the extraction fed by it fails and leaves its
+ * destination as it was: a map that names the wrong chunk gives a miss, never a wrong tree.
+ */
+export function chunkedTarStream(
+  chunks: ChunkRef[],
+  layers: Descriptor[],
+  fetch: (layer: Descriptor) => Promise<Readable>,
+  o: ChunkFetchOptions,
+): Readable {
+  const { max } = chunkSizes(o.sizeClass)
+  const ahead = Math.max(1, Math.min(o.concurrency, Math.floor(AHEAD_BYTES / (2 * max))))
+  const load = async (ref: ChunkRef): Promise<Buffer> => {
+    const layer = layers[ref.layer] as Descriptor
+    const parts: Buffer[] = []
+    for await (const part of await fetch(layer)) parts.push(part as Buffer)
+    const compressed = Buffer.concat(parts)
+    // the map's size bounds the output: a chunk that inflates further is refused, not held
+    let bytes: Buffer
+    try {
+      bytes = await zstdDecompress(compressed, { maxOutputLength: ref.size })
+    } catch (error) {
+      throw new DigestMismatchError(ref.digest, `bytes zstd refuses (${(error as Error).message})`, 'a chunk')
+    }
+    const actual = `sha256:${Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')}`
+    if (bytes.length !== ref.size || actual !== ref.digest) throw new DigestMismatchError(ref.digest, `${actual} (${bytes.length} bytes)`, 'a chunk')
+    return bytes
+  }
+  async function* assemble(): AsyncGenerator<Buffer> {
+    const queue: Promise<Buffer>[] = []
+    let next = 0
+    const fill = () => {
+      while (queue.length < ahead && next < chunks.length) {
+        const task = load(chunks[next++] as ChunkRef)
+        // awaited in order below; until then a failure must not count as unhandled
+        task.catch(() => {})
+        queue.push(task)
+      }
+    }
+    fill()
+    while (queue.length > 0) {
+      const bytes = await (queue.shift() as Promise<Buffer>)
+      fill()
+      yield bytes
+    }
+  }
+  return Readable.from(assemble(), { objectMode: false, highWaterMark: 1 })
+}
