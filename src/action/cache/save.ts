@@ -8,7 +8,7 @@ import { splitTree } from '../../archive/split.js'
 import type { PackResult } from '../../archive/types.js'
 import { publishCache } from '../../cache/cache-publish.js'
 import { cacheTag } from '../../cache/cache-tag.js'
-import { RegistryError } from '../../oci/errors.js'
+import { ConnectionError, RegistryError } from '../../oci/errors.js'
 import { EMPTY_CONFIG } from '../../oci/manifest.js'
 import type { Descriptor } from '../../oci/descriptor.js'
 import { MediaType } from '../../oci/media-types.js'
@@ -19,6 +19,7 @@ import { partAnnotation } from '../layers/tree-parts.js'
 import { actionsLogger, describeError, formatBytes, startProgress } from '../runner/log.js'
 import { openForPush, pushBlobIfMissing } from '../runner/registry.js'
 import { githubCacheAvailable, saveToGitHubCache } from './fallback.js'
+import { saveChunkedPaths } from './save-chunked.js'
 import type { CacheInputs, CacheState } from './inputs.js'
 
 /**
@@ -66,6 +67,11 @@ export async function saveCache(
     }
   } catch (error) {
     await saveToFallback(state, `${where}: ${describeError(error)}`)
+    return
+  }
+
+  if (inputs.incremental) {
+    await saveIncremental(repo, sources, state, inputs, version, where, now)
     return
   }
 
@@ -185,6 +191,56 @@ async function saveLayer(
   }
   if (upload.streamed) core.info(`Uploaded ${formatBytes(upload.desc.size)} while packing`)
   return { layer: upload.desc, sent: upload.uploaded }
+}
+
+/**
+ * The chunked save (the default): see save-chunked.ts. The chunk map goes up last, as the config
+ * the manifest names; the manifest and the index are then written as for the one-layer format.
+ */
+async function saveIncremental(
+  repo: ReturnType<typeof openForPush>,
+  sources: CachePathSource[],
+  state: CacheState,
+  inputs: CacheInputs,
+  version: string,
+  where: string,
+  now: () => Date,
+): Promise<void> {
+  const started = Date.now()
+  try {
+    const restored =
+      state.source === 'registry' && state.matchedReference
+        ? { key: state.matchedKey, reference: state.matchedReference }
+        : undefined
+    const saved = await saveChunkedPaths(repo, sources, {
+      restored,
+      scope: state.scope,
+      version,
+      includeGit: inputs.includeGit,
+    })
+    const mapSent = await pushBlobIfMissing(repo, saved.map.descriptor, () => Readable.from([saved.map.bytes]))
+    const published = await publishCache(
+      repo,
+      {
+        scope: state.scope,
+        key: state.key,
+        created: now().toISOString(),
+        layers: saved.layers,
+        version,
+        chunkMap: saved.map.descriptor,
+      },
+      actionsLogger,
+    )
+    core.info(
+      `Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
+        `${saved.layers.length} chunks, ${formatBytes(saved.size)}, ${formatBytes(saved.sent + mapSent)} uploaded) ` +
+        `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    )
+  } catch (error) {
+    if (error instanceof RegistryError || error instanceof ConnectionError)
+      await saveToFallback(state, `${where}: ${describeError(error)}`)
+    else core.warning(`Cache not saved: ${describeError(error)}`)
+  }
 }
 
 function statePatterns(state: CacheState): PathPatterns {
