@@ -32017,7 +32017,9 @@ const chunker_MAX_SIZE_CLASS = 7;
 const GEAR = (() => {
     const table = new Int32Array(256);
     for (let i = 0; i < 256; i += 8) {
-        const block = (0,external_node_crypto_.createHash)('sha256').update(`oci-artifact-action gear ${i / 8}`).digest();
+        const block = (0,external_node_crypto_.createHash)('sha256')
+            .update(`oci-artifact-action gear ${i / 8}`)
+            .digest();
         for (let j = 0; j < 8; j++)
             table[i + j] = block.readInt32LE(j * 4);
     }
@@ -32185,7 +32187,10 @@ function readChunkMap(bytes, layers) {
     if (o.chunking !== CHUNKING)
         throw new ChunkMapError(`unknown chunking ${JSON.stringify(o.chunking)}`);
     const sizeClass = o.sizeClass;
-    if (typeof sizeClass !== 'number' || !Number.isInteger(sizeClass) || sizeClass < 0 || sizeClass > chunker_MAX_SIZE_CLASS)
+    if (typeof sizeClass !== 'number' ||
+        !Number.isInteger(sizeClass) ||
+        sizeClass < 0 ||
+        sizeClass > chunker_MAX_SIZE_CLASS)
         throw new ChunkMapError(`bad size class ${JSON.stringify(sizeClass)}`);
     const { max } = chunker_chunkSizes(sizeClass);
     for (const layer of layers) {
@@ -35379,7 +35384,10 @@ async function restoreChunkedCache(repo, contents, patterns) {
     for (const [i, path] of map.paths.entries()) {
         const root = roots[i];
         const progress = log_startProgress(`Restoring ${root}`, path.size);
-        const tar = chunkedTarStream(path.chunks, contents.layers, (layer) => repo.fetchBlob(layer), { sizeClass: map.sizeClass, concurrency: CHUNK_DOWNLOADS });
+        const tar = chunkedTarStream(path.chunks, contents.layers, (layer) => repo.fetchBlob(layer), {
+            sizeClass: map.sizeClass,
+            concurrency: CHUNK_DOWNLOADS,
+        });
         tar.on('data', (chunk) => progress.add(chunk.length));
         const result = await extractToDirectory(tar, root, { compression: 'none', restoreMtimes: true });
         progress.done();
@@ -36680,7 +36688,11 @@ async function save_chunked_saveChunkedPaths(repo, sources, o) {
             `${saved.chunks.length} chunks; ${formatBytes(saved.reused)} unchanged, ${saved.newChunks} new ` +
             `chunk(s), ${formatBytes(saved.sent)} uploaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         sent += saved.sent;
-        paths.push({ annotations: cacheLayerAnnotations(source), size: saved.uncompressedSize, chunks: saved.chunks });
+        paths.push({
+            annotations: cacheLayerAnnotations(source),
+            size: saved.uncompressedSize,
+            chunks: saved.chunks,
+        });
     }
     const { layers, map } = assembleChunkedCache(paths, sizeClass);
     return { layers, map, sent, size: layers.reduce((sum, layer) => sum + layer.size, 0) };

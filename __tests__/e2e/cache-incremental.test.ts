@@ -61,7 +61,10 @@ function restoreStep(job: Job): Promise<RunActionResult> {
   return runAction({ inputs: inputsOf(job), env: env(), workspace: path.dirname(job.dir) })
 }
 
-async function runJob(job: Job, build?: () => void): Promise<{ main: RunActionResult; post: RunActionResult }> {
+async function runJob(
+  job: Job,
+  build?: () => void,
+): Promise<{ main: RunActionResult; post: RunActionResult }> {
   const main = await restoreStep(job)
   expect(main.code).toBe(0)
   build?.()
@@ -76,10 +79,13 @@ async function runJob(job: Job, build?: () => void): Promise<{ main: RunActionRe
   return { main, post }
 }
 
-const warnings = (r: RunActionResult) => r.annotations.filter((a) => a.level === 'warning').map((a) => a.message)
+const warnings = (r: RunActionResult) =>
+  r.annotations.filter((a) => a.level === 'warning').map((a) => a.message)
 const freshDir = (name: string) => path.join(mkdtempSync(path.join(work, `${name}-`)), 'cache')
 const uploaded = (post: RunActionResult) => {
-  const m = /Cache saved with key .* \(1 path\(s\), (\d+) chunks, .*, ([\d.]+ [KMG]?i?B) uploaded\)/.exec(post.stdout)
+  const m = /Cache saved with key .* \(1 path\(s\), (\d+) chunks, .*, ([\d.]+ [KMG]?i?B) uploaded\)/.exec(
+    post.stdout,
+  )
   expect(m).not.toBeNull()
   return { chunks: Number(m![1]), uploaded: m![2] as string }
 }
@@ -88,7 +94,8 @@ const uploaded = (post: RunActionResult) => {
 function makeTree(dir: string): void {
   for (let p = 0; p < 12; p++) {
     mkdirSync(path.join(dir, `pkg-${p}`), { recursive: true })
-    for (let f = 0; f < 6; f++) writeFileSync(path.join(dir, `pkg-${p}`, `f${f}.bin`), randomBytes(40_000 + f * 9_000))
+    for (let f = 0; f < 6; f++)
+      writeFileSync(path.join(dir, `pkg-${p}`, `f${f}.bin`), randomBytes(40_000 + f * 9_000))
   }
   writeFileSync(path.join(dir, 'big.bin'), randomBytes(3 << 20))
 }
@@ -106,7 +113,10 @@ describe('incremental cache saves through dist/', () => {
       // a few bytes inserted near the start of the large file
       (dir) => {
         const big = readFileSync(path.join(dir, 'big.bin'))
-        writeFileSync(path.join(dir, 'big.bin'), Buffer.concat([big.subarray(0, 1000), Buffer.from('inserted'), big.subarray(1000)]))
+        writeFileSync(
+          path.join(dir, 'big.bin'),
+          Buffer.concat([big.subarray(0, 1000), Buffer.from('inserted'), big.subarray(1000)]),
+        )
       },
       // a package added, one deleted
       (dir) => {
@@ -158,7 +168,8 @@ describe('incremental cache saves through dist/', () => {
     expect(chunks.length).toBeGreaterThan(3)
     const victim = bed.blobPath(chunks[Math.floor(chunks.length / 2)] as string)
     const bytes = readFileSync(victim)
-    bytes[bytes.length >> 1] ^= 0xff
+    const at = bytes.length >> 1
+    bytes[at] = (bytes[at] as number) ^ 0xff
     writeFileSync(victim, bytes)
 
     const dest = freshDir('tamper-dest')
@@ -167,7 +178,9 @@ describe('incremental cache saves through dist/', () => {
     const result = await restoreStep({ repository, key: 'tamper-1', dir: dest })
     expect(result.code).toBe(0)
     expect(result.outputs).toMatchObject({ 'cache-hit': 'false', 'cache-matched-key': '' })
-    expect(warnings(result).join('\n')).toMatch(/Could not restore the cache tamper-1 .*does not match its digest/)
+    expect(warnings(result).join('\n')).toMatch(
+      /Could not restore the cache tamper-1 .*does not match its digest/,
+    )
     expect(readdirSync(dest)).toEqual(['mine'])
     expect(readdirSync(path.dirname(dest))).toEqual(['cache'])
   })

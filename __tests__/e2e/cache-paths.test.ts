@@ -108,7 +108,10 @@ describe('cache of several paths through dist/', () => {
 
     // another runner: other HOME, other workspace; each path lands under its own
     const second = machine('second')
-    const restored = await step({ m: second, key: 'cargo-2', restoreKeys: 'cargo-', extraInputs: ONE_LAYER }, repository)
+    const restored = await step(
+      { m: second, key: 'cargo-2', restoreKeys: 'cargo-', extraInputs: ONE_LAYER },
+      repository,
+    )
     expect(restored.code).toBe(0)
     expect(restored.outputs['cache-matched-key']).toBe('cargo-1')
     expect(readFileSync(path.join(second.home, '.cargo/registry/index/crates.txt'), 'utf8')).toContain(
@@ -120,7 +123,11 @@ describe('cache of several paths through dist/', () => {
     // the build changes target only: the save uploads target's layer and nothing else
     write(path.join(second.workspace, 'target/debug/app'), 'build two')
     const from = readFileSync(bed.logFile, 'utf8').length
-    const resaved = await step({ m: second, key: 'cargo-2', restoreKeys: 'cargo-', extraInputs: ONE_LAYER }, repository, restored)
+    const resaved = await step(
+      { m: second, key: 'cargo-2', restoreKeys: 'cargo-', extraInputs: ONE_LAYER },
+      repository,
+      restored,
+    )
     expect(resaved.code).toBe(0)
     expect(resaved.stdout).toMatch(/Cache saved with key cargo-2/)
     const uploads = uploadedSince(from, repository)

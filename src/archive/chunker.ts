@@ -29,7 +29,9 @@ export const MAX_SIZE_CLASS = 7
 const GEAR = (() => {
   const table = new Int32Array(256)
   for (let i = 0; i < 256; i += 8) {
-    const block = createHash('sha256').update(`oci-artifact-action gear ${i / 8}`).digest()
+    const block = createHash('sha256')
+      .update(`oci-artifact-action gear ${i / 8}`)
+      .digest()
     for (let j = 0; j < 8; j++) table[i + j] = block.readInt32LE(j * 4)
   }
   return table

@@ -90,7 +90,8 @@ export function cacheContentsOf(
       throw new NotACacheError(reference, 'its config is not a chunk map')
     return { format: 'chunked', chunkMap: manifest.config, layers: manifest.layers }
   }
-  if (format !== undefined) throw new NotACacheError(reference, `its format ${format} is unknown to this version`)
+  if (format !== undefined)
+    throw new NotACacheError(reference, `its format ${format} is unknown to this version`)
   for (const layer of manifest.layers) {
     if (layer.mediaType !== MediaType.LayerTarZstd || !layer.annotations?.[PATH_ANNOTATION]) {
       throw new NotACacheError(reference, 'a layer is not a tar+zstd layer naming its path')

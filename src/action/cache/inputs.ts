@@ -60,7 +60,8 @@ export function parseCacheInputs(
     includeGit: readBoolean('include-git', read('include-git')),
     maxLayerSize: readMaxLayerSize(read('max-layer-size')),
     // on unless turned off: README, "Incremental saves", says when to
-    incremental: read('cache-incremental').trim() === '' || readBoolean('cache-incremental', read('cache-incremental')),
+    incremental:
+      read('cache-incremental').trim() === '' || readBoolean('cache-incremental', read('cache-incremental')),
   }
 }
 

@@ -26,19 +26,20 @@ export async function restoreChunkedCache(
   const map = await loadChunkMap(repo, contents)
   // every path's place is known before any download: a path this job does not name fails first
   const roots = map.paths.map((p) =>
-    restoreRootOf({ mediaType: '', digest: contents.chunkMap.digest, size: 0, annotations: p.annotations }, patterns),
+    restoreRootOf(
+      { mediaType: '', digest: contents.chunkMap.digest, size: 0, annotations: p.annotations },
+      patterns,
+    ),
   )
   let files = 0
   let bytes = 0
   for (const [i, path] of map.paths.entries()) {
     const root = roots[i] as string
     const progress = startProgress(`Restoring ${root}`, path.size)
-    const tar = chunkedTarStream(
-      path.chunks,
-      contents.layers,
-      (layer) => repo.fetchBlob(layer),
-      { sizeClass: map.sizeClass, concurrency: CHUNK_DOWNLOADS },
-    )
+    const tar = chunkedTarStream(path.chunks, contents.layers, (layer) => repo.fetchBlob(layer), {
+      sizeClass: map.sizeClass,
+      concurrency: CHUNK_DOWNLOADS,
+    })
     tar.on('data', (chunk: Buffer) => progress.add(chunk.length))
     const result = await extractToDirectory(tar, root, { compression: 'none', restoreMtimes: true })
     progress.done()

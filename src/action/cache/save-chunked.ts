@@ -60,7 +60,11 @@ export async function saveChunkedPaths(
         `chunk(s), ${formatBytes(saved.sent)} uploaded in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     )
     sent += saved.sent
-    paths.push({ annotations: cacheLayerAnnotations(source), size: saved.uncompressedSize, chunks: saved.chunks })
+    paths.push({
+      annotations: cacheLayerAnnotations(source),
+      size: saved.uncompressedSize,
+      chunks: saved.chunks,
+    })
   }
   const { layers, map } = assembleChunkedCache(paths, sizeClass)
   return { layers, map, sent, size: layers.reduce((sum, layer) => sum + layer.size, 0) }
@@ -69,12 +73,15 @@ export async function saveChunkedPaths(
 // the walk the pack makes, without reading a file: only the class depends on it
 function treeSize(source: CachePathSource, includeGit: boolean): number {
   let bytes = 0
-  for (const entry of walkEntries(source.root, { includeGit, select: source.select })) bytes += 512 + entry.size
+  for (const entry of walkEntries(source.root, { includeGit, select: source.select }))
+    bytes += 512 + entry.size
   return bytes
 }
 
 function logBase(base: BaseChunks | undefined, sizeClass: number): void {
   if (base)
-    core.info(`Chunks of ${base.key} (${base.known.size}) are referenced, not sent again (size class ${sizeClass})`)
+    core.info(
+      `Chunks of ${base.key} (${base.known.size}) are referenced, not sent again (size class ${sizeClass})`,
+    )
   else core.info(`No chunked cache of these paths to build on: every chunk the registry lacks is sent`)
 }

@@ -218,7 +218,9 @@ async function saveIncremental(
       version,
       includeGit: inputs.includeGit,
     })
-    const mapSent = await pushBlobIfMissing(repo, saved.map.descriptor, () => Readable.from([saved.map.bytes]))
+    const mapSent = await pushBlobIfMissing(repo, saved.map.descriptor, () =>
+      Readable.from([saved.map.bytes]),
+    )
     const published = await publishCache(
       repo,
       {

@@ -7,7 +7,11 @@ import { startProgress } from '../runner/log.js'
 /** What a chunked upload needs of a repository (Repository has it). */
 export interface ChunkWriter {
   blobExists(digest: string): Promise<boolean>
-  pushBlob(desc: Descriptor, open: () => Readable, o?: { onProgress?: (bytes: number) => void }): Promise<unknown>
+  pushBlob(
+    desc: Descriptor,
+    open: () => Readable,
+    o?: { onProgress?: (bytes: number) => void },
+  ): Promise<unknown>
 }
 
 /** A tree part saved chunk by chunk (a cache path): its uncompressed tar, cut and deduplicated. */

@@ -90,12 +90,18 @@ export function readChunkMap(bytes: Buffer, layers: Descriptor[]): ChunkMap {
   const o = doc as { chunking?: unknown; sizeClass?: unknown; paths?: unknown }
   if (o.chunking !== CHUNKING) throw new ChunkMapError(`unknown chunking ${JSON.stringify(o.chunking)}`)
   const sizeClass = o.sizeClass
-  if (typeof sizeClass !== 'number' || !Number.isInteger(sizeClass) || sizeClass < 0 || sizeClass > MAX_SIZE_CLASS)
+  if (
+    typeof sizeClass !== 'number' ||
+    !Number.isInteger(sizeClass) ||
+    sizeClass < 0 ||
+    sizeClass > MAX_SIZE_CLASS
+  )
     throw new ChunkMapError(`bad size class ${JSON.stringify(sizeClass)}`)
   const { max } = chunkSizes(sizeClass)
   for (const layer of layers) {
     if (layer.mediaType !== CHUNK_MEDIA_TYPE) throw new ChunkMapError(`layer ${layer.digest} is not a chunk`)
-    if (layer.size > maxCompressed(max)) throw new ChunkMapError(`layer ${layer.digest} is too large for a chunk`)
+    if (layer.size > maxCompressed(max))
+      throw new ChunkMapError(`layer ${layer.digest} is too large for a chunk`)
   }
   if (!Array.isArray(o.paths) || o.paths.length === 0) throw new ChunkMapError('no paths')
   const paths = o.paths.map((p: unknown, i: number): ChunkedPath => {

@@ -47,7 +47,8 @@ export function chunkedTarStream(
       throw new DigestMismatchError(ref.digest, `bytes zstd refuses (${(error as Error).message})`, 'a chunk')
     }
     const actual = `sha256:${Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')}`
-    if (bytes.length !== ref.size || actual !== ref.digest) throw new DigestMismatchError(ref.digest, `${actual} (${bytes.length} bytes)`, 'a chunk')
+    if (bytes.length !== ref.size || actual !== ref.digest)
+      throw new DigestMismatchError(ref.digest, `${actual} (${bytes.length} bytes)`, 'a chunk')
     return bytes
   }
   async function* assemble(): AsyncGenerator<Buffer> {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
 import { createHash, randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { buildChunkMap, readChunkMap, sizeClassFor, ChunkMapError, CHUNK_MEDIA_TYPE } from '../../../../src/cache/chunks/chunk-map.js'
+import {
+  buildChunkMap,
+  readChunkMap,
+  sizeClassFor,
+  ChunkMapError,
+  CHUNK_MEDIA_TYPE,
+} from '../../../../src/cache/chunks/chunk-map.js'
 import { chunkedTarStream } from '../../../../src/cache/chunks/chunked-restore.js'
 import { saveChunkedTar, type SavedChunk } from '../../../../src/cache/chunks/chunked-save.js'
 import type { Descriptor } from '../../../../src/oci/descriptor.js'
@@ -56,7 +62,12 @@ describe('a chunked save and restore', () => {
 
   it('restores the bytes saved, and a second save of the same bytes sends nothing', async () => {
     const store = blobStore()
-    const first = await saveChunkedTar(produceFrom(data), { sizeClass: 0, known: new Map(), put: store.put, concurrency: 3 })
+    const first = await saveChunkedTar(produceFrom(data), {
+      sizeClass: 0,
+      known: new Map(),
+      put: store.put,
+      concurrency: 3,
+    })
     expect(first.newChunks).toBe(first.chunks.length)
     expect(first.sent).toBeGreaterThan(0)
     const { layers, refs } = layout(first.chunks)
@@ -64,7 +75,12 @@ describe('a chunked save and restore', () => {
     expect(sha(restored)).toBe(sha(data))
 
     const known = new Map(first.chunks.map((c) => [c.digest, c.layer]))
-    const again = await saveChunkedTar(produceFrom(data), { sizeClass: 0, known, put: store.put, concurrency: 3 })
+    const again = await saveChunkedTar(produceFrom(data), {
+      sizeClass: 0,
+      known,
+      put: store.put,
+      concurrency: 3,
+    })
     expect(again.newChunks).toBe(0)
     expect(again.sent).toBe(0)
     expect(again.reused).toBe(data.length)
@@ -72,24 +88,41 @@ describe('a chunked save and restore', () => {
 
   it('sends about one chunk for a few bytes inserted near the start', async () => {
     const store = blobStore()
-    const first = await saveChunkedTar(produceFrom(data), { sizeClass: 0, known: new Map(), put: store.put, concurrency: 2 })
+    const first = await saveChunkedTar(produceFrom(data), {
+      sizeClass: 0,
+      known: new Map(),
+      put: store.put,
+      concurrency: 2,
+    })
     const changed = Buffer.concat([data.subarray(0, 300_000), Buffer.from('xyz'), data.subarray(300_000)])
     const known = new Map(first.chunks.map((c) => [c.digest, c.layer]))
-    const second = await saveChunkedTar(produceFrom(changed), { sizeClass: 0, known, put: store.put, concurrency: 2 })
+    const second = await saveChunkedTar(produceFrom(changed), {
+      sizeClass: 0,
+      known,
+      put: store.put,
+      concurrency: 2,
+    })
     expect(second.newChunks).toBeLessThanOrEqual(2)
     const { layers, refs } = layout(second.chunks)
-    expect(sha(await read(chunkedTarStream(refs, layers, store.fetch, { sizeClass: 0, concurrency: 2 })))).toBe(sha(changed))
+    expect(
+      sha(await read(chunkedTarStream(refs, layers, store.fetch, { sizeClass: 0, concurrency: 2 }))),
+    ).toBe(sha(changed))
   })
 
   it('refuses a chunk whose bytes are not what the map says', async () => {
     const store = blobStore()
-    const saved = await saveChunkedTar(produceFrom(data), { sizeClass: 0, known: new Map(), put: store.put, concurrency: 2 })
+    const saved = await saveChunkedTar(produceFrom(data), {
+      sizeClass: 0,
+      known: new Map(),
+      put: store.put,
+      concurrency: 2,
+    })
     const { layers, refs } = layout(saved.chunks)
     // the map points chunk 2 at chunk 1's blob (a manifest that maps a chunk wrongly)
     const wrong = refs.map((r, i) => (i === 2 ? { ...r, layer: refs[1]!.layer } : r))
-    await expect(read(chunkedTarStream(wrong, layers, store.fetch, { sizeClass: 0, concurrency: 2 }))).rejects.toThrow(
-      /does not match its digest/,
-    )
+    await expect(
+      read(chunkedTarStream(wrong, layers, store.fetch, { sizeClass: 0, concurrency: 2 })),
+    ).rejects.toThrow(/does not match its digest/)
   })
 })
 
@@ -103,8 +136,14 @@ describe('the chunk map', () => {
   })
 
   it.each([
-    ['a chunk naming a layer the manifest lacks', { ...map, paths: [{ ...map.paths[0]!, chunks: [{ ...ref, layer: 1 }, ref] }] }],
-    ['a chunk larger than its class allows', { ...map, paths: [{ ...map.paths[0]!, size: 8 << 20, chunks: [{ ...ref, size: 8 << 20 }] }] }],
+    [
+      'a chunk naming a layer the manifest lacks',
+      { ...map, paths: [{ ...map.paths[0]!, chunks: [{ ...ref, layer: 1 }, ref] }] },
+    ],
+    [
+      'a chunk larger than its class allows',
+      { ...map, paths: [{ ...map.paths[0]!, size: 8 << 20, chunks: [{ ...ref, size: 8 << 20 }] }] },
+    ],
   ])('refuses %s', (_, bad) => {
     expect(() => readChunkMap(buildChunkMap(bad).bytes, [layer])).toThrow(ChunkMapError)
   })
