@@ -24,6 +24,10 @@ export interface BenchOptions {
   link?: string
   /** With `link`: leave the loopback comparison out (trial runs). */
   linkOnly: boolean
+  /** Trees (sizes) for the incremental cache rows after the cache rows; empty: none */
+  incremental: number[]
+  /** Also the small-files tree (--small-files N files) in the incremental rows */
+  incrementalSmallFiles: boolean
   /** With --scaling: a row for a 1 GiB tree pushed with the action's max-layer-size set to this. */
   splitSize?: number
 }
@@ -45,6 +49,11 @@ export const USAGE = `usage: npm run bench -- [options]
                        service and storage host behind a link shaped to RATE (tc units: 400mbit),
                        over TLS; both tables are written (root needed: a network namespace)
   --link-only          with --link: skip the loopback comparison (for trial runs)
+  --incremental LIST   sizes of the trees for the incremental cache rows (a save, then changes
+                       saved again through restore-keys), comma-separated; default: the
+                       comparison's size; "none" skips them
+  --incremental-small-files  add the small-files tree (--small-files N; 60000 for a
+                       node_modules-like tree, median ~2 KiB) to the incremental rows
   --split-size SIZE    with --scaling: add a 1 GiB tree pushed and pulled with the action's
                        max-layer-size input set to SIZE, so it is split into layers`
 
@@ -65,6 +74,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       link: { type: 'string' },
       'link-only': { type: 'boolean', default: false },
       'split-size': { type: 'string' },
+      incremental: { type: 'string' },
+      'incremental-small-files': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -93,6 +104,13 @@ export function parseOptions(argv: string[]): BenchOptions {
     workDir: values['work-dir'],
     link: values.link,
     linkOnly: values['link-only'],
+    incremental:
+      values.incremental === 'none'
+        ? []
+        : values.incremental === undefined
+          ? [parseSize(values.size)]
+          : values.incremental.split(',').map(parseSize),
+    incrementalSmallFiles: values['incremental-small-files'],
     splitSize: values['split-size'] === undefined ? undefined : parseSize(values['split-size']),
   }
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { BenchContext } from './bench-context.js'
 import { startTestbedProcess, type BenchTestbed } from './testbed-client.js'
 import { runComparison } from './comparison.js'
+import { runIncremental } from './incremental.js'
 import { LOOPBACK, linkProfile } from './comparison-report.js'
 import { ensureTree } from './generate-tree.js'
 import { createLink, describeLink, measureWire } from './link.js'
@@ -72,6 +73,23 @@ async function main(): Promise<void> {
     if (!options.noWrite) await writeSection(benchmarks, section, markdown)
   }
 
+  // the incremental cache rows, beside the cache rows of the same run, for each tree asked for
+  const incremental = async (ctx: BenchContext, section: string, where: string) => {
+    if (options.noCache || options.incremental.length === 0) return
+    const tables: string[] = []
+    for (const bytes of options.incremental) {
+      await ctx.clearScratch()
+      const tree = await ensureTree(dataDir, { variant: 'mixed', bytes })
+      tables.push(await runIncremental(ctx, tree, options.repeat))
+    }
+    if (options.smallFiles > 0 && options.incrementalSmallFiles) {
+      await ctx.clearScratch()
+      const tree = await ensureTree(dataDir, { variant: 'small-files', files: options.smallFiles })
+      tables.push(await runIncremental(ctx, tree, options.repeat))
+    }
+    await report(section, `Incremental cache saves ${where}.\n\n${tables.join('\n\n')}`)
+  }
+
   try {
     // A 1 GiB push takes longer than the bed's default token lifetime on a loaded machine.
     bed = await startTestbedProcess(TOKEN_TTL_SECONDS)
@@ -91,8 +109,10 @@ async function main(): Promise<void> {
       await report('scaling', await runScaling(ctx, dataDir, specs, options.repeat))
     } else {
       const tree = await ensureTree(dataDir, { variant: 'mixed', bytes: options.size })
-      if (!options.linkOnly)
+      if (!options.linkOnly) {
         await report(LOOPBACK.section, await runComparison(ctx, tree, options.repeat, LOOPBACK))
+        await incremental(ctx, 'incremental', 'on loopback')
+      }
       if (options.link) {
         await ctx.clearScratch()
         await bed.stop()
@@ -109,6 +129,7 @@ async function main(): Promise<void> {
         ctx.log(wireLine)
         const markdown = await runComparison(ctx, tree, options.repeat, linkProfile(where))
         await report('link', `${markdown}\n${wireLine}`)
+        await incremental(ctx, 'incremental-link', where)
       }
     }
     if (!options.noWrite) console.log('BENCHMARKS.md updated')
