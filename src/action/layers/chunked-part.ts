@@ -29,8 +29,10 @@ export interface ChunkedPartOptions {
   known: Map<string, Descriptor>
 }
 
-// Chunks settling at once: one per core hashing or compressing on the pool, plus two uploading.
-const CHUNKS_IN_FLIGHT = availableParallelism() + 2
+// Chunks settling at once: hashing and compressing take the pool's threads (one per core), the
+// rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT: several in flight
+// keep a link with latency busy. Memory: each holds at most one chunk (the class's max).
+const CHUNKS_IN_FLIGHT = Math.max(8, availableParallelism() + 2)
 
 /**
  * One chunked part: every new chunk goes up as a blob of its own, after the existence check every
