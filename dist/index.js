@@ -35353,6 +35353,7 @@ function chunkedTarStream(chunks, layers, fetch, o) {
         while (queue.length > 0) {
             const bytes = await queue.shift();
             fill();
+            o.onChunk?.(bytes.length);
             yield bytes;
         }
     }
@@ -35387,8 +35388,8 @@ async function restoreChunkedCache(repo, contents, patterns) {
         const tar = chunkedTarStream(path.chunks, contents.layers, (layer) => repo.fetchBlob(layer), {
             sizeClass: map.sizeClass,
             concurrency: CHUNK_DOWNLOADS,
+            onChunk: (bytes) => progress.add(bytes),
         });
-        tar.on('data', (chunk) => progress.add(chunk.length));
         const result = await extractToDirectory(tar, root, { compression: 'none', restoreMtimes: true });
         progress.done();
         lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${log_formatBytes(result.uncompressedSize)} from ${path.chunks.length} chunks`);
@@ -36627,8 +36628,10 @@ async function chunked_save_saveChunkedTar(produce, o) {
 
 
 
-// Chunks settling at once: one per core hashing or compressing on the pool, plus two uploading.
-const CHUNKS_IN_FLIGHT = (0,external_node_os_.availableParallelism)() + 2;
+// Chunks settling at once: hashing and compressing take the pool's threads (one per core), the
+// rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT: several in flight
+// keep a link with latency busy. Memory: each holds at most one chunk (the class's max).
+const CHUNKS_IN_FLIGHT = Math.max(8, (0,external_node_os_.availableParallelism)() + 2);
 /**
  * One chunked part: every new chunk goes up as a blob of its own, after the existence check every
  * upload of this action makes (a chunk another cache of the package holds is not sent again); a

@@ -39,8 +39,8 @@ export async function restoreChunkedCache(
     const tar = chunkedTarStream(path.chunks, contents.layers, (layer) => repo.fetchBlob(layer), {
       sizeClass: map.sizeClass,
       concurrency: CHUNK_DOWNLOADS,
+      onChunk: (bytes) => progress.add(bytes),
     })
-    tar.on('data', (chunk: Buffer) => progress.add(chunk.length))
     const result = await extractToDirectory(tar, root, { compression: 'none', restoreMtimes: true })
     progress.done()
     core.info(

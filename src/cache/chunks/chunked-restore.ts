@@ -17,6 +17,8 @@ export interface ChunkFetchOptions {
   sizeClass: number
   /** Downloads at once (fewer when the class's chunks are large) */
   concurrency: number
+  /** Told the size of each chunk as it is passed on (progress) */
+  onChunk?: (bytes: number) => void
 }
 
 /**
@@ -66,6 +68,7 @@ export function chunkedTarStream(
     while (queue.length > 0) {
       const bytes = await (queue.shift() as Promise<Buffer>)
       fill()
+      o.onChunk?.(bytes.length)
       yield bytes
     }
   }
