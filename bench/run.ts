@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path'
 import { BenchContext } from './bench-context.js'
 import { startTestbedProcess, type BenchTestbed } from './testbed-client.js'
 import { runComparison } from './comparison.js'
-import { runIncremental } from './incremental.js'
+import { chunkerSpeed, runIncremental } from './incremental.js'
 import { LOOPBACK, linkProfile } from './comparison-report.js'
 import { ensureTree } from './generate-tree.js'
 import { createLink, describeLink, measureWire } from './link.js'
@@ -87,6 +87,7 @@ async function main(): Promise<void> {
       const tree = await ensureTree(dataDir, { variant: 'small-files', files: options.smallFiles })
       tables.push(await runIncremental(ctx, tree, options.repeat))
     }
+    tables.push(await chunkerSpeed())
     await report(section, `Incremental cache saves ${where}.\n\n${tables.join('\n\n')}`)
   }
 
