@@ -146,6 +146,7 @@ describe('restore', () => {
       matchedKey: 'npm-abc',
       source: 'registry',
       registryFailed: false,
+      reference: cacheTag(MAIN, 'npm-abc', VERSION),
     })
     expect(extracted).toEqual([given.paths.includes[0]!.pattern])
     // as actions/cache's tar: build tools compare the saved mtimes with their own records
@@ -259,6 +260,7 @@ describe('restore', () => {
       paths: [given.paths.includes[0]!.pattern],
       scope: 'refs/pull/3/merge',
       matchedKey: 'npm-old',
+      matchedReference: expect.stringMatching(/^sha256:/),
       hit: false,
       source: 'registry',
       registryFailed: false,
@@ -295,7 +297,7 @@ describe('save', () => {
 
   it('a token that may not push goes to GitHub’s cache service before packing anything', async () => {
     registry.startStreamedUpload = async () => denied()
-    const given = inputs()
+    const given = inputs({ incremental: false })
     await saveCache(given, stateFor(given))
     expect(githubCache.saveCache).toHaveBeenCalledWith([given.paths.includes[0]!.pattern], 'npm-abc')
     expect(registry.requests.filter((r) => r.startsWith('PUT blob'))).toEqual([])
@@ -326,6 +328,17 @@ describe('save', () => {
     expect(githubCache.saveCache).not.toHaveBeenCalled()
   })
 
+  it('incremental: a chunk the registry refuses sends the save to GitHub’s cache service', async () => {
+    registry.pushBlob = async () => denied()
+    const given = inputs()
+    await saveCache(given, stateFor(given))
+    expect(githubCache.saveCache).toHaveBeenCalledWith([given.paths.includes[0]!.pattern], 'npm-abc')
+    expect(messages('notice')).toMatch(
+      /Saving the cache to GitHub's cache service instead of the registry: .*403/,
+    )
+    expect(messages('warning')).toBe('')
+  })
+
   it('an upload that fails while packing: the tree is packed again, into a file, which goes up', async () => {
     registry.startStreamedUpload = async () => ({
       body: new Writable({ write: (_chunk, _encoding, callback) => callback(new Error('connection reset')) }),
@@ -334,7 +347,7 @@ describe('save', () => {
       },
       abort: async () => {},
     })
-    const given = inputs()
+    const given = inputs({ incremental: false })
     await saveCache(given, stateFor(given))
     expect(messages('info')).toMatch(
       /Writing the cache layer of \S+ into the upload failed \(connection reset\): writing it again, into a file/,
@@ -354,7 +367,7 @@ describe('save', () => {
       },
       abort: async () => {},
     })
-    const given = inputs()
+    const given = inputs({ incremental: false })
     await saveCache(given, stateFor(given))
     expect(messages('info')).toMatch(
       /did not take the cache layer of \S+ as streamed \(DIGEST_INVALID\): writing it again, into a file/,
