@@ -14,7 +14,7 @@ import {
 import os from 'node:os'
 import path from 'node:path'
 import { runAction, type RunActionResult } from '../helpers/run-action.js'
-import { startTestbed, type Testbed } from '../testbed/index.js'
+import { skopeo, startTestbed, type Testbed } from '../testbed/index.js'
 
 // Incremental (chunked) caches through dist/: each save after a restore sends only what changed.
 // A bed of its own, so every blob in its storage belongs to these tests.
@@ -156,6 +156,22 @@ describe('incremental cache saves through dist/', () => {
       expect(warnings(hit)).toEqual([])
       execFileSync('diff', ['-r', '--no-dereference', snapshot, dest])
     }
+  })
+
+  test('skopeo copies a chunked cache whole: the copy restores in another repository', async () => {
+    const source = `${bed.registry}/alice/incremental-${++counter}`
+    const copy = `${bed.registry}/alice/incremental-copy-${counter}`
+    const dir = freshDir('copied')
+    const { post } = await runJob({ repository: source, key: 'copy-1', dir }, () => makeTree(dir))
+    const tag = /as \S+:(c-\S+) /.exec(post.stdout)?.[1] as string
+    await skopeo(['copy', '--all', `docker://${source}:${tag}`, `docker://${copy}:${tag}`], {
+      creds: `alice:${bed.users.alice as string}`,
+    })
+    const dest = freshDir('copied-dest')
+    const hit = await restoreStep({ repository: copy, key: 'copy-1', dir: dest })
+    expect(hit.outputs['cache-hit']).toBe('true')
+    expect(warnings(hit)).toEqual([])
+    execFileSync('diff', ['-r', '--no-dereference', dir, dest])
   })
 
   test('a tampered chunk is refused: a miss with a warning, the destination untouched', async () => {
