@@ -36535,7 +36535,6 @@ async function streamInto(streamed, blob, logger) {
 
 
 
-const zstdCompress = (0,external_node_util_.promisify)((external_node_zlib_default()).zstdCompress);
 // Uncompressed bytes of chunks in flight at most (the count also stays within `concurrency`):
 // what bounds a save's memory in the large size classes.
 const IN_FLIGHT_BYTES = 64 << 20;
@@ -36557,6 +36556,14 @@ async function saveChunkedTar(produce, o) {
     let sent = 0;
     let reused = 0;
     let failed;
+    // one long-lived zstd context per core, each chunk a frame of its own (as ParallelZstd): a
+    // one-shot zstdCompress per chunk set up a context each time and joined its output on the main thread
+    const lanes = [];
+    let compressed = 0;
+    const compress = (chunk) => {
+        const lane = compressed++ % Math.max(1, (0,external_node_os_.availableParallelism)());
+        return (lanes[lane] ??= new FrameCompressor(o.level ?? 3)).compress(chunk);
+    };
     const settle = async (chunk, at, release) => {
         let released = false;
         try {
@@ -36572,17 +36579,21 @@ async function saveChunkedTar(produce, o) {
             if (!layer) {
                 newChunks++;
                 layer = (async () => {
-                    const compressed = await zstdCompress(chunk, {
-                        params: { [(external_node_zlib_default()).constants.ZSTD_c_compressionLevel]: o.level ?? 3 },
-                    });
+                    const parts = await compress(chunk);
                     release();
                     released = true;
+                    const hash = (0,external_node_crypto_.createHash)('sha256');
+                    let size = 0;
+                    for (const part of parts) {
+                        hash.update(part);
+                        size += part.length;
+                    }
                     const blob = {
                         mediaType: CHUNK_MEDIA_TYPE,
-                        digest: `sha256:${Buffer.from(await external_node_crypto_.webcrypto.subtle.digest('SHA-256', compressed)).toString('hex')}`,
-                        size: compressed.length,
+                        digest: `sha256:${hash.digest('hex')}`,
+                        size,
                     };
-                    sent += await o.put(blob, compressed);
+                    sent += await o.put(blob, parts);
                     return blob;
                 })();
                 pending.set(digest, layer);
@@ -36621,6 +36632,10 @@ async function saveChunkedTar(produce, o) {
         await Promise.allSettled(inFlight);
         throw failed ?? error;
     }
+    finally {
+        for (const lane of lanes)
+            lane.close();
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/layers/chunked-part.ts
@@ -36650,7 +36665,7 @@ async function uploadChunkedPart(repo, part, o) {
         put: async (layer, bytes) => {
             if (await repo.blobExists(layer.digest))
                 return 0;
-            await repo.pushBlob(layer, () => external_node_stream_.Readable.from([bytes]));
+            await repo.pushBlob(layer, () => external_node_stream_.Readable.from(bytes));
             return layer.size;
         },
     });

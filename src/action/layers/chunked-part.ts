@@ -58,7 +58,7 @@ export async function uploadChunkedPart(
       concurrency: CHUNKS_IN_FLIGHT,
       put: async (layer, bytes) => {
         if (await repo.blobExists(layer.digest)) return 0
-        await repo.pushBlob(layer, () => Readable.from([bytes]))
+        await repo.pushBlob(layer, () => Readable.from(bytes))
         return layer.size
       },
     },

@@ -1,11 +1,9 @@
-import { webcrypto } from 'node:crypto'
-import { promisify } from 'node:util'
-import zlib from 'node:zlib'
+import { createHash, webcrypto } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { Chunker, chunkSizes } from '../../archive/chunker.js'
+import { FrameCompressor } from '../../archive/parallel-zstd.js'
 import type { Descriptor } from '../../oci/descriptor.js'
 import { CHUNK_MEDIA_TYPE } from './chunk-map.js'
-
-const zstdCompress = promisify(zlib.zstdCompress)
 
 /** A chunk of a path's tar as the map lists it: its uncompressed digest and size, and its blob. */
 export interface SavedChunk {
@@ -18,8 +16,8 @@ export interface ChunkedSaveOptions {
   sizeClass: number
   /** Chunks the registry holds (the base cache's), by uncompressed digest: referenced, not sent */
   known: Map<string, Descriptor>
-  /** Uploads a new chunk's blob unless the registry has it; answers the bytes sent */
-  put: (layer: Descriptor, bytes: Buffer) => Promise<number>
+  /** Uploads a new chunk's blob (its bytes in pieces, as zstd gave them) unless the registry has it; answers the bytes sent */
+  put: (layer: Descriptor, bytes: Buffer[]) => Promise<number>
   /** Chunks hashed, compressed or uploading at once */
   concurrency: number
   level?: number
@@ -61,6 +59,14 @@ export async function saveChunkedTar(
   let sent = 0
   let reused = 0
   let failed: unknown
+  // one long-lived zstd context per core, each chunk a frame of its own (as ParallelZstd): a
+  // one-shot zstdCompress per chunk set up a context each time and joined its output on the main thread
+  const lanes: FrameCompressor[] = []
+  let compressed = 0
+  const compress = (chunk: Buffer) => {
+    const lane = compressed++ % Math.max(1, availableParallelism())
+    return (lanes[lane] ??= new FrameCompressor(o.level ?? 3)).compress(chunk)
+  }
 
   const settle = async (chunk: Buffer, at: number, release: () => void): Promise<void> => {
     let released = false
@@ -77,17 +83,21 @@ export async function saveChunkedTar(
       if (!layer) {
         newChunks++
         layer = (async () => {
-          const compressed = await zstdCompress(chunk, {
-            params: { [zlib.constants.ZSTD_c_compressionLevel]: o.level ?? 3 },
-          })
+          const parts = await compress(chunk)
           release()
           released = true
+          const hash = createHash('sha256')
+          let size = 0
+          for (const part of parts) {
+            hash.update(part)
+            size += part.length
+          }
           const blob: Descriptor = {
             mediaType: CHUNK_MEDIA_TYPE,
-            digest: `sha256:${Buffer.from(await webcrypto.subtle.digest('SHA-256', compressed)).toString('hex')}`,
-            size: compressed.length,
+            digest: `sha256:${hash.digest('hex')}`,
+            size,
           }
-          sent += await o.put(blob, compressed)
+          sent += await o.put(blob, parts)
           return blob
         })()
         pending.set(digest, layer)
@@ -120,5 +130,7 @@ export async function saveChunkedTar(
   } catch (error) {
     await Promise.allSettled(inFlight)
     throw failed ?? error
+  } finally {
+    for (const lane of lanes) lane.close()
   }
 }

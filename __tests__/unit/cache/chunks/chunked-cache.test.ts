@@ -28,9 +28,9 @@ async function saveChunked(registry: MemoryRegistry, key: string, data: Buffer) 
       sizeClass: 0,
       known: new Map(),
       concurrency: 2,
-      put: async (layer, bytes) => {
-        await registry.pushBlob(layer, () => Readable.from([bytes]))
-        return bytes.length
+      put: async (layer, parts) => {
+        await registry.pushBlob(layer, () => Readable.from(parts))
+        return layer.size
       },
     },
   )

@@ -17,9 +17,10 @@ function blobStore() {
   const blobs = new Map<string, Buffer>()
   return {
     blobs,
-    put: async (layer: Descriptor, bytes: Buffer) => {
+    put: async (layer: Descriptor, parts: Buffer[]) => {
       if (blobs.has(layer.digest)) return 0
-      blobs.set(layer.digest, Buffer.from(bytes))
+      const bytes = Buffer.concat(parts)
+      blobs.set(layer.digest, bytes)
       return bytes.length
     },
     fetch: async (layer: Descriptor) => Readable.from([blobs.get(layer.digest) as Buffer]),
