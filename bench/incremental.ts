@@ -63,7 +63,7 @@ export async function runIncremental(
   const line = basename(tree.dir)
   for (let i = 1; i <= repeat; i++) {
     ctx.log(`incremental run ${i}/${repeat}`)
-    const repository = `${ctx.bed.registry}/alice/cache-incremental-${tree.name}-${i}`
+    const repository = `${ctx.bed.registry}/alice/cache-incremental-${tree.name.toLowerCase()}-${i}`
     const baseKey = `base-${i}`
     const main = await ctx.runOurs(
       { mode: 'cache', path: line, key: baseKey, repository },
@@ -79,7 +79,7 @@ export async function runIncremental(
     ctx.log(
       `  ours full save      ${formatMs(full.wallMs)}  ${formatBytes(fullSent.uploaded)} in ${fullSent.chunks} chunks`,
     )
-    const pipeTarget = ctx.target(`cache-incremental-pipeline-${tree.name}-${i}`)
+    const pipeTarget = ctx.target(`cache-incremental-pipeline-${tree.name.toLowerCase()}-${i}`)
     const pipeFull = await baselineCacheSave(tree.dir, await ctx.scratch('inc-pipeline'), pipeTarget)
     s.add('time:pipeline:full', pipeFull.wallMs)
     s.add('bytes:pipeline:full', pipeFull.size)
@@ -119,7 +119,7 @@ export async function runIncremental(
       const pipe = await baselineCacheSave(
         join(workspace, line),
         await ctx.scratch('inc-pipeline'),
-        ctx.target(`cache-incremental-pipeline-${tree.name}-${i}-${scenario.name}`),
+        ctx.target(`cache-incremental-pipeline-${tree.name.toLowerCase()}-${i}-${scenario.name}`),
       )
       s.add(`time:pipeline:${scenario.name}`, pipe.wallMs)
       const note = (notes[scenario.name] ??= { chunks: [], uploaded: [], pipelineBytes: [] })

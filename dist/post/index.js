@@ -36593,7 +36593,9 @@ async function saveChunkedTar(produce, o) {
                         digest: `sha256:${hash.digest('hex')}`,
                         size,
                     };
-                    sent += await o.put(blob, parts);
+                    // awaited first: `sent += await` would read `sent` before the wait and lose other chunks' bytes
+                    const put = await o.put(blob, parts);
+                    sent += put;
                     return blob;
                 })();
                 pending.set(digest, layer);
