@@ -26,6 +26,8 @@ export interface BenchOptions {
   linkOnly: boolean
   /** Trees (sizes) for the incremental cache rows after the cache rows; empty: none */
   incremental: number[]
+  /** Only the incremental rows: no push, pull or one-shot cache rows (trial and focused runs) */
+  incrementalOnly: boolean
   /** Also the small-files tree (--small-files N files) in the incremental rows */
   incrementalSmallFiles: boolean
   /** With --scaling: a row for a 1 GiB tree pushed with the action's max-layer-size set to this. */
@@ -54,6 +56,7 @@ export const USAGE = `usage: npm run bench -- [options]
                        comparison's size; "none" skips them
   --incremental-small-files  add the small-files tree (--small-files N; 60000 for a
                        node_modules-like tree, median ~2 KiB) to the incremental rows
+  --incremental-only   only the incremental rows (on loopback, and across --link when given)
   --split-size SIZE    with --scaling: add a 1 GiB tree pushed and pulled with the action's
                        max-layer-size input set to SIZE, so it is split into layers`
 
@@ -76,6 +79,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'split-size': { type: 'string' },
       incremental: { type: 'string' },
       'incremental-small-files': { type: 'boolean', default: false },
+      'incremental-only': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -111,6 +115,7 @@ export function parseOptions(argv: string[]): BenchOptions {
           ? [parseSize(values.size)]
           : values.incremental.split(',').map(parseSize),
     incrementalSmallFiles: values['incremental-small-files'],
+    incrementalOnly: values['incremental-only'],
     splitSize: values['split-size'] === undefined ? undefined : parseSize(values['split-size']),
   }
 }

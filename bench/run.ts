@@ -111,7 +111,8 @@ async function main(): Promise<void> {
     } else {
       const tree = await ensureTree(dataDir, { variant: 'mixed', bytes: options.size })
       if (!options.linkOnly) {
-        await report(LOOPBACK.section, await runComparison(ctx, tree, options.repeat, LOOPBACK))
+        if (!options.incrementalOnly)
+          await report(LOOPBACK.section, await runComparison(ctx, tree, options.repeat, LOOPBACK))
         await incremental(ctx, 'incremental', 'on loopback')
       }
       if (options.link) {
@@ -128,9 +129,11 @@ async function main(): Promise<void> {
           `The link measured at the start: ${wire.download.toFixed(1)} MB/s down, ${wire.upload.toFixed(1)} MB/s up ` +
           `(curl, one ${formatBytes(wire.bytes)} incompressible blob over TLS; down through the redirect to the storage host).`
         ctx.log(wireLine)
-        const markdown = await runComparison(ctx, tree, options.repeat, linkProfile(where))
-        await report('link', `${markdown}\n${wireLine}`)
-        await incremental(ctx, 'incremental-link', where)
+        if (!options.incrementalOnly) {
+          const markdown = await runComparison(ctx, tree, options.repeat, linkProfile(where))
+          await report('link', `${markdown}\n${wireLine}`)
+        }
+        await incremental(ctx, 'incremental-link', `${where}. ${wireLine}`)
       }
     }
     if (!options.noWrite) console.log('BENCHMARKS.md updated')
