@@ -8,8 +8,15 @@ import { LogText, SourceText } from './text-content.js'
 
 export const MiB = 1024 * 1024
 
-/** `mixed`: the issue's tree (a quarter small text files, a quarter logs, half binary). */
-export type TreeSpec = { variant: 'mixed'; bytes: number } | { variant: 'small-files'; files: number }
+/**
+ * `mixed`: the first issue's tree (a quarter small text files, a quarter logs, half binary), whose
+ * bytes dominate. `many-files`: a cache as users keep them (node_modules, ~/.cargo/registry), whose
+ * files dominate: packages of source files from 200 B to 20 KiB, median ~2 KiB (issue 29).
+ */
+export type TreeSpec =
+  | { variant: 'mixed'; bytes: number }
+  | { variant: 'small-files'; files: number }
+  | { variant: 'many-files'; files: number }
 
 export interface GeneratedTree {
   dir: string
@@ -27,7 +34,16 @@ const LOG_FILE_BYTES = 16 * MiB
 const WRITE_CHUNK = 4 * MiB
 
 export function treeName(spec: TreeSpec): string {
-  return spec.variant === 'mixed' ? `mixed-${formatSize(spec.bytes)}` : `small-files-${spec.files}`
+  return spec.variant === 'mixed' ? `mixed-${formatSize(spec.bytes)}` : `${spec.variant}-${spec.files}`
+}
+
+/** For a report's first paragraph: what kind of tree it was. */
+export function describeTree(tree: GeneratedTree): string {
+  if (tree.name.startsWith('many-files-'))
+    return `${formatSize(tree.bytes)} (${tree.files} text files of 200 B to 20 KiB, median ~2 KiB, in ${MANY_FILES_PACKAGES} packages nested up to four deep)`
+  if (tree.name.startsWith('small-files-'))
+    return `${formatSize(tree.bytes)} (${tree.files} small text files)`
+  return `${formatSize(tree.bytes)} (${tree.files} files: a quarter small text files, a quarter logs, half incompressible)`
 }
 
 export function formatSize(bytes: number): string {
@@ -73,6 +89,8 @@ export async function generateTree(dir: string, spec: TreeSpec): Promise<Generat
     await writeSmallTextFiles(writer, random, { bytes: quarter, minSize: 512, maxSize: 16 * 1024 })
     await writeLogs(writer, random, quarter)
     await writer.file('assets/payload.bin', binaryChunks(`${SEED}`, spec.bytes - 2 * quarter))
+  } else if (spec.variant === 'many-files') {
+    await writePackages(writer, random, spec.files)
   } else {
     await writeSmallTextFiles(writer, random, { files: spec.files, minSize: 256, maxSize: 4096 })
   }
@@ -109,6 +127,41 @@ async function writeSmallTextFiles(writer: TreeWriter, random: SeededRandom, bud
     await writer.file(`src/${folder}/file-${n}.txt`, text.bytes(size))
     written += size
   }
+}
+
+// The many-files tree: a node_modules-like folder of packages, each a few files at its top and the
+// rest in folders up to four deep, file sizes log-normal around a 2 KiB median (sigma 1.25, cut
+// to 200 B-20 KiB): about 60,000 files and 240 MB of text for 60,000.
+const MANY_FILES_PACKAGES = 400
+const MEDIAN_FILE = 2048
+const SIZE_SIGMA = 1.25
+const FOLDERS = ['lib', 'src', 'dist', 'test', 'types', 'internal', 'util', 'esm', 'cjs', 'helpers']
+
+async function writePackages(writer: TreeWriter, random: SeededRandom, files: number) {
+  const text = new SourceText(random)
+  // each package's folders: its top, and six folders one to three deep below it
+  const folders = Array.from({ length: MANY_FILES_PACKAGES }, () => [
+    '',
+    ...Array.from({ length: 6 }, () => {
+      const depth = random.int(1, 3)
+      return Array.from({ length: depth }, () => random.pick(FOLDERS)).join('/') + '/'
+    }),
+  ])
+  for (let n = 0; n < files; n++) {
+    // squared, so a few packages are large and most are small, as in a node_modules
+    const p = Math.floor(MANY_FILES_PACKAGES * random.next() ** 2)
+    const size = Math.round(
+      Math.min(20480, Math.max(200, MEDIAN_FILE * Math.exp(SIZE_SIGMA * gaussian(random)))),
+    )
+    const ext = random.next() < 0.8 ? 'js' : 'd.ts'
+    await writer.file(`pkg-${p}/${random.pick(folders[p]!)}file-${n}.${ext}`, text.bytes(size))
+  }
+}
+
+// Box-Muller: a standard normal from two uniforms
+function gaussian(random: SeededRandom): number {
+  const u = 1 - random.next()
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.next())
 }
 
 async function writeLogs(writer: TreeWriter, random: SeededRandom, bytes: number) {

@@ -10,6 +10,10 @@ export interface BenchOptions {
   scaling: boolean
   scalingSizes: number[]
   smallFiles: number
+  /** File count of the many-files tree compared after the mixed one (0 leaves it out). */
+  manyFiles: number
+  /** Compare the many-files tree alone (trial runs). */
+  manyFilesOnly: boolean
   /** Skip the action and time the baselines alone. */
   baselineOnly: boolean
   /** Skip cache save and restore. */
@@ -28,8 +32,8 @@ export interface BenchOptions {
   incremental: number[]
   /** Only the incremental rows: no push, pull or one-shot cache rows (trial and focused runs) */
   incrementalOnly: boolean
-  /** Also the small-files tree (--small-files N files) in the incremental rows */
-  incrementalSmallFiles: boolean
+  /** Also the many-files tree (--many-files N) in the incremental rows */
+  incrementalManyFiles: boolean
   /** With --scaling: a row for a 1 GiB tree pushed with the action's max-layer-size set to this. */
   splitSize?: number
 }
@@ -40,6 +44,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --scaling            our push and pull at 64M, 256M, 1G and 20,000 small files
   --scaling-sizes LIST sizes for --scaling, comma-separated (default 64M,256M,1G)
   --small-files N      file count of the small-files tree in --scaling (default 20000; 0 skips it)
+  --many-files N        after the mixed tree, the same comparison on a tree of N small text files
+                       in packages, as node_modules (default 60000; 0 skips it)
+  --many-files-only    compare the many-files tree alone (for trial runs)
   --baseline-only      time the baselines alone (until the action's push and pull exist)
   --no-cache           skip cache save and restore
   --dist DIR           time the bundle in DIR (index.js, post/index.js) instead of dist/
@@ -54,8 +61,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --incremental LIST   sizes of the trees for the incremental cache rows (a save, then changes
                        saved again through restore-keys), comma-separated; default: the
                        comparison's size; "none" skips them
-  --incremental-small-files  add the small-files tree (--small-files N; 60000 for a
-                       node_modules-like tree, median ~2 KiB) to the incremental rows
+  --incremental-many-files  add the many-files tree (--many-files N, node_modules-like) to
+                       the incremental rows
   --incremental-only   only the incremental rows (on loopback, and across --link when given)
   --split-size SIZE    with --scaling: add a 1 GiB tree pushed and pulled with the action's
                        max-layer-size input set to SIZE, so it is split into layers`
@@ -69,6 +76,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       scaling: { type: 'boolean', default: false },
       'scaling-sizes': { type: 'string', default: '64M,256M,1G' },
       'small-files': { type: 'string', default: '20000' },
+      'many-files': { type: 'string', default: '60000' },
+      'many-files-only': { type: 'boolean', default: false },
       'baseline-only': { type: 'boolean', default: false },
       'no-cache': { type: 'boolean', default: false },
       dist: { type: 'string' },
@@ -78,7 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'link-only': { type: 'boolean', default: false },
       'split-size': { type: 'string' },
       incremental: { type: 'string' },
-      'incremental-small-files': { type: 'boolean', default: false },
+      'incremental-many-files': { type: 'boolean', default: false },
       'incremental-only': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -92,6 +101,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 3) throw new Error(`--repeat must be 1, 2 or 3`)
   const smallFiles = Number(values['small-files'])
   if (!Number.isInteger(smallFiles) || smallFiles < 0) throw new Error(`--small-files must be a count`)
+  const manyFiles = Number(values['many-files'])
+  if (!Number.isInteger(manyFiles) || manyFiles < 0) throw new Error(`--many-files must be a count`)
+  if (values['many-files-only'] && manyFiles === 0) throw new Error('--many-files-only needs a count above 0')
   if (values['link-only'] && !values.link) throw new Error('--link-only needs --link RATE')
   if (values.link && values.scaling) throw new Error('--link is for the comparison, not --scaling')
   if (values['split-size'] && !values.scaling) throw new Error('--split-size is for --scaling')
@@ -101,6 +113,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     scaling: values.scaling,
     scalingSizes: values['scaling-sizes'].split(',').map(parseSize),
     smallFiles,
+    manyFiles,
+    manyFilesOnly: values['many-files-only'],
     baselineOnly: values['baseline-only'],
     noCache: values['no-cache'],
     dist: values.dist,
@@ -114,7 +128,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         : values.incremental === undefined
           ? [parseSize(values.size)]
           : values.incremental.split(',').map(parseSize),
-    incrementalSmallFiles: values['incremental-small-files'],
+    incrementalManyFiles: values['incremental-many-files'],
     incrementalOnly: values['incremental-only'],
     splitSize: values['split-size'] === undefined ? undefined : parseSize(values['split-size']),
   }

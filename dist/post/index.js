@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5415:
+/***/ 2529:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30750,7 +30750,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   a2: () => (/* binding */ runPost)
 });
 
-// UNUSED EXPORTS: readMode, run
+// UNUSED EXPORTS: readMode, run, runCacheRestore, runCacheSave
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
@@ -30767,7 +30767,7 @@ const NAMED_PREFIX = 'named/';
  * A `named` scope is the opt-in to sharing: every job that names it saves into and restores from
  * that one scope, whatever its ref, so it trusts every ref that may name it.
  */
-function cacheScopes(context, named) {
+function scope_cacheScopes(context, named) {
     if (named) {
         const scope = `${NAMED_PREFIX}${named}`;
         return { save: scope, restore: [scope] };
@@ -30794,7 +30794,7 @@ class InputError extends Error {
  * Reads a mode's inputs from the runner with `parse`, its pure half. Masks the token at once,
  * before anything could print it.
  */
-function getInputs(parse) {
+function readers_getInputs(parse) {
     const token = lib_core/* getInput */.V4('token');
     if (token)
         lib_core/* setSecret */.Pq(token);
@@ -30812,6 +30812,11 @@ function readBoolean(input, value) {
     if (text === 'true')
         return true;
     throw new InputError(input, `'${value.trim()}' is not true or false`);
+}
+const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
+/** upload-artifact's `if-no-files-found` (push: `path` matches nothing; pull: a tag glob matches no tag). */
+function readIfNoFilesFound(read) {
+    return readers_oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND);
 }
 /** A multi-line input's non-empty lines, trimmed. */
 function readLines(value) {
@@ -31122,7 +31127,7 @@ function answeredWithoutTls(error) {
     return false;
 }
 /** Human sizes in the log and the job summary: 1000-based, as download tools show them. */
-function formatBytes(bytes) {
+function log_formatBytes(bytes) {
     const units = ['B', 'kB', 'MB', 'GB', 'TB'];
     let value = bytes;
     let unit = 0;
@@ -31134,7 +31139,7 @@ function formatBytes(bytes) {
 }
 /** Bytes per second, as the summaries and progress lines show it. */
 function formatRate(bytes, seconds) {
-    return `${formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
+    return `${log_formatBytes(bytes / Math.max(seconds, 0.001))}/s`;
 }
 // Often enough to show a transfer is alive, rare enough not to flood the log.
 const PROGRESS_INTERVAL_MS = 5000;
@@ -31146,8 +31151,8 @@ function startProgress(label, total, now = Date.now) {
     const line = (t) => {
         const seconds = Math.max((t - started) / 1000, 0.001);
         const share = total
-            ? `${Math.floor((100 * transferred) / total)}% of ${formatBytes(total)}`
-            : formatBytes(transferred);
+            ? `${Math.floor((100 * transferred) / total)}% of ${log_formatBytes(total)}`
+            : log_formatBytes(transferred);
         return `${label}: ${share}, ${formatRate(transferred, seconds)}`;
     };
     return {
@@ -31162,17 +31167,17 @@ function startProgress(label, total, now = Date.now) {
         done() {
             const t = now();
             const seconds = (t - started) / 1000;
-            lib_core/* info */.pq(`${label}: ${formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatRate(transferred, seconds)})`);
+            lib_core/* info */.pq(`${label}: ${log_formatBytes(transferred)} in ${seconds.toFixed(1)} s (${formatRate(transferred, seconds)})`);
             return seconds;
         },
     };
 }
 /** A two-column Markdown table of a summary's facts, pipes in values escaped. */
-function summaryTable(rows) {
+function log_summaryTable(rows) {
     return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
 }
 /** Best effort: a summary that cannot be written warns and never fails the step. */
-async function writeSummary(markdown) {
+async function log_writeSummary(markdown) {
     try {
         if (!process.env.GITHUB_STEP_SUMMARY)
             return;
@@ -31270,6 +31275,9 @@ function commonAncestor(paths, p = (external_node_path_default())) {
         while (n < common.length && n < parts.length && same(common[n], parts[n]))
             n++;
         common = common.slice(0, n);
+        // two drives (D:\\x, C:\\y) share no folder, not even a root
+        if (n === 0)
+            throw new Error(`${paths[0]} and ${other} have no folder in common (two drives)`);
     }
     const joined = common.join(p.sep);
     // `/` splits to ['']: the root itself; `C:` needs its separator back
@@ -31567,7 +31575,7 @@ function readCredentials(username, token, registry, notice) {
 // actions/cache's limit on key length; longer keys are refused there too.
 const MAX_KEY_LENGTH = 512;
 /** The pure half of cache mode's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
-function parseCacheInputs(read, env, notice = () => { }) {
+function inputs_parseCacheInputs(read, env, notice = () => { }) {
     const target = readRegistryTarget(read, env, notice, '/cache');
     const paths = readPathPatterns(read('path').trim(), 'cache', pathContextOf(env));
     if (read('platform').trim())
@@ -31596,8 +31604,6 @@ function parseCacheInputs(read, env, notice = () => { }) {
         cacheUpdate: readBoolean('cache-update', read('cache-update')),
         includeGit: readBoolean('include-git', read('include-git')),
         maxLayerSize: readMaxLayerSize(read('max-layer-size')),
-        // on unless turned off: README, "Incremental saves", says when to
-        incremental: read('cache-incremental').trim() === '' || readBoolean('cache-incremental', read('cache-incremental')),
     };
 }
 function readCacheScope(value) {
@@ -32001,273 +32007,7 @@ function entryOf(item) {
     return entry;
 }
 
-;// CONCATENATED MODULE: ./src/archive/buffer-pool.ts
-// Reuses the 1 MiB chunk buffers that carry the tar through compression. Allocating a fresh one
-// per chunk made V8 run a full GC every few chunks under external-memory pressure (30 mark-compacts
-// and ~0.5 s of a 256 MiB pack) and let RSS grow with garbage not yet collected; recycling keeps
-// the live set at the handful of chunks in flight.
-class BufferPool {
-    #size;
-    #free = [];
-    #max;
-    constructor(size, max = 16) {
-        this.#size = size;
-        this.#max = max;
-    }
-    get size() {
-        return this.#size;
-    }
-    get() {
-        return this.#free.pop() ?? Buffer.allocUnsafe(this.#size);
-    }
-    // only for a buffer nothing else still reads: its bytes will be overwritten
-    release(buffer) {
-        if (buffer.buffer.byteLength !== this.#size || buffer.byteOffset !== 0)
-            return;
-        if (this.#free.length < this.#max)
-            this.#free.push(Buffer.from(buffer.buffer, 0, this.#size));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/archive/chunker.ts
-
-
-// Size class k: average 1 MiB << k, min a quarter of it, max four times. Class 0 serves trees up
-// to 4 GiB in about 4,096 chunks; see src/cache/chunks/chunk-map.ts for how a class is chosen.
-function chunkSizes(sizeClass) {
-    const avg = 1 << (20 + sizeClass);
-    return { min: avg / 4, avg, max: avg * 4 };
-}
-const MAX_SIZE_CLASS = 7;
-// The gear table: 256 fixed pseudo-random 32-bit values. Derived from sha256 of a fixed label, so
-// it is the same in every version and every saver cuts the same bytes at the same places; changing
-// it would change every cut (and so every chunk) and needs a new format name in the chunk map.
-const GEAR = (() => {
-    const table = new Int32Array(256);
-    for (let i = 0; i < 256; i += 8) {
-        const block = (0,external_node_crypto_.createHash)('sha256')
-            .update(`oci-artifact-action gear ${i / 8}`)
-            .digest();
-        for (let j = 0; j < 8; j++)
-            table[i + j] = block.readInt32LE(j * 4);
-    }
-    return table;
-})();
-// The top `bits` bits of the 32-bit hash: those depend on the most bytes of the window.
-function topMask(bits) {
-    return (0xffffffff << (32 - bits)) | 0;
-}
-// The hash where the last gearScan stopped without a cut (a module variable, not a returned
-// object: the loop is the whole cost of chunking).
-let scanHash = 0;
-// The tight loop, a plain function over locals: one table lookup, a shift, an add and a test per
-// byte. As a class method reading and writing a private field it ran at a fifth of the speed.
-function gearScan(data, from, to, mask, hash) {
-    const gear = GEAR;
-    let h = hash;
-    for (let i = from; i < to; i++) {
-        h = ((h << 1) + gear[data[i]]) | 0;
-        if ((h & mask) === 0)
-            return i + 1;
-    }
-    scanHash = h;
-    return -1;
-}
-/**
- * Cuts a byte stream into chunks. write() copies the bytes into the chunk being filled and calls
- * `emit` with each finished chunk (a buffer from `pool`, which `emit` owns: release it to the pool
- * once done); end() emits the last. The cuts depend only on the bytes, never on how they arrive.
- */
-class Chunker {
-    #min;
-    #avg;
-    #max;
-    #maskS;
-    #maskL;
-    #emit;
-    pool;
-    #chunk;
-    #fill = 0;
-    #hash = 0;
-    constructor(sizes, emit, pool) {
-        this.#min = sizes.min;
-        this.#avg = sizes.avg;
-        this.#max = sizes.max;
-        const bits = Math.round(Math.log2(sizes.avg));
-        this.#maskS = topMask(bits + 2);
-        this.#maskL = topMask(bits - 2);
-        this.#emit = emit;
-        this.pool = pool ?? new BufferPool(sizes.max, 8);
-        this.#chunk = this.pool.get();
-    }
-    async write(data) {
-        let at = 0;
-        while (at < data.length) {
-            at = this.#take(data, at);
-            if (this.#fill === this.#max || this.#cutFound)
-                await this.#flush();
-        }
-    }
-    #cutFound = false;
-    // Synchronous, so the scan is not compiled inside an async function (which ran it at a quarter
-    // of the speed): copies bytes of `data` from `at` into the chunk up to the next cut (or the
-    // chunk's end) and returns where it stopped.
-    #take(data, at) {
-        this.#cutFound = false;
-        if (this.#fill < this.#min) {
-            // below the minimum nothing can cut: copy without hashing
-            const take = Math.min(this.#min - this.#fill, data.length - at);
-            data.copy(this.#chunk, this.#fill, at, at + take);
-            this.#fill += take;
-            return at + take;
-        }
-        const strict = this.#fill < this.#avg;
-        const room = (strict ? this.#avg : this.#max) - this.#fill;
-        const end = at + Math.min(room, data.length - at);
-        const cut = gearScan(data, at, end, strict ? this.#maskS : this.#maskL, this.#hash);
-        this.#hash = cut < 0 ? scanHash : 0;
-        const upTo = cut < 0 ? end : cut;
-        data.copy(this.#chunk, this.#fill, at, upTo);
-        this.#fill += upTo - at;
-        this.#cutFound = cut >= 0;
-        return upTo;
-    }
-    async end() {
-        if (this.#fill > 0)
-            await this.#flush();
-        else
-            this.pool.release(this.#chunk);
-    }
-    async #flush() {
-        const chunk = this.#chunk.subarray(0, this.#fill);
-        this.#chunk = this.pool.get();
-        this.#fill = 0;
-        this.#hash = 0;
-        await this.#emit(chunk);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/cache/chunks/chunk-map.ts
-
-
-/**
- * A chunked cache (format `chunked-v1`): its manifest's layers are the distinct chunks, each the
- * zstd of a piece of the uncompressed tar of one `path` line, cut by content (src/archive/chunker.ts);
- * its config blob is this map, which lists for each path the chunks that make up its tar, in order,
- * each with the sha256 and size of its uncompressed bytes. Every blob is addressed by digest in the
- * manifest, so `oras copy`/`skopeo copy` copy a cache whole, and a registry's garbage collection
- * keeps every chunk that some kept manifest lists.
- */
-const CHUNK_MAP_MEDIA_TYPE = 'application/vnd.oci-artifact-action.cache.chunks.v1+json';
-const CHUNK_MEDIA_TYPE = 'application/vnd.oci-artifact-action.cache.chunk.v1+zstd';
-// On the manifest: how its layers are to be read. A version that does not know the value refuses
-// the cache as not its own (a miss), as the versions before chunking refuse these layers.
-const FORMAT_ANNOTATION = 'io.github.oci-artifact-action.cache.format';
-const CHUNKED_FORMAT = 'chunked-v1';
-// the cut rule: the gear table, the masks and the size classes of src/archive/chunker.ts
-const CHUNKING = 'fastcdc-gear32-v1';
-// The size class is picked so that a path's tar has about this many chunks or fewer: a 4 GiB tree
-// in 1 MiB chunks, a 100 GB one (class 5) in 32 MiB chunks. A chunk is never below the class's
-// minimum (a quarter of the average) except the last of each path, so no cache has more than
-// 4 x 4,096 chunks + one per path: a manifest below 3 MB, inside the 4 MiB registries accept.
-const TARGET_CHUNKS = 4096;
-/** The smallest class whose average chunk keeps `bytes` within TARGET_CHUNKS chunks. */
-function sizeClassFor(bytes) {
-    let k = 0;
-    while (k < MAX_SIZE_CLASS && bytes > TARGET_CHUNKS * chunkSizes(k).avg)
-        k++;
-    return k;
-}
-class ChunkMapError extends Error {
-    constructor(reason) {
-        super(`chunk map: ${reason}`);
-        this.name = 'ChunkMapError';
-    }
-}
-function buildChunkMap(map) {
-    const doc = {
-        chunking: CHUNKING,
-        sizeClass: map.sizeClass,
-        paths: map.paths.map((p) => ({
-            annotations: p.annotations,
-            size: p.size,
-            // [layer, hex, size]: a third of the bytes of named fields, for a map of thousands of chunks
-            chunks: p.chunks.map((c) => [c.layer, c.digest.slice('sha256:'.length), c.size]),
-        })),
-    };
-    const bytes = Buffer.from(JSON.stringify(doc), 'utf8');
-    return { bytes, descriptor: descriptorOf(bytes, CHUNK_MAP_MEDIA_TYPE) };
-}
-/**
- * The map of a chunked cache whose manifest has `layers`, checked before anything is downloaded:
- * every chunk names a layer that is a chunk, no chunk is larger than its class allows (memory is
- * bounded by it), and the sizes add up. A digest is checked later, on the bytes.
- */
-function readChunkMap(bytes, layers) {
-    let doc;
-    try {
-        doc = JSON.parse(bytes.toString('utf8'));
-    }
-    catch {
-        throw new ChunkMapError('not JSON');
-    }
-    const o = doc;
-    if (o.chunking !== CHUNKING)
-        throw new ChunkMapError(`unknown chunking ${JSON.stringify(o.chunking)}`);
-    const sizeClass = o.sizeClass;
-    if (typeof sizeClass !== 'number' ||
-        !Number.isInteger(sizeClass) ||
-        sizeClass < 0 ||
-        sizeClass > MAX_SIZE_CLASS)
-        throw new ChunkMapError(`bad size class ${JSON.stringify(sizeClass)}`);
-    const { max } = chunkSizes(sizeClass);
-    for (const layer of layers) {
-        if (layer.mediaType !== CHUNK_MEDIA_TYPE)
-            throw new ChunkMapError(`layer ${layer.digest} is not a chunk`);
-        if (layer.size > maxCompressed(max))
-            throw new ChunkMapError(`layer ${layer.digest} is too large for a chunk`);
-    }
-    if (!Array.isArray(o.paths) || o.paths.length === 0)
-        throw new ChunkMapError('no paths');
-    const paths = o.paths.map((p, i) => {
-        const entry = p;
-        const annotations = entry.annotations;
-        if (typeof annotations !== 'object' ||
-            annotations === null ||
-            Object.values(annotations).some((v) => typeof v !== 'string'))
-            throw new ChunkMapError(`path ${i + 1} has no annotations`);
-        if (!Array.isArray(entry.chunks) || entry.chunks.length === 0)
-            throw new ChunkMapError(`path ${i + 1} has no chunks`);
-        let total = 0;
-        const chunks = entry.chunks.map((c, j) => {
-            const [layer, hex, size] = Array.isArray(c) ? c : [];
-            if (typeof layer !== 'number' ||
-                !Number.isInteger(layer) ||
-                layer < 0 ||
-                layer >= layers.length ||
-                typeof hex !== 'string' ||
-                !/^[0-9a-f]{64}$/.test(hex) ||
-                typeof size !== 'number' ||
-                !Number.isInteger(size) ||
-                size < 1 ||
-                size > max)
-                throw new ChunkMapError(`chunk ${j + 1} of path ${i + 1} is malformed`);
-            total += size;
-            return { layer, digest: `sha256:${hex}`, size };
-        });
-        if (entry.size !== total)
-            throw new ChunkMapError(`path ${i + 1}'s chunks do not add up to its size`);
-        return { annotations: annotations, size: total, chunks };
-    });
-    return { sizeClass, paths };
-}
-// zstd's worst case (ZSTD_COMPRESSBOUND: n + n/256 + a little), with room to spare
-function maxCompressed(max) {
-    return max + Math.ceil(max / 128) + 4096;
-}
-
 ;// CONCATENATED MODULE: ./src/cache/cache-manifest.ts
-
 
 
 
@@ -32275,10 +32015,9 @@ function maxCompressed(max) {
 function buildCacheManifest(o) {
     return buildManifest({
         artifactType: CACHE_ARTIFACT_TYPE,
-        config: o.chunkMap ?? EMPTY_CONFIG,
+        config: EMPTY_CONFIG,
         layers: o.layers,
         annotations: {
-            ...(o.chunkMap ? { [FORMAT_ANNOTATION]: CHUNKED_FORMAT } : {}),
             [KEY_ANNOTATION]: o.key,
             [SCOPE_ANNOTATION]: o.scope,
             [CREATED_ANNOTATION]: o.created,
@@ -32297,17 +32036,7 @@ class NotACacheError extends Error {
  * given, the paths' `version`): a tag is a hash of the key, so the key annotation is what proves
  * a tag (or an index entry) means it. Each layer is tar+zstd and names its path line.
  */
-function cache_manifest_cacheLayersOf(bytes, key, reference, version) {
-    const contents = cacheContentsOf(bytes, key, reference, version);
-    if (contents.format !== 'layers')
-        throw new NotACacheError(reference, 'it is a chunked cache');
-    return contents.layers;
-}
-/**
- * cacheLayersOf's checks, for either format. A chunked cache is told by its format annotation
- * (and its config, the chunk map); its layers and map are checked by chunks/chunk-map.ts.
- */
-function cacheContentsOf(bytes, key, reference, version) {
+function cacheLayersOf(bytes, key, reference, version) {
     const manifest = parseManifest(bytes);
     if (manifest.artifactType !== CACHE_ARTIFACT_TYPE) {
         throw new NotACacheError(reference, `artifactType is ${manifest.artifactType ?? 'missing'}`);
@@ -32321,20 +32050,12 @@ function cacheContentsOf(bytes, key, reference, version) {
     }
     if (manifest.layers.length === 0)
         throw new NotACacheError(reference, 'it has no layers');
-    const format = manifest.annotations?.[FORMAT_ANNOTATION];
-    if (format === CHUNKED_FORMAT) {
-        if (manifest.config.mediaType !== CHUNK_MAP_MEDIA_TYPE)
-            throw new NotACacheError(reference, 'its config is not a chunk map');
-        return { format: 'chunked', chunkMap: manifest.config, layers: manifest.layers };
-    }
-    if (format !== undefined)
-        throw new NotACacheError(reference, `its format ${format} is unknown to this version`);
     for (const layer of manifest.layers) {
         if (layer.mediaType !== MediaType.LayerTarZstd || !layer.annotations?.[PATH_ANNOTATION]) {
             throw new NotACacheError(reference, 'a layer is not a tar+zstd layer naming its path');
         }
     }
-    return { format: 'layers', layers: manifest.layers };
+    return manifest.layers;
 }
 
 ;// CONCATENATED MODULE: ./src/cache/cache-tag.ts
@@ -32410,11 +32131,6 @@ async function loadCacheLayers(registry, match, version) {
     const bytes = match.manifest ?? (await registry.getManifest(match.reference)).bytes;
     return cacheLayersOf(bytes, match.key, match.reference, version);
 }
-/** The matched cache's contents in either format, checked as loadCacheLayers checks layers. */
-async function loadCacheContents(registry, match, version) {
-    const bytes = match.manifest ?? (await registry.getManifest(match.reference)).bytes;
-    return cacheContentsOf(bytes, match.key, match.reference, version);
-}
 /** A scope's index entries; none when it has no index, or one that cannot be read (it is rebuilt). */
 async function readIndex(registry, scope, logger) {
     const tag = indexTag(scope);
@@ -32437,7 +32153,7 @@ async function exactMatch(registry, scope, key, version, logger) {
     if (!found)
         return undefined;
     try {
-        cacheContentsOf(found.bytes, key, tag, version);
+        cacheLayersOf(found.bytes, key, tag, version);
     }
     catch (error) {
         if (!(error instanceof NotACacheError) && !(error instanceof InvalidManifestError))
@@ -32468,6 +32184,33 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
+;// CONCATENATED MODULE: ./src/archive/buffer-pool.ts
+// Reuses the 1 MiB chunk buffers that carry the tar through compression. A fresh one per chunk made
+// V8 run a full GC every few chunks under external-memory pressure and let RSS grow with garbage
+// not yet collected; recycling keeps the live set at the handful of chunks in flight.
+class BufferPool {
+    #size;
+    #free = [];
+    #max;
+    constructor(size, max = 16) {
+        this.#size = size;
+        this.#max = max;
+    }
+    get size() {
+        return this.#size;
+    }
+    get() {
+        return this.#free.pop() ?? Buffer.allocUnsafe(this.#size);
+    }
+    // only for a buffer nothing else still reads: its bytes will be overwritten
+    release(buffer) {
+        if (buffer.buffer.byteLength !== this.#size || buffer.byteOffset !== 0)
+            return;
+        if (this.#free.length < this.#max)
+            this.#free.push(Buffer.from(buffer.buffer, 0, this.#size));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/errors.ts
 // An archive entry we refuse to write (path traversal, a write through a symlink, a device...), or
 // an archive that breaks the tar format. `entry` is the path as the archive spelled it.
@@ -32707,7 +32450,48 @@ function ancestorsOf(relative) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/archive/windows-names.ts
+
+// What Windows cannot hold as a file or folder name, from Microsoft's "Naming Files, Paths, and
+// Namespaces" and Go's filepath.IsLocal (internal/filepathlite, isReservedName). NTFS would read
+// `x:y` as the stream `y` of a file `x`, open a device for `aux.txt`, and drop a trailing dot or
+// space (so `.. ` would be `..`): each would write something other than the archive's entry.
+// node-tar's Windows advisories (CVE-2021-37713: drive-relative `C:..`, `\\?\` roots) fall in the
+// same class: `:` and `?` are refused in any component, and entry-path.ts refuses absolute roots.
+// `<>:"|?*` and the control characters 1-31 (NUL is refused everywhere)
+// eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
+const FORBIDDEN = /[<>:"|?*\x01-\x1f]/;
+// CON, PRN, AUX, NUL, COM0-9, LPT0-9 (Microsoft's list; 0 is refused though only 1-9 open a
+// device), COM/LPT with the superscript digits ¹ ² ³, which ntdll's device-name check counts as
+// digits (so does Node's own path.win32 since nodejs/node#59261), and CONIN$/CONOUT$, the console.
+const DEVICE = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)$/i;
+/** Why Windows cannot hold `name` (one path component), or undefined when it can. */
+function windowsNameProblem(name) {
+    const bad = FORBIDDEN.exec(name);
+    if (bad)
+        return `holds ${JSON.stringify(bad[0])}, which Windows does not allow in names`;
+    if (/[. ]$/.test(name) && name !== '.' && name !== '..')
+        return 'ends with a dot or space, which Windows drops';
+    // a device name stays one with any extension (`NUL.tar.gz`) and with spaces before it (`CON .txt`)
+    const stem = name.split('.')[0].replace(/ +$/, '');
+    if (DEVICE.test(stem))
+        return `is the Windows device name ${stem.toUpperCase()}`;
+    return undefined;
+}
+/**
+ * Refuses an archive entry whose path (relative, `/`-separated, as entry-path.ts returns it) has
+ * a component Windows cannot hold, naming the entry as the archive spells it.
+ */
+function refuseWindowsNames(raw, relative) {
+    for (const part of relative.split('/')) {
+        const problem = windowsNameProblem(part);
+        if (problem)
+            throw new ArchiveEntryError(raw, `${JSON.stringify(part)} ${problem}: refused on Windows`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/staging-writer.ts
+
 
 
 
@@ -32729,6 +32513,7 @@ class StagingWriter {
     #kinds = new Map();
     // on a case-insensitive file system: each path as folded -> the spelling the archive used first
     #spellings;
+    #windowsNames;
     // directories whose archive mode lacks owner rwx: applied once everything is in place
     directoryModes = new Map();
     // with restoreMtimes, each directory's archive mtime: applied once nothing more goes into it
@@ -32736,12 +32521,15 @@ class StagingWriter {
     #fd;
     #mtime;
     #current = '';
+    // the folder of the last entry, with every ancestor checked and a directory of ours ('' the root)
+    #lastParent = '';
     files = 0;
     constructor(root, o = {}) {
         this.#root = root;
         this.#stripPrefix = o.stripPrefix;
         this.#restoreMtimes = o.restoreMtimes ?? false;
         this.#spellings = (o.caseInsensitive ?? caseInsensitiveByDefault()) ? new Map() : undefined;
+        this.#windowsNames = o.windowsNames ?? process.platform === 'win32';
     }
     // A name the filesystem refuses (too long, say) fails naming the entry as the archive spells it,
     // not the staging path it would have had (found by reasoning over the fuzz target's property:
@@ -32766,6 +32554,9 @@ class StagingWriter {
             return;
         }
         this.#current = entry.path;
+        // before anything of this entry is written: the staging folder is removed, dest untouched
+        if (this.#windowsNames)
+            refuseWindowsNames(entry.path, relative);
         this.#checkSpelling(entry.path, relative);
         this.#makeParents(entry.path, relative);
         const target = external_node_path_default().join(this.#root, relative);
@@ -32841,7 +32632,12 @@ class StagingWriter {
             throw new ArchiveEntryError(raw, `hard link target refused: ${reason}`, { cause: error });
         }
     }
+    // An archive lists a folder's files one after another: once a parent and its ancestors are our
+    // directories they stay so (a directory is never replaced), and their spellings were checked.
     #makeParents(raw, relative) {
+        const parent = relative.slice(0, Math.max(0, relative.lastIndexOf('/')));
+        if (parent === this.#lastParent)
+            return;
         for (const ancestor of ancestorsOf(relative)) {
             this.#checkSpelling(raw, ancestor);
             const kind = this.#kinds.get(ancestor);
@@ -32854,6 +32650,7 @@ class StagingWriter {
             (0,external_node_fs_.mkdirSync)(external_node_path_default().join(this.#root, ancestor), { mode: 0o755 });
             this.#kinds.set(ancestor, 'directory');
         }
+        this.#lastParent = parent;
     }
     // A later entry of the same path replaces an earlier one (as with GNU tar), except that a
     // directory is never replaced: its contents were earlier entries of this archive.
@@ -33148,9 +32945,8 @@ function rawSizeField(block) {
 
 
 // Decompressed pieces of 256 KiB (gzip) and 1 MiB (zstd) instead of zlib's 16 KiB: fewer
-// hand-offs between the pool and the main thread, and fewer write(2) calls for large files. Each
-// measured best for its format, extracting the 256 MiB benchmark tree from a file on tmpfs:
-// gzip 1.1 s at 256 KiB, 1.3-1.4 s at 1 MiB; zstd 1.1 s at 256 KiB, 0.95 s at 1 MiB, 1.3 s at 2 MiB.
+// hand-offs between the pool and the main thread, and fewer write(2) calls for large files; each
+// the fastest of the sizes tried for its format (BENCHMARKS.md, "Measured choices").
 const GZIP_PIECE = 256 * 1024;
 const ZSTD_PIECE = 1024 * 1024;
 // Up to 4 MiB of decompressed output waits for the tar reader: at zlib's default 16 KiB mark the
@@ -33165,9 +32961,8 @@ function inflateOptions(piece) {
 }
 // The network hands over 16 to 64 KiB at a time, and zlib sends every piece it is given to the
 // pool on its own: two thread wake-ups per piece, which on a 2-core VM cost more than the
-// decompression (futex wake-ups were 18% of a restore's CPU profile). Pieces are joined to
-// 256 KiB first, a tenth of the hand-offs for one copy of the compressed bytes: a 256 MiB pull
-// went from 1.9 to 1.8 s (1 MiB measured the same, 4 MiB slower). The 256 KiB buffers are reused
+// decompression (futex wake-ups, in a restore's CPU profile). Pieces are joined to 256 KiB
+// first, a tenth of the hand-offs for one copy of the compressed bytes. The 256 KiB buffers are reused
 // once zlib has consumed them, instead of a new one each (as much fresh memory as the download).
 const COALESCE = 256 * 1024;
 // Copies `source` into pooled COALESCE-byte pieces for `inflate`, then ends it. The source is read
@@ -33238,6 +33033,7 @@ async function extractToDirectory(source, dest, o) {
             stripPrefix: o.stripPrefix,
             restoreMtimes: o.restoreMtimes,
             caseInsensitive: o.caseInsensitive,
+            windowsNames: o.windowsNames,
         });
         const reader = new TarReader(writer);
         const hash = expected ? (0,external_node_crypto_.createHash)(expected.algorithm) : undefined;
@@ -35220,192 +35016,7 @@ function restoreRootOf(layer, patterns) {
     return rootOf(line, relation);
 }
 
-;// CONCATENATED MODULE: ./src/cache/chunks/chunked-cache.ts
-
-
-
-
-// A map larger than this is refused unread: 16,384 chunks at ~80 bytes each is 1.3 MB.
-const MAX_MAP_BYTES = 8 << 20;
-/** A chunked cache's map, fetched (its digest checked as it streams) and checked against the manifest. */
-async function loadChunkMap(repo, contents) {
-    if (contents.chunkMap.size > MAX_MAP_BYTES)
-        throw new ChunkMapError(`${contents.chunkMap.size} bytes is larger than a map can be`);
-    const parts = [];
-    for await (const part of (await repo.fetchBlob(contents.chunkMap)))
-        parts.push(part);
-    return readChunkMap(Buffer.concat(parts), contents.layers);
-}
-/**
- * The chunks the registry holds for these paths, from the cache this job restored (`restored`:
- * its manifest's tag or digest) or, when it restored none (or one saved before chunking), the
- * newest cache of the same paths listed in the scope's index. Anything that goes wrong only
- * costs the dedupe: undefined, and the save sends every chunk the registry lacks.
- */
-async function findBaseChunks(repo, o, logger) {
-    const candidates = [];
-    if (o.restored)
-        candidates.push(o.restored);
-    try {
-        const newest = findNewestMatch((await readIndex(repo, o.scope, logger)).entries, [''], o.version);
-        if (newest && newest.manifest.digest !== o.restored?.reference)
-            candidates.push({ key: newest.key, reference: newest.manifest.digest });
-    }
-    catch (error) {
-        logger.info(`Could not read the index of ${o.scope} for a base: ${error.message}`);
-    }
-    for (const candidate of candidates) {
-        try {
-            const { bytes } = await repo.getManifest(candidate.reference);
-            const contents = cacheContentsOf(bytes, candidate.key, candidate.reference, o.version);
-            if (contents.format !== 'chunked')
-                continue;
-            const map = await loadChunkMap(repo, contents);
-            const known = new Map();
-            for (const path of map.paths)
-                for (const chunk of path.chunks)
-                    known.set(chunk.digest, contents.layers[chunk.layer]);
-            return { key: candidate.key, sizeClass: map.sizeClass, known };
-        }
-        catch (error) {
-            logger.info(`Not using ${candidate.key} as a base: ${error.message}`);
-        }
-    }
-    return undefined;
-}
-/**
- * The manifest's layers (each distinct chunk once, in the order first met) and the chunk map of
- * paths saved chunk by chunk, each with the annotations its layer would have in the one-layer
- * format (its `path` line and root).
- */
-function assembleChunkedCache(paths, sizeClass) {
-    const layers = [];
-    const at = new Map();
-    const mapped = paths.map((p) => ({
-        annotations: p.annotations,
-        size: p.size,
-        chunks: p.chunks.map((c) => {
-            let layer = at.get(c.layer.digest);
-            if (layer === undefined) {
-                layer = layers.push({ mediaType: c.layer.mediaType, digest: c.layer.digest, size: c.layer.size }) - 1;
-                at.set(c.layer.digest, layer);
-            }
-            return { layer, digest: c.digest, size: c.size };
-        }),
-    }));
-    return { layers, map: buildChunkMap({ sizeClass, paths: mapped }) };
-}
-
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./src/cache/chunks/chunked-restore.ts
-
-
-
-
-
-
-const zstdDecompress = (0,external_node_util_.promisify)((external_node_zlib_default()).zstdDecompress);
-// Compressed plus uncompressed bytes of chunks downloaded ahead of the extraction at most: the
-// restore's memory, whatever the tree's size (8 chunks of 4 MiB in class 0).
-const AHEAD_BYTES = 64 << 20;
-/**
- * The uncompressed tar of one path, assembled from its chunks in order: downloaded several at a
- * time (`fetch` checks each blob's digest as it streams), decompressed on libuv's pool, and each
- * checked against the sha256 and size the map gives it before a byte of it is passed on. A chunk
- * that does not match errors the stream, so the extraction fed by it fails and leaves its
- * destination as it was: a map that names the wrong chunk gives a miss, never a wrong tree.
- */
-function chunkedTarStream(chunks, layers, fetch, o) {
-    const { max } = chunkSizes(o.sizeClass);
-    const ahead = Math.max(1, Math.min(o.concurrency, Math.floor(AHEAD_BYTES / (2 * max))));
-    const load = async (ref) => {
-        const layer = layers[ref.layer];
-        const parts = [];
-        for await (const part of await fetch(layer))
-            parts.push(part);
-        const compressed = Buffer.concat(parts);
-        // the map's size bounds the output: a chunk that inflates further is refused, not held
-        let bytes;
-        try {
-            // one output buffer of the chunk's size: at zlib's default 16 KiB pieces the main thread took
-            // a callback per piece (a sixth of a restore's main-thread time)
-            bytes = await zstdDecompress(compressed, {
-                maxOutputLength: ref.size,
-                chunkSize: Math.max(64, ref.size),
-            });
-        }
-        catch (error) {
-            throw new DigestMismatchError(ref.digest, `bytes zstd refuses (${error.message})`, 'a chunk');
-        }
-        const actual = `sha256:${Buffer.from(await external_node_crypto_.webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')}`;
-        if (bytes.length !== ref.size || actual !== ref.digest)
-            throw new DigestMismatchError(ref.digest, `${actual} (${bytes.length} bytes)`, 'a chunk');
-        return bytes;
-    };
-    async function* assemble() {
-        const queue = [];
-        let next = 0;
-        const fill = () => {
-            while (queue.length < ahead && next < chunks.length) {
-                const task = load(chunks[next++]);
-                // awaited in order below; until then a failure must not count as unhandled
-                task.catch(() => { });
-                queue.push(task);
-            }
-        };
-        fill();
-        while (queue.length > 0) {
-            const bytes = await queue.shift();
-            fill();
-            o.onChunk?.(bytes.length);
-            yield bytes;
-        }
-    }
-    return external_node_stream_.Readable.from(assemble(), { objectMode: false, highWaterMark: 1 });
-}
-
-;// CONCATENATED MODULE: ./src/action/cache/restore-chunked.ts
-
-
-
-
-
-
-// Chunk downloads in flight per path: a chunk is ~1 MiB, so on a link with some latency several
-// must be on the wire at once to fill it (BENCHMARKS.md, incremental caches).
-const CHUNK_DOWNLOADS = 8;
-/**
- * A chunked cache's paths, one after another (each already downloads CHUNK_DOWNLOADS chunks at
- * once, and paths inside one another must land in order anyway): each path's tar is assembled
- * from its verified chunks and extracted as a single-layer cache's is, into a staging folder
- * moved into place once whole, so a chunk that fails its digest leaves the path as it was.
- */
-async function restoreChunkedCache(repo, contents, patterns) {
-    const map = await loadChunkMap(repo, contents);
-    // every path's place is known before any download: a path this job does not name fails first
-    const roots = map.paths.map((p) => restoreRootOf({ mediaType: '', digest: contents.chunkMap.digest, size: 0, annotations: p.annotations }, patterns));
-    let files = 0;
-    let bytes = 0;
-    for (const [i, path] of map.paths.entries()) {
-        const root = roots[i];
-        const progress = startProgress(`Restoring ${root}`, path.size);
-        const tar = chunkedTarStream(path.chunks, contents.layers, (layer) => repo.fetchBlob(layer), {
-            sizeClass: map.sizeClass,
-            concurrency: CHUNK_DOWNLOADS,
-            onChunk: (bytes) => progress.add(bytes),
-        });
-        const result = await extractToDirectory(tar, root, { compression: 'none', restoreMtimes: true });
-        progress.done();
-        lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)} from ${path.chunks.length} chunks`);
-        files += result.files;
-        bytes += result.uncompressedSize;
-    }
-    return { files, bytes, paths: map.paths.length };
-}
-
 ;// CONCATENATED MODULE: ./src/action/cache/restore.ts
-
 
 
 
@@ -35437,13 +35048,13 @@ async function restoreCache(inputs, scopes) {
         lib_core/* warning */.$e(`Could not look up the cache in ${where}: ${log_describeError(error)}`);
     }
     if (match?.exact && (await restoreFromRegistry(repo, match, inputs))) {
-        return { matchedKey: match.key, source: 'registry', registryFailed, reference: match.reference };
+        return { matchedKey: match.key, source: 'registry', registryFailed };
     }
     const fromGitHub = await restoreFromFallback(inputs, match ? 'exact' : 'any');
     if (fromGitHub)
         return { matchedKey: fromGitHub, source: 'github', registryFailed };
     if (match && !match.exact && (await restoreFromRegistry(repo, match, inputs))) {
-        return { matchedKey: match.key, source: 'registry', registryFailed, reference: match.reference };
+        return { matchedKey: match.key, source: 'registry', registryFailed };
     }
     return { matchedKey: '', source: '', registryFailed };
 }
@@ -35457,14 +35068,7 @@ async function restoreFromRegistry(repo, match, inputs) {
     try {
         return await lib_core/* group */.Os(`Restore ${match.key}`, async () => {
             const started = Date.now();
-            const contents = await loadCacheContents(repo, match, pathsVersion(inputs.paths));
-            if (contents.format === 'chunked') {
-                const restored = await restoreChunkedCache(repo, contents, inputs.paths);
-                lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${restored.files} files, ` +
-                    `${formatBytes(restored.bytes)} in ${restored.paths} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-                return true;
-            }
-            const layers = contents.layers;
+            const layers = await loadCacheLayers(repo, match, pathsVersion(inputs.paths));
             // every layer's place is known before any download: a layer this job's paths do not name
             // fails the restore before anything is written
             // a path saved as several parts (above max-layer-size) is restored as one, all parts at once
@@ -35493,7 +35097,7 @@ async function restoreFromRegistry(repo, match, inputs) {
                 const root = roots[i];
                 if (group.length === 1) {
                     const result = await restoreInto(group[0], root);
-                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${formatBytes(result.uncompressedSize)}`);
+                    lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${log_formatBytes(result.uncompressedSize)}`);
                     return;
                 }
                 if (group.some((layer) => layer.annotations?.[PATH_ANNOTATION] !== group[0]?.annotations?.[PATH_ANNOTATION]))
@@ -35503,7 +35107,7 @@ async function restoreFromRegistry(repo, match, inputs) {
                 }));
                 lib_core/* info */.pq(`Restored ${root} from ${group.length} parts`);
             });
-            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${formatBytes(bytes)} ` +
+            lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${files} files, ${log_formatBytes(bytes)} ` +
                 `in ${groups.length} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
             return true;
         });
@@ -35547,23 +35151,25 @@ async function restoreFromFallback(inputs, wanted) {
     }
 }
 
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/archive/incompressible.ts
 
 const SLICES = 16;
 const SLICE_SIZE = 4096;
-// Already-compressed data (gzip, zstd, brotli, random) measured 7.978-7.997 bits per byte on these
-// samples; text and binaries 5-6.3; a jar (deflated entries + zip headers) 7.94. Below this, no test.
+// Already-compressed data sits just under 8 bits per byte on these samples, text and binaries
+// well below, a jar between (BENCHMARKS.md, "Measured choices"). Below this, no test.
 const ENTROPY_FLOOR = 7.9;
-// Random-looking: the sampling bias alone puts random bytes at 7.997. Deflating the sample (2 ms on
-// the main thread) would only confirm it, so above this the chunk is stored without that test.
+// Random-looking, allowing for the sampling bias. Deflating the sample (main-thread work) would
+// only confirm it, so above this the chunk is stored without that test.
 const ENTROPY_RANDOM = 7.99;
 // stored if deflate saves less than 2% on the sample
 const STORE_RATIO = 0.98;
-// The sample's buffer, reused: the test runs synchronously, once per 1 MiB chunk, and a fresh
-// 64 KiB each time was 1/16 of the tree in garbage for the collector to find.
+// The sample's buffer, reused: the test runs synchronously, once per chunk, and a fresh one each
+// time would be a sixteenth of the tree in garbage.
 const sample = Buffer.allocUnsafe(SLICES * SLICE_SIZE);
 // Deflating data that is already compressed costs as much CPU as the rest of a typical artifact
-// (level 6 runs at ~37 MiB/s on random bytes, ~90 MiB/s on logs) and gains nothing: gzip -6
+// (deflate is slower on random bytes than on text) and gains nothing: gzip -6
 // itself emits such data as stored blocks. A chunk whose sampled order-0 entropy is that of
 // compressed data, and whose sample deflate cannot shrink, is stored instead. The decision reads
 // only the chunk's bytes, so the output stays reproducible.
@@ -35732,11 +35338,9 @@ class ParallelGzip {
 
 // One zstd stream that compresses frame after frame: every write is flushed with ZSTD_e_end,
 // which closes the frame, and the next write starts a new one from a clean state, so each frame
-// depends on its own bytes only. A stream per frame instead set up a new compression context
-// (megabytes of tables) 66 times in a 256 MiB pack: reusing two cut its mark-compacts from ~19
-// to ~14, its page faults by a tenth and its CPU time by 0.1-0.3 s. A frame's compressed bytes
-// come back as zstd handed them out: zlib.zstdCompress would join them into one buffer on the
-// main thread, which cost 0.4 s of a 256 MiB pack (Buffer.concat, measured).
+// depends on its own bytes only: a stream per frame would set up a new compression context
+// (megabytes of tables) for every frame. A frame's compressed bytes come back as zstd handed them
+// out: zlib.zstdCompress would join them into one buffer on the main thread.
 class FrameCompressor {
     #zstd;
     #parts = [];
@@ -35782,13 +35386,11 @@ class FrameCompressor {
         this.#zstd.destroy();
     }
 }
-// 4 MiB frames: twice zstd's 2 MiB window at level 3, so cutting the stream costs almost nothing:
-// on 24 MB of source text, 1 MiB frames came out 3.9% larger than one stream, 2 MiB 1.6%, 4 MiB
-// 0.1%; on the 256 MiB benchmark tree every size from 1 to 16 MiB was within 0.1% of one stream.
+// 4 MiB frames: twice zstd's 2 MiB window at level 3, so cutting the stream costs almost nothing
+// in size (BENCHMARKS.md, "Measured choices").
 const ZSTD_FRAME_SIZE = 4 << 20;
 // zstd's own threads (ZSTD_c_nbWorkers >= 1) are not an option: on Node 24.21 they cut the stream
-// short (`zstd -t`: premature end) on a 256 MiB tree in 3 of 4 runs, and on a plain 270 MiB stream
-// of text and random chunks without any of our code (like nodejs/node#59899). Instead, as
+// short (`zstd -t`: premature end), with or without our code (like nodejs/node#59899). Instead, as
 // ParallelGzip does for gzip, the stream is cut into fixed-size pieces, each compressed on the
 // libuv thread pool as an independent zstd frame, and the frames are written in order. The format
 // allows any number of frames one after another (RFC 8878 3.1) and every decoder (`zstd -d`, Node's
@@ -35884,8 +35486,7 @@ function createCompressor(compression, level, sink, pool) {
             return new ParallelGzip(level ?? DEFAULT_LEVEL.gzip, cores + 1, (bytes, onWritten) => sink.write(bytes, onWritten), pool);
         case 'zstd':
             // independent frames on the pool, as for gzip: see ParallelZstd for why not zstd's threads.
-            // One 4 MiB frame per core: a third in flight packed the 256 MiB tree no faster (1.6 s
-            // either way) and peaked 10-25 MB higher.
+            // One 4 MiB frame per core: more in flight was no faster and took more memory.
             return new ParallelZstd(level ?? DEFAULT_LEVEL.zstd, cores, (bytes) => sink.write(bytes), pool);
         case 'none':
             return { write: (chunk) => sink.write(chunk), end: async () => { } };
@@ -35957,10 +35558,9 @@ const tar_writer_BLOCK = 512;
 const OCTAL_SIZE_LIMIT = 8 ** 11;
 const EPOCH = new Date(0);
 // Writes the tar stream of an already sorted tree with node-tar's Header and Pax encoders, reading
-// file contents with synchronous reads straight into the outgoing chunk. node-tar's own Pack does
-// a thread-pool round trip per open/read/close: on a 2-core runner that made packing a 256 MiB
-// tree of 7,000 files take 4.1 s against 0.3 s for the same reads done synchronously, as GNU tar
-// does. The event loop has nothing else to do meanwhile: compression runs on the pool.
+// file contents with synchronous reads straight into the outgoing chunk, as GNU tar does: node-tar's
+// own Pack pays a thread-pool round trip per open/read/close (BENCHMARKS.md, "Measured choices").
+// The event loop has nothing else to do meanwhile: compression runs on the pool.
 class TarWriter {
     #o;
     #chunk;
@@ -36084,7 +35684,7 @@ class TarWriter {
 const SLASH = 0x2f;
 // UTF-8 byte order without encoding: code point order, which is UTF-16 code unit order except
 // that a surrogate (half of a code point above U+FFFF) sorts after every other unit. Encoding both
-// names for every comparison made n log n small buffers (listing 33,000 files: 330 ms, now 200).
+// names for every comparison made n log n small buffers.
 // With `separator`, a `/` sorts before everything: paths then compare component by component.
 function byteOrder(a, b, separator = false) {
     const length = Math.min(a.length, b.length);
@@ -36108,9 +35708,8 @@ function byteOrder(a, b, separator = false) {
 // (GNU tar's --sort=name gives the same order). Sockets, FIFOs and devices are left out: they
 // cannot be restored anywhere else. A `.git` entry (directory, or a submodule's file) is left out
 // at any depth unless includeGit; so are hidden names unless includeHidden. Synchronous on purpose:
-// a thread-pool round trip per lstat costs more than the lstat itself (7,000 files: 130 ms sync,
-// 290 ms async, measured). Lazy, so memory is the open directories' names, not the tree: a list of
-// a 33,000-file tree held ~14 MB and grew the heap by ~40 MB, which V8 kept for the whole push.
+// a thread-pool round trip per lstat costs more than the lstat itself. Lazy, so memory is the open
+// directories' names, not the tree, whose list V8 would keep for the whole push.
 function* walkTree(root, filter) {
     if (!(0,external_node_fs_.lstatSync)(root).isDirectory())
         throw new Error(`not a directory: ${root}`);
@@ -36172,7 +35771,7 @@ function* walkSelection(root, select, includeGit) {
         }
         wanted.add(joined);
     }
-    // each lstat as the pack gets there, as walkTree does: 20,000 Stats at once grew the heap by ~40 MB
+    // each lstat as the pack gets there, as walkTree does: not a Stats per path held at once
     for (const relative of [...wanted].sort(treeOrder)) {
         const entry = walk_entryOf(relative, (0,external_node_fs_.lstatSync)(external_node_path_default().join(root, relative)));
         if (entry)
@@ -36187,7 +35786,7 @@ function walkEntries(dir, o) {
         : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true });
 }
 // depth first with each directory's children in bytewise order: component by component, without
-// splitting (a split per comparison grew a split push's heap by ~40 MB at 33,000 paths)
+// splitting (a split per comparison is garbage n log n times)
 function treeOrder(a, b) {
     return byteOrder(a, b, true);
 }
@@ -36203,8 +35802,8 @@ function treeOrder(a, b) {
 
 
 const pack_EPOCH = new Date(0);
-// chunks between two turns of the event loop in digestDirectory: 8 MiB, ~15 ms of reading and
-// hashing, so a response waits no longer than that and 256 MiB costs 32 turns
+// chunks between two turns of the event loop in digestDirectory: 8 MiB of reading and hashing,
+// so a response waits only milliseconds, and a large tree costs few turns
 const YIELD_EVERY = 8;
 // Modes as git records them, so umask and the packing user never change the digest: a file is 0755
 // when its owner may execute it, else 0644; directories and symlinks 0755 (a symlink's own mode is
@@ -36239,7 +35838,7 @@ async function packDirectory(dir, out, o) {
 }
 // The digest and size of the tar packDirectory would write for the same options, without writing
 // or compressing it: one sha256 over the bytes as they are produced, through one reused chunk.
-// Cheap enough (a 256 MiB tree in ~0.5 s) to tell whether a tree changed since its last push.
+// Cheap enough (a read and a hash, no compression) to tell whether a tree changed since its last push.
 // It lets the event loop run every few MiB, so the caller's requests progress meanwhile, and stops
 // there with the signal's reason once `o.signal` is aborted.
 async function digestDirectory(dir, o) {
@@ -36295,17 +35894,6 @@ async function packDirectoryToFile(dir, file, o) {
         await rm(file, { force: true });
         throw error;
     }
-}
-// The uncompressed tar packDirectory would compress, handed to `emit` chunk by chunk (a chunk is
-// reused once emit's promise settles: copy what you keep). A chunked cache save cuts and hashes
-// these bytes before anything is compressed: only new chunks are.
-async function streamTar(dir, o, emit) {
-    const pool = new BufferPool(GZIP_CHUNK_SIZE, 4);
-    const { uncompressedSize, files } = await writeTar(dir, o, pool, async (chunk) => {
-        await emit(chunk);
-        pool.release(chunk);
-    }, false);
-    return { uncompressedSize, files };
 }
 
 ;// CONCATENATED MODULE: ./src/archive/split.ts
@@ -36534,210 +36122,7 @@ async function streamInto(streamed, blob, logger) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/cache/chunks/chunked-save.ts
-
-
-
-
-
-// Uncompressed bytes of chunks in flight at most (the count also stays within `concurrency`):
-// what bounds a save's memory in the large size classes.
-const IN_FLIGHT_BYTES = 64 << 20;
-/**
- * Cuts the tar that `produce` writes into content-defined chunks and settles each: hashed (sha256
- * of the uncompressed bytes, on libuv's pool through WebCrypto), then either found among the known
- * chunks, or compressed (zstd, on the pool) and handed to `put`. Unchanged content is recognised
- * by its hash and never compressed again. Chunks are settled several at a time, in any order;
- * the result lists them in the tar's order.
- */
-async function saveChunkedTar(produce, o) {
-    const sizes = chunkSizes(o.sizeClass);
-    const limit = Math.max(1, Math.min(o.concurrency, Math.floor(IN_FLIGHT_BYTES / sizes.max)));
-    const results = [];
-    const inFlight = [];
-    // a chunk that occurs twice in one save (a file saved under two names) goes up once
-    const pending = new Map();
-    let newChunks = 0;
-    let sent = 0;
-    let reused = 0;
-    let failed;
-    // one long-lived zstd context per core, each chunk a frame of its own (as ParallelZstd): a
-    // one-shot zstdCompress per chunk set up a context each time and joined its output on the main thread
-    const lanes = [];
-    let compressed = 0;
-    const compress = (chunk) => {
-        const lane = compressed++ % Math.max(1, (0,external_node_os_.availableParallelism)());
-        return (lanes[lane] ??= new FrameCompressor(o.level ?? 3)).compress(chunk);
-    };
-    const settle = async (chunk, at, release) => {
-        let released = false;
-        try {
-            const digest = `sha256:${Buffer.from(await external_node_crypto_.webcrypto.subtle.digest('SHA-256', chunk)).toString('hex')}`;
-            const size = chunk.length;
-            const known = o.known.get(digest);
-            if (known) {
-                reused += size;
-                results[at] = { digest, size, layer: known };
-                return;
-            }
-            let layer = pending.get(digest);
-            if (!layer) {
-                newChunks++;
-                layer = (async () => {
-                    const parts = await compress(chunk);
-                    release();
-                    released = true;
-                    const hash = (0,external_node_crypto_.createHash)('sha256');
-                    let size = 0;
-                    for (const part of parts) {
-                        hash.update(part);
-                        size += part.length;
-                    }
-                    const blob = {
-                        mediaType: CHUNK_MEDIA_TYPE,
-                        digest: `sha256:${hash.digest('hex')}`,
-                        size,
-                    };
-                    // awaited first: `sent += await` would read `sent` before the wait and lose other chunks' bytes
-                    const put = await o.put(blob, parts);
-                    sent += put;
-                    return blob;
-                })();
-                pending.set(digest, layer);
-            }
-            results[at] = { digest, size, layer: await layer };
-        }
-        finally {
-            if (!released)
-                release();
-        }
-    };
-    let count = 0;
-    const chunker = new Chunker(sizes, async (chunk) => {
-        if (failed)
-            throw failed;
-        const at = count++;
-        const task = settle(chunk, at, () => chunker.pool.release(chunk)).catch((error) => {
-            failed ??= error;
-        });
-        inFlight.push(task);
-        while (inFlight.length >= limit) {
-            await inFlight.shift();
-            if (failed)
-                throw failed;
-        }
-    });
-    try {
-        const tar = await produce((bytes) => chunker.write(bytes));
-        await chunker.end();
-        await Promise.all(inFlight);
-        if (failed)
-            throw failed;
-        return { chunks: results, ...tar, newChunks, sent, reused };
-    }
-    catch (error) {
-        await Promise.allSettled(inFlight);
-        throw failed ?? error;
-    }
-    finally {
-        for (const lane of lanes)
-            lane.close();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/layers/chunked-part.ts
-
-
-
-
-// Chunks settling at once: hashing and compressing take the pool's threads (one per core), the
-// rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT: several in flight
-// keep a link with latency busy. Memory: each holds at most one chunk (the class's max).
-const CHUNKS_IN_FLIGHT = Math.max(8, (0,external_node_os_.availableParallelism)() + 2);
-/**
- * One chunked part: every new chunk goes up as a blob of its own, after the existence check every
- * upload of this action makes (a chunk another cache of the package holds is not sent again); a
- * chunk's compressed bytes are in memory, so a failed try is simply sent again (Repository.pushBlob
- * retries a replayable body).
- */
-async function uploadChunkedPart(repo, part, o) {
-    const progress = startProgress(`Chunking ${part.label}`, part.size || undefined);
-    const result = await saveChunkedTar((emit) => part.tar(async (bytes) => {
-        progress.add(bytes.length);
-        await emit(bytes);
-    }), {
-        sizeClass: o.sizeClass,
-        known: o.known,
-        concurrency: CHUNKS_IN_FLIGHT,
-        put: async (layer, bytes) => {
-            if (await repo.blobExists(layer.digest))
-                return 0;
-            await repo.pushBlob(layer, () => external_node_stream_.Readable.from(bytes));
-            return layer.size;
-        },
-    });
-    progress.done();
-    return result;
-}
-
-;// CONCATENATED MODULE: ./src/action/cache/save-chunked.ts
-
-
-
-
-
-
-
-
-/**
- * The paths of a cache saved chunk by chunk: each path's uncompressed tar (the same reproducible
- * tar the one-layer format compresses whole, mtimes kept) cut into content-defined chunks; only
- * the chunks neither the base cache nor the repository holds are compressed and sent.
- */
-async function saveChunkedPaths(repo, sources, o) {
-    const base = await findBaseChunks(repo, o, actionsLogger);
-    // the base's size class, so its chunks can match; a larger one if the tree outgrew it
-    const sizes = sources.map((source) => treeSize(source, o.includeGit));
-    const sizeClass = Math.max(base?.sizeClass ?? 0, sizeClassFor(sizes.reduce((a, b) => a + b, 0)));
-    logBase(base, sizeClass);
-    const paths = [];
-    let sent = 0;
-    for (const [i, source] of sources.entries()) {
-        const started = Date.now();
-        const saved = await lib_core/* group */.Os(`Chunk ${source.root}`, () => uploadChunkedPart(repo, {
-            label: source.line.given,
-            size: sizes[i],
-            tar: (emit) => streamTar(source.root, { includeGit: o.includeGit, select: source.select, mtime: 'preserve' }, emit),
-        }, { sizeClass, known: base?.known ?? new Map() }));
-        lib_core/* info */.pq(`Saved ${source.line.given}: ${saved.files} files, ${formatBytes(saved.uncompressedSize)} in ` +
-            `${saved.chunks.length} chunks; ${formatBytes(saved.reused)} unchanged, ${saved.newChunks} new ` +
-            `chunk(s), ${formatBytes(saved.sent)} uploaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        sent += saved.sent;
-        paths.push({
-            annotations: cacheLayerAnnotations(source),
-            size: saved.uncompressedSize,
-            chunks: saved.chunks,
-        });
-    }
-    const { layers, map } = assembleChunkedCache(paths, sizeClass);
-    return { layers, map, sent, size: layers.reduce((sum, layer) => sum + layer.size, 0) };
-}
-// the walk the pack makes, without reading a file: only the class depends on it
-function treeSize(source, includeGit) {
-    let bytes = 0;
-    for (const entry of walkEntries(source.root, { includeGit, select: source.select }))
-        bytes += 512 + entry.size;
-    return bytes;
-}
-function logBase(base, sizeClass) {
-    if (base)
-        lib_core/* info */.pq(`Chunks of ${base.key} (${base.known.size}) are referenced, not sent again (size class ${sizeClass})`);
-    else
-        lib_core/* info */.pq(`No chunked cache of these paths to build on: every chunk the registry lacks is sent`);
-}
-
 ;// CONCATENATED MODULE: ./src/action/cache/save.ts
-
 
 
 
@@ -36763,10 +36148,10 @@ function logBase(base, sizeClass) {
  * refuses the push or cannot be reached sends the save to GitHub's cache service instead. Never
  * throws for a cache problem: at worst the next job misses.
  */
-async function saveCache(inputs, state, now = () => new Date()) {
+async function save_saveCache(inputs, state, now = () => new Date(), o = {}) {
     if (state.hit && !state.update) {
         lib_core/* info */.pq(`Cache hit occurred on the primary key ${state.key}, not saving cache.`);
-        return;
+        return { saved: false, reason: `exact hit on ${state.key}` };
     }
     const patterns = statePatterns(state);
     const { sources, missing } = await collectCachePaths(patterns, {
@@ -36776,13 +36161,12 @@ async function saveCache(inputs, state, now = () => new Date()) {
     if (sources.length === 0) {
         // actions/cache's wording
         lib_core/* warning */.$e(`Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`);
-        return;
+        return { saved: false, reason: 'no path matched anything' };
     }
     if (missing.length > 0)
         lib_core/* info */.pq(`Not in the cache (nothing there): ${missing.join(', ')}`);
     if (state.registryFailed) {
-        await saveToFallback(state, 'the registry could not be used when restoring');
-        return;
+        return saveToFallback(state, 'the registry could not be used when restoring');
     }
     const where = `${inputs.registry}/${inputs.repository}`;
     const repo = openForPush(inputs);
@@ -36791,17 +36175,20 @@ async function saveCache(inputs, state, now = () => new Date()) {
     try {
         // Keys are immutable, as in actions/cache: another job may have saved this one since we looked.
         if (!state.update && (await repo.headManifest(tag))) {
+            // a save step cannot know what a restore step found: there the key existing is the rule
+            if (o.step === 'save') {
+                lib_core/* info */.pq(`Cache ${state.key} already exists (keys are immutable): not saving it. cache-update: true replaces it.`);
+                return {
+                    saved: false,
+                    reason: `${state.key} already exists (keys are immutable; cache-update: true replaces it)`,
+                };
+            }
             lib_core/* info */.pq(`Cache ${state.key} was saved by another job meanwhile: not saving it again.`);
-            return;
+            return { saved: false, reason: `${state.key} was saved by another job meanwhile` };
         }
     }
     catch (error) {
-        await saveToFallback(state, `${where}: ${log_describeError(error)}`);
-        return;
-    }
-    if (inputs.incremental) {
-        await saveIncremental(repo, sources, state, inputs, version, where, now);
-        return;
+        return saveToFallback(state, `${where}: ${log_describeError(error)}`);
     }
     const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-cache-'));
     try {
@@ -36828,8 +36215,8 @@ async function saveCache(inputs, state, now = () => new Date()) {
             for (const [j, piece] of pieces.entries()) {
                 const spool = external_node_path_default().join(temp, `path-${i}-${j}`);
                 const saved = await saveLayer(repo, piece, state, inputs.includeGit, spool, where, startConfig);
-                if (saved === 'refused')
-                    return;
+                if (typeof saved === 'object' && 'saved' in saved)
+                    return saved;
                 const part = parts ? partAnnotation(j, pieces.length) : {};
                 layers.push({ ...saved.layer, annotations: { ...cacheLayerAnnotations(source), ...part } });
                 sent += saved.sent;
@@ -36840,18 +36227,27 @@ async function saveCache(inputs, state, now = () => new Date()) {
             sent += await config;
             const published = await publishCache(repo, { scope: state.scope, key: state.key, created: now().toISOString(), layers, version }, actionsLogger);
             const size = layers.reduce((sum, layer) => sum + layer.size, 0);
+            const seconds = (Date.now() - started) / 1000;
             lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
-                `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+                `${log_formatBytes(size)}, ${log_formatBytes(sent)} uploaded) in ${seconds.toFixed(1)} s`);
+            return {
+                saved: 'registry',
+                where: `${where}:${published.tag}`,
+                paths: sources.length,
+                size,
+                uploaded: sent,
+                seconds,
+            };
         }
         catch (error) {
-            await saveToFallback(state, `${where}: ${log_describeError(error)}`);
+            return saveToFallback(state, `${where}: ${log_describeError(error)}`);
         }
     }
     catch (error) {
         if (error instanceof UploadError)
-            await saveToFallback(state, `${where}: ${log_describeError(error.cause)}`);
-        else
-            lib_core/* warning */.$e(`Cache not saved: ${log_describeError(error)}`);
+            return saveToFallback(state, `${where}: ${log_describeError(error.cause)}`);
+        lib_core/* warning */.$e(`Cache not saved: ${log_describeError(error)}`);
+        return { saved: false, reason: log_describeError(error) };
     }
     finally {
         await (0,external_node_fs_promises_namespaceObject.rm)(temp, { recursive: true, force: true });
@@ -36894,50 +36290,13 @@ async function saveLayer(repo, source, state, includeGit, spoolDir, where, start
     catch (error) {
         // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
         if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
-            await saveToFallback(state, `${where}: ${log_describeError(error)}`);
-            return 'refused';
+            return saveToFallback(state, `${where}: ${log_describeError(error)}`);
         }
         throw new UploadError(error);
     }
     if (upload.streamed)
-        lib_core/* info */.pq(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
+        lib_core/* info */.pq(`Uploaded ${log_formatBytes(upload.desc.size)} while packing`);
     return { layer: upload.desc, sent: upload.uploaded };
-}
-/**
- * The chunked save (the default): see save-chunked.ts. The chunk map goes up last, as the config
- * the manifest names; the manifest and the index are then written as for the one-layer format.
- */
-async function saveIncremental(repo, sources, state, inputs, version, where, now) {
-    const started = Date.now();
-    try {
-        const restored = state.source === 'registry' && state.matchedReference
-            ? { key: state.matchedKey, reference: state.matchedReference }
-            : undefined;
-        const saved = await saveChunkedPaths(repo, sources, {
-            restored,
-            scope: state.scope,
-            version,
-            includeGit: inputs.includeGit,
-        });
-        const mapSent = await pushBlobIfMissing(repo, saved.map.descriptor, () => external_node_stream_.Readable.from([saved.map.bytes]));
-        const published = await publishCache(repo, {
-            scope: state.scope,
-            key: state.key,
-            created: now().toISOString(),
-            layers: saved.layers,
-            version,
-            chunkMap: saved.map.descriptor,
-        }, actionsLogger);
-        lib_core/* info */.pq(`Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
-            `${saved.layers.length} chunks, ${formatBytes(saved.size)}, ${formatBytes(saved.sent + mapSent)} uploaded) ` +
-            `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    }
-    catch (error) {
-        if (error instanceof RegistryError || error instanceof ConnectionError)
-            await saveToFallback(state, `${where}: ${log_describeError(error)}`);
-        else
-            lib_core/* warning */.$e(`Cache not saved: ${log_describeError(error)}`);
-    }
 }
 function statePatterns(state) {
     return parsePathInput(state.paths.join('\n'), {
@@ -36963,8 +36322,8 @@ async function pack(source, out, includeGit) {
         mtime: 'preserve',
         hashTar: false,
     });
-    lib_core/* info */.pq(`Packed ${source.line.given}: ${packed.files} files, ${formatBytes(packed.uncompressedSize)} -> ` +
-        `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    lib_core/* info */.pq(`Packed ${source.line.given}: ${packed.files} files, ${log_formatBytes(packed.uncompressedSize)} -> ` +
+        `${log_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return packed;
 }
 function layerOf(packed) {
@@ -36973,16 +36332,19 @@ function layerOf(packed) {
 async function saveToFallback(state, reason) {
     if (!(await githubCacheAvailable())) {
         lib_core/* warning */.$e(`Cache not saved: ${reason}`);
-        return;
+        return { saved: false, reason };
     }
     lib_core/* notice */.lm(`Saving the cache to GitHub's cache service instead of the registry: ${reason}`);
     try {
         if (await saveToGitHubCache(state.paths, state.key)) {
             lib_core/* info */.pq(`Cache saved with key ${state.key} to GitHub's cache service`);
+            return { saved: 'github', reason };
         }
+        return { saved: false, reason: `${reason}; GitHub's cache service declined it too (see the log)` };
     }
     catch (error) {
         lib_core/* warning */.$e(`Cache not saved to GitHub's cache service either: ${log_describeError(error)}`);
+        return { saved: false, reason: `${reason}; GitHub's cache service: ${log_describeError(error)}` };
     }
 }
 
@@ -36997,34 +36359,36 @@ async function saveToFallback(state, reason) {
 
 /** mode: cache, the main step. */
 async function runCache() {
-    await restoreCacheStep(getInputs(parseCacheInputs));
+    await cache_restoreCacheStep(readers_getInputs(inputs_parseCacheInputs));
 }
 /** The main step in cache mode: restore, set the outputs, and leave the post step what to save. */
-async function restoreCacheStep(inputs, env = process.env) {
-    const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined);
+async function cache_restoreCacheStep(inputs, env = process.env, o = { postStep: true }) {
+    const scopes = scope_cacheScopes(cache_readRefContext(env), inputs.cacheScope || undefined);
     lib_core/* setOutput */.uH('cache-primary-key', inputs.key);
     const outcome = await restoreCache(inputs, scopes.restore);
     const hit = outcome.matchedKey === inputs.key;
     lib_core/* setOutput */.uH('cache-hit', String(hit));
     lib_core/* setOutput */.uH('cache-matched-key', outcome.matchedKey);
-    await writeSummary(cacheRestoreSummary({
+    await log_writeSummary(cacheRestoreSummary({
         ...outcome,
         key: inputs.key,
         hit,
         where: `${inputs.registry}/${inputs.repository}`,
         path: inputs.paths.lines.join(', '),
+        onMiss: o.postStep ? 'nothing: the post step saves' : 'nothing',
     }));
-    saveCacheState({
-        key: inputs.key,
-        paths: inputs.paths.lines,
-        scope: scopes.save,
-        matchedKey: outcome.matchedKey,
-        ...(outcome.reference ? { matchedReference: outcome.reference } : {}),
-        hit,
-        source: outcome.source,
-        registryFailed: outcome.registryFailed,
-        update: inputs.cacheUpdate,
-    });
+    // cache/restore has no post step, and leaves nothing to save
+    if (o.postStep)
+        saveCacheState({
+            key: inputs.key,
+            paths: inputs.paths.lines,
+            scope: scopes.save,
+            matchedKey: outcome.matchedKey,
+            hit,
+            source: outcome.source,
+            registryFailed: outcome.registryFailed,
+            update: inputs.cacheUpdate,
+        });
     if (outcome.matchedKey)
         return;
     // actions/cache's wording, so workflows and people searching logs recognise it
@@ -37038,26 +36402,21 @@ async function saveCacheStep() {
     const state = readCacheState();
     if (!state)
         return;
-    await saveCache(getInputs(parseCacheInputs), state);
+    await save_saveCache(readers_getInputs(inputs_parseCacheInputs), state);
 }
 /** Markdown for the job summary of a cache restore: what was asked, what matched, from where. */
 function cacheRestoreSummary(o) {
     const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-';
     const rows = [
         ['Key', `\`${o.key}\``],
-        [
-            'Matched',
-            o.matchedKey
-                ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
-                : 'nothing: the post step saves',
-        ],
+        ['Matched', o.matchedKey ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}` : o.onMiss],
         ['Store', store],
         ['Path', `\`${o.path}\``],
     ];
-    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${summaryTable(rows)}`;
+    return `## Cache ${o.hit ? 'hit' : o.matchedKey ? 'partial hit' : 'miss'}\n\n${log_summaryTable(rows)}`;
 }
 /** The runner's ref variables and the default branch named in the event payload. */
-function readRefContext(env) {
+function cache_readRefContext(env) {
     return {
         ref: env.GITHUB_REF || undefined,
         baseRef: env.GITHUB_BASE_REF || undefined,
@@ -37074,6 +36433,73 @@ function defaultBranchOf(eventPath) {
     catch {
         return undefined;
     }
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/steps.ts
+
+
+
+
+
+
+
+// The sub-actions cache/restore and cache/save: the two halves of cache mode as steps of their
+// own, as actions/cache/restore and actions/cache/save are. Their action.yml files declare
+// actions/cache's inputs for each half plus ours; an input a half does not declare reads as empty.
+/** cache/restore: the main step of cache mode, without a post step to hand anything to. */
+async function steps_cacheRestoreStep() {
+    await restoreCacheStep(getInputs(parseCacheInputs), process.env, { postStep: false });
+}
+/** cache/save: the inputs are checked first (a bad one fails the step); a save itself never does. */
+async function steps_cacheSaveStep() {
+    const inputs = getInputs(parseCacheInputs);
+    try {
+        await saveCacheNow(inputs);
+    }
+    catch (error) {
+        core.warning(describeError(error));
+    }
+}
+/**
+ * Saves `path` under `key` now, into this job's scope (or `cache-scope`). No restore step's state
+ * reaches this step (the runner keeps state per step), so it saves as after a miss: the pack
+ * streams into the upload, and a key already saved in the scope is left alone unless
+ * `cache-update` (keys are immutable, as in actions/cache). Writes the job summary.
+ */
+async function saveCacheNow(inputs, env = process.env) {
+    const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined);
+    const outcome = await saveCache(inputs, {
+        key: inputs.key,
+        paths: inputs.paths.lines,
+        scope: scopes.save,
+        matchedKey: '',
+        hit: false,
+        source: '',
+        registryFailed: false,
+        update: inputs.cacheUpdate,
+    }, undefined, { step: 'save' });
+    await writeSummary(cacheSaveSummary(outcome, { key: inputs.key, scope: scopes.save, path: inputs.paths.lines.join(', ') }));
+}
+/** Markdown for the job summary of cache/save: where the cache went, or why it was not saved. */
+function cacheSaveSummary(outcome, o) {
+    const rows = [
+        ['Key', `\`${o.key}\``],
+        ['Scope', `\`${o.scope}\``],
+        ['Path', `\`${o.path}\``],
+    ];
+    if (outcome.saved === 'registry') {
+        rows.push(['Store', `\`${outcome.where}\``], ['Size', `${formatBytes(outcome.size)} in ${outcome.paths} path(s)`], [
+            'Uploaded',
+            outcome.uploaded === 0 ? 'nothing: the registry had every layer' : formatBytes(outcome.uploaded),
+        ], ['Time', `${outcome.seconds.toFixed(1)} s`]);
+    }
+    else if (outcome.saved === 'github') {
+        rows.push(['Store', "GitHub's cache service (fallback)"], ['Why', outcome.reason]);
+    }
+    else {
+        rows.push(['Why', outcome.reason]);
+    }
+    return `## Cache ${outcome.saved ? 'saved' : 'not saved'}\n\n${summaryTable(rows)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/prune/inventory.ts
@@ -37149,6 +36575,54 @@ function parseTime(value) {
         return undefined;
     const at = Date.parse(value);
     return Number.isNaN(at) ? undefined : new Date(at);
+}
+
+;// CONCATENATED MODULE: ./src/oci/tag-glob.ts
+
+// Globs over tags: `*`, `?` and `[...]` (with `[!...]`), as prune's tag-pattern and a pull's
+// `tag: reports-*` take them. A tag holds no `/` and none of `* ? [ ]`, so a value is a glob
+// exactly when it holds one of those characters, and a path glob is a tag glob: Node's own
+// matcher does, no dependency.
+const GLOB_CHARACTER = /[*?[]/;
+const TAG_GLOB = /^[A-Za-z0-9_.\-*?[\]!]{1,256}$/;
+/** True when `value` is a glob rather than one tag (no tag can hold `*`, `?` or `[`). */
+function isTagGlob(value) {
+    return GLOB_CHARACTER.test(value);
+}
+/** Tag characters and `* ? [ ] !` only: anything else cannot match a tag and is a typo. */
+function isValidTagGlob(pattern) {
+    return TAG_GLOB.test(pattern);
+}
+function matchesTagGlob(tag, pattern) {
+    return external_node_path_default().posix.matchesGlob(tag, pattern);
+}
+class TooManyTagsError extends Error {
+    pattern;
+    matched;
+    max;
+    constructor(pattern, matched, max) {
+        super(`'${pattern}' matches ${matched} tags, more than the ${max} one step takes: ` +
+            `narrow the pattern (or split it over several steps)`);
+        this.pattern = pattern;
+        this.matched = matched;
+        this.max = max;
+        this.name = 'TooManyTagsError';
+    }
+}
+/**
+ * The tags of `tags` (a whole, paged tag list) that `pattern` matches, sorted by code point so the
+ * same tags give the same order on every registry (ghcr.io and Distribution list in their own
+ * orders). Above `max` matches it throws, naming the count: a pattern that matches far more than
+ * meant should fail before anything is downloaded, not fill the disk.
+ */
+function matchTagList(tags, pattern, max) {
+    const matched = [...new Set(tags.filter((tag) => matchesTagGlob(tag, pattern)))].sort(byCodePoint);
+    if (matched.length > max)
+        throw new TooManyTagsError(pattern, matched.length, max);
+    return matched;
+}
+function byCodePoint(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
 }
 
 ;// CONCATENATED MODULE: ./src/prune/plan.ts
@@ -37233,8 +36707,7 @@ function planPrune(versions, policy) {
     return plan;
 }
 function matchesAny(tag, patterns) {
-    // tags hold no slash, so a path glob is a tag glob; Node's own matcher, no dependency
-    return patterns.some((pattern) => external_node_path_default().posix.matchesGlob(tag, pattern));
+    return patterns.some((pattern) => matchesTagGlob(tag, pattern));
 }
 function ageVerdict(created, rank, policy, among) {
     if (policy.keep !== undefined && rank < policy.keep) {
@@ -42612,7 +42085,7 @@ function usesPackagesApi(registry, env) {
 }
 /** mode: prune. */
 async function runPrune() {
-    await pruneRepository(getInputs(parsePruneInputs));
+    await pruneRepository(readers_getInputs(parsePruneInputs));
 }
 /** Lists, plans, deletes (unless dry-run), and reports what went and what stayed. */
 async function pruneRepository(inputs, env = process.env) {
@@ -42641,8 +42114,8 @@ async function pruneRepository(inputs, env = process.env) {
             lib_core/* info */.pq(`Would delete ${prune_describe(verdict)}: ${verdict.reason}`);
     setOutputs(report);
     const verb = report.dryRun ? 'Would delete' : 'Deleted';
-    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
-    await writeSummary(pruneSummary(report, where));
+    lib_core/* info */.pq(`${verb} ${report.deleted.length} version(s) of ${where}, ${log_formatBytes(report.freedBytes)}; kept ${report.kept.length}`);
+    await log_writeSummary(pruneSummary(report, where));
 }
 function openPackagesStore(inputs, env) {
     const token = inputs.credentials?.password;
@@ -42673,7 +42146,7 @@ function pruneSummary(report, where) {
     const title = report.dryRun ? `Prune of ${where} (dry run: nothing deleted)` : `Pruned ${where}`;
     let text = `## ${title}\n\n`;
     text += `${report.dryRun ? 'Would delete' : 'Deleted'} **${report.deleted.length}** version(s), `;
-    text += `${formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`;
+    text += `${log_formatBytes(report.freedBytes)}; kept ${report.kept.length}.\n`;
     if (report.rewrittenScopes.length > 0) {
         text += `\nCache scope indexes ${report.dryRun ? 'to rewrite' : 'rewritten'}: ${report.rewrittenScopes.map((s) => `\`${s}\``).join(', ')}\n`;
     }
@@ -43282,6 +42755,153 @@ function comparePlatforms(a, b) {
     const y = formatPlatform(b);
     return x < y ? -1 : x > y ? 1 : 0;
 }
+/**
+ * The folder a platform's files land in when a pull takes every platform: `linux-amd64`,
+ * `linux-arm-v7`, as its platform tag ends. Platform words are [a-z0-9_], so it is a plain name.
+ */
+function platformFolder(p) {
+    return formatPlatform(p).replaceAll('/', '-');
+}
+// BuildKit lists a provenance or SBOM manifest for each image as an entry of `unknown/unknown`
+// marked with this annotation: an attachment of another entry, not a platform's artifact.
+const REFERENCE_TYPE_ANNOTATION = 'vnd.docker.reference.type';
+/**
+ * Every platform's entry of an index, sorted by folder, for a pull that takes them all. Entries
+ * that attach to another (attestations) are left out; an entry with no platform, or two that would
+ * land in one folder, are refused, naming them: guessing a folder would hide content.
+ */
+function platformEntries(manifests, reference) {
+    const entries = [];
+    const byFolder = new Map();
+    for (const entry of manifests) {
+        if (entry.annotations?.[REFERENCE_TYPE_ANNOTATION])
+            continue;
+        if (!entry.platform)
+            throw new Error(`${reference} lists ${entry.digest} with no platform: cannot name its folder`);
+        const folder = platformFolder(entry.platform);
+        const earlier = byFolder.get(folder);
+        if (earlier) {
+            throw new Error(`${reference} lists two manifests for ${formatPlatform(entry.platform)} (${earlier.digest}, ${entry.digest}): ` +
+                `both would land in ${folder}/`);
+        }
+        byFolder.set(folder, entry);
+        entries.push({ entry, platform: entry.platform, folder });
+    }
+    if (entries.length === 0)
+        throw new Error(`${reference} lists no platform's manifest`);
+    return entries.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0));
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs/tag-inputs.ts
+
+
+
+
+// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
+const MAX_TAG_LENGTH = 128;
+const tag_inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** The `tag` input's tags (commas or lines), or the run's default tag when it is empty. */
+function givenOrDefault(value, env) {
+    const given = value
+        .split(/[,\n]/)
+        .map((t) => t.trim())
+        .filter(Boolean);
+    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
+    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
+    return given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
+}
+function refuseInvalidTags(tags) {
+    for (const tag of tags) {
+        if (!isValidTag(tag)) {
+            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
+        }
+    }
+}
+/** push: every tag to set, duplicates dropped. */
+function readPushTags(value, env) {
+    const tags = givenOrDefault(value, env);
+    refuseInvalidTags(tags);
+    return [...new Set(tags)];
+}
+/** pull: the one tag, sha256: digest, or glob over tags (`reports-*`, no tag holds `* ? [`) to pull. */
+function readPullReference(value, env) {
+    const tags = givenOrDefault(value, env);
+    if (tags.length > 1)
+        throw new InputError('tag', `pull takes one tag, digest or glob, got '${value.trim()}'`);
+    const ref = tags[0];
+    if (ref.startsWith('sha256:')) {
+        if (!tag_inputs_DIGEST.test(ref))
+            throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
+        return { reference: ref, glob: false };
+    }
+    if (isTagGlob(ref)) {
+        if (!isValidTagGlob(ref))
+            throw new InputError('tag', `'${ref}' is not a glob over tags (tag characters and * ? [ ])`);
+        return { reference: ref, glob: true };
+    }
+    refuseInvalidTags(tags);
+    return { reference: ref, glob: false };
+}
+/** `platform` (push and pull): `os/arch[/variant]`; undefined when empty. */
+function readPlatform(value, format) {
+    const text = value.trim();
+    if (!text)
+        return undefined;
+    if (format === 'oci-layout') {
+        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
+    }
+    try {
+        return parsePlatform(text);
+    }
+    catch (error) {
+        if (error instanceof InvalidPlatformError)
+            throw new InputError('platform', error.message);
+        throw error;
+    }
+}
+/** A platform push tags `<tag>-<os>-<arch>` too: each tag must leave room for that suffix. */
+function refuseTagsTooLongForPlatform(tags, platform, given) {
+    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
+    const long = tags.find((t) => t.length > room);
+    if (long) {
+        throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${given.trim()}'`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/inputs.ts
+
+
+
+
+const FORMATS = ['auto', 'directory', 'oci-layout'];
+/** The pure half of the pull's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
+function parsePullInputs(read, env, notice = () => { }) {
+    const format = readers_oneOf('format', read('format').trim() || 'auto', [...FORMATS, 'files']);
+    if (format === 'files') {
+        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
+    }
+    const target = readRegistryTarget(read, env, notice);
+    const path = readDestination(read('path').trim(), pathContextOf(env));
+    const { reference, glob } = readPullReference(read('tag'), env);
+    const allPlatforms = read('platform').trim() === 'all';
+    if (format === 'oci-layout' && glob) {
+        throw new InputError('tag', `format 'oci-layout' takes one tag or digest, not the glob '${reference}'`);
+    }
+    if (format === 'oci-layout' && allPlatforms) {
+        throw new InputError('platform', "'all' cannot be combined with format 'oci-layout' (a layout keeps its own index)");
+    }
+    return {
+        ...target,
+        path,
+        reference,
+        glob,
+        format,
+        platform: allPlatforms ? undefined : readPlatform(read('platform'), format),
+        allPlatforms,
+        mergeMultiple: readBoolean('merge-multiple', read('merge-multiple')),
+        ifNoFilesFound: readIfNoFilesFound(read),
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/oci/index-merge.ts
 
@@ -43483,6 +43103,7 @@ function manifestFacts(bytes, platformKey) {
 
 
 
+
 // A file is pushed as `oras push FILE` pushes it: the layer is the file's own bytes, of oras-go's
 // default media type for files (ocispec.MediaTypeImageLayer), titled with its name and without the
 // unpack annotation, so `curl .../blobs/<digest> -o NAME` gives the file and `oras pull` saves it
@@ -43528,15 +43149,9 @@ function safeFileTitle(title, windows = process.platform === 'win32') {
         throw refuse('is not a file name');
     if (/[/\\\0]/.test(title))
         throw refuse('is not a single path component');
-    if (windows) {
-        // eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
-        if (/[<>:"|?*\x01-\x1f]/.test(title))
-            throw refuse('holds a character Windows does not allow in names');
-        if (/[. ]$/.test(title))
-            throw refuse('ends with a dot or space, which Windows drops');
-        if (/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(title))
-            throw refuse('is a Windows device name');
-    }
+    const problem = windows ? windowsNameProblem(title) : undefined;
+    if (problem)
+        throw refuse(problem);
     return title;
 }
 /** The mode a file layer's annotation gives (0644 when absent or unreadable). */
@@ -43575,95 +43190,7 @@ function choosePlatform(manifests, wanted, runner = runnerPlatform(), reference 
         `it has ${manifests.length}: ${offered.join(', ')}. Set 'platform' to one of them, or 'tag' to a digest`);
 }
 
-;// CONCATENATED MODULE: ./src/action/inputs/tag-inputs.ts
-
-
-
-// 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
-const MAX_TAG_LENGTH = 128;
-const tag_inputs_DIGEST = /^sha256:[a-f0-9]{64}$/;
-/** The `tag` input's tags (commas or lines), or the run's default tag when it is empty. */
-function givenOrDefault(value, env) {
-    const given = value
-        .split(/[,\n]/)
-        .map((t) => t.trim())
-        .filter(Boolean);
-    // The default pairs a push and a later pull in the same workflow run: the run id is shared by
-    // every job of the run and by its re-runs, so a re-run pull job still finds the first push.
-    return given.length > 0 ? given : [env.GITHUB_RUN_ID ? `run-${env.GITHUB_RUN_ID}` : 'latest'];
-}
-function refuseInvalidTags(tags) {
-    for (const tag of tags) {
-        if (!isValidTag(tag)) {
-            throw new InputError('tag', `'${tag}' is not a valid tag: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-        }
-    }
-}
-/** push: every tag to set, duplicates dropped. */
-function readPushTags(value, env) {
-    const tags = givenOrDefault(value, env);
-    refuseInvalidTags(tags);
-    return [...new Set(tags)];
-}
-/** pull: the one tag or sha256: digest to pull. */
-function readPullReference(value, env) {
-    const tags = givenOrDefault(value, env);
-    if (tags.length > 1)
-        throw new InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`);
-    const ref = tags[0];
-    if (ref.startsWith('sha256:')) {
-        if (!tag_inputs_DIGEST.test(ref))
-            throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`);
-        return ref;
-    }
-    refuseInvalidTags(tags);
-    return ref;
-}
-/** `platform` (push and pull): `os/arch[/variant]`; undefined when empty. */
-function readPlatform(value, format) {
-    const text = value.trim();
-    if (!text)
-        return undefined;
-    if (format === 'oci-layout') {
-        throw new InputError('platform', "cannot be combined with format 'oci-layout' (a layout keeps its own index)");
-    }
-    try {
-        return parsePlatform(text);
-    }
-    catch (error) {
-        if (error instanceof InvalidPlatformError)
-            throw new InputError('platform', error.message);
-        throw error;
-    }
-}
-/** A platform push tags `<tag>-<os>-<arch>` too: each tag must leave room for that suffix. */
-function refuseTagsTooLongForPlatform(tags, platform, given) {
-    const room = MAX_TAG_LENGTH - platformTagSuffixLength(platform);
-    const long = tags.find((t) => t.length > room);
-    if (long) {
-        throw new InputError('tag', `'${long}' is too long for platform tags: at most ${room} characters with '${given.trim()}'`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/pull/inputs.ts
-
-
-
-
-const FORMATS = ['auto', 'directory', 'oci-layout'];
-/** The pure half of the pull's inputs: `env` supplies the runner's GITHUB_* variables for defaults. */
-function parsePullInputs(read, env, notice = () => { }) {
-    const format = readers_oneOf('format', read('format').trim() || 'auto', [...FORMATS, 'files']);
-    if (format === 'files') {
-        throw new InputError('format', `'files' is a push format (a pull saves file layers by their titles)`);
-    }
-    const target = readRegistryTarget(read, env, notice);
-    const path = readDestination(read('path').trim(), pathContextOf(env));
-    const reference = readPullReference(read('tag'), env);
-    return { ...target, path, reference, format, platform: readPlatform(read('platform'), format) };
-}
-
-;// CONCATENATED MODULE: ./src/action/pull/pull.ts
+;// CONCATENATED MODULE: ./src/action/pull/layers.ts
 
 
 
@@ -43682,96 +43209,37 @@ function parsePullInputs(read, env, notice = () => { }) {
 
 
 
-
-
-
-
-
-/** mode: pull. Into a directory, or with `format: oci-layout` into an OCI image layout. */
-async function runPull() {
-    const inputs = getInputs(parsePullInputs);
-    const reference = `${inputs.registry}/${inputs.repository}${inputs.reference.startsWith('sha256:') ? '@' : ':'}${inputs.reference}`;
-    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
-    lib_core/* setOutput */.uH('digest', result.digest);
-    lib_core/* setOutput */.uH('path', result.path);
-    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
-    await writeSummary(pullSummary(result, reference));
-}
-function pullSummary(result, reference) {
-    const rows = [
-        ['Reference', `\`${reference}\``],
-        ['Digest', `\`${result.digest}\``],
-        ['Path', `\`${result.path}\``],
-        ['Files', String(result.files)],
-        ['Downloaded', formatBytes(result.size)],
-        ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`],
-    ];
-    return `## Pulled ${reference}\n\n${summaryTable(rows)}`;
-}
-/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
-async function pullOciLayout(inputs) {
-    const started = Date.now();
-    const repo = openForPull(inputs);
-    const reference = inputs.reference;
-    const progress = startProgress(`Downloading ${reference}`);
-    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
-        logger: actionsLogger,
-        onProgress: (bytes) => progress.add(bytes),
-    }));
-    progress.done();
-    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
-        (pulled.refName ? ` as ${pulled.refName}` : '') +
-        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
-    return {
-        digest: pulled.digest,
-        path: inputs.path,
-        files: pulled.blobs,
-        size: pulled.downloadedBytes,
-        seconds: (Date.now() - started) / 1000,
-    };
-}
+// What every pull does with one artifact, whether the step pulls one or several (many.ts): resolve
+// a reference to a manifest's layers, and download, verify and extract those layers into a folder.
 /**
- * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
- * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
- * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
- * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
+ * A manifest's layers into `dest`, atomically: one layer keeps the single-directory rule, the
+ * parts of a split tree are merged in order, several other layers land under their titles. Returns
+ * the number of files written.
  */
-async function pullDirectory(inputs) {
-    const started = Date.now();
-    const repo = openForPull(inputs);
-    const reference = inputs.reference;
-    const { digest, layers } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference, inputs.platform));
-    logOutsideWorkspace(inputs.path);
-    let files = 0;
-    const size = layers.reduce((sum, layer) => sum + layer.size, 0);
-    await lib_core/* group */.Os('Download and extract', async () => {
-        if (layers.length === 1) {
-            files = (await pullLayer(repo, layers[0], inputs.path, 'contents')).files;
-            return;
-        }
-        // the parts of one tree: each extracted at once into a folder of its own, then merged in order
-        if (isSplitTree(layers)) {
-            files = await stagePartsAndCommit(inputs.path, layers.length, async (folders) => {
-                let count = 0;
-                await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
-                    count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
-                });
-                return count;
-            });
-            return;
-        }
-        const places = placesOf(layers);
-        files = await stageAndCommit(inputs.path, async (staging) => {
+async function pullLayers(repo, layers, dest) {
+    if (layers.length === 1) {
+        return (await pullLayer(repo, layers[0], dest, 'contents')).files;
+    }
+    // the parts of one tree: each extracted at once into a folder of its own, then merged in order
+    if (isSplitTree(layers)) {
+        return stagePartsAndCommit(dest, layers.length, async (folders) => {
             let count = 0;
-            // layers extracted into the same folder go in order: a later one overrides an earlier one
-            const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
-            await forEachLimited(layers, limit, async (layer, i) => {
-                count += (await pullLayer(repo, layer, staging, places[i])).files;
+            await forEachLimited(layers, PULL_CONCURRENCY, async (layer, i) => {
+                count += (await pullLayer(repo, layer, folders[i], 'contents')).files;
             });
             return count;
         });
+    }
+    const places = placesOf(layers);
+    return stageAndCommit(dest, async (staging) => {
+        let count = 0;
+        // layers extracted into the same folder go in order: a later one overrides an earlier one
+        const limit = places.includes('contents') ? 1 : PULL_CONCURRENCY;
+        await forEachLimited(layers, limit, async (layer, i) => {
+            count += (await pullLayer(repo, layer, staging, places[i])).files;
+        });
+        return count;
     });
-    return { digest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 };
 }
 // Layers downloaded at once in a multi-layer pull: a release's few files go up in parallel,
 // without opening a connection per file of a large set.
@@ -43802,14 +43270,6 @@ function foldName(name) {
 function caseInsensitiveFileSystem() {
     return process.platform === 'darwin' || process.platform === 'win32';
 }
-const loggedOutside = new Set();
-function logOutsideWorkspace(dest) {
-    const workspace = process.env.GITHUB_WORKSPACE;
-    if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest))
-        return;
-    loggedOutside.add(dest);
-    lib_core/* info */.pq(`path is outside the workspace: pulling into ${dest}`);
-}
 /**
  * The manifest's layers; an index is narrowed to the named platform, else to the runner's (or its
  * only entry). A plain manifest that says it is for another platform than the named one is refused.
@@ -43817,12 +43277,13 @@ function logOutsideWorkspace(dest) {
 async function resolveLayers(repo, reference, platform) {
     const top = await repo.getManifest(reference);
     let manifest = top;
+    let chosenPlatform;
     if (isIndexMediaType(top.mediaType)) {
-        const entries = readManifest(top.bytes, top.mediaType).manifests;
-        const chosen = choosePlatform(entries, platform, runnerPlatform(), reference);
+        const chosen = choosePlatform(indexEntries(top.bytes, reference), platform, runnerPlatform(), reference);
         const named = chosen.platform ? ` (${formatPlatform(chosen.platform)})` : '';
         lib_core/* info */.pq(`${reference} is an index: using ${chosen.digest}${named}`);
         manifest = await repo.getManifest(chosen.digest);
+        chosenPlatform = chosen.platform;
     }
     else if (platform) {
         const own = manifestFacts(top.bytes, PLATFORM_ANNOTATION).platform;
@@ -43830,6 +43291,21 @@ async function resolveLayers(repo, reference, platform) {
             throw new Error(`${reference} is the ${formatPlatform(own)} artifact, not ${formatPlatform(platform)}`);
         }
     }
+    const layers = extractableLayers(manifest, reference);
+    lib_core/* info */.pq(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
+    return { digest: top.digest, layers, manifest: { digest: manifest.digest, platform: chosenPlatform } };
+}
+/** An index's entries (its manifests array). */
+function indexEntries(bytes, reference) {
+    try {
+        return readManifest(bytes).manifests;
+    }
+    catch (error) {
+        throw new Error(`${reference} is not an index we can read`, { cause: error });
+    }
+}
+/** An image manifest's layers, refusing what cannot be extracted (an index, no layers). */
+function extractableLayers(manifest, reference) {
     let layers;
     try {
         layers = parseManifest(manifest.bytes).layers;
@@ -43841,8 +43317,7 @@ async function resolveLayers(repo, reference, platform) {
     }
     if (layers.length === 0)
         throw new Error(`${reference} (${manifest.digest}) has no layers to extract`);
-    lib_core/* info */.pq(`${reference} -> ${top.digest}: ${layers.length} layer(s)`);
-    return { digest: top.digest, layers };
+    return layers;
 }
 /**
  * One layer into `dest`. A tar layer is extracted (under ORAS's convention its entries sit below
@@ -43907,13 +43382,328 @@ async function saveFile(source, dest, title, mode) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/archive/overlaps.ts
+
+
+/**
+ * The entries that merging `roots` in order (mergeInto, later over earlier) would replace: a path
+ * that several roots hold, unless it is a directory in every one of them (directories merge).
+ * Names only, never contents; a root that does not exist holds nothing. Sorted by path.
+ */
+function overlappingEntries(roots) {
+    const seen = new Map();
+    roots.forEach((root, index) => {
+        for (const { relative, directory } of walk(root)) {
+            const entry = seen.get(relative);
+            if (!entry)
+                seen.set(relative, { holders: [index], allDirectories: directory });
+            else {
+                entry.holders.push(index);
+                entry.allDirectories &&= directory;
+            }
+        }
+    });
+    const overlaps = [];
+    for (const [relative, entry] of seen) {
+        if (entry.holders.length > 1 && !entry.allDirectories)
+            overlaps.push({ path: relative, holders: entry.holders });
+    }
+    return overlaps.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+// Depth first, without following symlinks (a link is an entry, as mergeInto treats it).
+function* walk(root, prefix = '') {
+    let entries;
+    try {
+        entries = (0,external_node_fs_.readdirSync)(external_node_path_default().join(root, prefix), { withFileTypes: true });
+    }
+    catch (error) {
+        if (error.code === 'ENOENT' && prefix === '')
+            return;
+        throw error;
+    }
+    for (const entry of entries) {
+        const relative = prefix ? external_node_path_default().join(prefix, entry.name) : entry.name;
+        const directory = entry.isDirectory();
+        yield { relative, directory };
+        if (directory)
+            yield* walk(root, relative);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/many.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+// 256: the most jobs one matrix makes (GitHub's limit), so a glob over a matrix's tags always fits;
+// a pattern that matches more most likely matches what it was not meant to.
+const MAX_TAG_MATCHES = 256;
+// Artifacts downloaded at once; each may download its own layers concurrently too.
+const ARTIFACT_CONCURRENCY = 4;
+// Manifests read at once while resolving: small requests, which a registry answers in parallel.
+const many_RESOLVE_CONCURRENCY = 8;
+// Files named one by one in the log when merge-multiple replaces some; the rest are counted.
+const OVERLAPS_LOGGED = 100;
+/** A tag glob, platform: all, or both: several artifacts in one step, and the `pulled` output. */
+async function runPullMany(inputs) {
+    const result = await pullMany(inputs);
+    if (!result) {
+        lib_core/* setOutput */.uH('pulled', '[]');
+        return;
+    }
+    if (result.digest)
+        lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('path', result.path);
+    lib_core/* setOutput */.uH('pulled', JSON.stringify(result.pulled));
+    const where = `${inputs.registry}/${inputs.repository}`;
+    lib_core/* info */.pq(`Pulled ${result.pulled.length} artifacts of ${where} into ${result.path}`);
+    await log_writeSummary(manyPullSummary(result, where));
+}
+/** Markdown for the job summary of a pull of several artifacts: what landed where. */
+function manyPullSummary(result, where) {
+    const rows = [['Repository', `\`${where}\``]];
+    if (result.digest)
+        rows.push(['Index', `\`${result.digest}\``]);
+    rows.push(['Path', `\`${result.path}\``], ['Files', String(result.files)], ['Downloaded', log_formatBytes(result.size)], ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`]);
+    const lines = result.pulled.map((p) => `| \`${p.tag}\` | ${p.platform ? `\`${p.platform}\`` : '-'} | \`${p.digest}\` | \`${p.path}\` |`);
+    return (`## Pulled ${result.pulled.length} artifacts from ${where}\n\n${log_summaryTable(rows)}\n` +
+        `| Tag | Platform | Manifest | Path |\n|---|---|---|---|\n${lines.join('\n')}\n`);
+}
+/**
+ * A pull of several artifacts: every tag a glob matches, every platform of an index, or both.
+ * Everything is resolved first (tags, manifests: no download yet), then every artifact is
+ * downloaded, verified and extracted into one staging folder next to `path`, several at once, and
+ * moved into place only when all passed: either every artifact lands, or none. Returns undefined
+ * when a glob matched nothing and if-no-files-found let the step go on.
+ */
+async function pullMany(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const where = `${inputs.registry}/${inputs.repository}`;
+    const given = inputs.reference;
+    const tags = inputs.glob ? await matchTags(repo, given, where, inputs) : [given];
+    if (tags.length === 0)
+        return undefined;
+    const { units, tops } = await lib_core/* group */.Os('Resolve', () => resolveUnits(repo, tags, inputs));
+    const merge = inputs.glob && inputs.mergeMultiple;
+    const size = units.reduce((sum, u) => sum + u.layers.reduce((s, l) => s + l.size, 0), 0);
+    let files = 0;
+    await lib_core/* group */.Os(`Download and extract ${units.length} artifacts`, async () => {
+        const pullUnit = async (unit, into) => {
+            const folder = unit.folder;
+            // the tag's folder first, so that concurrent platforms below it never race to create it
+            if (folder.length > 1)
+                (0,external_node_fs_.mkdirSync)(external_node_path_default().join(into, ...folder.slice(0, -1)), { recursive: true });
+            files += await pullLayers(repo, unit.layers, external_node_path_default().join(into, ...folder));
+        };
+        if (!merge) {
+            await stageAndCommit(inputs.path, (staging) => forEachLimited(units, ARTIFACT_CONCURRENCY, (unit) => pullUnit(unit, staging)));
+            return;
+        }
+        // each match into a folder of its own, then merged in the matches' order: the later wins
+        await stagePartsAndCommit(inputs.path, tags.length, async (folders) => {
+            await forEachLimited(units, ARTIFACT_CONCURRENCY, (unit) => pullUnit(unit, folders[unit.match]));
+            logOverlaps(folders, tags);
+        });
+    });
+    const pulled = units.map((unit) => ({
+        tag: unit.tag,
+        digest: unit.digest,
+        ...(unit.platform ? { platform: formatPlatform(unit.platform) } : {}),
+        path: external_node_path_default().join(inputs.path, ...unit.folder),
+    }));
+    // one tag's index (platform: all) has a digest to name; several tags do not
+    const digest = inputs.glob ? undefined : tops[0];
+    return { digest, path: inputs.path, pulled, files, size, seconds: (Date.now() - started) / 1000 };
+}
+async function matchTags(repo, pattern, where, inputs) {
+    const tags = matchTagList(await repo.listTags(), pattern, MAX_TAG_MATCHES);
+    if (tags.length > 0) {
+        lib_core/* info */.pq(`'${pattern}' matches ${tags.length} tags: ${tags.join(', ')}`);
+        return tags;
+    }
+    // upload-artifact's three answers to a path that matches nothing, for a tag glob
+    const message = `No tag of ${where} matches '${pattern}'. Nothing was pulled.`;
+    if (inputs.ifNoFilesFound === 'error')
+        throw new Error(message);
+    if (inputs.ifNoFilesFound === 'warn')
+        lib_core/* warning */.$e(message);
+    else
+        lib_core/* info */.pq(message);
+    return [];
+}
+/**
+ * Every artifact to pull, in the matches' order, with its folder: `<tag>/` for a glob's match,
+ * `<os>-<arch>/` (below it) for platform: all. Manifests are read several at once: a glob of a
+ * whole matrix is hundreds of small requests before the first download.
+ */
+async function resolveUnits(repo, tags, inputs) {
+    const resolved = [];
+    await forEachLimited(tags, many_RESOLVE_CONCURRENCY, async (tag, match) => {
+        resolved[match] = await resolveTag(repo, tag, match, inputs);
+    });
+    return { units: resolved.flatMap((r) => r.units), tops: resolved.map((r) => r.top) };
+}
+async function resolveTag(repo, tag, match, inputs) {
+    // with merge-multiple every match lands in path itself, so no folder is named after its tag
+    const tagFolder = inputs.glob && !inputs.mergeMultiple ? [tagFolderName(tag)] : [];
+    if (!inputs.allPlatforms) {
+        const { digest, layers, manifest } = await resolveLayers(repo, tag, inputs.platform);
+        const unit = {
+            tag,
+            match,
+            digest: manifest.digest,
+            platform: manifest.platform,
+            layers,
+            folder: tagFolder,
+        };
+        return { units: [unit], top: digest };
+    }
+    const top = await repo.getManifest(tag);
+    if (!isIndexMediaType(top.mediaType)) {
+        throw new Error(`${tag} is not an image index (${top.mediaType}): platform: all takes every entry of one`);
+    }
+    const entries = platformEntries(indexEntries(top.bytes, tag), tag);
+    lib_core/* info */.pq(`${tag} (${top.digest}): ${entries.map((e) => e.folder).join(', ')}`);
+    const units = [];
+    for (const { entry, platform, folder } of entries) {
+        const manifest = await repo.getManifest(entry.digest);
+        const layers = extractableLayers(manifest, `${tag} (${formatPlatform(platform)})`);
+        units.push({ tag, match, digest: manifest.digest, platform, layers, folder: [...tagFolder, folder] });
+    }
+    return { units, top: top.digest };
+}
+/** A tag as a folder name: tags are plain names, but Windows refuses a few (`con`, a trailing dot). */
+function tagFolderName(tag) {
+    try {
+        return safeFileTitle(tag);
+    }
+    catch (error) {
+        throw new Error(`the tag ${tag} cannot be a folder name on this runner: set merge-multiple or narrow the glob`, {
+            cause: error,
+        });
+    }
+}
+/** merge-multiple: each file several matches hold, and which one wins (the last, as merged). */
+function logOverlaps(folders, tags) {
+    const overlaps = overlappingEntries(folders);
+    if (overlaps.length === 0)
+        return;
+    lib_core/* info */.pq(`merge-multiple: ${overlaps.length} path(s) are in more than one artifact; the later tag wins:`);
+    for (const { path: file, holders } of overlaps.slice(0, OVERLAPS_LOGGED)) {
+        const names = holders.map((i) => tags[i]);
+        lib_core/* info */.pq(`${file}: in ${names.slice(0, -1).join(', ')} and ${names.at(-1)}; ${names.at(-1)} wins`);
+    }
+    if (overlaps.length > OVERLAPS_LOGGED)
+        lib_core/* info */.pq(`... and ${overlaps.length - OVERLAPS_LOGGED} more`);
+}
+
+;// CONCATENATED MODULE: ./src/action/pull/pull.ts
+
+
+
+
+
+
+
+
+
+
+/** mode: pull. Into a directory, or with `format: oci-layout` into an OCI image layout. */
+async function runPull() {
+    const inputs = readers_getInputs(parsePullInputs);
+    if (inputs.glob || inputs.allPlatforms)
+        return runPullMany(inputs);
+    const reference = `${inputs.registry}/${inputs.repository}${inputs.reference.startsWith('sha256:') ? '@' : ':'}${inputs.reference}`;
+    const result = inputs.format === 'oci-layout' ? await pullOciLayout(inputs) : await pullDirectory(inputs);
+    lib_core/* setOutput */.uH('digest', result.digest);
+    lib_core/* setOutput */.uH('path', result.path);
+    const platform = result.manifest?.platform;
+    const pulled = [
+        {
+            tag: inputs.reference,
+            digest: result.manifest?.digest ?? result.digest,
+            ...(platform ? { platform: formatPlatform(platform) } : {}),
+            path: result.path,
+        },
+    ];
+    lib_core/* setOutput */.uH('pulled', JSON.stringify(pulled));
+    lib_core/* info */.pq(`Pulled ${reference} (${result.digest}) into ${result.path}`);
+    await log_writeSummary(pullSummary(result, reference));
+}
+function pullSummary(result, reference) {
+    const rows = [
+        ['Reference', `\`${reference}\``],
+        ['Digest', `\`${result.digest}\``],
+        ['Path', `\`${result.path}\``],
+        ['Files', String(result.files)],
+        ['Downloaded', log_formatBytes(result.size)],
+        ['Time', `${result.seconds.toFixed(1)} s (${formatRate(result.size, result.seconds)})`],
+    ];
+    return `## Pulled ${reference}\n\n${log_summaryTable(rows)}`;
+}
+/** `format: oci-layout` on pull: write (or add to) an OCI image layout at `path`, blobs verified. */
+async function pullOciLayout(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.reference;
+    const progress = startProgress(`Downloading ${reference}`);
+    const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
+        logger: actionsLogger,
+        onProgress: (bytes) => progress.add(bytes),
+    }));
+    progress.done();
+    lib_core/* info */.pq(`Wrote ${pulled.digest} into the OCI layout ${inputs.path}` +
+        (pulled.refName ? ` as ${pulled.refName}` : '') +
+        ` (${pulled.blobs} blobs, ${pulled.reusedBlobs} already there)`);
+    return {
+        digest: pulled.digest,
+        path: inputs.path,
+        files: pulled.blobs,
+        size: pulled.downloadedBytes,
+        seconds: (Date.now() - started) / 1000,
+    };
+}
+/**
+ * Resolves the tag or digest, then downloads, verifies and extracts every layer into `inputs.path`.
+ * One layer keeps the single-directory rule (a directory's contents land in `path`, a file lands
+ * as `path/<title>`); several land as ORAS lays them out, each under its title, and all of them
+ * are staged next to `path` first, so a pull that fails at any layer leaves `path` as it was.
+ */
+async function pullDirectory(inputs) {
+    const started = Date.now();
+    const repo = openForPull(inputs);
+    const reference = inputs.reference;
+    const { digest, layers, manifest } = await lib_core/* group */.Os('Resolve', () => resolveLayers(repo, reference, inputs.platform));
+    logOutsideWorkspace(inputs.path);
+    const size = layers.reduce((sum, layer) => sum + layer.size, 0);
+    const files = await lib_core/* group */.Os('Download and extract', () => pullLayers(repo, layers, inputs.path));
+    return { digest, manifest, path: inputs.path, files, size, seconds: (Date.now() - started) / 1000 };
+}
+const loggedOutside = new Set();
+function logOutsideWorkspace(dest) {
+    const workspace = process.env.GITHUB_WORKSPACE;
+    if (!workspace || isWithin(dest, workspace) || loggedOutside.has(dest))
+        return;
+    loggedOutside.add(dest);
+    lib_core/* info */.pq(`path is outside the workspace: pulling into ${dest}`);
+}
+
 ;// CONCATENATED MODULE: ./src/action/push/inputs.ts
 
 
 
 
 const inputs_FORMATS = ['auto', 'directory', 'oci-layout', 'files'];
-const IF_NO_FILES_FOUND = ['warn', 'error', 'ignore'];
 // RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 const DEFAULT_ARTIFACT_TYPE = 'application/vnd.oci-artifact-action.directory.v1';
@@ -43936,7 +43726,7 @@ function parsePushInputs(read, env, notice = () => { }) {
         ...target,
         path: paths.includes[0].pattern,
         paths,
-        ifNoFilesFound: readers_oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
+        ifNoFilesFound: readIfNoFilesFound(read),
         includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
         includeGit: readBoolean('include-git', read('include-git')),
         tags,
@@ -44219,6 +44009,9 @@ function noFilesFound(inputs) {
  * pushed as ORAS pushes a file (its raw bytes, titled) and anything else as one tar layer.
  */
 async function collectPushSource(patterns, format, o) {
+    // one tree has one root; with `format: files` each file is a layer of its own, from any drive
+    if (format !== 'files')
+        refuseSeveralDrives(patterns.includes);
     const [only] = patterns.includes;
     if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
         const stat = collect_paths_lstatOrUndefined(only.pattern);
@@ -44246,6 +44039,22 @@ async function collectPushSource(patterns, format, o) {
         return { kind: 'selection', root: external_node_path_default().dirname(root), select: [external_node_path_default().basename(root)] };
     }
     return { kind: 'selection', root, select };
+}
+/**
+ * A tree is packed from its matches' common folder: lines on two drives (a hosted Windows runner
+ * has the workspace on D: and the home on C:) have none. Refused before anything is read, naming
+ * both lines and the way out, as upload-artifact refuses them (actions/upload-artifact#431); a
+ * cache keeps a layer per line, so it takes lines on any drive.
+ */
+function refuseSeveralDrives(includes, p = (external_node_path_default())) {
+    const drive = (line) => p.parse(line.searchRoot).root.toLowerCase();
+    const [first] = includes;
+    const other = includes.find((line) => first && drive(line) !== drive(first));
+    if (!first || !other)
+        return;
+    throw new PathSelectionError(`'${first.given}' (${first.searchRoot}) and '${other.given}' (${other.searchRoot}) are on ` +
+        "different drives, and a push stores one tree with one root: push each drive's paths in a " +
+        'push of its own (its own tag or repository), or use format: files for files');
 }
 // Layers are titled with a file's name: two files of the same name would overwrite each other
 // on pull, so they are refused here, naming both.
@@ -44514,8 +44323,8 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
             produce: async (out) => {
                 const started = Date.now();
                 packed = await packing(() => packDirectory(root, out, { ...packOptions, compression: 'gzip', prefix: name, select }));
-                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${formatBytes(packed.uncompressedSize)} -> ` +
-                    `${formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
+                lib_core/* info */.pq(`Packed ${name}: ${packed.files} entries, ${log_formatBytes(packed.uncompressedSize)} -> ` +
+                    `${log_formatBytes(packed.size)} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${packed.digest}`);
                 const layer = directoryLayer(packed, packed.uncompressedDigest, name);
                 return { ...layer, annotations: { ...layer.annotations, ...partAnnotation(i, count) } };
             },
@@ -44526,7 +44335,7 @@ async function pushSplitTree(repo, root, title, parts, packOptions, spoolDir) {
             onUpload: (desc) => startProgress(`Uploading ${name}`, desc.size),
         });
         if (upload.streamed)
-            lib_core/* info */.pq(`Uploaded ${name} (${formatBytes(upload.desc.size)}) while packing`);
+            lib_core/* info */.pq(`Uploaded ${name} (${log_formatBytes(upload.desc.size)}) while packing`);
         layers[i] = upload.desc;
         uploaded += upload.uploaded;
         files += packed.files;
@@ -44563,15 +44372,15 @@ function pushSummary(result, target, env = process.env) {
     if (result.uncompressedSize) {
         rows.push([
             'Size',
-            `${formatBytes(result.size)} (from ${formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
+            `${log_formatBytes(result.size)} (from ${log_formatBytes(result.uncompressedSize)}, ratio ${(result.size / result.uncompressedSize).toFixed(3)})`,
         ]);
     }
     else {
-        rows.push(['Size', formatBytes(result.size)]);
+        rows.push(['Size', log_formatBytes(result.size)]);
     }
     rows.push([
         'Uploaded',
-        result.uploaded === 0 ? 'nothing: the registry had every blob' : formatBytes(result.uploaded),
+        result.uploaded === 0 ? 'nothing: the registry had every blob' : log_formatBytes(result.uploaded),
     ]);
     rows.push([
         'Time',
@@ -44581,7 +44390,7 @@ function pushSummary(result, target, env = process.env) {
         rows.push(['Package', result.url]);
     const image = `${target.registry}/${target.repository}`;
     const tag = result.tags[0] ?? result.digest;
-    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${summaryTable(rows)}`;
+    let text = `## Pushed ${image}${platform ? ` for ${platform}` : ''}\n\n${log_summaryTable(rows)}`;
     if (result.platform)
         text += indexTable(tag, result.platform);
     text += '\n### Use it\n\nIn a later job:\n\n```yaml\n';
@@ -44659,7 +44468,7 @@ function curlLine(repository, layer) {
 
 /** mode: push. A folder that is an OCI image layout goes up as it is; anything else as layers. */
 async function runPush() {
-    const inputs = getInputs(parsePushInputs);
+    const inputs = readers_getInputs(parsePushInputs);
     const result = (await isLayoutPush(inputs)) ? await pushOciLayout(inputs) : await pushDirectory(inputs);
     // nothing matched `path` and if-no-files-found let the step go on
     if (!result)
@@ -44673,7 +44482,7 @@ async function runPush() {
     if (result.url)
         lib_core/* setOutput */.uH('url', result.url);
     lib_core/* info */.pq(`Pushed ${result.ref} (tags: ${result.tags.join(', ')})`);
-    await writeSummary(pushSummary(result, inputs));
+    await log_writeSummary(pushSummary(result, inputs));
 }
 /**
  * Pushes what `path` names: one directory or a selection as one tar+gzip layer, a lone file (or,
@@ -44685,6 +44494,10 @@ async function pushDirectory(inputs, env = process.env) {
     const source = await lib_core/* group */.Os('Find the files', () => findPushSource(inputs));
     if (source.kind === 'none')
         return noFilesFound(inputs);
+    // Windows has no exec bit (Node reports every file 0666), so nothing marks a binary cross-built
+    // here for Linux as executable: said where users look, as upload-artifact keeps no modes either
+    if (process.platform === 'win32')
+        lib_core/* info */.pq('Windows keeps no exec bit: every file is stored 0644 (run chmod +x after a pull on Linux or macOS)');
     const temp = await (0,external_node_fs_promises_namespaceObject.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'oci-artifact-'));
     try {
         const repo = openForPush(inputs);
@@ -44798,7 +44611,7 @@ async function treeLayer(repo, inputs, source, spoolDir, env, started) {
         onUpload: (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size),
     });
     if (upload.streamed)
-        lib_core/* info */.pq(`Uploaded ${formatBytes(upload.desc.size)} while packing`);
+        lib_core/* info */.pq(`Uploaded ${log_formatBytes(upload.desc.size)} while packing`);
     const done = packed;
     return {
         blobs: [{ descriptor: upload.desc, open: () => external_node_stream_.Readable.from([]) }],
@@ -44903,6 +44716,7 @@ function process_paceGarbageCollection(intervalMs) {
 
 
 
+
 const MODES = (/* unused pure expression or super */ null && (['push', 'pull', 'cache', 'prune']));
 /** The `mode` input, push when empty: the first thing read, so a bad mode is refused first. */
 function readMode(read) {
@@ -44917,11 +44731,22 @@ const RUN = {
 };
 /** The main step: reads the mode, hands over to it, turns any error into one failed-step line. */
 async function run() {
+    await runStep(() => RUN[readMode((name) => core.getInput(name))]());
+}
+/** The cache/restore sub-action's one step: cache mode's restore, no post step. */
+async function runCacheRestore() {
+    await runStep(cacheRestoreStep);
+}
+/** The cache/save sub-action's one step: cache mode's save, where the workflow puts it. */
+async function runCacheSave() {
+    await runStep(cacheSaveStep);
+}
+async function runStep(work) {
     useEveryCore();
     removeStagingOnInterrupt();
     try {
         paceGarbageCollection(gcIntervalFrom(process.env));
-        await RUN[readMode((name) => core.getInput(name))]();
+        await work();
     }
     catch (error) {
         core.setFailed(describeError(error));
@@ -44946,7 +44771,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5415);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2529);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runPost */ .a2)();
 

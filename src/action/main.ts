@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { runCache, saveCacheStep } from './cache/cache.js'
+import { cacheRestoreStep, cacheSaveStep } from './cache/steps.js'
 import { oneOf, type ReadInput } from './inputs/readers.js'
 import { runPrune } from './prune/prune.js'
 import { runPull } from './pull/pull.js'
@@ -30,11 +31,25 @@ const RUN: Record<Mode, () => Promise<void>> = {
 
 /** The main step: reads the mode, hands over to it, turns any error into one failed-step line. */
 export async function run(): Promise<void> {
+  await runStep(() => RUN[readMode((name) => core.getInput(name))]())
+}
+
+/** The cache/restore sub-action's one step: cache mode's restore, no post step. */
+export async function runCacheRestore(): Promise<void> {
+  await runStep(cacheRestoreStep)
+}
+
+/** The cache/save sub-action's one step: cache mode's save, where the workflow puts it. */
+export async function runCacheSave(): Promise<void> {
+  await runStep(cacheSaveStep)
+}
+
+async function runStep(work: () => Promise<void>): Promise<void> {
   useEveryCore()
   removeStagingOnInterrupt()
   try {
     paceGarbageCollection(gcIntervalFrom(process.env))
-    await RUN[readMode((name) => core.getInput(name))]()
+    await work()
   } catch (error) {
     core.setFailed(describeError(error))
   }

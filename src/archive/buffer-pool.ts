@@ -1,7 +1,6 @@
-// Reuses the 1 MiB chunk buffers that carry the tar through compression. Allocating a fresh one
-// per chunk made V8 run a full GC every few chunks under external-memory pressure (30 mark-compacts
-// and ~0.5 s of a 256 MiB pack) and let RSS grow with garbage not yet collected; recycling keeps
-// the live set at the handful of chunks in flight.
+// Reuses the 1 MiB chunk buffers that carry the tar through compression. A fresh one per chunk made
+// V8 run a full GC every few chunks under external-memory pressure and let RSS grow with garbage
+// not yet collected; recycling keeps the live set at the handful of chunks in flight.
 export class BufferPool {
   readonly #size: number
   readonly #free: Buffer[] = []

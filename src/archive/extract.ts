@@ -16,9 +16,8 @@ export type { Compression, ExtractOptions, ExtractResult } from './types.js'
 export { ArchiveEntryError } from './errors.js'
 
 // Decompressed pieces of 256 KiB (gzip) and 1 MiB (zstd) instead of zlib's 16 KiB: fewer
-// hand-offs between the pool and the main thread, and fewer write(2) calls for large files. Each
-// measured best for its format, extracting the 256 MiB benchmark tree from a file on tmpfs:
-// gzip 1.1 s at 256 KiB, 1.3-1.4 s at 1 MiB; zstd 1.1 s at 256 KiB, 0.95 s at 1 MiB, 1.3 s at 2 MiB.
+// hand-offs between the pool and the main thread, and fewer write(2) calls for large files; each
+// the fastest of the sizes tried for its format (BENCHMARKS.md, "Measured choices").
 const GZIP_PIECE = 256 * 1024
 const ZSTD_PIECE = 1024 * 1024
 // Up to 4 MiB of decompressed output waits for the tar reader: at zlib's default 16 KiB mark the
@@ -37,9 +36,8 @@ function inflateOptions(piece: number): { chunkSize: number } {
 
 // The network hands over 16 to 64 KiB at a time, and zlib sends every piece it is given to the
 // pool on its own: two thread wake-ups per piece, which on a 2-core VM cost more than the
-// decompression (futex wake-ups were 18% of a restore's CPU profile). Pieces are joined to
-// 256 KiB first, a tenth of the hand-offs for one copy of the compressed bytes: a 256 MiB pull
-// went from 1.9 to 1.8 s (1 MiB measured the same, 4 MiB slower). The 256 KiB buffers are reused
+// decompression (futex wake-ups, in a restore's CPU profile). Pieces are joined to 256 KiB
+// first, a tenth of the hand-offs for one copy of the compressed bytes. The 256 KiB buffers are reused
 // once zlib has consumed them, instead of a new one each (as much fresh memory as the download).
 const COALESCE = 256 * 1024
 
@@ -115,6 +113,7 @@ export async function extractToDirectory(
       stripPrefix: o.stripPrefix,
       restoreMtimes: o.restoreMtimes,
       caseInsensitive: o.caseInsensitive,
+      windowsNames: o.windowsNames,
     })
     const reader = new TarReader(writer)
     const hash = expected ? createHash(expected.algorithm) : undefined

@@ -2,20 +2,20 @@ import zlib from 'node:zlib'
 
 const SLICES = 16
 const SLICE_SIZE = 4096
-// Already-compressed data (gzip, zstd, brotli, random) measured 7.978-7.997 bits per byte on these
-// samples; text and binaries 5-6.3; a jar (deflated entries + zip headers) 7.94. Below this, no test.
+// Already-compressed data sits just under 8 bits per byte on these samples, text and binaries
+// well below, a jar between (BENCHMARKS.md, "Measured choices"). Below this, no test.
 const ENTROPY_FLOOR = 7.9
-// Random-looking: the sampling bias alone puts random bytes at 7.997. Deflating the sample (2 ms on
-// the main thread) would only confirm it, so above this the chunk is stored without that test.
+// Random-looking, allowing for the sampling bias. Deflating the sample (main-thread work) would
+// only confirm it, so above this the chunk is stored without that test.
 const ENTROPY_RANDOM = 7.99
 // stored if deflate saves less than 2% on the sample
 const STORE_RATIO = 0.98
-// The sample's buffer, reused: the test runs synchronously, once per 1 MiB chunk, and a fresh
-// 64 KiB each time was 1/16 of the tree in garbage for the collector to find.
+// The sample's buffer, reused: the test runs synchronously, once per chunk, and a fresh one each
+// time would be a sixteenth of the tree in garbage.
 const sample = Buffer.allocUnsafe(SLICES * SLICE_SIZE)
 
 // Deflating data that is already compressed costs as much CPU as the rest of a typical artifact
-// (level 6 runs at ~37 MiB/s on random bytes, ~90 MiB/s on logs) and gains nothing: gzip -6
+// (deflate is slower on random bytes than on text) and gains nothing: gzip -6
 // itself emits such data as stored blocks. A chunk whose sampled order-0 entropy is that of
 // compressed data, and whose sample deflate cannot shrink, is stored instead. The decision reads
 // only the chunk's bytes, so the output stays reproducible.

@@ -13,8 +13,8 @@ import type { DigestOptions, PackOptions, PackResult, TarDigest } from './types.
 export type { Compression, DigestOptions, PackOptions, PackResult, TarDigest } from './types.js'
 
 const EPOCH = new Date(0)
-// chunks between two turns of the event loop in digestDirectory: 8 MiB, ~15 ms of reading and
-// hashing, so a response waits no longer than that and 256 MiB costs 32 turns
+// chunks between two turns of the event loop in digestDirectory: 8 MiB of reading and hashing,
+// so a response waits only milliseconds, and a large tree costs few turns
 const YIELD_EVERY = 8
 
 // Modes as git records them, so umask and the packing user never change the digest: a file is 0755
@@ -50,7 +50,7 @@ export async function packDirectory(dir: string, out: Writable, o: PackOptions):
 
 // The digest and size of the tar packDirectory would write for the same options, without writing
 // or compressing it: one sha256 over the bytes as they are produced, through one reused chunk.
-// Cheap enough (a 256 MiB tree in ~0.5 s) to tell whether a tree changed since its last push.
+// Cheap enough (a read and a hash, no compression) to tell whether a tree changed since its last push.
 // It lets the event loop run every few MiB, so the caller's requests progress meanwhile, and stops
 // there with the signal's reason once `o.signal` is aborted.
 export async function digestDirectory(dir: string, o: DigestOptions): Promise<TarDigest> {

@@ -3,11 +3,9 @@ import { BufferPool } from './buffer-pool.js'
 
 // One zstd stream that compresses frame after frame: every write is flushed with ZSTD_e_end,
 // which closes the frame, and the next write starts a new one from a clean state, so each frame
-// depends on its own bytes only. A stream per frame instead set up a new compression context
-// (megabytes of tables) 66 times in a 256 MiB pack: reusing two cut its mark-compacts from ~19
-// to ~14, its page faults by a tenth and its CPU time by 0.1-0.3 s. A frame's compressed bytes
-// come back as zstd handed them out: zlib.zstdCompress would join them into one buffer on the
-// main thread, which cost 0.4 s of a 256 MiB pack (Buffer.concat, measured).
+// depends on its own bytes only: a stream per frame would set up a new compression context
+// (megabytes of tables) for every frame. A frame's compressed bytes come back as zstd handed them
+// out: zlib.zstdCompress would join them into one buffer on the main thread.
 export class FrameCompressor {
   readonly #zstd: zlib.ZstdCompress
   #parts: Buffer[] = []
@@ -52,14 +50,12 @@ export class FrameCompressor {
   }
 }
 
-// 4 MiB frames: twice zstd's 2 MiB window at level 3, so cutting the stream costs almost nothing:
-// on 24 MB of source text, 1 MiB frames came out 3.9% larger than one stream, 2 MiB 1.6%, 4 MiB
-// 0.1%; on the 256 MiB benchmark tree every size from 1 to 16 MiB was within 0.1% of one stream.
+// 4 MiB frames: twice zstd's 2 MiB window at level 3, so cutting the stream costs almost nothing
+// in size (BENCHMARKS.md, "Measured choices").
 export const ZSTD_FRAME_SIZE = 4 << 20
 
 // zstd's own threads (ZSTD_c_nbWorkers >= 1) are not an option: on Node 24.21 they cut the stream
-// short (`zstd -t`: premature end) on a 256 MiB tree in 3 of 4 runs, and on a plain 270 MiB stream
-// of text and random chunks without any of our code (like nodejs/node#59899). Instead, as
+// short (`zstd -t`: premature end), with or without our code (like nodejs/node#59899). Instead, as
 // ParallelGzip does for gzip, the stream is cut into fixed-size pieces, each compressed on the
 // libuv thread pool as an independent zstd frame, and the frames are written in order. The format
 // allows any number of frames one after another (RFC 8878 3.1) and every decoder (`zstd -d`, Node's

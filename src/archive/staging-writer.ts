@@ -14,6 +14,7 @@ import path from 'node:path'
 import { ancestorsOf, safeRelativePath } from './entry-path.js'
 import { ArchiveEntryError } from './errors.js'
 import type { TarEntry, TarEntryHandler } from './tar-reader.js'
+import { refuseWindowsNames } from './windows-names.js'
 
 type Kind = 'directory' | 'file' | 'symlink'
 
@@ -35,6 +36,7 @@ export class StagingWriter implements TarEntryHandler {
   readonly #kinds = new Map<string, Kind>()
   // on a case-insensitive file system: each path as folded -> the spelling the archive used first
   readonly #spellings: Map<string, string> | undefined
+  readonly #windowsNames: boolean
   // directories whose archive mode lacks owner rwx: applied once everything is in place
   readonly directoryModes = new Map<string, number>()
   // with restoreMtimes, each directory's archive mtime: applied once nothing more goes into it
@@ -42,16 +44,24 @@ export class StagingWriter implements TarEntryHandler {
   #fd: number | undefined
   #mtime: number | undefined
   #current = ''
+  // the folder of the last entry, with every ancestor checked and a directory of ours ('' the root)
+  #lastParent = ''
   files = 0
 
   constructor(
     root: string,
-    o: { stripPrefix?: string; restoreMtimes?: boolean; caseInsensitive?: boolean } = {},
+    o: {
+      stripPrefix?: string
+      restoreMtimes?: boolean
+      caseInsensitive?: boolean
+      windowsNames?: boolean
+    } = {},
   ) {
     this.#root = root
     this.#stripPrefix = o.stripPrefix
     this.#restoreMtimes = o.restoreMtimes ?? false
     this.#spellings = (o.caseInsensitive ?? caseInsensitiveByDefault()) ? new Map() : undefined
+    this.#windowsNames = o.windowsNames ?? process.platform === 'win32'
   }
 
   // A name the filesystem refuses (too long, say) fails naming the entry as the archive spells it,
@@ -76,6 +86,8 @@ export class StagingWriter implements TarEntryHandler {
       return
     }
     this.#current = entry.path
+    // before anything of this entry is written: the staging folder is removed, dest untouched
+    if (this.#windowsNames) refuseWindowsNames(entry.path, relative)
     this.#checkSpelling(entry.path, relative)
     this.#makeParents(entry.path, relative)
     const target = path.join(this.#root, relative)
@@ -151,7 +163,11 @@ export class StagingWriter implements TarEntryHandler {
     }
   }
 
+  // An archive lists a folder's files one after another: once a parent and its ancestors are our
+  // directories they stay so (a directory is never replaced), and their spellings were checked.
   #makeParents(raw: string, relative: string): void {
+    const parent = relative.slice(0, Math.max(0, relative.lastIndexOf('/')))
+    if (parent === this.#lastParent) return
     for (const ancestor of ancestorsOf(relative)) {
       this.#checkSpelling(raw, ancestor)
       const kind = this.#kinds.get(ancestor)
@@ -162,6 +178,7 @@ export class StagingWriter implements TarEntryHandler {
       mkdirSync(path.join(this.#root, ancestor), { mode: 0o755 })
       this.#kinds.set(ancestor, 'directory')
     }
+    this.#lastParent = parent
   }
 
   // A later entry of the same path replaces an earlier one (as with GNU tar), except that a

@@ -22,10 +22,9 @@ export interface TarWriterOptions {
 }
 
 // Writes the tar stream of an already sorted tree with node-tar's Header and Pax encoders, reading
-// file contents with synchronous reads straight into the outgoing chunk. node-tar's own Pack does
-// a thread-pool round trip per open/read/close: on a 2-core runner that made packing a 256 MiB
-// tree of 7,000 files take 4.1 s against 0.3 s for the same reads done synchronously, as GNU tar
-// does. The event loop has nothing else to do meanwhile: compression runs on the pool.
+// file contents with synchronous reads straight into the outgoing chunk, as GNU tar does: node-tar's
+// own Pack pays a thread-pool round trip per open/read/close (BENCHMARKS.md, "Measured choices").
+// The event loop has nothing else to do meanwhile: compression runs on the pool.
 export class TarWriter {
   readonly #o: TarWriterOptions
   #chunk: Buffer

@@ -18,8 +18,8 @@ export interface PackOptions {
   // build tools see the saved times after a restore; an unchanged tree restored with them packs to
   // the same digest again (sub-second parts never travel)
   mtime?: Date | 'preserve'
-  // false skips the sha256 of the uncompressed tar (about 0.15 s of the main thread per 256 MiB)
-  // for callers that never compare it: the result then has no uncompressedDigest
+  // false skips the sha256 of the uncompressed tar, main-thread work, for callers that never
+  // compare it: the result then has no uncompressedDigest
   hashTar?: boolean
 }
 
@@ -57,6 +57,9 @@ export interface ExtractOptions {
   // refuse entries that differ only by case or Unicode normalization (default: on macOS and
   // Windows, whose file systems take them for one path); tests set it to check those rules anywhere
   caseInsensitive?: boolean
+  // refuse names Windows cannot hold (`x:y`, `aux.txt`, a trailing dot; windows-names.ts), default
+  // on Windows only: elsewhere they are plain names
+  windowsNames?: boolean
 }
 
 export interface ExtractResult {

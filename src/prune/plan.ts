@@ -1,4 +1,4 @@
-import path from 'node:path'
+import { matchesTagGlob } from '../oci/tag-glob.js'
 import {
   CACHE_ARTIFACT_TYPE,
   CACHE_INDEX_ARTIFACT_TYPE,
@@ -122,8 +122,7 @@ export function planPrune(versions: InventoryVersion[], policy: PrunePolicy): Pr
 }
 
 export function matchesAny(tag: string, patterns: string[]): boolean {
-  // tags hold no slash, so a path glob is a tag glob; Node's own matcher, no dependency
-  return patterns.some((pattern) => path.posix.matchesGlob(tag, pattern))
+  return patterns.some((pattern) => matchesTagGlob(tag, pattern))
 }
 
 function ageVerdict(

@@ -164,6 +164,20 @@ describe('hostile archives are refused, naming the entry, with nothing written',
     )
   })
 
+  // the folder of consecutive entries is checked once: what comes between them is checked itself
+  it('a symlink replacing a folder between two of its files', async () => {
+    const { outside } = setup()
+    await expectRefused(
+      [
+        { path: 'd/a', body: 'a' },
+        { path: 'd', type: 'SymbolicLink', linkpath: outside },
+        { path: 'd/victim', body: 'pwned' },
+      ],
+      'd',
+      /replace a directory/,
+    )
+  })
+
   it('a file whose parent is a file of the archive', async () => {
     await expectRefused(
       [

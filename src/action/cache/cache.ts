@@ -16,6 +16,7 @@ export async function runCache(): Promise<void> {
 export async function restoreCacheStep(
   inputs: CacheInputs,
   env: NodeJS.ProcessEnv = process.env,
+  o: { postStep: boolean } = { postStep: true },
 ): Promise<void> {
   const scopes = cacheScopes(readRefContext(env), inputs.cacheScope || undefined)
   core.setOutput('cache-primary-key', inputs.key)
@@ -31,19 +32,22 @@ export async function restoreCacheStep(
       hit,
       where: `${inputs.registry}/${inputs.repository}`,
       path: inputs.paths.lines.join(', '),
+      onMiss: o.postStep ? 'nothing: the post step saves' : 'nothing',
     }),
   )
-  saveCacheState({
-    key: inputs.key,
-    paths: inputs.paths.lines,
-    scope: scopes.save,
-    matchedKey: outcome.matchedKey,
-    ...(outcome.reference ? { matchedReference: outcome.reference } : {}),
-    hit,
-    source: outcome.source,
-    registryFailed: outcome.registryFailed,
-    update: inputs.cacheUpdate,
-  })
+  // cache/restore has no post step, and leaves nothing to save
+  if (o.postStep)
+    saveCacheState({
+      key: inputs.key,
+      paths: inputs.paths.lines,
+      scope: scopes.save,
+      matchedKey: outcome.matchedKey,
+      ...(outcome.reference ? { matchedReference: outcome.reference } : {}),
+      hit,
+      source: outcome.source,
+      registryFailed: outcome.registryFailed,
+      update: inputs.cacheUpdate,
+    })
 
   if (outcome.matchedKey) return
   // actions/cache's wording, so workflows and people searching logs recognise it
@@ -70,16 +74,13 @@ export function cacheRestoreSummary(o: {
   source: string
   where: string
   path: string
+  /** What the Matched row says on a miss */
+  onMiss: string
 }): string {
   const store = o.source === 'github' ? "GitHub's cache service (fallback)" : o.source ? o.where : '-'
   const rows: [string, string][] = [
     ['Key', `\`${o.key}\``],
-    [
-      'Matched',
-      o.matchedKey
-        ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}`
-        : 'nothing: the post step saves',
-    ],
+    ['Matched', o.matchedKey ? `\`${o.matchedKey}\`${o.hit ? ' (exact)' : ' (restore key)'}` : o.onMiss],
     ['Store', store],
     ['Path', `\`${o.path}\``],
   ]

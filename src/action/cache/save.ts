@@ -32,10 +32,11 @@ export async function saveCache(
   inputs: CacheInputs,
   state: CacheState,
   now: () => Date = () => new Date(),
-): Promise<void> {
+  o: { step?: 'post' | 'save' } = {},
+): Promise<SaveOutcome> {
   if (state.hit && !state.update) {
     core.info(`Cache hit occurred on the primary key ${state.key}, not saving cache.`)
-    return
+    return { saved: false, reason: `exact hit on ${state.key}` }
   }
   const patterns = statePatterns(state)
   const { sources, missing } = await collectCachePaths(patterns, {
@@ -47,12 +48,11 @@ export async function saveCache(
     core.warning(
       `Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.`,
     )
-    return
+    return { saved: false, reason: 'no path matched anything' }
   }
   if (missing.length > 0) core.info(`Not in the cache (nothing there): ${missing.join(', ')}`)
   if (state.registryFailed) {
-    await saveToFallback(state, 'the registry could not be used when restoring')
-    return
+    return saveToFallback(state, 'the registry could not be used when restoring')
   }
 
   const where = `${inputs.registry}/${inputs.repository}`
@@ -62,18 +62,24 @@ export async function saveCache(
   try {
     // Keys are immutable, as in actions/cache: another job may have saved this one since we looked.
     if (!state.update && (await repo.headManifest(tag))) {
+      // a save step cannot know what a restore step found: there the key existing is the rule
+      if (o.step === 'save') {
+        core.info(
+          `Cache ${state.key} already exists (keys are immutable): not saving it. cache-update: true replaces it.`,
+        )
+        return {
+          saved: false,
+          reason: `${state.key} already exists (keys are immutable; cache-update: true replaces it)`,
+        }
+      }
       core.info(`Cache ${state.key} was saved by another job meanwhile: not saving it again.`)
-      return
+      return { saved: false, reason: `${state.key} was saved by another job meanwhile` }
     }
   } catch (error) {
-    await saveToFallback(state, `${where}: ${describeError(error)}`)
-    return
+    return saveToFallback(state, `${where}: ${describeError(error)}`)
   }
 
-  if (inputs.incremental) {
-    await saveIncremental(repo, sources, state, inputs, version, where, now)
-    return
-  }
+  if (inputs.incremental) return saveIncremental(repo, sources, state, inputs, version, where, now)
 
   const temp = await mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'oci-cache-'))
   try {
@@ -100,7 +106,7 @@ export async function saveCache(
       for (const [j, piece] of pieces.entries()) {
         const spool = path.join(temp, `path-${i}-${j}`)
         const saved = await saveLayer(repo, piece, state, inputs.includeGit, spool, where, startConfig)
-        if (saved === 'refused') return
+        if (typeof saved === 'object' && 'saved' in saved) return saved
         const part = parts ? partAnnotation(j, pieces.length) : {}
         layers.push({ ...saved.layer, annotations: { ...cacheLayerAnnotations(source), ...part } })
         sent += saved.sent
@@ -115,20 +121,36 @@ export async function saveCache(
         actionsLogger,
       )
       const size = layers.reduce((sum, layer) => sum + layer.size, 0)
+      const seconds = (Date.now() - started) / 1000
       core.info(
         `Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
-          `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          `${formatBytes(size)}, ${formatBytes(sent)} uploaded) in ${seconds.toFixed(1)} s`,
       )
+      return {
+        saved: 'registry',
+        where: `${where}:${published.tag}`,
+        paths: sources.length,
+        size,
+        uploaded: sent,
+        seconds,
+      }
     } catch (error) {
-      await saveToFallback(state, `${where}: ${describeError(error)}`)
+      return saveToFallback(state, `${where}: ${describeError(error)}`)
     }
   } catch (error) {
-    if (error instanceof UploadError) await saveToFallback(state, `${where}: ${describeError(error.cause)}`)
-    else core.warning(`Cache not saved: ${describeError(error)}`)
+    if (error instanceof UploadError) return saveToFallback(state, `${where}: ${describeError(error.cause)}`)
+    core.warning(`Cache not saved: ${describeError(error)}`)
+    return { saved: false, reason: describeError(error) }
   } finally {
     await rm(temp, { recursive: true, force: true })
   }
 }
+
+/** What a save did, for the job summary. */
+export type SaveOutcome =
+  | { saved: 'registry'; where: string; paths: number; size: number; uploaded: number; seconds: number }
+  | { saved: 'github'; reason: string }
+  | { saved: false; reason: string }
 
 /** The registry would not take a layer: the save goes to the fallback, not to a warning. */
 class UploadError extends Error {
@@ -156,7 +178,7 @@ async function saveLayer(
   spoolDir: string,
   where: string,
   started: () => void,
-): Promise<{ layer: Descriptor; sent: number } | 'refused'> {
+): Promise<{ layer: Descriptor; sent: number } | SaveOutcome> {
   await mkdir(spoolDir, { recursive: true })
   let upload: ProducedUpload
   try {
@@ -184,8 +206,7 @@ async function saveLayer(
   } catch (error) {
     // a token that may not push (a fork's pull request): no pack for an upload that cannot happen
     if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
-      await saveToFallback(state, `${where}: ${describeError(error)}`)
-      return 'refused'
+      return saveToFallback(state, `${where}: ${describeError(error)}`)
     }
     throw new UploadError(error)
   }
@@ -205,7 +226,7 @@ async function saveIncremental(
   version: string,
   where: string,
   now: () => Date,
-): Promise<void> {
+): Promise<SaveOutcome> {
   const started = Date.now()
   try {
     const restored =
@@ -233,15 +254,26 @@ async function saveIncremental(
       },
       actionsLogger,
     )
+    const seconds = (Date.now() - started) / 1000
+    const uploaded = saved.sent + mapSent
     core.info(
       `Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
-        `${saved.layers.length} chunks, ${formatBytes(saved.size)}, ${formatBytes(saved.sent + mapSent)} uploaded) ` +
-        `in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `${saved.layers.length} chunks, ${formatBytes(saved.size)}, ${formatBytes(uploaded)} uploaded) ` +
+        `in ${seconds.toFixed(1)} s`,
     )
+    return {
+      saved: 'registry',
+      where: `${where}:${published.tag}`,
+      paths: sources.length,
+      size: saved.size,
+      uploaded,
+      seconds,
+    }
   } catch (error) {
     if (error instanceof RegistryError || error instanceof ConnectionError)
-      await saveToFallback(state, `${where}: ${describeError(error)}`)
-    else core.warning(`Cache not saved: ${describeError(error)}`)
+      return saveToFallback(state, `${where}: ${describeError(error)}`)
+    core.warning(`Cache not saved: ${describeError(error)}`)
+    return { saved: false, reason: describeError(error) }
   }
 }
 
@@ -282,17 +314,20 @@ function layerOf(packed: PackResult): Descriptor {
   return { mediaType: MediaType.LayerTarZstd, digest: packed.digest, size: packed.size }
 }
 
-async function saveToFallback(state: CacheState, reason: string): Promise<void> {
+async function saveToFallback(state: CacheState, reason: string): Promise<SaveOutcome> {
   if (!(await githubCacheAvailable())) {
     core.warning(`Cache not saved: ${reason}`)
-    return
+    return { saved: false, reason }
   }
   core.notice(`Saving the cache to GitHub's cache service instead of the registry: ${reason}`)
   try {
     if (await saveToGitHubCache(state.paths, state.key)) {
       core.info(`Cache saved with key ${state.key} to GitHub's cache service`)
+      return { saved: 'github', reason }
     }
+    return { saved: false, reason: `${reason}; GitHub's cache service declined it too (see the log)` }
   } catch (error) {
     core.warning(`Cache not saved to GitHub's cache service either: ${describeError(error)}`)
+    return { saved: false, reason: `${reason}; GitHub's cache service: ${describeError(error)}` }
   }
 }

@@ -116,6 +116,8 @@ export function commonAncestor(paths: string[], p: path.PlatformPath = path): st
     let n = 0
     while (n < common.length && n < parts.length && same(common[n] as string, parts[n] as string)) n++
     common = common.slice(0, n)
+    // two drives (D:\\x, C:\\y) share no folder, not even a root
+    if (n === 0) throw new Error(`${paths[0]} and ${other} have no folder in common (two drives)`)
   }
   const joined = common.join(p.sep)
   // `/` splits to ['']: the root itself; `C:` needs its separator back

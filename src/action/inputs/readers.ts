@@ -46,6 +46,14 @@ export function readBoolean(input: string, value: string): boolean {
   throw new InputError(input, `'${value.trim()}' is not true or false`)
 }
 
+export type IfNoFilesFound = 'warn' | 'error' | 'ignore'
+const IF_NO_FILES_FOUND: readonly IfNoFilesFound[] = ['warn', 'error', 'ignore']
+
+/** upload-artifact's `if-no-files-found` (push: `path` matches nothing; pull: a tag glob matches no tag). */
+export function readIfNoFilesFound(read: ReadInput): IfNoFilesFound {
+  return oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND)
+}
+
 /** A multi-line input's non-empty lines, trimmed. */
 export function readLines(value: string): string[] {
   return value

@@ -1,6 +1,7 @@
 import type { Platform } from '../../oci/descriptor.js'
 import { InvalidPlatformError, parsePlatform, platformTagSuffixLength } from '../../oci/platform.js'
 import { isValidTag } from '../../oci/reference.js'
+import { isTagGlob, isValidTagGlob } from '../../oci/tag-glob.js'
 import { InputError } from './readers.js'
 
 // 128: the distribution spec's longest tag, which each platform tag `<tag>-<os>-<arch>` must fit.
@@ -36,18 +37,27 @@ export function readPushTags(value: string, env: NodeJS.ProcessEnv): string[] {
   return [...new Set(tags)]
 }
 
-/** pull: the one tag or sha256: digest to pull. */
-export function readPullReference(value: string, env: NodeJS.ProcessEnv): string {
+/** pull: the one tag, sha256: digest, or glob over tags (`reports-*`, no tag holds `* ? [`) to pull. */
+export function readPullReference(
+  value: string,
+  env: NodeJS.ProcessEnv,
+): { reference: string; glob: boolean } {
   const tags = givenOrDefault(value, env)
-  if (tags.length > 1) throw new InputError('tag', `pull takes one tag or digest, got '${value.trim()}'`)
+  if (tags.length > 1)
+    throw new InputError('tag', `pull takes one tag, digest or glob, got '${value.trim()}'`)
   const ref = tags[0] as string
   if (ref.startsWith('sha256:')) {
     if (!DIGEST.test(ref))
       throw new InputError('tag', `'${ref}' is not a sha256 digest (64 lowercase hex digits)`)
-    return ref
+    return { reference: ref, glob: false }
+  }
+  if (isTagGlob(ref)) {
+    if (!isValidTagGlob(ref))
+      throw new InputError('tag', `'${ref}' is not a glob over tags (tag characters and * ? [ ])`)
+    return { reference: ref, glob: true }
   }
   refuseInvalidTags(tags)
-  return ref
+  return { reference: ref, glob: false }
 }
 
 /** `platform` (push and pull): `os/arch[/variant]`; undefined when empty. */

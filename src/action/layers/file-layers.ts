@@ -3,6 +3,7 @@ import { createReadStream, statSync } from 'node:fs'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { windowsNameProblem } from '../../archive/windows-names.js'
 import { Annotation } from '../../oci/annotations.js'
 import type { Descriptor } from '../../oci/descriptor.js'
 import { MediaType } from '../../oci/media-types.js'
@@ -58,12 +59,8 @@ export function safeFileTitle(title: string, windows = process.platform === 'win
   const refuse = (why: string) => new Error(`layer title '${title}' ${why}: refusing to write it`)
   if (title === '' || title === '.' || title === '..') throw refuse('is not a file name')
   if (/[/\\\0]/.test(title)) throw refuse('is not a single path component')
-  if (windows) {
-    // eslint-disable-next-line no-control-regex -- control characters are what Windows refuses
-    if (/[<>:"|?*\x01-\x1f]/.test(title)) throw refuse('holds a character Windows does not allow in names')
-    if (/[. ]$/.test(title)) throw refuse('ends with a dot or space, which Windows drops')
-    if (/^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(title)) throw refuse('is a Windows device name')
-  }
+  const problem = windows ? windowsNameProblem(title) : undefined
+  if (problem) throw refuse(problem)
   return title
 }
 

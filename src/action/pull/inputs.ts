@@ -1,6 +1,13 @@
 import type { Platform } from '../../oci/descriptor.js'
 import { pathContextOf, readDestination } from '../inputs/path-inputs.js'
-import { InputError, oneOf, type ReadInput } from '../inputs/readers.js'
+import {
+  InputError,
+  oneOf,
+  readBoolean,
+  readIfNoFilesFound,
+  type IfNoFilesFound,
+  type ReadInput,
+} from '../inputs/readers.js'
 import { readRegistryTarget, type RegistryTarget } from '../inputs/registry-inputs.js'
 import { readPlatform, readPullReference } from '../inputs/tag-inputs.js'
 
@@ -10,11 +17,19 @@ export type PullFormat = 'auto' | 'directory' | 'oci-layout'
 export interface PullInputs extends RegistryTarget {
   /** Absolute: the directory to write into */
   path: string
-  /** The one tag or sha256: digest to pull */
+  /** The one tag or sha256: digest to pull, or a glob over tags (`glob`) */
   reference: string
+  /** `reference` is a glob: every tag it matches, each into `path/<tag>/` */
+  glob: boolean
   format: PullFormat
   /** The index entry to take (default: the runner's platform) */
   platform?: Platform
+  /** `platform: all`: every entry of the index, each into `path/<os>-<arch>[-<variant>]/` */
+  allPlatforms: boolean
+  /** With a glob: every match into `path` itself */
+  mergeMultiple: boolean
+  /** A glob that matches no tag: warn, error or ignore, as a push whose path matches nothing */
+  ifNoFilesFound: IfNoFilesFound
 }
 
 const FORMATS = ['auto', 'directory', 'oci-layout'] as const
@@ -31,6 +46,26 @@ export function parsePullInputs(
   }
   const target = readRegistryTarget(read, env, notice)
   const path = readDestination(read('path').trim(), pathContextOf(env))
-  const reference = readPullReference(read('tag'), env)
-  return { ...target, path, reference, format, platform: readPlatform(read('platform'), format) }
+  const { reference, glob } = readPullReference(read('tag'), env)
+  const allPlatforms = read('platform').trim() === 'all'
+  if (format === 'oci-layout' && glob) {
+    throw new InputError('tag', `format 'oci-layout' takes one tag or digest, not the glob '${reference}'`)
+  }
+  if (format === 'oci-layout' && allPlatforms) {
+    throw new InputError(
+      'platform',
+      "'all' cannot be combined with format 'oci-layout' (a layout keeps its own index)",
+    )
+  }
+  return {
+    ...target,
+    path,
+    reference,
+    glob,
+    format,
+    platform: allPlatforms ? undefined : readPlatform(read('platform'), format),
+    allPlatforms,
+    mergeMultiple: readBoolean('merge-multiple', read('merge-multiple')),
+    ifNoFilesFound: readIfNoFilesFound(read),
+  }
 }

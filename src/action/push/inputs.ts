@@ -4,15 +4,17 @@ import {
   InputError,
   oneOf,
   readBoolean,
+  readIfNoFilesFound,
   readLines,
   readMaxLayerSize,
+  type IfNoFilesFound,
   type ReadInput,
 } from '../inputs/readers.js'
 import { readRegistryTarget, type RegistryTarget } from '../inputs/registry-inputs.js'
 import { readPlatform, readPushTags, refuseTagsTooLongForPlatform } from '../inputs/tag-inputs.js'
 
 export type PushFormat = 'auto' | 'directory' | 'oci-layout' | 'files'
-export type IfNoFilesFound = 'warn' | 'error' | 'ignore'
+export type { IfNoFilesFound } from '../inputs/readers.js'
 
 /** What a push reads from the runner, validated before any network work. */
 export interface PushInputs extends RegistryTarget {
@@ -42,7 +44,6 @@ export interface PushInputs extends RegistryTarget {
 }
 
 const FORMATS: readonly PushFormat[] = ['auto', 'directory', 'oci-layout', 'files']
-const IF_NO_FILES_FOUND: readonly IfNoFilesFound[] = ['warn', 'error', 'ignore']
 // RFC 6838 section 4.2: type "/" subtype, each restricted-name (1-127 chars).
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/
 
@@ -73,7 +74,7 @@ export function parsePushInputs(
     ...target,
     path: (paths.includes[0] as { pattern: string }).pattern,
     paths,
-    ifNoFilesFound: oneOf('if-no-files-found', read('if-no-files-found').trim() || 'warn', IF_NO_FILES_FOUND),
+    ifNoFilesFound: readIfNoFilesFound(read),
     includeHiddenFiles: readBoolean('include-hidden-files', read('include-hidden-files')),
     includeGit: readBoolean('include-git', read('include-git')),
     tags,

@@ -51,6 +51,12 @@ export async function pushDirectory(
   const started = Date.now()
   const source = await core.group('Find the files', () => findPushSource(inputs))
   if (source.kind === 'none') return noFilesFound(inputs)
+  // Windows has no exec bit (Node reports every file 0666), so nothing marks a binary cross-built
+  // here for Linux as executable: said where users look, as upload-artifact keeps no modes either
+  if (process.platform === 'win32')
+    core.info(
+      'Windows keeps no exec bit: every file is stored 0644 (run chmod +x after a pull on Linux or macOS)',
+    )
   const temp = await mkdtemp(path.join(env.RUNNER_TEMP || os.tmpdir(), 'oci-artifact-'))
   try {
     const repo = openForPush(inputs)

@@ -7,7 +7,7 @@ import {
   PathSelectionError,
   type CollectOptions,
 } from '../inputs/collect-paths.js'
-import { commonAncestor, type PathPatterns } from '../inputs/path-inputs.js'
+import { commonAncestor, type PathLine, type PathPatterns } from '../inputs/path-inputs.js'
 import type { PushInputs } from './inputs.js'
 
 /** What a push packs, decided from the matches before anything is read or sent. */
@@ -63,6 +63,8 @@ export async function collectPushSource(
   format: 'auto' | 'directory' | 'files',
   o: CollectOptions,
 ): Promise<PushSource> {
+  // one tree has one root; with `format: files` each file is a layer of its own, from any drive
+  if (format !== 'files') refuseSeveralDrives(patterns.includes)
   const [only] = patterns.includes
   if (only && patterns.includes.length === 1 && only.literal && patterns.excludes.length === 0) {
     const stat = lstatOrUndefined(only.pattern)
@@ -85,6 +87,24 @@ export async function collectPushSource(
     return { kind: 'selection', root: path.dirname(root), select: [path.basename(root)] }
   }
   return { kind: 'selection', root, select }
+}
+
+/**
+ * A tree is packed from its matches' common folder: lines on two drives (a hosted Windows runner
+ * has the workspace on D: and the home on C:) have none. Refused before anything is read, naming
+ * both lines and the way out, as upload-artifact refuses them (actions/upload-artifact#431); a
+ * cache keeps a layer per line, so it takes lines on any drive.
+ */
+export function refuseSeveralDrives(includes: PathLine[], p: path.PlatformPath = path): void {
+  const drive = (line: PathLine) => p.parse(line.searchRoot).root.toLowerCase()
+  const [first] = includes
+  const other = includes.find((line) => first && drive(line) !== drive(first))
+  if (!first || !other) return
+  throw new PathSelectionError(
+    `'${first.given}' (${first.searchRoot}) and '${other.given}' (${other.searchRoot}) are on ` +
+      "different drives, and a push stores one tree with one root: push each drive's paths in a " +
+      'push of its own (its own tag or repository), or use format: files for files',
+  )
 }
 
 // Layers are titled with a file's name: two files of the same name would overwrite each other

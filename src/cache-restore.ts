@@ -1,0 +1,3 @@
+import { runCacheRestore } from './action/main.js'
+
+await runCacheRestore()

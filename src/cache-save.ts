@@ -1,0 +1,3 @@
+import { runCacheSave } from './action/main.js'
+
+await runCacheSave()
