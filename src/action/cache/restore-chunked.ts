@@ -8,9 +8,11 @@ import type { PathPatterns } from '../inputs/path-inputs.js'
 import { formatBytes, startProgress } from '../runner/log.js'
 import { restoreRootOf } from './paths.js'
 
-// Chunk downloads in flight per path: a chunk is ~1 MiB, so on a link with some latency several
-// must be on the wire at once to fill it (BENCHMARKS.md, incremental caches).
-const CHUNK_DOWNLOADS = 8
+// Chunk downloads in flight per path: a chunk is ~1 MiB and each costs a GET and its redirect, so
+// on a link with latency many must be on the wire at once to fill it (8 left a 400 Mbit/s link
+// with 20 ms latency short of the one-layer restore: BENCHMARKS.md, incremental caches); memory
+// stays within chunked-restore.ts's AHEAD_BYTES whatever the count.
+const CHUNK_DOWNLOADS = 16
 
 /**
  * A chunked cache's paths, one after another (each already downloads CHUNK_DOWNLOADS chunks at

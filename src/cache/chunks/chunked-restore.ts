@@ -9,9 +9,11 @@ import type { ChunkRef } from './chunk-map.js'
 
 const zstdDecompress = promisify(zlib.zstdDecompress)
 
-// Compressed plus uncompressed bytes of chunks downloaded ahead of the extraction at most: the
-// restore's memory, whatever the tree's size (8 chunks of 4 MiB in class 0).
-const AHEAD_BYTES = 64 << 20
+// Compressed plus uncompressed bytes of the chunks downloaded ahead of the extraction, at most
+// (by the sizes the manifest and the map declare): the restore's memory, whatever the tree's
+// size. Typical 1 MiB chunks fill `concurrency` downloads well within it; a class's largest
+// chunks fewer (4 of the 4 MiB maximum in class 0), never fewer than one.
+const AHEAD_BYTES = 40 << 20
 
 export interface ChunkFetchOptions {
   sizeClass: number
@@ -35,7 +37,7 @@ export function chunkedTarStream(
   o: ChunkFetchOptions,
 ): Readable {
   const { max } = chunkSizes(o.sizeClass)
-  const ahead = Math.max(1, Math.min(o.concurrency, Math.floor(AHEAD_BYTES / (2 * max))))
+  const cost = (ref: ChunkRef) => ref.size + Math.min((layers[ref.layer] as Descriptor).size, max)
   const load = async (ref: ChunkRef): Promise<Buffer> => {
     const layer = layers[ref.layer] as Descriptor
     const parts: Buffer[] = []
@@ -59,19 +61,26 @@ export function chunkedTarStream(
     return bytes
   }
   async function* assemble(): AsyncGenerator<Buffer> {
-    const queue: Promise<Buffer>[] = []
+    const queue: { task: Promise<Buffer>; cost: number }[] = []
     let next = 0
+    let held = 0
     const fill = () => {
-      while (queue.length < ahead && next < chunks.length) {
-        const task = load(chunks[next++] as ChunkRef)
+      while (next < chunks.length && queue.length < o.concurrency) {
+        const ref = chunks[next] as ChunkRef
+        if (queue.length > 0 && held + cost(ref) > AHEAD_BYTES) break
+        next++
+        const task = load(ref)
         // awaited in order below; until then a failure must not count as unhandled
         task.catch(() => {})
-        queue.push(task)
+        queue.push({ task, cost: cost(ref) })
+        held += cost(ref)
       }
     }
     fill()
     while (queue.length > 0) {
-      const bytes = await (queue.shift() as Promise<Buffer>)
+      const { task, cost: done } = queue.shift() as { task: Promise<Buffer>; cost: number }
+      const bytes = await task
+      held -= done
       fill()
       o.onChunk?.(bytes.length)
       yield bytes
