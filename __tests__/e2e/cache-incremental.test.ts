@@ -83,7 +83,7 @@ const warnings = (r: RunActionResult) =>
   r.annotations.filter((a) => a.level === 'warning').map((a) => a.message)
 const freshDir = (name: string) => path.join(mkdtempSync(path.join(work, `${name}-`)), 'cache')
 const uploaded = (post: RunActionResult) => {
-  const m = /Cache saved with key .* \(1 path\(s\), (\d+) chunks, .*, ([\d.]+ [KMG]?i?B) uploaded\)/.exec(
+  const m = /Cache saved with key .* \(1 path\(s\), (\d+) chunks, .*, ([\d.]+ [kMG]?B) uploaded\)/.exec(
     post.stdout,
   )
   expect(m).not.toBeNull()
@@ -208,7 +208,7 @@ describe('incremental cache saves through dist/', () => {
       { repository, key: 'old-1', dir, extraInputs: { 'cache-incremental': 'false' } },
       () => makeTree(dir),
     )
-    expect(post.stdout).toMatch(/Cache saved with key old-1 .*\(1 path\(s\), [\d.]+ [KMG]?i?B, /)
+    expect(post.stdout).toMatch(/Cache saved with key old-1 .*\(1 path\(s\), [\d.]+ [kMG]?B, /)
     const dest = freshDir('old-restore')
     const { main, post: next } = await runJob({ repository, key: 'new-1', restoreKeys: ['old-'], dir: dest })
     expect(main.outputs['cache-matched-key']).toBe('old-1')
