@@ -28,6 +28,12 @@ export interface BenchOptions {
   link?: string
   /** With `link`: leave the loopback comparison out (trial runs). */
   linkOnly: boolean
+  /** Trees (sizes) for the incremental cache rows after the cache rows; empty: none */
+  incremental: number[]
+  /** Only the incremental rows: no push, pull or one-shot cache rows (trial and focused runs) */
+  incrementalOnly: boolean
+  /** Also the many-files tree (--many-files N) in the incremental rows */
+  incrementalManyFiles: boolean
   /** With --scaling: a row for a 1 GiB tree pushed with the action's max-layer-size set to this. */
   splitSize?: number
 }
@@ -52,6 +58,12 @@ export const USAGE = `usage: npm run bench -- [options]
                        service and storage host behind a link shaped to RATE (tc units: 400mbit),
                        over TLS; both tables are written (root needed: a network namespace)
   --link-only          with --link: skip the loopback comparison (for trial runs)
+  --incremental LIST   sizes of the trees for the incremental cache rows (a save, then changes
+                       saved again through restore-keys), comma-separated; default: the
+                       comparison's size; "none" skips them
+  --incremental-many-files  add the many-files tree (--many-files N, node_modules-like) to
+                       the incremental rows
+  --incremental-only   only the incremental rows (on loopback, and across --link when given)
   --split-size SIZE    with --scaling: add a 1 GiB tree pushed and pulled with the action's
                        max-layer-size input set to SIZE, so it is split into layers`
 
@@ -74,6 +86,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       link: { type: 'string' },
       'link-only': { type: 'boolean', default: false },
       'split-size': { type: 'string' },
+      incremental: { type: 'string' },
+      'incremental-many-files': { type: 'boolean', default: false },
+      'incremental-only': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -107,6 +122,14 @@ export function parseOptions(argv: string[]): BenchOptions {
     workDir: values['work-dir'],
     link: values.link,
     linkOnly: values['link-only'],
+    incremental:
+      values.incremental === 'none'
+        ? []
+        : values.incremental === undefined
+          ? [parseSize(values.size)]
+          : values.incremental.split(',').map(parseSize),
+    incrementalManyFiles: values['incremental-many-files'],
+    incrementalOnly: values['incremental-only'],
     splitSize: values['split-size'] === undefined ? undefined : parseSize(values['split-size']),
   }
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { BenchContext } from './bench-context.js'
 import { startTestbedProcess, type BenchTestbed } from './testbed-client.js'
 import { runComparison } from './comparison.js'
+import { chunkerSpeed, runIncremental } from './incremental.js'
 import { LOOPBACK, MANY_FILES, linkProfile } from './comparison-report.js'
 import { ensureTree } from './generate-tree.js'
 import { createLink, describeLink, measureWire } from './link.js'
@@ -72,6 +73,24 @@ async function main(): Promise<void> {
     if (!options.noWrite) await writeSection(benchmarks, section, markdown)
   }
 
+  // the incremental cache rows, beside the cache rows of the same run, for each tree asked for
+  const incremental = async (ctx: BenchContext, section: string, where: string) => {
+    if (options.noCache || options.incremental.length === 0) return
+    const tables: string[] = []
+    for (const bytes of options.incremental) {
+      await ctx.clearScratch()
+      const tree = await ensureTree(dataDir, { variant: 'mixed', bytes })
+      tables.push(await runIncremental(ctx, tree, options.repeat))
+    }
+    if (options.manyFiles > 0 && options.incrementalManyFiles) {
+      await ctx.clearScratch()
+      const tree = await ensureTree(dataDir, { variant: 'many-files', files: options.manyFiles })
+      tables.push(await runIncremental(ctx, tree, options.repeat))
+    }
+    tables.push(await chunkerSpeed())
+    await report(section, `Incremental cache saves ${where}.\n\n${tables.join('\n\n')}`)
+  }
+
   try {
     // A 1 GiB push takes longer than the bed's default token lifetime on a loaded machine.
     bed = await startTestbedProcess(TOKEN_TTL_SECONDS)
@@ -93,13 +112,14 @@ async function main(): Promise<void> {
       const tree = options.manyFilesOnly
         ? undefined
         : await ensureTree(dataDir, { variant: 'mixed', bytes: options.size })
-      if (tree && !options.linkOnly)
+      if (tree && !options.linkOnly && !options.incrementalOnly)
         await report(LOOPBACK.section, await runComparison(ctx, tree, options.repeat, LOOPBACK))
-      if (options.manyFiles > 0 && !options.linkOnly) {
+      if (options.manyFiles > 0 && !options.linkOnly && !options.incrementalOnly) {
         const many = await ensureTree(dataDir, { variant: 'many-files', files: options.manyFiles })
         await ctx.clearScratch()
         await report(MANY_FILES.section, await runComparison(ctx, many, options.repeat, MANY_FILES))
       }
+      if (!options.linkOnly) await incremental(ctx, 'incremental', 'on loopback')
       if (options.link && tree) {
         await ctx.clearScratch()
         await bed.stop()
@@ -114,8 +134,11 @@ async function main(): Promise<void> {
           `The link measured at the start: ${wire.download.toFixed(1)} MB/s down, ${wire.upload.toFixed(1)} MB/s up ` +
           `(curl, one ${formatBytes(wire.bytes)} incompressible blob over TLS; down through the redirect to the storage host).`
         ctx.log(wireLine)
-        const markdown = await runComparison(ctx, tree, options.repeat, linkProfile(where))
-        await report('link', `${markdown}\n${wireLine}`)
+        if (!options.incrementalOnly) {
+          const markdown = await runComparison(ctx, tree, options.repeat, linkProfile(where))
+          await report('link', `${markdown}\n${wireLine}`)
+        }
+        await incremental(ctx, 'incremental-link', `${where}. ${wireLine}`)
       }
     }
     if (!options.noWrite) console.log('BENCHMARKS.md updated')

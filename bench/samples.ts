@@ -21,6 +21,11 @@ export class Samples {
     return list?.length ? Math.max(...list) : undefined
   }
 
+  /** Every value recorded under a name, in order (the spread between repeats). */
+  all(name: string): number[] {
+    return [...(this.values.get(name) ?? [])]
+  }
+
   /** Names recorded under a prefix (`phase:push:`), for per-phase breakdowns. */
   names(prefix: string): string[] {
     return [...this.values.keys()].filter((name) => name.startsWith(prefix))

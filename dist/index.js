@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6952:
+/***/ 5658:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31142,7 +31142,7 @@ function formatRate(bytes, seconds) {
 // Often enough to show a transfer is alive, rare enough not to flood the log.
 const PROGRESS_INTERVAL_MS = 5000;
 /** Logs `label: 42% of 1.2 GB, 85 MB/s` every few seconds while a transfer runs. */
-function startProgress(label, total, now = Date.now) {
+function log_startProgress(label, total, now = Date.now) {
     const started = now();
     let lastLog = started;
     let transferred = 0;
@@ -31171,7 +31171,7 @@ function startProgress(label, total, now = Date.now) {
     };
 }
 /** An upload's progress lines, named by the blob's digest. */
-const uploadProgress = (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size);
+const uploadProgress = (desc) => log_startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size);
 /** A two-column Markdown table of a summary's facts, pipes in values escaped. */
 function log_summaryTable(rows) {
     return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
@@ -31607,6 +31607,8 @@ function inputs_parseCacheInputs(read, env, notice = () => { }) {
         cacheUpdate: readBoolean('cache-update', read('cache-update')),
         includeGit: readBoolean('include-git', read('include-git')),
         maxLayerSize: readMaxLayerSize(read('max-layer-size')),
+        // on unless turned off: README, "Incremental saves", says when to
+        incremental: read('cache-incremental').trim() !== '' && readBoolean('cache-incremental', read('cache-incremental')),
     };
 }
 function readCacheScope(value) {
@@ -31653,7 +31655,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 function sha256Digest(bytes) {
     return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
 }
-function descriptorOf(bytes, mediaType) {
+function descriptor_descriptorOf(bytes, mediaType) {
     return { mediaType, digest: sha256Digest(bytes), size: bytes.length };
 }
 // The hash algorithm node:crypto knows a digest by; the reference grammar only admits these two.
@@ -31984,7 +31986,7 @@ function cache_index_coversEntries(have, want) {
  * actions/cache's restore-keys rule: prefixes are tried in order, and the first that matches
  * any key picks the newest cache among its matches.
  */
-function findNewestMatch(entries, prefixes, version) {
+function cache_index_findNewestMatch(entries, prefixes, version) {
     // a cache saved for other paths is not one of these paths' caches (actions/cache's version)
     const candidates = version === undefined ? entries : entries.filter((e) => e.version === version);
     for (const prefix of prefixes) {
@@ -32029,7 +32031,245 @@ function entryOf(item) {
     return entry;
 }
 
+;// CONCATENATED MODULE: ./src/archive/chunker.ts
+
+
+// Size class k: average 1 MiB << k, min a quarter of it, max four times. Class 0 serves trees up
+// to 4 GiB in about 4,096 chunks; see src/cache/chunks/chunk-map.ts for how a class is chosen.
+function chunker_chunkSizes(sizeClass) {
+    const avg = 1 << (20 + sizeClass);
+    return { min: avg / 4, avg, max: avg * 4 };
+}
+const chunker_MAX_SIZE_CLASS = 7;
+// The gear table: 256 fixed pseudo-random 32-bit values. Derived from sha256 of a fixed label, so
+// it is the same in every version and every saver cuts the same bytes at the same places; changing
+// it would change every cut (and so every chunk) and needs a new format name in the chunk map.
+const GEAR = (() => {
+    const table = new Int32Array(256);
+    for (let i = 0; i < 256; i += 8) {
+        const block = (0,external_node_crypto_.createHash)('sha256')
+            .update(`oci-artifact-action gear ${i / 8}`)
+            .digest();
+        for (let j = 0; j < 8; j++)
+            table[i + j] = block.readInt32LE(j * 4);
+    }
+    return table;
+})();
+// The top `bits` bits of the 32-bit hash: those depend on the most bytes of the window.
+function topMask(bits) {
+    return (0xffffffff << (32 - bits)) | 0;
+}
+// The hash where the last gearScan stopped without a cut (a module variable, not a returned
+// object: the loop is the whole cost of chunking).
+let scanHash = 0;
+// The tight loop, a plain function over locals: one table lookup, a shift, an add and a test per
+// byte. As a class method reading and writing a private field it ran at a fifth of the speed.
+function gearScan(data, from, to, mask, hash) {
+    const gear = GEAR;
+    let h = hash;
+    for (let i = from; i < to; i++) {
+        h = ((h << 1) + gear[data[i]]) | 0;
+        if ((h & mask) === 0)
+            return i + 1;
+    }
+    scanHash = h;
+    return -1;
+}
+/**
+ * Cuts a byte stream into chunks. write() copies the bytes into the chunk being filled and calls
+ * `emit` with each finished chunk (a buffer from `pool`, which `emit` owns: release it to the pool
+ * once done); end() emits the last. The cuts depend only on the bytes, never on how they arrive.
+ */
+class chunker_Chunker {
+    #min;
+    #avg;
+    #max;
+    #maskS;
+    #maskL;
+    #emit;
+    pool;
+    #chunk;
+    #fill = 0;
+    #hash = 0;
+    constructor(sizes, emit, pool) {
+        this.#min = sizes.min;
+        this.#avg = sizes.avg;
+        this.#max = sizes.max;
+        const bits = Math.round(Math.log2(sizes.avg));
+        this.#maskS = topMask(bits + 2);
+        this.#maskL = topMask(bits - 2);
+        this.#emit = emit;
+        this.pool = pool ?? new BufferPool(sizes.max, 8);
+        this.#chunk = this.pool.get();
+    }
+    async write(data) {
+        let at = 0;
+        while (at < data.length) {
+            at = this.#take(data, at);
+            if (this.#fill === this.#max || this.#cutFound)
+                await this.#flush();
+        }
+    }
+    #cutFound = false;
+    // Synchronous, so the scan is not compiled inside an async function (which ran it at a quarter
+    // of the speed): copies bytes of `data` from `at` into the chunk up to the next cut (or the
+    // chunk's end) and returns where it stopped.
+    #take(data, at) {
+        this.#cutFound = false;
+        if (this.#fill < this.#min) {
+            // below the minimum nothing can cut: copy without hashing
+            const take = Math.min(this.#min - this.#fill, data.length - at);
+            data.copy(this.#chunk, this.#fill, at, at + take);
+            this.#fill += take;
+            return at + take;
+        }
+        const strict = this.#fill < this.#avg;
+        const room = (strict ? this.#avg : this.#max) - this.#fill;
+        const end = at + Math.min(room, data.length - at);
+        const cut = gearScan(data, at, end, strict ? this.#maskS : this.#maskL, this.#hash);
+        this.#hash = cut < 0 ? scanHash : 0;
+        const upTo = cut < 0 ? end : cut;
+        data.copy(this.#chunk, this.#fill, at, upTo);
+        this.#fill += upTo - at;
+        this.#cutFound = cut >= 0;
+        return upTo;
+    }
+    async end() {
+        if (this.#fill > 0)
+            await this.#flush();
+        else
+            this.pool.release(this.#chunk);
+    }
+    async #flush() {
+        const chunk = this.#chunk.subarray(0, this.#fill);
+        this.#chunk = this.pool.get();
+        this.#fill = 0;
+        this.#hash = 0;
+        await this.#emit(chunk);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cache/chunks/chunk-map.ts
+
+
+/**
+ * A chunked cache (format `chunked-v1`): its manifest's layers are the distinct chunks, each the
+ * zstd of a piece of the uncompressed tar of one `path` line, cut by content (src/archive/chunker.ts);
+ * its config blob is this map, which lists for each path the chunks that make up its tar, in order,
+ * each with the sha256 and size of its uncompressed bytes. Every blob is addressed by digest in the
+ * manifest, so `oras copy`/`skopeo copy` copy a cache whole, and a registry's garbage collection
+ * keeps every chunk that some kept manifest lists.
+ */
+const CHUNK_MAP_MEDIA_TYPE = 'application/vnd.oci-artifact-action.cache.chunks.v1+json';
+const chunk_map_CHUNK_MEDIA_TYPE = 'application/vnd.oci-artifact-action.cache.chunk.v1+zstd';
+// On the manifest: how its layers are to be read. A version that does not know the value refuses
+// the cache as not its own (a miss), as the versions before chunking refuse these layers.
+const chunk_map_FORMAT_ANNOTATION = 'io.github.oci-artifact-action.cache.format';
+const chunk_map_CHUNKED_FORMAT = 'chunked-v1';
+// the cut rule: the gear table, the masks and the size classes of src/archive/chunker.ts
+const CHUNKING = 'fastcdc-gear32-v1';
+// The size class is picked so that a path's tar has about this many chunks or fewer: a 4 GiB tree
+// in 1 MiB chunks, a 100 GB one (class 5) in 32 MiB chunks. A chunk is never below the class's
+// minimum (a quarter of the average) except the last of each path, so no cache has more than
+// 4 x 4,096 chunks + one per path: a manifest below 3 MB, inside the 4 MiB registries accept.
+const TARGET_CHUNKS = 4096;
+/** The smallest class whose average chunk keeps `bytes` within TARGET_CHUNKS chunks. */
+function chunk_map_sizeClassFor(bytes) {
+    let k = 0;
+    while (k < MAX_SIZE_CLASS && bytes > TARGET_CHUNKS * chunkSizes(k).avg)
+        k++;
+    return k;
+}
+class ChunkMapError extends Error {
+    constructor(reason) {
+        super(`chunk map: ${reason}`);
+        this.name = 'ChunkMapError';
+    }
+}
+function chunk_map_buildChunkMap(map) {
+    const doc = {
+        chunking: CHUNKING,
+        sizeClass: map.sizeClass,
+        paths: map.paths.map((p) => ({
+            annotations: p.annotations,
+            size: p.size,
+            // [layer, hex, size]: a third of the bytes of named fields, for a map of thousands of chunks
+            chunks: p.chunks.map((c) => [c.layer, c.digest.slice('sha256:'.length), c.size]),
+        })),
+    };
+    const bytes = Buffer.from(JSON.stringify(doc), 'utf8');
+    return { bytes, descriptor: descriptorOf(bytes, CHUNK_MAP_MEDIA_TYPE) };
+}
+/**
+ * The map of a chunked cache whose manifest has `layers`, checked before anything is downloaded:
+ * every chunk names a layer that is a chunk, no chunk is larger than its class allows (memory is
+ * bounded by it), and the sizes add up. A digest is checked later, on the bytes.
+ */
+function readChunkMap(bytes, layers) {
+    let doc;
+    try {
+        doc = JSON.parse(bytes.toString('utf8'));
+    }
+    catch {
+        throw new ChunkMapError('not JSON');
+    }
+    const o = doc;
+    if (o.chunking !== CHUNKING)
+        throw new ChunkMapError(`unknown chunking ${JSON.stringify(o.chunking)}`);
+    const sizeClass = o.sizeClass;
+    if (typeof sizeClass !== 'number' ||
+        !Number.isInteger(sizeClass) ||
+        sizeClass < 0 ||
+        sizeClass > chunker_MAX_SIZE_CLASS)
+        throw new ChunkMapError(`bad size class ${JSON.stringify(sizeClass)}`);
+    const { max } = chunker_chunkSizes(sizeClass);
+    for (const layer of layers) {
+        if (layer.mediaType !== chunk_map_CHUNK_MEDIA_TYPE)
+            throw new ChunkMapError(`layer ${layer.digest} is not a chunk`);
+        if (layer.size > maxCompressed(max))
+            throw new ChunkMapError(`layer ${layer.digest} is too large for a chunk`);
+    }
+    if (!Array.isArray(o.paths) || o.paths.length === 0)
+        throw new ChunkMapError('no paths');
+    const paths = o.paths.map((p, i) => {
+        const entry = p;
+        const annotations = entry.annotations;
+        if (typeof annotations !== 'object' ||
+            annotations === null ||
+            Object.values(annotations).some((v) => typeof v !== 'string'))
+            throw new ChunkMapError(`path ${i + 1} has no annotations`);
+        if (!Array.isArray(entry.chunks) || entry.chunks.length === 0)
+            throw new ChunkMapError(`path ${i + 1} has no chunks`);
+        let total = 0;
+        const chunks = entry.chunks.map((c, j) => {
+            const [layer, hex, size] = Array.isArray(c) ? c : [];
+            if (typeof layer !== 'number' ||
+                !Number.isInteger(layer) ||
+                layer < 0 ||
+                layer >= layers.length ||
+                typeof hex !== 'string' ||
+                !/^[0-9a-f]{64}$/.test(hex) ||
+                typeof size !== 'number' ||
+                !Number.isInteger(size) ||
+                size < 1 ||
+                size > max)
+                throw new ChunkMapError(`chunk ${j + 1} of path ${i + 1} is malformed`);
+            total += size;
+            return { layer, digest: `sha256:${hex}`, size };
+        });
+        if (entry.size !== total)
+            throw new ChunkMapError(`path ${i + 1}'s chunks do not add up to its size`);
+        return { annotations: annotations, size: total, chunks };
+    });
+    return { sizeClass, paths };
+}
+// zstd's worst case (ZSTD_COMPRESSBOUND: n + n/256 + a little), with room to spare
+function maxCompressed(max) {
+    return max + Math.ceil(max / 128) + 4096;
+}
+
 ;// CONCATENATED MODULE: ./src/cache/cache-manifest.ts
+
 
 
 
@@ -32037,9 +32277,10 @@ function entryOf(item) {
 function cache_manifest_buildCacheManifest(o) {
     return buildManifest({
         artifactType: CACHE_ARTIFACT_TYPE,
-        config: EMPTY_CONFIG,
+        config: o.chunkMap ?? EMPTY_CONFIG,
         layers: o.layers,
         annotations: {
+            ...(o.chunkMap ? { [FORMAT_ANNOTATION]: CHUNKED_FORMAT } : {}),
             [KEY_ANNOTATION]: o.key,
             [SCOPE_ANNOTATION]: o.scope,
             [CREATED_ANNOTATION]: o.created,
@@ -32058,7 +32299,17 @@ class NotACacheError extends Error {
  * given, the paths' `version`): a tag is a hash of the key, so the key annotation is what proves
  * a tag (or an index entry) means it. Each layer is tar+zstd and names its path line.
  */
-function cacheLayersOf(bytes, key, reference, version) {
+function cache_manifest_cacheLayersOf(bytes, key, reference, version) {
+    const contents = cache_manifest_cacheContentsOf(bytes, key, reference, version);
+    if (contents.format !== 'layers')
+        throw new NotACacheError(reference, 'it is a chunked cache');
+    return contents.layers;
+}
+/**
+ * cacheLayersOf's checks, for either format. A chunked cache is told by its format annotation
+ * (and its config, the chunk map); its layers and map are checked by chunks/chunk-map.ts.
+ */
+function cache_manifest_cacheContentsOf(bytes, key, reference, version) {
     const manifest = parseManifest(bytes);
     if (manifest.artifactType !== cache_annotations_CACHE_ARTIFACT_TYPE) {
         throw new NotACacheError(reference, `artifactType is ${manifest.artifactType ?? 'missing'}`);
@@ -32072,12 +32323,20 @@ function cacheLayersOf(bytes, key, reference, version) {
     }
     if (manifest.layers.length === 0)
         throw new NotACacheError(reference, 'it has no layers');
+    const format = manifest.annotations?.[chunk_map_FORMAT_ANNOTATION];
+    if (format === chunk_map_CHUNKED_FORMAT) {
+        if (manifest.config.mediaType !== CHUNK_MAP_MEDIA_TYPE)
+            throw new NotACacheError(reference, 'its config is not a chunk map');
+        return { format: 'chunked', chunkMap: manifest.config, layers: manifest.layers };
+    }
+    if (format !== undefined)
+        throw new NotACacheError(reference, `its format ${format} is unknown to this version`);
     for (const layer of manifest.layers) {
         if (layer.mediaType !== media_types_MediaType.LayerTarZstd || !layer.annotations?.[cache_annotations_PATH_ANNOTATION]) {
             throw new NotACacheError(reference, 'a layer is not a tar+zstd layer naming its path');
         }
     }
-    return manifest.layers;
+    return { format: 'layers', layers: manifest.layers };
 }
 
 ;// CONCATENATED MODULE: ./src/cache/cache-tag.ts
@@ -32142,7 +32401,7 @@ async function findCache(registry, query, logger) {
         const exact = exacts[i];
         if (exact)
             return exact;
-        const entry = findNewestMatch(indexes[i]?.entries ?? [], prefixes, version);
+        const entry = cache_index_findNewestMatch(indexes[i]?.entries ?? [], prefixes, version);
         if (entry)
             return { key: entry.key, scope, exact: entry.key === key, reference: entry.manifest.digest };
     }
@@ -32152,6 +32411,11 @@ async function findCache(registry, query, logger) {
 async function loadCacheLayers(registry, match, version) {
     const bytes = match.manifest ?? (await registry.getManifest(match.reference)).bytes;
     return cacheLayersOf(bytes, match.key, match.reference, version);
+}
+/** The matched cache's contents in either format, checked as loadCacheLayers checks layers. */
+async function loadCacheContents(registry, match, version) {
+    const bytes = match.manifest ?? (await registry.getManifest(match.reference)).bytes;
+    return cache_manifest_cacheContentsOf(bytes, match.key, match.reference, version);
 }
 /** A scope's index entries; none when it has no index, or one that cannot be read (it is rebuilt). */
 async function cache_lookup_readIndex(registry, scope, logger) {
@@ -32175,7 +32439,7 @@ async function exactMatch(registry, scope, key, version, logger) {
     if (!found)
         return undefined;
     try {
-        cacheLayersOf(found.bytes, key, tag, version);
+        cache_manifest_cacheContentsOf(found.bytes, key, tag, version);
     }
     catch (error) {
         if (!(error instanceof NotACacheError) && !(error instanceof InvalidManifestError))
@@ -32210,7 +32474,7 @@ var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 // Reuses the 1 MiB chunk buffers that carry the tar through compression. A fresh one per chunk made
 // V8 run a full GC every few chunks under external-memory pressure and let RSS grow with garbage
 // not yet collected; recycling keeps the live set at the handful of chunks in flight.
-class BufferPool {
+class buffer_pool_BufferPool {
     #size;
     #free = [];
     #max;
@@ -33068,7 +33332,7 @@ async function extractToDirectory(source, dest, o) {
         const inflate = decompressor(o.compression);
         if (inflate) {
             inflating = inflate;
-            await Promise.all([feedInPieces(source, inflate, new BufferPool(COALESCE, 4)), consume(inflate)]);
+            await Promise.all([feedInPieces(source, inflate, new buffer_pool_BufferPool(COALESCE, 4)), consume(inflate)]);
         }
         else {
             await (0,promises_namespaceObject.pipeline)(source, consume);
@@ -35113,7 +35377,204 @@ function restoreRootOf(layer, patterns) {
     return rootOf(line, relation);
 }
 
+;// CONCATENATED MODULE: ./src/cache/chunks/chunked-cache.ts
+
+
+
+
+// A map larger than this is refused unread: 16,384 chunks at ~80 bytes each is 1.3 MB.
+const MAX_MAP_BYTES = 8 << 20;
+/** A chunked cache's map, fetched (its digest checked as it streams) and checked against the manifest. */
+async function loadChunkMap(repo, contents) {
+    if (contents.chunkMap.size > MAX_MAP_BYTES)
+        throw new ChunkMapError(`${contents.chunkMap.size} bytes is larger than a map can be`);
+    const parts = [];
+    for await (const part of (await repo.fetchBlob(contents.chunkMap)))
+        parts.push(part);
+    return readChunkMap(Buffer.concat(parts), contents.layers);
+}
+/**
+ * The chunks the registry holds for these paths, from the cache this job restored (`restored`:
+ * its manifest's tag or digest) or, when it restored none (or one saved before chunking), the
+ * newest cache of the same paths listed in the scope's index. Anything that goes wrong only
+ * costs the dedupe: undefined, and the save sends every chunk the registry lacks.
+ */
+async function chunked_cache_findBaseChunks(repo, o, logger) {
+    const candidates = [];
+    if (o.restored)
+        candidates.push(o.restored);
+    try {
+        const newest = findNewestMatch((await readIndex(repo, o.scope, logger)).entries, [''], o.version);
+        if (newest && newest.manifest.digest !== o.restored?.reference)
+            candidates.push({ key: newest.key, reference: newest.manifest.digest });
+    }
+    catch (error) {
+        logger.info(`Could not read the index of ${o.scope} for a base: ${error.message}`);
+    }
+    for (const candidate of candidates) {
+        try {
+            const { bytes } = await repo.getManifest(candidate.reference);
+            const contents = cacheContentsOf(bytes, candidate.key, candidate.reference, o.version);
+            if (contents.format !== 'chunked')
+                continue;
+            const map = await loadChunkMap(repo, contents);
+            const known = new Map();
+            for (const path of map.paths)
+                for (const chunk of path.chunks)
+                    known.set(chunk.digest, contents.layers[chunk.layer]);
+            return { key: candidate.key, sizeClass: map.sizeClass, known };
+        }
+        catch (error) {
+            logger.info(`Not using ${candidate.key} as a base: ${error.message}`);
+        }
+    }
+    return undefined;
+}
+/**
+ * The manifest's layers (each distinct chunk once, in the order first met) and the chunk map of
+ * paths saved chunk by chunk, each with the annotations its layer would have in the one-layer
+ * format (its `path` line and root).
+ */
+function chunked_cache_assembleChunkedCache(paths, sizeClass) {
+    const layers = [];
+    const at = new Map();
+    const mapped = paths.map((p) => ({
+        annotations: p.annotations,
+        size: p.size,
+        chunks: p.chunks.map((c) => {
+            let layer = at.get(c.layer.digest);
+            if (layer === undefined) {
+                layer = layers.push({ mediaType: c.layer.mediaType, digest: c.layer.digest, size: c.layer.size }) - 1;
+                at.set(c.layer.digest, layer);
+            }
+            return { layer, digest: c.digest, size: c.size };
+        }),
+    }));
+    return { layers, map: buildChunkMap({ sizeClass, paths: mapped }) };
+}
+
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/cache/chunks/chunked-restore.ts
+
+
+
+
+
+
+const zstdDecompress = (0,external_node_util_.promisify)((external_node_zlib_default()).zstdDecompress);
+// Compressed plus uncompressed bytes of the chunks downloaded ahead of the extraction, at most
+// (by the sizes the manifest and the map declare): the restore's memory, whatever the tree's
+// size. Typical 1 MiB chunks fill `concurrency` downloads well within it; a class's largest
+// chunks fewer (4 of the 4 MiB maximum in class 0), never fewer than one.
+const AHEAD_BYTES = 40 << 20;
+/**
+ * The uncompressed tar of one path, assembled from its chunks in order: downloaded several at a
+ * time (`fetch` checks each blob's digest as it streams), decompressed on libuv's pool, and each
+ * checked against the sha256 and size the map gives it before a byte of it is passed on. A chunk
+ * that does not match errors the stream, so the extraction fed by it fails and leaves its
+ * destination as it was: a map that names the wrong chunk gives a miss, never a wrong tree.
+ */
+function chunkedTarStream(chunks, layers, fetch, o) {
+    const { max } = chunker_chunkSizes(o.sizeClass);
+    const cost = (ref) => ref.size + Math.min(layers[ref.layer].size, max);
+    const load = async (ref) => {
+        const layer = layers[ref.layer];
+        const parts = [];
+        for await (const part of await fetch(layer))
+            parts.push(part);
+        const compressed = Buffer.concat(parts);
+        // the map's size bounds the output: a chunk that inflates further is refused, not held
+        let bytes;
+        try {
+            // one output buffer of the chunk's size: at zlib's default 16 KiB pieces the main thread took
+            // a callback per piece (a sixth of a restore's main-thread time)
+            bytes = await zstdDecompress(compressed, {
+                maxOutputLength: ref.size,
+                chunkSize: Math.max(64, ref.size),
+            });
+        }
+        catch (error) {
+            throw new DigestMismatchError(ref.digest, `bytes zstd refuses (${error.message})`, 'a chunk');
+        }
+        const actual = `sha256:${Buffer.from(await external_node_crypto_.webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')}`;
+        if (bytes.length !== ref.size || actual !== ref.digest)
+            throw new DigestMismatchError(ref.digest, `${actual} (${bytes.length} bytes)`, 'a chunk');
+        return bytes;
+    };
+    async function* assemble() {
+        const queue = [];
+        let next = 0;
+        let held = 0;
+        const fill = () => {
+            while (next < chunks.length && queue.length < o.concurrency) {
+                const ref = chunks[next];
+                if (queue.length > 0 && held + cost(ref) > AHEAD_BYTES)
+                    break;
+                next++;
+                const task = load(ref);
+                // awaited in order below; until then a failure must not count as unhandled
+                task.catch(() => { });
+                queue.push({ task, cost: cost(ref) });
+                held += cost(ref);
+            }
+        };
+        fill();
+        while (queue.length > 0) {
+            const { task, cost: done } = queue.shift();
+            const bytes = await task;
+            held -= done;
+            fill();
+            o.onChunk?.(bytes.length);
+            yield bytes;
+        }
+    }
+    return external_node_stream_.Readable.from(assemble(), { objectMode: false, highWaterMark: 1 });
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/restore-chunked.ts
+
+
+
+
+
+
+// Chunk downloads in flight per path: a chunk is ~1 MiB and each costs a GET and its redirect, so
+// on a link with latency many must be on the wire at once to fill it (8 left a 400 Mbit/s link
+// with 20 ms latency short of the one-layer restore: BENCHMARKS.md, incremental caches); memory
+// stays within chunked-restore.ts's AHEAD_BYTES whatever the count.
+const CHUNK_DOWNLOADS = 16;
+/**
+ * A chunked cache's paths, one after another (each already downloads CHUNK_DOWNLOADS chunks at
+ * once, and paths inside one another must land in order anyway): each path's tar is assembled
+ * from its verified chunks and extracted as a single-layer cache's is, into a staging folder
+ * moved into place once whole, so a chunk that fails its digest leaves the path as it was.
+ */
+async function restoreChunkedCache(repo, contents, patterns) {
+    const map = await loadChunkMap(repo, contents);
+    // every path's place is known before any download: a path this job does not name fails first
+    const roots = map.paths.map((p) => restoreRootOf({ mediaType: '', digest: contents.chunkMap.digest, size: 0, annotations: p.annotations }, patterns));
+    let files = 0;
+    let bytes = 0;
+    for (const [i, path] of map.paths.entries()) {
+        const root = roots[i];
+        const progress = log_startProgress(`Restoring ${root}`, path.size);
+        const tar = chunkedTarStream(path.chunks, contents.layers, (layer) => repo.fetchBlob(layer), {
+            sizeClass: map.sizeClass,
+            concurrency: CHUNK_DOWNLOADS,
+            onChunk: (bytes) => progress.add(bytes),
+        });
+        const result = await extractToDirectory(tar, root, { compression: 'none', restoreMtimes: true });
+        progress.done();
+        lib_core/* info */.pq(`Restored ${root}: ${result.files} files, ${log_formatBytes(result.uncompressedSize)} from ${path.chunks.length} chunks`);
+        files += result.files;
+        bytes += result.uncompressedSize;
+    }
+    return { files, bytes, paths: map.paths.length };
+}
+
 ;// CONCATENATED MODULE: ./src/action/cache/restore.ts
+
 
 
 
@@ -35145,13 +35606,13 @@ async function restoreCache(inputs, scopes) {
         lib_core/* warning */.$e(`Could not look up the cache in ${where}: ${log_describeError(error)}`);
     }
     if (match?.exact && (await restoreFromRegistry(repo, match, inputs))) {
-        return { matchedKey: match.key, source: 'registry', registryFailed };
+        return { matchedKey: match.key, source: 'registry', registryFailed, reference: match.reference };
     }
     const fromGitHub = await restoreFromFallback(inputs, match ? 'exact' : 'any');
     if (fromGitHub)
         return { matchedKey: fromGitHub, source: 'github', registryFailed };
     if (match && !match.exact && (await restoreFromRegistry(repo, match, inputs))) {
-        return { matchedKey: match.key, source: 'registry', registryFailed };
+        return { matchedKey: match.key, source: 'registry', registryFailed, reference: match.reference };
     }
     return { matchedKey: '', source: '', registryFailed };
 }
@@ -35165,7 +35626,14 @@ async function restoreFromRegistry(repo, match, inputs) {
     try {
         return await lib_core/* group */.Os(`Restore ${match.key}`, async () => {
             const started = Date.now();
-            const layers = await loadCacheLayers(repo, match, paths_pathsVersion(inputs.paths));
+            const contents = await loadCacheContents(repo, match, paths_pathsVersion(inputs.paths));
+            if (contents.format === 'chunked') {
+                const restored = await restoreChunkedCache(repo, contents, inputs.paths);
+                lib_core/* info */.pq(`Cache restored from ${how} ${match.key} (${scope}): ${restored.files} files, ` +
+                    `${log_formatBytes(restored.bytes)} in ${restored.paths} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+                return true;
+            }
+            const layers = contents.layers;
             // every layer's place is known before any download: a layer this job's paths do not name
             // fails the restore before anything is written
             // a path saved as several parts (above max-layer-size) is restored as one, all parts at once
@@ -35174,7 +35642,7 @@ async function restoreFromRegistry(repo, match, inputs) {
             let files = 0;
             let bytes = 0;
             const restoreInto = async (layer, into) => {
-                const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+                const progress = log_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
                 const source = await repo.fetchBlob(layer, { onProgress: (n) => progress.add(n) });
                 // fetchBlob checks the layer's digest as it streams; a cache keeps the saved mtimes, as
                 // actions/cache's tar does: build tools compare them
@@ -35248,8 +35716,6 @@ async function restoreFromFallback(inputs, wanted) {
     }
 }
 
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/archive/incompressible.ts
 
 const SLICES = 16;
@@ -35306,7 +35772,7 @@ const deflateRaw = (0,external_node_util_.promisify)((external_node_zlib_default
 // 1 MiB chunks: large enough that priming each one with its predecessor's last 32 KiB costs nothing
 // measurable in size (our layer is 0.8% smaller than `gzip -6` on the benchmark tree), small
 // enough that both cores stay busy on a small tree.
-const GZIP_CHUNK_SIZE = 1 << 20;
+const parallel_gzip_GZIP_CHUNK_SIZE = 1 << 20;
 // deflate's window: a chunk primed with this much of the previous one compresses as if unsplit
 const DEFLATE_WINDOW = 32 * 1024;
 // gzip header (RFC 1952) written by hand so it is the same on every platform: no name, mtime 0,
@@ -35349,26 +35815,26 @@ class ParallelGzip {
     #crc = 0;
     #size = 0;
     #started = false;
-    constructor(level, concurrency, emit, input = new BufferPool(GZIP_CHUNK_SIZE)) {
+    constructor(level, concurrency, emit, input = new buffer_pool_BufferPool(parallel_gzip_GZIP_CHUNK_SIZE)) {
         this.#level = level;
         this.#concurrency = Math.max(1, concurrency);
         this.#emit = emit;
         this.#input = input;
-        this.#stored = new BufferPool(storedSize(GZIP_CHUNK_SIZE));
+        this.#stored = new buffer_pool_BufferPool(storedSize(parallel_gzip_GZIP_CHUNK_SIZE));
         this.#chunk = input.get();
     }
     // Takes ownership of `data` when it is exactly one chunk (what TarWriter hands over, from the
     // same pool), else copies it.
     async write(data) {
-        if (this.#fill === 0 && data.length === GZIP_CHUNK_SIZE)
+        if (this.#fill === 0 && data.length === parallel_gzip_GZIP_CHUNK_SIZE)
             return this.#submit(data, false);
         let offset = 0;
         while (offset < data.length) {
-            const take = Math.min(GZIP_CHUNK_SIZE - this.#fill, data.length - offset);
+            const take = Math.min(parallel_gzip_GZIP_CHUNK_SIZE - this.#fill, data.length - offset);
             data.copy(this.#chunk, this.#fill, offset, offset + take);
             this.#fill += take;
             offset += take;
-            if (this.#fill === GZIP_CHUNK_SIZE) {
+            if (this.#fill === parallel_gzip_GZIP_CHUNK_SIZE) {
                 const full = this.#chunk;
                 this.#chunk = this.#input.get();
                 this.#fill = 0;
@@ -35438,7 +35904,7 @@ class ParallelGzip {
 // depends on its own bytes only: a stream per frame would set up a new compression context
 // (megabytes of tables) for every frame. A frame's compressed bytes come back as zstd handed them
 // out: zlib.zstdCompress would join them into one buffer on the main thread.
-class FrameCompressor {
+class parallel_zstd_FrameCompressor {
     #zstd;
     #parts = [];
     #waiting = [];
@@ -35499,7 +35965,7 @@ class ParallelZstd {
     #emit;
     // where the incoming chunks come from: each goes back once copied into a frame
     #input;
-    #frames = new BufferPool(ZSTD_FRAME_SIZE, 8);
+    #frames = new buffer_pool_BufferPool(ZSTD_FRAME_SIZE, 8);
     #inFlight = [];
     // one per frame in flight; frame n goes to compressor n % concurrency
     #compressors = [];
@@ -35548,7 +36014,7 @@ class ParallelZstd {
     }
     async #submit(frame) {
         const lane = this.#submitted++ % this.#concurrency;
-        const compressor = (this.#compressors[lane] ??= new FrameCompressor(this.#level));
+        const compressor = (this.#compressors[lane] ??= new parallel_zstd_FrameCompressor(this.#level));
         // no pledged size: it would reach only the first frame of each stream, and the bytes would
         // then depend on the core count
         const result = compressor.compress(frame);
@@ -35934,7 +36400,7 @@ function* walkSelection(root, select, includeGit) {
     }
 }
 // What a pack of `dir` with these options holds, in its order: the selection, else the tree.
-function walkEntries(dir, o) {
+function walk_walkEntries(dir, o) {
     const includeGit = o.includeGit ?? false;
     return o.select
         ? walkSelection(dir, o.select, includeGit)
@@ -35975,7 +36441,7 @@ async function pack_packDirectory(dir, out, o) {
     const sink = new OutputSink(out);
     let compressor;
     try {
-        const pool = new BufferPool(GZIP_CHUNK_SIZE);
+        const pool = new buffer_pool_BufferPool(parallel_gzip_GZIP_CHUNK_SIZE);
         const started = createCompressor(o.compression, o.level, sink, pool);
         compressor = started;
         const tar = await writeTar(dir, o, pool, (chunk) => started.write(chunk), o.hashTar ?? true);
@@ -35997,7 +36463,7 @@ async function pack_packDirectory(dir, out, o) {
 // It lets the event loop run every few MiB, so the caller's requests progress meanwhile, and stops
 // there with the signal's reason once `o.signal` is aborted.
 async function digestDirectory(dir, o) {
-    const pool = new BufferPool(GZIP_CHUNK_SIZE, 1);
+    const pool = new buffer_pool_BufferPool(parallel_gzip_GZIP_CHUNK_SIZE, 1);
     let chunks = 0;
     const tar = await writeTar(dir, o, pool, async (chunk) => {
         pool.release(chunk);
@@ -36011,7 +36477,7 @@ async function digestDirectory(dir, o) {
 // Writes the tar of `dir` to `emit` (which owns each chunk, from `pool`), hashing it on the way
 // unless `hash` is false.
 async function writeTar(dir, o, pool, emit, hash) {
-    const tree = walkEntries(dir, o);
+    const tree = walk_walkEntries(dir, o);
     const uncompressed = hash ? (0,external_node_crypto_.createHash)('sha256') : undefined;
     let uncompressedSize = 0;
     const writer = new TarWriter({
@@ -36050,6 +36516,17 @@ async function packDirectoryToFile(dir, file, o) {
         throw error;
     }
 }
+// The uncompressed tar packDirectory would compress, handed to `emit` chunk by chunk (a chunk is
+// reused once emit's promise settles: copy what you keep). A chunked cache save cuts and hashes
+// these bytes before anything is compressed: only new chunks are.
+async function pack_streamTar(dir, o, emit) {
+    const pool = new BufferPool(GZIP_CHUNK_SIZE, 4);
+    const { uncompressedSize, files } = await writeTar(dir, o, pool, async (chunk) => {
+        await emit(chunk);
+        pool.release(chunk);
+    }, false);
+    return { uncompressedSize, files };
+}
 
 ;// CONCATENATED MODULE: ./src/archive/split.ts
 
@@ -36067,7 +36544,7 @@ const split_BLOCK = 512;
  */
 function split_splitTree(dir, maxBytes, o) {
     // walked twice rather than listed once: the common tree fits, and is then never held in memory
-    return fits(walkEntries(dir, o), maxBytes) ? undefined : cut(walkEntries(dir, o), maxBytes);
+    return fits(walk_walkEntries(dir, o), maxBytes) ? undefined : cut(walk_walkEntries(dir, o), maxBytes);
 }
 function splitEntries(entries, maxBytes) {
     return fits(entries, maxBytes) ? undefined : cut(entries, maxBytes);
@@ -36254,7 +36731,7 @@ async function tree_layers_uploadTreeLayers(repo, parts, o) {
             stream: o.stream,
             spoolDir,
             logger: log_actionsLogger,
-            onUpload: part.name ? (desc) => startProgress(`Uploading ${part.name}`, desc.size) : uploadProgress,
+            onUpload: part.name ? (desc) => log_startProgress(`Uploading ${part.name}`, desc.size) : uploadProgress,
         });
         if (upload.streamed) {
             const size = log_formatBytes(upload.desc.size);
@@ -36277,7 +36754,210 @@ function oneAtATime() {
     };
 }
 
+;// CONCATENATED MODULE: ./src/cache/chunks/chunked-save.ts
+
+
+
+
+
+// Uncompressed bytes of chunks in flight at most (the count also stays within `concurrency`):
+// what bounds a save's memory in the large size classes.
+const IN_FLIGHT_BYTES = (/* unused pure expression or super */ null && (64 << 20));
+/**
+ * Cuts the tar that `produce` writes into content-defined chunks and settles each: hashed (sha256
+ * of the uncompressed bytes, on libuv's pool through WebCrypto), then either found among the known
+ * chunks, or compressed (zstd, on the pool) and handed to `put`. Unchanged content is recognised
+ * by its hash and never compressed again. Chunks are settled several at a time, in any order;
+ * the result lists them in the tar's order.
+ */
+async function chunked_save_saveChunkedTar(produce, o) {
+    const sizes = chunkSizes(o.sizeClass);
+    const limit = Math.max(1, Math.min(o.concurrency, Math.floor(IN_FLIGHT_BYTES / sizes.max)));
+    const results = [];
+    const inFlight = [];
+    // a chunk that occurs twice in one save (a file saved under two names) goes up once
+    const pending = new Map();
+    let newChunks = 0;
+    let sent = 0;
+    let reused = 0;
+    let failed;
+    // one long-lived zstd context per core, each chunk a frame of its own (as ParallelZstd): a
+    // one-shot zstdCompress per chunk set up a context each time and joined its output on the main thread
+    const lanes = [];
+    let compressed = 0;
+    const compress = (chunk) => {
+        const lane = compressed++ % Math.max(1, availableParallelism());
+        return (lanes[lane] ??= new FrameCompressor(o.level ?? 3)).compress(chunk);
+    };
+    const settle = async (chunk, at, release) => {
+        let released = false;
+        try {
+            const digest = `sha256:${Buffer.from(await webcrypto.subtle.digest('SHA-256', chunk)).toString('hex')}`;
+            const size = chunk.length;
+            const known = o.known.get(digest);
+            if (known) {
+                reused += size;
+                results[at] = { digest, size, layer: known };
+                return;
+            }
+            let layer = pending.get(digest);
+            if (!layer) {
+                newChunks++;
+                layer = (async () => {
+                    const parts = await compress(chunk);
+                    release();
+                    released = true;
+                    const hash = createHash('sha256');
+                    let size = 0;
+                    for (const part of parts) {
+                        hash.update(part);
+                        size += part.length;
+                    }
+                    const blob = {
+                        mediaType: CHUNK_MEDIA_TYPE,
+                        digest: `sha256:${hash.digest('hex')}`,
+                        size,
+                    };
+                    // awaited first: `sent += await` would read `sent` before the wait and lose other chunks' bytes
+                    const put = await o.put(blob, parts);
+                    sent += put;
+                    return blob;
+                })();
+                pending.set(digest, layer);
+            }
+            results[at] = { digest, size, layer: await layer };
+        }
+        finally {
+            if (!released)
+                release();
+        }
+    };
+    let count = 0;
+    const chunker = new Chunker(sizes, async (chunk) => {
+        if (failed)
+            throw failed;
+        const at = count++;
+        const task = settle(chunk, at, () => chunker.pool.release(chunk)).catch((error) => {
+            failed ??= error;
+        });
+        inFlight.push(task);
+        while (inFlight.length >= limit) {
+            await inFlight.shift();
+            if (failed)
+                throw failed;
+        }
+    });
+    try {
+        const tar = await produce((bytes) => chunker.write(bytes));
+        await chunker.end();
+        await Promise.all(inFlight);
+        if (failed)
+            throw failed;
+        return { chunks: results, ...tar, newChunks, sent, reused };
+    }
+    catch (error) {
+        await Promise.allSettled(inFlight);
+        throw failed ?? error;
+    }
+    finally {
+        for (const lane of lanes)
+            lane.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/layers/chunked-part.ts
+
+
+
+
+// Chunks settling at once: hashing and compressing take the pool's threads (one per core), the
+// rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT: several in flight
+// keep a link with latency busy. Memory: each holds at most one chunk (the class's max).
+const CHUNKS_IN_FLIGHT = Math.max(8, (0,external_node_os_.availableParallelism)() + 2);
+/**
+ * One chunked part: every new chunk goes up as a blob of its own, after the existence check every
+ * upload of this action makes (a chunk another cache of the package holds is not sent again); a
+ * chunk's compressed bytes are in memory, so a failed try is simply sent again (Repository.pushBlob
+ * retries a replayable body).
+ */
+async function chunked_part_uploadChunkedPart(repo, part, o) {
+    const progress = startProgress(`Chunking ${part.label}`, part.size || undefined);
+    const result = await saveChunkedTar((emit) => part.tar(async (bytes) => {
+        progress.add(bytes.length);
+        await emit(bytes);
+    }), {
+        sizeClass: o.sizeClass,
+        known: o.known,
+        concurrency: CHUNKS_IN_FLIGHT,
+        put: async (layer, bytes) => {
+            if (await repo.blobExists(layer.digest))
+                return 0;
+            await repo.pushBlob(layer, () => Readable.from(bytes));
+            return layer.size;
+        },
+    });
+    progress.done();
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/action/cache/save-chunked.ts
+
+
+
+
+
+
+
+
+/**
+ * The paths of a cache saved chunk by chunk: each path's uncompressed tar (the same reproducible
+ * tar the one-layer format compresses whole, mtimes kept) cut into content-defined chunks; only
+ * the chunks neither the base cache nor the repository holds are compressed and sent.
+ */
+async function save_chunked_saveChunkedPaths(repo, sources, o) {
+    const base = await findBaseChunks(repo, o, actionsLogger);
+    // the base's size class, so its chunks can match; a larger one if the tree outgrew it
+    const sizes = sources.map((source) => treeSize(source, o.includeGit));
+    const sizeClass = Math.max(base?.sizeClass ?? 0, sizeClassFor(sizes.reduce((a, b) => a + b, 0)));
+    logBase(base, sizeClass);
+    const paths = [];
+    let sent = 0;
+    for (const [i, source] of sources.entries()) {
+        const started = Date.now();
+        const saved = await core.group(`Chunk ${source.root}`, () => uploadChunkedPart(repo, {
+            label: source.line.given,
+            size: sizes[i],
+            tar: (emit) => streamTar(source.root, { includeGit: o.includeGit, select: source.select, mtime: 'preserve' }, emit),
+        }, { sizeClass, known: base?.known ?? new Map() }));
+        core.info(`Saved ${source.line.given}: ${saved.files} files, ${formatBytes(saved.uncompressedSize)} in ` +
+            `${saved.chunks.length} chunks; ${formatBytes(saved.reused)} unchanged, ${saved.newChunks} new ` +
+            `chunk(s), ${formatBytes(saved.sent)} uploaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        sent += saved.sent;
+        paths.push({
+            annotations: cacheLayerAnnotations(source),
+            size: saved.uncompressedSize,
+            chunks: saved.chunks,
+        });
+    }
+    const { layers, map } = assembleChunkedCache(paths, sizeClass);
+    return { layers, map, sent, size: layers.reduce((sum, layer) => sum + layer.size, 0) };
+}
+// the walk the pack makes, without reading a file: only the class depends on it
+function treeSize(source, includeGit) {
+    let bytes = 0;
+    for (const entry of walkEntries(source.root, { includeGit, select: source.select }))
+        bytes += 512 + entry.size;
+    return bytes;
+}
+function logBase(base, sizeClass) {
+    if (base)
+        core.info(`Chunks of ${base.key} (${base.known.size}) are referenced, not sent again (size class ${sizeClass})`);
+    else
+        core.info(`No chunked cache of these paths to build on: every chunk the registry lacks is sent`);
+}
+
 ;// CONCATENATED MODULE: ./src/action/cache/save.ts
+
 
 
 
@@ -36348,6 +37028,8 @@ async function save_saveCache(inputs, state, now = () => new Date(), o = {}) {
             core.info(`Cache ${state.key} was saved by another job meanwhile: not saving it again.`);
             return { saved: false, reason: `${state.key} was saved by another job meanwhile` };
         }
+        if (inputs.incremental)
+            return await saveIncremental(repo, sources, state, version, where, now, inputs.includeGit);
         const started = Date.now();
         // The config blob ({}) goes up while the first path is packed, not after: three requests
         // (HEAD, POST, PUT) fewer between the last layer's upload and the manifest. It starts with the
@@ -36428,6 +37110,44 @@ function cacheParts(sources, inputs, where) {
         }));
     });
 }
+/**
+ * The chunked save (`cache-incremental: true`): see save-chunked.ts. The chunk map goes up last, as the config
+ * the manifest names; the manifest and the index are then written as for the one-layer format.
+ */
+async function saveIncremental(repo, sources, state, version, where, now, includeGit) {
+    const started = Date.now();
+    const restored = state.source === 'registry' && state.matchedReference
+        ? { key: state.matchedKey, reference: state.matchedReference }
+        : undefined;
+    const saved = await saveChunkedPaths(repo, sources, {
+        restored,
+        scope: state.scope,
+        version,
+        includeGit,
+    });
+    const mapSent = await pushBlobIfMissing(repo, saved.map.descriptor, () => Readable.from([saved.map.bytes]));
+    const published = await publishCache(repo, {
+        scope: state.scope,
+        key: state.key,
+        created: now().toISOString(),
+        layers: saved.layers,
+        version,
+        chunkMap: saved.map.descriptor,
+    }, actionsLogger);
+    const seconds = (Date.now() - started) / 1000;
+    const uploaded = saved.sent + mapSent;
+    core.info(`Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
+        `${saved.layers.length} chunks, ${formatBytes(saved.size)}, ${formatBytes(uploaded)} uploaded) ` +
+        `in ${seconds.toFixed(1)} s`);
+    return {
+        saved: 'registry',
+        where: `${where}:${published.tag}`,
+        paths: sources.length,
+        size: saved.size,
+        uploaded,
+        seconds,
+    };
+}
 // zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.
 // Each entry keeps its mtime, as actions/cache's tar does: make, cargo and friends judge what is
 // stale by comparing them with their own records. No sha256 of the tar: the restore checks the
@@ -36500,6 +37220,7 @@ async function cache_restoreCacheStep(inputs, env = process.env, o = { postStep:
             paths: inputs.paths.lines,
             scope: scopes.save,
             matchedKey: outcome.matchedKey,
+            ...(outcome.reference ? { matchedReference: outcome.reference } : {}),
             hit,
             source: outcome.source,
             registryFailed: outcome.registryFailed,
@@ -43435,7 +44156,7 @@ async function pullLayer(repo, layer, dest, place) {
     if (!(compression && (unpack || !title)) && !title) {
         throw new Error(`layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`);
     }
-    const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+    const progress = log_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
     const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
     if (compression && (unpack || !title)) {
         const into = title && place === 'titled' ? external_node_path_default().join(dest, safeFileTitle(title)) : dest;
@@ -43758,7 +44479,7 @@ async function pullOciLayout(inputs) {
     const started = Date.now();
     const repo = openForPull(inputs);
     const reference = inputs.reference;
-    const progress = startProgress(`Downloading ${reference}`);
+    const progress = log_startProgress(`Downloading ${reference}`);
     const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
         logger: log_actionsLogger,
         onProgress: (bytes) => progress.add(bytes),
@@ -43961,7 +44682,7 @@ async function pushOciLayout(inputs) {
             uploaded = plan.uploadBytes;
             total = plan.totalBytes;
             lib_core/* info */.pq(`${plan.uploadBlobs} blob(s) to upload (${plan.uploadBytes} bytes), ${plan.skippedBlobs} already there`);
-            progress = startProgress('Uploading layout blobs', plan.uploadBytes);
+            progress = log_startProgress('Uploading layout blobs', plan.uploadBytes);
         },
         onProgress: (bytes) => progress?.add(bytes),
     }));
@@ -44819,7 +45540,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6952);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5658);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 

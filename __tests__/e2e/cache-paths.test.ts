@@ -47,11 +47,15 @@ function fill(m: { home: string; workspace: string }, target: string): void {
   for (const dir of ['target/debug', 'target']) utimesSync(path.join(m.workspace, dir), SAVED, SAVED)
 }
 
+// the format before incremental saves, whose layers these tests look at
+const ONE_LAYER = { 'cache-incremental': 'false' }
+
 interface Step {
   m: { home: string; workspace: string }
   key: string
   restoreKeys?: string
   path?: string
+  extraInputs?: Record<string, string>
 }
 
 function step(s: Step, repository: string, post?: RunActionResult): Promise<RunActionResult> {
@@ -65,6 +69,7 @@ function step(s: Step, repository: string, post?: RunActionResult): Promise<RunA
       repository,
       username: 'alice',
       token: bed.users.alice as string,
+      ...s.extraInputs,
     },
     env: { HOME: s.m.home },
     ...(post ? { post: true, state: post.state } : {}),
@@ -90,8 +95,59 @@ async function layersOf(repository: string, tag: string) {
 }
 
 describe('cache of several paths through dist/', () => {
-  test('two paths (one under ~) restore in place on another runner; a save where one changed uploads only that one', async () => {
-    const repository = `${bed.registry}/alice/cargo-cache`
+  test('one layer per path (cache-incremental: false): two paths (one under ~) restore in place on another runner; a save where one changed uploads only that one', async () => {
+    const repository = `${bed.registry}/alice/cargo-cache-layers`
+    const first = machine('first')
+    const miss = await step({ m: first, key: 'cargo-1', extraInputs: ONE_LAYER }, repository)
+    expect(miss.code).toBe(0)
+    expect(miss.outputs['cache-hit']).toBe('false')
+    fill(first, 'build one')
+    const saved = await step({ m: first, key: 'cargo-1', extraInputs: ONE_LAYER }, repository, miss)
+    expect(saved.code).toBe(0)
+    expect(saved.stdout).toMatch(/Cache saved with key cargo-1 .*\(2 path\(s\)/)
+
+    // another runner: other HOME, other workspace; each path lands under its own
+    const second = machine('second')
+    const restored = await step(
+      { m: second, key: 'cargo-2', restoreKeys: 'cargo-', extraInputs: ONE_LAYER },
+      repository,
+    )
+    expect(restored.code).toBe(0)
+    expect(restored.outputs['cache-matched-key']).toBe('cargo-1')
+    expect(readFileSync(path.join(second.home, '.cargo/registry/index/crates.txt'), 'utf8')).toContain(
+      'serde',
+    )
+    expect(readFileSync(path.join(second.workspace, 'target/debug/app'), 'utf8')).toBe('build one')
+    expect(statSync(path.join(second.workspace, 'target/debug/app')).mtimeMs).toBe(SAVED.getTime())
+
+    // the build changes target only: the save uploads target's layer and nothing else
+    write(path.join(second.workspace, 'target/debug/app'), 'build two')
+    const from = readFileSync(bed.logFile, 'utf8').length
+    const resaved = await step(
+      { m: second, key: 'cargo-2', restoreKeys: 'cargo-', extraInputs: ONE_LAYER },
+      repository,
+      restored,
+    )
+    expect(resaved.code).toBe(0)
+    expect(resaved.stdout).toMatch(/Cache saved with key cargo-2/)
+    const uploads = uploadedSince(from, repository)
+    const layers = await layersOf(repository, /as \S+:(c-\S+) /.exec(resaved.stdout)?.[1] as string)
+    const byPath = Object.fromEntries(
+      layers.map((l) => [l.annotations?.['io.github.oci-artifact-action.cache.path'], l.digest]),
+    )
+    expect(Object.keys(byPath)).toEqual(['~/.cargo/registry', 'target'])
+    expect(uploads).toEqual([byPath.target])
+
+    // a third runner restores the new content of both
+    const third = machine('third')
+    const hit = await step({ m: third, key: 'cargo-2', extraInputs: ONE_LAYER }, repository)
+    expect(hit.outputs['cache-hit']).toBe('true')
+    expect(readFileSync(path.join(third.workspace, 'target/debug/app'), 'utf8')).toBe('build two')
+    expect(readFileSync(path.join(third.home, '.cargo/registry/index/crates.txt'), 'utf8')).toContain('serde')
+  })
+
+  test('chunked (the default): two paths restore in place on another runner; a save where one changed sends only its chunk and the map', async () => {
+    const repository = `${bed.registry}/alice/cargo-cache-chunks`
     const first = machine('first')
     const miss = await step({ m: first, key: 'cargo-1' }, repository)
     expect(miss.code).toBe(0)
@@ -119,12 +175,10 @@ describe('cache of several paths through dist/', () => {
     expect(resaved.code).toBe(0)
     expect(resaved.stdout).toMatch(/Cache saved with key cargo-2/)
     const uploads = uploadedSince(from, repository)
-    const layers = await layersOf(repository, /as \S+:(c-\S+) /.exec(resaved.stdout)?.[1] as string)
-    const byPath = Object.fromEntries(
-      layers.map((l) => [l.annotations?.['io.github.oci-artifact-action.cache.path'], l.digest]),
-    )
-    expect(Object.keys(byPath)).toEqual(['~/.cargo/registry', 'target'])
-    expect(uploads).toEqual([byPath.target])
+    // the changed path's one chunk, then the chunk map; nothing of ~/.cargo/registry
+    expect(resaved.stdout).toMatch(/Saved ~\/\.cargo\/registry: .* 0 new chunk\(s\), 0 B uploaded/)
+    expect(resaved.stdout).toMatch(/Saved target: .* 1 new chunk\(s\)/)
+    expect(uploads).toHaveLength(2)
 
     // a third runner restores the new content of both
     const third = machine('third')

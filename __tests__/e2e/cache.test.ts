@@ -131,8 +131,10 @@ describe('cache mode through dist/', () => {
   test('a miss restores nothing, the post step saves, and the next job hits exactly with files and modes', async () => {
     const repository = cacheRepository()
     const first = freshDir('first')
-    const { main, post } = await runJob({ repository, key: 'build-linux-abc', dir: first }, () =>
-      makeTree(first, 'v1'),
+    // the one-layer format, whose save streams the layer into its upload
+    const { main, post } = await runJob(
+      { repository, key: 'build-linux-abc', dir: first, extraInputs: { 'cache-incremental': 'false' } },
+      () => makeTree(first, 'v1'),
     )
     expect(main.outputs).toMatchObject({
       'cache-hit': 'false',

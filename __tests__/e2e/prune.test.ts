@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
+import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { indexTag } from '../../src/cache/cache-tag.js'
+import { cacheTag, cacheVersion, indexTag } from '../../src/cache/cache-tag.js'
 import { sha256Digest } from '../../src/oci/descriptor.js'
+import { readManifest } from '../../src/oci/manifest.js'
 import { MediaType } from '../../src/oci/media-types.js'
 import { Repository } from '../../src/oci/repository.js'
 import { runAction, type RunActionResult } from '../helpers/run-action.js'
@@ -220,6 +222,49 @@ describe.each<Store>(['distribution', 'packages-api'])('prune through %s', (stor
   })
 })
 
+describe.each<Store>(['distribution', 'packages-api'])('prune through %s: chunked caches', (store) => {
+  test('caches sharing chunks: a prune deletes manifests only, and the kept caches restore whole', async () => {
+    const t = target(store, 'cache-chunks')
+    t.repository += '/cache'
+    t.name += '/cache'
+    // each save restores the one before (restore-keys) and changes one small file: the large one's
+    // chunks are saved once and referenced by all four caches
+    const shared = randomBytes(6 << 20)
+    for (const n of [1, 2, 3, 4]) {
+      await cacheJob(
+        t,
+        `deps-${n}`,
+        'refs/heads/main',
+        (dir) => writeFileSync(path.join(dir, 'big.bin'), shared),
+        ['deps-'],
+        { 'cache-incremental': 'true' },
+      )
+    }
+    const repo = registryOf(t)
+    const chunksOf = async (key: string) => {
+      const tag = cacheTag('refs/heads/main', key, cacheVersion(['deps'], false))
+      const manifest = readManifest((await repo.getManifest(tag)).bytes)
+      return [manifest.config as { digest: string }, ...manifest.layers].map((d) => d.digest)
+    }
+    const firstBlobs = await chunksOf('deps-1')
+    const keptBlobs = [...(await chunksOf('deps-3')), ...(await chunksOf('deps-4'))]
+    // the large file's chunks are shared by the first cache and the kept ones
+    expect(firstBlobs.filter((d) => keptBlobs.includes(d)).length).toBeGreaterThan(1)
+
+    const result = await prune(t, { keep: '2' })
+    expectSucceeded(result)
+    const deleted = JSON.parse(result.outputs.deleted as string) as { key?: string }[]
+    expect(deleted.flatMap((d) => (d.key ? [d.key] : [])).sort()).toEqual(['deps-1', 'deps-2'])
+    // versions (manifests) went; every blob a kept cache lists is still there
+    for (const digest of keptBlobs) expect([digest, await repo.blobExists(digest)]).toEqual([digest, true])
+    for (const key of ['deps-3', 'deps-4']) {
+      const restored = await cacheRestore(t, key, [])
+      expect(restored.outputs['cache-hit']).toBe('true')
+      expect(restored.annotations.filter((a) => a.level === 'warning')).toEqual([])
+    }
+  })
+})
+
 describe.each<Store>(['distribution', 'packages-api'])('prune through %s: indexes', (store) => {
   test('a kept index keeps the manifest it lists; a deleted index takes its untagged platform manifest', async () => {
     const t = target(store, 'multi')
@@ -355,17 +400,33 @@ describe('prune through the Packages API', () => {
   })
 })
 
-async function cacheJob(t: Target, key: string, ref: string): Promise<void> {
+async function cacheJob(
+  t: Target,
+  key: string,
+  ref: string,
+  build: (dir: string) => void = () => {},
+  restoreKeys: string[] = [],
+  more: Record<string, string> = {},
+): Promise<void> {
   // each job in a workspace of its own, naming the path relative to it: the path lines are part of
   // what a cache key means, as in actions/cache
   const workspace = mkdtempSync(path.join(work, 'cache-'))
   const dir = path.join(workspace, 'deps')
-  const inputs = { mode: 'cache', path: 'deps', key, repository: t.repository, ...credentials(t) }
+  const inputs = {
+    mode: 'cache',
+    path: 'deps',
+    key,
+    'restore-keys': restoreKeys.join('\n'),
+    repository: t.repository,
+    ...credentials(t),
+    ...more,
+  }
   const env = { GITHUB_REF: ref, GITHUB_EVENT_PATH: eventPath }
   const main = await runAction({ inputs, env, workspace })
   expect(main.code).toBe(0)
   mkdirSync(dir, { recursive: true })
   writeFileSync(path.join(dir, 'lock'), key)
+  build(dir)
   const post = await runAction({ inputs, env, workspace, post: true, state: main.state })
   expect(post.code).toBe(0)
 }

@@ -165,6 +165,8 @@ describe('a cache path above max-layer-size', () => {
       key: 'big-1',
       repository: `${bed.registry}/alice/split-cache`,
       'max-layer-size': '1MiB',
+      // the one-layer format, whose layers max-layer-size cuts (a chunked cache's chunks are 4 MiB at most)
+      'cache-incremental': 'false',
       ...creds(),
     }
     const env = { GITHUB_REF: 'refs/heads/main', GITHUB_EVENT_PATH: eventPath }

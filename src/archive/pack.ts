@@ -118,3 +118,25 @@ export async function packDirectoryToFile(dir: string, file: string, o: PackOpti
     throw error
   }
 }
+
+// The uncompressed tar packDirectory would compress, handed to `emit` chunk by chunk (a chunk is
+// reused once emit's promise settles: copy what you keep). A chunked cache save cuts and hashes
+// these bytes before anything is compressed: only new chunks are.
+export async function streamTar(
+  dir: string,
+  o: DigestOptions,
+  emit: (chunk: Buffer) => Promise<void>,
+): Promise<{ uncompressedSize: number; files: number }> {
+  const pool = new BufferPool(GZIP_CHUNK_SIZE, 4)
+  const { uncompressedSize, files } = await writeTar(
+    dir,
+    o,
+    pool,
+    async (chunk) => {
+      await emit(chunk)
+      pool.release(chunk)
+    },
+    false,
+  )
+  return { uncompressedSize, files }
+}

@@ -6,7 +6,7 @@ import { BufferPool } from './buffer-pool.js'
 // depends on its own bytes only: a stream per frame would set up a new compression context
 // (megabytes of tables) for every frame. A frame's compressed bytes come back as zstd handed them
 // out: zlib.zstdCompress would join them into one buffer on the main thread.
-class FrameCompressor {
+export class FrameCompressor {
   readonly #zstd: zlib.ZstdCompress
   #parts: Buffer[] = []
   readonly #waiting: { resolve: (parts: Buffer[]) => void; reject: (error: Error) => void }[] = []

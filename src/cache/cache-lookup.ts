@@ -4,7 +4,7 @@ import type { Logger } from '../oci/logger.js'
 import type { Repository } from '../oci/repository.js'
 import { CacheIndexError, findNewestMatch, parseCacheIndex, type CacheEntry } from './cache-index.js'
 import { InvalidManifestError } from '../oci/manifest.js'
-import { cacheLayersOf, NotACacheError } from './cache-manifest.js'
+import { cacheContentsOf, cacheLayersOf, NotACacheError, type CacheContents } from './cache-manifest.js'
 import { cacheTag, indexTag } from './cache-tag.js'
 
 /** The manifest operations cache lookups and saves need: a Repository, or a fake in unit tests. */
@@ -73,6 +73,16 @@ export async function loadCacheLayers(
   return cacheLayersOf(bytes, match.key, match.reference, version)
 }
 
+/** The matched cache's contents in either format, checked as loadCacheLayers checks layers. */
+export async function loadCacheContents(
+  registry: CacheRegistry,
+  match: CacheMatch,
+  version?: string,
+): Promise<CacheContents> {
+  const bytes = match.manifest ?? (await registry.getManifest(match.reference)).bytes
+  return cacheContentsOf(bytes, match.key, match.reference, version)
+}
+
 /** A scope's index entries; none when it has no index, or one that cannot be read (it is rebuilt). */
 export async function readIndex(registry: CacheRegistry, scope: string, logger: Logger): Promise<IndexState> {
   const tag = indexTag(scope)
@@ -98,7 +108,7 @@ async function exactMatch(
   const found = await getIfExists(registry, tag)
   if (!found) return undefined
   try {
-    cacheLayersOf(found.bytes, key, tag, version)
+    cacheContentsOf(found.bytes, key, tag, version)
   } catch (error) {
     if (!(error instanceof NotACacheError) && !(error instanceof InvalidManifestError)) throw error
     logger.warning(`Ignoring ${tag}: ${error.message}`)

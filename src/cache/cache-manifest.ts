@@ -9,6 +9,7 @@ import {
   SCOPE_ANNOTATION,
   VERSION_ANNOTATION,
 } from './cache-annotations.js'
+import { CHUNK_MAP_MEDIA_TYPE, CHUNKED_FORMAT, FORMAT_ANNOTATION } from './chunks/chunk-map.js'
 
 export interface CacheManifestFields {
   scope: string
@@ -19,15 +20,18 @@ export interface CacheManifestFields {
   layers: Descriptor[]
   /** cacheVersion() of the path lines */
   version?: string
+  /** A chunked cache: its chunk map (the config) and format annotation (chunks/chunk-map.ts) */
+  chunkMap?: Descriptor
 }
 
 /** The manifest of one saved cache: the empty config, one tar+zstd layer, the key in full. */
 export function buildCacheManifest(o: CacheManifestFields): BuiltManifest {
   return buildManifest({
     artifactType: CACHE_ARTIFACT_TYPE,
-    config: EMPTY_CONFIG,
+    config: o.chunkMap ?? EMPTY_CONFIG,
     layers: o.layers,
     annotations: {
+      ...(o.chunkMap ? { [FORMAT_ANNOTATION]: CHUNKED_FORMAT } : {}),
       [KEY_ANNOTATION]: o.key,
       [SCOPE_ANNOTATION]: o.scope,
       [CREATED_ANNOTATION]: o.created,
@@ -49,6 +53,26 @@ export class NotACacheError extends Error {
  * a tag (or an index entry) means it. Each layer is tar+zstd and names its path line.
  */
 export function cacheLayersOf(bytes: Buffer, key: string, reference: string, version?: string): Descriptor[] {
+  const contents = cacheContentsOf(bytes, key, reference, version)
+  if (contents.format !== 'layers') throw new NotACacheError(reference, 'it is a chunked cache')
+  return contents.layers
+}
+
+/** What a cache manifest holds: one tar+zstd layer per path, or chunks and their map. */
+export type CacheContents =
+  | { format: 'layers'; layers: Descriptor[] }
+  | { format: 'chunked'; chunkMap: Descriptor; layers: Descriptor[] }
+
+/**
+ * cacheLayersOf's checks, for either format. A chunked cache is told by its format annotation
+ * (and its config, the chunk map); its layers and map are checked by chunks/chunk-map.ts.
+ */
+export function cacheContentsOf(
+  bytes: Buffer,
+  key: string,
+  reference: string,
+  version?: string,
+): CacheContents {
   const manifest = parseManifest(bytes)
   if (manifest.artifactType !== CACHE_ARTIFACT_TYPE) {
     throw new NotACacheError(reference, `artifactType is ${manifest.artifactType ?? 'missing'}`)
@@ -60,10 +84,18 @@ export function cacheLayersOf(bytes: Buffer, key: string, reference: string, ver
     throw new NotACacheError(reference, 'it was saved for other paths')
   }
   if (manifest.layers.length === 0) throw new NotACacheError(reference, 'it has no layers')
+  const format = manifest.annotations?.[FORMAT_ANNOTATION]
+  if (format === CHUNKED_FORMAT) {
+    if (manifest.config.mediaType !== CHUNK_MAP_MEDIA_TYPE)
+      throw new NotACacheError(reference, 'its config is not a chunk map')
+    return { format: 'chunked', chunkMap: manifest.config, layers: manifest.layers }
+  }
+  if (format !== undefined)
+    throw new NotACacheError(reference, `its format ${format} is unknown to this version`)
   for (const layer of manifest.layers) {
     if (layer.mediaType !== MediaType.LayerTarZstd || !layer.annotations?.[PATH_ANNOTATION]) {
       throw new NotACacheError(reference, 'a layer is not a tar+zstd layer naming its path')
     }
   }
-  return manifest.layers
+  return { format: 'layers', layers: manifest.layers }
 }

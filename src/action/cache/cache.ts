@@ -47,6 +47,7 @@ export async function restoreCacheStep(
       paths: inputs.paths.lines,
       scope: scopes.save,
       matchedKey: outcome.matchedKey,
+      ...(outcome.reference ? { matchedReference: outcome.reference } : {}),
       hit,
       source: outcome.source,
       registryFailed: outcome.registryFailed,

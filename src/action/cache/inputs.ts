@@ -20,6 +20,8 @@ export interface CacheInputs extends RegistryTarget {
   includeGit: boolean
   /** A path whose tar would be larger is saved as several layers */
   maxLayerSize: number
+  /** Save in content-defined chunks, sending only those the registry lacks (the default) */
+  incremental: boolean
 }
 
 // actions/cache's limit on key length; longer keys are refused there too.
@@ -59,6 +61,9 @@ export function parseCacheInputs(
     cacheUpdate: readBoolean('cache-update', read('cache-update')),
     includeGit: readBoolean('include-git', read('include-git')),
     maxLayerSize: readMaxLayerSize(read('max-layer-size')),
+    // on unless turned off: README, "Incremental saves", says when to
+    incremental:
+      read('cache-incremental').trim() !== '' && readBoolean('cache-incremental', read('cache-incremental')),
   }
 }
 
@@ -82,6 +87,8 @@ export interface CacheState {
   scope: string
   /** The key restored, '' on a miss */
   matchedKey: string
+  /** The registry's manifest restored (tag or digest): a chunked save references its chunks */
+  matchedReference?: string
   /** matchedKey === key: nothing to save */
   hit: boolean
   /** Which store answered the restore: 'registry', 'github' (the fallback), or '' on a miss */

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { findCache, loadCacheLayers, type CacheMatch } from '../../cache/cache-lookup.js'
+import { findCache, loadCacheContents, type CacheMatch } from '../../cache/cache-lookup.js'
 import { extractToDirectory } from '../../archive/extract.js'
 import { stagePartsAndCommit } from '../../archive/merge.js'
 import { PATH_ANNOTATION } from '../../cache/cache-annotations.js'
@@ -13,6 +13,7 @@ import { openForPull } from '../runner/registry.js'
 import { githubCacheAvailable, restoreFromGitHubCache } from './fallback.js'
 import type { CacheInputs } from './inputs.js'
 import { pathsVersion, restoreRootOf } from './paths.js'
+import { restoreChunkedCache } from './restore-chunked.js'
 
 export interface RestoreOutcome {
   /** The key restored (or, with lookup-only, found); '' when nothing matched */
@@ -20,6 +21,8 @@ export interface RestoreOutcome {
   source: '' | 'registry' | 'github'
   /** The registry could not be asked at all (unreachable, or the token may not read) */
   registryFailed: boolean
+  /** The registry's cache restored (its tag or digest): what the save's chunks are checked against */
+  reference?: string
 }
 
 /**
@@ -47,12 +50,12 @@ export async function restoreCache(inputs: CacheInputs, scopes: string[]): Promi
   }
 
   if (match?.exact && (await restoreFromRegistry(repo, match, inputs))) {
-    return { matchedKey: match.key, source: 'registry', registryFailed }
+    return { matchedKey: match.key, source: 'registry', registryFailed, reference: match.reference }
   }
   const fromGitHub = await restoreFromFallback(inputs, match ? 'exact' : 'any')
   if (fromGitHub) return { matchedKey: fromGitHub, source: 'github', registryFailed }
   if (match && !match.exact && (await restoreFromRegistry(repo, match, inputs))) {
-    return { matchedKey: match.key, source: 'registry', registryFailed }
+    return { matchedKey: match.key, source: 'registry', registryFailed, reference: match.reference }
   }
   return { matchedKey: '', source: '', registryFailed }
 }
@@ -71,7 +74,16 @@ async function restoreFromRegistry(
   try {
     return await core.group(`Restore ${match.key}`, async () => {
       const started = Date.now()
-      const layers = await loadCacheLayers(repo, match, pathsVersion(inputs.paths))
+      const contents = await loadCacheContents(repo, match, pathsVersion(inputs.paths))
+      if (contents.format === 'chunked') {
+        const restored = await restoreChunkedCache(repo, contents, inputs.paths)
+        core.info(
+          `Cache restored from ${how} ${match.key} (${scope}): ${restored.files} files, ` +
+            `${formatBytes(restored.bytes)} in ${restored.paths} path(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        )
+        return true
+      }
+      const layers = contents.layers
       // every layer's place is known before any download: a layer this job's paths do not name
       // fails the restore before anything is written
       // a path saved as several parts (above max-layer-size) is restored as one, all parts at once

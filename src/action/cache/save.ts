@@ -21,6 +21,7 @@ import { partAnnotation } from '../layers/tree-parts.js'
 import { actionsLogger, describeError, formatBytes } from '../runner/log.js'
 import { openForPush, pushBlobIfMissing } from '../runner/registry.js'
 import { githubCacheAvailable, saveToGitHubCache } from './fallback.js'
+import { saveChunkedPaths } from './save-chunked.js'
 import type { CacheInputs, CacheState } from './inputs.js'
 import { cacheLayerAnnotations, collectCachePaths, pathsVersion, type CachePathSource } from './paths.js'
 
@@ -80,6 +81,8 @@ export async function saveCache(
       core.info(`Cache ${state.key} was saved by another job meanwhile: not saving it again.`)
       return { saved: false, reason: `${state.key} was saved by another job meanwhile` }
     }
+    if (inputs.incremental)
+      return await saveIncremental(repo, sources, state, version, where, now, inputs.includeGit)
     const started = Date.now()
     // The config blob ({}) goes up while the first path is packed, not after: three requests
     // (HEAD, POST, PUT) fewer between the last layer's upload and the manifest. It starts with the
@@ -176,6 +179,60 @@ function cacheParts(sources: CachePathSource[], inputs: CacheInputs, where: stri
       }),
     }))
   })
+}
+
+/**
+ * The chunked save (`cache-incremental: true`): see save-chunked.ts. The chunk map goes up last, as the config
+ * the manifest names; the manifest and the index are then written as for the one-layer format.
+ */
+async function saveIncremental(
+  repo: ReturnType<typeof openForPush>,
+  sources: CachePathSource[],
+  state: CacheState,
+  version: string,
+  where: string,
+  now: () => Date,
+  includeGit: boolean,
+): Promise<SaveOutcome> {
+  const started = Date.now()
+  const restored =
+    state.source === 'registry' && state.matchedReference
+      ? { key: state.matchedKey, reference: state.matchedReference }
+      : undefined
+  const saved = await saveChunkedPaths(repo, sources, {
+    restored,
+    scope: state.scope,
+    version,
+    includeGit,
+  })
+  const mapSent = await pushBlobIfMissing(repo, saved.map.descriptor, () => Readable.from([saved.map.bytes]))
+  const published = await publishCache(
+    repo,
+    {
+      scope: state.scope,
+      key: state.key,
+      created: now().toISOString(),
+      layers: saved.layers,
+      version,
+      chunkMap: saved.map.descriptor,
+    },
+    actionsLogger,
+  )
+  const seconds = (Date.now() - started) / 1000
+  const uploaded = saved.sent + mapSent
+  core.info(
+    `Cache saved with key ${state.key} as ${where}:${published.tag} (${sources.length} path(s), ` +
+      `${saved.layers.length} chunks, ${formatBytes(saved.size)}, ${formatBytes(uploaded)} uploaded) ` +
+      `in ${seconds.toFixed(1)} s`,
+  )
+  return {
+    saved: 'registry',
+    where: `${where}:${published.tag}`,
+    paths: sources.length,
+    size: saved.size,
+    uploaded,
+    seconds,
+  }
 }
 
 // zstd at its default level 3, as actions/cache's `zstd -T0`: the speed of a save is the point.

@@ -124,6 +124,7 @@ describe('restore', () => {
       matchedKey: 'npm-abc',
       source: 'registry',
       registryFailed: false,
+      reference: cacheTag(MAIN, 'npm-abc', VERSION),
     })
     expect(extracted).toEqual([given.paths.includes[0]!.pattern])
     // as actions/cache's tar: build tools compare the saved mtimes with their own records
@@ -237,6 +238,7 @@ describe('restore', () => {
       paths: [given.paths.includes[0]!.pattern],
       scope: 'refs/pull/3/merge',
       matchedKey: 'npm-old',
+      matchedReference: expect.stringMatching(/^sha256:/),
       hit: false,
       source: 'registry',
       registryFailed: false,
@@ -273,7 +275,7 @@ describe('save', () => {
 
   it('a token that may not push goes to GitHub’s cache service before packing anything', async () => {
     registry.startStreamedUpload = async () => denied()
-    const given = inputs()
+    const given = inputs({ incremental: false })
     await saveCache(given, stateFor(given))
     expect(githubCache.saveCache).toHaveBeenCalledWith([given.paths.includes[0]!.pattern], 'npm-abc')
     expect(registry.requests.filter((r) => r.startsWith('PUT blob'))).toEqual([])
@@ -304,6 +306,17 @@ describe('save', () => {
     expect(githubCache.saveCache).not.toHaveBeenCalled()
   })
 
+  it('incremental: a chunk the registry refuses sends the save to GitHub’s cache service', async () => {
+    registry.pushBlob = async () => denied()
+    const given = inputs({ incremental: true })
+    await saveCache(given, stateFor(given))
+    expect(githubCache.saveCache).toHaveBeenCalledWith([given.paths.includes[0]!.pattern], 'npm-abc')
+    expect(messages('notice')).toMatch(
+      /Saving the cache to GitHub's cache service instead of the registry: .*403/,
+    )
+    expect(messages('warning')).toBe('')
+  })
+
   it('an upload that fails while packing: the tree is packed again, into a file, which goes up', async () => {
     registry.startStreamedUpload = async () => ({
       body: new Writable({ write: (_chunk, _encoding, callback) => callback(new Error('connection reset')) }),
@@ -312,7 +325,7 @@ describe('save', () => {
       },
       abort: async () => {},
     })
-    const given = inputs()
+    const given = inputs({ incremental: false })
     await saveCache(given, stateFor(given))
     expect(messages('info')).toMatch(
       /Writing the cache layer of \S+ into the upload failed \(connection reset\): writing it again, into a file/,
@@ -332,7 +345,7 @@ describe('save', () => {
       },
       abort: async () => {},
     })
-    const given = inputs()
+    const given = inputs({ incremental: false })
     await saveCache(given, stateFor(given))
     expect(messages('info')).toMatch(
       /did not take the cache layer of \S+ as streamed \(DIGEST_INVALID\): writing it again, into a file/,

@@ -1,0 +1,31 @@
+import { describe, expect, it } from '@jest/globals'
+import { randomBytes } from 'node:crypto'
+import { uploadChunkedPart } from '../../../../src/action/layers/chunked-part.js'
+import { MemoryRegistry } from '../../../helpers/memory-registry.js'
+
+const data = Buffer.concat([randomBytes(5 << 20), Buffer.from('text line\n'.repeat(300_000))])
+const part = (bytes: Buffer) => ({
+  label: 'target',
+  size: bytes.length,
+  tar: async (emit: (b: Buffer) => Promise<void>) => {
+    for (let at = 0; at < bytes.length; at += 1 << 20) await emit(bytes.subarray(at, at + (1 << 20)))
+    return { uncompressedSize: bytes.length, files: 1 }
+  },
+})
+
+describe('a chunked tree part', () => {
+  it('uploads each new chunk once, and what the registry holds not again, even when no base names it', async () => {
+    const registry = new MemoryRegistry()
+    const first = await uploadChunkedPart(registry, part(data), { sizeClass: 0, known: new Map() })
+    expect(first.newChunks).toBe(first.chunks.length)
+    expect(new Set(first.chunks.map((c) => c.layer.digest)).size).toBe(registry.blobs.size)
+    expect(first.sent).toBe([...registry.blobs.values()].reduce((n, b) => n + b.length, 0))
+    for (const chunk of first.chunks) {
+      expect(registry.blobs.get(chunk.layer.digest)?.length).toBe(chunk.layer.size)
+    }
+    // no base: every chunk is compressed and offered, and the existence check finds them all
+    const again = await uploadChunkedPart(registry, part(data), { sizeClass: 0, known: new Map() })
+    expect(again.newChunks).toBe(first.chunks.length)
+    expect(again.sent).toBe(0)
+  })
+})
