@@ -49,6 +49,7 @@ function fill(m: { home: string; workspace: string }, target: string): void {
 
 // the format before incremental saves, whose layers these tests look at
 const ONE_LAYER = { 'cache-incremental': 'false' }
+const CHUNKED = { 'cache-incremental': 'true' }
 
 interface Step {
   m: { home: string; workspace: string }
@@ -146,20 +147,23 @@ describe('cache of several paths through dist/', () => {
     expect(readFileSync(path.join(third.home, '.cargo/registry/index/crates.txt'), 'utf8')).toContain('serde')
   })
 
-  test('chunked (the default): two paths restore in place on another runner; a save where one changed sends only its chunk and the map', async () => {
+  test('chunked (cache-incremental: true): two paths restore in place on another runner; a save where one changed sends only its chunk and the map', async () => {
     const repository = `${bed.registry}/alice/cargo-cache-chunks`
     const first = machine('first')
-    const miss = await step({ m: first, key: 'cargo-1' }, repository)
+    const miss = await step({ m: first, key: 'cargo-1', extraInputs: CHUNKED }, repository)
     expect(miss.code).toBe(0)
     expect(miss.outputs['cache-hit']).toBe('false')
     fill(first, 'build one')
-    const saved = await step({ m: first, key: 'cargo-1' }, repository, miss)
+    const saved = await step({ m: first, key: 'cargo-1', extraInputs: CHUNKED }, repository, miss)
     expect(saved.code).toBe(0)
     expect(saved.stdout).toMatch(/Cache saved with key cargo-1 .*\(2 path\(s\)/)
 
     // another runner: other HOME, other workspace; each path lands under its own
     const second = machine('second')
-    const restored = await step({ m: second, key: 'cargo-2', restoreKeys: 'cargo-' }, repository)
+    const restored = await step(
+      { m: second, key: 'cargo-2', restoreKeys: 'cargo-', extraInputs: CHUNKED },
+      repository,
+    )
     expect(restored.code).toBe(0)
     expect(restored.outputs['cache-matched-key']).toBe('cargo-1')
     expect(readFileSync(path.join(second.home, '.cargo/registry/index/crates.txt'), 'utf8')).toContain(
@@ -171,7 +175,11 @@ describe('cache of several paths through dist/', () => {
     // the build changes target only: the save uploads target's layer and nothing else
     write(path.join(second.workspace, 'target/debug/app'), 'build two')
     const from = readFileSync(bed.logFile, 'utf8').length
-    const resaved = await step({ m: second, key: 'cargo-2', restoreKeys: 'cargo-' }, repository, restored)
+    const resaved = await step(
+      { m: second, key: 'cargo-2', restoreKeys: 'cargo-', extraInputs: CHUNKED },
+      repository,
+      restored,
+    )
     expect(resaved.code).toBe(0)
     expect(resaved.stdout).toMatch(/Cache saved with key cargo-2/)
     const uploads = uploadedSince(from, repository)
