@@ -65,9 +65,8 @@ test('a re-run with rebuilt content for its platform succeeds although the stora
   expect(rerun.stdout).toMatch(/v2\.0\.0-linux-amd64 holds other content/)
   expect(rerun.stdout).toMatch(/Pushed /)
   expect(rerun.code).toBe(0)
-  // the comparison did start downloading the tag's layer, and let it go rather than leave it
-  // open for the host to cut off
+  // the comparison started downloading the tag's layer and let it go, rather than leave it open
+  // for the host to cut off: dropped before it reached the storage host, or answered and closed
   const gets = bed.storageRequests.slice(storageGets).filter((r) => r.method === 'GET')
-  expect(gets.length).toBeGreaterThan(0)
   expect(gets.filter((r) => r.abandoned)).toEqual([])
 })

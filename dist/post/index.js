@@ -33633,7 +33633,7 @@ function withRetry(inner, o) {
                 res = await inner(req);
             }
             catch (error) {
-                if (last || !isRetryableError(error))
+                if (last || req.signal?.aborted || !isRetryableError(error))
                     throw connectionFailure(error, req, attempt);
                 const delay = backoffDelay(policy, attempt);
                 o.logger.debug(`${req.method} ${redactUrl(req.url)} failed (${describe(error)}); retry ${attempt} in ${delay} ms`);
@@ -34441,7 +34441,7 @@ function createExchange(o = {}) {
                 method: req.method,
                 headers: req.headers,
                 body: stall?.body ?? made,
-                signal: stall?.signal,
+                signal: stall && req.signal ? AbortSignal.any([stall.signal, req.signal]) : (stall?.signal ?? req.signal),
             });
         }
         catch (error) {
@@ -35058,13 +35058,14 @@ class Repository {
         const url = `${this.base}/blobs/${desc.digest}`;
         // identity: a storage host that compresses on the fly would otherwise hand us other bytes
         const headers = { 'accept-encoding': 'identity' };
-        const first = await checkResponse(await this.send({ method: 'GET', url, headers }), 200);
+        const signal = o.signal;
+        const first = await checkResponse(await this.send({ method: 'GET', url, headers, signal }), 200);
         return verifiedBlobStream(desc, first, {
             policy: this.policy,
             logger: this.logger,
             onProgress: o.onProgress,
             // retried per hop by the transport, like the first GET: blob-reader retries only broken bodies
-            reopen: (offset) => this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` } }),
+            reopen: (offset) => this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` }, signal }),
         });
     }
     // Returns the digest of exactly the bytes sent.
@@ -45163,7 +45164,9 @@ function directoryLayer(blob, tarDigest, title) {
 // either way the push packs anew, which is always correct.
 async function layerContent(repo, layer, signal) {
     try {
-        const blob = await repo.fetchBlob(layer);
+        // the signal drops the request itself when the tree is found changed first, so a slow answer
+        // is never left open for the storage host to cut
+        const blob = await repo.fetchBlob(layer, { signal });
         if (signal.aborted) {
             // answered after the tree was found changed: let the download go unread
             blob.destroy();

@@ -49,6 +49,8 @@ export interface RepositoryOptions {
 export interface TransferOptions {
   // called with the number of new bytes moved; bytes resent after a retry are not counted twice
   onProgress?: (bytes: number) => void
+  // a download the caller gives up: dropped at once, before its answer if it has none yet
+  signal?: AbortSignal
 }
 
 export interface PushOptions extends TransferOptions {
@@ -135,14 +137,15 @@ export class Repository {
     const url = `${this.base}/blobs/${desc.digest}`
     // identity: a storage host that compresses on the fly would otherwise hand us other bytes
     const headers = { 'accept-encoding': 'identity' }
-    const first = await checkResponse(await this.send({ method: 'GET', url, headers }), 200)
+    const signal = o.signal
+    const first = await checkResponse(await this.send({ method: 'GET', url, headers, signal }), 200)
     return verifiedBlobStream(desc, first, {
       policy: this.policy,
       logger: this.logger,
       onProgress: o.onProgress,
       // retried per hop by the transport, like the first GET: blob-reader retries only broken bodies
       reopen: (offset) =>
-        this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` } }),
+        this.send({ method: 'GET', url, headers: { ...headers, range: `bytes=${offset}-` }, signal }),
     })
   }
 

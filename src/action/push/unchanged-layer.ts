@@ -91,7 +91,9 @@ async function layerContent(
   signal: AbortSignal,
 ): Promise<string | undefined> {
   try {
-    const blob = await repo.fetchBlob(layer)
+    // the signal drops the request itself when the tree is found changed first, so a slow answer
+    // is never left open for the storage host to cut
+    const blob = await repo.fetchBlob(layer, { signal })
     if (signal.aborted) {
       // answered after the tree was found changed: let the download go unread
       blob.destroy()

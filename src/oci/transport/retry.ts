@@ -164,7 +164,8 @@ export function withRetry(inner: Send, o: RetryOptions & { logger: Logger }): Se
       try {
         res = await inner(req)
       } catch (error) {
-        if (last || !isRetryableError(error)) throw connectionFailure(error, req, attempt)
+        if (last || req.signal?.aborted || !isRetryableError(error))
+          throw connectionFailure(error, req, attempt)
         const delay = backoffDelay(policy, attempt)
         o.logger.debug(
           `${req.method} ${redactUrl(req.url)} failed (${describe(error)}); retry ${attempt} in ${delay} ms`,

@@ -17,6 +17,8 @@ export interface SendRequest {
   retry?: boolean
   // a check every redirect target of this request must pass (a token request: each hop is a realm)
   checkRedirect?: (target: URL) => void
+  // the caller no longer wants the answer: the request (or its body, once answered) is dropped
+  signal?: AbortSignal
 }
 
 // Every answer carries the facts of its request (errors.ts), so an error built from it names it.
@@ -95,7 +97,8 @@ export function createExchange(o: HttpOptions = {}): Send {
         method: req.method as Dispatcher.HttpMethod,
         headers: req.headers,
         body: stall?.body ?? made,
-        signal: stall?.signal,
+        signal:
+          stall && req.signal ? AbortSignal.any([stall.signal, req.signal]) : (stall?.signal ?? req.signal),
       })
     } catch (error) {
       throw new TransportError(
