@@ -35104,7 +35104,7 @@ function checkDigest(digest) {
  * uploadOne: every blob whose bytes can be read again (`open`) goes up through here. Returns the
  * bytes sent (0 when the registry had the blob).
  */
-async function uploadIfMissing(target, desc, open, o) {
+async function produced_upload_uploadIfMissing(target, desc, open, o) {
     if (await target.blobExists(desc.digest)) {
         o.logger.info(`${desc.digest} (${desc.size} bytes) is already in the registry: not uploaded`);
         return 0;
@@ -35142,7 +35142,7 @@ async function uploadProducedBlob(target, blob, o) {
     }
     const file = external_node_path_default().join(o.spoolDir, 'blob');
     const desc = await blob.produce((0,external_node_fs_.createWriteStream)(file), 'file');
-    const uploaded = await uploadIfMissing(target, desc, () => (0,external_node_fs_.createReadStream)(file), o);
+    const uploaded = await produced_upload_uploadIfMissing(target, desc, () => (0,external_node_fs_.createReadStream)(file), o);
     return { desc, uploaded, streamed: false };
 }
 // The descriptor once the registry committed the streamed bytes; undefined to go by the file.
@@ -35217,7 +35217,7 @@ function userAgent(env = process.env) {
 }
 /** Uploads a blob unless the registry has it (src/oci/upload decides); returns the bytes sent. */
 function registry_pushBlobIfMissing(repo, blob, open) {
-    return uploadIfMissing(repo, blob, open, { logger: log_actionsLogger, onUpload: uploadProgress });
+    return produced_upload_uploadIfMissing(repo, blob, open, { logger: log_actionsLogger, onUpload: uploadProgress });
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache/fallback.ts
@@ -36871,10 +36871,12 @@ async function chunked_save_saveChunkedTar(produce, o) {
 
 
 
+
 // Chunks settling at once: hashing and compressing take the pool's threads (one per core), the
 // rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT: several in flight
 // keep a link with latency busy. Memory: each holds at most one chunk (the class's max).
 const CHUNKS_IN_FLIGHT = Math.max(8, (0,external_node_os_.availableParallelism)() + 2);
+const CHUNK_LOG = { ...log_actionsLogger, info: log_actionsLogger.debug };
 /**
  * One chunked part: every new chunk goes up as a blob of its own, after the existence check every
  * upload of this action makes (a chunk another cache of the package holds is not sent again); a
@@ -36890,12 +36892,8 @@ async function chunked_part_uploadChunkedPart(repo, part, o) {
         sizeClass: o.sizeClass,
         known: o.known,
         concurrency: CHUNKS_IN_FLIGHT,
-        put: async (layer, bytes) => {
-            if (await repo.blobExists(layer.digest))
-                return 0;
-            await repo.pushBlob(layer, () => Readable.from(bytes));
-            return layer.size;
-        },
+        // the one existence check of every upload; a line per chunk belongs in the debug log
+        put: (layer, bytes) => uploadIfMissing(repo, layer, () => Readable.from(bytes), { logger: CHUNK_LOG }),
     });
     progress.done();
     return result;
@@ -43307,7 +43305,7 @@ async function pushLayout(layout, repo, roots, tags, o = {}) {
     };
     const onUpload = () => ({ add: (bytes) => o.onProgress?.(bytes), done: () => { } });
     await for_each_limited_forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
-        await uploadIfMissing(asked, descriptor, () => (0,external_node_fs_.createReadStream)(file), { logger, onUpload });
+        await produced_upload_uploadIfMissing(asked, descriptor, () => (0,external_node_fs_.createReadStream)(file), { logger, onUpload });
     });
     const tagsByRoot = new Map();
     roots.forEach((root, i) => {

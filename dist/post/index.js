@@ -36871,10 +36871,12 @@ async function saveChunkedTar(produce, o) {
 
 
 
+
 // Chunks settling at once: hashing and compressing take the pool's threads (one per core), the
 // rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT: several in flight
 // keep a link with latency busy. Memory: each holds at most one chunk (the class's max).
 const CHUNKS_IN_FLIGHT = Math.max(8, (0,external_node_os_.availableParallelism)() + 2);
+const CHUNK_LOG = { ...actionsLogger, info: actionsLogger.debug };
 /**
  * One chunked part: every new chunk goes up as a blob of its own, after the existence check every
  * upload of this action makes (a chunk another cache of the package holds is not sent again); a
@@ -36890,12 +36892,8 @@ async function uploadChunkedPart(repo, part, o) {
         sizeClass: o.sizeClass,
         known: o.known,
         concurrency: CHUNKS_IN_FLIGHT,
-        put: async (layer, bytes) => {
-            if (await repo.blobExists(layer.digest))
-                return 0;
-            await repo.pushBlob(layer, () => external_node_stream_.Readable.from(bytes));
-            return layer.size;
-        },
+        // the one existence check of every upload; a line per chunk belongs in the debug log
+        put: (layer, bytes) => uploadIfMissing(repo, layer, () => external_node_stream_.Readable.from(bytes), { logger: CHUNK_LOG }),
     });
     progress.done();
     return result;

@@ -2,17 +2,8 @@ import { availableParallelism } from 'node:os'
 import { Readable } from 'node:stream'
 import { saveChunkedTar, type ChunkedSaveResult } from '../../cache/chunks/chunked-save.js'
 import type { Descriptor } from '../../oci/descriptor.js'
-import { startProgress } from '../runner/log.js'
-
-/** What a chunked upload needs of a repository (Repository has it). */
-export interface ChunkWriter {
-  blobExists(digest: string): Promise<boolean>
-  pushBlob(
-    desc: Descriptor,
-    open: () => Readable,
-    o?: { onProgress?: (bytes: number) => void },
-  ): Promise<unknown>
-}
+import { uploadIfMissing, type BlobWriter } from '../../oci/upload/produced-upload.js'
+import { actionsLogger, startProgress } from '../runner/log.js'
 
 /** A tree part saved chunk by chunk (a cache path): its uncompressed tar, cut and deduplicated. */
 export interface ChunkedTreePart {
@@ -33,6 +24,7 @@ export interface ChunkedPartOptions {
 // rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT: several in flight
 // keep a link with latency busy. Memory: each holds at most one chunk (the class's max).
 const CHUNKS_IN_FLIGHT = Math.max(8, availableParallelism() + 2)
+const CHUNK_LOG = { ...actionsLogger, info: actionsLogger.debug }
 
 /**
  * One chunked part: every new chunk goes up as a blob of its own, after the existence check every
@@ -41,7 +33,7 @@ const CHUNKS_IN_FLIGHT = Math.max(8, availableParallelism() + 2)
  * retries a replayable body).
  */
 export async function uploadChunkedPart(
-  repo: ChunkWriter,
+  repo: BlobWriter,
   part: ChunkedTreePart,
   o: ChunkedPartOptions,
 ): Promise<ChunkedSaveResult> {
@@ -56,11 +48,8 @@ export async function uploadChunkedPart(
       sizeClass: o.sizeClass,
       known: o.known,
       concurrency: CHUNKS_IN_FLIGHT,
-      put: async (layer, bytes) => {
-        if (await repo.blobExists(layer.digest)) return 0
-        await repo.pushBlob(layer, () => Readable.from(bytes))
-        return layer.size
-      },
+      // the one existence check of every upload; a line per chunk belongs in the debug log
+      put: (layer, bytes) => uploadIfMissing(repo, layer, () => Readable.from(bytes), { logger: CHUNK_LOG }),
     },
   )
   progress.done()
