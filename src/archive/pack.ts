@@ -80,7 +80,8 @@ async function writeTar(
   emit: (chunk: Buffer) => Promise<void>,
   hash: boolean,
 ): Promise<Omit<TarDigest, 'uncompressedDigest'> & { uncompressedDigest: string | undefined }> {
-  const tree = walkEntries(dir, o)
+  // each file opened by the walk, once: the writer reads and closes it
+  const tree = walkEntries(dir, o, true)
   const uncompressed = hash ? createHash('sha256') : undefined
   let uncompressedSize = 0
   const writer = new TarWriter({
@@ -98,8 +99,10 @@ async function writeTar(
   await writer.writePrefixDirectory()
   let files = 0
   for (const entry of tree) {
-    await writer.write(entry)
     if (entry.kind !== 'directory') files++
+    // most entries fit in the current chunk: no await, no turn of the microtask queue
+    const written = writer.write(entry)
+    if (written) await written
   }
   await writer.end()
   return {

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, type Stats } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, type Stats } from 'node:fs'
 import path from 'node:path'
 
 // Only what the tar needs, not the whole Stats: a 20,000-file tree stays a few MB of heap.
@@ -12,6 +12,10 @@ export interface TreeEntry {
   mtime: number
   // `dev:ino` of a file with several links, to store the later ones as hard links
   inode?: string
+  // the path to open, when the walk knows it (else the root joined with `relative`)
+  absolute?: string
+  // a regular file already open for reading (walkTree's `open`): whoever takes the entry closes it
+  fd?: number
 }
 
 export interface TreeFilter {
@@ -49,24 +53,83 @@ function byteOrder(a: string, b: string, separator = false): number {
 // at any depth unless includeGit; so are hidden names unless includeHidden. Synchronous on purpose:
 // a thread-pool round trip per lstat costs more than the lstat itself. Lazy, so memory is the open
 // directories' names, not the tree, whose list V8 would keep for the whole push.
-export function* walkTree(root: string, filter: TreeFilter): Generator<TreeEntry> {
+// With `open`, a name the directory lists as a regular file is opened (never following a link,
+// never waiting on a FIFO put there meanwhile) and its fd's stat taken instead of lstat's: one
+// lookup of the path instead of two, for the consumer that reads every file (the tar writer),
+// which must close each entry's fd.
+export function* walkTree(root: string, filter: TreeFilter, open = false): Generator<TreeEntry> {
   if (!lstatSync(root).isDirectory()) throw new Error(`not a directory: ${root}`)
-  yield* visit(root, '', filter)
+  yield* visit(path.join(root), '', filter, open && OPEN_FLAGS !== undefined)
 }
 
-function* visit(dirAbsolute: string, dirRelative: string, filter: TreeFilter): Generator<TreeEntry> {
-  const names = readdirSync(dirAbsolute)
-    // `.git` answers to includeGit alone, hidden or not (README: "whatever else is set")
-    .filter((name) => (name === '.git' ? filter.includeGit : filter.includeHidden || !name.startsWith('.')))
-    .sort((a, b) => byteOrder(a, b))
-  for (const name of names) {
-    const absolute = path.join(dirAbsolute, name)
-    const relative = dirRelative === '' ? name : `${dirRelative}/${name}`
-    const entry = entryOf(relative, lstatSync(absolute))
-    if (entry === undefined) continue
-    yield entry
-    if (entry.kind === 'directory') yield* visit(absolute, relative, filter)
+// POSIX only: Windows has no O_NOFOLLOW
+const OPEN_FLAGS =
+  constants.O_NOFOLLOW === undefined || constants.O_NONBLOCK === undefined
+    ? undefined
+    : constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK
+
+function listed(name: string, filter: TreeFilter): boolean {
+  // `.git` answers to includeGit alone, hidden or not (README: "whatever else is set")
+  return name === '.git' ? filter.includeGit : filter.includeHidden || !name.startsWith('.')
+}
+
+function* visit(
+  dirAbsolute: string,
+  dirRelative: string,
+  filter: TreeFilter,
+  open: boolean,
+): Generator<TreeEntry> {
+  const prefix = dirAbsolute.endsWith(path.sep) ? dirAbsolute : `${dirAbsolute}${path.sep}`
+  if (!open) {
+    const names = readdirSync(dirAbsolute)
+      .filter((name) => listed(name, filter))
+      .sort((a, b) => byteOrder(a, b))
+    for (const name of names) {
+      const absolute = prefix + name
+      const relative = dirRelative === '' ? name : `${dirRelative}/${name}`
+      const entry = entryOf(relative, lstatSync(absolute))
+      if (entry === undefined) continue
+      entry.absolute = absolute
+      yield entry
+      if (entry.kind === 'directory') yield* visit(absolute, relative, filter, open)
+    }
+    return
   }
+  const children = readdirSync(dirAbsolute, { withFileTypes: true })
+    .filter((child) => listed(child.name, filter))
+    .sort((a, b) => byteOrder(a.name, b.name))
+  for (const child of children) {
+    const absolute = prefix + child.name
+    const relative = dirRelative === '' ? child.name : `${dirRelative}/${child.name}`
+    const entry = child.isFile() ? openedFile(relative, absolute) : entryOf(relative, lstatSync(absolute))
+    if (entry === undefined) continue
+    entry.absolute = absolute
+    yield entry
+    if (entry.kind === 'directory') yield* visit(absolute, relative, filter, open)
+  }
+}
+
+// The entry of a name listed as a regular file, open when it still is one; else what lstat says
+// (replaced meanwhile, or not openable: the writer's own open then fails as it would have).
+function openedFile(relative: string, absolute: string): TreeEntry | undefined {
+  let fd: number
+  try {
+    fd = openSync(absolute, OPEN_FLAGS as number)
+  } catch {
+    return entryOf(relative, lstatSync(absolute))
+  }
+  try {
+    const entry = entryOf(relative, fstatSync(fd))
+    if (entry?.kind === 'file') {
+      entry.fd = fd
+      return entry
+    }
+  } catch (error) {
+    closeSync(fd)
+    throw error
+  }
+  closeSync(fd)
+  return entryOf(relative, lstatSync(absolute))
 }
 
 function entryOf(relative: string, stat: Stats): TreeEntry | undefined {
@@ -115,14 +178,16 @@ export function* walkSelection(root: string, select: string[], includeGit: boole
 }
 
 // What a pack of `dir` with these options holds, in its order: the selection, else the tree.
+// With `open`, a whole tree's regular files come open (see walkTree): the caller closes each fd.
 export function walkEntries(
   dir: string,
   o: { select?: string[]; includeGit?: boolean; includeHidden?: boolean },
+  open = false,
 ): Generator<TreeEntry> {
   const includeGit = o.includeGit ?? false
   return o.select
     ? walkSelection(dir, o.select, includeGit)
-    : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true })
+    : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true }, open)
 }
 
 // depth first with each directory's children in bytewise order: component by component, without
