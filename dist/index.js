@@ -36178,10 +36178,14 @@ const EPOCH = new Date(0);
 // file contents with synchronous reads straight into the outgoing chunk, as GNU tar does: node-tar's
 // own Pack pays a thread-pool round trip per open/read/close (BENCHMARKS.md, "Measured choices").
 // The event loop has nothing else to do meanwhile: compression runs on the pool.
+// Synchronous up to a full chunk: write() returns a promise only when a chunk is ready to go (about
+// one file in 500 of a tree of small files), so a file costs no async calls of its own.
 class TarWriter {
     #o;
     #chunk;
     #fill = 0;
+    // full chunks not yet handed to emit, in order
+    #ready = [];
     #block = Buffer.alloc(tar_writer_BLOCK);
     // dev:ino of files with several links -> the archive path of the first one, stored as a file
     #links = new Map();
@@ -36193,110 +36197,153 @@ class TarWriter {
     }
     // ORAS's layers open with the title directory's own entry
     async writePrefixDirectory() {
-        if (this.#o.prefix)
-            await this.#header({ path: `${this.#o.prefix}/`, type: 'Directory', mode: 0o755, size: 0 }, undefined);
+        if (!this.#o.prefix)
+            return;
+        this.#header({ path: `${this.#o.prefix}/`, type: 'Directory', mode: 0o755, size: 0 }, undefined);
+        await this.#drain();
     }
-    async write(entry) {
-        const name = this.#o.prefix ? `${this.#o.prefix}/${entry.relative}` : entry.relative;
-        const absolute = external_node_path_default().join(this.#o.root, entry.relative);
-        const mode = this.#o.mode(entry);
-        if (entry.kind === 'directory')
-            return this.#header({ path: `${name}/`, type: 'Directory', mode, size: 0 }, entry);
-        if (entry.kind === 'symlink') {
-            const linkpath = (0,external_node_fs_.readlinkSync)(absolute);
-            return this.#header({ path: name, type: 'SymbolicLink', linkpath, mode, size: 0 }, entry);
+    // Undefined when the entry went into the current chunk, else a promise the caller awaits before
+    // the next write. An entry with an open `fd` (walkTree's `open`) has it closed here, whatever
+    // happens.
+    write(entry) {
+        let fd = entry.fd;
+        try {
+            const name = this.#o.prefix ? `${this.#o.prefix}/${entry.relative}` : entry.relative;
+            const mode = this.#o.mode(entry);
+            if (entry.kind === 'directory') {
+                this.#header({ path: `${name}/`, type: 'Directory', mode, size: 0 }, entry);
+            }
+            else if (entry.kind === 'symlink') {
+                const linkpath = (0,external_node_fs_.readlinkSync)(this.#absolute(entry));
+                this.#header({ path: name, type: 'SymbolicLink', linkpath, mode, size: 0 }, entry);
+            }
+            else {
+                const first = entry.inode === undefined ? undefined : this.#links.get(entry.inode);
+                if (first !== undefined) {
+                    this.#header({ path: name, type: 'Link', linkpath: first, mode, size: 0 }, entry);
+                }
+                else {
+                    if (entry.inode !== undefined)
+                        this.#links.set(entry.inode, name);
+                    this.#header({ path: name, type: 'File', mode, size: entry.size }, entry);
+                    if (entry.size > 0) {
+                        const file = this.#absolute(entry);
+                        fd ??= (0,external_node_fs_.openSync)(file, 'r');
+                        const remaining = this.#read(fd, file, entry.size, entry.size);
+                        if (remaining > 0) {
+                            const open = fd;
+                            fd = undefined;
+                            return this.#bodyRest(open, file, entry.size, remaining);
+                        }
+                        this.#zeros(padding(entry.size));
+                    }
+                }
+            }
         }
-        if (entry.inode !== undefined) {
-            const first = this.#links.get(entry.inode);
-            if (first !== undefined)
-                return this.#header({ path: name, type: 'Link', linkpath: first, mode, size: 0 }, entry);
-            this.#links.set(entry.inode, name);
+        finally {
+            if (fd !== undefined)
+                (0,external_node_fs_.closeSync)(fd);
         }
-        await this.#header({ path: name, type: 'File', mode, size: entry.size }, entry);
-        await this.#body(absolute, entry.size);
+        return this.#ready.length > 0 ? this.#drain() : undefined;
     }
     // two zero blocks end the archive, and nothing after them: Go's archive/tar (ORAS) pads no
     // further, and the uncompressed digest ORAS annotates must be of exactly these bytes
     async end() {
-        await this.#zeros(2 * tar_writer_BLOCK);
+        this.#zeros(2 * tar_writer_BLOCK);
+        await this.#drain();
         if (this.#fill > 0)
             await this.#o.emit(this.#chunk.subarray(0, this.#fill));
+    }
+    #absolute(entry) {
+        return entry.absolute ?? external_node_path_default().join(this.#o.root, entry.relative);
     }
     #mtimeOf(entry) {
         if (this.#o.mtime !== 'preserve')
             return this.#o.mtime;
         return entry ? new Date(entry.mtime * 1000) : EPOCH;
     }
-    async #header(data, entry) {
+    #header(data, entry) {
         const seconds = this.#o.mtime === 'preserve' ? (entry?.mtime ?? 0) : this.#o.mtime.getTime() / 1000;
-        // the reused block's bytes are copied out by #append before it awaits
+        // the reused block's bytes are copied out by #append at once
         if (encodeUstarHeader(this.#block.fill(0), data, seconds))
             return this.#append(this.#block);
         const mtime = this.#mtimeOf(entry);
         const full = { ...data, uid: 0, gid: 0, uname: '', gname: '', mtime };
         // encode once into a scratch block to learn whether the names need a PAX record first
         const header = new F(full);
-        // one block, zeroed and reused for every header (its bytes are copied out before any await):
-        // a fresh one per entry was garbage for every file of the tree
+        // one block, zeroed and reused for every header (its bytes are copied out at once): a fresh
+        // one per entry was garbage for every file of the tree
         const block = this.#block.fill(0);
         const needPax = header.encode(block, 0);
         if (needPax) {
             const size = (data.size ?? 0) >= OCTAL_SIZE_LIMIT ? data.size : undefined;
             const pax = new ft({ path: data.path, linkpath: data.linkpath, size, mtime }).encode();
-            await this.#append(pax);
+            this.#append(pax);
         }
-        await this.#append(block);
+        this.#append(block);
     }
-    async #append(bytes) {
+    #append(bytes) {
         let offset = 0;
         while (offset < bytes.length) {
             const take = Math.min(bytes.length - offset, this.#chunk.length - this.#fill);
             bytes.copy(this.#chunk, this.#fill, offset, offset + take);
             this.#fill += take;
             offset += take;
-            await this.#flushIfFull();
+            this.#keepIfFull();
         }
     }
-    async #zeros(length) {
+    #zeros(length) {
         while (length > 0) {
             const take = Math.min(length, this.#chunk.length - this.#fill);
             this.#chunk.fill(0, this.#fill, this.#fill + take);
             this.#fill += take;
             length -= take;
-            await this.#flushIfFull();
+            this.#keepIfFull();
         }
     }
-    async #body(file, size) {
-        if (size === 0)
-            return;
-        const fd = (0,external_node_fs_.openSync)(file, 'r');
+    // Reads `remaining` of the file's `size` bytes into the chunk until they are all there or the
+    // chunk is full (at most one chunk waits in #ready then); returns what is left to read.
+    #read(fd, file, size, remaining) {
+        while (remaining > 0 && this.#ready.length === 0) {
+            const want = Math.min(remaining, this.#chunk.length - this.#fill);
+            const read = (0,external_node_fs_.readSync)(fd, this.#chunk, this.#fill, want, null);
+            // a file that shrank under us would leave a hole in the archive: refuse rather than pad
+            if (read === 0)
+                throw new Error(`${file} shrank while it was being packed (expected ${size} bytes)`);
+            this.#fill += read;
+            remaining -= read;
+            this.#keepIfFull();
+        }
+        return remaining;
+    }
+    // a file larger than what is left of the chunk: its full chunks go out as they fill
+    async #bodyRest(fd, file, size, remaining) {
         try {
-            let remaining = size;
             while (remaining > 0) {
-                const want = Math.min(remaining, this.#chunk.length - this.#fill);
-                const read = (0,external_node_fs_.readSync)(fd, this.#chunk, this.#fill, want, null);
-                // a file that shrank under us would leave a hole in the archive: refuse rather than pad
-                if (read === 0)
-                    throw new Error(`${file} shrank while it was being packed (expected ${size} bytes)`);
-                this.#fill += read;
-                remaining -= read;
-                await this.#flushIfFull();
+                await this.#drain();
+                remaining = this.#read(fd, file, size, remaining);
             }
         }
         finally {
             (0,external_node_fs_.closeSync)(fd);
         }
-        const padding = (tar_writer_BLOCK - (size % tar_writer_BLOCK)) % tar_writer_BLOCK;
-        await this.#zeros(padding);
+        this.#zeros(padding(size));
+        await this.#drain();
     }
-    async #flushIfFull() {
+    #keepIfFull() {
         if (this.#fill < this.#chunk.length)
             return;
-        const full = this.#chunk;
+        this.#ready.push(this.#chunk);
         this.#chunk = this.#o.pool.get();
         this.#fill = 0;
-        await this.#o.emit(full);
     }
+    async #drain() {
+        while (this.#ready.length > 0)
+            await this.#o.emit(this.#ready.shift());
+    }
+}
+function padding(size) {
+    return (tar_writer_BLOCK - (size % tar_writer_BLOCK)) % tar_writer_BLOCK;
 }
 
 ;// CONCATENATED MODULE: ./src/archive/walk.ts
@@ -36331,26 +36378,80 @@ function byteOrder(a, b, separator = false) {
 // at any depth unless includeGit; so are hidden names unless includeHidden. Synchronous on purpose:
 // a thread-pool round trip per lstat costs more than the lstat itself. Lazy, so memory is the open
 // directories' names, not the tree, whose list V8 would keep for the whole push.
-function* walkTree(root, filter) {
+// With `open`, a name the directory lists as a regular file is opened (never following a link,
+// never waiting on a FIFO put there meanwhile) and its fd's stat taken instead of lstat's: one
+// lookup of the path instead of two, for the consumer that reads every file (the tar writer),
+// which must close each entry's fd.
+function* walkTree(root, filter, open = false) {
     if (!(0,external_node_fs_.lstatSync)(root).isDirectory())
         throw new Error(`not a directory: ${root}`);
-    yield* visit(root, '', filter);
+    yield* visit(external_node_path_default().join(root), '', filter, open && OPEN_FLAGS !== undefined);
 }
-function* visit(dirAbsolute, dirRelative, filter) {
-    const names = (0,external_node_fs_.readdirSync)(dirAbsolute)
-        // `.git` answers to includeGit alone, hidden or not (README: "whatever else is set")
-        .filter((name) => (name === '.git' ? filter.includeGit : filter.includeHidden || !name.startsWith('.')))
-        .sort((a, b) => byteOrder(a, b));
-    for (const name of names) {
-        const absolute = external_node_path_default().join(dirAbsolute, name);
-        const relative = dirRelative === '' ? name : `${dirRelative}/${name}`;
-        const entry = walk_entryOf(relative, (0,external_node_fs_.lstatSync)(absolute));
+// POSIX only: Windows has no O_NOFOLLOW
+const OPEN_FLAGS = external_node_fs_.constants.O_NOFOLLOW === undefined || external_node_fs_.constants.O_NONBLOCK === undefined
+    ? undefined
+    : external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NOFOLLOW | external_node_fs_.constants.O_NONBLOCK;
+function listed(name, filter) {
+    // `.git` answers to includeGit alone, hidden or not (README: "whatever else is set")
+    return name === '.git' ? filter.includeGit : filter.includeHidden || !name.startsWith('.');
+}
+function* visit(dirAbsolute, dirRelative, filter, open) {
+    const prefix = dirAbsolute.endsWith((external_node_path_default()).sep) ? dirAbsolute : `${dirAbsolute}${(external_node_path_default()).sep}`;
+    if (!open) {
+        const names = (0,external_node_fs_.readdirSync)(dirAbsolute)
+            .filter((name) => listed(name, filter))
+            .sort((a, b) => byteOrder(a, b));
+        for (const name of names) {
+            const absolute = prefix + name;
+            const relative = dirRelative === '' ? name : `${dirRelative}/${name}`;
+            const entry = walk_entryOf(relative, (0,external_node_fs_.lstatSync)(absolute));
+            if (entry === undefined)
+                continue;
+            entry.absolute = absolute;
+            yield entry;
+            if (entry.kind === 'directory')
+                yield* visit(absolute, relative, filter, open);
+        }
+        return;
+    }
+    const children = (0,external_node_fs_.readdirSync)(dirAbsolute, { withFileTypes: true })
+        .filter((child) => listed(child.name, filter))
+        .sort((a, b) => byteOrder(a.name, b.name));
+    for (const child of children) {
+        const absolute = prefix + child.name;
+        const relative = dirRelative === '' ? child.name : `${dirRelative}/${child.name}`;
+        const entry = child.isFile() ? openedFile(relative, absolute) : walk_entryOf(relative, (0,external_node_fs_.lstatSync)(absolute));
         if (entry === undefined)
             continue;
+        entry.absolute = absolute;
         yield entry;
         if (entry.kind === 'directory')
-            yield* visit(absolute, relative, filter);
+            yield* visit(absolute, relative, filter, open);
     }
+}
+// The entry of a name listed as a regular file, open when it still is one; else what lstat says
+// (replaced meanwhile, or not openable: the writer's own open then fails as it would have).
+function openedFile(relative, absolute) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(absolute, OPEN_FLAGS);
+    }
+    catch {
+        return walk_entryOf(relative, (0,external_node_fs_.lstatSync)(absolute));
+    }
+    try {
+        const entry = walk_entryOf(relative, (0,external_node_fs_.fstatSync)(fd));
+        if (entry?.kind === 'file') {
+            entry.fd = fd;
+            return entry;
+        }
+    }
+    catch (error) {
+        (0,external_node_fs_.closeSync)(fd);
+        throw error;
+    }
+    (0,external_node_fs_.closeSync)(fd);
+    return walk_entryOf(relative, (0,external_node_fs_.lstatSync)(absolute));
 }
 function walk_entryOf(relative, stat) {
     const kind = stat.isFile()
@@ -36401,11 +36502,12 @@ function* walkSelection(root, select, includeGit) {
     }
 }
 // What a pack of `dir` with these options holds, in its order: the selection, else the tree.
-function walk_walkEntries(dir, o) {
+// With `open`, a whole tree's regular files come open (see walkTree): the caller closes each fd.
+function walk_walkEntries(dir, o, open = false) {
     const includeGit = o.includeGit ?? false;
     return o.select
         ? walkSelection(dir, o.select, includeGit)
-        : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true });
+        : walkTree(dir, { includeGit, includeHidden: o.includeHidden ?? true }, open);
 }
 // depth first with each directory's children in bytewise order: component by component, without
 // splitting (a split per comparison is garbage n log n times)
@@ -36478,7 +36580,8 @@ async function digestDirectory(dir, o) {
 // Writes the tar of `dir` to `emit` (which owns each chunk, from `pool`), hashing it on the way
 // unless `hash` is false.
 async function writeTar(dir, o, pool, emit, hash) {
-    const tree = walk_walkEntries(dir, o);
+    // each file opened by the walk, once: the writer reads and closes it
+    const tree = walk_walkEntries(dir, o, true);
     const uncompressed = hash ? (0,external_node_crypto_.createHash)('sha256') : undefined;
     let uncompressedSize = 0;
     const writer = new TarWriter({
@@ -36496,9 +36599,12 @@ async function writeTar(dir, o, pool, emit, hash) {
     await writer.writePrefixDirectory();
     let files = 0;
     for (const entry of tree) {
-        await writer.write(entry);
         if (entry.kind !== 'directory')
             files++;
+        // most entries fit in the current chunk: no await, no turn of the microtask queue
+        const written = writer.write(entry);
+        if (written)
+            await written;
     }
     await writer.end();
     return {
