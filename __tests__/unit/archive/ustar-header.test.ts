@@ -48,4 +48,22 @@ describe('encodeUstarHeader', () => {
   ] as [string, UstarFields, number][])('leaves %s to node-tar', (_, fields, mtime) => {
     expect(ours(fields, mtime)).toBeUndefined()
   })
+
+  it('writes every number of digits in each octal field as node-tar does', () => {
+    // 0, 7, 8, 63, 64, ... each power of 8 and the number before it, up to a limit (node-tar keeps
+    // only the permission bits of a mode)
+    const numbers = (limit: number) => {
+      const list = [0, limit]
+      for (let p = 1; p <= limit; p *= 8) list.push(p - 1, p, Math.min(limit, p + 5))
+      return list
+    }
+    for (const mode of numbers(0o7777))
+      expect(ours({ path: 'm', type: 'File', mode, size: 0 }, 0)).toEqual(
+        nodeTar({ path: 'm', type: 'File', mode, size: 0 }, 0),
+      )
+    for (const size of numbers(0o77777777777))
+      expect(ours({ path: 's', type: 'File', mode: 0o644, size }, size)).toEqual(
+        nodeTar({ path: 's', type: 'File', mode: 0o644, size }, size),
+      )
+  })
 })
