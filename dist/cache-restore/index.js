@@ -36158,11 +36158,21 @@ function encodeUstarHeader(block, f, mtime) {
     return true;
 }
 // node-tar's padding: a number that fills size-1 digits ends in NUL, a shorter one is padded
-// with zeros in front and ends in a space and a NUL
+// with zeros in front and ends in a space and a NUL (the block's zeros). Digit by digit into the
+// block: no string per field (seven per header).
 function octal(block, at, size, value) {
-    const digits = Math.floor(value).toString(8);
-    const text = digits.length === size - 1 ? digits : `${'0'.repeat(size - digits.length - 2)}${digits} `;
-    block.write(text, at, 'latin1');
+    let rest = Math.floor(value);
+    let digits = 1;
+    for (let x = rest; x >= 8; x = Math.floor(x / 8))
+        digits++;
+    const full = digits === size - 1;
+    const width = full ? digits : size - 2;
+    if (!full)
+        block[at + width] = 0x20;
+    for (let i = width - 1; i >= 0; i--) {
+        block[at + i] = 0x30 + (rest % 8);
+        rest = Math.floor(rest / 8);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/archive/tar-writer.ts
