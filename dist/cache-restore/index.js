@@ -33254,6 +33254,8 @@ const PLAIN_TYPES = {
     0x35: 'Directory',
     0x37: 'ContiguousFile',
 };
+// where the numeric fields start (mode, uid, gid, size, mtime, checksum, devices, atime, ctime)
+const NUMBER_FIELDS = [100, 108, 116, 124, 136, 148, 329, 337, 476, 488];
 const USTAR_MAGIC = Buffer.from('ustar\u000000', 'latin1');
 // The common header (no PAX or GNU record before it, ASCII names, octal numbers, a usual type)
 // decoded with no Header object, Date or field copies: node-tar's Header was 0.1 s of the main
@@ -33265,7 +33267,7 @@ function plainHeader(block) {
     const type = PLAIN_TYPES[block[156]];
     if (type === undefined)
         return undefined;
-    for (const at of [100, 108, 116, 124, 136, 148, 329, 337, 476, 488])
+    for (const at of NUMBER_FIELDS)
         if (block[at] & 0x80)
             return undefined;
     const mode = octal(block, 100, 8);

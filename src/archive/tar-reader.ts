@@ -231,6 +231,8 @@ const PLAIN_TYPES: Record<number, string> = {
   0x35: 'Directory',
   0x37: 'ContiguousFile',
 }
+// where the numeric fields start (mode, uid, gid, size, mtime, checksum, devices, atime, ctime)
+const NUMBER_FIELDS = [100, 108, 116, 124, 136, 148, 329, 337, 476, 488]
 const USTAR_MAGIC = Buffer.from('ustar\u000000', 'latin1')
 
 // The common header (no PAX or GNU record before it, ASCII names, octal numbers, a usual type)
@@ -242,8 +244,7 @@ const USTAR_MAGIC = Buffer.from('ustar\u000000', 'latin1')
 export function plainHeader(block: Buffer): DecodedHeader | undefined {
   const type = PLAIN_TYPES[block[156] as number]
   if (type === undefined) return undefined
-  for (const at of [100, 108, 116, 124, 136, 148, 329, 337, 476, 488])
-    if ((block[at] as number) & 0x80) return undefined
+  for (const at of NUMBER_FIELDS) if ((block[at] as number) & 0x80) return undefined
   const mode = octal(block, 100, 8)
   const size = octal(block, 124, 12)
   const mtime = octal(block, 136, 12)
