@@ -32467,6 +32467,8 @@ function isNotFound(error) {
 
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
@@ -33361,6 +33363,7 @@ function rawSizeField(block) {
 
 
 
+
 // zlib's streams hand every decompressed piece out in a new buffer (1 MiB each: a fresh mmap'd
 // region per MiB of output, which the collector frees only in batches), and bounce each input piece
 // through the thread pool. Decompressing with the same engine's synchronous call, into one output
@@ -33460,8 +33463,9 @@ class SyncInflater {
             return undefined;
         const internals = stream;
         const handle = internals._handle;
+        // checked with util.types: under jest's vm contexts, instanceof would compare another realm's Uint32Array
         const state = internals._writeState;
-        if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
+        if (typeof handle?.writeSync !== 'function' || !external_node_util_.types.isUint32Array(state) || state.length < 2) {
             stream.destroy();
             return undefined;
         }
@@ -33492,16 +33496,21 @@ class SyncInflater {
             // zlib reports a corrupt stream by destroying its stream with the error, synchronously
             if (this.#stream.errored)
                 throw this.#stream.errored;
-            const outLeft = this.#state[0];
-            const inLeft = this.#state[1];
-            if (outLeft < OUTPUT)
-                sink(this.#output.subarray(0, OUTPUT - outLeft));
-            inOff += inLen - inLeft;
-            inLen = inLeft;
-            if (outLeft !== 0) {
-                // output room left with input unread: the compressed stream ended before the input did
-                if (inLeft > 0)
-                    this.#ended = true;
+            const produced = OUTPUT - this.#state[0];
+            const consumed = inLen - this.#state[1];
+            if (produced > 0)
+                sink(this.#output.subarray(0, produced));
+            inOff += consumed;
+            inLen -= consumed;
+            // a full output buffer: more may be waiting
+            if (produced === OUTPUT)
+                continue;
+            if (inLen === 0)
+                return;
+            // zstd returns at the end of each frame (and after some blocks) with input left: go on while
+            // that gets anywhere; a call that does not has reached the end of the compressed stream
+            if (produced === 0 && consumed === 0) {
+                this.#ended = true;
                 return;
             }
         }
@@ -35701,8 +35710,6 @@ function chunked_cache_assembleChunkedCache(paths, sizeClass) {
     return { layers, map: buildChunkMap({ sizeClass, paths: mapped }) };
 }
 
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/cache/chunks/chunked-restore.ts
 
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { chmodSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs'
 import path from 'node:path'
 import { finished } from 'node:stream/promises'
+import { types } from 'node:util'
 import zlib from 'node:zlib'
 import type { Readable, Transform, Writable } from 'node:stream'
 import { BufferPool } from './buffer-pool.js'
@@ -140,8 +141,9 @@ class SyncInflater {
     if (!stream) return undefined
     const internals = stream as unknown as { _handle?: Partial<SyncHandle>; _writeState?: unknown }
     const handle = internals._handle
+    // checked with util.types: under jest's vm contexts, instanceof would compare another realm's Uint32Array
     const state = internals._writeState
-    if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
+    if (typeof handle?.writeSync !== 'function' || !types.isUint32Array(state) || state.length < 2) {
       stream.destroy()
       return undefined
     }
@@ -180,14 +182,18 @@ class SyncInflater {
       this.#handle.writeSync(flush, input, inOff, inLen, this.#output, 0, OUTPUT)
       // zlib reports a corrupt stream by destroying its stream with the error, synchronously
       if (this.#stream.errored) throw this.#stream.errored
-      const outLeft = this.#state[0] as number
-      const inLeft = this.#state[1] as number
-      if (outLeft < OUTPUT) sink(this.#output.subarray(0, OUTPUT - outLeft))
-      inOff += inLen - inLeft
-      inLen = inLeft
-      if (outLeft !== 0) {
-        // output room left with input unread: the compressed stream ended before the input did
-        if (inLeft > 0) this.#ended = true
+      const produced = OUTPUT - (this.#state[0] as number)
+      const consumed = inLen - (this.#state[1] as number)
+      if (produced > 0) sink(this.#output.subarray(0, produced))
+      inOff += consumed
+      inLen -= consumed
+      // a full output buffer: more may be waiting
+      if (produced === OUTPUT) continue
+      if (inLen === 0) return
+      // zstd returns at the end of each frame (and after some blocks) with input left: go on while
+      // that gets anywhere; a call that does not has reached the end of the compressed stream
+      if (produced === 0 && consumed === 0) {
+        this.#ended = true
         return
       }
     }
