@@ -32467,6 +32467,8 @@ function isNotFound(error) {
 
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
@@ -32712,6 +32714,8 @@ function safeRelativePath(raw, stripPrefix) {
         throw new ArchiveEntryError(raw, 'the path holds a NUL byte');
     if (/^[/\\]/.test(raw) || /^[A-Za-z]:/.test(raw))
         throw new ArchiveEntryError(raw, 'absolute paths are refused');
+    if (PLAIN.test(raw))
+        return stripPlain(raw.slice(raw.startsWith('./') ? 2 : 0, raw.endsWith('/') ? -1 : undefined), raw, stripPrefix);
     const parts = raw.split(/[/\\]+/).filter((part) => part !== '' && part !== '.');
     if (parts.includes('..'))
         throw new ArchiveEntryError(raw, '".." components are refused');
@@ -32724,6 +32728,32 @@ function safeRelativePath(raw, stripPrefix) {
         parts.splice(0, prefixParts.length);
     }
     return parts.length === 0 ? undefined : parts.join('/');
+}
+// The usual spelling, `a/b/c` with an optional `./` before and `/` after: no backslash, no empty,
+// `.` or `..` component. Its parts, split and joined as below, are the path itself, so it skips
+// that work (a per-entry cost on a tree of many small files).
+const PLAIN = /^(?:\.\/)?(?!\.\.?(?:\/|$))[^/\\\0]+(?:\/(?!\.\.?(?:\/|$))[^/\\\0]+)*\/?$/;
+let lastPrefix;
+// stripPrefix's parts joined, as the parts comparison above sees them
+function joinedPrefix(stripPrefix) {
+    if (lastPrefix?.stripPrefix !== stripPrefix) {
+        const joined = stripPrefix
+            .split('/')
+            .filter((part) => part !== '' && part !== '.')
+            .join('/');
+        lastPrefix = { stripPrefix, joined };
+    }
+    return lastPrefix.joined;
+}
+function stripPlain(relative, raw, stripPrefix) {
+    const prefix = stripPrefix === undefined ? '' : joinedPrefix(stripPrefix);
+    if (prefix === '')
+        return relative;
+    if (relative === prefix)
+        return undefined;
+    if (relative.length > prefix.length && relative.startsWith(prefix) && relative[prefix.length] === '/')
+        return relative.slice(prefix.length + 1);
+    throw new ArchiveEntryError(raw, `the entry is outside the layer's "${stripPrefix}/"`);
 }
 // `a/b/c` -> [`a`, `a/b`]
 function ancestorsOf(relative) {
@@ -32782,6 +32812,8 @@ function refuseWindowsNames(raw, relative) {
 
 
 
+// Windows paths take backslashes (and `\\?\` paths only those)
+const JOINS = process.platform === 'win32';
 // O_EXCL and O_NOFOLLOW: a file is only ever created, never opened through whatever sits there
 const CREATE_FLAGS = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | (external_node_fs_.constants.O_NOFOLLOW ?? 0);
 // Writes the entries of one archive into a fresh staging folder that only we write to, checking
@@ -32845,7 +32877,7 @@ class StagingWriter {
             refuseWindowsNames(entry.path, relative);
         this.#checkSpelling(entry.path, relative);
         this.#makeParents(entry.path, relative);
-        const target = external_node_path_default().join(this.#root, relative);
+        const target = this.#path(relative);
         const mode = entry.mode & 0o777;
         const mtime = this.#restoreMtimes ? entry.mtime : undefined;
         if (entry.kind === 'directory') {
@@ -32901,6 +32933,11 @@ class StagingWriter {
         if (this.#mtime !== undefined)
             (0,external_node_fs_.futimesSync)(fd, this.#mtime, this.#mtime);
         (0,external_node_fs_.closeSync)(fd);
+    }
+    // `relative` is safeRelativePath's: already `/`-separated with no `.`, `..` or empty part, so on
+    // POSIX a join is a concatenation (path.join was 1% of a many-file restore's main thread)
+    #path(relative) {
+        return JOINS ? external_node_path_default().join(this.#root, relative) : `${this.#root}/${relative}`;
     }
     // after an error: the staging folder is about to be removed, but not with a file still open
     close() {
@@ -33124,7 +33161,7 @@ class TarReader {
             this.#state = 'eof';
             return;
         }
-        const header = this.#decode(block);
+        const header = (this.#ex === undefined && this.#gex === undefined && plainHeader(block)) || this.#decode(block);
         const name = this.#ex?.path ?? header.path ?? '';
         if (!header.cksumValid)
             throw new ArchiveFormatError(`not a tar archive, or a damaged one (bad header checksum near "${name}")`);
@@ -33146,7 +33183,11 @@ class TarReader {
             kind,
             mode: (header.mode ?? 0o644) & 0o7777,
             size: kind === 'file' ? size : 0,
-            mtime: header.mtime ? header.mtime.getTime() / 1000 : undefined,
+            mtime: typeof header.mtime === 'number'
+                ? header.mtime
+                : header.mtime
+                    ? header.mtime.getTime() / 1000
+                    : undefined,
         };
         if (kind === 'symlink' || kind === 'hardlink') {
             entry.linkpath = this.#ex?.linkpath ?? header.linkpath;
@@ -33208,6 +33249,98 @@ class TarReader {
         this.#state = this.#padding > 0 ? 'padding' : 'header';
     }
 }
+const PLAIN_TYPES = {
+    0x30: 'File',
+    0x31: 'Link',
+    0x32: 'SymbolicLink',
+    0x35: 'Directory',
+    0x37: 'ContiguousFile',
+};
+// where the numeric fields start (mode, uid, gid, size, mtime, checksum, devices, atime, ctime)
+const NUMBER_FIELDS = [100, 108, 116, 124, 136, 148, 329, 337, 476, 488];
+const USTAR_MAGIC = Buffer.from('ustar\u000000', 'latin1');
+// The common header (no PAX or GNU record before it, ASCII names, octal numbers, a usual type)
+// decoded with no Header object, Date or field copies: node-tar's Header was 0.1 s of the main
+// thread's JavaScript for 60,000 entries (BENCHMARKS.md, "Many small files"). Every field comes out
+// as node-tar's decode gives it; a header this does not decode exactly so (anything unusual in a
+// field it reads, or a base-256 number in one it skips, which node-tar may refuse) returns
+// undefined and goes to node-tar.
+function plainHeader(block) {
+    const type = PLAIN_TYPES[block[156]];
+    if (type === undefined)
+        return undefined;
+    for (const at of NUMBER_FIELDS)
+        if (block[at] & 0x80)
+            return undefined;
+    const mode = octal(block, 100, 8);
+    const size = octal(block, 124, 12);
+    const mtime = octal(block, 136, 12);
+    const cksum = octal(block, 148, 12);
+    if (mode === undefined || size === undefined || mtime === undefined || cksum === undefined)
+        return undefined;
+    let path = asciiField(block, 0, 100);
+    const linkpath = asciiField(block, 157, 100);
+    if (path === undefined || linkpath === undefined)
+        return undefined;
+    if (block.compare(USTAR_MAGIC, 0, 8, 257, 265) === 0) {
+        // node-tar reads a 155-byte prefix when its last byte is set: left to it
+        if (block[475] !== 0)
+            return undefined;
+        const prefix = asciiField(block, 345, 130);
+        if (prefix === undefined)
+            return undefined;
+        if (prefix !== '')
+            path = `${prefix}/${path}`;
+    }
+    let sum = 8 * 0x20;
+    for (let i = 0; i < 148; i++)
+        sum += block[i];
+    for (let i = 156; i < BLOCK; i++)
+        sum += block[i];
+    const directory = type === 'Directory' || (type === 'File' && path.endsWith('/'));
+    return {
+        path,
+        linkpath,
+        type: directory ? 'Directory' : type,
+        mode,
+        size: directory ? 0 : size,
+        mtime,
+        cksumValid: sum === cksum,
+    };
+}
+// node-tar's parseInt of the field: leading spaces, then octal digits up to the first other byte
+// (the checksum's 12 bytes run into the type and link name, as node-tar reads them); anything else
+// leading (another blank, a NUL, nothing) is left to node-tar
+function octal(block, at, length) {
+    const end = at + length;
+    let i = at;
+    while (i < end && block[i] === 0x20)
+        i++;
+    let value = 0;
+    const start = i;
+    for (; i < end; i++) {
+        const digit = block[i] - 0x30;
+        if (digit < 0 || digit > 7)
+            break;
+        value = value * 8 + digit;
+    }
+    return i === start ? undefined : value;
+}
+// ASCII up to the first NUL with only NULs after it (node-tar's decoding of such a field is the
+// same string), else undefined
+function asciiField(block, at, length) {
+    const end = at + length;
+    let nul = at;
+    while (nul < end && block[nul] !== 0) {
+        if (block[nul] & 0x80)
+            return undefined;
+        nul++;
+    }
+    for (let i = nul + 1; i < end; i++)
+        if (block[i] !== 0)
+            return undefined;
+    return block.toString('latin1', at, nul);
+}
 // the header's own size field (octal, or base-256 when its first byte has the high bit set)
 function rawSizeField(block) {
     const field = block.subarray(124, 136);
@@ -33230,9 +33363,19 @@ function rawSizeField(block) {
 
 
 
-// Decompressed pieces of 256 KiB (gzip) and 1 MiB (zstd) instead of zlib's 16 KiB: fewer
-// hand-offs between the pool and the main thread, and fewer write(2) calls for large files; each
-// the fastest of the sizes tried for its format (BENCHMARKS.md, "Measured choices").
+
+// zlib's streams hand every decompressed piece out in a new buffer (1 MiB each: a fresh mmap'd
+// region per MiB of output, which the collector frees only in batches), and bounce each input piece
+// through the thread pool. Decompressing with the same engine's synchronous call, into one output
+// buffer reused for the whole layer, avoids both: on the 60,000-file tree (BENCHMARKS.md, "Many
+// small files") decompression alone took 0.27 s of CPU and 1,700 page faults this way against
+// 0.49 s and 35,000 through the stream. That call is the one zlib's own zstdDecompressSync and
+// gunzipSync make (`_handle.writeSync`, its counts in `_writeState`), not a documented API: a
+// Node.js without it gets the stream path below.
+const OUTPUT = 1024 * 1024;
+// Decompressed pieces of 256 KiB (gzip) and 1 MiB (zstd) instead of zlib's 16 KiB, in the stream
+// path: fewer hand-offs between the pool and the main thread, and fewer write(2) calls for large
+// files; each the fastest of the sizes tried for its format (BENCHMARKS.md, "Measured choices").
 const GZIP_PIECE = 256 * 1024;
 const ZSTD_PIECE = 1024 * 1024;
 // Up to 4 MiB of decompressed output waits for the tar reader: at zlib's default 16 KiB mark the
@@ -33287,15 +33430,116 @@ function feedInPieces(source, inflate, pool) {
         source.once('error', reject);
     });
 }
-function decompressor(compression) {
+function decompressor(compression, chunkSize) {
     switch (compression) {
         case 'gzip':
-            return external_node_zlib_default().createGunzip(inflateOptions(GZIP_PIECE));
+            return external_node_zlib_default().createGunzip(inflateOptions(chunkSize ?? GZIP_PIECE));
         case 'zstd':
-            return external_node_zlib_default().createZstdDecompress(inflateOptions(ZSTD_PIECE));
+            return external_node_zlib_default().createZstdDecompress(inflateOptions(chunkSize ?? ZSTD_PIECE));
         case 'none':
             return undefined;
     }
+}
+// A decompressor driven synchronously: each input piece is decompressed at once into the one
+// output buffer, and every part of it handed to `sink` before the next overwrites it.
+class SyncInflater {
+    #stream;
+    #handle;
+    #state;
+    #flush;
+    #finish;
+    #output = Buffer.allocUnsafe(OUTPUT);
+    #ended = false;
+    constructor(stream, handle, state, flush, finish) {
+        this.#stream = stream;
+        this.#handle = handle;
+        this.#state = state;
+        this.#flush = flush;
+        this.#finish = finish;
+    }
+    static for(compression) {
+        const stream = decompressor(compression, OUTPUT);
+        if (!stream)
+            return undefined;
+        const internals = stream;
+        const handle = internals._handle;
+        // checked with util.types: under jest's vm contexts, instanceof would compare another realm's Uint32Array
+        const state = internals._writeState;
+        if (typeof handle?.writeSync !== 'function' || !external_node_util_.types.isUint32Array(state) || state.length < 2) {
+            stream.destroy();
+            return undefined;
+        }
+        // the error also reaches the stream's listeners on the next tick: #run has thrown it already
+        stream.on('error', () => { });
+        const zstd = compression === 'zstd';
+        const c = (external_node_zlib_default()).constants;
+        return new SyncInflater(stream, handle, state, zstd ? c.ZSTD_e_continue : c.Z_NO_FLUSH, zstd ? c.ZSTD_e_end : c.Z_FINISH);
+    }
+    // As zlib's stream does: once the compressed stream has ended, what follows it is ignored.
+    write(input, sink) {
+        this.#run(input, this.#flush, sink);
+    }
+    end(sink) {
+        this.#run(Buffer.alloc(0), this.#finish, sink);
+        this.close();
+    }
+    close() {
+        this.#stream.destroy();
+    }
+    #run(input, flush, sink) {
+        if (this.#ended)
+            return;
+        let inOff = 0;
+        let inLen = input.length;
+        for (;;) {
+            this.#handle.writeSync(flush, input, inOff, inLen, this.#output, 0, OUTPUT);
+            // zlib reports a corrupt stream by destroying its stream with the error, synchronously
+            if (this.#stream.errored)
+                throw this.#stream.errored;
+            const produced = OUTPUT - this.#state[0];
+            const consumed = inLen - this.#state[1];
+            if (produced > 0)
+                sink(this.#output.subarray(0, produced));
+            inOff += consumed;
+            inLen -= consumed;
+            // a full output buffer: more may be waiting
+            if (produced === OUTPUT)
+                continue;
+            if (inLen === 0)
+                return;
+            // zstd returns at the end of each frame (and after some blocks) with input left: go on while
+            // that gets anywhere; a call that does not has reached the end of the compressed stream
+            if (produced === 0 && consumed === 0) {
+                this.#ended = true;
+                return;
+            }
+        }
+    }
+}
+// Reads `source` in flowing mode (iterating it would join its buffered chunks into new buffers)
+// and hands each chunk to `take`, synchronously; a throw from `take` stops the reading.
+async function eachChunk(source, take) {
+    let failure;
+    source.on('data', (chunk) => {
+        if (failure)
+            return;
+        try {
+            take(chunk);
+        }
+        catch (error) {
+            failure = { error };
+            source.destroy();
+        }
+    });
+    try {
+        await (0,promises_namespaceObject.finished)(source);
+    }
+    catch (error) {
+        if (!failure)
+            throw error;
+    }
+    if (failure)
+        throw failure.error;
 }
 // Streams the layer (already digest-checked by its source, which errors the stream on a
 // mismatch) through the decompressor and the tar reader into a staging folder next to dest,
@@ -33313,6 +33557,7 @@ async function extractToDirectory(source, dest, o) {
     let staging;
     let writer;
     let inflating;
+    let inflater;
     try {
         staging = makeStagingDirectory(target);
         writer = new StagingWriter(staging, {
@@ -33329,13 +33574,23 @@ async function extractToDirectory(source, dest, o) {
                 reader.push(chunk);
             }
         };
-        const inflate = decompressor(o.compression);
-        if (inflate) {
-            inflating = inflate;
-            await Promise.all([feedInPieces(source, inflate, new buffer_pool_BufferPool(COALESCE, 4)), consume(inflate)]);
+        const take = (chunk) => {
+            hash?.update(chunk);
+            reader.push(chunk);
+        };
+        const sync = o.compression === 'none' ? undefined : SyncInflater.for(o.compression);
+        if (sync) {
+            inflater = sync;
+            await eachChunk(source, (chunk) => sync.write(chunk, take));
+            sync.end(take);
+        }
+        else if (o.compression === 'none') {
+            await eachChunk(source, take);
         }
         else {
-            await (0,promises_namespaceObject.pipeline)(source, consume);
+            const inflate = decompressor(o.compression);
+            inflating = inflate;
+            await Promise.all([feedInPieces(source, inflate, new buffer_pool_BufferPool(COALESCE, 4)), consume(inflate)]);
         }
         reader.end();
         if (hash && expected) {
@@ -33361,6 +33616,7 @@ async function extractToDirectory(source, dest, o) {
         writer?.close();
         source.destroy();
         inflating?.destroy();
+        inflater?.close();
         const leftover = createdParent ?? staging;
         if (leftover)
             (0,external_node_fs_.rmSync)(leftover, { recursive: true, force: true });
@@ -35454,8 +35710,6 @@ function chunked_cache_assembleChunkedCache(paths, sizeClass) {
     return { layers, map: buildChunkMap({ sizeClass, paths: mapped }) };
 }
 
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/cache/chunks/chunked-restore.ts
 
 
@@ -36123,44 +36377,44 @@ const TYPE_CODE = { File: 0x30, Link: 0x31, SymbolicLink: 0x32, Directory: 0x35 
 const MAX_OCTAL_8 = 0o7777777;
 const MAX_OCTAL_12 = 0o77777777777;
 // printable ASCII only: a name with anything else (UTF-8, control bytes) takes node-tar's path
-const PLAIN = /^[\x20-\x7e]*$/;
+const ustar_header_PLAIN = /^[\x20-\x7e]*$/;
 // `block` must be 512 zero bytes; `mtime` in seconds since the epoch. True when the header was
 // written, false when it needs node-tar.
 function encodeUstarHeader(block, f, mtime) {
     // node-tar splits a name of 100 bytes or more into prefix and name: left to it
-    if (f.path.length >= 100 || !PLAIN.test(f.path))
+    if (f.path.length >= 100 || !ustar_header_PLAIN.test(f.path))
         return false;
-    if (f.linkpath !== undefined && (f.linkpath.length >= 100 || !PLAIN.test(f.linkpath)))
+    if (f.linkpath !== undefined && (f.linkpath.length >= 100 || !ustar_header_PLAIN.test(f.linkpath)))
         return false;
     if (!(f.mode >= 0 && f.mode <= MAX_OCTAL_8) || !(f.size >= 0 && f.size <= MAX_OCTAL_12))
         return false;
     if (!(mtime >= 0 && mtime <= MAX_OCTAL_12))
         return false;
     block.write(f.path, 0, 'latin1');
-    octal(block, 100, 8, f.mode);
-    octal(block, 108, 8, 0); // uid
-    octal(block, 116, 8, 0); // gid
-    octal(block, 124, 12, f.size);
-    octal(block, 136, 12, mtime);
+    ustar_header_octal(block, 100, 8, f.mode);
+    ustar_header_octal(block, 108, 8, 0); // uid
+    ustar_header_octal(block, 116, 8, 0); // gid
+    ustar_header_octal(block, 124, 12, f.size);
+    ustar_header_octal(block, 136, 12, mtime);
     block[156] = TYPE_CODE[f.type];
     if (f.linkpath !== undefined)
         block.write(f.linkpath, 157, 'latin1');
     block.write('ustar\u000000', 257, 'latin1');
     // uname and gname stay empty; devmajor and devminor are 0, as node-tar writes them
-    octal(block, 329, 8, 0);
-    octal(block, 337, 8, 0);
+    ustar_header_octal(block, 329, 8, 0);
+    ustar_header_octal(block, 337, 8, 0);
     let sum = 8 * 0x20;
     for (let i = 0; i < 148; i++)
         sum += block[i];
     for (let i = 156; i < 512; i++)
         sum += block[i];
-    octal(block, 148, 8, sum);
+    ustar_header_octal(block, 148, 8, sum);
     return true;
 }
 // node-tar's padding: a number that fills size-1 digits ends in NUL, a shorter one is padded
 // with zeros in front and ends in a space and a NUL (the block's zeros). Digit by digit into the
 // block: no string per field (seven per header).
-function octal(block, at, size, value) {
+function ustar_header_octal(block, at, size, value) {
     let rest = Math.floor(value);
     let digits = 1;
     for (let x = rest; x >= 8; x = Math.floor(x / 8))

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { chmodSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs'
 import path from 'node:path'
-import { pipeline } from 'node:stream/promises'
+import { finished } from 'node:stream/promises'
+import { types } from 'node:util'
 import zlib from 'node:zlib'
 import type { Readable, Transform, Writable } from 'node:stream'
 import { BufferPool } from './buffer-pool.js'
@@ -15,9 +16,19 @@ import type { Compression, ExtractOptions, ExtractResult } from './types.js'
 export type { Compression, ExtractOptions, ExtractResult } from './types.js'
 export { ArchiveEntryError } from './errors.js'
 
-// Decompressed pieces of 256 KiB (gzip) and 1 MiB (zstd) instead of zlib's 16 KiB: fewer
-// hand-offs between the pool and the main thread, and fewer write(2) calls for large files; each
-// the fastest of the sizes tried for its format (BENCHMARKS.md, "Measured choices").
+// zlib's streams hand every decompressed piece out in a new buffer (1 MiB each: a fresh mmap'd
+// region per MiB of output, which the collector frees only in batches), and bounce each input piece
+// through the thread pool. Decompressing with the same engine's synchronous call, into one output
+// buffer reused for the whole layer, avoids both: on the 60,000-file tree (BENCHMARKS.md, "Many
+// small files") decompression alone took 0.27 s of CPU and 1,700 page faults this way against
+// 0.49 s and 35,000 through the stream. That call is the one zlib's own zstdDecompressSync and
+// gunzipSync make (`_handle.writeSync`, its counts in `_writeState`), not a documented API: a
+// Node.js without it gets the stream path below.
+const OUTPUT = 1024 * 1024
+
+// Decompressed pieces of 256 KiB (gzip) and 1 MiB (zstd) instead of zlib's 16 KiB, in the stream
+// path: fewer hand-offs between the pool and the main thread, and fewer write(2) calls for large
+// files; each the fastest of the sizes tried for its format (BENCHMARKS.md, "Measured choices").
 const GZIP_PIECE = 256 * 1024
 const ZSTD_PIECE = 1024 * 1024
 // Up to 4 MiB of decompressed output waits for the tar reader: at zlib's default 16 KiB mark the
@@ -77,15 +88,137 @@ function feedInPieces(source: Readable, inflate: Writable, pool: BufferPool): Pr
   })
 }
 
-function decompressor(compression: Compression): Transform | undefined {
+function decompressor(compression: Compression, chunkSize?: number): Transform | undefined {
   switch (compression) {
     case 'gzip':
-      return zlib.createGunzip(inflateOptions(GZIP_PIECE))
+      return zlib.createGunzip(inflateOptions(chunkSize ?? GZIP_PIECE))
     case 'zstd':
-      return zlib.createZstdDecompress(inflateOptions(ZSTD_PIECE))
+      return zlib.createZstdDecompress(inflateOptions(chunkSize ?? ZSTD_PIECE))
     case 'none':
       return undefined
   }
+}
+
+interface SyncHandle {
+  writeSync(
+    flush: number,
+    input: Buffer,
+    inOff: number,
+    inLen: number,
+    out: Buffer,
+    outOff: number,
+    outLen: number,
+  ): void
+}
+
+// A decompressor driven synchronously: each input piece is decompressed at once into the one
+// output buffer, and every part of it handed to `sink` before the next overwrites it.
+class SyncInflater {
+  readonly #stream: Transform
+  readonly #handle: SyncHandle
+  readonly #state: Uint32Array
+  readonly #flush: number
+  readonly #finish: number
+  readonly #output = Buffer.allocUnsafe(OUTPUT)
+  #ended = false
+
+  private constructor(
+    stream: Transform,
+    handle: SyncHandle,
+    state: Uint32Array,
+    flush: number,
+    finish: number,
+  ) {
+    this.#stream = stream
+    this.#handle = handle
+    this.#state = state
+    this.#flush = flush
+    this.#finish = finish
+  }
+
+  static for(compression: Compression): SyncInflater | undefined {
+    const stream = decompressor(compression, OUTPUT)
+    if (!stream) return undefined
+    const internals = stream as unknown as { _handle?: Partial<SyncHandle>; _writeState?: unknown }
+    const handle = internals._handle
+    // checked with util.types: under jest's vm contexts, instanceof would compare another realm's Uint32Array
+    const state = internals._writeState
+    if (typeof handle?.writeSync !== 'function' || !types.isUint32Array(state) || state.length < 2) {
+      stream.destroy()
+      return undefined
+    }
+    // the error also reaches the stream's listeners on the next tick: #run has thrown it already
+    stream.on('error', () => {})
+    const zstd = compression === 'zstd'
+    const c = zlib.constants
+    return new SyncInflater(
+      stream,
+      handle as SyncHandle,
+      state,
+      zstd ? c.ZSTD_e_continue : c.Z_NO_FLUSH,
+      zstd ? c.ZSTD_e_end : c.Z_FINISH,
+    )
+  }
+
+  // As zlib's stream does: once the compressed stream has ended, what follows it is ignored.
+  write(input: Buffer, sink: (piece: Buffer) => void): void {
+    this.#run(input, this.#flush, sink)
+  }
+
+  end(sink: (piece: Buffer) => void): void {
+    this.#run(Buffer.alloc(0), this.#finish, sink)
+    this.close()
+  }
+
+  close(): void {
+    this.#stream.destroy()
+  }
+
+  #run(input: Buffer, flush: number, sink: (piece: Buffer) => void): void {
+    if (this.#ended) return
+    let inOff = 0
+    let inLen = input.length
+    for (;;) {
+      this.#handle.writeSync(flush, input, inOff, inLen, this.#output, 0, OUTPUT)
+      // zlib reports a corrupt stream by destroying its stream with the error, synchronously
+      if (this.#stream.errored) throw this.#stream.errored
+      const produced = OUTPUT - (this.#state[0] as number)
+      const consumed = inLen - (this.#state[1] as number)
+      if (produced > 0) sink(this.#output.subarray(0, produced))
+      inOff += consumed
+      inLen -= consumed
+      // a full output buffer: more may be waiting
+      if (produced === OUTPUT) continue
+      if (inLen === 0) return
+      // zstd returns at the end of each frame (and after some blocks) with input left: go on while
+      // that gets anywhere; a call that does not has reached the end of the compressed stream
+      if (produced === 0 && consumed === 0) {
+        this.#ended = true
+        return
+      }
+    }
+  }
+}
+
+// Reads `source` in flowing mode (iterating it would join its buffered chunks into new buffers)
+// and hands each chunk to `take`, synchronously; a throw from `take` stops the reading.
+async function eachChunk(source: Readable, take: (chunk: Buffer) => void): Promise<void> {
+  let failure: { error: unknown } | undefined
+  source.on('data', (chunk: Buffer) => {
+    if (failure) return
+    try {
+      take(chunk)
+    } catch (error) {
+      failure = { error }
+      source.destroy()
+    }
+  })
+  try {
+    await finished(source)
+  } catch (error) {
+    if (!failure) throw error
+  }
+  if (failure) throw failure.error
 }
 
 // Streams the layer (already digest-checked by its source, which errors the stream on a
@@ -107,6 +240,7 @@ export async function extractToDirectory(
   let staging: string | undefined
   let writer: StagingWriter | undefined
   let inflating: Transform | undefined
+  let inflater: SyncInflater | undefined
   try {
     staging = makeStagingDirectory(target)
     writer = new StagingWriter(staging, {
@@ -123,12 +257,21 @@ export async function extractToDirectory(
         reader.push(chunk)
       }
     }
-    const inflate = decompressor(o.compression)
-    if (inflate) {
+    const take = (chunk: Buffer) => {
+      hash?.update(chunk)
+      reader.push(chunk)
+    }
+    const sync = o.compression === 'none' ? undefined : SyncInflater.for(o.compression)
+    if (sync) {
+      inflater = sync
+      await eachChunk(source, (chunk) => sync.write(chunk, take))
+      sync.end(take)
+    } else if (o.compression === 'none') {
+      await eachChunk(source, take)
+    } else {
+      const inflate = decompressor(o.compression) as Transform
       inflating = inflate
       await Promise.all([feedInPieces(source, inflate, new BufferPool(COALESCE, 4)), consume(inflate)])
-    } else {
-      await pipeline(source, consume)
     }
     reader.end()
     if (hash && expected) {
@@ -154,6 +297,7 @@ export async function extractToDirectory(
     writer?.close()
     source.destroy()
     inflating?.destroy()
+    inflater?.close()
     const leftover = createdParent ?? staging
     if (leftover) rmSync(leftover, { recursive: true, force: true })
     if (staging) releaseStaging(staging)
