@@ -84,6 +84,8 @@ describe('SpillBuffer, between a pack and its upload', () => {
       Promise.all([writeAll(buffer, data, (at) => sizes[at % sizes.length] as number), readAll(buffer, 1)]),
     )
     expect(received.equals(data)).toBe(true)
+    // later still: 'close' has most likely come by now, and the promise taken before has it
+    await sleep(50)
     await within(10_000, gone)
     // each file went once read to its end, the last with the folder
     expect(readdirSync(dir)).toEqual([])
