@@ -35033,6 +35033,12 @@ class SpillBuffer extends external_node_stream_.Duplex {
     #unread = 0;
     #reading = false;
     #ended = false;
+    // The readable side called _read and nothing was pushed since. Node calls _read once and waits
+    // for a push before it calls it again, and it may call it while `memory` bytes or more wait
+    // (a read(n) past the high-water mark raises that mark): such a call must still be answered,
+    // or the reader waits for a push and the writer for room, for ever.
+    #asked = false;
+    // the one writer waiting in #until: the writable side runs one _writev at a time
     #wake;
     // A write's callback means its buffer may be reused (OutputSink reads this): bytes kept in
     // memory are copies, spilled ones are on disk once it is called. The pack then recycles its
@@ -35046,9 +35052,14 @@ class SpillBuffer extends external_node_stream_.Duplex {
         this.#accept(chunks.map((c) => c.chunk)).then(() => callback(), callback);
     }
     _read() {
+        this.#asked = true;
         this.#notify();
         if (this.#unread > 0)
             this.#pull();
+    }
+    push(chunk, encoding) {
+        this.#asked = false;
+        return super.push(chunk, encoding);
     }
     _final(callback) {
         this.#ended = true;
@@ -35082,7 +35093,11 @@ class SpillBuffer extends external_node_stream_.Duplex {
         }
     }
     #memoryOpen() {
-        return this.#unread === 0 && !this.#reading && this.readableLength < this.#o.memory;
+        return this.#unread === 0 && !this.#reading && this.#wanted();
+    }
+    // room in memory, or a _read not yet answered (one push answers it, whatever its size)
+    #wanted() {
+        return this.#asked || this.readableLength < this.#o.memory;
     }
     // false when the bytes could not be written (nothing of them counts as written then)
     async #spill(chunks) {
@@ -35100,7 +35115,7 @@ class SpillBuffer extends external_node_stream_.Duplex {
                 throw new Error(`wrote ${bytesWritten} of ${length} bytes`);
             segment.written += length;
             this.#unread += length;
-            if (this.readableLength < this.#o.memory)
+            if (this.#wanted())
                 this.#pull();
             return true;
         }

@@ -44,6 +44,12 @@ export class SpillBuffer extends Duplex {
   #unread = 0
   #reading = false
   #ended = false
+  // The readable side called _read and nothing was pushed since. Node calls _read once and waits
+  // for a push before it calls it again, and it may call it while `memory` bytes or more wait
+  // (a read(n) past the high-water mark raises that mark): such a call must still be answered,
+  // or the reader waits for a push and the writer for room, for ever.
+  #asked = false
+  // the one writer waiting in #until: the writable side runs one _writev at a time
   #wake: (() => void) | undefined
   // A write's callback means its buffer may be reused (OutputSink reads this): bytes kept in
   // memory are copies, spilled ones are on disk once it is called. The pack then recycles its
@@ -60,8 +66,14 @@ export class SpillBuffer extends Duplex {
   }
 
   override _read(): void {
+    this.#asked = true
     this.#notify()
     if (this.#unread > 0) this.#pull()
+  }
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    this.#asked = false
+    return super.push(chunk, encoding)
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -96,7 +108,12 @@ export class SpillBuffer extends Duplex {
   }
 
   #memoryOpen(): boolean {
-    return this.#unread === 0 && !this.#reading && this.readableLength < this.#o.memory
+    return this.#unread === 0 && !this.#reading && this.#wanted()
+  }
+
+  // room in memory, or a _read not yet answered (one push answers it, whatever its size)
+  #wanted(): boolean {
+    return this.#asked || this.readableLength < this.#o.memory
   }
 
   // false when the bytes could not be written (nothing of them counts as written then)
@@ -114,7 +131,7 @@ export class SpillBuffer extends Duplex {
       if (bytesWritten !== length) throw new Error(`wrote ${bytesWritten} of ${length} bytes`)
       segment.written += length
       this.#unread += length
-      if (this.readableLength < this.#o.memory) this.#pull()
+      if (this.#wanted()) this.#pull()
       return true
     } catch {
       this.#canSpill = false
