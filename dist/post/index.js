@@ -33517,7 +33517,10 @@ class SyncInflater {
     }
 }
 // Reads `source` in flowing mode (iterating it would join its buffered chunks into new buffers)
-// and hands each chunk to `take`, synchronously; a throw from `take` stops the reading.
+// and hands each chunk to `take`, synchronously. After a throw from `take` the rest of the source
+// is read and dropped: a source that then fails its digest check reports that instead (a blob
+// corrupted in transit reads as corrupt data first; its digest is the cause, as the stream path,
+// whose decompressor lagged behind the download, used to report).
 async function eachChunk(source, take) {
     let failure;
     source.on('data', (chunk) => {
@@ -33528,16 +33531,9 @@ async function eachChunk(source, take) {
         }
         catch (error) {
             failure = { error };
-            source.destroy();
         }
     });
-    try {
-        await (0,promises_namespaceObject.finished)(source);
-    }
-    catch (error) {
-        if (!failure)
-            throw error;
-    }
+    await (0,promises_namespaceObject.finished)(source);
     if (failure)
         throw failure.error;
 }

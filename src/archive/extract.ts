@@ -201,7 +201,10 @@ class SyncInflater {
 }
 
 // Reads `source` in flowing mode (iterating it would join its buffered chunks into new buffers)
-// and hands each chunk to `take`, synchronously; a throw from `take` stops the reading.
+// and hands each chunk to `take`, synchronously. After a throw from `take` the rest of the source
+// is read and dropped: a source that then fails its digest check reports that instead (a blob
+// corrupted in transit reads as corrupt data first; its digest is the cause, as the stream path,
+// whose decompressor lagged behind the download, used to report).
 async function eachChunk(source: Readable, take: (chunk: Buffer) => void): Promise<void> {
   let failure: { error: unknown } | undefined
   source.on('data', (chunk: Buffer) => {
@@ -210,14 +213,9 @@ async function eachChunk(source: Readable, take: (chunk: Buffer) => void): Promi
       take(chunk)
     } catch (error) {
       failure = { error }
-      source.destroy()
     }
   })
-  try {
-    await finished(source)
-  } catch (error) {
-    if (!failure) throw error
-  }
+  await finished(source)
   if (failure) throw failure.error
 }
 
