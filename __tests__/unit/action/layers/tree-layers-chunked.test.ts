@@ -1,11 +1,14 @@
 import { describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
-import { uploadChunkedPart } from '../../../../src/action/layers/chunked-part.js'
+import { uploadTreeLayers, type ChunkedTreePart } from '../../../../src/action/layers/tree-layers.js'
 import { MemoryRegistry } from '../../../helpers/memory-registry.js'
 
 const data = Buffer.concat([randomBytes(5 << 20), Buffer.from('text line\n'.repeat(300_000))])
-const part = (bytes: Buffer) => ({
+const part = (bytes: Buffer): ChunkedTreePart => ({
+  kind: 'chunked',
   label: 'target',
+  sizeClass: 0,
+  known: new Map(),
   size: bytes.length,
   tar: async (emit: (b: Buffer) => Promise<void>) => {
     for (let at = 0; at < bytes.length; at += 1 << 20) await emit(bytes.subarray(at, at + (1 << 20)))
@@ -13,10 +16,20 @@ const part = (bytes: Buffer) => ({
   },
 })
 
+// a chunked part goes up through the one path of tree layers, as a packed part does
+const upload = async (registry: MemoryRegistry, bytes: Buffer) => {
+  const saved = await uploadTreeLayers(registry, [part(bytes)], { stream: true })
+  expect(saved.layers).toEqual([])
+  const chunked = saved.chunked[0]
+  if (!chunked) throw new Error('no chunks for the chunked part')
+  expect(saved.uploaded).toBe(chunked.sent)
+  return chunked
+}
+
 describe('a chunked tree part', () => {
   it('uploads each new chunk once, and what the registry holds not again, even when no base names it', async () => {
     const registry = new MemoryRegistry()
-    const first = await uploadChunkedPart(registry, part(data), { sizeClass: 0, known: new Map() })
+    const first = await upload(registry, data)
     expect(first.newChunks).toBe(first.chunks.length)
     expect(new Set(first.chunks.map((c) => c.layer.digest)).size).toBe(registry.blobs.size)
     expect(first.sent).toBe([...registry.blobs.values()].reduce((n, b) => n + b.length, 0))
@@ -24,7 +37,7 @@ describe('a chunked tree part', () => {
       expect(registry.blobs.get(chunk.layer.digest)?.length).toBe(chunk.layer.size)
     }
     // no base: every chunk is compressed and offered, and the existence check finds them all
-    const again = await uploadChunkedPart(registry, part(data), { sizeClass: 0, known: new Map() })
+    const again = await upload(registry, data)
     expect(again.newChunks).toBe(first.chunks.length)
     expect(again.sent).toBe(0)
   })
