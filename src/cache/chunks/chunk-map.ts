@@ -1,4 +1,4 @@
-import { chunkSizes, MAX_SIZE_CLASS } from '../../archive/chunker.js'
+import { chunkSizes, MAX_SIZE_CLASS, MIN_SIZE_CLASS } from '../../archive/chunker.js'
 import type { Descriptor } from '../../oci/descriptor.js'
 import { descriptorOf } from '../../oci/descriptor.js'
 
@@ -19,10 +19,14 @@ export const CHUNKED_FORMAT = 'chunked-v1'
 // the cut rule: the gear table, the masks and the size classes of src/archive/chunker.ts
 const CHUNKING = 'fastcdc-gear32-v1'
 
-// The size class is picked so that a path's tar has about this many chunks or fewer: a 4 GiB tree
-// in 1 MiB chunks, a 100 GB one (class 5) in 32 MiB chunks. A chunk is never below the class's
-// minimum (a quarter of the average) except the last of each path, so no cache has more than
-// 4 x 4,096 chunks + one per path: a manifest below 3 MB, inside the 4 MiB registries accept.
+// The size class is the smallest whose chunks keep a path's tar to about this many: a tree up to
+// 512 MiB in 128 KiB chunks, 4 GiB in 1 MiB chunks, 100 GB (class 5) in 32 MiB chunks. A chunk is
+// never below the class's minimum (a quarter of the average) except the last of each path, so no
+// cache of a tree up to 100 GB has more than 4 x 4,096 chunks + one per path: a manifest below
+// 3 MB, inside the 4 MiB registries accept. The class is in the map: a cache of class 0 (all that
+// versions before the small classes saved) restores as it did, and a save on such a base keeps
+// its class so its chunks still match; versions before the small classes refuse a map of a class
+// below 0 (a miss for them, never a wrong tree).
 export const TARGET_CHUNKS = 4096
 
 export interface ChunkRef {
@@ -48,7 +52,7 @@ export interface ChunkMap {
 
 /** The smallest class whose average chunk keeps `bytes` within TARGET_CHUNKS chunks. */
 export function sizeClassFor(bytes: number): number {
-  let k = 0
+  let k = MIN_SIZE_CLASS
   while (k < MAX_SIZE_CLASS && bytes > TARGET_CHUNKS * chunkSizes(k).avg) k++
   return k
 }
@@ -93,7 +97,7 @@ export function readChunkMap(bytes: Buffer, layers: Descriptor[]): ChunkMap {
   if (
     typeof sizeClass !== 'number' ||
     !Number.isInteger(sizeClass) ||
-    sizeClass < 0 ||
+    sizeClass < MIN_SIZE_CLASS ||
     sizeClass > MAX_SIZE_CLASS
   )
     throw new ChunkMapError(`bad size class ${JSON.stringify(sizeClass)}`)

@@ -8,6 +8,7 @@ import {
   ChunkMapError,
   CHUNK_MEDIA_TYPE,
 } from '../../../../src/cache/chunks/chunk-map.js'
+import { chunkSizes } from '../../../../src/archive/chunker.js'
 import { chunkedTarStream } from '../../../../src/cache/chunks/chunked-restore.js'
 import { saveChunkedTar, type SavedChunk } from '../../../../src/cache/chunks/chunked-save.js'
 import type { Descriptor } from '../../../../src/oci/descriptor.js'
@@ -136,7 +137,18 @@ describe('the chunk map', () => {
     expect(readChunkMap(buildChunkMap(map).bytes, [layer])).toEqual(map)
   })
 
+  it('reads a map of a small class, whose chunks may not exceed its smaller maximum', () => {
+    const small = { ...map, sizeClass: -3 }
+    expect(readChunkMap(buildChunkMap(small).bytes, [layer])).toEqual(small)
+    const big = {
+      ...small,
+      paths: [{ ...small.paths[0]!, size: 1 << 20, chunks: [{ ...ref, size: 1 << 20 }] }],
+    }
+    expect(() => readChunkMap(buildChunkMap(big).bytes, [layer])).toThrow(ChunkMapError)
+  })
+
   it.each([
+    ['a size class below the smallest', { ...map, sizeClass: -4 }],
     [
       'a chunk naming a layer the manifest lacks',
       { ...map, paths: [{ ...map.paths[0]!, chunks: [{ ...ref, layer: 1 }, ref] }] },
@@ -150,7 +162,11 @@ describe('the chunk map', () => {
   })
 
   it('picks a class that keeps any tree up to 100 GB within the manifest bound', () => {
-    expect(sizeClassFor(1 << 30)).toBe(0)
+    // small trees in chunks below 1 MiB, so a few changed small files rewrite little
+    expect(sizeClassFor(225 << 20)).toBe(-3)
+    expect(chunkSizes(-3)).toEqual({ min: 32 << 10, avg: 128 << 10, max: 512 << 10 })
+    expect(sizeClassFor(513 << 20)).toBe(-2)
+    expect(sizeClassFor(1 << 30)).toBe(-2)
     expect(sizeClassFor(4 * 2 ** 30)).toBe(0)
     expect(sizeClassFor(5 * 2 ** 30)).toBe(1)
     const k = sizeClassFor(100e9)
