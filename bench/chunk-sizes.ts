@@ -17,7 +17,8 @@ import { SCENARIOS } from './incremental.js'
 import { SeededRandom } from './seeded-random.js'
 
 const KiB = 1024
-const CHUNKINGS: { name: string; sizes: ChunkSizes }[] = [32, 64, 128, 256, 1024].map((avg) => ({
+const AVERAGES = (process.env.CHUNK_AVERAGES ?? '32,64,128,256,512,1024').split(',').map(Number)
+const CHUNKINGS: { name: string; sizes: ChunkSizes }[] = AVERAGES.map((avg) => ({
   name: `${avg} KiB`,
   sizes: { min: (avg * KiB) / 4, avg: avg * KiB, max: avg * KiB * 4 },
 }))

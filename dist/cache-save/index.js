@@ -32061,12 +32061,15 @@ class BufferPool {
 ;// CONCATENATED MODULE: ./src/archive/chunker.ts
 
 
-// Size class k: average 1 MiB << k, min a quarter of it, max four times. Class 0 serves trees up
-// to 4 GiB in about 4,096 chunks; see src/cache/chunks/chunk-map.ts for how a class is chosen.
+// Size class k: average 1 MiB x 2^k, min a quarter of it, max four times. Class 0 serves trees
+// up to 4 GiB in about 4,096 chunks; the classes below it (down to 256 KiB) cut small trees finer,
+// where a change of a few small files would otherwise rewrite a whole 1 MiB chunk (BENCHMARKS.md,
+// "Incremental caches"). See src/cache/chunks/chunk-map.ts for how a class is chosen.
 function chunkSizes(sizeClass) {
-    const avg = 1 << (20 + sizeClass);
+    const avg = 2 ** (20 + sizeClass);
     return { min: avg / 4, avg, max: avg * 4 };
 }
+const MIN_SIZE_CLASS = -2;
 const MAX_SIZE_CLASS = 7;
 // The gear table: 256 fixed pseudo-random 32-bit values. Derived from sha256 of a fixed label, so
 // it is the same in every version and every saver cuts the same bytes at the same places; changing
@@ -32195,15 +32198,22 @@ const FORMAT_ANNOTATION = 'io.github.oci-artifact-action.cache.format';
 const CHUNKED_FORMAT = 'chunked-v1';
 // the cut rule: the gear table, the masks and the size classes of src/archive/chunker.ts
 const CHUNKING = 'fastcdc-gear32-v1';
-// The size class is picked so that a path's tar has about this many chunks or fewer: a 4 GiB tree
-// in 1 MiB chunks, a 100 GB one (class 5) in 32 MiB chunks. A chunk is never below the class's
-// minimum (a quarter of the average) except the last of each path, so no cache has more than
-// 4 x 4,096 chunks + one per path: a manifest below 3 MB, inside the 4 MiB registries accept.
+// The size class is the smallest whose chunks keep a path's tar to about TARGET_CHUNKS: 4 GiB in
+// 1 MiB chunks, 100 GB (class 5) in 32 MiB chunks. A chunk is never below the class's minimum (a
+// quarter of the average) except the last of each path, so no cache of a tree up to 100 GB has
+// more than 4 x 4,096 chunks + one per path: a manifest below 3 MB, inside the 4 MiB registries
+// accept. The classes below 1 MiB keep a tree to half as many (512 MiB in 256 KiB chunks, 1 GiB
+// in 512 KiB): each chunk is a blob, and each blob costs requests and registry work on a save and
+// a restore, which the bytes a finer cut saves do not repay beyond that (bench/notes/a26s.md).
+// The class is in the map: a cache of class 0 (all that versions before the small classes saved)
+// restores as it did, and a save on such a base keeps its class so its chunks still match;
+// versions before the small classes refuse a map of a class below 0 (a miss, never a wrong tree).
 const TARGET_CHUNKS = 4096;
+const SMALL_CLASS_TARGET = 2048;
 /** The smallest class whose average chunk keeps `bytes` within TARGET_CHUNKS chunks. */
 function sizeClassFor(bytes) {
-    let k = 0;
-    while (k < MAX_SIZE_CLASS && bytes > TARGET_CHUNKS * chunkSizes(k).avg)
+    let k = MIN_SIZE_CLASS;
+    while (k < MAX_SIZE_CLASS && bytes > (k < 0 ? SMALL_CLASS_TARGET : TARGET_CHUNKS) * chunkSizes(k).avg)
         k++;
     return k;
 }
@@ -32246,7 +32256,7 @@ function readChunkMap(bytes, layers) {
     const sizeClass = o.sizeClass;
     if (typeof sizeClass !== 'number' ||
         !Number.isInteger(sizeClass) ||
-        sizeClass < 0 ||
+        sizeClass < MIN_SIZE_CLASS ||
         sizeClass > MAX_SIZE_CLASS)
         throw new ChunkMapError(`bad size class ${JSON.stringify(sizeClass)}`);
     const { max } = chunkSizes(sizeClass);
@@ -35105,7 +35115,7 @@ function checkDigest(digest) {
  * bytes sent (0 when the registry had the blob).
  */
 async function uploadIfMissing(target, desc, open, o) {
-    if (await target.blobExists(desc.digest)) {
+    if (o.ask !== false && (await target.blobExists(desc.digest))) {
         o.logger.info(`${desc.digest} (${desc.size} bytes) is already in the registry: not uploaded`);
         return 0;
     }
@@ -35113,6 +35123,32 @@ async function uploadIfMissing(target, desc, open, o) {
     await target.pushBlob(desc, open, { onProgress: (bytes) => progress?.add(bytes) });
     progress?.done();
     return desc.size;
+}
+/**
+ * Whether to ask before each of many blobs that are new for all the caller knows (the chunks of a
+ * save that no base cache lists): a HEAD per blob is a request the registry serves for each, for
+ * a blob it almost never holds. Asks for the first `probes`; once that many came back missing it
+ * stops asking, and once any came back held it asks for every blob after (a save of content the
+ * registry holds under another cache). Only the bytes of a held blob met after the probes are
+ * sent for nothing.
+ */
+class ExistenceProbe {
+    probes;
+    #missing = 0;
+    #held = false;
+    constructor(probes) {
+        this.probes = probes;
+    }
+    get ask() {
+        return this.#held || this.#missing < this.probes;
+    }
+    /** What an asked upload found: `held` when the registry had the blob. */
+    saw(held) {
+        if (held)
+            this.#held = true;
+        else
+            this.#missing++;
+    }
 }
 /**
  * A blob whose bytes are produced once (a pack) and whose digest is known at their end: streamed
@@ -36823,6 +36859,10 @@ const PARTS_IN_FLIGHT = 2;
 // per core), the rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT:
 // several in flight keep a link with latency busy. Memory: each holds at most one chunk.
 const CHUNKS_IN_FLIGHT = Math.max(8, (0,external_node_os_.availableParallelism)() + 2);
+// New chunks (none of the base's) asked about before the existence check stops for the rest of
+// the part, if the registry held none of them: a HEAD per chunk cost a full save about a sixth of
+// its CPU, ours and the registry's (bench/notes/a26s.md)
+const PROBED_CHUNKS = 16;
 // a line per chunk belongs in the debug log
 const CHUNK_LOG = { ...actionsLogger, info: actionsLogger.debug };
 /**
@@ -36898,11 +36938,13 @@ async function uploadPacked(repo, part, spoolDir, packing, o) {
     const { files, uncompressedSize } = packed;
     return { desc: upload.desc, uploaded: upload.uploaded, files, uncompressedSize };
 }
-// A chunked part: each new chunk a layer of its own, after the one existence check of every
-// upload (a chunk another cache of the package holds is not sent again); its compressed bytes are
-// in memory, so a failed try is simply sent again (Repository.pushBlob retries a replayable body).
+// A chunked part: each new chunk a layer of its own, through the one existence check of every
+// upload, asked while the ExistenceProbe says so (a chunk another cache of the package holds is
+// not sent again); its compressed bytes are in memory, so a failed try is simply sent again
+// (Repository.pushBlob retries a replayable body).
 async function uploadChunks(repo, part) {
     const progress = startProgress(`Chunking ${part.label}`, part.size || undefined);
+    const probe = new ExistenceProbe(PROBED_CHUNKS);
     const saved = await saveChunkedTar((emit) => part.tar(async (bytes) => {
         progress.add(bytes.length);
         await emit(bytes);
@@ -36910,7 +36952,16 @@ async function uploadChunks(repo, part) {
         sizeClass: part.sizeClass,
         known: part.known,
         concurrency: CHUNKS_IN_FLIGHT,
-        put: (layer, bytes) => uploadIfMissing(repo, layer, () => external_node_stream_.Readable.from(bytes), { logger: CHUNK_LOG }),
+        put: async (layer, bytes) => {
+            const ask = probe.ask;
+            const sent = await uploadIfMissing(repo, layer, () => external_node_stream_.Readable.from(bytes), {
+                logger: CHUNK_LOG,
+                ask,
+            });
+            if (ask)
+                probe.saw(sent === 0);
+            return sent;
+        },
     });
     progress.done();
     return saved;
@@ -36934,6 +36985,7 @@ function oneAtATime() {
 
 
 
+
 /**
  * The paths of a cache saved chunk by chunk: each path's uncompressed tar (the same reproducible
  * tar the one-layer format compresses whole, mtimes kept) cut into content-defined chunks; only
@@ -36943,7 +36995,7 @@ async function saveChunkedPaths(repo, sources, o) {
     const base = await findBaseChunks(repo, o, actionsLogger);
     // the base's size class, so its chunks can match; a larger one if the tree outgrew it
     const sizes = sources.map((source) => treeSize(source, o.includeGit));
-    const sizeClass = Math.max(base?.sizeClass ?? 0, sizeClassFor(sizes.reduce((a, b) => a + b, 0)));
+    const sizeClass = Math.max(base?.sizeClass ?? MIN_SIZE_CLASS, sizeClassFor(sizes.reduce((a, b) => a + b, 0)));
     logBase(base, sizeClass);
     // one chunked tree part per path, through the one path of tree layers
     const parts = sources.map((source, i) => {

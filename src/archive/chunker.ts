@@ -15,7 +15,7 @@ export interface ChunkSizes {
 }
 
 // Size class k: average 1 MiB x 2^k, min a quarter of it, max four times. Class 0 serves trees
-// up to 4 GiB in about 4,096 chunks; the classes below it (down to 128 KiB) cut small trees finer,
+// up to 4 GiB in about 4,096 chunks; the classes below it (down to 256 KiB) cut small trees finer,
 // where a change of a few small files would otherwise rewrite a whole 1 MiB chunk (BENCHMARKS.md,
 // "Incremental caches"). See src/cache/chunks/chunk-map.ts for how a class is chosen.
 export function chunkSizes(sizeClass: number): ChunkSizes {
@@ -23,7 +23,7 @@ export function chunkSizes(sizeClass: number): ChunkSizes {
   return { min: avg / 4, avg, max: avg * 4 }
 }
 
-export const MIN_SIZE_CLASS = -3
+export const MIN_SIZE_CLASS = -2
 export const MAX_SIZE_CLASS = 7
 
 // The gear table: 256 fixed pseudo-random 32-bit values. Derived from sha256 of a fixed label, so

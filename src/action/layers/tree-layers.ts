@@ -7,7 +7,12 @@ import type { PackResult } from '../../archive/types.js'
 import { saveChunkedTar, type ChunkedSaveResult } from '../../cache/chunks/chunked-save.js'
 import type { Descriptor } from '../../oci/descriptor.js'
 import { forEachLimited } from '../../oci/layout/for-each-limited.js'
-import { uploadIfMissing, uploadProducedBlob, type BlobTarget } from '../../oci/upload/produced-upload.js'
+import {
+  ExistenceProbe,
+  uploadIfMissing,
+  uploadProducedBlob,
+  type BlobTarget,
+} from '../../oci/upload/produced-upload.js'
 import { actionsLogger, formatBytes, startProgress, uploadProgress } from '../runner/log.js'
 
 // Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
@@ -20,6 +25,10 @@ const PARTS_IN_FLIGHT = 2
 // per core), the rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT:
 // several in flight keep a link with latency busy. Memory: each holds at most one chunk.
 const CHUNKS_IN_FLIGHT = Math.max(8, availableParallelism() + 2)
+// New chunks (none of the base's) asked about before the existence check stops for the rest of
+// the part, if the registry held none of them: a HEAD per chunk cost a full save about a sixth of
+// its CPU, ours and the registry's (bench/notes/a26s.md)
+const PROBED_CHUNKS = 16
 // a line per chunk belongs in the debug log
 const CHUNK_LOG = { ...actionsLogger, info: actionsLogger.debug }
 
@@ -174,11 +183,13 @@ async function uploadPacked(
   return { desc: upload.desc, uploaded: upload.uploaded, files, uncompressedSize }
 }
 
-// A chunked part: each new chunk a layer of its own, after the one existence check of every
-// upload (a chunk another cache of the package holds is not sent again); its compressed bytes are
-// in memory, so a failed try is simply sent again (Repository.pushBlob retries a replayable body).
+// A chunked part: each new chunk a layer of its own, through the one existence check of every
+// upload, asked while the ExistenceProbe says so (a chunk another cache of the package holds is
+// not sent again); its compressed bytes are in memory, so a failed try is simply sent again
+// (Repository.pushBlob retries a replayable body).
 async function uploadChunks(repo: BlobTarget, part: ChunkedTreePart): Promise<ChunkedSaveResult> {
   const progress = startProgress(`Chunking ${part.label}`, part.size || undefined)
+  const probe = new ExistenceProbe(PROBED_CHUNKS)
   const saved = await saveChunkedTar(
     (emit) =>
       part.tar(async (bytes) => {
@@ -189,7 +200,15 @@ async function uploadChunks(repo: BlobTarget, part: ChunkedTreePart): Promise<Ch
       sizeClass: part.sizeClass,
       known: part.known,
       concurrency: CHUNKS_IN_FLIGHT,
-      put: (layer, bytes) => uploadIfMissing(repo, layer, () => Readable.from(bytes), { logger: CHUNK_LOG }),
+      put: async (layer, bytes) => {
+        const ask = probe.ask
+        const sent = await uploadIfMissing(repo, layer, () => Readable.from(bytes), {
+          logger: CHUNK_LOG,
+          ask,
+        })
+        if (ask) probe.saw(sent === 0)
+        return sent
+      },
     },
   )
   progress.done()

@@ -4,10 +4,10 @@ import { uploadTreeLayers, type ChunkedTreePart } from '../../../../src/action/l
 import { MemoryRegistry } from '../../../helpers/memory-registry.js'
 
 const data = Buffer.concat([randomBytes(5 << 20), Buffer.from('text line\n'.repeat(300_000))])
-const part = (bytes: Buffer): ChunkedTreePart => ({
+const part = (bytes: Buffer, sizeClass = 0): ChunkedTreePart => ({
   kind: 'chunked',
   label: 'target',
-  sizeClass: 0,
+  sizeClass,
   known: new Map(),
   size: bytes.length,
   tar: async (emit: (b: Buffer) => Promise<void>) => {
@@ -17,8 +17,8 @@ const part = (bytes: Buffer): ChunkedTreePart => ({
 })
 
 // a chunked part goes up through the one path of tree layers, as a packed part does
-const upload = async (registry: MemoryRegistry, bytes: Buffer) => {
-  const saved = await uploadTreeLayers(registry, [part(bytes)], { stream: true })
+const upload = async (registry: MemoryRegistry, bytes: Buffer, sizeClass = 0) => {
+  const saved = await uploadTreeLayers(registry, [part(bytes, sizeClass)], { stream: true })
   expect(saved.layers).toEqual([])
   const chunked = saved.chunked[0]
   if (!chunked) throw new Error('no chunks for the chunked part')
@@ -39,6 +39,28 @@ describe('a chunked tree part', () => {
     // no base: every chunk is compressed and offered, and the existence check finds them all
     const again = await upload(registry, data)
     expect(again.newChunks).toBe(first.chunks.length)
+    expect(again.sent).toBe(0)
+  })
+
+  it('stops asking the registry once the first new chunks were all missing, and asks for every chunk once one was held', async () => {
+    const registry = new MemoryRegistry()
+    let asked = 0
+    const blobExists = registry.blobExists.bind(registry)
+    registry.blobExists = (digest: string) => {
+      asked++
+      return blobExists(digest)
+    }
+    // 256 KiB chunks: far more than the probe asks about
+    const many = randomBytes(16 << 20)
+    const first = await upload(registry, many, -2)
+    expect(first.newChunks).toBeGreaterThan(40)
+    // the first 16, and those already on their way when the 16th answer came
+    expect(asked).toBeGreaterThanOrEqual(16)
+    expect(asked).toBeLessThan(first.newChunks / 2)
+    expect(first.sent).toBe([...registry.blobs.values()].reduce((n, b) => n + b.length, 0))
+    asked = 0
+    const again = await upload(registry, many, -2)
+    expect(asked).toBe(again.newChunks)
     expect(again.sent).toBe(0)
   })
 })
