@@ -38,7 +38,11 @@ async function tarOf(dir: string): Promise<Buffer> {
   return Buffer.concat(parts)
 }
 
-async function cut(tar: Buffer, sizes: ChunkSizes, base?: Cut): Promise<Cut & { fresh: number; freshBytes: number }> {
+async function cut(
+  tar: Buffer,
+  sizes: ChunkSizes,
+  base?: Cut,
+): Promise<Cut & { fresh: number; freshBytes: number }> {
   const out: Cut & { fresh: number; freshBytes: number } = {
     digests: new Set(),
     chunks: 0,
@@ -71,14 +75,18 @@ async function cut(tar: Buffer, sizes: ChunkSizes, base?: Cut): Promise<Cut & { 
 
 async function main(): Promise<void> {
   const dataDir = process.argv[2] as string
-  const specs: TreeSpec[] = process.argv.slice(3).map((v) =>
-    v === 'many-files' ? { variant: 'many-files', files: 60000 } : { variant: 'mixed', bytes: 256 * MiB },
-  )
+  const specs: TreeSpec[] = process.argv
+    .slice(3)
+    .map((v) =>
+      v === 'many-files' ? { variant: 'many-files', files: 60000 } : { variant: 'mixed', bytes: 256 * MiB },
+    )
   for (const spec of specs) {
     const tree = await ensureTree(dataDir, spec)
     const tar = await tarOf(tree.dir)
     const whole = zstdCompressSync(tar, { params: { [constants.ZSTD_c_compressionLevel]: 3 } }).length
-    console.log(`\n${tree.name}: tar ${(tar.length / MiB).toFixed(1)} MiB, zstd -3 whole ${(whole / MiB).toFixed(2)} MiB`)
+    console.log(
+      `\n${tree.name}: tar ${(tar.length / MiB).toFixed(1)} MiB, zstd -3 whole ${(whole / MiB).toFixed(2)} MiB`,
+    )
     const bases = new Map<string, Cut>()
     for (const c of CHUNKINGS) {
       const b = await cut(tar, c.sizes)
@@ -103,7 +111,9 @@ async function main(): Promise<void> {
         const before = join(tree.dir, relative(copy, file))
         if (!existsSync(before) || !readFileSync(before).equals(bytes)) fresh.push(Buffer.alloc(512), bytes)
       }
-      const floor = zstdCompressSync(Buffer.concat(fresh), { params: { [constants.ZSTD_c_compressionLevel]: 3 } }).length
+      const floor = zstdCompressSync(Buffer.concat(fresh), {
+        params: { [constants.ZSTD_c_compressionLevel]: 3 },
+      }).length
       console.log(
         `  ${scenario.name.padEnd(9)} floor (changed files alone): ${fresh.length / 2} files, ` +
           `${(floor / MiB).toFixed(2)} MiB = ${((100 * floor) / whole).toFixed(1)}% of the whole tar zstd'd`,
