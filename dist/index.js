@@ -32061,15 +32061,12 @@ class buffer_pool_BufferPool {
 ;// CONCATENATED MODULE: ./src/archive/chunker.ts
 
 
-// Size class k: average 1 MiB x 2^k, min a quarter of it, max four times. Class 0 serves trees
-// up to 4 GiB in about 4,096 chunks; the classes below it (down to 256 KiB) cut small trees finer,
-// where a change of a few small files would otherwise rewrite a whole 1 MiB chunk (BENCHMARKS.md,
-// "Incremental caches"). See src/cache/chunks/chunk-map.ts for how a class is chosen.
+// Size class k: average 1 MiB << k, min a quarter of it, max four times. Class 0 serves trees up
+// to 4 GiB in about 4,096 chunks; see src/cache/chunks/chunk-map.ts for how a class is chosen.
 function chunker_chunkSizes(sizeClass) {
-    const avg = 2 ** (20 + sizeClass);
+    const avg = 1 << (20 + sizeClass);
     return { min: avg / 4, avg, max: avg * 4 };
 }
-const chunker_MIN_SIZE_CLASS = -2;
 const chunker_MAX_SIZE_CLASS = 7;
 // The gear table: 256 fixed pseudo-random 32-bit values. Derived from sha256 of a fixed label, so
 // it is the same in every version and every saver cuts the same bytes at the same places; changing
@@ -32198,22 +32195,15 @@ const chunk_map_FORMAT_ANNOTATION = 'io.github.oci-artifact-action.cache.format'
 const chunk_map_CHUNKED_FORMAT = 'chunked-v1';
 // the cut rule: the gear table, the masks and the size classes of src/archive/chunker.ts
 const CHUNKING = 'fastcdc-gear32-v1';
-// The size class is the smallest whose chunks keep a path's tar to about TARGET_CHUNKS: 4 GiB in
-// 1 MiB chunks, 100 GB (class 5) in 32 MiB chunks. A chunk is never below the class's minimum (a
-// quarter of the average) except the last of each path, so no cache of a tree up to 100 GB has
-// more than 4 x 4,096 chunks + one per path: a manifest below 3 MB, inside the 4 MiB registries
-// accept. The classes below 1 MiB keep a tree to half as many (512 MiB in 256 KiB chunks, 1 GiB
-// in 512 KiB): each chunk is a blob, and each blob costs requests and registry work on a save and
-// a restore, which the bytes a finer cut saves do not repay beyond that (bench/notes/a26s.md).
-// The class is in the map: a cache of class 0 (all that versions before the small classes saved)
-// restores as it did, and a save on such a base keeps its class so its chunks still match;
-// versions before the small classes refuse a map of a class below 0 (a miss, never a wrong tree).
+// The size class is picked so that a path's tar has about this many chunks or fewer: a 4 GiB tree
+// in 1 MiB chunks, a 100 GB one (class 5) in 32 MiB chunks. A chunk is never below the class's
+// minimum (a quarter of the average) except the last of each path, so no cache has more than
+// 4 x 4,096 chunks + one per path: a manifest below 3 MB, inside the 4 MiB registries accept.
 const TARGET_CHUNKS = 4096;
-const SMALL_CLASS_TARGET = 2048;
 /** The smallest class whose average chunk keeps `bytes` within TARGET_CHUNKS chunks. */
 function chunk_map_sizeClassFor(bytes) {
-    let k = MIN_SIZE_CLASS;
-    while (k < MAX_SIZE_CLASS && bytes > (k < 0 ? SMALL_CLASS_TARGET : TARGET_CHUNKS) * chunkSizes(k).avg)
+    let k = 0;
+    while (k < MAX_SIZE_CLASS && bytes > TARGET_CHUNKS * chunkSizes(k).avg)
         k++;
     return k;
 }
@@ -32256,7 +32246,7 @@ function readChunkMap(bytes, layers) {
     const sizeClass = o.sizeClass;
     if (typeof sizeClass !== 'number' ||
         !Number.isInteger(sizeClass) ||
-        sizeClass < chunker_MIN_SIZE_CLASS ||
+        sizeClass < 0 ||
         sizeClass > chunker_MAX_SIZE_CLASS)
         throw new ChunkMapError(`bad size class ${JSON.stringify(sizeClass)}`);
     const { max } = chunker_chunkSizes(sizeClass);
@@ -36985,7 +36975,6 @@ function oneAtATime() {
 
 
 
-
 /**
  * The paths of a cache saved chunk by chunk: each path's uncompressed tar (the same reproducible
  * tar the one-layer format compresses whole, mtimes kept) cut into content-defined chunks; only
@@ -36995,7 +36984,7 @@ async function save_chunked_saveChunkedPaths(repo, sources, o) {
     const base = await findBaseChunks(repo, o, actionsLogger);
     // the base's size class, so its chunks can match; a larger one if the tree outgrew it
     const sizes = sources.map((source) => treeSize(source, o.includeGit));
-    const sizeClass = Math.max(base?.sizeClass ?? MIN_SIZE_CLASS, sizeClassFor(sizes.reduce((a, b) => a + b, 0)));
+    const sizeClass = Math.max(base?.sizeClass ?? 0, sizeClassFor(sizes.reduce((a, b) => a + b, 0)));
     logBase(base, sizeClass);
     // one chunked tree part per path, through the one path of tree layers
     const parts = sources.map((source, i) => {

@@ -14,16 +14,13 @@ export interface ChunkSizes {
   max: number
 }
 
-// Size class k: average 1 MiB x 2^k, min a quarter of it, max four times. Class 0 serves trees
-// up to 4 GiB in about 4,096 chunks; the classes below it (down to 256 KiB) cut small trees finer,
-// where a change of a few small files would otherwise rewrite a whole 1 MiB chunk (BENCHMARKS.md,
-// "Incremental caches"). See src/cache/chunks/chunk-map.ts for how a class is chosen.
+// Size class k: average 1 MiB << k, min a quarter of it, max four times. Class 0 serves trees up
+// to 4 GiB in about 4,096 chunks; see src/cache/chunks/chunk-map.ts for how a class is chosen.
 export function chunkSizes(sizeClass: number): ChunkSizes {
-  const avg = 2 ** (20 + sizeClass)
+  const avg = 1 << (20 + sizeClass)
   return { min: avg / 4, avg, max: avg * 4 }
 }
 
-export const MIN_SIZE_CLASS = -2
 export const MAX_SIZE_CLASS = 7
 
 // The gear table: 256 fixed pseudo-random 32-bit values. Derived from sha256 of a fixed label, so

@@ -1,5 +1,4 @@
 import * as core from '@actions/core'
-import { MIN_SIZE_CLASS } from '../../archive/chunker.js'
 import { streamTar } from '../../archive/pack.js'
 import { walkEntries } from '../../archive/walk.js'
 import { assembleChunkedCache, findBaseChunks, type BaseChunks } from '../../cache/chunks/chunked-cache.js'
@@ -34,10 +33,7 @@ export async function saveChunkedPaths(
   const base = await findBaseChunks(repo, o, actionsLogger)
   // the base's size class, so its chunks can match; a larger one if the tree outgrew it
   const sizes = sources.map((source) => treeSize(source, o.includeGit))
-  const sizeClass = Math.max(
-    base?.sizeClass ?? MIN_SIZE_CLASS,
-    sizeClassFor(sizes.reduce((a, b) => a + b, 0)),
-  )
+  const sizeClass = Math.max(base?.sizeClass ?? 0, sizeClassFor(sizes.reduce((a, b) => a + b, 0)))
   logBase(base, sizeClass)
   // one chunked tree part per path, through the one path of tree layers
   const parts = sources.map((source, i): ChunkedTreePart => {

@@ -1,4 +1,4 @@
-import { chunkSizes, MAX_SIZE_CLASS, MIN_SIZE_CLASS } from '../../archive/chunker.js'
+import { chunkSizes, MAX_SIZE_CLASS } from '../../archive/chunker.js'
 import type { Descriptor } from '../../oci/descriptor.js'
 import { descriptorOf } from '../../oci/descriptor.js'
 
@@ -19,18 +19,11 @@ export const CHUNKED_FORMAT = 'chunked-v1'
 // the cut rule: the gear table, the masks and the size classes of src/archive/chunker.ts
 const CHUNKING = 'fastcdc-gear32-v1'
 
-// The size class is the smallest whose chunks keep a path's tar to about TARGET_CHUNKS: 4 GiB in
-// 1 MiB chunks, 100 GB (class 5) in 32 MiB chunks. A chunk is never below the class's minimum (a
-// quarter of the average) except the last of each path, so no cache of a tree up to 100 GB has
-// more than 4 x 4,096 chunks + one per path: a manifest below 3 MB, inside the 4 MiB registries
-// accept. The classes below 1 MiB keep a tree to half as many (512 MiB in 256 KiB chunks, 1 GiB
-// in 512 KiB): each chunk is a blob, and each blob costs requests and registry work on a save and
-// a restore, which the bytes a finer cut saves do not repay beyond that (bench/notes/a26s.md).
-// The class is in the map: a cache of class 0 (all that versions before the small classes saved)
-// restores as it did, and a save on such a base keeps its class so its chunks still match;
-// versions before the small classes refuse a map of a class below 0 (a miss, never a wrong tree).
+// The size class is picked so that a path's tar has about this many chunks or fewer: a 4 GiB tree
+// in 1 MiB chunks, a 100 GB one (class 5) in 32 MiB chunks. A chunk is never below the class's
+// minimum (a quarter of the average) except the last of each path, so no cache has more than
+// 4 x 4,096 chunks + one per path: a manifest below 3 MB, inside the 4 MiB registries accept.
 export const TARGET_CHUNKS = 4096
-const SMALL_CLASS_TARGET = 2048
 
 export interface ChunkRef {
   /** Index into the manifest's layers */
@@ -55,8 +48,8 @@ export interface ChunkMap {
 
 /** The smallest class whose average chunk keeps `bytes` within TARGET_CHUNKS chunks. */
 export function sizeClassFor(bytes: number): number {
-  let k = MIN_SIZE_CLASS
-  while (k < MAX_SIZE_CLASS && bytes > (k < 0 ? SMALL_CLASS_TARGET : TARGET_CHUNKS) * chunkSizes(k).avg) k++
+  let k = 0
+  while (k < MAX_SIZE_CLASS && bytes > TARGET_CHUNKS * chunkSizes(k).avg) k++
   return k
 }
 
@@ -100,7 +93,7 @@ export function readChunkMap(bytes: Buffer, layers: Descriptor[]): ChunkMap {
   if (
     typeof sizeClass !== 'number' ||
     !Number.isInteger(sizeClass) ||
-    sizeClass < MIN_SIZE_CLASS ||
+    sizeClass < 0 ||
     sizeClass > MAX_SIZE_CLASS
   )
     throw new ChunkMapError(`bad size class ${JSON.stringify(sizeClass)}`)

@@ -8,7 +8,6 @@ import {
   ChunkMapError,
   CHUNK_MEDIA_TYPE,
 } from '../../../../src/cache/chunks/chunk-map.js'
-import { chunkSizes } from '../../../../src/archive/chunker.js'
 import { chunkedTarStream } from '../../../../src/cache/chunks/chunked-restore.js'
 import { saveChunkedTar, type SavedChunk } from '../../../../src/cache/chunks/chunked-save.js'
 import type { Descriptor } from '../../../../src/oci/descriptor.js'
@@ -137,18 +136,7 @@ describe('the chunk map', () => {
     expect(readChunkMap(buildChunkMap(map).bytes, [layer])).toEqual(map)
   })
 
-  it('reads a map of a small class, whose chunks may not exceed its smaller maximum', () => {
-    const small = { ...map, sizeClass: -2 }
-    expect(readChunkMap(buildChunkMap(small).bytes, [layer])).toEqual(small)
-    const big = {
-      ...small,
-      paths: [{ ...small.paths[0]!, size: 2 << 20, chunks: [{ ...ref, size: 2 << 20 }] }],
-    }
-    expect(() => readChunkMap(buildChunkMap(big).bytes, [layer])).toThrow(ChunkMapError)
-  })
-
   it.each([
-    ['a size class below the smallest', { ...map, sizeClass: -3 }],
     [
       'a chunk naming a layer the manifest lacks',
       { ...map, paths: [{ ...map.paths[0]!, chunks: [{ ...ref, layer: 1 }, ref] }] },
@@ -162,13 +150,7 @@ describe('the chunk map', () => {
   })
 
   it('picks a class that keeps any tree up to 100 GB within the manifest bound', () => {
-    // small trees in chunks below 1 MiB, so a few changed small files rewrite little
-    expect(sizeClassFor(225 << 20)).toBe(-2)
-    expect(chunkSizes(-2)).toEqual({ min: 64 << 10, avg: 256 << 10, max: 1 << 20 })
-    expect(sizeClassFor(512 << 20)).toBe(-2)
-    expect(sizeClassFor(513 << 20)).toBe(-1)
-    expect(sizeClassFor(1 << 30)).toBe(-1)
-    expect(sizeClassFor((1 << 30) + 1)).toBe(0)
+    expect(sizeClassFor(1 << 30)).toBe(0)
     expect(sizeClassFor(4 * 2 ** 30)).toBe(0)
     expect(sizeClassFor(5 * 2 ** 30)).toBe(1)
     const k = sizeClassFor(100e9)
