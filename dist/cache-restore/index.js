@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5658:
+/***/ 8876:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31142,7 +31142,7 @@ function formatRate(bytes, seconds) {
 // Often enough to show a transfer is alive, rare enough not to flood the log.
 const PROGRESS_INTERVAL_MS = 5000;
 /** Logs `label: 42% of 1.2 GB, 85 MB/s` every few seconds while a transfer runs. */
-function log_startProgress(label, total, now = Date.now) {
+function startProgress(label, total, now = Date.now) {
     const started = now();
     let lastLog = started;
     let transferred = 0;
@@ -31171,7 +31171,7 @@ function log_startProgress(label, total, now = Date.now) {
     };
 }
 /** An upload's progress lines, named by the blob's digest. */
-const uploadProgress = (desc) => log_startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size);
+const uploadProgress = (desc) => startProgress(`Uploading ${desc.digest.slice(0, 19)}`, desc.size);
 /** A two-column Markdown table of a summary's facts, pipes in values escaped. */
 function log_summaryTable(rows) {
     return `| | |\n|---|---|\n${rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`).join('\n')}\n`;
@@ -32031,6 +32031,33 @@ function entryOf(item) {
     return entry;
 }
 
+;// CONCATENATED MODULE: ./src/archive/buffer-pool.ts
+// Reuses the 1 MiB chunk buffers that carry the tar through compression. A fresh one per chunk made
+// V8 run a full GC every few chunks under external-memory pressure and let RSS grow with garbage
+// not yet collected; recycling keeps the live set at the handful of chunks in flight.
+class buffer_pool_BufferPool {
+    #size;
+    #free = [];
+    #max;
+    constructor(size, max = 16) {
+        this.#size = size;
+        this.#max = max;
+    }
+    get size() {
+        return this.#size;
+    }
+    get() {
+        return this.#free.pop() ?? Buffer.allocUnsafe(this.#size);
+    }
+    // only for a buffer nothing else still reads: its bytes will be overwritten
+    release(buffer) {
+        if (buffer.buffer.byteLength !== this.#size || buffer.byteOffset !== 0)
+            return;
+        if (this.#free.length < this.#max)
+            this.#free.push(Buffer.from(buffer.buffer, 0, this.#size));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/archive/chunker.ts
 
 
@@ -32080,7 +32107,7 @@ function gearScan(data, from, to, mask, hash) {
  * `emit` with each finished chunk (a buffer from `pool`, which `emit` owns: release it to the pool
  * once done); end() emits the last. The cuts depend only on the bytes, never on how they arrive.
  */
-class chunker_Chunker {
+class Chunker {
     #min;
     #avg;
     #max;
@@ -32099,7 +32126,7 @@ class chunker_Chunker {
         this.#maskS = topMask(bits + 2);
         this.#maskL = topMask(bits - 2);
         this.#emit = emit;
-        this.pool = pool ?? new BufferPool(sizes.max, 8);
+        this.pool = pool ?? new buffer_pool_BufferPool(sizes.max, 8);
         this.#chunk = this.pool.get();
     }
     async write(data) {
@@ -32161,7 +32188,7 @@ class chunker_Chunker {
  * keeps every chunk that some kept manifest lists.
  */
 const CHUNK_MAP_MEDIA_TYPE = 'application/vnd.oci-artifact-action.cache.chunks.v1+json';
-const chunk_map_CHUNK_MEDIA_TYPE = 'application/vnd.oci-artifact-action.cache.chunk.v1+zstd';
+const CHUNK_MEDIA_TYPE = 'application/vnd.oci-artifact-action.cache.chunk.v1+zstd';
 // On the manifest: how its layers are to be read. A version that does not know the value refuses
 // the cache as not its own (a miss), as the versions before chunking refuse these layers.
 const chunk_map_FORMAT_ANNOTATION = 'io.github.oci-artifact-action.cache.format';
@@ -32224,7 +32251,7 @@ function readChunkMap(bytes, layers) {
         throw new ChunkMapError(`bad size class ${JSON.stringify(sizeClass)}`);
     const { max } = chunker_chunkSizes(sizeClass);
     for (const layer of layers) {
-        if (layer.mediaType !== chunk_map_CHUNK_MEDIA_TYPE)
+        if (layer.mediaType !== CHUNK_MEDIA_TYPE)
             throw new ChunkMapError(`layer ${layer.digest} is not a chunk`);
         if (layer.size > maxCompressed(max))
             throw new ChunkMapError(`layer ${layer.digest} is too large for a chunk`);
@@ -32472,33 +32499,6 @@ var external_node_util_ = __nccwpck_require__(7975);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
 var external_node_zlib_default = /*#__PURE__*/__nccwpck_require__.n(external_node_zlib_);
-;// CONCATENATED MODULE: ./src/archive/buffer-pool.ts
-// Reuses the 1 MiB chunk buffers that carry the tar through compression. A fresh one per chunk made
-// V8 run a full GC every few chunks under external-memory pressure and let RSS grow with garbage
-// not yet collected; recycling keeps the live set at the handful of chunks in flight.
-class buffer_pool_BufferPool {
-    #size;
-    #free = [];
-    #max;
-    constructor(size, max = 16) {
-        this.#size = size;
-        this.#max = max;
-    }
-    get size() {
-        return this.#size;
-    }
-    get() {
-        return this.#free.pop() ?? Buffer.allocUnsafe(this.#size);
-    }
-    // only for a buffer nothing else still reads: its bytes will be overwritten
-    release(buffer) {
-        if (buffer.buffer.byteLength !== this.#size || buffer.byteOffset !== 0)
-            return;
-        if (this.#free.length < this.#max)
-            this.#free.push(Buffer.from(buffer.buffer, 0, this.#size));
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/archive/errors.ts
 // An archive entry we refuse to write (path traversal, a write through a symlink, a device...), or
 // an archive that breaks the tar format. `entry` is the path as the archive spelled it.
@@ -35371,8 +35371,8 @@ function checkDigest(digest) {
  * uploadOne: every blob whose bytes can be read again (`open`) goes up through here. Returns the
  * bytes sent (0 when the registry had the blob).
  */
-async function produced_upload_uploadIfMissing(target, desc, open, o) {
-    if (await target.blobExists(desc.digest)) {
+async function uploadIfMissing(target, desc, open, o) {
+    if (o.ask !== false && (await target.blobExists(desc.digest))) {
         o.logger.info(`${desc.digest} (${desc.size} bytes) is already in the registry: not uploaded`);
         return 0;
     }
@@ -35380,6 +35380,32 @@ async function produced_upload_uploadIfMissing(target, desc, open, o) {
     await target.pushBlob(desc, open, { onProgress: (bytes) => progress?.add(bytes) });
     progress?.done();
     return desc.size;
+}
+/**
+ * Whether to ask before each of many blobs that are new for all the caller knows (the chunks of a
+ * save that no base cache lists): a HEAD per blob is a request the registry serves for each, for
+ * a blob it almost never holds. Asks for the first `probes`; once that many came back missing it
+ * stops asking, and once any came back held it asks for every blob after (a save of content the
+ * registry holds under another cache). Only the bytes of a held blob met after the probes are
+ * sent for nothing.
+ */
+class ExistenceProbe {
+    probes;
+    #missing = 0;
+    #held = false;
+    constructor(probes) {
+        this.probes = probes;
+    }
+    get ask() {
+        return this.#held || this.#missing < this.probes;
+    }
+    /** What an asked upload found: `held` when the registry had the blob. */
+    saw(held) {
+        if (held)
+            this.#held = true;
+        else
+            this.#missing++;
+    }
 }
 /**
  * A blob whose bytes are produced once (a pack) and whose digest is known at their end: streamed
@@ -35409,7 +35435,7 @@ async function uploadProducedBlob(target, blob, o) {
     }
     const file = external_node_path_default().join(o.spoolDir, 'blob');
     const desc = await blob.produce((0,external_node_fs_.createWriteStream)(file), 'file');
-    const uploaded = await produced_upload_uploadIfMissing(target, desc, () => (0,external_node_fs_.createReadStream)(file), o);
+    const uploaded = await uploadIfMissing(target, desc, () => (0,external_node_fs_.createReadStream)(file), o);
     return { desc, uploaded, streamed: false };
 }
 // The descriptor once the registry committed the streamed bytes; undefined to go by the file.
@@ -35484,7 +35510,7 @@ function userAgent(env = process.env) {
 }
 /** Uploads a blob unless the registry has it (src/oci/upload decides); returns the bytes sent. */
 function registry_pushBlobIfMissing(repo, blob, open) {
-    return produced_upload_uploadIfMissing(repo, blob, open, { logger: log_actionsLogger, onUpload: uploadProgress });
+    return uploadIfMissing(repo, blob, open, { logger: log_actionsLogger, onUpload: uploadProgress });
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache/fallback.ts
@@ -35824,7 +35850,7 @@ async function restoreChunkedCache(repo, contents, patterns) {
     let bytes = 0;
     for (const [i, path] of map.paths.entries()) {
         const root = roots[i];
-        const progress = log_startProgress(`Restoring ${root}`, path.size);
+        const progress = startProgress(`Restoring ${root}`, path.size);
         const tar = chunkedTarStream(path.chunks, contents.layers, (layer) => repo.fetchBlob(layer), {
             sizeClass: map.sizeClass,
             concurrency: CHUNK_DOWNLOADS,
@@ -35908,7 +35934,7 @@ async function restoreFromRegistry(repo, match, inputs) {
             let files = 0;
             let bytes = 0;
             const restoreInto = async (layer, into) => {
-                const progress = log_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+                const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
                 const source = await repo.fetchBlob(layer, { onProgress: (n) => progress.add(n) });
                 // fetchBlob checks the layer's digest as it streams; a cache keeps the saved mtimes, as
                 // actions/cache's tar does: build tools compare them
@@ -36170,7 +36196,7 @@ class ParallelGzip {
 // depends on its own bytes only: a stream per frame would set up a new compression context
 // (megabytes of tables) for every frame. A frame's compressed bytes come back as zstd handed them
 // out: zlib.zstdCompress would join them into one buffer on the main thread.
-class parallel_zstd_FrameCompressor {
+class FrameCompressor {
     #zstd;
     #parts = [];
     #waiting = [];
@@ -36280,7 +36306,7 @@ class ParallelZstd {
     }
     async #submit(frame) {
         const lane = this.#submitted++ % this.#concurrency;
-        const compressor = (this.#compressors[lane] ??= new parallel_zstd_FrameCompressor(this.#level));
+        const compressor = (this.#compressors[lane] ??= new FrameCompressor(this.#level));
         // no pledged size: it would reach only the first frame of each stream, and the bytes would
         // then depend on the core count
         const result = compressor.compress(frame);
@@ -37074,68 +37100,6 @@ async function keepExisting(registry, entries) {
     return entries.filter((_, i) => exists[i]);
 }
 
-;// CONCATENATED MODULE: ./src/action/layers/tree-layers.ts
-
-
-
-
-
-
-// Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
-// would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
-// every core, and the upload's spill lets the next part pack while the last one's bytes still go
-// up; two packs at once cost memory for no speed (BENCHMARKS.md, "Scaling": the split tree).
-const PARTS_IN_FLIGHT = 2;
-/**
- * The one path by which tree layers go up (push, split push, cache save), in the manner of
- * go-containerregistry's writeLayers: every part through one pool of PARTS_IN_FLIGHT, each packed
- * into its upload (src/oci/upload/produced-upload.ts, which falls back to a file and decides
- * "skip if the registry has it" in one place). A single layer is a split of one. The first
- * failure stops parts not yet started and is what this rejects with.
- */
-async function tree_layers_uploadTreeLayers(repo, parts, o) {
-    const result = { layers: new Array(parts.length), uploaded: 0, files: 0, uncompressedSize: 0 };
-    const packing = oneAtATime();
-    await for_each_limited_forEachLimited(parts, PARTS_IN_FLIGHT, async (part, i) => {
-        const spoolDir = external_node_path_default().join(o.spoolDir, `part-${i + 1}`);
-        await (0,external_node_fs_promises_namespaceObject.mkdir)(spoolDir, { recursive: true });
-        let packed;
-        const upload = await uploadProducedBlob(repo, {
-            label: part.label,
-            produce: async (out, into) => {
-                packed = await packing(() => {
-                    o.onPack?.();
-                    return part.pack(out, into);
-                });
-                return part.layer(packed);
-            },
-        }, {
-            stream: o.stream,
-            spoolDir,
-            logger: log_actionsLogger,
-            onUpload: part.name ? (desc) => log_startProgress(`Uploading ${part.name}`, desc.size) : uploadProgress,
-        });
-        if (upload.streamed) {
-            const size = log_formatBytes(upload.desc.size);
-            lib_core/* info */.pq(part.name ? `Uploaded ${part.name} (${size}) while packing` : `Uploaded ${size} while packing`);
-        }
-        result.layers[i] = upload.desc;
-        result.uploaded += upload.uploaded;
-        result.files += packed.files;
-        result.uncompressedSize += packed.uncompressedSize;
-    });
-    return result;
-}
-/** Runs the works given to it one at a time, in the order given, whether the last failed or not. */
-function oneAtATime() {
-    let last = Promise.resolve();
-    return (work) => {
-        const run = last.then(work);
-        last = run.catch(() => undefined);
-        return run;
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/cache/chunks/chunked-save.ts
 
 
@@ -37144,7 +37108,7 @@ function oneAtATime() {
 
 // Uncompressed bytes of chunks in flight at most (the count also stays within `concurrency`):
 // what bounds a save's memory in the large size classes.
-const IN_FLIGHT_BYTES = (/* unused pure expression or super */ null && (64 << 20));
+const IN_FLIGHT_BYTES = 64 << 20;
 /**
  * Cuts the tar that `produce` writes into content-defined chunks and settles each: hashed (sha256
  * of the uncompressed bytes, on libuv's pool through WebCrypto), then either found among the known
@@ -37152,8 +37116,8 @@ const IN_FLIGHT_BYTES = (/* unused pure expression or super */ null && (64 << 20
  * by its hash and never compressed again. Chunks are settled several at a time, in any order;
  * the result lists them in the tar's order.
  */
-async function chunked_save_saveChunkedTar(produce, o) {
-    const sizes = chunkSizes(o.sizeClass);
+async function saveChunkedTar(produce, o) {
+    const sizes = chunker_chunkSizes(o.sizeClass);
     const limit = Math.max(1, Math.min(o.concurrency, Math.floor(IN_FLIGHT_BYTES / sizes.max)));
     const results = [];
     const inFlight = [];
@@ -37168,13 +37132,13 @@ async function chunked_save_saveChunkedTar(produce, o) {
     const lanes = [];
     let compressed = 0;
     const compress = (chunk) => {
-        const lane = compressed++ % Math.max(1, availableParallelism());
+        const lane = compressed++ % Math.max(1, (0,external_node_os_.availableParallelism)());
         return (lanes[lane] ??= new FrameCompressor(o.level ?? 3)).compress(chunk);
     };
     const settle = async (chunk, at, release) => {
         let released = false;
         try {
-            const digest = `sha256:${Buffer.from(await webcrypto.subtle.digest('SHA-256', chunk)).toString('hex')}`;
+            const digest = `sha256:${Buffer.from(await external_node_crypto_.webcrypto.subtle.digest('SHA-256', chunk)).toString('hex')}`;
             const size = chunk.length;
             const known = o.known.get(digest);
             if (known) {
@@ -37189,7 +37153,7 @@ async function chunked_save_saveChunkedTar(produce, o) {
                     const parts = await compress(chunk);
                     release();
                     released = true;
-                    const hash = createHash('sha256');
+                    const hash = (0,external_node_crypto_.createHash)('sha256');
                     let size = 0;
                     for (const part of parts) {
                         hash.update(part);
@@ -37247,37 +37211,140 @@ async function chunked_save_saveChunkedTar(produce, o) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/layers/chunked-part.ts
+;// CONCATENATED MODULE: ./src/action/layers/tree-layers.ts
 
 
 
 
 
-// Chunks settling at once: hashing and compressing take the pool's threads (one per core), the
-// rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT: several in flight
-// keep a link with latency busy. Memory: each holds at most one chunk (the class's max).
+
+
+
+
+// Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
+// would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
+// every core, and the upload's spill lets the next part pack while the last one's bytes still go
+// up; two packs at once cost memory for no speed (BENCHMARKS.md, "Scaling": the split tree).
+const PARTS_IN_FLIGHT = 2;
+// Chunks of a chunked part settling at once: hashing and compressing take the pool's threads (one
+// per core), the rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT:
+// several in flight keep a link with latency busy. Memory: each holds at most one chunk.
 const CHUNKS_IN_FLIGHT = Math.max(8, (0,external_node_os_.availableParallelism)() + 2);
+// New chunks (none of the base's) asked about before the existence check stops for the rest of
+// the part, if the registry held none of them: a HEAD per chunk cost a full save about a sixth of
+// its CPU, ours and the registry's (bench/notes/a26s.md)
+const PROBED_CHUNKS = 16;
+// a line per chunk belongs in the debug log
 const CHUNK_LOG = { ...log_actionsLogger, info: log_actionsLogger.debug };
 /**
- * One chunked part: every new chunk goes up as a blob of its own, after the existence check every
- * upload of this action makes (a chunk another cache of the package holds is not sent again); a
- * chunk's compressed bytes are in memory, so a failed try is simply sent again (Repository.pushBlob
- * retries a replayable body).
+ * The one path by which tree layers go up (push, split push, cache save, chunked cache save), in
+ * the manner of go-containerregistry's writeLayers: every part through one pool of
+ * PARTS_IN_FLIGHT, its pack (or chunker) one at a time. A packed part goes into its upload
+ * (src/oci/upload/produced-upload.ts, which falls back to a file); a chunked part's chunks go up
+ * as the chunker makes them; either way "skip if the registry has it" is decided in one place,
+ * uploadIfMissing. A single layer is a split of one. The first failure stops parts not yet
+ * started and is what this rejects with.
  */
-async function chunked_part_uploadChunkedPart(repo, part, o) {
+async function tree_layers_uploadTreeLayers(repo, parts, o) {
+    const layers = new Array(parts.length);
+    const result = {
+        layers: [],
+        chunked: new Array(parts.length),
+        uploaded: 0,
+        files: 0,
+        uncompressedSize: 0,
+    };
+    const packing = oneAtATime();
+    await for_each_limited_forEachLimited(parts, PARTS_IN_FLIGHT, async (part, i) => {
+        if (part.kind === 'chunked') {
+            // the chunker is this part's pack, and its uploads run while it cuts: one pack at a time
+            const saved = await packing(() => {
+                o.onPack?.();
+                return uploadChunks(repo, part);
+            });
+            part.onSaved?.(saved);
+            result.chunked[i] = saved;
+            result.uploaded += saved.sent;
+            result.files += saved.files;
+            result.uncompressedSize += saved.uncompressedSize;
+            return;
+        }
+        const packed = await uploadPacked(repo, part, external_node_path_default().join(spoolDirOf(o), `part-${i + 1}`), packing, o);
+        layers[i] = packed.desc;
+        result.uploaded += packed.uploaded;
+        result.files += packed.files;
+        result.uncompressedSize += packed.uncompressedSize;
+    });
+    result.layers = layers.filter((layer) => layer !== undefined);
+    return result;
+}
+function spoolDirOf(o) {
+    if (o.spoolDir === undefined)
+        throw new Error('a packed tree part needs a spool folder');
+    return o.spoolDir;
+}
+// A packed part: packed into its upload (or a file), through the one producer of blobs.
+async function uploadPacked(repo, part, spoolDir, packing, o) {
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(spoolDir, { recursive: true });
+    let packed;
+    const upload = await uploadProducedBlob(repo, {
+        label: part.label,
+        produce: async (out, into) => {
+            packed = await packing(() => {
+                o.onPack?.();
+                return part.pack(out, into);
+            });
+            return part.layer(packed);
+        },
+    }, {
+        stream: o.stream,
+        spoolDir,
+        logger: log_actionsLogger,
+        onUpload: part.name ? (desc) => startProgress(`Uploading ${part.name}`, desc.size) : uploadProgress,
+    });
+    if (upload.streamed) {
+        const size = log_formatBytes(upload.desc.size);
+        lib_core/* info */.pq(part.name ? `Uploaded ${part.name} (${size}) while packing` : `Uploaded ${size} while packing`);
+    }
+    const { files, uncompressedSize } = packed;
+    return { desc: upload.desc, uploaded: upload.uploaded, files, uncompressedSize };
+}
+// A chunked part: each new chunk a layer of its own, through the one existence check of every
+// upload, asked while the ExistenceProbe says so (a chunk another cache of the package holds is
+// not sent again); its compressed bytes are in memory, so a failed try is simply sent again
+// (Repository.pushBlob retries a replayable body).
+async function uploadChunks(repo, part) {
     const progress = startProgress(`Chunking ${part.label}`, part.size || undefined);
-    const result = await saveChunkedTar((emit) => part.tar(async (bytes) => {
+    const probe = new ExistenceProbe(PROBED_CHUNKS);
+    const saved = await saveChunkedTar((emit) => part.tar(async (bytes) => {
         progress.add(bytes.length);
         await emit(bytes);
     }), {
-        sizeClass: o.sizeClass,
-        known: o.known,
+        sizeClass: part.sizeClass,
+        known: part.known,
         concurrency: CHUNKS_IN_FLIGHT,
-        // the one existence check of every upload; a line per chunk belongs in the debug log
-        put: (layer, bytes) => uploadIfMissing(repo, layer, () => Readable.from(bytes), { logger: CHUNK_LOG }),
+        put: async (layer, bytes) => {
+            const ask = probe.ask;
+            const sent = await uploadIfMissing(repo, layer, () => external_node_stream_.Readable.from(bytes), {
+                logger: CHUNK_LOG,
+                ask,
+            });
+            if (ask)
+                probe.saw(sent === 0);
+            return sent;
+        },
     });
     progress.done();
-    return result;
+    return saved;
+}
+/** Runs the works given to it one at a time, in the order given, whether the last failed or not. */
+function oneAtATime() {
+    let last = Promise.resolve();
+    return (work) => {
+        const run = last.then(work);
+        last = run.catch(() => undefined);
+        return run;
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache/save-chunked.ts
@@ -37300,27 +37367,31 @@ async function save_chunked_saveChunkedPaths(repo, sources, o) {
     const sizes = sources.map((source) => treeSize(source, o.includeGit));
     const sizeClass = Math.max(base?.sizeClass ?? 0, sizeClassFor(sizes.reduce((a, b) => a + b, 0)));
     logBase(base, sizeClass);
-    const paths = [];
-    let sent = 0;
-    for (const [i, source] of sources.entries()) {
-        const started = Date.now();
-        const saved = await core.group(`Chunk ${source.root}`, () => uploadChunkedPart(repo, {
+    // one chunked tree part per path, through the one path of tree layers
+    const parts = sources.map((source, i) => {
+        let started = 0;
+        return {
+            kind: 'chunked',
             label: source.line.given,
             size: sizes[i],
-            tar: (emit) => streamTar(source.root, { includeGit: o.includeGit, select: source.select, mtime: 'preserve' }, emit),
-        }, { sizeClass, known: base?.known ?? new Map() }));
-        core.info(`Saved ${source.line.given}: ${saved.files} files, ${formatBytes(saved.uncompressedSize)} in ` +
-            `${saved.chunks.length} chunks; ${formatBytes(saved.reused)} unchanged, ${saved.newChunks} new ` +
-            `chunk(s), ${formatBytes(saved.sent)} uploaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        sent += saved.sent;
-        paths.push({
-            annotations: cacheLayerAnnotations(source),
-            size: saved.uncompressedSize,
-            chunks: saved.chunks,
-        });
-    }
+            sizeClass,
+            known: base?.known ?? new Map(),
+            tar: (emit) => {
+                started = Date.now();
+                return core.group(`Chunk ${source.root}`, () => streamTar(source.root, { includeGit: o.includeGit, select: source.select, mtime: 'preserve' }, emit));
+            },
+            onSaved: (saved) => core.info(`Saved ${source.line.given}: ${saved.files} files, ${formatBytes(saved.uncompressedSize)} in ` +
+                `${saved.chunks.length} chunks; ${formatBytes(saved.reused)} unchanged, ${saved.newChunks} new ` +
+                `chunk(s), ${formatBytes(saved.sent)} uploaded in ${((Date.now() - started) / 1000).toFixed(1)} s`),
+        };
+    });
+    const saved = await uploadTreeLayers(repo, parts, { stream: true });
+    const paths = sources.map((source, i) => {
+        const part = saved.chunked[i];
+        return { annotations: cacheLayerAnnotations(source), size: part.uncompressedSize, chunks: part.chunks };
+    });
     const { layers, map } = assembleChunkedCache(paths, sizeClass);
-    return { layers, map, sent, size: layers.reduce((sum, layer) => sum + layer.size, 0) };
+    return { layers, map, sent: saved.uploaded, size: layers.reduce((sum, layer) => sum + layer.size, 0) };
 }
 // the walk the pack makes, without reading a file: only the class depends on it
 function treeSize(source, includeGit) {
@@ -43686,7 +43757,7 @@ async function pushLayout(layout, repo, roots, tags, o = {}) {
     };
     const onUpload = () => ({ add: (bytes) => o.onProgress?.(bytes), done: () => { } });
     await for_each_limited_forEachLimited(plain, concurrency, async ({ descriptor, file }) => {
-        await produced_upload_uploadIfMissing(asked, descriptor, () => (0,external_node_fs_.createReadStream)(file), { logger, onUpload });
+        await uploadIfMissing(asked, descriptor, () => (0,external_node_fs_.createReadStream)(file), { logger, onUpload });
     });
     const tagsByRoot = new Map();
     roots.forEach((root, i) => {
@@ -44536,7 +44607,7 @@ async function pullLayer(repo, layer, dest, place) {
     if (!(compression && (unpack || !title)) && !title) {
         throw new Error(`layer ${layer.digest} (${layer.mediaType}) is neither a tar layer nor titled: cannot place it`);
     }
-    const progress = log_startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
+    const progress = startProgress(`Downloading ${layer.digest.slice(0, 19)}`, layer.size);
     const source = await repo.fetchBlob(layer, { onProgress: (bytes) => progress.add(bytes) });
     if (compression && (unpack || !title)) {
         const into = title && place === 'titled' ? external_node_path_default().join(dest, safeFileTitle(title)) : dest;
@@ -44859,7 +44930,7 @@ async function pullOciLayout(inputs) {
     const started = Date.now();
     const repo = openForPull(inputs);
     const reference = inputs.reference;
-    const progress = log_startProgress(`Downloading ${reference}`);
+    const progress = startProgress(`Downloading ${reference}`);
     const pulled = await lib_core/* group */.Os('Download into an OCI layout', () => pullToLayout(repo, reference, inputs.path, {
         logger: log_actionsLogger,
         onProgress: (bytes) => progress.add(bytes),
@@ -45062,7 +45133,7 @@ async function pushOciLayout(inputs) {
             uploaded = plan.uploadBytes;
             total = plan.totalBytes;
             lib_core/* info */.pq(`${plan.uploadBlobs} blob(s) to upload (${plan.uploadBytes} bytes), ${plan.skippedBlobs} already there`);
-            progress = log_startProgress('Uploading layout blobs', plan.uploadBytes);
+            progress = startProgress('Uploading layout blobs', plan.uploadBytes);
         },
         onProgress: (bytes) => progress?.add(bytes),
     }));
@@ -45922,7 +45993,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5658);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8876);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCacheRestore */ .Uq)();
 

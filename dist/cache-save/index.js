@@ -30741,7 +30741,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5658:
+/***/ 8876:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35372,7 +35372,7 @@ function checkDigest(digest) {
  * bytes sent (0 when the registry had the blob).
  */
 async function uploadIfMissing(target, desc, open, o) {
-    if (await target.blobExists(desc.digest)) {
+    if (o.ask !== false && (await target.blobExists(desc.digest))) {
         o.logger.info(`${desc.digest} (${desc.size} bytes) is already in the registry: not uploaded`);
         return 0;
     }
@@ -35380,6 +35380,32 @@ async function uploadIfMissing(target, desc, open, o) {
     await target.pushBlob(desc, open, { onProgress: (bytes) => progress?.add(bytes) });
     progress?.done();
     return desc.size;
+}
+/**
+ * Whether to ask before each of many blobs that are new for all the caller knows (the chunks of a
+ * save that no base cache lists): a HEAD per blob is a request the registry serves for each, for
+ * a blob it almost never holds. Asks for the first `probes`; once that many came back missing it
+ * stops asking, and once any came back held it asks for every blob after (a save of content the
+ * registry holds under another cache). Only the bytes of a held blob met after the probes are
+ * sent for nothing.
+ */
+class ExistenceProbe {
+    probes;
+    #missing = 0;
+    #held = false;
+    constructor(probes) {
+        this.probes = probes;
+    }
+    get ask() {
+        return this.#held || this.#missing < this.probes;
+    }
+    /** What an asked upload found: `held` when the registry had the blob. */
+    saw(held) {
+        if (held)
+            this.#held = true;
+        else
+            this.#missing++;
+    }
 }
 /**
  * A blob whose bytes are produced once (a pack) and whose digest is known at their end: streamed
@@ -37074,68 +37100,6 @@ async function keepExisting(registry, entries) {
     return entries.filter((_, i) => exists[i]);
 }
 
-;// CONCATENATED MODULE: ./src/action/layers/tree-layers.ts
-
-
-
-
-
-
-// Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
-// would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
-// every core, and the upload's spill lets the next part pack while the last one's bytes still go
-// up; two packs at once cost memory for no speed (BENCHMARKS.md, "Scaling": the split tree).
-const PARTS_IN_FLIGHT = 2;
-/**
- * The one path by which tree layers go up (push, split push, cache save), in the manner of
- * go-containerregistry's writeLayers: every part through one pool of PARTS_IN_FLIGHT, each packed
- * into its upload (src/oci/upload/produced-upload.ts, which falls back to a file and decides
- * "skip if the registry has it" in one place). A single layer is a split of one. The first
- * failure stops parts not yet started and is what this rejects with.
- */
-async function uploadTreeLayers(repo, parts, o) {
-    const result = { layers: new Array(parts.length), uploaded: 0, files: 0, uncompressedSize: 0 };
-    const packing = oneAtATime();
-    await forEachLimited(parts, PARTS_IN_FLIGHT, async (part, i) => {
-        const spoolDir = external_node_path_default().join(o.spoolDir, `part-${i + 1}`);
-        await (0,external_node_fs_promises_namespaceObject.mkdir)(spoolDir, { recursive: true });
-        let packed;
-        const upload = await uploadProducedBlob(repo, {
-            label: part.label,
-            produce: async (out, into) => {
-                packed = await packing(() => {
-                    o.onPack?.();
-                    return part.pack(out, into);
-                });
-                return part.layer(packed);
-            },
-        }, {
-            stream: o.stream,
-            spoolDir,
-            logger: actionsLogger,
-            onUpload: part.name ? (desc) => startProgress(`Uploading ${part.name}`, desc.size) : uploadProgress,
-        });
-        if (upload.streamed) {
-            const size = formatBytes(upload.desc.size);
-            lib_core/* info */.pq(part.name ? `Uploaded ${part.name} (${size}) while packing` : `Uploaded ${size} while packing`);
-        }
-        result.layers[i] = upload.desc;
-        result.uploaded += upload.uploaded;
-        result.files += packed.files;
-        result.uncompressedSize += packed.uncompressedSize;
-    });
-    return result;
-}
-/** Runs the works given to it one at a time, in the order given, whether the last failed or not. */
-function oneAtATime() {
-    let last = Promise.resolve();
-    return (work) => {
-        const run = last.then(work);
-        last = run.catch(() => undefined);
-        return run;
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/cache/chunks/chunked-save.ts
 
 
@@ -37247,37 +37211,140 @@ async function saveChunkedTar(produce, o) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/layers/chunked-part.ts
+;// CONCATENATED MODULE: ./src/action/layers/tree-layers.ts
 
 
 
 
 
-// Chunks settling at once: hashing and compressing take the pool's threads (one per core), the
-// rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT: several in flight
-// keep a link with latency busy. Memory: each holds at most one chunk (the class's max).
+
+
+
+
+// Parts in flight at once: two uploads keep the link busy while a part's last bytes go up; more
+// would only hold more sessions open. Their packs take turns (oneAtATime): a pack already runs on
+// every core, and the upload's spill lets the next part pack while the last one's bytes still go
+// up; two packs at once cost memory for no speed (BENCHMARKS.md, "Scaling": the split tree).
+const PARTS_IN_FLIGHT = 2;
+// Chunks of a chunked part settling at once: hashing and compressing take the pool's threads (one
+// per core), the rest wait on the wire, where each new chunk costs a HEAD, a POST and a PUT:
+// several in flight keep a link with latency busy. Memory: each holds at most one chunk.
 const CHUNKS_IN_FLIGHT = Math.max(8, (0,external_node_os_.availableParallelism)() + 2);
+// New chunks (none of the base's) asked about before the existence check stops for the rest of
+// the part, if the registry held none of them: a HEAD per chunk cost a full save about a sixth of
+// its CPU, ours and the registry's (bench/notes/a26s.md)
+const PROBED_CHUNKS = 16;
+// a line per chunk belongs in the debug log
 const CHUNK_LOG = { ...actionsLogger, info: actionsLogger.debug };
 /**
- * One chunked part: every new chunk goes up as a blob of its own, after the existence check every
- * upload of this action makes (a chunk another cache of the package holds is not sent again); a
- * chunk's compressed bytes are in memory, so a failed try is simply sent again (Repository.pushBlob
- * retries a replayable body).
+ * The one path by which tree layers go up (push, split push, cache save, chunked cache save), in
+ * the manner of go-containerregistry's writeLayers: every part through one pool of
+ * PARTS_IN_FLIGHT, its pack (or chunker) one at a time. A packed part goes into its upload
+ * (src/oci/upload/produced-upload.ts, which falls back to a file); a chunked part's chunks go up
+ * as the chunker makes them; either way "skip if the registry has it" is decided in one place,
+ * uploadIfMissing. A single layer is a split of one. The first failure stops parts not yet
+ * started and is what this rejects with.
  */
-async function uploadChunkedPart(repo, part, o) {
+async function uploadTreeLayers(repo, parts, o) {
+    const layers = new Array(parts.length);
+    const result = {
+        layers: [],
+        chunked: new Array(parts.length),
+        uploaded: 0,
+        files: 0,
+        uncompressedSize: 0,
+    };
+    const packing = oneAtATime();
+    await forEachLimited(parts, PARTS_IN_FLIGHT, async (part, i) => {
+        if (part.kind === 'chunked') {
+            // the chunker is this part's pack, and its uploads run while it cuts: one pack at a time
+            const saved = await packing(() => {
+                o.onPack?.();
+                return uploadChunks(repo, part);
+            });
+            part.onSaved?.(saved);
+            result.chunked[i] = saved;
+            result.uploaded += saved.sent;
+            result.files += saved.files;
+            result.uncompressedSize += saved.uncompressedSize;
+            return;
+        }
+        const packed = await uploadPacked(repo, part, external_node_path_default().join(spoolDirOf(o), `part-${i + 1}`), packing, o);
+        layers[i] = packed.desc;
+        result.uploaded += packed.uploaded;
+        result.files += packed.files;
+        result.uncompressedSize += packed.uncompressedSize;
+    });
+    result.layers = layers.filter((layer) => layer !== undefined);
+    return result;
+}
+function spoolDirOf(o) {
+    if (o.spoolDir === undefined)
+        throw new Error('a packed tree part needs a spool folder');
+    return o.spoolDir;
+}
+// A packed part: packed into its upload (or a file), through the one producer of blobs.
+async function uploadPacked(repo, part, spoolDir, packing, o) {
+    await (0,external_node_fs_promises_namespaceObject.mkdir)(spoolDir, { recursive: true });
+    let packed;
+    const upload = await uploadProducedBlob(repo, {
+        label: part.label,
+        produce: async (out, into) => {
+            packed = await packing(() => {
+                o.onPack?.();
+                return part.pack(out, into);
+            });
+            return part.layer(packed);
+        },
+    }, {
+        stream: o.stream,
+        spoolDir,
+        logger: actionsLogger,
+        onUpload: part.name ? (desc) => startProgress(`Uploading ${part.name}`, desc.size) : uploadProgress,
+    });
+    if (upload.streamed) {
+        const size = formatBytes(upload.desc.size);
+        lib_core/* info */.pq(part.name ? `Uploaded ${part.name} (${size}) while packing` : `Uploaded ${size} while packing`);
+    }
+    const { files, uncompressedSize } = packed;
+    return { desc: upload.desc, uploaded: upload.uploaded, files, uncompressedSize };
+}
+// A chunked part: each new chunk a layer of its own, through the one existence check of every
+// upload, asked while the ExistenceProbe says so (a chunk another cache of the package holds is
+// not sent again); its compressed bytes are in memory, so a failed try is simply sent again
+// (Repository.pushBlob retries a replayable body).
+async function uploadChunks(repo, part) {
     const progress = startProgress(`Chunking ${part.label}`, part.size || undefined);
-    const result = await saveChunkedTar((emit) => part.tar(async (bytes) => {
+    const probe = new ExistenceProbe(PROBED_CHUNKS);
+    const saved = await saveChunkedTar((emit) => part.tar(async (bytes) => {
         progress.add(bytes.length);
         await emit(bytes);
     }), {
-        sizeClass: o.sizeClass,
-        known: o.known,
+        sizeClass: part.sizeClass,
+        known: part.known,
         concurrency: CHUNKS_IN_FLIGHT,
-        // the one existence check of every upload; a line per chunk belongs in the debug log
-        put: (layer, bytes) => uploadIfMissing(repo, layer, () => external_node_stream_.Readable.from(bytes), { logger: CHUNK_LOG }),
+        put: async (layer, bytes) => {
+            const ask = probe.ask;
+            const sent = await uploadIfMissing(repo, layer, () => external_node_stream_.Readable.from(bytes), {
+                logger: CHUNK_LOG,
+                ask,
+            });
+            if (ask)
+                probe.saw(sent === 0);
+            return sent;
+        },
     });
     progress.done();
-    return result;
+    return saved;
+}
+/** Runs the works given to it one at a time, in the order given, whether the last failed or not. */
+function oneAtATime() {
+    let last = Promise.resolve();
+    return (work) => {
+        const run = last.then(work);
+        last = run.catch(() => undefined);
+        return run;
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/action/cache/save-chunked.ts
@@ -37300,27 +37367,31 @@ async function saveChunkedPaths(repo, sources, o) {
     const sizes = sources.map((source) => treeSize(source, o.includeGit));
     const sizeClass = Math.max(base?.sizeClass ?? 0, sizeClassFor(sizes.reduce((a, b) => a + b, 0)));
     logBase(base, sizeClass);
-    const paths = [];
-    let sent = 0;
-    for (const [i, source] of sources.entries()) {
-        const started = Date.now();
-        const saved = await lib_core/* group */.Os(`Chunk ${source.root}`, () => uploadChunkedPart(repo, {
+    // one chunked tree part per path, through the one path of tree layers
+    const parts = sources.map((source, i) => {
+        let started = 0;
+        return {
+            kind: 'chunked',
             label: source.line.given,
             size: sizes[i],
-            tar: (emit) => streamTar(source.root, { includeGit: o.includeGit, select: source.select, mtime: 'preserve' }, emit),
-        }, { sizeClass, known: base?.known ?? new Map() }));
-        lib_core/* info */.pq(`Saved ${source.line.given}: ${saved.files} files, ${formatBytes(saved.uncompressedSize)} in ` +
-            `${saved.chunks.length} chunks; ${formatBytes(saved.reused)} unchanged, ${saved.newChunks} new ` +
-            `chunk(s), ${formatBytes(saved.sent)} uploaded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        sent += saved.sent;
-        paths.push({
-            annotations: cacheLayerAnnotations(source),
-            size: saved.uncompressedSize,
-            chunks: saved.chunks,
-        });
-    }
+            sizeClass,
+            known: base?.known ?? new Map(),
+            tar: (emit) => {
+                started = Date.now();
+                return lib_core/* group */.Os(`Chunk ${source.root}`, () => streamTar(source.root, { includeGit: o.includeGit, select: source.select, mtime: 'preserve' }, emit));
+            },
+            onSaved: (saved) => lib_core/* info */.pq(`Saved ${source.line.given}: ${saved.files} files, ${formatBytes(saved.uncompressedSize)} in ` +
+                `${saved.chunks.length} chunks; ${formatBytes(saved.reused)} unchanged, ${saved.newChunks} new ` +
+                `chunk(s), ${formatBytes(saved.sent)} uploaded in ${((Date.now() - started) / 1000).toFixed(1)} s`),
+        };
+    });
+    const saved = await uploadTreeLayers(repo, parts, { stream: true });
+    const paths = sources.map((source, i) => {
+        const part = saved.chunked[i];
+        return { annotations: cacheLayerAnnotations(source), size: part.uncompressedSize, chunks: part.chunks };
+    });
     const { layers, map } = assembleChunkedCache(paths, sizeClass);
-    return { layers, map, sent, size: layers.reduce((sum, layer) => sum + layer.size, 0) };
+    return { layers, map, sent: saved.uploaded, size: layers.reduce((sum, layer) => sum + layer.size, 0) };
 }
 // the walk the pack makes, without reading a file: only the class depends on it
 function treeSize(source, includeGit) {
@@ -45922,7 +45993,7 @@ async function runPost() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5658);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8876);
 
 await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCacheSave */ .Jc)();
 

@@ -3,9 +3,10 @@ import { streamTar } from '../../archive/pack.js'
 import { walkEntries } from '../../archive/walk.js'
 import { assembleChunkedCache, findBaseChunks, type BaseChunks } from '../../cache/chunks/chunked-cache.js'
 import { sizeClassFor } from '../../cache/chunks/chunk-map.js'
+import type { ChunkedSaveResult } from '../../cache/chunks/chunked-save.js'
 import type { Descriptor } from '../../oci/descriptor.js'
 import type { Repository } from '../../oci/repository.js'
-import { uploadChunkedPart } from '../layers/chunked-part.js'
+import { uploadTreeLayers, type ChunkedTreePart } from '../layers/tree-layers.js'
 import { actionsLogger, formatBytes } from '../runner/log.js'
 import { cacheLayerAnnotations, type CachePathSource } from './paths.js'
 
@@ -34,40 +35,40 @@ export async function saveChunkedPaths(
   const sizes = sources.map((source) => treeSize(source, o.includeGit))
   const sizeClass = Math.max(base?.sizeClass ?? 0, sizeClassFor(sizes.reduce((a, b) => a + b, 0)))
   logBase(base, sizeClass)
-  const paths = []
-  let sent = 0
-  for (const [i, source] of sources.entries()) {
-    const started = Date.now()
-    const saved = await core.group(`Chunk ${source.root}`, () =>
-      uploadChunkedPart(
-        repo,
-        {
-          label: source.line.given,
-          size: sizes[i] as number,
-          tar: (emit) =>
-            streamTar(
-              source.root,
-              { includeGit: o.includeGit, select: source.select, mtime: 'preserve' },
-              emit,
-            ),
-        },
-        { sizeClass, known: base?.known ?? new Map() },
-      ),
-    )
-    core.info(
-      `Saved ${source.line.given}: ${saved.files} files, ${formatBytes(saved.uncompressedSize)} in ` +
-        `${saved.chunks.length} chunks; ${formatBytes(saved.reused)} unchanged, ${saved.newChunks} new ` +
-        `chunk(s), ${formatBytes(saved.sent)} uploaded in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    )
-    sent += saved.sent
-    paths.push({
-      annotations: cacheLayerAnnotations(source),
-      size: saved.uncompressedSize,
-      chunks: saved.chunks,
-    })
-  }
+  // one chunked tree part per path, through the one path of tree layers
+  const parts = sources.map((source, i): ChunkedTreePart => {
+    let started = 0
+    return {
+      kind: 'chunked',
+      label: source.line.given,
+      size: sizes[i] as number,
+      sizeClass,
+      known: base?.known ?? new Map(),
+      tar: (emit) => {
+        started = Date.now()
+        return core.group(`Chunk ${source.root}`, () =>
+          streamTar(
+            source.root,
+            { includeGit: o.includeGit, select: source.select, mtime: 'preserve' },
+            emit,
+          ),
+        )
+      },
+      onSaved: (saved) =>
+        core.info(
+          `Saved ${source.line.given}: ${saved.files} files, ${formatBytes(saved.uncompressedSize)} in ` +
+            `${saved.chunks.length} chunks; ${formatBytes(saved.reused)} unchanged, ${saved.newChunks} new ` +
+            `chunk(s), ${formatBytes(saved.sent)} uploaded in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        ),
+    }
+  })
+  const saved = await uploadTreeLayers(repo, parts, { stream: true })
+  const paths = sources.map((source, i) => {
+    const part = saved.chunked[i] as ChunkedSaveResult
+    return { annotations: cacheLayerAnnotations(source), size: part.uncompressedSize, chunks: part.chunks }
+  })
   const { layers, map } = assembleChunkedCache(paths, sizeClass)
-  return { layers, map, sent, size: layers.reduce((sum, layer) => sum + layer.size, 0) }
+  return { layers, map, sent: saved.uploaded, size: layers.reduce((sum, layer) => sum + layer.size, 0) }
 }
 
 // the walk the pack makes, without reading a file: only the class depends on it

@@ -39,6 +39,12 @@ export type UploadProgress = (desc: Descriptor) => { add(bytes: number): void; d
 export interface UploadIfMissingOptions {
   logger: Logger
   onUpload?: UploadProgress
+  /**
+   * Whether to ask the registry first (default true). false pushes at once: for one of many new
+   * blobs once an ExistenceProbe has seen the registry lack the first of them. A blob the registry
+   * holds is then accepted again: its bytes are sent for nothing, the result is the same.
+   */
+  ask?: boolean
 }
 
 /**
@@ -52,7 +58,7 @@ export async function uploadIfMissing(
   open: () => Readable,
   o: UploadIfMissingOptions,
 ): Promise<number> {
-  if (await target.blobExists(desc.digest)) {
+  if (o.ask !== false && (await target.blobExists(desc.digest))) {
     o.logger.info(`${desc.digest} (${desc.size} bytes) is already in the registry: not uploaded`)
     return 0
   }
@@ -60,6 +66,30 @@ export async function uploadIfMissing(
   await target.pushBlob(desc, open, { onProgress: (bytes) => progress?.add(bytes) })
   progress?.done()
   return desc.size
+}
+
+/**
+ * Whether to ask before each of many blobs that are new for all the caller knows (the chunks of a
+ * save that no base cache lists): a HEAD per blob is a request the registry serves for each, for
+ * a blob it almost never holds. Asks for the first `probes`; once that many came back missing it
+ * stops asking, and once any came back held it asks for every blob after (a save of content the
+ * registry holds under another cache). Only the bytes of a held blob met after the probes are
+ * sent for nothing.
+ */
+export class ExistenceProbe {
+  #missing = 0
+  #held = false
+  constructor(readonly probes: number) {}
+
+  get ask(): boolean {
+    return this.#held || this.#missing < this.probes
+  }
+
+  /** What an asked upload found: `held` when the registry had the blob. */
+  saw(held: boolean): void {
+    if (held) this.#held = true
+    else this.#missing++
+  }
 }
 
 export interface ProducedUploadOptions {
