@@ -66,11 +66,11 @@ export async function runIncremental(
     const repository = `${ctx.bed.registry}/alice/cache-incremental-${tree.name.toLowerCase()}-${i}`
     const baseKey = `base-${i}`
     const main = await ctx.runOurs(
-      { mode: 'cache', path: line, key: baseKey, repository },
+      { mode: 'cache', path: line, key: baseKey, repository, 'cache-incremental': 'true' },
       { workspace: join(tree.dir, '..') },
     )
     const full = await ctx.runOurs(
-      { mode: 'cache', path: line, key: baseKey, repository },
+      { mode: 'cache', path: line, key: baseKey, repository, 'cache-incremental': 'true' },
       { workspace: join(tree.dir, '..'), post: true, state: main.state },
     )
     const fullSent = savedBytes(full)
@@ -99,7 +99,14 @@ export async function runIncremental(
     for (const scenario of SCENARIOS) {
       const workspace = await ctx.scratch(`inc-${scenario.name}`)
       const key = `${scenario.name}-${i}`
-      const inputs = { mode: 'cache', path: line, key, 'restore-keys': baseKey, repository }
+      const inputs = {
+        mode: 'cache',
+        path: line,
+        key,
+        'restore-keys': baseKey,
+        repository,
+        'cache-incremental': 'true',
+      }
       const restored = await ctx.runOurs(inputs, { workspace })
       if (restored.outputs['cache-matched-key'] !== baseKey)
         throw new Error(`${key}: the base was not restored`)
