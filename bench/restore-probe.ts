@@ -27,6 +27,12 @@ async function main(): Promise<void> {
   const tree = await ensureTree(dataDir, { variant: 'mixed', bytes })
   let link: TestNetwork | undefined
   let bed: BenchTestbed | undefined
+  process.once('SIGTERM', () => {
+    void (bed?.stop() ?? Promise.resolve()).finally(() => {
+      link?.remove()
+      process.exit(143)
+    })
+  })
   try {
     link = createLink(process.env.PROBE_LINK ?? '400mbit')
     bed = await startTestbedProcess(3600, link)
