@@ -35462,11 +35462,13 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 
 
+
 const zstdDecompress = (0,external_node_util_.promisify)((external_node_zlib_default()).zstdDecompress);
 // Compressed bytes downloaded (or on their way) ahead of the extraction, at most, by the sizes
 // the manifest declares. Held compressed, they cost what they weigh on the wire: a compressible
 // tail of the tree (text, logs) is downloaded far ahead while the extraction works through it,
-// instead of the link idling behind a window full of inflated chunks.
+// instead of the link idling behind a window full of inflated chunks. (At least four average
+// chunks of the class: the classes above 2, for trees of tens of GB, have chunks of 8 MiB and up.)
 const DOWNLOAD_AHEAD_BYTES = 24 << 20;
 // Uncompressed bytes decompressed and verified ahead of the extraction, at most (never fewer
 // than one chunk): enough that the extraction never waits on the pool, little enough to stay
@@ -35487,6 +35489,8 @@ const BUFFER_STEP = 64 << 10;
  * names the wrong chunk gives a miss, never a wrong tree.
  */
 function chunkedTarStream(chunks, layers, fetch, o) {
+    // a tree large enough for a larger size class (tens of GB) keeps a few downloads going
+    const ahead = Math.max(DOWNLOAD_AHEAD_BYTES, 4 * chunker_chunkSizes(o.sizeClass).avg);
     // download buffers whose chunk is decompressed, kept for the next downloads (at most the
     // window's worth); the smallest that fits is taken
     const free = [];
@@ -35505,7 +35509,7 @@ function chunkedTarStream(chunks, layers, fetch, o) {
         return buffer;
     };
     const give = (buffer) => {
-        if (freeBytes + buffer.length > DOWNLOAD_AHEAD_BYTES)
+        if (freeBytes + buffer.length > ahead)
             return;
         free.push(buffer);
         freeBytes += buffer.length;
@@ -35567,7 +35571,7 @@ function chunkedTarStream(chunks, layers, fetch, o) {
             while (next < chunks.length && inFlight < o.concurrency) {
                 const ref = chunks[next];
                 const layer = layers[ref.layer];
-                if (slots.length > 0 && compressedAhead + layer.size > DOWNLOAD_AHEAD_BYTES)
+                if (slots.length > 0 && compressedAhead + layer.size > ahead)
                     break;
                 next++;
                 inFlight++;

@@ -2,6 +2,7 @@ import { webcrypto } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
+import { chunkSizes } from '../../archive/chunker.js'
 import type { Descriptor } from '../../oci/descriptor.js'
 import { DigestMismatchError } from '../../oci/errors.js'
 import type { ChunkRef } from './chunk-map.js'
@@ -11,7 +12,8 @@ const zstdDecompress = promisify(zlib.zstdDecompress)
 // Compressed bytes downloaded (or on their way) ahead of the extraction, at most, by the sizes
 // the manifest declares. Held compressed, they cost what they weigh on the wire: a compressible
 // tail of the tree (text, logs) is downloaded far ahead while the extraction works through it,
-// instead of the link idling behind a window full of inflated chunks.
+// instead of the link idling behind a window full of inflated chunks. (At least four average
+// chunks of the class: the classes above 2, for trees of tens of GB, have chunks of 8 MiB and up.)
 const DOWNLOAD_AHEAD_BYTES = 24 << 20
 // Uncompressed bytes decompressed and verified ahead of the extraction, at most (never fewer
 // than one chunk): enough that the extraction never waits on the pool, little enough to stay
@@ -55,6 +57,8 @@ export function chunkedTarStream(
   fetch: (layer: Descriptor) => Promise<Readable>,
   o: ChunkFetchOptions,
 ): Readable {
+  // a tree large enough for a larger size class (tens of GB) keeps a few downloads going
+  const ahead = Math.max(DOWNLOAD_AHEAD_BYTES, 4 * chunkSizes(o.sizeClass).avg)
   // download buffers whose chunk is decompressed, kept for the next downloads (at most the
   // window's worth); the smallest that fits is taken
   const free: Buffer[] = []
@@ -71,7 +75,7 @@ export function chunkedTarStream(
     return buffer
   }
   const give = (buffer: Buffer) => {
-    if (freeBytes + buffer.length > DOWNLOAD_AHEAD_BYTES) return
+    if (freeBytes + buffer.length > ahead) return
     free.push(buffer)
     freeBytes += buffer.length
   }
@@ -130,7 +134,7 @@ export function chunkedTarStream(
       while (next < chunks.length && inFlight < o.concurrency) {
         const ref = chunks[next] as ChunkRef
         const layer = layers[ref.layer] as Descriptor
-        if (slots.length > 0 && compressedAhead + layer.size > DOWNLOAD_AHEAD_BYTES) break
+        if (slots.length > 0 && compressedAhead + layer.size > ahead) break
         next++
         inFlight++
         compressedAhead += layer.size
