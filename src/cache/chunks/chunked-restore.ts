@@ -59,10 +59,13 @@ export function chunkedTarStream(
 ): Readable {
   // a tree large enough for a larger size class (tens of GB) keeps a few downloads going
   const ahead = Math.max(DOWNLOAD_AHEAD_BYTES, 4 * chunkSizes(o.sizeClass).avg)
-  // download buffers whose chunk is decompressed, kept for the next downloads (at most the
-  // window's worth); the smallest that fits is taken
+  // download buffers whose chunk is decompressed, kept for the next downloads while they and the
+  // chunks ahead fit in the window together (a pool beside the window was the window again in
+  // RSS); the smallest that fits is taken
   const free: Buffer[] = []
   let freeBytes = 0
+  // compressed bytes admitted and not yet passed on (the downloads' buffers are within it)
+  let compressedAhead = 0
   const take = (size: number): Buffer => {
     let best = -1
     for (let i = 0; i < free.length; i++) {
@@ -75,7 +78,7 @@ export function chunkedTarStream(
     return buffer
   }
   const give = (buffer: Buffer) => {
-    if (freeBytes + buffer.length > ahead) return
+    if (freeBytes + buffer.length + compressedAhead > ahead) return
     free.push(buffer)
     freeBytes += buffer.length
   }
@@ -126,7 +129,6 @@ export function chunkedTarStream(
     let decoding = 0
     let next = 0
     let inFlight = 0
-    let compressedAhead = 0
     let decodedAhead = 0
     let stopped = false
     const fill = () => {
