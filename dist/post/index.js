@@ -35755,27 +35755,78 @@ function assembleChunkedCache(paths, sizeClass) {
 
 
 const zstdDecompress = (0,external_node_util_.promisify)((external_node_zlib_default()).zstdDecompress);
-// Compressed plus uncompressed bytes of the chunks downloaded ahead of the extraction, at most
-// (by the sizes the manifest and the map declare): the restore's memory, whatever the tree's
-// size. Typical 1 MiB chunks fill `concurrency` downloads well within it; a class's largest
-// chunks fewer (4 of the 4 MiB maximum in class 0), never fewer than one.
-const AHEAD_BYTES = 40 << 20;
+// Compressed bytes downloaded (or on their way) ahead of the extraction, at most, by the sizes
+// the manifest declares. Held compressed, they cost what they weigh on the wire: a compressible
+// tail of the tree (text, logs) is downloaded far ahead while the extraction works through it,
+// instead of the link idling behind a window full of inflated chunks. (At least four average
+// chunks of the class: the classes above 2, for trees of tens of GB, have chunks of 8 MiB and up.)
+const DOWNLOAD_AHEAD_BYTES = 24 << 20;
+// Uncompressed bytes decompressed and verified ahead of the extraction, at most (never fewer
+// than one chunk): enough that the extraction never waits on the pool, little enough to stay
+// out of the memory the compressed window holds.
+const DECODE_AHEAD_BYTES = 4 << 20;
+// Capacities of the reused download buffers are multiples of this: a buffer serves any later chunk
+// that fits, so the restore allocates its download buffers about once, not once per chunk (each
+// new one is external memory the garbage collector notices only tens of MB later).
+const BUFFER_STEP = 64 << 10;
 /**
- * The uncompressed tar of one path, assembled from its chunks in order: downloaded several at a
- * time (`fetch` checks each blob's digest as it streams), decompressed on libuv's pool, and each
- * checked against the sha256 and size the map gives it before a byte of it is passed on. A chunk
- * that does not match errors the stream, so the extraction fed by it fails and leaves its
- * destination as it was: a map that names the wrong chunk gives a miss, never a wrong tree.
+ * The uncompressed tar of one path, assembled from its chunks in order. Two windows, both
+ * bounded by bytes: up to `concurrency` downloads at once while the compressed bytes ahead of the
+ * extraction stay within DOWNLOAD_AHEAD_BYTES (`fetch` checks each blob's digest as it streams;
+ * each lands in one buffer of its declared size), and the first chunks of those, within
+ * DECODE_AHEAD_BYTES, decompressed on libuv's pool and checked against the sha256 and size the
+ * map gives them before a byte of them is passed on. A chunk that does not match errors the
+ * stream, so the extraction fed by it fails and leaves its destination as it was: a map that
+ * names the wrong chunk gives a miss, never a wrong tree.
  */
 function chunkedTarStream(chunks, layers, fetch, o) {
-    const { max } = chunkSizes(o.sizeClass);
-    const cost = (ref) => ref.size + Math.min(layers[ref.layer].size, max);
-    const load = async (ref) => {
-        const layer = layers[ref.layer];
-        const parts = [];
-        for await (const part of await fetch(layer))
-            parts.push(part);
-        const compressed = Buffer.concat(parts);
+    // a tree large enough for a larger size class (tens of GB) keeps a few downloads going
+    const ahead = Math.max(DOWNLOAD_AHEAD_BYTES, 4 * chunkSizes(o.sizeClass).avg);
+    // download buffers whose chunk is decompressed, kept for the next downloads while they and the
+    // chunks ahead fit in the window together (a pool beside the window was the window again in
+    // RSS); the smallest that fits is taken
+    const free = [];
+    let freeBytes = 0;
+    // compressed bytes admitted and not yet passed on (the downloads' buffers are within it)
+    let compressedAhead = 0;
+    const take = (size) => {
+        let best = -1;
+        for (let i = 0; i < free.length; i++) {
+            const capacity = free[i].length;
+            if (capacity >= size && (best < 0 || capacity < free[best].length))
+                best = i;
+        }
+        if (best < 0)
+            return Buffer.allocUnsafeSlow(Math.ceil(Math.max(1, size) / BUFFER_STEP) * BUFFER_STEP);
+        const buffer = free.splice(best, 1)[0];
+        freeBytes -= buffer.length;
+        return buffer;
+    };
+    const give = (buffer) => {
+        if (freeBytes + buffer.length + compressedAhead > ahead)
+            return;
+        free.push(buffer);
+        freeBytes += buffer.length;
+    };
+    const download = async (layer) => {
+        const body = await fetch(layer);
+        // one buffer of the declared size, filled as the parts arrive: no list of parts joined at the
+        // end (which held the chunk twice); the fetch stream fails a body longer or shorter than that
+        const buffer = take(layer.size);
+        const compressed = buffer.subarray(0, layer.size);
+        let at = 0;
+        for await (const part of body) {
+            const piece = part;
+            if (at + piece.length > compressed.length)
+                throw new DigestMismatchError(layer.digest, `more than ${layer.size} bytes`, 'a chunk');
+            piece.copy(compressed, at);
+            at += piece.length;
+        }
+        if (at !== compressed.length)
+            throw new DigestMismatchError(layer.digest, `${at} bytes, not ${layer.size}`, 'a chunk');
+        return compressed;
+    };
+    const decode = async (compressed, ref) => {
         // the map's size bounds the output: a chunk that inflates further is refused, not held
         let bytes;
         try {
@@ -35783,11 +35834,15 @@ function chunkedTarStream(chunks, layers, fetch, o) {
             // a callback per piece (a sixth of a restore's main-thread time)
             bytes = await zstdDecompress(compressed, {
                 maxOutputLength: ref.size,
-                chunkSize: Math.max(64, ref.size),
+                chunkSize: ref.size + 64,
             });
         }
         catch (error) {
             throw new DigestMismatchError(ref.digest, `bytes zstd refuses (${error.message})`, 'a chunk');
+        }
+        finally {
+            // zstd is done with the compressed bytes: their buffer (the whole of it) serves a later download
+            give(Buffer.from(compressed.buffer));
         }
         const actual = `sha256:${Buffer.from(await external_node_crypto_.webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')}`;
         if (bytes.length !== ref.size || actual !== ref.digest)
@@ -35795,30 +35850,62 @@ function chunkedTarStream(chunks, layers, fetch, o) {
         return bytes;
     };
     async function* assemble() {
-        const queue = [];
+        // admitted and not yet passed on, in order; the first `decoding` of them are being (or are)
+        // decompressed
+        const slots = [];
+        let decoding = 0;
         let next = 0;
-        let held = 0;
+        let inFlight = 0;
+        let decodedAhead = 0;
+        let stopped = false;
         const fill = () => {
-            while (next < chunks.length && queue.length < o.concurrency) {
+            if (stopped)
+                return;
+            while (next < chunks.length && inFlight < o.concurrency) {
                 const ref = chunks[next];
-                if (queue.length > 0 && held + cost(ref) > AHEAD_BYTES)
+                const layer = layers[ref.layer];
+                if (slots.length > 0 && compressedAhead + layer.size > ahead)
                     break;
                 next++;
-                const task = load(ref);
+                inFlight++;
+                compressedAhead += layer.size;
+                const fetched = download(layer).finally(() => {
+                    inFlight--;
+                    fill();
+                });
                 // awaited in order below; until then a failure must not count as unhandled
-                task.catch(() => { });
-                queue.push({ task, cost: cost(ref) });
-                held += cost(ref);
+                fetched.catch(() => { });
+                slots.push({ ref, compressedSize: layer.size, download: fetched });
+            }
+            while (decoding < slots.length) {
+                const slot = slots[decoding];
+                if (decoding > 0 && decodedAhead + slot.ref.size > DECODE_AHEAD_BYTES)
+                    break;
+                slot.ready = slot.download.then((compressed) => decode(compressed, slot.ref));
+                slot.ready.catch(() => { });
+                // the compressed bytes are the decode's alone from here: gone once it has them inflated
+                slot.download = undefined;
+                decodedAhead += slot.ref.size;
+                decoding++;
             }
         };
-        fill();
-        while (queue.length > 0) {
-            const { task, cost: done } = queue.shift();
-            const bytes = await task;
-            held -= done;
+        try {
             fill();
-            o.onChunk?.(bytes.length);
-            yield bytes;
+            while (slots.length > 0) {
+                const slot = slots[0];
+                const bytes = await slot.ready;
+                slots.shift();
+                decoding--;
+                compressedAhead -= slot.compressedSize;
+                decodedAhead -= slot.ref.size;
+                fill();
+                o.onChunk?.(bytes.length);
+                yield bytes;
+            }
+        }
+        finally {
+            // the extraction stopped reading (or failed): start nothing more
+            stopped = true;
         }
     }
     return external_node_stream_.Readable.from(assemble(), { objectMode: false, highWaterMark: 1 });
@@ -35833,8 +35920,9 @@ function chunkedTarStream(chunks, layers, fetch, o) {
 
 // Chunk downloads in flight per path: a chunk is ~1 MiB and each costs a GET and its redirect, so
 // on a link with latency many must be on the wire at once to fill it (8 left a 400 Mbit/s link
-// with 20 ms latency short of the one-layer restore: BENCHMARKS.md, incremental caches); memory
-// stays within chunked-restore.ts's AHEAD_BYTES whatever the count.
+// with 20 ms latency short of the one-layer restore: BENCHMARKS.md, incremental caches). A slot
+// frees when its download ends, not when the extraction takes the chunk; memory stays within
+// chunked-restore.ts's two windows (compressed and decompressed bytes ahead) whatever the count.
 const CHUNK_DOWNLOADS = 16;
 /**
  * A chunked cache's paths, one after another (each already downloads CHUNK_DOWNLOADS chunks at

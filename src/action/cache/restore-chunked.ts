@@ -10,8 +10,9 @@ import { restoreRootOf } from './paths.js'
 
 // Chunk downloads in flight per path: a chunk is ~1 MiB and each costs a GET and its redirect, so
 // on a link with latency many must be on the wire at once to fill it (8 left a 400 Mbit/s link
-// with 20 ms latency short of the one-layer restore: BENCHMARKS.md, incremental caches); memory
-// stays within chunked-restore.ts's AHEAD_BYTES whatever the count.
+// with 20 ms latency short of the one-layer restore: BENCHMARKS.md, incremental caches). A slot
+// frees when its download ends, not when the extraction takes the chunk; memory stays within
+// chunked-restore.ts's two windows (compressed and decompressed bytes ahead) whatever the count.
 const CHUNK_DOWNLOADS = 16
 
 /**

@@ -125,6 +125,61 @@ describe('a chunked save and restore', () => {
       read(chunkedTarStream(wrong, layers, store.fetch, { sizeClass: 0, concurrency: 2 })),
     ).rejects.toThrow(/does not match its digest/)
   })
+
+  it('refuses a blob longer than the manifest says, before decompressing it', async () => {
+    const store = blobStore()
+    const saved = await saveChunkedTar(produceFrom(data), {
+      sizeClass: 0,
+      known: new Map(),
+      put: store.put,
+      concurrency: 2,
+    })
+    const { layers, refs } = layout(saved.chunks)
+    const longer = async (layer: Descriptor) =>
+      Readable.from([store.blobs.get(layer.digest) as Buffer, Buffer.from('more')])
+    await expect(
+      read(chunkedTarStream(refs, layers, longer, { sizeClass: 0, concurrency: 2 })),
+    ).rejects.toThrow(/does not match its digest/)
+  })
+
+  it('keeps downloading while the reader is slow, within the count and the window', async () => {
+    const store = blobStore()
+    // compressible chunks (hex: half their size compressed): the compressed window holds all of them
+    const text = Buffer.from(randomBytes(8 << 20).toString('hex'))
+    const saved = await saveChunkedTar(produceFrom(text), {
+      sizeClass: 0,
+      known: new Map(),
+      put: store.put,
+      concurrency: 2,
+    })
+    const { layers, refs } = layout(saved.chunks)
+    expect(refs.length).toBeGreaterThan(8)
+    let active = 0
+    let most = 0
+    let started = 0
+    const slow = async (layer: Descriptor) => {
+      started++
+      active++
+      most = Math.max(most, active)
+      await new Promise((resolve) => setTimeout(resolve, 2))
+      active--
+      return Readable.from([store.blobs.get(layer.digest) as Buffer])
+    }
+    const stream = chunkedTarStream(refs, layers, slow, { sizeClass: 0, concurrency: 3 })
+    const parts: Buffer[] = []
+    let startedAtFirst = -1
+    for await (const part of stream) {
+      if (startedAtFirst < 0) {
+        // the reader holds the first chunk: the downloads behind it go on meanwhile
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        startedAtFirst = started
+      }
+      parts.push(part as Buffer)
+    }
+    expect(sha(Buffer.concat(parts))).toBe(sha(text))
+    expect(most).toBeLessThanOrEqual(3)
+    expect(startedAtFirst).toBe(refs.length)
+  })
 })
 
 describe('the chunk map', () => {
