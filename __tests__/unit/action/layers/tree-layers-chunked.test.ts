@@ -52,7 +52,9 @@ describe('a chunked tree part', () => {
     }
     // far more chunks than the probe asks about: fixed incompressible bytes (AES-CTR of zeros), so
     // the chunk count is the same in every run (random bytes gave 40 now and then)
-    const many = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16)).update(Buffer.alloc(48 << 20))
+    const many = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16)).update(
+      Buffer.alloc(48 << 20),
+    )
     const first = await upload(registry, many)
     expect(first.newChunks).toBeGreaterThan(40)
     // the first 16, and those already on their way when the 16th answer came
