@@ -31655,6 +31655,11 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 function sha256Digest(bytes) {
     return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex')}`;
 }
+// The same digest computed on libuv's pool (WebCrypto), for the megabytes of a chunk that the
+// main thread should not hash itself.
+async function sha256DigestOffThread(bytes) {
+    return `sha256:${Buffer.from(await external_node_crypto_.webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')}`;
+}
 function descriptor_descriptorOf(bytes, mediaType) {
     return { mediaType, digest: sha256Digest(bytes), size: bytes.length };
 }
@@ -33564,15 +33569,13 @@ async function extractToDirectory(source, dest, o) {
         });
         const reader = new TarReader(writer);
         const hash = expected ? (0,external_node_crypto_.createHash)(expected.algorithm) : undefined;
-        const consume = async (stream) => {
-            for await (const chunk of stream) {
-                hash?.update(chunk);
-                reader.push(chunk);
-            }
-        };
         const take = (chunk) => {
             hash?.update(chunk);
             reader.push(chunk);
+        };
+        const consume = async (stream) => {
+            for await (const chunk of stream)
+                take(chunk);
         };
         const sync = o.compression === 'none' ? undefined : SyncInflater.for(o.compression);
         if (sync) {
@@ -35844,7 +35847,7 @@ function chunkedTarStream(chunks, layers, fetch, o) {
             // zstd is done with the compressed bytes: their buffer (the whole of it) serves a later download
             give(Buffer.from(compressed.buffer));
         }
-        const actual = `sha256:${Buffer.from(await external_node_crypto_.webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')}`;
+        const actual = await sha256DigestOffThread(bytes);
         if (bytes.length !== ref.size || actual !== ref.digest)
             throw new DigestMismatchError(ref.digest, `${actual} (${bytes.length} bytes)`, 'a chunk');
         return bytes;
@@ -36786,30 +36789,13 @@ function listed(name, filter) {
 }
 function* visit(dirAbsolute, dirRelative, filter, open) {
     const prefix = dirAbsolute.endsWith((external_node_path_default()).sep) ? dirAbsolute : `${dirAbsolute}${(external_node_path_default()).sep}`;
-    if (!open) {
-        const names = (0,external_node_fs_.readdirSync)(dirAbsolute)
-            .filter((name) => listed(name, filter))
-            .sort((a, b) => byteOrder(a, b));
-        for (const name of names) {
-            const absolute = prefix + name;
-            const relative = dirRelative === '' ? name : `${dirRelative}/${name}`;
-            const entry = walk_entryOf(relative, (0,external_node_fs_.lstatSync)(absolute));
-            if (entry === undefined)
-                continue;
-            entry.absolute = absolute;
-            yield entry;
-            if (entry.kind === 'directory')
-                yield* visit(absolute, relative, filter, open);
-        }
-        return;
-    }
     const children = (0,external_node_fs_.readdirSync)(dirAbsolute, { withFileTypes: true })
         .filter((child) => listed(child.name, filter))
         .sort((a, b) => byteOrder(a.name, b.name));
     for (const child of children) {
         const absolute = prefix + child.name;
         const relative = dirRelative === '' ? child.name : `${dirRelative}/${child.name}`;
-        const entry = child.isFile() ? openedFile(relative, absolute) : walk_entryOf(relative, (0,external_node_fs_.lstatSync)(absolute));
+        const entry = open && child.isFile() ? openedFile(relative, absolute) : walk_entryOf(relative, (0,external_node_fs_.lstatSync)(absolute));
         if (entry === undefined)
             continue;
         entry.absolute = absolute;
@@ -37194,6 +37180,7 @@ async function keepExisting(registry, entries) {
 
 
 
+
 // Uncompressed bytes of chunks in flight at most (the count also stays within `concurrency`):
 // what bounds a save's memory in the large size classes.
 const IN_FLIGHT_BYTES = 64 << 20;
@@ -37226,7 +37213,7 @@ async function saveChunkedTar(produce, o) {
     const settle = async (chunk, at, release) => {
         let released = false;
         try {
-            const digest = `sha256:${Buffer.from(await external_node_crypto_.webcrypto.subtle.digest('SHA-256', chunk)).toString('hex')}`;
+            const digest = await sha256DigestOffThread(chunk);
             const size = chunk.length;
             const known = o.known.get(digest);
             if (known) {

@@ -249,15 +249,12 @@ export async function extractToDirectory(
     })
     const reader = new TarReader(writer)
     const hash = expected ? createHash(expected.algorithm) : undefined
-    const consume = async (stream: AsyncIterable<Buffer>) => {
-      for await (const chunk of stream) {
-        hash?.update(chunk)
-        reader.push(chunk)
-      }
-    }
     const take = (chunk: Buffer) => {
       hash?.update(chunk)
       reader.push(chunk)
+    }
+    const consume = async (stream: AsyncIterable<Buffer>) => {
+      for await (const chunk of stream) take(chunk)
     }
     const sync = o.compression === 'none' ? undefined : SyncInflater.for(o.compression)
     if (sync) {

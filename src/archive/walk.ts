@@ -80,28 +80,14 @@ function* visit(
   open: boolean,
 ): Generator<TreeEntry> {
   const prefix = dirAbsolute.endsWith(path.sep) ? dirAbsolute : `${dirAbsolute}${path.sep}`
-  if (!open) {
-    const names = readdirSync(dirAbsolute)
-      .filter((name) => listed(name, filter))
-      .sort((a, b) => byteOrder(a, b))
-    for (const name of names) {
-      const absolute = prefix + name
-      const relative = dirRelative === '' ? name : `${dirRelative}/${name}`
-      const entry = entryOf(relative, lstatSync(absolute))
-      if (entry === undefined) continue
-      entry.absolute = absolute
-      yield entry
-      if (entry.kind === 'directory') yield* visit(absolute, relative, filter, open)
-    }
-    return
-  }
   const children = readdirSync(dirAbsolute, { withFileTypes: true })
     .filter((child) => listed(child.name, filter))
     .sort((a, b) => byteOrder(a.name, b.name))
   for (const child of children) {
     const absolute = prefix + child.name
     const relative = dirRelative === '' ? child.name : `${dirRelative}/${child.name}`
-    const entry = child.isFile() ? openedFile(relative, absolute) : entryOf(relative, lstatSync(absolute))
+    const entry =
+      open && child.isFile() ? openedFile(relative, absolute) : entryOf(relative, lstatSync(absolute))
     if (entry === undefined) continue
     entry.absolute = absolute
     yield entry

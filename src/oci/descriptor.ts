@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, webcrypto } from 'node:crypto'
 
 export interface Platform {
   architecture: string
@@ -23,6 +23,12 @@ export interface Descriptor {
 
 export function sha256Digest(bytes: Buffer | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+}
+
+// The same digest computed on libuv's pool (WebCrypto), for the megabytes of a chunk that the
+// main thread should not hash itself.
+export async function sha256DigestOffThread(bytes: Buffer): Promise<string> {
+  return `sha256:${Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')}`
 }
 
 export function descriptorOf(bytes: Buffer, mediaType: string): Descriptor {

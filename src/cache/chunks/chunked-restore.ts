@@ -1,9 +1,8 @@
-import { webcrypto } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { chunkSizes } from '../../archive/chunker.js'
-import type { Descriptor } from '../../oci/descriptor.js'
+import { sha256DigestOffThread, type Descriptor } from '../../oci/descriptor.js'
 import { DigestMismatchError } from '../../oci/errors.js'
 import type { ChunkRef } from './chunk-map.js'
 
@@ -116,7 +115,7 @@ export function chunkedTarStream(
       // zstd is done with the compressed bytes: their buffer (the whole of it) serves a later download
       give(Buffer.from(compressed.buffer))
     }
-    const actual = `sha256:${Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex')}`
+    const actual = await sha256DigestOffThread(bytes)
     if (bytes.length !== ref.size || actual !== ref.digest)
       throw new DigestMismatchError(ref.digest, `${actual} (${bytes.length} bytes)`, 'a chunk')
     return bytes

@@ -1,8 +1,8 @@
-import { createHash, webcrypto } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { Chunker, chunkSizes } from '../../archive/chunker.js'
 import { FrameCompressor } from '../../archive/parallel-zstd.js'
-import type { Descriptor } from '../../oci/descriptor.js'
+import { sha256DigestOffThread, type Descriptor } from '../../oci/descriptor.js'
 import { CHUNK_MEDIA_TYPE } from './chunk-map.js'
 
 /** A chunk of a path's tar as the map lists it: its uncompressed digest and size, and its blob. */
@@ -71,7 +71,7 @@ export async function saveChunkedTar(
   const settle = async (chunk: Buffer, at: number, release: () => void): Promise<void> => {
     let released = false
     try {
-      const digest = `sha256:${Buffer.from(await webcrypto.subtle.digest('SHA-256', chunk)).toString('hex')}`
+      const digest = await sha256DigestOffThread(chunk)
       const size = chunk.length
       const known = o.known.get(digest)
       if (known) {
